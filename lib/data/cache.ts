@@ -1,0 +1,116 @@
+/**
+ * The crop cache: each image is decoded once, and the pixels a stage needs (the centre crop, or
+ * the whole image for random crops, or a grid of tiles) are kept as raw 8-bit RGB on disk and,
+ * up to a byte budget, in memory. A cached file is keyed by the image's path, size and
+ * modification time and by the view, so an edited image is decoded again.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { ImageError } from "../errors.ts";
+import { hashString } from "../rng.ts";
+import { atomicWrite } from "../fsutil.ts";
+import { centerCrop, type DecodeOptions, readImage, type RgbImage } from "./image.ts";
+
+/** Which pixels of an image to keep. */
+export type View = { kind: "center"; size: number } | { kind: "full" };
+
+/** A short text key for a view (`center233`, `full`). */
+export function viewKey(v: View): string {
+  return v.kind === "center" ? `center${v.size}` : "full";
+}
+
+/** Options for {@link ImageStore}. */
+export interface ImageStoreOptions extends DecodeOptions {
+  /** Folder for cached crops; none = memory only. */
+  dir?: string;
+  /** In-memory budget in bytes (default 512 MiB). */
+  memoryBytes?: number;
+}
+
+const MAGIC = 0x43475643; // "CGVC"
+
+/** Decoded-and-cropped images, computed once, served from memory or disk afterwards. */
+export class ImageStore {
+  readonly dir?: string;
+  readonly memoryBytes: number;
+  readonly decodeOptions: DecodeOptions;
+  #mem = new Map<string, RgbImage>();
+  #memUsed = 0;
+  /** Number of decodes done (cache misses), for tests and logs. */
+  decodes = 0;
+
+  constructor(opts: ImageStoreOptions = {}) {
+    this.dir = opts.dir;
+    this.memoryBytes = opts.memoryBytes ?? 512 * 1024 * 1024;
+    this.decodeOptions = { maxPixels: opts.maxPixels };
+  }
+
+  /** The pixels of `view` of the image at `path`; throws {@link ImageError} if unusable. */
+  async get(path: string, view: View): Promise<RgbImage> {
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(path);
+    } catch {
+      throw new ImageError(path, "file not found");
+    }
+    const key = hashString(`${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}`)
+      .map((h) => h.toString(16).padStart(8, "0")).join("");
+    const hit = this.#mem.get(key);
+    if (hit) {
+      this.#mem.delete(key); // refresh its place in the LRU order
+      this.#mem.set(key, hit);
+      return hit;
+    }
+    let img = this.dir ? await this.#readDisk(key) : undefined;
+    if (!img) {
+      this.decodes++;
+      const full = await readImage(path, this.decodeOptions);
+      img = view.kind === "center" ? centerCrop(full, view.size, path) : full;
+      if (this.dir) await this.#writeDisk(key, img);
+    }
+    this.#remember(key, img);
+    return img;
+  }
+
+  #remember(key: string, img: RgbImage) {
+    if (img.data.length > this.memoryBytes) return;
+    this.#mem.set(key, img);
+    this.#memUsed += img.data.length;
+    for (const [k, v] of this.#mem) {
+      if (this.#memUsed <= this.memoryBytes) break;
+      this.#mem.delete(k);
+      this.#memUsed -= v.data.length;
+    }
+  }
+
+  async #readDisk(key: string): Promise<RgbImage | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(join(this.dir!, `${key}.rgb`));
+    } catch {
+      return undefined;
+    }
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < 12 || v.getUint32(0) !== MAGIC) return undefined;
+    const width = v.getUint32(4), height = v.getUint32(8);
+    if (bytes.length !== 12 + width * height * 3) return undefined; // torn or foreign: decode again
+    return { width, height, data: bytes.subarray(12) };
+  }
+
+  async #writeDisk(key: string, img: RgbImage) {
+    const out = new Uint8Array(12 + img.data.length);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, MAGIC);
+    v.setUint32(4, img.width);
+    v.setUint32(8, img.height);
+    out.set(img.data, 12);
+    try {
+      await Deno.mkdir(this.dir!, { recursive: true });
+      await atomicWrite(join(this.dir!, `${key}.rgb`), out);
+    } catch {
+      // A cache that cannot be written only costs time: keep going from memory.
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Writes a `dataset.csv` from any folder tree: every top-level folder is a class, those named as
+ * natural get label 0, the others labels 1..K in alphabetical order.
+ *
+ * @module
+ */
+
+import { join, relative } from "node:path";
+import { DatasetError } from "../errors.ts";
+import { formatCsv } from "./csv.ts";
+import { hasImageExtension } from "./image.ts";
+
+/** One row of a manifest. */
+export interface ManifestRow {
+  name: string;
+  label: number;
+}
+
+/** Lists image files under `dir` recursively (symlinked folders are not followed), sorted. */
+export async function listImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      if (e.name.startsWith(".")) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else if (e.isFile && hasImageExtension(e.name)) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+/**
+ * Builds manifest rows for `root`: `natural` names the top-level folders of photographs;
+ * every other top-level folder holding images becomes a renderer.
+ */
+export async function buildManifest(root: string, natural: string[]): Promise<{
+  rows: ManifestRow[];
+  renderers: string[];
+}> {
+  const folders: string[] = [];
+  for await (const e of Deno.readDir(root)) {
+    if (e.isDirectory && !e.name.startsWith(".")) folders.push(e.name);
+  }
+  folders.sort();
+  const unknown = natural.filter((n) => !folders.includes(n));
+  if (unknown.length > 0) {
+    throw new DatasetError(
+      root,
+      `--natural folder(s) not found: ${unknown.join(", ")} (folders: ${folders.join(", ")})`,
+    );
+  }
+  if (natural.length === 0) {
+    throw new DatasetError(root, "name the natural-image folders with --natural A,B");
+  }
+  const rows: ManifestRow[] = [];
+  const renderers: string[] = [];
+  for (const f of folders) {
+    const files = await listImages(join(root, f));
+    if (files.length === 0) continue;
+    let label = 0;
+    if (!natural.includes(f)) {
+      renderers.push(f);
+      label = renderers.length;
+    }
+    for (const p of files) rows.push({ name: relative(root, p).split("\\").join("/"), label });
+  }
+  if (renderers.length === 0) {
+    throw new DatasetError(root, "no renderer folders with images besides the natural ones");
+  }
+  return { rows, renderers };
+}
+
+/** The manifest as `dataset.csv` text. */
+export function manifestCsv(rows: ManifestRow[]): string {
+  return formatCsv(["Name", "Label"], rows.map((r) => [r.name, r.label]));
+}

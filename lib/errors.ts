@@ -1,0 +1,54 @@
+/**
+ * The toolkit's error types. Each carries a one-line message that names the file (and line)
+ * at fault, so the CLI can print it without a stack trace.
+ *
+ * @module
+ */
+
+/** Base class of every error the toolkit raises on purpose (bad input, bad flags, bad state). */
+export class CgvsniError extends Error {
+  override name = "CgvsniError";
+}
+
+/** An image that cannot be used: unreadable, undecodable, too small or too large. */
+export class ImageError extends CgvsniError {
+  override name = "ImageError";
+  /** Path (or label) of the image. */
+  readonly path: string;
+  /** Why it cannot be used, without the path. */
+  readonly reason: string;
+  constructor(path: string, reason: string) {
+    super(`${path}: ${reason}`);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/** A problem in `dataset.csv` or a split file, with its line number when there is one. */
+export class DatasetError extends CgvsniError {
+  override name = "DatasetError";
+  constructor(file: string, message: string, line?: number) {
+    super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
+  }
+}
+
+/** A saved model or run folder that is missing, corrupt or does not match what was asked. */
+export class ModelError extends CgvsniError {
+  override name = "ModelError";
+}
+
+/** Training stopped because the loss or a weight became NaN or infinite. */
+export class NumericalError extends CgvsniError {
+  override name = "NumericalError";
+}
+
+/** A bad command-line flag or combination of flags. */
+export class UsageError extends CgvsniError {
+  override name = "UsageError";
+}
+
+/** The message of any thrown value, on one line. */
+export function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/\s*\n\s*/g, " ").trim();
+}

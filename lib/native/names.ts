@@ -1,0 +1,26 @@
+/**
+ * Names of the toolkit's own tfjs kernels (registered by the native backend).
+ *
+ * @module
+ */
+
+/** Batch normalisation with batch statistics: inputs x, gamma, beta; outputs y, mean, variance. */
+export const BN_TRAIN = "CgvsniBatchNormTrain";
+/** Gradient of {@link BN_TRAIN}: inputs dy, x, gamma, mean, variance; outputs dx, dgamma, dbeta. */
+export const BN_TRAIN_GRAD = "CgvsniBatchNormTrainGrad";
+/** ReLU gradient: inputs dy, x; output dy where x > 0, else 0. */
+export const RELU_GRAD = "CgvsniReluGrad";
+/** SGD-with-momentum update: inputs param, grad, buf; attrs lr, momentum; outputs param', buf'. */
+export const SGD_STEP = "CgvsniSgdStep";
+/** Adam update: inputs param, grad, m, v; attrs lr, beta1, beta2, eps, c1, c2; outputs param', m', v'. */
+export const ADAM_STEP = "CgvsniAdamStep";
+/**
+ * Conv + batch norm (batch statistics) + optional ReLU: inputs x, filter, gamma, beta; attrs
+ * strides, eps, relu; outputs z, y (conv output), mean, variance.
+ */
+export const CONV_BN = "CgvsniConvBn";
+/**
+ * Gradient of {@link CONV_BN}: inputs dz, x, filter, gamma, z, y, mean, variance; attrs as the
+ * forward; outputs dx, dfilter, dgamma, dbeta.
+ */
+export const CONV_BN_GRAD = "CgvsniConvBnGrad";

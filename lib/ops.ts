@@ -1,0 +1,162 @@
+/**
+ * Layers whose gradients the toolkit writes itself, so each backend can run them well: on the
+ * `native` backend they are single oneDNN kernels; elsewhere they are composed of tfjs ops with
+ * a hand-written gradient (cheaper than tfjs's generic one).
+ *
+ * @module
+ */
+
+import { tf } from "./deps.ts";
+import { BN_TRAIN, BN_TRAIN_GRAD, CONV_BN, CONV_BN_GRAD, RELU_GRAD } from "./native/names.ts";
+
+function hasKernel(name: string): boolean {
+  return !!tf.getKernel(name, tf.getBackend());
+}
+
+/**
+ * Batch normalisation over N, H, W with the batch's own statistics (training mode).
+ * `onMoments` receives the batch mean and biased variance, kept alive for the caller (to fold
+ * into running statistics and dispose).
+ */
+export function batchNormTrain(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D {
+  if (hasKernel(BN_TRAIN)) {
+    const f = tf.customGrad((...args: unknown[]) => {
+      const [xx, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+      const save = args[3] as (ts: tf.Tensor[]) => void;
+      const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x: xx, gamma: g, beta: b }, {
+        eps,
+      }) as tf.Tensor[];
+      if (onMoments) {
+        onMoments(tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D);
+      }
+      save([xx, g, mean, variance]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sx, sg, sm, sv] = saved;
+          return tf.engine().runKernel(BN_TRAIN_GRAD, {
+            dy,
+            x: sx,
+            gamma: sg,
+            mean: sm,
+            variance: sv,
+          }, { eps }) as tf.Tensor[];
+        },
+      };
+    });
+    return f(x, gamma, beta) as tf.Tensor4D;
+  }
+  const m = x.shape[0] * x.shape[1] * x.shape[2];
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xx, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as (ts: tf.Tensor[]) => void;
+    const mean = tf.mean(xx, [0, 1, 2]) as tf.Tensor1D;
+    const xc = tf.sub(xx, mean);
+    const variance = tf.mean(tf.square(xc), [0, 1, 2]) as tf.Tensor1D;
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, rstd);
+    if (onMoments) onMoments(tf.keep(mean), tf.keep(variance));
+    save([xhat, rstd, g]);
+    return {
+      value: tf.add(tf.mul(xhat, g), b),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rs, gm] = saved;
+        const dbeta = tf.sum(dy, [0, 1, 2]);
+        const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
+        const centred = tf.sub(tf.sub(dy, tf.div(dbeta, m)), tf.mul(xh, tf.div(dgamma, m)));
+        return [tf.mul(centred, tf.mul(gm, rs)), dgamma, dbeta];
+      },
+    };
+  });
+  return f(x, gamma, beta) as tf.Tensor4D;
+}
+
+/** ReLU; on the native backend its gradient is one fused kernel instead of step-and-multiply. */
+export function relu<T extends tf.Tensor>(x: T): T {
+  if (!hasKernel(RELU_GRAD)) return tf.relu(x);
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xx = args[0] as tf.Tensor;
+    const save = args[1] as (ts: tf.Tensor[]) => void;
+    save([xx]);
+    return {
+      value: tf.relu(xx),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.engine().runKernel(RELU_GRAD, { dy, x: saved[0] }, {}) as tf.Tensor,
+    };
+  });
+  return f(x) as T;
+}
+
+/** Options of {@link convBn}. */
+export interface ConvBnOptions {
+  stride: number;
+  eps: number;
+  /** Apply ReLU after batch norm. */
+  relu: boolean;
+  /** Receives the batch mean and biased variance (kept alive; the caller disposes them). */
+  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+}
+
+/**
+ * A VALID convolution followed by batch normalisation with batch statistics and optionally
+ * ReLU: the training-mode building block of ENet. On the native backend it is one kernel (and
+ * one gradient kernel) whose intermediate tensors never reach tfjs; elsewhere the same maths
+ * from tfjs ops.
+ */
+export function convBn(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  o: ConvBnOptions,
+): tf.Tensor4D {
+  if (!hasKernel(CONV_BN)) {
+    const h = batchNormTrain(
+      tf.conv2d(x, filter, o.stride, "valid"),
+      gamma,
+      beta,
+      o.eps,
+      o.onMoments,
+    );
+    return o.relu ? relu(h) : h;
+  }
+  const attrs = { strides: [o.stride, o.stride], eps: o.eps, relu: o.relu };
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xx, w, g, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[4] as (ts: tf.Tensor[]) => void;
+    const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, {
+      x: xx,
+      filter: w,
+      gamma: g,
+      beta: b,
+    }, attrs) as tf.Tensor[];
+    if (o.onMoments) {
+      o.onMoments(tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D);
+    }
+    save([xx, w, g, z, y, mean, variance]);
+    return {
+      value: z,
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sg, sz, sy, sm, sv] = saved;
+        const grads = tf.engine().runKernel(
+          CONV_BN_GRAD,
+          { dz, x: sx, filter: sw, gamma: sg, z: sz, y: sy, mean: sm, variance: sv },
+          attrs,
+        ) as tf.Tensor[];
+        // Neither the incoming gradient nor the saved conv output is read again by tfjs's
+        // backward pass (which otherwise holds every tensor until the step ends): freeing
+        // them now returns their memory to the pool for the next layer's gradients.
+        dz.dispose();
+        sy.dispose();
+        return grads;
+      },
+    };
+  });
+  return f(x, filter, gamma, beta) as tf.Tensor4D;
+}
