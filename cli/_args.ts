@@ -51,10 +51,17 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const f of flags) options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (e) {
-    throw new UsageError(`${cmd.name}: ${(e as Error).message.replace(/\. To specify.*$/, "")} (see --help)`);
+    throw new UsageError(
+      `${cmd.name}: ${(e as Error).message.replace(/\. To specify.*$/, "")} (see --help)`,
+    );
   }
 }
 
@@ -64,12 +71,18 @@ export function helpText(cmd: Command): string {
   if (cmd.description) lines.push("", cmd.description.trim());
   lines.push("", "Flags:");
   const flags = [...cmd.flags, ...COMMON_FLAGS];
-  const heads = flags.map((f) => `  ${f.short ? `-${f.short}, ` : ""}--${f.name}${f.type === "string" ? ` ${f.arg ?? "X"}` : ""}`);
+  const heads = flags.map((f) =>
+    `  ${f.short ? `-${f.short}, ` : ""}--${f.name}${f.type === "string" ? ` ${f.arg ?? "X"}` : ""}`
+  );
   const w = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
   flags.forEach((f, i) => {
     const def = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : "";
     const head = heads[i].padEnd(w);
-    lines.push(heads[i].length + 2 > w ? `${heads[i]}\n${" ".repeat(w)}${f.help}${def}` : `${head}${f.help}${def}`);
+    lines.push(
+      heads[i].length + 2 > w
+        ? `${heads[i]}\n${" ".repeat(w)}${f.help}${def}`
+        : `${head}${f.help}${def}`,
+    );
   });
   lines.push("", `Permissions (deno task ${cmd.name}): ${cmd.permissions}`);
   return lines.join("\n");
@@ -82,15 +95,26 @@ export function str(a: ParsedArgs, name: string, def?: string): string | undefin
 }
 
 /** A numeric flag (`int` demands an integer); undefined when absent. */
-export function num(a: ParsedArgs, name: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function num(
+  a: ParsedArgs,
+  name: string,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const v = a.values[name];
   if (v === undefined) return undefined;
   const x = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(x) || (opts.int && !Number.isInteger(x))) {
+  if (
+    typeof v !== "string" || v.trim() === "" || !Number.isFinite(x) ||
+    (opts.int && !Number.isInteger(x))
+  ) {
     throw new UsageError(`--${name} must be ${opts.int ? "an integer" : "a number"}, got "${v}"`);
   }
-  if (opts.min !== undefined && x < opts.min) throw new UsageError(`--${name} must be at least ${opts.min}, got ${x}`);
-  if (opts.max !== undefined && x > opts.max) throw new UsageError(`--${name} must be at most ${opts.max}, got ${x}`);
+  if (opts.min !== undefined && x < opts.min) {
+    throw new UsageError(`--${name} must be at least ${opts.min}, got ${x}`);
+  }
+  if (opts.max !== undefined && x > opts.max) {
+    throw new UsageError(`--${name} must be at most ${opts.max}, got ${x}`);
+  }
   return x;
 }
 
@@ -105,5 +129,6 @@ export const BACKEND_FLAG: Flag = {
   type: "string",
   arg: "NAME",
   default: "auto",
-  help: "tfjs backend: auto|native|wasm|cpu|webgpu (auto: a real WebGPU adapter, else native BLAS, else wasm)",
+  help:
+    "tfjs backend: auto|native|wasm|cpu|webgpu (auto: a real WebGPU adapter, else native BLAS, else wasm)",
 };

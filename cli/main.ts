@@ -41,7 +41,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS.find((c) => c.name === name);
   try {
-    if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})`);
+    if (!cmd) {
+      throw new UsageError(
+        `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})`,
+      );
+    }
     const args = parse(cmd, rest);
     if (args.values.help) {
       console.log(helpText(cmd));

@@ -13,7 +13,8 @@ import { type Command, str } from "./_args.ts";
 export const manifestCommand: Command = {
   name: "manifest",
   usage: "DIR --natural A,B [--out FILE]",
-  summary: "Write a dataset.csv (Name,Label) for a folder tree: natural folders 0, the others 1..K.",
+  summary:
+    "Write a dataset.csv (Name,Label) for a folder tree: natural folders 0, the others 1..K.",
   description: `
 Every top-level folder of DIR holding PNG/JPEG/TIFF images (searched recursively) is a class:
 the folders named by --natural get label 0, the others labels 1..K in alphabetical order.
@@ -22,12 +23,19 @@ Writes the CSV to standard output, so it needs no write permission:
 or to --out FILE when run with write access to FILE.`,
   permissions: "--allow-read",
   flags: [
-    { name: "natural", type: "string", arg: "A,B", help: "comma-separated folders of natural photographs" },
+    {
+      name: "natural",
+      type: "string",
+      arg: "A,B",
+      help: "comma-separated folders of natural photographs",
+    },
     { name: "out", type: "string", arg: "FILE", help: "write here instead of standard output" },
   ],
   async run(a) {
     const dir = a.positionals[0];
-    if (!dir || a.positionals.length > 1) throw new UsageError("manifest: give exactly one folder (see --help)");
+    if (!dir || a.positionals.length > 1) {
+      throw new UsageError("manifest: give exactly one folder (see --help)");
+    }
     const natural = (str(a, "natural") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     const { rows, renderers } = await buildManifest(dir, natural);
     const csv = manifestCsv(rows);

@@ -17,6 +17,7 @@ export type BackendName = typeof BACKENDS[number];
 
 /** What {@link initBackend} chose, and why. */
 export interface BackendChoice {
+  /** The backend now active. */
   name: Exclude<BackendName, "auto">;
   /** One line each for backends that were tried and could not start. */
   notices: string[];
@@ -137,7 +138,8 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
       return { name, notices, detail };
     } catch (e) {
       const why = (e as Error).message.split("\n")[0];
-      if (requested !== "auto" || name !== "webgpu" || !/not available|no WebGPU/.test(why)) {
+      // Under auto, a missing or software WebGPU adapter is the normal case on a CPU machine.
+      if (requested !== "auto" || name !== "webgpu") {
         notices.push(`backend ${name} unavailable: ${why}`);
       }
     }

@@ -13,8 +13,11 @@ import { atomicWrite, writeJson } from "./fsutil.ts";
 
 /** A named array with its shape. */
 export interface NamedArray {
+  /** Name in the manifest. */
   name: string;
+  /** Shape. */
   shape: number[];
+  /** Values, row-major. */
   data: Float32Array;
 }
 

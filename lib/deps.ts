@@ -6,8 +6,18 @@
  */
 
 export * as tf from "npm:@tensorflow/tfjs@4.22.0";
-// imagescript's decoders, imported one by one: its main module also loads native encoders
-// (a Node addon), which would need --allow-ffi for nothing we use.
-export { default as pngCodec } from "npm:imagescript@1.3.1/wasm/node/png.js";
-export { default as jpegCodec } from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
-export { default as tiffCodec } from "npm:imagescript@1.3.1/wasm/node/tiff.js";
+/** One of imagescript's WebAssembly decoders. */
+export type Codec = { init(): Promise<{ decode(b: Uint8Array): Record<string, unknown> }> };
+
+/**
+ * imagescript's decoders, loaded on first use and one by one: its main module also loads
+ * native encoders (a Node addon), which would need --allow-ffi for nothing we use.
+ */
+export async function imageCodecs(): Promise<{ png: Codec; jpeg: Codec; tiff: Codec }> {
+  const [png, jpeg, tiff] = await Promise.all([
+    import("npm:imagescript@1.3.1/wasm/node/png.js"),
+    import("npm:imagescript@1.3.1/wasm/node/jpeg.js"),
+    import("npm:imagescript@1.3.1/wasm/node/tiff.js"),
+  ]);
+  return { png: png.default, jpeg: jpeg.default, tiff: tiff.default };
+}

@@ -89,7 +89,7 @@ function sides(crop: number): number[] | null {
   return out;
 }
 
-/** Smallest crop side the architecture accepts (47). */
+/** Smallest crop side the architecture accepts (77). */
 export function minCrop(): number {
   let c = 1;
   while (!sides(c)) c++;
@@ -104,13 +104,17 @@ export function shapes(cfg: ENetConfig): { branch: number; trunk: number[]; fcIn
 }
 
 /** How a parameter is initialised. */
-type Init = "conv" | "fc" | "bias" | "gamma" | "beta" | "zeros" | "ones" | "srm";
+export type Init = "conv" | "fc" | "bias" | "gamma" | "beta" | "zeros" | "ones" | "srm";
 
 /** A parameter's name, shape, initialiser and whether the optimiser updates it. */
 export interface ParamSpec {
+  /** Tensor name, e.g. `b1.conv2` or `t.bn1.gamma`. */
   name: string;
+  /** Shape (filters `[kh, kw, in, out]`, dense `[in, out]`). */
   shape: number[];
+  /** Initialiser. */
   init: Init;
+  /** Updated by the optimiser. */
   trainable: boolean;
   /** BN running statistics: part of the model, not parameters. */
   buffer?: boolean;
@@ -209,9 +213,13 @@ export function initialValues(
 
 /** What a training-mode forward pass measured in each BN layer, for the running statistics. */
 export interface BatchMoments {
+  /** BN layer name, e.g. `b2.bn3`. */
   name: string;
+  /** Batch mean per channel. */
   mean: tf.Tensor1D;
+  /** Biased batch variance per channel. */
   variance: tf.Tensor1D;
+  /** Values per channel the moments were taken over (N·H·W). */
   count: number;
 }
 
@@ -230,11 +238,14 @@ export const BN_MOMENTUM = 0.1;
 
 /** The ENet model: its tensors, a forward pass, and helpers to save and restore them. */
 export class ENet {
+  /** Architecture of this model. */
   readonly cfg: ENetConfig;
+  /** Every tensor's name, shape and role, in saving order. */
   readonly specs: ParamSpec[];
   /** All tensors by name: trainable parameters are `tf.Variable`s; the rest too, not trained. */
   readonly vars: Map<string, tf.Variable>;
 
+  /** A model with the given values for every tensor of {@link paramSpecs}. */
   constructor(cfg: ENetConfig, values: Map<string, Float32Array>) {
     this.cfg = cfg;
     this.specs = paramSpecs(cfg);

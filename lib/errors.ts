@@ -7,16 +7,19 @@
 
 /** Base class of every error the toolkit raises on purpose (bad input, bad flags, bad state). */
 export class CgvsniError extends Error {
+  /** Error class name. */
   override name = "CgvsniError";
 }
 
 /** An image that cannot be used: unreadable, undecodable, too small or too large. */
 export class ImageError extends CgvsniError {
+  /** Error class name. */
   override name = "ImageError";
   /** Path (or label) of the image. */
   readonly path: string;
   /** Why it cannot be used, without the path. */
   readonly reason: string;
+  /** An error about the image at `path`. */
   constructor(path: string, reason: string) {
     super(`${path}: ${reason}`);
     this.path = path;
@@ -26,7 +29,9 @@ export class ImageError extends CgvsniError {
 
 /** A problem in `dataset.csv` or a split file, with its line number when there is one. */
 export class DatasetError extends CgvsniError {
+  /** Error class name. */
   override name = "DatasetError";
+  /** An error about `file`, at `line` when known. */
   constructor(file: string, message: string, line?: number) {
     super(line === undefined ? `${file}: ${message}` : `${file}:${line}: ${message}`);
   }
@@ -34,16 +39,19 @@ export class DatasetError extends CgvsniError {
 
 /** A saved model or run folder that is missing, corrupt or does not match what was asked. */
 export class ModelError extends CgvsniError {
+  /** Error class name. */
   override name = "ModelError";
 }
 
 /** Training stopped because the loss or a weight became NaN or infinite. */
 export class NumericalError extends CgvsniError {
+  /** Error class name. */
   override name = "NumericalError";
 }
 
 /** A bad command-line flag or combination of flags. */
 export class UsageError extends CgvsniError {
+  /** Error class name. */
   override name = "UsageError";
 }
 

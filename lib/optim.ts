@@ -48,10 +48,13 @@ function restore(prefix: string, m: Map<string, tf.Variable>, arrays: Map<string
 
 /** SGD with (heavy-ball) momentum, as `torch.optim.SGD(momentum=μ)`. */
 export class SgdMomentum implements Optimizer {
+  /** The variables updated, by name. */
   readonly vars: Map<string, tf.Variable>;
+  /** Momentum factor μ. */
   readonly momentum: number;
   #buf: Map<string, tf.Variable>;
 
+  /** An optimiser over `vars` with zeroed momentum buffers. */
   constructor(vars: Map<string, tf.Variable>, momentum = 0.9) {
     this.vars = vars;
     this.momentum = momentum;
@@ -95,15 +98,20 @@ export class SgdMomentum implements Optimizer {
 
 /** Adam, as `torch.optim.Adam` (no weight decay, no amsgrad). */
 export class Adam implements Optimizer {
+  /** The variables updated, by name. */
   readonly vars: Map<string, tf.Variable>;
+  /** Decay of the first-moment estimate. */
   readonly beta1: number;
+  /** Decay of the second-moment estimate. */
   readonly beta2: number;
+  /** Added to the denominator. */
   readonly eps: number;
   #m: Map<string, tf.Variable>;
   #v: Map<string, tf.Variable>;
   /** Updates done so far. */
   t = 0;
 
+  /** An optimiser over `vars` with zeroed moments. */
   constructor(vars: Map<string, tf.Variable>, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) {
     this.vars = vars;
     this.beta1 = beta1;

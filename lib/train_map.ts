@@ -17,7 +17,7 @@ import { tf } from "./deps.ts";
 import { type BackendName, initBackend } from "./backend.ts";
 import { loadBundle, saveBundle } from "./bundle.ts";
 import { type ChannelStats, channelStats, HALF_STATS, toBatch } from "./data/batch.ts";
-import { ImageStore, type View } from "./data/cache.ts";
+import { ImageStore, tile, tileCount, type View } from "./data/cache.ts";
 import { type Dataset, loadDataset } from "./data/dataset.ts";
 import { cropAt, flipHorizontal, type RgbImage } from "./data/image.ts";
 import { epochBatches, type Sampler } from "./data/sampler.ts";
@@ -44,7 +44,7 @@ import {
 import { CgvsniError, ImageError, NumericalError, UsageError } from "./errors.ts";
 import { appendLine, atomicWrite, exists, readJsonIfExists, writeJson } from "./fsutil.ts";
 import { loadENet, saveENet } from "./model_io.ts";
-import { SgdMomentum, stepLr } from "./optim.ts";
+import { type Optimizer, SgdMomentum, stepLr } from "./optim.ts";
 import { renderSvg } from "./plot.ts";
 import { predict } from "./predict.ts";
 import { formatDuration, makeProgress, type Progress } from "./progress.ts";
@@ -77,21 +77,37 @@ export interface TrainMapOptions {
   preset?: string;
   /** Overrides of the preset. */
   crop?: number;
+  /** Channels of the branch convolutions (preset: small 16, paper 64). */
   width?: number;
+  /** Width of L8 and L9 (preset: small 256, paper 4096). */
   fc?: number;
+  /** Learn the SRM kernels instead of keeping them fixed. */
   trainSrm?: boolean;
+  /** Dropout rate after L8 and L9 (0.5). */
+  dropout?: number;
+  /** Training protocol (default `default`). */
   protocol?: Protocol;
   /** The renderer the map learns against: folder name or label number (default: label 1). */
   renderer?: string;
+  /** Epochs to train. */
   epochs?: number;
+  /** Images per batch. */
   batchSize?: number;
+  /** Initial learning rate. */
   lr?: number;
   /** Multiply the learning rate by 0.1 every this many epochs. */
   lrStep?: number;
+  /** SGD momentum (0.9). */
   momentum?: number;
   /** L1 penalty on non-bias weights (paper: 1e-4). */
   l1?: number;
+  /** How batches are drawn (`balanced` by default). */
   sampler?: Sampler;
+  /** Training crops: the centre crop, or a random crop + horizontal flip each epoch. */
+  augment?: "none" | "random-crop-flip";
+  /** Train on a grid of tiles x tiles crops per image instead of the centre crop only. */
+  tiles?: number;
+  /** Seed of the split, initialisation, sampling and dropout. */
   seed?: number;
   /** Natural images: fractions for map train, map validation, flow pool, test. */
   naturalSplit?: string;
@@ -109,6 +125,7 @@ export interface TrainMapOptions {
   cacheMemoryMb?: number;
   /** Skip unusable images (listed in `skipped.txt`) instead of stopping. */
   skipBad?: boolean;
+  /** tfjs backend (`auto` by default). */
   backend?: BackendName;
   /** Stop after this many epochs of this invocation (for tests and time-boxed jobs). */
   stopAfter?: number;
@@ -118,16 +135,25 @@ export interface TrainMapOptions {
 
 /** The resolved configuration, saved as `config.json`. */
 export interface MapRunConfig {
+  /** Marks an image-map run. */
   kind: "map";
+  /** Format version of this file. */
   version: 1;
+  /** When the run started (ISO 8601). */
   created: string;
+  /** Dataset folder and CSV (absolute paths). */
   dataset: { root: string; csv?: string };
+  /** The renderer the map learns against. */
   renderer: { label: number; name: string };
+  /** Architecture. */
   enet: ENetConfig;
+  /** Training protocol. */
   protocol: Protocol;
+  /** Optimisation and data settings, defaults resolved. */
   train: {
     epochs: number;
     batchSize: number;
+    /** Learning rate used. */
     lr: number;
     lrStep: number;
     lrGamma: number;
@@ -135,34 +161,56 @@ export interface MapRunConfig {
     l1: number;
     sampler: Sampler;
     augment: "none" | "random-crop-flip";
+    /** Crops per image side (tiles x tiles crops per image; 1 = the centre crop). */
+    tiles: number;
     init: "kaiming" | "paper";
     normalisation: "dataset" | "half";
   };
+  /** Seed of the split, initialisation, sampling and dropout. */
   seed: number;
+  /** Split fractions (natural: train, val, flow, test; rendered: train, val, test) or the list folder. */
   split: { natural: number[]; cg: number[]; files?: string };
+  /** Pixel limit for decoding. */
   maxPixels?: number;
+  /** Skip unusable images instead of stopping. */
   skipBad: boolean;
 }
 
 /** What `trainMap` returns. */
 export interface TrainMapResult {
+  /** The run folder. */
   run: string;
+  /** The resolved configuration. */
   config: MapRunConfig;
+  /** Per-epoch metrics, oldest first. */
   epochs: EpochMetrics[];
+  /** Wall time of this invocation. */
   seconds: number;
 }
 
 /** One line of `metrics.jsonl`. */
 export interface EpochMetrics {
+  /** 1-based epoch. */
   epoch: number;
+  /** Initial learning rate. */
   lr: number;
+  /** Mean training loss. */
   loss: number;
+  /** Training accuracy (dropout on, batch statistics). */
   train_acc: number;
+  /** Mean validation cross-entropy. */
   val_loss: number;
+  /** Accuracy over validation crops. */
   val_acc: number;
+  /** Accuracy over validation images (mean p(CG) of their crops). */
+  val_image_acc: number;
+  /** Share of natural validation crops classified natural. */
   val_recall_natural: number;
+  /** Share of rendered validation crops classified rendered. */
   val_recall_cg: number;
+  /** Wall time of the epoch, validation and checkpoint included. */
   seconds: number;
+  /** Training crops per second. */
   images_per_second: number;
 }
 
@@ -176,6 +224,7 @@ const PROTOCOL_DEFAULTS: Record<Protocol, Omit<MapRunConfig["train"], "momentum"
     l1: 0,
     sampler: "balanced",
     augment: "none",
+    tiles: 1,
     init: "kaiming",
     normalisation: "dataset",
   },
@@ -188,6 +237,7 @@ const PROTOCOL_DEFAULTS: Record<Protocol, Omit<MapRunConfig["train"], "momentum"
     l1: 1e-4,
     sampler: "balanced",
     augment: "random-crop-flip",
+    tiles: 1,
     init: "paper",
     normalisation: "half",
   },
@@ -221,7 +271,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
         `${run} already holds a run: pass --resume to continue it, or another --name`,
       );
     }
-    config = await resolveConfig(opts);
+    config = resolveConfig(opts);
   }
   const backend = await initBackend(opts.backend ?? "auto");
   for (const n of backend.notices) log.log(`notice: ${n}`);
@@ -280,7 +330,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   // 3. Decode every image the map needs, once, before the first step.
   const crop = config.enet.crop;
   const view: View = config.train.augment === "none"
-    ? { kind: "center", size: crop }
+    ? { kind: "tiles", size: crop, perSide: config.train.tiles }
     : { kind: "full" };
   const store = new ImageStore({
     dir: opts.cacheDir ?? join(runs, ".cache"),
@@ -321,11 +371,23 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     val = val.filter((e) => !badPaths.has(e.path));
     log.log(`skipped ${bad.length} unusable image(s), listed in ${join(run, "skipped.txt")}`);
   }
-  const centre = async (e: SplitEntry): Promise<RgbImage> => {
-    const img = await store.get(e.path, view);
-    return view.kind === "center"
-      ? img
-      : cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
+  // A sample is one crop: a tile of an image (the centre crop when --tiles is 1), or for
+  // random-crop training the whole image, cropped anew each epoch.
+  const samplesOf = async (entries: SplitEntry[]): Promise<Sample[]> => {
+    const out: Sample[] = [];
+    for (const e of entries) {
+      const n = view.kind === "tiles" ? tileCount(await store.get(e.path, view)) : 1;
+      for (let t = 0; t < n; t++) out.push({ entry: e, tile: t });
+    }
+    return out;
+  };
+  const trainSamples = await samplesOf(train);
+  const valSamples = await samplesOf(val);
+  /** The crop a sample stands for, without augmentation (used for statistics and validation). */
+  const cropOf = async ({ entry, tile: t }: Sample): Promise<RgbImage> => {
+    const img = await store.get(entry.path, view);
+    if (view.kind === "tiles") return tile(img, t);
+    return cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
   };
 
   // 4. Normalisation statistics from the training crops (or the paper's fixed [-1, 1]).
@@ -335,7 +397,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   else {
     norm = config.train.normalisation === "half"
       ? HALF_STATS
-      : channelStats(await Promise.all(train.map(centre)));
+      : channelStats(await Promise.all(trainSamples.map(cropOf)));
     await writeJson(join(run, "norm.json"), norm);
   }
 
@@ -362,9 +424,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     }
   }
 
-  const varName = new Map([...trainable].map(([n, v]) => [v.name, n]));
-  const l1Vars = [...trainable].filter(([n]) => !/\.(b|beta)$/.test(n)).map(([, v]) => v);
-  const labelsOf = train.map((e) => (e.label === 0 ? 0 : 1));
+  const labelsOf = trainSamples.map((s) => (s.entry.label === 0 ? 0 : 1));
   const { batchSize, epochs } = config.train;
   let stopped = 0;
 
@@ -378,8 +438,8 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     log.start(`epoch ${epoch}/${epochs}`, batches.length);
     for (const [b, idx] of batches.entries()) {
       const crops = await Promise.all(idx.map(async (i) => {
-        if (view.kind === "center") return await store.get(train[i].path, view);
-        const img = await store.get(train[i].path, view);
+        if (view.kind !== "full") return await cropOf(trainSamples[i]);
+        const img = await store.get(trainSamples[i].entry.path, view);
         const c = cropAt(
           img,
           aug.int(img.width - crop + 1),
@@ -390,38 +450,17 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
         return aug.next() < 0.5 ? flipHorizontal(c) : c;
       }));
       const y = idx.map((i) => labelsOf[i]);
-      const moments: BatchMoments[] = [];
-      const { loss, hits } = tf.tidy(() => {
-        const x = tf.tensor4d(toBatch(crops, norm), [crops.length, crop, crop, 3]);
-        const onehot = tf.oneHot(tf.tensor1d(y, "int32"), 2);
-        let hitsT: tf.Tensor = tf.scalar(0);
-        const { value, grads } = tf.variableGrads(() => {
-          const { logits } = net.forward(x, true, config.seed * 100003 + epoch * 1009 + b, moments);
-          hitsT = tf.keep(
-            tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(y, "int32")), "float32")),
-          );
-          let l = tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
-          if (config.train.l1 > 0) {
-            l = tf.add(
-              l,
-              tf.mul(config.train.l1, tf.addN(l1Vars.map((v) => tf.sum(tf.abs(v))))),
-            ) as tf.Scalar;
-          }
-          return l;
-        }, [...trainable.values()]);
-        const lossValue = value.dataSync()[0];
-        if (!Number.isFinite(lossValue)) {
-          throw new NumericalError(
-            `loss became ${lossValue} at epoch ${epoch}, batch ${b + 1}: training stopped; ` +
-              `the last good checkpoint is kept in ${
-                join(run, "checkpoints")
-              } (lower --lr and --resume)`,
-          );
-        }
-        opt.step(new Map(Object.entries(grads).map(([k, g]) => [varName.get(k)!, g])), lr);
-        return { loss: lossValue, hits: hitsT.dataSync()[0] };
-      });
-      net.updateRunningStats(moments);
+      const x = toBatch(crops, norm);
+      const dropoutSeed = config.seed * 100003 + epoch * 1009 + b;
+      const { loss, hits } = trainStep(net, opt, x, y, { lr, l1: config.train.l1, dropoutSeed });
+      if (!Number.isFinite(loss)) {
+        throw new NumericalError(
+          `loss became ${loss} at epoch ${epoch}, batch ${
+            b + 1
+          }: training stopped; the last good ` +
+            `checkpoint is kept in ${join(run, "checkpoints")} (lower --lr and --resume)`,
+        );
+      }
       lossSum += loss * idx.length;
       correct += hits;
       seen += idx.length;
@@ -429,7 +468,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     }
     log.end();
 
-    const v = await validate(net, val, centre, norm);
+    const v = await validate(net, valSamples, cropOf, norm);
     const seconds = (performance.now() - te) / 1000;
     const m: EpochMetrics = {
       epoch,
@@ -440,6 +479,13 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
       seconds: +seconds.toFixed(2),
       images_per_second: +(seen / seconds).toFixed(2),
     };
+    const badWeight = await firstNonFinite(net);
+    if (badWeight) {
+      throw new NumericalError(
+        `${badWeight} became NaN or infinite at epoch ${epoch}: training stopped; the last good ` +
+          `checkpoint is kept in ${join(run, "checkpoints")} (lower --lr and --resume)`,
+      );
+    }
     history.push(m);
     await appendLine(join(run, "metrics.jsonl"), JSON.stringify(m));
     await atomicWrite(join(run, "training.svg"), trainingPlot(history));
@@ -455,7 +501,9 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
       `epoch ${epoch}/${epochs} lr ${lr.toExponential(1)} loss ${m.loss.toFixed(4)} acc ${
         m.train_acc.toFixed(3)
       } ` +
-        `| val loss ${m.val_loss.toFixed(4)} acc ${m.val_acc.toFixed(3)} ` +
+        `| val loss ${m.val_loss.toFixed(4)} acc ${m.val_acc.toFixed(3)} (images ${
+          m.val_image_acc.toFixed(3)
+        }) ` +
         `(natural ${m.val_recall_natural.toFixed(3)}, ${renderer.name} ${
           m.val_recall_cg.toFixed(3)
         }) ` +
@@ -482,16 +530,84 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   return { run, config, epochs: history, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Accuracy and loss on the validation images (centre crops, inference mode). */
+/**
+ * One optimisation step on a normalised NHWC batch with binary labels: forward in training
+ * mode, cross-entropy (+ L1 on non-bias weights), backward, optimiser update, BN running
+ * statistics. Returns the batch's mean loss and correct predictions; a non-finite loss is
+ * returned without touching the weights.
+ */
+export function trainStep(
+  net: ENet,
+  opt: Optimizer,
+  batch: Float32Array,
+  labels: number[],
+  o: { lr: number; l1?: number; dropoutSeed?: number },
+): { loss: number; hits: number } {
+  const trainable = net.trainable();
+  const varName = new Map([...trainable].map(([n, v]) => [v.name, n]));
+  const s = net.cfg.crop;
+  const moments: BatchMoments[] = [];
+  const out = tf.tidy(() => {
+    const x = tf.tensor4d(batch, [labels.length, s, s, 3]);
+    const y = tf.tensor1d(labels, "int32");
+    const onehot = tf.oneHot(y, 2);
+    let hits = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const { logits } = net.forward(x, true, o.dropoutSeed ?? 0, moments);
+      hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")).dataSync()[0];
+      let l = tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+      if (o.l1) {
+        const weights = [...trainable].filter(([n]) => !/\.(b|beta)$/.test(n)).map(([, v]) =>
+          tf.sum(tf.abs(v))
+        );
+        l = tf.add(l, tf.mul(o.l1, tf.addN(weights))) as tf.Scalar;
+      }
+      return l;
+    }, [...trainable.values()]);
+    const loss = value.dataSync()[0];
+    if (Number.isFinite(loss)) {
+      opt.step(new Map(Object.entries(grads).map(([k, g]) => [varName.get(k)!, g])), o.lr);
+    }
+    return { loss, hits };
+  });
+  if (Number.isFinite(out.loss)) net.updateRunningStats(moments);
+  else tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+  return out;
+}
+
+/** Name of the first model tensor holding a NaN or infinity, if any. */
+export async function firstNonFinite(net: ENet): Promise<string | undefined> {
+  for (const [name, values] of await net.values()) {
+    for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return name;
+  }
+  return undefined;
+}
+
+/** One training or validation crop: tile `tile` of an image. */
+interface Sample {
+  entry: SplitEntry;
+  tile: number;
+}
+
+/**
+ * Loss and accuracy on the validation crops (inference mode), and the image-level accuracy
+ * when an image has several crops (mean p(CG) over its crops).
+ */
 async function validate(
   net: ENet,
-  val: SplitEntry[],
-  crop: (e: SplitEntry) => Promise<RgbImage>,
+  val: Sample[],
+  crop: (s: Sample) => Promise<RgbImage>,
   norm: ChannelStats,
-): Promise<Pick<EpochMetrics, "val_loss" | "val_acc" | "val_recall_natural" | "val_recall_cg">> {
-  const labels = val.map((e) => (e.label === 0 ? 0 : 1));
+): Promise<
+  Pick<
+    EpochMetrics,
+    "val_loss" | "val_acc" | "val_image_acc" | "val_recall_natural" | "val_recall_cg"
+  >
+> {
+  const labels = val.map((s) => (s.entry.label === 0 ? 0 : 1));
   const { pCg, loss } = await predict(net, val.length, (i) => crop(val[i]), norm, { labels });
   let hit = 0, nat = 0, natHit = 0, cgHit = 0;
+  const perImage = new Map<string, { sum: number; n: number; label: number }>();
   labels.forEach((l, i) => {
     const ok = (pCg[i] >= 0.5 ? 1 : 0) === l;
     hit += +ok;
@@ -499,11 +615,18 @@ async function validate(
       nat++;
       natHit += +ok;
     } else cgHit += +ok;
+    const im = perImage.get(val[i].entry.name) ?? { sum: 0, n: 0, label: l };
+    im.sum += pCg[i];
+    im.n++;
+    perImage.set(val[i].entry.name, im);
   });
+  const imageHits =
+    [...perImage.values()].filter((m) => (m.sum / m.n >= 0.5 ? 1 : 0) === m.label).length;
   const round = (x: number) => +x.toFixed(6);
   return {
     val_loss: round(loss ?? NaN),
     val_acc: round(hit / val.length),
+    val_image_acc: round(imageHits / perImage.size),
     val_recall_natural: round(natHit / Math.max(1, nat)),
     val_recall_cg: round(cgHit / Math.max(1, val.length - nat)),
   };
@@ -559,7 +682,7 @@ function fractionsOf(c: MapRunConfig): SplitFractions {
 }
 
 /** Builds the configuration of a new run from options and protocol defaults. */
-export async function resolveConfig(o: TrainMapOptions): Promise<MapRunConfig> {
+export function resolveConfig(o: TrainMapOptions): MapRunConfig {
   const protocol = o.protocol ?? "default";
   if (!(protocol in PROTOCOL_DEFAULTS)) {
     throw new UsageError(`--protocol must be default or paper, got "${protocol}"`);
@@ -577,7 +700,11 @@ export async function resolveConfig(o: TrainMapOptions): Promise<MapRunConfig> {
     width: o.width ?? preset.width,
     fc: o.fc ?? preset.fc,
     trainSrm: o.trainSrm ?? preset.trainSrm,
+    dropout: o.dropout ?? preset.dropout,
   };
+  if (!(enet.dropout >= 0 && enet.dropout < 1)) {
+    throw new UsageError(`--dropout must be in [0, 1), got ${enet.dropout}`);
+  }
   for (const [k, v] of [["crop", enet.crop], ["width", enet.width], ["fc", enet.fc]] as const) {
     if (!Number.isInteger(v) || v < 1) {
       throw new UsageError(`--${k} must be a positive integer, got ${v}`);
@@ -596,8 +723,13 @@ export async function resolveConfig(o: TrainMapOptions): Promise<MapRunConfig> {
     lrStep: o.lrStep ?? d.lrStep,
     l1: o.l1 ?? d.l1,
     sampler: o.sampler ?? d.sampler,
+    augment: o.augment ?? d.augment,
+    tiles: o.tiles ?? d.tiles,
     momentum: o.momentum ?? 0.9,
   };
+  if (!["none", "random-crop-flip"].includes(train.augment)) {
+    throw new UsageError(`--augment must be none or random-crop-flip, got "${train.augment}"`);
+  }
   if (!Number.isInteger(train.epochs) || train.epochs < 1) {
     throw new UsageError("--epochs must be a positive integer");
   }

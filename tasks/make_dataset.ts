@@ -29,11 +29,15 @@ const { values } = parseArgs({
   },
 });
 const from = resolve(values.from!), out = resolve(values.out!);
-const perClass = Number(values["per-class"]), size = Number(values.size), seed = Number(values.seed);
+const perClass = Number(values["per-class"]),
+  size = Number(values.size),
+  seed = Number(values.seed);
 
 const sources = parseCsvRecords(await Deno.readTextFile(join(from, "SOURCES.csv")));
 const header = sources[0].fields;
-const rows = sources.slice(1).map((r) => Object.fromEntries(header.map((h, i) => [h, r.fields[i]])));
+const rows = sources.slice(1).map((r) =>
+  Object.fromEntries(header.map((h, i) => [h, r.fields[i]]))
+);
 const byLabel = new Map<string, typeof rows>();
 for (const r of rows) {
   if (!byLabel.has(r.Label)) byLabel.set(r.Label, []);
@@ -66,7 +70,10 @@ await Deno.writeTextFile(
 );
 await Deno.writeTextFile(
   join(out, "SOURCES.csv"),
-  formatCsv(header, chosen.map((r) => header.map((h) => h === "w" || h === "h" ? String(size) : r[h]))),
+  formatCsv(
+    header,
+    chosen.map((r) => header.map((h) => h === "w" || h === "h" ? String(size) : r[h])),
+  ),
 );
 const counts = [...byLabel.keys()].sort().map((l) => {
   const n = chosen.filter((r) => r.Label === l).length;

@@ -8,7 +8,9 @@ import type { RgbImage } from "./image.ts";
 
 /** Per-channel statistics of pixel values scaled to [0, 1]. */
 export interface ChannelStats {
+  /** Mean of R, G, B. */
   mean: [number, number, number];
+  /** Standard deviation of R, G, B (never 0). */
   std: [number, number, number];
 }
 

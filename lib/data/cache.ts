@@ -11,14 +11,56 @@ import { join } from "node:path";
 import { ImageError } from "../errors.ts";
 import { hashString } from "../rng.ts";
 import { atomicWrite } from "../fsutil.ts";
-import { centerCrop, type DecodeOptions, readImage, type RgbImage } from "./image.ts";
+import {
+  assertCroppable,
+  centerCrop,
+  cropAt,
+  type DecodeOptions,
+  readImage,
+  type RgbImage,
+  tileOrigins,
+} from "./image.ts";
 
-/** Which pixels of an image to keep. */
-export type View = { kind: "center"; size: number } | { kind: "full" };
+/**
+ * Which pixels of an image to keep: the centre crop, the whole image, or a grid of up to
+ * `perSide` x `perSide` crops spread evenly over the image (stacked vertically in one
+ * `size`-wide strip; see {@link tile}).
+ */
+export type View =
+  | { kind: "center"; size: number }
+  | { kind: "full" }
+  | { kind: "tiles"; size: number; perSide: number };
 
-/** A short text key for a view (`center233`, `full`). */
+/** A short text key for a view (`center233`, `full`, `tiles96x4`). */
 export function viewKey(v: View): string {
-  return v.kind === "center" ? `center${v.size}` : "full";
+  return v.kind === "center"
+    ? `center${v.size}`
+    : v.kind === "tiles"
+    ? `tiles${v.size}x${v.perSide}`
+    : "full";
+}
+
+/** Number of tiles in a strip returned for a `tiles` view. */
+export function tileCount(strip: RgbImage): number {
+  return strip.height / strip.width;
+}
+
+/** Tile `i` of a strip (a view on its pixels, not a copy). */
+export function tile(strip: RgbImage, i: number): RgbImage {
+  const n = strip.width * strip.width * 3;
+  return { width: strip.width, height: strip.width, data: strip.data.subarray(i * n, (i + 1) * n) };
+}
+
+/** Applies a view to a decoded image. */
+export function applyView(img: RgbImage, view: View, path: string): RgbImage {
+  if (view.kind === "full") return img;
+  if (view.kind === "center") return centerCrop(img, view.size, path);
+  assertCroppable(img, view.size, path);
+  const origins = tileOrigins(img.width, img.height, view.size, view.perSide);
+  const n = view.size * view.size * 3;
+  const data = new Uint8Array(n * origins.length);
+  origins.forEach(([x, y], i) => data.set(cropAt(img, x, y, view.size, view.size).data, i * n));
+  return { width: view.size, height: view.size * origins.length, data };
 }
 
 /** Options for {@link ImageStore}. */
@@ -33,14 +75,18 @@ const MAGIC = 0x43475643; // "CGVC"
 
 /** Decoded-and-cropped images, computed once, served from memory or disk afterwards. */
 export class ImageStore {
+  /** Disk cache folder, if any. */
   readonly dir?: string;
+  /** In-memory budget in bytes. */
   readonly memoryBytes: number;
+  /** Options passed to the decoder. */
   readonly decodeOptions: DecodeOptions;
   #mem = new Map<string, RgbImage>();
   #memUsed = 0;
   /** Number of decodes done (cache misses), for tests and logs. */
   decodes = 0;
 
+  /** A store with the given cache folder and memory budget. */
   constructor(opts: ImageStoreOptions = {}) {
     this.dir = opts.dir;
     this.memoryBytes = opts.memoryBytes ?? 512 * 1024 * 1024;
@@ -67,7 +113,7 @@ export class ImageStore {
     if (!img) {
       this.decodes++;
       const full = await readImage(path, this.decodeOptions);
-      img = view.kind === "center" ? centerCrop(full, view.size, path) : full;
+      img = applyView(full, view, path);
       if (this.dir) await this.#writeDisk(key, img);
     }
     this.#remember(key, img);

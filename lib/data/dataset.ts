@@ -28,19 +28,25 @@ export interface ImageEntry {
 
 /** One class of a dataset. */
 export interface ClassInfo {
+  /** 0 = natural, k = renderer k. */
   label: number;
   /** Folder name of its images (joined with `+` if they span several), `natural` for 0. */
   name: string;
   /** Top-level folders its images come from. */
   sources: string[];
+  /** Number of images. */
   count: number;
 }
 
 /** A loaded dataset. */
 export interface Dataset {
+  /** Absolute dataset folder. */
   root: string;
+  /** The CSV it was read from. */
   csvPath: string;
+  /** Every image, in CSV order. */
   images: ImageEntry[];
+  /** Classes by label, 0 first. */
   classes: ClassInfo[];
 }
 

@@ -9,20 +9,26 @@
  * @module
  */
 
-import { jpegCodec, pngCodec, tiffCodec } from "../deps.ts";
+import { imageCodecs } from "../deps.ts";
 import { ImageError } from "../errors.ts";
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC). */
 export interface RgbImage {
+  /** Columns. */
   width: number;
+  /** Rows. */
   height: number;
+  /** `width * height * 3` bytes. */
   data: Uint8Array;
 }
 
 /** What the header says about an image file. */
 export interface ImageInfo {
+  /** File format. */
   format: "png" | "jpeg" | "tiff";
+  /** Columns. */
   width: number;
+  /** Rows. */
   height: number;
 }
 
@@ -148,9 +154,10 @@ export async function decodeImage(
       `${info.width}x${info.height} is over the ${maxPixels}-pixel limit (raise it with --max-pixels)`,
     );
   }
+  const codecs = await imageCodecs(); // outside the try: a setup failure is not this image's fault
   let rgb: Uint8Array, w: number, h: number;
   try {
-    ({ data: rgb, width: w, height: h } = await decodePixels(info.format, bytes));
+    ({ data: rgb, width: w, height: h } = await decodePixels(codecs, info.format, bytes));
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new ImageError(
@@ -167,15 +174,17 @@ export async function decodeImage(
   return { width: w, height: h, data: rgb };
 }
 
-type Codec = { init(): Promise<{ decode(b: Uint8Array): Record<string, unknown> }> };
-
 /**
  * Runs imagescript's WebAssembly decoder for `format` (a fresh instance per image, so a trap on
  * one corrupt file cannot poison the next) and converts its output to RGB.
  */
-async function decodePixels(format: ImageInfo["format"], bytes: Uint8Array): Promise<RgbImage> {
+async function decodePixels(
+  codecs: Awaited<ReturnType<typeof imageCodecs>>,
+  format: ImageInfo["format"],
+  bytes: Uint8Array,
+): Promise<RgbImage> {
   if (format === "png") {
-    const out = (await (pngCodec as Codec).init()).decode(bytes) as {
+    const out = (await codecs.png.init()).decode(bytes) as {
       width: number;
       height: number;
       framebuffer: Uint8Array;
@@ -187,7 +196,7 @@ async function decodePixels(format: ImageInfo["format"], bytes: Uint8Array): Pro
     };
   }
   if (format === "tiff") {
-    const out = (await (tiffCodec as Codec).init()).decode(bytes) as {
+    const out = (await codecs.tiff.init()).decode(bytes) as {
       width: number;
       height: number;
       buffer: Uint8Array;
@@ -198,7 +207,7 @@ async function decodePixels(format: ImageInfo["format"], bytes: Uint8Array): Pro
       data: rgbaToRgb(out.buffer, out.width * out.height),
     };
   }
-  const fb = (await (jpegCodec as Codec).init()).decode(bytes) as {
+  const fb = (await codecs.jpeg.init()).decode(bytes) as {
     width: number;
     height: number;
     format: number;

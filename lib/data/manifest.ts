@@ -12,7 +12,9 @@ import { hasImageExtension } from "./image.ts";
 
 /** One row of a manifest. */
 export interface ManifestRow {
+  /** Path relative to the dataset root. */
   name: string;
+  /** 0 natural, 1..K renderer. */
   label: number;
 }
 

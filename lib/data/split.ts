@@ -42,6 +42,7 @@ export const DEFAULT_FRACTIONS: SplitFractions = {
 
 /** An image with its role. */
 export interface SplitEntry extends ImageEntry {
+  /** What the image is used for. */
   role: Role;
 }
 

@@ -51,13 +51,17 @@ const ARG = {
 const MD_SIZE = 696; // sizeof(dnnl_memory_desc_t)
 const OP_DESC_SIZE = 8192; // larger than every op descriptor (convolution: 5976)
 
-/** Library file names tried, in order. */
+/**
+ * Library paths tried, in order: the usual absolute locations first (so `--allow-ffi` can be
+ * scoped to them), then the bare name for the system loader's search path. `CGVSNI_DNNL` names
+ * another file.
+ */
 export const DNNL_LIBRARIES = [
-  "libdnnl.so.2",
   "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
   "/usr/lib/aarch64-linux-gnu/libdnnl.so.2",
   "/usr/lib64/libdnnl.so.2",
   "/usr/local/lib/libdnnl.so.2",
+  "libdnnl.so.2",
   "libdnnl.2.dylib",
 ];
 

@@ -1,0 +1,133 @@
+/**
+ * Correctness against an independent implementation: builds an ENet (seeded, then trained a few
+ * steps so weights and BN running statistics are non-trivial), runs a batch of real crops from
+ * the shipped dataset through it, exports weights and batch, runs the same architecture in
+ * PyTorch (tasks/py/enet_torch.py, Debian's python3-torch) and compares the logits.
+ *
+ *   deno task parity [--preset small|paper] [--tolerance 1e-3] [--backend auto]
+ *
+ * Exits 1 if any logit differs by more than the tolerance. Catches padding, stride, layout and
+ * flatten-order mistakes that no unit test of our own code would.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { tf } from "../lib/deps.ts";
+import { initBackend } from "../lib/backend.ts";
+import { saveBundle } from "../lib/bundle.ts";
+import { channelStats, toBatch } from "../lib/data/batch.ts";
+import { loadDataset } from "../lib/data/dataset.ts";
+import { centerCrop, readImage } from "../lib/data/image.ts";
+import { ENet, parameterCount, PRESETS } from "../lib/enet.ts";
+import { saveENet } from "../lib/model_io.ts";
+import { SgdMomentum } from "../lib/optim.ts";
+import { trainStep } from "../lib/train_map.ts";
+
+/** Result of one parity check. */
+export interface ParityResult {
+  preset: string;
+  maxAbsDiff: number;
+  maxAbsLogit: number;
+  images: number;
+  torch: string;
+  torchParams: number;
+  ourParams: number;
+}
+
+const PY = fileURLToPath(new URL("./py/parity.py", import.meta.url));
+const DATASET = fileURLToPath(new URL("../dataset/", import.meta.url));
+
+/** Runs the check for one preset. */
+export async function parity(
+  presetName: string,
+  python = "/usr/bin/python3",
+): Promise<ParityResult> {
+  const cfg = PRESETS[presetName];
+  const ds = await loadDataset(DATASET);
+  const pick = [
+    ...ds.images.filter((i) => i.label === 0).slice(0, 2),
+    ...ds.images.filter((i) => i.label > 0).slice(0, 2),
+  ];
+  const crops = await Promise.all(
+    pick.map(async (i) => centerCrop(await readImage(i.path), cfg.crop)),
+  );
+  const norm = channelStats(crops);
+  const x = toBatch(crops, norm);
+  const net = ENet.create(cfg, 11);
+  const opt = new SgdMomentum(net.trainable(), 0.9);
+  for (let s = 0; s < 3; s++) trainStep(net, opt, x, [0, 0, 1, 1], { lr: 1e-3, dropoutSeed: s });
+  opt.dispose();
+  const ours = tf.tidy(() =>
+    net.forward(tf.tensor4d(x, [4, cfg.crop, cfg.crop, 3]), false).logits.dataSync()
+  );
+  const dir = await Deno.makeTempDir({ prefix: "cgvsni-parity-" });
+  try {
+    await saveENet(dir, net, norm);
+    await saveBundle(dir, "batch", "cgvsni-batch/1", [{
+      name: "x",
+      shape: [4, cfg.crop, cfg.crop, 3],
+      data: x,
+    }]);
+    const out = await new Deno.Command(python, {
+      args: [PY, dir],
+      cwd: join(PY, ".."),
+      stderr: "piped",
+      stdout: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `PyTorch side failed: ${new TextDecoder().decode(out.stderr).trim().split("\n").pop()}`,
+      );
+    }
+    const theirs = JSON.parse(new TextDecoder().decode(out.stdout));
+    let diff = 0, mag = 0;
+    (theirs.logits as number[]).forEach((v, i) => {
+      diff = Math.max(diff, Math.abs(v - ours[i]));
+      mag = Math.max(mag, Math.abs(v));
+    });
+    return {
+      preset: presetName,
+      maxAbsDiff: diff,
+      maxAbsLogit: mag,
+      images: 4,
+      torch: theirs.torch,
+      torchParams: theirs.params,
+      ourParams: parameterCount(cfg),
+    };
+  } finally {
+    net.dispose();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      preset: { type: "string", multiple: true },
+      tolerance: { type: "string", default: "1e-3" },
+      backend: { type: "string", default: "auto" },
+      python: { type: "string", default: "/usr/bin/python3" },
+    },
+  });
+  const backend = await initBackend(values.backend as "auto");
+  const tol = Number(values.tolerance);
+  let ok = true;
+  for (const p of values.preset ?? ["small", "paper"]) {
+    const r = await parity(p, values.python);
+    const pass = r.maxAbsDiff <= tol && r.torchParams === r.ourParams;
+    ok &&= pass;
+    console.log(
+      `${pass ? "PASS" : "FAIL"} ${p}: max |logit diff| ${
+        r.maxAbsDiff.toExponential(2)
+      } (logits up to ${
+        r.maxAbsLogit.toFixed(3)
+      }, tolerance ${tol}); parameters cgvsni ${r.ourParams} / PyTorch ${r.torchParams}; ` +
+        `backend ${backend.name}, torch ${r.torch}`,
+    );
+  }
+  Deno.exit(ok ? 0 : 1);
+}

@@ -1,0 +1,49 @@
+/**
+ * Shared test fixtures: one backend for the whole run, temporary folders, tiny configurations.
+ *
+ * @module
+ */
+
+import { type BackendChoice, initBackend } from "../lib/backend.ts";
+import type { ENetConfig } from "../lib/enet.ts";
+
+let backend: Promise<BackendChoice> | undefined;
+
+/** Starts the backend the tests run on (`CGVSNI_TEST_BACKEND`, default auto) once. */
+export function testBackend(): Promise<BackendChoice> {
+  backend ??= initBackend((Deno.env.get("CGVSNI_TEST_BACKEND") ?? "auto") as "auto");
+  return backend;
+}
+
+/** Runs `f` with a fresh temporary folder, removed afterwards. */
+export async function withTempDir<T>(f: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "cgvsni-test-" });
+  try {
+    return await f(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Path of the dataset shipped with the repository. */
+export const SHIPPED = new URL("../dataset/", import.meta.url).pathname;
+
+/** The smallest ENet worth training: every layer present, a few channels each. */
+export const TINY: ENetConfig = {
+  crop: 77,
+  conv0: 4,
+  width: 4,
+  trunk: [4, 4, 4],
+  fc: 8,
+  classes: 2,
+  dropout: 0.5,
+  trainSrm: false,
+};
+
+/** Max |a - b| over two arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

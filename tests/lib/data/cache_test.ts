@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ImageStore, tile, tileCount } from "../../../lib/data/cache.ts";
+import { centerCrop, readImage } from "../../../lib/data/image.ts";
+import { SHIPPED, withTempDir } from "../../_helpers.ts";
+
+const IMG = join(SHIPPED, "POVRay/povray_00001.png");
+
+Deno.test("cache: each image is decoded once; a second store reads the disk cache", async () => {
+  await withTempDir(async (dir) => {
+    const a = new ImageStore({ dir });
+    const c1 = await a.get(IMG, { kind: "center", size: 96 });
+    await a.get(IMG, { kind: "center", size: 96 });
+    assert.equal(a.decodes, 1);
+    const b = new ImageStore({ dir });
+    const c2 = await b.get(IMG, { kind: "center", size: 96 });
+    assert.equal(b.decodes, 0);
+    assert.deepEqual(c2, c1);
+    assert.deepEqual(c1, centerCrop(await readImage(IMG), 96));
+  });
+});
+
+Deno.test("cache: a torn cache file is ignored and the image decoded again", async () => {
+  await withTempDir(async (dir) => {
+    await new ImageStore({ dir }).get(IMG, { kind: "center", size: 64 });
+    for await (const e of Deno.readDir(dir)) {
+      await Deno.writeFile(join(dir, e.name), new Uint8Array([1, 2, 3]));
+    }
+    const s = new ImageStore({ dir });
+    const c = await s.get(IMG, { kind: "center", size: 64 });
+    assert.equal(s.decodes, 1);
+    assert.equal(c.data.length, 64 * 64 * 3);
+  });
+});
+
+Deno.test("cache: memory stays within its budget", async () => {
+  const s = new ImageStore({ memoryBytes: 100 * 100 * 3 * 2 });
+  const files = ["Photos/photo_00001.png", "Photos/photo_00010.png", "Cycles/cycles_00000.png"].map(
+    (f) => join(SHIPPED, f),
+  );
+  for (const f of files) await s.get(f, { kind: "center", size: 100 });
+  await s.get(files[0], { kind: "center", size: 100 }); // evicted: decoded again
+  assert.equal(s.decodes, 4);
+  await s.get(files[0], { kind: "center", size: 100 });
+  assert.equal(s.decodes, 4);
+});
+
+Deno.test("cache: tiles view stacks a grid of crops", async () => {
+  const s = new ImageStore();
+  const strip = await s.get(IMG, { kind: "tiles", size: 96, perSide: 2 });
+  assert.equal(tileCount(strip), 4);
+  const full = await readImage(IMG);
+  assert.deepEqual(tile(strip, 3).data, cropCorner(full)); // bottom-right tile of the 2x2 grid
+  function cropCorner(img: typeof full) {
+    const out = new Uint8Array(96 * 96 * 3);
+    for (let r = 0; r < 96; r++) {
+      out.set(
+        img.data.subarray(((160 + r) * 256 + 160) * 3, ((160 + r) * 256 + 256) * 3),
+        r * 96 * 3,
+      );
+    }
+    return out;
+  }
+});

@@ -1,0 +1,227 @@
+/**
+ * The native backend against tfjs's reference `cpu` backend: every kernel it replaces, forward
+ * and gradients, on shapes that exercise strides, padding and transposes.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../../../lib/deps.ts";
+import { initBackend } from "../../../lib/backend.ts";
+import { batchNormTrain, convBn, relu } from "../../../lib/ops.ts";
+import { Adam, SgdMomentum } from "../../../lib/optim.ts";
+import { ENet, initialValues } from "../../../lib/enet.ts";
+import { Rng } from "../../../lib/rng.ts";
+import { TINY } from "../../_helpers.ts";
+
+const native = await initBackend("native").then((b) => b.name === "native").catch(() => false);
+const opts = { ignore: !native, sanitizeResources: false, sanitizeOps: false };
+
+function rand(n: number, seed: number): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: n }, () => r.normal());
+}
+
+/** Runs `f` on both backends and returns its arrays from each. */
+async function both(f: () => tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
+  const out: Float32Array[][] = [];
+  for (const b of ["cpu", "native"]) {
+    await tf.setBackend(b);
+    out.push(
+      tf.tidy(f).map((t) => {
+        const d = t.dataSync() as Float32Array;
+        t.dispose();
+        return d.slice();
+      }),
+    );
+  }
+  return out as [Float32Array[], Float32Array[]];
+}
+
+function close(a: Float32Array[], b: Float32Array[], tol = 1e-4) {
+  assert.equal(a.length, b.length);
+  a.forEach((x, i) => {
+    let scale = 1;
+    for (const v of x) scale = Math.max(scale, Math.abs(v));
+    for (let j = 0; j < x.length; j++) {
+      assert.ok(
+        Math.abs(x[j] - b[i][j]) <= tol * scale,
+        `output ${i}[${j}]: cpu ${x[j]} native ${b[i][j]}`,
+      );
+    }
+  });
+}
+
+for (
+  const [stride, pad, dil] of [[1, "valid", 1], [2, "valid", 1], [1, "same", 1], [2, "same", 1], [
+    1,
+    "valid",
+    2,
+  ]] as const
+) {
+  Deno.test(
+    `native: conv2d and its gradients (stride ${stride}, ${pad}, dilation ${dil})`,
+    opts,
+    async () => {
+      const xs = rand(2 * 11 * 13 * 5, 1), ws = rand(3 * 3 * 5 * 7, 2);
+      close(
+        ...await both(() => {
+          const x = tf.tensor4d(xs, [2, 11, 13, 5]), w = tf.tensor4d(ws, [3, 3, 5, 7]);
+          const f = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.conv2d(a, b, stride, pad, "NHWC", dil);
+          const y = f(x, w);
+          if (dil !== 1) return [y];
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+            tf.sum(tf.square(f(a as tf.Tensor4D, b as tf.Tensor4D)))
+          )([x, w]);
+          return [y, dx, dw];
+        }),
+      );
+    },
+  );
+}
+
+Deno.test("native: matMul with transposes and batches", opts, async () => {
+  const a = rand(3 * 4 * 5, 3), b = rand(3 * 5 * 6, 4);
+  close(
+    ...await both(() => [
+      tf.matMul(tf.tensor2d(a.subarray(0, 20), [4, 5]), tf.tensor2d(b.subarray(0, 30), [5, 6])),
+      tf.matMul(
+        tf.tensor2d(a.subarray(0, 20), [5, 4]),
+        tf.tensor2d(b.subarray(0, 30), [6, 5]),
+        true,
+        true,
+      ),
+      tf.matMul(tf.tensor3d(a, [3, 4, 5]), tf.tensor3d(b, [3, 5, 6])),
+      tf.matMul(tf.tensor3d(a, [3, 4, 5]), tf.tensor2d(b.subarray(0, 30), [6, 5]), false, true),
+    ]),
+  );
+});
+
+Deno.test("native: relu, max-pool, concat, split and their gradients", opts, async () => {
+  const xs = rand(2 * 9 * 9 * 4, 5);
+  close(
+    ...await both(() => {
+      const x = tf.tensor4d(xs, [2, 9, 9, 4]);
+      const f = (a: tf.Tensor) => {
+        const p = tf.maxPool(relu(a as tf.Tensor4D), 3, 2, "valid");
+        const c = tf.concat([p, tf.mul(p, 2)], 3);
+        const [s1, s2] = tf.split(c, [3, 5], 3);
+        return tf.add(tf.sum(tf.square(s1)), tf.sum(s2));
+      };
+      return [tf.maxPool(x, 3, 2, "valid"), tf.relu(x), tf.grad(f)(x)];
+    }),
+  );
+});
+
+Deno.test("native: batch norm with batch statistics, and its gradients", opts, async () => {
+  const xs = rand(3 * 5 * 6 * 4, 6), gs = rand(4, 7), bs = rand(4, 8);
+  close(
+    ...await both(() => {
+      const x = tf.tensor4d(xs, [3, 5, 6, 4]), g = tf.tensor1d(gs), b = tf.tensor1d(bs);
+      const seen: tf.Tensor[] = [];
+      const f = (a: tf.Tensor, c: tf.Tensor, d: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            batchNormTrain(a as tf.Tensor4D, c as tf.Tensor1D, d as tf.Tensor1D, 1e-5, (m, v) =>
+              seen.push(m, v)),
+            tf.range(0, 360).reshape([3, 5, 6, 4]),
+          ),
+        );
+      const grads = tf.grads(f)([x, g, b]);
+      return [...grads, ...seen.slice(0, 2)];
+    }),
+  );
+});
+
+Deno.test(
+  "native: fused conv + BN + ReLU equals its composition, gradients included",
+  opts,
+  async () => {
+    const xs = rand(2 * 10 * 10 * 3, 9),
+      ws = rand(3 * 3 * 3 * 4, 10),
+      gs = rand(4, 11),
+      bs = rand(4, 12);
+    for (const [stride, withRelu] of [[1, true], [2, false]] as const) {
+      const run = () => {
+        const x = tf.tensor4d(xs, [2, 10, 10, 3]), w = tf.tensor4d(ws, [3, 3, 3, 4]);
+        const g = tf.tensor1d(gs), b = tf.tensor1d(bs);
+        const f = (...t: tf.Tensor[]) =>
+          tf.sum(
+            tf.square(
+              convBn(
+                t[0] as tf.Tensor4D,
+                t[1] as tf.Tensor4D,
+                t[2] as tf.Tensor1D,
+                t[3] as tf.Tensor1D,
+                { stride, eps: 1e-5, relu: withRelu },
+              ),
+            ),
+          );
+        return [
+          convBn(x, w, g, b, { stride, eps: 1e-5, relu: withRelu }),
+          ...tf.grads(f)([x, w, g, b]),
+        ];
+      };
+      close(...await both(run), 2e-4);
+    }
+  },
+);
+
+Deno.test("native: fused SGD and Adam updates equal the tensor formulas", opts, async () => {
+  const p0 = rand(300_000, 13), g0 = rand(300_000, 14);
+  close(
+    ...await both(() => {
+      const p = tf.variable(tf.tensor1d(p0)), q = tf.variable(tf.tensor1d(p0));
+      const sgd = new SgdMomentum(new Map([["p", p]]), 0.9), adam = new Adam(new Map([["q", q]]));
+      for (let i = 0; i < 3; i++) {
+        sgd.step(new Map([["p", tf.tensor1d(g0)]]), 0.01);
+        adam.step(new Map([["q", tf.mul(tf.tensor1d(g0), i + 1)]]), 0.01);
+      }
+      const out = [p.clone(), q.clone()];
+      sgd.dispose(), adam.dispose(), p.dispose(), q.dispose();
+      return out;
+    }),
+    1e-5,
+  );
+});
+
+Deno.test("native: a whole ENet training step matches the reference backend", opts, async () => {
+  const values = initialValues(TINY, 4);
+  const xs = rand(2 * TINY.crop * TINY.crop * 3, 15);
+  close(
+    ...await both(() => {
+      const net = new ENet(TINY, values);
+      const x = tf.tensor4d(xs, [2, TINY.crop, TINY.crop, 3]);
+      const y = tf.oneHot(tf.tensor1d([0, 1], "int32"), 2);
+      const vars = [...net.trainable().values()];
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(y, net.forward(x, true, 3).logits) as tf.Scalar,
+        vars,
+      );
+      // BN betas that feed straight into another BN have a true gradient of zero; skip their noise
+      const out = [
+        value,
+        ...vars.filter((v) => !/b[12]\.bn1\.beta/.test(v.name)).map((v) => grads[v.name]),
+        net.forward(x, false).logits,
+      ];
+      net.dispose();
+      return out;
+    }),
+    2e-4,
+  );
+});
+
+Deno.test("native: no tensors leak from a training step", opts, async () => {
+  await tf.setBackend("native");
+  const net = new ENet(TINY, initialValues(TINY, 5));
+  const x = tf.tensor4d(rand(2 * TINY.crop * TINY.crop * 3, 16), [2, TINY.crop, TINY.crop, 3]);
+  const step = () =>
+    tf.tidy(() => {
+      tf.variableGrads(() => tf.sum(net.forward(x, true, 1).logits) as tf.Scalar, [
+        ...net.trainable().values(),
+      ]);
+    });
+  step();
+  const before = tf.memory().numTensors;
+  step();
+  assert.equal(tf.memory().numTensors, before);
+  net.dispose();
+  x.dispose();
+});
