@@ -15,10 +15,11 @@
 import { CgvsniError, oneLine, UsageError } from "../lib/errors.ts";
 import { type Command, helpText, parse } from "./_args.ts";
 import { manifestCommand } from "./manifest.ts";
+import { trainFlowCommand } from "./train_flow.ts";
 import { trainMapCommand } from "./train_map.ts";
 
 /** Every subcommand, in help order. */
-export const COMMANDS: Command[] = [trainMapCommand, manifestCommand];
+export const COMMANDS: Command[] = [trainMapCommand, trainFlowCommand, manifestCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

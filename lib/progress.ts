@@ -81,3 +81,12 @@ export function makeProgress(opts: { quiet?: boolean; tty?: boolean } = {}): Pro
     },
   };
 }
+
+/** Adapts a cumulative "done so far" callback to {@link Progress.tick}'s increments. */
+export function ticker(p: Progress): (done: number) => void {
+  let prev = 0;
+  return (done) => {
+    p.tick(done - prev);
+    prev = done;
+  };
+}

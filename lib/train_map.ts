@@ -17,7 +17,8 @@ import { tf } from "./deps.ts";
 import { type BackendName, initBackend } from "./backend.ts";
 import { loadBundle, saveBundle } from "./bundle.ts";
 import { type ChannelStats, channelStats, HALF_STATS, toBatch } from "./data/batch.ts";
-import { ImageStore, tile, tileCount, type View } from "./data/cache.ts";
+import { ImageStore, type View } from "./data/cache.ts";
+import { cropOf, type Sample, samplesOf, tilesView, usable } from "./data/samples.ts";
 import { type Dataset, loadDataset } from "./data/dataset.ts";
 import { cropAt, flipHorizontal, type RgbImage } from "./data/image.ts";
 import { epochBatches, type Sampler } from "./data/sampler.ts";
@@ -41,7 +42,7 @@ import {
   PRESETS,
   shapes,
 } from "./enet.ts";
-import { CgvsniError, ImageError, NumericalError, UsageError } from "./errors.ts";
+import { CgvsniError, NumericalError, UsageError } from "./errors.ts";
 import { appendLine, atomicWrite, exists, readJsonIfExists, writeJson } from "./fsutil.ts";
 import { loadENet, saveENet } from "./model_io.ts";
 import { type Optimizer, SgdMomentum, stepLr } from "./optim.ts";
@@ -330,65 +331,28 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   // 3. Decode every image the map needs, once, before the first step.
   const crop = config.enet.crop;
   const view: View = config.train.augment === "none"
-    ? { kind: "tiles", size: crop, perSide: config.train.tiles }
+    ? tilesView(crop, config.train.tiles)
     : { kind: "full" };
   const store = new ImageStore({
     dir: opts.cacheDir ?? join(runs, ".cache"),
     memoryBytes: (opts.cacheMemoryMb ?? 1024) * 1024 * 1024,
     maxPixels: config.maxPixels,
   });
-  const bad: ImageError[] = [];
-  log.start("decoding", train.length + val.length);
-  for (const e of [...train, ...val]) {
-    try {
-      const img = await store.get(e.path, view);
-      if (img.width < crop || img.height < crop) {
-        throw new ImageError(
-          e.path,
-          `${img.width}x${img.height} is smaller than the ${crop}x${crop} crop`,
-        );
-      }
-    } catch (err) {
-      if (!(err instanceof ImageError)) throw err;
-      bad.push(err);
-    }
-    log.tick();
-  }
-  log.end();
-  if (bad.length > 0) {
-    await atomicWrite(join(run, "skipped.txt"), bad.map((b) => b.message).join("\n") + "\n");
-    if (!config.skipBad) {
-      const more = bad.length > 5
-        ? ` (and ${bad.length - 5} more; all in ${join(run, "skipped.txt")})`
-        : "";
-      throw new CgvsniError(
-        `${bad.length} unusable image(s), stopping before training (--skip-bad skips them): ` +
-          bad.slice(0, 5).map((b) => b.message).join("; ") + more,
-      );
-    }
-    const badPaths = new Set(bad.map((b) => b.path));
-    train = train.filter((e) => !badPaths.has(e.path));
-    val = val.filter((e) => !badPaths.has(e.path));
-    log.log(`skipped ${bad.length} unusable image(s), listed in ${join(run, "skipped.txt")}`);
-  }
+  const ok = new Set(
+    await usable([...train, ...val], store, view, crop, {
+      skipBad: config.skipBad,
+      run,
+      log,
+      what: "training",
+    }),
+  );
+  train = train.filter((e) => ok.has(e));
+  val = val.filter((e) => ok.has(e));
   // A sample is one crop: a tile of an image (the centre crop when --tiles is 1), or for
   // random-crop training the whole image, cropped anew each epoch.
-  const samplesOf = async (entries: SplitEntry[]): Promise<Sample[]> => {
-    const out: Sample[] = [];
-    for (const e of entries) {
-      const n = view.kind === "tiles" ? tileCount(await store.get(e.path, view)) : 1;
-      for (let t = 0; t < n; t++) out.push({ entry: e, tile: t });
-    }
-    return out;
-  };
-  const trainSamples = await samplesOf(train);
-  const valSamples = await samplesOf(val);
-  /** The crop a sample stands for, without augmentation (used for statistics and validation). */
-  const cropOf = async ({ entry, tile: t }: Sample): Promise<RgbImage> => {
-    const img = await store.get(entry.path, view);
-    if (view.kind === "tiles") return tile(img, t);
-    return cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
-  };
+  const trainSamples = await samplesOf(train, store, view);
+  const valSamples = await samplesOf(val, store, view);
+  const crop0 = (s: Sample) => cropOf(s, store, view, crop);
 
   // 4. Normalisation statistics from the training crops (or the paper's fixed [-1, 1]).
   let norm: ChannelStats;
@@ -397,7 +361,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   else {
     norm = config.train.normalisation === "half"
       ? HALF_STATS
-      : channelStats(await Promise.all(trainSamples.map(cropOf)));
+      : channelStats(await Promise.all(trainSamples.map(crop0)));
     await writeJson(join(run, "norm.json"), norm);
   }
 
@@ -438,7 +402,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     log.start(`epoch ${epoch}/${epochs}`, batches.length);
     for (const [b, idx] of batches.entries()) {
       const crops = await Promise.all(idx.map(async (i) => {
-        if (view.kind !== "full") return await cropOf(trainSamples[i]);
+        if (view.kind !== "full") return await crop0(trainSamples[i]);
         const img = await store.get(trainSamples[i].entry.path, view);
         const c = cropAt(
           img,
@@ -468,7 +432,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     }
     log.end();
 
-    const v = await validate(net, valSamples, cropOf, norm);
+    const v = await validate(net, valSamples, crop0, norm);
     const seconds = (performance.now() - te) / 1000;
     const m: EpochMetrics = {
       epoch,
@@ -581,12 +545,6 @@ export async function firstNonFinite(net: ENet): Promise<string | undefined> {
     for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return name;
   }
   return undefined;
-}
-
-/** One training or validation crop: tile `tile` of an image. */
-interface Sample {
-  entry: SplitEntry;
-  tile: number;
 }
 
 /**

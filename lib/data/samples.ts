@@ -1,0 +1,100 @@
+/**
+ * Samples: the crops a stage works on. A sample is one crop of one image, the tile `tile` of
+ * the image's `tiles` view (with one tile per side, the centre crop).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { CgvsniError, ImageError } from "../errors.ts";
+import { atomicWrite } from "../fsutil.ts";
+import type { Progress } from "../progress.ts";
+import { ImageStore, tile, tileCount, type View } from "./cache.ts";
+import { cropAt, type RgbImage } from "./image.ts";
+import type { SplitEntry } from "./split.ts";
+
+/** One crop of one image. */
+export interface Sample {
+  /** The image. */
+  entry: SplitEntry;
+  /** Index of the crop within the image's view. */
+  tile: number;
+}
+
+/** The view of `tiles` x `tiles` crops of side `crop` (1: the centre crop). */
+export function tilesView(crop: number, tiles: number): View {
+  return { kind: "tiles", size: crop, perSide: tiles };
+}
+
+/** One sample per crop of every entry (entries must decode; see {@link ImageStore.get}). */
+export async function samplesOf(
+  entries: SplitEntry[],
+  store: ImageStore,
+  view: View,
+): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (const e of entries) {
+    const n = view.kind === "tiles" ? tileCount(await store.get(e.path, view)) : 1;
+    for (let t = 0; t < n; t++) out.push({ entry: e, tile: t });
+  }
+  return out;
+}
+
+/** The pixels of a sample: its tile, or the centre crop of a whole-image view. */
+export async function cropOf(
+  s: Sample,
+  store: ImageStore,
+  view: View,
+  crop: number,
+): Promise<RgbImage> {
+  const img = await store.get(s.entry.path, view);
+  if (view.kind === "tiles") return tile(img, s.tile);
+  if (view.kind === "center") return img;
+  return cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
+}
+
+/**
+ * Decodes every entry once (filling the cache) and sorts out the unusable ones: undecodable,
+ * smaller than `crop`, over the pixel limit. With `skipBad` they are dropped and listed in
+ * `<run>/skipped.txt`; without, the first few are reported in one error, before any training
+ * step. Returns the usable entries, in order.
+ */
+export async function usable(
+  entries: SplitEntry[],
+  store: ImageStore,
+  view: View,
+  crop: number,
+  o: { skipBad: boolean; run: string; log: Progress; what: string; listName?: string },
+): Promise<SplitEntry[]> {
+  const bad: ImageError[] = [];
+  o.log.start("decoding", entries.length);
+  for (const e of entries) {
+    try {
+      const img = await store.get(e.path, view);
+      if (img.width < crop || img.height < crop) {
+        throw new ImageError(
+          e.path,
+          `${img.width}x${img.height} is smaller than the ${crop}x${crop} crop`,
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof ImageError)) throw err;
+      bad.push(err);
+    }
+    o.log.tick();
+  }
+  o.log.end();
+  if (bad.length === 0) return entries;
+  const list = join(o.run, o.listName ?? "skipped.txt");
+  await atomicWrite(list, bad.map((b) => b.message).join("\n") + "\n");
+  if (!o.skipBad) {
+    const more = bad.length > 5 ? ` (and ${bad.length - 5} more; all in ${list})` : "";
+    throw new CgvsniError(
+      `${bad.length} unusable image(s), stopping before ${o.what} (--skip-bad skips them): ` +
+        bad.slice(0, 5).map((b) => b.message).join("; ") + more,
+    );
+  }
+  o.log.log(`skipped ${bad.length} unusable image(s), listed in ${list}`);
+  const badPaths = new Set(bad.map((b) => b.path));
+  return entries.filter((e) => !badPaths.has(e.path));
+}
