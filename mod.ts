@@ -11,6 +11,15 @@
  * Everything runs on tfjs: on a native oneDNN backend (Debian `libdnnl2`, through Deno FFI)
  * when present, else WebAssembly, else plain JavaScript; on WebGPU when a real adapter exists.
  *
+ * @example Score an image with the detector shipped in `models/` (works when imported by URL)
+ * ```ts
+ * import { initBackend, loadDetector } from "./mod.ts";
+ * await initBackend("auto");
+ * const detector = await loadDetector(new URL("./models/cgbench-small/", import.meta.url));
+ * const d = await detector.score(await Deno.readFile("dataset/POVRay/povray_00001.png"));
+ * console.log(d.verdict, d.pCg.toFixed(3), d.score.toFixed(3));
+ * ```
+ *
  * @example Train an image map on the dataset shipped with the repository
  * ```ts
  * import { initBackend, trainMap } from "./mod.ts";
@@ -45,7 +54,77 @@ export {
   SMALL,
 } from "./lib/enet.ts";
 export { SRM_KERNELS } from "./lib/srm.ts";
+export {
+  type Detection,
+  Detector,
+  detectorFromRun,
+  type DetectorInfo,
+  type ImageDataLike,
+  loadDetector,
+  type ScoreOptions,
+  type TileScore,
+  type Verdict,
+} from "./lib/detector.ts";
+export {
+  BiasFreeMlp,
+  type FeatureMap,
+  type FlowConfig,
+  type MapParam,
+  type MlpConfig,
+  NiceFlow,
+} from "./lib/flow.ts";
+export { fitStandardisation, OneClassModel, type Standardisation } from "./lib/oneclass.ts";
+export {
+  fractionInside,
+  initCenter,
+  quantile,
+  radiusFor,
+  scores,
+  sqDistances,
+  svddLoss,
+} from "./lib/svdd.ts";
+export {
+  bootstrap,
+  eer,
+  type MetricSet,
+  metricSet,
+  type Rates,
+  rates,
+  rocAuc,
+  rocCurve,
+  type RocPoint,
+  tprAtFpr,
+  type WithCi,
+} from "./lib/metrics.ts";
+export {
+  type CropMode,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  type ImageScore,
+  type MetricName,
+  METRICS,
+  type RendererResult,
+} from "./lib/evaluate.ts";
+export {
+  experiment,
+  type ExperimentOptions,
+  type Matrix,
+  type MatrixCell,
+  pipeline,
+  type PipelineOptions,
+} from "./lib/experiment.ts";
+export {
+  type FlowEpochMetrics,
+  type FlowRunConfig,
+  type FlowSummary,
+  trainFlow,
+  type TrainFlowOptions,
+  type TrainFlowResult,
+} from "./lib/train_flow.ts";
+export { writeReport } from "./lib/report.ts";
 export { loadENet, saveENet } from "./lib/model_io.ts";
+export type { Location } from "./lib/bundle.ts";
 export { predict, type Prediction } from "./lib/predict.ts";
 export {
   type EpochMetrics,

@@ -15,11 +15,27 @@
 import { CgvsniError, oneLine, UsageError } from "../lib/errors.ts";
 import { type Command, helpText, parse } from "./_args.ts";
 import { manifestCommand } from "./manifest.ts";
+import { demoCommand } from "./demo.ts";
+import { detectCommand } from "./detect.ts";
+import { evaluateCommand } from "./evaluate.ts";
+import { experimentCommand } from "./experiment.ts";
+import { exportDetectorCommand } from "./export_detector.ts";
+import { reportCommand } from "./report.ts";
 import { trainFlowCommand } from "./train_flow.ts";
 import { trainMapCommand } from "./train_map.ts";
 
 /** Every subcommand, in help order. */
-export const COMMANDS: Command[] = [trainMapCommand, trainFlowCommand, manifestCommand];
+export const COMMANDS: Command[] = [
+  trainMapCommand,
+  trainFlowCommand,
+  evaluateCommand,
+  experimentCommand,
+  detectCommand,
+  reportCommand,
+  demoCommand,
+  exportDetectorCommand,
+  manifestCommand,
+];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -33,6 +33,42 @@ export interface BundleManifest {
   [extra: string]: unknown;
 }
 
+/** Where a bundle lives: a local folder, or a base URL (`http:`, `https:` or `file:`). */
+export type Location = string | URL;
+
+/** Display name (and fetch target) of file `name` at `loc`. */
+export function at(loc: Location, name: string): string {
+  if (loc instanceof URL) {
+    return new URL(name, loc.href.endsWith("/") ? loc : new URL(loc.href + "/")).href;
+  }
+  return join(loc, name);
+}
+
+/** Reads a file of a bundle, from disk or over the network; errors name the file. */
+export async function readAt(loc: Location, name: string): Promise<Uint8Array> {
+  const where = at(loc, name);
+  if (loc instanceof URL) {
+    let res: Response;
+    try {
+      res = await fetch(where);
+    } catch (e) {
+      throw new ModelError(`${where}: ${(e as Error).message.split("\n")[0]}`);
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new ModelError(`${where}: HTTP ${res.status}`);
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  try {
+    return await Deno.readFile(where);
+  } catch (e) {
+    throw new ModelError(
+      `${where}: ${e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message}`,
+    );
+  }
+}
+
 /** Hex SHA-256 of bytes. */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const d = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
@@ -77,16 +113,9 @@ export async function saveBundle(
 }
 
 /** Reads a bundle's manifest only. */
-export async function readManifest(dir: string, stem: string): Promise<BundleManifest> {
-  const path = join(dir, `${stem}.json`);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new ModelError(
-      `${path}: ${e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message}`,
-    );
-  }
+export async function readManifest(dir: Location, stem: string): Promise<BundleManifest> {
+  const path = at(dir, `${stem}.json`);
+  const text = new TextDecoder().decode(await readAt(dir, `${stem}.json`));
   let m: BundleManifest;
   try {
     m = JSON.parse(text);
@@ -115,12 +144,12 @@ export async function readManifest(dir: string, stem: string): Promise<BundleMan
  * `expect` is given) that it holds exactly those names with those shapes.
  */
 export async function loadBundle(
-  dir: string,
+  dir: Location,
   stem: string,
   expect?: { format?: string; shapes?: Map<string, number[]> },
 ): Promise<{ manifest: BundleManifest; arrays: Map<string, NamedArray> }> {
   const manifest = await readManifest(dir, stem);
-  const where = join(dir, `${stem}.json`);
+  const where = at(dir, `${stem}.json`);
   if (expect?.format && manifest.format !== expect.format) {
     throw new ModelError(`${where}: format is "${manifest.format}", expected "${expect.format}"`);
   }
@@ -128,15 +157,8 @@ export async function loadBundle(
   if (file.includes("/") || file.includes("\\") || file.startsWith(".")) {
     throw new ModelError(`${where}: weights path must be a plain file name, got "${file}"`);
   }
-  const binPath = join(dir, file);
-  let bin: Uint8Array;
-  try {
-    bin = await Deno.readFile(binPath);
-  } catch (e) {
-    throw new ModelError(
-      `${binPath}: ${e instanceof Deno.errors.NotFound ? "not found" : (e as Error).message}`,
-    );
-  }
+  const binPath = at(dir, file);
+  const bin = await readAt(dir, file);
   const weights = manifest.weightsManifest[0].weights;
   const needed = weights.reduce((s, w) => s + w.shape.reduce((p, d) => p * d, 1), 0) * 4;
   if (bin.length !== manifest.byteLength || bin.length !== needed) {

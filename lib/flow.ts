@@ -26,6 +26,7 @@ import { Rng } from "./rng.ts";
 
 /** Architecture of a {@link NiceFlow}. */
 export interface FlowConfig {
+  /** Marks a flow. */
   kind: "flow";
   /** Dimension of the feature vectors (4096 for the paper's L9). */
   dim: number;
@@ -39,6 +40,7 @@ export interface FlowConfig {
 
 /** Architecture of a {@link BiasFreeMlp}. */
 export interface MlpConfig {
+  /** Marks the MLP baseline. */
   kind: "mlp";
   /** Input dimension. */
   dim: number;

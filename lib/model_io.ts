@@ -6,7 +6,7 @@
  * @module
  */
 
-import { loadBundle, saveBundle } from "./bundle.ts";
+import { at, loadBundle, type Location, readManifest, saveBundle } from "./bundle.ts";
 import type { ChannelStats } from "./data/batch.ts";
 import { ENet, type ENetConfig, paramSpecs } from "./enet.ts";
 import { ModelError } from "./errors.ts";
@@ -68,13 +68,12 @@ function checkNorm(n: unknown, where: string): ChannelStats {
 }
 
 /** Loads a saved ENet, checking format, config, every shape, byte size and checksum. */
-export async function loadENet(dir: string, stem = "model"): Promise<{
+export async function loadENet(dir: Location, stem = "model"): Promise<{
   net: ENet;
   norm: ChannelStats;
   manifest: Record<string, unknown>;
 }> {
-  const where = `${dir}/${stem}.json`;
-  const { readManifest } = await import("./bundle.ts");
+  const where = at(dir, `${stem}.json`);
   const head = await readManifest(dir, stem);
   if (head.format !== ENET_FORMAT) {
     throw new ModelError(`${where}: format is "${head.format}", expected "${ENET_FORMAT}"`);

@@ -7,7 +7,14 @@
  */
 
 import { tf } from "./deps.ts";
-import { loadBundle, type NamedArray, saveBundle } from "./bundle.ts";
+import {
+  at,
+  loadBundle,
+  type Location,
+  type NamedArray,
+  readManifest,
+  saveBundle,
+} from "./bundle.ts";
 import { ModelError } from "./errors.ts";
 import {
   createMap,
@@ -18,6 +25,7 @@ import {
   type MlpConfig,
 } from "./flow.ts";
 import { scores, sqDistances } from "./svdd.ts";
+import { quantile } from "./stats.ts";
 
 /** Format tag of saved one-class models. */
 export const ONECLASS_FORMAT = "cgvsni-oneclass/1";
@@ -30,7 +38,11 @@ export interface Standardisation {
   std: Float32Array;
 }
 
-/** Mean and standard deviation per column of `n` rows of `d` (std below 1e-6 becomes 1). */
+/**
+ * Mean and standard deviation per column of `n` rows of `d`. Deviations are floored at a tenth
+ * of the median deviation: with few training vectors some L9 units barely vary (ReLU zeros), and
+ * dividing by their tiny deviation would blow test features up by orders of magnitude.
+ */
 export function fitStandardisation(x: Float32Array, n: number, d: number): Standardisation {
   const mean = new Float64Array(d), sq = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -43,9 +55,10 @@ export function fitStandardisation(x: Float32Array, n: number, d: number): Stand
   const m = new Float32Array(d), s = new Float32Array(d);
   for (let j = 0; j < d; j++) {
     m[j] = mean[j] / n;
-    const sd = Math.sqrt(Math.max(0, sq[j] / n - (mean[j] / n) ** 2));
-    s[j] = sd > 1e-6 ? sd : 1;
+    s[j] = Math.sqrt(Math.max(0, sq[j] / n - (mean[j] / n) ** 2));
   }
+  const floor = Math.max(1e-6, 0.1 * quantile(s, 0.5));
+  for (let j = 0; j < d; j++) s[j] = Math.max(s[j], floor);
   return { mean: m, std: s };
 }
 
@@ -152,11 +165,10 @@ export class OneClassModel {
 
   /** Loads a saved model, checking every shape, size and checksum. */
   static async load(
-    dir: string,
+    dir: Location,
     stem = "oneclass",
   ): Promise<{ model: OneClassModel; manifest: Record<string, unknown> }> {
-    const where = `${dir}/${stem}.json`;
-    const { readManifest } = await import("./bundle.ts");
+    const where = at(dir, `${stem}.json`);
     const head = await readManifest(dir, stem);
     const cfg = head.map as FlowConfig | MlpConfig;
     const ints = (o: Record<string, unknown>, ks: string[]) =>

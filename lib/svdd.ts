@@ -17,16 +17,9 @@
  */
 
 import { tf } from "./deps.ts";
+import { quantile } from "./stats.ts";
 
-/** Quantile with linear interpolation between order statistics (numpy's default). */
-export function quantile(values: ArrayLike<number>, q: number): number {
-  if (values.length === 0) throw new RangeError("quantile of no values");
-  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile level must be in [0, 1], got ${q}`);
-  const s = Float64Array.from(values).sort();
-  const pos = q * (s.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  return s[lo] + (s[hi] - s[lo]) * (pos - lo);
-}
+export { quantile };
 
 /**
  * The SVDD centre: the mean of `z` (`n` rows of `d`), each coordinate with |c| < eps moved to

@@ -16,6 +16,7 @@ import {
   centerCrop,
   cropAt,
   type DecodeOptions,
+  flipHorizontal,
   readImage,
   type RgbImage,
   tileOrigins,
@@ -29,7 +30,8 @@ import {
 export type View =
   | { kind: "center"; size: number }
   | { kind: "full" }
-  | { kind: "tiles"; size: number; perSide: number };
+  | { kind: "tiles"; size: number; perSide: number }
+  | { kind: "ten"; size: number };
 
 /** A short text key for a view (`center233`, `full`, `tiles96x4`). */
 export function viewKey(v: View): string {
@@ -56,11 +58,23 @@ export function applyView(img: RgbImage, view: View, path: string): RgbImage {
   if (view.kind === "full") return img;
   if (view.kind === "center") return centerCrop(img, view.size, path);
   assertCroppable(img, view.size, path);
-  const origins = tileOrigins(img.width, img.height, view.size, view.perSide);
-  const n = view.size * view.size * 3;
-  const data = new Uint8Array(n * origins.length);
-  origins.forEach(([x, y], i) => data.set(cropAt(img, x, y, view.size, view.size).data, i * n));
-  return { width: view.size, height: view.size * origins.length, data };
+  const s = view.size, n = s * s * 3;
+  let crops: RgbImage[];
+  if (view.kind === "tiles") {
+    crops = tileOrigins(img.width, img.height, s, view.perSide).map(([x, y]) =>
+      cropAt(img, x, y, s, s)
+    );
+  } else {
+    // TenCrop: the four corners and the centre, and their mirror images
+    const [w, h] = [img.width - s, img.height - s];
+    const five = [[0, 0], [w, 0], [0, h], [w, h], [w >> 1, h >> 1]].map(([x, y]) =>
+      cropAt(img, x, y, s, s)
+    );
+    crops = [...five, ...five.map(flipHorizontal)];
+  }
+  const data = new Uint8Array(n * crops.length);
+  crops.forEach((c, i) => data.set(c.data, i * n));
+  return { width: s, height: s * crops.length, data };
 }
 
 /** Options for {@link ImageStore}. */

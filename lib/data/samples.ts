@@ -34,7 +34,9 @@ export async function samplesOf(
 ): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const e of entries) {
-    const n = view.kind === "tiles" ? tileCount(await store.get(e.path, view)) : 1;
+    const n = view.kind === "tiles" || view.kind === "ten"
+      ? tileCount(await store.get(e.path, view))
+      : 1;
     for (let t = 0; t < n; t++) out.push({ entry: e, tile: t });
   }
   return out;
@@ -48,7 +50,7 @@ export async function cropOf(
   crop: number,
 ): Promise<RgbImage> {
   const img = await store.get(s.entry.path, view);
-  if (view.kind === "tiles") return tile(img, s.tile);
+  if (view.kind === "tiles" || view.kind === "ten") return tile(img, s.tile);
   if (view.kind === "center") return img;
   return cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
 }

@@ -1,0 +1,58 @@
+/**
+ * `cgvsni export-detector`: package a map run and one of its one-class runs as a detector folder.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import type { BackendName } from "../lib/backend.ts";
+import { initBackend } from "../lib/backend.ts";
+import { detectorFromRun } from "../lib/detector.ts";
+import { UsageError } from "../lib/errors.ts";
+import { runPath } from "../lib/run.ts";
+import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
+
+/** The `export-detector` command. */
+export const exportDetectorCommand: Command = {
+  name: "export-detector",
+  usage: "--model-name RUN --out DIR [--flow NAME]",
+  summary:
+    "Write a detector folder (ENet + one-class model + detector.json) for detect and loadDetector().",
+  permissions: "--allow-read --allow-write=runs,models --allow-env --allow-ffi",
+  flags: [
+    { name: "model-name", type: "string", arg: "RUN", help: "the map run" },
+    {
+      name: "flow",
+      type: "string",
+      arg: "NAME",
+      default: "flow",
+      help: "the one-class run inside RUN",
+    },
+    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
+    {
+      name: "unsure",
+      type: "string",
+      arg: "X",
+      default: "0.1",
+      help: "half-width of the unsure band, fraction of R^2",
+    },
+    BACKEND_FLAG,
+  ],
+  async run(a) {
+    const name = str(a, "model-name"), out = str(a, "out");
+    if (!name || !out) {
+      throw new UsageError("export-detector: --model-name and --out are required (see --help)");
+    }
+    await initBackend(str(a, "backend", "auto") as BackendName);
+    const det = await detectorFromRun(
+      runPath(resolve(str(a, "runs", "runs")!), name),
+      str(a, "flow", "flow"),
+      num(a, "unsure", { min: 0 }),
+    );
+    await det.save(out);
+    det.dispose();
+    console.log(`detector written to ${join(out, "detector.json")}`);
+    return 0;
+  },
+};
