@@ -22,7 +22,7 @@ cross-entropy. Each epoch appends to metrics.jsonl, redraws training.svg and wri
 checkpoint; --resume continues an interrupted run from its last checkpoint.
 
 Protocols: "default" (centre crop, per-channel normalisation from the training crops, batch 16,
-lr 1e-3 x0.1 every 20 epochs, 60 epochs) and "paper" (the authors' reference training: random
+lr 1e-3 (small preset 1e-2) x0.1 every 20 epochs, 60 epochs) and "paper" (the authors' reference training: random
 233 crop + horizontal flip, [-1,1] normalisation, balanced batches of 32, L1 1e-4 on non-bias
 weights, lr x0.1 every 100 epochs, 300 epochs, paper-size network).
 Presets: "small" (crop 96, narrow layers: minutes on 2 CPU cores) and "paper" (43,736,054
@@ -77,8 +77,7 @@ parameters at crop 233).`,
       name: "dropout",
       type: "string",
       arg: "P",
-      default: "0.5",
-      help: "dropout rate after L8 and L9 while training",
+      help: "dropout rate after L8 and L9 while training (default: paper 0.5, small 0)",
     },
     {
       name: "train-srm",
@@ -92,7 +91,12 @@ parameters at crop 233).`,
       arg: "N",
       help: "images per batch (default: 16; paper 32)",
     },
-    { name: "lr", type: "string", arg: "X", help: "initial learning rate (default: 1e-3)" },
+    {
+      name: "lr",
+      type: "string",
+      arg: "X",
+      help: "initial learning rate (default: 1e-3; small preset 1e-2)",
+    },
     {
       name: "lr-step",
       type: "string",

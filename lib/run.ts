@@ -104,6 +104,24 @@ export async function writeCheckpoint(
   return final;
 }
 
+/**
+ * Removes what an interrupted writer left behind: hidden temporary files (`.name.tmp-…`) in the
+ * run folder and its checkpoints, and unfinished checkpoint folders. Called when resuming.
+ */
+export async function removeStale(run: string): Promise<void> {
+  for (const dir of [run, join(run, "checkpoints")]) {
+    try {
+      for await (const e of Deno.readDir(dir)) {
+        if (e.name.startsWith(".") && /\.tmp-\d+/.test(e.name)) {
+          await Deno.remove(join(dir, e.name), { recursive: true });
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+}
+
 /** Reads `metrics.jsonl` (ignoring a torn last line). */
 export async function readMetrics<T = Record<string, number>>(run: string): Promise<T[]> {
   let text: string;

@@ -40,6 +40,7 @@ import {
   ensureDir,
   listCheckpoints,
   readMetrics,
+  removeStale,
   runPath,
   writeCheckpoint,
   writeMetrics,
@@ -284,6 +285,7 @@ export async function trainFlow(opts: TrainFlowOptions): Promise<TrainFlowResult
   const opt = new Adam(map.vars);
   let history: FlowEpochMetrics[] = [];
   let start = 1;
+  if (opts.resume) await removeStale(run);
   const last = opts.resume ? (await listCheckpoints(run)).pop() : undefined;
   if (last) {
     const { model: saved } = await OneClassModel.load(last.dir, "oneclass");

@@ -1,0 +1,234 @@
+/**
+ * CPU speed and memory, side by side with PyTorch on the same machine, in one invocation:
+ *
+ * - ENet training (SGD step) and inference at crop 233, batch 16, 2 threads: images/s;
+ * - flow training (4096-d, 4 couplings, hidden 1000, batch 64, Adam): feature vectors/s;
+ * - peak resident memory of each (every measurement runs in its own process);
+ * - GFLOP/s achieved by ENet training against a measured sgemm peak (oneDNN, 2048³).
+ *
+ *   deno task bench [--steps 5] [--backend native] [--write docs/bench.md]
+ *
+ * PyTorch is Debian's python3-torch, the model tasks/py/enet_torch.py (checked equal to ours by
+ * `deno task parity`), run both in its default NCHW layout and in channels-last; the ratio is
+ * against the faster of the two.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { tf } from "../lib/deps.ts";
+import { type BackendName, initBackend } from "../lib/backend.ts";
+import { ENet, PAPER, shapes } from "../lib/enet.ts";
+import { NiceFlow } from "../lib/flow.ts";
+import { Adam, SgdMomentum } from "../lib/optim.ts";
+import { sqDistances, svddLoss } from "../lib/svdd.ts";
+import { trainStep } from "../lib/train_map.ts";
+import { Rng } from "../lib/rng.ts";
+
+const PY = fileURLToPath(new URL("./py/bench_torch.py", import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+/** Forward FLOPs of ENet per image (multiply-adds x 2, convolutions and FC layers). */
+export function enetForwardFlops(cfg = PAPER): number {
+  const s = shapes(cfg);
+  const conv = (out: number, k: number, cin: number, cout: number) =>
+    2 * out * out * k * k * cin * cout;
+  const b = cfg.crop - 4; // after the 5x5
+  let f = conv(b, 5, 3, cfg.conv0) + conv(b, 5, 3, 90); // conv0 and SRM (as the block-diagonal conv we run)
+  f += conv(b - 2, 3, cfg.conv0, cfg.width) + conv(b - 2, 3, 90, cfg.width);
+  f += 2 * (conv(b - 4, 3, cfg.width, cfg.width) + conv(b - 6, 3, cfg.width, cfg.width));
+  const t1 = Math.floor((s.branch - 7) / 2) + 1, p1 = s.trunk[0];
+  const t2 = p1 - 4, p2 = s.trunk[1], t3 = p2 - 2;
+  f += conv(t1, 7, 2 * cfg.width, cfg.trunk[0]) + conv(t2, 5, cfg.trunk[0], cfg.trunk[1]) +
+    conv(t3, 3, cfg.trunk[1], cfg.trunk[2]);
+  f += 2 * (s.fcIn * cfg.fc + cfg.fc * cfg.fc + cfg.fc * cfg.classes);
+  return f;
+}
+
+function peakRssMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** One measurement in this process; prints a JSON line. */
+async function worker(mode: string, steps: number, backend: BackendName) {
+  const b = await initBackend(backend);
+  const timed = (step: () => void, items: number) => {
+    for (let i = 0; i < 2; i++) step();
+    const t = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    return (items * steps) / ((performance.now() - t) / 1000);
+  };
+  let rate = 0;
+  const r = new Rng(0);
+  if (mode.startsWith("enet")) {
+    const net = ENet.create(PAPER, 0);
+    const x = Float32Array.from({ length: 16 * 233 * 233 * 3 }, () => r.normal());
+    const y = Array.from({ length: 16 }, (_, i) => i % 2);
+    if (mode === "enet-train") {
+      const opt = new SgdMomentum(net.trainable(), 0.9);
+      rate = timed(() => void trainStep(net, opt, x, y, { lr: 1e-3 }), 16);
+    } else {
+      const xt = tf.tensor4d(x, [16, 233, 233, 3]);
+      rate = timed(() => tf.tidy(() => void net.forward(xt, false).logits.dataSync()), 16);
+    }
+  } else if (mode === "flow-train") {
+    const flow = NiceFlow.create(
+      { kind: "flow", dim: 4096, couplings: 4, hidden: 1000, depth: 4 },
+      0,
+    );
+    const opt = new Adam(flow.vars);
+    const x = tf.tensor2d(Float32Array.from({ length: 64 * 4096 }, () => r.normal()), [64, 4096]);
+    const c = tf.tensor1d(Float32Array.from({ length: 4096 }, () => r.normal()));
+    rate = timed(() =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => svddLoss(sqDistances(flow.forward(x), c), 1, 0.05),
+          [...flow.vars.values()],
+        );
+        opt.step(new Map([...flow.vars].map(([k, v]) => [k, grads[v.name]])), 1e-3);
+        value.dataSync();
+      }), 64);
+  } else if (mode === "sgemm") {
+    const { sgemm, openDnnl } = await import("../lib/native/dnnl.ts");
+    openDnnl();
+    const n = 2048,
+      a = new Float32Array(n * n).fill(0.5),
+      bm = new Float32Array(n * n).fill(0.25),
+      cm = new Float32Array(n * n);
+    rate = timed(() => sgemm(false, false, n, n, n, a, bm, cm), 2 * n * n * n) / 1e9;
+  }
+  console.log(
+    JSON.stringify({ rate, peak_rss_mb: peakRssMb(), backend: b.name, detail: b.detail }),
+  );
+}
+
+async function spawn(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Record<string, number | string>> {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    env: { OMP_NUM_THREADS: "2", ...env },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+  if (!out.success) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} failed: ${
+        new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ")
+      }`,
+    );
+  }
+  return JSON.parse(text);
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      worker: { type: "string" },
+      steps: { type: "string", default: "5" },
+      backend: { type: "string", default: "native" },
+      write: { type: "string" },
+      python: { type: "string", default: "/usr/bin/python3" },
+    },
+  });
+  const steps = Number(values.steps);
+  if (values.worker) {
+    await worker(values.worker, steps, values.backend as BackendName);
+    Deno.exit(0);
+  }
+  const deno = Deno.execPath();
+  const ours = (mode: string) =>
+    spawn(deno, [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      SELF,
+      "--worker",
+      mode,
+      "--steps",
+      String(steps),
+      "--backend",
+      values.backend!,
+    ]);
+  const torch = (mode: string, cl = false) =>
+    spawn(values.python!, [PY, mode, String(steps), ...(cl ? ["--channels-last"] : [])]);
+  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+  const rows: string[][] = [];
+  const fwd = enetForwardFlops();
+  console.error(`ENet forward: ${(fwd / 1e9).toFixed(1)} GFLOP per 233x233 image; training ~3x`);
+  const peak = await ours("sgemm");
+  for (
+    const [mode, unit] of [["enet-train", "images/s"], ["enet-infer", "images/s"], [
+      "flow-train",
+      "vectors/s",
+    ]] as const
+  ) {
+    const a = await ours(mode);
+    const t1 = await torch(mode);
+    const t2 = mode.startsWith("enet") ? await torch(mode, true) : undefined;
+    const best = t2 && (t2.rate as number) > (t1.rate as number) ? t2 : t1;
+    const ratio = (a.rate as number) / (best.rate as number);
+    const gflops = mode === "enet-train"
+      ? ((a.rate as number) * 3 * fwd) / 1e9
+      : mode === "enet-infer"
+      ? ((a.rate as number) * fwd) / 1e9
+      : NaN;
+    rows.push([
+      mode,
+      `${(a.rate as number).toFixed(2)} ${unit}`,
+      `${(t1.rate as number).toFixed(2)}${t2 ? ` / ${(t2.rate as number).toFixed(2)}` : ""}`,
+      `${ratio.toFixed(2)}x`,
+      `${(a.peak_rss_mb as number).toFixed(0)} / ${(t1.peak_rss_mb as number).toFixed(0)}${
+        t2 ? ` / ${(t2.peak_rss_mb as number).toFixed(0)}` : ""
+      }`,
+      Number.isFinite(gflops)
+        ? `${gflops.toFixed(0)} (${((100 * gflops) / (peak.rate as number)).toFixed(0)} % of sgemm)`
+        : "–",
+    ]);
+    console.error(
+      `${mode}: cgvsni ${(a.rate as number).toFixed(2)} vs PyTorch ${
+        (best.rate as number).toFixed(2)
+      } ${unit} (${ratio.toFixed(2)}x)`,
+    );
+  }
+  const head = [
+    "measurement",
+    "cgvsni",
+    "PyTorch NCHW / channels-last",
+    "ratio (vs faster)",
+    "peak RSS MB (cgvsni / NCHW / CL)",
+    "cgvsni GFLOP/s",
+  ];
+  const md = [
+    `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores, OMP_NUM_THREADS=2, torch.set_num_threads(2). ` +
+    `cgvsni backend: ${peak.detail}. sgemm peak (oneDNN, 2048³): ${
+      (peak.rate as number).toFixed(0)
+    } GFLOP/s. ` +
+    `ENet crop 233, batch 16; flow 4096-d, 4 couplings, hidden 1000, batch 64, Adam. ${steps} timed steps after 2 warm-up steps; ` +
+    `each measurement in its own process.`,
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+  console.log(md);
+  if (values.write) {
+    const date = new Date().toISOString().slice(0, 10);
+    await Deno.writeTextFile(
+      values.write,
+      `# CPU benchmark\n\nCommand: \`deno task bench --steps ${steps} --write ${values.write}\` (${date}).\n\n${md}\n`,
+    );
+  }
+}
