@@ -64,6 +64,7 @@ export {
   type ScoreOptions,
   type TileScore,
   type Verdict,
+  type VerdictRule,
 } from "./lib/detector.ts";
 export {
   BiasFreeMlp,

@@ -79,8 +79,10 @@ export const detectCommand: Command = {
   description: `
 Each image is tiled with the map's crop size (up to --max-tiles per side, spread over the whole
 image) and gets the mean p(CG) of the supervised head and the mean one-class score (> 0:
-computer-generated). The verdict follows the one-class score with an "unsure" band of
-+-unsure*R^2 around 0; "disagree" marks images where head and flow decide differently.
+computer-generated). Verdict (--rule both, the default): "computer-generated" or "natural" only
+when head and flow agree, each outside its unsure band (|p - 0.5| <= --unsure-p; |score| <=
+--unsure * R^2), else "unsure". --rule head or flow uses one stage alone. "disagree" marks
+images where head (p >= 0.5) and flow (score > 0) decide differently.
 Unreadable files are listed with the reason; the others are still scored.
 
 Detector: --model DIR or URL (a folder written by export-detector; default: the cgbench-small
@@ -168,6 +170,15 @@ Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the
       : await loadDetector(str(a, "model") ?? DEFAULT_MODEL);
     const unsure = num(a, "unsure", { min: 0 });
     if (unsure !== undefined) det.info.unsure = unsure;
+    const unsureP = num(a, "unsure-p", { min: 0, max: 0.49 });
+    if (unsureP !== undefined) det.info.unsureP = unsureP;
+    const rule = str(a, "rule");
+    if (rule !== undefined) {
+      if (!["both", "head", "flow"].includes(rule)) {
+        throw new UsageError(`--rule must be both, head or flow, got "${rule}"`);
+      }
+      det.info.rule = rule as "both" | "head" | "flow";
+    }
     const maxTiles = num(a, "max-tiles", { int: true, min: 1, max: 64 });
     const maxPixels = num(a, "max-pixels", { int: true, min: 1 });
     const heatDir = str(a, "heatmap");

@@ -146,3 +146,11 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   }
   throw new Error(`no tfjs backend could start: ${notices.join("; ")}`);
 }
+
+/**
+ * Tells the backend a training step ended (the native backend trims its buffer pool to what a
+ * step needs); a no-op on other backends.
+ */
+export function stepEnded(): void {
+  (tf.backend() as unknown as { endStep?: () => void }).endStep?.();
+}

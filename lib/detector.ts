@@ -5,8 +5,10 @@
  * gets the mean p(CG) and the mean flow score of its tiles.
  *
  * Decisions: the head calls an image rendered when p(CG) ≥ 0.5; the flow when its score > 0.
- * The verdict follows the flow (the stage meant to generalise to unseen renderers), with an
- * "unsure" band |score| ≤ unsure · R² around its threshold.
+ * The verdict (rule `both`, the default) is "computer-generated" or "natural" only when head and
+ * flow agree, each outside its unsure band (|p − 0.5| ≤ unsureP for the head, |score| ≤
+ * unsure · R² for the flow), and "unsure" otherwise: a forensic tool should not claim what its
+ * two stages dispute. Rules `head` and `flow` use one stage alone.
  *
  * Saved as a folder (`detector.json` + the map's `model.json/.bin` + `oneclass.json/.bin`),
  * loadable from disk or a URL.
@@ -36,6 +38,9 @@ export const DETECTOR_FORMAT = "cgvsni-detector/1";
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
 
+/** Which stage decides: both must agree (default), or one alone. */
+export type VerdictRule = "both" | "head" | "flow";
+
 /** The score of one tile. */
 export interface TileScore {
   /** Left edge of the tile in the image. */
@@ -54,7 +59,7 @@ export interface Detection {
   pCg: number;
   /** Mean flow score of the tiles (> 0: computer-generated). */
   score: number;
-  /** Verdict of the flow score with its unsure band. */
+  /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
   /** Whether head (p ≥ 0.5) and flow (score > 0) call the image differently. */
   disagree: boolean;
@@ -86,8 +91,12 @@ export interface DetectorInfo {
   name: string;
   /** The renderer the map was trained against. */
   renderer: { label: number; name: string };
-  /** Unsure band, as a fraction of R². */
+  /** Unsure band of the flow score, as a fraction of R². */
   unsure: number;
+  /** Unsure band of the head: |p(CG) − 0.5| ≤ unsureP (default 0.1). */
+  unsureP?: number;
+  /** Verdict rule (default `both`). */
+  rule?: VerdictRule;
   /** Most tiles per image side when scoring whole images. */
   maxTilesPerSide: number;
   /** Where it came from (map run, one-class run, dataset, commands). */
@@ -126,10 +135,24 @@ export class Detector {
     return this.net.cfg.crop;
   }
 
-  /** The verdict for a flow score. */
-  verdict(score: number): Verdict {
-    const band = this.info.unsure * this.oneClass.radius ** 2;
-    return score > band ? "computer-generated" : score < -band ? "natural" : "unsure";
+  /** The verdict for a head probability and a flow score. */
+  verdict(pCg: number, score: number): Verdict {
+    const bandF = this.info.unsure * this.oneClass.radius ** 2,
+      bandP = this.info.unsureP ?? DEFAULT_UNSURE_P;
+    const flow: Verdict = score > bandF
+      ? "computer-generated"
+      : score < -bandF
+      ? "natural"
+      : "unsure";
+    const head: Verdict = pCg > 0.5 + bandP
+      ? "computer-generated"
+      : pCg < 0.5 - bandP
+      ? "natural"
+      : "unsure";
+    const rule = this.info.rule ?? "both";
+    if (rule === "head") return head;
+    if (rule === "flow") return flow;
+    return head === flow ? head : "unsure";
   }
 
   /** p(CG) and flow score of each crop (all `crop`x`crop`). */
@@ -173,7 +196,7 @@ export class Detector {
     return {
       pCg: p,
       score: sc,
-      verdict: this.verdict(sc),
+      verdict: this.verdict(p, sc),
       disagree: (p >= 0.5) !== (sc > 0),
       crops: origins.length,
       width: img.width,
@@ -236,7 +259,11 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
       `${at(loc, "detector.json")}: format is "${info?.format}", expected "${DETECTOR_FORMAT}"`,
     );
   }
-  if (!(info.unsure >= 0) || !Number.isInteger(info.maxTilesPerSide) || info.maxTilesPerSide < 1) {
+  if (
+    !(info.unsure >= 0) || !Number.isInteger(info.maxTilesPerSide) || info.maxTilesPerSide < 1 ||
+    (info.unsureP !== undefined && !(info.unsureP >= 0 && info.unsureP < 0.5)) ||
+    (info.rule !== undefined && !["both", "head", "flow"].includes(info.rule))
+  ) {
     throw new ModelError(`${at(loc, "detector.json")}: bad unsure band or tile count`);
   }
   const { net, norm } = await loadENet(loc, "model");
@@ -253,6 +280,8 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   return new Detector(net, norm, model, info);
 }
 
+/** Default unsure band of the head around p(CG) = 0.5. */
+export const DEFAULT_UNSURE_P = 0.1;
 /** Default unsure band (fraction of R²) and tile count for detectors built from runs. */
 export const DEFAULT_UNSURE = 0.1;
 /** Most tiles per side when scoring a whole image. */
@@ -285,6 +314,8 @@ export async function detectorFromRun(
     name: `${mapRun.split("/").pop()}/${flow}`,
     renderer: config.renderer,
     unsure,
+    unsureP: DEFAULT_UNSURE_P,
+    rule: "both",
     maxTilesPerSide: DEFAULT_MAX_TILES,
     provenance: {
       mapRun: mapRun.split("/").pop(),

@@ -20,7 +20,7 @@
  */
 
 import { tf } from "./deps.ts";
-import { convBn, relu } from "./ops.ts";
+import { convBn, convBnInference, relu } from "./ops.ts";
 import { Rng } from "./rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
 
@@ -258,7 +258,7 @@ export class ENet {
       if (!v) throw new Error(`missing value for ${s.name}`);
       this.vars.set(
         s.name,
-        tf.variable(tf.tensor(v, s.shape), s.trainable, `enet/${s.name}/${uid++}`),
+        tf.variable(tf.tensor(v.slice(), s.shape), s.trainable, `enet/${s.name}/${uid++}`),
       );
     }
   }
@@ -305,22 +305,27 @@ export class ENet {
             ((mean, variance) => moments.push({ name: bnName, mean, variance, count })),
         });
       }
-      const y = tf.batchNorm4d(
-        tf.conv2d(h, w, stride, "valid"),
-        v(`${bnName}.mean`) as tf.Tensor1D,
-        v(`${bnName}.var`) as tf.Tensor1D,
-        beta,
+      const bn = {
         gamma,
-        BN_EPS,
-      );
-      return withRelu ? relu(y) : y;
+        beta,
+        mean: v(`${bnName}.mean`) as tf.Tensor1D,
+        variance: v(`${bnName}.var`) as tf.Tensor1D,
+      };
+      return done(h, convBnInference(h, w, bn, { stride, eps: BN_EPS, relu: withRelu }));
+    };
+    // At inference nothing needs the activations afterwards: free each as soon as it is used,
+    // so a forward pass holds about two layers, not the whole network (training keeps them all
+    // for the backward pass).
+    const done = <T>(used: tf.Tensor, result: T): T => {
+      if (!training && used !== x) used.dispose();
+      return result;
     };
     const block = (h: tf.Tensor4D, prefix: string) => {
       h = convBnRelu(h, `${prefix}.conv1`, `${prefix}.bn1`, false); // no ReLU after the first 3x3 (as the reference)
       h = convBnRelu(h, `${prefix}.conv2`, `${prefix}.bn2`, true);
       return convBnRelu(h, `${prefix}.conv3`, `${prefix}.bn3`, true);
     };
-    const pool = (h: tf.Tensor4D) => tf.maxPool(h, 3, 2, "valid");
+    const pool = (h: tf.Tensor4D) => done(h, tf.maxPool(h, 3, 2, "valid"));
     const dropout = (h: tf.Tensor2D, k: number) =>
       training && this.cfg.dropout > 0
         ? tf.dropout(h, this.cfg.dropout, undefined, dropoutSeed * 2 + k) as tf.Tensor2D
@@ -330,7 +335,7 @@ export class ENet {
 
     const b1 = block(conv(x, "b1.conv0"), "b1");
     const b2 = block(tf.conv2d(x, srmFilter(v("b2.srm") as tf.Tensor4D), 1, "valid"), "b2");
-    let h = tf.concat([b1, b2], 3);
+    let h = done(b2, done(b1, tf.concat([b1, b2], 3)));
     h = pool(convBnRelu(h, "t.conv1", "t.bn1", true, 2));
     h = pool(convBnRelu(h, "t.conv2", "t.bn2", true));
     h = pool(convBnRelu(h, "t.conv3", "t.bn3", true));
@@ -378,7 +383,7 @@ export class ENet {
     for (const s of this.specs) {
       const v = values.get(s.name);
       if (!v) throw new Error(`missing value for ${s.name}`);
-      tf.tidy(() => this.#v(s.name).assign(tf.tensor(v, s.shape)));
+      tf.tidy(() => this.#v(s.name).assign(tf.tensor(v.slice(), s.shape)));
     }
   }
 

@@ -139,7 +139,10 @@ function makeVars(
   for (const p of params) {
     const v = values.get(p.name);
     if (!v) throw new Error(`missing value for ${p.name}`);
-    vars.set(p.name, tf.variable(tf.tensor(v, p.shape), true, `${prefix}/${p.name}/${uid++}`));
+    vars.set(
+      p.name,
+      tf.variable(tf.tensor(v.slice(), p.shape), true, `${prefix}/${p.name}/${uid++}`),
+    );
   }
   return vars;
 }
@@ -174,8 +177,12 @@ export class NiceFlow implements FeatureMap {
   #net(k: number, x: tf.Tensor2D): tf.Tensor2D {
     let h = x;
     for (let l = 0; l <= this.cfg.depth + 1; l++) {
-      h = tf.add(tf.matMul(h, this.vars.get(`c${k}.l${l}.w`)!), this.vars.get(`c${k}.l${l}.b`)!);
-      if (l <= this.cfg.depth) h = tf.relu(h);
+      h = tf.fused.matMul({
+        a: h,
+        b: this.vars.get(`c${k}.l${l}.w`)! as tf.Tensor2D,
+        bias: this.vars.get(`c${k}.l${l}.b`)!,
+        activation: l <= this.cfg.depth ? "relu" : "linear",
+      }) as tf.Tensor2D;
     }
     return h;
   }

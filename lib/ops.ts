@@ -7,7 +7,14 @@
  */
 
 import { tf } from "./deps.ts";
-import { BN_TRAIN, BN_TRAIN_GRAD, CONV_BN, CONV_BN_GRAD, RELU_GRAD } from "./native/names.ts";
+import {
+  BN_TRAIN,
+  BN_TRAIN_GRAD,
+  CONV_BN,
+  CONV_BN_GRAD,
+  CONV_BN_INFER,
+  RELU_GRAD,
+} from "./native/names.ts";
 
 function hasKernel(name: string): boolean {
   return !!tf.getKernel(name, tf.getBackend());
@@ -159,4 +166,35 @@ export function convBn(
     };
   });
   return f(x, filter, gamma, beta) as tf.Tensor4D;
+}
+
+/**
+ * The inference-mode block: convolution, batch norm with the running statistics, optional
+ * ReLU. One fused kernel on the native backend (BN folded into the convolution, ReLU as a
+ * post-op); tfjs ops elsewhere.
+ */
+export function convBnInference(
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  bn: { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; variance: tf.Tensor1D },
+  o: { stride: number; eps: number; relu: boolean },
+): tf.Tensor4D {
+  if (hasKernel(CONV_BN_INFER)) {
+    return tf.engine().runKernel(CONV_BN_INFER, { x, filter, ...bn }, {
+      strides: [o.stride, o.stride],
+      eps: o.eps,
+      relu: o.relu,
+    }) as tf.Tensor4D;
+  }
+  return tf.tidy(() => {
+    const y = tf.batchNorm4d(
+      tf.conv2d(x, filter, o.stride, "valid"),
+      bn.mean,
+      bn.variance,
+      bn.beta,
+      bn.gamma,
+      o.eps,
+    );
+    return o.relu ? tf.relu(y) : y;
+  });
 }

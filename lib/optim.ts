@@ -42,7 +42,7 @@ function restore(prefix: string, m: Map<string, tf.Variable>, arrays: Map<string
   for (const [n, v] of m) {
     const a = arrays.get(`${prefix}/${n}`);
     if (!a) throw new Error(`optimiser state lacks ${prefix}/${n}`);
-    tf.tidy(() => v.assign(tf.tensor(a.data, v.shape)));
+    tf.tidy(() => v.assign(tf.tensor(a.data.slice(), v.shape)));
   }
 }
 
@@ -68,7 +68,7 @@ export class SgdMomentum implements Optimizer {
         const g = grads.get(n);
         if (!g) continue;
         const b = this.#buf.get(n)!;
-        if (fused) {
+        if (fused) { // in place when it can be; assigning a variable its own data is free
           const [p2, b2] = tf.engine().runKernel(SGD_STEP, { param: v, grad: g, buf: b }, {
             lr,
             momentum: this.momentum,
@@ -130,7 +130,7 @@ export class Adam implements Optimizer {
         const g = grads.get(n);
         if (!g) continue;
         const m = this.#m.get(n)!, v = this.#v.get(n)!;
-        if (fused) {
+        if (fused) { // in place when it can be; assigning a variable its own data is free
           const attrs = { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, c1, c2 };
           const [p2, m2, v2] = tf.engine().runKernel(
             ADAM_STEP,

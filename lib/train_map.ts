@@ -14,7 +14,7 @@
 
 import { join, resolve } from "node:path";
 import { tf } from "./deps.ts";
-import { type BackendName, initBackend } from "./backend.ts";
+import { type BackendName, initBackend, stepEnded } from "./backend.ts";
 import { loadBundle, saveBundle } from "./bundle.ts";
 import { type ChannelStats, channelStats, HALF_STATS, toBatch } from "./data/batch.ts";
 import { ImageStore, type View } from "./data/cache.ts";
@@ -538,6 +538,7 @@ export function trainStep(
   });
   if (Number.isFinite(out.loss)) net.updateRunningStats(moments);
   else tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+  stepEnded();
   return out;
 }
 

@@ -27,6 +27,7 @@ import { trainStep } from "../lib/train_map.ts";
 import { Rng } from "../lib/rng.ts";
 
 const PY = fileURLToPath(new URL("./py/bench_torch.py", import.meta.url));
+const MEASURE = fileURLToPath(new URL("./py/measure.py", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 /** Forward FLOPs of ENet per image (multiply-adds x 2, convolutions and FC layers). */
@@ -44,15 +45,6 @@ export function enetForwardFlops(cfg = PAPER): number {
     conv(t3, 3, cfg.trunk[1], cfg.trunk[2]);
   f += 2 * (s.fcIn * cfg.fc + cfg.fc * cfg.fc + cfg.fc * cfg.classes);
   return f;
-}
-
-function peakRssMb(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 /** One measurement in this process; prints a JSON line. */
@@ -103,21 +95,28 @@ async function worker(mode: string, steps: number, backend: BackendName) {
       cm = new Float32Array(n * n);
     rate = timed(() => sgemm(false, false, n, n, n, a, bm, cm), 2 * n * n * n) / 1e9;
   }
+  const live = (tf.backend() as unknown as { peakLiveBytes?: number }).peakLiveBytes;
   console.log(
-    JSON.stringify({ rate, peak_rss_mb: peakRssMb(), backend: b.name, detail: b.detail }),
+    JSON.stringify({
+      rate,
+      backend: b.name,
+      detail: b.detail,
+      peak_live_mb: live ? live / 2 ** 20 : undefined,
+    }),
   );
 }
 
+/** Runs a measurement in its own process, under measure.py (peak RSS of the child, CPU name). */
 async function spawn(
+  python: string,
   cmd: string,
   args: string[],
-  env: Record<string, string> = {},
 ): Promise<Record<string, number | string>> {
-  const out = await new Deno.Command(cmd, {
-    args,
+  const out = await new Deno.Command(python, {
+    args: [MEASURE, cmd, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { OMP_NUM_THREADS: "2", ...env },
+    env: { OMP_NUM_THREADS: "2" },
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
   if (!out.success) {
@@ -148,7 +147,7 @@ if (import.meta.main) {
   }
   const deno = Deno.execPath();
   const ours = (mode: string) =>
-    spawn(deno, [
+    spawn(values.python!, deno, [
       "run",
       "--allow-read",
       "--allow-env",
@@ -163,12 +162,17 @@ if (import.meta.main) {
       values.backend!,
     ]);
   const torch = (mode: string, cl = false) =>
-    spawn(values.python!, [PY, mode, String(steps), ...(cl ? ["--channels-last"] : [])]);
-  const cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
+    spawn(values.python!, values.python!, [
+      PY,
+      mode,
+      String(steps),
+      ...(cl ? ["--channels-last"] : []),
+    ]);
   const rows: string[][] = [];
   const fwd = enetForwardFlops();
   console.error(`ENet forward: ${(fwd / 1e9).toFixed(1)} GFLOP per 233x233 image; training ~3x`);
   const peak = await ours("sgemm");
+  const cpu = peak.cpu;
   for (
     const [mode, unit] of [["enet-train", "images/s"], ["enet-infer", "images/s"], [
       "flow-train",
@@ -193,6 +197,7 @@ if (import.meta.main) {
       `${(a.peak_rss_mb as number).toFixed(0)} / ${(t1.peak_rss_mb as number).toFixed(0)}${
         t2 ? ` / ${(t2.peak_rss_mb as number).toFixed(0)}` : ""
       }`,
+      a.peak_live_mb ? (a.peak_live_mb as number).toFixed(0) : "–",
       Number.isFinite(gflops)
         ? `${gflops.toFixed(0)} (${((100 * gflops) / (peak.rate as number)).toFixed(0)} % of sgemm)`
         : "–",
@@ -209,6 +214,7 @@ if (import.meta.main) {
     "PyTorch NCHW / channels-last",
     "ratio (vs faster)",
     "peak RSS MB (cgvsni / NCHW / CL)",
+    "cgvsni peak live tensors MB",
     "cgvsni GFLOP/s",
   ];
   const md = [

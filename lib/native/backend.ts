@@ -5,13 +5,13 @@
  * | tfjs kernel                         | native implementation                     |
  * |-------------------------------------|-------------------------------------------|
  * | Conv2D, Conv2DBackpropInput/Filter  | oneDNN convolution fwd / bwd-data / bwd-w  |
- * | BatchMatMul                         | oneDNN sgemm                              |
+ * | BatchMatMul, _FusedMatMul           | oneDNN sgemm (+ bias and ReLU in one pass)|
  * | Relu                                | oneDNN eltwise                            |
  * | MaxPool, MaxPoolGrad                | oneDNN pooling (forward recomputed in bwd)|
  * | CgvsniBatchNormTrain (+ Grad)       | oneDNN batch normalisation                |
  * | CgvsniReluGrad                      | oneDNN eltwise backward                   |
  * | Concat, SplitV                      | block copies (tfjs's are per element)     |
- * | CgvsniSgdStep, CgvsniAdamStep       | one fused loop per parameter tensor        |
+ * | CgvsniSgdStep, CgvsniAdamStep       | one loop per tensor, updating in place     |
  * | CgvsniConvBn (+ Grad)               | conv + BN + ReLU in one kernel: no tfjs    |
  * |                                     | tensors for the intermediates              |
  *
@@ -30,6 +30,7 @@ import {
   BN_TRAIN_GRAD,
   CONV_BN,
   CONV_BN_GRAD,
+  CONV_BN_INFER,
   RELU_GRAD,
   SGD_STEP,
 } from "./names.ts";
@@ -49,6 +50,10 @@ const POOL_MIN = 1 << 18;
 /** Most bytes kept in the pool: a quarter of the machine's memory, at most 16 GiB. */
 const POOL_MAX_BYTES = (() => {
   try {
+    const mb = Number(Deno.env.get("CGVSNI_POOL_MB"));
+    if (Number.isFinite(mb) && mb >= 0 && Deno.env.get("CGVSNI_POOL_MB")) return mb * 1024 ** 2;
+  } catch { /* no env permission: the default */ }
+  try {
     return Math.min(16 * 1024 ** 3, Deno.systemMemoryInfo().total / 4);
   } catch {
     return 2 * 1024 ** 3; // no --allow-sys: a safe default
@@ -58,15 +63,26 @@ const POOL_MAX_BYTES = (() => {
 /**
  * tfjs's CPU backend plus a pool of large output buffers. Page faults on freshly allocated
  * memory cost about as much as the arithmetic on it (a 200 MB activation takes ~0.4 s to fault
- * in on a VM); tfjs frees tensor memory only when the garbage collector runs, so without the
- * pool nearly every large output is fresh memory. Buffers our kernels allocate are returned to
- * the pool when their tensor is disposed; reads from outside get a copy, so a recycled buffer
- * can never change data someone holds.
+ * in on a VM), and tfjs leaves freed tensor memory to the garbage collector, which returns it
+ * late: without care a training step both faults in all its memory and holds twice what it
+ * uses. So buffers our kernels allocate go back to the pool when their tensor is disposed, and
+ * buffers the pool does not keep are freed at once (`ArrayBuffer.transfer(0)`). After each
+ * training step ({@link NativeBackend.endStep}) the pool is trimmed to what the step's forward
+ * pass allocated, so the next forward pass runs without page faults and nothing idles in the
+ * pool at the memory peak. Reads from outside get a copy, so a recycled buffer can never change
+ * data someone holds.
  */
 class NativeBackend extends MathBackendCPU {
-  #pool = new Map<number, Float32Array[]>();
+  /** Free buffers, any size; a request takes the smallest that fits within 25 % of its size. */
+  #pool: ArrayBuffer[] = [];
   #pooledBytes = 0;
-  #ours = new WeakSet<Float32Array>();
+  #ours = new WeakSet<ArrayBuffer>();
+  #live = 0;
+  #forwardBytes = 0;
+  #lastForward = 0;
+  #inBackward = false;
+  /** Most bytes of large buffers in use at once (diagnostics for memory benchmarks). */
+  peakLiveBytes = 0;
 
   constructor() {
     super();
@@ -76,19 +92,27 @@ class NativeBackend extends MathBackendCPU {
   /** An output buffer of `n` floats (contents undefined: the kernel must write all of it). */
   alloc(n: number): Float32Array {
     if (n < POOL_MIN) return new Float32Array(n);
-    const reused = this.#pool.get(n)?.pop();
-    if (reused) {
-      this.#pooledBytes -= reused.byteLength;
-      return reused;
+    const bytes = n * 4;
+    let best = -1;
+    for (let i = 0; i < this.#pool.length; i++) {
+      const len = this.#pool[i].byteLength;
+      if (len >= bytes && len <= bytes * 1.25 && (best < 0 || len < this.#pool[best].byteLength)) {
+        best = i;
+      }
     }
-    const fresh = new Float32Array(n);
-    this.#ours.add(fresh);
-    return fresh;
-  }
-
-  /** Sizes (floats) and counts of pooled buffers, for diagnostics. */
-  poolSummary(): [number, number][] {
-    return [...this.#pool].filter(([, l]) => l.length).map(([n, l]) => [n, l.length]);
+    let buf: ArrayBuffer;
+    if (best >= 0) {
+      buf = this.#pool[best];
+      this.#pool.splice(best, 1);
+      this.#pooledBytes -= buf.byteLength;
+    } else {
+      buf = new ArrayBuffer(bytes);
+      this.#ours.add(buf);
+    }
+    this.#live += buf.byteLength;
+    this.peakLiveBytes = Math.max(this.peakLiveBytes, this.#live);
+    if (!this.#inBackward) this.#forwardBytes += buf.byteLength;
+    return new Float32Array(buf, 0, n);
   }
 
   /** Bytes held in the pool (free buffers kept for reuse). */
@@ -96,13 +120,42 @@ class NativeBackend extends MathBackendCPU {
     return this.#pooledBytes;
   }
 
-  /** Returns a buffer from {@link alloc} that no tensor holds. */
+  /** Returns a buffer from {@link alloc} that no tensor holds: pooled, or freed now. */
   release(a: Float32Array): void {
-    if (!this.#ours.has(a) || this.#pooledBytes + a.byteLength > POOL_MAX_BYTES) return;
-    const list = this.#pool.get(a.length) ?? [];
-    list.push(a);
-    this.#pool.set(a.length, list);
-    this.#pooledBytes += a.byteLength;
+    const buf = a.buffer as ArrayBuffer;
+    if (!this.#ours.has(buf) || buf.byteLength === 0) return;
+    this.#live -= buf.byteLength;
+    this.#inBackward = true; // the first buffer given back ends the forward pass of a step
+    // keep about what a forward pass allocates: the next one will ask for that much again
+    const cap = Math.min(POOL_MAX_BYTES, 1.1 * Math.max(this.#forwardBytes, this.#lastForward));
+    if (this.#pooledBytes + buf.byteLength > cap) {
+      this.#free(buf);
+      return;
+    }
+    this.#pool.push(buf);
+    this.#pooledBytes += buf.byteLength;
+  }
+
+  #free(buf: ArrayBuffer): void {
+    this.#ours.delete(buf);
+    buf.transfer(0); // detach: the memory goes back to the system now, not at the next GC
+  }
+
+  /**
+   * Marks the end of a training step: keeps in the pool only about what this step's forward
+   * pass allocated (what the next one will ask for) and frees the rest.
+   */
+  endStep(): void {
+    const keep = Math.min(POOL_MAX_BYTES, this.#forwardBytes * 1.1);
+    this.#lastForward = this.#forwardBytes;
+    this.#pool.sort((x, y) => x.byteLength - y.byteLength);
+    while (this.#pool.length && this.#pooledBytes > keep) {
+      const buf = this.#pool.pop()!;
+      this.#pooledBytes -= buf.byteLength;
+      this.#free(buf);
+    }
+    this.#forwardBytes = 0;
+    this.#inBackward = false;
   }
 
   override disposeData(dataId: object, force = false): boolean {
@@ -119,7 +172,28 @@ class NativeBackend extends MathBackendCPU {
 
   override readSync(dataId: object): never {
     const v = super.readSync(dataId as never) as unknown;
-    return (v instanceof Float32Array && this.#ours.has(v) ? v.slice() : v) as never;
+    return (v instanceof Float32Array && this.#ours.has(v.buffer as ArrayBuffer)
+      ? v.slice()
+      : v) as never;
+  }
+
+  /**
+   * The stored array of a tensor, for a kernel to overwrite in place, or `undefined` when that
+   * would be visible elsewhere (another tensor shares the data). An array that came from outside
+   * (e.g. the caller's array given to `tf.tensor`) is first copied, so the caller's memory is
+   * never written.
+   */
+  writable(t: Info): Float32Array | undefined {
+    const d =
+      (this as unknown as { data: { get(id: object): { values: unknown; refCount: number } } }).data
+        .get(t.dataId);
+    if (d.refCount !== 1 || !(d.values instanceof Float32Array)) return undefined;
+    if (!this.#ours.has(d.values.buffer as ArrayBuffer)) {
+      const copy = d.values.slice();
+      this.#ours.add(copy.buffer);
+      d.values = copy;
+    }
+    return d.values as Float32Array;
   }
 
   /** The stored array of a tensor, without copying (for kernels only). */
@@ -132,6 +206,18 @@ class NativeBackend extends MathBackendCPU {
     }
     return v;
   }
+}
+
+/** The output of an optimiser kernel: the input itself when updated in place, else a new tensor. */
+function sameOrNew(
+  b: Cpu,
+  input: Info,
+  wrote: Float32Array | undefined,
+  values: Float32Array,
+): Info {
+  if (!wrote) return b.makeTensorInfo(input.shape, "float32", values);
+  (b as unknown as { incRef(id: object): void }).incRef(input.dataId);
+  return { dataId: input.dataId, shape: input.shape, dtype: "float32" };
 }
 
 function f32(b: Cpu, t: Info): Float32Array {
@@ -304,6 +390,34 @@ export function registerNativeBackend(): string {
       }
     }
     return b.makeTensorInfo([...outBatchShape, m, n], "float32", out);
+  });
+
+  override("_FusedMatMul", ({ a: A, b: B, bias, preluActivationWeights }, at, b) => {
+    const act = at.activation as string | undefined;
+    if (preluActivationWeights || (act && act !== "linear" && act !== "relu")) return null;
+    // tfjs hands 2-D products over as [1, m, k] x [1, k, n]; other batch sizes go to the cpu kernel
+    const batch = (t: Info) => t.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+    if (A.shape.length < 2 || B.shape.length < 2 || batch(A) !== 1 || batch(B) !== 1) return null;
+    const [ra, rb] = [A.shape.length, B.shape.length];
+    const ta = !!at.transposeA, tb = !!at.transposeB;
+    const m = ta ? A.shape[ra - 1] : A.shape[ra - 2], k = ta ? A.shape[ra - 2] : A.shape[ra - 1];
+    const n = tb ? B.shape[rb - 2] : B.shape[rb - 1];
+    const bv = bias ? f32(b, bias) : undefined;
+    if (bv && bv.length !== n) return null;
+    const out = alloc(b, m * n);
+    dnnl.sgemm(ta, tb, m, n, k, f32(b, A), f32(b, B), out);
+    if (bv || act === "relu") {
+      const relu = act === "relu";
+      for (let i = 0; i < m; i++) {
+        const row = i * n;
+        for (let j = 0; j < n; j++) {
+          const v = out[row + j] + (bv ? bv[j] : 0);
+          out[row + j] = relu && v < 0 ? 0 : v;
+        }
+      }
+    }
+    const shape = ra >= rb ? [...A.shape.slice(0, -2), m, n] : [...B.shape.slice(0, -2), m, n];
+    return b.makeTensorInfo(shape, "float32", out);
   });
 
   override("Relu", ({ x }, _a, b) => {
@@ -508,6 +622,29 @@ export function registerNativeBackend(): string {
   });
 
   tf.registerKernel({
+    kernelName: CONV_BN_INFER,
+    backendName: "native",
+    kernelFunc: (args) => {
+      const { inputs, attrs, backend: b } = args as unknown as {
+        inputs: Record<string, Info>;
+        attrs: Attrs;
+        backend: Cpu;
+      };
+      const { x, filter } = inputs;
+      const g = convBnGeometry(x, filter.shape, attrs);
+      const bn = {
+        gamma: f32(b, inputs.gamma),
+        beta: f32(b, inputs.beta),
+        mean: f32(b, inputs.mean),
+        variance: f32(b, inputs.variance),
+        eps: attrs.eps as number,
+      };
+      const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu);
+      return b.makeTensorInfo([g.n, g.oh, g.ow, g.co], "float32", z) as never;
+    },
+  });
+
+  tf.registerKernel({
     kernelName: CONV_BN_GRAD,
     backendName: "native",
     kernelFunc: (args) => {
@@ -546,19 +683,21 @@ export function registerNativeBackend(): string {
         attrs: Attrs;
         backend: Cpu;
       };
-      const p = f32(backend, inputs.param),
-        g = f32(backend, inputs.grad),
-        v = f32(backend, inputs.buf);
+      const nb = backend as unknown as NativeBackend;
+      const g = f32(backend, inputs.grad);
       const lr = attrs.lr as number, mu = attrs.momentum as number;
-      const np = alloc(backend, p.length), nv = alloc(backend, p.length);
+      // in place when nothing else shares the variables' data; new arrays otherwise
+      const pw = nb.writable(inputs.param), vw = nb.writable(inputs.buf);
+      const p = pw ?? alloc(backend, g.length), v = vw ?? alloc(backend, g.length);
+      const p0 = f32(backend, inputs.param), v0 = f32(backend, inputs.buf);
       for (let i = 0; i < p.length; i++) {
-        const b = mu * v[i] + g[i];
-        nv[i] = b;
-        np[i] = p[i] - lr * b;
+        const b = mu * v0[i] + g[i];
+        v[i] = b;
+        p[i] = p0[i] - lr * b;
       }
       return [
-        backend.makeTensorInfo(inputs.param.shape, "float32", np),
-        backend.makeTensorInfo(inputs.param.shape, "float32", nv),
+        sameOrNew(backend, inputs.param, pw, p),
+        sameOrNew(backend, inputs.buf, vw, v),
       ] as never;
     },
   });
@@ -572,24 +711,29 @@ export function registerNativeBackend(): string {
         attrs: Attrs;
         backend: Cpu;
       };
-      const p = f32(backend, inputs.param), g = f32(backend, inputs.grad);
-      const m = f32(backend, inputs.m), v = f32(backend, inputs.v);
+      const nb = backend as unknown as NativeBackend;
+      const g = f32(backend, inputs.grad);
       const { lr, beta1, beta2, eps, c1, c2 } = attrs as Record<string, number>;
-      const np = alloc(backend, p.length),
-        nm = alloc(backend, p.length),
-        nv = alloc(backend, p.length);
+      const pw = nb.writable(inputs.param), mw = nb.writable(inputs.m), vw = nb.writable(inputs.v);
+      const p0 = f32(backend, inputs.param),
+        m0 = f32(backend, inputs.m),
+        v0 = f32(backend, inputs.v);
+      const p = pw ?? alloc(backend, g.length),
+        m = mw ?? alloc(backend, g.length),
+        v = vw ?? alloc(backend, g.length);
+      const step = lr / c1, rc2 = 1 / c2;
       for (let i = 0; i < p.length; i++) {
-        const mi = beta1 * m[i] + (1 - beta1) * g[i];
-        const vi = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
-        nm[i] = mi;
-        nv[i] = vi;
-        np[i] = p[i] - (lr / c1) * (mi / (Math.sqrt(vi / c2) + eps));
+        const gi = g[i];
+        const mi = beta1 * m0[i] + (1 - beta1) * gi;
+        const vi = beta2 * v0[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p0[i] - step * (mi / (Math.sqrt(vi * rc2) + eps));
       }
-      const shape = inputs.param.shape;
       return [
-        backend.makeTensorInfo(shape, "float32", np),
-        backend.makeTensorInfo(shape, "float32", nm),
-        backend.makeTensorInfo(shape, "float32", nv),
+        sameOrNew(backend, inputs.param, pw, p),
+        sameOrNew(backend, inputs.m, mw, m),
+        sameOrNew(backend, inputs.v, vw, v),
       ] as never;
     },
   });

@@ -47,6 +47,7 @@ const ARG = {
   shift: 52,
   diffScale: 255,
   diffShift: 256,
+  bias: 41,
 } as const;
 const MD_SIZE = 696; // sizeof(dnnl_memory_desc_t)
 const OP_DESC_SIZE = 8192; // larger than every op descriptor (convolution: 5976)
@@ -173,6 +174,13 @@ const SYMBOLS = {
     parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
     result: "i32",
   },
+  dnnl_primitive_attr_create: { parameters: ["buffer"], result: "i32" },
+  dnnl_post_ops_create: { parameters: ["buffer"], result: "i32" },
+  dnnl_post_ops_append_eltwise: {
+    parameters: ["pointer", "f32", "i32", "f32", "f32"],
+    result: "i32",
+  },
+  dnnl_primitive_attr_set_post_ops: { parameters: ["pointer", "pointer"], result: "i32" },
   dnnl_reorder_primitive_desc_create: {
     parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
     result: "i32",
@@ -255,6 +263,33 @@ function toPtr(b: BigUint64Array): Ptr {
 }
 
 /**
+ * Keeps the library loaded until the process exits. Deno closes a `Deno.dlopen` handle when the
+ * isolate that opened it ends (a worker, a `deno test` module); the last close would unload
+ * oneDNN and its OpenMP runtime while OpenMP's worker threads still run in it, and the process
+ * dies with SIGSEGV. A second reference opened through the C loader with `RTLD_NODELETE` makes
+ * every later close harmless. Best effort: where libc's `dlopen` is not reachable (not glibc)
+ * nothing changes.
+ */
+function pinLibrary(path: string): void {
+  const RTLD_NOW = 2, RTLD_NODELETE = 0x1000;
+  for (const libc of ["libc.so.6", "libdl.so.2"]) {
+    try {
+      const c = Deno.dlopen(libc, {
+        dlopen: { parameters: ["buffer", "i32"], result: "pointer" },
+      });
+      const handle = c.symbols.dlopen(
+        new TextEncoder().encode(path + "\0"),
+        RTLD_NOW | RTLD_NODELETE,
+      );
+      c.close();
+      if (handle) return;
+    } catch {
+      // try the next name
+    }
+  }
+}
+
+/**
  * Opens the library and creates the CPU engine and stream. Returns a description; throws a
  * one-line error if the library is missing or FFI is not permitted.
  */
@@ -264,6 +299,7 @@ export function openDnnl(): string {
   for (const path of DNNL_LIBRARIES) {
     try {
       lib = Deno.dlopen(path, SYMBOLS).symbols;
+      pinLibrary(path);
       libraryPath = path;
       break;
     } catch (e) {
@@ -325,11 +361,16 @@ function queryMd(pd: Ptr, what: number): Ptr {
   return L().dnnl_primitive_desc_query_md(pd, what, 0);
 }
 
-function buildPrim(opDesc: Uint8Array, args: [number, number][], hint: Ptr = null): Prim {
+function buildPrim(
+  opDesc: Uint8Array,
+  args: [number, number][],
+  hint: Ptr = null,
+  attr: Ptr = null,
+): Prim {
   const lb = L();
   const p = outPtr();
   check(
-    lb.dnnl_primitive_desc_create(bytes(p), opDesc, null, engine, hint),
+    lb.dnnl_primitive_desc_create(bytes(p), opDesc, attr, engine, hint),
     "primitive_desc_create",
   );
   const pd = toPtr(p);
@@ -924,6 +965,83 @@ export function sgemm(
     "sgemm",
   );
   if (pc.copy) c.set(pc.copy as Float32Array);
+}
+
+/** Primitive attributes with a ReLU applied to the output (created once). */
+let reluAttr: Ptr = null;
+function reluPostOp(): Ptr {
+  if (reluAttr) return reluAttr;
+  const lb = L();
+  const a = outPtr(), o = outPtr();
+  check(lb.dnnl_primitive_attr_create(bytes(a)), "primitive_attr_create");
+  check(lb.dnnl_post_ops_create(bytes(o)), "post_ops_create");
+  check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.relu, 0, 0), "post_ops_append_eltwise");
+  check(lb.dnnl_primitive_attr_set_post_ops(toPtr(a), toPtr(o)), "primitive_attr_set_post_ops");
+  reluAttr = toPtr(a);
+  return reluAttr;
+}
+
+/**
+ * Inference block: z = [ReLU](BN(conv(x, w))) with BN's running statistics folded into the
+ * convolution (w' = w·γ/√(σ²+ε) per output channel, bias β − μ·γ/√(σ²+ε)) and the ReLU fused
+ * as a post-op: one pass over the output instead of three.
+ */
+export function convBnInference(
+  g: ConvGeometry,
+  x: Float32Array,
+  filter: Float32Array,
+  bn: {
+    gamma: Float32Array;
+    beta: Float32Array;
+    mean: Float32Array;
+    variance: Float32Array;
+    eps: number;
+  },
+  withRelu: boolean,
+): Float32Array {
+  const key = `convinf:${withRelu}:${geomKey(g)}`;
+  const p = cached(key, () => {
+    const d = convDescs(g);
+    const bias = md([g.co], TAG.a);
+    const op = new Uint8Array(OP_DESC_SIZE);
+    check(
+      L().dnnl_dilated_convolution_forward_desc_init(
+        op,
+        PROP.inference,
+        ALG.convDirect,
+        d.src,
+        d.wAny,
+        Deno.UnsafePointer.of(bias) as never,
+        d.dst,
+        d.strides,
+        d.dil,
+        d.padL,
+        d.padR,
+      ),
+      "convolution_forward_desc_init",
+    );
+    const prim = buildPrim(
+      op,
+      [[ARG.src, QUERY.src], [ARG.weights, QUERY.weights], [ARG.dst, QUERY.dst]],
+      null,
+      withRelu ? reluPostOp() : null,
+    );
+    bindVectors(prim, g.co, [ARG.bias]);
+    (prim as Prim & { keep?: unknown }).keep = bias;
+    return prim;
+  });
+  const folded = temp(`fold:${geomKey(g)}`, () => new Float32Array(filter.length));
+  const b = temp(`foldb:${g.co}`, () => new Float32Array(Math.max(g.co, 32))).subarray(0, g.co);
+  const scale = new Float32Array(g.co);
+  for (let o = 0; o < g.co; o++) {
+    scale[o] = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.eps);
+    b[o] = bn.beta[o] - bn.mean[o] * scale[o];
+  }
+  for (let i = 0; i < filter.length; i++) folded[i] = filter[i] * scale[i % g.co];
+  const w = weightsFor(p, `inf:${geomKey(g)}`, g, folded, QUERY.weights);
+  const y = allocate(g.n * g.oh * g.ow * g.co);
+  run(p, [[ARG.src, x], [ARG.weights, w], [ARG.bias, b], [ARG.dst, y]]);
+  return y;
 }
 
 /** What {@link convBnForward} keeps for the backward pass, besides its input. */

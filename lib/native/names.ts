@@ -10,9 +10,12 @@ export const BN_TRAIN = "CgvsniBatchNormTrain";
 export const BN_TRAIN_GRAD = "CgvsniBatchNormTrainGrad";
 /** ReLU gradient: inputs dy, x; output dy where x > 0, else 0. */
 export const RELU_GRAD = "CgvsniReluGrad";
-/** SGD-with-momentum update: inputs param, grad, buf; attrs lr, momentum; outputs param', buf'. */
+/**
+ * SGD-with-momentum update: inputs param, grad, buf; attrs lr, momentum; outputs param', buf'.
+ * Written in place (the outputs are the inputs) when no other tensor shares their data.
+ */
 export const SGD_STEP = "CgvsniSgdStep";
-/** Adam update: inputs param, grad, m, v; attrs lr, beta1, beta2, eps, c1, c2; outputs param', m', v'. */
+/** Adam update, in place when possible like {@link SGD_STEP}: inputs param, grad, m, v; attrs lr, beta1, beta2, eps, c1, c2; outputs param', m', v'. */
 export const ADAM_STEP = "CgvsniAdamStep";
 /**
  * Conv + batch norm (batch statistics) + optional ReLU: inputs x, filter, gamma, beta; attrs
@@ -24,3 +27,8 @@ export const CONV_BN = "CgvsniConvBn";
  * forward; outputs dx, dfilter, dgamma, dbeta.
  */
 export const CONV_BN_GRAD = "CgvsniConvBnGrad";
+/**
+ * Inference block: conv + batch norm with running statistics + optional ReLU; inputs x, filter,
+ * gamma, beta, mean, variance; attrs strides, eps, relu; output z.
+ */
+export const CONV_BN_INFER = "CgvsniConvBnInfer";

@@ -299,3 +299,18 @@ Deno.test("pipeline: clean up", async () => {
   await ready;
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("detector: the default detector ships in models/ (at most 20 MB) and scores an image", async () => {
+  await testBackend();
+  const dir = join(ROOT, "models/cgbench-small");
+  let bytes = 0;
+  for await (const e of Deno.readDir(dir)) bytes += (await Deno.stat(join(dir, e.name))).size;
+  assert.ok(bytes <= 20 * 2 ** 20, `${bytes} bytes`);
+  await Deno.stat(join(dir, "MODEL_CARD.md"));
+  const det = await loadDetector(dir);
+  const d = await det.score(await Deno.readFile(join(SHIPPED, "Photos/photo_00010.png")));
+  assert.equal(d.crops, 4); // 256 px with 96 px crops: 2 x 2 tiles
+  assert.ok(d.pCg >= 0 && d.pCg <= 1 && Number.isFinite(d.score));
+  assert.equal(det.info.rule, "both");
+  det.dispose();
+});

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../../lib/deps.ts";
 import { initBackend } from "../../../lib/backend.ts";
-import { batchNormTrain, convBn, relu } from "../../../lib/ops.ts";
+import { batchNormTrain, convBn, convBnInference, relu } from "../../../lib/ops.ts";
 import { Adam, SgdMomentum } from "../../../lib/optim.ts";
 import { ENet, initialValues } from "../../../lib/enet.ts";
 import { Rng } from "../../../lib/rng.ts";
@@ -164,6 +164,35 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "native: fused inference block (BN folded into the convolution, ReLU post-op) equals its composition",
+  opts,
+  async () => {
+    const xs = rand(2 * 11 * 9 * 5, 21), ws = rand(3 * 3 * 5 * 6, 22);
+    const [g, b, m] = [rand(6, 23), rand(6, 24), rand(6, 25)];
+    const v = Float32Array.from(rand(6, 26), (x) => 0.5 + x * x);
+    for (const [stride, withRelu] of [[1, true], [2, false]] as const) {
+      close(
+        ...await both(() => {
+          const bn = {
+            gamma: tf.tensor1d(g),
+            beta: tf.tensor1d(b),
+            mean: tf.tensor1d(m),
+            variance: tf.tensor1d(v),
+          };
+          return [
+            convBnInference(tf.tensor4d(xs, [2, 11, 9, 5]), tf.tensor4d(ws, [3, 3, 5, 6]), bn, {
+              stride,
+              eps: 1e-5,
+              relu: withRelu,
+            }),
+          ];
+        }),
+      );
+    }
+  },
+);
+
 Deno.test("native: fused SGD and Adam updates equal the tensor formulas", opts, async () => {
   const p0 = rand(300_000, 13), g0 = rand(300_000, 14);
   close(
@@ -225,3 +254,42 @@ Deno.test("native: no tensors leak from a training step", opts, async () => {
   net.dispose();
   x.dispose();
 });
+
+Deno.test(
+  "native: in-place optimiser updates never change a caller's array or a clone",
+  opts,
+  async () => {
+    await tf.setBackend("native");
+    const init = new Float32Array(300_000).fill(1);
+    const p = tf.variable(tf.tensor1d(init));
+    const snapshot = p.clone();
+    const opt = new SgdMomentum(new Map([["p", p]]), 0.9);
+    opt.step(new Map([["p", tf.fill([300_000], 2)]]), 0.5);
+    opt.step(new Map([["p", tf.fill([300_000], 2)]]), 0.5);
+    assert.equal(init[0], 1, "the array given to tf.tensor was written");
+    assert.equal(snapshot.dataSync()[0], 1, "a clone taken before the step changed");
+    assert.ok(Math.abs(p.dataSync()[0] - (1 - 1 - 0.5 * (0.9 * 2 + 2))) < 1e-6);
+    opt.dispose();
+    tf.dispose([p, snapshot]);
+  },
+);
+
+Deno.test(
+  "native: oneDNN stays loaded when the runtime that opened it ends (no crash in OpenMP threads)",
+  { ...opts, ignore: !native || Deno.build.os !== "linux" },
+  async () => {
+    // `deno test` closes a module's dlopen handles when the module's runtime ends; unloading
+    // oneDNN then left OpenMP's sleeping threads returning into unmapped code (SIGSEGV later).
+    const dir = new URL("../../fixtures/unload/", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      // --allow-all: Deno lets only that read /proc/self/maps.
+      args: ["test", "-q", "--allow-all", "first.ts", "second.ts"],
+      cwd: dir,
+      env: { NO_COLOR: "1", OMP_WAIT_POLICY: "passive" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, text.slice(-2000));
+  },
+);
