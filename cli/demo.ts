@@ -33,7 +33,7 @@ per image), trains the one-class flow on the held-back natural images, evaluates
 against every renderer with bootstrap confidence intervals, and writes runs/NAME/report.html.
 A few minutes on two CPU cores with the native backend. Re-running reuses finished stages.`,
   permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL --allow-ffi --allow-sys=systemMemoryInfo",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
     { name: "name", type: "string", arg: "NAME", default: "demo", help: "run name" },

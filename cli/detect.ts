@@ -91,7 +91,7 @@ detector shipped in models/), or --model-name RUN [--flow NAME] to use a run dir
 Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the rest were);
 1 nothing could run (bad model, no permission); 2 bad flags.`,
   permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL --allow-ffi --allow-sys=systemMemoryInfo (--allow-net=HOST only for --model https://HOST/...)",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo (--allow-net=HOST only for --model https://HOST/...)",
   flags: [
     {
       name: "model",
@@ -136,6 +136,19 @@ Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the
       type: "string",
       arg: "N",
       help: "most tiles per image side (default: the detector's, 4)",
+    },
+    {
+      name: "rule",
+      type: "string",
+      arg: "RULE",
+      help:
+        "verdict rule: both (head and flow agree), head or flow (default: the detector's, both)",
+    },
+    {
+      name: "unsure-p",
+      type: "string",
+      arg: "X",
+      help: "half-width of the head's unsure band around p = 0.5 (default 0.1)",
     },
     {
       name: "unsure",

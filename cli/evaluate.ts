@@ -24,7 +24,7 @@ confidence intervals. Image-level scores are means over several crops per image 
 Writes runs/RUN/<flow>/evaluation/: results.json, results.md, roc.svg, histograms.svg.
 Unusable test images are listed (skipped.txt) and the rest evaluated.`,
   permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL --allow-ffi --allow-sys=systemMemoryInfo",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     { name: "model-name", type: "string", arg: "RUN", help: "the map run to evaluate" },
     {

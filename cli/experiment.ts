@@ -21,7 +21,7 @@ head and one-class HTER and AUC with 95% CIs) and writes runs/NAME/matrix.json a
 Runs are named NAME-<renderer>. Resumable: a finished map, one-class model or evaluation is
 reused, an interrupted one resumed. Map, flow and evaluation flags are passed to every row.`,
   permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL --allow-ffi --allow-sys=systemMemoryInfo",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
     { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },

@@ -18,7 +18,8 @@ export const exportDetectorCommand: Command = {
   usage: "--model-name RUN --out DIR [--flow NAME]",
   summary:
     "Write a detector folder (ENet + one-class model + detector.json) for detect and loadDetector().",
-  permissions: "--allow-read --allow-write=runs,models --allow-env --allow-ffi",
+  permissions:
+    "--allow-read --allow-write=runs,models --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     { name: "model-name", type: "string", arg: "RUN", help: "the map run" },
     {

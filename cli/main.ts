@@ -83,7 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     console.error(`internal error: ${oneLine(e)}`);
-    if (Deno.env.get("CGVSNI_DEBUG")) console.error((e as Error).stack);
+    if (Deno.permissions.querySync({ name: "env", variable: "CGVSNI_DEBUG" }).state === "granted") {
+      if (Deno.env.get("CGVSNI_DEBUG")) console.error((e as Error).stack);
+    }
     return 1;
   }
 }

@@ -28,7 +28,7 @@ Writes RUN/<name>/ (default name "flow"; "mlp" for --model mlp): config.json, me
 weights, c, R, nu, K, standardisation, the map's checksum) and summary.json (fraction of
 training features inside the sphere; ROC AUC on the test split per renderer, flow and head).`,
   permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL --allow-ffi --allow-sys=systemMemoryInfo",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     {
       name: "model-name",

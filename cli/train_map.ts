@@ -28,7 +28,7 @@ weights, lr x0.1 every 100 epochs, 300 epochs, paper-size network).
 Presets: "small" (crop 96, narrow layers: minutes on 2 CPU cores) and "paper" (43,736,054
 parameters at crop 233).`,
   permissions:
-    "--allow-read (dataset, runs, tfjs/imagescript wasm) --allow-write=runs --allow-env --allow-ffi (native backend only)",
+    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
   flags: [
     {
       name: "data",

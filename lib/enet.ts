@@ -20,7 +20,7 @@
  */
 
 import { tf } from "./deps.ts";
-import { convBn, convBnInference, relu } from "./ops.ts";
+import { batchNormTrain, convBn, convBnChain, convBnInference, relu } from "./ops.ts";
 import { Rng } from "./rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
 
@@ -320,10 +320,33 @@ export class ENet {
       if (!training && used !== x) used.dispose();
       return result;
     };
+    // no ReLU after the first 3x3 (as the reference)
+    const BLOCK: [string, boolean][] = [["1", false], ["2", true], ["3", true]];
     const block = (h: tf.Tensor4D, prefix: string) => {
-      h = convBnRelu(h, `${prefix}.conv1`, `${prefix}.bn1`, false); // no ReLU after the first 3x3 (as the reference)
-      h = convBnRelu(h, `${prefix}.conv2`, `${prefix}.bn2`, true);
-      return convBnRelu(h, `${prefix}.conv3`, `${prefix}.bn3`, true);
+      if (!training) {
+        for (const [i, r] of BLOCK) h = convBnRelu(h, `${prefix}.conv${i}`, `${prefix}.bn${i}`, r);
+        return h;
+      }
+      // training: one chain, whose inner outputs are recomputed in the backward pass
+      let [hh, ww] = [h.shape[1], h.shape[2]];
+      return convBnChain(
+        h,
+        BLOCK.map(([i, r]) => {
+          const filter = v(`${prefix}.conv${i}`) as tf.Tensor4D, bnName = `${prefix}.bn${i}`;
+          [hh, ww] = [hh - filter.shape[0] + 1, ww - filter.shape[1] + 1];
+          const count = h.shape[0] * hh * ww;
+          return {
+            filter,
+            gamma: v(`${bnName}.gamma`) as tf.Tensor1D,
+            beta: v(`${bnName}.beta`) as tf.Tensor1D,
+            relu: r,
+            onMoments: moments &&
+              ((mean: tf.Tensor1D, variance: tf.Tensor1D) =>
+                moments.push({ name: bnName, mean, variance, count })),
+          };
+        }),
+        BN_EPS,
+      );
     };
     const pool = (h: tf.Tensor4D) => done(h, tf.maxPool(h, 3, 2, "valid"));
     const dropout = (h: tf.Tensor2D, k: number) =>
@@ -333,10 +356,28 @@ export class ENet {
     const dense = (h: tf.Tensor2D, name: string) =>
       tf.add(tf.matMul(h, v(`${name}.w`) as tf.Tensor2D), v(`${name}.b`)) as tf.Tensor2D;
 
+    // Training: the trunk's first conv over concat(b1, b2) as the sum of a conv over each branch
+    // (its filter split along input channels), so the 2x-wide concatenation is never stored.
+    const trunkEntry = (b1: tf.Tensor4D, b2: tf.Tensor4D) => {
+      const w = v("t.conv1") as tf.Tensor4D;
+      const [kh, kw, , co] = w.shape, c1 = b1.shape[3];
+      const y = tf.add(
+        tf.conv2d(b1, tf.slice(w, [0, 0, 0, 0], [kh, kw, c1, co]), 2, "valid"),
+        tf.conv2d(b2, tf.slice(w, [0, 0, c1, 0], [kh, kw, b2.shape[3], co]), 2, "valid"),
+      ) as tf.Tensor4D;
+      const count = y.shape[0] * y.shape[1] * y.shape[2];
+      return relu(batchNormTrain(
+        y,
+        v("t.bn1.gamma") as tf.Tensor1D,
+        v("t.bn1.beta") as tf.Tensor1D,
+        BN_EPS,
+        moments && ((mean, variance) => moments.push({ name: "t.bn1", mean, variance, count })),
+      ));
+    };
     const b1 = block(conv(x, "b1.conv0"), "b1");
     const b2 = block(tf.conv2d(x, srmFilter(v("b2.srm") as tf.Tensor4D), 1, "valid"), "b2");
-    let h = done(b2, done(b1, tf.concat([b1, b2], 3)));
-    h = pool(convBnRelu(h, "t.conv1", "t.bn1", true, 2));
+    let h = training ? trunkEntry(b1, b2) : done(b2, done(b1, tf.concat([b1, b2], 3)));
+    h = pool(training ? h : convBnRelu(h, "t.conv1", "t.bn1", true, 2));
     h = pool(convBnRelu(h, "t.conv2", "t.bn2", true));
     h = pool(convBnRelu(h, "t.conv3", "t.bn3", true));
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;

@@ -8,6 +8,7 @@
 
 import { tf } from "./deps.ts";
 import {
+  BN_APPLY,
   BN_TRAIN,
   BN_TRAIN_GRAD,
   CONV_BN,
@@ -166,6 +167,105 @@ export function convBn(
     };
   });
   return f(x, filter, gamma, beta) as tf.Tensor4D;
+}
+
+/** One block of {@link convBnChain}: its filter, BN scale and shift, and whether ReLU follows. */
+export interface ChainLayer {
+  filter: tf.Tensor4D;
+  gamma: tf.Tensor1D;
+  beta: tf.Tensor1D;
+  relu: boolean;
+  /** Receives the batch mean and biased variance (kept alive; the caller disposes them). */
+  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+}
+
+/**
+ * Several stride-1 {@link convBn} blocks in a row, with the same values and gradients, but the
+ * backward pass keeps only each block's conv output and statistics: the outputs of the inner
+ * blocks are freed as soon as the next block has read them and recomputed from those (one
+ * batch-norm pass each, a few percent of a convolution) when the gradients need them. ENet's
+ * branches are such chains; this halves the activation memory they hold during a training
+ * step. Without the native kernels it is plain `convBn` calls.
+ */
+export function convBnChain(x: tf.Tensor4D, layers: ChainLayer[], eps: number): tf.Tensor4D {
+  if (!hasKernel(CONV_BN) || !hasKernel(BN_APPLY) || layers.length < 2) {
+    let h = x;
+    for (const l of layers) {
+      h = convBn(h, l.filter, l.gamma, l.beta, {
+        stride: 1,
+        eps,
+        relu: l.relu,
+        onMoments: l.onMoments,
+      });
+    }
+    return h;
+  }
+  const k = layers.length;
+  const attrs = (i: number) => ({ strides: [1, 1], eps, relu: layers[i].relu });
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xx = args[0] as tf.Tensor4D;
+    const params = args.slice(1, 1 + 3 * k) as tf.Tensor[];
+    const save = args[1 + 3 * k] as (ts: tf.Tensor[]) => void;
+    const ys: tf.Tensor[] = [], stats: tf.Tensor[] = [];
+    let h: tf.Tensor = xx;
+    for (let i = 0; i < k; i++) {
+      const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, {
+        x: h,
+        filter: params[3 * i],
+        gamma: params[3 * i + 1],
+        beta: params[3 * i + 2],
+      }, attrs(i)) as tf.Tensor[];
+      layers[i].onMoments?.(
+        tf.keep(mean.clone()) as tf.Tensor1D,
+        tf.keep(variance.clone()) as tf.Tensor1D,
+      );
+      if (h !== xx) h.dispose(); // an inner block's output: recomputed in the backward pass
+      h = z;
+      ys.push(y);
+      stats.push(mean, variance);
+    }
+    save([xx, ...params, ...ys, ...stats, h]);
+    return {
+      value: h,
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+        const sx = saved[0];
+        const p = saved.slice(1, 1 + 3 * k);
+        const sy = saved.slice(1 + 3 * k, 1 + 4 * k);
+        const st = saved.slice(1 + 4 * k, 1 + 6 * k);
+        const grads: tf.Tensor[] = new Array(1 + 3 * k);
+        let d = dz, out = saved[1 + 6 * k];
+        for (let i = k - 1; i >= 0; i--) {
+          const input = i === 0 ? sx : tf.engine().runKernel(BN_APPLY, {
+            y: sy[i - 1],
+            gamma: p[3 * (i - 1) + 1],
+            beta: p[3 * (i - 1) + 2],
+            mean: st[2 * (i - 1)],
+            variance: st[2 * (i - 1) + 1],
+          }, { eps, relu: layers[i - 1].relu }) as tf.Tensor;
+          const [dx, dw, dg, db] = tf.engine().runKernel(CONV_BN_GRAD, {
+            dz: d,
+            x: input,
+            filter: p[3 * i],
+            gamma: p[3 * i + 1],
+            z: out,
+            y: sy[i],
+            mean: st[2 * i],
+            variance: st[2 * i + 1],
+          }, attrs(i)) as tf.Tensor[];
+          // as in convBn: nothing else reads these again, so their memory goes back now
+          d.dispose();
+          sy[i].dispose();
+          if (i < k - 1) out.dispose();
+          grads.splice(1 + 3 * i, 3, dw, dg, db);
+          d = dx;
+          out = input;
+        }
+        grads[0] = d;
+        return grads;
+      },
+    };
+  });
+  return f(x, ...layers.flatMap((l) => [l.filter, l.gamma, l.beta])) as tf.Tensor4D;
 }
 
 /**

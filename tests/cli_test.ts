@@ -27,6 +27,30 @@ Deno.test("cli: every command's --help documents every flag and its permissions"
   }
 });
 
+Deno.test("cli: every flag a command reads is declared (so parseArgs accepts it)", async () => {
+  for (const cmd of COMMANDS) {
+    const file = new URL(`../cli/${cmd.name.replaceAll("-", "_")}.ts`, import.meta.url);
+    const source = await Deno.readTextFile(file);
+    const read = [...source.matchAll(/\b(?:str|num|bool)\(a, "([a-z0-9-]+)"/g)].map((m) => m[1]);
+    assert.ok(read.length > 0 || cmd.flags.length === 0, `${cmd.name}: no flag reads found`);
+    for (const name of read) {
+      assert.ok(cmd.flags.some((f) => f.name === name), `${cmd.name} reads --${name}, undeclared`);
+    }
+  }
+});
+
+Deno.test("cli: each command's help states the permissions its deno task grants", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
+  for (const cmd of COMMANDS) {
+    const task = config.tasks[cmd.name]?.command as string | undefined;
+    if (!task) continue;
+    const granted = task.split(" ").filter((w) => w.startsWith("--allow-"));
+    for (const flag of granted) {
+      assert.ok(cmd.permissions.includes(flag), `${cmd.name}: help lacks ${flag}`);
+    }
+  }
+});
+
 Deno.test("cli: usage errors exit 2 with one line; unknown command lists the commands", async () => {
   let r = await capture(["train-map", "--no-such-flag"]);
   assert.equal(r.code, 2);

@@ -26,6 +26,7 @@ import { MathBackendCPU } from "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 import * as dnnl from "./dnnl.ts";
 import {
   ADAM_STEP,
+  BN_APPLY,
   BN_TRAIN,
   BN_TRAIN_GRAD,
   CONV_BN,
@@ -67,8 +68,8 @@ const POOL_MAX_BYTES = (() => {
  * late: without care a training step both faults in all its memory and holds twice what it
  * uses. So buffers our kernels allocate go back to the pool when their tensor is disposed, and
  * buffers the pool does not keep are freed at once (`ArrayBuffer.transfer(0)`). After each
- * training step ({@link NativeBackend.endStep}) the pool is trimmed to what the step's forward
- * pass allocated, so the next forward pass runs without page faults and nothing idles in the
+ * training step ({@link NativeBackend.endStep}) the pool is trimmed to what the step held at its
+ * peak, so the next forward pass runs without page faults and nothing idles in the
  * pool at the memory peak. Reads from outside get a copy, so a recycled buffer can never change
  * data someone holds.
  */
@@ -78,9 +79,12 @@ class NativeBackend extends MathBackendCPU {
   #pooledBytes = 0;
   #ours = new WeakSet<ArrayBuffer>();
   #live = 0;
-  #forwardBytes = 0;
-  #lastForward = 0;
-  #inBackward = false;
+  /** Live bytes when this step began (weights, optimiser state), and the most above it so far. */
+  #stepBase = 0;
+  #stepPeak = 0;
+  #lastPeak = 0;
+  /** Most bytes live at once in the previous step: live + pooled stays within it (0: none yet). */
+  #footprint = 0;
   /** Most bytes of large buffers in use at once (diagnostics for memory benchmarks). */
   peakLiveBytes = 0;
 
@@ -106,12 +110,24 @@ class NativeBackend extends MathBackendCPU {
       this.#pool.splice(best, 1);
       this.#pooledBytes -= buf.byteLength;
     } else {
+      // A miss: free pooled buffers (largest first) until live + pooled + this request fit in
+      // the most live at once so far (the previous step's peak, or this step's in the first),
+      // so that idle pool memory never adds to the peak.
+      const budget = Math.max(this.#footprint, this.#stepBase + this.#stepPeak);
+      if (this.#pooledBytes > 0) {
+        this.#pool.sort((x, y) => x.byteLength - y.byteLength);
+        while (this.#pool.length && this.#live + this.#pooledBytes + bytes > budget) {
+          const old = this.#pool.pop()!;
+          this.#pooledBytes -= old.byteLength;
+          this.#free(old);
+        }
+      }
       buf = new ArrayBuffer(bytes);
       this.#ours.add(buf);
     }
     this.#live += buf.byteLength;
     this.peakLiveBytes = Math.max(this.peakLiveBytes, this.#live);
-    if (!this.#inBackward) this.#forwardBytes += buf.byteLength;
+    this.#stepPeak = Math.max(this.#stepPeak, this.#live - this.#stepBase);
     return new Float32Array(buf, 0, n);
   }
 
@@ -125,9 +141,9 @@ class NativeBackend extends MathBackendCPU {
     const buf = a.buffer as ArrayBuffer;
     if (!this.#ours.has(buf) || buf.byteLength === 0) return;
     this.#live -= buf.byteLength;
-    this.#inBackward = true; // the first buffer given back ends the forward pass of a step
-    // keep about what a forward pass allocates: the next one will ask for that much again
-    const cap = Math.min(POOL_MAX_BYTES, 1.1 * Math.max(this.#forwardBytes, this.#lastForward));
+    // keep about what a step holds at its peak (the end of the forward pass): the next step asks
+    // for that much again, and more would only sit idle at the peak
+    const cap = Math.min(POOL_MAX_BYTES, 1.1 * Math.max(this.#stepPeak, this.#lastPeak));
     if (this.#pooledBytes + buf.byteLength > cap) {
       this.#free(buf);
       return;
@@ -142,20 +158,21 @@ class NativeBackend extends MathBackendCPU {
   }
 
   /**
-   * Marks the end of a training step: keeps in the pool only about what this step's forward
-   * pass allocated (what the next one will ask for) and frees the rest.
+   * Marks the end of a training step: keeps in the pool only about what this step held at its
+   * peak (what the next one will ask for) and frees the rest.
    */
   endStep(): void {
-    const keep = Math.min(POOL_MAX_BYTES, this.#forwardBytes * 1.1);
-    this.#lastForward = this.#forwardBytes;
+    const keep = Math.min(POOL_MAX_BYTES, this.#stepPeak * 1.1);
+    this.#lastPeak = this.#stepPeak;
+    this.#footprint = this.#stepBase + this.#stepPeak;
     this.#pool.sort((x, y) => x.byteLength - y.byteLength);
     while (this.#pool.length && this.#pooledBytes > keep) {
       const buf = this.#pool.pop()!;
       this.#pooledBytes -= buf.byteLength;
       this.#free(buf);
     }
-    this.#forwardBytes = 0;
-    this.#inBackward = false;
+    this.#stepPeak = 0;
+    this.#stepBase = this.#live;
   }
 
   override disposeData(dataId: object, force = false): boolean {
@@ -618,6 +635,30 @@ export function registerNativeBackend(): string {
         b.makeTensorInfo([g.co], "float32", r.mean),
         b.makeTensorInfo([g.co], "float32", r.variance),
       ] as never;
+    },
+  });
+
+  tf.registerKernel({
+    kernelName: BN_APPLY,
+    backendName: "native",
+    kernelFunc: (args) => {
+      const { inputs, attrs, backend: b } = args as unknown as {
+        inputs: Record<string, Info>;
+        attrs: Attrs;
+        backend: Cpu;
+      };
+      const { y } = inputs;
+      const z = dnnl.batchNormApply(
+        y.shape as [number, number, number, number],
+        f32(b, y),
+        f32(b, inputs.gamma),
+        f32(b, inputs.beta),
+        f32(b, inputs.mean),
+        f32(b, inputs.variance),
+        attrs.eps as number,
+        !!attrs.relu,
+      );
+      return b.makeTensorInfo(y.shape, "float32", z) as never;
     },
   });
 

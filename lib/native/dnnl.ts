@@ -747,6 +747,47 @@ export function batchNormForward(
   return { y, mean, variance };
 }
 
+/**
+ * Batch norm with given statistics, then optional ReLU: z = [ReLU](gamma (y - mean) /
+ * sqrt(variance + eps) + beta). Recomputes a block's output in the backward pass from its saved
+ * conv output, so the forward pass need not keep it.
+ */
+export function batchNormApply(
+  shape: [number, number, number, number],
+  y: Float32Array,
+  gamma: Float32Array,
+  beta: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  eps: number,
+  withRelu: boolean,
+): Float32Array {
+  const [n, h, w, c] = shape;
+  const p = cached(`bnapply:${shape}:${eps}`, () => {
+    const op = new Uint8Array(OP_DESC_SIZE);
+    check(
+      L().dnnl_batch_normalization_forward_desc_init(
+        op,
+        PROP.inference,
+        md([n, c, h, w], TAG.nhwc),
+        eps,
+        BN_FLAGS.globalStats | BN_FLAGS.scale | BN_FLAGS.shift,
+      ),
+      "batch_normalization_forward_desc_init",
+    );
+    const b = buildPrim(op, [[ARG.src, QUERY.src], [ARG.dst, QUERY.dst]]);
+    bindVectors(b, c, [ARG.scale, ARG.shift, ARG.mean, ARG.variance]);
+    return b;
+  });
+  const z = allocate(y.length);
+  run(p, [[ARG.src, y], [ARG.dst, z], [ARG.scale, gamma], [ARG.shift, beta], [ARG.mean, mean], [
+    ARG.variance,
+    variance,
+  ]]);
+  if (withRelu) reluInPlace(z);
+  return z;
+}
+
 /** Gradients of {@link batchNormForward}: dx, dgamma, dbeta. */
 export function batchNormBackward(
   shape: [number, number, number, number],

@@ -32,3 +32,8 @@ export const CONV_BN_GRAD = "CgvsniConvBnGrad";
  * gamma, beta, mean, variance; attrs strides, eps, relu; output z.
  */
 export const CONV_BN_INFER = "CgvsniConvBnInfer";
+/**
+ * Batch norm with given statistics + optional ReLU (recomputes a block's output from its conv
+ * output in the backward pass): inputs y, gamma, beta, mean, variance; attrs eps, relu; output z.
+ */
+export const BN_APPLY = "CgvsniBatchNormApply";

@@ -195,8 +195,13 @@ await loadDetector(Deno.args[0] + "/nothing/").catch((e) => console.log(e.messag
     const text = new TextDecoder().decode(out.stdout).trim().split("\n");
     assert.ok(out.success, new TextDecoder().decode(out.stderr).slice(-500));
     const b = JSON.parse(text[0]);
-    assert.equal(b.score, a.score);
-    assert.equal(b.pCg, a.pCg);
+    // Another process: oneDNN guarantees the same kernels, not the same rounding, across
+    // processes (seen: 4e-8 relative once in the full suite), so equal to float precision.
+    assert.ok(
+      Math.abs(b.score - a.score) <= 1e-5 * Math.max(1, Math.abs(a.score)),
+      `${b.score} vs ${a.score}`,
+    );
+    assert.ok(Math.abs(b.pCg - a.pCg) <= 1e-5, `${b.pCg} vs ${a.pCg}`);
     assert.match(text[1], /nothing\/detector\.json: HTTP 404/);
   } finally {
     ac.abort();

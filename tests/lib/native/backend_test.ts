@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../../lib/deps.ts";
 import { initBackend } from "../../../lib/backend.ts";
-import { batchNormTrain, convBn, convBnInference, relu } from "../../../lib/ops.ts";
+import { batchNormTrain, convBn, convBnChain, convBnInference, relu } from "../../../lib/ops.ts";
 import { Adam, SgdMomentum } from "../../../lib/optim.ts";
 import { ENet, initialValues } from "../../../lib/enet.ts";
 import { Rng } from "../../../lib/rng.ts";
@@ -161,6 +161,74 @@ Deno.test(
       };
       close(...await both(run), 2e-4);
     }
+  },
+);
+
+Deno.test(
+  "native: a chain of conv + BN blocks recomputing its inner outputs equals the blocks one by one",
+  opts,
+  async () => {
+    const xs = rand(2 * 12 * 11 * 3, 31);
+    const shapes = [[3, 3, 3, 5], [3, 3, 5, 4], [3, 3, 4, 6]];
+    const ws = shapes.map((s, i) => rand(s.reduce((a, b) => a * b), 32 + i));
+    const gs = shapes.map((s, i) => rand(s[3], 40 + i)),
+      bs = shapes.map((s, i) => rand(s[3], 50 + i));
+    const relus = [false, true, true];
+    // a fixed, non-uniform weighting of the chain's output, so every gradient is non-trivial
+    const weights = (x: tf.Tensor4D, layers: unknown[]) => {
+      const [n, h, w] = [
+        x.shape[0],
+        x.shape[1] - 2 * layers.length,
+        x.shape[2] - 2 * layers.length,
+      ];
+      return tf.linspace(-1, 1, n * h * w * 6).reshape([n, h, w, 6]);
+    };
+    const run = (chained: boolean) => () => {
+      const inputs = [
+        tf.tensor4d(xs, [2, 12, 11, 3]),
+        ...shapes.flatMap((
+          s,
+          i,
+        ) => [
+          tf.tensor4d(ws[i], s as [number, number, number, number]),
+          tf.tensor1d(gs[i]),
+          tf.tensor1d(bs[i]),
+        ]),
+      ];
+      const moments: tf.Tensor[] = [];
+      const f = (...t: tf.Tensor[]) => {
+        const layers = relus.map((relu, i) => ({
+          filter: t[1 + 3 * i] as tf.Tensor4D,
+          gamma: t[2 + 3 * i] as tf.Tensor1D,
+          beta: t[3 + 3 * i] as tf.Tensor1D,
+          relu,
+          onMoments: (m: tf.Tensor1D, v: tf.Tensor1D) => moments.push(m, v),
+        }));
+        let h = t[0] as tf.Tensor4D;
+        if (chained) return tf.sum(tf.mul(convBnChain(h, layers, 1e-5), weights(h, layers)));
+        for (const l of layers) {
+          const o = { stride: 1, eps: 1e-5, relu: l.relu, onMoments: l.onMoments };
+          h = convBn(h, l.filter, l.gamma, l.beta, o);
+        }
+        return tf.sum(tf.mul(h, weights(t[0] as tf.Tensor4D, layers)));
+      };
+      const before = tf.memory().numTensors;
+      const grads = tf.grads(f)(inputs);
+      const out = [...grads, ...moments];
+      assert.equal(
+        tf.memory().numTensors,
+        before + grads.length + moments.length,
+        "tensors leaked",
+      );
+      assert.equal(moments.length, 6, "one mean and variance per block");
+      return out;
+    };
+    await tf.setBackend("native");
+    const [a, b] = [tf.tidy(run(true)), tf.tidy(run(false))];
+    const arrays = (ts: tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
+    assert.equal(a.length, 16);
+    close(arrays(a), arrays(b), 1e-4);
+    tf.dispose([...a, ...b]);
   },
 );
 
