@@ -284,6 +284,11 @@ export class ENet {
   forward(x: tf.Tensor4D, training = false, dropoutSeed = 0, moments?: BatchMoments[]): ENetOutput {
     const v = (n: string) => this.#v(n);
     const conv = (h: tf.Tensor4D, name: string) => tf.conv2d(h, v(name) as tf.Tensor4D, 1, "valid");
+    // the callback that records a BN layer's batch moments over `count` values per channel
+    const record = (bnName: string, count: number) =>
+      moments &&
+      ((mean: tf.Tensor1D, variance: tf.Tensor1D) =>
+        moments.push({ name: bnName, mean, variance, count }));
     // conv + BN (+ ReLU): batch statistics while training, running statistics otherwise
     const convBnRelu = (
       h: tf.Tensor4D,
@@ -301,8 +306,7 @@ export class ENet {
           stride,
           eps: BN_EPS,
           relu: withRelu,
-          onMoments: moments &&
-            ((mean, variance) => moments.push({ name: bnName, mean, variance, count })),
+          onMoments: record(bnName, count),
         });
       }
       const bn = {
@@ -334,15 +338,12 @@ export class ENet {
         BLOCK.map(([i, r]) => {
           const filter = v(`${prefix}.conv${i}`) as tf.Tensor4D, bnName = `${prefix}.bn${i}`;
           [hh, ww] = [hh - filter.shape[0] + 1, ww - filter.shape[1] + 1];
-          const count = h.shape[0] * hh * ww;
           return {
             filter,
             gamma: v(`${bnName}.gamma`) as tf.Tensor1D,
             beta: v(`${bnName}.beta`) as tf.Tensor1D,
             relu: r,
-            onMoments: moments &&
-              ((mean: tf.Tensor1D, variance: tf.Tensor1D) =>
-                moments.push({ name: bnName, mean, variance, count })),
+            onMoments: record(bnName, h.shape[0] * hh * ww),
           };
         }),
         BN_EPS,
@@ -365,13 +366,12 @@ export class ENet {
         tf.conv2d(b1, tf.slice(w, [0, 0, 0, 0], [kh, kw, c1, co]), 2, "valid"),
         tf.conv2d(b2, tf.slice(w, [0, 0, c1, 0], [kh, kw, b2.shape[3], co]), 2, "valid"),
       ) as tf.Tensor4D;
-      const count = y.shape[0] * y.shape[1] * y.shape[2];
       return relu(batchNormTrain(
         y,
         v("t.bn1.gamma") as tf.Tensor1D,
         v("t.bn1.beta") as tf.Tensor1D,
         BN_EPS,
-        moments && ((mean, variance) => moments.push({ name: "t.bn1", mean, variance, count })),
+        record("t.bn1", y.shape[0] * y.shape[1] * y.shape[2]),
       ));
     };
     const b1 = block(conv(x, "b1.conv0"), "b1");
