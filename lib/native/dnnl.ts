@@ -509,26 +509,32 @@ function convDescs(g: ConvGeometry) {
   };
 }
 
+/** A forward convolution's op descriptor (direct algorithm, weights in any format), with or without a bias. */
+function convForwardDesc(g: ConvGeometry, prop: number, bias: Uint8Array | null): Uint8Array {
+  const d = convDescs(g);
+  const op = new Uint8Array(OP_DESC_SIZE);
+  check(
+    L().dnnl_dilated_convolution_forward_desc_init(
+      op,
+      prop,
+      ALG.convDirect,
+      d.src,
+      d.wAny,
+      bias && Deno.UnsafePointer.of(bias) as never,
+      d.dst,
+      d.strides,
+      d.dil,
+      d.padL,
+      d.padR,
+    ),
+    "convolution_forward_desc_init",
+  );
+  return op;
+}
+
 function convForwardPd(g: ConvGeometry, prop: number): Prim {
   return cached(`convfwd:${prop}:${geomKey(g)}`, () => {
-    const d = convDescs(g);
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
-      L().dnnl_dilated_convolution_forward_desc_init(
-        op,
-        prop,
-        ALG.convDirect,
-        d.src,
-        d.wAny,
-        null,
-        d.dst,
-        d.strides,
-        d.dil,
-        d.padL,
-        d.padR,
-      ),
-      "convolution_forward_desc_init",
-    );
+    const op = convForwardDesc(g, prop, null);
     return buildPrim(op, [[ARG.src, QUERY.src], [ARG.weights, QUERY.weights], [
       ARG.dst,
       QUERY.dst,
@@ -1042,25 +1048,8 @@ export function convBnInference(
 ): Float32Array {
   const key = `convinf:${withRelu}:${geomKey(g)}`;
   const p = cached(key, () => {
-    const d = convDescs(g);
     const bias = md([g.co], TAG.a);
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
-      L().dnnl_dilated_convolution_forward_desc_init(
-        op,
-        PROP.inference,
-        ALG.convDirect,
-        d.src,
-        d.wAny,
-        Deno.UnsafePointer.of(bias) as never,
-        d.dst,
-        d.strides,
-        d.dil,
-        d.padL,
-        d.padR,
-      ),
-      "convolution_forward_desc_init",
-    );
+    const op = convForwardDesc(g, PROP.inference, bias);
     const prim = buildPrim(
       op,
       [[ARG.src, QUERY.src], [ARG.weights, QUERY.weights], [ARG.dst, QUERY.dst]],
