@@ -10,7 +10,9 @@
  * | MaxPool, MaxPoolGrad                | oneDNN pooling (forward recomputed in bwd)|
  * | CgvsniBatchNormTrain (+ Grad)       | oneDNN batch normalisation                |
  * | CgvsniReluGrad                      | oneDNN eltwise backward                   |
- * | Concat, SplitV                      | block copies (tfjs's are per element)     |
+ * | Concat, SplitV, Slice, PadV2        | block copies (tfjs's are per element)     |
+ * | Add, Sub, Multiply, RealDiv, Step,  | plain loops over contiguous runs          |
+ * | Sum                                 | (elementwise.ts), bit-identical to tfjs's |
  * | CgvsniSgdStep, CgvsniAdamStep       | one loop per tensor, updating in place     |
  * | CgvsniConvBn (+ Grad)               | conv + BN + ReLU in one kernel: no tfjs    |
  * |                                     | tensors for the intermediates              |
@@ -24,6 +26,7 @@
 import { tf } from "../deps.ts";
 import { MathBackendCPU } from "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 import * as dnnl from "./dnnl.ts";
+import * as ew from "./elementwise.ts";
 import {
   ADAM_STEP,
   BN_APPLY,
@@ -78,6 +81,10 @@ class NativeBackend extends MathBackendCPU {
   #pool: ArrayBuffer[] = [];
   #pooledBytes = 0;
   #ours = new WeakSet<ArrayBuffer>();
+  /** The array {@link alloc} last handed out over each pooled buffer. */
+  #handed = new WeakMap<ArrayBuffer, Float32Array>();
+  /** Handed-out arrays that a tensor holds now. */
+  #held = new WeakSet<Float32Array>();
   #live = 0;
   /** Live bytes when this step began (weights, optimiser state), and the most above it so far. */
   #stepBase = 0;
@@ -128,7 +135,9 @@ class NativeBackend extends MathBackendCPU {
     this.#live += buf.byteLength;
     this.peakLiveBytes = Math.max(this.peakLiveBytes, this.#live);
     this.#stepPeak = Math.max(this.#stepPeak, this.#live - this.#stepBase);
-    return new Float32Array(buf, 0, n);
+    const out = new Float32Array(buf, 0, n);
+    this.#handed.set(buf, out);
+    return out;
   }
 
   /** Bytes held in the pool (free buffers kept for reuse). */
@@ -139,7 +148,9 @@ class NativeBackend extends MathBackendCPU {
   /** Returns a buffer from {@link alloc} that no tensor holds: pooled, or freed now. */
   release(a: Float32Array): void {
     const buf = a.buffer as ArrayBuffer;
-    if (!this.#ours.has(buf) || buf.byteLength === 0) return;
+    if (!this.#ours.has(buf) || buf.byteLength === 0 || this.#handed.get(buf) !== a) return;
+    this.#handed.delete(buf);
+    this.#held.delete(a);
     this.#live -= buf.byteLength;
     // keep about what a step holds at its peak (the end of the forward pass): the next step asks
     // for that much again, and more would only sit idle at the peak
@@ -175,6 +186,20 @@ class NativeBackend extends MathBackendCPU {
     this.#stepBase = this.#live;
   }
 
+  /**
+   * Stores a kernel's output. A pooled array goes in as it is once; a view into a pooled buffer
+   * (tfjs's `slice`/`unstack` return `subarray`s of their input) or a second tensor over the same
+   * array is copied first, since the buffer is recycled when its own tensor is disposed.
+   */
+  override write(values: unknown, shape: number[], dtype: string): never {
+    if (values instanceof Float32Array && this.#ours.has(values.buffer as ArrayBuffer)) {
+      if (this.#handed.get(values.buffer as ArrayBuffer) !== values || this.#held.has(values)) {
+        values = values.slice();
+      } else this.#held.add(values);
+    }
+    return super.write(values as never, shape, dtype as never) as never;
+  }
+
   override disposeData(dataId: object, force = false): boolean {
     const d = (this as unknown as {
       data: { get(id: object): { values: unknown; refCount: number } | undefined };
@@ -205,9 +230,10 @@ class NativeBackend extends MathBackendCPU {
       (this as unknown as { data: { get(id: object): { values: unknown; refCount: number } } }).data
         .get(t.dataId);
     if (d.refCount !== 1 || !(d.values instanceof Float32Array)) return undefined;
-    if (!this.#ours.has(d.values.buffer as ArrayBuffer)) {
-      const copy = d.values.slice();
-      this.#ours.add(copy.buffer);
+    if (this.#handed.get(d.values.buffer as ArrayBuffer) !== d.values) {
+      const copy = this.alloc(d.values.length); // pooled when large, so later steps write in place
+      copy.set(d.values);
+      if (this.#handed.get(copy.buffer as ArrayBuffer) === copy) this.#held.add(copy);
       d.values = copy;
     }
     return d.values as Float32Array;
@@ -239,6 +265,14 @@ function sameOrNew(
 
 function f32(b: Cpu, t: Info): Float32Array {
   return (b as unknown as NativeBackend).values(t);
+}
+
+/** A float32 tensor's array when it is stored as one (tfjs sometimes keeps other arrays). */
+function stored(b: Cpu, t: Info): Float32Array | null {
+  if (t.dtype !== "float32") return null;
+  const v = (b as unknown as { data: { get(id: object): { values: unknown } } }).data.get(t.dataId)
+    .values;
+  return v instanceof Float32Array ? v : null;
 }
 
 function alloc(b: Cpu, n: number): Float32Array {
@@ -299,27 +333,31 @@ function copyBlocks(
   }
 }
 
-/** Registers a kernel for `native` that falls back to the cpu one when `fast` returns null. */
-function override(
-  name: string,
-  fast: (inputs: Record<string, Info>, attrs: Attrs, b: Cpu) => Info | Info[] | null,
-) {
-  const slow = tf.getKernel(name, "cpu") ? cpuKernel(name) : null;
-  tf.unregisterKernel(name, "native");
+type Kernel = (inputs: Record<string, Info>, attrs: Attrs, b: Cpu) => Info | Info[];
+
+/** Registers a kernel for `native` (replacing any registered under that name). */
+function register(name: string, f: Kernel) {
+  if (tf.getKernel(name, "native")) tf.unregisterKernel(name, "native");
   tf.registerKernel({
     kernelName: name,
     backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const out = fast(inputs, attrs, backend);
-      if (out) return out as never;
-      if (!slow) throw new Error(`${name}: no native implementation for these arguments`);
-      return slow(args) as never;
-    },
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      f(
+        inputs as unknown as Record<string, Info>,
+        attrs as Attrs,
+        backend as unknown as Cpu,
+      ) as never,
+  });
+}
+
+/** Replaces a tfjs kernel for `native`, falling back to the cpu one when `fast` returns null. */
+function override(name: string, fast: (...a: Parameters<Kernel>) => ReturnType<Kernel> | null) {
+  const slow = tf.getKernel(name, "cpu") ? cpuKernel(name) : null;
+  register(name, (inputs, attrs, backend) => {
+    const out = fast(inputs, attrs, backend);
+    if (out) return out;
+    if (!slow) throw new Error(`${name}: no native implementation for these arguments`);
+    return slow({ inputs, attrs, backend } as never) as Info | Info[];
   });
 }
 
@@ -529,75 +567,118 @@ export function registerNativeBackend(): string {
     });
   });
 
-  tf.registerKernel({
-    kernelName: BN_TRAIN,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { x, gamma, beta } = inputs;
-      const shape = x.shape as [number, number, number, number];
-      const r = dnnl.batchNormForward(
-        shape,
-        f32(backend, x),
-        f32(backend, gamma),
-        f32(backend, beta),
-        attrs.eps as number,
-      );
-      const c = shape[3];
-      return [
-        backend.makeTensorInfo(shape, "float32", r.y),
-        backend.makeTensorInfo([c], "float32", r.mean),
-        backend.makeTensorInfo([c], "float32", r.variance),
-      ] as never;
-    },
+  const binaryKernel =
+    (op: ew.BinaryOp) => ({ a: A, b: B }: Record<string, Info>, _a: Attrs, b: Cpu) => {
+      const av = stored(b, A), bv = stored(b, B);
+      const shape = ew.broadcastShape(A.shape, B.shape);
+      if (!av || !bv || !shape) return null;
+      const out = alloc(b, shape.reduce((p, d) => p * d, 1));
+      ew.binary(op, av, A.shape, bv, B.shape, out);
+      return b.makeTensorInfo(shape, "float32", out);
+    };
+  override("Add", binaryKernel("add"));
+  override("Sub", binaryKernel("sub"));
+  override("Multiply", binaryKernel("mul"));
+  override("RealDiv", binaryKernel("div"));
+
+  override("Sum", ({ x }, a, b) => {
+    const xv = stored(b, x);
+    if (!xv) return null;
+    const axes = tf.util.parseAxisParam(a.axis as number | number[], x.shape);
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const out = alloc(b, kept.reduce((p, d) => p * d, 1));
+    if (!ew.sum(xv, x.shape, axes, out)) {
+      (b as unknown as NativeBackend).release(out);
+      return null;
+    }
+    return b.makeTensorInfo(
+      a.keepDims ? kept : x.shape.filter((_, i) => !axes.includes(i)),
+      "float32",
+      out,
+    );
   });
 
-  tf.registerKernel({
-    kernelName: BN_TRAIN_GRAD,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { dy, x, gamma, mean, variance } = inputs;
-      const shape = x.shape as [number, number, number, number];
-      const r = dnnl.batchNormBackward(
-        shape,
-        f32(backend, dy),
-        f32(backend, x),
-        f32(backend, gamma),
-        f32(backend, mean),
-        f32(backend, variance),
-        attrs.eps as number,
-      );
-      const c = shape[3];
-      return [
-        backend.makeTensorInfo(shape, "float32", r.dx),
-        backend.makeTensorInfo([c], "float32", r.dgamma),
-        backend.makeTensorInfo([c], "float32", r.dbeta),
-      ] as never;
-    },
+  override("Step", ({ x }, a, b) => {
+    const xv = stored(b, x);
+    if (!xv) return null;
+    const out = alloc(b, xv.length);
+    ew.step(xv, a.alpha as number, out);
+    return b.makeTensorInfo(x.shape, "float32", out);
   });
 
-  tf.registerKernel({
-    kernelName: RELU_GRAD,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, backend } = args as unknown as { inputs: Record<string, Info>; backend: Cpu };
-      const { dy, x } = inputs;
-      return backend.makeTensorInfo(
-        x.shape,
-        "float32",
-        dnnl.relu(f32(backend, x), f32(backend, dy)),
-      ) as never;
-    },
+  override("Slice", ({ x }, a, b) => {
+    const xv = stored(b, x);
+    if (!xv) return null;
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as never,
+      a.begin as number[],
+      a.size as number[],
+    );
+    tf.slice_util.assertParamsValid(x as never, begin, size);
+    const out = alloc(b, size.reduce((p, d) => p * d, 1));
+    ew.slice(xv, x.shape, begin, size, out);
+    return b.makeTensorInfo(size, "float32", out);
   });
+
+  override("PadV2", ({ x }, a, b) => {
+    const xv = stored(b, x);
+    if (!xv) return null;
+    const p = a.paddings as [number, number][];
+    const shape = x.shape.map((d, i) => d + p[i][0] + p[i][1]);
+    const out = alloc(b, shape.reduce((q, d) => q * d, 1));
+    ew.pad(
+      xv,
+      x.shape,
+      p.map((q) => q[0]),
+      p.map((q) => q[1]),
+      a.constantValue as number,
+      out,
+    );
+    return b.makeTensorInfo(shape, "float32", out);
+  });
+
+  register(BN_TRAIN, (inputs, attrs, backend) => {
+    const { x, gamma, beta } = inputs;
+    const shape = x.shape as [number, number, number, number];
+    const r = dnnl.batchNormForward(
+      shape,
+      f32(backend, x),
+      f32(backend, gamma),
+      f32(backend, beta),
+      attrs.eps as number,
+    );
+    const c = shape[3];
+    return [
+      backend.makeTensorInfo(shape, "float32", r.y),
+      backend.makeTensorInfo([c], "float32", r.mean),
+      backend.makeTensorInfo([c], "float32", r.variance),
+    ];
+  });
+
+  register(BN_TRAIN_GRAD, (inputs, attrs, backend) => {
+    const { dy, x, gamma, mean, variance } = inputs;
+    const shape = x.shape as [number, number, number, number];
+    const r = dnnl.batchNormBackward(
+      shape,
+      f32(backend, dy),
+      f32(backend, x),
+      f32(backend, gamma),
+      f32(backend, mean),
+      f32(backend, variance),
+      attrs.eps as number,
+    );
+    const c = shape[3];
+    return [
+      backend.makeTensorInfo(shape, "float32", r.dx),
+      backend.makeTensorInfo([c], "float32", r.dgamma),
+      backend.makeTensorInfo([c], "float32", r.dbeta),
+    ];
+  });
+
+  register(
+    RELU_GRAD,
+    ({ dy, x }, _a, b) => b.makeTensorInfo(x.shape, "float32", dnnl.relu(f32(b, x), f32(b, dy))),
+  );
 
   const convBnGeometry = (x: Info, filterShape: number[], a: Attrs) =>
     convGeometry(tf.backend_util.computeConv2DInfo(
@@ -608,175 +689,121 @@ export function registerNativeBackend(): string {
       "valid",
     ));
 
-  tf.registerKernel({
-    kernelName: CONV_BN,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend: b } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { x, filter, gamma, beta } = inputs;
-      const g = convBnGeometry(x, filter.shape, attrs);
-      const r = dnnl.convBnForward(
-        g,
-        f32(b, x),
-        f32(b, filter),
-        f32(b, gamma),
-        f32(b, beta),
-        attrs.eps as number,
-        !!attrs.relu,
-      );
-      const shape = [g.n, g.oh, g.ow, g.co];
-      return [
-        b.makeTensorInfo(shape, "float32", r.z),
-        b.makeTensorInfo(shape, "float32", r.y),
-        b.makeTensorInfo([g.co], "float32", r.mean),
-        b.makeTensorInfo([g.co], "float32", r.variance),
-      ] as never;
-    },
+  register(CONV_BN, (inputs, attrs, b) => {
+    const { x, filter, gamma, beta } = inputs;
+    const g = convBnGeometry(x, filter.shape, attrs);
+    const r = dnnl.convBnForward(
+      g,
+      f32(b, x),
+      f32(b, filter),
+      f32(b, gamma),
+      f32(b, beta),
+      attrs.eps as number,
+      !!attrs.relu,
+    );
+    const shape = [g.n, g.oh, g.ow, g.co];
+    return [
+      b.makeTensorInfo(shape, "float32", r.z),
+      b.makeTensorInfo(shape, "float32", r.y),
+      b.makeTensorInfo([g.co], "float32", r.mean),
+      b.makeTensorInfo([g.co], "float32", r.variance),
+    ];
   });
 
-  tf.registerKernel({
-    kernelName: BN_APPLY,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend: b } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { y } = inputs;
-      const z = dnnl.batchNormApply(
-        y.shape as [number, number, number, number],
-        f32(b, y),
-        f32(b, inputs.gamma),
-        f32(b, inputs.beta),
-        f32(b, inputs.mean),
-        f32(b, inputs.variance),
-        attrs.eps as number,
-        !!attrs.relu,
-      );
-      return b.makeTensorInfo(y.shape, "float32", z) as never;
-    },
+  register(BN_APPLY, (inputs, attrs, b) => {
+    const { y } = inputs;
+    const z = dnnl.batchNormApply(
+      y.shape as [number, number, number, number],
+      f32(b, y),
+      f32(b, inputs.gamma),
+      f32(b, inputs.beta),
+      f32(b, inputs.mean),
+      f32(b, inputs.variance),
+      attrs.eps as number,
+      !!attrs.relu,
+    );
+    return b.makeTensorInfo(y.shape, "float32", z);
   });
 
-  tf.registerKernel({
-    kernelName: CONV_BN_INFER,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend: b } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { x, filter } = inputs;
-      const g = convBnGeometry(x, filter.shape, attrs);
-      const bn = {
-        gamma: f32(b, inputs.gamma),
-        beta: f32(b, inputs.beta),
-        mean: f32(b, inputs.mean),
-        variance: f32(b, inputs.variance),
-        eps: attrs.eps as number,
-      };
-      const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu);
-      return b.makeTensorInfo([g.n, g.oh, g.ow, g.co], "float32", z) as never;
-    },
+  register(CONV_BN_INFER, (inputs, attrs, b) => {
+    const { x, filter } = inputs;
+    const g = convBnGeometry(x, filter.shape, attrs);
+    const bn = {
+      gamma: f32(b, inputs.gamma),
+      beta: f32(b, inputs.beta),
+      mean: f32(b, inputs.mean),
+      variance: f32(b, inputs.variance),
+      eps: attrs.eps as number,
+    };
+    const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu);
+    return b.makeTensorInfo([g.n, g.oh, g.ow, g.co], "float32", z);
   });
 
-  tf.registerKernel({
-    kernelName: CONV_BN_GRAD,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend: b } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const { dz, x, filter, gamma, z, y, mean, variance } = inputs;
-      const g = convBnGeometry(x, filter.shape, attrs);
-      const r = dnnl.convBnBackward(
-        g,
-        f32(b, dz),
-        f32(b, x),
-        f32(b, filter),
-        f32(b, gamma),
-        { z: f32(b, z), y: f32(b, y), mean: f32(b, mean), variance: f32(b, variance) },
-        attrs.eps as number,
-        !!attrs.relu,
-      );
-      return [
-        b.makeTensorInfo(x.shape, "float32", r.dx!),
-        b.makeTensorInfo(filter.shape, "float32", r.dw),
-        b.makeTensorInfo([g.co], "float32", r.dgamma),
-        b.makeTensorInfo([g.co], "float32", r.dbeta),
-      ] as never;
-    },
+  register(CONV_BN_GRAD, (inputs, attrs, b) => {
+    const { dz, x, filter, gamma, z, y, mean, variance } = inputs;
+    const g = convBnGeometry(x, filter.shape, attrs);
+    const r = dnnl.convBnBackward(
+      g,
+      f32(b, dz),
+      f32(b, x),
+      f32(b, filter),
+      f32(b, gamma),
+      { z: f32(b, z), y: f32(b, y), mean: f32(b, mean), variance: f32(b, variance) },
+      attrs.eps as number,
+      !!attrs.relu,
+    );
+    return [
+      b.makeTensorInfo(x.shape, "float32", r.dx!),
+      b.makeTensorInfo(filter.shape, "float32", r.dw),
+      b.makeTensorInfo([g.co], "float32", r.dgamma),
+      b.makeTensorInfo([g.co], "float32", r.dbeta),
+    ];
   });
 
-  tf.registerKernel({
-    kernelName: SGD_STEP,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const nb = backend as unknown as NativeBackend;
-      const g = f32(backend, inputs.grad);
-      const lr = attrs.lr as number, mu = attrs.momentum as number;
-      // in place when nothing else shares the variables' data; new arrays otherwise
-      const pw = nb.writable(inputs.param), vw = nb.writable(inputs.buf);
-      const p = pw ?? alloc(backend, g.length), v = vw ?? alloc(backend, g.length);
-      const p0 = f32(backend, inputs.param), v0 = f32(backend, inputs.buf);
-      for (let i = 0; i < p.length; i++) {
-        const b = mu * v0[i] + g[i];
-        v[i] = b;
-        p[i] = p0[i] - lr * b;
-      }
-      return [
-        sameOrNew(backend, inputs.param, pw, p),
-        sameOrNew(backend, inputs.buf, vw, v),
-      ] as never;
-    },
+  register(SGD_STEP, (inputs, attrs, backend) => {
+    const nb = backend as unknown as NativeBackend;
+    const g = f32(backend, inputs.grad);
+    const lr = attrs.lr as number, mu = attrs.momentum as number;
+    // in place when nothing else shares the variables' data; new arrays otherwise
+    const pw = nb.writable(inputs.param), vw = nb.writable(inputs.buf);
+    const p = pw ?? alloc(backend, g.length), v = vw ?? alloc(backend, g.length);
+    const p0 = f32(backend, inputs.param), v0 = f32(backend, inputs.buf);
+    for (let i = 0; i < p.length; i++) {
+      const b = mu * v0[i] + g[i];
+      v[i] = b;
+      p[i] = p0[i] - lr * b;
+    }
+    return [
+      sameOrNew(backend, inputs.param, pw, p),
+      sameOrNew(backend, inputs.buf, vw, v),
+    ];
   });
 
-  tf.registerKernel({
-    kernelName: ADAM_STEP,
-    backendName: "native",
-    kernelFunc: (args) => {
-      const { inputs, attrs, backend } = args as unknown as {
-        inputs: Record<string, Info>;
-        attrs: Attrs;
-        backend: Cpu;
-      };
-      const nb = backend as unknown as NativeBackend;
-      const g = f32(backend, inputs.grad);
-      const { lr, beta1, beta2, eps, c1, c2 } = attrs as Record<string, number>;
-      const pw = nb.writable(inputs.param), mw = nb.writable(inputs.m), vw = nb.writable(inputs.v);
-      const p0 = f32(backend, inputs.param),
-        m0 = f32(backend, inputs.m),
-        v0 = f32(backend, inputs.v);
-      const p = pw ?? alloc(backend, g.length),
-        m = mw ?? alloc(backend, g.length),
-        v = vw ?? alloc(backend, g.length);
-      const step = lr / c1, rc2 = 1 / c2;
-      for (let i = 0; i < p.length; i++) {
-        const gi = g[i];
-        const mi = beta1 * m0[i] + (1 - beta1) * gi;
-        const vi = beta2 * v0[i] + (1 - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p0[i] - step * (mi / (Math.sqrt(vi * rc2) + eps));
-      }
-      return [
-        sameOrNew(backend, inputs.param, pw, p),
-        sameOrNew(backend, inputs.m, mw, m),
-        sameOrNew(backend, inputs.v, vw, v),
-      ] as never;
-    },
+  register(ADAM_STEP, (inputs, attrs, backend) => {
+    const nb = backend as unknown as NativeBackend;
+    const g = f32(backend, inputs.grad);
+    const { lr, beta1, beta2, eps, c1, c2 } = attrs as Record<string, number>;
+    const pw = nb.writable(inputs.param), mw = nb.writable(inputs.m), vw = nb.writable(inputs.v);
+    const p0 = f32(backend, inputs.param),
+      m0 = f32(backend, inputs.m),
+      v0 = f32(backend, inputs.v);
+    const p = pw ?? alloc(backend, g.length),
+      m = mw ?? alloc(backend, g.length),
+      v = vw ?? alloc(backend, g.length);
+    const step = lr / c1, rc2 = 1 / c2;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const mi = beta1 * m0[i] + (1 - beta1) * gi;
+      const vi = beta2 * v0[i] + (1 - beta2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p0[i] - step * (mi / (Math.sqrt(vi * rc2) + eps));
+    }
+    return [
+      sameOrNew(backend, inputs.param, pw, p),
+      sameOrNew(backend, inputs.m, mw, m),
+      sameOrNew(backend, inputs.v, vw, v),
+    ];
   });
 
   registered = true;

@@ -261,6 +261,56 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "native: element-wise kernels, sums, slices and pads equal the reference backend bit for bit",
+  opts,
+  async () => {
+    // large enough for pooled buffers (>= 1 MiB), shapes as the flow and the ENet trunk use them
+    const xs = rand(64 * 4096, 20), bs = rand(4096, 21), cs = rand(64, 22);
+    const [cpu, nat] = await both(() => {
+      const x = tf.tensor2d(xs, [64, 4096]), b = tf.tensor1d(bs), c = tf.tensor2d(cs, [64, 1]);
+      const w = tf.reshape(x, [8, 8, 64, 64]);
+      return [
+        tf.add(x, b),
+        tf.sub(x, c),
+        tf.mul(x, x),
+        tf.div(x, tf.add(tf.abs(b), 1)),
+        tf.sum(x, 0),
+        tf.sum(x, 1, true),
+        tf.sum(w, [1, 2]),
+        tf.sum(w, [0, 2]), // not adjacent: tfjs's kernel
+        tf.step(x, 0.1),
+        tf.slice(w, [0, 0, 32, 0], [8, 8, 32, 64]),
+        tf.pad(tf.slice(w, [1, 0, 0, 0], [7, 8, 64, 64]), [[1, 0], [0, 0], [0, 0], [0, 2]], 0.5),
+        tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.add(a, b)), c)))(x),
+      ];
+    });
+    cpu.forEach((want, i) =>
+      assert.ok(want.every((v, j) => Object.is(v, nat[i][j])), `output ${i} differs`)
+    );
+  },
+);
+
+Deno.test(
+  "native: a slice of a pooled tensor keeps its values after the source's buffer is reused",
+  opts,
+  async () => {
+    // tfjs's slice/unstack return views of their input; a recycled buffer must not change them
+    await tf.setBackend("native");
+    const src = tf.relu(tf.fill([4, 1 << 18], 1)); // pooled output
+    const parts = tf.unstack(src);
+    const row = tf.slice(src, [2, 0], [1, 1 << 18]);
+    src.dispose();
+    const other = tf.relu(tf.fill([4, 1 << 18], 7)); // takes the freed buffer
+    assert.equal(parts[0].dataSync()[0], 1);
+    assert.equal(row.dataSync()[(1 << 18) - 1], 1);
+    parts.forEach((p) => p.dispose());
+    row.dispose();
+    assert.equal(other.dataSync()[0], 7, "disposing a view freed its source's buffer");
+    other.dispose();
+  },
+);
+
 Deno.test("native: fused SGD and Adam updates equal the tensor formulas", opts, async () => {
   const p0 = rand(300_000, 13), g0 = rand(300_000, 14);
   close(
