@@ -283,7 +283,6 @@ export class ENet {
    */
   forward(x: tf.Tensor4D, training = false, dropoutSeed = 0, moments?: BatchMoments[]): ENetOutput {
     const v = (n: string) => this.#v(n);
-    const conv = (h: tf.Tensor4D, name: string) => tf.conv2d(h, v(name) as tf.Tensor4D, 1, "valid");
     // the callback that records a BN layer's batch moments over `count` values per channel
     const record = (bnName: string, count: number) =>
       moments &&
@@ -326,15 +325,17 @@ export class ENet {
     };
     // no ReLU after the first 3x3 (as the reference)
     const BLOCK: [string, boolean][] = [["1", false], ["2", true], ["3", true]];
-    const block = (h: tf.Tensor4D, prefix: string) => {
+    // a branch: its 5x5 stem (conv0 or SRM) over the image, then the three conv + BN blocks
+    const branch = (stem: tf.Tensor4D, stemTrained: boolean, prefix: string): tf.Tensor4D => {
       if (!training) {
+        let h = tf.conv2d(x, stem, 1, "valid");
         for (const [i, r] of BLOCK) h = convBnRelu(h, `${prefix}.conv${i}`, `${prefix}.bn${i}`, r);
         return h;
       }
-      // training: one chain, whose inner outputs are recomputed in the backward pass
-      let [hh, ww] = [h.shape[1], h.shape[2]];
+      // training: one chain, whose stem and inner outputs are recomputed in the backward pass
+      let [hh, ww] = [x.shape[1] - stem.shape[0] + 1, x.shape[2] - stem.shape[1] + 1];
       return convBnChain(
-        h,
+        x,
         BLOCK.map(([i, r]) => {
           const filter = v(`${prefix}.conv${i}`) as tf.Tensor4D, bnName = `${prefix}.bn${i}`;
           [hh, ww] = [hh - filter.shape[0] + 1, ww - filter.shape[1] + 1];
@@ -343,10 +344,11 @@ export class ENet {
             gamma: v(`${bnName}.gamma`) as tf.Tensor1D,
             beta: v(`${bnName}.beta`) as tf.Tensor1D,
             relu: r,
-            onMoments: record(bnName, h.shape[0] * hh * ww),
+            onMoments: record(bnName, x.shape[0] * hh * ww),
           };
         }),
         BN_EPS,
+        { filter: stem, needGrad: stemTrained },
       );
     };
     const pool = (h: tf.Tensor4D) => done(h, tf.maxPool(h, 3, 2, "valid"));
@@ -374,8 +376,8 @@ export class ENet {
         record("t.bn1", y.shape[0] * y.shape[1] * y.shape[2]),
       ));
     };
-    const b1 = block(conv(x, "b1.conv0"), "b1");
-    const b2 = block(tf.conv2d(x, srmFilter(v("b2.srm") as tf.Tensor4D), 1, "valid"), "b2");
+    const b1 = branch(v("b1.conv0") as tf.Tensor4D, true, "b1");
+    const b2 = branch(srmFilter(v("b2.srm") as tf.Tensor4D), this.cfg.trainSrm, "b2");
     let h = training ? trunkEntry(b1, b2) : done(b2, done(b1, tf.concat([b1, b2], 3)));
     h = pool(training ? h : convBnRelu(h, "t.conv1", "t.bn1", true, 2));
     h = pool(convBnRelu(h, "t.conv2", "t.bn2", true));

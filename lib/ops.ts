@@ -155,7 +155,7 @@ export function convBn(
         const grads = tf.engine().runKernel(
           CONV_BN_GRAD,
           { dz, x: sx, filter: sw, gamma: sg, z: sz, y: sy, mean: sm, variance: sv },
-          attrs,
+          { ...attrs, consumeDz: true },
         ) as tf.Tensor[];
         // Neither the incoming gradient nor the saved conv output is read again by tfjs's
         // backward pass (which otherwise holds every tensor until the step ends): freeing
@@ -180,16 +180,34 @@ export interface ChainLayer {
 }
 
 /**
+ * A plain stride-1 convolution in front of a {@link convBnChain} (ENet's first 5x5 layer of
+ * each branch): its output, the widest activation of the network, is recomputed from the
+ * image in the backward pass instead of kept.
+ */
+export interface ChainStem {
+  filter: tf.Tensor4D;
+  /** Whether the filter is trained (the SRM filters usually are not: no gradient then). */
+  needGrad: boolean;
+}
+
+/**
  * Several stride-1 {@link convBn} blocks in a row, with the same values and gradients, but the
  * backward pass keeps only each block's conv output and statistics: the outputs of the inner
  * blocks are freed as soon as the next block has read them and recomputed from those (one
  * batch-norm pass each, a few percent of a convolution) when the gradients need them. ENet's
  * branches are such chains; this halves the activation memory they hold during a training
- * step. Without the native kernels it is plain `convBn` calls.
+ * step. With a `stem`, the chain's input is `conv(x, stem.filter)`, likewise recomputed; no
+ * gradient then flows to `x` (an image). Without the native kernels it is plain `convBn` calls.
  */
-export function convBnChain(x: tf.Tensor4D, layers: ChainLayer[], eps: number): tf.Tensor4D {
+export function convBnChain(
+  x: tf.Tensor4D,
+  layers: ChainLayer[],
+  eps: number,
+  stem?: ChainStem,
+): tf.Tensor4D {
+  const stemConv = (f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, "valid");
   if (!hasKernel(CONV_BN) || !hasKernel(BN_APPLY) || layers.length < 2) {
-    let h = x;
+    let h = stem ? stemConv(stem.filter) : x;
     for (const l of layers) {
       h = convBn(h, l.filter, l.gamma, l.beta, {
         stride: 1,
@@ -201,13 +219,14 @@ export function convBnChain(x: tf.Tensor4D, layers: ChainLayer[], eps: number): 
     return h;
   }
   const k = layers.length;
-  const attrs = (i: number) => ({ strides: [1, 1], eps, relu: layers[i].relu });
+  const attrs = (i: number) => ({ strides: [1, 1], eps, relu: layers[i].relu, consumeDz: true });
   const f = tf.customGrad((...args: unknown[]) => {
-    const xx = args[0] as tf.Tensor4D;
+    const first = args[0] as tf.Tensor4D; // the input, or the stem's filter
     const params = args.slice(1, 1 + 3 * k) as tf.Tensor[];
     const save = args[1 + 3 * k] as (ts: tf.Tensor[]) => void;
+    const input = stem ? stemConv(first) : first;
     const ys: tf.Tensor[] = [], stats: tf.Tensor[] = [];
-    let h: tf.Tensor = xx;
+    let h: tf.Tensor = input;
     for (let i = 0; i < k; i++) {
       const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, {
         x: h,
@@ -219,30 +238,35 @@ export function convBnChain(x: tf.Tensor4D, layers: ChainLayer[], eps: number): 
         tf.keep(mean.clone()) as tf.Tensor1D,
         tf.keep(variance.clone()) as tf.Tensor1D,
       );
-      if (h !== xx) h.dispose(); // an inner block's output: recomputed in the backward pass
+      // an inner block's output, or the stem's: recomputed in the backward pass
+      if (h !== first) h.dispose();
       h = z;
       ys.push(y);
       stats.push(mean, variance);
     }
-    save([xx, ...params, ...ys, ...stats, h]);
+    save([first, ...params, ...ys, ...stats, h]);
     return {
       value: h,
       gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-        const sx = saved[0];
         const p = saved.slice(1, 1 + 3 * k);
         const sy = saved.slice(1 + 3 * k, 1 + 4 * k);
         const st = saved.slice(1 + 4 * k, 1 + 6 * k);
         const grads: tf.Tensor[] = new Array(1 + 3 * k);
         let d = dz, out = saved[1 + 6 * k];
         for (let i = k - 1; i >= 0; i--) {
-          const input = i === 0 ? sx : tf.engine().runKernel(BN_APPLY, {
-            y: sy[i - 1],
-            gamma: p[3 * (i - 1) + 1],
-            beta: p[3 * (i - 1) + 2],
-            mean: st[2 * (i - 1)],
-            variance: st[2 * (i - 1) + 1],
-          }, { eps, relu: layers[i - 1].relu }) as tf.Tensor;
-          const [dx, dw, dg, db] = tf.engine().runKernel(CONV_BN_GRAD, {
+          const input = i > 0
+            ? tf.engine().runKernel(BN_APPLY, {
+              y: sy[i - 1],
+              gamma: p[3 * (i - 1) + 1],
+              beta: p[3 * (i - 1) + 2],
+              mean: st[2 * (i - 1)],
+              variance: st[2 * (i - 1) + 1],
+            }, { eps, relu: layers[i - 1].relu }) as tf.Tensor
+            : stem
+            ? stemConv(saved[0])
+            : saved[0];
+          const needDx = i > 0 || !stem || stem.needGrad;
+          const g = tf.engine().runKernel(CONV_BN_GRAD, {
             dz: d,
             x: input,
             filter: p[3 * i],
@@ -251,21 +275,38 @@ export function convBnChain(x: tf.Tensor4D, layers: ChainLayer[], eps: number): 
             y: sy[i],
             mean: st[2 * i],
             variance: st[2 * i + 1],
-          }, attrs(i)) as tf.Tensor[];
+          }, { ...attrs(i), needDx }) as tf.Tensor[];
           // as in convBn: nothing else reads these again, so their memory goes back now
           d.dispose();
           sy[i].dispose();
           if (i < k - 1) out.dispose();
-          grads.splice(1 + 3 * i, 3, dw, dg, db);
-          d = dx;
+          const dx = needDx ? g.shift()! : undefined;
+          grads.splice(1 + 3 * i, 3, ...g);
+          d = dx!;
           out = input;
         }
-        grads[0] = d;
+        if (!stem) grads[0] = d;
+        else {
+          // the filter's gradient, from the recomputed stem output's gradient and the image
+          grads[0] = stem.needGrad
+            ? tf.engine().runKernel("Conv2DBackpropFilter", { x, dy: d }, {
+              strides: [1, 1],
+              pad: "valid",
+              dataFormat: "NHWC",
+              filterShape: saved[0].shape,
+            }) as tf.Tensor
+            : tf.zerosLike(saved[0]);
+          if (stem.needGrad) d.dispose();
+          out.dispose();
+        }
         return grads;
       },
     };
   });
-  return f(x, ...layers.flatMap((l) => [l.filter, l.gamma, l.beta])) as tf.Tensor4D;
+  return f(
+    stem ? stem.filter : x,
+    ...layers.flatMap((l) => [l.filter, l.gamma, l.beta]),
+  ) as tf.Tensor4D;
 }
 
 /**

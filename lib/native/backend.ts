@@ -742,22 +742,26 @@ export function registerNativeBackend(): string {
   register(CONV_BN_GRAD, (inputs, attrs, b) => {
     const { dz, x, filter, gamma, z, y, mean, variance } = inputs;
     const g = convBnGeometry(x, filter.shape, attrs);
+    // the caller gives dz up: its buffer holds the ReLU and BN gradients (when no one shares it)
+    const scratch = attrs.consumeDz ? (b as unknown as NativeBackend).writable(dz) : undefined;
     const r = dnnl.convBnBackward(
       g,
-      f32(b, dz),
+      scratch ?? f32(b, dz),
       f32(b, x),
       f32(b, filter),
       f32(b, gamma),
       { z: f32(b, z), y: f32(b, y), mean: f32(b, mean), variance: f32(b, variance) },
       attrs.eps as number,
       !!attrs.relu,
+      attrs.needDx !== false,
+      !!scratch,
     );
-    return [
-      b.makeTensorInfo(x.shape, "float32", r.dx!),
+    const rest = [
       b.makeTensorInfo(filter.shape, "float32", r.dw),
       b.makeTensorInfo([g.co], "float32", r.dgamma),
       b.makeTensorInfo([g.co], "float32", r.dbeta),
     ];
+    return r.dx ? [b.makeTensorInfo(x.shape, "float32", r.dx), ...rest] : rest;
   });
 
   register(SGD_STEP, (inputs, attrs, backend) => {

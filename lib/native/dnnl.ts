@@ -794,7 +794,10 @@ export function batchNormApply(
   return z;
 }
 
-/** Gradients of {@link batchNormForward}: dx, dgamma, dbeta. */
+/**
+ * Gradients of {@link batchNormForward}: dx, dgamma, dbeta. `inPlace` writes dx over `dy`
+ * (oneDNN's batch norm backward supports it), saving an activation-sized buffer.
+ */
 export function batchNormBackward(
   shape: [number, number, number, number],
   dy: Float32Array,
@@ -803,6 +806,7 @@ export function batchNormBackward(
   mean: Float32Array,
   variance: Float32Array,
   eps: number,
+  inPlace = false,
 ): { dx: Float32Array; dgamma: Float32Array; dbeta: Float32Array } {
   const [n, h, w, c] = shape;
   const hint = bnForwardPrim(shape, eps);
@@ -827,7 +831,8 @@ export function batchNormBackward(
     bindVectors(b, c, [ARG.scale, ARG.shift, ARG.mean, ARG.variance, ARG.diffScale, ARG.diffShift]);
     return b;
   });
-  const dx = allocate(x.length), dgamma = new Float32Array(c), dbeta = new Float32Array(c);
+  const dx = inPlace ? dy : allocate(x.length);
+  const dgamma = new Float32Array(c), dbeta = new Float32Array(c);
   run(p, [
     [ARG.src, x],
     [ARG.diffDst, dy],
@@ -857,8 +862,11 @@ function bindVectors(p: Prim, c: number, args: number[]): void {
   }
 }
 
-/** ReLU forward (`dy` absent) or backward (`dy` given: dx = dy where x > 0). */
-export function relu(x: Float32Array, dy?: Float32Array): Float32Array {
+/**
+ * ReLU forward (`dy` absent) or backward (`dy` given: dx = dy where x > 0), into `out` when
+ * given (which may be `dy` itself: oneDNN's eltwise backward runs in place).
+ */
+export function relu(x: Float32Array, dy?: Float32Array, out?: Float32Array): Float32Array {
   const n = x.length;
   const p = cached(`relu:${dy ? "bwd" : "fwd"}:${n}`, () => {
     const data = md([n], TAG.a);
@@ -886,10 +894,10 @@ export function relu(x: Float32Array, dy?: Float32Array): Float32Array {
       QUERY.diffSrc,
     ]], hint.pd);
   });
-  const out = allocate(n);
-  if (!dy) run(p, [[ARG.src, x], [ARG.dst, out]]);
-  else run(p, [[ARG.src, x], [ARG.diffDst, dy], [ARG.diffSrc, out]]);
-  return out;
+  const dst = out ?? allocate(n);
+  if (!dy) run(p, [[ARG.src, x], [ARG.dst, dst]]);
+  else run(p, [[ARG.src, x], [ARG.diffDst, dy], [ARG.diffSrc, dst]]);
+  return dst;
 }
 
 /** Geometry of a max-pooling in tfjs terms (NHWC). */
@@ -1103,8 +1111,9 @@ export function convBnForward(
 }
 
 /**
- * Gradients of {@link convBnForward}: dx (unless `needDx` is false), dw, dgamma, dbeta. The
- * intermediate gradients are returned to the pool before this returns.
+ * Gradients of {@link convBnForward}: dx (unless `needDx` is false), dw, dgamma, dbeta. With
+ * `dzScratch` the ReLU and BN gradients are computed in place in `dz` (which the caller gives
+ * up); otherwise in temporaries returned to the pool before this returns.
  */
 export function convBnBackward(
   g: ConvGeometry,
@@ -1116,9 +1125,11 @@ export function convBnBackward(
   eps: number,
   withRelu: boolean,
   needDx = true,
+  dzScratch = false,
 ): { dx?: Float32Array; dw: Float32Array; dgamma: Float32Array; dbeta: Float32Array } {
   const shape: [number, number, number, number] = [g.n, g.oh, g.ow, g.co];
-  const dt = withRelu ? relu(saved.z, dz) : dz;
+  const dt = withRelu ? relu(saved.z, dz, dzScratch ? dz : undefined) : dz;
+  const inPlace = dzScratch || dt !== dz; // a temporary of our own may be overwritten too
   const { dx: dy, dgamma, dbeta } = batchNormBackward(
     shape,
     dt,
@@ -1127,11 +1138,12 @@ export function convBnBackward(
     saved.mean,
     saved.variance,
     eps,
+    inPlace,
   );
-  if (withRelu) release(dt);
+  if (dt !== dz && dt !== dy) release(dt);
   const dw = convBackwardWeights(g, x, dy);
   const dx = needDx ? convBackwardData(g, dy, filter) : undefined;
-  release(dy);
+  if (dy !== dz) release(dy);
   return { dx, dw, dgamma, dbeta };
 }
 

@@ -24,7 +24,8 @@ export const ADAM_STEP = "CgvsniAdamStep";
 export const CONV_BN = "CgvsniConvBn";
 /**
  * Gradient of {@link CONV_BN}: inputs dz, x, filter, gamma, z, y, mean, variance; attrs as the
- * forward; outputs dx, dfilter, dgamma, dbeta.
+ * forward, plus `consumeDz` (the caller disposes dz afterwards, so the kernel may overwrite it)
+ * and `needDx` (false: no dx is computed or returned); outputs dx, dfilter, dgamma, dbeta.
  */
 export const CONV_BN_GRAD = "CgvsniConvBnGrad";
 /**

@@ -164,73 +164,78 @@ Deno.test(
   },
 );
 
-Deno.test(
-  "native: a chain of conv + BN blocks recomputing its inner outputs equals the blocks one by one",
-  opts,
-  async () => {
-    const xs = rand(2 * 12 * 11 * 3, 31);
-    const shapes = [[3, 3, 3, 5], [3, 3, 5, 4], [3, 3, 4, 6]];
-    const ws = shapes.map((s, i) => rand(s.reduce((a, b) => a * b), 32 + i));
-    const gs = shapes.map((s, i) => rand(s[3], 40 + i)),
-      bs = shapes.map((s, i) => rand(s[3], 50 + i));
-    const relus = [false, true, true];
-    // a fixed, non-uniform weighting of the chain's output, so every gradient is non-trivial
-    const weights = (x: tf.Tensor4D, layers: unknown[]) => {
-      const [n, h, w] = [
-        x.shape[0],
-        x.shape[1] - 2 * layers.length,
-        x.shape[2] - 2 * layers.length,
-      ];
-      return tf.linspace(-1, 1, n * h * w * 6).reshape([n, h, w, 6]);
-    };
-    const run = (chained: boolean) => () => {
-      const inputs = [
-        tf.tensor4d(xs, [2, 12, 11, 3]),
-        ...shapes.flatMap((
-          s,
-          i,
-        ) => [
-          tf.tensor4d(ws[i], s as [number, number, number, number]),
-          tf.tensor1d(gs[i]),
-          tf.tensor1d(bs[i]),
-        ]),
-      ];
-      const moments: tf.Tensor[] = [];
-      const f = (...t: tf.Tensor[]) => {
-        const layers = relus.map((relu, i) => ({
-          filter: t[1 + 3 * i] as tf.Tensor4D,
-          gamma: t[2 + 3 * i] as tf.Tensor1D,
-          beta: t[3 + 3 * i] as tf.Tensor1D,
-          relu,
-          onMoments: (m: tf.Tensor1D, v: tf.Tensor1D) => moments.push(m, v),
-        }));
-        let h = t[0] as tf.Tensor4D;
-        if (chained) return tf.sum(tf.mul(convBnChain(h, layers, 1e-5), weights(h, layers)));
-        for (const l of layers) {
-          const o = { stride: 1, eps: 1e-5, relu: l.relu, onMoments: l.onMoments };
-          h = convBn(h, l.filter, l.gamma, l.beta, o);
-        }
-        return tf.sum(tf.mul(h, weights(t[0] as tf.Tensor4D, layers)));
-      };
-      const before = tf.memory().numTensors;
-      const grads = tf.grads(f)(inputs);
-      const out = [...grads, ...moments];
-      assert.equal(
-        tf.memory().numTensors,
-        before + grads.length + moments.length,
-        "tensors leaked",
+for (const stem of ["none", "trained", "fixed"] as const) {
+  Deno.test(
+    `native: a chain of conv + BN blocks recomputing its inner outputs equals the blocks one by one (stem: ${stem})`,
+    opts,
+    async () => {
+      const xs = rand(2 * 14 * 13 * 3, 31), stemW = rand(3 * 3 * 3 * 3, 30);
+      const shapes = [[3, 3, 3, 5], [3, 3, 5, 4], [3, 3, 4, 6]];
+      const ws = shapes.map((s, i) => rand(s.reduce((a, b) => a * b), 32 + i));
+      const gs = shapes.map((s, i) => rand(s[3], 40 + i)),
+        bs = shapes.map((s, i) => rand(s[3], 50 + i));
+      const relus = [false, true, true];
+      const convs = shapes.length + (stem === "none" ? 0 : 1);
+      // a fixed, non-uniform weighting of the chain's output, so every gradient is non-trivial
+      const weights = tf.tidy(() =>
+        tf.linspace(-1, 1, 2 * (14 - 2 * convs) * (13 - 2 * convs) * 6)
       );
-      assert.equal(moments.length, 6, "one mean and variance per block");
-      return out;
-    };
-    await tf.setBackend("native");
-    const [a, b] = [tf.tidy(run(true)), tf.tidy(run(false))];
-    const arrays = (ts: tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
-    assert.equal(a.length, 16);
-    close(arrays(a), arrays(b), 1e-4);
-    tf.dispose([...a, ...b]);
-  },
-);
+      const run = (chained: boolean) => () => {
+        const image = tf.tensor4d(xs, [2, 14, 13, 3]);
+        const inputs = [
+          stem === "none" ? image : tf.tensor4d(stemW, [3, 3, 3, 3]),
+          ...shapes.flatMap((s, i) => [
+            tf.tensor4d(ws[i], s as [number, number, number, number]),
+            tf.tensor1d(gs[i]),
+            tf.tensor1d(bs[i]),
+          ]),
+        ];
+        const moments: tf.Tensor[] = [];
+        const f = (...t: tf.Tensor[]) => {
+          const layers = relus.map((relu, i) => ({
+            filter: t[1 + 3 * i] as tf.Tensor4D,
+            gamma: t[2 + 3 * i] as tf.Tensor1D,
+            beta: t[3 + 3 * i] as tf.Tensor1D,
+            relu,
+            onMoments: (m: tf.Tensor1D, v: tf.Tensor1D) => moments.push(m, v),
+          }));
+          const score = (h: tf.Tensor) => tf.sum(tf.mul(tf.reshape(h, [-1]), weights));
+          const filter = t[0] as tf.Tensor4D;
+          if (chained) {
+            return score(
+              stem === "none"
+                ? convBnChain(filter, layers, 1e-5)
+                : convBnChain(image, layers, 1e-5, { filter, needGrad: stem === "trained" }),
+            );
+          }
+          let h = stem === "none" ? filter : tf.conv2d(image, filter, 1, "valid");
+          for (const l of layers) {
+            const o = { stride: 1, eps: 1e-5, relu: l.relu, onMoments: l.onMoments };
+            h = convBn(h, l.filter, l.gamma, l.beta, o);
+          }
+          return score(h);
+        };
+        const before = tf.memory().numTensors;
+        const grads = tf.grads(f)(inputs);
+        const out = [...grads, ...moments];
+        assert.equal(
+          tf.memory().numTensors,
+          before + grads.length + moments.length,
+          "tensors leaked",
+        );
+        assert.equal(moments.length, 6, "one mean and variance per block");
+        // a fixed stem gets no gradient (zeros); the rest must agree
+        return stem === "fixed" ? out.slice(1) : out;
+      };
+      await tf.setBackend("native");
+      const [a, b] = [tf.tidy(run(true)), tf.tidy(run(false))];
+      const arrays = (ts: tf.Tensor[]) => ts.map((t) => t.dataSync() as Float32Array);
+      assert.equal(a.length, stem === "fixed" ? 15 : 16);
+      close(arrays(a), arrays(b), 1e-4);
+      tf.dispose([...a, ...b, weights]);
+    },
+  );
+}
 
 Deno.test(
   "native: fused inference block (BN folded into the convolution, ReLU post-op) equals its composition",
