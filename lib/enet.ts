@@ -295,6 +295,7 @@ export class ENet {
       bnName: string,
       withRelu: boolean,
       stride = 1,
+      h2?: tf.Tensor4D, // inference: a second input, concatenated to h along channels
     ) => {
       const w = v(convName) as tf.Tensor4D;
       const gamma = v(`${bnName}.gamma`) as tf.Tensor1D, beta = v(`${bnName}.beta`) as tf.Tensor1D;
@@ -314,7 +315,8 @@ export class ENet {
         mean: v(`${bnName}.mean`) as tf.Tensor1D,
         variance: v(`${bnName}.var`) as tf.Tensor1D,
       };
-      return done(h, convBnInference(h, w, bn, { stride, eps: BN_EPS, relu: withRelu }));
+      const z = convBnInference(h, w, bn, { stride, eps: BN_EPS, relu: withRelu }, h2);
+      return done(h, h2 ? done(h2, z) : z);
     };
     // At inference nothing needs the activations afterwards: free each as soon as it is used,
     // so a forward pass holds about two layers, not the whole network (training keeps them all
@@ -378,8 +380,7 @@ export class ENet {
     };
     const b1 = branch(v("b1.conv0") as tf.Tensor4D, true, "b1");
     const b2 = branch(srmFilter(v("b2.srm") as tf.Tensor4D), this.cfg.trainSrm, "b2");
-    let h = training ? trunkEntry(b1, b2) : done(b2, done(b1, tf.concat([b1, b2], 3)));
-    h = pool(training ? h : convBnRelu(h, "t.conv1", "t.bn1", true, 2));
+    let h = pool(training ? trunkEntry(b1, b2) : convBnRelu(b1, "t.conv1", "t.bn1", true, 2, b2));
     h = pool(convBnRelu(h, "t.conv2", "t.bn2", true));
     h = pool(convBnRelu(h, "t.conv3", "t.bn3", true));
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;

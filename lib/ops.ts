@@ -312,16 +312,18 @@ export function convBnChain(
 /**
  * The inference-mode block: convolution, batch norm with the running statistics, optional
  * ReLU. One fused kernel on the native backend (BN folded into the convolution, ReLU as a
- * post-op); tfjs ops elsewhere.
+ * post-op); tfjs ops elsewhere. With `x2`, the input is x and x2 concatenated along channels:
+ * the native kernel never builds that concatenation (two convolutions into one output).
  */
 export function convBnInference(
   x: tf.Tensor4D,
   filter: tf.Tensor4D,
   bn: { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; variance: tf.Tensor1D },
   o: { stride: number; eps: number; relu: boolean },
+  x2?: tf.Tensor4D,
 ): tf.Tensor4D {
   if (hasKernel(CONV_BN_INFER)) {
-    return tf.engine().runKernel(CONV_BN_INFER, { x, filter, ...bn }, {
+    return tf.engine().runKernel(CONV_BN_INFER, { x, filter, ...bn, ...(x2 ? { x2 } : {}) }, {
       strides: [o.stride, o.stride],
       eps: o.eps,
       relu: o.relu,
@@ -329,7 +331,7 @@ export function convBnInference(
   }
   return tf.tidy(() => {
     const y = tf.batchNorm4d(
-      tf.conv2d(x, filter, o.stride, "valid"),
+      tf.conv2d(x2 ? tf.concat([x, x2], 3) : x, filter, o.stride, "valid"),
       bn.mean,
       bn.variance,
       bn.beta,

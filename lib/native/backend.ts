@@ -726,8 +726,9 @@ export function registerNativeBackend(): string {
   });
 
   register(CONV_BN_INFER, (inputs, attrs, b) => {
-    const { x, filter } = inputs;
-    const g = convBnGeometry(x, filter.shape, attrs);
+    const { x, x2, filter } = inputs;
+    const [kh, kw, , co] = filter.shape;
+    const g = convBnGeometry(x, [kh, kw, x.shape[3], co], attrs);
     const bn = {
       gamma: f32(b, inputs.gamma),
       beta: f32(b, inputs.beta),
@@ -735,7 +736,13 @@ export function registerNativeBackend(): string {
       variance: f32(b, inputs.variance),
       eps: attrs.eps as number,
     };
-    const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu);
+    const second = x2
+      ? [convBnGeometry(x2, [kh, kw, x2.shape[3], co], attrs), f32(b, x2)] as [
+        dnnl.ConvGeometry,
+        Float32Array,
+      ]
+      : undefined;
+    const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu, second);
     return b.makeTensorInfo([g.n, g.oh, g.ow, g.co], "float32", z);
   });
 

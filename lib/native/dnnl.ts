@@ -180,6 +180,7 @@ const SYMBOLS = {
     parameters: ["pointer", "f32", "i32", "f32", "f32"],
     result: "i32",
   },
+  dnnl_post_ops_append_sum: { parameters: ["pointer", "f32"], result: "i32" },
   dnnl_primitive_attr_set_post_ops: { parameters: ["pointer", "pointer"], result: "i32" },
   dnnl_reorder_primitive_desc_create: {
     parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
@@ -1023,62 +1024,104 @@ export function sgemm(
 }
 
 /** Primitive attributes with a ReLU applied to the output (created once). */
-let reluAttr: Ptr = null;
-function reluPostOp(): Ptr {
-  if (reluAttr) return reluAttr;
+const postOpAttrs = new Map<string, Ptr>();
+
+/** A primitive attribute whose post-ops are: add the existing destination (`sum`), then ReLU. */
+function postOps(sum: boolean, withRelu: boolean): Ptr {
+  const key = `${sum}:${withRelu}`;
+  if (!sum && !withRelu) return null;
+  let attr = postOpAttrs.get(key);
+  if (attr) return attr;
   const lb = L();
   const a = outPtr(), o = outPtr();
   check(lb.dnnl_primitive_attr_create(bytes(a)), "primitive_attr_create");
   check(lb.dnnl_post_ops_create(bytes(o)), "post_ops_create");
-  check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.relu, 0, 0), "post_ops_append_eltwise");
+  if (sum) check(lb.dnnl_post_ops_append_sum(toPtr(o), 1), "post_ops_append_sum");
+  if (withRelu) {
+    check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.relu, 0, 0), "post_ops_append_eltwise");
+  }
   check(lb.dnnl_primitive_attr_set_post_ops(toPtr(a), toPtr(o)), "primitive_attr_set_post_ops");
-  reluAttr = toPtr(a);
-  return reluAttr;
+  attr = toPtr(a);
+  postOpAttrs.set(key, attr);
+  return attr;
 }
 
-/**
- * Inference block: z = [ReLU](BN(conv(x, w))) with BN's running statistics folded into the
- * convolution (w' = w·γ/√(σ²+ε) per output channel, bias β − μ·γ/√(σ²+ε)) and the ReLU fused
- * as a post-op: one pass over the output instead of three.
- */
-export function convBnInference(
-  g: ConvGeometry,
-  x: Float32Array,
-  filter: Float32Array,
-  bn: {
-    gamma: Float32Array;
-    beta: Float32Array;
-    mean: Float32Array;
-    variance: Float32Array;
-    eps: number;
-  },
-  withRelu: boolean,
-): Float32Array {
-  const key = `convinf:${withRelu}:${geomKey(g)}`;
-  const p = cached(key, () => {
+/** Batch-norm statistics and parameters (inference: running statistics). */
+export interface BnParams {
+  gamma: Float32Array;
+  beta: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  eps: number;
+}
+
+/** A convolution with bias and post-ops (sum into the destination, ReLU), built once per shape. */
+function biasConv(g: ConvGeometry, sum: boolean, withRelu: boolean): Prim {
+  return cached(`convinf:${sum}:${withRelu}:${geomKey(g)}`, () => {
     const bias = md([g.co], TAG.a);
     const op = convForwardDesc(g, PROP.inference, bias);
     const prim = buildPrim(
       op,
       [[ARG.src, QUERY.src], [ARG.weights, QUERY.weights], [ARG.dst, QUERY.dst]],
       null,
-      withRelu ? reluPostOp() : null,
+      postOps(sum, withRelu),
     );
     bindVectors(prim, g.co, [ARG.bias]);
     (prim as Prim & { keep?: unknown }).keep = bias;
     return prim;
   });
-  const folded = temp(`fold:${geomKey(g)}`, () => new Float32Array(filter.length));
-  const b = temp(`foldb:${g.co}`, () => new Float32Array(Math.max(g.co, 32))).subarray(0, g.co);
+}
+
+/**
+ * Inference block: z = [ReLU](BN(conv(x, w))) with BN's running statistics folded into the
+ * convolution (w' = w·γ/√(σ²+ε) per output channel, bias β − μ·γ/√(σ²+ε)) and the ReLU fused
+ * as a post-op: one pass over the output instead of three.
+ *
+ * With `second` = `[g2, x2]` the input is the channel concatenation of x and x2, never built:
+ * `filter` spans both inputs' channels; the first convolution writes the output, the second
+ * adds to it (oneDNN's sum post-op) and applies the ReLU.
+ */
+export function convBnInference(
+  g: ConvGeometry,
+  x: Float32Array,
+  filter: Float32Array,
+  bn: BnParams,
+  withRelu: boolean,
+  second?: [ConvGeometry, Float32Array],
+): Float32Array {
   const scale = new Float32Array(g.co);
+  const b = temp(`foldb:${g.co}`, () => new Float32Array(Math.max(g.co, 32))).subarray(0, g.co);
   for (let o = 0; o < g.co; o++) {
     scale[o] = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.eps);
     b[o] = bn.beta[o] - bn.mean[o] * scale[o];
   }
-  for (let i = 0; i < filter.length; i++) folded[i] = filter[i] * scale[i % g.co];
-  const w = weightsFor(p, `inf:${geomKey(g)}`, g, folded, QUERY.weights);
   const y = allocate(g.n * g.oh * g.ow * g.co);
-  run(p, [[ARG.src, x], [ARG.weights, w], [ARG.bias, b], [ARG.dst, y]]);
+  // the folded filter of the input channels [from, from + geometry.ci) of `filter`
+  const ci = g.ci + (second ? second[0].ci : 0);
+  const part = (geom: ConvGeometry, from: number, p: Prim, slot: string) => {
+    const folded = temp(
+      `fold:${slot}:${geomKey(geom)}`,
+      () => new Float32Array(geom.kh * geom.kw * geom.ci * geom.co),
+    );
+    for (let k = 0; k < geom.kh * geom.kw; k++) {
+      for (let i = 0; i < geom.ci; i++) {
+        const src = (k * ci + from + i) * geom.co, dst = (k * geom.ci + i) * geom.co;
+        for (let o = 0; o < geom.co; o++) folded[dst + o] = filter[src + o] * scale[o];
+      }
+    }
+    return weightsFor(p, `inf:${slot}:${geomKey(geom)}`, geom, folded, QUERY.weights);
+  };
+  const p1 = biasConv(g, false, withRelu && !second);
+  run(p1, [[ARG.src, x], [ARG.weights, part(g, 0, p1, "a")], [ARG.bias, b], [ARG.dst, y]]);
+  if (second) {
+    const [g2, x2] = second;
+    const p2 = biasConv(g2, true, withRelu);
+    const zero = temp(`zeros:${g.co}`, () => new Float32Array(Math.max(g.co, 32)));
+    run(p2, [[ARG.src, x2], [ARG.weights, part(g2, g.ci, p2, "b")], [ARG.bias, zero], [
+      ARG.dst,
+      y,
+    ]]);
+  }
   return y;
 }
 

@@ -30,7 +30,8 @@ export const CONV_BN = "CgvsniConvBn";
 export const CONV_BN_GRAD = "CgvsniConvBnGrad";
 /**
  * Inference block: conv + batch norm with running statistics + optional ReLU; inputs x, filter,
- * gamma, beta, mean, variance; attrs strides, eps, relu; output z.
+ * gamma, beta, mean, variance, and optionally x2 (the input is then x and x2 concatenated along
+ * channels, never built; the filter spans both); attrs strides, eps, relu; output z.
  */
 export const CONV_BN_INFER = "CgvsniConvBnInfer";
 /**

@@ -244,7 +244,8 @@ Deno.test(
     const xs = rand(2 * 11 * 9 * 5, 21), ws = rand(3 * 3 * 5 * 6, 22);
     const [g, b, m] = [rand(6, 23), rand(6, 24), rand(6, 25)];
     const v = Float32Array.from(rand(6, 26), (x) => 0.5 + x * x);
-    for (const [stride, withRelu] of [[1, true], [2, false]] as const) {
+    // 5 input channels as one tensor, or as 2 + 3 (concatenated by the kernel, never built)
+    for (const [stride, withRelu, split] of [[1, true, 0], [2, false, 0], [2, true, 2]] as const) {
       close(
         ...await both(() => {
           const bn = {
@@ -253,13 +254,11 @@ Deno.test(
             mean: tf.tensor1d(m),
             variance: tf.tensor1d(v),
           };
-          return [
-            convBnInference(tf.tensor4d(xs, [2, 11, 9, 5]), tf.tensor4d(ws, [3, 3, 5, 6]), bn, {
-              stride,
-              eps: 1e-5,
-              relu: withRelu,
-            }),
-          ];
+          const x = tf.tensor4d(xs, [2, 11, 9, 5]), w = tf.tensor4d(ws, [3, 3, 5, 6]);
+          const o = { stride, eps: 1e-5, relu: withRelu };
+          if (!split) return [convBnInference(x, w, bn, o)];
+          const [x1, x2] = tf.split(x, [split, 5 - split], 3) as tf.Tensor4D[];
+          return [convBnInference(x1, w, bn, o, x2)];
         }),
       );
     }
