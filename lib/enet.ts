@@ -20,7 +20,7 @@
  */
 
 import { tf } from "./deps.ts";
-import { batchNormTrain, convBn, convBnChain, convBnInference, relu } from "./ops.ts";
+import { convBn, convBnChain, convBnInference, relu } from "./ops.ts";
 import { Rng } from "./rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
 
@@ -295,7 +295,7 @@ export class ENet {
       bnName: string,
       withRelu: boolean,
       stride = 1,
-      h2?: tf.Tensor4D, // inference: a second input, concatenated to h along channels
+      h2?: tf.Tensor4D, // a second input, concatenated to h along channels (never built)
     ) => {
       const w = v(convName) as tf.Tensor4D;
       const gamma = v(`${bnName}.gamma`) as tf.Tensor1D, beta = v(`${bnName}.beta`) as tf.Tensor1D;
@@ -307,7 +307,7 @@ export class ENet {
           eps: BN_EPS,
           relu: withRelu,
           onMoments: record(bnName, count),
-        });
+        }, h2);
       }
       const bn = {
         gamma,
@@ -361,26 +361,10 @@ export class ENet {
     const dense = (h: tf.Tensor2D, name: string) =>
       tf.add(tf.matMul(h, v(`${name}.w`) as tf.Tensor2D), v(`${name}.b`)) as tf.Tensor2D;
 
-    // Training: the trunk's first conv over concat(b1, b2) as the sum of a conv over each branch
-    // (its filter split along input channels), so the 2x-wide concatenation is never stored.
-    const trunkEntry = (b1: tf.Tensor4D, b2: tf.Tensor4D) => {
-      const w = v("t.conv1") as tf.Tensor4D;
-      const [kh, kw, , co] = w.shape, c1 = b1.shape[3];
-      const y = tf.add(
-        tf.conv2d(b1, tf.slice(w, [0, 0, 0, 0], [kh, kw, c1, co]), 2, "valid"),
-        tf.conv2d(b2, tf.slice(w, [0, 0, c1, 0], [kh, kw, b2.shape[3], co]), 2, "valid"),
-      ) as tf.Tensor4D;
-      return relu(batchNormTrain(
-        y,
-        v("t.bn1.gamma") as tf.Tensor1D,
-        v("t.bn1.beta") as tf.Tensor1D,
-        BN_EPS,
-        record("t.bn1", y.shape[0] * y.shape[1] * y.shape[2]),
-      ));
-    };
     const b1 = branch(v("b1.conv0") as tf.Tensor4D, true, "b1");
     const b2 = branch(srmFilter(v("b2.srm") as tf.Tensor4D), this.cfg.trainSrm, "b2");
-    let h = pool(training ? trunkEntry(b1, b2) : convBnRelu(b1, "t.conv1", "t.bn1", true, 2, b2));
+    // the trunk's first conv reads the branches' channel concatenation, which is never built
+    let h = pool(convBnRelu(b1, "t.conv1", "t.bn1", true, 2, b2));
     h = pool(convBnRelu(h, "t.conv2", "t.bn2", true));
     h = pool(convBnRelu(h, "t.conv3", "t.bn3", true));
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;

@@ -115,7 +115,8 @@ export interface ConvBnOptions {
  * A VALID convolution followed by batch normalisation with batch statistics and optionally
  * ReLU: the training-mode building block of ENet. On the native backend it is one kernel (and
  * one gradient kernel) whose intermediate tensors never reach tfjs; elsewhere the same maths
- * from tfjs ops.
+ * from tfjs ops. With `x2` the input is x and x2 concatenated along channels (`filter` spans
+ * both), a concatenation that is never built: one convolution per input, summed.
  */
 export function convBn(
   x: tf.Tensor4D,
@@ -123,38 +124,47 @@ export function convBn(
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   o: ConvBnOptions,
+  x2?: tf.Tensor4D,
 ): tf.Tensor4D {
   if (!hasKernel(CONV_BN)) {
-    const h = batchNormTrain(
-      tf.conv2d(x, filter, o.stride, "valid"),
-      gamma,
-      beta,
-      o.eps,
-      o.onMoments,
-    );
+    const conv = (input: tf.Tensor4D, from: number) => {
+      const [kh, kw, , co] = filter.shape;
+      const part = x2 ? tf.slice(filter, [0, 0, from, 0], [kh, kw, input.shape[3], co]) : filter;
+      return tf.conv2d(input, part as tf.Tensor4D, o.stride, "valid");
+    };
+    const y = x2 ? tf.add(conv(x, 0), conv(x2, x.shape[3])) as tf.Tensor4D : conv(x, 0);
+    const h = batchNormTrain(y, gamma, beta, o.eps, o.onMoments);
     return o.relu ? relu(h) : h;
   }
   const attrs = { strides: [o.stride, o.stride], eps: o.eps, relu: o.relu };
   const f = tf.customGrad((...args: unknown[]) => {
-    const [xx, w, g, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-    const save = args[4] as (ts: tf.Tensor[]) => void;
-    const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, {
-      x: xx,
-      filter: w,
-      gamma: g,
-      beta: b,
-    }, attrs) as tf.Tensor[];
+    const n = x2 ? 5 : 4;
+    const [xx, w, g, b, xx2] = args.slice(0, n) as tf.Tensor4D[];
+    const save = args[n] as (ts: tf.Tensor[]) => void;
+    const inputs: tf.NamedTensorMap = { x: xx, filter: w, gamma: g, beta: b };
+    if (xx2) inputs.x2 = xx2;
+    const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, inputs, attrs) as tf.Tensor[];
     if (o.onMoments) {
       o.onMoments(tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D);
     }
-    save([xx, w, g, z, y, mean, variance]);
+    save([xx, w, g, z, y, mean, variance, ...(xx2 ? [xx2] : [])]);
     return {
       value: z,
       gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sw, sg, sz, sy, sm, sv] = saved;
-        const grads = tf.engine().runKernel(
+        const [sx, sw, sg, sz, sy, sm, sv, sx2] = saved;
+        const [dx, dw, dg, db, dx2] = tf.engine().runKernel(
           CONV_BN_GRAD,
-          { dz, x: sx, filter: sw, gamma: sg, z: sz, y: sy, mean: sm, variance: sv },
+          {
+            dz,
+            x: sx,
+            filter: sw,
+            gamma: sg,
+            z: sz,
+            y: sy,
+            mean: sm,
+            variance: sv,
+            ...(sx2 ? { x2: sx2 } : {}),
+          },
           { ...attrs, consumeDz: true },
         ) as tf.Tensor[];
         // Neither the incoming gradient nor the saved conv output is read again by tfjs's
@@ -162,11 +172,11 @@ export function convBn(
         // them now returns their memory to the pool for the next layer's gradients.
         dz.dispose();
         sy.dispose();
-        return grads;
+        return sx2 ? [dx, dw, dg, db, dx2] : [dx, dw, dg, db];
       },
     };
   });
-  return f(x, filter, gamma, beta) as tf.Tensor4D;
+  return (x2 ? f(x, filter, gamma, beta, x2) : f(x, filter, gamma, beta)) as tf.Tensor4D;
 }
 
 /** One block of {@link convBnChain}: its filter, BN scale and shift, and whether ReLU follows. */

@@ -689,9 +689,21 @@ export function registerNativeBackend(): string {
       "valid",
     ));
 
+  // a block's geometry, and the second input's when the block reads two (concatenated along
+  // channels, the filter spanning both)
+  const blockInputs = (inputs: Record<string, Info>, attrs: Attrs, b: Cpu) => {
+    const { x, x2, filter } = inputs;
+    const [kh, kw, , co] = filter.shape;
+    const g = convBnGeometry(x, [kh, kw, x.shape[3], co], attrs);
+    const second: dnnl.SecondInput | undefined = x2
+      ? [convBnGeometry(x2, [kh, kw, x2.shape[3], co], attrs), f32(b, x2)]
+      : undefined;
+    return { g, second };
+  };
+
   register(CONV_BN, (inputs, attrs, b) => {
     const { x, filter, gamma, beta } = inputs;
-    const g = convBnGeometry(x, filter.shape, attrs);
+    const { g, second } = blockInputs(inputs, attrs, b);
     const r = dnnl.convBnForward(
       g,
       f32(b, x),
@@ -700,6 +712,7 @@ export function registerNativeBackend(): string {
       f32(b, beta),
       attrs.eps as number,
       !!attrs.relu,
+      second,
     );
     const shape = [g.n, g.oh, g.ow, g.co];
     return [
@@ -726,9 +739,8 @@ export function registerNativeBackend(): string {
   });
 
   register(CONV_BN_INFER, (inputs, attrs, b) => {
-    const { x, x2, filter } = inputs;
-    const [kh, kw, , co] = filter.shape;
-    const g = convBnGeometry(x, [kh, kw, x.shape[3], co], attrs);
+    const { x, filter } = inputs;
+    const { g, second } = blockInputs(inputs, attrs, b);
     const bn = {
       gamma: f32(b, inputs.gamma),
       beta: f32(b, inputs.beta),
@@ -736,19 +748,13 @@ export function registerNativeBackend(): string {
       variance: f32(b, inputs.variance),
       eps: attrs.eps as number,
     };
-    const second = x2
-      ? [convBnGeometry(x2, [kh, kw, x2.shape[3], co], attrs), f32(b, x2)] as [
-        dnnl.ConvGeometry,
-        Float32Array,
-      ]
-      : undefined;
     const z = dnnl.convBnInference(g, f32(b, x), f32(b, filter), bn, !!attrs.relu, second);
     return b.makeTensorInfo([g.n, g.oh, g.ow, g.co], "float32", z);
   });
 
   register(CONV_BN_GRAD, (inputs, attrs, b) => {
-    const { dz, x, filter, gamma, z, y, mean, variance } = inputs;
-    const g = convBnGeometry(x, filter.shape, attrs);
+    const { dz, x, x2, filter, gamma, z, y, mean, variance } = inputs;
+    const { g, second } = blockInputs(inputs, attrs, b);
     // the caller gives dz up: its buffer holds the ReLU and BN gradients (when no one shares it)
     const scratch = attrs.consumeDz ? (b as unknown as NativeBackend).writable(dz) : undefined;
     const r = dnnl.convBnBackward(
@@ -762,12 +768,14 @@ export function registerNativeBackend(): string {
       !!attrs.relu,
       attrs.needDx !== false,
       !!scratch,
+      second,
     );
     const rest = [
       b.makeTensorInfo(filter.shape, "float32", r.dw),
       b.makeTensorInfo([g.co], "float32", r.dgamma),
       b.makeTensorInfo([g.co], "float32", r.dbeta),
     ];
+    if (r.dx2) rest.push(b.makeTensorInfo(x2.shape, "float32", r.dx2));
     return r.dx ? [b.makeTensorInfo(x.shape, "float32", r.dx), ...rest] : rest;
   });
 

@@ -1073,13 +1073,82 @@ function biasConv(g: ConvGeometry, sum: boolean, withRelu: boolean): Prim {
 }
 
 /**
+ * Input channels `[from, from + g.ci)` of an HWIO filter that has `ci` input channels in all,
+ * each output channel multiplied by `scale[o]` when given, into a scratch array named `slot`.
+ */
+function filterPart(
+  filter: Float32Array,
+  g: ConvGeometry,
+  ci: number,
+  from: number,
+  scale: Float32Array | null,
+  slot: string,
+): Float32Array {
+  if (from === 0 && ci === g.ci && !scale) return filter;
+  const out = temp(`part:${slot}:${geomKey(g)}`, () => new Float32Array(g.kh * g.kw * g.ci * g.co));
+  for (let k = 0; k < g.kh * g.kw; k++) {
+    for (let i = 0; i < g.ci; i++) {
+      const src = (k * ci + from + i) * g.co, dst = (k * g.ci + i) * g.co;
+      if (scale) { for (let o = 0; o < g.co; o++) out[dst + o] = filter[src + o] * scale[o]; }
+      else out.set(filter.subarray(src, src + g.co), dst);
+    }
+  }
+  return out;
+}
+
+/** A second input concatenated to the first along channels: its geometry and data. */
+export type SecondInput = [ConvGeometry, Float32Array];
+
+/**
+ * y = [ReLU](conv(concat(x, x2), filter·scale) + bias) without building the concatenation:
+ * the first convolution writes y, the second (over x2 and the filter's remaining input
+ * channels) adds to it through oneDNN's sum post-op, with the ReLU fused after.
+ */
+function convConcat(
+  g: ConvGeometry,
+  x: Float32Array,
+  filter: Float32Array,
+  second: SecondInput | undefined,
+  scale: Float32Array | null,
+  bias: Float32Array,
+  withRelu: boolean,
+): Float32Array {
+  const y = allocate(g.n * g.oh * g.ow * g.co);
+  const ci = g.ci + (second ? second[0].ci : 0);
+  const p1 = biasConv(g, false, withRelu && !second);
+  const w1 = filterPart(filter, g, ci, 0, scale, "a");
+  const b = temp(`bias:${g.co}`, () => new Float32Array(Math.max(g.co, 32)));
+  b.set(bias);
+  run(p1, [
+    [ARG.src, x],
+    [ARG.weights, weightsFor(p1, `cat-a:${geomKey(g)}`, g, w1, QUERY.weights)],
+    [
+      ARG.bias,
+      b,
+    ],
+    [ARG.dst, y],
+  ]);
+  if (second) {
+    const [g2, x2] = second;
+    const p2 = biasConv(g2, true, withRelu);
+    const w2 = weightsFor(
+      p2,
+      `cat-b:${geomKey(g2)}`,
+      g2,
+      filterPart(filter, g2, ci, g.ci, scale, "b"),
+      QUERY.weights,
+    );
+    const zero = temp(`zeros:${g.co}`, () => new Float32Array(Math.max(g.co, 32)));
+    run(p2, [[ARG.src, x2], [ARG.weights, w2], [ARG.bias, zero], [ARG.dst, y]]);
+  }
+  return y;
+}
+
+/**
  * Inference block: z = [ReLU](BN(conv(x, w))) with BN's running statistics folded into the
  * convolution (w' = w·γ/√(σ²+ε) per output channel, bias β − μ·γ/√(σ²+ε)) and the ReLU fused
- * as a post-op: one pass over the output instead of three.
- *
- * With `second` = `[g2, x2]` the input is the channel concatenation of x and x2, never built:
- * `filter` spans both inputs' channels; the first convolution writes the output, the second
- * adds to it (oneDNN's sum post-op) and applies the ReLU.
+ * as a post-op: one pass over the output instead of three. With `second`, the input is the
+ * channel concatenation of x and x2, never built (`filter` spans both).
  */
 export function convBnInference(
   g: ConvGeometry,
@@ -1087,42 +1156,14 @@ export function convBnInference(
   filter: Float32Array,
   bn: BnParams,
   withRelu: boolean,
-  second?: [ConvGeometry, Float32Array],
+  second?: SecondInput,
 ): Float32Array {
-  const scale = new Float32Array(g.co);
-  const b = temp(`foldb:${g.co}`, () => new Float32Array(Math.max(g.co, 32))).subarray(0, g.co);
+  const scale = new Float32Array(g.co), bias = new Float32Array(g.co);
   for (let o = 0; o < g.co; o++) {
     scale[o] = bn.gamma[o] / Math.sqrt(bn.variance[o] + bn.eps);
-    b[o] = bn.beta[o] - bn.mean[o] * scale[o];
+    bias[o] = bn.beta[o] - bn.mean[o] * scale[o];
   }
-  const y = allocate(g.n * g.oh * g.ow * g.co);
-  // the folded filter of the input channels [from, from + geometry.ci) of `filter`
-  const ci = g.ci + (second ? second[0].ci : 0);
-  const part = (geom: ConvGeometry, from: number, p: Prim, slot: string) => {
-    const folded = temp(
-      `fold:${slot}:${geomKey(geom)}`,
-      () => new Float32Array(geom.kh * geom.kw * geom.ci * geom.co),
-    );
-    for (let k = 0; k < geom.kh * geom.kw; k++) {
-      for (let i = 0; i < geom.ci; i++) {
-        const src = (k * ci + from + i) * geom.co, dst = (k * geom.ci + i) * geom.co;
-        for (let o = 0; o < geom.co; o++) folded[dst + o] = filter[src + o] * scale[o];
-      }
-    }
-    return weightsFor(p, `inf:${slot}:${geomKey(geom)}`, geom, folded, QUERY.weights);
-  };
-  const p1 = biasConv(g, false, withRelu && !second);
-  run(p1, [[ARG.src, x], [ARG.weights, part(g, 0, p1, "a")], [ARG.bias, b], [ARG.dst, y]]);
-  if (second) {
-    const [g2, x2] = second;
-    const p2 = biasConv(g2, true, withRelu);
-    const zero = temp(`zeros:${g.co}`, () => new Float32Array(Math.max(g.co, 32)));
-    run(p2, [[ARG.src, x2], [ARG.weights, part(g2, g.ci, p2, "b")], [ARG.bias, zero], [
-      ARG.dst,
-      y,
-    ]]);
-  }
-  return y;
+  return convConcat(g, x, filter, second, scale, bias, withRelu);
 }
 
 /** What {@link convBnForward} keeps for the backward pass, besides its input. */
@@ -1136,6 +1177,7 @@ export interface ConvBnSaved {
 /**
  * One ENet block in a single call: z = [ReLU](BN(conv(x, w))), with batch statistics. The
  * intermediate BN output is written in place, so the block leaves two large arrays (y, z).
+ * With `second` the input is the channel concatenation of x and x2, never built.
  */
 export function convBnForward(
   g: ConvGeometry,
@@ -1145,8 +1187,11 @@ export function convBnForward(
   beta: Float32Array,
   eps: number,
   withRelu: boolean,
+  second?: SecondInput,
 ): { z: Float32Array } & ConvBnSaved {
-  const y = convForward(g, x, filter);
+  const y = second
+    ? convConcat(g, x, filter, second, null, new Float32Array(g.co), false)
+    : convForward(g, x, filter);
   const shape: [number, number, number, number] = [g.n, g.oh, g.ow, g.co];
   const { y: z, mean, variance } = batchNormForward(shape, y, gamma, beta, eps);
   if (withRelu) reluInPlace(z);
@@ -1169,7 +1214,14 @@ export function convBnBackward(
   withRelu: boolean,
   needDx = true,
   dzScratch = false,
-): { dx?: Float32Array; dw: Float32Array; dgamma: Float32Array; dbeta: Float32Array } {
+  second?: SecondInput,
+): {
+  dx?: Float32Array;
+  dx2?: Float32Array;
+  dw: Float32Array;
+  dgamma: Float32Array;
+  dbeta: Float32Array;
+} {
   const shape: [number, number, number, number] = [g.n, g.oh, g.ow, g.co];
   const dt = withRelu ? relu(saved.z, dz, dzScratch ? dz : undefined) : dz;
   const inPlace = dzScratch || dt !== dz; // a temporary of our own may be overwritten too
@@ -1184,6 +1236,26 @@ export function convBnBackward(
     inPlace,
   );
   if (dt !== dz && dt !== dy) release(dt);
+  if (second) {
+    // each input's share of the filter: its gradient, and its own input gradient
+    const [g2, x2] = second, ci = g.ci + g2.ci;
+    const dw1 = convBackwardWeights(g, x, dy), dw2 = convBackwardWeights(g2, x2, dy);
+    const dw = allocate(g.kh * g.kw * ci * g.co);
+    for (let k = 0; k < g.kh * g.kw; k++) {
+      dw.set(dw1.subarray(k * g.ci * g.co, (k + 1) * g.ci * g.co), k * ci * g.co);
+      dw.set(dw2.subarray(k * g2.ci * g.co, (k + 1) * g2.ci * g.co), (k * ci + g.ci) * g.co);
+    }
+    release(dw1);
+    release(dw2);
+    const dx = needDx
+      ? convBackwardData(g, dy, filterPart(filter, g, ci, 0, null, "a"))
+      : undefined;
+    const dx2 = needDx
+      ? convBackwardData(g2, dy, filterPart(filter, g2, ci, g.ci, null, "b"))
+      : undefined;
+    if (dy !== dz) release(dy);
+    return { dx, dx2, dw, dgamma, dbeta };
+  }
   const dw = convBackwardWeights(g, x, dy);
   const dx = needDx ? convBackwardData(g, dy, filter) : undefined;
   if (dy !== dz) release(dy);

@@ -18,14 +18,16 @@ export const SGD_STEP = "CgvsniSgdStep";
 /** Adam update, in place when possible like {@link SGD_STEP}: inputs param, grad, m, v; attrs lr, beta1, beta2, eps, c1, c2; outputs param', m', v'. */
 export const ADAM_STEP = "CgvsniAdamStep";
 /**
- * Conv + batch norm (batch statistics) + optional ReLU: inputs x, filter, gamma, beta; attrs
- * strides, eps, relu; outputs z, y (conv output), mean, variance.
+ * Conv + batch norm (batch statistics) + optional ReLU: inputs x, filter, gamma, beta, and
+ * optionally x2 (the input is then x and x2 concatenated along channels, never built; the
+ * filter spans both); attrs strides, eps, relu; outputs z, y (conv output), mean, variance.
  */
 export const CONV_BN = "CgvsniConvBn";
 /**
- * Gradient of {@link CONV_BN}: inputs dz, x, filter, gamma, z, y, mean, variance; attrs as the
+ * Gradient of {@link CONV_BN}: inputs dz, x, [x2,] filter, gamma, z, y, mean, variance; attrs as the
  * forward, plus `consumeDz` (the caller disposes dz afterwards, so the kernel may overwrite it)
- * and `needDx` (false: no dx is computed or returned); outputs dx, dfilter, dgamma, dbeta.
+ * and `needDx` (false: no dx is computed or returned); with x2 as in the forward, its gradient
+ * comes last; outputs dx, dfilter, dgamma, dbeta[, dx2].
  */
 export const CONV_BN_GRAD = "CgvsniConvBnGrad";
 /**
