@@ -329,31 +329,41 @@ Deno.test("native: fused SGD and Adam updates equal the tensor formulas", opts, 
   );
 });
 
-Deno.test("native: a whole ENet training step matches the reference backend", opts, async () => {
-  const values = initialValues(TINY, 4);
-  const xs = rand(2 * TINY.crop * TINY.crop * 3, 15);
-  close(
-    ...await both(() => {
-      const net = new ENet(TINY, values);
-      const x = tf.tensor4d(xs, [2, TINY.crop, TINY.crop, 3]);
-      const y = tf.oneHot(tf.tensor1d([0, 1], "int32"), 2);
-      const vars = [...net.trainable().values()];
-      const { value, grads } = tf.variableGrads(
-        () => tf.losses.softmaxCrossEntropy(y, net.forward(x, true, 3).logits) as tf.Scalar,
-        vars,
+for (const trainSrm of [false, true]) {
+  Deno.test(
+    `native: a whole ENet training step matches the reference backend (SRM ${
+      trainSrm ? "trained" : "fixed"
+    })`,
+    opts,
+    async () => {
+      const cfg = { ...TINY, trainSrm };
+      const values = initialValues(cfg, 4);
+      const xs = rand(2 * cfg.crop * cfg.crop * 3, 15);
+      close(
+        ...await both(() => {
+          const net = new ENet(cfg, values);
+          const x = tf.tensor4d(xs, [2, cfg.crop, cfg.crop, 3]);
+          const y = tf.oneHot(tf.tensor1d([0, 1], "int32"), 2);
+          const vars = [...net.trainable().values()];
+          assert.equal(vars.some((v) => v.name.includes("b2.srm")), trainSrm);
+          const { value, grads } = tf.variableGrads(
+            () => tf.losses.softmaxCrossEntropy(y, net.forward(x, true, 3).logits) as tf.Scalar,
+            vars,
+          );
+          // BN betas that feed straight into another BN have a true gradient of zero; skip their noise
+          const out = [
+            value,
+            ...vars.filter((v) => !/b[12]\.bn1\.beta/.test(v.name)).map((v) => grads[v.name]),
+            net.forward(x, false).logits,
+          ];
+          net.dispose();
+          return out;
+        }),
+        2e-4,
       );
-      // BN betas that feed straight into another BN have a true gradient of zero; skip their noise
-      const out = [
-        value,
-        ...vars.filter((v) => !/b[12]\.bn1\.beta/.test(v.name)).map((v) => grads[v.name]),
-        net.forward(x, false).logits,
-      ];
-      net.dispose();
-      return out;
-    }),
-    2e-4,
+    },
   );
-});
+}
 
 Deno.test("native: no tensors leak from a training step", opts, async () => {
   await tf.setBackend("native");
