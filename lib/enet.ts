@@ -20,7 +20,7 @@
  */
 
 import { tf } from "./deps.ts";
-import { convBn, convBnChain, convBnInference, relu } from "./ops.ts";
+import { convBn, convBnChain, convBnInference, discard, relu, tensorCopy } from "./ops.ts";
 import { Rng } from "./rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
 
@@ -258,14 +258,19 @@ export class ENet {
       if (!v) throw new Error(`missing value for ${s.name}`);
       this.vars.set(
         s.name,
-        tf.variable(tf.tensor(v.slice(), s.shape), s.trainable, `enet/${s.name}/${uid++}`),
+        // in a tidy: the initial tensor is freed, the variable owns the data alone (so the
+        // optimisers can update it in place)
+        tf.tidy(() => tf.variable(tensorCopy(v, s.shape), s.trainable, `enet/${s.name}/${uid++}`)),
       );
     }
   }
 
   /** A freshly initialised model. */
   static create(cfg: ENetConfig, seed: number, scheme: "kaiming" | "paper" = "kaiming"): ENet {
-    return new ENet(cfg, initialValues(cfg, seed, scheme));
+    const values = initialValues(cfg, seed, scheme);
+    const net = new ENet(cfg, values);
+    discard(values.values()); // the model holds copies
+    return net;
   }
 
   /** The trainable variables, by name. */
@@ -411,7 +416,7 @@ export class ENet {
     for (const s of this.specs) {
       const v = values.get(s.name);
       if (!v) throw new Error(`missing value for ${s.name}`);
-      tf.tidy(() => this.#v(s.name).assign(tf.tensor(v.slice(), s.shape)));
+      tf.tidy(() => this.#v(s.name).assign(tensorCopy(v, s.shape)));
     }
   }
 

@@ -22,6 +22,7 @@
  */
 
 import { tf } from "./deps.ts";
+import { discard, tensorCopy } from "./ops.ts";
 import { Rng } from "./rng.ts";
 
 /** Architecture of a {@link NiceFlow}. */
@@ -141,7 +142,10 @@ function makeVars(
     if (!v) throw new Error(`missing value for ${p.name}`);
     vars.set(
       p.name,
-      tf.variable(tf.tensor(v.slice(), p.shape), true, `${prefix}/${p.name}/${uid++}`),
+      // in a tidy: the initial tensor is freed, the variable owns the data alone
+      tf.tidy(() =>
+        tf.variable(tf.tensor(v.slice(), p.shape), true, `${prefix}/${p.name}/${uid++}`)
+      ),
     );
   }
   return vars;
@@ -165,7 +169,10 @@ export class NiceFlow implements FeatureMap {
 
   /** A flow with fresh seeded weights. */
   static create(cfg: FlowConfig, seed: number): NiceFlow {
-    return new NiceFlow(cfg, initialMapValues(cfg, seed));
+    const values = initialMapValues(cfg, seed);
+    const flow = new NiceFlow(cfg, values);
+    discard(values.values()); // the flow holds copies
+    return flow;
   }
 
   /** Output dimension (equal to the input's). */
@@ -234,7 +241,10 @@ export class BiasFreeMlp implements FeatureMap {
 
   /** An MLP with fresh seeded weights. */
   static create(cfg: MlpConfig, seed: number): BiasFreeMlp {
-    return new BiasFreeMlp(cfg, initialMapValues(cfg, seed));
+    const values = initialMapValues(cfg, seed);
+    const mlp = new BiasFreeMlp(cfg, values);
+    discard(values.values());
+    return mlp;
   }
 
   /** Output dimension. */

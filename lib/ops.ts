@@ -14,11 +14,31 @@ import {
   CONV_BN,
   CONV_BN_GRAD,
   CONV_BN_INFER,
+  COPY,
   RELU_GRAD,
 } from "./native/names.ts";
 
 function hasKernel(name: string): boolean {
   return !!tf.getKernel(name, tf.getBackend());
+}
+
+/**
+ * A tensor holding a copy of `values` (which the caller keeps). On the native backend the copy
+ * lives in the backend's buffer pool, so a variable made from it is updated in place from the
+ * first optimiser step, without another copy of every weight.
+ */
+export function tensorCopy(values: Float32Array, shape: number[]): tf.Tensor {
+  if (!hasKernel(COPY)) return tf.tensor(values.slice(), shape);
+  return tf.tidy(() => tf.engine().runKernel(COPY, { x: tf.tensor(values, shape) }) as tf.Tensor);
+}
+
+/**
+ * Gives the memory of arrays no one will read again back to the system now, rather than at
+ * some later garbage collection (which, for a model's initial weights, can be hundreds of MB
+ * held through the first training steps). The arrays are empty afterwards.
+ */
+export function discard(arrays: Iterable<Float32Array>): void {
+  for (const a of arrays) (a.buffer as ArrayBuffer).transfer?.(0);
 }
 
 /**

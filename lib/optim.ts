@@ -11,6 +11,7 @@
 import { tf } from "./deps.ts";
 import type { NamedArray } from "./bundle.ts";
 import { ADAM_STEP, SGD_STEP } from "./native/names.ts";
+import { tensorCopy } from "./ops.ts";
 
 /** An optimiser over a fixed set of named variables. */
 export interface Optimizer {
@@ -26,7 +27,9 @@ export interface Optimizer {
 
 function slots(vars: Map<string, tf.Variable>, suffix: string): Map<string, tf.Variable> {
   return new Map(
-    [...vars].map(([n, v]) => [n, tf.variable(tf.zerosLike(v), false, `${v.name}/${suffix}`)]),
+    [...vars].map((
+      [n, v],
+    ) => [n, tf.tidy(() => tf.variable(tf.zerosLike(v), false, `${v.name}/${suffix}`))]),
   );
 }
 
@@ -42,7 +45,7 @@ function restore(prefix: string, m: Map<string, tf.Variable>, arrays: Map<string
   for (const [n, v] of m) {
     const a = arrays.get(`${prefix}/${n}`);
     if (!a) throw new Error(`optimiser state lacks ${prefix}/${n}`);
-    tf.tidy(() => v.assign(tf.tensor(a.data.slice(), v.shape)));
+    tf.tidy(() => v.assign(tensorCopy(a.data, v.shape)));
   }
 }
 

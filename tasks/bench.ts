@@ -236,5 +236,7 @@ if (import.meta.main) {
       values.write,
       `# CPU benchmark\n\nCommand: \`deno task bench --steps ${steps} --write ${values.write}\` (${date}).\n\n${md}\n`,
     );
+    // in the repository's markdown style, so `deno fmt --check` stays clean
+    await new Deno.Command(deno, { args: ["fmt", "-q", values.write] }).output();
   }
 }

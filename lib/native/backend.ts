@@ -35,6 +35,7 @@ import {
   CONV_BN,
   CONV_BN_GRAD,
   CONV_BN_INFER,
+  COPY,
   RELU_GRAD,
   SGD_STEP,
 } from "./names.ts";
@@ -635,6 +636,20 @@ export function registerNativeBackend(): string {
       out,
     );
     return b.makeTensorInfo(shape, "float32", out);
+  });
+
+  register(COPY, ({ x }, _a, b) => {
+    const out = alloc(b, f32(b, x).length);
+    out.set(f32(b, x));
+    return b.makeTensorInfo(x.shape, "float32", out);
+  });
+
+  // zeros in the pool (optimiser state): updated in place from the first step, no copy
+  override("ZerosLike", ({ x }, _a, b) => {
+    if (x.dtype !== "float32") return null;
+    const out = alloc(b, x.shape.reduce((p, d) => p * d, 1));
+    out.fill(0);
+    return b.makeTensorInfo(x.shape, "float32", out);
   });
 
   register(BN_TRAIN, (inputs, attrs, backend) => {

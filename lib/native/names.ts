@@ -41,3 +41,8 @@ export const CONV_BN_INFER = "CgvsniConvBnInfer";
  * output in the backward pass): inputs y, gamma, beta, mean, variance; attrs eps, relu; output z.
  */
 export const BN_APPLY = "CgvsniBatchNormApply";
+/**
+ * A copy of a float32 tensor in the native backend's buffer pool: input x; output a tensor with
+ * the same values that no one else holds (optimisers then update it in place).
+ */
+export const COPY = "CgvsniCopy";

@@ -103,3 +103,13 @@ Deno.test("ENet: BN running statistics follow PyTorch's update rule", async () =
     net.dispose();
   }
 });
+
+Deno.test("enet: a model leaves no tensors behind once disposed, and owns its variables' data", async () => {
+  await testBackend();
+  const before = tf.memory().numTensors;
+  const net = ENet.create(TINY, 0);
+  // one tensor per variable: no initial tensor left sharing (and pinning) the data
+  assert.equal(tf.memory().numTensors - before, net.vars.size);
+  net.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

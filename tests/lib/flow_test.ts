@@ -103,3 +103,14 @@ Deno.test("mlp baseline: bias-free", async () => {
   tf.tidy(() => assert.deepEqual([...m.forward(tf.zeros([2, 6])).dataSync()], [0, 0, 0, 0, 0, 0]));
   m.dispose();
 });
+
+Deno.test("flow: creating and disposing maps leaves no tensors behind", async () => {
+  await testBackend();
+  const before = tf.memory().numTensors;
+  const flow = NiceFlow.create({ kind: "flow", dim: 8, couplings: 2, hidden: 4, depth: 1 }, 0);
+  const mlp = BiasFreeMlp.create({ kind: "mlp", dim: 8, hidden: 4, depth: 1, out: 3 }, 0);
+  assert.equal(tf.memory().numTensors - before, flow.vars.size + mlp.vars.size);
+  flow.dispose();
+  mlp.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

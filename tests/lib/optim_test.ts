@@ -50,3 +50,16 @@ Deno.test("optim: step decay", () => {
   assert.ok(Math.abs(stepLr(1e-3, 21, 20) - 1e-4) < 1e-12);
   assert.ok(Math.abs(stepLr(1e-3, 60, 20) - 1e-5) < 1e-12);
 });
+
+Deno.test("optim: optimiser state is one tensor per slot, freed by dispose", async () => {
+  await testBackend();
+  const p = tf.variable(tf.tensor1d([1, 2, 3])), q = tf.variable(tf.tensor2d([[1, 2]]));
+  const vars = new Map<string, tf.Variable>([["p", p], ["q", q]]);
+  const before = tf.memory().numTensors;
+  const sgd = new SgdMomentum(vars), adam = new Adam(vars);
+  assert.equal(tf.memory().numTensors - before, 2 + 4); // momentum; m and v
+  sgd.dispose();
+  adam.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([p, q]);
+});
