@@ -161,7 +161,9 @@ export function sum(
   const red = axes.filter((d) => shape[d] !== 1).sort((p, q) => p - q);
   for (let i = 1; i < red.length; i++) if (red[i] !== red[i - 1] + 1) return false;
   const size = (from: number, to: number) => shape.slice(from, to).reduce((p, d) => p * d, 1);
-  const first = red.length ? red[0] : shape.length, last = red.length ? red[red.length - 1] : -1;
+  // no axis of size > 1 reduced: every output is one input (outer = all of it, n = inner = 1)
+  const first = red.length ? red[0] : shape.length;
+  const last = red.length ? red[red.length - 1] : shape.length - 1;
   const outer = size(0, first), n = size(first, last + 1), inner = size(last + 1, shape.length);
   if (inner === 1) {
     for (let o = 0; o < outer; o++) {

@@ -79,6 +79,11 @@ Deno.test("elementwise: sums over adjacent axes equal tfjs's bit for bit; others
     want.dispose();
   }
   assert.ok(done > 200 && refused > 10, `${done} summed, ${refused} refused`);
+  // nothing of size > 1 reduced: a copy, writing nothing past the output
+  const x = rand(4096, r), out = new Float32Array(4096 + 16).fill(7);
+  assert.ok(ew.sum(x, [64, 1, 64], [1], out));
+  sameBits(out.subarray(0, 4096), x, "sum over a size-1 axis");
+  assert.ok(out.subarray(4096).every((v) => v === 7), "wrote past the output");
 });
 
 Deno.test("elementwise: step keeps NaN and maps the rest to 1 or alpha", () => {
