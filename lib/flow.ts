@@ -143,9 +143,7 @@ function makeVars(
     vars.set(
       p.name,
       // in a tidy: the initial tensor is freed, the variable owns the data alone
-      tf.tidy(() =>
-        tf.variable(tf.tensor(v.slice(), p.shape), true, `${prefix}/${p.name}/${uid++}`)
-      ),
+      tf.tidy(() => tf.variable(tensorCopy(v, p.shape), true, `${prefix}/${p.name}/${uid++}`)),
     );
   }
   return vars;

@@ -13,7 +13,7 @@
  * | Concat, SplitV, Slice, PadV2        | block copies (tfjs's are per element)     |
  * | Add, Sub, Multiply, RealDiv, Step,  | plain loops over contiguous runs          |
  * | Sum                                 | (elementwise.ts), bit-identical to tfjs's |
- * | CgvsniSgdStep, CgvsniAdamStep       | one loop per tensor, updating in place     |
+ * | CgvsniSgdStep, CgvsniAdamStep       | oneDNN binary ops + post-ops, in place     |
  * | CgvsniConvBn (+ Grad)               | conv + BN + ReLU in one kernel: no tfjs    |
  * |                                     | tensors for the intermediates              |
  *
@@ -794,49 +794,33 @@ export function registerNativeBackend(): string {
     return r.dx ? [b.makeTensorInfo(x.shape, "float32", r.dx), ...rest] : rest;
   });
 
-  register(SGD_STEP, (inputs, attrs, backend) => {
-    const nb = backend as unknown as NativeBackend;
-    const g = f32(backend, inputs.grad);
-    const lr = attrs.lr as number, mu = attrs.momentum as number;
-    // in place when nothing else shares the variables' data; new arrays otherwise
-    const pw = nb.writable(inputs.param), vw = nb.writable(inputs.buf);
-    const p = pw ?? alloc(backend, g.length), v = vw ?? alloc(backend, g.length);
-    const p0 = f32(backend, inputs.param), v0 = f32(backend, inputs.buf);
-    for (let i = 0; i < p.length; i++) {
-      const b = mu * v0[i] + g[i];
-      v[i] = b;
-      p[i] = p0[i] - lr * b;
-    }
+  // Optimiser updates, in place when nothing else shares the variables' data (new arrays
+  // holding the old values otherwise), by oneDNN on every thread.
+  const inPlace = (b: Cpu, t: Info): [Float32Array, boolean] => {
+    const w = (b as unknown as NativeBackend).writable(t);
+    if (w) return [w, true];
+    const copy = alloc(b, f32(b, t).length);
+    copy.set(f32(b, t));
+    return [copy, false];
+  };
+
+  register(SGD_STEP, (inputs, attrs, b) => {
+    const [p, pw] = inPlace(b, inputs.param), [buf, bw] = inPlace(b, inputs.buf);
+    dnnl.sgdStep(p, buf, f32(b, inputs.grad), attrs.lr as number, attrs.momentum as number);
     return [
-      sameOrNew(backend, inputs.param, pw, p),
-      sameOrNew(backend, inputs.buf, vw, v),
+      sameOrNew(b, inputs.param, pw ? p : undefined, p),
+      sameOrNew(b, inputs.buf, bw ? buf : undefined, buf),
     ];
   });
 
-  register(ADAM_STEP, (inputs, attrs, backend) => {
-    const nb = backend as unknown as NativeBackend;
-    const g = f32(backend, inputs.grad);
-    const { lr, beta1, beta2, eps, c1, c2 } = attrs as Record<string, number>;
-    const pw = nb.writable(inputs.param), mw = nb.writable(inputs.m), vw = nb.writable(inputs.v);
-    const p0 = f32(backend, inputs.param),
-      m0 = f32(backend, inputs.m),
-      v0 = f32(backend, inputs.v);
-    const p = pw ?? alloc(backend, g.length),
-      m = mw ?? alloc(backend, g.length),
-      v = vw ?? alloc(backend, g.length);
-    const step = lr / c1, rc2 = 1 / c2;
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i];
-      const mi = beta1 * m0[i] + (1 - beta1) * gi;
-      const vi = beta2 * v0[i] + (1 - beta2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p0[i] - step * (mi / (Math.sqrt(vi * rc2) + eps));
-    }
+  register(ADAM_STEP, (inputs, attrs, b) => {
+    const [p, pw] = inPlace(b, inputs.param);
+    const [m, mw] = inPlace(b, inputs.m), [v, vw] = inPlace(b, inputs.v);
+    dnnl.adamStep(p, m, v, f32(b, inputs.grad), attrs as unknown as dnnl.AdamStep);
     return [
-      sameOrNew(backend, inputs.param, pw, p),
-      sameOrNew(backend, inputs.m, mw, m),
-      sameOrNew(backend, inputs.v, vw, v),
+      sameOrNew(b, inputs.param, pw ? p : undefined, p),
+      sameOrNew(b, inputs.m, mw ? m : undefined, m),
+      sameOrNew(b, inputs.v, vw ? v : undefined, v),
     ];
   });
 
