@@ -42,6 +42,26 @@ export function discard(arrays: Iterable<Float32Array>): void {
 }
 
 /**
+ * The filter of two VALID stride-1 convolutions in a row, `conv(conv(x, w0), w1)`, as one
+ * convolution: `w[u, v, c, o] = Σ_{a, b, m} w0[u − a, v − b, c, m] · w1[a, b, m, o]`, of size
+ * `k0 + k1 − 1`. Built from tfjs ops, so gradients flow back to both filters. ENet's SRM layer
+ * (3 → 90 channels) and the 3x3 convolution after it (90 → 64) compose into one 7x7
+ * convolution from the image's 3 channels: a sixth of the arithmetic.
+ */
+export function composeFilters(w0: tf.Tensor4D, w1: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [k1h, k1w] = w1.shape;
+    // each input channel of w0 as an image (batch = c), padded for a full correlation
+    const img = tf.pad(tf.transpose(w0, [2, 0, 1, 3]), [[0, 0], [k1h - 1, k1h - 1], [
+      k1w - 1,
+      k1w - 1,
+    ], [0, 0]]);
+    const y = tf.conv2d(img as tf.Tensor4D, tf.reverse(w1, [0, 1]) as tf.Tensor4D, 1, "valid");
+    return tf.transpose(y, [1, 2, 0, 3]) as tf.Tensor4D; // [k0h + k1h − 1, k0w + k1w − 1, c, o]
+  });
+}
+
+/**
  * Batch normalisation over N, H, W with the batch's own statistics (training mode).
  * `onMoments` receives the batch mean and biased variance, kept alive for the caller (to fold
  * into running statistics and dispose).
@@ -227,14 +247,17 @@ export interface ChainStem {
  * batch-norm pass each, a few percent of a convolution) when the gradients need them. ENet's
  * branches are such chains; this halves the activation memory they hold during a training
  * step. With a `stem`, the chain's input is `conv(x, stem.filter)`, likewise recomputed; no
- * gradient then flows to `x` (an image). Without the native kernels it is plain `convBn` calls.
+ * gradient then flows to `x` (an image), nor with `inputGrad: false` (x is an image: its
+ * gradient, a full backward convolution, is not computed; zeros stand in). Without the native
+ * kernels it is plain `convBn` calls.
  */
 export function convBnChain(
   x: tf.Tensor4D,
   layers: ChainLayer[],
   eps: number,
-  stem?: ChainStem,
+  opts: { stem?: ChainStem; inputGrad?: boolean } = {},
 ): tf.Tensor4D {
+  const { stem, inputGrad = true } = opts;
   const stemConv = (f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, "valid");
   if (!hasKernel(CONV_BN) || !hasKernel(BN_APPLY) || layers.length < 2) {
     let h = stem ? stemConv(stem.filter) : x;
@@ -295,7 +318,7 @@ export function convBnChain(
             : stem
             ? stemConv(saved[0])
             : saved[0];
-          const needDx = i > 0 || !stem || stem.needGrad;
+          const needDx = i > 0 || (stem ? stem.needGrad : inputGrad);
           const g = tf.engine().runKernel(CONV_BN_GRAD, {
             dz: d,
             x: input,
@@ -315,7 +338,7 @@ export function convBnChain(
           d = dx!;
           out = input;
         }
-        if (!stem) grads[0] = d;
+        if (!stem) grads[0] = inputGrad ? d : tf.zerosLike(saved[0]);
         else {
           // the filter's gradient, from the recomputed stem output's gradient and the image
           grads[0] = stem.needGrad

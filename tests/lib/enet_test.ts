@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../lib/deps.ts";
 import {
+  composes,
   ENet,
   initialValues,
   minCrop,
@@ -10,7 +11,7 @@ import {
   SMALL,
   srmFilter,
 } from "../../lib/enet.ts";
-import { SRM_KERNELS } from "../../lib/srm.ts";
+import { SRM_COUNT, SRM_KERNELS } from "../../lib/srm.ts";
 import { maxAbsDiff, testBackend, TINY } from "../_helpers.ts";
 
 Deno.test("ENet: 43,736,054 parameters at crop 233 (SRM included, BN running stats not)", () => {
@@ -112,4 +113,16 @@ Deno.test("enet: a model leaves no tensors behind once disposed, and owns its va
   assert.equal(tf.memory().numTensors - before, net.vars.size);
   net.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("enet: the SRM layer composes with the next conv, conv0 does not (arithmetic)", async () => {
+  await testBackend();
+  tf.tidy(() => {
+    for (const cfg of [PAPER, SMALL]) {
+      const next = tf.zeros([3, 3, SRM_COUNT * 3, cfg.width]) as tf.Tensor4D;
+      assert.ok(composes(tf.zeros([5, 5, 3, SRM_COUNT * 3]) as tf.Tensor4D, next));
+      const conv1 = tf.zeros([3, 3, cfg.conv0, cfg.width]) as tf.Tensor4D;
+      assert.ok(!composes(tf.zeros([5, 5, 3, cfg.conv0]) as tf.Tensor4D, conv1));
+    }
+  });
 });

@@ -201,7 +201,9 @@ for (const stem of ["none", "trained", "fixed"] as const) {
             return score(
               stem === "none"
                 ? convBnChain(filter, layers, 1e-5)
-                : convBnChain(image, layers, 1e-5, { filter, needGrad: stem === "trained" }),
+                : convBnChain(image, layers, 1e-5, {
+                  stem: { filter, needGrad: stem === "trained" },
+                }),
             );
           }
           let h = stem === "none" ? filter : tf.conv2d(image, filter, 1, "valid");
