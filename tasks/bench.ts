@@ -231,9 +231,9 @@ if (import.meta.main) {
       (peak.rate as number).toFixed(0)
     } GFLOP/s. ` +
     `ENet crop 233, batch 16; flow 4096-d, 4 couplings, hidden 1000, batch 64, Adam. ${steps} timed steps after 2 warm-up steps; ` +
+    `each measurement in its own process. ` +
     `GFLOP/s count the arithmetic cgvsni runs (${(fwd / 1e9).toFixed(1)} GFLOP per forward pass; ` +
-    `${(enetForwardFlops(PAPER, false) / 1e9).toFixed(1)} as written, which PyTorch runs). ` +
-    `each measurement in its own process.`,
+    `${(enetForwardFlops(PAPER, false) / 1e9).toFixed(1)} as written, which PyTorch runs).`,
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
