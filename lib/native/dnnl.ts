@@ -1042,25 +1042,34 @@ export function sgemm(
 }
 
 /** Primitive attributes with a ReLU applied to the output (created once). */
-const postOpAttrs = new Map<string, Ptr>();
+/** A post-op: add the destination's old value times a scale, an element-wise function, or
+ * multiply by a one-element operand (bound as {@link ARG_POST_OP0_SRC1}; first post-op only). */
+type PostOp = ["sum", number] | ["relu"] | ["sqrt"] | ["linear", number, number] | ["mulScalar"];
 
-/** A primitive attribute whose post-ops are: add the existing destination (`sum`), then ReLU. */
-function postOps(sum: boolean, withRelu: boolean): Ptr {
-  const key = `${sum}:${withRelu}`;
-  if (!sum && !withRelu) return null;
-  let attr = postOpAttrs.get(key);
+const attrCache = new Map<string, Ptr>();
+
+/** A primitive attribute with these post-ops, built once (null for none). */
+function attrWith(post: PostOp[]): Ptr {
+  if (!post.length) return null;
+  const key = JSON.stringify(post);
+  let attr = attrCache.get(key);
   if (attr) return attr;
   const lb = L();
   const a = outPtr(), o = outPtr();
   check(lb.dnnl_primitive_attr_create(bytes(a)), "primitive_attr_create");
   check(lb.dnnl_post_ops_create(bytes(o)), "post_ops_create");
-  if (sum) check(lb.dnnl_post_ops_append_sum(toPtr(o), 1), "post_ops_append_sum");
-  if (withRelu) {
-    check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.relu, 0, 0), "post_ops_append_eltwise");
+  const eltwise = (alg: number, alpha = 0, beta = 0) =>
+    check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, alg, alpha, beta), "append_eltwise");
+  for (const op of post) {
+    if (op[0] === "sum") check(lb.dnnl_post_ops_append_sum(toPtr(o), op[1]), "append_sum");
+    else if (op[0] === "relu") eltwise(ALG.relu);
+    else if (op[0] === "sqrt") eltwise(ALG.sqrt);
+    else if (op[0] === "linear") eltwise(ALG.linear, op[1], op[2]);
+    else check(lb.dnnl_post_ops_append_binary(toPtr(o), ALG.mul, md([1], TAG.a)), "append_binary");
   }
   check(lb.dnnl_primitive_attr_set_post_ops(toPtr(a), toPtr(o)), "primitive_attr_set_post_ops");
   attr = toPtr(a);
-  postOpAttrs.set(key, attr);
+  attrCache.set(key, attr);
   return attr;
 }
 
@@ -1078,11 +1087,14 @@ function biasConv(g: ConvGeometry, sum: boolean, withRelu: boolean): Prim {
   return cached(`convinf:${sum}:${withRelu}:${geomKey(g)}`, () => {
     const bias = md([g.co], TAG.a);
     const op = convForwardDesc(g, PROP.inference, bias);
+    const post: PostOp[] = [];
+    if (sum) post.push(["sum", 1]);
+    if (withRelu) post.push(["relu"]);
     const prim = buildPrim(
       op,
       [[ARG.src, QUERY.src], [ARG.weights, QUERY.weights], [ARG.dst, QUERY.dst]],
       null,
-      postOps(sum, withRelu),
+      attrWith(post),
     );
     bindVectors(prim, g.co, [ARG.bias]);
     (prim as Prim & { keep?: unknown }).keep = bias;
@@ -1307,35 +1319,13 @@ export function implementations(): Map<string, string> {
 // Values that change between steps (learning rate, bias corrections) are one-element operands,
 // so the primitives are built once per array length.
 
-type PostOp = ["sum", number] | ["linear", number, number] | ["sqrt"] | ["mulScalar"];
-
 /** dst ← post-ops(src0 alg src1) over `n` floats; src1 has `n` floats or one (broadcast). */
 function flatBinary(alg: number, n: number, n1: number, post: PostOp[]): Prim {
-  const key = `flat:${alg}:${n}:${n1}:${JSON.stringify(post)}`;
-  return cached(key, () => {
-    const lb = L();
-    const a = outPtr(), o = outPtr();
-    check(lb.dnnl_primitive_attr_create(bytes(a)), "primitive_attr_create");
-    check(lb.dnnl_post_ops_create(bytes(o)), "post_ops_create");
-    for (const op of post) {
-      if (op[0] === "sum") check(lb.dnnl_post_ops_append_sum(toPtr(o), op[1]), "append_sum");
-      else if (op[0] === "linear") {
-        check(
-          lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.linear, op[1], op[2]),
-          "append_eltwise",
-        );
-      } else if (op[0] === "sqrt") {
-        check(lb.dnnl_post_ops_append_eltwise(toPtr(o), 1, ALG.sqrt, 0, 0), "append_eltwise");
-      } else {check(
-          lb.dnnl_post_ops_append_binary(toPtr(o), ALG.mul, md([1], TAG.a)),
-          "append_binary",
-        );}
-    }
-    check(lb.dnnl_primitive_attr_set_post_ops(toPtr(a), toPtr(o)), "primitive_attr_set_post_ops");
+  return cached(`flat:${alg}:${n}:${n1}:${JSON.stringify(post)}`, () => {
     const op = new Uint8Array(OP_DESC_SIZE);
     const data = md([n], TAG.a);
-    check(lb.dnnl_binary_desc_init(op, alg, data, md([n1], TAG.a), data), "binary_desc_init");
-    const p = buildPrim(op, [], null, toPtr(a));
+    check(L().dnnl_binary_desc_init(op, alg, data, md([n1], TAG.a), data), "binary_desc_init");
+    const p = buildPrim(op, [], null, attrWith(post));
     bindVectors(p, n, [ARG.src0, ARG.dst]);
     bindVectors(p, n1, [ARG.src1]);
     if (post.some((q) => q[0] === "mulScalar")) bindVectors(p, 1, [ARG_POST_OP0_SRC1]);
