@@ -240,14 +240,19 @@ class NativeBackend extends MathBackendCPU {
     return d.values as Float32Array;
   }
 
-  /** The stored array of a tensor, without copying (for kernels only). */
-  values(t: Info): Float32Array {
+  /** The stored array of a float32 tensor, without copying, or null when tfjs keeps another kind. */
+  stored(t: Info): Float32Array | null {
+    if (t.dtype !== "float32") return null;
     const v =
       (this as unknown as { data: { get(id: object): { values: unknown } } }).data.get(t.dataId)
         .values;
-    if (!(v instanceof Float32Array)) {
-      throw new Error(`native kernels need float32 tensors, got ${t.dtype}`);
-    }
+    return v instanceof Float32Array ? v : null;
+  }
+
+  /** The stored array of a tensor, without copying (for kernels only). */
+  values(t: Info): Float32Array {
+    const v = this.stored(t);
+    if (!v) throw new Error(`native kernels need float32 tensors, got ${t.dtype}`);
     return v;
   }
 }
@@ -270,10 +275,7 @@ function f32(b: Cpu, t: Info): Float32Array {
 
 /** A float32 tensor's array when it is stored as one (tfjs sometimes keeps other arrays). */
 function stored(b: Cpu, t: Info): Float32Array | null {
-  if (t.dtype !== "float32") return null;
-  const v = (b as unknown as { data: { get(id: object): { values: unknown } } }).data.get(t.dataId)
-    .values;
-  return v instanceof Float32Array ? v : null;
+  return (b as unknown as NativeBackend).stored(t);
 }
 
 function alloc(b: Cpu, n: number): Float32Array {
