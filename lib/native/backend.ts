@@ -10,9 +10,8 @@
  * | MaxPool, MaxPoolGrad                | oneDNN pooling (forward recomputed in bwd)|
  * | CgvsniBatchNormTrain (+ Grad)       | oneDNN batch normalisation                |
  * | CgvsniReluGrad                      | oneDNN eltwise backward                   |
- * | Concat, SplitV, Slice, PadV2        | block copies (tfjs's are per element)     |
- * | Add, Sub, Multiply, RealDiv, Step,  | plain loops over contiguous runs          |
- * | Sum                                 | (elementwise.ts), bit-identical to tfjs's |
+ * | Concat, SplitV, Slice, PadV2, Add,  | plain loops over contiguous runs          |
+ * | Sub, Multiply, RealDiv, Step, Sum   | (elementwise.ts), bit-identical to tfjs's |
  * | CgvsniSgdStep, CgvsniAdamStep       | oneDNN binary ops + post-ops, in place     |
  * | CgvsniConvBn (+ Grad)               | conv + BN + ReLU in one kernel: no tfjs    |
  * |                                     | tensors for the intermediates              |
@@ -312,30 +311,6 @@ function convGeometry(
   };
 }
 
-/** Copies `rows` blocks of `len` floats between strided positions of two arrays. */
-function copyBlocks(
-  src: Float32Array,
-  srcOff: number,
-  srcStride: number,
-  dst: Float32Array,
-  dstOff: number,
-  dstStride: number,
-  rows: number,
-  len: number,
-): void {
-  if (len >= 256) {
-    for (let r = 0; r < rows; r++) {
-      const s = srcOff + r * srcStride;
-      dst.set(src.subarray(s, s + len), dstOff + r * dstStride);
-    }
-    return;
-  }
-  for (let r = 0; r < rows; r++) {
-    const s = srcOff + r * srcStride, d = dstOff + r * dstStride;
-    for (let k = 0; k < len; k++) dst[d + k] = src[s + k];
-  }
-}
-
 type Kernel = (inputs: Record<string, Info>, attrs: Attrs, b: Cpu) => Info | Info[];
 
 /** Registers a kernel for `native` (replacing any registered under that name). */
@@ -529,21 +504,19 @@ export function registerNativeBackend(): string {
 
   override("Concat", (inputs, a, b) => {
     const xs = Object.values(inputs) as Info[];
-    if (xs.length === 0 || xs.some((t) => t.dtype !== "float32")) return null;
-    const rank = xs[0].shape.length;
+    if (xs.length === 0 || xs.some((t) => t.dtype !== "float32") || !xs[0].shape.length) {
+      return null;
+    }
     const axis = tf.util.parseAxisParam(a.axis as number, xs[0].shape)[0];
-    const outer = xs[0].shape.slice(0, axis).reduce((p, d) => p * d, 1);
-    const inners = xs.map((t) => t.shape.slice(axis).reduce((p, d) => p * d, 1));
-    const total = inners.reduce((p, d) => p + d, 0);
-    const out = alloc(b, outer * total);
-    let off = 0;
-    xs.forEach((t, i) => {
-      copyBlocks(f32(b, t), 0, inners[i], out, off, total, outer, inners[i]);
-      off += inners[i];
-    });
     const shape = [...xs[0].shape];
     shape[axis] = xs.reduce((p, t) => p + t.shape[axis], 0);
-    return rank ? b.makeTensorInfo(shape, "float32", out) : null;
+    const out = alloc(b, shape.reduce((p, d) => p * d, 1));
+    const at = shape.map(() => 0);
+    for (const t of xs) {
+      ew.insert(f32(b, t), t.shape, out, shape, at);
+      at[axis] += t.shape[axis];
+    }
+    return b.makeTensorInfo(shape, "float32", out);
   });
 
   override("SplitV", ({ x }, a, b) => {
@@ -554,18 +527,13 @@ export function registerNativeBackend(): string {
       a.numOrSizeSplits as number | number[],
       axis,
     ) as number[];
-    const outer = x.shape.slice(0, axis).reduce((p, d) => p * d, 1);
-    const unit = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
-    const total = x.shape[axis] * unit;
-    const src = f32(b, x);
-    let off = 0;
+    const begin = x.shape.map(() => 0);
     return sizes.map((sz) => {
-      const inner = sz * unit;
-      const out = alloc(b, outer * inner);
-      copyBlocks(src, off, total, out, 0, inner, outer, inner);
-      off += inner;
       const shape = [...x.shape];
       shape[axis] = sz;
+      const out = alloc(b, shape.reduce((p, d) => p * d, 1));
+      ew.slice(f32(b, x), x.shape, begin, shape, out);
+      begin[axis] += sz;
       return b.makeTensorInfo(shape, "float32", out);
     });
   });

@@ -734,17 +734,25 @@ export function convBackwardWeights(
   return dw;
 }
 
-function bnForwardPrim(shape: [number, number, number, number], eps: number): Prim {
+/**
+ * Batch norm forward over NHWC: with batch statistics (training), or with given ones
+ * (`globalStats`: inference, as {@link batchNormApply} recomputes a block's output).
+ */
+function bnForwardPrim(
+  shape: [number, number, number, number],
+  eps: number,
+  globalStats = false,
+): Prim {
   const [n, h, w, c] = shape;
-  return cached(`bnfwd:${shape}:${eps}`, () => {
+  return cached(`bnfwd:${globalStats}:${shape}:${eps}`, () => {
     const op = new Uint8Array(OP_DESC_SIZE);
     check(
       L().dnnl_batch_normalization_forward_desc_init(
         op,
-        PROP.training,
+        globalStats ? PROP.inference : PROP.training,
         md([n, c, h, w], TAG.nhwc),
         eps,
-        BN_FLAGS.scale | BN_FLAGS.shift,
+        (globalStats ? BN_FLAGS.globalStats : 0) | BN_FLAGS.scale | BN_FLAGS.shift,
       ),
       "batch_normalization_forward_desc_init",
     );
@@ -787,23 +795,7 @@ export function batchNormApply(
   eps: number,
   withRelu: boolean,
 ): Float32Array {
-  const [n, h, w, c] = shape;
-  const p = cached(`bnapply:${shape}:${eps}`, () => {
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
-      L().dnnl_batch_normalization_forward_desc_init(
-        op,
-        PROP.inference,
-        md([n, c, h, w], TAG.nhwc),
-        eps,
-        BN_FLAGS.globalStats | BN_FLAGS.scale | BN_FLAGS.shift,
-      ),
-      "batch_normalization_forward_desc_init",
-    );
-    const b = buildPrim(op, [[ARG.src, QUERY.src], [ARG.dst, QUERY.dst]]);
-    bindVectors(b, c, [ARG.scale, ARG.shift, ARG.mean, ARG.variance]);
-    return b;
-  });
+  const p = bnForwardPrim(shape, eps, true);
   const z = allocate(y.length);
   run(p, [[ARG.src, y], [ARG.dst, z], [ARG.scale, gamma], [ARG.shift, beta], [ARG.mean, mean], [
     ARG.variance,

@@ -218,9 +218,22 @@ export function pad(
   value: number,
   out: Float32Array,
 ): void {
-  const outShape = shape.map((d, i) => d + before[i] + after[i]);
   out.fill(value);
-  copyBox(x, shape, new Array(shape.length).fill(0), out, outShape, before, shape);
+  insert(x, shape, out, shape.map((d, i) => d + before[i] + after[i]), before);
+}
+
+/**
+ * Writes all of `x` (of `shape`) into `out` (of `outShape`) at offset `at` in each dimension:
+ * one input of a concatenation, or the inside of a pad.
+ */
+export function insert(
+  x: Float32Array,
+  shape: readonly number[],
+  out: Float32Array,
+  outShape: readonly number[],
+  at: readonly number[],
+): void {
+  copyBox(x, shape, new Array(shape.length).fill(0), out, outShape, at, shape);
 }
 
 /**
