@@ -38,7 +38,12 @@
  * @module
  */
 
-export { type BackendChoice, type BackendName, BACKENDS, initBackend } from "./lib/backend.ts";
+export {
+  type BackendChoice,
+  type BackendName,
+  BACKENDS,
+  initBackend,
+} from "./lib/backends/select.ts";
 export {
   type BatchMoments,
   ENet,
@@ -52,8 +57,8 @@ export {
   PRESETS,
   shapes,
   SMALL,
-} from "./lib/enet.ts";
-export { SRM_KERNELS } from "./lib/srm.ts";
+} from "./lib/map/enet.ts";
+export { SRM_KERNELS } from "./lib/map/srm.ts";
 export {
   type Detection,
   Detector,
@@ -65,7 +70,7 @@ export {
   type TileScore,
   type Verdict,
   type VerdictRule,
-} from "./lib/detector.ts";
+} from "./lib/detect/detector.ts";
 export {
   BiasFreeMlp,
   type FeatureMap,
@@ -73,8 +78,8 @@ export {
   type MapParam,
   type MlpConfig,
   NiceFlow,
-} from "./lib/flow.ts";
-export { fitStandardisation, OneClassModel, type Standardisation } from "./lib/oneclass.ts";
+} from "./lib/oneclass/flow.ts";
+export { fitStandardisation, OneClassModel, type Standardisation } from "./lib/oneclass/model.ts";
 export {
   fractionInside,
   initCenter,
@@ -83,7 +88,7 @@ export {
   scores,
   sqDistances,
   svddLoss,
-} from "./lib/svdd.ts";
+} from "./lib/oneclass/svdd.ts";
 export {
   bootstrap,
   eer,
@@ -96,7 +101,7 @@ export {
   type RocPoint,
   tprAtFpr,
   type WithCi,
-} from "./lib/metrics.ts";
+} from "./lib/eval/metrics.ts";
 export {
   type CropMode,
   evaluate,
@@ -106,7 +111,7 @@ export {
   type MetricName,
   METRICS,
   type RendererResult,
-} from "./lib/evaluate.ts";
+} from "./lib/eval/evaluate.ts";
 export {
   experiment,
   type ExperimentOptions,
@@ -114,7 +119,7 @@ export {
   type MatrixCell,
   pipeline,
   type PipelineOptions,
-} from "./lib/experiment.ts";
+} from "./lib/eval/experiment.ts";
 export {
   type FlowEpochMetrics,
   type FlowRunConfig,
@@ -122,11 +127,11 @@ export {
   trainFlow,
   type TrainFlowOptions,
   type TrainFlowResult,
-} from "./lib/train_flow.ts";
-export { writeReport } from "./lib/report.ts";
-export { loadENet, saveENet } from "./lib/model_io.ts";
-export type { Location } from "./lib/bundle.ts";
-export { predict, type Prediction } from "./lib/predict.ts";
+} from "./lib/oneclass/train.ts";
+export { writeReport } from "./lib/eval/report.ts";
+export { loadENet, saveENet } from "./lib/map/io.ts";
+export type { Location } from "./lib/core/bundle.ts";
+export { predict, type Prediction } from "./lib/map/predict.ts";
 export {
   type EpochMetrics,
   type MapRunConfig,
@@ -135,10 +140,10 @@ export {
   type TrainMapOptions,
   type TrainMapResult,
   trainStep,
-} from "./lib/train_map.ts";
-export { Adam, type Optimizer, SgdMomentum } from "./lib/optim.ts";
-export type { NamedArray } from "./lib/bundle.ts";
-export type { Progress } from "./lib/progress.ts";
+} from "./lib/map/train.ts";
+export { Adam, type Optimizer, SgdMomentum } from "./lib/backends/optim.ts";
+export type { NamedArray } from "./lib/core/bundle.ts";
+export type { Progress } from "./lib/core/progress.ts";
 export type { Sampler } from "./lib/data/sampler.ts";
 export {
   type ClassInfo,
@@ -177,4 +182,4 @@ export {
   ModelError,
   NumericalError,
   UsageError,
-} from "./lib/errors.ts";
+} from "./lib/core/errors.ts";

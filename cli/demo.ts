@@ -6,11 +6,11 @@
  */
 
 import { resolve } from "node:path";
-import type { BackendName } from "../lib/backend.ts";
-import { fmtCi } from "../lib/evaluate.ts";
-import { pipeline } from "../lib/experiment.ts";
-import { writeReport } from "../lib/report.ts";
-import { runPath } from "../lib/run.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { fmtCi } from "../lib/eval/evaluate.ts";
+import { pipeline } from "../lib/eval/experiment.ts";
+import { writeReport } from "../lib/eval/report.ts";
+import { runPath } from "../lib/runs/folder.ts";
 import { BACKEND_FLAG, type Command, str } from "./_args.ts";
 
 /** Settings of the demo: the small preset, tuned to train in minutes on two cores. */

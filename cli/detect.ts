@@ -5,15 +5,20 @@
  */
 
 import { join, resolve } from "node:path";
-import type { BackendName } from "../lib/backend.ts";
-import { initBackend } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { initBackend } from "../lib/backends/select.ts";
 import { formatCsv } from "../lib/data/csv.ts";
 import { hasImageExtension } from "../lib/data/image.ts";
-import { type Detection, type Detector, detectorFromRun, loadDetector } from "../lib/detector.ts";
-import { ImageError, oneLine, UsageError } from "../lib/errors.ts";
-import { atomicWrite } from "../lib/fsutil.ts";
-import { heatmapPng } from "../lib/heatmap.ts";
-import { runPath } from "../lib/run.ts";
+import {
+  type Detection,
+  type Detector,
+  detectorFromRun,
+  loadDetector,
+} from "../lib/detect/detector.ts";
+import { ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
+import { atomicWrite } from "../lib/core/files.ts";
+import { heatmapPng } from "../lib/detect/heatmap.ts";
+import { runPath } from "../lib/runs/folder.ts";
 import { BACKEND_FLAG, bool, type Command, num, str } from "./_args.ts";
 
 /** Default detector shipped with the toolkit. */

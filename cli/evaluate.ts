@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { BackendName } from "../lib/backend.ts";
-import { type CropMode, evaluate, fmtCi } from "../lib/evaluate.ts";
-import { UsageError } from "../lib/errors.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { type CropMode, evaluate, fmtCi } from "../lib/eval/evaluate.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
 
 /** The `evaluate` command. */

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { BackendName } from "../lib/backend.ts";
-import { experiment } from "../lib/experiment.ts";
-import { matrixMarkdown } from "../lib/experiment.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { experiment } from "../lib/eval/experiment.ts";
+import { matrixMarkdown } from "../lib/eval/experiment.ts";
 import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
 
 /** The `experiment` command. */

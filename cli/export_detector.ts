@@ -5,11 +5,11 @@
  */
 
 import { join, resolve } from "node:path";
-import type { BackendName } from "../lib/backend.ts";
-import { initBackend } from "../lib/backend.ts";
-import { detectorFromRun } from "../lib/detector.ts";
-import { UsageError } from "../lib/errors.ts";
-import { runPath } from "../lib/run.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { initBackend } from "../lib/backends/select.ts";
+import { detectorFromRun } from "../lib/detect/detector.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { runPath } from "../lib/runs/folder.ts";
 import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
 
 /** The `export-detector` command. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { CgvsniError, oneLine, UsageError } from "../lib/errors.ts";
+import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { type Command, helpText, parse } from "./_args.ts";
 import { manifestCommand } from "./manifest.ts";
 import { demoCommand } from "./demo.ts";

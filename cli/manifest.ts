@@ -5,8 +5,8 @@
  */
 
 import { buildManifest, manifestCsv } from "../lib/data/manifest.ts";
-import { UsageError } from "../lib/errors.ts";
-import { atomicWrite } from "../lib/fsutil.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { atomicWrite } from "../lib/core/files.ts";
 import { type Command, str } from "./_args.ts";
 
 /** The `manifest` command. */

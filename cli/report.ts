@@ -5,9 +5,9 @@
  */
 
 import { resolve } from "node:path";
-import { UsageError } from "../lib/errors.ts";
-import { writeReport } from "../lib/report.ts";
-import { runPath } from "../lib/run.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { writeReport } from "../lib/eval/report.ts";
+import { runPath } from "../lib/runs/folder.ts";
 import { type Command, str } from "./_args.ts";
 
 /** The `report` command. */

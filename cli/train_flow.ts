@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { BackendName } from "../lib/backend.ts";
-import { UsageError } from "../lib/errors.ts";
-import { trainFlow } from "../lib/train_flow.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { trainFlow } from "../lib/oneclass/train.ts";
 import { BACKEND_FLAG, bool, type Command, num, str } from "./_args.ts";
 
 /** The `train-flow` command. */

@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { BackendName } from "../lib/backend.ts";
+import type { BackendName } from "../lib/backends/select.ts";
 import type { Sampler } from "../lib/data/sampler.ts";
-import { type Protocol, trainMap } from "../lib/train_map.ts";
+import { type Protocol, trainMap } from "../lib/map/train.ts";
 import { BACKEND_FLAG, bool, type Command, num, str } from "./_args.ts";
 
 /** The `train-map` command. */

@@ -17,14 +17,14 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { tf } from "../lib/deps.ts";
-import { type BackendName, initBackend } from "../lib/backend.ts";
-import { ENet, PAPER, shapes } from "../lib/enet.ts";
-import { NiceFlow } from "../lib/flow.ts";
-import { Adam, SgdMomentum } from "../lib/optim.ts";
-import { sqDistances, svddLoss } from "../lib/svdd.ts";
-import { trainStep } from "../lib/train_map.ts";
-import { Rng } from "../lib/rng.ts";
+import { tf } from "../lib/core/deps.ts";
+import { type BackendName, initBackend } from "../lib/backends/select.ts";
+import { ENet, PAPER, shapes } from "../lib/map/enet.ts";
+import { NiceFlow } from "../lib/oneclass/flow.ts";
+import { Adam, SgdMomentum } from "../lib/backends/optim.ts";
+import { sqDistances, svddLoss } from "../lib/oneclass/svdd.ts";
+import { trainStep } from "../lib/map/train.ts";
+import { Rng } from "../lib/core/rng.ts";
 
 const PY = fileURLToPath(new URL("./py/bench_torch.py", import.meta.url));
 const MEASURE = fileURLToPath(new URL("./py/measure.py", import.meta.url));
@@ -92,7 +92,7 @@ async function worker(mode: string, steps: number, backend: BackendName) {
         value.dataSync();
       }), 64);
   } else if (mode === "sgemm") {
-    const { sgemm, openDnnl } = await import("../lib/native/dnnl.ts");
+    const { sgemm, openDnnl } = await import("../lib/backends/native/dnnl.ts");
     openDnnl();
     const n = 2048,
       a = new Float32Array(n * n).fill(0.5),

@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { formatCsv, parseCsvRecords } from "../lib/data/csv.ts";
 import { centerCrop, readImage } from "../lib/data/image.ts";
 import { encodePng } from "../lib/data/png.ts";
-import { Rng } from "../lib/rng.ts";
+import { Rng } from "../lib/core/rng.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

@@ -10,8 +10,8 @@
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { metricSet } from "../lib/metrics.ts";
-import { Rng } from "../lib/rng.ts";
+import { metricSet } from "../lib/eval/metrics.ts";
+import { Rng } from "../lib/core/rng.ts";
 
 const PY = fileURLToPath(new URL("./py/metrics_check.py", import.meta.url));
 

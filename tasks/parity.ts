@@ -15,16 +15,16 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { tf } from "../lib/deps.ts";
-import { initBackend } from "../lib/backend.ts";
-import { saveBundle } from "../lib/bundle.ts";
+import { tf } from "../lib/core/deps.ts";
+import { initBackend } from "../lib/backends/select.ts";
+import { saveBundle } from "../lib/core/bundle.ts";
 import { channelStats, toBatch } from "../lib/data/batch.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { centerCrop, readImage } from "../lib/data/image.ts";
-import { ENet, parameterCount, PRESETS } from "../lib/enet.ts";
-import { saveENet } from "../lib/model_io.ts";
-import { SgdMomentum } from "../lib/optim.ts";
-import { trainStep } from "../lib/train_map.ts";
+import { ENet, parameterCount, PRESETS } from "../lib/map/enet.ts";
+import { saveENet } from "../lib/map/io.ts";
+import { SgdMomentum } from "../lib/backends/optim.ts";
+import { trainStep } from "../lib/map/train.ts";
 
 /** Result of one parity check. */
 export interface ParityResult {

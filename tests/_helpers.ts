@@ -4,8 +4,8 @@
  * @module
  */
 
-import { type BackendChoice, initBackend } from "../lib/backend.ts";
-import type { ENetConfig } from "../lib/enet.ts";
+import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
+import type { ENetConfig } from "../lib/map/enet.ts";
 
 let backend: Promise<BackendChoice> | undefined;
 

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadBundle } from "../lib/bundle.ts";
-import { loadENet } from "../lib/model_io.ts";
-import { listCheckpoints, readMetrics } from "../lib/run.ts";
+import { loadBundle } from "../lib/core/bundle.ts";
+import { loadENet } from "../lib/map/io.ts";
+import { listCheckpoints, readMetrics } from "../lib/runs/folder.ts";
 import { SHIPPED, withTempDir } from "./_helpers.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;

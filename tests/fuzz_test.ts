@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeImage } from "../lib/data/image.ts";
 import { parseDatasetCsv } from "../lib/data/csv.ts";
-import { DatasetError, ImageError } from "../lib/errors.ts";
-import { Rng } from "../lib/rng.ts";
+import { DatasetError, ImageError } from "../lib/core/errors.ts";
+import { Rng } from "../lib/core/rng.ts";
 import { SHIPPED } from "./_helpers.ts";
 
 const BAD = new URL("./fixtures/bad/", import.meta.url).pathname;

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readImage } from "../lib/data/image.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
-import { makeProgress } from "../lib/progress.ts";
-import { trainMap, type TrainMapOptions } from "../lib/train_map.ts";
-import { trainFlow } from "../lib/train_flow.ts";
-import { evaluate } from "../lib/evaluate.ts";
+import { makeProgress } from "../lib/core/progress.ts";
+import { trainMap, type TrainMapOptions } from "../lib/map/train.ts";
+import { trainFlow } from "../lib/oneclass/train.ts";
+import { evaluate } from "../lib/eval/evaluate.ts";
 import { main } from "../cli/main.ts";
 import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
 

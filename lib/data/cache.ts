@@ -8,9 +8,9 @@
  */
 
 import { join } from "node:path";
-import { ImageError } from "../errors.ts";
-import { hashString } from "../rng.ts";
-import { atomicWrite } from "../fsutil.ts";
+import { ImageError } from "../core/errors.ts";
+import { hashString } from "../core/rng.ts";
+import { atomicWrite } from "../core/files.ts";
 import {
   assertCroppable,
   centerCrop,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { DatasetError } from "../errors.ts";
+import { DatasetError } from "../core/errors.ts";
 
 /** One row of `dataset.csv`. */
 export interface DatasetRow {

@@ -7,7 +7,7 @@
  */
 
 import { join, resolve } from "node:path";
-import { DatasetError } from "../errors.ts";
+import { DatasetError } from "../core/errors.ts";
 import { type DatasetRow, parseDatasetCsv } from "./csv.ts";
 
 /** One image of a dataset. */

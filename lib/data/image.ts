@@ -9,8 +9,8 @@
  * @module
  */
 
-import { imageCodecs } from "../deps.ts";
-import { ImageError } from "../errors.ts";
+import { imageCodecs } from "../core/deps.ts";
+import { ImageError } from "../core/errors.ts";
 
 /** An 8-bit RGB image, rows top to bottom, pixels interleaved (HWC). */
 export interface RgbImage {

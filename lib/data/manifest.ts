@@ -6,7 +6,7 @@
  */
 
 import { join, relative } from "node:path";
-import { DatasetError } from "../errors.ts";
+import { DatasetError } from "../core/errors.ts";
 import { formatCsv } from "./csv.ts";
 import { hasImageExtension } from "./image.ts";
 

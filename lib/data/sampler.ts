@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Rng } from "../rng.ts";
+import { Rng } from "../core/rng.ts";
 
 /** `balanced`: every batch half natural, half rendered; `shuffle`: a plain permutation. */
 export type Sampler = "balanced" | "shuffle";

@@ -6,9 +6,9 @@
  */
 
 import { join } from "node:path";
-import { CgvsniError, ImageError } from "../errors.ts";
-import { atomicWrite } from "../fsutil.ts";
-import type { Progress } from "../progress.ts";
+import { CgvsniError, ImageError } from "../core/errors.ts";
+import { atomicWrite } from "../core/files.ts";
+import type { Progress } from "../core/progress.ts";
 import { ImageStore, tile, tileCount, type View } from "./cache.ts";
 import { cropAt, type RgbImage } from "./image.ts";
 import type { SplitEntry } from "./split.ts";

@@ -15,8 +15,8 @@
  */
 
 import { basename } from "node:path";
-import { DatasetError } from "../errors.ts";
-import { Rng } from "../rng.ts";
+import { DatasetError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
 import { formatCsv, parseCsvRecords } from "./csv.ts";
 import type { ImageEntry } from "./dataset.ts";
 

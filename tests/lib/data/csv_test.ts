@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { formatCsv, parseCsvRecords, parseDatasetCsv } from "../../../lib/data/csv.ts";
-import { DatasetError } from "../../../lib/errors.ts";
+import { DatasetError } from "../../../lib/core/errors.ts";
 
 Deno.test("csv: the original format parses", () => {
   const rows = parseDatasetCsv("Name,Label\nRAISE/a.png,0\nVRay/b.png,4\n");

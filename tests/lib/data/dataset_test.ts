@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describeRows, loadDataset, sourceOf } from "../../../lib/data/dataset.ts";
 import { parseDatasetCsv } from "../../../lib/data/csv.ts";
 import { buildManifest, manifestCsv } from "../../../lib/data/manifest.ts";
-import { DatasetError } from "../../../lib/errors.ts";
+import { DatasetError } from "../../../lib/core/errors.ts";
 import { SHIPPED, withTempDir } from "../../_helpers.ts";
 
 Deno.test("dataset: the shipped dataset loads, classes named after their folders", async () => {

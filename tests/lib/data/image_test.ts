@@ -9,7 +9,7 @@ import {
   tileOrigins,
 } from "../../../lib/data/image.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { ImageError } from "../../../lib/errors.ts";
+import { ImageError } from "../../../lib/core/errors.ts";
 import { SHIPPED } from "../../_helpers.ts";
 
 function gradient(w: number, h: number): RgbImage {

@@ -1,0 +1,156 @@
+/**
+ * Choosing the tfjs backend. `auto` takes a real WebGPU adapter when there is one (never a
+ * software or fallback adapter such as llvmpipe), else the fastest CPU path available: the
+ * native BLAS backend, then WebAssembly (SIMD), then tfjs's plain JavaScript `cpu` backend.
+ * Any backend that cannot start is reported in one line and the next one is tried.
+ *
+ * @module
+ */
+
+import { tf } from "../core/deps.ts";
+import { UsageError } from "../core/errors.ts";
+
+/** Backend names accepted by `--backend`. */
+export const BACKENDS = ["auto", "native", "wasm", "cpu", "webgpu"] as const;
+/** A backend name accepted by `--backend`. */
+export type BackendName = typeof BACKENDS[number];
+
+/** What {@link initBackend} chose, and why. */
+export interface BackendChoice {
+  /** The backend now active. */
+  name: Exclude<BackendName, "auto">;
+  /** One line each for backends that were tried and could not start. */
+  notices: string[];
+  /** Device description (adapter name, BLAS library, ...). */
+  detail: string;
+}
+
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|basic render|warp/i;
+
+/** Describes the WebGPU adapter, or says why there is no usable one. */
+export async function probeWebGpu(): Promise<{ ok: boolean; detail: string }> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return { ok: false, detail: "WebGPU is not available in this runtime" };
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    return { ok: false, detail: `no WebGPU adapter (${(e as Error).message})` };
+  }
+  if (!adapter) return { ok: false, detail: "no WebGPU adapter" };
+  const info = adapter.info;
+  const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean)
+    .join(" ");
+  if (
+    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
+    SOFTWARE_ADAPTER.test(desc)
+  ) {
+    return {
+      ok: false,
+      detail: `WebGPU adapter is a software renderer (${info?.description || desc})`,
+    };
+  }
+  return { ok: true, detail: desc || "WebGPU adapter" };
+}
+
+/** Loads and activates one backend; throws with a one-line reason if it cannot. */
+async function start(name: Exclude<BackendName, "auto">): Promise<string> {
+  switch (name) {
+    case "cpu": {
+      await import("npm:@tensorflow/tfjs-backend-cpu@4.22.0");
+      await quietly(() => tf.setBackend("cpu"));
+      // tfjs-backend-cpu prints a "use tfjs-node" hint on its first write when it thinks it
+      // runs in Node.js; Deno is not Node.js and tfjs-node does not apply.
+      (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
+      return "tfjs JavaScript kernels";
+    }
+    case "wasm": {
+      const wasm = await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
+      const main = import.meta.resolve("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
+      const dir = main.slice(0, main.lastIndexOf("/") + 1);
+      wasm.setWasmPaths(
+        dir.startsWith("file://") ? decodeURIComponent(new URL(dir).pathname) : dir,
+      );
+      const { registerWasmExtras } = await import("./wasm_extras.ts");
+      registerWasmExtras();
+      if (!(await quietly(() => tf.setBackend("wasm")))) {
+        throw new Error("the WebAssembly module did not load");
+      }
+      return "tfjs WebAssembly kernels (XNNPACK, SIMD, 1 thread)";
+    }
+    case "webgpu": {
+      const probe = await probeWebGpu();
+      if (!probe.ok) throw new Error(probe.detail);
+      await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
+      if (!(await quietly(() => tf.setBackend("webgpu")))) {
+        throw new Error("the tfjs WebGPU backend did not start");
+      }
+      return probe.detail;
+    }
+    case "native": {
+      const { registerNativeBackend } = await import("./native/backend.ts");
+      const detail = registerNativeBackend();
+      if (!(await quietly(() => tf.setBackend("native")))) {
+        throw new Error("the native backend did not start");
+      }
+      return detail;
+    }
+  }
+}
+
+/** Runs `f` with tfjs's console chatter (the "install tfjs-node" hint) suppressed. */
+async function quietly<T>(f: () => Promise<T>): Promise<T> {
+  const { warn, log } = console;
+  const filter = (orig: (...a: unknown[]) => void) => (...a: unknown[]) => {
+    const s = a.map(String).join(" ");
+    if (
+      /tfjs-node|Hi, looks like|={5,}|Initialization of backend|wasm file|Aborted\(|prepare wasm/
+        .test(s)
+    ) return;
+    orig(...a);
+  };
+  console.warn = filter(warn);
+  console.log = filter(log);
+  try {
+    return await f();
+  } finally {
+    console.warn = warn;
+    console.log = log;
+  }
+}
+
+/**
+ * Activates the requested backend. With `auto`, tries WebGPU (real adapters only), native,
+ * wasm, cpu in that order; with an explicit name, falls back the same way after a one-line
+ * notice if that backend cannot start.
+ */
+export async function initBackend(requested: BackendName = "auto"): Promise<BackendChoice> {
+  if (!BACKENDS.includes(requested)) {
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}, got "${requested}"`);
+  }
+  const order: Exclude<BackendName, "auto">[] = requested === "auto"
+    ? ["webgpu", "native", "wasm", "cpu"]
+    : [requested, ...(["native", "wasm", "cpu"] as const).filter((b) => b !== requested)];
+  const notices: string[] = [];
+  for (const name of order) {
+    try {
+      const detail = await start(name);
+      return { name, notices, detail };
+    } catch (e) {
+      const why = (e as Error).message.split("\n")[0];
+      // Under auto, a missing or software WebGPU adapter is the normal case on a CPU machine.
+      if (requested !== "auto" || name !== "webgpu") {
+        notices.push(`backend ${name} unavailable: ${why}`);
+      }
+    }
+  }
+  throw new Error(`no tfjs backend could start: ${notices.join("; ")}`);
+}
+
+/**
+ * Tells the backend a training step ended (the native backend trims its buffer pool to what a
+ * step needs); a no-op on other backends.
+ */
+export function stepEnded(): void {
+  (tf.backend() as unknown as { endStep?: () => void }).endStep?.();
+}

@@ -1,0 +1,68 @@
+/**
+ * Batched inference with a trained ENet: softmax p(CG) and, on request, the L9 features.
+ *
+ * @module
+ */
+
+import { tf } from "../core/deps.ts";
+import { type ChannelStats, toBatch } from "../data/batch.ts";
+import type { RgbImage } from "../data/image.ts";
+import type { ENet } from "./enet.ts";
+
+/** Result of {@link predict}. */
+export interface Prediction {
+  /** Softmax probability of the computer-generated class, per crop. */
+  pCg: Float32Array;
+  /** Cross-entropy against `labels` when given, averaged. */
+  loss?: number;
+  /** `[n, fc]` L9 features (row-major) when asked for. */
+  features?: Float32Array;
+}
+
+/**
+ * Runs the model in inference mode over crops, `batchSize` at a time. Crops are fetched
+ * lazily through `get(i)` so only one batch of pixels is in memory at once.
+ */
+export async function predict(
+  net: ENet,
+  n: number,
+  get: (i: number) => Promise<RgbImage>,
+  norm: ChannelStats,
+  opts: {
+    batchSize?: number;
+    features?: boolean;
+    labels?: number[];
+    onBatch?: (done: number) => void;
+  } = {},
+): Promise<Prediction> {
+  const bs = opts.batchSize ?? 32;
+  const pCg = new Float32Array(n);
+  const features = opts.features ? new Float32Array(n * net.cfg.fc) : undefined;
+  let lossSum = 0;
+  for (let i = 0; i < n; i += bs) {
+    const idx = Array.from({ length: Math.min(bs, n - i) }, (_, k) => i + k);
+    const crops = await Promise.all(idx.map(get));
+    const s = net.cfg.crop;
+    const [p, f, l] = tf.tidy(() => {
+      const x = tf.tensor4d(toBatch(crops, norm), [crops.length, s, s, 3]);
+      const out = net.forward(x, false);
+      const prob = tf.softmax(out.logits);
+      const loss = opts.labels
+        ? tf.losses.softmaxCrossEntropy(
+          tf.oneHot(tf.tensor1d(idx.map((j) => opts.labels![j]), "int32"), 2),
+          out.logits,
+          undefined,
+          undefined,
+          tf.Reduction.SUM,
+        )
+        : tf.scalar(0);
+      return [tf.slice(prob, [0, 1], [-1, 1]), opts.features ? out.features : tf.zeros([0]), loss];
+    });
+    pCg.set(await p.data() as Float32Array, i);
+    if (features) features.set(await f.data() as Float32Array, i * net.cfg.fc);
+    lossSum += (await l.data())[0];
+    tf.dispose([p, f, l]);
+    opts.onBatch?.(i + idx.length);
+  }
+  return { pCg, features, loss: opts.labels ? lossSum / Math.max(1, n) : undefined };
+}

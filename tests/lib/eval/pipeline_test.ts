@@ -1,0 +1,321 @@
+/**
+ * The whole method on a tiny configuration: map, one-class model, evaluation on every renderer,
+ * report (opened in headless Chromium), detector export and loading (from disk, over HTTP, and
+ * with mod.ts itself imported over HTTP), detect on good and broken files, and the resumable
+ * renderer matrix.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadDataset } from "../../../lib/data/dataset.ts";
+import { loadDetector } from "../../../lib/detect/detector.ts";
+import { type Evaluation, METRICS } from "../../../lib/eval/evaluate.ts";
+import { experiment, pipeline, type PipelineOptions } from "../../../lib/eval/experiment.ts";
+import { makeProgress } from "../../../lib/core/progress.ts";
+import { writeReport } from "../../../lib/eval/report.ts";
+import { main } from "../../../cli/main.ts";
+import { encodePng } from "../../../lib/data/png.ts";
+import { SHIPPED, testBackend } from "../../_helpers.ts";
+import { checkPage, chromiumPath } from "../../_chromium.ts";
+
+const quiet = makeProgress({ quiet: true });
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+/** 12 photographs and 8 images of each renderer of the shipped dataset. */
+async function subset(dir: string): Promise<string> {
+  const ds = await loadDataset(SHIPPED);
+  const rows = ds.classes.flatMap((c) =>
+    ds.images.filter((i) => i.label === c.label).slice(0, c.label === 0 ? 12 : 8)
+  )
+    .map((i) => `${i.name},${i.label}`);
+  const csv = join(dir, "subset.csv");
+  await Deno.writeTextFile(csv, ["Name,Label", ...rows].join("\n") + "\n");
+  return csv;
+}
+
+function options(dir: string, csv: string, run: string, renderer: string): PipelineOptions {
+  return {
+    data: SHIPPED,
+    runs: join(dir, "runs"),
+    run,
+    renderer,
+    map: {
+      csv,
+      crop: 80,
+      width: 4,
+      fc: 16,
+      epochs: 2,
+      batchSize: 8,
+      naturalSplit: "0.25,0.25,0.25,0.25",
+      cgSplit: "0.5,0.25,0.25",
+    },
+    flow: { hidden: 16, depth: 1, epochs: 4, tiles: 2, batchSize: 8 },
+    evaluation: { tiles: 2, bootstrap: 50 },
+    progress: quiet,
+  };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "cgvsni-pipeline-" });
+let evaluation: Evaluation | undefined;
+const ready = (async () => {
+  await testBackend();
+  const csv = await subset(dir);
+  evaluation = await pipeline(options(dir, csv, "p", "EEVEE"));
+  return csv;
+})();
+
+Deno.test("pipeline: evaluation covers every renderer, head and flow, every metric with a CI", async () => {
+  await ready;
+  const ev = evaluation!;
+  assert.deepEqual(ev.results.map((r) => [r.renderer, r.seen, r.natural, r.rendered]), [
+    ["Cycles", false, 3, 2],
+    ["EEVEE", true, 3, 2],
+    ["POVRay", false, 3, 2],
+  ]);
+  for (const r of ev.results) {
+    for (const k of ["head", "flow"] as const) {
+      for (const m of METRICS) {
+        const v = r[k][m];
+        assert.ok(
+          v.value >= 0 && v.value <= 1 && v.lo <= v.value + 1e-9 && v.hi >= v.value - 1e-9,
+          `${r.renderer} ${k} ${m}`,
+        );
+      }
+    }
+  }
+  assert.equal(ev.crops.perImage, 4);
+  const out = join(dir, "runs/p/flow/evaluation");
+  for (const f of ["results.json", "results.md", "roc.svg", "histograms.svg"]) {
+    await Deno.stat(join(out, f));
+  }
+  assert.match(
+    await Deno.readTextFile(join(out, "results.md")),
+    /\| EEVEE \(seen\) \| 3\/2 \| softmax head \|/,
+  );
+});
+
+Deno.test("pipeline: a finished run is reused, not recomputed", async () => {
+  const csv = await ready;
+  const model = join(dir, "runs/p/model/model.bin");
+  const before = (await Deno.stat(model)).mtime!.getTime();
+  const again = await pipeline(options(dir, csv, "p", "EEVEE"));
+  assert.equal((await Deno.stat(model)).mtime!.getTime(), before);
+  assert.equal(again.created, evaluation!.created);
+});
+
+Deno.test({
+  name: "report: one self-contained HTML page that opens in headless Chromium without errors",
+  ignore: !chromiumPath(),
+  async fn() {
+    await ready;
+    const html = await writeReport(join(dir, "runs/p"));
+    const text = await Deno.readTextFile(html);
+    assert.doesNotMatch(text, /<script|src="http|href="http|@import/);
+    for (
+      const s of [
+        "Dataset and split",
+        "Stage 1",
+        "Stage 2",
+        "Evaluation on the test split",
+        "POVRay",
+      ]
+    ) assert.match(text, new RegExp(s));
+    const page = await checkPage(`file://${html}`);
+    assert.deepEqual(page.errors, []);
+    assert.equal(page.title, "cgvsni run p");
+    await Deno.writeFile(join(dir, "runs/p/report.png"), page.screenshot);
+    assert.ok(page.screenshot.length > 10_000);
+  },
+});
+
+Deno.test("detector: export, load from disk and over HTTP; mod.ts imported by URL scores a real image", async () => {
+  await ready;
+  const out = join(dir, "det");
+  assert.equal(
+    await main(["export-detector", "--model-name", "p", "--runs", join(dir, "runs"), "--out", out]),
+    0,
+  );
+  const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00001.png"));
+  const local = await loadDetector(out);
+  const a = await local.score(img);
+  assert.equal(a.crops, 9); // 256 px with 80 px crops: 3 x 3 tiles
+  assert.ok(["computer-generated", "natural", "unsure"].includes(a.verdict));
+
+  const ac = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: ac.signal, onListen() {} },
+    async (req) => {
+      const p = decodeURIComponent(new URL(req.url).pathname);
+      const file = p.startsWith("/det/") ? join(out, p.slice(5)) : join(ROOT, p);
+      try {
+        const type = p.endsWith(".ts")
+          ? "application/typescript"
+          : p.endsWith(".json")
+          ? "application/json"
+          : "application/octet-stream";
+        return new Response(await Deno.readFile(file), { headers: { "content-type": type } });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}`;
+    // a user's script elsewhere, with no config of ours, importing the toolkit by URL
+    const script = join(dir, "user_script.ts");
+    await Deno.writeTextFile(
+      script,
+      `const { initBackend, loadDetector } = await import(Deno.args[0] + "/mod.ts");
+await initBackend("auto");
+const det = await loadDetector(Deno.args[1]);
+const d = await det.score(await Deno.readFile(Deno.args[2]));
+console.log(JSON.stringify({ score: d.score, pCg: d.pCg }));
+await loadDetector(Deno.args[0] + "/nothing/").catch((e) => console.log(e.message));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-lock",
+        "--no-config",
+        "--allow-import=127.0.0.1",
+        "--allow-net=127.0.0.1",
+        "--allow-read",
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-sys",
+        script,
+        base,
+        `${base}/det/`,
+        join(SHIPPED, "POVRay/povray_00001.png"),
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n");
+    assert.ok(out.success, new TextDecoder().decode(out.stderr).slice(-500));
+    const b = JSON.parse(text[0]);
+    // Another process: oneDNN guarantees the same kernels, not the same rounding, across
+    // processes (seen: 4e-8 relative once in the full suite), so equal to float precision.
+    assert.ok(
+      Math.abs(b.score - a.score) <= 1e-5 * Math.max(1, Math.abs(a.score)),
+      `${b.score} vs ${a.score}`,
+    );
+    assert.ok(Math.abs(b.pCg - a.pCg) <= 1e-5, `${b.pCg} vs ${a.pCg}`);
+    assert.match(text[1], /nothing\/detector\.json: HTTP 404/);
+  } finally {
+    ac.abort();
+    await server.finished;
+    local.dispose();
+  }
+});
+
+Deno.test("detect: good images scored, broken ones listed, exit code 3; --json and --csv", async () => {
+  await ready;
+  const folder = join(dir, "mixed");
+  await Deno.mkdir(join(folder, "sub"), { recursive: true });
+  await Deno.copyFile(join(SHIPPED, "Photos/photo_00001.png"), join(folder, "good one.png"));
+  await Deno.copyFile(join(SHIPPED, "Cycles/cycles_00000.png"), join(folder, "sub/ünïcode.png"));
+  await Deno.writeTextFile(join(folder, "broken.png"), "definitely not a png");
+  await Deno.writeFile(
+    join(folder, "tiny.png"),
+    await encodePng({ width: 4, height: 4, channels: 3, data: new Uint8Array(48) }),
+  );
+  await Deno.symlink(folder, join(folder, "sub/loop"));
+  const run = async (extra: string[]) => {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => lines.push(a.join(" "));
+    try {
+      return {
+        code: await main([
+          "detect",
+          folder,
+          "--model-name",
+          "p",
+          "--runs",
+          join(dir, "runs"),
+          ...extra,
+        ]),
+        out: lines.join("\n"),
+      };
+    } finally {
+      console.log = log;
+    }
+  };
+  const j = await run(["--json", "--heatmap", join(dir, "heat")]);
+  assert.equal(j.code, 3);
+  const parsed = JSON.parse(j.out);
+  assert.deepEqual(parsed.results.map((r: { file: string }) => r.file.split("/").pop()).sort(), [
+    "good one.png",
+    "ünïcode.png",
+  ]);
+  assert.deepEqual(
+    parsed.errors.map((e: { file: string; error: string }) => [e.file.split("/").pop(), e.error])
+      .sort(),
+    [
+      ["broken.png", "not an image (unknown file signature; PNG, JPEG and TIFF are supported)"],
+      ["tiny.png", "4x4 is smaller than the 80x80 crop"],
+    ],
+  );
+  assert.equal([...Deno.readDirSync(join(dir, "heat"))].length, 2);
+  const c = await run(["--csv"]);
+  assert.match(c.out, /^file,verdict,p_cg,score,crops,disagree,error\n/);
+  assert.match(
+    c.out,
+    /broken\.png,,,,,,"not an image \(unknown file signature; PNG, JPEG and TIFF are supported\)"/,
+  );
+});
+
+Deno.test("experiment: the renderer matrix fills every cell and resumes without recomputing", async () => {
+  const csv = await ready;
+  const base = options(dir, csv, "unused", "Cycles");
+  const o = {
+    data: SHIPPED,
+    runs: base.runs,
+    name: "mx",
+    renderers: ["Cycles", "POVRay"],
+    map: base.map,
+    flow: base.flow,
+    evaluation: base.evaluation,
+    progress: quiet,
+  };
+  const m = await experiment(o);
+  assert.deepEqual(m.cells.map((c) => `${c.train}>${c.test}`), [
+    "Cycles>Cycles",
+    "Cycles>EEVEE",
+    "Cycles>POVRay",
+    "POVRay>Cycles",
+    "POVRay>EEVEE",
+    "POVRay>POVRay",
+  ]);
+  const md = await Deno.readTextFile(join(m.dir, "matrix.md"));
+  assert.match(md, /\| \*\*Cycles\*\* \| \*\*/);
+  const stamp = (await Deno.stat(join(base.runs!, "mx-POVRay/model/model.bin"))).mtime!.getTime();
+  const again = await experiment(o);
+  assert.deepEqual(again.cells, m.cells);
+  assert.equal(
+    (await Deno.stat(join(base.runs!, "mx-POVRay/model/model.bin"))).mtime!.getTime(),
+    stamp,
+  );
+});
+
+Deno.test("pipeline: clean up", async () => {
+  await ready;
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("detector: the default detector ships in models/ (at most 20 MB) and scores an image", async () => {
+  await testBackend();
+  const dir = join(ROOT, "models/cgbench-small");
+  let bytes = 0;
+  for await (const e of Deno.readDir(dir)) bytes += (await Deno.stat(join(dir, e.name))).size;
+  assert.ok(bytes <= 20 * 2 ** 20, `${bytes} bytes`);
+  await Deno.stat(join(dir, "MODEL_CARD.md"));
+  const det = await loadDetector(dir);
+  const d = await det.score(await Deno.readFile(join(SHIPPED, "Photos/photo_00010.png")));
+  assert.equal(d.crops, 4); // 256 px with 96 px crops: 2 x 2 tiles
+  assert.ok(d.pCg >= 0 && d.pCg <= 1 && Number.isFinite(d.score));
+  assert.equal(det.info.rule, "both");
+  det.dispose();
+});
