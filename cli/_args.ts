@@ -1,28 +1,43 @@
 /**
- * Subcommand plumbing: each command declares its flags once (name, type, help, default) and
- * gets parsing, validation of numbers and `--help` text from that declaration.
+ * Command plumbing shared by the CLI and the maintenance tasks: each command declares its flags
+ * once (name, type, help, default, aliases) and gets parsing, number checks, `--help` text and
+ * the exit-code contract from that declaration:
+ *
+ * - 0 success; 1 an error (one line naming the file and the reason); 2 bad flags or values;
+ *   3 some inputs could not be used (each listed; the rest were);
+ * - no stack trace reaches a user (`CGVSNI_DEBUG=1` with `--allow-env` shows them).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { UsageError } from "../lib/core/errors.ts";
+import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
 
 /** One command-line flag. */
 export interface Flag {
+  /** Name without dashes. */
   name: string;
+  /** String or boolean. */
   type: "string" | "boolean";
+  /** One line of help. */
   help: string;
   /** Shown in help; for strings, the value used when the flag is absent. */
   default?: string | boolean;
   /** Placeholder in help (`--lr X`). */
   arg?: string;
+  /** One-letter form. */
   short?: string;
+  /** Other names accepted for it (older names, kept for a release). */
+  aliases?: string[];
 }
 
-/** A subcommand. */
+/** A command. */
 export interface Command {
+  /** Name (`train-map`). */
   name: string;
+  /** Other names it answers to. */
+  aliases?: string[];
+  /** One line. */
   summary: string;
   /** Usage line after the command name, e.g. `[flags] PATH...`. */
   usage: string;
@@ -30,44 +45,74 @@ export interface Command {
   description?: string;
   /** The permissions `deno task <name>` runs with, for the help text. */
   permissions: string;
+  /** Where it writes (for the help text and permission errors). */
+  writes: string;
+  /** Its flags. */
   flags: Flag[];
+  /** Runs it; returns the exit code. */
   run(args: ParsedArgs): Promise<number>;
 }
 
 /** Parsed flags and positionals. */
 export interface ParsedArgs {
+  /** Flag values by canonical name. */
   values: Record<string, string | boolean | undefined>;
+  /** Positional arguments. */
   positionals: string[];
 }
+
+/** Exit codes. */
+export const EXIT = { ok: 0, error: 1, usage: 2, someFailed: 3 } as const;
 
 /** Flags every command has. */
 export const COMMON_FLAGS: Flag[] = [
   { name: "help", type: "boolean", short: "h", help: "show this help and exit" },
 ];
 
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** Parses `argv` against the command's flags; unknown flags are usage errors. */
-export function parse(cmd: Command, argv: string[]): ParsedArgs {
+export function parse(
+  cmd: Command,
+  argv: string[],
+  warn = (s: string) => console.error(s),
+): ParsedArgs {
   const flags = [...cmd.flags, ...COMMON_FLAGS];
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
-  for (const f of flags) options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
+  const canonical = new Map<string, string>();
+  for (const f of flags) {
+    options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
+    for (const a of f.aliases ?? []) {
+      options[a] = { type: f.type };
+      canonical.set(a, f.name);
+    }
+  }
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      options,
-      allowPositionals: true,
-      strict: true,
-    });
-    return { values: values as ParsedArgs["values"], positionals };
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(
       `${cmd.name}: ${(e as Error).message.replace(/\. To specify.*$/, "")} (see --help)`,
     );
   }
+  const values: ParsedArgs["values"] = {};
+  for (const [k, v] of Object.entries(parsed.values)) {
+    const name = canonical.get(k) ?? k;
+    if (canonical.has(k)) {
+      warn(`note: --${k} is an old name of --${name}, and will go in a later release`);
+    }
+    if (values[name] !== undefined && values[name] !== v) {
+      throw new UsageError(`${cmd.name}: --${name} given twice (once as --${k})`);
+    }
+    values[name] = v as string | boolean;
+  }
+  return { values, positionals: parsed.positionals };
 }
 
 /** The `--help` text of a command. */
 export function helpText(cmd: Command): string {
   const lines = [`cgvsni ${cmd.name} ${cmd.usage}`, "", cmd.summary];
+  if (cmd.aliases?.length) lines.push(`(also: ${cmd.aliases.join(", ")})`);
   if (cmd.description) lines.push("", cmd.description.trim());
   lines.push("", "Flags:");
   const flags = [...cmd.flags, ...COMMON_FLAGS];
@@ -77,14 +122,23 @@ export function helpText(cmd: Command): string {
   const w = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
   flags.forEach((f, i) => {
     const def = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : "";
-    const head = heads[i].padEnd(w);
+    const alias = f.aliases?.length
+      ? ` [old name${f.aliases.length > 1 ? "s" : ""}: ${
+        f.aliases.map((a) => `--${a}`).join(", ")
+      }]`
+      : "";
+    const text = `${f.help}${def}${alias}`;
     lines.push(
       heads[i].length + 2 > w
-        ? `${heads[i]}\n${" ".repeat(w)}${f.help}${def}`
-        : `${head}${f.help}${def}`,
+        ? `${heads[i]}\n${" ".repeat(w)}${text}`
+        : `${heads[i].padEnd(w)}${text}`,
     );
   });
-  lines.push("", `Permissions (deno task ${cmd.name}): ${cmd.permissions}`);
+  lines.push(
+    "",
+    `Writes: ${cmd.writes}`,
+    `Permissions (deno task ${cmd.name}): ${cmd.permissions}`,
+  );
   return lines.join("\n");
 }
 
@@ -123,6 +177,20 @@ export function bool(a: ParsedArgs, name: string): boolean {
   return a.values[name] === true;
 }
 
+/** A string flag that must be one of `choices` (undefined when absent). */
+export function choice<T extends string>(
+  a: ParsedArgs,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const v = str(a, name);
+  if (v === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(v)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(", ")}, got "${v}"`);
+  }
+  return v as T;
+}
+
 /** The `--backend` flag, shared by every command that runs a model. */
 export const BACKEND_FLAG: Flag = {
   name: "backend",
@@ -130,5 +198,86 @@ export const BACKEND_FLAG: Flag = {
   arg: "NAME",
   default: "auto",
   help:
-    "tfjs backend: auto|native|wasm|cpu|webgpu (auto: a real WebGPU adapter, else native BLAS, else wasm)",
+    "tfjs backend: auto|native|wasm|cpu|webgpu (auto: a real WebGPU adapter, else native oneDNN, else wasm)",
 };
+
+/** The `--threads` flag of commands that run the native backend. */
+export const THREADS_FLAG: Flag = {
+  name: "threads",
+  type: "string",
+  arg: "N",
+  help:
+    "CPU threads of the native backend (default: the cores this process may use, minus the load)",
+};
+
+/** The `--runs` flag. */
+export const RUNS_FLAG: Flag = {
+  name: "runs",
+  type: "string",
+  arg: "DIR",
+  default: "runs",
+  help: "folder of run folders (elsewhere than runs/ needs --allow-write=DIR: see the README)",
+};
+
+/**
+ * A library error message naming an option (`nu must be in (0, 1)`) rewritten with the flag a
+ * user typed (`--nu must be in (0, 1)`), when the command has that flag.
+ */
+export function flagged(message: string, cmd?: Command): string {
+  if (!cmd) return message;
+  const m = /^([a-zA-Z][a-zA-Z0-9-]*) (must|needs|is)\b/.exec(message);
+  if (!m) return message;
+  const name = kebab(m[1]);
+  return cmd.flags.some((f) => f.name === name)
+    ? `--${name}${message.slice(m[1].length)}`
+    : message;
+}
+
+/** Whether `CGVSNI_DEBUG` asks for stack traces (never prompts for permission). */
+function debugging(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "env", variable: "CGVSNI_DEBUG" }).state ===
+        "granted" &&
+      !!Deno.env.get("CGVSNI_DEBUG");
+  } catch {
+    return false;
+  }
+}
+
+/** The one line a user sees for an error, and the exit code. */
+export function explain(e: unknown, cmd?: Command): { line: string; code: number } {
+  if (e instanceof UsageError) {
+    return { line: `error: ${flagged(oneLine(e), cmd)}`, code: EXIT.usage };
+  }
+  if (e instanceof CgvsniError) return { line: `error: ${oneLine(e)}`, code: EXIT.error };
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    const m = /Requires (\w+) access to "?([^",]+)"?/.exec((e as Error).message);
+    const what = m ? `no ${m[1]} permission for ${m[2]}` : `permission denied: ${oneLine(e)}`;
+    const hint = m?.[1] === "write"
+      ? ` (this task writes to ${cmd?.writes ?? "runs/"}; to write to ${
+        m[2]
+      }, run it with --allow-write=${m[2]}: see "Writing elsewhere" in the README)`
+      : m?.[1] === "net"
+      ? ` (give --allow-net=${m[2].split(":")[0]}: see "Detectors by URL" in the README)`
+      : "";
+    return { line: `error: ${what}${hint}`, code: EXIT.error };
+  }
+  return { line: `internal error: ${oneLine(e)}`, code: EXIT.error };
+}
+
+/** Parses and runs a command, mapping every failure to one line and an exit code. */
+export async function runCommand(cmd: Command, argv: string[]): Promise<number> {
+  try {
+    const args = parse(cmd, argv);
+    if (args.values.help) {
+      console.log(helpText(cmd));
+      return EXIT.ok;
+    }
+    return await cmd.run(args);
+  } catch (e) {
+    const { line, code } = explain(e, cmd);
+    console.error(line);
+    if (debugging()) console.error((e as Error).stack);
+    return code;
+  }
+}

@@ -7,17 +7,18 @@
 
 import { resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
-import { fmtCi } from "../lib/eval/evaluate.ts";
+import { fmtCi, oneclassLabel } from "../lib/eval/evaluate.ts";
 import { pipeline } from "../lib/eval/experiment.ts";
 import { writeReport } from "../lib/eval/report.ts";
-import { runPath } from "../lib/runs/folder.ts";
-import { BACKEND_FLAG, type Command, str } from "./_args.ts";
+import { BACKEND_FLAG, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { setThreads } from "./_threads.ts";
 
-/** Settings of the demo: the small preset, tuned to train in minutes on two cores. */
+/** Settings of the demo: the small preset, tuned to train in about a minute on two cores. */
 export const DEMO = {
   renderer: "Cycles",
   map: { preset: "small", tiles: 2, epochs: 40, lr: 0.01, lrStep: 15 },
-  flow: { tiles: 2, hidden: 256, epochs: 60, lrStep: 30 },
+  oneclass: { tiles: 2, settings: { hidden: 256, epochs: 60, lrStep: 30 } },
   evaluation: { tiles: 2, bootstrap: 1000 },
 };
 
@@ -26,21 +27,24 @@ export const demoCommand: Command = {
   name: "demo",
   usage: "[--data DIR] [--name NAME]",
   summary:
-    "Run the whole pipeline (map, flow, evaluate, report) on the shipped dataset, small preset.",
+    "Run the whole pipeline (map, one-class model, evaluation, report) on the shipped dataset.",
   description: `
 Trains the image map on natural vs ${DEMO.renderer} images of dataset/ (small preset, 2x2 crops
-per image), trains the one-class flow on the held-back natural images, evaluates head and flow
-against every renderer with bootstrap confidence intervals, and writes runs/NAME/report.html.
-A few minutes on two CPU cores with the native backend. Re-running reuses finished stages.`,
-  permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
+per image), fits the one-class flow on the natural images held back for it, evaluates head and
+flow against every renderer with bootstrap confidence intervals, and writes
+runs/NAME/report.html. About a minute on two CPU cores with the native backend. Re-running
+reuses finished stages.`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
   flags: [
     { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
     { name: "name", type: "string", arg: "NAME", default: "demo", help: "run name" },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
     BACKEND_FLAG,
+    THREADS_FLAG,
   ],
   async run(a) {
+    setThreads(num(a, "threads", { int: true, min: 1 }));
     const t0 = performance.now();
     const runs = resolve(str(a, "runs", "runs")!);
     const name = str(a, "name", "demo")!;
@@ -49,19 +53,19 @@ A few minutes on two CPU cores with the native backend. Re-running reuses finish
       data: str(a, "data", "dataset")!,
       runs,
       run: name,
-      renderer: DEMO.renderer,
+      renderers: [DEMO.renderer],
       map: { ...DEMO.map, backend },
-      flow: { ...DEMO.flow, backend },
+      oneclass: { ...DEMO.oneclass, backend },
       evaluation: { ...DEMO.evaluation, backend },
     });
-    const report = await writeReport(runPath(runs, name));
+    const report = await writeReport(runs, name, ev.oneclassRun);
     console.log("\ntest split, natural vs each renderer (* = seen in training):");
     for (const r of ev.results) {
       console.log(
-        `  ${(r.renderer + (r.seen ? "*" : "")).padEnd(8)} head AUC ${fmtCi(r.head.auc)} HTER ${
-          fmtCi(r.head.hter)
+        `  ${(r.renderer + (r.seen ? "*" : "")).padEnd(8)} head AUC ${fmtCi(r.head?.auc)} HTER ${
+          fmtCi(r.head?.hter)
         } | ` +
-          `flow AUC ${fmtCi(r.flow.auc)} HTER ${fmtCi(r.flow.hter)}`,
+          `${oneclassLabel(ev)} AUC ${fmtCi(r.oneclass.auc)} HTER ${fmtCi(r.oneclass.hter)}`,
       );
     }
     console.log(

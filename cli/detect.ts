@@ -1,42 +1,74 @@
 /**
- * `cgvsni detect`: score image files and folders.
+ * `cgvsni detect`: score image files and folders, streaming results as they come.
  *
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
-import { formatCsv } from "../lib/data/csv.ts";
-import { hasImageExtension } from "../lib/data/image.ts";
+import { CgvsniError, ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
+import { atomicWrite, exists } from "../lib/core/files.ts";
+import { makeProgress } from "../lib/core/progress.ts";
+import { csvLine } from "../lib/data/csv.ts";
+import { hasImageExtension, IMAGE_EXTENSIONS, readImage } from "../lib/data/image.ts";
 import {
   type Detection,
   type Detector,
   detectorFromRun,
   loadDetector,
+  type VerdictRule,
 } from "../lib/detect/detector.ts";
-import { ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
-import { atomicWrite } from "../lib/core/files.ts";
-import { heatmapPng } from "../lib/detect/heatmap.ts";
-import { runPath } from "../lib/runs/folder.ts";
-import { BACKEND_FLAG, bool, type Command, num, str } from "./_args.ts";
+import { heatmapPng, type HeatmapValue } from "../lib/detect/heatmap.ts";
+import { needsMap } from "../lib/features/sources.ts";
+import {
+  BACKEND_FLAG,
+  bool,
+  choice,
+  type Command,
+  EXIT,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
+import { MODEL_TASK } from "./_perms.ts";
+import { setThreads } from "./_threads.ts";
 
 /** Default detector shipped with the toolkit. */
-export const DEFAULT_MODEL = new URL("../models/cgbench-small/", import.meta.url);
+export const DEFAULT_DETECTOR = new URL("../models/cgbench-small/", import.meta.url);
 
-/** Exit code when some inputs could not be scored (the others were). */
-export const EXIT_SOME_FAILED = 3;
+/** An input file, and the path its outputs are named by (relative to the folder given). */
+export interface Input {
+  /** The file. */
+  path: string;
+  /** Short name: relative to the folder it was found in, or the file's own name. */
+  name: string;
+}
+
+/** What a folder scan found. */
+export interface Scan {
+  /** Image files, sorted. */
+  files: Input[];
+  /** Inputs that could not be read at all. */
+  errors: [string, string][];
+  /** Files in folders left out because their name is not an image's, counted by extension. */
+  skipped: Map<string, number>;
+}
 
 /**
  * Expands files and folders (recursively, sorted) into image paths. Symbolic links to folders
  * are not followed (no loops); links to files are. Files named explicitly are kept whatever
- * their extension (the decoder decides); in folders only image extensions are picked up.
+ * their extension (the decoder decides); in folders only image extensions are picked up, and
+ * the others are counted by extension.
  */
-export async function expandInputs(
-  paths: string[],
-): Promise<{ files: string[]; errors: [string, string][] }> {
-  const files: string[] = [], errors: [string, string][] = [];
-  const walk = async (dir: string) => {
+export async function expandInputs(paths: string[]): Promise<Scan> {
+  const files: Input[] = [], errors: [string, string][] = [], skipped = new Map<string, number>();
+  const skip = (name: string) => {
+    const ext = extname(name).toLowerCase() || "(no extension)";
+    skipped.set(ext, (skipped.get(ext) ?? 0) + 1);
+  };
+  const walk = async (root: string, dir: string) => {
     let entries: Deno.DirEntry[];
     try {
       entries = await Array.fromAsync(Deno.readDir(dir));
@@ -46,11 +78,13 @@ export async function expandInputs(
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const p = join(dir, e.name);
-      if (e.isDirectory) await walk(p);
-      else if (e.isFile && hasImageExtension(e.name)) files.push(p);
-      else if (e.isSymlink && hasImageExtension(e.name)) {
+      if (e.isDirectory) await walk(root, p);
+      else if (!hasImageExtension(e.name)) {
+        if (!e.name.startsWith(".")) skip(e.name);
+      } else if (e.isFile) files.push({ path: p, name: relative(root, p) });
+      else if (e.isSymlink) {
         try {
-          if ((await Deno.stat(p)).isFile) files.push(p);
+          if ((await Deno.stat(p)).isFile) files.push({ path: p, name: relative(root, p) });
           else errors.push([p, "symbolic link to a folder: not followed"]);
         } catch {
           errors.push([p, "broken symbolic link"]);
@@ -69,72 +103,92 @@ export async function expandInputs(
       ]);
       continue;
     }
-    if (st.isDirectory) await walk(p);
-    else files.push(p);
+    if (st.isDirectory) await walk(p, p);
+    else files.push({ path: p, name: basename(p) });
   }
-  return { files, errors };
+  return { files, errors, skipped };
 }
 
 /** The `detect` command. */
 export const detectCommand: Command = {
   name: "detect",
-  usage: "PATH... [--model DIR|URL | --model-name RUN] [--json|--csv] [--heatmap DIR]",
+  usage: "PATH... [--detector DIR|URL | --map RUN] [--json|--jsonl|--csv] [--heatmap DIR]",
   summary:
-    "Score images (files or folders, recursive): p(CG) from the head, the flow score, a verdict.",
+    "Score images (files or folders, recursive): p(CG) from the head, the one-class score, a verdict.",
   description: `
-Each image is tiled with the map's crop size (up to --max-tiles per side, spread over the whole
-image) and gets the mean p(CG) of the supervised head and the mean one-class score (> 0:
-computer-generated). Verdict (--rule both, the default): "computer-generated" or "natural" only
-when head and flow agree, each outside its unsure band (|p - 0.5| <= --unsure-p; |score| <=
---unsure * R^2), else "unsure". --rule head or flow uses one stage alone. "disagree" marks
-images where head (p >= 0.5) and flow (score > 0) decide differently.
-Unreadable files are listed with the reason; the others are still scored.
+Each image is prepared as the detector was trained (re-encoded as JPEG first when its map was
+trained with --match-compression), tiled with the map's crop size (up to --max-tiles per side,
+spread over the whole image), and gets the mean p(CG) of the supervised head and the one-class
+score (> 0: computer-generated). Verdict (--rule both, the default): "computer-generated" or
+"natural" only when head and one-class model agree, each outside its unsure band (|p - 0.5| <=
+--unsure-p; |score| <= --unsure * |threshold|), else "unsure"; --rule head or oneclass uses one
+stage alone. "disagree" marks images the two stages call differently.
+Results stream as images are scored (table rows, --csv rows, --jsonl lines); --json prints one
+object at the end. A progress bar with ETA goes to stderr on a terminal. Unreadable files are
+listed with the reason; the others are still scored. In folders only ${IMAGE_EXTENSIONS.join(" ")}
+files are read; the others are counted.
 
-Detector: --model DIR or URL (a folder written by export-detector; default: the cgbench-small
-detector shipped in models/), or --model-name RUN [--flow NAME] to use a run directly.
+Detector: --detector DIR or URL (a folder written by export-detector; default: models/cgbench-small
+shipped with the toolkit), or --map RUN [--oneclass-run NAME] to use runs directly.
+A detector at https://HOST/... needs network access to that host only: run
+  deno run --allow-read --allow-write=runs --allow-env --allow-ffi --allow-sys --allow-net=HOST cli/main.ts detect --detector https://HOST/.../ PATH
 
-Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the rest were);
-1 nothing could run (bad model, no permission); 2 bad flags.`,
-  permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo (--allow-net=HOST only for --model https://HOST/...)",
+Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the rest were), or
+no image was found; 1 nothing could run (bad detector, no permission); 2 bad flags.`,
+  permissions: `${MODEL_TASK} (--allow-net=HOST only for --detector https://HOST/...)`,
+  writes:
+    "standard output; heatmaps to --heatmap DIR (runs/ by default; elsewhere needs --allow-write=DIR)",
   flags: [
     {
-      name: "model",
+      name: "detector",
       type: "string",
       arg: "DIR|URL",
+      aliases: ["model"],
       help: "detector folder or URL (default: models/cgbench-small)",
     },
     {
-      name: "model-name",
+      name: "map",
       type: "string",
       arg: "RUN",
+      aliases: ["model-name"],
       help: "use map run RUN and its one-class run instead",
     },
     {
-      name: "flow",
+      name: "oneclass-run",
       type: "string",
       arg: "NAME",
       default: "flow",
-      help: "one-class run inside RUN (with --model-name)",
+      aliases: ["flow"],
+      help: "one-class run inside RUN (with --map)",
+    },
+    RUNS_FLAG,
+    {
+      name: "json",
+      type: "boolean",
+      help: "print one JSON object with results and errors at the end",
     },
     {
-      name: "runs",
-      type: "string",
-      arg: "DIR",
-      default: "runs",
-      help: "folder of run folders (with --model-name)",
+      name: "jsonl",
+      type: "boolean",
+      help: "print one JSON object per image as it is scored (NDJSON)",
     },
-    { name: "json", type: "boolean", help: "print JSON (one object with results and errors)" },
     {
       name: "csv",
       type: "boolean",
-      help: "print CSV (file,verdict,p_cg,score,crops,disagree,error)",
+      help: "print CSV rows as images are scored (file,verdict,p_cg,score,crops,disagree,error)",
     },
     {
       name: "heatmap",
       type: "string",
       arg: "DIR",
-      help: "write a PNG heatmap of per-tile scores per image into DIR",
+      help: "write NAME.heatmap.png per image into DIR (image underneath, colour bar)",
+    },
+    {
+      name: "heatmap-value",
+      type: "string",
+      arg: "V",
+      help:
+        "what heatmaps show: score (one-class, per tile) | pCg (head) (default: score when per tile)",
     },
     {
       name: "max-tiles",
@@ -146,8 +200,7 @@ Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the
       name: "rule",
       type: "string",
       arg: "RULE",
-      help:
-        "verdict rule: both (head and flow agree), head or flow (default: the detector's, both)",
+      help: "verdict rule: both | head | oneclass (default: the detector's, both)",
     },
     {
       name: "unsure-p",
@@ -159,7 +212,7 @@ Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the
       name: "unsure",
       type: "string",
       arg: "X",
-      help: "half-width of the unsure band, as a fraction of R^2 (default 0.1)",
+      help: "half-width of the one-class unsure band, fraction of |threshold| (default 0.1)",
     },
     {
       name: "max-pixels",
@@ -168,127 +221,203 @@ Exit codes: 0 every input scored; 3 some inputs could not be scored (listed; the
       default: "100000000",
       help: "refuse images with more pixels",
     },
+    { name: "quiet", type: "boolean", help: "no progress bar" },
     BACKEND_FLAG,
+    THREADS_FLAG,
   ],
   async run(a) {
     if (a.positionals.length === 0) {
       throw new UsageError("detect: give at least one file or folder (see --help)");
     }
-    if (bool(a, "json") && bool(a, "csv")) {
-      throw new UsageError("detect: --json and --csv exclude each other");
+    const formats = ["json", "jsonl", "csv"].filter((f) => bool(a, f));
+    if (formats.length > 1) {
+      throw new UsageError(`detect: --${formats.join(" and --")} exclude each other`);
     }
-    const backend = await initBackend(str(a, "backend", "auto") as BackendName);
-    for (const n of backend.notices) console.error(`notice: ${n}`);
-    const name = str(a, "model-name");
-    const det: Detector = name
-      ? await detectorFromRun(
-        runPath(resolve(str(a, "runs", "runs")!), name),
-        str(a, "flow", "flow"),
-      )
-      : await loadDetector(str(a, "model") ?? DEFAULT_MODEL);
+    const mode = (formats[0] ?? "table") as "json" | "jsonl" | "csv" | "table";
+    const rule = choice(a, "rule", ["both", "head", "oneclass", "flow"] as VerdictRule[]);
     const unsure = num(a, "unsure", { min: 0 });
-    if (unsure !== undefined) det.info.unsure = unsure;
     const unsureP = num(a, "unsure-p", { min: 0, max: 0.49 });
-    if (unsureP !== undefined) det.info.unsureP = unsureP;
-    const rule = str(a, "rule");
-    if (rule !== undefined) {
-      if (!["both", "head", "flow"].includes(rule)) {
-        throw new UsageError(`--rule must be both, head or flow, got "${rule}"`);
-      }
-      det.info.rule = rule as "both" | "head" | "flow";
-    }
     const maxTiles = num(a, "max-tiles", { int: true, min: 1, max: 64 });
     const maxPixels = num(a, "max-pixels", { int: true, min: 1 });
     const heatDir = str(a, "heatmap");
+    const heatValue = choice(a, "heatmap-value", ["score", "pCg"] as HeatmapValue[]);
+    setThreads(num(a, "threads", { int: true, min: 1 }));
+    const scan = await expandInputs(a.positionals);
+    const backend = await initBackend(str(a, "backend", "auto") as BackendName);
+    for (const n of backend.notices) console.error(`notice: ${n}`);
+    const det = await openDetector(a.values);
+    if (unsure !== undefined) det.info.unsure = unsure;
+    if (unsureP !== undefined) det.info.unsureP = unsureP;
+    if (rule !== undefined) det.info.rule = rule;
+    const value: HeatmapValue = heatValue ?? (needsMap(det.info.features) ? "score" : "pCg");
     if (heatDir) await Deno.mkdir(heatDir, { recursive: true });
-    const { files, errors } = await expandInputs(a.positionals);
-    const results: [string, Detection][] = [];
-    for (const f of files) {
+    const out = printer(mode, det.info.name);
+    const errors = [...scan.errors];
+    if (scan.skipped.size) {
+      console.error(
+        `skipped ${
+          [...scan.skipped.values()].reduce((s, n) => s + n, 0)
+        } file(s) without an image name (${
+          [...scan.skipped].map(([k, n]) => `${k} ${n}`).join(", ")
+        }); name files explicitly to try them`,
+      );
+    }
+    if (scan.files.length === 0) {
+      det.dispose();
+      out.end(errors);
+      console.error(
+        `no image found in ${a.positionals.join(", ")} (${IMAGE_EXTENSIONS.join(", ")})`,
+      );
+      return EXIT.someFailed;
+    }
+    const bar = makeProgress({ quiet: bool(a, "quiet") });
+    bar.start("scoring", scan.files.length);
+    let scored = 0;
+    for (const f of scan.files) {
       try {
-        const bytes = await Deno.readFile(f).catch((e) => {
+        const bytes = await Deno.readFile(f.path).catch((e) => {
           throw new ImageError(
-            f,
+            f.path,
             e instanceof Deno.errors.IsADirectory ? "is a folder" : `cannot read: ${oneLine(e)}`,
           );
         });
-        const d = await det.score(bytes, { name: f, maxTilesPerSide: maxTiles, maxPixels });
-        results.push([f, d]);
+        const d = await det.score(bytes, { name: f.path, maxTilesPerSide: maxTiles, maxPixels });
+        scored++;
+        bar.end();
+        out.row(f.path, d);
         if (heatDir) {
-          const out = join(
-            heatDir,
-            f.replace(/^\/+/, "").replace(/[\/\\]/g, "__") + ".heatmap.png",
-          );
-          await atomicWrite(out, await heatmapPng(d.tiles, d.width, d.height, det.crop));
+          const img = await det.prepare(await readImage(f.path, { maxPixels }));
+          const file = join(heatDir, `${f.name}.heatmap.png`);
+          await Deno.mkdir(dirname(file), { recursive: true });
+          await atomicWrite(file, await heatmapPng(img, d.tiles, det.crop, value));
         }
       } catch (e) {
         if (!(e instanceof ImageError)) throw e;
-        errors.push([f, e.reason]);
+        bar.end();
+        errors.push([f.path, e.reason]);
+        out.error(f.path, e.reason);
       }
+      bar.tick(1, `${scored} scored`);
     }
+    bar.end();
     det.dispose();
-    print(
-      results,
-      errors,
-      bool(a, "json") ? "json" : bool(a, "csv") ? "csv" : "table",
-      det.info.name,
-    );
-    return errors.length > 0 ? EXIT_SOME_FAILED : 0;
+    out.end(errors);
+    if (heatDir) {
+      console.error(
+        `heatmaps (${value === "pCg" ? "p(CG) of the head" : "one-class score"}) in ${
+          resolve(heatDir)
+        }`,
+      );
+    }
+    return errors.length > 0 ? EXIT.someFailed : EXIT.ok;
   },
 };
 
-function print(
-  results: [string, Detection][],
-  errors: [string, string][],
-  mode: "json" | "csv" | "table",
-  model: string,
-) {
-  const r3 = (x: number) => +x.toFixed(4);
-  if (mode === "json") {
-    console.log(JSON.stringify(
-      {
-        model,
-        results: results.map(([file, d]) => ({
-          file,
-          verdict: d.verdict,
-          p_cg: r3(d.pCg),
-          score: r3(d.score),
-          crops: d.crops,
-          disagree: d.disagree,
-          width: d.width,
-          height: d.height,
-        })),
-        errors: errors.map(([file, reason]) => ({ file, error: reason })),
-      },
-      null,
-      2,
-    ));
-    return;
-  }
-  if (mode === "csv") {
-    console.log(
-      formatCsv(
-        ["file", "verdict", "p_cg", "score", "crops", "disagree", "error"],
-        [
-          ...results.map((
-            [f, d],
-          ) => [f, d.verdict, r3(d.pCg), r3(d.score), d.crops, String(d.disagree), ""]),
-          ...errors.map(([f, e]) => [f, "", "", "", "", "", e]),
-        ],
-      ).trimEnd(),
-    );
-    return;
-  }
-  const w = Math.min(60, Math.max(4, ...results.map(([f]) => f.length)));
-  console.log(`${"file".padEnd(w)}  ${"verdict".padEnd(18)}  p(CG)   score     crops`);
-  for (const [f, d] of results) {
-    console.log(
-      `${f.padEnd(w)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
-        d.score.toFixed(3).padStart(8)
-      }  ${d.crops}${d.disagree ? "  (head and flow disagree)" : ""}`,
+/** The detector the flags name. */
+async function openDetector(v: Record<string, string | boolean | undefined>): Promise<Detector> {
+  const map = v.map as string | undefined, dir = v.detector as string | undefined;
+  if (map && dir) throw new UsageError("detect: --detector and --map exclude each other");
+  if (map) {
+    return await detectorFromRun(
+      resolve((v.runs as string) ?? "runs"),
+      map,
+      (v["oneclass-run"] as string) ?? "flow",
     );
   }
-  if (errors.length) {
-    console.log(`\n${errors.length} input(s) could not be scored:`);
-    for (const [f, e] of errors) console.log(`  ${f}: ${e}`);
+  if (dir && !/^(https?|file):/.test(dir)) {
+    const cfg = join(dir, "config.json");
+    if (await exists(cfg) && !(await exists(join(dir, "detector.json")))) {
+      throw new CgvsniError(
+        `${dir} is a run folder, not a detector: use --map ${
+          basename(resolve(dir))
+        } (or export-detector first)`,
+      );
+    }
   }
+  return await loadDetector(dir ?? DEFAULT_DETECTOR);
+}
+
+const r4 = (x: number) => (Number.isFinite(x) ? +x.toFixed(4) : null);
+
+/** One JSON record of a result. */
+function record(file: string, d: Detection) {
+  return {
+    file,
+    verdict: d.verdict,
+    p_cg: r4(d.pCg),
+    score: r4(d.score),
+    crops: d.crops,
+    disagree: d.disagree,
+    width: d.width,
+    height: d.height,
+  };
+}
+
+/** Writes results in one of the output formats, row by row where the format allows. */
+function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
+  const results: ReturnType<typeof record>[] = [];
+  const printed = new Set<string>();
+  let headed = false;
+  const head = () => {
+    if (headed || (mode !== "csv" && mode !== "table")) return;
+    headed = true;
+    console.log(
+      mode === "csv"
+        ? "file,verdict,p_cg,score,crops,disagree,error"
+        : `${"file".padEnd(40)}  ${"verdict".padEnd(18)}  p(CG)   score     crops`,
+    );
+  };
+  const error = (file: string, reason: string) => {
+    printed.add(file);
+    if (mode === "jsonl") console.log(JSON.stringify({ file, error: reason }));
+    if (mode === "csv") {
+      head();
+      console.log(csvLine([file, "", "", "", "", "", reason]));
+    }
+  };
+  return {
+    row(file: string, d: Detection) {
+      const rec = record(file, d);
+      if (mode === "json") return void results.push(rec);
+      if (mode === "jsonl") return console.log(JSON.stringify(rec));
+      head();
+      if (mode === "csv") {
+        return console.log(
+          csvLine([
+            file,
+            d.verdict,
+            rec.p_cg ?? "",
+            rec.score ?? "",
+            d.crops,
+            String(d.disagree),
+            "",
+          ]),
+        );
+      }
+      console.log(
+        `${file.padEnd(40)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
+          d.score.toFixed(3).padStart(8)
+        }  ${d.crops}${d.disagree ? "  (head and one-class model disagree)" : ""}`,
+      );
+    },
+    error,
+    end(errors: [string, string][]) {
+      if (mode === "json") {
+        console.log(JSON.stringify(
+          { model, results, errors: errors.map(([file, e]) => ({ file, error: e })) },
+          null,
+          2,
+        ));
+        return;
+      }
+      if (mode === "jsonl" || mode === "csv") {
+        for (const [file, e] of errors) if (!printed.has(file)) error(file, e);
+        return;
+      }
+      if (errors.length) {
+        console.log(`\n${errors.length} input(s) could not be scored:`);
+        for (const [f, e] of errors) console.log(`  ${f}: ${e}`);
+      }
+    },
+  };
 }

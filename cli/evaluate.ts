@@ -1,40 +1,70 @@
 /**
- * `cgvsni evaluate`: the evaluation protocol on a run's test split, head and flow, per renderer.
+ * `cgvsni evaluate`: the evaluation protocol, head and one-class model, per renderer.
  *
  * @module
  */
 
 import type { BackendName } from "../lib/backends/select.ts";
-import { type CropMode, evaluate, fmtCi } from "../lib/eval/evaluate.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
+import { type CropMode, evaluate, fmtCi, oneclassLabel, TOO_CLEAN } from "../lib/eval/evaluate.ts";
+import {
+  BACKEND_FLAG,
+  bool,
+  choice,
+  type Command,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { setThreads } from "./_threads.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
   name: "evaluate",
-  usage: "--model-name RUN [--flow NAME] [flags]",
+  usage: "--map RUN [--oneclass-run NAME] [--test-data DIR] [flags]",
   summary:
-    "Evaluate head and one-class model on the test split, natural vs every renderer, with 95% CIs.",
+    "Evaluate head and one-class model on test images, natural vs every renderer, with 95% CIs.",
   description: `
-On RUN's test split (disjoint from everything the map and the flow trained on), for natural
-images against every renderer of the dataset, seen in training or not: the supervised head
-(p(CG) >= 0.5) and the one-class model (score > 0), each with accuracy, CG recall, NI recall,
-HTER = (FPR+FNR)/2, ROC AUC, EER and TPR at FPR = 5%, with 95% stratified-bootstrap
-confidence intervals. Image-level scores are means over several crops per image (--crops).
-Writes runs/RUN/<flow>/evaluation/: results.json, results.md, roc.svg, histograms.svg.
-Unusable test images are listed (skipped.txt) and the rest evaluated.`,
-  permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
+On RUN's test split (disjoint from everything either stage trained on or set a threshold with),
+or on every image of another dataset folder (--test-data DIR, its own dataset.csv; never used
+for training or thresholds), for natural images against every renderer, seen in training or
+not: the supervised head (p(CG) >= 0.5) and the one-class model (score > 0), each with accuracy,
+CG recall, NI recall, HTER = (FPR+FNR)/2, ROC AUC, EER and TPR at FPR = 5%, with 95%
+stratified-bootstrap confidence intervals. Thresholds are the models' own, set on natural
+training vectors only. Image scores are means over several crops per image (--crops).
+Diagnostics: feature norms per class; a positive control (natural test images blurred,
+${TOO_CLEAN}: should score outside); a negative control (natural test images per source folder:
+should score inside at about 1 - nu).
+Writes RUN/NAME/evaluation[-DATASET]/: results.json, results.md, roc.svg, histograms.svg.
+Unusable test images are listed (skipped.txt) and the rest evaluated.
+A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone.`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
   flags: [
-    { name: "model-name", type: "string", arg: "RUN", help: "the map run to evaluate" },
+    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
     {
-      name: "flow",
+      name: "oneclass-run",
       type: "string",
       arg: "NAME",
       default: "flow",
+      aliases: ["flow"],
       help: "the one-class run inside RUN",
     },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
+    {
+      name: "test-data",
+      type: "string",
+      arg: "DIR",
+      help: "score every image of this dataset folder instead of the test split",
+    },
+    {
+      name: "test-csv",
+      type: "string",
+      arg: "FILE",
+      help: "the CSV of --test-data (default DIR/dataset.csv)",
+    },
     {
       name: "crops",
       type: "string",
@@ -57,30 +87,42 @@ Unusable test images are listed (skipped.txt) and the rest evaluated.`,
       help: "bootstrap resamples for the confidence intervals",
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "bootstrap seed" },
+    { name: "no-controls", type: "boolean", help: "skip the positive and negative controls" },
     BACKEND_FLAG,
+    THREADS_FLAG,
   ],
   async run(a) {
-    const modelName = str(a, "model-name");
-    if (!modelName) throw new UsageError("evaluate: --model-name RUN is required (see --help)");
+    setThreads(num(a, "threads", { int: true, min: 1 }));
+    const map = str(a, "map");
+    if (!map && !str(a, "oneclass-run")) {
+      throw new UsageError(
+        "evaluate: --map RUN is required (or --oneclass-run NAME of a run without a map)",
+      );
+    }
     const ev = await evaluate({
-      modelName,
-      flow: str(a, "flow"),
+      map,
+      oneclass: str(a, "oneclass-run"),
       runs: str(a, "runs"),
-      crops: str(a, "crops") as CropMode | undefined,
+      crops: choice(a, "crops", ["tiles", "ten", "center"] as CropMode[]),
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
+      testData: str(a, "test-data"),
+      testCsv: str(a, "test-csv"),
+      noControls: bool(a, "no-controls"),
       backend: str(a, "backend", "auto") as BackendName,
     });
     for (const r of ev.results) {
       console.log(
-        `${(r.renderer + (r.seen ? "*" : "")).padEnd(12)} head HTER ${fmtCi(r.head.hter)} AUC ${
-          fmtCi(r.head.auc)
+        `${(r.renderer + (r.seen ? "*" : "")).padEnd(12)} head AUC ${fmtCi(r.head?.auc)} HTER ${
+          fmtCi(r.head?.hter)
         } | ` +
-          `${ev.oneClassKind} HTER ${fmtCi(r.flow.hter)} AUC ${fmtCi(r.flow.auc)}`,
+          `${oneclassLabel(ev)} AUC ${fmtCi(r.oneclass.auc)} HTER ${
+            fmtCi(r.oneclass.hter)
+          } NI recall ${fmtCi(r.oneclass.niRecall)}`,
       );
     }
-    console.log(`(* = renderer the map was trained on) results in ${ev.dir}`);
+    console.log(`(* = a renderer the map was trained on) results in ${ev.dir}`);
     return 0;
   },
 };

@@ -1,106 +1,95 @@
 /**
- * `cgvsni experiment`: the train x test renderer matrix.
+ * `cgvsni experiment`: the renderer matrix (pairs) or leave-one-renderer-out.
  *
  * @module
  */
 
 import type { BackendName } from "../lib/backends/select.ts";
-import { experiment } from "../lib/eval/experiment.ts";
-import { matrixMarkdown } from "../lib/eval/experiment.ts";
-import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
+import { experiment, type ExperimentProtocol, matrixMarkdown } from "../lib/eval/experiment.ts";
+import { FEATURE_SOURCES } from "../lib/features/sources.ts";
+import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
+import { BACKEND_FLAG, choice, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { STAGE_FLAGS, stageOptions } from "./_stages.ts";
+import { setThreads } from "./_threads.ts";
 
 /** The `experiment` command. */
 export const experimentCommand: Command = {
   name: "experiment",
-  usage: "--data DIR [--name NAME] [flags]",
+  usage: "--data DIR [--protocol pairs|loro] [--name NAME] [flags]",
   summary:
-    "For each renderer: train a map on natural + it, train a one-class model, evaluate on all renderers.",
+    "Train and evaluate every stage per renderer: the train x test matrix, or leave-one-renderer-out.",
   description: `
-Fills the train x test renderer matrix (rows: training renderer; columns: test renderer; cells:
-head and one-class HTER and AUC with 95% CIs) and writes runs/NAME/matrix.json and matrix.md.
-Runs are named NAME-<renderer>. Resumable: a finished map, one-class model or evaluation is
-reused, an interrupted one resumed. Map, flow and evaluation flags are passed to every row.`,
-  permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
+--protocol pairs (default): for each renderer R, a map trained on natural + R, tested on every
+renderer. --protocol loro: for each renderer R, a map trained on natural + every other renderer,
+so R is unseen by every stage; matrix.md then leads with the held-out renderer's results.
+Each row also fits the one-class model (--oneclass on --features) on natural images only and
+evaluates head and one-class model with 95% CIs. Writes runs/NAME/matrix.json and matrix.md;
+runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are reused.`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
   flags: [
     { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
     { name: "name", type: "string", arg: "NAME", default: "experiment", help: "experiment name" },
-    { name: "renderers", type: "string", arg: "A,B", help: "training renderers (default: all)" },
-    { name: "preset", type: "string", arg: "P", default: "small", help: "map architecture preset" },
     {
-      name: "tiles",
+      name: "protocol",
       type: "string",
-      arg: "N",
-      default: "1",
-      help: "map (and flow) training crops per image side",
-    },
-    { name: "epochs", type: "string", arg: "N", help: "map epochs (preset default)" },
-    { name: "lr", type: "string", arg: "X", help: "map learning rate (preset default)" },
-    { name: "lr-step", type: "string", arg: "N", help: "map lr x0.1 every N epochs" },
-    { name: "flow-epochs", type: "string", arg: "N", default: "120", help: "one-class epochs" },
-    {
-      name: "flow-hidden",
-      type: "string",
-      arg: "N",
-      default: "1000",
-      help: "one-class hidden width",
+      arg: "P",
+      default: "pairs",
+      help: "pairs | loro (leave one renderer out)",
     },
     {
-      name: "flow-tiles",
+      name: "renderers",
       type: "string",
-      arg: "N",
-      help: "one-class training crops per image side (default: --tiles)",
+      arg: "A,B",
+      help: "rows: training (pairs) or held-out (loro) renderers (default: all)",
     },
     {
-      name: "model",
+      name: "features",
       type: "string",
-      arg: "M",
+      arg: "SRC",
+      default: "l9",
+      help: `one-class feature source: ${FEATURE_SOURCES.join("|")}`,
+    },
+    {
+      name: "oneclass",
+      type: "string",
+      arg: "KIND",
       default: "flow",
-      help: "one-class model: flow | mlp",
+      aliases: ["model"],
+      help: `one-class model: ${ONECLASS_KINDS.join("|")}`,
     },
-    { name: "nu", type: "string", arg: "X", default: "0.05", help: "one-class nu" },
+    ...STAGE_FLAGS,
     {
-      name: "eval-tiles",
+      name: "seed",
       type: "string",
       arg: "N",
-      default: "3",
-      help: "evaluation crops per image side",
+      default: "0",
+      help: "seed (split, initialisation, sampling)",
     },
-    { name: "bootstrap", type: "string", arg: "N", default: "1000", help: "bootstrap resamples" },
-    { name: "seed", type: "string", arg: "N", default: "0", help: "seed (split, init, sampling)" },
     BACKEND_FLAG,
+    THREADS_FLAG,
   ],
   async run(a) {
+    setThreads(num(a, "threads", { int: true, min: 1 }));
     const backend = str(a, "backend", "auto") as BackendName;
-    const tiles = num(a, "tiles", { int: true, min: 1, max: 16 });
+    const s = stageOptions(a, backend);
+    const seed = num(a, "seed", { int: true });
     const m = await experiment({
       data: str(a, "data", "dataset")!,
       runs: str(a, "runs"),
       name: str(a, "name"),
-      renderers: str(a, "renderers")?.split(",").map((s) => s.trim()).filter(Boolean),
-      map: {
-        preset: str(a, "preset"),
-        tiles,
-        epochs: num(a, "epochs", { int: true, min: 1 }),
-        lr: num(a, "lr", { min: 0 }),
-        lrStep: num(a, "lr-step", { int: true, min: 1 }),
-        seed: num(a, "seed", { int: true }),
-        backend,
+      protocol: choice(a, "protocol", ["pairs", "loro"] as ExperimentProtocol[]),
+      renderers: str(a, "renderers")?.split(",").map((x) => x.trim()).filter(Boolean),
+      map: { ...s.map, seed },
+      oneclass: {
+        ...s.oneclass,
+        seed,
+        features: choice(a, "features", FEATURE_SOURCES),
+        oneclass: choice(a, "oneclass", ONECLASS_KINDS),
       },
-      flow: {
-        model: str(a, "model") as "flow" | "mlp" | undefined,
-        epochs: num(a, "flow-epochs", { int: true, min: 1 }),
-        hidden: num(a, "flow-hidden", { int: true, min: 1 }),
-        tiles: num(a, "flow-tiles", { int: true, min: 1, max: 16 }) ?? tiles,
-        nu: num(a, "nu", { min: 0, max: 1 }),
-        backend,
-      },
-      evaluation: {
-        tiles: num(a, "eval-tiles", { int: true, min: 1, max: 16 }),
-        bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
-        backend,
-      },
+      evaluation: s.evaluation,
     });
     console.log(matrixMarkdown(m));
     console.log(`matrix written to ${m.dir}/matrix.md`);

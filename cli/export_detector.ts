@@ -7,49 +7,54 @@
 import { join, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
-import { detectorFromRun } from "../lib/detect/detector.ts";
+import { DEFAULT_UNSURE, detectorFromRun } from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { runPath } from "../lib/runs/folder.ts";
-import { BACKEND_FLAG, type Command, num, str } from "./_args.ts";
+import { BACKEND_FLAG, type Command, num, RUNS_FLAG, str } from "./_args.ts";
+import { ENV } from "./_perms.ts";
 
 /** The `export-detector` command. */
 export const exportDetectorCommand: Command = {
   name: "export-detector",
-  usage: "--model-name RUN --out DIR [--flow NAME]",
+  usage: "--map RUN --out DIR [--oneclass-run NAME]",
   summary:
     "Write a detector folder (ENet + one-class model + detector.json) for detect and loadDetector().",
   permissions:
-    "--allow-read --allow-write=runs,models --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
+    `--allow-read --allow-write=runs,models --allow-env=${ENV} --allow-ffi --allow-sys=systemMemoryInfo,osRelease,loadavg`,
+  writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [
-    { name: "model-name", type: "string", arg: "RUN", help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
     {
-      name: "flow",
+      name: "oneclass-run",
       type: "string",
       arg: "NAME",
       default: "flow",
+      aliases: ["flow"],
       help: "the one-class run inside RUN",
     },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
     { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
     {
       name: "unsure",
       type: "string",
       arg: "X",
-      default: "0.1",
-      help: "half-width of the unsure band, fraction of R^2",
+      default: String(DEFAULT_UNSURE),
+      help: "half-width of the one-class unsure band, fraction of |threshold|",
     },
     BACKEND_FLAG,
   ],
   async run(a) {
-    const name = str(a, "model-name"), out = str(a, "out");
+    const name = str(a, "map"), out = str(a, "out");
     if (!name || !out) {
-      throw new UsageError("export-detector: --model-name and --out are required (see --help)");
+      throw new UsageError("export-detector: --map and --out are required (see --help)");
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
     const det = await detectorFromRun(
-      runPath(resolve(str(a, "runs", "runs")!), name),
-      str(a, "flow", "flow"),
-      num(a, "unsure", { min: 0 }),
+      resolve(str(a, "runs", "runs")!),
+      name,
+      str(a, "oneclass-run", "flow")!,
+      {
+        unsure: num(a, "unsure", { min: 0 }),
+      },
     );
     await det.save(out);
     det.dispose();

@@ -7,29 +7,33 @@
  * ```
  *
  * Exit codes: 0 success; 1 an error (one line on stderr naming the file and the reason);
- * 2 a usage error (bad flag or value).
+ * 2 a usage error (bad flag or value); 3 some inputs could not be used (listed; the rest were).
  *
  * @module
  */
 
-import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
-import { type Command, helpText, parse } from "./_args.ts";
-import { manifestCommand } from "./manifest.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { type Command, EXIT, explain, runCommand } from "./_args.ts";
 import { demoCommand } from "./demo.ts";
 import { detectCommand } from "./detect.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand } from "./experiment.ts";
 import { exportDetectorCommand } from "./export_detector.ts";
+import { manifestCommand } from "./manifest.ts";
+import { oneclassMatrixCommand } from "./oneclass_matrix.ts";
 import { reportCommand } from "./report.ts";
-import { trainFlowCommand } from "./train_flow.ts";
+import { robustnessCommand } from "./robustness.ts";
 import { trainMapCommand } from "./train_map.ts";
+import { trainOneClassCommand } from "./train_oneclass.ts";
 
 /** Every subcommand, in help order. */
 export const COMMANDS: Command[] = [
   trainMapCommand,
-  trainFlowCommand,
+  trainOneClassCommand,
   evaluateCommand,
   experimentCommand,
+  oneclassMatrixCommand,
+  robustnessCommand,
   detectCommand,
   reportCommand,
   demoCommand,
@@ -54,40 +58,19 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.usage;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  try {
-    if (!cmd) {
-      throw new UsageError(
+  const cmd = COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
+  if (!cmd) {
+    const { line, code } = explain(
+      new UsageError(
         `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(", ")})`,
-      );
-    }
-    const args = parse(cmd, rest);
-    if (args.values.help) {
-      console.log(helpText(cmd));
-      return 0;
-    }
-    return await cmd.run(args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${oneLine(e)}`);
-      return 2;
-    }
-    if (e instanceof CgvsniError) {
-      console.error(`error: ${oneLine(e)}`);
-      return 1;
-    }
-    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
-      console.error(`error: permission denied: ${oneLine(e)}`);
-      return 1;
-    }
-    console.error(`internal error: ${oneLine(e)}`);
-    if (Deno.permissions.querySync({ name: "env", variable: "CGVSNI_DEBUG" }).state === "granted") {
-      if (Deno.env.get("CGVSNI_DEBUG")) console.error((e as Error).stack);
-    }
-    return 1;
+      ),
+    );
+    console.error(line);
+    return code;
   }
+  return await runCommand(cmd, rest);
 }
 
 if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -22,6 +22,7 @@ Writes the CSV to standard output, so it needs no write permission:
   deno task manifest /data/cg --natural RAISE,VISION > /data/cg/dataset.csv
 or to --out FILE when run with write access to FILE.`,
   permissions: "--allow-read",
+  writes: "standard output (or --out FILE, with --allow-write=FILE)",
   flags: [
     {
       name: "natural",
@@ -37,6 +38,11 @@ or to --out FILE when run with write access to FILE.`,
       throw new UsageError("manifest: give exactly one folder (see --help)");
     }
     const natural = (str(a, "natural") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    if (natural.length === 0) {
+      throw new UsageError(
+        "manifest: name the natural-image folders with --natural A,B (see --help)",
+      );
+    }
     const { rows, renderers } = await buildManifest(dir, natural);
     const csv = manifestCsv(rows);
     const out = str(a, "out");

@@ -7,35 +7,36 @@
 import { resolve } from "node:path";
 import { UsageError } from "../lib/core/errors.ts";
 import { writeReport } from "../lib/eval/report.ts";
-import { runPath } from "../lib/runs/folder.ts";
-import { type Command, str } from "./_args.ts";
+import { type Command, RUNS_FLAG, str } from "./_args.ts";
 
 /** The `report` command. */
 export const reportCommand: Command = {
   name: "report",
-  usage: "--model-name RUN [--flow NAME]",
+  usage: "--map RUN [--oneclass-run NAME]",
   summary:
     "Write runs/RUN/report.html: dataset, configuration, training curves, evaluation tables and plots.",
   description: `
 One HTML file with inline styles and SVG plots: opens in any browser without a server or network.
 Sections that are not computed yet (one-class model, evaluation) say so.`,
   permissions: "--allow-read --allow-write=runs",
+  writes: "RUN/report.html",
   flags: [
-    { name: "model-name", type: "string", arg: "RUN", help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
     {
-      name: "flow",
+      name: "oneclass-run",
       type: "string",
       arg: "NAME",
       default: "flow",
+      aliases: ["flow"],
       help: "the one-class run inside RUN",
     },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
   ],
   async run(a) {
-    const name = str(a, "model-name");
-    if (!name) throw new UsageError("report: --model-name RUN is required (see --help)");
+    const name = str(a, "map");
+    if (!name) throw new UsageError("report: --map RUN is required (see --help)");
     console.log(
-      await writeReport(runPath(resolve(str(a, "runs", "runs")!), name), str(a, "flow", "flow")),
+      await writeReport(resolve(str(a, "runs", "runs")!), name, str(a, "oneclass-run", "flow")!),
     );
     return 0;
   },

@@ -1,34 +1,68 @@
 /**
- * `cgvsni train-map`: train the ENet image map on natural images and one renderer.
+ * `cgvsni train-map`: train the ENet image map on natural images and one or more renderers.
  *
  * @module
  */
 
 import type { BackendName } from "../lib/backends/select.ts";
-import type { Sampler } from "../lib/data/sampler.ts";
-import { type Protocol, trainMap } from "../lib/map/train.ts";
-import { BACKEND_FLAG, bool, type Command, num, str } from "./_args.ts";
+import { AUGMENT_RANGES, AUGMENTATIONS } from "../lib/data/augment.ts";
+import { DEFAULT_FRACTIONS } from "../lib/data/split.ts";
+import { PAPER, SMALL } from "../lib/map/enet.ts";
+import type { Protocol } from "../lib/map/run.ts";
+import {
+  mapDefaults,
+  MOMENTUM,
+  PROTOCOL_DEFAULTS,
+  SMALL_PRESET_LR,
+  trainMap,
+} from "../lib/map/train.ts";
+import { DEFAULT_MAX_PIXELS } from "../lib/data/image.ts";
+import {
+  BACKEND_FLAG,
+  bool,
+  choice,
+  type Command,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { setThreads } from "./_threads.ts";
+
+const D = PROTOCOL_DEFAULTS.default, P = PROTOCOL_DEFAULTS.paper;
+const fractions = (o: Record<string, number>) => Object.values(o).join(",");
 
 /** The `train-map` command. */
 export const trainMapCommand: Command = {
   name: "train-map",
   usage: "[flags]",
-  summary: "Train the ENet image map (natural vs one renderer) and write a run folder.",
+  summary: "Train the ENet image map (natural vs one or more renderers) and write a map run.",
   description: `
 Reads DATA/dataset.csv, splits every source folder into train / val / flow / test (seeded,
-stratified, disjoint; written to the run folder as split.csv and reused by every later stage),
-decodes each image once into the crop cache, then trains with SGD (momentum 0.9) on
-cross-entropy. Each epoch appends to metrics.jsonl, redraws training.svg and writes a
-checkpoint; --resume continues an interrupted run from its last checkpoint.
+stratified, disjoint; written to the run as split.csv and reused by every later stage), decodes
+each image once into the crop cache, then trains with SGD (momentum ${MOMENTUM}) on cross-entropy.
+Each epoch appends to metrics.jsonl (with the validation recall of every class), redraws
+training.svg and writes a checkpoint; --resume continues an interrupted run. A run that stopped
+before finishing an epoch (a bad image, say) can simply be started again.
 
-Protocols: "default" (centre crop, per-channel normalisation from the training crops, batch 16,
-lr 1e-3 (small preset 1e-2) x0.1 every 20 epochs, 60 epochs) and "paper" (the authors' reference training: random
-233 crop + horizontal flip, [-1,1] normalisation, balanced batches of 32, L1 1e-4 on non-bias
-weights, lr x0.1 every 100 epochs, 300 epochs, paper-size network).
-Presets: "small" (crop 96, narrow layers: minutes on 2 CPU cores) and "paper" (43,736,054
-parameters at crop 233).`,
-  permissions:
-    "--allow-read --allow-write=runs --allow-env=IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB --allow-ffi --allow-sys=systemMemoryInfo",
+--renderer A,B (or all) learns natural vs the union of those renderers; batches are half natural,
+half rendered, the rendered half shared equally by the renderers.
+Shortcut-free training: --match-compression Q re-encodes every image of every class once as JPEG
+quality Q first (so JPEG history no longer tells photographs from renders); --augment
+jpeg,blur,resize,noise perturbs training crops of both classes alike (JPEG quality
+${AUGMENT_RANGES.jpeg.join("..")}, blur sigma ${AUGMENT_RANGES.blur.join("..")}, resize x${
+    AUGMENT_RANGES.resize.join("..x")
+  }, noise sigma ${AUGMENT_RANGES.noise.join("..")}), each with probability --augment-p.
+
+Protocols: "default" (centre crop or tiles, per-channel normalisation from the training crops,
+batch ${D.batchSize}, lr ${D.lr} (small preset ${SMALL_PRESET_LR}) x0.1 every ${D.lrStep} epochs, ${D.epochs} epochs) and "paper" (the
+authors' reference training: random ${PAPER.crop} crop + horizontal flip, [-1,1] normalisation,
+balanced batches of ${P.batchSize}, L1 ${P.l1} on non-bias weights, lr x0.1 every ${P.lrStep} epochs, ${P.epochs} epochs).
+Presets: "small" (crop ${SMALL.crop}, narrow layers: minutes on 2 CPU cores) and "paper" (43,736,054
+parameters at crop ${PAPER.crop}).`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
   flags: [
     {
       name: "data",
@@ -38,14 +72,14 @@ parameters at crop 233).`,
       help: "dataset folder holding dataset.csv",
     },
     { name: "csv", type: "string", arg: "FILE", help: "use this CSV instead of DIR/dataset.csv" },
-    { name: "runs", type: "string", arg: "DIR", default: "runs", help: "folder of run folders" },
+    RUNS_FLAG,
     { name: "name", type: "string", arg: "NAME", help: "run name (default: date and time)" },
     { name: "resume", type: "boolean", help: "continue run --name from its last checkpoint" },
     {
       name: "renderer",
       type: "string",
-      arg: "R",
-      help: "renderer to learn against: folder name or label (default: label 1)",
+      arg: "A,B|all",
+      help: "renderers to learn against: folder names or labels, or all (default: label 1)",
     },
     {
       name: "protocol",
@@ -58,77 +92,104 @@ parameters at crop 233).`,
       name: "preset",
       type: "string",
       arg: "P",
-      help: "architecture: small|paper (default: small, paper for --protocol paper)",
+      help: "architecture: small|paper (default: small; paper for --protocol paper)",
     },
     {
       name: "crop",
       type: "string",
       arg: "N",
-      help: "crop side in pixels (preset: small 96, paper 233)",
+      help: `crop side in pixels (preset: small ${SMALL.crop}, paper ${PAPER.crop})`,
     },
     {
       name: "width",
       type: "string",
       arg: "N",
-      help: "channels of the branch convolutions (small 16, paper 64)",
+      help: `channels of the branch convolutions (small ${SMALL.width}, paper ${PAPER.width})`,
     },
-    { name: "fc", type: "string", arg: "N", help: "width of L8 and L9 (small 256, paper 4096)" },
+    {
+      name: "fc",
+      type: "string",
+      arg: "N",
+      help: `width of L8 and L9 (small ${SMALL.fc}, paper ${PAPER.fc})`,
+    },
     {
       name: "dropout",
       type: "string",
       arg: "P",
-      help: "dropout rate after L8 and L9 while training (default: paper 0.5, small 0)",
+      help:
+        `dropout rate after L8 and L9 while training (default: paper ${PAPER.dropout}, small ${SMALL.dropout})`,
     },
     {
       name: "train-srm",
       type: "boolean",
       help: "learn the SRM kernels instead of keeping them fixed",
     },
-    { name: "epochs", type: "string", arg: "N", help: "epochs (default: 60; paper 300)" },
+    {
+      name: "epochs",
+      type: "string",
+      arg: "N",
+      help: `epochs (default: ${D.epochs}; paper ${P.epochs})`,
+    },
     {
       name: "batch-size",
       type: "string",
       arg: "N",
-      help: "images per batch (default: 16; paper 32)",
+      help: `images per batch (default: ${D.batchSize}; paper ${P.batchSize})`,
     },
     {
       name: "lr",
       type: "string",
       arg: "X",
-      help: "initial learning rate (default: 1e-3; small preset 1e-2)",
+      help: `initial learning rate (default: ${mapDefaults("default", "paper").lr}; small preset ${
+        mapDefaults("default", "small").lr
+      })`,
     },
     {
       name: "lr-step",
       type: "string",
       arg: "N",
-      help: "multiply lr by 0.1 every N epochs (default: 20; paper 100)",
+      help: `multiply lr by 0.1 every N epochs (default: ${D.lrStep}; paper ${P.lrStep})`,
     },
-    { name: "momentum", type: "string", arg: "X", default: "0.9", help: "SGD momentum" },
+    { name: "momentum", type: "string", arg: "X", default: String(MOMENTUM), help: "SGD momentum" },
     {
       name: "l1",
       type: "string",
       arg: "X",
-      help: "L1 penalty on non-bias weights (default: 0; paper 1e-4)",
+      help: `L1 penalty on non-bias weights (default: ${D.l1}; paper ${P.l1})`,
     },
     {
       name: "sampler",
       type: "string",
       arg: "S",
-      default: "balanced",
+      default: D.sampler,
       help: "batches: balanced (half natural, half CG) | shuffle",
     },
     {
       name: "augment",
       type: "string",
-      arg: "A",
-      help:
-        "training crops: none (centre crop) | random-crop-flip (default: none; paper random-crop-flip)",
+      arg: "LIST",
+      help: `training-crop augmentations: none or a list of ${
+        AUGMENTATIONS.join(",")
+      } (default: none; paper random-crop-flip)`,
+    },
+    {
+      name: "augment-p",
+      type: "string",
+      arg: "P",
+      default: String(D.augmentP),
+      help: "probability of each pixel augmentation per crop",
+    },
+    {
+      name: "match-compression",
+      type: "string",
+      arg: "Q",
+      help: "re-encode every image as JPEG quality Q before anything else (default: off)",
     },
     {
       name: "tiles",
       type: "string",
       arg: "N",
-      default: "1",
+      default: String(D.tiles),
       help: "train and validate on an N x N grid of crops per image (1: centre crop)",
     },
     {
@@ -142,14 +203,14 @@ parameters at crop 233).`,
       name: "natural-split",
       type: "string",
       arg: "F",
-      default: "0.4,0.1,0.2,0.3",
-      help: "natural images: map train,val,flow pool,test fractions",
+      default: fractions(DEFAULT_FRACTIONS.natural),
+      help: "natural images: map train,val,one-class pool,test fractions",
     },
     {
       name: "cg-split",
       type: "string",
       arg: "F",
-      default: "0.6,0.1,0.3",
+      default: fractions(DEFAULT_FRACTIONS.cg),
       help: "rendered images: map train,val,test fractions",
     },
     {
@@ -157,6 +218,12 @@ parameters at crop 233).`,
       type: "string",
       arg: "DIR",
       help: "use the authors' split lists (CGDetection Dataset/TrainValTestSplit)",
+    },
+    {
+      name: "split-csv",
+      type: "string",
+      arg: "FILE",
+      help: "reuse another run's split.csv (same dataset)",
     },
     {
       name: "keep-checkpoints",
@@ -169,7 +236,7 @@ parameters at crop 233).`,
       name: "max-pixels",
       type: "string",
       arg: "N",
-      default: "100000000",
+      default: String(DEFAULT_MAX_PIXELS),
       help: "refuse images with more pixels (decompression bombs)",
     },
     {
@@ -198,8 +265,10 @@ parameters at crop 233).`,
       help: "stop after N epochs of this invocation (resume later)",
     },
     BACKEND_FLAG,
+    THREADS_FLAG,
   ],
   async run(a) {
+    setThreads(num(a, "threads", { int: true, min: 1 }));
     const res = await trainMap({
       data: str(a, "data", "dataset")!,
       csv: str(a, "csv"),
@@ -207,7 +276,7 @@ parameters at crop 233).`,
       name: str(a, "name"),
       resume: bool(a, "resume"),
       renderer: str(a, "renderer"),
-      protocol: str(a, "protocol", "default") as Protocol,
+      protocol: choice(a, "protocol", ["default", "paper"] as Protocol[]),
       preset: str(a, "preset"),
       crop: num(a, "crop", { int: true, min: 1 }),
       width: num(a, "width", { int: true, min: 1 }),
@@ -220,13 +289,16 @@ parameters at crop 233).`,
       lrStep: num(a, "lr-step", { int: true, min: 1 }),
       momentum: num(a, "momentum", { min: 0, max: 1 }),
       l1: num(a, "l1", { min: 0 }),
-      sampler: str(a, "sampler") as Sampler | undefined,
-      augment: str(a, "augment") as "none" | "random-crop-flip" | undefined,
+      sampler: choice(a, "sampler", ["balanced", "shuffle"] as const),
+      augment: str(a, "augment"),
+      augmentP: num(a, "augment-p", { min: 0, max: 1 }),
+      matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       seed: num(a, "seed", { int: true }),
       naturalSplit: str(a, "natural-split"),
       cgSplit: str(a, "cg-split"),
       splitFiles: str(a, "split-files"),
+      splitCsv: str(a, "split-csv"),
       keepCheckpoints: num(a, "keep-checkpoints", { int: true, min: 1 }),
       maxPixels: num(a, "max-pixels", { int: true, min: 1 }),
       cacheDir: str(a, "cache-dir"),

@@ -20,10 +20,10 @@ import { fileURLToPath } from "node:url";
 import { tf } from "../lib/core/deps.ts";
 import { type BackendName, initBackend } from "../lib/backends/select.ts";
 import { ENet, PAPER, shapes } from "../lib/map/enet.ts";
-import { NiceFlow } from "../lib/oneclass/flow.ts";
+import { NiceFlow } from "../lib/oneclass/networks.ts";
 import { Adam, SgdMomentum } from "../lib/backends/optim.ts";
 import { sqDistances, svddLoss } from "../lib/oneclass/svdd.ts";
-import { trainStep } from "../lib/map/train.ts";
+import { trainStep } from "../lib/map/step.ts";
 import { Rng } from "../lib/core/rng.ts";
 
 const PY = fileURLToPath(new URL("./py/bench_torch.py", import.meta.url));

@@ -24,7 +24,7 @@ import { centerCrop, readImage } from "../lib/data/image.ts";
 import { ENet, parameterCount, PRESETS } from "../lib/map/enet.ts";
 import { saveENet } from "../lib/map/io.ts";
 import { SgdMomentum } from "../lib/backends/optim.ts";
-import { trainStep } from "../lib/map/train.ts";
+import { trainStep } from "../lib/map/step.ts";
 
 /** Result of one parity check. */
 export interface ParityResult {

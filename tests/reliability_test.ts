@@ -11,7 +11,7 @@ import { readImage } from "../lib/data/image.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { trainMap, type TrainMapOptions } from "../lib/map/train.ts";
-import { trainFlow } from "../lib/oneclass/train.ts";
+import { trainOneClass } from "../lib/oneclass/train.ts";
 import { evaluate } from "../lib/eval/evaluate.ts";
 import { main } from "../cli/main.ts";
 import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
@@ -176,46 +176,40 @@ Deno.test("bad inputs: train-map stops before the first step naming them, or ski
   });
 });
 
-Deno.test("bad inputs: train-flow and evaluate list them and go on with the rest; detect scores the good ones", async () => {
+Deno.test("bad inputs: train-oneclass and evaluate list them and go on with the rest; detect scores the good ones", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
     await dataset(dir);
     await trainMap(mapOptions(dir, "pool", await lists(dir, "lists-flow", "flow")));
     await assert.rejects(
-      trainFlow({
-        modelName: "pool",
+      trainOneClass({
+        map: "pool",
         runs: join(dir, "runs"),
-        hidden: 8,
-        depth: 1,
-        epochs: 2,
+        settings: { hidden: 8, depth: 1, epochs: 2 },
         progress: quiet,
       }),
       /unusable image/,
     );
-    const f = await trainFlow({
-      modelName: "pool",
+    // the run that stopped before its first epoch can be started again, skipping them
+    const f = await trainOneClass({
+      map: "pool",
       runs: join(dir, "runs"),
-      name: "f2",
-      hidden: 8,
-      depth: 1,
-      epochs: 2,
+      settings: { hidden: 8, depth: 1, epochs: 2 },
       skipBad: true,
       progress: quiet,
     });
     checkSkipped(await skippedList(join(f.run, "skipped.txt")));
-    assert.equal(f.summary!.trainCrops, 3 + usable.length); // 3 photographs + the decodable oddities
+    assert.equal(f.summary!.vectors, 3 + usable.length); // 3 photographs + the decodable oddities
 
     await trainMap(mapOptions(dir, "test", await lists(dir, "lists-test", "test")));
-    await trainFlow({
-      modelName: "test",
+    await trainOneClass({
+      map: "test",
       runs: join(dir, "runs"),
-      hidden: 8,
-      depth: 1,
-      epochs: 2,
+      settings: { hidden: 8, depth: 1, epochs: 2 },
       progress: quiet,
     });
     const ev = await evaluate({
-      modelName: "test",
+      map: "test",
       runs: join(dir, "runs"),
       tiles: 1,
       bootstrap: 20,
@@ -239,7 +233,7 @@ Deno.test("bad inputs: train-flow and evaluate list them and go on with the rest
       code = await main([
         "detect",
         folder,
-        "--model-name",
+        "--map",
         "test",
         "--runs",
         join(dir, "runs"),

@@ -70,8 +70,8 @@ Deno.test("tasks: manifest, train-map, train-flow, evaluate, report, detect, exp
     assert.equal(tm.code, 0, tm.err);
     assert.match(tm.err, /backend native/, "the native backend runs under the task's --allow-ffi");
     const tf = await task(
-      "train-flow",
-      "--model-name",
+      "train-oneclass",
+      "--map",
       "t",
       "--hidden",
       "8",
@@ -84,7 +84,7 @@ Deno.test("tasks: manifest, train-map, train-flow, evaluate, report, detect, exp
     assert.equal(tf.code, 0, tf.err);
     const ev = await task(
       "evaluate",
-      "--model-name",
+      "--map",
       "t",
       "--tiles",
       "1",
@@ -93,13 +93,13 @@ Deno.test("tasks: manifest, train-map, train-flow, evaluate, report, detect, exp
       ...common,
     );
     assert.equal(ev.code, 0, ev.err);
-    const rp = await task("report", "--model-name", "t", ...common);
+    const rp = await task("report", "--map", "t", ...common);
     assert.equal(rp.code, 0, rp.err);
     assert.match(rp.out.trim(), /report\.html$/);
     const dt = await task(
       "detect",
       "dataset/POVRay/povray_00003.png",
-      "--model-name",
+      "--map",
       "t",
       "--json",
       ...common,
@@ -108,7 +108,7 @@ Deno.test("tasks: manifest, train-map, train-flow, evaluate, report, detect, exp
     assert.equal(JSON.parse(dt.out).results.length, 1);
     const ex = await task(
       "export-detector",
-      "--model-name",
+      "--map",
       "t",
       "--out",
       `${runs}/det`,

@@ -7,8 +7,26 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { tf, tfjsBackends } from "../core/deps.ts";
 import { UsageError } from "../core/errors.ts";
+
+let threads: number | undefined;
+
+/**
+ * Sets how many CPU threads the native backend uses (call before {@link initBackend}); by
+ * default it chooses from the cores this process may use and the machine's load.
+ */
+export function setThreads(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1)) {
+    throw new UsageError(`threads must be a positive integer, got ${n}`);
+  }
+  threads = n;
+}
+
+/** The thread count set with {@link setThreads}, if any. */
+export function requestedThreads(): number | undefined {
+  return threads;
+}
 
 /** Backend names accepted by `--backend`. */
 export const BACKENDS = ["auto", "native", "wasm", "cpu", "webgpu"] as const;
@@ -57,7 +75,7 @@ export async function probeWebGpu(): Promise<{ ok: boolean; detail: string }> {
 async function start(name: Exclude<BackendName, "auto">): Promise<string> {
   switch (name) {
     case "cpu": {
-      await import("npm:@tensorflow/tfjs-backend-cpu@4.22.0");
+      await tfjsBackends.cpu();
       await quietly(() => tf.setBackend("cpu"));
       // tfjs-backend-cpu prints a "use tfjs-node" hint on its first write when it thinks it
       // runs in Node.js; Deno is not Node.js and tfjs-node does not apply.
@@ -65,8 +83,8 @@ async function start(name: Exclude<BackendName, "auto">): Promise<string> {
       return "tfjs JavaScript kernels";
     }
     case "wasm": {
-      const wasm = await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
-      const main = import.meta.resolve("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
+      const wasm = await tfjsBackends.wasm();
+      const main = tfjsBackends.wasmUrl();
       const dir = main.slice(0, main.lastIndexOf("/") + 1);
       wasm.setWasmPaths(
         dir.startsWith("file://") ? decodeURIComponent(new URL(dir).pathname) : dir,
@@ -81,7 +99,7 @@ async function start(name: Exclude<BackendName, "auto">): Promise<string> {
     case "webgpu": {
       const probe = await probeWebGpu();
       if (!probe.ok) throw new Error(probe.detail);
-      await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
+      await tfjsBackends.webgpu();
       if (!(await quietly(() => tf.setBackend("webgpu")))) {
         throw new Error("the tfjs WebGPU backend did not start");
       }
@@ -126,7 +144,7 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
  */
 export async function initBackend(requested: BackendName = "auto"): Promise<BackendChoice> {
   if (!BACKENDS.includes(requested)) {
-    throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}, got "${requested}"`);
+    throw new UsageError(`backend must be one of ${BACKENDS.join(", ")}, got "${requested}"`);
   }
   const order: Exclude<BackendName, "auto">[] = requested === "auto"
     ? ["webgpu", "native", "wasm", "cpu"]

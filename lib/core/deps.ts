@@ -6,6 +6,28 @@
  */
 
 export * as tf from "npm:@tensorflow/tfjs@4.22.0";
+
+/** tfjs's backends, each loaded only when chosen (same version as tfjs itself). */
+export const tfjsBackends = {
+  /** The plain JavaScript kernels (also the base of the native backend). */
+  cpu: () => import("npm:@tensorflow/tfjs-backend-cpu@4.22.0"),
+  /** WebAssembly (XNNPACK). */
+  wasm: () => import("npm:@tensorflow/tfjs-backend-wasm@4.22.0"),
+  /** The folder of the WebAssembly backend's `.wasm` files, as a URL. */
+  wasmUrl: () => import.meta.resolve("npm:@tensorflow/tfjs-backend-wasm@4.22.0"),
+  /** WebGPU. */
+  webgpu: () => import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0"),
+};
+/** The JPEG encoder (`jpeg-js`, pure JavaScript), loaded on first use. */
+export async function jpegEncoder(): Promise<{
+  encode(
+    img: { data: Uint8Array; width: number; height: number },
+    quality: number,
+  ): { data: Uint8Array };
+}> {
+  return (await import("npm:jpeg-js@0.4.4")).default;
+}
+
 /** One of imagescript's WebAssembly decoders. */
 export type Codec = { init(): Promise<{ decode(b: Uint8Array): Record<string, unknown> }> };
 

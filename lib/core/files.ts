@@ -19,7 +19,9 @@ export function writeError(path: string, e: unknown): CgvsniError {
   const err = e as Error;
   let why = err.message?.split("\n")[0] ?? String(e);
   if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
-    why = "permission denied";
+    why = `permission denied (Deno's --allow-write does not cover it: add --allow-write=${
+      dirname(path)
+    })`;
   } else if (/No space left|ENOSPC|os error 28/i.test(why)) why = "no space left on device";
   return new CgvsniError(`cannot write ${path}: ${why}`);
 }

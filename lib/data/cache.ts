@@ -9,8 +9,9 @@
 
 import { join } from "node:path";
 import { ImageError } from "../core/errors.ts";
-import { hashString } from "../core/rng.ts";
+import { hashString, Rng } from "../core/rng.ts";
 import { atomicWrite } from "../core/files.ts";
+import { formatPerturbation, jpegRoundTrip, perturb, type Perturbation } from "./perturb.ts";
 import {
   assertCroppable,
   centerCrop,
@@ -25,11 +26,12 @@ import {
 /**
  * Which pixels of an image to keep: the centre crop, the whole image, or a grid of up to
  * `perSide` x `perSide` crops spread evenly over the image (stacked vertically in one
- * `size`-wide strip; see {@link tile}).
+ * `size`-wide strip; see {@link tile}). A whole-image view may name the grid its samples are
+ * cut from (for crops augmented on the fly); the cached pixels are the same.
  */
 export type View =
   | { kind: "center"; size: number }
-  | { kind: "full" }
+  | { kind: "full"; tiles?: { size: number; perSide: number } }
   | { kind: "tiles"; size: number; perSide: number }
   | { kind: "ten"; size: number };
 
@@ -83,6 +85,16 @@ export interface ImageStoreOptions extends DecodeOptions {
   dir?: string;
   /** In-memory budget in bytes (default 512 MiB). */
   memoryBytes?: number;
+  /**
+   * Re-encode every image as JPEG at this quality right after decoding, before any crop
+   * (`--match-compression`): the cache then holds the re-encoded pixels.
+   */
+  jpegQuality?: number;
+  /**
+   * Perturb every image right after decoding, before the re-encoding and any crop (the
+   * robustness grid); noise is seeded by the image's path.
+   */
+  perturbation?: Perturbation;
 }
 
 const MAGIC = 0x43475643; // "CGVC"
@@ -95,6 +107,10 @@ export class ImageStore {
   readonly memoryBytes: number;
   /** Options passed to the decoder. */
   readonly decodeOptions: DecodeOptions;
+  /** JPEG quality every image is re-encoded at after decoding (none: kept as decoded). */
+  readonly jpegQuality?: number;
+  /** Perturbation applied to every image after decoding. */
+  readonly perturbation?: Perturbation;
   #mem = new Map<string, RgbImage>();
   #memUsed = 0;
   /** Number of decodes done (cache misses), for tests and logs. */
@@ -105,6 +121,8 @@ export class ImageStore {
     this.dir = opts.dir;
     this.memoryBytes = opts.memoryBytes ?? 512 * 1024 * 1024;
     this.decodeOptions = { maxPixels: opts.maxPixels };
+    this.jpegQuality = opts.jpegQuality;
+    this.perturbation = opts.perturbation;
   }
 
   /** The pixels of `view` of the image at `path`; throws {@link ImageError} if unusable. */
@@ -115,7 +133,11 @@ export class ImageStore {
     } catch {
       throw new ImageError(path, "file not found");
     }
-    const key = hashString(`${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}`)
+    const prep = (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
+      (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "");
+    const key = hashString(
+      `${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}${prep}`,
+    )
       .map((h) => h.toString(16).padStart(8, "0")).join("");
     const hit = this.#mem.get(key);
     if (hit) {
@@ -126,12 +148,31 @@ export class ImageStore {
     let img = this.dir ? await this.#readDisk(key) : undefined;
     if (!img) {
       this.decodes++;
-      const full = await readImage(path, this.decodeOptions);
-      img = applyView(full, view, path);
+      img = applyView(
+        await this.#prepare(await readImage(path, this.decodeOptions), path),
+        view,
+        path,
+      );
       if (this.dir) await this.#writeDisk(key, img);
     }
     this.#remember(key, img);
     return img;
+  }
+
+  /**
+   * The whole image, decoded (and re-encoded) as `get` would, but not cached: for whole-image
+   * features, which are cached themselves, so a large collection never fills the disk cache
+   * with full-size pixels.
+   */
+  async uncached(path: string): Promise<RgbImage> {
+    this.decodes++;
+    return await this.#prepare(await readImage(path, this.decodeOptions), path);
+  }
+
+  /** The perturbation, then the re-encoding, of a decoded image. */
+  async #prepare(img: RgbImage, path: string): Promise<RgbImage> {
+    if (this.perturbation) img = await perturb(img, this.perturbation, new Rng(`perturb:${path}`));
+    return this.jpegQuality ? await jpegRoundTrip(img, this.jpegQuality) : img;
   }
 
   #remember(key: string, img: RgbImage) {

@@ -84,6 +84,12 @@ export function csvField(v: string | number): string {
 }
 
 /** Formats rows as CSV text (LF line ends, header first). */
+/** One CSV line (no newline). */
+export function csvLine(fields: (string | number)[]): string {
+  return fields.map(csvField).join(",");
+}
+
+/** CSV text: a header line and one line per row. */
 export function formatCsv(header: string[], rows: (string | number)[][]): string {
   return [header, ...rows].map((r) => r.map(csvField).join(",")).join("\n") + "\n";
 }

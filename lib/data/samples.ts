@@ -10,7 +10,7 @@ import { CgvsniError, ImageError } from "../core/errors.ts";
 import { atomicWrite } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
 import { ImageStore, tile, tileCount, type View } from "./cache.ts";
-import { cropAt, type RgbImage } from "./image.ts";
+import { cropAt, type RgbImage, tileOrigins } from "./image.ts";
 import type { SplitEntry } from "./split.ts";
 
 /** One crop of one image. */
@@ -36,13 +36,32 @@ export async function samplesOf(
   for (const e of entries) {
     const n = view.kind === "tiles" || view.kind === "ten"
       ? tileCount(await store.get(e.path, view))
+      : view.kind === "full" && view.tiles
+      ? gridOf(await store.get(e.path, view), view.tiles).length
       : 1;
     for (let t = 0; t < n; t++) out.push({ entry: e, tile: t });
   }
   return out;
 }
 
-/** The pixels of a sample: its tile, or the centre crop of a whole-image view. */
+/** The top-left corners of a whole image's grid of tiles. */
+export function gridOf(
+  img: RgbImage,
+  tiles: { size: number; perSide: number },
+): [number, number][] {
+  return tileOrigins(img.width, img.height, tiles.size, tiles.perSide);
+}
+
+/**
+ * Where a sample's crop sits in the whole image of a `full` view: its tile of the view's grid,
+ * else the centre.
+ */
+export function originOf(s: Sample, img: RgbImage, view: View, crop: number): [number, number] {
+  if (view.kind === "full" && view.tiles) return gridOf(img, view.tiles)[s.tile];
+  return [(img.width - crop) >> 1, (img.height - crop) >> 1];
+}
+
+/** The pixels of a sample: its tile, or its crop of a whole-image view. */
 export async function cropOf(
   s: Sample,
   store: ImageStore,
@@ -52,7 +71,8 @@ export async function cropOf(
   const img = await store.get(s.entry.path, view);
   if (view.kind === "tiles" || view.kind === "ten") return tile(img, s.tile);
   if (view.kind === "center") return img;
-  return cropAt(img, (img.width - crop) >> 1, (img.height - crop) >> 1, crop, crop);
+  const [x, y] = originOf(s, img, view, crop);
+  return cropAt(img, x, y, crop, crop);
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 
 import { basename } from "node:path";
-import { DatasetError } from "../core/errors.ts";
+import { DatasetError, UsageError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { formatCsv, parseCsvRecords } from "./csv.ts";
 import type { ImageEntry } from "./dataset.ts";
@@ -47,16 +47,15 @@ export interface SplitEntry extends ImageEntry {
 }
 
 /** Parses `"0.4,0.1,0.2,0.3"` into fractions that sum to 1 (each ≥ 0). */
-export function parseFractions(text: string, count: number, flag: string): number[] {
+export function parseFractions(text: string, count: number, name: string): number[] {
   const xs = text.split(",").map((s) => Number(s.trim()));
   if (xs.length !== count || xs.some((x) => !Number.isFinite(x) || x < 0)) {
-    throw new DatasetError(
-      flag,
-      `expected ${count} non-negative numbers separated by commas, got "${text}"`,
+    throw new UsageError(
+      `${name} must be ${count} non-negative numbers separated by commas, got "${text}"`,
     );
   }
   const sum = xs.reduce((a, b) => a + b, 0);
-  if (Math.abs(sum - 1) > 1e-6) throw new DatasetError(flag, `fractions must sum to 1, got ${sum}`);
+  if (Math.abs(sum - 1) > 1e-6) throw new UsageError(`${name} must sum to 1, got ${sum}`);
   return xs;
 }
 

@@ -1,22 +1,27 @@
 /**
- * A detector: a trained ENet (the supervised head, and the L9 features) with its one-class model,
- * ready to score images. Whole images are tiled: the crop size of the map is laid over the image
- * in a grid (up to `maxTilesPerSide` per side, evenly spread), each tile is scored, and the image
- * gets the mean p(CG) and the mean flow score of its tiles.
+ * A detector: a trained image map (the supervised head) with a one-class model and the feature
+ * source it reads, ready to score images. An image is first prepared as in training (re-encoded
+ * as JPEG at the map's quality when it was trained with `--match-compression`); then the map's
+ * crop is laid over it in a grid (up to `maxTilesPerSide` per side, evenly spread). The head
+ * gives the mean p(CG) of the tiles; the one-class model the mean score of the tiles' feature
+ * vectors (map sources) or the score of the whole image's vector (`residual`).
  *
- * Decisions: the head calls an image rendered when p(CG) ≥ 0.5; the flow when its score > 0.
- * The verdict (rule `both`, the default) is "computer-generated" or "natural" only when head and
- * flow agree, each outside its unsure band (|p − 0.5| ≤ unsureP for the head, |score| ≤
- * unsure · R² for the flow), and "unsure" otherwise: a forensic tool should not claim what its
- * two stages dispute. Rules `head` and `flow` use one stage alone.
+ * Decisions: the head calls an image rendered when p(CG) ≥ 0.5; the one-class model when its
+ * score > 0. The verdict (rule `both`, the default) is "computer-generated" or "natural" only
+ * when the two agree, each outside its unsure band (|p − 0.5| ≤ unsureP; |score| ≤ unsure ·
+ * |threshold|), and "unsure" otherwise: a forensic tool should not claim what its two stages
+ * dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone.
  *
- * Saved as a folder (`detector.json` + the map's `model.json/.bin` + `oneclass.json/.bin`),
- * loadable from disk or a URL.
+ * Saved as a folder (`detector.json`, the map's `model.json/.bin`, `oneclass.json/.bin`),
+ * loadable from disk or a URL; loading checks every file and never evaluates code from it.
  *
  * @module
  */
 
+import { join } from "node:path";
 import { at, type Location, readAt } from "../core/bundle.ts";
+import { ImageError, ModelError } from "../core/errors.ts";
+import { writeJson } from "../core/files.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   cropAt,
@@ -25,23 +30,33 @@ import {
   type RgbImage,
   tileOrigins,
 } from "../data/image.ts";
+import { jpegRoundTrip } from "../data/perturb.ts";
+import { residualFeatures } from "../features/residual.ts";
+import { embedding, type FeatureSource, needsMap } from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
-import { ImageError, ModelError } from "../core/errors.ts";
-import { writeJson } from "../core/files.ts";
-import { loadENet, saveENet } from "../map/io.ts";
-import { OneClassModel } from "../oneclass/model.ts";
+import { saveENet } from "../map/io.ts";
 import { predict } from "../map/predict.ts";
+import {
+  type ClassRef,
+  type ImageMap,
+  loadImageMap,
+  readMapRun,
+  renderersName,
+} from "../map/run.ts";
+import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { loadOneClass } from "../oneclass/io.ts";
+import { openOneClassRun } from "../oneclass/train.ts";
 
 /** Format tag of `detector.json`. */
-export const DETECTOR_FORMAT = "cgvsni-detector/1";
+export const DETECTOR_FORMAT = "cgvsni-detector/2";
 
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
 
-/** Which stage decides: both must agree (default), or one alone. */
-export type VerdictRule = "both" | "head" | "flow";
+/** Which stage decides: both must agree (default), or one alone (`flow` = `oneclass`). */
+export type VerdictRule = "both" | "head" | "oneclass" | "flow";
 
-/** The score of one tile. */
+/** The scores of one tile. */
 export interface TileScore {
   /** Left edge of the tile in the image. */
   x: number;
@@ -49,7 +64,7 @@ export interface TileScore {
   y: number;
   /** Head's softmax p(CG). */
   pCg: number;
-  /** Flow score ‖f(x) − c‖² − R². */
+  /** One-class score of the tile (map sources; NaN for whole-image sources). */
   score: number;
 }
 
@@ -57,17 +72,17 @@ export interface TileScore {
 export interface Detection {
   /** Mean p(CG) of the tiles (the supervised head). */
   pCg: number;
-  /** Mean flow score of the tiles (> 0: computer-generated). */
+  /** One-class score (> 0: computer-generated). */
   score: number;
   /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
-  /** Whether head (p ≥ 0.5) and flow (score > 0) call the image differently. */
+  /** Whether head (p ≥ 0.5) and one-class model (score > 0) call the image differently. */
   disagree: boolean;
   /** Number of crops scored. */
   crops: number;
-  /** Image size. */
+  /** Image width. */
   width: number;
-  /** Image size. */
+  /** Image height. */
   height: number;
   /** Per-tile scores. */
   tiles: TileScore[];
@@ -89,17 +104,21 @@ export interface DetectorInfo {
   format: string;
   /** Name of this detector. */
   name: string;
-  /** The renderer the map was trained against. */
-  renderer: { label: number; name: string };
-  /** Unsure band of the flow score, as a fraction of R². */
+  /** The renderers the map was trained against. */
+  renderers: ClassRef[];
+  /** The feature source of the one-class model. */
+  features: FeatureSource;
+  /** Done to every image before scoring, as in training. */
+  preprocess: { jpeg?: number };
+  /** Unsure band of the one-class score, as a fraction of |threshold|. */
   unsure: number;
-  /** Unsure band of the head: |p(CG) − 0.5| ≤ unsureP (default 0.1). */
-  unsureP?: number;
-  /** Verdict rule (default `both`). */
-  rule?: VerdictRule;
+  /** Unsure band of the head: |p(CG) − 0.5| ≤ unsureP. */
+  unsureP: number;
+  /** Verdict rule. */
+  rule: VerdictRule;
   /** Most tiles per image side when scoring whole images. */
   maxTilesPerSide: number;
-  /** Where it came from (map run, one-class run, dataset, commands). */
+  /** Where it came from (map run, one-class run, dataset). */
   provenance?: Record<string, unknown>;
 }
 
@@ -111,35 +130,48 @@ export interface ScoreOptions extends DecodeOptions {
   name?: string;
 }
 
+/** Default unsure band of the head around p(CG) = 0.5. */
+export const DEFAULT_UNSURE_P = 0.1;
+/** Default unsure band of the one-class score, as a fraction of |threshold|. */
+export const DEFAULT_UNSURE = 0.1;
+/** Most tiles per side when scoring a whole image. */
+export const DEFAULT_MAX_TILES = 4;
+
 /** A loaded detector. */
 export class Detector {
   /** The image map. */
-  readonly net: ENet;
-  /** Normalisation the map was trained with. */
-  readonly norm: ChannelStats;
-  /** The one-class model on the map's features. */
-  readonly oneClass: OneClassModel;
+  readonly map: ImageMap;
+  /** The one-class model. */
+  readonly oneClass: OneClassEstimator;
   /** Metadata. */
   readonly info: DetectorInfo;
 
   /** A detector from its parts. */
-  constructor(net: ENet, norm: ChannelStats, oneClass: OneClassModel, info: DetectorInfo) {
-    this.net = net;
-    this.norm = norm;
+  constructor(map: ImageMap, oneClass: OneClassEstimator, info: DetectorInfo) {
+    this.map = map;
     this.oneClass = oneClass;
     this.info = info;
   }
 
-  /** Crop side the map reads. */
-  get crop(): number {
-    return this.net.cfg.crop;
+  /** The map's network. */
+  get net(): ENet {
+    return this.map.net;
   }
 
-  /** The verdict for a head probability and a flow score. */
+  /** Normalisation the map was trained with. */
+  get norm(): ChannelStats {
+    return this.map.norm;
+  }
+
+  /** Crop side the map reads. */
+  get crop(): number {
+    return this.map.net.cfg.crop;
+  }
+
+  /** The verdict for a head probability and a one-class score. */
   verdict(pCg: number, score: number): Verdict {
-    const bandF = this.info.unsure * this.oneClass.radius ** 2,
-      bandP = this.info.unsureP ?? DEFAULT_UNSURE_P;
-    const flow: Verdict = score > bandF
+    const bandF = this.info.unsure * Math.abs(this.oneClass.threshold), bandP = this.info.unsureP;
+    const oc: Verdict = score > bandF
       ? "computer-generated"
       : score < -bandF
       ? "natural"
@@ -149,24 +181,14 @@ export class Detector {
       : pCg < 0.5 - bandP
       ? "natural"
       : "unsure";
-    const rule = this.info.rule ?? "both";
-    if (rule === "head") return head;
-    if (rule === "flow") return flow;
-    return head === flow ? head : "unsure";
+    if (this.info.rule === "head") return head;
+    if (this.info.rule === "oneclass" || this.info.rule === "flow") return oc;
+    return head === oc ? head : "unsure";
   }
 
-  /** p(CG) and flow score of each crop (all `crop`x`crop`). */
-  async scoreCrops(crops: RgbImage[]): Promise<{ pCg: Float32Array; score: Float32Array }> {
-    const { pCg, features } = await predict(
-      this.net,
-      crops.length,
-      (i) => Promise.resolve(crops[i]),
-      this.norm,
-      {
-        features: true,
-      },
-    );
-    return { pCg, score: this.oneClass.score(features!, crops.length) };
+  /** The image as the detector reads it: re-encoded as in training, when it was. */
+  async prepare(img: RgbImage): Promise<RgbImage> {
+    return this.info.preprocess.jpeg ? await jpegRoundTrip(img, this.info.preprocess.jpeg) : img;
   }
 
   /**
@@ -174,25 +196,35 @@ export class Detector {
    * is tiled with the map's crop size; an image smaller than the crop is an {@link ImageError}.
    */
   async score(input: Uint8Array | ImageDataLike, opts: ScoreOptions = {}): Promise<Detection> {
-    const img = input instanceof Uint8Array
-      ? await decodeImage(input, opts.name ?? "<image>", opts)
+    const name = opts.name ?? "<image>";
+    const decoded = input instanceof Uint8Array
+      ? await decodeImage(input, name, opts)
       : fromRgba(input);
     const s = this.crop;
-    if (img.width < s || img.height < s) {
+    if (decoded.width < s || decoded.height < s) {
       throw new ImageError(
-        opts.name ?? "<image>",
-        `${img.width}x${img.height} is smaller than the ${s}x${s} crop`,
+        name,
+        `${decoded.width}x${decoded.height} is smaller than the ${s}x${s} crop`,
       );
     }
+    const img = await this.prepare(decoded);
     const origins = tileOrigins(
       img.width,
       img.height,
       s,
       opts.maxTilesPerSide ?? this.info.maxTilesPerSide,
     );
-    const { pCg, score } = await this.scoreCrops(origins.map(([x, y]) => cropAt(img, x, y, s, s)));
+    const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
+    const mapSource = needsMap(this.info.features);
+    const r = await predict(this.net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {
+      embed: mapSource ? embedding(this.info.features) : undefined,
+    });
+    const tileScores = mapSource
+      ? this.oneClass.score(r.features!, crops.length)
+      : new Float32Array(crops.length).fill(NaN);
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
-    const p = mean(pCg), sc = mean(score);
+    const p = mean(r.pCg);
+    const sc = mapSource ? mean(tileScores) : this.oneClass.score(residualFeatures(img), 1)[0];
     return {
       pCg: p,
       score: sc,
@@ -201,7 +233,7 @@ export class Detector {
       crops: origins.length,
       width: img.width,
       height: img.height,
-      tiles: origins.map(([x, y], i) => ({ x, y, pCg: pCg[i], score: score[i] })),
+      tiles: origins.map(([x, y], i) => ({ x, y, pCg: r.pCg[i], score: tileScores[i] })),
     };
   }
 
@@ -210,7 +242,7 @@ export class Detector {
     await Deno.mkdir(dir, { recursive: true });
     await saveENet(dir, this.net, this.norm, "model");
     await this.oneClass.save(dir, "oneclass");
-    await writeJson(`${dir}/detector.json`, this.info);
+    await writeJson(join(dir, "detector.json"), this.info);
   }
 
   /** Frees the tensors. */
@@ -237,9 +269,40 @@ export function fromRgba(d: ImageDataLike): RgbImage {
   return { width: d.width, height: d.height, data };
 }
 
+/** Checks `detector.json`, bringing a version 1 file up to date. */
+function checkInfo(raw: unknown, where: string): DetectorInfo {
+  const i = raw as DetectorInfo & { renderer?: ClassRef };
+  if (i?.format === "cgvsni-detector/1") {
+    Object.assign(i, {
+      format: DETECTOR_FORMAT,
+      renderers: i.renderer ? [i.renderer] : [],
+      features: "l9",
+      preprocess: {},
+      unsureP: i.unsureP ?? DEFAULT_UNSURE_P,
+      rule: i.rule ?? "both",
+    });
+  }
+  if (i?.format !== DETECTOR_FORMAT) {
+    throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
+  }
+  const q = i.preprocess?.jpeg;
+  if (
+    !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
+    !(i.unsureP >= 0 && i.unsureP < 0.5) ||
+    !["both", "head", "oneclass", "flow"].includes(i.rule) ||
+    typeof i.preprocess !== "object" ||
+    (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= 100)) ||
+    !Array.isArray(i.renderers)
+  ) {
+    throw new ModelError(`${where}: bad unsure band, rule, tile count or preprocessing`);
+  }
+  return i;
+}
+
 /**
  * Loads a detector from a folder path or a URL of that folder (`http:`, `https:`, `file:`).
- * Every file is validated (format, shapes, sizes, checksums); nothing in them is executed.
+ * Every file is validated (format, shapes, sizes, checksums, and that the one-class model was
+ * fitted on this map's features); nothing in them is executed.
  */
 export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   const loc: Location = pathOrUrl instanceof URL
@@ -247,81 +310,92 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     : /^(https?|file):\/\//.test(pathOrUrl)
     ? new URL(pathOrUrl.endsWith("/") ? pathOrUrl : pathOrUrl + "/")
     : pathOrUrl;
-  let info: DetectorInfo;
+  const where = at(loc, "detector.json");
+  let raw: unknown;
   try {
-    info = JSON.parse(new TextDecoder().decode(await readAt(loc, "detector.json")));
+    raw = JSON.parse(new TextDecoder().decode(await readAt(loc, "detector.json")));
   } catch (e) {
     if (e instanceof ModelError) throw e;
-    throw new ModelError(`${at(loc, "detector.json")}: not valid JSON`);
+    throw new ModelError(`${where}: not valid JSON`);
   }
-  if (info?.format !== DETECTOR_FORMAT) {
-    throw new ModelError(
-      `${at(loc, "detector.json")}: format is "${info?.format}", expected "${DETECTOR_FORMAT}"`,
-    );
+  const info = checkInfo(raw, where);
+  const map = await loadImageMap(loc, "model");
+  let oc: OneClassEstimator;
+  try {
+    oc = await loadOneClass(loc, "oneclass");
+  } catch (e) {
+    map.net.dispose();
+    throw e;
   }
-  if (
-    !(info.unsure >= 0) || !Number.isInteger(info.maxTilesPerSide) || info.maxTilesPerSide < 1 ||
-    (info.unsureP !== undefined && !(info.unsureP >= 0 && info.unsureP < 0.5)) ||
-    (info.rule !== undefined && !["both", "head", "flow"].includes(info.rule))
-  ) {
-    throw new ModelError(`${at(loc, "detector.json")}: bad unsure band or tile count`);
+  const problem = mismatch(map, oc, info.features);
+  if (problem) {
+    map.net.dispose();
+    oc.dispose();
+    throw new ModelError(`${at(loc, "oneclass.json")}: ${problem}`);
   }
-  const { net, norm } = await loadENet(loc, "model");
-  const { model } = await OneClassModel.load(loc, "oneclass");
-  if (model.map.cfg.dim !== net.cfg.fc) {
-    net.dispose();
-    model.dispose();
-    throw new ModelError(
-      `${
-        at(loc, "oneclass.json")
-      }: expects ${model.map.cfg.dim}-d features, the map gives ${net.cfg.fc}`,
-    );
-  }
-  return new Detector(net, norm, model, info);
+  return new Detector(map, oc, info);
 }
 
-/** Default unsure band of the head around p(CG) = 0.5. */
-export const DEFAULT_UNSURE_P = 0.1;
-/** Default unsure band (fraction of R²) and tile count for detectors built from runs. */
-export const DEFAULT_UNSURE = 0.1;
-/** Most tiles per side when scoring a whole image. */
-export const DEFAULT_MAX_TILES = 4;
+/** Why a one-class model does not fit a map and source, if it does not. */
+function mismatch(map: ImageMap, oc: OneClassEstimator, source: FeatureSource): string | undefined {
+  const p = oc.provenance;
+  if (p && p.source !== source) {
+    return `fitted on ${p.source} features, the detector reads ${source}`;
+  }
+  if (needsMap(source) && p?.map && p.map !== map.sha) {
+    return "fitted on the features of another map (checksums differ)";
+  }
+  if (source === "l9" && oc.dim !== map.net.cfg.fc) {
+    return `expects ${oc.dim}-d features, the map gives ${map.net.cfg.fc}`;
+  }
+  return undefined;
+}
 
 /**
- * A detector from a map run and one of its one-class runs (`runs/<map>/<flow>`), with the map's
+ * A detector from a map run and one of its one-class runs (`runs/<map>/<oneclass>`), with its
  * provenance attached.
  */
 export async function detectorFromRun(
-  mapRun: string,
-  flow = "flow",
-  unsure = DEFAULT_UNSURE,
+  runs: string,
+  mapName: string,
+  oneclass = "flow",
+  o: { unsure?: number } = {},
 ): Promise<Detector> {
-  const config = JSON.parse(
-    await Deno.readTextFile(`${mapRun}/config.json`).catch(() => {
-      throw new ModelError(`${mapRun}: not a map run (no config.json)`);
-    }),
-  );
-  const { net, norm } = await loadENet(`${mapRun}/model`);
-  const { model } = await OneClassModel.load(`${mapRun}/${flow}`).catch((e) => {
-    net.dispose();
+  const mapRun = await readMapRun(runs, mapName, { checkFiles: false });
+  const info = await openOneClassRun(runs, mapName, oneclass, { mapInfo: mapRun });
+  const map = await loadImageMap(join(mapRun.dir, "model"));
+  let oc: OneClassEstimator;
+  try {
+    oc = await loadOneClass(info.dir);
+  } catch (e) {
+    map.net.dispose();
     throw e;
-  });
-  const summary = await Deno.readTextFile(`${mapRun}/${flow}/summary.json`).then(JSON.parse).catch(
+  }
+  const summary = await Deno.readTextFile(join(info.dir, "summary.json")).then(JSON.parse).catch(
     () => undefined,
   );
-  return new Detector(net, norm, model, {
+  return new Detector(map, oc, {
     format: DETECTOR_FORMAT,
-    name: `${mapRun.split("/").pop()}/${flow}`,
-    renderer: config.renderer,
-    unsure,
+    name: `${mapName}/${oneclass}`,
+    renderers: mapRun.config.renderers,
+    features: info.config.features,
+    preprocess: mapRun.config.matchCompression ? { jpeg: mapRun.config.matchCompression } : {},
+    unsure: o.unsure ?? DEFAULT_UNSURE,
     unsureP: DEFAULT_UNSURE_P,
     rule: "both",
     maxTilesPerSide: DEFAULT_MAX_TILES,
     provenance: {
-      mapRun: mapRun.split("/").pop(),
-      flow,
-      dataset: config.dataset?.root,
-      enet: config.enet,
+      mapRun: mapName,
+      oneclassRun: oneclass,
+      trainedOn: renderersName(mapRun.config),
+      dataset: mapRun.config.dataset.root,
+      enet: mapRun.config.enet,
+      map: {
+        protocol: mapRun.config.protocol,
+        train: mapRun.config.train,
+        seed: mapRun.config.seed,
+      },
+      oneclass: { kind: oc.kind, features: info.config.features, settings: info.config.settings },
       summary,
     },
   });

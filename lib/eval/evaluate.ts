@@ -1,46 +1,65 @@
 /**
- * The evaluation protocol: on the run's test split (disjoint from everything the map and the
- * flow trained on), for natural images against **every** renderer of the dataset, seen in
- * training or not, the supervised head (p(CG) ≥ 0.5) and the flow (score > 0) are scored with
- * the same metrics, each with a 95 % stratified-bootstrap confidence interval:
- * accuracy, CG recall, NI recall, HTER, ROC AUC, EER, TPR at FPR = 5 %.
+ * The evaluation protocol. On test images (the run's test split, disjoint from everything
+ * either stage trained on or set a threshold with; or every image of another dataset folder),
+ * natural images against **every** renderer, seen in training or not, the supervised head
+ * (p(CG) ≥ 0.5) and the one-class model (score > 0) are scored with the same metrics, each with
+ * a 95 % stratified-bootstrap confidence interval: accuracy, CG recall, NI recall, HTER, ROC
+ * AUC, EER, TPR at FPR = 5 %. Thresholds are the models' own (set on natural training or
+ * validation vectors); nothing here looks at test labels to set or flip anything.
  *
- * Image-level decisions average several crops per image (a grid of tiles, TenCrop, or the
- * centre crop). Writes `results.json`, `results.md`, `roc.svg` and `histograms.svg` into
- * `runs/<map run>/<one-class run>/evaluation/`.
+ * Diagnostics, each in `results.json` and the report:
+ * - the norm of the one-class feature vectors per class (renders with quiet, low-norm vectors
+ *   sit inside any distance-based ball: the failure this measures);
+ * - a **positive control**: the natural test images made artificially too clean (Gaussian blur,
+ *   σ 1.5), which a model of natural image statistics must put outside;
+ * - a **negative control**: the natural test images of each source folder separately, which
+ *   must score inside at about 1 − ν.
+ *
+ * Image-level scores average an image's crops (head, map features) or use its one whole-image
+ * vector (`residual`). Writes `results.json`, `results.md`, `roc.svg`, `histograms.svg`.
  *
  * @module
  */
 
-import { join, resolve } from "node:path";
-import { type BackendName, initBackend } from "../backends/select.ts";
-import { ImageStore, type View } from "../data/cache.ts";
-import { loadDataset } from "../data/dataset.ts";
-import { samplesOf, usable } from "../data/samples.ts";
-import { applySplit } from "../data/split.ts";
+import { basename, join, resolve } from "node:path";
 import { CgvsniError, UsageError } from "../core/errors.ts";
-import { features } from "../features/cache.ts";
-import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
-import { bootstrap, metricSet, rocCurve, type RocPoint, type WithCi } from "./metrics.ts";
-import { loadENet } from "../map/io.ts";
-import { OneClassModel } from "../oneclass/model.ts";
+import { atomicWrite, writeJson } from "../core/files.ts";
 import { type Chart, renderSvg } from "../core/plot.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
-import { ensureDir, runPath } from "../runs/folder.ts";
-import type { MapRunConfig } from "../map/train.ts";
+import { Rng } from "../core/rng.ts";
+import { quantile } from "../core/stats.ts";
+import { type BackendName, initBackend } from "../backends/select.ts";
+import { ImageStore, type View } from "../data/cache.ts";
+import { type Dataset, loadDataset } from "../data/dataset.ts";
+import { formatPerturbation, parsePerturbation, type Perturbation } from "../data/perturb.ts";
+import { samplesOf, usable } from "../data/samples.ts";
+import type { SplitEntry } from "../data/split.ts";
+import { extractFeatures, featureDir } from "../features/extract.ts";
+import { type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
+import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { loadOneClass } from "../oneclass/io.ts";
+import {
+  MIN_SIDE,
+  type OneClassRunInfo,
+  openOneClassRun,
+  sourceSamples,
+  sourceView,
+} from "../oneclass/train.ts";
+import { ensureDir } from "../runs/folder.ts";
+import { bootstrap, metricSet, rocCurve, type RocPoint, type WithCi } from "./metrics.ts";
 
 /** How many crops an image is judged on. */
 export type CropMode = "tiles" | "ten" | "center";
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
-  /** The map run. */
-  modelName: string;
-  /** The one-class run inside it (default `flow`). */
-  flow?: string;
+  /** The map run (absent for a one-class run of its own). */
+  map?: string;
+  /** The one-class run (inside the map run; default `flow`). */
+  oneclass?: string;
   /** Parent folder of runs (default `runs`). */
   runs?: string;
-  /** Crops per image: a grid of tiles (default), TenCrop, or the centre crop. */
+  /** Crops per image for the head and map features: tiles (default), TenCrop, centre crop. */
   crops?: CropMode;
   /** Tiles per side for `tiles` (default 3). */
   tiles?: number;
@@ -48,6 +67,16 @@ export interface EvaluateOptions {
   bootstrap?: number;
   /** Bootstrap seed (default 0). */
   seed?: number;
+  /** Score every image of this dataset folder (its own dataset.csv) instead of the test split. */
+  testData?: string;
+  /** Another CSV for `testData`. */
+  testCsv?: string;
+  /** Perturb every test image first (both classes; e.g. `jpeg:75`), for the robustness grid. */
+  perturb?: string;
+  /** Skip the positive and negative controls (default: run them). */
+  noControls?: boolean;
+  /** Write the results here instead of `<one-class run>/evaluation[-<dataset>]`. */
+  out?: string;
   /** tfjs backend. */
   backend?: BackendName;
   /** Crop cache folder (default `<runs>/.cache`). */
@@ -76,48 +105,86 @@ export interface RendererResult {
   renderer: string;
   /** Its label. */
   label: number;
-  /** The renderer the map was trained on. */
+  /** A renderer the map was trained on. */
   seen: boolean;
   /** Natural test images. */
   natural: number;
   /** This renderer's test images. */
   rendered: number;
-  /** Supervised head (p(CG) ≥ 0.5). */
-  head: Record<MetricName, WithCi>;
-  /** One-class flow (score > 0). */
-  flow: Record<MetricName, WithCi>;
+  /** Supervised head (p(CG) ≥ 0.5); absent without a map. */
+  head?: Record<MetricName, WithCi>;
+  /** One-class model (score > 0). */
+  oneclass: Record<MetricName, WithCi>;
   /** ROC curves. */
-  roc: { head: RocPoint[]; flow: RocPoint[] };
+  roc: { head?: RocPoint[]; oneclass: RocPoint[] };
 }
 
-/** Per-image scores on the test split. */
+/** Per-image scores. */
 export interface ImageScore {
   /** Name in dataset.csv. */
   name: string;
   /** Label. */
   label: number;
-  /** Mean p(CG) over the image's crops. */
+  /** Top-level folder. */
+  source: string;
+  /** Mean p(CG) over the image's crops (NaN without a map). */
   pCg: number;
-  /** Mean flow score over the image's crops. */
+  /** Mean one-class score over the image's vectors. */
   score: number;
+  /** Mean L2 norm of the image's one-class feature vectors. */
+  norm: number;
+}
+
+/** Feature-norm summary of a class. */
+export interface NormSummary {
+  /** Class name. */
+  name: string;
+  /** Images. */
+  n: number;
+  /** Mean. */
+  mean: number;
+  /** Quartiles: 25 %, 50 %, 75 %. */
+  q: [number, number, number];
+}
+
+/** The controls (see the module documentation). */
+export interface Controls {
+  /** Natural test images blurred (σ 1.5): share the one-class model puts outside, and the head. */
+  positive?: { perturbation: string; n: number; oneclassOutside: WithCi; headCg?: WithCi };
+  /** Natural test images per source folder: share inside (target 1 − ν). */
+  negative: { source: string; n: number; inside: WithCi }[];
+  /** 1 − ν. */
+  target: number;
 }
 
 /** Everything an evaluation reports (also `results.json`). */
 export interface Evaluation {
-  /** Map run name. */
-  modelName: string;
+  /** Map run name (none for a one-class run of its own). */
+  map?: string;
   /** One-class run name. */
-  flow: string;
-  /** One-class model kind (`flow` or `mlp`). */
-  oneClassKind: string;
-  /** The renderer the map was trained on. */
+  oneclassRun: string;
+  /** One-class model kind. */
+  oneclassKind: string;
+  /** Its feature source. */
+  features: string;
+  /** The renderers the map was trained on (`+`-joined), or "none". */
   trainedOn: string;
-  /** Crop mode and count per image. */
+  /** What was scored: the test split, or a dataset folder. */
+  testSet: string;
+  /** A perturbation applied to every test image, if any. */
+  perturbation?: string;
+  /** Crop mode and count per image (head, map features). */
   crops: { mode: CropMode; perImage: number };
   /** Bootstrap resamples and seed. */
   bootstrap: { reps: number; seed: number };
+  /** One-class threshold and how it was set. */
+  threshold: { value: number; from: string; nu: number };
   /** Results per renderer, in label order. */
   results: RendererResult[];
+  /** Feature norms per class. */
+  norms: NormSummary[];
+  /** Positive and negative controls. */
+  controls?: Controls;
   /** Per-image scores. */
   images: ImageScore[];
   /** Test images that could not be used, with the reason. */
@@ -126,137 +193,122 @@ export interface Evaluation {
   created: string;
 }
 
-/** Evaluates a map run and its one-class model on the test split. */
+/** The loaded models of a one-class run, ready to score images. */
+export interface Scorer {
+  /** The run. */
+  info: OneClassRunInfo;
+  /** The image map, if the run has one. */
+  map?: ImageMap;
+  /** The one-class model. */
+  model: OneClassEstimator;
+  /** Frees the tensors. */
+  dispose(): void;
+}
+
+/** Loads a one-class run's models. */
+export async function openScorer(
+  runs: string,
+  map: string | undefined,
+  oneclass: string,
+): Promise<Scorer> {
+  const info = await openOneClassRun(runs, map, oneclass);
+  let model: OneClassEstimator;
+  try {
+    model = await loadOneClass(info.dir);
+  } catch (e) {
+    if (e instanceof CgvsniError && /not found/.test(e.message)) {
+      throw new CgvsniError(`${info.dir}: no trained one-class model (train it first)`);
+    }
+    throw e;
+  }
+  const imageMap = info.mapRun ? await loadImageMap(join(info.mapRun.dir, "model")) : undefined;
+  return {
+    info,
+    map: imageMap,
+    model,
+    dispose() {
+      imageMap?.net.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** Evaluates a one-class run (and its map's head) on test images. */
 export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? "runs");
-  if (!o.modelName) throw new UsageError("--model-name RUN is required");
-  const mapRun = runPath(runs, o.modelName);
-  const flowName = o.flow ?? "flow";
-  const config = await readJsonIfExists<MapRunConfig>(join(mapRun, "config.json"));
-  if (!config || config.kind !== "map") {
-    throw new CgvsniError(`${mapRun}: not a map run (no config.json)`);
-  }
-  const ocDir = join(mapRun, flowName);
-  if (!(await exists(join(ocDir, "oneclass.json")))) {
-    throw new CgvsniError(
-      `${ocDir}: no trained one-class model (run train-flow --model-name ${o.modelName} first)`,
-    );
-  }
   const backend = await initBackend(o.backend ?? "auto");
   for (const n of backend.notices) log.log(`notice: ${n}`);
-  const { net, norm, manifest } = await loadENet(join(mapRun, "model"));
-  const { model: oc } = await OneClassModel.load(ocDir);
+  const sc = await openScorer(runs, o.map, o.oneclass ?? "flow");
   try {
+    const { info } = sc;
     const mode = o.crops ?? "tiles";
     if (!["tiles", "ten", "center"].includes(mode)) {
-      throw new UsageError(`--crops must be tiles, ten or center, got "${mode}"`);
+      throw new UsageError(`crops must be tiles, ten or center, got "${mode}"`);
     }
     const tiles = o.tiles ?? 3;
-    const view: View = mode === "tiles"
-      ? { kind: "tiles", size: net.cfg.crop, perSide: tiles }
-      : mode === "ten"
-      ? { kind: "ten", size: net.cfg.crop }
-      : { kind: "tiles", size: net.cfg.crop, perSide: 1 };
-    const ds = await loadDataset(config.dataset.root, { csv: config.dataset.csv });
-    const split = applySplit(
-      ds.images,
-      await Deno.readTextFile(join(mapRun, "split.csv")),
-      join(mapRun, "split.csv"),
-    );
-    const store = new ImageStore({
-      dir: o.cacheDir ?? join(runs, ".cache"),
-      maxPixels: config.maxPixels,
-    });
-    const dir = join(ocDir, "evaluation");
+    const perturbation = o.perturb ? parsePerturbation(o.perturb) : undefined;
+
+    // the test images: the split's, or every image of another dataset
+    let dataset: Dataset, entries: SplitEntry[], testSet: string;
+    if (o.testData) {
+      dataset = await loadDataset(o.testData, { csv: o.testCsv });
+      entries = dataset.images.map((e) => ({ ...e, role: "test" as const }));
+      testSet = `dataset ${dataset.root}`;
+    } else {
+      dataset = info.dataset;
+      entries = info.split.filter((e) => e.role === "test");
+      testSet = "test split";
+    }
+    const dir = o.out ??
+      join(info.dir, o.testData ? `evaluation-${basename(dataset.root)}` : "evaluation");
     await ensureDir(dir);
-    const all = split.filter((e) => e.role === "test");
-    const test = await usable(all, store, view, net.cfg.crop, {
-      skipBad: true,
-      run: dir,
+    const scored = await scoreImages(sc, entries, {
+      mode,
+      tiles,
+      perturbation,
+      cacheDir: o.cacheDir ?? join(runs, ".cache"),
+      // cached features are keyed by what was scored: only plain test-split runs share them
+      cacheKey: o.testData || perturbation ? undefined : "test",
+      skipList: dir,
       log,
-      what: "evaluation",
     });
-    const skipped = all.filter((e) => !test.includes(e)).map((e) => e.name);
-    const samples = await samplesOf(test, store, view);
-    log.start("test features", samples.length);
-    const key = `test-${mode}${mode === "tiles" ? tiles : ""}`;
-    const f = await features(
-      mapRun,
-      key,
-      net,
-      manifest.sha256 as string,
-      norm,
-      samples,
-      store,
-      view,
-      ticker(log),
-    );
-    log.end();
-    const s = oc.score(f.data, f.n);
-    const byImage = new Map<string, ImageScore & { k: number }>();
-    samples.forEach((sm, i) => {
-      const r = byImage.get(sm.entry.name) ??
-        { name: sm.entry.name, label: sm.entry.label, pCg: 0, score: 0, k: 0 };
-      r.pCg += f.pCg[i];
-      r.score += s[i];
-      r.k++;
-      byImage.set(sm.entry.name, r);
-    });
-    const images = [...byImage.values()].map(({ k, ...r }) => ({
-      ...r,
-      pCg: r.pCg / k,
-      score: r.score / k,
-    }));
-    const natural = images.filter((r) => r.label === 0);
+    const images = scored.images;
     const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
-    const results: RendererResult[] = [];
-    for (const cls of ds.classes.filter((c) => c.label > 0)) {
-      const cg = images.filter((r) => r.label === cls.label);
-      if (cg.length === 0 || natural.length === 0) {
-        log.log(`note: no test images for natural vs ${cls.name}; skipped`);
-        continue;
-      }
-      const both = [...natural, ...cg];
-      const labels = both.map((r) => (r.label === 0 ? 0 : 1));
-      const head = bootstrap(
-        both.map((r) => r.pCg),
-        labels,
-        (sc, l) => ({ ...metricSet(sc, l, 0.5, false) }),
-        reps,
-        seed,
-      );
-      const flow = bootstrap(
-        both.map((r) => r.score),
-        labels,
-        (sc, l) => ({ ...metricSet(sc, l, 0, true) }),
-        reps,
-        seed,
-      );
-      results.push({
-        renderer: cls.name,
-        label: cls.label,
-        seen: cls.label === config.renderer.label,
-        natural: natural.length,
-        rendered: cg.length,
-        head: head as Record<MetricName, WithCi>,
-        flow: flow as Record<MetricName, WithCi>,
-        roc: {
-          head: rocCurve(both.map((r) => r.pCg), labels),
-          flow: rocCurve(both.map((r) => r.score), labels),
+    const seen = new Set(info.mapRun?.config.renderers.map((r) => r.label) ?? []);
+    const results = rendererResults(images, dataset, seen, !!sc.map, reps, seed, log);
+    let controls: Controls | undefined;
+    if (!o.noControls && !perturbation) {
+      controls = await runControls(
+        sc,
+        entries.filter((e) => e.label === 0 && scored.ok.has(e.name)),
+        images,
+        {
+          mode,
+          tiles,
+          cacheDir: o.cacheDir ?? join(runs, ".cache"),
+          reps,
+          seed,
+          log,
         },
-      });
+      );
     }
     const ev: Evaluation = {
-      modelName: o.modelName,
-      flow: flowName,
-      oneClassKind: oc.map.cfg.kind,
-      trainedOn: config.renderer.name,
-      crops: { mode, perImage: samples.length / Math.max(1, test.length) },
+      map: info.mapRun?.name,
+      oneclassRun: basename(info.dir),
+      oneclassKind: sc.model.kind,
+      features: info.config.features,
+      trainedOn: info.mapRun ? renderersName(info.mapRun.config) : "none",
+      testSet,
+      perturbation: perturbation ? formatPerturbation(perturbation) : undefined,
+      crops: { mode, perImage: scored.cropsPerImage },
       bootstrap: { reps, seed },
+      threshold: { value: sc.model.threshold, from: sc.model.thresholdFrom, nu: sc.model.nu },
       results,
+      norms: normSummaries(images, dataset),
+      controls,
       images,
-      skipped,
+      skipped: scored.skipped,
       created: new Date().toISOString(),
     };
     await writeJson(join(dir, "results.json"), ev);
@@ -265,9 +317,239 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     await atomicWrite(join(dir, "histograms.svg"), histogramSvg(ev));
     return { ...ev, dir };
   } finally {
-    net.dispose();
-    oc.dispose();
+    sc.dispose();
   }
+}
+
+/** How {@link scoreImages} crops, perturbs and caches. */
+export interface ImageScoringOptions {
+  /** Crop mode of the head and map features. */
+  mode: CropMode;
+  /** Tiles per side for `tiles`. */
+  tiles: number;
+  /** A perturbation of every image. */
+  perturbation?: Perturbation;
+  /** Crop cache folder (unperturbed images only). */
+  cacheDir: string;
+  /** Stem prefix of the feature cache in the run (none: not cached). */
+  cacheKey?: string;
+  /** Folder for the list of unusable images. */
+  skipList: string;
+  /** Log sink. */
+  log: Progress;
+}
+
+/**
+ * Per-image head p(CG) (mean over crops), one-class score and feature norm (mean over the
+ * image's vectors) of `entries`; unusable images are listed and left out.
+ */
+export async function scoreImages(
+  sc: Scorer,
+  entries: SplitEntry[],
+  o: ImageScoringOptions,
+): Promise<{ images: ImageScore[]; ok: Set<string>; skipped: string[]; cropsPerImage: number }> {
+  const { info, map, model } = sc;
+  const source = info.config.features;
+  const store = new ImageStore({
+    dir: o.perturbation ? undefined : o.cacheDir,
+    maxPixels: info.mapRun?.config.maxPixels,
+    jpegQuality: info.matchCompression,
+    perturbation: o.perturbation,
+  });
+  const crop = map?.net.cfg.crop ?? MIN_SIDE;
+  const headView: View | undefined = map
+    ? o.mode === "tiles"
+      ? { kind: "tiles", size: crop, perSide: o.tiles }
+      : o.mode === "ten"
+      ? { kind: "ten", size: crop }
+      : { kind: "tiles", size: crop, perSide: 1 }
+    : undefined;
+  const viewKey = o.mode === "tiles" ? `tiles${o.tiles}` : o.mode;
+  const checkView = headView ?? sourceView(source, crop, 1).view;
+  const ok = await usable(entries, store, checkView, crop, {
+    skipBad: true,
+    run: o.skipList,
+    log: o.log,
+    what: "evaluation",
+  });
+  const okNames = new Set(ok.map((e) => e.name));
+  const skipped = entries.filter((e) => !okNames.has(e.name)).map((e) => e.name);
+  const cacheDir = featureDir(info.mapRun?.dir ?? info.dir);
+  const byImage = new Map<string, { p: number; np: number; s: number; ns: number; norm: number }>();
+  const slot = (name: string) => {
+    let r = byImage.get(name);
+    if (!r) byImage.set(name, r = { p: 0, np: 0, s: 0, ns: 0, norm: 0 });
+    return r;
+  };
+  let cropsPerImage = 1;
+  // the head: p(CG) of every crop of the view
+  if (map && headView) {
+    const samples = await samplesOf(ok, store, headView);
+    cropsPerImage = samples.length / Math.max(1, ok.length);
+    o.log.start("head", samples.length);
+    const f = await extractFeatures({
+      source: "l9",
+      map,
+      samples,
+      store,
+      view: headView,
+      cache: o.cacheKey ? { dir: cacheDir, key: `${o.cacheKey}-l9-${viewKey}` } : undefined,
+      onBatch: ticker(o.log),
+    });
+    o.log.end();
+    samples.forEach((s, i) => {
+      const r = slot(s.entry.name);
+      r.p += f.pCg![i];
+      r.np++;
+    });
+  }
+  // the one-class model: map features on the same crops, or one vector per whole image
+  const ocView = headView && source !== "residual" ? headView : sourceView(source, crop, 1).view;
+  const samples = await sourceSamples(source, ok, store, ocView);
+  o.log.start("one-class features", samples.length);
+  const f = await extractFeatures({
+    source,
+    map,
+    samples,
+    store,
+    view: ocView,
+    cache: o.cacheKey
+      ? {
+        dir: cacheDir,
+        key: `${o.cacheKey}-${source}-${source === "residual" ? "image" : viewKey}`,
+      }
+      : undefined,
+    onBatch: ticker(o.log),
+  });
+  o.log.end();
+  const s = model.score(f.data, f.n);
+  samples.forEach((sm, i) => {
+    const r = slot(sm.entry.name);
+    r.s += s[i];
+    let sq = 0;
+    for (let j = 0; j < f.dim; j++) sq += f.data[i * f.dim + j] ** 2;
+    r.norm += Math.sqrt(sq);
+    r.ns++;
+  });
+  const images = ok.map((e) => {
+    const r = byImage.get(e.name)!;
+    return {
+      name: e.name,
+      label: e.label,
+      source: e.source,
+      pCg: r.np ? r.p / r.np : NaN,
+      score: r.s / r.ns,
+      norm: r.norm / r.ns,
+    };
+  });
+  return { images, ok: okNames, skipped, cropsPerImage };
+}
+
+/** Head and one-class metrics with CIs, natural against each renderer of `dataset`. */
+export function rendererResults(
+  images: ImageScore[],
+  dataset: Dataset,
+  seen: Set<number>,
+  withHead: boolean,
+  reps: number,
+  seed: number,
+  log?: Progress,
+): RendererResult[] {
+  const natural = images.filter((r) => r.label === 0);
+  const out: RendererResult[] = [];
+  for (const cls of dataset.classes.filter((c) => c.label > 0)) {
+    const cg = images.filter((r) => r.label === cls.label);
+    if (cg.length === 0 || natural.length === 0) {
+      log?.log(`note: no test images for natural vs ${cls.name}; skipped`);
+      continue;
+    }
+    const both = [...natural, ...cg];
+    const labels = both.map((r) => (r.label === 0 ? 0 : 1));
+    const metrics = (scores: number[], threshold: number, strict: boolean) =>
+      bootstrap(
+        scores,
+        labels,
+        (sc, l) => ({ ...metricSet(sc, l, threshold, strict) }),
+        reps,
+        seed,
+      ) as Record<
+        MetricName,
+        WithCi
+      >;
+    const pCg = both.map((r) => r.pCg), score = both.map((r) => r.score);
+    out.push({
+      renderer: cls.name,
+      label: cls.label,
+      seen: seen.has(cls.label),
+      natural: natural.length,
+      rendered: cg.length,
+      head: withHead ? metrics(pCg, 0.5, false) : undefined,
+      oneclass: metrics(score, 0, true),
+      roc: {
+        head: withHead ? rocCurve(pCg, labels) : undefined,
+        oneclass: rocCurve(score, labels),
+      },
+    });
+  }
+  return out;
+}
+
+/** Feature-norm quartiles per class. */
+export function normSummaries(images: ImageScore[], dataset: Dataset): NormSummary[] {
+  return dataset.classes.flatMap((c) => {
+    const xs = images.filter((i) => i.label === c.label).map((i) => i.norm);
+    if (xs.length === 0) return [];
+    return [{
+      name: c.name,
+      n: xs.length,
+      mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+      q: [quantile(xs, 0.25), quantile(xs, 0.5), quantile(xs, 0.75)] as [number, number, number],
+    }];
+  });
+}
+
+/** The perturbation of the positive control. */
+export const TOO_CLEAN = "blur:1.5";
+
+/** A proportion with a seeded bootstrap interval. */
+function share(xs: boolean[], reps: number, seed: number): WithCi {
+  if (xs.length === 0) return { value: NaN, lo: NaN, hi: NaN };
+  const rng = new Rng(`share:${seed}`), boots: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    let k = 0;
+    for (let i = 0; i < xs.length; i++) k += +xs[rng.int(xs.length)];
+    boots.push(k / xs.length);
+  }
+  const v = xs.filter(Boolean).length / xs.length;
+  return { value: v, lo: quantile(boots, 0.025), hi: quantile(boots, 0.975) };
+}
+
+/** The positive and negative controls (see the module documentation). */
+async function runControls(
+  sc: Scorer,
+  naturals: SplitEntry[],
+  images: ImageScore[],
+  o: { mode: CropMode; tiles: number; cacheDir: string; reps: number; seed: number; log: Progress },
+): Promise<Controls> {
+  const negative = [...new Set(naturals.map((e) => e.source))].sort().map((source) => {
+    const xs = images.filter((i) => i.label === 0 && i.source === source).map((i) => i.score <= 0);
+    return { source, n: xs.length, inside: share(xs, o.reps, o.seed) };
+  });
+  let positive: Controls["positive"];
+  if (naturals.length > 0) {
+    const blurred = await scoreImages(sc, naturals, {
+      ...o,
+      perturbation: parsePerturbation(TOO_CLEAN),
+      skipList: sc.info.dir,
+    });
+    positive = {
+      perturbation: TOO_CLEAN,
+      n: blurred.images.length,
+      oneclassOutside: share(blurred.images.map((i) => i.score > 0), o.reps, o.seed),
+      headCg: sc.map ? share(blurred.images.map((i) => i.pCg >= 0.5), o.reps, o.seed) : undefined,
+    };
+  }
+  return { positive, negative, target: +(1 - sc.model.nu).toFixed(6) };
 }
 
 const LABELS: Record<MetricName, string> = {
@@ -281,38 +563,84 @@ const LABELS: Record<MetricName, string> = {
 };
 
 /** `0.912 [0.85, 0.96]`. */
-export function fmtCi(m: WithCi): string {
+export function fmtCi(m?: WithCi): string {
+  if (!m) return "–";
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
   return `${f(m.value)} [${f(m.lo)}, ${f(m.hi)}]`;
 }
 
-/** The results as a Markdown table: one row per renderer and method. */
+/** The name of an evaluation's one-class model in tables: `flow on l9`. */
+export function oneclassLabel(ev: Pick<Evaluation, "oneclassKind" | "features">): string {
+  return `one-class (${ev.oneclassKind} on ${ev.features})`;
+}
+
+/** The results as Markdown: one row per renderer and stage, then the diagnostics. */
 export function resultsMarkdown(ev: Evaluation): string {
-  const head = ["test renderer", "n (NI/CG)", "method", ...METRICS.map((m) => LABELS[m])];
+  const head = ["test renderer", "n (NI/CG)", "stage", ...METRICS.map((m) => LABELS[m])];
   const rows = ev.results.flatMap((r) =>
-    (["head", "flow"] as const).map((k) => [
+    (["head", "oneclass"] as const).filter((k) => k === "oneclass" || r.head).map((k) => [
       `${r.renderer}${r.seen ? " (seen)" : ""}`,
       `${r.natural}/${r.rendered}`,
-      k === "head" ? "softmax head" : `one-class (${ev.oneClassKind})`,
-      ...METRICS.map((m) => fmtCi(r[k][m])),
+      k === "head" ? "softmax head" : oneclassLabel(ev),
+      ...METRICS.map((m) => fmtCi(r[k]![m])),
     ])
   );
+  const below = ev.results.flatMap((r) =>
+    (["head", "oneclass"] as const).filter((k) => r[k] && r[k]!.auc.value < 0.5).map((k) =>
+      `${k === "head" ? "the head" : "the one-class model"} against ${r.renderer} (AUC ${
+        r[k]!.auc.value.toFixed(3)
+      })`
+    )
+  );
+  const c = ev.controls;
   return [
-    `# Evaluation: map \`${ev.modelName}\` (trained on ${ev.trainedOn}), one-class \`${ev.flow}\``,
+    `# Evaluation: ${
+      ev.map ? `map \`${ev.map}\` (trained on ${ev.trainedOn}), ` : ""
+    }one-class \`${ev.oneclassRun}\``,
     "",
-    `Test split only. Image-level scores: mean over ${ev.crops.perImage} crop(s) per image (${ev.crops.mode}). ` +
-    `Head: p(CG) ≥ 0.5; one-class: score > 0. 95 % intervals: stratified bootstrap, ${ev.bootstrap.reps} resamples ` +
-    `(seed ${ev.bootstrap.seed}).`,
+    `${ev.testSet}${ev.perturbation ? `, every image perturbed by ${ev.perturbation}` : ""}. ` +
+    `Head: mean p(CG) over ${ev.crops.perImage} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
+    `${oneclassLabel(ev)}: CG at score > 0, threshold ${ev.threshold.value.toPrecision(5)} ` +
+    `(${ev.threshold.from}, ν = ${ev.threshold.nu}). 95 % intervals: stratified bootstrap, ` +
+    `${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
     "",
+    below.length
+      ? `**Below chance:** ${
+        below.join("; ")
+      }: these scores rank renders as more natural than photographs.\n`
+      : "",
+    "## Diagnostics",
+    "",
+    "Norm of the one-class feature vectors per class (mean; quartiles):",
+    "",
+    ...ev.norms.map((s) =>
+      `- ${s.name} (${s.n}): ${s.mean.toPrecision(4)}; ${
+        s.q.map((v) => v.toPrecision(4)).join(", ")
+      }`
+    ),
+    "",
+    ...(c
+      ? [
+        c.positive
+          ? `Positive control: natural test images blurred (${c.positive.perturbation}), ${c.positive.n} images: ` +
+            `one-class puts ${fmtCi(c.positive.oneclassOutside)} outside` +
+            (c.positive.headCg ? `; the head calls ${fmtCi(c.positive.headCg)} CG.` : ".")
+          : "",
+        "",
+        `Negative control: share of natural test images inside, per source folder (target ${c.target}): ` +
+        c.negative.map((x) => `${x.source} (${x.n}) ${fmtCi(x.inside)}`).join("; ") + ".",
+        "",
+      ]
+      : []),
     ev.skipped.length ? `Skipped (unusable): ${ev.skipped.join(", ")}` : "",
   ].join("\n").trimEnd() + "\n";
 }
 
-/** ROC curves of head and flow, one panel per renderer. */
+/** ROC curves of head and one-class model, one panel per renderer. */
 export function rocSvg(ev: Evaluation): string {
   const charts: Chart[] = ev.results.map((r) => ({
     title: `natural vs ${r.renderer}${r.seen ? " (seen)" : ""}`,
@@ -321,13 +649,15 @@ export function rocSvg(ev: Evaluation): string {
     xRange: [0, 1],
     yRange: [0, 1],
     series: [
+      ...(r.head && r.roc.head
+        ? [{
+          name: `head AUC ${r.head.auc.value.toFixed(3)}`,
+          points: r.roc.head.map((p) => [p.fpr, p.tpr] as [number, number]),
+        }]
+        : []),
       {
-        name: `head AUC ${r.head.auc.value.toFixed(3)}`,
-        points: r.roc.head.map((p) => [p.fpr, p.tpr]),
-      },
-      {
-        name: `${ev.oneClassKind} AUC ${r.flow.auc.value.toFixed(3)}`,
-        points: r.roc.flow.map((p) => [p.fpr, p.tpr]),
+        name: `${ev.oneclassKind} AUC ${r.oneclass.auc.value.toFixed(3)}`,
+        points: r.roc.oneclass.map((p) => [p.fpr, p.tpr] as [number, number]),
       },
       { name: "chance", points: [[0, 0], [1, 1]], color: "#aaa", dashed: true },
     ],

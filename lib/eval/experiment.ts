@@ -1,25 +1,32 @@
 /**
- * The renderer matrix: for each renderer R of the dataset, train a map on natural + R, train a
- * one-class model on its natural features, and evaluate both on every renderer. Rows are the
- * training renderer, columns the test renderer; the diagonal is "seen", everything else tests
- * generalisation to an unseen renderer. All rows share one split (it does not depend on the
- * training renderer), so every column tests on the same images.
+ * Experiments over renderers, every stage of the method per row:
  *
- * Resumable: a map, flow or evaluation that finished is never recomputed; an interrupted one is
- * resumed from its checkpoint.
+ * - `pairs`: for each renderer R, a map trained on natural + R; every renderer tested. The
+ *   diagonal is "seen", everything else an unseen renderer.
+ * - `loro` (leave one renderer out, the field's standard): for each renderer R, a map trained on
+ *   natural + every *other* renderer; R is then unseen by every stage (the one-class model sees
+ *   natural images only, and R's images are only ever test images).
+ *
+ * All rows share one split (it does not depend on the training renderers), so every column tests
+ * on the same images. Resumable: a map, one-class model or evaluation that finished is reused; an
+ * interrupted one is resumed from its checkpoint.
  *
  * @module
  */
 
 import { join, resolve } from "node:path";
-import { loadDataset } from "../data/dataset.ts";
-import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
-import type { WithCi } from "./metrics.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
-import { checkRunName, ensureDir } from "../runs/folder.ts";
-import { trainFlow, type TrainFlowOptions } from "../oneclass/train.ts";
+import { loadDataset } from "../data/dataset.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
+import { defaultRunName, trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
+import { checkRunName, ensureDir } from "../runs/folder.ts";
+import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import type { WithCi } from "./metrics.ts";
+
+/** The protocols of {@link experiment}. */
+export type ExperimentProtocol = "pairs" | "loro";
 
 /** Options of {@link experiment}. */
 export interface ExperimentOptions {
@@ -27,30 +34,34 @@ export interface ExperimentOptions {
   data: string;
   /** Parent folder of runs (default `runs`). */
   runs?: string;
-  /** Experiment name: runs are `<name>-<renderer>`, the matrix goes to `runs/<name>/`. */
+  /** Experiment name: runs are `<name>-<row>`, the matrix goes to `runs/<name>/`. */
   name?: string;
-  /** Training renderers (default: every renderer of the dataset). */
+  /** `pairs` (default) or `loro`. */
+  protocol?: ExperimentProtocol;
+  /** Rows: training renderers (pairs) or held-out renderers (loro); default every renderer. */
   renderers?: string[];
   /** Options passed to every map training (data, runs, name, renderer are set here). */
   map?: Partial<TrainMapOptions>;
   /** Options passed to every one-class training. */
-  flow?: Partial<TrainFlowOptions>;
+  oneclass?: Partial<TrainOneClassOptions>;
   /** Options passed to every evaluation. */
   evaluation?: Partial<EvaluateOptions>;
   /** Progress and log sink. */
   progress?: Progress;
 }
 
-/** One cell: metrics of head and flow for a (training, test) renderer pair. */
+/** One cell: metrics of head and one-class model for a (row, test renderer) pair. */
 export interface MatrixCell {
-  /** Renderer the map was trained on. */
+  /** The row: the training renderer (pairs) or the held-out renderer (loro). */
   train: string;
   /** Renderer tested against natural images. */
   test: string;
+  /** Whether the map saw this renderer. */
+  seen: boolean;
   /** Supervised head HTER and AUC. */
-  head: { hter: WithCi; auc: WithCi };
-  /** One-class HTER and AUC. */
-  flow: { hter: WithCi; auc: WithCi };
+  head?: { hter: WithCi; auc: WithCi };
+  /** One-class HTER, AUC and natural recall. */
+  oneclass: { hter: WithCi; auc: WithCi; niRecall: WithCi };
   /** Test images (natural / rendered). */
   n: [number, number];
 }
@@ -59,59 +70,88 @@ export interface MatrixCell {
 export interface Matrix {
   /** Experiment name. */
   name: string;
+  /** Protocol. */
+  protocol: ExperimentProtocol;
   /** Renderers, in label order. */
   renderers: string[];
+  /** The one-class model (kind on source). */
+  oneclass: string;
   /** Every cell, row-major. */
   cells: MatrixCell[];
-  /** Seconds spent per training renderer in this invocation (0 when reused). */
+  /** Seconds spent per row in this invocation (small when reused). */
   seconds: Record<string, number>;
   /** When it was assembled. */
   created: string;
 }
 
-/** Runs (or resumes) the whole matrix. */
+/** Runs (or resumes) every row of an experiment. */
 export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? "runs");
   const name = checkRunName(o.name ?? "experiment");
+  const protocol = o.protocol ?? "pairs";
+  if (protocol !== "pairs" && protocol !== "loro") {
+    throw new UsageError(`protocol must be pairs or loro, got "${protocol}"`);
+  }
   const ds = await loadDataset(o.data, { csv: o.map?.csv });
   const all = ds.classes.filter((c) => c.label > 0).map((c) => c.name);
-  const renderers = o.renderers?.length ? o.renderers : all;
-  for (const r of renderers) {
+  const rows = o.renderers?.length ? o.renderers : all;
+  for (const r of rows) {
     if (!all.includes(r)) {
-      throw new Error(`renderer ${r} is not in the dataset (${all.join(", ")})`);
+      throw new UsageError(`renderer ${r} is not in the dataset (renderers: ${all.join(", ")})`);
     }
+  }
+  if (protocol === "loro" && all.length < 2) {
+    throw new UsageError("leave-one-renderer-out needs at least two renderers");
   }
   const dir = join(runs, name);
   await ensureDir(dir);
   const cells: MatrixCell[] = [];
   const seconds: Record<string, number> = {};
-  for (const r of renderers) {
+  let oneclass = "";
+  for (const r of rows) {
     const t0 = performance.now();
-    const ev = await pipeline({ ...o, runs, run: `${name}-${r}`, renderer: r, progress: log });
+    const train = protocol === "pairs" ? [r] : all.filter((x) => x !== r);
+    const run = protocol === "pairs" ? `${name}-${r}` : `${name}-no${r}`;
+    const ev = await pipeline({ ...o, runs, run, renderers: train, progress: log });
+    oneclass = `${ev.oneclassKind} on ${ev.features}`;
     for (const res of ev.results) {
       cells.push({
         train: r,
         test: res.renderer,
-        head: { hter: res.head.hter, auc: res.head.auc },
-        flow: { hter: res.flow.hter, auc: res.flow.auc },
+        seen: res.seen,
+        head: res.head ? { hter: res.head.hter, auc: res.head.auc } : undefined,
+        oneclass: {
+          hter: res.oneclass.hter,
+          auc: res.oneclass.auc,
+          niRecall: res.oneclass.niRecall,
+        },
         n: [res.natural, res.rendered],
       });
     }
     seconds[r] = +((performance.now() - t0) / 1000).toFixed(1);
   }
-  const m: Matrix = { name, renderers: all, cells, seconds, created: new Date().toISOString() };
+  const m: Matrix = {
+    name,
+    protocol,
+    renderers: all,
+    oneclass,
+    cells,
+    seconds,
+    created: new Date().toISOString(),
+  };
   await writeJson(join(dir, "matrix.json"), m);
   await atomicWrite(join(dir, "matrix.md"), matrixMarkdown(m));
   return { ...m, dir };
 }
 
 /** Options of {@link pipeline}. */
-export interface PipelineOptions extends Omit<ExperimentOptions, "name" | "renderers"> {
+export interface PipelineOptions
+  extends Omit<ExperimentOptions, "name" | "renderers" | "protocol"> {
   /** Map run name. */
   run: string;
-  /** Training renderer. */
-  renderer: string;
+  /** The renderers the map learns against. */
+  renderers: string[];
 }
 
 /**
@@ -123,69 +163,93 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
   const runs = resolve(o.runs ?? "runs");
   const mapDir = join(runs, o.run);
   if (!(await exists(join(mapDir, "model/model.json")))) {
-    const resume = await exists(join(mapDir, "config.json"));
+    const resume = await exists(join(mapDir, "checkpoints"));
     log.log(
-      `== ${o.run}: ${resume ? "resuming" : "training"} the image map (natural vs ${o.renderer})`,
+      `== ${o.run}: ${resume ? "resuming" : "training"} the image map (natural vs ${
+        o.renderers.join("+")
+      })`,
     );
     await trainMap({
       ...o.map,
       data: o.data,
       runs,
       name: o.run,
-      renderer: o.renderer,
+      renderer: o.renderers.join(","),
       resume,
       progress: log,
     });
   } else log.log(`== ${o.run}: image map done, reused`);
-  const flowName = o.flow?.name ?? (o.flow?.model === "mlp" ? "mlp" : "flow");
-  if (!(await exists(join(mapDir, flowName, "oneclass.json")))) {
-    const resume = await exists(join(mapDir, flowName, "config.json"));
-    log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model`);
-    await trainFlow({ ...o.flow, modelName: o.run, runs, name: flowName, resume, progress: log });
-  } else log.log(`== ${o.run}: one-class model done, reused`);
+  const oc = o.oneclass ?? {};
+  const ocName = oc.name ?? defaultRunName(oc.features ?? "l9", oc.oneclass ?? "flow");
+  if (!(await exists(join(mapDir, ocName, "oneclass.json")))) {
+    const resume = await exists(join(mapDir, ocName, "checkpoints"));
+    log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${ocName}`);
+    await trainOneClass({ ...oc, map: o.run, runs, name: ocName, resume, progress: log });
+  } else log.log(`== ${o.run}: one-class model ${ocName} done, reused`);
   const saved = await readJsonIfExists<Evaluation>(
-    join(mapDir, flowName, "evaluation", "results.json"),
+    join(mapDir, ocName, "evaluation", "results.json"),
   );
   if (saved) {
     log.log(`== ${o.run}: evaluation done, reused`);
     return saved;
   }
   log.log(`== ${o.run}: evaluating on the test split`);
-  return await evaluate({ ...o.evaluation, modelName: o.run, flow: flowName, runs, progress: log });
+  return await evaluate({ ...o.evaluation, map: o.run, oneclass: ocName, runs, progress: log });
 }
 
-/** The matrix as Markdown: HTER and AUC tables, head and flow side by side. */
+/** The matrix as Markdown: AUC and HTER tables, head and one-class model side by side. */
 export function matrixMarkdown(m: Matrix): string {
   const rows = [...new Set(m.cells.map((c) => c.train))];
   const cols = m.renderers;
   const table = (title: string, pick: (c: MatrixCell) => string) => [
     `### ${title}`,
     "",
-    `| train \\ test | ${cols.join(" | ")} |`,
+    `| ${m.protocol === "loro" ? "held out" : "train"} \\ test | ${cols.join(" | ")} |`,
     `|---|${cols.map(() => "---").join("|")}|`,
     ...rows.map((r) =>
       `| **${r}** | ${
         cols.map((c) => {
           const cell = m.cells.find((x) => x.train === r && x.test === c);
-          return cell ? (r === c ? `**${pick(cell)}**` : pick(cell)) : "–";
+          return cell ? (cell.seen ? pick(cell) : `**${pick(cell)}**`) : "–";
         }).join(" | ")
       } |`
     ),
     "",
   ];
+  const intro = m.protocol === "loro"
+    ? "Leave one renderer out: row R is a map trained on natural images and every renderer but R; " +
+      "columns are the renderers tested against the natural test images. Bold = a renderer no " +
+      "stage ever saw (the diagonal)."
+    : "Rows: the renderer the map was trained on (with natural images); columns: the renderer tested " +
+      "against the natural test images. Bold = a renderer the map never saw (off the diagonal).";
+  const loro = m.protocol === "loro"
+    ? [
+      "### The held-out renderer",
+      "",
+      "| held-out renderer | n (NI/CG) | head AUC | head HTER | one-class AUC | one-class HTER | one-class NI recall |",
+      "|---|---|---|---|---|---|---|",
+      ...rows.map((r) => {
+        const c = m.cells.find((x) => x.train === r && x.test === r)!;
+        return `| ${r} | ${c.n[0]}/${c.n[1]} | ${fmtCi(c.head?.auc)} | ${fmtCi(c.head?.hter)} | ${
+          fmtCi(c.oneclass.auc)
+        } | ${fmtCi(c.oneclass.hter)} | ${fmtCi(c.oneclass.niRecall)} |`;
+      }),
+      "",
+    ]
+    : [];
   return [
-    `## Renderer matrix: ${m.name}`,
+    `## ${m.protocol === "loro" ? "Leave-one-renderer-out" : "Renderer matrix"}: ${m.name}`,
     "",
-    "Rows: the renderer the map was trained on (with natural images); columns: the renderer tested against the " +
-    "natural test images. Diagonal (bold) = seen in training. Each cell: head / one-class, 95 % bootstrap CI in brackets.",
+    `${intro} Each cell: head / one-class (${m.oneclass}), 95 % bootstrap CI in brackets.`,
     "",
-    ...table(
-      "HTER (lower is better): head | one-class",
-      (c) => `${fmtCi(c.head.hter)} \\| ${fmtCi(c.flow.hter)}`,
-    ),
+    ...loro,
     ...table(
       "ROC AUC (higher is better): head | one-class",
-      (c) => `${fmtCi(c.head.auc)} \\| ${fmtCi(c.flow.auc)}`,
+      (c) => `${fmtCi(c.head?.auc)} \\| ${fmtCi(c.oneclass.auc)}`,
+    ),
+    ...table(
+      "HTER (lower is better): head | one-class",
+      (c) => `${fmtCi(c.head?.hter)} \\| ${fmtCi(c.oneclass.hter)}`,
     ),
     `Test images per cell (natural / rendered): ${
       [...new Set(m.cells.map((c) => `${c.test} ${c.n[0]}/${c.n[1]}`))].join(", ")

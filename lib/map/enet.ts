@@ -240,6 +240,14 @@ export interface ENetOutput {
   logits: tf.Tensor2D;
   /** `[N, fc]` L9 after ReLU (the image's feature vector). */
   features: tf.Tensor2D;
+  /** `[N, fc]` L9 before its ReLU. */
+  l9pre: tf.Tensor2D;
+  /** `[N, fc]` L8 after ReLU. */
+  l8: tf.Tensor2D;
+  /** `[N, fc]` L8 before its ReLU. */
+  l8pre: tf.Tensor2D;
+  /** `[N, s, s, trunk[2]]` the last conv block's output after its max-pooling. */
+  trunk: tf.Tensor4D;
 }
 
 /** BN epsilon, as PyTorch. */
@@ -401,10 +409,12 @@ export class ENet {
     h = pool(convBnRelu(h, t(2), "t.bn2", true));
     h = pool(convBnRelu(h, t(3), "t.bn3", true));
     const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-    const l8 = dropout(relu(dense(flat, "fc1")), 0);
-    const features = relu(dense(l8, "fc2"));
+    const l8pre = dense(flat, "fc1");
+    const l8 = relu(l8pre);
+    const l9pre = dense(dropout(l8, 0), "fc2");
+    const features = relu(l9pre);
     const logits = dense(dropout(features, 1), "fc3");
-    return { logits, features };
+    return { logits, features, l9pre, l8, l8pre, trunk: h };
   }
 
   /** L9 features in inference mode (BN running statistics, no dropout): `[N, fc]`. */

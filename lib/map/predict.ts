@@ -7,7 +7,10 @@
 import { tf } from "../core/deps.ts";
 import { type ChannelStats, toBatch } from "../data/batch.ts";
 import type { RgbImage } from "../data/image.ts";
-import type { ENet } from "./enet.ts";
+import type { ENet, ENetOutput } from "./enet.ts";
+
+/** Picks the vectors a caller wants out of a forward pass (`[N, dim]`). */
+export type Embedding = (out: ENetOutput) => tf.Tensor2D;
 
 /** Result of {@link predict}. */
 export interface Prediction {
@@ -15,13 +18,16 @@ export interface Prediction {
   pCg: Float32Array;
   /** Cross-entropy against `labels` when given, averaged. */
   loss?: number;
-  /** `[n, fc]` L9 features (row-major) when asked for. */
+  /** `[n, dim]` vectors of the requested embedding (row-major), when one was asked for. */
   features?: Float32Array;
+  /** Their dimension. */
+  dim?: number;
 }
 
 /**
  * Runs the model in inference mode over crops, `batchSize` at a time. Crops are fetched
- * lazily through `get(i)` so only one batch of pixels is in memory at once.
+ * lazily through `get(i)` so only one batch of pixels is in memory at once. With `embed`, the
+ * vectors it picks from each forward pass are returned too (by default none).
  */
 export async function predict(
   net: ENet,
@@ -30,14 +36,14 @@ export async function predict(
   norm: ChannelStats,
   opts: {
     batchSize?: number;
-    features?: boolean;
+    embed?: Embedding;
     labels?: number[];
     onBatch?: (done: number) => void;
   } = {},
 ): Promise<Prediction> {
   const bs = opts.batchSize ?? 32;
   const pCg = new Float32Array(n);
-  const features = opts.features ? new Float32Array(n * net.cfg.fc) : undefined;
+  let features: Float32Array | undefined, dim: number | undefined;
   let lossSum = 0;
   for (let i = 0; i < n; i += bs) {
     const idx = Array.from({ length: Math.min(bs, n - i) }, (_, k) => i + k);
@@ -56,13 +62,17 @@ export async function predict(
           tf.Reduction.SUM,
         )
         : tf.scalar(0);
-      return [tf.slice(prob, [0, 1], [-1, 1]), opts.features ? out.features : tf.zeros([0]), loss];
+      return [tf.slice(prob, [0, 1], [-1, 1]), opts.embed ? opts.embed(out) : tf.zeros([0]), loss];
     });
     pCg.set(await p.data() as Float32Array, i);
-    if (features) features.set(await f.data() as Float32Array, i * net.cfg.fc);
+    if (opts.embed) {
+      dim ??= f.shape[1]!;
+      features ??= new Float32Array(n * dim);
+      features.set(await f.data() as Float32Array, i * dim);
+    }
     lossSum += (await l.data())[0];
     tf.dispose([p, f, l]);
     opts.onBatch?.(i + idx.length);
   }
-  return { pCg, features, loss: opts.labels ? lossSum / Math.max(1, n) : undefined };
+  return { pCg, features, dim, loss: opts.labels ? lossSum / Math.max(1, n) : undefined };
 }

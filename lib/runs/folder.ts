@@ -31,11 +31,6 @@ export function checkRunName(name: string): string {
   return name;
 }
 
-/** A default run name from the current time: `2026-11-28T17-05-09`. */
-export function timestampName(d = new Date()): string {
-  return d.toISOString().slice(0, 19).replace(/:/g, "-");
-}
-
 /** Absolute path of a run folder. */
 export function runPath(runsDir: string, name: string): string {
   return resolve(runsDir, checkRunName(name));

@@ -22,8 +22,7 @@
  * @module
  */
 
-import { tf } from "../../core/deps.ts";
-import { MathBackendCPU } from "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
+import { tf, tfjsBackends } from "../../core/deps.ts";
 import * as dnnl from "./dnnl.ts";
 import * as ew from "./elementwise.ts";
 import {
@@ -38,6 +37,8 @@ import {
   RELU_GRAD,
   SGD_STEP,
 } from "../names.ts";
+
+const { MathBackendCPU } = await tfjsBackends.cpu();
 
 type Info = { dataId: object; shape: number[]; dtype: string };
 type Cpu = {

@@ -92,7 +92,7 @@ Deno.test("split: written and read back unchanged; a changed dataset is detected
 
 Deno.test("split: fractions are validated; apportion sums exactly", () => {
   assert.deepEqual(parseFractions("0.5,0.2,0.3", 3, "--cg-split"), [0.5, 0.2, 0.3]);
-  assert.throws(() => parseFractions("0.5,0.2", 3, "--cg-split"), /expected 3/);
+  assert.throws(() => parseFractions("0.5,0.2", 3, "--cg-split"), /must be 3/);
   assert.throws(() => parseFractions("0.5,0.2,0.2", 3, "--cg-split"), /sum to 1/);
   for (const n of [0, 1, 7, 31, 1000]) {
     assert.equal(apportion(n, [0.4, 0.1, 0.2, 0.3]).reduce((a, b) => a + b), n);

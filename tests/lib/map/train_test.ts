@@ -8,12 +8,8 @@ import { ENet } from "../../../lib/map/enet.ts";
 import { loadENet } from "../../../lib/map/io.ts";
 import { SgdMomentum } from "../../../lib/backends/optim.ts";
 import { readMetrics } from "../../../lib/runs/folder.ts";
-import {
-  firstNonFinite,
-  trainMap,
-  type TrainMapOptions,
-  trainStep,
-} from "../../../lib/map/train.ts";
+import { trainMap, type TrainMapOptions } from "../../../lib/map/train.ts";
+import { firstNonFinite, trainStep } from "../../../lib/map/step.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { SHIPPED, testBackend, TINY, withTempDir } from "../../_helpers.ts";
 
@@ -126,7 +122,7 @@ Deno.test("train-map: a run folder holds config, split, stats, metrics, plot, ch
     net.dispose();
     await assert.rejects(
       trainMap(options(dir, await subsetCsv(dir))),
-      /already holds a run: pass --resume/,
+      /already holds a map run: pass --resume/,
     );
   });
 });
@@ -147,7 +143,14 @@ Deno.test("train-map: an interrupted run resumed from its checkpoint ends as a c
     });
     assert.deepEqual(resumed.epochs.map((m) => m.epoch), [1, 2, 3]);
     const strip = (ms: Record<string, number>[]) =>
-      ms.map(({ seconds: _s, images_per_second: _i, ...m }) => m);
+      ms.map(({ seconds: _s, images_per_second: _i, val_recall, ...m }) => ({
+        ...m,
+        ...Object.fromEntries(
+          Object.entries((val_recall ?? {}) as unknown as Record<string, number>).map((
+            [k, v],
+          ) => [`val_recall ${k}`, v]),
+        ),
+      }));
     const a = strip(clean.epochs as unknown as Record<string, number>[]);
     const b = strip(resumed.epochs as unknown as Record<string, number>[]);
     a.forEach((m, i) => {

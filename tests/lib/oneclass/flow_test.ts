@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../../../lib/core/deps.ts";
-import { BiasFreeMlp, flowParams, NiceFlow } from "../../../lib/oneclass/flow.ts";
+import { BiasFreeMlp, flowParams, NiceFlow } from "../../../lib/oneclass/networks.ts";
 import { Rng } from "../../../lib/core/rng.ts";
 import { testBackend } from "../../_helpers.ts";
 

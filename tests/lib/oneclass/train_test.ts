@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
-import { NiceFlow } from "../../../lib/oneclass/flow.ts";
-import { fitStandardisation, OneClassModel } from "../../../lib/oneclass/model.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { readMetrics } from "../../../lib/runs/folder.ts";
-import { trainFlow, type TrainFlowOptions } from "../../../lib/oneclass/train.ts";
+import { trainOneClass, type TrainOneClassOptions } from "../../../lib/oneclass/train.ts";
+import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { trainMap } from "../../../lib/map/train.ts";
-import { Rng } from "../../../lib/core/rng.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 const quiet = makeProgress({ quiet: true });
@@ -39,29 +37,24 @@ async function mapRun(dir: string): Promise<string> {
   return join(dir, "runs");
 }
 
-const small = (runs: string, extra: Partial<TrainFlowOptions> = {}): TrainFlowOptions => ({
-  modelName: "map",
+const small = (runs: string, extra: Partial<TrainOneClassOptions> = {}): TrainOneClassOptions => ({
+  map: "map",
   runs,
-  hidden: 16,
-  depth: 1,
-  epochs: 6,
-  nu: 0.1,
-  batchSize: 8,
+  settings: { hidden: 16, depth: 1, epochs: 6, nu: 0.1, batchSize: 8 },
   progress: quiet,
   ...extra,
 });
 
-Deno.test("train-flow: trains, puts 1 - nu of the training features inside, reports AUC per renderer", async () => {
+Deno.test("train-oneclass: the flow trains, puts 1 - nu of its training vectors inside, caches features", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
     const runs = await mapRun(dir);
-    const res = await trainFlow(small(runs));
+    const res = await trainOneClass(small(runs));
     const s = res.summary!;
-    assert.equal(s.trainCrops, 24); // 6 flow images x 2x2 crops
-    assert.ok(Math.abs(s.inside - 0.9) <= Math.max(0.02, 1 / s.trainCrops), `inside ${s.inside}`);
-    const auc = s.aucByRenderer.POVRay;
-    assert.ok(auc.seen && auc.auc >= 0 && auc.auc <= 1 && auc.natural === 4 && auc.rendered === 2);
-    assert.ok(Number.isFinite(s.headAucByRenderer.POVRay));
+    assert.equal(s.vectors, 24); // 6 pool images x 2x2 crops
+    assert.equal(s.images, 6);
+    assert.equal(s.thresholdFrom, "train"); // R², the SVDD models' default
+    assert.ok(Math.abs(s.inside - 0.9) <= Math.max(0.02, 1 / s.vectors), `inside ${s.inside}`);
     const m = await readMetrics(res.run);
     assert.deepEqual(m.map((x) => x.epoch), [1, 2, 3, 4, 5, 6]);
     assert.equal(m[0].radius, 0); // R starts at 0 and is first set after K = 2 epochs
@@ -71,55 +64,86 @@ Deno.test("train-flow: trains, puts 1 - nu of the training features inside, repo
     ) {
       await Deno.stat(join(res.run, f));
     }
-    // the features are cached in the map run and reused by a second flow
-    const bin = join(runs, "map/features/flow-tiles2.bin");
+    const model = await loadOneClass(res.run);
+    assert.equal(model.kind, "flow");
+    assert.equal(model.provenance?.source, "l9");
+    model.dispose();
+    // the features are cached in the map run and reused by a second model
+    const bin = join(runs, "map/features/pool-l9-tiles2.bin");
     const before = (await Deno.stat(bin)).mtime!.getTime();
-    await trainFlow(small(runs, { name: "flow2", epochs: 2 }));
+    await trainOneClass(
+      small(runs, { name: "flow2", settings: { hidden: 8, depth: 1, epochs: 2 } }),
+    );
     assert.equal((await Deno.stat(bin)).mtime!.getTime(), before);
   });
 });
 
-Deno.test("train-flow: the MLP baseline does not collapse; resume continues; NaN stops cleanly", async () => {
+Deno.test("train-oneclass: the MLP does not collapse; resume continues; NaN stops cleanly", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
     const runs = await mapRun(dir);
-    const mlp = await trainFlow(small(runs, { model: "mlp", repDim: 4 }));
-    const { model } = await OneClassModel.load(mlp.run);
+    const mlp = await trainOneClass(
+      small(runs, { oneclass: "mlp", settings: { hidden: 16, depth: 1, epochs: 4, repDim: 4 } }),
+    );
+    const model = await loadOneClass(mlp.run);
     const x = new Float32Array(5 * 16).map((_, i) => Math.sin(i));
     const s = model.score(x, 5);
     assert.ok(Math.max(...s) - Math.min(...s) > 1e-6, "all MLP scores equal: collapsed");
     model.dispose();
-    await trainFlow(small(runs, { name: "cut", stopAfter: 3, checkpointEvery: 2 }));
-    const resumed = await trainFlow(small(runs, { name: "cut", resume: true }));
+    await trainOneClass(small(runs, { name: "cut", stopAfter: 3, checkpointEvery: 2 }));
+    const resumed = await trainOneClass(small(runs, { name: "cut", resume: true }));
     assert.deepEqual(resumed.epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6]);
     await assert.rejects(
-      trainFlow(small(runs, { name: "boom", lr: 1e35 })),
-      /became (NaN|Infinity|-Infinity)|NaN or infinite/,
+      trainOneClass(
+        small(runs, { name: "boom", settings: { hidden: 16, depth: 1, epochs: 6, lr: 1e35 } }),
+      ),
+      /became (NaN|Infinity|-Infinity)/,
     );
   });
 });
 
-Deno.test("one-class model: save and load give bit-identical scores", async () => {
+Deno.test("train-oneclass: gauss and knn on map features and on residual features, inside a map run and without one", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
-    const r = new Rng(1);
-    const x = Float32Array.from({ length: 20 * 12 }, () => r.normal());
-    const flow = NiceFlow.create({ kind: "flow", dim: 12, couplings: 4, hidden: 10, depth: 2 }, 4);
-    const m = new OneClassModel(
-      flow,
-      new Float32Array(12).fill(0.3),
-      1.7,
-      0.05,
-      2,
-      fitStandardisation(x, 20, 12),
-    );
-    const a = m.score(x, 20);
-    await m.save(dir, "oc", { note: 1 });
-    const { model, manifest } = await OneClassModel.load(dir, "oc");
-    assert.equal(manifest.note, 1);
-    assert.deepEqual(model.score(x, 20), a);
-    assert.equal(model.radius, 1.7);
-    m.dispose();
+    const runs = await mapRun(dir);
+    const g = await trainOneClass({
+      map: "map",
+      runs,
+      features: "l9-pre",
+      oneclass: "gauss",
+      progress: quiet,
+    });
+    assert.equal(g.run, join(runs, "map/l9-pre-gauss"));
+    assert.equal(g.summary!.thresholdFrom, "cv");
+    const r = await trainOneClass({
+      map: "map",
+      runs,
+      features: "residual",
+      oneclass: "knn",
+      progress: quiet,
+    });
+    // residual features train on every non-test natural image of the split: 4 + 2 + 6 = 12 of 16
+    assert.equal(r.summary!.images, 12);
+    assert.equal(r.summary!.vectors, 12);
+    assert.equal(r.summary!.dim, 392);
+    // no map: a run of its own with its own split
+    const own = await trainOneClass({
+      data: SHIPPED,
+      runs,
+      name: "res",
+      features: "residual",
+      oneclass: "gauss",
+      matchCompression: 75,
+      progress: quiet,
+    });
+    assert.equal(own.run, join(runs, "res"));
+    await Deno.stat(join(runs, "res/split.csv"));
+    const model = await loadOneClass(own.run);
+    assert.deepEqual(model.provenance?.matchCompression, 75);
     model.dispose();
+    await assert.rejects(
+      trainOneClass({ data: SHIPPED, runs, features: "l9", progress: quiet }),
+      /come from an image map/,
+    );
   });
 });

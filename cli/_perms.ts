@@ -1,0 +1,16 @@
+/**
+ * The permissions each kind of task runs with, stated once: `deno.json` grants exactly these
+ * (a test checks), and `--help` prints them.
+ *
+ * @module
+ */
+
+/** Environment variables the model-running tasks read. */
+export const ENV = "IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB,CGVSNI_THREADS";
+
+/** Tasks that run a model: read anything (data, npm cache), write runs/, the native backend. */
+export const MODEL_TASK =
+  `--allow-read --allow-write=runs --allow-env=${ENV} --allow-ffi --allow-sys=systemMemoryInfo,osRelease,loadavg`;
+
+/** Where tasks that train or evaluate write. */
+export const WRITES_RUNS = "runs/ (or --runs DIR; elsewhere needs --allow-write=DIR)";

@@ -1,0 +1,19 @@
+/**
+ * What every stage shares: the toolkit's error types, seeded random numbers, progress
+ * reporting and named-array files.
+ *
+ * @module
+ */
+
+export {
+  CgvsniError,
+  DatasetError,
+  ImageError,
+  ModelError,
+  NumericalError,
+  UsageError,
+} from "./errors.ts";
+export { Rng } from "./rng.ts";
+export { makeProgress, type Progress } from "./progress.ts";
+export { type Location, type NamedArray } from "./bundle.ts";
+export { quantile } from "./stats.ts";

@@ -1,0 +1,49 @@
+/**
+ * Stage 0, data: datasets (`dataset.csv`), decoding images, splits, the crop cache, batches, and
+ * the perturbations used to remove compression shortcuts, augment and test robustness.
+ *
+ * @module
+ */
+
+export {
+  type ClassInfo,
+  type Dataset,
+  type ImageEntry,
+  loadDataset,
+  type LoadDatasetOptions,
+} from "./dataset.ts";
+export { type DatasetRow, parseDatasetCsv } from "./csv.ts";
+export { buildManifest, manifestCsv, type ManifestRow } from "./manifest.ts";
+export {
+  applySplit,
+  DEFAULT_FRACTIONS,
+  makeSplit,
+  type Role,
+  type SplitEntry,
+  type SplitFractions,
+  splitFromLists,
+} from "./split.ts";
+export {
+  centerCrop,
+  decodeImage,
+  type DecodeOptions,
+  DEFAULT_MAX_PIXELS,
+  type ImageInfo,
+  readImage,
+  type RgbImage,
+  sniffImage,
+} from "./image.ts";
+export { ImageStore, type ImageStoreOptions, type View } from "./cache.ts";
+export { type ChannelStats, channelStats, toBatch } from "./batch.ts";
+export {
+  addNoise,
+  gaussianBlur,
+  jpegRoundTrip,
+  parsePerturbation,
+  perturb,
+  type Perturbation,
+  resize,
+  type Step,
+} from "./perturb.ts";
+export { type Augmentation, AUGMENTATIONS, augmentedCrop, parseAugment } from "./augment.ts";
+export type { Sampler } from "./sampler.ts";

@@ -1,0 +1,206 @@
+/**
+ * Image perturbations: JPEG re-compression, Gaussian blur, resizing and additive noise. The same
+ * kernels serve three purposes:
+ *
+ * - **matching compression** (`--match-compression Q`): every image of every class is re-encoded
+ *   once as JPEG quality Q before anything else, so "has JPEG history" no longer tells the
+ *   classes apart (cgbench's photographs went through JPEG, its renders never did);
+ * - **augmentation** while training the map (`--augment jpeg,blur,resize,noise`), applied to
+ *   both classes alike;
+ * - **the robustness grid** (`deno task robustness`): every test image perturbed the same way.
+ *
+ * JPEG encoding uses the `jpeg-js` encoder (baseline, 4:4:4, IJG quality scaling) and decodes
+ * the bytes with the same decoder that reads JPEG files, so a re-encoded image is exactly what
+ * the toolkit would read from a file saved at that quality. (imagescript, the decoder, has no
+ * WebAssembly encoder: its encoder is a native Node addon.)
+ *
+ * Blur and resize are separable: a 1-D kernel along rows, then along columns, with edges
+ * clamped. Resizing is antialiased: when shrinking, the triangle (bilinear) kernel is widened by
+ * the shrink factor, as Pillow's `BILINEAR` filter does.
+ *
+ * @module
+ */
+
+import { jpegEncoder } from "../core/deps.ts";
+import { UsageError } from "../core/errors.ts";
+import type { Rng } from "../core/rng.ts";
+import { decodeImage, type RgbImage } from "./image.ts";
+
+/** Re-encodes an image as JPEG at `quality` (1..100) and decodes it again. */
+export async function jpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+  const n = img.width * img.height;
+  const rgba = new Uint8Array(n * 4);
+  for (let i = 0; i < n; i++) {
+    rgba[4 * i] = img.data[3 * i];
+    rgba[4 * i + 1] = img.data[3 * i + 1];
+    rgba[4 * i + 2] = img.data[3 * i + 2];
+    rgba[4 * i + 3] = 255;
+  }
+  const { data } = (await jpegEncoder()).encode(
+    { data: rgba, width: img.width, height: img.height },
+    Math.round(quality),
+  );
+  return await decodeImage(new Uint8Array(data), `<jpeg q${quality}>`);
+}
+
+/** Applies a 1-D kernel (centred, odd length) along rows or columns, edges clamped. */
+function convolve1d(img: RgbImage, k: Float32Array, alongRows: boolean): RgbImage {
+  const { width: w, height: h } = img;
+  const r = (k.length - 1) / 2;
+  const src = img.data, out = new Float32Array(src.length);
+  const stepIn = alongRows ? 3 : 3 * w, len = alongRows ? w : h, lines = alongRows ? h : w;
+  for (let line = 0; line < lines; line++) {
+    const base = alongRows ? line * w * 3 : line * 3;
+    for (let i = 0; i < len; i++) {
+      let a = 0, b = 0, c = 0;
+      for (let t = -r; t <= r; t++) {
+        const j = Math.min(len - 1, Math.max(0, i + t));
+        const o = base + j * stepIn, wt = k[t + r];
+        a += wt * src[o];
+        b += wt * src[o + 1];
+        c += wt * src[o + 2];
+      }
+      const o = base + i * stepIn;
+      out[o] = a;
+      out[o + 1] = b;
+      out[o + 2] = c;
+    }
+  }
+  return { width: w, height: h, data: toBytes(out) };
+}
+
+function toBytes(x: Float32Array): Uint8Array {
+  const out = new Uint8Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(255, Math.max(0, Math.round(x[i])));
+  return out;
+}
+
+/** The normalised Gaussian kernel of standard deviation `sigma`, radius ⌈3σ⌉. */
+export function gaussianKernel(sigma: number): Float32Array {
+  const r = Math.max(1, Math.ceil(3 * sigma));
+  const k = new Float32Array(2 * r + 1);
+  let s = 0;
+  for (let i = -r; i <= r; i++) s += k[i + r] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  return k.map((v) => v / s);
+}
+
+/** Gaussian blur of standard deviation `sigma` pixels (σ = 0: an unchanged copy). */
+export function gaussianBlur(img: RgbImage, sigma: number): RgbImage {
+  if (!(sigma > 0)) return { ...img, data: img.data.slice() };
+  const k = gaussianKernel(sigma);
+  return convolve1d(convolve1d(img, k, true), k, false);
+}
+
+/** Resamples one axis to `out` samples with the antialiased triangle kernel. */
+function resample(img: RgbImage, out: number, alongRows: boolean): RgbImage {
+  const { width: w, height: h } = img;
+  const len = alongRows ? w : h, lines = alongRows ? h : w;
+  const scale = len / out, support = Math.max(1, scale);
+  const dst = new Float32Array((alongRows ? out * h : w * out) * 3);
+  const stepIn = alongRows ? 3 : 3 * w, stepOut = stepIn;
+  for (let i = 0; i < out; i++) {
+    const centre = (i + 0.5) * scale;
+    const lo = Math.max(0, Math.floor(centre - support)),
+      hi = Math.min(len, Math.ceil(centre + support));
+    const weights: number[] = [];
+    let total = 0;
+    for (let j = lo; j < hi; j++) {
+      const wt = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / support));
+      weights.push(wt);
+      total += wt;
+    }
+    for (let line = 0; line < lines; line++) {
+      const inBase = alongRows ? line * w * 3 : line * 3;
+      const o = (alongRows ? line * out * 3 : line * 3) + i * stepOut;
+      let a = 0, b = 0, c = 0;
+      for (let j = lo; j < hi; j++) {
+        const wt = weights[j - lo] / total, p = inBase + j * stepIn;
+        a += wt * img.data[p];
+        b += wt * img.data[p + 1];
+        c += wt * img.data[p + 2];
+      }
+      dst[o] = a;
+      dst[o + 1] = b;
+      dst[o + 2] = c;
+    }
+  }
+  return alongRows
+    ? { width: out, height: h, data: toBytes(dst) }
+    : { width: w, height: out, data: toBytes(dst) };
+}
+
+/** Resizes by `factor` (× 1: an unchanged copy), antialiased; sizes are rounded, at least 1. */
+export function resize(img: RgbImage, factor: number): RgbImage {
+  if (factor === 1) return { ...img, data: img.data.slice() };
+  const w = Math.max(1, Math.round(img.width * factor));
+  const h = Math.max(1, Math.round(img.height * factor));
+  return resample(resample(img, w, true), h, false);
+}
+
+/** Adds Gaussian noise of standard deviation `sigma` (on the 0–255 scale), rounded and clipped. */
+export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) {
+    data[i] = Math.min(255, Math.max(0, Math.round(img.data[i] + sigma * rng.normal())));
+  }
+  return { width: img.width, height: img.height, data };
+}
+
+/** One perturbation step. */
+export type Step =
+  | { kind: "jpeg"; quality: number }
+  | { kind: "blur"; sigma: number }
+  | { kind: "resize"; factor: number }
+  | { kind: "noise"; sigma: number };
+
+/** A perturbation: steps applied in order (`resize:0.5+jpeg:75`). */
+export type Perturbation = Step[];
+
+/** Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `noise:2`, or several joined with `+`. */
+export function parsePerturbation(spec: string): Perturbation {
+  return spec.split("+").map((part) => {
+    const m = /^(jpeg|blur|resize|noise):([0-9.eE+-]+)$/.exec(part.trim());
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(v)) {
+      throw new UsageError(
+        `bad perturbation "${part}": use jpeg:Q (1-100), blur:SIGMA, resize:FACTOR or noise:SIGMA, joined with +`,
+      );
+    }
+    const kind = m[1] as Step["kind"];
+    if (kind === "jpeg" && !(Number.isInteger(v) && v >= 1 && v <= 100)) {
+      throw new UsageError(`bad perturbation "${part}": JPEG quality must be an integer in 1..100`);
+    }
+    if ((kind === "blur" || kind === "noise") && !(v >= 0 && v <= 50)) {
+      throw new UsageError(`bad perturbation "${part}": sigma must be in [0, 50]`);
+    }
+    if (kind === "resize" && !(v > 0.05 && v <= 8)) {
+      throw new UsageError(`bad perturbation "${part}": resize factor must be in (0.05, 8]`);
+    }
+    return kind === "jpeg"
+      ? { kind, quality: v }
+      : kind === "resize"
+      ? { kind, factor: v }
+      : { kind, sigma: v };
+  });
+}
+
+/** The spec text of a perturbation (inverse of {@link parsePerturbation}). */
+export function formatPerturbation(p: Perturbation): string {
+  return p.map((s) =>
+    `${s.kind}:${s.kind === "jpeg" ? s.quality : s.kind === "resize" ? s.factor : s.sigma}`
+  ).join("+") || "none";
+}
+
+/** Applies a perturbation; `rng` seeds the noise. */
+export async function perturb(img: RgbImage, p: Perturbation, rng: Rng): Promise<RgbImage> {
+  for (const s of p) {
+    img = s.kind === "jpeg"
+      ? await jpegRoundTrip(img, s.quality)
+      : s.kind === "blur"
+      ? gaussianBlur(img, s.sigma)
+      : s.kind === "resize"
+      ? resize(img, s.factor)
+      : addNoise(img, s.sigma, rng);
+  }
+  return img;
+}

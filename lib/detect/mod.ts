@@ -1,0 +1,20 @@
+/**
+ * Stage 4b, detection: a detector (image map + one-class model + feature source) that scores
+ * image files or pixels, loadable from a folder or a URL, and heatmaps of its tiles.
+ *
+ * @module
+ */
+
+export {
+  type Detection,
+  Detector,
+  detectorFromRun,
+  type DetectorInfo,
+  type ImageDataLike,
+  loadDetector,
+  type ScoreOptions,
+  type TileScore,
+  type Verdict,
+  type VerdictRule,
+} from "./detector.ts";
+export { heatmapPng, type HeatmapValue } from "./heatmap.ts";

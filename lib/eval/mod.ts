@@ -1,0 +1,52 @@
+/**
+ * Stage 4a, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
+ * one-class model per renderer, controls), experiments over renderers (pairs, leave one
+ * renderer out), the one-class comparison, the robustness grid and the HTML report.
+ *
+ * @module
+ */
+
+export {
+  bootstrap,
+  eer,
+  type MetricSet,
+  metricSet,
+  type Rates,
+  rates,
+  rocAuc,
+  rocCurve,
+  type RocPoint,
+  tprAtFpr,
+  type WithCi,
+} from "./metrics.ts";
+export {
+  type CropMode,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  type ImageScore,
+  type MetricName,
+  METRICS,
+  type RendererResult,
+} from "./evaluate.ts";
+export {
+  experiment,
+  type ExperimentOptions,
+  type ExperimentProtocol,
+  type Matrix,
+  type MatrixCell,
+  pipeline,
+  type PipelineOptions,
+} from "./experiment.ts";
+export {
+  type OneClassMatrix,
+  oneclassMatrix,
+  type OneClassMatrixOptions,
+} from "./oneclass_matrix.ts";
+export {
+  type Robustness,
+  robustness,
+  ROBUSTNESS_GRID,
+  type RobustnessOptions,
+} from "./robustness.ts";
+export { writeReport } from "./report.ts";

@@ -1,0 +1,303 @@
+/**
+ * The one-class comparison: every one-class model × feature source, against every renderer,
+ * with the maps of an experiment (leave one renderer out by default, so the held-out renderer
+ * is unseen by every stage), over several seeds (each seed draws its own split, map
+ * initialisation and one-class initialisation). Per cell: ROC AUC, HTER and NI recall at the
+ * model's natural-only threshold, with 95 % bootstrap CIs per seed, and the mean and range over
+ * seeds. The supervised head is reported the same way next to them.
+ *
+ * `residual` features need no map: they depend only on the split (the seed), so they are fitted
+ * once per seed and every renderer is unseen for them.
+ *
+ * Resumable like {@link experiment}: finished maps, models and evaluations are reused.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { UsageError } from "../core/errors.ts";
+import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
+import { makeProgress, type Progress } from "../core/progress.ts";
+import { loadDataset } from "../data/dataset.ts";
+import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
+import { trainMap, type TrainMapOptions } from "../map/train.ts";
+import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
+import type { AnyOptions } from "../oneclass/io.ts";
+import { trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
+import { checkRunName, ensureDir } from "../runs/folder.ts";
+import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import type { ExperimentProtocol } from "./experiment.ts";
+import type { WithCi } from "./metrics.ts";
+
+/** Options of {@link oneclassMatrix}. */
+export interface OneClassMatrixOptions {
+  /** Dataset folder. */
+  data: string;
+  /** Parent folder of runs (default `runs`). */
+  runs?: string;
+  /** Name: map runs are `<name>-s<seed>-no<R>` (loro) or `<name>-s<seed>-<R>` (pairs). */
+  name?: string;
+  /** Seeds (default 0, 1, 2). */
+  seeds?: number[];
+  /** `loro` (default) or `pairs`. */
+  protocol?: ExperimentProtocol;
+  /** Feature sources (default: all). */
+  sources?: FeatureSource[];
+  /** One-class models (default: all). */
+  kinds?: OneClassKind[];
+  /** Options of every map training. */
+  map?: Partial<TrainMapOptions>;
+  /** Options of every one-class training. */
+  oneclass?: Partial<TrainOneClassOptions>;
+  /** Settings per one-class kind (e.g. the flow's width). */
+  settings?: Partial<Record<OneClassKind, AnyOptions>>;
+  /** Options of every evaluation. */
+  evaluation?: Partial<EvaluateOptions>;
+  /** Progress and log sink. */
+  progress?: Progress;
+}
+
+/** One result: a stage on one renderer for one seed and row. */
+export interface OneClassCell {
+  /** Seed. */
+  seed: number;
+  /** Row: the held-out (loro) or training (pairs) renderer. */
+  row: string;
+  /** Feature source, or `head` for the supervised head. */
+  source: FeatureSource | "head";
+  /** One-class model, or `head`. */
+  kind: OneClassKind | "head";
+  /** Tested renderer. */
+  test: string;
+  /** Whether any stage saw it. */
+  seen: boolean;
+  /** ROC AUC. */
+  auc: WithCi;
+  /** HTER at the model's threshold. */
+  hter: WithCi;
+  /** Natural recall at the model's threshold. */
+  niRecall: WithCi;
+}
+
+/** The comparison (also `oneclass-matrix.json`). */
+export interface OneClassMatrix {
+  /** Name. */
+  name: string;
+  /** Protocol. */
+  protocol: ExperimentProtocol;
+  /** Seeds. */
+  seeds: number[];
+  /** Renderers. */
+  renderers: string[];
+  /** Every cell. */
+  cells: OneClassCell[];
+  /** Wall time of this invocation, seconds. */
+  seconds: number;
+  /** When. */
+  created: string;
+}
+
+/** Runs (or resumes) the comparison. */
+export async function oneclassMatrix(
+  o: OneClassMatrixOptions,
+): Promise<OneClassMatrix & { dir: string }> {
+  const t0 = performance.now();
+  const log = o.progress ?? makeProgress();
+  const runs = resolve(o.runs ?? "runs");
+  const name = checkRunName(o.name ?? "oneclass");
+  const protocol = o.protocol ?? "loro";
+  const seeds = o.seeds ?? [0, 1, 2];
+  const sources = o.sources ?? [...FEATURE_SOURCES];
+  const kinds = o.kinds ?? [...ONECLASS_KINDS];
+  const ds = await loadDataset(o.data, { csv: o.map?.csv });
+  const renderers = ds.classes.filter((c) => c.label > 0).map((c) => c.name);
+  if (protocol === "loro" && renderers.length < 2) {
+    throw new UsageError("leave-one-renderer-out needs at least two renderers");
+  }
+  const dir = join(runs, name);
+  await ensureDir(dir);
+  const cells: OneClassCell[] = [];
+  const push = (
+    seed: number,
+    row: string,
+    source: OneClassCell["source"],
+    kind: OneClassCell["kind"],
+    ev: Evaluation,
+    stage: "head" | "oneclass",
+  ) => {
+    for (const r of ev.results) {
+      const m = r[stage];
+      if (!m) continue;
+      cells.push({
+        seed,
+        row,
+        source,
+        kind,
+        test: r.renderer,
+        seen: stage === "head" || needsMap(source as FeatureSource) ? r.seen : false,
+        auc: m.auc,
+        hter: m.hter,
+        niRecall: m.niRecall,
+      });
+    }
+  };
+  for (const seed of seeds) {
+    let residualDone = false;
+    for (const row of renderers) {
+      const trainOn = protocol === "loro" ? renderers.filter((r) => r !== row) : [row];
+      const run = `${name}-s${seed}-${protocol === "loro" ? "no" : ""}${row}`;
+      if (!(await exists(join(runs, run, "model/model.json")))) {
+        log.log(
+          `== ${run}: training the image map (natural vs ${trainOn.join("+")}, seed ${seed})`,
+        );
+        await trainMap({
+          ...o.map,
+          data: o.data,
+          runs,
+          name: run,
+          renderer: trainOn.join(","),
+          seed,
+          resume: await exists(join(runs, run, "checkpoints")),
+          progress: log,
+        });
+      }
+      let headDone = false;
+      for (const source of sources) {
+        if (!needsMap(source) && residualDone) continue;
+        for (const kind of kinds) {
+          const ocName = `${source}-${kind}`;
+          const ev = await runCell(runs, run, ocName, source, kind, seed, o, log);
+          push(seed, row, source, kind, ev, "oneclass");
+          if (!headDone) {
+            push(seed, row, "head", "head", ev, "head");
+            headDone = true;
+          }
+        }
+        if (!needsMap(source)) residualDone = true;
+      }
+    }
+  }
+  const m: OneClassMatrix = {
+    name,
+    protocol,
+    seeds,
+    renderers,
+    cells,
+    seconds: +((performance.now() - t0) / 1000).toFixed(1),
+    created: new Date().toISOString(),
+  };
+  await writeJson(join(dir, "oneclass-matrix.json"), m);
+  await atomicWrite(join(dir, "oneclass-matrix.md"), oneclassMatrixMarkdown(m));
+  return { ...m, dir };
+}
+
+/** Trains (or reuses) one one-class model and evaluates it (or reuses its evaluation). */
+async function runCell(
+  runs: string,
+  run: string,
+  ocName: string,
+  source: FeatureSource,
+  kind: OneClassKind,
+  seed: number,
+  o: OneClassMatrixOptions,
+  log: Progress,
+): Promise<Evaluation> {
+  const ocDir = join(runs, run, ocName);
+  if (!(await exists(join(ocDir, "oneclass.json")))) {
+    log.log(`== ${run}/${ocName}: fitting ${kind} on ${source} features`);
+    await trainOneClass({
+      ...o.oneclass,
+      map: run,
+      runs,
+      name: ocName,
+      features: source,
+      oneclass: kind,
+      seed,
+      settings: { ...o.oneclass?.settings, ...o.settings?.[kind] },
+      resume: await exists(join(ocDir, "checkpoints")),
+      progress: log,
+    });
+  }
+  const saved = await readJsonIfExists<Evaluation>(join(ocDir, "evaluation", "results.json"));
+  if (saved) return saved;
+  return await evaluate({
+    ...o.evaluation,
+    map: run,
+    oneclass: ocName,
+    runs,
+    noControls: true,
+    progress: log,
+  });
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** `0.912 (0.88–0.95)`: mean over seeds and their range. */
+function spread(xs: number[]): string {
+  if (xs.length === 0) return "–";
+  if (xs.length === 1) return xs[0].toFixed(3);
+  return `${mean(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
+}
+
+/** The comparison as Markdown: unseen-renderer AUC, NI recall and HTER per model and source. */
+export function oneclassMatrixMarkdown(m: OneClassMatrix): string {
+  const configs = [...new Set(m.cells.map((c) => `${c.source}|${c.kind}`))];
+  const pick = (key: string, test: string, unseenOnly: boolean) =>
+    m.cells.filter((c) =>
+      `${c.source}|${c.kind}` === key && c.test === test && (!unseenOnly || !c.seen)
+    );
+  const unseenRows = (key: string) =>
+    m.cells.filter((c) => `${c.source}|${c.kind}` === key && !c.seen);
+  const label = (key: string) => {
+    const [s, k] = key.split("|");
+    return s === "head" ? "supervised head | –" : `${s} | ${k}`;
+  };
+  const table = (title: string, metric: "auc" | "niRecall" | "hter") => [
+    `### ${title}`,
+    "",
+    `| features | model | ${m.renderers.join(" | ")} | mean over unseen cells |`,
+    `|---|---|${m.renderers.map(() => "---").join("|")}|---|`,
+    ...configs.map((key) =>
+      `| ${label(key)} | ${
+        m.renderers.map((t) => spread(pick(key, t, true).map((c) => c[metric].value))).join(" | ")
+      } | ${spread(seedMeans(unseenRows(key), metric))} |`
+    ),
+    "",
+  ];
+  const seed0 = m.seeds[0];
+  return [
+    `## One-class comparison: ${m.name} (${
+      m.protocol === "loro" ? "leave one renderer out" : "renderer pairs"
+    }, seeds ${m.seeds.join(", ")})`,
+    "",
+    (m.protocol === "loro"
+      ? "Each column is a renderer tested when the map was trained on the other renderers (so no stage saw it). "
+      : "Cells where the map saw the renderer are left out. ") +
+    "Each cell: mean over seeds (range over seeds). One-class models decide at their own threshold, " +
+    "set on natural training images only; the head at p(CG) = 0.5.",
+    "",
+    ...table("ROC AUC on unseen renderers", "auc"),
+    ...table("NI recall at the natural-only threshold (target 1 − ν = 0.95)", "niRecall"),
+    ...table("HTER at the threshold", "hter"),
+    `### 95 % bootstrap CIs, seed ${seed0}: AUC | NI recall`,
+    "",
+    `| features | model | ${m.renderers.join(" | ")} |`,
+    `|---|---|${m.renderers.map(() => "---").join("|")}|`,
+    ...configs.map((key) =>
+      `| ${label(key)} | ${
+        m.renderers.map((t) => {
+          const c = pick(key, t, true).find((x) => x.seed === seed0);
+          return c ? `${fmtCi(c.auc)} \\| ${fmtCi(c.niRecall)}` : "–";
+        }).join(" | ")
+      } |`
+    ),
+    "",
+    `Wall time of the run that wrote this: ${(m.seconds / 60).toFixed(1)} min.`,
+  ].join("\n") + "\n";
+}
+
+/** Per seed, the mean of a metric over a configuration's unseen cells. */
+function seedMeans(cells: OneClassCell[], metric: "auc" | "niRecall" | "hter"): number[] {
+  const seeds = [...new Set(cells.map((c) => c.seed))];
+  return seeds.map((s) => mean(cells.filter((c) => c.seed === s).map((c) => c[metric].value)));
+}

@@ -1,0 +1,124 @@
+/**
+ * Computing feature vectors for a list of samples, from any source, cached on disk
+ * (`<dir>/<key>.json` + `.bin`) with the map's checksum, the source, the JPEG re-encoding and
+ * the exact list of samples, so a second run reuses them and a retrained map never does.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { loadBundle, saveBundle } from "../core/bundle.ts";
+import { hashString } from "../core/rng.ts";
+import type { ImageStore, View } from "../data/cache.ts";
+import { cropOf, type Sample } from "../data/samples.ts";
+import type { ImageMap } from "../map/run.ts";
+import { predict } from "../map/predict.ts";
+import { ensureDir } from "../runs/folder.ts";
+import { residualFeatures } from "./residual.ts";
+import { embedding, type FeatureSource, needsMap } from "./sources.ts";
+
+/** Feature vectors of a list of samples. */
+export interface FeatureSet {
+  /** One row per sample: `data[i * dim .. (i + 1) * dim]`. */
+  data: Float32Array;
+  /** Feature dimension. */
+  dim: number;
+  /** Number of samples. */
+  n: number;
+  /** The map's softmax p(CG) per sample (map sources only: the supervised head's answer). */
+  pCg?: Float32Array;
+  /** Whether they came from the cache. */
+  cached: boolean;
+}
+
+const FORMAT = "cgvsni-features/2";
+
+/** Cache key of a list of samples (names and tiles, order included). */
+export function samplesKey(samples: Sample[]): string {
+  return hashString(samples.map((s) => `${s.entry.name}#${s.tile}`).join("\n")).map((h) =>
+    h.toString(16)
+  ).join("");
+}
+
+/** What {@link extractFeatures} needs. */
+export interface ExtractOptions {
+  /** The source. */
+  source: FeatureSource;
+  /** The image map (map sources). */
+  map?: ImageMap;
+  /** The samples: crops of a map's view, or whole images for `residual`. */
+  samples: Sample[];
+  /** Decoded (and possibly re-encoded) pixels. */
+  store: ImageStore;
+  /** The view the samples index (ignored by `residual`, which reads whole images). */
+  view: View;
+  /** Cache folder and file stem; none: not cached. */
+  cache?: { dir: string; key: string };
+  /** Progress: samples done so far. */
+  onBatch?: (done: number) => void;
+}
+
+/** The feature vectors of `samples`, from the cache when it holds them for these inputs. */
+export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
+  const sig = samplesKey(o.samples);
+  const identity = {
+    source: o.source,
+    model: o.map?.sha ?? "none",
+    jpeg: o.store.jpegQuality ?? 0,
+    samples: sig,
+  };
+  if (o.cache) {
+    try {
+      const { manifest, arrays } = await loadBundle(o.cache.dir, o.cache.key, { format: FORMAT });
+      const same = Object.entries(identity).every(([k, v]) => manifest[k] === v);
+      if (same) {
+        const f = arrays.get("features")!;
+        return {
+          data: f.data,
+          dim: f.shape[1],
+          n: f.shape[0],
+          pCg: arrays.get("p_cg")?.data,
+          cached: true,
+        };
+      }
+    } catch { /* absent or stale: compute */ }
+  }
+  let out: Omit<FeatureSet, "cached">;
+  if (needsMap(o.source)) {
+    if (!o.map) throw new RangeError(`the ${o.source} features need an image map`);
+    const crop = o.map.net.cfg.crop;
+    const r = await predict(
+      o.map.net,
+      o.samples.length,
+      (i) => cropOf(o.samples[i], o.store, o.view, crop),
+      o.map.norm,
+      {
+        embed: embedding(o.source),
+        onBatch: o.onBatch,
+      },
+    );
+    out = { data: r.features!, dim: r.dim!, n: o.samples.length, pCg: r.pCg };
+  } else {
+    const rows: Float32Array[] = [];
+    for (const [i, s] of o.samples.entries()) {
+      rows.push(residualFeatures(await o.store.uncached(s.entry.path)));
+      o.onBatch?.(i + 1);
+    }
+    const dim = rows[0]?.length ?? 0, data = new Float32Array(rows.length * dim);
+    rows.forEach((r, i) => data.set(r, i * dim));
+    out = { data, dim, n: rows.length };
+  }
+  if (o.cache) {
+    await ensureDir(o.cache.dir);
+    await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
+      { name: "features", shape: [out.n, out.dim], data: out.data },
+      ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
+    ], { ...identity, names: o.samples.map((s) => `${s.entry.name}#${s.tile}`) });
+  }
+  return { ...out, cached: false };
+}
+
+/** The cache folder of a run. */
+export function featureDir(run: string): string {
+  return join(run, "features");
+}

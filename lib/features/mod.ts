@@ -1,0 +1,17 @@
+/**
+ * Stage 2, features: the vectors the one-class stage works on, from the map's layers or from
+ * the image itself (noise-residual statistics, no map), computed and cached.
+ *
+ * @module
+ */
+
+export {
+  checkSource,
+  DEFAULT_SOURCE,
+  embedding,
+  FEATURE_SOURCES,
+  type FeatureSource,
+  needsMap,
+} from "./sources.ts";
+export { RESIDUAL_DIM, RESIDUAL_SPEC, residualFeatures } from "./residual.ts";
+export { extractFeatures, type ExtractOptions, type FeatureSet } from "./extract.ts";

@@ -1,0 +1,195 @@
+/**
+ * The little dense linear algebra the Gaussian model needs, in float64 on plain arrays (small
+ * matrices: at most a few thousand rows): Gram and cross products, Cholesky factorisation and
+ * triangular solves, and the leading eigenvectors of a symmetric matrix.
+ *
+ * @module
+ */
+
+/** A row-major matrix. */
+export interface Mat {
+  /** Rows. */
+  rows: number;
+  /** Columns. */
+  cols: number;
+  /** `rows * cols` values. */
+  data: Float64Array;
+}
+
+/** A zero matrix. */
+export function zeros(rows: number, cols: number): Mat {
+  return { rows, cols, data: new Float64Array(rows * cols) };
+}
+
+/** AᵀA / scale (cols x cols). */
+export function crossProduct(a: Mat, scale = 1): Mat {
+  const { rows: n, cols: d } = a, out = zeros(d, d), x = a.data, c = out.data;
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let j = 0; j < d; j++) {
+      const v = x[o + j];
+      if (v === 0) continue;
+      const cj = j * d;
+      for (let k = j; k < d; k++) c[cj + k] += v * x[o + k];
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    for (let k = j; k < d; k++) c[k * d + j] = c[j * d + k] /= scale;
+  }
+  return out;
+}
+
+/** AAᵀ / scale (rows x rows). */
+export function gram(a: Mat, scale = 1): Mat {
+  const { rows: n, cols: d } = a, out = zeros(n, n), x = a.data, g = out.data;
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += x[i * d + k] * x[j * d + k];
+      g[i * n + j] = g[j * n + i] = s / scale;
+    }
+  }
+  return out;
+}
+
+/** A·B. */
+export function matMul(a: Mat, b: Mat): Mat {
+  if (a.cols !== b.rows) throw new RangeError(`matMul: ${a.cols} vs ${b.rows}`);
+  const out = zeros(a.rows, b.cols);
+  for (let i = 0; i < a.rows; i++) {
+    for (let k = 0; k < a.cols; k++) {
+      const v = a.data[i * a.cols + k];
+      if (v === 0) continue;
+      const bo = k * b.cols, oo = i * b.cols;
+      for (let j = 0; j < b.cols; j++) out.data[oo + j] += v * b.data[bo + j];
+    }
+  }
+  return out;
+}
+
+/** Aᵀ·B. */
+export function tMatMul(a: Mat, b: Mat): Mat {
+  if (a.rows !== b.rows) throw new RangeError(`tMatMul: ${a.rows} vs ${b.rows}`);
+  const out = zeros(a.cols, b.cols);
+  for (let r = 0; r < a.rows; r++) {
+    for (let i = 0; i < a.cols; i++) {
+      const v = a.data[r * a.cols + i];
+      if (v === 0) continue;
+      const bo = r * b.cols, oo = i * b.cols;
+      for (let j = 0; j < b.cols; j++) out.data[oo + j] += v * b.data[bo + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * Cholesky factor L (lower triangular, A = LLᵀ) of a symmetric positive-definite matrix.
+ * Throws if A is not positive definite.
+ */
+export function cholesky(a: Mat): Mat {
+  const n = a.rows, l = zeros(n, n), A = a.data, L = l.data;
+  for (let j = 0; j < n; j++) {
+    let s = A[j * n + j];
+    for (let k = 0; k < j; k++) s -= L[j * n + k] * L[j * n + k];
+    if (!(s > 0)) throw new RangeError("matrix is not positive definite");
+    const d = Math.sqrt(s);
+    L[j * n + j] = d;
+    for (let i = j + 1; i < n; i++) {
+      let t = A[i * n + j];
+      for (let k = 0; k < j; k++) t -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = t / d;
+    }
+  }
+  return l;
+}
+
+/** Solves L·y = b for lower-triangular L (b is overwritten with y). */
+export function forwardSolve(l: Mat, b: Float64Array): Float64Array {
+  const n = l.rows, L = l.data;
+  for (let i = 0; i < n; i++) {
+    let s = b[i];
+    for (let k = 0; k < i; k++) s -= L[i * n + k] * b[k];
+    b[i] = s / L[i * n + i];
+  }
+  return b;
+}
+
+/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi. */
+export function jacobiEigen(a: Mat): { values: Float64Array; vectors: Mat } {
+  const n = a.rows, A = Float64Array.from(a.data), V = zeros(n, n);
+  for (let i = 0; i < n; i++) V.data[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q] ** 2;
+    if (off < 1e-22) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = A[k * n + p], akq = A[k * n + q];
+          A[k * n + p] = c * akp - s * akq;
+          A[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = A[p * n + k], aqk = A[q * n + k];
+          A[p * n + k] = c * apk - s * aqk;
+          A[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = V.data[k * n + p], vkq = V.data[k * n + q];
+          V.data[k * n + p] = c * vkp - s * vkq;
+          V.data[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: Float64Array.from({ length: n }, (_, i) => A[i * n + i]), vectors: V };
+}
+
+/** Orthonormalises the columns of `q` in place (modified Gram-Schmidt). */
+function orthonormalise(q: Mat): void {
+  const { rows: m, cols: k, data } = q;
+  for (let j = 0; j < k; j++) {
+    for (let i = 0; i < j; i++) {
+      let dot = 0;
+      for (let r = 0; r < m; r++) dot += data[r * k + i] * data[r * k + j];
+      for (let r = 0; r < m; r++) data[r * k + j] -= dot * data[r * k + i];
+    }
+    let norm = 0;
+    for (let r = 0; r < m; r++) norm += data[r * k + j] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let r = 0; r < m; r++) data[r * k + j] /= norm;
+  }
+}
+
+/**
+ * The `k` leading eigenpairs of a symmetric positive semi-definite matrix (values descending,
+ * vectors as columns), by subspace iteration with a Rayleigh-Ritz step; `rand` seeds the start.
+ */
+export function topEigen(
+  c: Mat,
+  k: number,
+  rand: () => number,
+  iterations = 60,
+): { values: Float64Array; vectors: Mat } {
+  const m = c.rows, p = Math.min(m, k + 8);
+  let q = zeros(m, p);
+  for (let i = 0; i < q.data.length; i++) q.data[i] = rand() - 0.5;
+  orthonormalise(q);
+  for (let it = 0; it < iterations; it++) {
+    q = matMul(c, q);
+    orthonormalise(q);
+  }
+  const t = tMatMul(q, matMul(c, q));
+  const { values, vectors } = jacobiEigen(t);
+  const order = [...values.keys()].sort((a, b) => values[b] - values[a]).slice(0, k);
+  const rot = zeros(p, k);
+  order.forEach((src, j) => {
+    for (let r = 0; r < p; r++) rot.data[r * k + j] = vectors.data[r * p + src];
+  });
+  return { values: Float64Array.from(order, (i) => values[i]), vectors: matMul(q, rot) };
+}

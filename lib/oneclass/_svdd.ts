@@ -1,0 +1,306 @@
+/**
+ * What the two SVDD-trained models share: a feature map f (a volume-preserving flow, or Deep
+ * SVDD's bias-free MLP) trained with Adam on F(R, c, f) = R² + 1/(νn) Σ max(0, ‖f(xᵢ) − c‖² − R²).
+ *
+ * - c is the mean of the randomly initialised map's outputs over the training vectors,
+ *   coordinates closer to 0 than `eps` pushed out to ±eps, then fixed;
+ * - R starts at 0 and is reset every K epochs to the (1 − ν) quantile of the distances;
+ * - the raw score is ‖f(x) − c‖².
+ *
+ * Training is epoch by epoch ({@link SvddTrainer}), so the same code serves `fit` on an array
+ * and the training stage, which checkpoints and resumes between epochs.
+ *
+ * @module
+ */
+
+import { tf } from "../core/deps.ts";
+import type { NamedArray } from "../core/bundle.ts";
+import { loadBundle, saveBundle } from "../core/bundle.ts";
+import { UsageError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import { Adam, stepLr } from "../backends/optim.ts";
+import type { Guard } from "../runs/loop.ts";
+import {
+  type EstimatorOptions,
+  type FitOptions,
+  OneClassEstimator,
+  type SavedModel,
+} from "./estimator.ts";
+import { type FeatureMap, type MapParam, mapValues } from "./networks.ts";
+import { fractionInside, initCenter, radiusFor, sqDistances, svddLoss } from "./svdd.ts";
+
+/** Training settings of the SVDD models; every default is stated here once. */
+export interface SvddOptions extends EstimatorOptions {
+  /** Epochs (120). */
+  epochs?: number;
+  /** Adam learning rate (1e-3). */
+  lr?: number;
+  /** ×0.1 every this many epochs (40). */
+  lrStep?: number;
+  /** Vectors per batch (64). */
+  batchSize?: number;
+  /** Epochs between radius updates, K (2). */
+  k?: number;
+  /** Centre coordinates closer to 0 than this are pushed out to ±eps (0.1). */
+  eps?: number;
+}
+
+/** The defaults of {@link SvddOptions}. */
+export const SVDD_DEFAULTS = { epochs: 120, lr: 1e-3, lrStep: 40, batchSize: 64, k: 2, eps: 0.1 };
+
+/** One epoch of SVDD training, as logged in `metrics.jsonl`. */
+export interface SvddEpoch {
+  /** 1-based epoch. */
+  epoch: number;
+  /** Learning rate used. */
+  lr: number;
+  /** Mean F(R, c, f) over the epoch's batches. */
+  loss: number;
+  /** Radius after the epoch. */
+  radius: number;
+  /** Fraction of training vectors inside the sphere after the epoch. */
+  inside: number;
+  /** Wall time of the epoch. */
+  seconds: number;
+}
+
+/** A one-class model trained with the SVDD objective on the outputs of a feature map. */
+export abstract class SvddEstimator extends OneClassEstimator {
+  /** Training settings, defaults resolved. */
+  readonly train: Required<Omit<SvddOptions, "nu" | "norm">>;
+  /** The feature map (after fit or load). */
+  map?: FeatureMap;
+  /** The centre c. */
+  c: Float32Array = new Float32Array(0);
+  /** The SVDD radius R (the last value training set). */
+  radius = 0;
+  #trainRaw: Float32Array = new Float32Array(0);
+
+  /** An unfitted model. */
+  constructor(o: SvddOptions) {
+    super(o);
+    this.train = {
+      epochs: o.epochs ?? SVDD_DEFAULTS.epochs,
+      lr: o.lr ?? SVDD_DEFAULTS.lr,
+      lrStep: o.lrStep ?? SVDD_DEFAULTS.lrStep,
+      batchSize: o.batchSize ?? SVDD_DEFAULTS.batchSize,
+      k: o.k ?? SVDD_DEFAULTS.k,
+      eps: o.eps ?? SVDD_DEFAULTS.eps,
+    };
+    for (const [name, v] of Object.entries(this.train)) {
+      const int = ["epochs", "lrStep", "batchSize", "k"].includes(name);
+      if (!(v > 0) || (int && !Number.isInteger(v)) || (name === "eps" && !(v >= 0))) {
+        throw new UsageError(`${name} must be a positive ${int ? "integer" : "number"}, got ${v}`);
+      }
+    }
+  }
+
+  /** A freshly initialised feature map for `dim`-d vectors. */
+  protected abstract createMap(dim: number, seed: number): FeatureMap;
+  /** The map's architecture (saved). */
+  protected abstract mapConfig(): Record<string, unknown>;
+  /** The map's parameters for a given architecture (to check a saved model). */
+  protected abstract params(): MapParam[];
+
+  /** Starts training on normalised vectors (see {@link SvddTrainer}). */
+  trainer(z: Float32Array, n: number, seed = 0): SvddTrainer {
+    this.map?.dispose();
+    this.map = this.createMap(this.dim, seed);
+    return new SvddTrainer(this, z, n, seed);
+  }
+
+  /** Normalises `x` (fitting the normalisation): what {@link trainer} takes. */
+  normalised(x: Float32Array, n: number, d: number): Float32Array {
+    return this.begin(x, n, d);
+  }
+
+  protected async fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void> {
+    const t = this.trainer(z, n, opts.seed ?? 0);
+    try {
+      for (let e = 1; e <= this.train.epochs; e++) {
+        const m = await t.epoch(e, (v, what) => {
+          if (!Number.isFinite(v)) throw new RangeError(`${what} became ${v}`);
+        });
+        opts.onEpoch?.(m as unknown as Record<string, number>);
+      }
+    } finally {
+      t.end();
+    }
+  }
+
+  /** Records the training vectors' raw scores (called when training ends). */
+  setTrainingScores(raw: Float32Array): void {
+    this.#trainRaw = raw;
+  }
+
+  /** ‖f(z) − c‖² of normalised rows, `batch` at a time. */
+  protected rawNormalised(z: Float32Array, n: number): Float32Array {
+    return this.sqDistances(z, n);
+  }
+
+  /** ‖f(z) − c‖² of normalised rows, `batch` at a time. */
+  sqDistances(z: Float32Array, n: number, batch = 256): Float32Array {
+    const d = this.dim, out = new Float32Array(n), c = tf.tensor1d(this.c);
+    for (let i = 0; i < n; i += batch) {
+      const m = Math.min(batch, n - i);
+      const r = tf.tidy(() =>
+        sqDistances(this.map!.forward(tf.tensor2d(z.subarray(i * d, (i + m) * d), [m, d])), c)
+      );
+      out.set(r.dataSync(), i);
+      r.dispose();
+    }
+    c.dispose();
+    return out;
+  }
+
+  protected trainingScores(): Float32Array {
+    return this.#trainRaw;
+  }
+
+  protected async arrays(): Promise<NamedArray[]> {
+    const values = await mapValues(this.map!);
+    return [
+      ...this.params().map((p) => ({
+        name: `map/${p.name}`,
+        shape: p.shape,
+        data: values.get(p.name)!,
+      })),
+      { name: "svdd/c", shape: [this.c.length], data: this.c },
+    ];
+  }
+
+  protected meta(): Record<string, unknown> {
+    return { map: this.mapConfig(), radius: this.radius, ...this.train };
+  }
+
+  /** Restores the map, c, R and the training scores of a saved model. */
+  protected restoreSvdd(saved: SavedModel, values: Map<string, Float32Array>): void {
+    this.restoreCommon(saved);
+    this.radius = saved.settings.radius as number;
+    this.c = saved.arrays.get("svdd/c")!.data;
+    this.map = this.mapFrom(values);
+  }
+
+  /** Builds the map from saved values. */
+  protected abstract mapFrom(values: Map<string, Float32Array>): FeatureMap;
+
+  dispose(): void {
+    this.map?.dispose();
+    this.map = undefined;
+  }
+}
+
+/**
+ * Trains an {@link SvddEstimator} epoch by epoch on normalised vectors: `epoch(e)` runs epoch e
+ * (1-based) and returns its metrics; `state()`/`restore()` save and reload everything a resumed
+ * run needs (map weights, c, R, Adam's moments); `end()` records the training scores and frees
+ * the training tensors.
+ */
+export class SvddTrainer {
+  readonly #m: SvddEstimator;
+  readonly #n: number;
+  readonly #seed: number;
+  readonly #z: Float32Array;
+  #x: tf.Tensor2D;
+  #c?: tf.Tensor1D;
+  #opt: Adam;
+
+  /** Starts training `m` (whose map is freshly initialised) on `n` normalised rows `z`. */
+  constructor(m: SvddEstimator, z: Float32Array, n: number, seed: number) {
+    this.#m = m;
+    this.#n = n;
+    this.#seed = seed;
+    this.#z = z;
+    this.#x = tf.tensor2d(z, [n, m.dim]);
+    this.#opt = new Adam(m.map!.vars);
+    const out = tf.tidy(() => m.map!.forward(this.#x));
+    m.c = initCenter(out.dataSync() as Float32Array, n, m.map!.outDim, m.train.eps);
+    out.dispose();
+    m.radius = 0;
+  }
+
+  /** Trains epoch `epoch`; `guard` stops on a non-finite loss. */
+  epoch(epoch: number, guard: Guard): Promise<SvddEpoch> {
+    const te = performance.now();
+    const m = this.#m, map = m.map!, { batchSize, k } = m.train, n = this.#n;
+    const lr = stepLr(m.train.lr, epoch, m.train.lrStep);
+    this.#c ??= tf.tensor1d(m.c);
+    const c = this.#c;
+    const order = new Rng(`flow-sampler:${this.#seed}:${epoch}`).shuffle([...Array(n).keys()]);
+    let lossSum = 0, batches = 0;
+    for (let i = 0; i < n; i += batchSize) {
+      const idx = order.slice(i, i + batchSize);
+      const loss = tf.tidy(() => {
+        const xb = tf.gather(this.#x, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
+        const { value, grads } = tf.variableGrads(
+          () => svddLoss(sqDistances(map.forward(xb), c), m.radius, m.nu),
+          [...map.vars.values()],
+        );
+        const l = value.dataSync()[0];
+        if (Number.isFinite(l)) {
+          this.#opt.step(new Map([...map.vars].map(([name, v]) => [name, grads[v.name]])), lr);
+        }
+        return l;
+      });
+      guard(loss, `the loss at epoch ${epoch}`);
+      lossSum += loss;
+      batches++;
+    }
+    const d2 = m.sqDistances(this.#z, n);
+    for (const v of d2) guard(v, `an output at epoch ${epoch}`);
+    if (epoch % k === 0) m.radius = radiusFor(d2, m.nu);
+    return Promise.resolve({
+      epoch,
+      lr,
+      loss: +(lossSum / batches).toFixed(6),
+      radius: +m.radius.toFixed(6),
+      inside: +fractionInside(d2, m.radius).toFixed(6),
+      seconds: +((performance.now() - te) / 1000).toFixed(3),
+    });
+  }
+
+  /** Writes the training state into `dir` (`svdd-state.json/.bin`). */
+  async state(dir: string): Promise<void> {
+    const m = this.#m;
+    const values = await mapValues(m.map!);
+    await saveBundle(dir, "svdd-state", "cgvsni-svdd-state/1", [
+      ...[...values].map(([name, data]) => ({
+        name: `map/${name}`,
+        shape: m.map!.vars.get(name)!.shape,
+        data,
+      })),
+      { name: "svdd/c", shape: [m.c.length], data: m.c },
+      ...(await this.#opt.state()).map((a) => ({ ...a, name: `adam/${a.name}` })),
+    ], { radius: m.radius });
+  }
+
+  /** Restores the training state written by {@link state}. */
+  async restore(dir: string): Promise<void> {
+    const m = this.#m;
+    const { arrays, manifest } = await loadBundle(dir, "svdd-state", {
+      format: "cgvsni-svdd-state/1",
+    });
+    for (const [name, v] of m.map!.vars) {
+      const a = arrays.get(`map/${name}`);
+      if (!a) throw new Error(`checkpoint lacks map/${name}`);
+      tf.tidy(() => v.assign(tf.tensor(a.data, v.shape)));
+    }
+    m.c = arrays.get("svdd/c")!.data;
+    this.#c?.dispose();
+    this.#c = undefined;
+    m.radius = manifest.radius as number;
+    this.#opt.load(
+      new Map(
+        [...arrays].filter(([k]) => k.startsWith("adam/")).map(([k, a]) => [k.slice(5), a]),
+      ),
+    );
+  }
+
+  /** Records the training vectors' scores and frees the training tensors. */
+  end(): void {
+    this.#m.setTrainingScores(this.#m.sqDistances(this.#z, this.#n));
+    this.#x.dispose();
+    this.#c?.dispose();
+    this.#opt.dispose();
+  }
+}

@@ -1,0 +1,382 @@
+/**
+ * What every one-class model of the toolkit is, in the manner of scikit-learn and PyOD: an
+ * estimator fitted on the feature vectors of natural images only, that scores any vector.
+ *
+ * - `fit(x, n, d)`: normalise (see normalise.ts), fit, and set the decision threshold;
+ * - `score(x, n)`: raw outlyingness minus the threshold, so **score > 0 means outside the
+ *   natural class, i.e. computer-generated**;
+ * - `predict(x, n)`: 1 where score > 0;
+ * - `save(dir)` / `Class.load(dir)`: everything needed to score (normalisation, threshold, ν,
+ *   and what produced the features) in the tfjs weights format, checked on loading.
+ *
+ * **The threshold** is the (1 − ν) quantile (ν = 0.05 by default) of raw scores of *natural*
+ * vectors only, never of test labels:
+ *
+ * - `train`: of the training vectors' own scores (for k-NN, each vector's distance to the
+ *   others; for the SVDD models this is R², as the method defines it);
+ * - `cv` (default): of out-of-fold scores: the training vectors are cut into folds (whole images
+ *   together when `groups` is given), each fold scored by a model fitted on the others. In-sample
+ *   scores are optimistic (a Gaussian fitted on 120 vectors of dimension 392 sees its own
+ *   vectors as unusually central), so their quantile lets far more than ν of new natural images
+ *   out; out-of-fold scores behave like new images;
+ * - `val`: of a separate set of natural validation vectors.
+ *
+ * @module
+ */
+
+import { at, loadBundle, type Location, type NamedArray, readManifest } from "../core/bundle.ts";
+import { saveBundle } from "../core/bundle.ts";
+import { ModelError, UsageError } from "../core/errors.ts";
+import { Rng } from "../core/rng.ts";
+import { quantile } from "../core/stats.ts";
+import { type FeatureNorm, Normaliser } from "./normalise.ts";
+
+/** Format tag of saved one-class models. */
+export const ONECLASS_FORMAT = "cgvsni-oneclass/2";
+
+/** The kinds of one-class model. */
+export const ONECLASS_KINDS = ["flow", "mlp", "gauss", "knn"] as const;
+
+/** A kind of one-class model (`--oneclass`). */
+export type OneClassKind = typeof ONECLASS_KINDS[number];
+
+/** How the decision threshold is set (see the module documentation). */
+export type ThresholdFrom = "train" | "cv" | "val";
+
+/** ν: the share of natural training images the threshold leaves outside (0.05). */
+export const DEFAULT_NU = 0.05;
+
+/** Folds of the `cv` threshold (5). */
+export const DEFAULT_FOLDS = 5;
+
+/** Options every estimator takes. */
+export interface EstimatorOptions {
+  /** ν in (0, 1) (default {@link DEFAULT_NU}). */
+  nu?: number;
+  /** Feature normalisation (default `standardise`). */
+  norm?: FeatureNorm;
+}
+
+/** What produced the feature vectors a model was fitted on, saved with it. */
+export interface FeatureProvenance {
+  /** Feature source (`l9`, `residual`, ...). */
+  source: string;
+  /** SHA-256 of the image map's weights, for map-based sources. */
+  map?: string;
+  /** JPEG quality every image was re-encoded at first, if any. */
+  matchCompression?: number;
+  /** Anything else that defines the features (e.g. the residual's parameters). */
+  [extra: string]: unknown;
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  /** How the threshold is set (default `cv`). */
+  threshold?: ThresholdFrom;
+  /** Natural validation vectors, for `threshold: "val"`. */
+  validation?: { x: Float32Array; n: number };
+  /** Folds of the `cv` threshold. */
+  folds?: number;
+  /** Which image each row comes from: `cv` keeps an image's rows in one fold. */
+  groups?: ArrayLike<number>;
+  /** Seed of training and of the folds (default 0). */
+  seed?: number;
+  /** Called after each epoch by the models trained in epochs. */
+  onEpoch?: (m: Record<string, number>) => void;
+}
+
+/** A one-class estimator (see the module documentation). */
+export abstract class OneClassEstimator {
+  /** The kind of model. */
+  abstract readonly kind: OneClassKind;
+  /** ν. */
+  readonly nu: number;
+  /** Feature normalisation. */
+  readonly norm: FeatureNorm;
+  /** Dimension of the vectors (set by fit). */
+  dim = 0;
+  /** Raw scores above this are outside the natural class. */
+  threshold = NaN;
+  /** How the threshold was set. */
+  thresholdFrom: ThresholdFrom = "train";
+  /** What produced the features (set by whoever fits it; saved). */
+  provenance?: FeatureProvenance;
+  /** The fitted normalisation. */
+  protected normaliser?: Normaliser;
+
+  /** An unfitted estimator. */
+  constructor(o: EstimatorOptions = {}) {
+    this.nu = o.nu ?? DEFAULT_NU;
+    if (!(this.nu > 0 && this.nu < 1)) throw new UsageError(`nu must be in (0, 1), got ${this.nu}`);
+    this.norm = o.norm ?? "standardise";
+  }
+
+  /** An unfitted copy with the same settings (for cross-validated thresholds). */
+  protected abstract clone(): OneClassEstimator;
+  /** Fits on normalised vectors. */
+  protected abstract fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void>;
+  /** Raw outlyingness of normalised vectors (larger: farther from the natural class). */
+  protected abstract rawNormalised(z: Float32Array, n: number): Float32Array;
+  /** Raw scores of the training vectors themselves (see `threshold: "train"`). */
+  protected abstract trainingScores(): Float32Array;
+  /** The fitted parameters, as named arrays. */
+  protected abstract arrays(): NamedArray[] | Promise<NamedArray[]>;
+  /** The settings and scalars saved in the manifest. */
+  protected abstract meta(): Record<string, unknown>;
+  /** Frees tensors, if any. */
+  abstract dispose(): void;
+
+  /** Fits on `n` natural vectors of dimension `d` (row-major) and sets the threshold. */
+  async fit(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<this> {
+    await this.fitNormalised(this.begin(x, n, d), n, opts);
+    await this.setThreshold(x, n, d, opts);
+    return this;
+  }
+
+  /** Checks the shape, fits the normalisation and returns the normalised vectors. */
+  protected begin(x: Float32Array, n: number, d: number): Float32Array {
+    if (x.length !== n * d) throw new RangeError(`expected ${n} x ${d} values, got ${x.length}`);
+    if (n < 2) throw new RangeError(`a one-class model needs at least 2 vectors, got ${n}`);
+    this.dim = d;
+    this.normaliser = Normaliser.fit(this.norm, x, n, d);
+    return this.normaliser.apply(x, n);
+  }
+
+  /**
+   * Sets the threshold of a fitted model from its training vectors `x` (or the validation
+   * vectors) as `opts.threshold` says; `fit` calls it last.
+   */
+  async setThreshold(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<void> {
+    const from = opts.threshold ?? "cv";
+    if (from === "val") {
+      if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
+      this.calibrate(opts.validation.x, opts.validation.n);
+    } else if (from === "cv") {
+      this.threshold = quantile(await this.outOfFold(x, n, d, opts), 1 - this.nu);
+      this.thresholdFrom = "cv";
+    } else {
+      this.threshold = quantile(this.trainingScores(), 1 - this.nu);
+      this.thresholdFrom = "train";
+    }
+  }
+
+  /** Out-of-fold raw scores of the training vectors (see `threshold: "cv"`). */
+  async outOfFold(x: Float32Array, n: number, d: number, opts: FitOptions): Promise<Float32Array> {
+    const groups = opts.groups ?? Array.from({ length: n }, (_, i) => i);
+    const ids = [...new Set(Array.from(groups))].sort((a, b) => a - b);
+    const folds = Math.min(opts.folds ?? DEFAULT_FOLDS, ids.length);
+    if (folds < 2) throw new RangeError("cross-validated thresholds need at least 2 groups");
+    const order = new Rng(`oneclass-folds:${opts.seed ?? 0}`).shuffle([...ids]);
+    const foldOf = new Map(order.map((g, i) => [g, i % folds]));
+    const out = new Float32Array(n);
+    for (let f = 0; f < folds; f++) {
+      const fitRows: number[] = [], holdRows: number[] = [];
+      for (let i = 0; i < n; i++) (foldOf.get(groups[i]) === f ? holdRows : fitRows).push(i);
+      const est = this.clone();
+      try {
+        await est.fit(rows(x, d, fitRows), fitRows.length, d, { ...opts, threshold: "train" });
+        const s = est.raw(rows(x, d, holdRows), holdRows.length);
+        holdRows.forEach((r, k) => out[r] = s[k]);
+      } finally {
+        est.dispose();
+      }
+    }
+    return out;
+  }
+
+  /** Sets the threshold from natural validation vectors (their (1 − ν) quantile). */
+  calibrate(x: Float32Array, n: number): void {
+    this.threshold = quantile(this.raw(x, n), 1 - this.nu);
+    this.thresholdFrom = "val";
+  }
+
+  /** Raw outlyingness of `n` vectors (larger: farther from the natural class). */
+  raw(x: Float32Array, n: number): Float32Array {
+    if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
+    return this.rawNormalised(this.normaliser.apply(x, n), n);
+  }
+
+  /** Scores of `n` vectors: raw − threshold; above 0 means computer-generated. */
+  score(x: Float32Array, n: number): Float32Array {
+    return this.raw(x, n).map((v) => v - this.threshold);
+  }
+
+  /** 1 (computer-generated) where the score is above 0, else 0. */
+  predict(x: Float32Array, n: number): Uint8Array {
+    return Uint8Array.from(this.score(x, n), (s) => (s > 0 ? 1 : 0));
+  }
+
+  /** Writes `<dir>/<stem>.json` and `.bin`; `extra` goes into the manifest. */
+  async save(dir: string, stem = "oneclass", extra: Record<string, unknown> = {}): Promise<void> {
+    if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
+    const arrays = [...this.normaliser.arrays(), ...(await this.arrays())];
+    await saveBundle(dir, stem, ONECLASS_FORMAT, arrays, {
+      ...extra,
+      kind: this.kind,
+      dim: this.dim,
+      nu: this.nu,
+      norm: this.norm,
+      threshold: this.threshold,
+      thresholdFrom: this.thresholdFrom,
+      provenance: this.provenance,
+      settings: this.meta(),
+    });
+  }
+
+  /** Restores the shared part of a saved model (called by each kind's `restore`). */
+  protected restoreCommon(saved: SavedModel): void {
+    this.dim = saved.dim;
+    this.threshold = saved.threshold;
+    this.thresholdFrom = saved.thresholdFrom;
+    this.provenance = saved.provenance;
+    this.normaliser = Normaliser.restore(this.norm, saved.dim, saved.arrays);
+  }
+}
+
+/** A saved one-class model as read from disk, before its kind rebuilds it. */
+export interface SavedModel {
+  /** Where it was read from (for messages). */
+  where: string;
+  /** Its kind. */
+  kind: OneClassKind;
+  /** Vector dimension. */
+  dim: number;
+  /** ν. */
+  nu: number;
+  /** Normalisation. */
+  norm: FeatureNorm;
+  /** Threshold and how it was set. */
+  threshold: number;
+  /** How the threshold was set. */
+  thresholdFrom: ThresholdFrom;
+  /** What produced the features. */
+  provenance?: FeatureProvenance;
+  /** The kind's settings. */
+  settings: Record<string, unknown>;
+  /** Every array, by name. */
+  arrays: Map<string, NamedArray>;
+  /** The whole manifest (for extra fields). */
+  manifest: Record<string, unknown>;
+}
+
+/**
+ * Reads a saved model's manifest and arrays, checking format, scalars, sizes and the checksum;
+ * `shapes(settings, dim)` gives the arrays its kind needs, each checked.
+ */
+export async function readSaved(
+  dir: Location,
+  stem: string,
+  shapes: (
+    kind: OneClassKind,
+    settings: Record<string, unknown>,
+    dim: number,
+  ) => [string, number[]][],
+): Promise<SavedModel> {
+  const where = at(dir, `${stem}.json`);
+  const head = await readManifest(dir, stem);
+  if (head.format === "cgvsni-oneclass/1") return await readVersion1(dir, stem, head, shapes);
+  if (head.format !== ONECLASS_FORMAT) {
+    throw new ModelError(
+      `${where}: format is "${head.format}", expected "${ONECLASS_FORMAT}" (retrain the one-class model)`,
+    );
+  }
+  const kind = head.kind as OneClassKind, dim = head.dim as number, nu = head.nu as number;
+  const norm = head.norm as FeatureNorm, threshold = head.threshold as number;
+  const settings = (head.settings ?? {}) as Record<string, unknown>;
+  if (
+    !ONECLASS_KINDS.includes(kind) || !Number.isInteger(dim) || dim < 1 || !(nu > 0 && nu < 1) ||
+    !Number.isFinite(threshold) || !["standardise", "l2", "none"].includes(norm) ||
+    typeof settings !== "object"
+  ) throw new ModelError(`${where}: not a valid one-class model`);
+  let need: [string, number[]][];
+  try {
+    need = [...Normaliser.shapes(norm, dim), ...shapes(kind, settings, dim)];
+  } catch (e) {
+    throw new ModelError(`${where}: ${(e as Error).message}`);
+  }
+  const { arrays, manifest } = await loadBundle(dir, stem, {
+    format: ONECLASS_FORMAT,
+    shapes: new Map(need),
+  });
+  return {
+    where,
+    kind,
+    dim,
+    nu,
+    norm,
+    threshold,
+    thresholdFrom: (head.thresholdFrom as ThresholdFrom) ?? "train",
+    provenance: head.provenance as FeatureProvenance | undefined,
+    settings,
+    arrays,
+    manifest,
+  };
+}
+
+/**
+ * A model saved by cgvsni 0.1 (a flow or the MLP with its radius and standardisation), read as
+ * the same model of this version: the threshold is R², as it scored then.
+ */
+async function readVersion1(
+  dir: Location,
+  stem: string,
+  head: Record<string, unknown>,
+  shapes: (
+    kind: OneClassKind,
+    settings: Record<string, unknown>,
+    dim: number,
+  ) => [string, number[]][],
+): Promise<SavedModel> {
+  const where = at(dir, `${stem}.json`);
+  const map = head.map as { kind: OneClassKind; dim: number } | undefined;
+  const radius = head.radius as number, nu = head.nu as number;
+  if (
+    !map || !["flow", "mlp"].includes(map.kind) || !Number.isFinite(radius) || !(nu > 0 && nu < 1)
+  ) {
+    throw new ModelError(`${where}: not a valid one-class model`);
+  }
+  const settings = { map, radius, k: head.k };
+  const norm: FeatureNorm = head.standardised ? "standardise" : "none";
+  const need = new Map<string, number[]>(shapes(map.kind, settings, map.dim));
+  if (head.standardised) {
+    need.set("standardise/mean", [map.dim]);
+    need.set("standardise/std", [map.dim]);
+  }
+  const { arrays, manifest } = await loadBundle(dir, stem, {
+    format: "cgvsni-oneclass/1",
+    shapes: need,
+  });
+  for (const k of ["mean", "std"]) {
+    const a = arrays.get(`standardise/${k}`);
+    if (a) arrays.set(`normalise/${k}`, { ...a, name: `normalise/${k}` });
+  }
+  const mapRun = head.mapRun as { model?: string } | undefined;
+  return {
+    where,
+    kind: map.kind,
+    dim: map.dim,
+    nu,
+    norm,
+    threshold: radius * radius,
+    thresholdFrom: "train",
+    provenance: { source: "l9", ...(mapRun?.model ? { map: mapRun.model } : {}) },
+    settings,
+    arrays,
+    manifest,
+  };
+}
+
+/** The rows `idx` of a row-major matrix with `d` columns. */
+export function rows(x: Float32Array, d: number, idx: number[]): Float32Array {
+  const out = new Float32Array(idx.length * d);
+  idx.forEach((r, k) => out.set(x.subarray(r * d, (r + 1) * d), k * d));
+  return out;
+}
+
+/** Checks a `--oneclass` value. */
+export function checkKind(v: string): OneClassKind {
+  if (!(ONECLASS_KINDS as readonly string[]).includes(v)) {
+    throw new UsageError(`oneclass must be one of ${ONECLASS_KINDS.join(", ")}, got "${v}"`);
+  }
+  return v as OneClassKind;
+}

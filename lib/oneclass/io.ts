@@ -1,0 +1,43 @@
+/**
+ * Making and loading any kind of one-class model by name: what the training stage, the
+ * evaluation and detectors use, so they need not know the kinds.
+ *
+ * @module
+ */
+
+import type { Location } from "../core/bundle.ts";
+import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
+import { type OneClassEstimator, type OneClassKind, readSaved } from "./estimator.ts";
+import { type FlowOptions, FlowSvdd } from "./flow.ts";
+import { GaussianOneClass, type GaussOptions } from "./gauss.ts";
+import { KnnOneClass, type KnnOptions } from "./knn.ts";
+
+/** Settings of any kind (each kind reads its own). */
+export type AnyOptions = FlowOptions & DeepSvddOptions & GaussOptions & KnnOptions;
+
+/** An unfitted model of `kind`. */
+export function createOneClass(kind: OneClassKind, o: AnyOptions = {}): OneClassEstimator {
+  switch (kind) {
+    case "flow":
+      return new FlowSvdd(o);
+    case "mlp":
+      return new DeepSvdd(o);
+    case "gauss":
+      return new GaussianOneClass(o);
+    case "knn":
+      return new KnnOneClass(o);
+  }
+}
+
+const KINDS = {
+  flow: FlowSvdd,
+  mlp: DeepSvdd,
+  gauss: GaussianOneClass,
+  knn: KnnOneClass,
+};
+
+/** Loads a saved one-class model of any kind, checking every shape, size and checksum. */
+export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
+  const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
+  return KINDS[saved.kind].restore(saved);
+}

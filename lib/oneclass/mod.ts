@@ -1,0 +1,45 @@
+/**
+ * Stage 3, one-class models fitted on natural images only, scikit-learn style (`fit`, `score`
+ * > 0 = computer-generated, `predict`, `save`/`load`, the threshold saved with the model):
+ * Flow-SVDD (the method), Deep SVDD, a Gaussian (Ledoit-Wolf Mahalanobis) and k-NN; and the
+ * training stage that fits them on a map run's features.
+ *
+ * @module
+ */
+
+export {
+  DEFAULT_NU,
+  type EstimatorOptions,
+  type FeatureProvenance,
+  type FitOptions,
+  ONECLASS_KINDS,
+  OneClassEstimator,
+  type OneClassKind,
+  type ThresholdFrom,
+} from "./estimator.ts";
+export { type FlowOptions, FlowSvdd } from "./flow.ts";
+export { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
+export { GaussianOneClass, type GaussOptions } from "./gauss.ts";
+export { type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
+export { type AnyOptions, createOneClass, loadOneClass } from "./io.ts";
+export {
+  type FeatureNorm,
+  fitStandardisation,
+  Normaliser,
+  type Standardisation,
+} from "./normalise.ts";
+export {
+  BiasFreeMlp,
+  type FeatureMap,
+  type FlowConfig,
+  type MlpConfig,
+  NiceFlow,
+} from "./networks.ts";
+export { type SvddEpoch, SvddEstimator, type SvddOptions, SvddTrainer } from "./_svdd.ts";
+export {
+  type OneClassRunConfig,
+  type OneClassSummary,
+  trainOneClass,
+  type TrainOneClassOptions,
+  type TrainOneClassResult,
+} from "./train.ts";

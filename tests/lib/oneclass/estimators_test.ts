@@ -1,0 +1,241 @@
+import assert from "node:assert/strict";
+import { tf } from "../../../lib/core/deps.ts";
+import { Rng } from "../../../lib/core/rng.ts";
+import { quantile } from "../../../lib/core/stats.ts";
+import { DeepSvdd } from "../../../lib/oneclass/deep_svdd.ts";
+import type { OneClassEstimator } from "../../../lib/oneclass/estimator.ts";
+import { FlowSvdd } from "../../../lib/oneclass/flow.ts";
+import { GaussianOneClass, ledoitWolfShrinkage } from "../../../lib/oneclass/gauss.ts";
+import { loadOneClass } from "../../../lib/oneclass/io.ts";
+import { KnnOneClass } from "../../../lib/oneclass/knn.ts";
+import { Normaliser } from "../../../lib/oneclass/normalise.ts";
+import { testBackend, withTempDir } from "../../_helpers.ts";
+
+/** `n` vectors of dimension `d` from a correlated Gaussian, and `m` shifted ones. */
+function data(n: number, m: number, d: number, seed = 1) {
+  const r = new Rng(seed);
+  const mix = Float32Array.from({ length: d * d }, () => r.normal() / Math.sqrt(d));
+  const draw = (k: number, shift: number) => {
+    const out = new Float32Array(k * d);
+    for (let i = 0; i < k; i++) {
+      const z = Array.from({ length: d }, () => r.normal());
+      for (let j = 0; j < d; j++) {
+        let s = shift;
+        for (let t = 0; t < d; t++) s += mix[j * d + t] * z[t];
+        out[i * d + j] = s;
+      }
+    }
+    return out;
+  };
+  return { train: draw(n, 0), inliers: draw(m, 0), outliers: draw(m, 3) };
+}
+
+const makers: [string, () => OneClassEstimator][] = [
+  ["gauss", () => new GaussianOneClass()],
+  ["gauss pca", () => new GaussianOneClass({ pca: 3 })],
+  ["knn", () => new KnnOneClass({ neighbours: 3 })],
+  ["knn cosine l2", () => new KnnOneClass({ neighbours: 3, metric: "cosine", norm: "l2" })],
+  ["flow", () => new FlowSvdd({ hidden: 12, depth: 1, epochs: 6, batchSize: 16 })],
+  ["mlp", () => new DeepSvdd({ hidden: 12, depth: 1, repDim: 4, epochs: 6, batchSize: 16 })],
+];
+
+Deno.test("oneclass: every estimator fits, scores outliers above inliers, and saves and loads bit-identically", async () => {
+  await testBackend();
+  const d = 6, { train, inliers, outliers } = data(80, 20, d);
+  for (const [name, make] of makers) {
+    const before = tf.memory().numTensors;
+    const m = await make().fit(train, 80, d, { threshold: "train" });
+    const si = m.score(inliers, 20), so = m.score(outliers, 20);
+    const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+    assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
+    assert.deepEqual([...m.predict(outliers, 20)].length, 20);
+    await withTempDir(async (dir) => {
+      m.provenance = { source: "residual", note: name };
+      await m.save(dir, "oc", { extra: 7 });
+      const back = await loadOneClass(dir, "oc");
+      assert.equal(back.kind, m.kind, name);
+      assert.deepEqual(back.score(outliers, 20), so, name);
+      assert.equal(back.threshold, m.threshold);
+      assert.deepEqual(back.provenance, { source: "residual", note: name });
+      back.dispose();
+    });
+    m.dispose();
+    assert.equal(tf.memory().numTensors, before, `${name} leaks tensors`);
+  }
+});
+
+Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the training scores", async () => {
+  await testBackend();
+  const d = 5, { train } = data(60, 1, d, 2);
+  for (const [name, make] of makers) {
+    const m = await make().fit(train, 60, d, { threshold: "train" });
+    // the raw training scores: k-NN leaves each vector out, the others score it as any vector
+    const raw = m.kind === "knn"
+      ? m.score(train, 60).map((v) => v + m.threshold)
+      : m.raw(train, 60);
+    if (m.kind !== "knn") {
+      assert.ok(
+        Math.abs(m.threshold - quantile(raw, 0.95)) <= 1e-6 * Math.max(1, m.threshold),
+        name,
+      );
+    } else {
+      // the stored threshold comes from leave-one-out scores, so it is at least the in-sample one
+      assert.ok(m.threshold >= quantile(raw, 0.95) - 1e-9, name);
+    }
+    const inside = m.score(train, 60).filter((s) => s <= 0).length / 60;
+    assert.ok(inside >= 0.95 - 1 / 60, `${name}: ${inside} inside`);
+    m.dispose();
+  }
+});
+
+Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, whole groups per fold", async () => {
+  await testBackend();
+  const d = 4, { train } = data(40, 1, d, 3);
+  const groups = Array.from({ length: 40 }, (_, i) => Math.floor(i / 4)); // 10 images x 4 crops
+  const m = await new GaussianOneClass().fit(train, 40, d, { threshold: "cv", groups, folds: 5 });
+  const oof = await new GaussianOneClass().outOfFold(train, 40, d, { groups, folds: 5 });
+  assert.equal(m.thresholdFrom, "cv");
+  assert.ok(Math.abs(m.threshold - quantile(oof, 0.95)) < 1e-9);
+  // out-of-fold scores are larger than in-sample ones: the threshold is looser than train's
+  const t = await new GaussianOneClass().fit(train, 40, d, { threshold: "train" });
+  assert.ok(m.threshold > t.threshold);
+  // val: the quantile of the given natural vectors
+  const v = await new GaussianOneClass().fit(train, 40, d, {
+    threshold: "val",
+    validation: { x: train.subarray(0, 40), n: 10 },
+  });
+  assert.ok(Math.abs(v.threshold - quantile(v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
+});
+
+Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, direct and through Woodbury", async () => {
+  // the shrinkage equals scikit-learn 1.2's ledoit_wolf_shrinkage (Debian python3-sklearn),
+  // with fewer dimensions than vectors and with more (the Gram-matrix path)
+  const centred = (x: number[][]) => {
+    const mu = x[0].map((_, j) => x.reduce((s, r) => s + r[j], 0) / x.length);
+    return {
+      rows: x.length,
+      cols: x[0].length,
+      data: Float64Array.from(x.flatMap((r) => r.map((v, j) => v - mu[j]))),
+    };
+  };
+  assert.ok(
+    Math.abs(ledoitWolfShrinkage(centred([[1, 2], [3, 4], [5, 7]])) - 0.33754829645240625) < 1e-12,
+  );
+  const wide = [ // numpy.random.RandomState(0).randn(5, 9)
+    [
+      1.764052345967664,
+      0.4001572083672233,
+      0.9787379841057392,
+      2.240893199201458,
+      1.8675579901499675,
+      -0.977277879876411,
+      0.9500884175255894,
+      -0.1513572082976979,
+      -0.10321885179355784,
+    ],
+    [
+      0.41059850193837233,
+      0.144043571160878,
+      1.454273506962975,
+      0.7610377251469934,
+      0.12167501649282841,
+      0.44386323274542566,
+      0.33367432737426683,
+      1.4940790731576061,
+      -0.20515826376580087,
+    ],
+    [
+      0.31306770165090136,
+      -0.8540957393017248,
+      -2.5529898158340787,
+      0.6536185954403606,
+      0.8644361988595057,
+      -0.7421650204064419,
+      2.2697546239876076,
+      -1.4543656745987648,
+      0.04575851730144607,
+    ],
+    [
+      -0.1871838500258336,
+      1.5327792143584575,
+      1.469358769900285,
+      0.1549474256969163,
+      0.37816251960217356,
+      -0.8877857476301128,
+      -1.980796468223927,
+      -0.3479121493261526,
+      0.15634896910398005,
+    ],
+    [
+      1.2302906807277207,
+      1.2023798487844113,
+      -0.3873268174079523,
+      -0.30230275057533557,
+      -1.0485529650670926,
+      -1.4200179371789752,
+      -1.7062701906250126,
+      1.9507753952317897,
+      -0.5096521817516535,
+    ],
+  ];
+  assert.ok(Math.abs(ledoitWolfShrinkage(centred(wide)) - 0.5899005893991282) < 1e-12);
+  // more dimensions than vectors: the Woodbury form equals the explicit inverse
+  const d = 12, n = 8, r = new Rng(5);
+  const train = Float32Array.from({ length: n * d }, () => r.normal());
+  const test = Float32Array.from({ length: 3 * d }, () => r.normal());
+  const m = await new GaussianOneClass({ norm: "none" }).fit(train, n, d, { threshold: "train" });
+  // explicit: Σ = (1-δ)S + δμI from the same data
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train[i * d + j] / n;
+  const S = Array.from({ length: d }, (_, a) =>
+    Array.from({ length: d }, (_, b) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += (train[i * d + a] - mean[a]) * (train[i * d + b] - mean[b]);
+      return s / n;
+    }));
+  const tr = S.reduce((s, row, i) => s + row[i], 0) / d, delta = m.shrinkage;
+  const sigma = S.map((row, i) => row.map((v, j) => (1 - delta) * v + (i === j ? delta * tr : 0)));
+  const inv = invert(sigma);
+  const raw = m.raw(test, 3);
+  for (let k = 0; k < 3; k++) {
+    const y = Array.from({ length: d }, (_, j) => test[k * d + j] - mean[j]);
+    const q = y.reduce((s, yi, i) => s + yi * inv[i].reduce((t, v, j) => t + v * y[j], 0), 0);
+    assert.ok(Math.abs(raw[k] - q) <= 1e-3 * q, `${raw[k]} vs ${q}`);
+  }
+});
+
+Deno.test("oneclass: normalisation is fitted, applied and saved; bad settings are refused", () => {
+  const x = new Float32Array([1, 10, 3, 30, 5, 50]);
+  const s = Normaliser.fit("standardise", x, 3, 2);
+  assert.deepEqual([...s.apply(x, 3)].map((v) => +v.toFixed(4)), [
+    -1.2247,
+    -1.2247,
+    0,
+    0,
+    1.2247,
+    1.2247,
+  ]);
+  const l2 = Normaliser.fit("l2", x, 3, 2).apply(new Float32Array([3, 4]), 1);
+  assert.deepEqual([...l2].map((v) => +v.toFixed(4)), [0.6, 0.8]);
+  assert.throws(() => new GaussianOneClass({ nu: 1.5 }), /nu must be in \(0, 1\)/);
+  assert.throws(() => new KnnOneClass({ neighbours: 0 }), /k must be a positive integer/);
+  assert.throws(() => new FlowSvdd({ epochs: 0 }), /epochs must be a positive integer/);
+});
+
+function invert(a: number[][]): number[][] {
+  const n = a.length,
+    m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
+    [m[c], m[p]] = [m[p], m[c]];
+    const v = m[c][c];
+    for (let j = 0; j < 2 * n; j++) m[c][j] /= v;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r][c];
+      for (let j = 0; j < 2 * n; j++) m[r][j] -= f * m[c][j];
+    }
+  }
+  return m.map((row) => row.slice(n));
+}
