@@ -6,7 +6,8 @@
  */
 
 /** Environment variables the model-running tasks read. */
-export const ENV = "IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB,CGVSNI_THREADS";
+export const ENV =
+  "IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB,CGVSNI_THREADS,OMP_NUM_THREADS,OMP_WAIT_POLICY";
 
 /** Tasks that run a model: read anything (data, npm cache), write runs/, the native backend. */
 export const MODEL_TASK =

@@ -11,7 +11,12 @@ import { CgvsniError, ImageError, oneLine, UsageError } from "../lib/core/errors
 import { atomicWrite, exists } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { csvLine } from "../lib/data/csv.ts";
-import { hasImageExtension, IMAGE_EXTENSIONS, readImage } from "../lib/data/image.ts";
+import {
+  hasImageExtension,
+  IMAGE_EXTENSIONS,
+  readImage,
+  readImageFile,
+} from "../lib/data/image.ts";
 import {
   type Detection,
   type Detector,
@@ -246,6 +251,9 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const backend = await initBackend(str(a, "backend", "auto") as BackendName);
     for (const n of backend.notices) console.error(`notice: ${n}`);
     const det = await openDetector(a.values);
+    if (!bool(a, "quiet")) {
+      console.error(`detector ${det.info.name}; backend ${backend.name} (${backend.detail})`);
+    }
     if (unsure !== undefined) det.info.unsure = unsure;
     if (unsureP !== undefined) det.info.unsureP = unsureP;
     if (rule !== undefined) det.info.rule = rule;
@@ -275,12 +283,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     let scored = 0;
     for (const f of scan.files) {
       try {
-        const bytes = await Deno.readFile(f.path).catch((e) => {
-          throw new ImageError(
-            f.path,
-            e instanceof Deno.errors.IsADirectory ? "is a folder" : `cannot read: ${oneLine(e)}`,
-          );
-        });
+        const bytes = await readImageFile(f.path);
         const d = await det.score(bytes, { name: f.path, maxTilesPerSide: maxTiles, maxPixels });
         scored++;
         bar.end();

@@ -55,7 +55,7 @@ same objective on a bias-free MLP); gauss (Mahalanobis distance under a Ledoit-W
 optionally after PCA); knn (mean distance to the k nearest training vectors).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
-mlp this is R^2, their default) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
+mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
 default of gauss and knn, whose in-sample scores are optimistic).
 
 Writes RUN/NAME/ (default NAME: the kind for l9, else SOURCE-KIND; without a map runs/NAME/):

@@ -7,6 +7,12 @@
  * - GFLOP/s achieved by ENet training against a measured sgemm peak (oneDNN, 2048³).
  *
  *   deno task bench [--steps 5] [--backend native] [--write docs/bench.md]
+ *   deno task bench --contention [--write docs/bench.md]
+ *
+ * With `--contention`, ENet inference is measured idle and with a second CPU-bound process on
+ * the same cores, for the native backend's defaults (passive waiting, threads from the load),
+ * OpenMP's own defaults (spinning, every core), one thread, WebAssembly (the strict sandbox's
+ * backend) and PyTorch. `--write` replaces its own section of the file and keeps the others.
  *
  * PyTorch is Debian's python3-torch, the model tasks/py/enet_torch.py (checked equal to ours by
  * `deno task parity`), run both in its default NCHW layout and in channels-last; the ratio is
@@ -15,10 +21,11 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { bool, type Command, num, runCommand, str } from "../cli/_args.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { tf } from "../lib/core/deps.ts";
-import { type BackendName, initBackend } from "../lib/backends/select.ts";
+import { type BackendName, initBackend, setThreads } from "../lib/backends/select.ts";
 import { ENet, PAPER, shapes } from "../lib/map/enet.ts";
 import { NiceFlow } from "../lib/oneclass/networks.ts";
 import { Adam, SgdMomentum } from "../lib/backends/optim.ts";
@@ -53,7 +60,8 @@ export function enetForwardFlops(cfg = PAPER, asRun = true): number {
 }
 
 /** One measurement in this process; prints a JSON line. */
-async function worker(mode: string, steps: number, backend: BackendName) {
+async function worker(mode: string, steps: number, backend: BackendName, threads?: number) {
+  if (threads) setThreads(threads);
   const b = await initBackend(backend);
   const timed = (step: () => void, items: number) => {
     for (let i = 0; i < 2; i++) step();
@@ -116,12 +124,13 @@ async function spawn(
   python: string,
   cmd: string,
   args: string[],
+  env: Record<string, string> = { OMP_NUM_THREADS: "2" },
 ): Promise<Record<string, number | string>> {
   const out = await new Deno.Command(python, {
     args: [MEASURE, cmd, ...args],
     stdout: "piped",
     stderr: "piped",
-    env: { OMP_NUM_THREADS: "2" },
+    env,
   }).output();
   const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
   if (!out.success) {
@@ -134,25 +143,12 @@ async function spawn(
   return JSON.parse(text);
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      worker: { type: "string" },
-      steps: { type: "string", default: "5" },
-      backend: { type: "string", default: "native" },
-      write: { type: "string" },
-      python: { type: "string", default: "/usr/bin/python3" },
-    },
-  });
-  const steps = Number(values.steps);
-  if (values.worker) {
-    await worker(values.worker, steps, values.backend as BackendName);
-    Deno.exit(0);
-  }
+/** The idle table: training, inference and flow, cgvsni vs PyTorch. */
+async function idle(values: { steps: number; backend: string; python: string }): Promise<string> {
+  const { steps } = values;
   const deno = Deno.execPath();
   const ours = (mode: string) =>
-    spawn(values.python!, deno, [
+    spawn(values.python, deno, [
       "run",
       "--allow-read",
       "--allow-env",
@@ -164,10 +160,10 @@ if (import.meta.main) {
       "--steps",
       String(steps),
       "--backend",
-      values.backend!,
+      values.backend,
     ]);
   const torch = (mode: string, cl = false) =>
-    spawn(values.python!, values.python!, [
+    spawn(values.python, values.python, [
       PY,
       mode,
       String(steps),
@@ -179,7 +175,9 @@ if (import.meta.main) {
     `ENet forward: ${(enetForwardFlops(PAPER, false) / 1e9).toFixed(1)} GFLOP per 233x233 image ` +
       `as written, ${(fwd / 1e9).toFixed(1)} as cgvsni runs it; training ~3x`,
   );
-  const peak = await ours("sgemm");
+  const peak = values.backend === "native"
+    ? await ours("sgemm")
+    : { rate: NaN, cpu: "?", detail: "" } as Record<string, number | string>;
   const cpu = peak.cpu;
   for (
     const [mode, unit] of [["enet-train", "images/s"], ["enet-infer", "images/s"], [
@@ -239,14 +237,179 @@ if (import.meta.main) {
     `|${head.map(() => "---").join("|")}|`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
-  console.log(md);
-  if (values.write) {
-    const date = new Date().toISOString().slice(0, 10);
-    await Deno.writeTextFile(
-      values.write,
-      `# CPU benchmark\n\nCommand: \`deno task bench --steps ${steps} --write ${values.write}\` (${date}).\n\n${md}\n`,
-    );
-    // in the repository's markdown style, so `deno fmt --check` stays clean
-    await new Deno.Command(deno, { args: ["fmt", "-q", values.write] }).output();
+  return md;
+}
+
+/** Runs `f` while a second CPU-bound process (a busy loop) runs on the same cores. */
+async function underLoad<T>(f: () => Promise<T>): Promise<T> {
+  const busy = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "while (true) {}"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    return await f();
+  } finally {
+    busy.kill("SIGKILL");
+    await busy.status;
   }
 }
+
+/** The contention table: ENet inference idle and loaded, for each way of running it. */
+async function contention(values: { steps: number; python: string }): Promise<string> {
+  const deno = Deno.execPath();
+  const run = (backend: string, env: Record<string, string>, threads?: string) =>
+    spawn(values.python, deno, [
+      "run",
+      "--allow-read",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      SELF,
+      "--worker",
+      "enet-infer",
+      "--steps",
+      String(values.steps),
+      "--backend",
+      backend,
+      ...(threads ? ["--threads", threads] : []),
+    ], env);
+  const cores = String(navigator.hardwareConcurrency);
+  const configs: [string, () => Promise<Record<string, number | string>>][] = [
+    ["cgvsni native, defaults (passive waiting, threads from the load)", () => run("native", {})],
+    [
+      "cgvsni native, OpenMP's defaults (spinning, every core)",
+      () => run("native", { OMP_WAIT_POLICY: "active", OMP_NUM_THREADS: cores }),
+    ],
+    ["cgvsni native, 1 thread", () => run("native", {}, "1")],
+    ["cgvsni wasm (the strict sandbox: no FFI)", () => run("wasm", {})],
+    [
+      "PyTorch, channels-last, 2 threads",
+      () =>
+        spawn(values.python, values.python, [
+          PY,
+          "enet-infer",
+          String(values.steps),
+          "--channels-last",
+        ], {}),
+    ],
+  ];
+  const rows: string[][] = [];
+  for (const [name, f] of configs) {
+    const a = await f();
+    const b = await underLoad(f);
+    const rate = (x: Record<string, number | string>) => (x.rate as number).toFixed(2);
+    rows.push([
+      name,
+      rate(a),
+      rate(b),
+      `${((b.rate as number) / (a.rate as number)).toFixed(2)}`,
+      String(b.detail ?? ""),
+    ]);
+    console.error(`${name}: idle ${rate(a)}, loaded ${rate(b)} images/s`);
+  }
+  const head = [
+    "ENet inference, crop 233, batch 16",
+    "idle images/s",
+    "loaded images/s",
+    "loaded / idle",
+    "backend when loaded",
+  ];
+  return [
+    `${navigator.hardwareConcurrency} cores; "loaded": a second process runs a busy loop on the same cores ` +
+    `(started 1 s before, killed after). ${values.steps} timed batches after 2 warm-up batches, each measurement in its own process.`,
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+/** Replaces (or appends) the section `## title` of a Markdown file. */
+async function writeSection(file: string, title: string, body: string): Promise<void> {
+  let text = "# Benchmarks\n";
+  try {
+    text = await Deno.readTextFile(file);
+  } catch { /* a new file */ }
+  const head = `## ${title}`;
+  const parts = text.split(/^(?=## )/m);
+  const i = parts.findIndex((p) => p.startsWith(head));
+  const section = `${head}\n\n${body}\n\n`;
+  if (i >= 0) parts[i] = section;
+  else parts.push(section);
+  await Deno.writeTextFile(file, parts.join("").trimEnd() + "\n");
+  // in the repository's markdown style, so `deno fmt --check` stays clean
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", file] }).output();
+}
+
+/** The `bench` task. */
+export const benchCommand: Command = {
+  name: "bench",
+  usage: "[--steps N] [--backend B] [--contention] [--write FILE]",
+  summary: "Speed and memory of cgvsni and PyTorch side by side on this machine.",
+  description: `
+Every measurement runs in its own process, under tasks/py/measure.py (peak RSS). PyTorch is
+Debian's python3-torch running tasks/py/enet_torch.py (checked equal by deno task parity).
+Without --contention: ENet training and inference (crop 233, batch 16) and flow training, idle.
+With --contention: ENet inference idle and with a busy second process, per way of running it.
+--backend webgpu measures tfjs's WebGPU backend (any adapter; a software one is slow).`,
+  permissions: "--allow-read --allow-write=docs --allow-run --allow-env --allow-ffi --allow-sys",
+  writes: "--write FILE (docs/; its own section, the others kept)",
+  flags: [
+    { name: "steps", type: "string", arg: "N", default: "5", help: "timed steps per measurement" },
+    {
+      name: "backend",
+      type: "string",
+      arg: "B",
+      default: "native",
+      help: "cgvsni backend of the idle table",
+    },
+    { name: "contention", type: "boolean", help: "measure inference idle and under load instead" },
+    { name: "write", type: "string", arg: "FILE", help: "write the table into this Markdown file" },
+    {
+      name: "python",
+      type: "string",
+      arg: "PATH",
+      default: "/usr/bin/python3",
+      help: "Python with torch",
+    },
+    {
+      name: "worker",
+      type: "string",
+      arg: "MODE",
+      help: "(internal) one measurement in this process",
+    },
+    { name: "threads", type: "string", arg: "N", help: "(internal) threads of the worker" },
+  ],
+  async run(a) {
+    const steps = num(a, "steps", { int: true, min: 1 }) ?? 5;
+    const backend = str(a, "backend", "native")!;
+    const python = str(a, "python", "/usr/bin/python3")!;
+    const mode = str(a, "worker");
+    if (mode) {
+      if (!["enet-train", "enet-infer", "flow-train", "sgemm"].includes(mode)) {
+        throw new UsageError(
+          `--worker must be enet-train, enet-infer, flow-train or sgemm, got "${mode}"`,
+        );
+      }
+      await worker(mode, steps, backend as BackendName, num(a, "threads", { int: true, min: 1 }));
+      return 0;
+    }
+    const date = new Date().toISOString().slice(0, 10);
+    const write = str(a, "write");
+    const [title, md] = bool(a, "contention")
+      ? ["Under load (shared machines)", await contention({ steps, python })]
+      : [`Idle, backend ${backend}`, await idle({ steps, backend, python })];
+    console.log(md);
+    if (write) {
+      const cmd = `deno task bench --steps ${steps}${bool(a, "contention") ? " --contention" : ""}${
+        backend !== "native" ? ` --backend ${backend}` : ""
+      } --write ${write}`;
+      await writeSection(write, title, `Command: \`${cmd}\` (${date}).\n\n${md}`);
+    }
+    return 0;
+  },
+};
+
+if (import.meta.main) Deno.exit(await runCommand(benchCommand, Deno.args));

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { type Command, num, runCommand } from "../cli/_args.ts";
 import { fileURLToPath } from "node:url";
 import { metricSet } from "../lib/eval/metrics.ts";
 import { Rng } from "../lib/core/rng.ts";
@@ -79,18 +79,34 @@ export async function compare(
   return { maxDiff, cases: cs.length, worst };
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { tolerance: { type: "string", default: "1e-6" } },
-  });
-  const r = await compare();
-  const ok = r.maxDiff <= Number(values.tolerance);
-  console.log(
-    `${
-      ok ? "PASS" : "FAIL"
-    }: ${r.cases} cases x 7 metrics (AUC, EER, TPR@FPR5%, accuracy, CG recall, NI recall, HTER); ` +
-      `max |cgvsni - scikit-learn| = ${r.maxDiff.toExponential(2)}${ok ? "" : ` (${r.worst})`}`,
-  );
-  Deno.exit(ok ? 0 : 1);
-}
+/** The `metrics-check` task. */
+export const metricsCheckCommand: Command = {
+  name: "metrics-check",
+  usage: "[--tolerance X]",
+  summary: "Compare AUC, EER, TPR@FPR5%, accuracy, recalls and HTER with scikit-learn.",
+  permissions: "--allow-read --allow-run=/usr/bin/python3 --allow-env",
+  writes: "nothing",
+  flags: [
+    {
+      name: "tolerance",
+      type: "string",
+      arg: "X",
+      default: "1e-6",
+      help: "largest difference that passes",
+    },
+  ],
+  async run(a) {
+    const tol = num(a, "tolerance", { min: 0 }) ?? 1e-6;
+    const r = await compare();
+    const ok = r.maxDiff <= tol;
+    console.log(
+      `${
+        ok ? "PASS" : "FAIL"
+      }: ${r.cases} cases x 7 metrics (AUC, EER, TPR@FPR5%, accuracy, CG recall, NI recall, HTER); ` +
+        `max |cgvsni - scikit-learn| = ${r.maxDiff.toExponential(2)}${ok ? "" : ` (${r.worst})`}`,
+    );
+    return ok ? 0 : 1;
+  },
+};
+
+if (import.meta.main) Deno.exit(await runCommand(metricsCheckCommand, Deno.args));

@@ -12,7 +12,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import { BACKEND_FLAG, type Command, num, runCommand, str } from "../cli/_args.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { tf } from "../lib/core/deps.ts";
@@ -103,31 +104,60 @@ export async function parity(
   }
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      preset: { type: "string", multiple: true },
-      tolerance: { type: "string", default: "1e-3" },
-      backend: { type: "string", default: "auto" },
-      python: { type: "string", default: "/usr/bin/python3" },
+/** The `parity` task. */
+export const parityCommand: Command = {
+  name: "parity",
+  usage: "[--preset small|paper]... [--tolerance X]",
+  summary:
+    "Compare ENet's logits with an independent PyTorch implementation (tasks/py/enet_torch.py).",
+  description: `
+Builds ENet with the same seeded weights in cgvsni and in PyTorch (Debian python3-torch), runs
+both on the same crops of dataset/, and compares the logits and the parameter counts. Exit 1 if
+a difference is above --tolerance or the counts differ.`,
+  permissions:
+    "--allow-read --allow-write (temporary folder) --allow-run=/usr/bin/python3 --allow-env --allow-ffi",
+  writes: "a temporary folder, removed afterwards",
+  flags: [
+    { name: "preset", type: "string", arg: "P", help: "small or paper (default: both)" },
+    {
+      name: "tolerance",
+      type: "string",
+      arg: "X",
+      default: "1e-3",
+      help: "largest |logit difference| that passes",
     },
-  });
-  const backend = await initBackend(values.backend as "auto");
-  const tol = Number(values.tolerance);
-  let ok = true;
-  for (const p of values.preset ?? ["small", "paper"]) {
-    const r = await parity(p, values.python);
-    const pass = r.maxAbsDiff <= tol && r.torchParams === r.ourParams;
-    ok &&= pass;
-    console.log(
-      `${pass ? "PASS" : "FAIL"} ${p}: max |logit diff| ${
-        r.maxAbsDiff.toExponential(2)
-      } (logits up to ${
-        r.maxAbsLogit.toFixed(3)
-      }, tolerance ${tol}); parameters cgvsni ${r.ourParams} / PyTorch ${r.torchParams}; ` +
-        `backend ${backend.name}, torch ${r.torch}`,
-    );
-  }
-  Deno.exit(ok ? 0 : 1);
-}
+    {
+      name: "python",
+      type: "string",
+      arg: "PATH",
+      default: "/usr/bin/python3",
+      help: "Python with torch",
+    },
+    BACKEND_FLAG,
+  ],
+  async run(a) {
+    const backend = await initBackend(str(a, "backend", "auto") as "auto");
+    const tol = num(a, "tolerance", { min: 0 }) ?? 1e-3;
+    const preset = str(a, "preset");
+    if (preset && !["small", "paper"].includes(preset)) {
+      throw new UsageError(`--preset must be small or paper, got "${preset}"`);
+    }
+    let ok = true;
+    for (const p of preset ? [preset] : ["small", "paper"]) {
+      const r = await parity(p, str(a, "python", "/usr/bin/python3")!);
+      const pass = r.maxAbsDiff <= tol && r.torchParams === r.ourParams;
+      ok &&= pass;
+      console.log(
+        `${pass ? "PASS" : "FAIL"} ${p}: max |logit diff| ${
+          r.maxAbsDiff.toExponential(2)
+        } (logits up to ${
+          r.maxAbsLogit.toFixed(3)
+        }, tolerance ${tol}); parameters cgvsni ${r.ourParams} / PyTorch ${r.torchParams}; ` +
+          `backend ${backend.name}, torch ${r.torch}`,
+      );
+    }
+    return ok ? 0 : 1;
+  },
+};
+
+if (import.meta.main) Deno.exit(await runCommand(parityCommand, Deno.args));

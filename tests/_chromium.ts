@@ -25,10 +25,41 @@ export interface PageCheck {
   screenshot: Uint8Array;
   /** document.title. */
   title: string;
+  /** Layout at the viewport width: page width, and elements drawn outside the page or their figure. */
+  layout: { pageWidth: number; viewport: number; overflow: string[] };
 }
 
+/** Finds what is drawn past the viewport (outside a scrolling box) or outside its own SVG. */
+const LAYOUT = `(() => {
+  const vw = document.documentElement.clientWidth, out = [];
+  const scrolls = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === "auto" || o === "scroll") return true;
+    }
+    return false;
+  };
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest("svg") && el.tagName.toLowerCase() !== "svg") continue;
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > vw + 1 && !scrolls(el)) out.push(el.tagName + " ends at " + Math.round(r.right));
+  }
+  for (const svg of document.querySelectorAll("svg")) {
+    const b = svg.getBoundingClientRect();
+    for (const el of svg.querySelectorAll("rect,path,line,text,circle")) {
+      if (el.closest("clipPath") || el.closest("defs")) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1) {
+        out.push("svg " + el.tagName + " " + (el.textContent || "").slice(0, 30) + " outside its figure");
+      }
+    }
+  }
+  return { pageWidth: document.documentElement.scrollWidth, viewport: vw, overflow: out.slice(0, 20) };
+})()`;
+
 /** Loads `url` and reports what went wrong on the page. */
-export async function checkPage(url: string, timeoutMs = 60_000): Promise<PageCheck> {
+export async function checkPage(url: string, timeoutMs = 60_000, width = 1280): Promise<PageCheck> {
   const bin = chromiumPath();
   if (!bin) throw new Error("chromium is not installed");
   const profile = await Deno.makeTempDir({ prefix: "cgvsni-chromium-" });
@@ -89,6 +120,12 @@ export async function checkPage(url: string, timeoutMs = 60_000): Promise<PageCh
     for (const d of ["Runtime.enable", "Log.enable", "Page.enable", "Network.enable"]) {
       await send(d, {}, sessionId);
     }
+    await send("Emulation.setDeviceMetricsOverride", {
+      width,
+      height: 900,
+      deviceScaleFactor: 1,
+      mobile: false,
+    }, sessionId);
     const loaded = new Promise<void>((res) => waiters.push(["Page.loadEventFired", res]));
     await send("Page.navigate", { url }, sessionId);
     await loaded;
@@ -114,6 +151,13 @@ export async function checkPage(url: string, timeoutMs = 60_000): Promise<PageCh
     }, sessionId) as {
       result: { value: string };
     };
+    const layout = await send(
+      "Runtime.evaluate",
+      { expression: LAYOUT, returnByValue: true },
+      sessionId,
+    ) as {
+      result: { value: PageCheck["layout"] };
+    };
     const errors: string[] = [];
     for (const e of events) {
       const p = e.params as Record<string, Record<string, unknown>>;
@@ -137,6 +181,7 @@ export async function checkPage(url: string, timeoutMs = 60_000): Promise<PageCh
       errors,
       screenshot: Uint8Array.from(atob(shot.data), (c) => c.charCodeAt(0)),
       title: title.result.value,
+      layout: layout.result.value,
     };
   } finally {
     clearTimeout(timer);

@@ -16,7 +16,8 @@ Deno.test("tasks: no task has blanket permissions; network only where it is need
     const net = /--allow-net(=(\S+))?/.exec(t.command);
     if (net) assert.equal(net[2], "127.0.0.1", `${name} may only reach 127.0.0.1`);
     if (
-      /cli\/main\.ts (train-map|train-flow|evaluate|experiment|demo|detect|report)/.test(t.command)
+      /cli\/main\.ts (train-map|train-oneclass|evaluate|experiment|oneclass-matrix|robustness|demo|detect|report)/
+        .test(t.command)
     ) {
       assert.match(t.command, /--allow-write=runs(\s|,)/, `${name} writes only under runs/`);
       assert.doesNotMatch(t.command, /--allow-run/, name);
@@ -42,7 +43,53 @@ async function task(
   };
 }
 
-Deno.test("tasks: manifest, train-map, train-flow, evaluate, report, detect, export-detector run with exactly their flags", async () => {
+Deno.test("tasks: every task answers --help, and a bogus flag with one line and exit 2, never a stack trace", async () => {
+  const skip = new Set(["test", "check"]); // deno's own commands
+  for (const name of Object.keys(TASKS).filter((n) => !skip.has(n))) {
+    const h = await task(name, "--help");
+    assert.equal(h.code, 0, `${name} --help: ${h.err}`);
+    assert.match(h.out, /[Ff]lags|deno task strict/, `${name} --help`);
+    const b = await task(name, "--no-such-flag");
+    assert.equal(b.code, 2, `${name} --no-such-flag exits ${b.code}: ${b.err}`);
+    const lines = b.err.trim().split("\n");
+    assert.equal(lines.length, 1, `${name}: ${b.err}`);
+    assert.doesNotMatch(b.err, /Uncaught| {4}at |Stack backtrace/, name);
+  }
+});
+
+Deno.test("tasks: the strict sandbox scores a folder on WebAssembly and refuses a link to a file outside it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cgvsni-strict-" });
+  try {
+    await Deno.mkdir(join(dir, "in"));
+    await Deno.mkdir(join(dir, "elsewhere"));
+    await Deno.copyFile(join(SHIPPED, "Photos/photo_00001.png"), join(dir, "in/photo.png"));
+    await Deno.writeTextFile(join(dir, "in/bad.png"), "not a png");
+    await Deno.copyFile(
+      join(SHIPPED, "Cycles/cycles_00000.png"),
+      join(dir, "elsewhere/private.png"),
+    );
+    await Deno.symlink(join(dir, "elsewhere/private.png"), join(dir, "in/link.png"));
+    const r = await task("strict", "detect", join(dir, "in"), "--json");
+    assert.equal(r.code, 3, r.err);
+    const out = JSON.parse(r.out);
+    assert.deepEqual(out.results.map((x: { file: string }) => x.file.split("/").pop()), [
+      "photo.png",
+    ]);
+    const errors = Object.fromEntries(
+      out.errors.map((e: { file: string; error: string }) => [e.file.split("/").pop(), e.error]),
+    );
+    assert.match(errors["bad.png"], /not an image/);
+    assert.match(
+      errors["link.png"],
+      /^permission denied: a symbolic link to .*private\.png, outside the paths/,
+    );
+    assert.match(r.err, /backend wasm/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("tasks: manifest, train-map, train-oneclass, evaluate, report, detect, export-detector run with exactly their flags", async () => {
   const runs = `runs/.tasks-test-${Deno.pid}`;
   try {
     const m = await task("manifest", SHIPPED, "--natural", "Photos");

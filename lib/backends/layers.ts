@@ -394,3 +394,191 @@ export function convBnInference(
     return o.relu ? tf.relu(y) : y;
   });
 }
+
+/** The batch moments a training-mode BN layer measured (for its running statistics). */
+export interface LayerMoments {
+  /** BN layer name. */
+  name: string;
+  /** Batch mean per channel. */
+  mean: tf.Tensor1D;
+  /** Biased batch variance per channel. */
+  variance: tf.Tensor1D;
+  /** Values per channel the moments were taken over (N·H·W). */
+  count: number;
+}
+
+/** A conv + BN block of a {@link Layers.branch}: its filter, BN layer, and whether ReLU follows. */
+export interface BranchBlock {
+  /** Filter `[k, k, in, out]`. */
+  filter: tf.Tensor4D;
+  /** BN layer name (its tensors are `<bn>.gamma`, `.beta`, `.mean`, `.var`). */
+  bn: string;
+  /** ReLU after the block. */
+  relu: boolean;
+}
+
+/**
+ * The layers a CNN like ENet is written in, with every performance decision taken here rather
+ * than in the model: which fused kernel runs a conv + BN (+ ReLU), what the backward pass
+ * recomputes instead of keeping, when a stem convolution and the next one are composed into one,
+ * and, at inference, freeing each activation as soon as the next layer has read it (a forward
+ * pass then holds about two layers, not the whole network). The model reads like its diagram.
+ *
+ * BN uses the batch's statistics while training (recorded in `moments` for the running
+ * statistics) and the running statistics otherwise; `param(name)` returns a model tensor.
+ */
+export class Layers {
+  readonly #param: (name: string) => tf.Tensor;
+  readonly #training: boolean;
+  readonly #moments?: LayerMoments[];
+  readonly #dropoutSeed: number;
+  readonly #eps: number;
+  #input?: tf.Tensor;
+
+  /** Layers over a model's tensors, in training or inference mode. */
+  constructor(
+    param: (name: string) => tf.Tensor,
+    o: { training: boolean; moments?: LayerMoments[]; dropoutSeed?: number; eps: number },
+  ) {
+    this.#param = param;
+    this.#training = o.training;
+    this.#moments = o.moments;
+    this.#dropoutSeed = o.dropoutSeed ?? 0;
+    this.#eps = o.eps;
+  }
+
+  /** Whether the layers run in training mode. */
+  get training(): boolean {
+    return this.#training;
+  }
+
+  /** Marks the network's input, which is never freed early. */
+  input<T extends tf.Tensor>(x: T): T {
+    this.#input = x;
+    return x;
+  }
+
+  /** At inference, frees `used` (an activation nothing reads again) and returns `result`. */
+  #done<T>(used: tf.Tensor, result: T): T {
+    if (!this.#training && used !== this.#input) used.dispose();
+    return result;
+  }
+
+  /** The callback that records a BN layer's batch moments over `count` values per channel. */
+  #record(name: string, count: number) {
+    const m = this.#moments;
+    return m &&
+      ((mean: tf.Tensor1D, variance: tf.Tensor1D) => m.push({ name, mean, variance, count }));
+  }
+
+  #bn(name: string) {
+    const p = (s: string) => this.#param(`${name}.${s}`) as tf.Tensor1D;
+    return { gamma: p("gamma"), beta: p("beta"), mean: p("mean"), variance: p("var") };
+  }
+
+  /**
+   * conv (VALID, `stride`) + BN (+ ReLU) over the channel concatenation of `inputs`, a
+   * concatenation that is never built (one convolution per input into one output).
+   */
+  convBn(
+    inputs: tf.Tensor4D[],
+    filter: tf.Tensor4D,
+    bn: string,
+    relu: boolean,
+    stride = 1,
+  ): tf.Tensor4D {
+    const [x, x2] = inputs;
+    const b = this.#bn(bn);
+    if (this.#training) {
+      const out = (len: number) => Math.floor((len - filter.shape[0]) / stride) + 1;
+      const count = x.shape[0] * out(x.shape[1]) * out(x.shape[2]);
+      return convBn(x, filter, b.gamma, b.beta, {
+        stride,
+        eps: this.#eps,
+        relu,
+        onMoments: this.#record(bn, count),
+      }, x2);
+    }
+    const z = convBnInference(x, filter, b, { stride, eps: this.#eps, relu }, x2);
+    return this.#done(x, x2 ? this.#done(x2, z) : z);
+  }
+
+  /**
+   * A branch: a plain stem convolution over the input (no BN), then conv + BN blocks. Nothing
+   * nonlinear sits between the stem and the first block, so where it saves arithmetic the two
+   * run as one composed convolution over the input ({@link composeFilters}). While training,
+   * the stem's and the inner blocks' outputs are recomputed in the backward pass instead of
+   * kept ({@link convBnChain}).
+   */
+  branch(
+    x: tf.Tensor4D,
+    stem: tf.Tensor4D,
+    stemTrained: boolean,
+    blocks: BranchBlock[],
+  ): tf.Tensor4D {
+    const filters = blocks.map((b) => b.filter);
+    const compose = composes(stem, filters[0]);
+    if (compose) filters[0] = composeFilters(stem, filters[0]);
+    if (!this.#training) {
+      let h = compose ? x : tf.conv2d(x, stem, 1, "valid");
+      blocks.forEach((b, k) => h = this.convBn([h], filters[k], b.bn, b.relu));
+      return h;
+    }
+    let [hh, ww] = compose
+      ? [x.shape[1], x.shape[2]]
+      : [x.shape[1] - stem.shape[0] + 1, x.shape[2] - stem.shape[1] + 1];
+    return convBnChain(
+      x,
+      blocks.map((b, k) => {
+        const filter = filters[k], bn = this.#bn(b.bn);
+        [hh, ww] = [hh - filter.shape[0] + 1, ww - filter.shape[1] + 1];
+        return {
+          filter,
+          gamma: bn.gamma,
+          beta: bn.beta,
+          relu: b.relu,
+          onMoments: this.#record(b.bn, x.shape[0] * hh * ww),
+        };
+      }),
+      this.#eps,
+      compose ? { inputGrad: false } : { stem: { filter: stem, needGrad: stemTrained } },
+    );
+  }
+
+  /** Max pooling (VALID). */
+  maxPool(h: tf.Tensor4D, size: number, stride: number): tf.Tensor4D {
+    return this.#done(h, tf.maxPool(h, size, stride, "valid"));
+  }
+
+  /** A fully connected layer `h·W + b` with the model tensors `<name>.w` and `<name>.b`. */
+  dense(h: tf.Tensor2D, name: string): tf.Tensor2D {
+    return tf.add(
+      tf.matMul(h, this.#param(`${name}.w`) as tf.Tensor2D),
+      this.#param(`${name}.b`),
+    ) as tf.Tensor2D;
+  }
+
+  /** ReLU (one fused gradient kernel on the native backend). */
+  relu<T extends tf.Tensor>(x: T): T {
+    return relu(x);
+  }
+
+  /** Dropout at `rate` while training (seeded; `k` numbers the layer); identity otherwise. */
+  dropout(h: tf.Tensor2D, rate: number, k: number): tf.Tensor2D {
+    return this.#training && rate > 0
+      ? tf.dropout(h, rate, undefined, this.#dropoutSeed * 2 + k) as tf.Tensor2D
+      : h;
+  }
+}
+
+/**
+ * Whether a stem conv and the conv after it are cheaper as one composed convolution: when the
+ * pair's multiply-adds per output are at least 3x the composed filter's (the composed one reads
+ * only the image's few channels, on which convolutions run at a third of their usual speed).
+ * True for ENet's SRM branch (58,590 vs 9,408 at the paper's widths), false for conv0's.
+ */
+export function composes(stem: tf.Tensor4D, next: tf.Tensor4D): boolean {
+  const [s0, s1, c, m] = stem.shape, [n0, n1, , o] = next.shape;
+  const pair = s0 * s1 * c * m + n0 * n1 * m * o;
+  return pair >= 3 * (s0 + n0 - 1) * (s1 + n1 - 1) * c * o;
+}

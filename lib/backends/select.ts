@@ -45,34 +45,62 @@ export interface BackendChoice {
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|basic render|warp/i;
 
-/** Describes the WebGPU adapter, or says why there is no usable one. */
-export async function probeWebGpu(): Promise<{ ok: boolean; detail: string }> {
+/** What {@link probeWebGpu} found. */
+export interface WebGpuProbe {
+  /** A usable adapter: a real GPU, or (when `software` is allowed) a software one. */
+  ok: boolean;
+  /** The adapter, or why there is none. */
+  detail: string;
+  /** The adapter is a software renderer (llvmpipe, lavapipe, SwiftShader, ...). */
+  software: boolean;
+}
+
+/**
+ * Whether this machine shows a GPU to processes (a DRM render node, an NVIDIA or AMD compute
+ * device). Without one, `auto` does not probe WebGPU at all: the probe would only find a
+ * software adapter, and on machines with Vulkan drivers the loader prints errors while it
+ * looks (e.g. "XDG_RUNTIME_DIR is invalid or not set") that a user would read as a failure.
+ */
+export function gpuDevicePresent(): boolean {
+  for (const dir of ["/dev/dri", "/dev"]) {
+    try {
+      for (const e of Deno.readDirSync(dir)) {
+        if (/^(renderD\d+|nvidia\d+|kfd)$/.test(e.name)) return true;
+      }
+    } catch { /* absent or not readable: look on */ }
+  }
+  return false;
+}
+
+/**
+ * Describes the WebGPU adapter, or says why there is no usable one. Software adapters are
+ * usable only with `allowSoftware` (an explicit `--backend webgpu`).
+ */
+export async function probeWebGpu(allowSoftware = false): Promise<WebGpuProbe> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return { ok: false, detail: "WebGPU is not available in this runtime" };
+  if (!gpu) {
+    return { ok: false, software: false, detail: "WebGPU is not available in this runtime" };
+  }
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   } catch (e) {
-    return { ok: false, detail: `no WebGPU adapter (${(e as Error).message})` };
+    return { ok: false, software: false, detail: `no WebGPU adapter (${(e as Error).message})` };
   }
-  if (!adapter) return { ok: false, detail: "no WebGPU adapter" };
+  if (!adapter) return { ok: false, software: false, detail: "no WebGPU adapter" };
   const info = adapter.info;
   const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean)
-    .join(" ");
-  if (
-    (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
-    SOFTWARE_ADAPTER.test(desc)
-  ) {
-    return {
-      ok: false,
-      detail: `WebGPU adapter is a software renderer (${info?.description || desc})`,
-    };
+    .join(" ") || "WebGPU adapter";
+  const software = !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
+    SOFTWARE_ADAPTER.test(desc);
+  if (software && !allowSoftware) {
+    return { ok: false, software, detail: `WebGPU adapter is a software renderer (${desc})` };
   }
-  return { ok: true, detail: desc || "WebGPU adapter" };
+  return { ok: true, software, detail: desc };
 }
 
 /** Loads and activates one backend; throws with a one-line reason if it cannot. */
-async function start(name: Exclude<BackendName, "auto">): Promise<string> {
+async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Promise<string> {
   switch (name) {
     case "cpu": {
       await tfjsBackends.cpu();
@@ -97,17 +125,19 @@ async function start(name: Exclude<BackendName, "auto">): Promise<string> {
       return "tfjs WebAssembly kernels (XNNPACK, SIMD, 1 thread)";
     }
     case "webgpu": {
-      const probe = await probeWebGpu();
+      const probe = await probeWebGpu(explicit);
       if (!probe.ok) throw new Error(probe.detail);
       await tfjsBackends.webgpu();
       if (!(await quietly(() => tf.setBackend("webgpu")))) {
         throw new Error("the tfjs WebGPU backend did not start");
       }
-      return probe.detail;
+      return probe.software
+        ? `${probe.detail}; warning: a software adapter, slower than the CPU backends`
+        : probe.detail;
     }
     case "native": {
       const { registerNativeBackend } = await import("./native/backend.ts");
-      const detail = registerNativeBackend();
+      const detail = registerNativeBackend(threads);
       if (!(await quietly(() => tf.setBackend("native")))) {
         throw new Error("the native backend did not start");
       }
@@ -138,31 +168,37 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Activates the requested backend. With `auto`, tries WebGPU (real adapters only), native,
- * wasm, cpu in that order; with an explicit name, falls back the same way after a one-line
- * notice if that backend cannot start.
+ * Activates the requested backend. With `auto`: WebGPU on a real GPU (probed only where the
+ * machine shows a GPU device), else native, wasm, cpu in that order. With an explicit name:
+ * that backend (for `webgpu`, any adapter, software ones with a warning), falling back the same
+ * way after a one-line notice that says which backend runs instead.
  */
 export async function initBackend(requested: BackendName = "auto"): Promise<BackendChoice> {
   if (!BACKENDS.includes(requested)) {
     throw new UsageError(`backend must be one of ${BACKENDS.join(", ")}, got "${requested}"`);
   }
   const order: Exclude<BackendName, "auto">[] = requested === "auto"
-    ? ["webgpu", "native", "wasm", "cpu"]
+    ? [...(gpuDevicePresent() ? ["webgpu" as const] : []), "native", "wasm", "cpu"]
     : [requested, ...(["native", "wasm", "cpu"] as const).filter((b) => b !== requested)];
-  const notices: string[] = [];
+  const failed: string[] = [];
   for (const name of order) {
     try {
-      const detail = await start(name);
+      const detail = await start(name, requested === name);
+      const notices = failed.length
+        ? [`${failed.join("; ")}: using ${name} instead`]
+        : detail.includes("warning:")
+        ? [`${name}: ${detail.slice(detail.indexOf("warning:"))}`]
+        : [];
       return { name, notices, detail };
     } catch (e) {
       const why = (e as Error).message.split("\n")[0];
-      // Under auto, a missing or software WebGPU adapter is the normal case on a CPU machine.
+      // Under auto, no real WebGPU adapter is the normal case on a CPU machine: no notice.
       if (requested !== "auto" || name !== "webgpu") {
-        notices.push(`backend ${name} unavailable: ${why}`);
+        failed.push(`backend ${name} unavailable: ${why}`);
       }
     }
   }
-  throw new Error(`no tfjs backend could start: ${notices.join("; ")}`);
+  throw new Error(`no tfjs backend could start: ${failed.join("; ")}`);
 }
 
 /**

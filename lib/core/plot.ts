@@ -5,6 +5,8 @@
  * @module
  */
 
+import { hashString } from "./rng.ts";
+
 /** One line of a chart. */
 export interface Series {
   name: string;
@@ -66,9 +68,37 @@ function fmt(v: number): string {
   return a >= 1e4 || a < 1e-3 ? v.toExponential(1) : +v.toPrecision(4) + "";
 }
 
-/** Renders one chart as an SVG `<g>` of size `w`x`h` at (`x`, `y`). */
+/** Legend rows: each entry's text width is estimated at 6.5 px a character. */
+function legendRows(
+  c: Chart,
+  width: number,
+): { name: string; color: string; dashed?: boolean; x: number; row: number }[] {
+  const out: { name: string; color: string; dashed?: boolean; x: number; row: number }[] = [];
+  let x = 0, row = 0;
+  c.series.forEach((s, i) => {
+    const w = 26 + s.name.length * 6.5 + 12;
+    if (x > 0 && x + w > width) [x, row] = [0, row + 1];
+    out.push({
+      name: s.name,
+      color: s.color ?? PALETTE[i % PALETTE.length],
+      dashed: s.dashed,
+      x,
+      row,
+    });
+    x += w;
+  });
+  return out;
+}
+
+/**
+ * Renders one chart as an SVG `<g>` of size `w`x`h` at (`x`, `y`): the title, the legend in a
+ * band of its own above the frame (never over the data), the data clipped to the frame (bars
+ * included: the x range leaves half a bin at each end), ticks and axis labels.
+ */
 function panel(c: Chart, x0: number, y0: number, w: number, h: number): string {
-  const m = { l: 56, r: 12, t: 26, b: 40 };
+  const legend = legendRows(c, w - 64);
+  const rows = legend.length ? legend[legend.length - 1].row + 1 : 0;
+  const m = { l: 56, r: 12, t: 24 + 15 * rows, b: 40 };
   const pts = c.series.flatMap((s) => s.points).filter(([a, b]) =>
     Number.isFinite(a) && Number.isFinite(b)
   );
@@ -77,18 +107,43 @@ function panel(c: Chart, x0: number, y0: number, w: number, h: number): string {
   let [ylo, yhi] = c.yRange ??
     [Math.min(...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))];
   if (!pts.length) [xlo, xhi, ylo, yhi] = [0, 1, 0, 1];
+  if (c.bars && pts.length) {
+    // half a bin beyond the outermost centres, so every bar lies inside the frame
+    const xs = [...new Set(pts.map((p) => p[0]))].sort((a, b) => a - b);
+    const bin = xs.length > 1 ? Math.min(...xs.slice(1).map((v, i) => v - xs[i])) : 1;
+    [xlo, xhi] = [xlo - bin / 2, xhi + bin / 2];
+  }
   if (xhi === xlo) [xlo, xhi] = [xlo - 0.5, xhi + 0.5];
   if (yhi === ylo) [ylo, yhi] = [ylo - 0.5, yhi + 0.5];
   if (c.bars) ylo = Math.min(0, ylo);
   const pw = w - m.l - m.r, ph = h - m.t - m.b;
   const sx = (v: number) => x0 + m.l + ((v - xlo) / (xhi - xlo)) * pw;
   const sy = (v: number) => y0 + m.t + ph - ((v - ylo) / (yhi - ylo)) * ph;
+  // an id unique to this panel's content, so SVGs inlined in one page never share one
+  const clip = `clip-${
+    hashString(JSON.stringify([c.title, x0, y0, w, h, c.series.map((s) => s.points.length)]))[0]
+      .toString(36)
+  }-${hashString(JSON.stringify(c.series))[1].toString(36)}`;
   const out: string[] = [];
   out.push(
-    `<text x="${x0 + w / 2}" y="${y0 + 16}" text-anchor="middle" font-weight="bold">${
+    `<defs><clipPath id="${clip}"><rect x="${x0 + m.l}" y="${
+      y0 + m.t
+    }" width="${pw}" height="${ph}"/></clipPath></defs>`,
+  );
+  out.push(
+    `<text x="${x0 + w / 2}" y="${y0 + 15}" text-anchor="middle" font-weight="bold">${
       esc(c.title)
     }</text>`,
   );
+  for (const e of legend) {
+    const lx = x0 + m.l + e.x, ly = y0 + 32 + e.row * 15;
+    out.push(
+      `<line x1="${lx}" y1="${ly - 4}" x2="${lx + 18}" y2="${
+        ly - 4
+      }" stroke="${e.color}" stroke-width="3"${e.dashed ? ' stroke-dasharray="5,3"' : ""}/>`,
+    );
+    out.push(`<text x="${lx + 22}" y="${ly}">${esc(e.name)}</text>`);
+  }
   out.push(
     `<rect x="${x0 + m.l}" y="${
       y0 + m.t
@@ -116,13 +171,15 @@ function panel(c: Chart, x0: number, y0: number, w: number, h: number): string {
       x0 + 14
     } ${y0 + m.t + ph / 2})">${esc(c.yLabel)}</text>`,
   );
+  const data: string[] = [];
   c.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const good = s.points.filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
     if (c.bars) {
       const width = good.length > 1 ? Math.abs(sx(good[1][0]) - sx(good[0][0])) : pw / 10;
       for (const [a, b] of good) {
-        out.push(
+        if (b === 0) continue;
+        data.push(
           `<rect x="${sx(a) - width / 2}" y="${Math.min(sy(b), sy(0))}" width="${width}" height="${
             Math.abs(sy(0) - sy(b))
           }" fill="${color}" fill-opacity="0.45" stroke="${color}"/>`,
@@ -131,23 +188,17 @@ function panel(c: Chart, x0: number, y0: number, w: number, h: number): string {
     } else if (good.length) {
       const d = good.map(([a, b], k) => `${k ? "L" : "M"}${sx(a).toFixed(1)},${sy(b).toFixed(1)}`)
         .join("");
-      out.push(
+      data.push(
         `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8"${
           s.dashed ? ' stroke-dasharray="5,4"' : ""
         }/>`,
       );
       if (good.length === 1) {
-        out.push(`<circle cx="${sx(good[0][0])}" cy="${sy(good[0][1])}" r="3" fill="${color}"/>`);
+        data.push(`<circle cx="${sx(good[0][0])}" cy="${sy(good[0][1])}" r="3" fill="${color}"/>`);
       }
     }
-    const ly = y0 + m.t + 14 + i * 15;
-    out.push(
-      `<line x1="${x0 + m.l + 8}" y1="${ly - 4}" x2="${x0 + m.l + 26}" y2="${
-        ly - 4
-      }" stroke="${color}" stroke-width="3"/>`,
-    );
-    out.push(`<text x="${x0 + m.l + 30}" y="${ly}">${esc(s.name)}</text>`);
   });
+  out.push(`<g clip-path="url(#${clip})">${data.join("")}</g>`);
   return `<g>${out.join("")}</g>`;
 }
 

@@ -245,9 +245,19 @@ function rgbaToRgb(rgba: Uint8Array, n: number): Uint8Array {
 
 /** Reads and decodes an image file; every failure is an {@link ImageError} naming the file. */
 export async function readImage(path: string, opts: DecodeOptions = {}): Promise<RgbImage> {
-  let bytes: Uint8Array;
+  return await decodeImage(await readImageFile(path), path, opts);
+}
+
+/**
+ * The bytes of an image file; every failure is an {@link ImageError} naming the file. Deno
+ * checks read permission on the path given, not on where a symbolic link points: a link whose
+ * target lies outside the paths this process may read is refused here, so a folder handed to a
+ * sandboxed run cannot make it read anything else.
+ */
+export async function readImageFile(path: string): Promise<Uint8Array> {
+  await checkLinkTarget(path);
   try {
-    bytes = await Deno.readFile(path);
+    return await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new ImageError(path, "file not found");
     if (e instanceof Deno.errors.IsADirectory) throw new ImageError(path, "is a directory");
@@ -256,7 +266,29 @@ export async function readImage(path: string, opts: DecodeOptions = {}): Promise
     }
     throw new ImageError(path, `cannot read: ${(e as Error).message}`);
   }
-  return await decodeImage(bytes, path, opts);
+}
+
+/** Refuses a symbolic link whose target this process may not read (see {@link readImageFile}). */
+export async function checkLinkTarget(path: string): Promise<void> {
+  let link = false;
+  try {
+    link = (await Deno.lstat(path)).isSymlink;
+  } catch {
+    return; // missing: reading it reports that
+  }
+  if (!link) return;
+  let target: string;
+  try {
+    target = await Deno.realPath(path);
+  } catch {
+    throw new ImageError(path, "broken symbolic link");
+  }
+  if (Deno.permissions.querySync({ name: "read", path: target }).state !== "granted") {
+    throw new ImageError(
+      path,
+      `permission denied: a symbolic link to ${target}, outside the paths this run may read`,
+    );
+  }
 }
 
 /** Copies the `w`x`h` window at (`x`, `y`) out of `img`. */

@@ -20,15 +20,7 @@
  */
 
 import { tf } from "../core/deps.ts";
-import {
-  composeFilters,
-  convBn,
-  convBnChain,
-  convBnInference,
-  discard,
-  relu,
-  tensorCopy,
-} from "../backends/layers.ts";
+import { type BranchBlock, discard, Layers, tensorCopy } from "../backends/layers.ts";
 import { Rng } from "../core/rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
 
@@ -255,18 +247,6 @@ export const BN_EPS = 1e-5;
 /** PyTorch's BN momentum: running = (1 - m) * running + m * batch. */
 export const BN_MOMENTUM = 0.1;
 
-/**
- * Whether a stem conv and the conv after it are cheaper as one composed convolution: when the
- * pair's multiply-adds per output are at least 3x the composed filter's (the composed one reads
- * only the image's few channels, on which convolutions run at a third of their usual speed).
- * True for the SRM branch (58,590 vs 9,408 at the paper's widths), false for conv0's.
- */
-export function composes(stem: tf.Tensor4D, next: tf.Tensor4D): boolean {
-  const [s0, s1, c, m] = stem.shape, [n0, n1, , o] = next.shape;
-  const pair = s0 * s1 * c * m + n0 * n1 * m * o;
-  return pair >= 3 * (s0 + n0 - 1) * (s1 + n1 - 1) * c * o;
-}
-
 /** The ENet model: its tensors, a forward pass, and helpers to save and restore them. */
 export class ENet {
   /** Architecture of this model. */
@@ -311,109 +291,31 @@ export class ENet {
   }
 
   /**
-   * Forward pass on a normalised NHWC batch. In training mode BN uses batch statistics (pushed
-   * onto `moments` for {@link updateRunningStats}) and dropout is on, seeded by `dropoutSeed`.
+   * Forward pass on a normalised NHWC batch, as the diagram in the module documentation. In
+   * training mode BN uses batch statistics (pushed onto `moments` for
+   * {@link updateRunningStats}) and dropout is on, seeded by `dropoutSeed`. How each layer runs
+   * (fused kernels, what is recomputed, when activations are freed) is the backend layer's
+   * business: see {@link Layers}.
    */
   forward(x: tf.Tensor4D, training = false, dropoutSeed = 0, moments?: BatchMoments[]): ENetOutput {
-    const v = (n: string) => this.#v(n);
-    // the callback that records a BN layer's batch moments over `count` values per channel
-    const record = (bnName: string, count: number) =>
-      moments &&
-      ((mean: tf.Tensor1D, variance: tf.Tensor1D) =>
-        moments.push({ name: bnName, mean, variance, count }));
-    // conv + BN (+ ReLU): batch statistics while training, running statistics otherwise
-    const convBnRelu = (
-      h: tf.Tensor4D,
-      w: tf.Tensor4D,
-      bnName: string,
-      withRelu: boolean,
-      stride = 1,
-      h2?: tf.Tensor4D, // a second input, concatenated to h along channels (never built)
-    ) => {
-      const gamma = v(`${bnName}.gamma`) as tf.Tensor1D, beta = v(`${bnName}.beta`) as tf.Tensor1D;
-      if (training) {
-        const out = (len: number) => Math.floor((len - w.shape[0]) / stride) + 1;
-        const count = h.shape[0] * out(h.shape[1]) * out(h.shape[2]);
-        return convBn(h, w, gamma, beta, {
-          stride,
-          eps: BN_EPS,
-          relu: withRelu,
-          onMoments: record(bnName, count),
-        }, h2);
-      }
-      const bn = {
-        gamma,
-        beta,
-        mean: v(`${bnName}.mean`) as tf.Tensor1D,
-        variance: v(`${bnName}.var`) as tf.Tensor1D,
-      };
-      const z = convBnInference(h, w, bn, { stride, eps: BN_EPS, relu: withRelu }, h2);
-      return done(h, h2 ? done(h2, z) : z);
-    };
-    // At inference nothing needs the activations afterwards: free each as soon as it is used,
-    // so a forward pass holds about two layers, not the whole network (training keeps them all
-    // for the backward pass).
-    const done = <T>(used: tf.Tensor, result: T): T => {
-      if (!training && used !== x) used.dispose();
-      return result;
-    };
-    // no ReLU after the first 3x3 (as the reference)
-    const BLOCK: [string, boolean][] = [["1", false], ["2", true], ["3", true]];
-    // A branch: its 5x5 stem (conv0 or SRM) over the image, then three conv + BN blocks. Nothing
-    // nonlinear sits between the stem and the first 3x3, so where it saves arithmetic the two
-    // run as one 7x7 convolution over the image (composeFilters): the SRM layer widens 3
-    // channels to 90 only for the next layer to mix them down to 64.
-    const branch = (stem: tf.Tensor4D, stemTrained: boolean, prefix: string): tf.Tensor4D => {
-      const filters = BLOCK.map(([i]) => v(`${prefix}.conv${i}`) as tf.Tensor4D);
-      const compose = composes(stem, filters[0]);
-      if (compose) filters[0] = composeFilters(stem, filters[0]);
-      if (!training) {
-        let h = compose ? x : tf.conv2d(x, stem, 1, "valid");
-        BLOCK.forEach(([i, r], k) => h = convBnRelu(h, filters[k], `${prefix}.bn${i}`, r));
-        return h;
-      }
-      // training: one chain, whose stem and inner outputs are recomputed in the backward pass
-      let [hh, ww] = compose
-        ? [x.shape[1], x.shape[2]]
-        : [x.shape[1] - stem.shape[0] + 1, x.shape[2] - stem.shape[1] + 1];
-      return convBnChain(
-        x,
-        BLOCK.map(([i, r], k) => {
-          const filter = filters[k], bnName = `${prefix}.bn${i}`;
-          [hh, ww] = [hh - filter.shape[0] + 1, ww - filter.shape[1] + 1];
-          return {
-            filter,
-            gamma: v(`${bnName}.gamma`) as tf.Tensor1D,
-            beta: v(`${bnName}.beta`) as tf.Tensor1D,
-            relu: r,
-            onMoments: record(bnName, x.shape[0] * hh * ww),
-          };
-        }),
-        BN_EPS,
-        compose ? { inputGrad: false } : { stem: { filter: stem, needGrad: stemTrained } },
-      );
-    };
-    const pool = (h: tf.Tensor4D) => done(h, tf.maxPool(h, 3, 2, "valid"));
-    const dropout = (h: tf.Tensor2D, k: number) =>
-      training && this.cfg.dropout > 0
-        ? tf.dropout(h, this.cfg.dropout, undefined, dropoutSeed * 2 + k) as tf.Tensor2D
-        : h;
-    const dense = (h: tf.Tensor2D, name: string) =>
-      tf.add(tf.matMul(h, v(`${name}.w`) as tf.Tensor2D), v(`${name}.b`)) as tf.Tensor2D;
-
-    const b1 = branch(v("b1.conv0") as tf.Tensor4D, true, "b1");
-    const b2 = branch(srmFilter(v("b2.srm") as tf.Tensor4D), this.cfg.trainSrm, "b2");
-    // the trunk's first conv reads the branches' channel concatenation, which is never built
-    const t = (i: number) => v(`t.conv${i}`) as tf.Tensor4D;
-    let h = pool(convBnRelu(b1, t(1), "t.bn1", true, 2, b2));
-    h = pool(convBnRelu(h, t(2), "t.bn2", true));
-    h = pool(convBnRelu(h, t(3), "t.bn3", true));
-    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
-    const l8pre = dense(flat, "fc1");
-    const l8 = relu(l8pre);
-    const l9pre = dense(dropout(l8, 0), "fc2");
-    const features = relu(l9pre);
-    const logits = dense(dropout(features, 1), "fc3");
+    const p = (name: string) => this.#v(name) as tf.Tensor4D;
+    const L = new Layers((name) => this.#v(name), { training, moments, dropoutSeed, eps: BN_EPS });
+    L.input(x);
+    // each branch: a 5x5 stem, then 3x3 conv + BN, [3x3 conv + BN + ReLU] x2
+    const blocks = (b: string): BranchBlock[] =>
+      [1, 2, 3].map((i) => ({ filter: p(`${b}.conv${i}`), bn: `${b}.bn${i}`, relu: i > 1 }));
+    const b1 = L.branch(x, p("b1.conv0"), true, blocks("b1"));
+    const b2 = L.branch(x, srmFilter(p("b2.srm")), this.cfg.trainSrm, blocks("b2"));
+    // trunk over the two branches' channels: conv 7x7/2, 5x5, 3x3, each BN + ReLU + maxpool 3/2
+    let h = L.maxPool(L.convBn([b1, b2], p("t.conv1"), "t.bn1", true, 2), 3, 2);
+    h = L.maxPool(L.convBn([h], p("t.conv2"), "t.bn2", true), 3, 2);
+    h = L.maxPool(L.convBn([h], p("t.conv3"), "t.bn3", true), 3, 2);
+    // L8, L9 (the features), the 2-way output
+    const l8pre = L.dense(tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D, "fc1");
+    const l8 = L.relu(l8pre);
+    const l9pre = L.dense(L.dropout(l8, this.cfg.dropout, 0), "fc2");
+    const features = L.relu(l9pre);
+    const logits = L.dense(L.dropout(features, this.cfg.dropout, 1), "fc3");
     return { logits, features, l9pre, l8, l8pre, trunk: h };
   }
 

@@ -10,7 +10,8 @@
  *   and what produced the features) in the tfjs weights format, checked on loading.
  *
  * **The threshold** is the (1 − ν) quantile (ν = 0.05 by default) of raw scores of *natural*
- * vectors only, never of test labels:
+ * vectors only, never of test labels (per image, the mean over its vectors, when `groups` says
+ * which vectors are crops of one image):
  *
  * - `train`: of the training vectors' own scores (for k-NN, each vector's distance to the
  *   others; for the SVDD models this is R², as the method defines it);
@@ -77,7 +78,11 @@ export interface FitOptions {
   validation?: { x: Float32Array; n: number };
   /** Folds of the `cv` threshold. */
   folds?: number;
-  /** Which image each row comes from: `cv` keeps an image's rows in one fold. */
+  /**
+   * Which image each row comes from. `cv` keeps an image's rows in one fold, and the threshold
+   * is then the quantile of per-image scores (the mean over an image's rows), since images,
+   * not crops, are what gets decided.
+   */
   groups?: ArrayLike<number>;
   /** Seed of training and of the folds (default 0). */
   seed?: number;
@@ -152,10 +157,13 @@ export abstract class OneClassEstimator {
       if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
       this.calibrate(opts.validation.x, opts.validation.n);
     } else if (from === "cv") {
-      this.threshold = quantile(await this.outOfFold(x, n, d, opts), 1 - this.nu);
+      this.threshold = quantile(
+        groupMeans(await this.outOfFold(x, n, d, opts), opts.groups),
+        1 - this.nu,
+      );
       this.thresholdFrom = "cv";
     } else {
-      this.threshold = quantile(this.trainingScores(), 1 - this.nu);
+      this.threshold = quantile(groupMeans(this.trainingScores(), opts.groups), 1 - this.nu);
       this.thresholdFrom = "train";
     }
   }
@@ -364,6 +372,17 @@ async function readVersion1(
     arrays,
     manifest,
   };
+}
+
+/** Scores averaged per group (in order of first appearance); the scores as they are without groups. */
+export function groupMeans(scores: Float32Array, groups?: ArrayLike<number>): Float32Array {
+  if (!groups) return scores;
+  const sum = new Map<number, [number, number]>();
+  for (let i = 0; i < scores.length; i++) {
+    const s = sum.get(groups[i]) ?? [0, 0];
+    sum.set(groups[i], [s[0] + scores[i], s[1] + 1]);
+  }
+  return Float32Array.from([...sum.values()], ([a, k]) => a / k);
 }
 
 /** The rows `idx` of a row-major matrix with `d` columns. */

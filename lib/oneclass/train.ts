@@ -44,6 +44,7 @@ import { trainLoop } from "../runs/loop.ts";
 import {
   checkKind,
   type FitOptions,
+  groupMeans,
   type OneClassEstimator,
   type OneClassKind,
   type ThresholdFrom,
@@ -138,7 +139,7 @@ export interface OneClassSummary {
   threshold: number;
   /** How it was set. */
   thresholdFrom: ThresholdFrom;
-  /** Share of training vectors whose raw score is at most the threshold. */
+  /** Share of natural training images whose score (mean over their vectors) is at most the threshold. */
   inside: number;
   /** 1 − ν. */
   target: number;
@@ -344,14 +345,14 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     let summary: OneClassSummary | undefined;
     if (finished) {
       await est.setThreshold(feats.data, n, dim, fitOpts);
-      const raw = est.raw(feats.data, n);
+      const raw = groupMeans(est.raw(feats.data, n), fitOpts.groups);
       summary = {
         vectors: n,
         images: pool.length,
         dim,
         threshold: est.threshold,
         thresholdFrom: est.thresholdFrom,
-        inside: +(raw.filter((v) => v <= est.threshold).length / n).toFixed(6),
+        inside: +(raw.filter((v) => v <= est.threshold).length / raw.length).toFixed(6),
         target: +(1 - est.nu).toFixed(6),
       };
       await est.save(dir, "oneclass", { run: name, features: source, tiles: config.tiles });
@@ -360,7 +361,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
         `threshold ${est.threshold.toPrecision(5)} (${est.thresholdFrom}); ${
           summary.inside.toFixed(3)
         } ` +
-          `of the training vectors inside (target ${summary.target}); model saved in ${
+          `of the training images inside (target ${summary.target}); model saved in ${
             join(dir, "oneclass.json")
           }`,
       );

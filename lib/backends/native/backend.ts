@@ -24,6 +24,7 @@
 
 import { tf, tfjsBackends } from "../../core/deps.ts";
 import * as dnnl from "./dnnl.ts";
+import { chooseThreads, preferPassiveWaiting, setOmpThreads } from "./threads.ts";
 import * as ew from "./elementwise.ts";
 import {
   ADAM_STEP,
@@ -344,9 +345,16 @@ function override(name: string, fast: (...a: Parameters<Kernel>) => ReturnType<K
  * Opens oneDNN and registers the `native` backend (idempotent). Returns a description of the
  * library; throws a one-line reason when it cannot (library missing, no `--allow-ffi`).
  */
-export function registerNativeBackend(): string {
+export function registerNativeBackend(requestedThreads?: number): string {
   if (registered) return description;
+  const passive = preferPassiveWaiting();
   description = dnnl.openDnnl();
+  const { threads, why } = chooseThreads(requestedThreads);
+  let used = threads;
+  try {
+    used = setOmpThreads(threads);
+  } catch { /* not a GNU OpenMP build: the runtime's own default stands */ }
+  description += `, ${used} thread(s) (${why})${passive ? ", passive waiting" : ""}`;
   tf.registerBackend("native", () => {
     const b = new NativeBackend();
     dnnl.setAllocator((n) => b.alloc(n), (a) => b.release(a));

@@ -124,6 +124,9 @@ Deno.test({
     ) assert.match(text, new RegExp(s));
     const page = await checkPage(`file://${html}`);
     assert.deepEqual(page.errors, []);
+    // at 1280 px nothing spills past the page, and nothing is drawn outside its figure
+    assert.deepEqual(page.layout.overflow, []);
+    assert.ok(page.layout.pageWidth <= 1280, `page is ${page.layout.pageWidth} px wide`);
     assert.equal(page.title, "cgvsni run p");
     await Deno.writeFile(join(dir, "runs/p/report.png"), page.screenshot);
     assert.ok(page.screenshot.length > 10_000);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../../lib/core/deps.ts";
+import { composes } from "../../../lib/backends/layers.ts";
 import {
-  composes,
   ENet,
   initialValues,
   minCrop,

@@ -3,7 +3,7 @@ import { tf } from "../../../lib/core/deps.ts";
 import { Rng } from "../../../lib/core/rng.ts";
 import { quantile } from "../../../lib/core/stats.ts";
 import { DeepSvdd } from "../../../lib/oneclass/deep_svdd.ts";
-import type { OneClassEstimator } from "../../../lib/oneclass/estimator.ts";
+import { groupMeans, type OneClassEstimator } from "../../../lib/oneclass/estimator.ts";
 import { FlowSvdd } from "../../../lib/oneclass/flow.ts";
 import { GaussianOneClass, ledoitWolfShrinkage } from "../../../lib/oneclass/gauss.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
@@ -95,9 +95,11 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
   const m = await new GaussianOneClass().fit(train, 40, d, { threshold: "cv", groups, folds: 5 });
   const oof = await new GaussianOneClass().outOfFold(train, 40, d, { groups, folds: 5 });
   assert.equal(m.thresholdFrom, "cv");
-  assert.ok(Math.abs(m.threshold - quantile(oof, 0.95)) < 1e-9);
+  // decisions are per image: the threshold is the quantile of per-image mean scores
+  assert.ok(Math.abs(m.threshold - quantile(groupMeans(oof, groups), 0.95)) < 1e-9);
+  assert.equal(groupMeans(oof, groups).length, 10);
   // out-of-fold scores are larger than in-sample ones: the threshold is looser than train's
-  const t = await new GaussianOneClass().fit(train, 40, d, { threshold: "train" });
+  const t = await new GaussianOneClass().fit(train, 40, d, { threshold: "train", groups });
   assert.ok(m.threshold > t.threshold);
   // val: the quantile of the given natural vectors
   const v = await new GaussianOneClass().fit(train, 40, d, {

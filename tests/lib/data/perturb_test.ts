@@ -1,0 +1,132 @@
+import assert from "node:assert/strict";
+import { Rng } from "../../../lib/core/rng.ts";
+import { augmentedCrop, parseAugment } from "../../../lib/data/augment.ts";
+import { readImage, type RgbImage } from "../../../lib/data/image.ts";
+import {
+  addNoise,
+  gaussianBlur,
+  gaussianKernel,
+  jpegRoundTrip,
+  parsePerturbation,
+  perturb,
+  resize,
+} from "../../../lib/data/perturb.ts";
+import { residualFeatures } from "../../../lib/features/residual.ts";
+import { SHIPPED } from "../../_helpers.ts";
+
+const photo = () => readImage(`${SHIPPED}/Photos/photo_00010.png`);
+
+Deno.test("perturb: JPEG re-encoding at quality Q changes the pixels and keeps the size", async () => {
+  const img = await photo();
+  for (const q of [95, 75, 30]) {
+    const j = await jpegRoundTrip(img, q);
+    assert.equal(j.width, img.width);
+    assert.equal(j.height, img.height);
+    let diff = 0;
+    for (let i = 0; i < img.data.length; i++) diff += Math.abs(j.data[i] - img.data[i]);
+    assert.ok(diff / img.data.length > 0.3, `q${q}: mean |diff| ${diff / img.data.length}`);
+  }
+  // lower quality, larger change
+  const err = async (q: number) => {
+    const j = await jpegRoundTrip(img, q);
+    return j.data.reduce((s, v, i) => s + Math.abs(v - img.data[i]), 0);
+  };
+  assert.ok(await err(30) > await err(90));
+});
+
+Deno.test("perturb: blur with sigma 0 is the identity; blur equals a direct 2-D Gaussian convolution", async () => {
+  const img = await photo();
+  assert.deepEqual(gaussianBlur(img, 0).data, img.data);
+  // reference: the 2-D kernel applied directly, edges clamped, on a small patch
+  const w = 20, h = 15;
+  const patch: RgbImage = { width: w, height: h, data: img.data.subarray(0, w * h * 3).slice() };
+  const sigma = 1.3, k = gaussianKernel(sigma), r = (k.length - 1) / 2;
+  const got = gaussianBlur(patch, sigma);
+  for (let y = 0; y < h; y += 3) {
+    for (let x = 0; x < w; x += 4) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (let dy = -r; dy <= r; dy++) {
+          for (let dx = -r; dx <= r; dx++) {
+            const yy = Math.min(h - 1, Math.max(0, y + dy)),
+              xx = Math.min(w - 1, Math.max(0, x + dx));
+            s += k[dy + r] * k[dx + r] * patch.data[(yy * w + xx) * 3 + c];
+          }
+        }
+        // the separable version rounds once between the passes: within one grey level
+        assert.ok(
+          Math.abs(got.data[(y * w + x) * 3 + c] - s) <= 1,
+          `${x},${y},${c}: ${got.data[(y * w + x) * 3 + c]} vs ${s}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("perturb: resize x1 is the identity, x0.5 halves the size and averages 2x2 blocks of a smooth image", async () => {
+  const img = await photo();
+  assert.deepEqual(resize(img, 1).data, img.data);
+  const half = resize(img, 0.5);
+  assert.deepEqual([half.width, half.height], [img.width / 2, img.height / 2]);
+  const up = resize(img, 1.5);
+  assert.deepEqual([up.width, up.height], [384, 384]);
+  // a constant image stays constant at any scale
+  const flat: RgbImage = { width: 10, height: 6, data: new Uint8Array(180).fill(77) };
+  assert.ok(resize(flat, 0.7).data.every((v) => v === 77));
+  assert.ok(resize(flat, 1.9).data.every((v) => v === 77));
+});
+
+Deno.test("perturb: specs parse, chain and are checked", async () => {
+  assert.deepEqual(parsePerturbation("resize:0.5+jpeg:75"), [
+    { kind: "resize", factor: 0.5 },
+    { kind: "jpeg", quality: 75 },
+  ]);
+  for (
+    const bad of ["jpeg:0", "jpeg:101", "jpeg:7.5", "blur:-1", "resize:0", "sharpen:2", "jpeg"]
+  ) {
+    assert.throws(() => parsePerturbation(bad), /bad perturbation/, bad);
+  }
+  assert.throws(() => parseAugment("jpeg,sharpen"), /"sharpen" is unknown/);
+  const img = await photo();
+  const a = await perturb(img, parsePerturbation("noise:5"), new Rng(1));
+  const b = addNoise(img, 5, new Rng(1));
+  assert.deepEqual(a.data, b.data);
+});
+
+Deno.test("augment: seeded (same seed, same crops) and the crop keeps its size", async () => {
+  const img = await photo();
+  const kinds = parseAugment("random-crop-flip,jpeg,blur,resize,noise");
+  const crop = async (seed: number) =>
+    await augmentedCrop(img, 96, [80, 80], kinds, 1, new Rng(seed));
+  const [a, b, c] = [await crop(3), await crop(3), await crop(4)];
+  assert.deepEqual(a.data, b.data);
+  assert.notDeepEqual(a.data, c.data);
+  assert.deepEqual([a.width, a.height], [96, 96]);
+  // without augmentation the crop is the tile itself
+  const plain = await augmentedCrop(img, 96, [80, 80], [], 1, new Rng(0));
+  assert.equal(plain.data[0], img.data[(80 * 256 + 80) * 3]);
+});
+
+Deno.test("residual features: a constant image puts everything in the zero bin; white noise spreads out", () => {
+  const w = 64, h = 48;
+  const flat: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(120) };
+  const f = residualFeatures(flat);
+  assert.equal(f.length, 392);
+  // 8 histograms of 49 bins, each summing to 1, all mass at (0, 0): bin 3 * 7 + 3
+  for (let k = 0; k < 8; k++) {
+    const hist = f.subarray(k * 49, (k + 1) * 49);
+    assert.ok(Math.abs(hist.reduce((s, v) => s + v, 0) - 1) < 1e-6);
+    assert.equal(hist[24], 1);
+  }
+  const r = new Rng(7);
+  const noise: RgbImage = {
+    width: w,
+    height: h,
+    data: Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
+  };
+  const g = residualFeatures(noise);
+  // strong noise: the truncated bins (|residual| > 3) hold most of the mass, and the zero bin little
+  for (let k = 0; k < 8; k++) assert.ok(g[k * 49 + 24] < 0.05, `filter ${k}: ${g[k * 49 + 24]}`);
+  const corners = [0, 6, 42, 48].reduce((s, i) => s + g[i], 0);
+  assert.ok(corners > 0.5, `corner mass ${corners}`);
+});

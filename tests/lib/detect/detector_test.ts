@@ -1,0 +1,155 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { saveBundle } from "../../../lib/core/bundle.ts";
+import { writeJson } from "../../../lib/core/files.ts";
+import { loadDataset } from "../../../lib/data/dataset.ts";
+import { readImage } from "../../../lib/data/image.ts";
+import { sniffImage } from "../../../lib/data/image.ts";
+import { DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
+import { heatmapPng } from "../../../lib/detect/heatmap.ts";
+import { residualFeatures } from "../../../lib/features/residual.ts";
+import { ENet } from "../../../lib/map/enet.ts";
+import { saveENet } from "../../../lib/map/io.ts";
+import { GaussianOneClass } from "../../../lib/oneclass/gauss.ts";
+import { flowParams } from "../../../lib/oneclass/networks.ts";
+import { SHIPPED, testBackend, TINY, withTempDir } from "../../_helpers.ts";
+
+const norm = {
+  mean: [0.5, 0.5, 0.5] as [number, number, number],
+  std: [0.25, 0.25, 0.25] as [number, number, number],
+};
+const INFO = {
+  format: DETECTOR_FORMAT,
+  name: "test",
+  renderers: [{ label: 1, name: "Cycles" }],
+  features: "residual",
+  preprocess: { jpeg: 80 },
+  unsure: 0.1,
+  unsureP: 0.1,
+  rule: "both",
+  maxTilesPerSide: 2,
+};
+
+/** A detector folder: a tiny random map, and a Gaussian on residual features of photographs. */
+async function detectorDir(dir: string): Promise<void> {
+  const net = ENet.create({ ...TINY, dropout: 0 }, 3);
+  await saveENet(dir, net, norm, "model");
+  net.dispose();
+  const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0).slice(0, 12);
+  const rows = await Promise.all(
+    photos.map(async (p) => residualFeatures(await readImage(p.path))),
+  );
+  const x = new Float32Array(rows.length * 392);
+  rows.forEach((r, i) => x.set(r, i * 392));
+  const g = await new GaussianOneClass({ pca: 4 }).fit(x, rows.length, 392, { threshold: "train" });
+  g.provenance = { source: "residual", matchCompression: 80 };
+  await g.save(dir, "oneclass");
+  await writeJson(join(dir, "detector.json"), INFO);
+}
+
+Deno.test("detector: a residual detector loads, re-encodes as trained, scores tiles and the whole image", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    await detectorDir(dir);
+    const det = await loadDetector(dir);
+    const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00001.png"));
+    const d = await det.score(img);
+    assert.equal(d.crops, 4); // 256 px, 77 px crops, at most 2 per side
+    assert.ok(d.pCg >= 0 && d.pCg <= 1 && Number.isFinite(d.score));
+    assert.ok(d.tiles.every((t) => Number.isNaN(t.score))); // one whole-image vector, no tile scores
+    assert.ok(["computer-generated", "natural", "unsure"].includes(d.verdict));
+    // the same image, decoded by the caller: the same answer
+    const rgba = await readImage(join(SHIPPED, "POVRay/povray_00001.png"));
+    const data = new Uint8Array(rgba.width * rgba.height * 4);
+    for (let i = 0; i < rgba.width * rgba.height; i++) {
+      data.set([...rgba.data.subarray(3 * i, 3 * i + 3), 255], 4 * i);
+    }
+    const e = await det.score({ width: rgba.width, height: rgba.height, data });
+    assert.equal(e.score, d.score);
+    det.dispose();
+  });
+});
+
+Deno.test("detector: a one-class model fitted on other features, or another map's, is refused", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    await detectorDir(dir);
+    await writeJson(join(dir, "detector.json"), { ...INFO, features: "l9" });
+    await assert.rejects(loadDetector(dir), /fitted on residual features, the detector reads l9/);
+    // an L9 model whose provenance names another map's weights
+    const x = Float32Array.from({ length: 20 * TINY.fc }, (_, i) => Math.sin(i));
+    const g = await new GaussianOneClass().fit(x, 20, TINY.fc, { threshold: "train" });
+    g.provenance = { source: "l9", map: "0".repeat(64) };
+    await g.save(dir, "oneclass");
+    await assert.rejects(loadDetector(dir), /another map \(checksums differ\)/);
+    await writeJson(join(dir, "detector.json"), { ...INFO, rule: "vote" });
+    await assert.rejects(loadDetector(dir), /bad unsure band, rule/);
+  });
+});
+
+Deno.test("detector: a detector saved by cgvsni 0.1 (flow on L9, format 1) still loads and scores", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const cfg = { ...TINY, dropout: 0 };
+    const net = ENet.create(cfg, 5);
+    await saveENet(dir, net, norm, "model");
+    net.dispose();
+    const map = { kind: "flow" as const, dim: cfg.fc, couplings: 2, hidden: 4, depth: 0 };
+    const arrays = flowParams(map).map((p) => ({
+      name: `map/${p.name}`,
+      shape: p.shape,
+      data: new Float32Array(p.shape.reduce((a, b) => a * b, 1)).fill(0.01),
+    }));
+    arrays.push({ name: "svdd/c", shape: [cfg.fc], data: new Float32Array(cfg.fc).fill(0.1) });
+    await saveBundle(dir, "oneclass", "cgvsni-oneclass/1", arrays, {
+      map,
+      radius: 2,
+      nu: 0.05,
+      k: 2,
+      standardised: false,
+    });
+    await writeJson(join(dir, "detector.json"), {
+      format: "cgvsni-detector/1",
+      name: "old",
+      renderer: { label: 1, name: "Cycles" },
+      unsure: 0.1,
+      maxTilesPerSide: 1,
+    });
+    const det = await loadDetector(dir);
+    assert.equal(det.oneClass.threshold, 4); // R² as it scored then
+    assert.deepEqual(det.info.renderers, [{ label: 1, name: "Cycles" }]);
+    assert.equal(det.info.features, "l9");
+    const d = await det.score(await Deno.readFile(join(SHIPPED, "Photos/photo_00010.png")));
+    assert.ok(Number.isFinite(d.score) && d.crops === 1);
+    det.dispose();
+  });
+});
+
+Deno.test("heatmap: the image underneath, a colour bar and its meaning, both values", async () => {
+  const img = await readImage(join(SHIPPED, "Photos/photo_00010.png"));
+  const tiles = [
+    { x: 0, y: 0, pCg: 0.9, score: 3 },
+    { x: 128, y: 128, pCg: 0.1, score: -2 },
+  ];
+  for (const value of ["pCg", "score"] as const) {
+    const png = await heatmapPng(img, tiles, 128, value);
+    const info = sniffImage(png);
+    assert.deepEqual([info.width, info.height], [256, 256 + 46]); // the legend below the image
+    const back = await readImage(
+      await Deno.makeTempFile({ suffix: ".png" }).then(async (f) => {
+        await Deno.writeFile(f, png);
+        return f;
+      }),
+    );
+    const px = (
+      x: number,
+      y: number,
+    ) => [...back.data.subarray((y * back.width + x) * 3, (y * back.width + x) * 3 + 3)];
+    const [r, , b] = px(10, 10); // a CG tile: red over the faded image
+    assert.ok(r > b + 40, `${value}: ${px(10, 10)}`);
+    const [r2, , b2] = px(200, 200); // a natural tile: blue
+    assert.ok(b2 > r2 + 40, `${value}: ${px(200, 200)}`);
+    const bar = [px(6, 256 + 4 + 18), px(250, 256 + 4 + 18)]; // the colour bar: blue to red
+    assert.ok(bar[0][2] > bar[0][0] && bar[1][0] > bar[1][2], JSON.stringify(bar));
+  }
+});

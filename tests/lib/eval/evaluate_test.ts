@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { describeRows } from "../../../lib/data/dataset.ts";
+import {
+  type Evaluation,
+  type ImageScore,
+  normSummaries,
+  rendererResults,
+  resultsMarkdown,
+} from "../../../lib/eval/evaluate.ts";
+import {
+  ROBUSTNESS_GRID,
+  robustnessMarkdown,
+  robustnessSvg,
+} from "../../../lib/eval/robustness.ts";
+import { oneclassMatrixMarkdown } from "../../../lib/eval/oneclass_matrix.ts";
+
+const ds = describeRows("/data", [
+  { name: "Photos/a.png", label: 0, group: "a", line: 2 },
+  { name: "Cycles/b.png", label: 1, group: "b", line: 3 },
+  { name: "POVRay/c.png", label: 2, group: "c", line: 4 },
+]);
+
+/** Natural images score low, Cycles high, POV-Ray below the natural ones (an inverted stage). */
+function images(): ImageScore[] {
+  const out: ImageScore[] = [];
+  for (let i = 0; i < 20; i++) {
+    out.push({
+      name: `n${i}`,
+      label: 0,
+      source: "Photos",
+      pCg: 0.1 + i / 100,
+      score: i - 10,
+      norm: 7,
+    });
+  }
+  for (let i = 0; i < 10; i++) {
+    out.push({ name: `c${i}`, label: 1, source: "Cycles", pCg: 0.9, score: 20 + i, norm: 4 });
+    out.push({ name: `p${i}`, label: 2, source: "POVRay", pCg: 0.8, score: -30 + i, norm: 3 });
+  }
+  return out;
+}
+
+Deno.test("evaluate: per-renderer results use the models' own thresholds and report both stages", () => {
+  const r = rendererResults(images(), ds, new Set([1]), true, 200, 0);
+  assert.deepEqual(r.map((x) => [x.renderer, x.seen, x.natural, x.rendered]), [
+    ["Cycles", true, 20, 10],
+    ["POVRay", false, 20, 10],
+  ]);
+  assert.equal(r[0].oneclass.auc.value, 1);
+  assert.equal(r[1].oneclass.auc.value, 0); // inverted: reported as it is, never flipped
+  // score > 0 is CG: 9 natural images (scores 1..9) are called CG, so NI recall is 11/20
+  assert.equal(r[0].oneclass.niRecall.value, 11 / 20);
+  assert.equal(r[0].head!.auc.value, 1);
+  const noHead = rendererResults(images(), ds, new Set(), false, 50, 0);
+  assert.equal(noHead[0].head, undefined);
+});
+
+Deno.test("evaluate: the results say when a stage is below chance, and give the diagnostics", () => {
+  const imgs = images();
+  const ev: Evaluation = {
+    map: "m",
+    oneclassRun: "residual-gauss",
+    oneclassKind: "gauss",
+    features: "residual",
+    trainedOn: "Cycles",
+    testSet: "test split",
+    crops: { mode: "tiles", perImage: 9 },
+    bootstrap: { reps: 50, seed: 0 },
+    threshold: { value: 1.5, from: "cv", nu: 0.05 },
+    results: rendererResults(imgs, ds, new Set([1]), true, 50, 0),
+    norms: normSummaries(imgs, ds),
+    controls: {
+      positive: {
+        perturbation: "blur:1.5",
+        n: 20,
+        oneclassOutside: { value: 0.9, lo: 0.8, hi: 1 },
+      },
+      negative: [{ source: "Photos", n: 20, inside: { value: 0.55, lo: 0.3, hi: 0.75 } }],
+      target: 0.95,
+    },
+    images: imgs,
+    skipped: [],
+    created: "now",
+  };
+  const md = resultsMarkdown(ev);
+  assert.match(md, /\*\*Below chance:\*\* the one-class model against POVRay \(AUC 0\.000\)/);
+  assert.match(md, /- natural \(20\): 7\.000/);
+  assert.match(md, /Positive control: .*blur:1\.5.*0\.900/);
+  assert.match(md, /Negative control: .*Photos \(20\) 0\.550/);
+  assert.deepEqual(ev.norms.map((n) => [n.name, n.mean]), [["natural", 7], ["Cycles", 4], [
+    "POVRay",
+    3,
+  ]]);
+});
+
+Deno.test("robustness and one-class comparison tables render every row and the AUC plot", () => {
+  const ci = (v: number) => ({ value: v, lo: v - 0.1, hi: v + 0.05 });
+  const rows = ["none", "jpeg:75", "blur:1", "resize:0.5", "noise:2"].map((p, i) => ({
+    perturbation: p,
+    n: [20, 20] as [number, number],
+    head: { auc: ci(0.9 - i / 20), hter: ci(0.1) },
+    oneclass: { auc: ci(0.8), hter: ci(0.2) },
+    byRenderer: [{ renderer: "Cycles", head: 0.9, oneclass: 0.8 }],
+  }));
+  const r = {
+    oneclassRun: "x",
+    oneclass: "gauss on residual",
+    testSet: "test split",
+    rows,
+    created: "",
+  };
+  const md = robustnessMarkdown(r);
+  for (const p of ["none", "jpeg:75", "blur:1", "resize:0.5", "noise:2"]) {
+    assert.match(md, new RegExp(`\\| ${p} \\|`));
+  }
+  const svg = robustnessSvg(r);
+  assert.match(svg, /JPEG quality/);
+  assert.ok(ROBUSTNESS_GRID.includes("resize:0.5+jpeg:75"));
+  const cell = (seed: number, source: string, kind: string, test: string, auc: number) => ({
+    seed,
+    row: test,
+    source: source as "residual",
+    kind: kind as "gauss",
+    test,
+    seen: false,
+    auc: ci(auc),
+    hter: ci(0.2),
+    niRecall: ci(0.95),
+  });
+  const m = oneclassMatrixMarkdown({
+    name: "t",
+    protocol: "loro",
+    seeds: [0, 1],
+    renderers: ["Cycles"],
+    cells: [
+      cell(0, "residual", "gauss", "Cycles", 0.9),
+      cell(1, "residual", "gauss", "Cycles", 0.94),
+    ],
+    seconds: 60,
+    created: "",
+  });
+  assert.match(m, /\| residual \| gauss \| 0\.920 \(0\.90–0\.94\) \| 0\.920 \(0\.90–0\.94\) \|/);
+});
