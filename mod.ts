@@ -1,15 +1,25 @@
 /**
- * cgvsni: tell computer-generated (rendered) images from natural photographs, with a two-stage
- * method that is meant to keep working on renderers it never saw in training:
+ * cgvsni: tell computer-generated (rendered) images from natural photographs, and keep working
+ * on renderers never seen in training. The pipeline, one package per stage:
  *
- * 1. an image map, ENet (a two-branch CNN with fixed SRM high-pass filters), trained
- *    supervised on natural images and the images of one renderer; its L9 layer is a 4096-d
- *    feature of an image;
- * 2. a one-class model on those features of natural images only (a volume-preserving flow
- *    with an SVDD objective), which flags anything outside its ball as computer-generated.
+ * 1. data (`lib/data`): datasets (`dataset.csv`), decoding, splits, JPEG re-encoding and other
+ *    perturbations;
+ * 2. the image map (`lib/map`): ENet, a two-branch CNN with the 30 SRM high-pass filters,
+ *    trained supervised on natural images and the renders of one or more renderers;
+ * 3. features (`lib/features`): vectors of an image from the map's layers (L9, the method's),
+ *    or noise-residual statistics of the image itself, which need no map;
+ * 4. one-class models (`lib/oneclass`), fitted on natural images only: Flow-SVDD (the method),
+ *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (`fit`, `score` > 0 =
+ *    computer-generated, `predict`, `save`/`load`, the threshold saved with the model);
+ * 5. evaluation (`lib/eval`: both stages per renderer with bootstrap intervals, leave one
+ *    renderer out, robustness) and detection (`lib/detect`: score files, pixels, heatmaps).
  *
- * Everything runs on tfjs: on a native oneDNN backend (Debian `libdnnl2`, through Deno FFI)
- * when present, else WebAssembly, else plain JavaScript; on WebGPU when a real adapter exists.
+ * Everything runs on tfjs: a native oneDNN backend (Debian `libdnnl2`, through Deno FFI) when
+ * present, else WebAssembly, else plain JavaScript; WebGPU where a GPU adapter exists.
+ * Permissions a script needs: `--allow-read` (images, models and Deno's npm cache),
+ * `--allow-env=IMAGESCRIPT_WASM_SIMD` (the image decoders), and for the native backend
+ * `--allow-ffi --allow-sys`; `--allow-write` only where it writes; `--allow-net=HOST` only to
+ * load a detector from HOST.
  *
  * @example Score an image with the detector shipped in `models/` (works when imported by URL)
  * ```ts
@@ -18,14 +28,15 @@
  * const detector = await loadDetector(new URL("./models/cgbench-small/", import.meta.url));
  * const d = await detector.score(await Deno.readFile("dataset/POVRay/povray_00001.png"));
  * console.log(d.verdict, d.pCg.toFixed(3), d.score.toFixed(3));
+ * detector.dispose();
  * ```
  *
- * @example Train an image map on the dataset shipped with the repository
+ * @example A one-class model on your own feature vectors
  * ```ts
- * import { initBackend, trainMap } from "./mod.ts";
- * await initBackend("auto");
- * const run = await trainMap({ data: "dataset", renderer: "POVRay", epochs: 30, lr: 0.01 });
- * console.log(run.run, run.epochs.at(-1)?.val_acc);
+ * import { GaussianOneClass } from "./mod.ts";
+ * const natural = Float32Array.from({ length: 200 * 8 }, (_, i) => Math.sin(i * 1.7));
+ * const model = await new GaussianOneClass().fit(natural, 200, 8); // threshold: natural images only
+ * console.log(await model.predict(new Float32Array(8).fill(40), 1)); // [1]: computer-generated
  * ```
  *
  * @example Read an image as the toolkit sees it

@@ -63,10 +63,11 @@ export function enetForwardFlops(cfg = PAPER, asRun = true): number {
 async function worker(mode: string, steps: number, backend: BackendName, threads?: number) {
   if (threads) setThreads(threads);
   const b = await initBackend(backend);
-  const timed = (step: () => void, items: number) => {
-    for (let i = 0; i < 2; i++) step();
+  // steps read their results asynchronously: WebGPU has no synchronous reads in Deno
+  const timed = async (step: () => unknown, items: number) => {
+    for (let i = 0; i < 2; i++) await step();
     const t = performance.now();
-    for (let i = 0; i < steps; i++) step();
+    for (let i = 0; i < steps; i++) await step();
     return (items * steps) / ((performance.now() - t) / 1000);
   };
   let rate = 0;
@@ -77,10 +78,14 @@ async function worker(mode: string, steps: number, backend: BackendName, threads
     const y = Array.from({ length: 16 }, (_, i) => i % 2);
     if (mode === "enet-train") {
       const opt = new SgdMomentum(net.trainable(), 0.9);
-      rate = timed(() => void trainStep(net, opt, x, y, { lr: 1e-3 }), 16);
+      rate = await timed(() => trainStep(net, opt, x, y, { lr: 1e-3 }), 16);
     } else {
       const xt = tf.tensor4d(x, [16, 233, 233, 3]);
-      rate = timed(() => tf.tidy(() => void net.forward(xt, false).logits.dataSync()), 16);
+      rate = await timed(async () => {
+        const logits = tf.tidy(() => net.forward(xt, false).logits);
+        await logits.data();
+        logits.dispose();
+      }, 16);
     }
   } else if (mode === "flow-train") {
     const flow = NiceFlow.create(
@@ -90,15 +95,17 @@ async function worker(mode: string, steps: number, backend: BackendName, threads
     const opt = new Adam(flow.vars);
     const x = tf.tensor2d(Float32Array.from({ length: 64 * 4096 }, () => r.normal()), [64, 4096]);
     const c = tf.tensor1d(Float32Array.from({ length: 4096 }, () => r.normal()));
-    rate = timed(() =>
-      tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
+    rate = await timed(async () => {
+      const { value, grads } = tf.tidy(() =>
+        tf.variableGrads(
           () => svddLoss(sqDistances(flow.forward(x), c), 1, 0.05),
           [...flow.vars.values()],
-        );
-        opt.step(new Map([...flow.vars].map(([k, v]) => [k, grads[v.name]])), 1e-3);
-        value.dataSync();
-      }), 64);
+        )
+      );
+      await value.data();
+      tf.tidy(() => opt.step(new Map([...flow.vars].map(([k, v]) => [k, grads[v.name]])), 1e-3));
+      tf.dispose([value, ...Object.values(grads)]);
+    }, 64);
   } else if (mode === "sgemm") {
     const { sgemm, openDnnl } = await import("../lib/backends/native/dnnl.ts");
     openDnnl();
@@ -106,7 +113,7 @@ async function worker(mode: string, steps: number, backend: BackendName, threads
       a = new Float32Array(n * n).fill(0.5),
       bm = new Float32Array(n * n).fill(0.25),
       cm = new Float32Array(n * n);
-    rate = timed(() => sgemm(false, false, n, n, n, a, bm, cm), 2 * n * n * n) / 1e9;
+    rate = await timed(() => sgemm(false, false, n, n, n, a, bm, cm), 2 * n * n * n) / 1e9;
   }
   const live = (tf.backend() as unknown as { peakLiveBytes?: number }).peakLiveBytes;
   console.log(

@@ -59,7 +59,9 @@ export async function parity(
   const x = toBatch(crops, norm);
   const net = ENet.create(cfg, 11);
   const opt = new SgdMomentum(net.trainable(), 0.9);
-  for (let s = 0; s < 3; s++) trainStep(net, opt, x, [0, 0, 1, 1], { lr: 1e-3, dropoutSeed: s });
+  for (let s = 0; s < 3; s++) {
+    await trainStep(net, opt, x, [0, 0, 1, 1], { lr: 1e-3, dropoutSeed: s });
+  }
   opt.dispose();
   const ours = tf.tidy(() =>
     net.forward(tf.tensor4d(x, [4, cfg.crop, cfg.crop, 3]), false).logits.dataSync()

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor, type Tensor1D, type Tensor2D, type Tensor4D, tf } from "../core/deps.ts";
 import {
   BN_APPLY,
   BN_TRAIN,
@@ -27,9 +27,9 @@ function hasKernel(name: string): boolean {
  * lives in the backend's buffer pool, so a variable made from it is updated in place from the
  * first optimiser step, without another copy of every weight.
  */
-export function tensorCopy(values: Float32Array, shape: number[]): tf.Tensor {
+export function tensorCopy(values: Float32Array, shape: number[]): Tensor {
   if (!hasKernel(COPY)) return tf.tensor(values.slice(), shape);
-  return tf.tidy(() => tf.engine().runKernel(COPY, { x: tf.tensor(values, shape) }) as tf.Tensor);
+  return tf.tidy(() => tf.engine().runKernel(COPY, { x: tf.tensor(values, shape) }) as Tensor);
 }
 
 /**
@@ -48,7 +48,7 @@ export function discard(arrays: Iterable<Float32Array>): void {
  * (3 → 90 channels) and the 3x3 convolution after it (90 → 64) compose into one 7x7
  * convolution from the image's 3 channels: a sixth of the arithmetic.
  */
-export function composeFilters(w0: tf.Tensor4D, w1: tf.Tensor4D): tf.Tensor4D {
+export function composeFilters(w0: Tensor4D, w1: Tensor4D): Tensor4D {
   return tf.tidy(() => {
     const [k1h, k1w] = w1.shape;
     // each input channel of w0 as an image (batch = c), padded for a full correlation
@@ -56,8 +56,8 @@ export function composeFilters(w0: tf.Tensor4D, w1: tf.Tensor4D): tf.Tensor4D {
       k1w - 1,
       k1w - 1,
     ], [0, 0]]);
-    const y = tf.conv2d(img as tf.Tensor4D, tf.reverse(w1, [0, 1]) as tf.Tensor4D, 1, "valid");
-    return tf.transpose(y, [1, 2, 0, 3]) as tf.Tensor4D; // [k0h + k1h − 1, k0w + k1w − 1, c, o]
+    const y = tf.conv2d(img as Tensor4D, tf.reverse(w1, [0, 1]) as Tensor4D, 1, "valid");
+    return tf.transpose(y, [1, 2, 0, 3]) as Tensor4D; // [k0h + k1h − 1, k0w + k1w − 1, c, o]
   });
 }
 
@@ -67,26 +67,26 @@ export function composeFilters(w0: tf.Tensor4D, w1: tf.Tensor4D): tf.Tensor4D {
  * into running statistics and dispose).
  */
 export function batchNormTrain(
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
+  x: Tensor4D,
+  gamma: Tensor1D,
+  beta: Tensor1D,
   eps: number,
-  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
-): tf.Tensor4D {
+  onMoments?: (mean: Tensor1D, variance: Tensor1D) => void,
+): Tensor4D {
   if (hasKernel(BN_TRAIN)) {
     const f = tf.customGrad((...args: unknown[]) => {
-      const [xx, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-      const save = args[3] as (ts: tf.Tensor[]) => void;
+      const [xx, g, b] = args as [Tensor4D, Tensor1D, Tensor1D];
+      const save = args[3] as (ts: Tensor[]) => void;
       const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x: xx, gamma: g, beta: b }, {
         eps,
-      }) as tf.Tensor[];
+      }) as Tensor[];
       if (onMoments) {
-        onMoments(tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D);
+        onMoments(tf.keep(mean.clone()) as Tensor1D, tf.keep(variance.clone()) as Tensor1D);
       }
       save([xx, g, mean, variance]);
       return {
         value: y,
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const [sx, sg, sm, sv] = saved;
           return tf.engine().runKernel(BN_TRAIN_GRAD, {
             dy,
@@ -94,26 +94,26 @@ export function batchNormTrain(
             gamma: sg,
             mean: sm,
             variance: sv,
-          }, { eps }) as tf.Tensor[];
+          }, { eps }) as Tensor[];
         },
       };
     });
-    return f(x, gamma, beta) as tf.Tensor4D;
+    return f(x, gamma, beta) as Tensor4D;
   }
   const m = x.shape[0] * x.shape[1] * x.shape[2];
   const f = tf.customGrad((...args: unknown[]) => {
-    const [xx, g, b] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-    const save = args[3] as (ts: tf.Tensor[]) => void;
-    const mean = tf.mean(xx, [0, 1, 2]) as tf.Tensor1D;
+    const [xx, g, b] = args as [Tensor4D, Tensor1D, Tensor1D];
+    const save = args[3] as (ts: Tensor[]) => void;
+    const mean = tf.mean(xx, [0, 1, 2]) as Tensor1D;
     const xc = tf.sub(xx, mean);
-    const variance = tf.mean(tf.square(xc), [0, 1, 2]) as tf.Tensor1D;
+    const variance = tf.mean(tf.square(xc), [0, 1, 2]) as Tensor1D;
     const rstd = tf.rsqrt(tf.add(variance, eps));
     const xhat = tf.mul(xc, rstd);
     if (onMoments) onMoments(tf.keep(mean), tf.keep(variance));
     save([xhat, rstd, g]);
     return {
       value: tf.add(tf.mul(xhat, g), b),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [xh, rs, gm] = saved;
         const dbeta = tf.sum(dy, [0, 1, 2]);
         const dgamma = tf.sum(tf.mul(dy, xh), [0, 1, 2]);
@@ -122,20 +122,20 @@ export function batchNormTrain(
       },
     };
   });
-  return f(x, gamma, beta) as tf.Tensor4D;
+  return f(x, gamma, beta) as Tensor4D;
 }
 
 /** ReLU; on the native backend its gradient is one fused kernel instead of step-and-multiply. */
-export function relu<T extends tf.Tensor>(x: T): T {
+export function relu<T extends Tensor>(x: T): T {
   if (!hasKernel(RELU_GRAD)) return tf.relu(x);
   const f = tf.customGrad((...args: unknown[]) => {
-    const xx = args[0] as tf.Tensor;
-    const save = args[1] as (ts: tf.Tensor[]) => void;
+    const xx = args[0] as Tensor;
+    const save = args[1] as (ts: Tensor[]) => void;
     save([xx]);
     return {
       value: tf.relu(xx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        tf.engine().runKernel(RELU_GRAD, { dy, x: saved[0] }, {}) as tf.Tensor,
+      gradFunc: (dy: Tensor, saved: Tensor[]) =>
+        tf.engine().runKernel(RELU_GRAD, { dy, x: saved[0] }, {}) as Tensor,
     };
   });
   return f(x) as T;
@@ -148,7 +148,7 @@ export interface ConvBnOptions {
   /** Apply ReLU after batch norm. */
   relu: boolean;
   /** Receives the batch mean and biased variance (kept alive; the caller disposes them). */
-  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+  onMoments?: (mean: Tensor1D, variance: Tensor1D) => void;
 }
 
 /**
@@ -159,38 +159,38 @@ export interface ConvBnOptions {
  * both), a concatenation that is never built: one convolution per input, summed.
  */
 export function convBn(
-  x: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
+  x: Tensor4D,
+  filter: Tensor4D,
+  gamma: Tensor1D,
+  beta: Tensor1D,
   o: ConvBnOptions,
-  x2?: tf.Tensor4D,
-): tf.Tensor4D {
+  x2?: Tensor4D,
+): Tensor4D {
   if (!hasKernel(CONV_BN)) {
-    const conv = (input: tf.Tensor4D, from: number) => {
+    const conv = (input: Tensor4D, from: number) => {
       const [kh, kw, , co] = filter.shape;
       const part = x2 ? tf.slice(filter, [0, 0, from, 0], [kh, kw, input.shape[3], co]) : filter;
-      return tf.conv2d(input, part as tf.Tensor4D, o.stride, "valid");
+      return tf.conv2d(input, part as Tensor4D, o.stride, "valid");
     };
-    const y = x2 ? tf.add(conv(x, 0), conv(x2, x.shape[3])) as tf.Tensor4D : conv(x, 0);
+    const y = x2 ? tf.add(conv(x, 0), conv(x2, x.shape[3])) as Tensor4D : conv(x, 0);
     const h = batchNormTrain(y, gamma, beta, o.eps, o.onMoments);
     return o.relu ? relu(h) : h;
   }
   const attrs = { strides: [o.stride, o.stride], eps: o.eps, relu: o.relu };
   const f = tf.customGrad((...args: unknown[]) => {
     const n = x2 ? 5 : 4;
-    const [xx, w, g, b, xx2] = args.slice(0, n) as tf.Tensor4D[];
-    const save = args[n] as (ts: tf.Tensor[]) => void;
+    const [xx, w, g, b, xx2] = args.slice(0, n) as Tensor4D[];
+    const save = args[n] as (ts: Tensor[]) => void;
     const inputs: tf.NamedTensorMap = { x: xx, filter: w, gamma: g, beta: b };
     if (xx2) inputs.x2 = xx2;
-    const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, inputs, attrs) as tf.Tensor[];
+    const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, inputs, attrs) as Tensor[];
     if (o.onMoments) {
-      o.onMoments(tf.keep(mean.clone()) as tf.Tensor1D, tf.keep(variance.clone()) as tf.Tensor1D);
+      o.onMoments(tf.keep(mean.clone()) as Tensor1D, tf.keep(variance.clone()) as Tensor1D);
     }
     save([xx, w, g, z, y, mean, variance, ...(xx2 ? [xx2] : [])]);
     return {
       value: z,
-      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dz: Tensor, saved: Tensor[]) => {
         const [sx, sw, sg, sz, sy, sm, sv, sx2] = saved;
         const [dx, dw, dg, db, dx2] = tf.engine().runKernel(
           CONV_BN_GRAD,
@@ -206,7 +206,7 @@ export function convBn(
             ...(sx2 ? { x2: sx2 } : {}),
           },
           { ...attrs, consumeDz: true },
-        ) as tf.Tensor[];
+        ) as Tensor[];
         // Neither the incoming gradient nor the saved conv output is read again by tfjs's
         // backward pass (which otherwise holds every tensor until the step ends): freeing
         // them now returns their memory to the pool for the next layer's gradients.
@@ -216,17 +216,17 @@ export function convBn(
       },
     };
   });
-  return (x2 ? f(x, filter, gamma, beta, x2) : f(x, filter, gamma, beta)) as tf.Tensor4D;
+  return (x2 ? f(x, filter, gamma, beta, x2) : f(x, filter, gamma, beta)) as Tensor4D;
 }
 
 /** One block of {@link convBnChain}: its filter, BN scale and shift, and whether ReLU follows. */
 export interface ChainLayer {
-  filter: tf.Tensor4D;
-  gamma: tf.Tensor1D;
-  beta: tf.Tensor1D;
+  filter: Tensor4D;
+  gamma: Tensor1D;
+  beta: Tensor1D;
   relu: boolean;
   /** Receives the batch mean and biased variance (kept alive; the caller disposes them). */
-  onMoments?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
+  onMoments?: (mean: Tensor1D, variance: Tensor1D) => void;
 }
 
 /**
@@ -235,7 +235,7 @@ export interface ChainLayer {
  * image in the backward pass instead of kept.
  */
 export interface ChainStem {
-  filter: tf.Tensor4D;
+  filter: Tensor4D;
   /** Whether the filter is trained (the SRM filters usually are not: no gradient then). */
   needGrad: boolean;
 }
@@ -252,13 +252,13 @@ export interface ChainStem {
  * kernels it is plain `convBn` calls.
  */
 export function convBnChain(
-  x: tf.Tensor4D,
+  x: Tensor4D,
   layers: ChainLayer[],
   eps: number,
   opts: { stem?: ChainStem; inputGrad?: boolean } = {},
-): tf.Tensor4D {
+): Tensor4D {
   const { stem, inputGrad = true } = opts;
-  const stemConv = (f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, 1, "valid");
+  const stemConv = (f: Tensor) => tf.conv2d(x, f as Tensor4D, 1, "valid");
   if (!hasKernel(CONV_BN) || !hasKernel(BN_APPLY) || layers.length < 2) {
     let h = stem ? stemConv(stem.filter) : x;
     for (const l of layers) {
@@ -274,22 +274,22 @@ export function convBnChain(
   const k = layers.length;
   const attrs = (i: number) => ({ strides: [1, 1], eps, relu: layers[i].relu, consumeDz: true });
   const f = tf.customGrad((...args: unknown[]) => {
-    const first = args[0] as tf.Tensor4D; // the input, or the stem's filter
-    const params = args.slice(1, 1 + 3 * k) as tf.Tensor[];
-    const save = args[1 + 3 * k] as (ts: tf.Tensor[]) => void;
+    const first = args[0] as Tensor4D; // the input, or the stem's filter
+    const params = args.slice(1, 1 + 3 * k) as Tensor[];
+    const save = args[1 + 3 * k] as (ts: Tensor[]) => void;
     const input = stem ? stemConv(first) : first;
-    const ys: tf.Tensor[] = [], stats: tf.Tensor[] = [];
-    let h: tf.Tensor = input;
+    const ys: Tensor[] = [], stats: Tensor[] = [];
+    let h: Tensor = input;
     for (let i = 0; i < k; i++) {
       const [z, y, mean, variance] = tf.engine().runKernel(CONV_BN, {
         x: h,
         filter: params[3 * i],
         gamma: params[3 * i + 1],
         beta: params[3 * i + 2],
-      }, attrs(i)) as tf.Tensor[];
+      }, attrs(i)) as Tensor[];
       layers[i].onMoments?.(
-        tf.keep(mean.clone()) as tf.Tensor1D,
-        tf.keep(variance.clone()) as tf.Tensor1D,
+        tf.keep(mean.clone()) as Tensor1D,
+        tf.keep(variance.clone()) as Tensor1D,
       );
       // an inner block's output, or the stem's: recomputed in the backward pass
       if (h !== first) h.dispose();
@@ -300,11 +300,11 @@ export function convBnChain(
     save([first, ...params, ...ys, ...stats, h]);
     return {
       value: h,
-      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dz: Tensor, saved: Tensor[]) => {
         const p = saved.slice(1, 1 + 3 * k);
         const sy = saved.slice(1 + 3 * k, 1 + 4 * k);
         const st = saved.slice(1 + 4 * k, 1 + 6 * k);
-        const grads: tf.Tensor[] = new Array(1 + 3 * k);
+        const grads: Tensor[] = new Array(1 + 3 * k);
         let d = dz, out = saved[1 + 6 * k];
         for (let i = k - 1; i >= 0; i--) {
           const input = i > 0
@@ -314,7 +314,7 @@ export function convBnChain(
               beta: p[3 * (i - 1) + 2],
               mean: st[2 * (i - 1)],
               variance: st[2 * (i - 1) + 1],
-            }, { eps, relu: layers[i - 1].relu }) as tf.Tensor
+            }, { eps, relu: layers[i - 1].relu }) as Tensor
             : stem
             ? stemConv(saved[0])
             : saved[0];
@@ -328,7 +328,7 @@ export function convBnChain(
             y: sy[i],
             mean: st[2 * i],
             variance: st[2 * i + 1],
-          }, { ...attrs(i), needDx }) as tf.Tensor[];
+          }, { ...attrs(i), needDx }) as Tensor[];
           // as in convBn: nothing else reads these again, so their memory goes back now
           d.dispose();
           sy[i].dispose();
@@ -347,7 +347,7 @@ export function convBnChain(
               pad: "valid",
               dataFormat: "NHWC",
               filterShape: saved[0].shape,
-            }) as tf.Tensor
+            }) as Tensor
             : tf.zerosLike(saved[0]);
           if (stem.needGrad) d.dispose();
           out.dispose();
@@ -359,7 +359,7 @@ export function convBnChain(
   return f(
     stem ? stem.filter : x,
     ...layers.flatMap((l) => [l.filter, l.gamma, l.beta]),
-  ) as tf.Tensor4D;
+  ) as Tensor4D;
 }
 
 /**
@@ -369,18 +369,18 @@ export function convBnChain(
  * the native kernel never builds that concatenation (two convolutions into one output).
  */
 export function convBnInference(
-  x: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  bn: { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; variance: tf.Tensor1D },
+  x: Tensor4D,
+  filter: Tensor4D,
+  bn: { gamma: Tensor1D; beta: Tensor1D; mean: Tensor1D; variance: Tensor1D },
   o: { stride: number; eps: number; relu: boolean },
-  x2?: tf.Tensor4D,
-): tf.Tensor4D {
+  x2?: Tensor4D,
+): Tensor4D {
   if (hasKernel(CONV_BN_INFER)) {
     return tf.engine().runKernel(CONV_BN_INFER, { x, filter, ...bn, ...(x2 ? { x2 } : {}) }, {
       strides: [o.stride, o.stride],
       eps: o.eps,
       relu: o.relu,
-    }) as tf.Tensor4D;
+    }) as Tensor4D;
   }
   return tf.tidy(() => {
     const y = tf.batchNorm4d(
@@ -400,9 +400,9 @@ export interface LayerMoments {
   /** BN layer name. */
   name: string;
   /** Batch mean per channel. */
-  mean: tf.Tensor1D;
+  mean: Tensor1D;
   /** Biased batch variance per channel. */
-  variance: tf.Tensor1D;
+  variance: Tensor1D;
   /** Values per channel the moments were taken over (N·H·W). */
   count: number;
 }
@@ -410,7 +410,7 @@ export interface LayerMoments {
 /** A conv + BN block of a {@link Layers.branch}: its filter, BN layer, and whether ReLU follows. */
 export interface BranchBlock {
   /** Filter `[k, k, in, out]`. */
-  filter: tf.Tensor4D;
+  filter: Tensor4D;
   /** BN layer name (its tensors are `<bn>.gamma`, `.beta`, `.mean`, `.var`). */
   bn: string;
   /** ReLU after the block. */
@@ -428,16 +428,16 @@ export interface BranchBlock {
  * statistics) and the running statistics otherwise; `param(name)` returns a model tensor.
  */
 export class Layers {
-  readonly #param: (name: string) => tf.Tensor;
+  readonly #param: (name: string) => Tensor;
   readonly #training: boolean;
   readonly #moments?: LayerMoments[];
   readonly #dropoutSeed: number;
   readonly #eps: number;
-  #input?: tf.Tensor;
+  #input?: Tensor;
 
   /** Layers over a model's tensors, in training or inference mode. */
   constructor(
-    param: (name: string) => tf.Tensor,
+    param: (name: string) => Tensor,
     o: { training: boolean; moments?: LayerMoments[]; dropoutSeed?: number; eps: number },
   ) {
     this.#param = param;
@@ -453,13 +453,13 @@ export class Layers {
   }
 
   /** Marks the network's input, which is never freed early. */
-  input<T extends tf.Tensor>(x: T): T {
+  input<T extends Tensor>(x: T): T {
     this.#input = x;
     return x;
   }
 
   /** At inference, frees `used` (an activation nothing reads again) and returns `result`. */
-  #done<T>(used: tf.Tensor, result: T): T {
+  #done<T>(used: Tensor, result: T): T {
     if (!this.#training && used !== this.#input) used.dispose();
     return result;
   }
@@ -468,11 +468,11 @@ export class Layers {
   #record(name: string, count: number) {
     const m = this.#moments;
     return m &&
-      ((mean: tf.Tensor1D, variance: tf.Tensor1D) => m.push({ name, mean, variance, count }));
+      ((mean: Tensor1D, variance: Tensor1D) => m.push({ name, mean, variance, count }));
   }
 
   #bn(name: string) {
-    const p = (s: string) => this.#param(`${name}.${s}`) as tf.Tensor1D;
+    const p = (s: string) => this.#param(`${name}.${s}`) as Tensor1D;
     return { gamma: p("gamma"), beta: p("beta"), mean: p("mean"), variance: p("var") };
   }
 
@@ -481,12 +481,12 @@ export class Layers {
    * concatenation that is never built (one convolution per input into one output).
    */
   convBn(
-    inputs: tf.Tensor4D[],
-    filter: tf.Tensor4D,
+    inputs: Tensor4D[],
+    filter: Tensor4D,
     bn: string,
     relu: boolean,
     stride = 1,
-  ): tf.Tensor4D {
+  ): Tensor4D {
     const [x, x2] = inputs;
     const b = this.#bn(bn);
     if (this.#training) {
@@ -511,11 +511,11 @@ export class Layers {
    * kept ({@link convBnChain}).
    */
   branch(
-    x: tf.Tensor4D,
-    stem: tf.Tensor4D,
+    x: Tensor4D,
+    stem: Tensor4D,
     stemTrained: boolean,
     blocks: BranchBlock[],
-  ): tf.Tensor4D {
+  ): Tensor4D {
     const filters = blocks.map((b) => b.filter);
     const compose = composes(stem, filters[0]);
     if (compose) filters[0] = composeFilters(stem, filters[0]);
@@ -546,27 +546,27 @@ export class Layers {
   }
 
   /** Max pooling (VALID). */
-  maxPool(h: tf.Tensor4D, size: number, stride: number): tf.Tensor4D {
+  maxPool(h: Tensor4D, size: number, stride: number): Tensor4D {
     return this.#done(h, tf.maxPool(h, size, stride, "valid"));
   }
 
   /** A fully connected layer `h·W + b` with the model tensors `<name>.w` and `<name>.b`. */
-  dense(h: tf.Tensor2D, name: string): tf.Tensor2D {
+  dense(h: Tensor2D, name: string): Tensor2D {
     return tf.add(
-      tf.matMul(h, this.#param(`${name}.w`) as tf.Tensor2D),
+      tf.matMul(h, this.#param(`${name}.w`) as Tensor2D),
       this.#param(`${name}.b`),
-    ) as tf.Tensor2D;
+    ) as Tensor2D;
   }
 
   /** ReLU (one fused gradient kernel on the native backend). */
-  relu<T extends tf.Tensor>(x: T): T {
+  relu<T extends Tensor>(x: T): T {
     return relu(x);
   }
 
   /** Dropout at `rate` while training (seeded; `k` numbers the layer); identity otherwise. */
-  dropout(h: tf.Tensor2D, rate: number, k: number): tf.Tensor2D {
+  dropout(h: Tensor2D, rate: number, k: number): Tensor2D {
     return this.#training && rate > 0
-      ? tf.dropout(h, rate, undefined, this.#dropoutSeed * 2 + k) as tf.Tensor2D
+      ? tf.dropout(h, rate, undefined, this.#dropoutSeed * 2 + k) as Tensor2D
       : h;
   }
 }
@@ -577,7 +577,7 @@ export class Layers {
  * only the image's few channels, on which convolutions run at a third of their usual speed).
  * True for ENet's SRM branch (58,590 vs 9,408 at the paper's widths), false for conv0's.
  */
-export function composes(stem: tf.Tensor4D, next: tf.Tensor4D): boolean {
+export function composes(stem: Tensor4D, next: Tensor4D): boolean {
   const [s0, s1, c, m] = stem.shape, [n0, n1, , o] = next.shape;
   const pair = s0 * s1 * c * m + n0 * n1 * m * o;
   return pair >= 3 * (s0 + n0 - 1) * (s1 + n1 - 1) * c * o;

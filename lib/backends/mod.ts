@@ -12,5 +12,6 @@ export {
   initBackend,
   probeWebGpu,
   setThreads,
+  type WebGpuProbe,
 } from "./select.ts";
 export { Adam, type Optimizer, SgdMomentum } from "./optim.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor, tf, type Variable } from "../core/deps.ts";
 import type { NamedArray } from "../core/bundle.ts";
 import { ADAM_STEP, SGD_STEP } from "./names.ts";
 import { tensorCopy } from "./layers.ts";
@@ -16,7 +16,7 @@ import { tensorCopy } from "./layers.ts";
 /** An optimiser over a fixed set of named variables. */
 export interface Optimizer {
   /** Applies one update with learning rate `lr`; `grads` maps variable names to gradients. */
-  step(grads: Map<string, tf.Tensor>, lr: number): void;
+  step(grads: Map<string, Tensor>, lr: number): void;
   /** The optimiser's state as named arrays (for checkpoints). */
   state(): Promise<NamedArray[]>;
   /** Restores state saved by {@link Optimizer.state}. */
@@ -25,7 +25,7 @@ export interface Optimizer {
   dispose(): void;
 }
 
-function slots(vars: Map<string, tf.Variable>, suffix: string): Map<string, tf.Variable> {
+function slots(vars: Map<string, Variable>, suffix: string): Map<string, Variable> {
   return new Map(
     [...vars].map((
       [n, v],
@@ -33,7 +33,7 @@ function slots(vars: Map<string, tf.Variable>, suffix: string): Map<string, tf.V
   );
 }
 
-async function dump(prefix: string, m: Map<string, tf.Variable>): Promise<NamedArray[]> {
+async function dump(prefix: string, m: Map<string, Variable>): Promise<NamedArray[]> {
   const out: NamedArray[] = [];
   for (const [n, v] of m) {
     out.push({ name: `${prefix}/${n}`, shape: v.shape, data: (await v.data()) as Float32Array });
@@ -41,7 +41,7 @@ async function dump(prefix: string, m: Map<string, tf.Variable>): Promise<NamedA
   return out;
 }
 
-function restore(prefix: string, m: Map<string, tf.Variable>, arrays: Map<string, NamedArray>) {
+function restore(prefix: string, m: Map<string, Variable>, arrays: Map<string, NamedArray>) {
   for (const [n, v] of m) {
     const a = arrays.get(`${prefix}/${n}`);
     if (!a) throw new Error(`optimiser state lacks ${prefix}/${n}`);
@@ -49,22 +49,36 @@ function restore(prefix: string, m: Map<string, tf.Variable>, arrays: Map<string
   }
 }
 
-/** SGD with (heavy-ball) momentum, as `torch.optim.SGD(momentum=μ)`. */
+/**
+ * SGD with (heavy-ball) momentum, as `torch.optim.SGD(momentum=μ)`.
+ *
+ * @example One SGD step, PyTorch's rule
+ * ```ts
+ * import { initBackend, SgdMomentum } from "./mod.ts";
+ * import { tf } from "../core/deps.ts";
+ * await initBackend("cpu");
+ * const w = tf.variable(tf.tensor1d([1]));
+ * const opt = new SgdMomentum(new Map([["w", w]]), 0.9);
+ * opt.step(new Map([["w", tf.tensor1d([1])]]), 0.1);
+ * console.log((await w.data())[0]); // 0.9
+ * opt.dispose();
+ * ```
+ */
 export class SgdMomentum implements Optimizer {
   /** The variables updated, by name. */
-  readonly vars: Map<string, tf.Variable>;
+  readonly vars: Map<string, Variable>;
   /** Momentum factor μ. */
   readonly momentum: number;
-  #buf: Map<string, tf.Variable>;
+  #buf: Map<string, Variable>;
 
   /** An optimiser over `vars` with zeroed momentum buffers. */
-  constructor(vars: Map<string, tf.Variable>, momentum = 0.9) {
+  constructor(vars: Map<string, Variable>, momentum = 0.9) {
     this.vars = vars;
     this.momentum = momentum;
     this.#buf = slots(vars, "momentum");
   }
 
-  step(grads: Map<string, tf.Tensor>, lr: number): void {
+  step(grads: Map<string, Tensor>, lr: number): void {
     const fused = !!tf.getKernel(SGD_STEP, tf.getBackend());
     tf.tidy(() => {
       for (const [n, v] of this.vars) {
@@ -75,7 +89,7 @@ export class SgdMomentum implements Optimizer {
           const [p2, b2] = tf.engine().runKernel(SGD_STEP, { param: v, grad: g, buf: b }, {
             lr,
             momentum: this.momentum,
-          }) as tf.Tensor[];
+          }) as Tensor[];
           b.assign(b2);
           v.assign(p2);
           continue;
@@ -99,23 +113,37 @@ export class SgdMomentum implements Optimizer {
   }
 }
 
-/** Adam, as `torch.optim.Adam` (no weight decay, no amsgrad). */
+/**
+ * Adam, as `torch.optim.Adam` (no weight decay, no amsgrad).
+ *
+ * @example One Adam step on a variable
+ * ```ts
+ * import { Adam, initBackend } from "./mod.ts";
+ * import { tf } from "../core/deps.ts";
+ * await initBackend("cpu");
+ * const w = tf.variable(tf.tensor1d([1, 2]));
+ * const opt = new Adam(new Map([["w", w]]));
+ * opt.step(new Map([["w", tf.tensor1d([0.5, -0.5])]]), 0.1);
+ * console.log(await w.data()); // about [0.9, 2.1]
+ * opt.dispose();
+ * ```
+ */
 export class Adam implements Optimizer {
   /** The variables updated, by name. */
-  readonly vars: Map<string, tf.Variable>;
+  readonly vars: Map<string, Variable>;
   /** Decay of the first-moment estimate. */
   readonly beta1: number;
   /** Decay of the second-moment estimate. */
   readonly beta2: number;
   /** Added to the denominator. */
   readonly eps: number;
-  #m: Map<string, tf.Variable>;
-  #v: Map<string, tf.Variable>;
+  #m: Map<string, Variable>;
+  #v: Map<string, Variable>;
   /** Updates done so far. */
   t = 0;
 
   /** An optimiser over `vars` with zeroed moments. */
-  constructor(vars: Map<string, tf.Variable>, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) {
+  constructor(vars: Map<string, Variable>, beta1 = 0.9, beta2 = 0.999, eps = 1e-8) {
     this.vars = vars;
     this.beta1 = beta1;
     this.beta2 = beta2;
@@ -124,7 +152,7 @@ export class Adam implements Optimizer {
     this.#v = slots(vars, "v");
   }
 
-  step(grads: Map<string, tf.Tensor>, lr: number): void {
+  step(grads: Map<string, Tensor>, lr: number): void {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t, c2 = 1 - this.beta2 ** this.t;
     const fused = !!tf.getKernel(ADAM_STEP, tf.getBackend());
@@ -139,7 +167,7 @@ export class Adam implements Optimizer {
             ADAM_STEP,
             { param: p, grad: g, m, v },
             attrs,
-          ) as tf.Tensor[];
+          ) as Tensor[];
           m.assign(m2);
           v.assign(v2);
           p.assign(p2);

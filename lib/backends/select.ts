@@ -15,6 +15,13 @@ let threads: number | undefined;
 /**
  * Sets how many CPU threads the native backend uses (call before {@link initBackend}); by
  * default it chooses from the cores this process may use and the machine's load.
+ *
+ * @example Use one core on a busy machine
+ * ```ts
+ * import { initBackend, setThreads } from "./mod.ts";
+ * setThreads(1); // before the backend starts
+ * await initBackend("auto");
+ * ```
  */
 export function setThreads(n: number): void {
   if (!(Number.isInteger(n) && n >= 1)) {
@@ -75,6 +82,13 @@ export function gpuDevicePresent(): boolean {
 /**
  * Describes the WebGPU adapter, or says why there is no usable one. Software adapters are
  * usable only with `allowSoftware` (an explicit `--backend webgpu`).
+ *
+ * @example Is there a WebGPU adapter, and is it a real GPU?
+ * ```ts
+ * import { probeWebGpu } from "./mod.ts";
+ * const p = await probeWebGpu(true);
+ * console.log(p.ok, p.software, p.detail);
+ * ```
  */
 export async function probeWebGpu(allowSoftware = false): Promise<WebGpuProbe> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
@@ -89,8 +103,9 @@ export async function probeWebGpu(allowSoftware = false): Promise<WebGpuProbe> {
   }
   if (!adapter) return { ok: false, software: false, detail: "no WebGPU adapter" };
   const info = adapter.info;
-  const desc = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean)
-    .join(" ") || "WebGPU adapter";
+  const desc = info?.description ||
+    [info?.vendor, info?.architecture, info?.device].filter((x) => x && x !== "0").join(" ") ||
+    "WebGPU adapter";
   const software = !!(adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter ||
     SOFTWARE_ADAPTER.test(desc);
   if (software && !allowSoftware) {
@@ -172,6 +187,13 @@ async function quietly<T>(f: () => Promise<T>): Promise<T> {
  * machine shows a GPU device), else native, wasm, cpu in that order. With an explicit name:
  * that backend (for `webgpu`, any adapter, software ones with a warning), falling back the same
  * way after a one-line notice that says which backend runs instead.
+ *
+ * @example Start the fastest backend available
+ * ```ts
+ * import { initBackend } from "./mod.ts";
+ * const b = await initBackend("auto");
+ * console.log(b.name, b.detail, b.notices);
+ * ```
  */
 export async function initBackend(requested: BackendName = "auto"): Promise<BackendChoice> {
   if (!BACKENDS.includes(requested)) {

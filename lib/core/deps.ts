@@ -6,6 +6,18 @@
  */
 
 export * as tf from "npm:@tensorflow/tfjs@4.22.0";
+import type * as tfTypes from "npm:@tensorflow/tfjs@4.22.0";
+
+/** A tfjs tensor (every tensor the toolkit hands out is one). */
+export type Tensor = tfTypes.Tensor;
+/** A 1-D tfjs tensor. */
+export type Tensor1D = tfTypes.Tensor1D;
+/** A 2-D tfjs tensor (rows of vectors). */
+export type Tensor2D = tfTypes.Tensor2D;
+/** A 4-D tfjs tensor (NHWC images or HWIO filters). */
+export type Tensor4D = tfTypes.Tensor4D;
+/** A trainable tfjs tensor (a model's weight). */
+export type Variable = tfTypes.Variable;
 
 /** tfjs's backends, each loaded only when chosen (same version as tfjs itself). */
 export const tfjsBackends = {

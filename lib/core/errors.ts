@@ -5,13 +5,31 @@
  * @module
  */
 
-/** Base class of every error the toolkit raises on purpose (bad input, bad flags, bad state). */
+/**
+ * Base class of every error the toolkit raises on purpose (bad input, bad flags, bad state).
+ *
+ * @example Tell the toolkit's own errors from bugs
+ * ```ts
+ * import { CgvsniError, ImageError } from "./mod.ts";
+ * const e = new ImageError("a.png", "empty file (0 bytes)");
+ * console.log(e instanceof CgvsniError, e.message); // true a.png: empty file (0 bytes)
+ * ```
+ */
 export class CgvsniError extends Error {
   /** Error class name. */
   override name = "CgvsniError";
 }
 
-/** An image that cannot be used: unreadable, undecodable, too small or too large. */
+/**
+ * An image that cannot be used: unreadable, undecodable, too small or too large.
+ *
+ * @example An image that cannot be used
+ * ```ts
+ * import { ImageError } from "./mod.ts";
+ * const e = new ImageError("photo.jpg", "truncated JPEG (no frame header)");
+ * console.log(e.path, e.reason);
+ * ```
+ */
 export class ImageError extends CgvsniError {
   /** Error class name. */
   override name = "ImageError";
@@ -27,7 +45,15 @@ export class ImageError extends CgvsniError {
   }
 }
 
-/** A problem in `dataset.csv` or a split file, with its line number when there is one. */
+/**
+ * A problem in `dataset.csv` or a split file, with its line number when there is one.
+ *
+ * @example A problem in dataset.csv, with its line
+ * ```ts
+ * import { DatasetError } from "./mod.ts";
+ * console.log(new DatasetError("dataset.csv", "Label must be an integer", 7).message); // dataset.csv:7: ...
+ * ```
+ */
 export class DatasetError extends CgvsniError {
   /** Error class name. */
   override name = "DatasetError";
@@ -37,19 +63,43 @@ export class DatasetError extends CgvsniError {
   }
 }
 
-/** A saved model or run folder that is missing, corrupt or does not match what was asked. */
+/**
+ * A saved model or run folder that is missing, corrupt or does not match what was asked.
+ *
+ * @example A saved model that does not check out
+ * ```ts
+ * import { ModelError } from "./mod.ts";
+ * console.log(new ModelError("model.bin: checksum mismatch (file corrupt)").name); // ModelError
+ * ```
+ */
 export class ModelError extends CgvsniError {
   /** Error class name. */
   override name = "ModelError";
 }
 
-/** Training stopped because the loss or a weight became NaN or infinite. */
+/**
+ * Training stopped because the loss or a weight became NaN or infinite.
+ *
+ * @example Training that went non-finite
+ * ```ts
+ * import { NumericalError } from "./mod.ts";
+ * console.log(new NumericalError("the loss became NaN").name); // NumericalError
+ * ```
+ */
 export class NumericalError extends CgvsniError {
   /** Error class name. */
   override name = "NumericalError";
 }
 
-/** A bad command-line flag or combination of flags. */
+/**
+ * A bad command-line flag or combination of flags.
+ *
+ * @example A bad option (the CLI exits 2 for these)
+ * ```ts
+ * import { UsageError } from "./mod.ts";
+ * console.log(new UsageError("nu must be in (0, 1), got 2").message);
+ * ```
+ */
 export class UsageError extends CgvsniError {
   /** Error class name. */
   override name = "UsageError";

@@ -14,6 +14,7 @@ export {
   UsageError,
 } from "./errors.ts";
 export { Rng } from "./rng.ts";
+export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./deps.ts";
 export { makeProgress, type Progress } from "./progress.ts";
 export { type Location, type NamedArray } from "./bundle.ts";
 export { quantile } from "./stats.ts";

@@ -28,7 +28,18 @@ export function formatDuration(s: number): string {
   return `${s}s`;
 }
 
-/** A progress reporter writing to stderr: a bar on a terminal, plain lines otherwise. */
+/**
+ * A progress reporter writing to stderr: a bar on a terminal, plain lines otherwise.
+ *
+ * @example A bar on a terminal, plain lines in a log
+ * ```ts
+ * import { makeProgress } from "./mod.ts";
+ * const p = makeProgress({ quiet: true });
+ * p.start("work", 3);
+ * for (let i = 0; i < 3; i++) p.tick();
+ * p.end();
+ * ```
+ */
 export function makeProgress(opts: { quiet?: boolean; tty?: boolean } = {}): Progress {
   const tty = opts.tty ?? Deno.stderr.isTerminal();
   const enc = new TextEncoder();

@@ -5,7 +5,16 @@
  * @module
  */
 
-/** A seeded generator of uniform floats in [0, 1) (sfc32, 128-bit state). */
+/**
+ * A seeded generator of uniform floats in [0, 1) (sfc32, 128-bit state).
+ *
+ * @example Seeded draws: the same seed gives the same numbers
+ * ```ts
+ * import { Rng } from "./mod.ts";
+ * const a = new Rng(42), b = new Rng(42);
+ * console.log(a.next() === b.next(), a.int(10), new Rng("split:0").shuffle([1, 2, 3]));
+ * ```
+ */
 export class Rng {
   #a: number;
   #b: number;

@@ -36,7 +36,15 @@ export const AUGMENT_RANGES = {
   noise: [0, 5],
 } as const;
 
-/** Parses `--augment` (`none`, or a comma-separated list). */
+/**
+ * Parses `--augment` (`none`, or a comma-separated list).
+ *
+ * @example `--augment` as a list
+ * ```ts
+ * import { parseAugment } from "./mod.ts";
+ * console.log(parseAugment("jpeg,blur"), parseAugment("none")); // ["jpeg", "blur"] []
+ * ```
+ */
 export function parseAugment(text: string): Augmentation[] {
   if (text.trim() === "" || text.trim() === "none") return [];
   const out = text.split(",").map((s) => s.trim());
@@ -59,6 +67,15 @@ export function checkAugmentP(p: number): number {
 /**
  * An augmented `crop`x`crop` training crop of a decoded image. `origin` is where the crop
  * would be without augmentation (its tile); with `random-crop-flip` it is drawn instead.
+ *
+ * @example A JPEG- and blur-augmented training crop
+ * ```ts
+ * import { augmentedCrop, parseAugment, readImage } from "./mod.ts";
+ * import { Rng } from "../core/rng.ts";
+ * const img = await readImage("dataset/Photos/photo_00001.png");
+ * const crop = await augmentedCrop(img, 96, [80, 80], parseAugment("jpeg,blur"), 1, new Rng(0));
+ * console.log(crop.width, crop.height); // 96 96
+ * ```
  */
 export async function augmentedCrop(
   img: RgbImage,

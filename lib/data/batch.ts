@@ -17,7 +17,16 @@ export interface ChannelStats {
 /** The paper protocol's fixed normalisation: `(v - 0.5) / 0.5`, i.e. [-1, 1]. */
 export const HALF_STATS: ChannelStats = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 
-/** Mean and standard deviation per channel over all pixels of `crops` (values in [0, 1]). */
+/**
+ * Mean and standard deviation per channel over all pixels of `crops` (values in [0, 1]).
+ *
+ * @example Per-channel statistics of crops
+ * ```ts
+ * import { centerCrop, channelStats, readImage } from "./mod.ts";
+ * const crop = centerCrop(await readImage("dataset/Photos/photo_00001.png"), 96);
+ * console.log(channelStats([crop]).mean);
+ * ```
+ */
 export function channelStats(crops: Iterable<RgbImage>): ChannelStats {
   const sum = [0, 0, 0], sq = [0, 0, 0];
   let n = 0;
@@ -50,6 +59,14 @@ export function channelStats(crops: Iterable<RgbImage>): ChannelStats {
 /**
  * Packs same-sized crops into one normalised NHWC float batch:
  * `(v / 255 - mean[c]) / std[c]`.
+ *
+ * @example Crops to a normalised NHWC batch
+ * ```ts
+ * import { centerCrop, channelStats, readImage, toBatch } from "./mod.ts";
+ * const crop = centerCrop(await readImage("dataset/Photos/photo_00001.png"), 96);
+ * const x = toBatch([crop, crop], channelStats([crop]));
+ * console.log(x.length); // 2 * 96 * 96 * 3
+ * ```
  */
 export function toBatch(crops: RgbImage[], stats: ChannelStats): Float32Array {
   if (crops.length === 0) return new Float32Array(0);

@@ -99,7 +99,17 @@ export interface ImageStoreOptions extends DecodeOptions {
 
 const MAGIC = 0x43475643; // "CGVC"
 
-/** Decoded-and-cropped images, computed once, served from memory or disk afterwards. */
+/**
+ * Decoded-and-cropped images, computed once, served from memory or disk afterwards.
+ *
+ * @example Decode once, serve crops from memory
+ * ```ts
+ * import { ImageStore } from "./mod.ts";
+ * const store = new ImageStore({ jpegQuality: 75 }); // every image re-encoded as JPEG 75 first
+ * const tiles = await store.get("dataset/Photos/photo_00001.png", { kind: "tiles", size: 96, perSide: 2 });
+ * console.log(tiles.width, tiles.height, store.decodes); // 96 384 1
+ * ```
+ */
 export class ImageStore {
   /** Disk cache folder, if any. */
   readonly dir?: string;

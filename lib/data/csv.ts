@@ -98,6 +98,13 @@ export function formatCsv(header: string[], rows: (string | number)[][]): string
  * Parses `dataset.csv` text. Checks the header, that every Label is a non-negative integer,
  * that names are relative paths inside the dataset, and that no name appears twice; every
  * problem is reported with its line number, all of them at once.
+ *
+ * @example Read a dataset.csv
+ * ```ts
+ * import { parseDatasetCsv } from "./mod.ts";
+ * const rows = parseDatasetCsv("Name,Label\nRAISE/a.tif,0\nVRay/b.jpg,1\n");
+ * console.log(rows.map((r) => [r.name, r.label]));
+ * ```
  */
 export function parseDatasetCsv(text: string, file = "dataset.csv"): DatasetRow[] {
   const records = parseCsvRecords(text, file);

@@ -108,6 +108,13 @@ export interface LoadDatasetOptions {
 /**
  * Reads `<root>/dataset.csv` and checks it against the folder. Throws {@link DatasetError}
  * listing missing files with their CSV line numbers.
+ *
+ * @example A dataset folder and its classes
+ * ```ts
+ * import { loadDataset } from "./mod.ts";
+ * const ds = await loadDataset("dataset");
+ * console.log(ds.classes.map((c) => `${c.label} ${c.name}: ${c.count}`));
+ * ```
  */
 export async function loadDataset(root: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
   root = resolve(root);

@@ -47,6 +47,12 @@ export function hasImageExtension(name: string): boolean {
 /**
  * Reads format and dimensions from the header without decoding. Throws {@link ImageError} for
  * empty, truncated or unknown files.
+ *
+ * @example Format and size from the header, no decoding
+ * ```ts
+ * import { sniffImage } from "./mod.ts";
+ * console.log(sniffImage(await Deno.readFile("dataset/Photos/photo_00001.png"))); // { format: "png", ... }
+ * ```
  */
 export function sniffImage(bytes: Uint8Array, path = "<image>"): ImageInfo {
   if (bytes.length === 0) throw new ImageError(path, "empty file (0 bytes)");
@@ -134,6 +140,13 @@ export interface DecodeOptions {
 /**
  * Decodes PNG/JPEG/TIFF bytes to 8-bit RGB. Throws {@link ImageError} naming `path` for any
  * file that cannot be used, and never returns a partial image.
+ *
+ * @example Bytes to 8-bit RGB
+ * ```ts
+ * import { decodeImage } from "./mod.ts";
+ * const img = await decodeImage(await Deno.readFile("dataset/Photos/photo_00001.png"), "photo_00001.png");
+ * console.log(img.width, img.height, img.data.length);
+ * ```
  */
 export async function decodeImage(
   bytes: Uint8Array,
@@ -243,7 +256,16 @@ function rgbaToRgb(rgba: Uint8Array, n: number): Uint8Array {
   return data;
 }
 
-/** Reads and decodes an image file; every failure is an {@link ImageError} naming the file. */
+/**
+ * Reads and decodes an image file; every failure is an {@link ImageError} naming the file.
+ *
+ * @example Read and decode a file
+ * ```ts
+ * import { readImage } from "./mod.ts";
+ * const img = await readImage("dataset/Cycles/cycles_00000.png");
+ * console.log(img.width, img.height);
+ * ```
+ */
 export async function readImage(path: string, opts: DecodeOptions = {}): Promise<RgbImage> {
   return await decodeImage(await readImageFile(path), path, opts);
 }
@@ -304,7 +326,16 @@ export function cropAt(img: RgbImage, x: number, y: number, w: number, h: number
   return { width: w, height: h, data };
 }
 
-/** The centred `size`x`size` crop; throws {@link ImageError} if the image is smaller. */
+/**
+ * The centred `size`x`size` crop; throws {@link ImageError} if the image is smaller.
+ *
+ * @example The centred crop
+ * ```ts
+ * import { centerCrop, readImage } from "./mod.ts";
+ * const img = centerCrop(await readImage("dataset/POVRay/povray_00001.png"), 233);
+ * console.log(img.width, img.height); // 233 233
+ * ```
+ */
 export function centerCrop(img: RgbImage, size: number, path = "<image>"): RgbImage {
   assertCroppable(img, size, path);
   return cropAt(img, (img.width - size) >> 1, (img.height - size) >> 1, size, size);

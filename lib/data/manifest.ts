@@ -36,6 +36,13 @@ export async function listImages(dir: string): Promise<string[]> {
 /**
  * Builds manifest rows for `root`: `natural` names the top-level folders of photographs;
  * every other top-level folder holding images becomes a renderer.
+ *
+ * @example A dataset.csv for a folder tree
+ * ```ts
+ * import { buildManifest, manifestCsv } from "./mod.ts";
+ * const { rows, renderers } = await buildManifest("dataset", ["Photos"]);
+ * console.log(renderers, manifestCsv(rows).split("\n")[1]);
+ * ```
  */
 export async function buildManifest(root: string, natural: string[]): Promise<{
   rows: ManifestRow[];
@@ -74,7 +81,15 @@ export async function buildManifest(root: string, natural: string[]): Promise<{
   return { rows, renderers };
 }
 
-/** The manifest as `dataset.csv` text. */
+/**
+ * The manifest as `dataset.csv` text.
+ *
+ * @example Rows as CSV text
+ * ```ts
+ * import { manifestCsv } from "./mod.ts";
+ * console.log(manifestCsv([{ name: "RAISE/a.tif", label: 0 }, { name: "VRay/b.jpg", label: 1 }]));
+ * ```
+ */
 export function manifestCsv(rows: ManifestRow[]): string {
   return formatCsv(["Name", "Label"], rows.map((r) => [r.name, r.label]));
 }

@@ -26,7 +26,17 @@ import { UsageError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { decodeImage, type RgbImage } from "./image.ts";
 
-/** Re-encodes an image as JPEG at `quality` (1..100) and decodes it again. */
+/**
+ * Re-encodes an image as JPEG at `quality` (1..100) and decodes it again.
+ *
+ * @example An image as saved at JPEG quality 75
+ * ```ts
+ * import { jpegRoundTrip, readImage } from "./mod.ts";
+ * const img = await readImage("dataset/Cycles/cycles_00000.png");
+ * const jpeg = await jpegRoundTrip(img, 75);
+ * console.log(jpeg.width === img.width, jpeg.data.some((v, i) => v !== img.data[i])); // true true
+ * ```
+ */
 export async function jpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
   const n = img.width * img.height;
   const rgba = new Uint8Array(n * 4);
@@ -84,7 +94,16 @@ export function gaussianKernel(sigma: number): Float32Array {
   return k.map((v) => v / s);
 }
 
-/** Gaussian blur of standard deviation `sigma` pixels (σ = 0: an unchanged copy). */
+/**
+ * Gaussian blur of standard deviation `sigma` pixels (σ = 0: an unchanged copy).
+ *
+ * @example Blur by 1.5 pixels
+ * ```ts
+ * import { gaussianBlur, readImage } from "./mod.ts";
+ * const blurred = gaussianBlur(await readImage("dataset/Photos/photo_00001.png"), 1.5);
+ * console.log(blurred.width, blurred.height);
+ * ```
+ */
 export function gaussianBlur(img: RgbImage, sigma: number): RgbImage {
   if (!(sigma > 0)) return { ...img, data: img.data.slice() };
   const k = gaussianKernel(sigma);
@@ -129,7 +148,16 @@ function resample(img: RgbImage, out: number, alongRows: boolean): RgbImage {
     : { width: w, height: out, data: toBytes(dst) };
 }
 
-/** Resizes by `factor` (× 1: an unchanged copy), antialiased; sizes are rounded, at least 1. */
+/**
+ * Resizes by `factor` (× 1: an unchanged copy), antialiased; sizes are rounded, at least 1.
+ *
+ * @example Halve an image, antialiased
+ * ```ts
+ * import { readImage, resize } from "./mod.ts";
+ * const half = resize(await readImage("dataset/Photos/photo_00001.png"), 0.5);
+ * console.log(half.width, half.height); // 128 128
+ * ```
+ */
 export function resize(img: RgbImage, factor: number): RgbImage {
   if (factor === 1) return { ...img, data: img.data.slice() };
   const w = Math.max(1, Math.round(img.width * factor));
@@ -137,7 +165,17 @@ export function resize(img: RgbImage, factor: number): RgbImage {
   return resample(resample(img, w, true), h, false);
 }
 
-/** Adds Gaussian noise of standard deviation `sigma` (on the 0–255 scale), rounded and clipped. */
+/**
+ * Adds Gaussian noise of standard deviation `sigma` (on the 0–255 scale), rounded and clipped.
+ *
+ * @example Gaussian noise, seeded
+ * ```ts
+ * import { addNoise, readImage } from "./mod.ts";
+ * import { Rng } from "../core/rng.ts";
+ * const noisy = addNoise(await readImage("dataset/Photos/photo_00001.png"), 2, new Rng(0));
+ * console.log(noisy.width);
+ * ```
+ */
 export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
   const data = new Uint8Array(img.data.length);
   for (let i = 0; i < data.length; i++) {
@@ -156,7 +194,15 @@ export type Step =
 /** A perturbation: steps applied in order (`resize:0.5+jpeg:75`). */
 export type Perturbation = Step[];
 
-/** Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `noise:2`, or several joined with `+`. */
+/**
+ * Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `noise:2`, or several joined with `+`.
+ *
+ * @example A perturbation spec
+ * ```ts
+ * import { parsePerturbation } from "./mod.ts";
+ * console.log(parsePerturbation("resize:0.5+jpeg:75"));
+ * ```
+ */
 export function parsePerturbation(spec: string): Perturbation {
   return spec.split("+").map((part) => {
     const m = /^(jpeg|blur|resize|noise):([0-9.eE+-]+)$/.exec(part.trim());
@@ -191,7 +237,18 @@ export function formatPerturbation(p: Perturbation): string {
   ).join("+") || "none";
 }
 
-/** Applies a perturbation; `rng` seeds the noise. */
+/**
+ * Applies a perturbation; `rng` seeds the noise.
+ *
+ * @example Apply a spec
+ * ```ts
+ * import { parsePerturbation, perturb, readImage } from "./mod.ts";
+ * import { Rng } from "../core/rng.ts";
+ * const img = await readImage("dataset/Photos/photo_00001.png");
+ * const out = await perturb(img, parsePerturbation("resize:0.5+jpeg:75"), new Rng(0));
+ * console.log(out.width); // 128
+ * ```
+ */
 export async function perturb(img: RgbImage, p: Perturbation, rng: Rng): Promise<RgbImage> {
   for (const s of p) {
     img = s.kind === "jpeg"

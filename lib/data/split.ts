@@ -73,6 +73,14 @@ export function apportion(n: number, fractions: number[]): number[] {
 
 /**
  * Assigns a role to every image. Deterministic for a given image list, fractions and seed.
+ *
+ * @example A seeded, stratified, group-aware split
+ * ```ts
+ * import { DEFAULT_FRACTIONS, loadDataset, makeSplit } from "./mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const split = makeSplit(ds.images, DEFAULT_FRACTIONS, 0);
+ * console.log(split.filter((e) => e.role === "test").length);
+ * ```
  */
 export function makeSplit(
   images: ImageEntry[],
@@ -124,6 +132,15 @@ export function makeSplit(
  * weizequan/CGDetection): files name images by basename. `*_train_*` → train, `*_val_*` → val,
  * `*_test_*` → test; natural images listed only in the other lists (the RAISE/VISION pools)
  * form the flow pool; images in no list are unused.
+ *
+ * @example The ENet authors' published lists
+ * ```ts
+ * import { loadDataset, splitFromLists } from "./mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/cg_test_list.txt`, "photo_00001.png\n");
+ * console.log((await splitFromLists(ds.images, dir)).filter((e) => e.role === "test").length); // 1
+ * ```
  */
 export async function splitFromLists(images: ImageEntry[], dir: string): Promise<SplitEntry[]> {
   const byBase = new Map<string, ImageEntry[]>();
@@ -186,7 +203,17 @@ export function formatSplit(entries: SplitEntry[]): string {
   );
 }
 
-/** Reads roles back from split CSV text and applies them to the dataset's images. */
+/**
+ * Reads roles back from split CSV text and applies them to the dataset's images.
+ *
+ * @example Roles read back from a split file
+ * ```ts
+ * import { applySplit, loadDataset } from "./mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const text = "Name,Role\n" + ds.images.map((i) => `${i.name},test`).join("\n");
+ * console.log(applySplit(ds.images, text)[0].role); // test
+ * ```
+ */
 export function applySplit(images: ImageEntry[], text: string, file = "split.csv"): SplitEntry[] {
   const recs = parseCsvRecords(text, file);
   const header = recs[0]?.fields.map((h) => h.toLowerCase()) ?? [];

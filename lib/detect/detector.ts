@@ -137,7 +137,20 @@ export const DEFAULT_UNSURE = 0.1;
 /** Most tiles per side when scoring a whole image. */
 export const DEFAULT_MAX_TILES = 4;
 
-/** A loaded detector. */
+/**
+ * A loaded detector.
+ *
+ * @example Score an image with the shipped detector
+ * ```ts
+ * import { loadDetector } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const det = await loadDetector(new URL("../../models/cgbench-small/", import.meta.url));
+ * const d = await det.score(await Deno.readFile("dataset/POVRay/povray_00001.png"));
+ * console.log(d.verdict, d.pCg, d.score, d.disagree);
+ * det.dispose();
+ * ```
+ */
 export class Detector {
   /** The image map. */
   readonly map: ImageMap;
@@ -220,11 +233,13 @@ export class Detector {
       embed: mapSource ? embedding(this.info.features) : undefined,
     });
     const tileScores = mapSource
-      ? this.oneClass.score(r.features!, crops.length)
+      ? await this.oneClass.score(r.features!, crops.length)
       : new Float32Array(crops.length).fill(NaN);
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
     const p = mean(r.pCg);
-    const sc = mapSource ? mean(tileScores) : this.oneClass.score(residualFeatures(img), 1)[0];
+    const sc = mapSource
+      ? mean(tileScores)
+      : (await this.oneClass.score(residualFeatures(img), 1))[0];
     return {
       pCg: p,
       score: sc,
@@ -303,6 +318,16 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
  * Loads a detector from a folder path or a URL of that folder (`http:`, `https:`, `file:`).
  * Every file is validated (format, shapes, sizes, checksums, and that the one-class model was
  * fitted on this map's features); nothing in them is executed.
+ *
+ * @example From a folder or a URL; everything is checked, nothing executed
+ * ```ts
+ * import { loadDetector } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const det = await loadDetector(new URL("../../models/cgbench-small/", import.meta.url));
+ * console.log(det.info.name, det.info.features, det.oneClass.kind);
+ * det.dispose();
+ * ```
  */
 export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   const loc: Location = pathOrUrl instanceof URL
@@ -354,6 +379,22 @@ function mismatch(map: ImageMap, oc: OneClassEstimator, source: FeatureSource): 
 /**
  * A detector from a map run and one of its one-class runs (`runs/<map>/<oneclass>`), with its
  * provenance attached.
+ *
+ * @example A detector straight from a map run and its one-class run
+ * ```ts
+ * import { detectorFromRun } from "./mod.ts";
+ * import { trainMap } from "../map/mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * await trainOneClass({ map: "m", runs, features: "residual", oneclass: "gauss", progress: makeProgress({ quiet: true }) });
+ * const det = await detectorFromRun(runs, "m", "residual-gauss");
+ * await det.save(`${runs}/detector`);
+ * det.dispose();
+ * ```
  */
 export async function detectorFromRun(
   runs: string,

@@ -54,6 +54,15 @@ export function drawText(
 /**
  * Renders the tiles (each `crop` x `crop`) of `img` as a PNG at most `maxSide` pixels wide or
  * high (plus the legend), showing `value`.
+ *
+ * @example A heatmap of tile scores over the image
+ * ```ts
+ * import { heatmapPng } from "./mod.ts";
+ * import { readImage } from "../data/mod.ts";
+ * const img = await readImage("dataset/Photos/photo_00001.png");
+ * const png = await heatmapPng(img, [{ x: 0, y: 0, pCg: 0.9, score: 1 }], 128, "pCg");
+ * await Deno.writeFile(`${await Deno.makeTempDir()}/photo.heatmap.png`, png);
+ * ```
  */
 export async function heatmapPng(
   img: RgbImage,

@@ -233,7 +233,24 @@ export async function openScorer(
   };
 }
 
-/** Evaluates a one-class run (and its map's head) on test images. */
+/**
+ * Evaluates a one-class run (and its map's head) on test images.
+ *
+ * @example Head and one-class model on the test split, every renderer
+ * ```ts
+ * import { evaluate } from "./mod.ts";
+ * import { trainMap } from "../map/mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * await trainOneClass({ map: "m", runs, features: "residual", oneclass: "gauss", progress: makeProgress({ quiet: true }) });
+ * const ev = await evaluate({ map: "m", oneclass: "residual-gauss", runs, bootstrap: 50, progress: makeProgress({ quiet: true }) });
+ * for (const r of ev.results) console.log(r.renderer, r.head?.auc.value, r.oneclass.auc.value);
+ * ```
+ */
 export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? "runs");
@@ -422,7 +439,7 @@ export async function scoreImages(
     onBatch: ticker(o.log),
   });
   o.log.end();
-  const s = model.score(f.data, f.n);
+  const s = await model.score(f.data, f.n);
   samples.forEach((sm, i) => {
     const r = slot(sm.entry.name);
     r.s += s[i];

@@ -84,7 +84,29 @@ export interface Matrix {
   created: string;
 }
 
-/** Runs (or resumes) every row of an experiment. */
+/**
+ * Runs (or resumes) every row of an experiment.
+ *
+ * @example Leave one renderer out, on the shipped dataset
+ * ```ts
+ * import { experiment } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * await initBackend("auto");
+ * const runs = await Deno.makeTempDir();
+ * const m = await experiment({
+ *   data: "dataset",
+ *   runs,
+ *   protocol: "loro",
+ *   renderers: ["POVRay"],
+ *   map: { crop: 80, width: 4, fc: 8, epochs: 1 },
+ *   oneclass: { features: "residual", oneclass: "gauss" },
+ *   evaluation: { bootstrap: 50, noControls: true },
+ *   progress: makeProgress({ quiet: true }),
+ * });
+ * console.log(m.cells.find((c) => !c.seen));
+ * ```
+ */
 export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? "runs");
@@ -157,6 +179,26 @@ export interface PipelineOptions
 /**
  * One row of the method: map, one-class model, evaluation, each reused when it finished and
  * resumed when it was interrupted. Returns the evaluation.
+ *
+ * @example One row: map, one-class model, evaluation (reused when finished)
+ * ```ts
+ * import { pipeline } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * await initBackend("auto");
+ * const runs = await Deno.makeTempDir();
+ * const ev = await pipeline({
+ *   data: "dataset",
+ *   runs,
+ *   run: "row",
+ *   renderers: ["Cycles"],
+ *   map: { crop: 80, width: 4, fc: 8, epochs: 1 },
+ *   oneclass: { features: "residual", oneclass: "knn" },
+ *   evaluation: { bootstrap: 50, noControls: true },
+ *   progress: makeProgress({ quiet: true }),
+ * });
+ * console.log(ev.results.length); // 3 renderers
+ * ```
  */
 export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
   const log = o.progress ?? makeProgress();

@@ -22,6 +22,12 @@ function checkBoth(labels: ArrayLike<number>, what: string): [number, number] {
 /**
  * ROC AUC: the probability that a random rendered image scores higher than a random natural
  * one, ties counting one half (Mann-Whitney U with mid-ranks). Throws if a class is missing.
+ *
+ * @example ROC AUC with ties
+ * ```ts
+ * import { rocAuc } from "./mod.ts";
+ * console.log(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])); // 0.75
+ * ```
  */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const [pos, neg] = checkBoth(labels, "ROC AUC");
@@ -52,6 +58,12 @@ export interface RocPoint {
 /**
  * The ROC curve, one point per distinct score (as scikit-learn's `roc_curve` with
  * `drop_intermediate=False`), starting at (0, 0).
+ *
+ * @example The ROC curve
+ * ```ts
+ * import { rocCurve } from "./mod.ts";
+ * console.log(rocCurve([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]).map((p) => [p.fpr, p.tpr]));
+ * ```
  */
 export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): RocPoint[] {
   const [pos, neg] = checkBoth(labels, "a ROC curve");
@@ -71,6 +83,12 @@ export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>): 
 /**
  * Equal error rate: where the false-positive rate equals the false-negative rate, linearly
  * interpolated between the two ROC points whose difference FNR − FPR changes sign.
+ *
+ * @example Equal error rate
+ * ```ts
+ * import { eer } from "./mod.ts";
+ * console.log(eer([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])); // 0.5
+ * ```
  */
 export function eer(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   const roc = rocCurve(scores, labels);
@@ -86,7 +104,15 @@ export function eer(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
   return 0.5; // unreachable: the curve goes from (0,0) to (1,1)
 }
 
-/** The highest true-positive rate reachable with a false-positive rate ≤ `maxFpr` (no interpolation). */
+/**
+ * The highest true-positive rate reachable with a false-positive rate ≤ `maxFpr` (no interpolation).
+ *
+ * @example TPR at FPR 5 %
+ * ```ts
+ * import { tprAtFpr } from "./mod.ts";
+ * console.log(tprAtFpr([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], 0.05)); // 0.5
+ * ```
+ */
 export function tprAtFpr(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
@@ -111,7 +137,15 @@ export interface Rates {
   hter: number;
 }
 
-/** Accuracy, per-class recall and HTER of hard decisions. */
+/**
+ * Accuracy, per-class recall and HTER of hard decisions.
+ *
+ * @example Accuracy, recalls and HTER of decisions
+ * ```ts
+ * import { rates } from "./mod.ts";
+ * console.log(rates([0, 1, 1, 1], [0, 0, 1, 1])); // { accuracy: 0.75, cgRecall: 1, niRecall: 0.5, hter: 0.25 }
+ * ```
+ */
 export function rates(decisions: ArrayLike<number>, labels: ArrayLike<number>): Rates {
   const [pos, neg] = checkBoth(labels, "error rates");
   let tp = 0, tn = 0;
@@ -138,7 +172,15 @@ export interface MetricSet extends Rates {
   tprAt5: number;
 }
 
-/** All metrics of scores with a decision threshold (score ≥ threshold → rendered, or > if `strict`). */
+/**
+ * All metrics of scores with a decision threshold (score ≥ threshold → rendered, or > if `strict`).
+ *
+ * @example Every metric at a threshold
+ * ```ts
+ * import { metricSet } from "./mod.ts";
+ * console.log(metricSet([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1], 0.5, false));
+ * ```
+ */
 export function metricSet(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
@@ -168,6 +210,13 @@ export interface WithCi {
  * Stratified bootstrap: resamples natural and rendered images separately (so both classes are
  * always present), `reps` times with a seeded generator, and returns each metric with the 2.5
  * and 97.5 percentiles of its bootstrap distribution.
+ *
+ * @example A metric with its 95 % interval
+ * ```ts
+ * import { bootstrap, rocAuc } from "./mod.ts";
+ * const r = bootstrap([0.1, 0.4, 0.35, 0.8, 0.9], [0, 0, 1, 1, 1], (s, l) => ({ auc: rocAuc(s, l) }), 200, 0);
+ * console.log(r.auc); // { value, lo, hi }
+ * ```
  */
 export function bootstrap(
   scores: ArrayLike<number>,

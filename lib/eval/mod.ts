@@ -20,6 +20,7 @@ export {
   type WithCi,
 } from "./metrics.ts";
 export {
+  type Controls,
   type CropMode,
   evaluate,
   type EvaluateOptions,
@@ -27,6 +28,7 @@ export {
   type ImageScore,
   type MetricName,
   METRICS,
+  type NormSummary,
   type RendererResult,
 } from "./evaluate.ts";
 export {
@@ -39,6 +41,7 @@ export {
   type PipelineOptions,
 } from "./experiment.ts";
 export {
+  type OneClassCell,
   type OneClassMatrix,
   oneclassMatrix,
   type OneClassMatrixOptions,
@@ -48,5 +51,6 @@ export {
   robustness,
   ROBUSTNESS_GRID,
   type RobustnessOptions,
+  type RobustnessRow,
 } from "./robustness.ts";
 export { writeReport } from "./report.ts";

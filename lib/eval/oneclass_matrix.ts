@@ -97,7 +97,28 @@ export interface OneClassMatrix {
   created: string;
 }
 
-/** Runs (or resumes) the comparison. */
+/**
+ * Runs (or resumes) the comparison.
+ *
+ * @example Two models on residual features, one seed, on the shipped dataset
+ * ```ts
+ * import { oneclassMatrix } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * await initBackend("auto");
+ * const m = await oneclassMatrix({
+ *   data: "dataset",
+ *   runs: await Deno.makeTempDir(),
+ *   seeds: [0],
+ *   sources: ["residual"],
+ *   kinds: ["gauss", "knn"],
+ *   map: { crop: 80, width: 4, fc: 8, epochs: 1 },
+ *   evaluation: { bootstrap: 50 },
+ *   progress: makeProgress({ quiet: true }),
+ * });
+ * console.log(m.cells.length);
+ * ```
+ */
 export async function oneclassMatrix(
   o: OneClassMatrixOptions,
 ): Promise<OneClassMatrix & { dir: string }> {

@@ -134,7 +134,21 @@ function evaluationHtml(
   return parts.join("\n");
 }
 
-/** Writes `<runs>/<map>/report.html` for the map run and one of its one-class runs. */
+/**
+ * Writes `<runs>/<map>/report.html` for the map run and one of its one-class runs.
+ *
+ * @example One HTML page for a run
+ * ```ts
+ * import { writeReport } from "./mod.ts";
+ * import { trainMap } from "../map/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * console.log(await writeReport(runs, "m")); // .../m/report.html
+ * ```
+ */
 export async function writeReport(
   runs: string,
   mapName: string,

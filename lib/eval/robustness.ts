@@ -93,7 +93,24 @@ function pooled(
   };
 }
 
-/** Runs the grid. */
+/**
+ * Runs the grid.
+ *
+ * @example The evaluation under JPEG 75 and a blur
+ * ```ts
+ * import { robustness } from "./mod.ts";
+ * import { trainMap } from "../map/mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * await trainOneClass({ map: "m", runs, features: "residual", oneclass: "gauss", progress: makeProgress({ quiet: true }) });
+ * const r = await robustness({ map: "m", oneclass: "residual-gauss", runs, grid: ["none", "jpeg:75", "blur:1"], bootstrap: 50, progress: makeProgress({ quiet: true }) });
+ * for (const row of r.rows) console.log(row.perturbation, row.oneclass.auc.value);
+ * ```
+ */
 export async function robustness(o: RobustnessOptions): Promise<Robustness & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const grid = o.grid ?? ROBUSTNESS_GRID;

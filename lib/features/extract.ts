@@ -58,7 +58,19 @@ export interface ExtractOptions {
   onBatch?: (done: number) => void;
 }
 
-/** The feature vectors of `samples`, from the cache when it holds them for these inputs. */
+/**
+ * The feature vectors of `samples`, from the cache when it holds them for these inputs.
+ *
+ * @example Residual features of three photographs (no map needed)
+ * ```ts
+ * import { extractFeatures } from "./mod.ts";
+ * import { ImageStore, loadDataset } from "../data/mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const samples = ds.images.slice(0, 3).map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
+ * const f = await extractFeatures({ source: "residual", samples, store: new ImageStore(), view: { kind: "full" } });
+ * console.log(f.n, f.dim); // 3 392
+ * ```
+ */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
   const sig = samplesKey(o.samples);
   const identity = {

@@ -40,7 +40,17 @@ export const RESIDUAL_SPEC = {
   pairs: "along each residual's direction",
 };
 
-/** The 392 residual statistics of an image (see the module documentation). */
+/**
+ * The 392 residual statistics of an image (see the module documentation).
+ *
+ * @example The 392 residual statistics of an image
+ * ```ts
+ * import { residualFeatures } from "./mod.ts";
+ * import { readImage } from "../data/mod.ts";
+ * const f = residualFeatures(await readImage("dataset/Photos/photo_00001.png"));
+ * console.log(f.length); // 392
+ * ```
+ */
 export function residualFeatures(img: RgbImage): Float32Array {
   const { width: w, height: h, data } = img;
   const g = new Float32Array(w * h);

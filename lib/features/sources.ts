@@ -37,7 +37,15 @@ export function checkSource(v: string): FeatureSource {
   return v as FeatureSource;
 }
 
-/** Whether a source is computed by an image map (all but `residual`). */
+/**
+ * Whether a source is computed by an image map (all but `residual`).
+ *
+ * @example Which sources need an image map
+ * ```ts
+ * import { FEATURE_SOURCES, needsMap } from "./mod.ts";
+ * console.log(FEATURE_SOURCES.filter((s) => !needsMap(s))); // ["residual"]
+ * ```
+ */
 export function needsMap(s: FeatureSource): boolean {
   return s !== "residual";
 }

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor1D, type Tensor2D, type Tensor4D, tf, type Variable } from "../core/deps.ts";
 import { type BranchBlock, discard, Layers, tensorCopy } from "../backends/layers.ts";
 import { Rng } from "../core/rng.ts";
 import { SRM_COUNT, srmDepthwiseFilter } from "./srm.ts";
@@ -92,14 +92,30 @@ function sides(crop: number): number[] | null {
   return out;
 }
 
-/** Smallest crop side the architecture accepts (77). */
+/**
+ * Smallest crop side the architecture accepts (77).
+ *
+ * @example The smallest crop ENet takes
+ * ```ts
+ * import { minCrop } from "./mod.ts";
+ * console.log(minCrop()); // 77
+ * ```
+ */
 export function minCrop(): number {
   let c = 1;
   while (!sides(c)) c++;
   return c;
 }
 
-/** Spatial side of the branches' output and after each trunk block, and the size feeding L8. */
+/**
+ * Spatial side of the branches' output and after each trunk block, and the size feeding L8.
+ *
+ * @example Spatial sizes along the network
+ * ```ts
+ * import { PAPER, shapes } from "./mod.ts";
+ * console.log(shapes(PAPER)); // { branch: 225, trunk: [...], fcIn: 6400 }
+ * ```
+ */
 export function shapes(cfg: ENetConfig): { branch: number; trunk: number[]; fcIn: number } {
   const s = sides(cfg.crop);
   if (!s) throw new RangeError(`crop ${cfg.crop} is too small for ENet (minimum ${minCrop()})`);
@@ -156,7 +172,15 @@ export function paramSpecs(cfg: ENetConfig): ParamSpec[] {
   return specs;
 }
 
-/** Number of parameters (weights, BN scale and shift, SRM kernels; not BN running statistics). */
+/**
+ * Number of parameters (weights, BN scale and shift, SRM kernels; not BN running statistics).
+ *
+ * @example The paper's 43,736,054 parameters
+ * ```ts
+ * import { PAPER, parameterCount } from "./mod.ts";
+ * console.log(parameterCount(PAPER)); // 43736054
+ * ```
+ */
 export function parameterCount(cfg: ENetConfig): number {
   return paramSpecs(cfg).filter((s) => !s.buffer).reduce(
     (n, s) => n + s.shape.reduce((a, b) => a * b, 1),
@@ -219,9 +243,9 @@ export interface BatchMoments {
   /** BN layer name, e.g. `b2.bn3`. */
   name: string;
   /** Batch mean per channel. */
-  mean: tf.Tensor1D;
+  mean: Tensor1D;
   /** Biased batch variance per channel. */
-  variance: tf.Tensor1D;
+  variance: Tensor1D;
   /** Values per channel the moments were taken over (N·H·W). */
   count: number;
 }
@@ -229,17 +253,17 @@ export interface BatchMoments {
 /** Output of a forward pass. */
 export interface ENetOutput {
   /** `[N, classes]` unnormalised scores. */
-  logits: tf.Tensor2D;
+  logits: Tensor2D;
   /** `[N, fc]` L9 after ReLU (the image's feature vector). */
-  features: tf.Tensor2D;
+  features: Tensor2D;
   /** `[N, fc]` L9 before its ReLU. */
-  l9pre: tf.Tensor2D;
+  l9pre: Tensor2D;
   /** `[N, fc]` L8 after ReLU. */
-  l8: tf.Tensor2D;
+  l8: Tensor2D;
   /** `[N, fc]` L8 before its ReLU. */
-  l8pre: tf.Tensor2D;
+  l8pre: Tensor2D;
   /** `[N, s, s, trunk[2]]` the last conv block's output after its max-pooling. */
-  trunk: tf.Tensor4D;
+  trunk: Tensor4D;
 }
 
 /** BN epsilon, as PyTorch. */
@@ -247,14 +271,29 @@ export const BN_EPS = 1e-5;
 /** PyTorch's BN momentum: running = (1 - m) * running + m * batch. */
 export const BN_MOMENTUM = 0.1;
 
-/** The ENet model: its tensors, a forward pass, and helpers to save and restore them. */
+/**
+ * The ENet model: its tensors, a forward pass, and helpers to save and restore them.
+ *
+ * @example The small ENet's L9 features of a batch
+ * ```ts
+ * import { ENet, SMALL } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { tf } from "../core/deps.ts";
+ * await initBackend("auto");
+ * const net = ENet.create(SMALL, 0);
+ * const f = net.features(tf.zeros([2, SMALL.crop, SMALL.crop, 3]) as tf.Tensor4D);
+ * console.log(f.shape); // [2, 256]
+ * f.dispose();
+ * net.dispose();
+ * ```
+ */
 export class ENet {
   /** Architecture of this model. */
   readonly cfg: ENetConfig;
   /** Every tensor's name, shape and role, in saving order. */
   readonly specs: ParamSpec[];
-  /** All tensors by name: trainable parameters are `tf.Variable`s; the rest too, not trained. */
-  readonly vars: Map<string, tf.Variable>;
+  /** All tensors by name: trainable parameters are `Variable`s; the rest too, not trained. */
+  readonly vars: Map<string, Variable>;
 
   /** A model with the given values for every tensor of {@link paramSpecs}. */
   constructor(cfg: ENetConfig, values: Map<string, Float32Array>) {
@@ -282,11 +321,11 @@ export class ENet {
   }
 
   /** The trainable variables, by name. */
-  trainable(): Map<string, tf.Variable> {
+  trainable(): Map<string, Variable> {
     return new Map([...this.vars].filter(([n]) => this.specs.find((s) => s.name === n)!.trainable));
   }
 
-  #v(name: string): tf.Variable {
+  #v(name: string): Variable {
     return this.vars.get(name)!;
   }
 
@@ -297,8 +336,8 @@ export class ENet {
    * (fused kernels, what is recomputed, when activations are freed) is the backend layer's
    * business: see {@link Layers}.
    */
-  forward(x: tf.Tensor4D, training = false, dropoutSeed = 0, moments?: BatchMoments[]): ENetOutput {
-    const p = (name: string) => this.#v(name) as tf.Tensor4D;
+  forward(x: Tensor4D, training = false, dropoutSeed = 0, moments?: BatchMoments[]): ENetOutput {
+    const p = (name: string) => this.#v(name) as Tensor4D;
     const L = new Layers((name) => this.#v(name), { training, moments, dropoutSeed, eps: BN_EPS });
     L.input(x);
     // each branch: a 5x5 stem, then 3x3 conv + BN, [3x3 conv + BN + ReLU] x2
@@ -311,7 +350,7 @@ export class ENet {
     h = L.maxPool(L.convBn([h], p("t.conv2"), "t.bn2", true), 3, 2);
     h = L.maxPool(L.convBn([h], p("t.conv3"), "t.bn3", true), 3, 2);
     // L8, L9 (the features), the 2-way output
-    const l8pre = L.dense(tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D, "fc1");
+    const l8pre = L.dense(tf.reshape(h, [h.shape[0], -1]) as Tensor2D, "fc1");
     const l8 = L.relu(l8pre);
     const l9pre = L.dense(L.dropout(l8, this.cfg.dropout, 0), "fc2");
     const features = L.relu(l9pre);
@@ -320,7 +359,7 @@ export class ENet {
   }
 
   /** L9 features in inference mode (BN running statistics, no dropout): `[N, fc]`. */
-  features(x: tf.Tensor4D): tf.Tensor2D {
+  features(x: Tensor4D): Tensor2D {
     return tf.tidy(() => {
       const { logits, features } = this.forward(x, false);
       logits.dispose();
@@ -375,11 +414,11 @@ let uid = 0;
  * the reference's three per-channel convolutions concatenated, is differentiable with respect
  * to the kernels (for `--train-srm`), and runs on the fast Conv2D path of every backend.
  */
-export function srmFilter(srm: tf.Tensor4D): tf.Tensor4D {
+export function srmFilter(srm: Tensor4D): Tensor4D {
   return tf.tidy(() => {
     const [, , c, m] = srm.shape;
     const mask = new Float32Array(c * c * m);
     for (let i = 0; i < c; i++) for (let j = 0; j < m; j++) mask[i * c * m + i * m + j] = 1;
-    return tf.mul(tf.tile(srm, [1, 1, 1, c]), tf.tensor4d(mask, [1, 1, c, c * m])) as tf.Tensor4D;
+    return tf.mul(tf.tile(srm, [1, 1, 1, c]), tf.tensor4d(mask, [1, 1, c, c * m])) as Tensor4D;
   });
 }

@@ -14,7 +14,21 @@ import { ModelError } from "../core/errors.ts";
 /** Format tag of saved ENets. */
 export const ENET_FORMAT = "cgvsni-enet/1";
 
-/** Writes `<dir>/<stem>.json` and `<dir>/<stem>.bin`. */
+/**
+ * Writes `<dir>/<stem>.json` and `<dir>/<stem>.bin`.
+ *
+ * @example Write a map as model.json + model.bin
+ * ```ts
+ * import { ENet, saveENet, SMALL } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const dir = await Deno.makeTempDir();
+ * const net = ENet.create(SMALL, 0);
+ * await saveENet(dir, net, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+ * console.log([...Deno.readDirSync(dir)].map((e) => e.name).sort()); // ["model.bin", "model.json"]
+ * net.dispose();
+ * ```
+ */
 export async function saveENet(
   dir: string,
   net: ENet,
@@ -67,7 +81,23 @@ function checkNorm(n: unknown, where: string): ChannelStats {
   return { mean: [...s.mean] as ChannelStats["mean"], std: [...s.std] as ChannelStats["std"] };
 }
 
-/** Loads a saved ENet, checking format, config, every shape, byte size and checksum. */
+/**
+ * Loads a saved ENet, checking format, config, every shape, byte size and checksum.
+ *
+ * @example Save and load a map
+ * ```ts
+ * import { ENet, loadENet, saveENet, SMALL } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const dir = await Deno.makeTempDir();
+ * const net = ENet.create(SMALL, 0);
+ * await saveENet(dir, net, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+ * const { net: back, norm } = await loadENet(dir);
+ * console.log(back.cfg.crop, norm.mean);
+ * net.dispose();
+ * back.dispose();
+ * ```
+ */
 export async function loadENet(dir: Location, stem = "model"): Promise<{
   net: ENet;
   norm: ChannelStats;

@@ -4,13 +4,13 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor2D, tf } from "../core/deps.ts";
 import { type ChannelStats, toBatch } from "../data/batch.ts";
 import type { RgbImage } from "../data/image.ts";
 import type { ENet, ENetOutput } from "./enet.ts";
 
 /** Picks the vectors a caller wants out of a forward pass (`[N, dim]`). */
-export type Embedding = (out: ENetOutput) => tf.Tensor2D;
+export type Embedding = (out: ENetOutput) => Tensor2D;
 
 /** Result of {@link predict}. */
 export interface Prediction {
@@ -28,6 +28,19 @@ export interface Prediction {
  * Runs the model in inference mode over crops, `batchSize` at a time. Crops are fetched
  * lazily through `get(i)` so only one batch of pixels is in memory at once. With `embed`, the
  * vectors it picks from each forward pass are returned too (by default none).
+ *
+ * @example p(CG) of crops, a batch at a time
+ * ```ts
+ * import { ENet, predict, SMALL } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { centerCrop, readImage } from "../data/mod.ts";
+ * await initBackend("auto");
+ * const net = ENet.create(SMALL, 0);
+ * const crop = centerCrop(await readImage("dataset/Photos/photo_00001.png"), SMALL.crop);
+ * const { pCg } = await predict(net, 1, () => Promise.resolve(crop), { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
+ * console.log(pCg[0]);
+ * net.dispose();
+ * ```
  */
 export async function predict(
   net: ENet,

@@ -132,7 +132,19 @@ export interface ImageMap {
   sha: string;
 }
 
-/** Loads the image map saved at `dir` (a run's `model/` folder, a detector folder, a URL). */
+/**
+ * Loads the image map saved at `dir` (a run's `model/` folder, a detector folder, a URL).
+ *
+ * @example Load a trained map (a run's model/ folder, a detector folder, a URL)
+ * ```ts
+ * import { loadImageMap } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const map = await loadImageMap(new URL("../../models/cgbench-small/", import.meta.url));
+ * console.log(map.net.cfg.crop, map.sha.slice(0, 8));
+ * map.net.dispose();
+ * ```
+ */
 export async function loadImageMap(dir: Location, stem = "model"): Promise<ImageMap> {
   const { net, norm, manifest } = await loadENet(dir, stem);
   return { net, norm, sha: manifest.sha256 as string };
@@ -155,6 +167,18 @@ export interface MapRunInfo {
 /**
  * Reads a map run's configuration, dataset and split. `checkFiles: false` skips checking that
  * every image still exists (the report only needs the counts).
+ *
+ * @example A map run's configuration and split, without tensors
+ * ```ts
+ * import { readMapRun, trainMap } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * const run = await readMapRun(runs, "m");
+ * console.log(run.split.filter((e) => e.role === "test").length);
+ * ```
  */
 export async function readMapRun(
   runs: string,
@@ -182,7 +206,22 @@ export interface MapRun extends MapRunInfo {
   map: ImageMap;
 }
 
-/** Opens a finished map run: {@link readMapRun} plus its trained model. */
+/**
+ * Opens a finished map run: {@link readMapRun} plus its trained model.
+ *
+ * @example A finished map run: config, dataset, split and model
+ * ```ts
+ * import { openMapRun, trainMap } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * const run = await openMapRun(runs, "m");
+ * console.log(run.config.renderers.map((r) => r.name), run.split.length, run.map.net.cfg.crop);
+ * run.map.net.dispose();
+ * ```
+ */
 export async function openMapRun(runs: string, name: string): Promise<MapRun> {
   const info = await readMapRun(runs, name);
   if (!(await exists(join(info.dir, "model", "model.json")))) {

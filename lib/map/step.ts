@@ -18,26 +18,40 @@ import { predict } from "./predict.ts";
  * mode, cross-entropy (+ L1 on non-bias weights), backward, optimiser update, BN running
  * statistics. Returns the batch's mean loss and correct predictions; a non-finite loss is
  * returned without touching the weights.
+ *
+ * @example One training step on a batch
+ * ```ts
+ * import { ENet, trainStep } from "./mod.ts";
+ * import { initBackend, SgdMomentum } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const cfg = { crop: 77, conv0: 4, width: 4, trunk: [4, 4, 4] as [number, number, number], fc: 8, classes: 2, dropout: 0, trainSrm: false };
+ * const net = ENet.create(cfg, 0);
+ * const opt = new SgdMomentum(net.trainable(), 0.9);
+ * const x = new Float32Array(2 * 77 * 77 * 3).map((_, i) => Math.sin(i));
+ * console.log((await trainStep(net, opt, x, [0, 1], { lr: 0.01 })).loss);
+ * opt.dispose();
+ * net.dispose();
+ * ```
  */
-export function trainStep(
+export async function trainStep(
   net: ENet,
   opt: Optimizer,
   batch: Float32Array,
   labels: number[],
   o: { lr: number; l1?: number; dropoutSeed?: number },
-): { loss: number; hits: number } {
+): Promise<{ loss: number; hits: number }> {
   const trainable = net.trainable();
   const varName = new Map([...trainable].map(([n, v]) => [v.name, n]));
   const s = net.cfg.crop;
   const moments: BatchMoments[] = [];
-  const out = tf.tidy(() => {
+  let hitsT: tf.Tensor | undefined;
+  const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(batch, [labels.length, s, s, 3]);
     const y = tf.tensor1d(labels, "int32");
     const onehot = tf.oneHot(y, 2);
-    let hits = 0;
-    const { value, grads } = tf.variableGrads(() => {
+    return tf.variableGrads(() => {
       const { logits } = net.forward(x, true, o.dropoutSeed ?? 0, moments);
-      hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")).dataSync()[0];
+      hitsT = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), "float32")));
       let l = tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
       if (o.l1) {
         const weights = [...trainable].filter(([n]) => !/\.(b|beta)$/.test(n)).map(([, v]) =>
@@ -47,16 +61,18 @@ export function trainStep(
       }
       return l;
     }, [...trainable.values()]);
-    const loss = value.dataSync()[0];
-    if (Number.isFinite(loss)) {
-      opt.step(new Map(Object.entries(grads).map(([k, g]) => [varName.get(k)!, g])), o.lr);
-    }
-    return { loss, hits };
   });
-  if (Number.isFinite(out.loss)) net.updateRunningStats(moments);
-  else tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+  // read asynchronously: WebGPU cannot read a tensor synchronously in Deno
+  const loss = (await value.data())[0], hits = (await hitsT!.data())[0];
+  if (Number.isFinite(loss)) {
+    tf.tidy(() =>
+      opt.step(new Map(Object.entries(grads).map(([k, g]) => [varName.get(k)!, g])), o.lr)
+    );
+    net.updateRunningStats(moments);
+  } else tf.dispose(moments.flatMap((m) => [m.mean, m.variance]));
+  tf.dispose([value, hitsT!, ...Object.values(grads)]);
   stepEnded();
-  return out;
+  return { loss, hits };
 }
 
 /** Name of the first model tensor holding a NaN or infinity, if any. */

@@ -198,7 +198,20 @@ export const SMALL_PRESET_LR = 1e-2;
 /** SGD momentum of every protocol. */
 export const MOMENTUM = 0.9;
 
-/** Trains (or resumes) an image map. */
+/**
+ * Trains (or resumes) an image map.
+ *
+ * @example Train a tiny map on the shipped dataset, natural vs every renderer
+ * ```ts
+ * import { trainMap } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * const res = await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress: makeProgress({ quiet: true }) });
+ * console.log(res.run, res.epochs[0].val_recall);
+ * ```
+ */
 export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   const t0 = performance.now();
   const log = opts.progress ?? makeProgress();
@@ -355,7 +368,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
         );
         const y = idx.map((i) => (classOf[i] === 0 ? 0 : 1));
         const dropoutSeed = config.seed * 100003 + epoch * 1009 + b;
-        const { loss, hits } = trainStep(net, opt, toBatch(crops, norm), y, {
+        const { loss, hits } = await trainStep(net, opt, toBatch(crops, norm), y, {
           lr,
           l1: config.train.l1,
           dropoutSeed,

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor1D, type Tensor2D, tf } from "../core/deps.ts";
 import type { NamedArray } from "../core/bundle.ts";
 import { loadBundle, saveBundle } from "../core/bundle.ts";
 import { UsageError } from "../core/errors.ts";
@@ -64,7 +64,15 @@ export interface SvddEpoch {
   seconds: number;
 }
 
-/** A one-class model trained with the SVDD objective on the outputs of a feature map. */
+/**
+ * A one-class model trained with the SVDD objective on the outputs of a feature map.
+ *
+ * @example Flow-SVDD and Deep SVDD are SvddEstimators
+ * ```ts
+ * import { DeepSvdd, FlowSvdd, SvddEstimator } from "./mod.ts";
+ * console.log(new FlowSvdd() instanceof SvddEstimator, new DeepSvdd() instanceof SvddEstimator); // true true
+ * ```
+ */
 export abstract class SvddEstimator extends OneClassEstimator {
   /** Training settings, defaults resolved. */
   readonly train: Required<Omit<SvddOptions, "nu" | "norm">>;
@@ -103,10 +111,12 @@ export abstract class SvddEstimator extends OneClassEstimator {
   protected abstract params(): MapParam[];
 
   /** Starts training on normalised vectors (see {@link SvddTrainer}). */
-  trainer(z: Float32Array, n: number, seed = 0): SvddTrainer {
+  async trainer(z: Float32Array, n: number, seed = 0): Promise<SvddTrainer> {
     this.map?.dispose();
     this.map = this.createMap(this.dim, seed);
-    return new SvddTrainer(this, z, n, seed);
+    const t = new SvddTrainer(this, z, n, seed);
+    await t.start();
+    return t;
   }
 
   /** Normalises `x` (fitting the normalisation): what {@link trainer} takes. */
@@ -114,8 +124,9 @@ export abstract class SvddEstimator extends OneClassEstimator {
     return this.begin(x, n, d);
   }
 
+  /** Fits on normalised vectors. */
   protected async fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void> {
-    const t = this.trainer(z, n, opts.seed ?? 0);
+    const t = await this.trainer(z, n, opts.seed ?? 0);
     try {
       for (let e = 1; e <= this.train.epochs; e++) {
         const m = await t.epoch(e, (v, what) => {
@@ -124,7 +135,7 @@ export abstract class SvddEstimator extends OneClassEstimator {
         opts.onEpoch?.(m as unknown as Record<string, number>);
       }
     } finally {
-      t.end();
+      await t.end();
     }
   }
 
@@ -134,29 +145,31 @@ export abstract class SvddEstimator extends OneClassEstimator {
   }
 
   /** ‖f(z) − c‖² of normalised rows, `batch` at a time. */
-  protected rawNormalised(z: Float32Array, n: number): Float32Array {
+  protected rawNormalised(z: Float32Array, n: number): Promise<Float32Array> {
     return this.sqDistances(z, n);
   }
 
   /** ‖f(z) − c‖² of normalised rows, `batch` at a time. */
-  sqDistances(z: Float32Array, n: number, batch = 256): Float32Array {
+  async sqDistances(z: Float32Array, n: number, batch = 256): Promise<Float32Array> {
     const d = this.dim, out = new Float32Array(n), c = tf.tensor1d(this.c);
     for (let i = 0; i < n; i += batch) {
       const m = Math.min(batch, n - i);
       const r = tf.tidy(() =>
         sqDistances(this.map!.forward(tf.tensor2d(z.subarray(i * d, (i + m) * d), [m, d])), c)
       );
-      out.set(r.dataSync(), i);
+      out.set(await r.data() as Float32Array, i);
       r.dispose();
     }
     c.dispose();
     return out;
   }
 
+  /** Raw scores of the training vectors themselves. */
   protected trainingScores(): Float32Array {
     return this.#trainRaw;
   }
 
+  /** The fitted parameters, as named arrays. */
   protected async arrays(): Promise<NamedArray[]> {
     const values = await mapValues(this.map!);
     return [
@@ -169,6 +182,7 @@ export abstract class SvddEstimator extends OneClassEstimator {
     ];
   }
 
+  /** The settings saved in the manifest. */
   protected meta(): Record<string, unknown> {
     return { map: this.mapConfig(), radius: this.radius, ...this.train };
   }
@@ -184,6 +198,7 @@ export abstract class SvddEstimator extends OneClassEstimator {
   /** Builds the map from saved values. */
   protected abstract mapFrom(values: Map<string, Float32Array>): FeatureMap;
 
+  /** Frees tensors, if any. */
   dispose(): void {
     this.map?.dispose();
     this.map = undefined;
@@ -195,14 +210,28 @@ export abstract class SvddEstimator extends OneClassEstimator {
  * (1-based) and returns its metrics; `state()`/`restore()` save and reload everything a resumed
  * run needs (map weights, c, R, Adam's moments); `end()` records the training scores and frees
  * the training tensors.
+ *
+ * @example Train epoch by epoch (to checkpoint in between)
+ * ```ts
+ * import { FlowSvdd } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const x = Float32Array.from({ length: 32 * 4 }, (_, i) => Math.sin(i));
+ * const m = new FlowSvdd({ hidden: 8, depth: 1, epochs: 2 });
+ * const t = await m.trainer(m.normalised(x, 32, 4), 32);
+ * for (let e = 1; e <= 2; e++) console.log(await t.epoch(e, () => {}));
+ * await t.end();
+ * await m.setThreshold(x, 32, 4, { threshold: "train" });
+ * m.dispose();
+ * ```
  */
 export class SvddTrainer {
   readonly #m: SvddEstimator;
   readonly #n: number;
   readonly #seed: number;
   readonly #z: Float32Array;
-  #x: tf.Tensor2D;
-  #c?: tf.Tensor1D;
+  #x: Tensor2D;
+  #c?: Tensor1D;
   #opt: Adam;
 
   /** Starts training `m` (whose map is freshly initialised) on `n` normalised rows `z`. */
@@ -213,14 +242,19 @@ export class SvddTrainer {
     this.#z = z;
     this.#x = tf.tensor2d(z, [n, m.dim]);
     this.#opt = new Adam(m.map!.vars);
+  }
+
+  /** The centre c from the freshly initialised map's outputs, and R = 0. */
+  async start(): Promise<void> {
+    const m = this.#m;
     const out = tf.tidy(() => m.map!.forward(this.#x));
-    m.c = initCenter(out.dataSync() as Float32Array, n, m.map!.outDim, m.train.eps);
+    m.c = initCenter(await out.data() as Float32Array, this.#n, m.map!.outDim, m.train.eps);
     out.dispose();
     m.radius = 0;
   }
 
   /** Trains epoch `epoch`; `guard` stops on a non-finite loss. */
-  epoch(epoch: number, guard: Guard): Promise<SvddEpoch> {
+  async epoch(epoch: number, guard: Guard): Promise<SvddEpoch> {
     const te = performance.now();
     const m = this.#m, map = m.map!, { batchSize, k } = m.train, n = this.#n;
     const lr = stepLr(m.train.lr, epoch, m.train.lrStep);
@@ -230,33 +264,35 @@ export class SvddTrainer {
     let lossSum = 0, batches = 0;
     for (let i = 0; i < n; i += batchSize) {
       const idx = order.slice(i, i + batchSize);
-      const loss = tf.tidy(() => {
-        const xb = tf.gather(this.#x, tf.tensor1d(idx, "int32")) as tf.Tensor2D;
-        const { value, grads } = tf.variableGrads(
+      const { value, grads } = tf.tidy(() => {
+        const xb = tf.gather(this.#x, tf.tensor1d(idx, "int32")) as Tensor2D;
+        return tf.variableGrads(
           () => svddLoss(sqDistances(map.forward(xb), c), m.radius, m.nu),
           [...map.vars.values()],
         );
-        const l = value.dataSync()[0];
-        if (Number.isFinite(l)) {
-          this.#opt.step(new Map([...map.vars].map(([name, v]) => [name, grads[v.name]])), lr);
-        }
-        return l;
       });
+      const loss = (await value.data())[0]; // read asynchronously: WebGPU has no sync reads here
+      if (Number.isFinite(loss)) {
+        tf.tidy(() =>
+          this.#opt.step(new Map([...map.vars].map(([name, v]) => [name, grads[v.name]])), lr)
+        );
+      }
+      tf.dispose([value, ...Object.values(grads)]);
       guard(loss, `the loss at epoch ${epoch}`);
       lossSum += loss;
       batches++;
     }
-    const d2 = m.sqDistances(this.#z, n);
+    const d2 = await m.sqDistances(this.#z, n);
     for (const v of d2) guard(v, `an output at epoch ${epoch}`);
     if (epoch % k === 0) m.radius = radiusFor(d2, m.nu);
-    return Promise.resolve({
+    return {
       epoch,
       lr,
       loss: +(lossSum / batches).toFixed(6),
       radius: +m.radius.toFixed(6),
       inside: +fractionInside(d2, m.radius).toFixed(6),
       seconds: +((performance.now() - te) / 1000).toFixed(3),
-    });
+    };
   }
 
   /** Writes the training state into `dir` (`svdd-state.json/.bin`). */
@@ -297,8 +333,8 @@ export class SvddTrainer {
   }
 
   /** Records the training vectors' scores and frees the training tensors. */
-  end(): void {
-    this.#m.setTrainingScores(this.#m.sqDistances(this.#z, this.#n));
+  async end(): Promise<void> {
+    this.#m.setTrainingScores(await this.#m.sqDistances(this.#z, this.#n));
     this.#x.dispose();
     this.#c?.dispose();
     this.#opt.dispose();

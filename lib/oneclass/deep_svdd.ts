@@ -41,7 +41,20 @@ export interface DeepSvddOptions extends SvddOptions {
 /** The defaults of the MLP's architecture. */
 export const MLP_DEFAULTS = { hidden: 1000, depth: 4, repDim: 128 };
 
-/** Deep SVDD with a bias-free MLP. */
+/**
+ * Deep SVDD with a bias-free MLP.
+ *
+ * @example Deep SVDD on an array
+ * ```ts
+ * import { DeepSvdd } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const x = Float32Array.from({ length: 32 * 6 }, (_, i) => Math.cos(i * 0.7));
+ * const m = await new DeepSvdd({ hidden: 8, depth: 1, repDim: 4, epochs: 3 }).fit(x, 32, 6, { threshold: "train" });
+ * console.log(m.threshold > 0); // true
+ * m.dispose();
+ * ```
+ */
 export class DeepSvdd extends SvddEstimator {
   /** Kind tag. */
   readonly kind = "mlp" as const;
@@ -73,6 +86,7 @@ export class DeepSvdd extends SvddEstimator {
     return { kind: "mlp", dim: this.dim, hidden: this.hidden, depth: this.depth, out: this.repDim };
   }
 
+  /** An unfitted copy with the same settings. */
   protected clone(): DeepSvdd {
     return new DeepSvdd({
       ...this.train,
@@ -84,18 +98,22 @@ export class DeepSvdd extends SvddEstimator {
     });
   }
 
+  /** A freshly initialised feature map. */
   protected createMap(_dim: number, seed: number): FeatureMap {
     return BiasFreeMlp.create(this.config, seed);
   }
 
+  /** The map's architecture, as saved. */
   protected mapConfig(): Record<string, unknown> {
     return { ...this.config };
   }
 
+  /** The map's parameters. */
   protected params(): MapParam[] {
     return mlpParams(this.config);
   }
 
+  /** The map built from saved values. */
   protected mapFrom(values: Map<string, Float32Array>): FeatureMap {
     return new BiasFreeMlp(this.config, values);
   }

@@ -90,7 +90,20 @@ export interface FitOptions {
   onEpoch?: (m: Record<string, number>) => void;
 }
 
-/** A one-class estimator (see the module documentation). */
+/**
+ * A one-class estimator (see the module documentation).
+ *
+ * @example Every model: fit, score (> 0 = CG), predict, save, load
+ * ```ts
+ * import { GaussianOneClass, loadOneClass, type OneClassEstimator } from "./mod.ts";
+ * const x = Float32Array.from({ length: 100 * 3 }, (_, i) => Math.sin(i * 7.1));
+ * const m: OneClassEstimator = await new GaussianOneClass().fit(x, 100, 3);
+ * const dir = await Deno.makeTempDir();
+ * await m.save(dir);
+ * const back = await loadOneClass(dir);
+ * console.log(back.kind, back.threshold === m.threshold, await back.predict(new Float32Array([40, 40, 40]), 1)); // gauss true [1]
+ * ```
+ */
 export abstract class OneClassEstimator {
   /** The kind of model. */
   abstract readonly kind: OneClassKind;
@@ -99,9 +112,9 @@ export abstract class OneClassEstimator {
   /** Feature normalisation. */
   readonly norm: FeatureNorm;
   /** Dimension of the vectors (set by fit). */
-  dim = 0;
+  dim: number = 0;
   /** Raw scores above this are outside the natural class. */
-  threshold = NaN;
+  threshold: number = NaN;
   /** How the threshold was set. */
   thresholdFrom: ThresholdFrom = "train";
   /** What produced the features (set by whoever fits it; saved). */
@@ -121,7 +134,10 @@ export abstract class OneClassEstimator {
   /** Fits on normalised vectors. */
   protected abstract fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void>;
   /** Raw outlyingness of normalised vectors (larger: farther from the natural class). */
-  protected abstract rawNormalised(z: Float32Array, n: number): Float32Array;
+  protected abstract rawNormalised(
+    z: Float32Array,
+    n: number,
+  ): Float32Array | Promise<Float32Array>;
   /** Raw scores of the training vectors themselves (see `threshold: "train"`). */
   protected abstract trainingScores(): Float32Array;
   /** The fitted parameters, as named arrays. */
@@ -155,7 +171,7 @@ export abstract class OneClassEstimator {
     const from = opts.threshold ?? "cv";
     if (from === "val") {
       if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
-      this.calibrate(opts.validation.x, opts.validation.n);
+      await this.calibrate(opts.validation.x, opts.validation.n);
     } else if (from === "cv") {
       this.threshold = quantile(
         groupMeans(await this.outOfFold(x, n, d, opts), opts.groups),
@@ -183,7 +199,7 @@ export abstract class OneClassEstimator {
       const est = this.clone();
       try {
         await est.fit(rows(x, d, fitRows), fitRows.length, d, { ...opts, threshold: "train" });
-        const s = est.raw(rows(x, d, holdRows), holdRows.length);
+        const s = await est.raw(rows(x, d, holdRows), holdRows.length);
         holdRows.forEach((r, k) => out[r] = s[k]);
       } finally {
         est.dispose();
@@ -193,25 +209,25 @@ export abstract class OneClassEstimator {
   }
 
   /** Sets the threshold from natural validation vectors (their (1 − ν) quantile). */
-  calibrate(x: Float32Array, n: number): void {
-    this.threshold = quantile(this.raw(x, n), 1 - this.nu);
+  async calibrate(x: Float32Array, n: number): Promise<void> {
+    this.threshold = quantile(await this.raw(x, n), 1 - this.nu);
     this.thresholdFrom = "val";
   }
 
   /** Raw outlyingness of `n` vectors (larger: farther from the natural class). */
-  raw(x: Float32Array, n: number): Float32Array {
+  async raw(x: Float32Array, n: number): Promise<Float32Array> {
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
-    return this.rawNormalised(this.normaliser.apply(x, n), n);
+    return await this.rawNormalised(this.normaliser.apply(x, n), n);
   }
 
   /** Scores of `n` vectors: raw − threshold; above 0 means computer-generated. */
-  score(x: Float32Array, n: number): Float32Array {
-    return this.raw(x, n).map((v) => v - this.threshold);
+  async score(x: Float32Array, n: number): Promise<Float32Array> {
+    return (await this.raw(x, n)).map((v) => v - this.threshold);
   }
 
   /** 1 (computer-generated) where the score is above 0, else 0. */
-  predict(x: Float32Array, n: number): Uint8Array {
-    return Uint8Array.from(this.score(x, n), (s) => (s > 0 ? 1 : 0));
+  async predict(x: Float32Array, n: number): Promise<Uint8Array> {
+    return Uint8Array.from(await this.score(x, n), (s) => (s > 0 ? 1 : 0));
   }
 
   /** Writes `<dir>/<stem>.json` and `.bin`; `extra` goes into the manifest. */

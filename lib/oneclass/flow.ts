@@ -9,7 +9,7 @@
  * import { FlowSvdd } from "./flow.ts";
  * const x = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i * 1.3));
  * const model = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4, { threshold: "train" });
- * console.log(model.score(x.subarray(0, 8), 2).length); // 2
+ * console.log((await model.score(x.subarray(0, 8), 2)).length); // 2
  * model.dispose();
  * ```
  *
@@ -41,7 +41,20 @@ export interface FlowOptions extends SvddOptions {
 /** The defaults of the flow's architecture. */
 export const FLOW_DEFAULTS = { couplings: 4, hidden: 1000, depth: 4 };
 
-/** Flow-SVDD. */
+/**
+ * Flow-SVDD.
+ *
+ * @example Flow-SVDD fitted on an array, from a script
+ * ```ts
+ * import { FlowSvdd } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const x = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i * 1.3));
+ * const m = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4, { threshold: "train" });
+ * console.log(await m.score(x.subarray(0, 8), 2)); // two scores; > 0 means outside
+ * m.dispose();
+ * ```
+ */
 export class FlowSvdd extends SvddEstimator {
   /** Kind tag. */
   readonly kind = "flow" as const;
@@ -79,22 +92,27 @@ export class FlowSvdd extends SvddEstimator {
     };
   }
 
+  /** An unfitted copy with the same settings. */
   protected clone(): FlowSvdd {
     return new FlowSvdd({ ...this.train, nu: this.nu, norm: this.norm, ...this.config });
   }
 
+  /** A freshly initialised feature map. */
   protected createMap(_dim: number, seed: number): FeatureMap {
     return NiceFlow.create(this.config, seed);
   }
 
+  /** The map's architecture, as saved. */
   protected mapConfig(): Record<string, unknown> {
     return { ...this.config };
   }
 
+  /** The map's parameters. */
   protected params(): MapParam[] {
     return flowParams(this.config);
   }
 
+  /** The map built from saved values. */
   protected mapFrom(values: Map<string, Float32Array>): FeatureMap {
     return new NiceFlow(this.config, values);
   }

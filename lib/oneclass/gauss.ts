@@ -14,7 +14,7 @@
  * import { GaussianOneClass } from "./gauss.ts";
  * const x = Float32Array.from({ length: 200 * 3 }, (_, i) => Math.sin(i * 7.1));
  * const model = await new GaussianOneClass().fit(x, 200, 3);
- * const s = model.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
+ * const s = await model.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
  * console.log(s[0] < s[1]); // true: the far vector scores higher
  * ```
  *
@@ -48,7 +48,18 @@ export interface GaussOptions extends EstimatorOptions {
   pca?: number;
 }
 
-/** The Mahalanobis (Ledoit–Wolf) one-class model. */
+/**
+ * The Mahalanobis (Ledoit–Wolf) one-class model.
+ *
+ * @example Mahalanobis (Ledoit-Wolf), threshold from out-of-fold scores
+ * ```ts
+ * import { GaussianOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 200 * 3 }, (_, i) => Math.sin(i * 7.1));
+ * const m = await new GaussianOneClass().fit(x, 200, 3); // threshold: "cv" by default
+ * const s = await m.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
+ * console.log(s[0] < s[1], m.shrinkage); // true, the Ledoit-Wolf shrinkage
+ * ```
+ */
 export class GaussianOneClass extends OneClassEstimator {
   /** Kind tag. */
   readonly kind = "gauss" as const;
@@ -75,10 +86,12 @@ export class GaussianOneClass extends OneClassEstimator {
     }
   }
 
+  /** An unfitted copy with the same settings. */
   protected clone(): GaussianOneClass {
     return new GaussianOneClass({ nu: this.nu, norm: this.norm, pca: this.pca });
   }
 
+  /** Fits on normalised vectors. */
   protected fitNormalised(x: Float32Array, n: number, opts: FitOptions): Promise<void> {
     const d = this.dim;
     this.#mean = new Float64Array(d);
@@ -149,6 +162,7 @@ export class GaussianOneClass extends OneClassEstimator {
     return out;
   }
 
+  /** Raw outlyingness of normalised vectors. */
   protected rawNormalised(x: Float32Array, n: number): Float32Array {
     const d = this.dim;
     let y = zeros(n, d);
@@ -159,10 +173,12 @@ export class GaussianOneClass extends OneClassEstimator {
     return this.#mahalanobis(y);
   }
 
+  /** Raw scores of the training vectors themselves. */
   protected trainingScores(): Float32Array {
     return this.#train;
   }
 
+  /** The fitted parameters, as named arrays. */
   protected arrays(): NamedArray[] {
     const f = (name: string, m: Mat): NamedArray => ({
       name,
@@ -177,6 +193,7 @@ export class GaussianOneClass extends OneClassEstimator {
     ];
   }
 
+  /** The settings saved in the manifest. */
   protected meta(): Record<string, unknown> {
     return {
       pca: this.pca,
@@ -232,6 +249,7 @@ export class GaussianOneClass extends OneClassEstimator {
     return GaussianOneClass.restore(saved);
   }
 
+  /** Frees tensors, if any. */
   dispose(): void {}
 }
 

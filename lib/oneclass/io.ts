@@ -15,7 +15,18 @@ import { KnnOneClass, type KnnOptions } from "./knn.ts";
 /** Settings of any kind (each kind reads its own). */
 export type AnyOptions = FlowOptions & DeepSvddOptions & GaussOptions & KnnOptions;
 
-/** An unfitted model of `kind`. */
+/**
+ * An unfitted model of `kind`.
+ *
+ * @example A model of any kind by name
+ * ```ts
+ * import { createOneClass } from "./mod.ts";
+ * const m = createOneClass("knn", { neighbours: 3 });
+ * const x = Float32Array.from({ length: 20 * 2 }, (_, i) => i % 7);
+ * await m.fit(x, 20, 2, { threshold: "train" });
+ * console.log(m.kind, m.threshold);
+ * ```
+ */
 export function createOneClass(kind: OneClassKind, o: AnyOptions = {}): OneClassEstimator {
   switch (kind) {
     case "flow":
@@ -36,7 +47,18 @@ const KINDS = {
   knn: KnnOneClass,
 };
 
-/** Loads a saved one-class model of any kind, checking every shape, size and checksum. */
+/**
+ * Loads a saved one-class model of any kind, checking every shape, size and checksum.
+ *
+ * @example Load a saved model of any kind
+ * ```ts
+ * import { KnnOneClass, loadOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 20 * 2 }, (_, i) => i % 7);
+ * const dir = await Deno.makeTempDir();
+ * await (await new KnnOneClass().fit(x, 20, 2, { threshold: "train" })).save(dir);
+ * console.log((await loadOneClass(dir)).kind); // knn
+ * ```
+ */
 export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
   const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
   return KINDS[saved.kind].restore(saved);

@@ -7,7 +7,7 @@
  * import { KnnOneClass } from "./knn.ts";
  * const x = Float32Array.from({ length: 100 * 2 }, (_, i) => Math.cos(i));
  * const model = await new KnnOneClass({ neighbours: 3 }).fit(x, 100, 2, { threshold: "train" });
- * console.log(model.predict(new Float32Array([0, 0, 40, 40]), 2)); // Uint8Array [ 0, 1 ]
+ * console.log(await model.predict(new Float32Array([0, 0, 40, 40]), 2)); // Uint8Array [ 0, 1 ]
  * ```
  *
  * @module
@@ -34,7 +34,17 @@ export interface KnnOptions extends EstimatorOptions {
   metric?: KnnMetric;
 }
 
-/** The k-nearest-neighbour one-class model. */
+/**
+ * The k-nearest-neighbour one-class model.
+ *
+ * @example Mean distance to the 3 nearest natural vectors
+ * ```ts
+ * import { KnnOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 100 * 2 }, (_, i) => Math.cos(i));
+ * const m = await new KnnOneClass({ neighbours: 3 }).fit(x, 100, 2, { threshold: "train" });
+ * console.log(await m.predict(new Float32Array([0, 0, 40, 40]), 2)); // [0, 1]
+ * ```
+ */
 export class KnnOneClass extends OneClassEstimator {
   /** Kind tag. */
   readonly kind = "knn" as const;
@@ -60,6 +70,7 @@ export class KnnOneClass extends OneClassEstimator {
     }
   }
 
+  /** An unfitted copy with the same settings. */
   protected clone(): KnnOneClass {
     return new KnnOneClass({
       nu: this.nu,
@@ -69,6 +80,7 @@ export class KnnOneClass extends OneClassEstimator {
     });
   }
 
+  /** Fits on normalised vectors. */
   protected fitNormalised(z: Float32Array, n: number, _opts: FitOptions): Promise<void> {
     if (n <= this.k) {
       throw new RangeError(`k-NN with k = ${this.k} needs more than ${this.k} vectors`);
@@ -101,18 +113,22 @@ export class KnnOneClass extends OneClassEstimator {
     return out;
   }
 
+  /** Raw outlyingness of normalised vectors. */
   protected rawNormalised(z: Float32Array, n: number): Float32Array {
     return this.#scores(z, n, false);
   }
 
+  /** Raw scores of the training vectors themselves. */
   protected trainingScores(): Float32Array {
     return this.#self;
   }
 
+  /** The fitted parameters, as named arrays. */
   protected arrays(): NamedArray[] {
     return [{ name: "knn/train", shape: [this.#n, this.dim], data: this.#train }];
   }
 
+  /** The settings saved in the manifest. */
   protected meta(): Record<string, unknown> {
     return { k: this.k, metric: this.metric, vectors: this.#n };
   }
@@ -149,6 +165,7 @@ export class KnnOneClass extends OneClassEstimator {
     return KnnOneClass.restore(saved);
   }
 
+  /** Frees tensors, if any. */
   dispose(): void {}
 }
 

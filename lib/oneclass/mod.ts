@@ -15,6 +15,7 @@ export {
   ONECLASS_KINDS,
   OneClassEstimator,
   type OneClassKind,
+  type SavedModel,
   type ThresholdFrom,
 } from "./estimator.ts";
 export { type FlowOptions, FlowSvdd } from "./flow.ts";
@@ -23,6 +24,7 @@ export { GaussianOneClass, type GaussOptions } from "./gauss.ts";
 export { type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
 export { type AnyOptions, createOneClass, loadOneClass } from "./io.ts";
 export {
+  FEATURE_NORMS,
   type FeatureNorm,
   fitStandardisation,
   Normaliser,
@@ -32,6 +34,7 @@ export {
   BiasFreeMlp,
   type FeatureMap,
   type FlowConfig,
+  type MapParam,
   type MlpConfig,
   NiceFlow,
 } from "./networks.ts";

@@ -21,7 +21,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor2D, tf, type Variable } from "../core/deps.ts";
 import { discard, tensorCopy } from "../backends/layers.ts";
 import { Rng } from "../core/rng.ts";
 
@@ -66,9 +66,9 @@ export interface FeatureMap {
   /** The architecture. */
   readonly cfg: FlowConfig | MlpConfig;
   /** All tensors, by name, in a fixed order; all trainable. */
-  readonly vars: Map<string, tf.Variable>;
+  readonly vars: Map<string, Variable>;
   /** `[n, dim]` → `[n, outDim]`. */
-  forward(x: tf.Tensor2D): tf.Tensor2D;
+  forward(x: Tensor2D): Tensor2D;
   /** Output dimension. */
   readonly outDim: number;
   /** Frees the tensors. */
@@ -135,8 +135,8 @@ function makeVars(
   params: MapParam[],
   values: Map<string, Float32Array>,
   prefix: string,
-): Map<string, tf.Variable> {
-  const vars = new Map<string, tf.Variable>();
+): Map<string, Variable> {
+  const vars = new Map<string, Variable>();
   for (const p of params) {
     const v = values.get(p.name);
     if (!v) throw new Error(`missing value for ${p.name}`);
@@ -151,12 +151,27 @@ function makeVars(
 
 let uid = 0;
 
-/** A volume-preserving flow of additive couplings. */
+/**
+ * A volume-preserving flow of additive couplings.
+ *
+ * @example The flow is invertible and keeps volume
+ * ```ts
+ * import { NiceFlow } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { tf } from "../core/deps.ts";
+ * await initBackend("auto");
+ * const flow = NiceFlow.create({ kind: "flow", dim: 6, couplings: 4, hidden: 8, depth: 1 }, 0);
+ * const x = tf.randomNormal([3, 6]) as tf.Tensor2D;
+ * const back = flow.inverse(flow.forward(x));
+ * console.log(tf.max(tf.abs(tf.sub(back, x))).dataSync()[0] < 1e-4); // true
+ * flow.dispose();
+ * ```
+ */
 export class NiceFlow implements FeatureMap {
   /** The architecture. */
   readonly cfg: FlowConfig;
   /** All tensors, by name. */
-  readonly vars: Map<string, tf.Variable>;
+  readonly vars: Map<string, Variable>;
 
   /** A flow with the given values for every tensor of {@link flowParams}. */
   constructor(cfg: FlowConfig, values: Map<string, Float32Array>) {
@@ -179,24 +194,24 @@ export class NiceFlow implements FeatureMap {
   }
 
   /** m_k: the coupling network of step k. */
-  #net(k: number, x: tf.Tensor2D): tf.Tensor2D {
+  #net(k: number, x: Tensor2D): Tensor2D {
     let h = x;
     for (let l = 0; l <= this.cfg.depth + 1; l++) {
       h = tf.fused.matMul({
         a: h,
-        b: this.vars.get(`c${k}.l${l}.w`)! as tf.Tensor2D,
+        b: this.vars.get(`c${k}.l${l}.w`)! as Tensor2D,
         bias: this.vars.get(`c${k}.l${l}.b`)!,
         activation: l <= this.cfg.depth ? "relu" : "linear",
-      }) as tf.Tensor2D;
+      }) as Tensor2D;
     }
     return h;
   }
 
   /** x → z. */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
+  forward(x: Tensor2D): Tensor2D {
     return tf.tidy(() => {
       const h = half(this.cfg.dim);
-      let [a, b] = tf.split(x, [h, this.cfg.dim - h], 1) as [tf.Tensor2D, tf.Tensor2D];
+      let [a, b] = tf.split(x, [h, this.cfg.dim - h], 1) as [Tensor2D, Tensor2D];
       for (let k = 0; k < this.cfg.couplings; k++) {
         if (k % 2 === 0) b = tf.add(b, this.#net(k, a));
         else a = tf.add(a, this.#net(k, b));
@@ -206,10 +221,10 @@ export class NiceFlow implements FeatureMap {
   }
 
   /** z → x: the couplings undone in reverse order. */
-  inverse(z: tf.Tensor2D): tf.Tensor2D {
+  inverse(z: Tensor2D): Tensor2D {
     return tf.tidy(() => {
       const h = half(this.cfg.dim);
-      let [a, b] = tf.split(z, [h, this.cfg.dim - h], 1) as [tf.Tensor2D, tf.Tensor2D];
+      let [a, b] = tf.split(z, [h, this.cfg.dim - h], 1) as [Tensor2D, Tensor2D];
       for (let k = this.cfg.couplings - 1; k >= 0; k--) {
         if (k % 2 === 0) b = tf.sub(b, this.#net(k, a));
         else a = tf.sub(a, this.#net(k, b));
@@ -224,12 +239,25 @@ export class NiceFlow implements FeatureMap {
   }
 }
 
-/** Deep SVDD's bias-free ReLU MLP (the ablation baseline). */
+/**
+ * Deep SVDD's bias-free ReLU MLP (the ablation baseline).
+ *
+ * @example Deep SVDD's network
+ * ```ts
+ * import { BiasFreeMlp } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { tf } from "../core/deps.ts";
+ * await initBackend("auto");
+ * const mlp = BiasFreeMlp.create({ kind: "mlp", dim: 6, hidden: 8, depth: 1, out: 3 }, 0);
+ * console.log(mlp.forward(tf.zeros([2, 6]) as tf.Tensor2D).shape); // [2, 3]
+ * mlp.dispose();
+ * ```
+ */
 export class BiasFreeMlp implements FeatureMap {
   /** The architecture. */
   readonly cfg: MlpConfig;
   /** All tensors, by name. */
-  readonly vars: Map<string, tf.Variable>;
+  readonly vars: Map<string, Variable>;
 
   /** An MLP with the given values for every tensor of {@link mlpParams}. */
   constructor(cfg: MlpConfig, values: Map<string, Float32Array>) {
@@ -251,7 +279,7 @@ export class BiasFreeMlp implements FeatureMap {
   }
 
   /** x → z (ReLU between layers, none after the last). */
-  forward(x: tf.Tensor2D): tf.Tensor2D {
+  forward(x: Tensor2D): Tensor2D {
     return tf.tidy(() => {
       let h = x;
       const n = this.cfg.depth + 2;

@@ -40,7 +40,15 @@ export interface Standardisation {
   std: Float32Array;
 }
 
-/** Mean and floored standard deviation per column of `n` rows of `d` (see the module doc). */
+/**
+ * Mean and floored standard deviation per column of `n` rows of `d` (see the module doc).
+ *
+ * @example Per-dimension mean and (floored) deviation
+ * ```ts
+ * import { fitStandardisation } from "./mod.ts";
+ * console.log(fitStandardisation(new Float32Array([1, 10, 3, 30]), 2, 2)); // mean [2, 20], std [1, 10]
+ * ```
+ */
 export function fitStandardisation(x: Float32Array, n: number, d: number): Standardisation {
   const mean = new Float64Array(d), sq = new Float64Array(d);
   for (let i = 0; i < n; i++) {
@@ -60,7 +68,16 @@ export function fitStandardisation(x: Float32Array, n: number, d: number): Stand
   return { mean: m, std: s };
 }
 
-/** A fitted normalisation. */
+/**
+ * A fitted normalisation.
+ *
+ * @example Unit-length vectors
+ * ```ts
+ * import { Normaliser } from "./mod.ts";
+ * const l2 = Normaliser.fit("l2", new Float32Array([3, 4]), 1, 2);
+ * console.log(l2.apply(new Float32Array([3, 4]), 1)); // [0.6, 0.8]
+ * ```
+ */
 export class Normaliser {
   /** Which normalisation. */
   readonly kind: FeatureNorm;

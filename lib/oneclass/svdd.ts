@@ -16,7 +16,7 @@
  * @module
  */
 
-import { tf } from "../core/deps.ts";
+import { type Tensor1D, type Tensor2D, tf } from "../core/deps.ts";
 import { quantile } from "../core/stats.ts";
 
 export { quantile };
@@ -38,12 +38,12 @@ export function initCenter(z: Float32Array, n: number, d: number, eps = 0.1): Fl
 }
 
 /** Squared distances ‖zᵢ − c‖² of the rows of `z`. */
-export function sqDistances(z: tf.Tensor2D, c: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.square(tf.sub(z, c)), 1) as tf.Tensor1D);
+export function sqDistances(z: Tensor2D, c: Tensor1D): Tensor1D {
+  return tf.tidy(() => tf.sum(tf.square(tf.sub(z, c)), 1) as Tensor1D);
 }
 
 /** F(R, c, f) on a batch of squared distances: R² + mean(max(0, d − R²)) / ν. */
-export function svddLoss(sqDist: tf.Tensor1D, radius: number, nu: number): tf.Scalar {
+export function svddLoss(sqDist: Tensor1D, radius: number, nu: number): tf.Scalar {
   return tf.tidy(() => {
     const r2 = radius * radius;
     return tf.add(r2, tf.div(tf.mean(tf.relu(tf.sub(sqDist, r2))), nu)) as tf.Scalar;

@@ -220,7 +220,20 @@ export async function sourceSamples(
     : entries.map((entry) => ({ entry, tile: 0 }));
 }
 
-/** Trains (or resumes) a one-class run. */
+/**
+ * Trains (or resumes) a one-class run.
+ *
+ * @example A Gaussian on residual features, in a run of its own (no map)
+ * ```ts
+ * import { trainOneClass } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * await initBackend("auto");
+ * const runs = await Deno.makeTempDir();
+ * const r = await trainOneClass({ data: "dataset", runs, name: "res", features: "residual", oneclass: "gauss", progress: makeProgress({ quiet: true }) });
+ * console.log(r.summary); // vectors, threshold, share of training images inside
+ * ```
+ */
 export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOneClassResult> {
   const t0 = performance.now();
   const log = opts.progress ?? makeProgress();
@@ -315,7 +328,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     let history: SvddEpoch[] = [];
     let finished = true;
     if (est instanceof SvddEstimator) {
-      const trainer = est.trainer(est.normalised(feats.data, n, dim), n, config.seed);
+      const trainer = await est.trainer(est.normalised(feats.data, n, dim), n, config.seed);
       const loop = await trainLoop<SvddEpoch>({
         run: dir,
         epochs: est.train.epochs,
@@ -334,7 +347,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
           } ` +
           `R ${m.radius.toFixed(4)} inside ${m.inside.toFixed(3)} | ${m.seconds.toFixed(1)}s`,
       });
-      trainer.end();
+      await trainer.end();
       history = loop.history;
       finished = loop.finished;
     } else {
@@ -345,7 +358,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     let summary: OneClassSummary | undefined;
     if (finished) {
       await est.setThreshold(feats.data, n, dim, fitOpts);
-      const raw = groupMeans(est.raw(feats.data, n), fitOpts.groups);
+      const raw = groupMeans(await est.raw(feats.data, n), fitOpts.groups);
       summary = {
         vectors: n,
         images: pool.length,

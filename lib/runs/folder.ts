@@ -117,7 +117,17 @@ export async function removeStale(run: string): Promise<void> {
   }
 }
 
-/** Reads `metrics.jsonl` (ignoring a torn last line). */
+/**
+ * Reads `metrics.jsonl` (ignoring a torn last line).
+ *
+ * @example A run's metrics, one object per epoch
+ * ```ts
+ * import { readMetrics } from "./mod.ts";
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/metrics.jsonl`, '{"epoch":1,"loss":0.7}\n{"epoch":2,"loss":0.5}\n');
+ * console.log((await readMetrics(dir)).map((m) => m.loss)); // [0.7, 0.5]
+ * ```
+ */
 export async function readMetrics<T = Record<string, number>>(run: string): Promise<T[]> {
   let text: string;
   try {

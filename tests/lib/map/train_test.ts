@@ -60,12 +60,12 @@ Deno.test("train: steps on a fixed batch of real crops drive its loss down", asy
   const net = ENet.create({ ...TINY, dropout: 0 }, 1);
   const opt = new SgdMomentum(net.trainable(), 0.9);
   const losses: number[] = [];
-  for (let i = 0; i < 15; i++) losses.push(trainStep(net, opt, x, y, { lr: 0.01 }).loss);
+  for (let i = 0; i < 15; i++) losses.push((await trainStep(net, opt, x, y, { lr: 0.01 })).loss);
   assert.ok(losses.every(Number.isFinite));
   assert.ok(losses[14] < 0.5 * losses[0], `loss ${losses[0]} -> ${losses[14]}`);
   // a step allocates nothing that outlives it
   const before = tf.memory().numTensors;
-  trainStep(net, opt, x, y, { lr: 0.01 });
+  await trainStep(net, opt, x, y, { lr: 0.01 });
   assert.equal(tf.memory().numTensors, before);
   opt.dispose();
   net.dispose();
@@ -78,7 +78,7 @@ Deno.test("train: a non-finite loss is reported and leaves the weights alone", a
   net.vars.get("fc3.b")!.assign(tf.tensor1d([NaN, 0]));
   const before = (await net.values()).get("fc1.w")!.slice();
   const x = new Float32Array(2 * TINY.crop * TINY.crop * 3).fill(0.5);
-  assert.ok(Number.isNaN(trainStep(net, opt, x, [0, 1], { lr: 0.1 }).loss));
+  assert.ok(Number.isNaN((await trainStep(net, opt, x, [0, 1], { lr: 0.1 })).loss));
   assert.deepEqual((await net.values()).get("fc1.w"), before);
   assert.match(await firstNonFinite(net) ?? "", /fc3\.b/);
   opt.dispose();

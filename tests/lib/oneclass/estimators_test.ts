@@ -45,16 +45,16 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
   for (const [name, make] of makers) {
     const before = tf.memory().numTensors;
     const m = await make().fit(train, 80, d, { threshold: "train" });
-    const si = m.score(inliers, 20), so = m.score(outliers, 20);
+    const si = await m.score(inliers, 20), so = await m.score(outliers, 20);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
-    assert.deepEqual([...m.predict(outliers, 20)].length, 20);
+    assert.deepEqual([...(await m.predict(outliers, 20))].length, 20);
     await withTempDir(async (dir) => {
       m.provenance = { source: "residual", note: name };
       await m.save(dir, "oc", { extra: 7 });
       const back = await loadOneClass(dir, "oc");
       assert.equal(back.kind, m.kind, name);
-      assert.deepEqual(back.score(outliers, 20), so, name);
+      assert.deepEqual(await back.score(outliers, 20), so, name);
       assert.equal(back.threshold, m.threshold);
       assert.deepEqual(back.provenance, { source: "residual", note: name });
       back.dispose();
@@ -71,8 +71,8 @@ Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the
     const m = await make().fit(train, 60, d, { threshold: "train" });
     // the raw training scores: k-NN leaves each vector out, the others score it as any vector
     const raw = m.kind === "knn"
-      ? m.score(train, 60).map((v) => v + m.threshold)
-      : m.raw(train, 60);
+      ? (await m.score(train, 60)).map((v) => v + m.threshold)
+      : await m.raw(train, 60);
     if (m.kind !== "knn") {
       assert.ok(
         Math.abs(m.threshold - quantile(raw, 0.95)) <= 1e-6 * Math.max(1, m.threshold),
@@ -82,7 +82,7 @@ Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the
       // the stored threshold comes from leave-one-out scores, so it is at least the in-sample one
       assert.ok(m.threshold >= quantile(raw, 0.95) - 1e-9, name);
     }
-    const inside = m.score(train, 60).filter((s) => s <= 0).length / 60;
+    const inside = (await m.score(train, 60)).filter((s) => s <= 0).length / 60;
     assert.ok(inside >= 0.95 - 1 / 60, `${name}: ${inside} inside`);
     m.dispose();
   }
@@ -106,7 +106,7 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
     threshold: "val",
     validation: { x: train.subarray(0, 40), n: 10 },
   });
-  assert.ok(Math.abs(v.threshold - quantile(v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
+  assert.ok(Math.abs(v.threshold - quantile(await v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
 });
 
 Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, direct and through Woodbury", async () => {
@@ -198,7 +198,7 @@ Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, 
   const tr = S.reduce((s, row, i) => s + row[i], 0) / d, delta = m.shrinkage;
   const sigma = S.map((row, i) => row.map((v, j) => (1 - delta) * v + (i === j ? delta * tr : 0)));
   const inv = invert(sigma);
-  const raw = m.raw(test, 3);
+  const raw = await m.raw(test, 3);
   for (let k = 0; k < 3; k++) {
     const y = Array.from({ length: d }, (_, j) => test[k * d + j] - mean[j]);
     const q = y.reduce((s, yi, i) => s + yi * inv[i].reduce((t, v, j) => t + v * y[j], 0), 0);
