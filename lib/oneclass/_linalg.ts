@@ -67,17 +67,11 @@ export function matMul(a: Mat, b: Mat): Mat {
   return out;
 }
 
-/** Aᵀ·B. */
-export function tMatMul(a: Mat, b: Mat): Mat {
-  if (a.rows !== b.rows) throw new RangeError(`tMatMul: ${a.rows} vs ${b.rows}`);
-  const out = zeros(a.cols, b.cols);
-  for (let r = 0; r < a.rows; r++) {
-    for (let i = 0; i < a.cols; i++) {
-      const v = a.data[r * a.cols + i];
-      if (v === 0) continue;
-      const bo = r * b.cols, oo = i * b.cols;
-      for (let j = 0; j < b.cols; j++) out.data[oo + j] += v * b.data[bo + j];
-    }
+/** Aᵀ. */
+export function transpose(a: Mat): Mat {
+  const out = zeros(a.cols, a.rows);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < a.cols; j++) out.data[j * a.rows + i] = a.data[i * a.cols + j];
   }
   return out;
 }
@@ -184,7 +178,7 @@ export function topEigen(
     q = matMul(c, q);
     orthonormalise(q);
   }
-  const t = tMatMul(q, matMul(c, q));
+  const t = matMul(transpose(q), matMul(c, q));
   const { values, vectors } = jacobiEigen(t);
   const order = [...values.keys()].sort((a, b) => values[b] - values[a]).slice(0, k);
   const rot = zeros(p, k);

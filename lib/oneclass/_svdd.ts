@@ -26,7 +26,15 @@ import {
   OneClassEstimator,
   type SavedModel,
 } from "./estimator.ts";
-import { type FeatureMap, type MapParam, mapValues } from "./networks.ts";
+import {
+  createMap,
+  type FeatureMap,
+  type FlowConfig,
+  initialMap,
+  mapParams,
+  mapValues,
+  type MlpConfig,
+} from "./networks.ts";
 import { fractionInside, initCenter, radiusFor, sqDistances, svddLoss } from "./svdd.ts";
 
 /** Training settings of the SVDD models; every default is stated here once. */
@@ -47,6 +55,25 @@ export interface SvddOptions extends EstimatorOptions {
 
 /** The defaults of {@link SvddOptions}. */
 export const SVDD_DEFAULTS = { epochs: 120, lr: 1e-3, lrStep: 40, batchSize: 64, k: 2, eps: 0.1 };
+
+/**
+ * The arrays a saved SVDD model holds: its map's parameters (architecture `settings.map` for
+ * `dim`-d vectors) and the centre.
+ */
+export function svddShapes(settings: Record<string, unknown>, dim: number): [string, number[]][] {
+  const cfg = { ...(settings.map as FlowConfig | MlpConfig), dim };
+  const sizes = cfg.kind === "flow" ? [cfg.couplings, cfg.hidden] : [cfg.hidden, cfg.out];
+  if (
+    !["flow", "mlp"].includes(cfg.kind) || !sizes.every((v) => Number.isInteger(v) && v > 0) ||
+    !Number.isInteger(cfg.depth)
+  ) {
+    throw new RangeError("bad SVDD map settings");
+  }
+  return [
+    ...mapParams(cfg).map((p) => [`map/${p.name}`, p.shape] as [string, number[]]),
+    ["svdd/c", [cfg.kind === "flow" ? dim : cfg.out]],
+  ];
+}
 
 /** One epoch of SVDD training, as logged in `metrics.jsonl`. */
 export interface SvddEpoch {
@@ -103,17 +130,25 @@ export abstract class SvddEstimator extends OneClassEstimator {
     }
   }
 
-  /** A freshly initialised feature map for `dim`-d vectors. */
-  protected abstract createMap(dim: number, seed: number): FeatureMap;
-  /** The map's architecture (saved). */
-  protected abstract mapConfig(): Record<string, unknown>;
-  /** The map's parameters for a given architecture (to check a saved model). */
-  protected abstract params(): MapParam[];
+  /** The feature map's architecture for the current dimension. */
+  abstract get config(): FlowConfig | MlpConfig;
+
+  /** Checks a map's sizes: each of `sizes` a positive integer, `depth` a non-negative one. */
+  protected static checkSizes(sizes: Record<string, number>, depth: number): void {
+    for (const [k, v] of Object.entries(sizes)) {
+      if (!(Number.isInteger(v) && v >= 1)) {
+        throw new UsageError(`${k} must be a positive integer, got ${v}`);
+      }
+    }
+    if (!(Number.isInteger(depth) && depth >= 0)) {
+      throw new UsageError(`depth must be a non-negative integer, got ${depth}`);
+    }
+  }
 
   /** Starts training on normalised vectors (see {@link SvddTrainer}). */
   async trainer(z: Float32Array, n: number, seed = 0): Promise<SvddTrainer> {
     this.map?.dispose();
-    this.map = this.createMap(this.dim, seed);
+    this.map = initialMap(this.config, seed);
     const t = new SvddTrainer(this, z, n, seed);
     await t.start();
     return t;
@@ -173,7 +208,7 @@ export abstract class SvddEstimator extends OneClassEstimator {
   protected async arrays(): Promise<NamedArray[]> {
     const values = await mapValues(this.map!);
     return [
-      ...this.params().map((p) => ({
+      ...mapParams(this.config).map((p) => ({
         name: `map/${p.name}`,
         shape: p.shape,
         data: values.get(p.name)!,
@@ -184,19 +219,20 @@ export abstract class SvddEstimator extends OneClassEstimator {
 
   /** The settings saved in the manifest. */
   protected meta(): Record<string, unknown> {
-    return { map: this.mapConfig(), radius: this.radius, ...this.train };
+    return { map: { ...this.config }, radius: this.radius, ...this.train };
   }
 
-  /** Restores the map, c, R and the training scores of a saved model. */
-  protected restoreSvdd(saved: SavedModel, values: Map<string, Float32Array>): void {
+  /** Restores the map, c and R of a saved model. */
+  protected restoreSvdd(saved: SavedModel): this {
     this.restoreCommon(saved);
     this.radius = saved.settings.radius as number;
     this.c = saved.arrays.get("svdd/c")!.data;
-    this.map = this.mapFrom(values);
+    const values = new Map(
+      [...saved.arrays].filter(([n]) => n.startsWith("map/")).map(([n, a]) => [n.slice(4), a.data]),
+    );
+    this.map = createMap(this.config, values);
+    return this;
   }
-
-  /** Builds the map from saved values. */
-  protected abstract mapFrom(values: Map<string, Float32Array>): FeatureMap;
 
   /** Frees tensors, if any. */
   dispose(): void {

@@ -408,6 +408,21 @@ export function rows(x: Float32Array, d: number, idx: number[]): Float32Array {
   return out;
 }
 
+/** Loads a saved model, checking that it is of `kind`: what each class's `load` does. */
+export async function loadAs<T>(
+  dir: Location,
+  stem: string,
+  kind: OneClassKind,
+  shapes: (settings: Record<string, unknown>, dim: number) => [string, number[]][],
+  restore: (saved: SavedModel) => T,
+): Promise<T> {
+  const saved = await readSaved(dir, stem, (_k, s, d) => shapes(s, d));
+  if (saved.kind !== kind) {
+    throw new ModelError(`${saved.where}: a ${saved.kind} model, not ${kind}`);
+  }
+  return restore(saved);
+}
+
 /** Checks a `--oneclass` value. */
 export function checkKind(v: string): OneClassKind {
   if (!(ONECLASS_KINDS as readonly string[]).includes(v)) {

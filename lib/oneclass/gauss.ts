@@ -37,8 +37,8 @@ import {
 import {
   type EstimatorOptions,
   type FitOptions,
+  loadAs,
   OneClassEstimator,
-  readSaved,
   type SavedModel,
 } from "./estimator.ts";
 
@@ -241,12 +241,8 @@ export class GaussianOneClass extends OneClassEstimator {
   }
 
   /** Loads a model saved by {@link OneClassEstimator.save}. */
-  static async load(dir: Location, stem = "oneclass"): Promise<GaussianOneClass> {
-    const saved = await readSaved(dir, stem, (_k, s, d) => GaussianOneClass.shapes(s, d));
-    if (saved.kind !== "gauss") {
-      throw new ModelError(`${saved.where}: a ${saved.kind} model, not gauss`);
-    }
-    return GaussianOneClass.restore(saved);
+  static load(dir: Location, stem = "oneclass"): Promise<GaussianOneClass> {
+    return loadAs(dir, stem, "gauss", GaussianOneClass.shapes, GaussianOneClass.restore);
   }
 
   /** Frees tensors, if any. */

@@ -14,12 +14,12 @@
  */
 
 import type { Location, NamedArray } from "../core/bundle.ts";
-import { ModelError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import {
   type EstimatorOptions,
   type FitOptions,
+  loadAs,
   OneClassEstimator,
-  readSaved,
   type SavedModel,
 } from "./estimator.ts";
 
@@ -157,12 +157,8 @@ export class KnnOneClass extends OneClassEstimator {
   }
 
   /** Loads a model saved by {@link OneClassEstimator.save}. */
-  static async load(dir: Location, stem = "oneclass"): Promise<KnnOneClass> {
-    const saved = await readSaved(dir, stem, (_k, s, d) => KnnOneClass.shapes(s, d));
-    if (saved.kind !== "knn") {
-      throw new ModelError(`${saved.where}: a ${saved.kind} model, not knn`);
-    }
-    return KnnOneClass.restore(saved);
+  static load(dir: Location, stem = "oneclass"): Promise<KnnOneClass> {
+    return loadAs(dir, stem, "knn", KnnOneClass.shapes, KnnOneClass.restore);
   }
 
   /** Frees tensors, if any. */

@@ -305,6 +305,11 @@ export function createMap(
   return cfg.kind === "flow" ? new NiceFlow(cfg, values) : new BiasFreeMlp(cfg, values);
 }
 
+/** A freshly initialised map of an architecture, seeded. */
+export function initialMap(cfg: FlowConfig | MlpConfig, seed: number): FeatureMap {
+  return cfg.kind === "flow" ? NiceFlow.create(cfg, seed) : BiasFreeMlp.create(cfg, seed);
+}
+
 /** Current values of every tensor of a map, in parameter order. */
 export async function mapValues(m: FeatureMap): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();

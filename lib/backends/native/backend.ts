@@ -378,31 +378,28 @@ export function registerNativeBackend(requestedThreads?: number): string {
     return b.makeTensorInfo(info.outShape, "float32", y);
   });
 
-  override("Conv2DBackpropInput", ({ dy, filter }, a, b) => {
-    if (a.dataFormat === "NCHW") return null;
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
+  // the geometry of a convolution's gradient, from the input and filter shapes it had
+  const gradGeometry = (input: number[], filter: number[], a: Record<string, unknown>) =>
+    convGeometry(tf.backend_util.computeConv2DInfo(
+      input as [number, number, number, number],
+      filter as [number, number, number, number],
       a.strides as [number, number],
       1,
       a.pad as "valid",
       a.dimRoundingMode as "floor",
-    );
-    const dx = dnnl.convBackwardData(convGeometry(info), f32(b, dy), f32(b, filter));
+    ));
+
+  override("Conv2DBackpropInput", ({ dy, filter }, a, b) => {
+    if (a.dataFormat === "NCHW") return null;
+    const g = gradGeometry(a.inputShape as number[], filter.shape, a);
+    const dx = dnnl.convBackwardData(g, f32(b, dy), f32(b, filter));
     return b.makeTensorInfo(a.inputShape as number[], "float32", dx);
   });
 
   override("Conv2DBackpropFilter", ({ x, dy }, a, b) => {
     if (a.dataFormat === "NCHW") return null;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      a.filterShape as [number, number, number, number],
-      a.strides as [number, number],
-      1,
-      a.pad as "valid",
-      a.dimRoundingMode as "floor",
-    );
-    const dw = dnnl.convBackwardWeights(convGeometry(info), f32(b, x), f32(b, dy));
+    const g = gradGeometry(x.shape, a.filterShape as number[], a);
+    const dw = dnnl.convBackwardWeights(g, f32(b, x), f32(b, dy));
     return b.makeTensorInfo(a.filterShape as number[], "float32", dw);
   });
 

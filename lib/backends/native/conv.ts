@@ -143,6 +143,28 @@ export function convForward(
 }
 
 /**
+ * A backward convolution primitive (`data` or `weights`), built once per geometry: `init`
+ * fills the operation descriptor from the convolution's memory descriptors; the forward
+ * training primitive is its hint. Dilated convolutions are not run natively.
+ */
+function convBackwardPrim(
+  g: ConvGeometry,
+  what: "data" | "weights",
+  init: (op: Uint8Array, d: ReturnType<typeof convDescs>) => number,
+  args: [number, number][],
+): Prim {
+  return cached(`convbwd-${what}:${geomKey(g)}`, () => {
+    if (g.dh !== 1 || g.dw !== 1) {
+      throw new Error(`dilated backward ${what} is not supported natively`);
+    }
+    const hint = convForwardPd(g, PROP.training);
+    const op = new Uint8Array(OP_DESC_SIZE);
+    check(init(op, convDescs(g)), `convolution_backward_${what}_desc_init`);
+    return buildPrim(op, args, hint.pd);
+  });
+}
+
+/**
  * dx from dy and w, NHWC. For stride 1 this is itself a forward convolution (of dy, padded by
  * k-1-pad, with the filter rotated 180° and its channel axes swapped), which runs on oneDNN's
  * fastest forward kernels (about 3x its backward-data kernel here); otherwise oneDNN's
@@ -186,31 +208,17 @@ export function convBackwardData(
     };
     return convForward(t, dy, flipped);
   }
-  const hint = convForwardPd(g, PROP.training);
-  const p = cached(`convbwd-data:${key}`, () => {
-    const d = convDescs(g);
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
-      L().dnnl_convolution_backward_data_desc_init(
-        op,
-        ALG.convDirect,
-        d.src,
-        d.wAny,
-        d.dst,
-        d.strides,
-        d.padL,
-        d.padR,
-      ),
-      "convolution_backward_data_desc_init",
-    );
-    if (g.dh !== 1 || g.dw !== 1) {
-      throw new Error("dilated backward data is not supported natively");
-    }
-    return buildPrim(op, [[ARG.diffDst, QUERY.diffDst], [ARG.weights, QUERY.weights], [
-      ARG.diffSrc,
-      QUERY.diffSrc,
-    ]], hint.pd);
-  });
+  const p = convBackwardPrim(g, "data", (op, d) =>
+    L().dnnl_convolution_backward_data_desc_init(
+      op,
+      ALG.convDirect,
+      d.src,
+      d.wAny,
+      d.dst,
+      d.strides,
+      d.padL,
+      d.padR,
+    ), [[ARG.diffDst, QUERY.diffDst], [ARG.weights, QUERY.weights], [ARG.diffSrc, QUERY.diffSrc]]);
   const w = weightsFor(p, `bwd-data:${key}`, g, filter, QUERY.weights);
   const dx = allocate(g.n * g.h * g.w * g.ci);
   run(p, [[ARG.diffDst, dy], [ARG.weights, w], [ARG.diffSrc, dx]]);
@@ -224,11 +232,10 @@ export function convBackwardWeights(
   dy: Float32Array,
 ): Float32Array {
   const key = geomKey(g);
-  const hint = convForwardPd(g, PROP.training);
-  const p = cached(`convbwd-w:${key}`, () => {
-    const d = convDescs(g);
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
+  const p = convBackwardPrim(
+    g,
+    "weights",
+    (op, d) =>
       L().dnnl_convolution_backward_weights_desc_init(
         op,
         ALG.convDirect,
@@ -240,16 +247,8 @@ export function convBackwardWeights(
         d.padL,
         d.padR,
       ),
-      "convolution_backward_weights_desc_init",
-    );
-    if (g.dh !== 1 || g.dw !== 1) {
-      throw new Error("dilated backward weights is not supported natively");
-    }
-    return buildPrim(op, [[ARG.src, QUERY.src], [ARG.diffDst, QUERY.diffDst], [
-      ARG.diffWeights,
-      QUERY.diffWeights,
-    ]], hint.pd);
-  });
+    [[ARG.src, QUERY.src], [ARG.diffDst, QUERY.diffDst], [ARG.diffWeights, QUERY.diffWeights]],
+  );
   const n = g.kh * g.kw * g.ci * g.co;
   if (isPlainCached(p, QUERY.diffWeights, g)) {
     const dw = allocate(n);

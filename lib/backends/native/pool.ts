@@ -23,6 +23,21 @@ import {
   temp,
 } from "./_dnnl.ts";
 
+/** The pooling descriptors both directions take: src, dst, strides, kernel, dilation, padding. */
+function poolDescs(
+  g: PoolGeometry,
+): [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array] {
+  return [
+    md([g.n, g.c, g.h, g.w], TAG.nhwc),
+    md([g.n, g.c, g.oh, g.ow], TAG.nhwc),
+    dims([g.sh, g.sw]),
+    dims([g.kh, g.kw]),
+    dims([0, 0]),
+    dims([g.padTop, g.padLeft]),
+    dims([g.padBottom, g.padRight]),
+  ];
+}
+
 /** Geometry of a max-pooling in tfjs terms (NHWC). */
 export interface PoolGeometry {
   n: number;
@@ -45,18 +60,7 @@ export function poolPrim(g: PoolGeometry, prop: number): Prim {
   return cached(`poolfwd:${prop}:${Object.values(g)}`, () => {
     const op = new Uint8Array(OP_DESC_SIZE);
     check(
-      L().dnnl_pooling_v2_forward_desc_init(
-        op,
-        prop,
-        ALG.poolMax,
-        md([g.n, g.c, g.h, g.w], TAG.nhwc),
-        md([g.n, g.c, g.oh, g.ow], TAG.nhwc),
-        dims([g.sh, g.sw]),
-        dims([g.kh, g.kw]),
-        dims([0, 0]),
-        dims([g.padTop, g.padLeft]),
-        dims([g.padBottom, g.padRight]),
-      ),
+      L().dnnl_pooling_v2_forward_desc_init(op, prop, ALG.poolMax, ...poolDescs(g)),
       "pooling_forward_desc_init",
     );
     const args: [number, number][] = [[ARG.src, QUERY.src], [ARG.dst, QUERY.dst]];
@@ -83,17 +87,7 @@ export function maxPoolBackward(g: PoolGeometry, x: Float32Array, dy: Float32Arr
   const p = cached(`poolbwd:${Object.values(g)}`, () => {
     const op = new Uint8Array(OP_DESC_SIZE);
     check(
-      L().dnnl_pooling_v2_backward_desc_init(
-        op,
-        ALG.poolMax,
-        md([g.n, g.c, g.h, g.w], TAG.nhwc),
-        md([g.n, g.c, g.oh, g.ow], TAG.nhwc),
-        dims([g.sh, g.sw]),
-        dims([g.kh, g.kw]),
-        dims([0, 0]),
-        dims([g.padTop, g.padLeft]),
-        dims([g.padBottom, g.padRight]),
-      ),
+      L().dnnl_pooling_v2_backward_desc_init(op, ALG.poolMax, ...poolDescs(g)),
       "pooling_backward_desc_init",
     );
     return buildPrim(op, [[ARG.diffDst, QUERY.diffDst], [ARG.diffSrc, QUERY.diffSrc], [
