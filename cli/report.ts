@@ -12,12 +12,13 @@ import { type Command, RUNS_FLAG, str } from "./_args.ts";
 /** The `report` command. */
 export const reportCommand: Command = {
   name: "report",
-  usage: "--map RUN [--oneclass-run NAME]",
+  usage: "--map RUN [--oneclass-run NAME[,NAME...]]",
   summary:
     "Write runs/RUN/report.html: dataset, configuration, training curves, evaluation tables and plots.",
   description: `
 One HTML file with inline styles and SVG plots: opens in any browser without a server or network.
-Sections that are not computed yet (one-class model, evaluation) say so.`,
+Sections that are not computed yet (one-class model, evaluation) say so. Several one-class runs
+(--oneclass-run flow,residual-gauss) get a section each, one after the other.`,
   permissions: "--allow-read --allow-write=runs",
   writes: "RUN/report.html",
   flags: [
@@ -28,7 +29,7 @@ Sections that are not computed yet (one-class model, evaluation) say so.`,
       arg: "NAME",
       default: "flow",
       aliases: ["flow"],
-      help: "the one-class run inside RUN",
+      help: "the one-class run(s) inside RUN, comma-separated",
     },
     RUNS_FLAG,
   ],
@@ -36,7 +37,11 @@ Sections that are not computed yet (one-class model, evaluation) say so.`,
     const name = str(a, "map");
     if (!name) throw new UsageError("report: --map RUN is required (see --help)");
     console.log(
-      await writeReport(resolve(str(a, "runs", "runs")!), name, str(a, "oneclass-run", "flow")!),
+      await writeReport(
+        resolve(str(a, "runs", "runs")!),
+        name,
+        str(a, "oneclass-run", "flow")!.split(",").map((s) => s.trim()).filter(Boolean),
+      ),
     );
     return 0;
   },

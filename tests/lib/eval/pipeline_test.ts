@@ -104,6 +104,29 @@ Deno.test("pipeline: a finished run is reused, not recomputed", async () => {
   assert.equal(again.created, evaluation!.created);
 });
 
+Deno.test("report: several one-class runs of one map get a section each, in the order asked", async () => {
+  const csv = await ready;
+  const o = options(dir, csv, "p", "EEVEE");
+  const ev = await pipeline({
+    ...o,
+    oneclass: { name: "residual-gauss", features: "residual", oneclass: "gauss" },
+  });
+  assert.equal(ev.oneclassRun, "residual-gauss");
+  assert.equal(ev.features, "residual");
+  const text = await Deno.readTextFile(
+    await writeReport(join(dir, "runs"), "p", ["flow", "residual-gauss", "absent"]),
+  );
+  const at = (s: string) => text.indexOf(s);
+  const flow = at("Stage 2: one-class model <code>flow</code>");
+  const gauss = at("Stage 2: one-class model <code>residual-gauss</code>");
+  const absent = at("Stage 2: one-class model <code>absent</code>");
+  assert.ok(flow > 0 && gauss > flow && absent > gauss, `${flow} ${gauss} ${absent}`);
+  assert.ok(at("Evaluation: <code>residual-gauss</code> and the head") > gauss);
+  assert.match(text.slice(gauss, absent), /gauss on residual features/);
+  assert.match(text.slice(absent), /not trained yet/);
+  assert.equal(text.match(/<h2>Configuration<\/h2>/g)?.length, 1);
+});
+
 Deno.test({
   name: "report: one self-contained HTML page that opens in headless Chromium without errors",
   ignore: !chromiumPath(),
