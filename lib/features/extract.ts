@@ -14,7 +14,7 @@ import { cropOf, type Sample } from "../data/samples.ts";
 import type { ImageMap } from "../map/run.ts";
 import { predict } from "../map/predict.ts";
 import { ensureDir } from "../runs/folder.ts";
-import { residualFeatures } from "./residual.ts";
+import { RESIDUAL_SPEC, residualFeatures } from "./residual.ts";
 import { embedding, type FeatureSource, needsMap } from "./sources.ts";
 
 /** Feature vectors of a list of samples. */
@@ -78,6 +78,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
     samples: sig,
+    ...(needsMap(o.source) ? {} : { residual: RESIDUAL_SPEC.version }),
   };
   if (o.cache) {
     try {

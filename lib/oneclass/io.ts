@@ -5,7 +5,9 @@
  * @module
  */
 
-import type { Location } from "../core/bundle.ts";
+import { at, type Location } from "../core/bundle.ts";
+import { ModelError } from "../core/errors.ts";
+import { RESIDUAL_SPEC } from "../features/residual.ts";
 import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
 import { type OneClassEstimator, type OneClassKind, readSaved } from "./estimator.ts";
 import { type FlowOptions, FlowSvdd } from "./flow.ts";
@@ -61,5 +63,15 @@ const KINDS = {
  */
 export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
   const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
-  return KINDS[saved.kind].restore(saved);
+  const model = KINDS[saved.kind].restore(saved);
+  const p = model.provenance;
+  if (p?.source === "residual" && JSON.stringify(p.residual) !== JSON.stringify(RESIDUAL_SPEC)) {
+    const v = (p.residual as { version?: number } | undefined)?.version ?? 1;
+    model.dispose();
+    throw new ModelError(
+      `${at(dir, `${stem}.json`)}: fitted on residual features of another ` +
+        `definition (version ${v}; this toolkit computes version ${RESIDUAL_SPEC.version}): fit it again`,
+    );
+  }
+  return model;
 }

@@ -130,3 +130,30 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
   const corners = [0, 6, 42, 48].reduce((s, i) => s + g[i], 0);
   assert.ok(corners > 0.5, `corner mass ${corners}`);
 });
+
+Deno.test("residual features: counted over 2 x 2 tiles of 256 px at the grid's corners, whatever the image's size", () => {
+  const r = new Rng(3);
+  const smooth = (x: number, y: number) => 100 + ((x >> 5) + (y >> 5)) * 4 + r.int(2);
+  const tile: RgbImage = { width: 256, height: 256, data: new Uint8Array(256 * 256 * 3) };
+  for (let y = 0; y < 256; y++) {
+    for (let x = 0; x < 256; x++) {
+      tile.data.fill(smooth(x, y), (y * 256 + x) * 3, (y * 256 + x) * 3 + 3);
+    }
+  }
+  // 768 x 640: the grid's tiles sit at x 0, 512 and y 0, 384; everything between is white noise
+  const w = 768, h = 640;
+  const big: RgbImage = {
+    width: w,
+    height: h,
+    data: Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
+  };
+  for (const [ox, oy] of [[0, 0], [512, 0], [0, 384], [512, 384]]) {
+    for (let y = 0; y < 256; y++) {
+      big.data.set(tile.data.subarray(y * 256 * 3, (y + 1) * 256 * 3), ((oy + y) * w + ox) * 3);
+    }
+  }
+  const one = residualFeatures(tile), four = residualFeatures(big);
+  for (let i = 0; i < one.length; i++) assert.ok(Math.abs(one[i] - four[i]) < 1e-6, `bin ${i}`);
+  // the noise between the tiles (zero bins under 0.05, see above) would have moved these
+  for (const k of [0, 1]) assert.ok(one[k * 49 + 24] > 0.1, `filter ${k}: ${one[k * 49 + 24]}`);
+});

@@ -7,6 +7,7 @@ import { readImage } from "../../../lib/data/image.ts";
 import { sniffImage } from "../../../lib/data/image.ts";
 import { DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
+import { provenance } from "../../../lib/oneclass/train.ts";
 import { residualFeatures } from "../../../lib/features/residual.ts";
 import { ENet } from "../../../lib/map/enet.ts";
 import { saveENet } from "../../../lib/map/io.ts";
@@ -42,7 +43,7 @@ async function detectorDir(dir: string): Promise<void> {
   const x = new Float32Array(rows.length * 392);
   rows.forEach((r, i) => x.set(r, i * 392));
   const g = await new GaussianOneClass({ pca: 4 }).fit(x, rows.length, 392, { threshold: "train" });
-  g.provenance = { source: "residual", matchCompression: 80 };
+  g.provenance = provenance("residual", undefined, 80);
   await g.save(dir, "oneclass");
   await writeJson(join(dir, "detector.json"), INFO);
 }

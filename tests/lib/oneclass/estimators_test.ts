@@ -7,6 +7,7 @@ import { groupMeans, type OneClassEstimator } from "../../../lib/oneclass/estima
 import { FlowSvdd } from "../../../lib/oneclass/flow.ts";
 import { GaussianOneClass, ledoitWolfShrinkage } from "../../../lib/oneclass/gauss.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
+import { RESIDUAL_SPEC } from "../../../lib/features/residual.ts";
 import { KnnOneClass } from "../../../lib/oneclass/knn.ts";
 import { Normaliser } from "../../../lib/oneclass/normalise.ts";
 import { testBackend, withTempDir } from "../../_helpers.ts";
@@ -50,14 +51,25 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
     assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
     assert.deepEqual([...(await m.predict(outliers, 20))].length, 20);
     await withTempDir(async (dir) => {
-      m.provenance = { source: "residual", note: name };
+      m.provenance = { source: "residual", residual: RESIDUAL_SPEC, note: name };
       await m.save(dir, "oc", { extra: 7 });
       const back = await loadOneClass(dir, "oc");
       assert.equal(back.kind, m.kind, name);
       assert.deepEqual(await back.score(outliers, 20), so, name);
       assert.equal(back.threshold, m.threshold);
-      assert.deepEqual(back.provenance, { source: "residual", note: name });
+      assert.deepEqual(back.provenance, {
+        source: "residual",
+        residual: RESIDUAL_SPEC,
+        note: name,
+      });
       back.dispose();
+      // a model fitted on another definition of the residual features is refused, by name
+      m.provenance = { source: "residual", residual: { truncation: 3 } };
+      await m.save(dir, "old");
+      await assert.rejects(
+        loadOneClass(dir, "old"),
+        /old\.json: fitted on residual features of another definition \(version 1; .* version 2\)/,
+      );
     });
     m.dispose();
     assert.equal(tf.memory().numTensors, before, `${name} leaks tensors`);
