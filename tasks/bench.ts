@@ -26,7 +26,7 @@ import { bool, type Command, num, runCommand, str } from "../cli/_args.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { tf } from "../lib/core/deps.ts";
 import { type BackendName, initBackend, setThreads } from "../lib/backends/select.ts";
-import { ENet, PAPER, shapes } from "../lib/map/enet.ts";
+import { ENet, PAPER, PRESETS, shapes } from "../lib/map/enet.ts";
 import { NiceFlow } from "../lib/oneclass/networks.ts";
 import { Adam, SgdMomentum } from "../lib/backends/optim.ts";
 import { sqDistances, svddLoss } from "../lib/oneclass/svdd.ts";
@@ -60,7 +60,14 @@ export function enetForwardFlops(cfg = PAPER, asRun = true): number {
 }
 
 /** One measurement in this process; prints a JSON line. */
-async function worker(mode: string, steps: number, backend: BackendName, threads?: number) {
+async function worker(
+  mode: string,
+  steps: number,
+  backend: BackendName,
+  threads?: number,
+  preset = "paper",
+) {
+  const cfg = PRESETS[preset], crop = cfg.crop;
   if (threads) setThreads(threads);
   const b = await initBackend(backend);
   // steps read their results asynchronously: WebGPU has no synchronous reads in Deno
@@ -73,14 +80,14 @@ async function worker(mode: string, steps: number, backend: BackendName, threads
   let rate = 0;
   const r = new Rng(0);
   if (mode.startsWith("enet")) {
-    const net = ENet.create(PAPER, 0);
-    const x = Float32Array.from({ length: 16 * 233 * 233 * 3 }, () => r.normal());
+    const net = ENet.create(cfg, 0);
+    const x = Float32Array.from({ length: 16 * crop * crop * 3 }, () => r.normal());
     const y = Array.from({ length: 16 }, (_, i) => i % 2);
     if (mode === "enet-train") {
       const opt = new SgdMomentum(net.trainable(), 0.9);
       rate = await timed(() => trainStep(net, opt, x, y, { lr: 1e-3 }), 16);
     } else {
-      const xt = tf.tensor4d(x, [16, 233, 233, 3]);
+      const xt = tf.tensor4d(x, [16, crop, crop, 3]);
       rate = await timed(async () => {
         const logits = tf.tidy(() => net.forward(xt, false).logits);
         await logits.data();
@@ -88,13 +95,11 @@ async function worker(mode: string, steps: number, backend: BackendName, threads
       }, 16);
     }
   } else if (mode === "flow-train") {
-    const flow = NiceFlow.create(
-      { kind: "flow", dim: 4096, couplings: 4, hidden: 1000, depth: 4 },
-      0,
-    );
+    const dim = cfg.fc, hidden = preset === "paper" ? 1000 : 256;
+    const flow = NiceFlow.create({ kind: "flow", dim, couplings: 4, hidden, depth: 4 }, 0);
     const opt = new Adam(flow.vars);
-    const x = tf.tensor2d(Float32Array.from({ length: 64 * 4096 }, () => r.normal()), [64, 4096]);
-    const c = tf.tensor1d(Float32Array.from({ length: 4096 }, () => r.normal()));
+    const x = tf.tensor2d(Float32Array.from({ length: 64 * dim }, () => r.normal()), [64, dim]);
+    const c = tf.tensor1d(Float32Array.from({ length: dim }, () => r.normal()));
     rate = await timed(async () => {
       const { value, grads } = tf.tidy(() =>
         tf.variableGrads(
@@ -151,8 +156,12 @@ async function spawn(
 }
 
 /** The idle table: training, inference and flow, cgvsni vs PyTorch. */
-async function idle(values: { steps: number; backend: string; python: string }): Promise<string> {
-  const { steps } = values;
+async function idle(
+  values: { steps: number; backend: string; python: string; preset: string },
+): Promise<string> {
+  const { steps, preset } = values;
+  // PyTorch runs the paper configuration only (tasks/py/enet_torch.py)
+  const withTorch = preset === "paper";
   const deno = Deno.execPath();
   const ours = (mode: string) =>
     spawn(values.python, deno, [
@@ -168,6 +177,8 @@ async function idle(values: { steps: number; backend: string; python: string }):
       String(steps),
       "--backend",
       values.backend,
+      "--preset",
+      preset,
     ]);
   const torch = (mode: string, cl = false) =>
     spawn(values.python, values.python, [
@@ -185,7 +196,8 @@ async function idle(values: { steps: number; backend: string; python: string }):
   const peak = values.backend === "native"
     ? await ours("sgemm")
     : { rate: NaN, cpu: "?", detail: "" } as Record<string, number | string>;
-  const cpu = peak.cpu;
+  let cpu = peak.cpu;
+  let detail = peak.detail as string;
   for (
     const [mode, unit] of [["enet-train", "images/s"], ["enet-infer", "images/s"], [
       "flow-train",
@@ -193,32 +205,37 @@ async function idle(values: { steps: number; backend: string; python: string }):
     ]] as const
   ) {
     const a = await ours(mode);
-    const t1 = await torch(mode);
-    const t2 = mode.startsWith("enet") ? await torch(mode, true) : undefined;
-    const best = t2 && (t2.rate as number) > (t1.rate as number) ? t2 : t1;
-    const ratio = (a.rate as number) / (best.rate as number);
-    const gflops = mode === "enet-train"
+    detail ||= a.detail as string;
+    if (cpu === "?") cpu = a.cpu;
+    const t1 = withTorch ? await torch(mode) : undefined;
+    const t2 = withTorch && mode.startsWith("enet") ? await torch(mode, true) : undefined;
+    const best = t2 && t1 && (t2.rate as number) > (t1.rate as number) ? t2 : t1;
+    const ratio = best ? (a.rate as number) / (best.rate as number) : NaN;
+    const gflops = !withTorch
+      ? NaN
+      : mode === "enet-train"
       ? ((a.rate as number) * 3 * fwd) / 1e9
       : mode === "enet-infer"
       ? ((a.rate as number) * fwd) / 1e9
       : NaN;
+    const mb = (m?: Record<string, number | string>) =>
+      m ? (m.peak_rss_mb as number).toFixed(0) : undefined;
     rows.push([
       mode,
       `${(a.rate as number).toFixed(2)} ${unit}`,
-      `${(t1.rate as number).toFixed(2)}${t2 ? ` / ${(t2.rate as number).toFixed(2)}` : ""}`,
-      `${ratio.toFixed(2)}x`,
-      `${(a.peak_rss_mb as number).toFixed(0)} / ${(t1.peak_rss_mb as number).toFixed(0)}${
-        t2 ? ` / ${(t2.peak_rss_mb as number).toFixed(0)}` : ""
-      }`,
+      t1
+        ? `${(t1.rate as number).toFixed(2)}${t2 ? ` / ${(t2.rate as number).toFixed(2)}` : ""}`
+        : "–",
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "–",
+      [mb(a), mb(t1), mb(t2)].filter(Boolean).join(" / "),
       a.peak_live_mb ? (a.peak_live_mb as number).toFixed(0) : "–",
-      Number.isFinite(gflops)
+      Number.isFinite(gflops) && Number.isFinite(peak.rate as number)
         ? `${gflops.toFixed(0)} (${((100 * gflops) / (peak.rate as number)).toFixed(0)} % of sgemm)`
         : "–",
     ]);
     console.error(
-      `${mode}: cgvsni ${(a.rate as number).toFixed(2)} vs PyTorch ${
-        (best.rate as number).toFixed(2)
-      } ${unit} (${ratio.toFixed(2)}x)`,
+      `${mode}: cgvsni ${(a.rate as number).toFixed(2)} ${unit}` +
+        (best ? ` vs PyTorch ${(best.rate as number).toFixed(2)} (${ratio.toFixed(2)}x)` : ""),
     );
   }
   const head = [
@@ -230,15 +247,33 @@ async function idle(values: { steps: number; backend: string; python: string }):
     "cgvsni peak live tensors MB",
     "cgvsni GFLOP/s",
   ];
+  const software = /software adapter|llvmpipe|lavapipe|SwiftShader/i.test(detail);
+  const sizes = preset === "paper"
+    ? `ENet crop 233, batch 16; flow 4096-d, 4 couplings, hidden 1000, batch 64, Adam.`
+    : `Small preset: ENet crop ${PRESETS[preset].crop}, batch 16; flow ${
+      PRESETS[preset].fc
+    }-d, 4 couplings, hidden 256, batch 64, Adam (no PyTorch side: it runs the paper preset only).`;
   const md = [
+    ...(software
+      ? [
+        `**Software adapter: these figures measure a CPU emulating a GPU, not a GPU.** They show ` +
+        `that the WebGPU path runs; they say nothing about speed on real hardware.`,
+        "",
+      ]
+      : []),
     `Machine: ${cpu}, ${navigator.hardwareConcurrency} cores, OMP_NUM_THREADS=2, torch.set_num_threads(2). ` +
-    `cgvsni backend: ${peak.detail}. sgemm peak (oneDNN, 2048³): ${
-      (peak.rate as number).toFixed(0)
-    } GFLOP/s. ` +
-    `ENet crop 233, batch 16; flow 4096-d, 4 couplings, hidden 1000, batch 64, Adam. ${steps} timed steps after 2 warm-up steps; ` +
-    `each measurement in its own process. ` +
-    `GFLOP/s count the arithmetic cgvsni runs (${(fwd / 1e9).toFixed(1)} GFLOP per forward pass; ` +
-    `${(enetForwardFlops(PAPER, false) / 1e9).toFixed(1)} as written, which PyTorch runs).`,
+    `cgvsni backend: ${detail}.` +
+    (values.backend === "native"
+      ? ` sgemm peak (oneDNN, 2048³): ${(peak.rate as number).toFixed(0)} GFLOP/s.`
+      : "") +
+    ` ${sizes} ${steps} timed steps after 2 warm-up steps; ` +
+    `each measurement in its own process.` +
+    (withTorch
+      ? ` GFLOP/s count the arithmetic cgvsni runs (${
+        (fwd / 1e9).toFixed(1)
+      } GFLOP per forward pass; ` +
+        `${(enetForwardFlops(PAPER, false) / 1e9).toFixed(1)} as written, which PyTorch runs).`
+      : ""),
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
@@ -360,7 +395,8 @@ Every measurement runs in its own process, under tasks/py/measure.py (peak RSS).
 Debian's python3-torch running tasks/py/enet_torch.py (checked equal by deno task parity).
 Without --contention: ENet training and inference (crop 233, batch 16) and flow training, idle.
 With --contention: ENet inference idle and with a busy second process, per way of running it.
---backend webgpu measures tfjs's WebGPU backend (any adapter; a software one is slow).`,
+--backend webgpu measures tfjs's WebGPU backend on any adapter; a software one (lavapipe) is
+labelled as such and is far too slow for the paper preset: add --preset small there.`,
   permissions: "--allow-read --allow-write=docs --allow-run --allow-env --allow-ffi --allow-sys",
   writes: "--write FILE (docs/; its own section, the others kept)",
   flags: [
@@ -371,6 +407,14 @@ With --contention: ENet inference idle and with a busy second process, per way o
       arg: "B",
       default: "native",
       help: "cgvsni backend of the idle table",
+    },
+    {
+      name: "preset",
+      type: "string",
+      arg: "P",
+      default: "paper",
+      help:
+        "ENet preset of the idle table: paper|small (small: no PyTorch side; for slow adapters)",
     },
     { name: "contention", type: "boolean", help: "measure inference idle and under load instead" },
     { name: "write", type: "string", arg: "FILE", help: "write the table into this Markdown file" },
@@ -393,6 +437,12 @@ With --contention: ENet inference idle and with a busy second process, per way o
     const steps = num(a, "steps", { int: true, min: 1 }) ?? 5;
     const backend = str(a, "backend", "native")!;
     const python = str(a, "python", "/usr/bin/python3")!;
+    const preset = str(a, "preset", "paper")!;
+    if (!(preset in PRESETS)) {
+      throw new UsageError(
+        `--preset must be ${Object.keys(PRESETS).join(" or ")}, got "${preset}"`,
+      );
+    }
     const mode = str(a, "worker");
     if (mode) {
       if (!["enet-train", "enet-infer", "flow-train", "sgemm"].includes(mode)) {
@@ -400,19 +450,28 @@ With --contention: ENet inference idle and with a busy second process, per way o
           `--worker must be enet-train, enet-infer, flow-train or sgemm, got "${mode}"`,
         );
       }
-      await worker(mode, steps, backend as BackendName, num(a, "threads", { int: true, min: 1 }));
+      await worker(
+        mode,
+        steps,
+        backend as BackendName,
+        num(a, "threads", { int: true, min: 1 }),
+        preset,
+      );
       return 0;
     }
     const date = new Date().toISOString().slice(0, 10);
     const write = str(a, "write");
     const [title, md] = bool(a, "contention")
       ? ["Under load (shared machines)", await contention({ steps, python })]
-      : [`Idle, backend ${backend}`, await idle({ steps, backend, python })];
+      : [
+        `Idle, backend ${backend}${preset !== "paper" ? `, ${preset} preset` : ""}`,
+        await idle({ steps, backend, python, preset }),
+      ];
     console.log(md);
     if (write) {
       const cmd = `deno task bench --steps ${steps}${bool(a, "contention") ? " --contention" : ""}${
         backend !== "native" ? ` --backend ${backend}` : ""
-      } --write ${write}`;
+      }${preset !== "paper" ? ` --preset ${preset}` : ""} --write ${write}`;
       await writeSection(write, title, `Command: \`${cmd}\` (${date}).\n\n${md}`);
     }
     return 0;
