@@ -332,7 +332,7 @@ export function cropAt(img: RgbImage, x: number, y: number, w: number, h: number
  * @example The centred crop
  * ```ts
  * import { centerCrop, readImage } from "./mod.ts";
- * const img = centerCrop(await readImage("dataset/POVRay/povray_00001.png"), 233);
+ * const img = centerCrop(await readImage("dataset/POVRay/povray_00003.png"), 233);
  * console.log(img.width, img.height); // 233 233
  * ```
  */

@@ -146,7 +146,7 @@ export const DEFAULT_MAX_TILES = 4;
  * import { initBackend } from "../backends/mod.ts";
  * await initBackend("auto");
  * const det = await loadDetector(new URL("../../models/cgbench-small/", import.meta.url));
- * const d = await det.score(await Deno.readFile("dataset/POVRay/povray_00001.png"));
+ * const d = await det.score(await Deno.readFile("dataset/POVRay/povray_00003.png"));
  * console.log(d.verdict, d.pCg, d.score, d.disagree);
  * det.dispose();
  * ```

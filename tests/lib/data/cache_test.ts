@@ -4,7 +4,7 @@ import { ImageStore, tile, tileCount } from "../../../lib/data/cache.ts";
 import { centerCrop, readImage } from "../../../lib/data/image.ts";
 import { SHIPPED, withTempDir } from "../../_helpers.ts";
 
-const IMG = join(SHIPPED, "POVRay/povray_00001.png");
+const IMG = join(SHIPPED, "POVRay/povray_00003.png");
 
 Deno.test("cache: each image is decoded once; a second store reads the disk cache", async () => {
   await withTempDir(async (dir) => {

@@ -10,7 +10,7 @@ Deno.test("dataset: the shipped dataset loads, classes named after their folders
   const ds = await loadDataset(SHIPPED);
   assert.deepEqual(ds.classes.map((c) => [c.label, c.name, c.count]), [
     [0, "natural", 40],
-    [1, "Cycles", 31],
+    [1, "Cycles", 40],
     [2, "EEVEE", 40],
     [3, "POVRay", 40],
   ]);

@@ -53,14 +53,14 @@ Deno.test("detector: a residual detector loads, re-encodes as trained, scores ti
   await withTempDir(async (dir) => {
     await detectorDir(dir);
     const det = await loadDetector(dir);
-    const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00001.png"));
+    const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
     const d = await det.score(img);
     assert.equal(d.crops, 4); // 256 px, 77 px crops, at most 2 per side
     assert.ok(d.pCg >= 0 && d.pCg <= 1 && Number.isFinite(d.score));
     assert.ok(d.tiles.every((t) => Number.isNaN(t.score))); // one whole-image vector, no tile scores
     assert.ok(["computer-generated", "natural", "unsure"].includes(d.verdict));
     // the same image, decoded by the caller: the same answer
-    const rgba = await readImage(join(SHIPPED, "POVRay/povray_00001.png"));
+    const rgba = await readImage(join(SHIPPED, "POVRay/povray_00003.png"));
     const data = new Uint8Array(rgba.width * rgba.height * 4);
     for (let i = 0; i < rgba.width * rgba.height; i++) {
       data.set([...rgba.data.subarray(3 * i, 3 * i + 3), 255], 4 * i);

@@ -163,7 +163,7 @@ Deno.test("detector: export, load from disk and over HTTP; mod.ts imported by UR
     await main(["export-detector", "--map", "p", "--runs", join(dir, "runs"), "--out", out]),
     0,
   );
-  const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00001.png"));
+  const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
   const local = await loadDetector(out);
   const a = await local.score(img);
   assert.equal(a.crops, 9); // 256 px with 80 px crops: 3 x 3 tiles
@@ -215,7 +215,7 @@ await loadDetector(Deno.args[0] + "/nothing/").catch((e) => console.log(e.messag
         script,
         base,
         `${base}/det/`,
-        join(SHIPPED, "POVRay/povray_00001.png"),
+        join(SHIPPED, "POVRay/povray_00003.png"),
       ],
       cwd: dir,
       stdout: "piped",
