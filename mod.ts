@@ -26,7 +26,7 @@
  * import { initBackend, loadDetector } from "./mod.ts";
  * await initBackend("auto");
  * const detector = await loadDetector(new URL("./models/cgbench-small/", import.meta.url));
- * const d = await detector.score(await Deno.readFile("dataset/POVRay/povray_00001.png"));
+ * const d = await detector.score(await Deno.readFile("dataset/POVRay/povray_00003.png"));
  * console.log(d.verdict, d.pCg.toFixed(3), d.score.toFixed(3));
  * detector.dispose();
  * ```
@@ -42,7 +42,7 @@
  * @example Read an image as the toolkit sees it
  * ```ts
  * import { centerCrop, readImage } from "./mod.ts";
- * const img = centerCrop(await readImage("dataset/POVRay/povray_00001.png"), 233);
+ * const img = centerCrop(await readImage("dataset/POVRay/povray_00003.png"), 233);
  * console.log(img.width, img.height); // 233 233
  * ```
  *

@@ -15,7 +15,7 @@ import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { setThreads } from "./_threads.ts";
 
 /**
- * Settings of the demo: the small preset, tuned to train in about two minutes on two cores.
+ * Settings of the demo: the small preset, tuned to run in two to three minutes on two cores.
  * The map learns natural vs Cycles and EEVEE (every image re-encoded as JPEG 75 first, so
  * compression history cannot tell the classes apart); POV-Ray stays unseen by every stage.
  */
@@ -48,7 +48,7 @@ Trains the image map on natural vs ${DEMO.renderers.join(" and ")} images of dat
 one-class models on natural images only (the method: Flow-SVDD on L9; and a Gaussian on the
 residual statistics, which needs no map), evaluates the head and both against every renderer
 (POV-Ray is unseen by every stage) with bootstrap confidence intervals, and writes
-runs/NAME/report.html. About two minutes on two CPU cores with the native backend. Re-running
+runs/NAME/report.html. Two to three minutes on two CPU cores with the native backend. Re-running
 reuses finished stages.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,

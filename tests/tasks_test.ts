@@ -183,3 +183,15 @@ Deno.test("tasks: manifest, train-map, train-oneclass, evaluate, report, detect,
     await Deno.remove(join(ROOT, runs), { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("docs: the public API's documentation passes deno doc --lint (every export typed and documented)", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--lint", "mod.ts"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stderr);
+  assert.ok(out.success, text.split("\n").filter((l) => /error\[/.test(l)).join("\n"));
+});

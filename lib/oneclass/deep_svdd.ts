@@ -20,11 +20,21 @@ import { loadAs, type SavedModel } from "./estimator.ts";
 import type { MlpConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
-/** The MLP's architecture and its defaults: hidden width, hidden-to-hidden layers, output size. */
-export const MLP_DEFAULTS = { hidden: 1000, depth: 4, repDim: 128 };
+/** The MLP's architecture. */
+export interface MlpArch {
+  /** Hidden width. */
+  hidden: number;
+  /** Hidden-to-hidden layers. */
+  depth: number;
+  /** Output dimension. */
+  repDim: number;
+}
+
+/** The MLP's default architecture. */
+export const MLP_DEFAULTS: MlpArch = { hidden: 1000, depth: 4, repDim: 128 };
 
 /** Settings of {@link DeepSvdd}: training ({@link SvddOptions}) and architecture. */
-export type DeepSvddOptions = SvddOptions & Partial<typeof MLP_DEFAULTS>;
+export type DeepSvddOptions = SvddOptions & Partial<MlpArch>;
 
 /**
  * Deep SVDD with a bias-free MLP.
@@ -44,7 +54,7 @@ export class DeepSvdd extends SvddEstimator {
   /** Kind tag. */
   readonly kind = "mlp" as const;
   /** The architecture. */
-  readonly arch: typeof MLP_DEFAULTS;
+  readonly arch: MlpArch;
 
   /** An unfitted model. */
   constructor(o: DeepSvddOptions = {}) {
@@ -71,7 +81,7 @@ export class DeepSvdd extends SvddEstimator {
   }
 
   /** The arrays a saved model holds. */
-  static shapes = svddShapes;
+  static shapes: typeof svddShapes = svddShapes;
 
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): DeepSvdd {

@@ -21,14 +21,21 @@ import { loadAs, type SavedModel } from "./estimator.ts";
 import type { FlowConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
-/**
- * The flow's architecture and its defaults: additive couplings, the hidden width of each
- * coupling network, and its hidden-to-hidden layers.
- */
-export const FLOW_DEFAULTS = { couplings: 4, hidden: 1000, depth: 4 };
+/** The flow's architecture. */
+export interface FlowArch {
+  /** Additive coupling layers. */
+  couplings: number;
+  /** Hidden width of each coupling network. */
+  hidden: number;
+  /** Hidden-to-hidden layers of each coupling network. */
+  depth: number;
+}
+
+/** The flow's default architecture. */
+export const FLOW_DEFAULTS: FlowArch = { couplings: 4, hidden: 1000, depth: 4 };
 
 /** Settings of {@link FlowSvdd}: training ({@link SvddOptions}) and architecture. */
-export type FlowOptions = SvddOptions & Partial<typeof FLOW_DEFAULTS>;
+export type FlowOptions = SvddOptions & Partial<FlowArch>;
 
 /**
  * Flow-SVDD.
@@ -48,7 +55,7 @@ export class FlowSvdd extends SvddEstimator {
   /** Kind tag. */
   readonly kind = "flow" as const;
   /** The architecture. */
-  readonly arch: typeof FLOW_DEFAULTS;
+  readonly arch: FlowArch;
 
   /** An unfitted model. */
   constructor(o: FlowOptions = {}) {
@@ -73,7 +80,7 @@ export class FlowSvdd extends SvddEstimator {
   }
 
   /** The arrays a saved flow holds. */
-  static shapes = svddShapes;
+  static shapes: typeof svddShapes = svddShapes;
 
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): FlowSvdd {

@@ -18,8 +18,8 @@ export {
   type SavedModel,
   type ThresholdFrom,
 } from "./estimator.ts";
-export { type FlowOptions, FlowSvdd } from "./flow.ts";
-export { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
+export { type FlowArch, type FlowOptions, FlowSvdd } from "./flow.ts";
+export { DeepSvdd, type DeepSvddOptions, type MlpArch } from "./deep_svdd.ts";
 export { GaussianOneClass, type GaussOptions } from "./gauss.ts";
 export { type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
 export { type AnyOptions, createOneClass, loadOneClass } from "./io.ts";
