@@ -58,6 +58,15 @@ Deno.test("cli: usage errors exit 2 with one line; unknown command lists the com
   r = await capture(["train-map", "--epochs", "ten"]);
   assert.equal(r.code, 2);
   assert.equal(r.err, 'error: --epochs must be an integer, got "ten"');
+  r = await capture(["train-map", "--augment-p", "2"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.err, "error: --augment-p must be at most 1, got 2");
+  r = await capture(["robustness", "--map", "x", "--grid", "jpeg:0"]);
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.err,
+    'error: bad perturbation "jpeg:0": JPEG quality must be an integer in 1..100',
+  );
   r = await capture(["frobnicate"]);
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown command "frobnicate" \(commands: train-map, /);

@@ -164,7 +164,7 @@ export async function decodeImage(
   if (info.width * info.height > maxPixels) {
     throw new ImageError(
       path,
-      `${info.width}x${info.height} is over the ${maxPixels}-pixel limit (raise it with --max-pixels)`,
+      `${info.width}x${info.height} is over the ${maxPixels}-pixel limit (raise it with maxPixels / --max-pixels)`,
     );
   }
   const codecs = await imageCodecs(); // outside the try: a setup failure is not this image's fault

@@ -57,11 +57,14 @@ export async function buildManifest(root: string, natural: string[]): Promise<{
   if (unknown.length > 0) {
     throw new DatasetError(
       root,
-      `--natural folder(s) not found: ${unknown.join(", ")} (folders: ${folders.join(", ")})`,
+      `natural-image folder(s) not found: ${unknown.join(", ")} (folders: ${folders.join(", ")})`,
     );
   }
   if (natural.length === 0) {
-    throw new DatasetError(root, "name the natural-image folders with --natural A,B");
+    throw new DatasetError(
+      root,
+      "name the natural-image folders (option natural; --natural A,B on the command line)",
+    );
   }
   const rows: ManifestRow[] = [];
   const renderers: string[] = [];

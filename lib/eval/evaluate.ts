@@ -292,7 +292,11 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     });
     const images = scored.images;
     const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
-    const seen = new Set(info.mapRun?.config.renderers.map((r) => r.label) ?? []);
+    // seen = a renderer the map learned, matched by name: another dataset numbers its classes its own way
+    const learned = new Set(info.mapRun?.config.renderers.map((r) => r.name) ?? []);
+    const seen = new Set(
+      dataset.classes.filter((c) => c.label > 0 && learned.has(c.name)).map((c) => c.label),
+    );
     const results = rendererResults(images, dataset, seen, !!sc.map, reps, seed, log);
     let controls: Controls | undefined;
     if (!o.noControls && !perturbation) {

@@ -35,5 +35,11 @@ export {
   type Protocol,
   readMapRun,
 } from "./run.ts";
-export { type EpochMetrics, trainMap, type TrainMapOptions, type TrainMapResult } from "./train.ts";
+export {
+  type EpochMetrics,
+  mapTrainingSets,
+  trainMap,
+  type TrainMapOptions,
+  type TrainMapResult,
+} from "./train.ts";
 export { trainStep, type Validation } from "./step.ts";

@@ -255,10 +255,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
       ? await splitFromLists(ds.images, config.split.files)
       : makeSplit(ds.images, fractionsOf(config), config.seed);
   }
-  const learned = new Set(config.renderers.map((r) => r.label));
-  const inMap = (e: SplitEntry) => e.label === 0 || learned.has(e.label);
-  let train = split.filter((e) => e.role === "train" && inMap(e));
-  let val = split.filter((e) => e.role === "val" && inMap(e));
+  let { train, val } = mapTrainingSets(split, config.renderers);
   for (const [what, set] of [["training", train], ["validation", val]] as const) {
     for (const c of [{ label: 0, name: "natural" }, ...config.renderers]) {
       if (!set.some((e) => e.label === c.label)) {
@@ -441,6 +438,34 @@ export function trainingPlot(h: EpochMetrics[]): string {
       ],
     },
   ]);
+}
+
+/**
+ * The images the map learns from: the natural images and those of the learned renderers, in the
+ * split's `train` and `val` roles. Every other renderer (the held-out one in leave-one-renderer-out)
+ * is left out whatever its role, so only its `test` images are ever scored.
+ *
+ * @example Natural vs renderer 1; renderer 2 is held out
+ * ```ts
+ * import { mapTrainingSets } from "./train.ts";
+ * const split = [
+ *   { name: "a.png", label: 0, role: "train" as const },
+ *   { name: "b.png", label: 1, role: "train" as const },
+ *   { name: "c.png", label: 2, role: "train" as const },
+ * ];
+ * console.log(mapTrainingSets(split, [{ label: 1, name: "Cycles" }]).train.length); // 2
+ * ```
+ */
+export function mapTrainingSets<E extends Pick<SplitEntry, "label" | "role">>(
+  split: E[],
+  renderers: ClassRef[],
+): { train: E[]; val: E[] } {
+  const learned = new Set(renderers.map((r) => r.label));
+  const inMap = (e: E) => e.label === 0 || learned.has(e.label);
+  return {
+    train: split.filter((e) => e.role === "train" && inMap(e)),
+    val: split.filter((e) => e.role === "val" && inMap(e)),
+  };
 }
 
 /**

@@ -20,15 +20,14 @@ import { loadAs, type SavedModel } from "./estimator.ts";
 import type { MlpConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
-/** The MLP's architecture. */
-export interface MlpArch {
-  /** Hidden width. */
-  hidden: number;
-  /** Hidden-to-hidden layers. */
-  depth: number;
-  /** Output dimension. */
+/**
+ * The MLP's architecture: an {@link MlpConfig} without the input dimension (from the data), with
+ * its output dimension named as in the Deep SVDD paper.
+ */
+export type MlpArch = Omit<MlpConfig, "kind" | "dim" | "out"> & {
+  /** Output dimension (the representation the sphere lives in). */
   repDim: number;
-}
+};
 
 /** The MLP's default architecture. */
 export const MLP_DEFAULTS: MlpArch = { hidden: 1000, depth: 4, repDim: 128 };

@@ -21,15 +21,8 @@ import { loadAs, type SavedModel } from "./estimator.ts";
 import type { FlowConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
-/** The flow's architecture. */
-export interface FlowArch {
-  /** Additive coupling layers. */
-  couplings: number;
-  /** Hidden width of each coupling network. */
-  hidden: number;
-  /** Hidden-to-hidden layers of each coupling network. */
-  depth: number;
-}
+/** The flow's architecture: a {@link FlowConfig} without the dimension, which comes from the data. */
+export type FlowArch = Omit<FlowConfig, "kind" | "dim">;
 
 /** The flow's default architecture. */
 export const FLOW_DEFAULTS: FlowArch = { couplings: 4, hidden: 1000, depth: 4 };

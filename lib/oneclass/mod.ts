@@ -40,6 +40,7 @@ export {
 } from "./networks.ts";
 export { type SvddEpoch, SvddEstimator, type SvddOptions, SvddTrainer } from "./_svdd.ts";
 export {
+  oneclassPool,
   type OneClassRunConfig,
   type OneClassSummary,
   trainOneClass,

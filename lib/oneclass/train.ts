@@ -195,6 +195,28 @@ export function poolRoles(source: FeatureSource): Role[] {
   return needsMap(source) ? ["flow"] : ["train", "val", "flow"];
 }
 
+/**
+ * The images a one-class model trains on and sets its threshold with: natural images (label 0) in
+ * the pool's roles, never a render of any renderer.
+ *
+ * @example
+ * ```ts
+ * import { oneclassPool } from "./train.ts";
+ * const split = [
+ *   { name: "a.png", label: 0, role: "flow" as const },
+ *   { name: "b.png", label: 2, role: "flow" as const },
+ *   { name: "c.png", label: 0, role: "test" as const },
+ * ];
+ * console.log(oneclassPool(split, ["flow"]).map((e) => e.name)); // ["a.png"]
+ * ```
+ */
+export function oneclassPool<E extends Pick<SplitEntry, "label" | "role">>(
+  split: E[],
+  roles: Role[],
+): E[] {
+  return split.filter((e) => e.label === 0 && roles.includes(e.role));
+}
+
 /** The view a source's samples index, and its cache-key suffix. */
 export function sourceView(source: FeatureSource, crop: number, tiles: number): {
   view: View;
@@ -284,7 +306,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     const crop = needsMap(source) ? map!.net.cfg.crop : MIN_SIDE;
     const { view, key } = sourceView(source, crop, config.tiles);
     const pool = await usable(
-      info.split.filter((e) => e.label === 0 && config.pool.includes(e.role)),
+      oneclassPool(info.split, config.pool),
       store,
       view,
       crop,

@@ -81,7 +81,7 @@ Deno.test("manifest: folders become classes, natural ones label 0", async () => 
     );
     await assert.rejects(
       buildManifest(dir, ["RAISE", "VISION"]),
-      /--natural folder\(s\) not found: VISION/,
+      /natural-image folder\(s\) not found: VISION/,
     );
   });
 });

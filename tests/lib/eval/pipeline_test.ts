@@ -8,7 +8,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { loadDetector } from "../../../lib/detect/detector.ts";
-import { type Evaluation, METRICS } from "../../../lib/eval/evaluate.ts";
+import { evaluate, type Evaluation, METRICS } from "../../../lib/eval/evaluate.ts";
+import { readMapRun } from "../../../lib/map/run.ts";
+import { mapTrainingSets } from "../../../lib/map/train.ts";
+import { oneclassPool } from "../../../lib/oneclass/train.ts";
 import { experiment, pipeline, type PipelineOptions } from "../../../lib/eval/experiment.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { writeReport } from "../../../lib/eval/report.ts";
@@ -328,6 +331,79 @@ Deno.test("experiment: the renderer matrix fills every cell and resumes without 
     (await Deno.stat(join(base.runs!, "mx-POVRay/model/model.bin"))).mtime!.getTime(),
     stamp,
   );
+});
+
+Deno.test("LORO: the held-out renderer is in no training, validation or threshold set, and scored as unseen", async () => {
+  const csv = await ready;
+  const base = options(dir, csv, "unused", "Cycles");
+  const m = await experiment({
+    data: SHIPPED,
+    runs: base.runs,
+    name: "lo",
+    protocol: "loro",
+    renderers: ["POVRay"],
+    map: base.map,
+    oneclass: base.oneclass,
+    evaluation: base.evaluation,
+    progress: quiet,
+  });
+  // the run's own files: its config, its split, its one-class run's pool
+  const run = await readMapRun(base.runs!, "lo-noPOVRay");
+  const held = run.dataset.classes.find((c) => c.name === "POVRay")!.label;
+  assert.deepEqual(run.config.renderers.map((r) => r.name), ["Cycles", "EEVEE"]);
+  const { train, val } = mapTrainingSets(run.split, run.config.renderers);
+  assert.ok(train.some((e) => e.label === 0) && train.some((e) => e.label > 0));
+  assert.ok(
+    run.split.some((e) => e.label === held && e.role === "train"),
+    "the split gives it roles",
+  );
+  assert.equal([...train, ...val].filter((e) => e.label === held).length, 0);
+  const oc = JSON.parse(await Deno.readTextFile(join(run.dir, "flow/config.json")));
+  const pool = oneclassPool(run.split, oc.pool);
+  assert.ok(pool.length > 0 && pool.every((e) => e.label === 0));
+  // evaluated on its test images only, as unseen
+  const cells = m.cells.filter((c) => c.test === "POVRay");
+  assert.equal(cells.length, 1);
+  assert.equal(cells[0].seen, false);
+  const tested = run.split.filter((e) => e.label === held && e.role === "test").length;
+  assert.equal(cells[0].n[1], tested);
+});
+
+Deno.test("evaluate --test-data: a folder never split is scored whole, renderers matched by name", async () => {
+  await ready;
+  // another dataset: its own folders, labels numbered its own way (EEVEE is 1 here, 2 in dataset/)
+  const ext = join(dir, "elsewhere");
+  const ds = await loadDataset(SHIPPED);
+  const pick = (label: number, k: number) => ds.images.filter((i) => i.label === label).slice(-k);
+  const rows: string[] = [];
+  for (
+    const [folder, label, from] of [["Photos", 0, 0], ["EEVEE", 1, 2], ["Mystery", 2, 3]] as const
+  ) {
+    await Deno.mkdir(join(ext, folder), { recursive: true });
+    for (const img of pick(from, folder === "Photos" ? 4 : 3)) {
+      const name = `${folder}/${img.name.split("/").pop()}`;
+      await Deno.copyFile(join(SHIPPED, img.name), join(ext, name));
+      rows.push(`${name},${label}`);
+    }
+  }
+  await Deno.writeTextFile(join(ext, "dataset.csv"), ["Name,Label", ...rows].join("\n") + "\n");
+  const splitBefore = await Deno.readTextFile(join(dir, "runs/p/split.csv"));
+  const ev = await evaluate({
+    map: "p",
+    runs: join(dir, "runs"),
+    testData: ext,
+    tiles: 2,
+    bootstrap: 20,
+    noControls: true,
+    progress: quiet,
+  });
+  assert.deepEqual(ev.results.map((r) => [r.renderer, r.seen, r.natural, r.rendered]), [
+    ["EEVEE", true, 4, 3],
+    ["Mystery", false, 4, 3],
+  ]);
+  assert.ok(ev.dir.endsWith("evaluation-elsewhere"));
+  await Deno.stat(join(ev.dir, "results.md"));
+  assert.equal(await Deno.readTextFile(join(dir, "runs/p/split.csv")), splitBefore);
 });
 
 // the shared runs are removed when the module's tests are done, whatever their order
