@@ -11,6 +11,8 @@ import { tf, tfjsBackends } from "../core/deps.ts";
 import { UsageError } from "../core/errors.ts";
 
 let threads: number | undefined;
+/** The native backend's thread count once it runs. */
+let activeThreads: number | undefined;
 
 /**
  * Sets how many CPU threads the native backend uses (call before {@link initBackend}); by
@@ -48,6 +50,11 @@ export interface BackendChoice {
   notices: string[];
   /** Device description (adapter name, BLAS library, ...). */
   detail: string;
+  /**
+   * CPU threads the backend computes with (absent for WebGPU). Training is bit-reproducible for a
+   * seed only with the same backend and thread count.
+   */
+  threads?: number;
 }
 
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|basic render|warp/i;
@@ -151,8 +158,9 @@ async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Pro
         : probe.detail;
     }
     case "native": {
-      const { registerNativeBackend } = await import("./native/backend.ts");
+      const { nativeThreadCount, registerNativeBackend } = await import("./native/backend.ts");
       const detail = registerNativeBackend(threads);
+      activeThreads = nativeThreadCount();
       if (!(await quietly(() => tf.setBackend("native")))) {
         throw new Error("the native backend did not start");
       }
@@ -211,7 +219,8 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
         : detail.includes("warning:")
         ? [`${name}: ${detail.slice(detail.indexOf("warning:"))}`]
         : [];
-      return { name, notices, detail };
+      const used = name === "native" ? activeThreads : name === "webgpu" ? undefined : 1;
+      return { name, notices, detail, ...(used ? { threads: used } : {}) };
     } catch (e) {
       const why = (e as Error).message.split("\n")[0];
       // Under auto, no real WebGPU adapter is the normal case on a CPU machine: no notice.

@@ -91,6 +91,11 @@ export interface MapRunConfig {
   maxPixels?: number;
   /** Skip unusable images instead of stopping. */
   skipBad: boolean;
+  /**
+   * The backend and thread count that trained it (`native, 2 thread(s)`). Training is
+   * bit-reproducible for a seed only with the same ones: pass `--threads` to match.
+   */
+  computedOn?: string;
 }
 
 /** The renderers a map learned against, as one name (`Cycles`, `EEVEE+POVRay`). */

@@ -242,6 +242,16 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   }
   const backend = await initBackend(opts.backend ?? "auto");
   for (const n of backend.notices) log.log(`notice: ${n}`);
+  const computedOn = `${backend.name}${backend.threads ? `, ${backend.threads} thread(s)` : ""}`;
+  if (!opts.resume) {
+    config.computedOn = computedOn;
+    await writeJson(join(run, "config.json"), config);
+  } else if (config.computedOn && config.computedOn !== computedOn) {
+    log.log(
+      `note: this run started on ${config.computedOn} and continues on ${computedOn}; ` +
+        "it will differ slightly from an uninterrupted run (match the thread count to reproduce it)",
+    );
+  }
 
   // 2. Dataset and split.
   const ds = fresh ?? await loadDataset(config.dataset.root, { csv: config.dataset.csv });

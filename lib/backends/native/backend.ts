@@ -50,6 +50,12 @@ type Attrs = Record<string, unknown>;
 
 let registered = false;
 let description = "";
+let usedThreads: number | undefined;
+
+/** The OpenMP threads the native backend runs with (undefined before it is registered). */
+export function nativeThreadCount(): number | undefined {
+  return usedThreads;
+}
 
 /** Arrays of at least this many floats (1 MiB) are recycled. */
 const POOL_MIN = 1 << 18;
@@ -354,6 +360,7 @@ export function registerNativeBackend(requestedThreads?: number): string {
   try {
     used = setOmpThreads(threads);
   } catch { /* not a GNU OpenMP build: the runtime's own default stands */ }
+  usedThreads = used;
   description += `, ${used} thread(s) (${why})${passive ? ", passive waiting" : ""}`;
   tf.registerBackend("native", () => {
     const b = new NativeBackend();

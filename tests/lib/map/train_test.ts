@@ -103,6 +103,10 @@ Deno.test("train-map: a run folder holds config, split, stats, metrics, plot, ch
     ) {
       assert.ok((await Deno.stat(join(run, f))).isFile, f);
     }
+    // what trained it, with its thread count: training is bit-reproducible only with the same
+    const config = JSON.parse(await Deno.readTextFile(join(run, "config.json")));
+    assert.match(config.computedOn, /^(native|wasm|cpu), [1-9]\d* thread\(s\)$/);
+    assert.equal(config.computedOn.split(",")[0], tf.getBackend());
     const metrics = await readMetrics(run);
     assert.deepEqual(metrics.map((m) => m.epoch), [1, 2, 3]);
     for (const k of ["loss", "train_acc", "val_acc", "val_image_acc", "seconds", "lr"]) {
