@@ -25,7 +25,12 @@ import { fileURLToPath } from "node:url";
 import { bool, type Command, num, runCommand, str } from "../cli/_args.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { tf } from "../lib/core/deps.ts";
-import { type BackendName, initBackend, setThreads } from "../lib/backends/select.ts";
+import {
+  type BackendName,
+  initBackend,
+  setThreads,
+  SOFTWARE_ADAPTER,
+} from "../lib/backends/select.ts";
 import { ENet, PAPER, PRESETS, shapes } from "../lib/map/enet.ts";
 import { NiceFlow } from "../lib/oneclass/networks.ts";
 import { Adam, SgdMomentum } from "../lib/backends/optim.ts";
@@ -247,7 +252,7 @@ async function idle(
     "cgvsni peak live tensors MB",
     "cgvsni GFLOP/s",
   ];
-  const software = /software adapter|llvmpipe|lavapipe|SwiftShader/i.test(detail);
+  const software = values.backend === "webgpu" && SOFTWARE_ADAPTER.test(detail);
   const sizes = preset === "paper"
     ? `ENet crop 233, batch 16; flow 4096-d, 4 couplings, hidden 1000, batch 64, Adam.`
     : `Small preset: ENet crop ${PRESETS[preset].crop}, batch 16; flow ${

@@ -11,8 +11,6 @@ import { tf, tfjsBackends } from "../core/deps.ts";
 import { UsageError } from "../core/errors.ts";
 
 let threads: number | undefined;
-/** The native backend's thread count once it runs. */
-let activeThreads: number | undefined;
 
 /**
  * Sets how many CPU threads the native backend uses (call before {@link initBackend}); by
@@ -57,7 +55,8 @@ export interface BackendChoice {
   threads?: number;
 }
 
-const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|basic render|warp/i;
+/** Names of software WebGPU adapters (a CPU emulating a GPU). */
+export const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|softpipe|basic render|warp/i;
 
 /** What {@link probeWebGpu} found. */
 export interface WebGpuProbe {
@@ -121,8 +120,14 @@ export async function probeWebGpu(allowSoftware = false): Promise<WebGpuProbe> {
   return { ok: true, software, detail: desc };
 }
 
-/** Loads and activates one backend; throws with a one-line reason if it cannot. */
-async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Promise<string> {
+/**
+ * Loads and activates one backend and describes it (with its CPU threads); throws with a one-line
+ * reason if it cannot.
+ */
+async function start(
+  name: Exclude<BackendName, "auto">,
+  explicit: boolean,
+): Promise<{ detail: string; threads?: number }> {
   switch (name) {
     case "cpu": {
       await tfjsBackends.cpu();
@@ -130,7 +135,7 @@ async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Pro
       // tfjs-backend-cpu prints a "use tfjs-node" hint on its first write when it thinks it
       // runs in Node.js; Deno is not Node.js and tfjs-node does not apply.
       (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
-      return "tfjs JavaScript kernels";
+      return { detail: "tfjs JavaScript kernels", threads: 1 };
     }
     case "wasm": {
       const wasm = await tfjsBackends.wasm();
@@ -144,7 +149,7 @@ async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Pro
       if (!(await quietly(() => tf.setBackend("wasm")))) {
         throw new Error("the WebAssembly module did not load");
       }
-      return "tfjs WebAssembly kernels (XNNPACK, SIMD, 1 thread)";
+      return { detail: "tfjs WebAssembly kernels (XNNPACK, SIMD, 1 thread)", threads: 1 };
     }
     case "webgpu": {
       const probe = await probeWebGpu(explicit);
@@ -153,18 +158,19 @@ async function start(name: Exclude<BackendName, "auto">, explicit: boolean): Pro
       if (!(await quietly(() => tf.setBackend("webgpu")))) {
         throw new Error("the tfjs WebGPU backend did not start");
       }
-      return probe.software
-        ? `${probe.detail}; warning: a software adapter, slower than the CPU backends`
-        : probe.detail;
+      return {
+        detail: probe.software
+          ? `${probe.detail}; warning: a software adapter, slower than the CPU backends`
+          : probe.detail,
+      };
     }
     case "native": {
       const { nativeThreadCount, registerNativeBackend } = await import("./native/backend.ts");
       const detail = registerNativeBackend(threads);
-      activeThreads = nativeThreadCount();
       if (!(await quietly(() => tf.setBackend("native")))) {
         throw new Error("the native backend did not start");
       }
-      return detail;
+      return { detail, threads: nativeThreadCount() };
     }
   }
 }
@@ -213,13 +219,12 @@ export async function initBackend(requested: BackendName = "auto"): Promise<Back
   const failed: string[] = [];
   for (const name of order) {
     try {
-      const detail = await start(name, requested === name);
+      const { detail, threads: used } = await start(name, requested === name);
       const notices = failed.length
         ? [`${failed.join("; ")}: using ${name} instead`]
         : detail.includes("warning:")
         ? [`${name}: ${detail.slice(detail.indexOf("warning:"))}`]
         : [];
-      const used = name === "native" ? activeThreads : name === "webgpu" ? undefined : 1;
       return { name, notices, detail, ...(used ? { threads: used } : {}) };
     } catch (e) {
       const why = (e as Error).message.split("\n")[0];

@@ -223,12 +223,15 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   if (!name) throw new UsageError("resume needs the name of the run to continue");
   const run = runPath(runs, name);
   const fresh = opts.resume ? undefined : await loadDataset(opts.data, { csv: opts.csv });
+  const backend = await initBackend(opts.backend ?? "auto");
+  for (const n of backend.notices) log.log(`notice: ${n}`);
+  const computedOn = `${backend.name}${backend.threads ? `, ${backend.threads} thread(s)` : ""}`;
   const { config } = await openRun<MapRunConfig>({
     dir: run,
     kind: "map",
     what: "map run",
     resume: !!opts.resume,
-    create: () => resolveConfig(opts, fresh!),
+    create: () => ({ ...resolveConfig(opts, fresh!), computedOn }),
     finished: "model/model.json",
     log,
   });
@@ -238,19 +241,13 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
       config.train.epochs = opts.epochs;
     }
     if (opts.skipBad) config.skipBad = true;
+    if (config.computedOn && config.computedOn !== computedOn) {
+      log.log(
+        `note: this run started on ${config.computedOn} and continues on ${computedOn}; ` +
+          "it will differ slightly from an uninterrupted run (match the thread count to reproduce it)",
+      );
+    }
     await writeJson(join(run, "config.json"), config);
-  }
-  const backend = await initBackend(opts.backend ?? "auto");
-  for (const n of backend.notices) log.log(`notice: ${n}`);
-  const computedOn = `${backend.name}${backend.threads ? `, ${backend.threads} thread(s)` : ""}`;
-  if (!opts.resume) {
-    config.computedOn = computedOn;
-    await writeJson(join(run, "config.json"), config);
-  } else if (config.computedOn && config.computedOn !== computedOn) {
-    log.log(
-      `note: this run started on ${config.computedOn} and continues on ${computedOn}; ` +
-        "it will differ slightly from an uninterrupted run (match the thread count to reproduce it)",
-    );
   }
 
   // 2. Dataset and split.
