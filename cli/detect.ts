@@ -316,8 +316,10 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
   },
 };
 
-/** The detector the flags name. */
-async function openDetector(v: Record<string, string | boolean | undefined>): Promise<Detector> {
+/** The detector the flags name (`--detector DIR|URL`, or `--map RUN [--oneclass-run NAME]`). */
+export async function openDetector(
+  v: Record<string, string | boolean | undefined>,
+): Promise<Detector> {
   const map = v.map as string | undefined, dir = v.detector as string | undefined;
   if (map && dir) throw new UsageError("detect: --detector and --map exclude each other");
   if (map) {

@@ -6,13 +6,24 @@
 
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { type CropMode, evaluate, fmtCi, oneclassLabel, TOO_CLEAN } from "../lib/eval/evaluate.ts";
+import { initBackend } from "../lib/backends/select.ts";
+import { detectorEvaluationDir, evaluateDetector } from "../lib/detect/evaluate.ts";
+import {
+  type CropMode,
+  evaluate,
+  type Evaluation,
+  fmtCi,
+  oneclassLabel,
+  TOO_CLEAN,
+} from "../lib/eval/evaluate.ts";
+import { openDetector } from "./detect.ts";
 import {
   BACKEND_FLAG,
   bool,
   choice,
   type Command,
   num,
+  type ParsedArgs,
   RUNS_FLAG,
   str,
   THREADS_FLAG,
@@ -23,7 +34,8 @@ import { setThreads } from "./_threads.ts";
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
   name: "evaluate",
-  usage: "--map RUN [--oneclass-run NAME] [--test-data DIR] [flags]",
+  usage:
+    "--map RUN [--oneclass-run NAME] [--test-data DIR] [flags]\n       cgvsni evaluate --detector DIR|URL --test-data DIR [flags]",
   summary:
     "Evaluate head and one-class model on test images, natural vs every renderer, with 95% CIs.",
   description: `
@@ -39,11 +51,20 @@ ${TOO_CLEAN}: should score outside); a negative control (natural test images per
 should score inside at about 1 - nu).
 Writes RUN/NAME/evaluation[-DATASET]/: results.json, results.md, roc.svg, histograms.svg.
 Unusable test images are listed (skipped.txt) and the rest evaluated.
-A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone.`,
+A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone.
+A finished detector (--detector DIR|URL, e.g. models/cgbench-small) on a labelled dataset folder
+(--test-data DIR): every image is scored exactly as \`detect\` scores it, with the same metrics
+and controls; results in runs/detectors/DETECTOR-DATASET/.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
     { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
+    {
+      name: "detector",
+      type: "string",
+      arg: "DIR|URL",
+      help: "evaluate this detector folder (export-detector) instead of a run; needs --test-data",
+    },
     {
       name: "oneclass-run",
       type: "string",
@@ -93,6 +114,7 @@ A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone
   ],
   async run(a) {
     setThreads(num(a, "threads", { int: true, min: 1 }));
+    if (str(a, "detector") !== undefined) return await runDetector(a);
     const map = str(a, "map");
     if (!map && !str(a, "oneclass-run")) {
       throw new UsageError(
@@ -112,17 +134,50 @@ A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone
       noControls: bool(a, "no-controls"),
       backend: str(a, "backend", "auto") as BackendName,
     });
-    for (const r of ev.results) {
-      console.log(
-        `${(r.renderer + (r.seen ? "*" : "")).padEnd(12)} head AUC ${fmtCi(r.head?.auc)} HTER ${
-          fmtCi(r.head?.hter)
-        } | ` +
-          `${oneclassLabel(ev)} AUC ${fmtCi(r.oneclass.auc)} HTER ${
-            fmtCi(r.oneclass.hter)
-          } NI recall ${fmtCi(r.oneclass.niRecall)}`,
-      );
-    }
+    printResults(ev);
     console.log(`(* = a renderer the map was trained on) results in ${ev.dir}`);
     return 0;
   },
 };
+
+/** `evaluate --detector DIR|URL --test-data DIR`. */
+async function runDetector(a: ParsedArgs): Promise<number> {
+  const dir = str(a, "detector")!, testData = str(a, "test-data");
+  if (str(a, "map")) throw new UsageError("evaluate: --detector and --map exclude each other");
+  if (!testData) {
+    throw new UsageError("evaluate --detector needs --test-data DIR (a labelled dataset folder)");
+  }
+  const backend = await initBackend(str(a, "backend", "auto") as BackendName);
+  for (const n of backend.notices) console.error(`notice: ${n}`);
+  const det = await openDetector({ detector: dir });
+  try {
+    const ev = await evaluateDetector(det, {
+      testData,
+      testCsv: str(a, "test-csv"),
+      out: detectorEvaluationDir(str(a, "runs", "runs")!, dir, testData),
+      bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
+      seed: num(a, "seed", { int: true }),
+      noControls: bool(a, "no-controls"),
+    });
+    printResults(ev);
+    if (ev.skipped.length) console.log(`${ev.skipped.length} image(s) skipped: see skipped.txt`);
+    console.log(`(* = a renderer the map was trained on) results in ${ev.dir}`);
+    return 0;
+  } finally {
+    det.dispose();
+  }
+}
+
+/** One line per renderer: head and one-class AUC, HTER, NI recall with intervals. */
+function printResults(ev: Evaluation): void {
+  for (const r of ev.results) {
+    console.log(
+      `${(r.renderer + (r.seen ? "*" : "")).padEnd(12)} head AUC ${fmtCi(r.head?.auc)} HTER ${
+        fmtCi(r.head?.hter)
+      } | ` +
+        `${oneclassLabel(ev)} AUC ${fmtCi(r.oneclass.auc)} HTER ${
+          fmtCi(r.oneclass.hter)
+        } NI recall ${fmtCi(r.oneclass.niRecall)}`,
+    );
+  }
+}

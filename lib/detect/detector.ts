@@ -213,6 +213,15 @@ export class Detector {
     const decoded = input instanceof Uint8Array
       ? await decodeImage(input, name, opts)
       : fromRgba(input);
+    return await this.scoreImage(decoded, opts);
+  }
+
+  /**
+   * Scores decoded RGB pixels (what {@link Detector.score} does after decoding). An image
+   * smaller than the crop is an {@link ImageError}.
+   */
+  async scoreImage(decoded: RgbImage, opts: ScoreOptions = {}): Promise<Detection> {
+    const name = opts.name ?? "<image>";
     const s = this.crop;
     if (decoded.width < s || decoded.height < s) {
       throw new ImageError(

@@ -1,6 +1,7 @@
 /**
  * Stage 4b, detection: a detector (image map + one-class model + feature source) that scores
- * image files or pixels, loadable from a folder or a URL, and heatmaps of its tiles.
+ * image files or pixels, loadable from a folder or a URL; its evaluation on a labelled dataset
+ * folder (`evaluate --detector`); heatmaps of its tiles.
  *
  * @module
  */
@@ -18,3 +19,8 @@ export {
   type VerdictRule,
 } from "./detector.ts";
 export { heatmapPng, type HeatmapValue } from "./heatmap.ts";
+export {
+  detectorEvaluationDir,
+  evaluateDetector,
+  type EvaluateDetectorOptions,
+} from "./evaluate.ts";

@@ -159,6 +159,8 @@ export interface Controls {
 
 /** Everything an evaluation reports (also `results.json`). */
 export interface Evaluation {
+  /** The detector evaluated, when it was one (`evaluate --detector`), not a run. */
+  detector?: string;
   /** Map run name (none for a one-class run of its own). */
   map?: string;
   /** One-class run name. */
@@ -332,10 +334,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
       skipped: scored.skipped,
       created: new Date().toISOString(),
     };
-    await writeJson(join(dir, "results.json"), ev);
-    await atomicWrite(join(dir, "results.md"), resultsMarkdown(ev));
-    await atomicWrite(join(dir, "roc.svg"), rocSvg(ev));
-    await atomicWrite(join(dir, "histograms.svg"), histogramSvg(ev));
+    await writeEvaluation(dir, ev);
     return { ...ev, dir };
   } finally {
     sc.dispose();
@@ -552,25 +551,48 @@ async function runControls(
   images: ImageScore[],
   o: { mode: CropMode; tiles: number; cacheDir: string; reps: number; seed: number; log: Progress },
 ): Promise<Controls> {
-  const negative = [...new Set(naturals.map((e) => e.source))].sort().map((source) => {
-    const xs = images.filter((i) => i.label === 0 && i.source === source).map((i) => i.score <= 0);
-    return { source, n: xs.length, inside: share(xs, o.reps, o.seed) };
-  });
-  let positive: Controls["positive"];
-  if (naturals.length > 0) {
-    const blurred = await scoreImages(sc, naturals, {
+  const blurred = naturals.length > 0
+    ? (await scoreImages(sc, naturals, {
       ...o,
       perturbation: parsePerturbation(TOO_CLEAN),
       skipList: sc.info.dir,
-    });
-    positive = {
+    })).images
+    : undefined;
+  return controlsOf(images, blurred, { withHead: !!sc.map, nu: sc.model.nu, ...o });
+}
+
+/**
+ * The controls from scored images: the negative control per source folder of the natural
+ * images in `images`, the positive control from `blurred` (the natural images perturbed by
+ * {@link TOO_CLEAN}), if given.
+ */
+export function controlsOf(
+  images: ImageScore[],
+  blurred: ImageScore[] | undefined,
+  o: { withHead: boolean; nu: number; reps: number; seed: number },
+): Controls {
+  const naturals = images.filter((i) => i.label === 0);
+  const negative = [...new Set(naturals.map((i) => i.source))].sort().map((source) => {
+    const xs = naturals.filter((i) => i.source === source).map((i) => i.score <= 0);
+    return { source, n: xs.length, inside: share(xs, o.reps, o.seed) };
+  });
+  const positive: Controls["positive"] = blurred?.length
+    ? {
       perturbation: TOO_CLEAN,
-      n: blurred.images.length,
-      oneclassOutside: share(blurred.images.map((i) => i.score > 0), o.reps, o.seed),
-      headCg: sc.map ? share(blurred.images.map((i) => i.pCg >= 0.5), o.reps, o.seed) : undefined,
-    };
-  }
-  return { positive, negative, target: +(1 - sc.model.nu).toFixed(6) };
+      n: blurred.length,
+      oneclassOutside: share(blurred.map((i) => i.score > 0), o.reps, o.seed),
+      headCg: o.withHead ? share(blurred.map((i) => i.pCg >= 0.5), o.reps, o.seed) : undefined,
+    }
+    : undefined;
+  return { positive, negative, target: +(1 - o.nu).toFixed(6) };
+}
+
+/** Writes `results.json`, `results.md`, `roc.svg` and `histograms.svg` of `ev` into `dir`. */
+export async function writeEvaluation(dir: string, ev: Evaluation): Promise<void> {
+  await writeJson(join(dir, "results.json"), ev);
+  await atomicWrite(join(dir, "results.md"), resultsMarkdown(ev));
+  await atomicWrite(join(dir, "roc.svg"), rocSvg(ev));
+  await atomicWrite(join(dir, "histograms.svg"), histogramSvg(ev));
 }
 
 const LABELS: Record<MetricName, string> = {
@@ -615,12 +637,14 @@ export function resultsMarkdown(ev: Evaluation): string {
   );
   const c = ev.controls;
   return [
-    `# Evaluation: ${
-      ev.map ? `map \`${ev.map}\` (trained on ${ev.trainedOn}), ` : ""
-    }one-class \`${ev.oneclassRun}\``,
+    ev.detector
+      ? `# Evaluation: detector \`${ev.detector}\` (map trained on ${ev.trainedOn})`
+      : `# Evaluation: ${
+        ev.map ? `map \`${ev.map}\` (trained on ${ev.trainedOn}), ` : ""
+      }one-class \`${ev.oneclassRun}\``,
     "",
     `${ev.testSet}${ev.perturbation ? `, every image perturbed by ${ev.perturbation}` : ""}. ` +
-    `Head: mean p(CG) over ${ev.crops.perImage} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
+    `Head: mean p(CG) over ${+ev.crops.perImage.toFixed(1)} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
     `${oneclassLabel(ev)}: CG at score > 0, threshold ${ev.threshold.value.toPrecision(5)} ` +
     `(${ev.threshold.from}, ν = ${ev.threshold.nu}). 95 % intervals: stratified bootstrap, ` +
     `${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,
@@ -636,14 +660,18 @@ export function resultsMarkdown(ev: Evaluation): string {
       : "",
     "## Diagnostics",
     "",
-    "Norm of the one-class feature vectors per class (mean; quartiles):",
-    "",
-    ...ev.norms.map((s) =>
-      `- ${s.name} (${s.n}): ${s.mean.toPrecision(4)}; ${
-        s.q.map((v) => v.toPrecision(4)).join(", ")
-      }`
-    ),
-    "",
+    ...(ev.norms.length
+      ? [
+        "Norm of the one-class feature vectors per class (mean; quartiles):",
+        "",
+        ...ev.norms.map((s) =>
+          `- ${s.name} (${s.n}): ${s.mean.toPrecision(4)}; ${
+            s.q.map((v) => v.toPrecision(4)).join(", ")
+          }`
+        ),
+        "",
+      ]
+      : []),
     ...(c
       ? [
         c.positive
