@@ -13,16 +13,21 @@
  * 4. for each, the co-occurrence histogram of neighbouring pairs along its direction
  *    (horizontal pairs for the horizontal residuals and the first KB copy, vertical pairs for
  *    the vertical ones and the second KB copy): 7 x 7 = 49 bins;
- * 5. the counts of step 4 are taken over a fixed pixel budget, not the whole image: the grid of
- *    2 x 2 tiles of 256 x 256 pixels spread evenly over the image (corners included; the tiles
- *    overlap when a side is under 512 px; under 256 px, the tiles are squares of the short side),
- *    summed over the tiles, then each histogram normalised to sum 1.
+ * 5. the histograms of step 4 are taken over a fixed pixel budget, not the whole image, and
+ *    over the image's most textured parts: of the 64 x 64 patches on a grid of stride 32 over
+ *    the image, the 64 whose luminance has the largest standard deviation (ties: the first in
+ *    reading order; all of them when there are fewer; under 64 px, one patch the size of the
+ *    short side); each patch's histograms are normalised to sum 1, then averaged over the patches.
  *
- * 8 x 49 = 392 numbers per image. Why step 5: a histogram's sampling noise falls with the
- * number of pixels it counts, so whole-image statistics let a one-class model tell large images
- * from small ones. On cgbench, whose photographs are larger than its 512 x 512 renders, the
- * whole-image Gaussian looked better than it is and called 256 px photographs
- * computer-generated (docs/results-cgbench.md has the figures).
+ * 8 x 49 = 392 numbers per image. Why a fixed budget: a histogram's sampling noise falls with
+ * the number of pixels it counts, so whole-image statistics let a one-class model tell large
+ * images from small ones (on cgbench, whose photographs are larger than its 512 x 512 renders,
+ * the whole-image Gaussian looked better than it is). Why textured patches (version 3): in flat
+ * regions (sky, a blurred background, a wall) JPEG quantisation and smooth shading leave both
+ * classes with near-zero residuals, so such regions say nothing about the camera and made
+ * photographs with large flat areas look computer-generated; the 64 patches (the same 262,144
+ * pixels as version 2's 2 x 2 tiles of 256 px) now come from where the image has detail.
+ * docs/results-cgbench.md compares the versions.
  *
  * Cameras leave sensor noise, demosaicing and processing traces in these statistics; renderers
  * leave either smoother images or path-tracing noise with other statistics. JPEG compression
@@ -32,7 +37,7 @@
  * @module
  */
 
-import { cropAt, type RgbImage, tileOrigins } from "../data/image.ts";
+import { cropAt, type RgbImage } from "../data/image.ts";
 
 /** Truncation T of the quantised residuals (values in −T..T). */
 export const RESIDUAL_T = 3;
@@ -42,17 +47,20 @@ export const RESIDUAL_FILTERS = 8;
 export const RESIDUAL_DIM = RESIDUAL_FILTERS * (2 * RESIDUAL_T + 1) ** 2;
 /** What defines the features, saved with models fitted on them. */
 export const RESIDUAL_SPEC = {
-  version: 2,
+  version: 3,
   luminance: "(R+G+B)/3",
   residuals: ["d1h", "d1v", "d2h", "d2v", "d3h", "d3v", "kb-h", "kb-v"],
   quantisation: 1,
   truncation: RESIDUAL_T,
   pairs: "along each residual's direction",
-  tiles: { size: 256, perSide: 2, counts: "summed over the tiles" },
+  patches: {
+    size: 64,
+    stride: 32,
+    count: 64,
+    chosen: "largest luminance standard deviation",
+    histograms: "normalised per patch, averaged over the patches",
+  },
 };
-
-/** Side of the tiles the counts are taken over. */
-export const RESIDUAL_TILE = RESIDUAL_SPEC.tiles.size;
 
 /**
  * The 392 residual statistics of an image (see the module documentation).
@@ -66,19 +74,71 @@ export const RESIDUAL_TILE = RESIDUAL_SPEC.tiles.size;
  * ```
  */
 export function residualFeatures(img: RgbImage): Float32Array {
-  const { width: w, height: h } = img;
-  const size = Math.min(RESIDUAL_TILE, w, h);
-  const counts = new Float64Array(RESIDUAL_DIM);
-  for (const [x, y] of tileOrigins(w, h, size, RESIDUAL_SPEC.tiles.perSide)) {
-    countResiduals(size === w && size === h ? img : cropAt(img, x, y, size, size), counts);
-  }
-  const bins = RESIDUAL_DIM / RESIDUAL_FILTERS, out = new Float32Array(RESIDUAL_DIM);
-  for (let f = 0; f < RESIDUAL_FILTERS; f++) {
-    let total = 0;
-    for (let i = 0; i < bins; i++) total += counts[f * bins + i];
-    for (let i = 0; i < bins; i++) out[f * bins + i] = total > 0 ? counts[f * bins + i] / total : 0;
+  const out = new Float32Array(RESIDUAL_DIM);
+  const patches = texturedPatches(img);
+  const bins = RESIDUAL_DIM / RESIDUAL_FILTERS;
+  for (const [x, y, size] of patches) {
+    const counts = new Float64Array(RESIDUAL_DIM);
+    countResiduals(
+      size === img.width && size === img.height ? img : cropAt(img, x, y, size, size),
+      counts,
+    );
+    for (let f = 0; f < RESIDUAL_FILTERS; f++) {
+      let total = 0;
+      for (let i = 0; i < bins; i++) total += counts[f * bins + i];
+      if (total === 0) continue;
+      for (let i = 0; i < bins; i++) {
+        out[f * bins + i] += counts[f * bins + i] / total / patches.length;
+      }
+    }
   }
   return out;
+}
+
+/**
+ * The patches step 5 takes the histograms over, as `[x, y, size]`: of the patches on the grid,
+ * the {@link RESIDUAL_SPEC} count with the largest luminance standard deviation, in decreasing
+ * order (ties in reading order).
+ *
+ * @example A flat image with one textured corner: its patches come first
+ * ```ts
+ * import { texturedPatches } from "./residual.ts";
+ * const w = 256, data = new Uint8Array(w * w * 3).fill(128);
+ * for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) data.fill((x * 37 + y * 11) % 256, (y * w + x) * 3, (y * w + x) * 3 + 3);
+ * console.log(texturedPatches({ width: w, height: w, data })[0]); // [0, 0, 64]
+ * ```
+ */
+export function texturedPatches(img: RgbImage): [number, number, number][] {
+  const { width: w, height: h, data } = img;
+  const { size: P, stride: S, count: K } = RESIDUAL_SPEC.patches;
+  if (w < P || h < P) {
+    const s = Math.min(w, h);
+    return [[Math.floor((w - s) / 2), Math.floor((h - s) / 2), s]];
+  }
+  // integral images of luminance and its square: each patch's variance in O(1)
+  const W = w + 1, sum = new Float64Array(W * (h + 1)), sq = new Float64Array(W * (h + 1));
+  for (let y = 0; y < h; y++) {
+    let rs = 0, rq = 0;
+    for (let x = 0; x < w; x++) {
+      const i = 3 * (y * w + x), g = (data[i] + data[i + 1] + data[i + 2]) / 3;
+      rs += g;
+      rq += g * g;
+      sum[(y + 1) * W + x + 1] = sum[y * W + x + 1] + rs;
+      sq[(y + 1) * W + x + 1] = sq[y * W + x + 1] + rq;
+    }
+  }
+  const box = (t: Float64Array, x: number, y: number) =>
+    t[(y + P) * W + x + P] - t[y * W + x + P] - t[(y + P) * W + x] + t[y * W + x];
+  const cands: [number, number, number][] = [];
+  for (let y = 0; y + P <= h; y += S) {
+    for (let x = 0; x + P <= w; x += S) {
+      const n = P * P, m = box(sum, x, y) / n;
+      cands.push([box(sq, x, y) / n - m * m, x, y]);
+    }
+  }
+  // a stable sort keeps reading order among equal variances
+  cands.sort((a, b) => b[0] - a[0]);
+  return cands.slice(0, K).map(([, x, y]) => [x, y, P]);
 }
 
 /** Adds the co-occurrence counts of one image (or tile) to `counts` (steps 1-4). */

@@ -11,7 +11,7 @@ import {
   perturb,
   resize,
 } from "../../../lib/data/perturb.ts";
-import { residualFeatures } from "../../../lib/features/residual.ts";
+import { residualFeatures, texturedPatches } from "../../../lib/features/residual.ts";
 import { SHIPPED } from "../../_helpers.ts";
 
 const photo = () => readImage(`${SHIPPED}/Photos/photo_00010.png`);
@@ -131,29 +131,33 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
   assert.ok(corners > 0.5, `corner mass ${corners}`);
 });
 
-Deno.test("residual features: counted over 2 x 2 tiles of 256 px at the grid's corners, whatever the image's size", () => {
+Deno.test("residual features: taken over the 64 most textured 64 px patches, so flat surroundings change nothing", () => {
   const r = new Rng(3);
-  const smooth = (x: number, y: number) => 100 + ((x >> 5) + (y >> 5)) * 4 + r.int(2);
-  const tile: RgbImage = { width: 256, height: 256, data: new Uint8Array(256 * 256 * 3) };
-  for (let y = 0; y < 256; y++) {
-    for (let x = 0; x < 256; x++) {
-      tile.data.fill(smooth(x, y), (y * 256 + x) * 3, (y * 256 + x) * 3 + 3);
-    }
+  // low-amplitude noise around grey 128: residuals inside the truncation range
+  const n = 512;
+  const tex: RgbImage = { width: n, height: n, data: new Uint8Array(n * n * 3) };
+  for (let i = 0; i < n * n; i++) tex.data.fill(126 + r.int(5), 3 * i, 3 * i + 3);
+  // the same texture inside a flat frame of grey 128, at an offset on the patch grid (stride 32)
+  const w = 1024, h = 896, ox = 256, oy = 160;
+  const framed: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(128) };
+  for (let y = 0; y < n; y++) {
+    framed.data.set(tex.data.subarray(y * n * 3, (y + 1) * n * 3), ((oy + y) * w + ox) * 3);
   }
-  // 768 x 640: the grid's tiles sit at x 0, 512 and y 0, 384; everything between is white noise
-  const w = 768, h = 640;
-  const big: RgbImage = {
-    width: w,
-    height: h,
-    data: Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
-  };
-  for (const [ox, oy] of [[0, 0], [512, 0], [0, 384], [512, 384]]) {
-    for (let y = 0; y < 256; y++) {
-      big.data.set(tile.data.subarray(y * 256 * 3, (y + 1) * 256 * 3), ((oy + y) * w + ox) * 3);
-    }
+  const patches = texturedPatches(framed);
+  assert.equal(patches.length, 64);
+  for (const [x, y, s] of patches) {
+    assert.equal(s, 64);
+    assert.ok(x >= ox && y >= oy && x + s <= ox + n && y + s <= oy + n, `patch at ${x},${y}`);
   }
-  const one = residualFeatures(tile), four = residualFeatures(big);
-  for (let i = 0; i < one.length; i++) assert.ok(Math.abs(one[i] - four[i]) < 1e-6, `bin ${i}`);
-  // the noise between the tiles (zero bins under 0.05, see above) would have moved these
-  for (const k of [0, 1]) assert.ok(one[k * 49 + 24] > 0.1, `filter ${k}: ${one[k * 49 + 24]}`);
+  const a = residualFeatures(tex), b = residualFeatures(framed);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `bin ${i}`);
+  // counted over the whole frame, the flat area would have filled the zero bins
+  const flatShare = 1 - (n * n) / (w * h);
+  assert.ok(a[24] < flatShare, `zero bin ${a[24]} vs ${flatShare}`);
+  // under 64 px: one patch, the centred square of the short side
+  assert.deepEqual(texturedPatches({ width: 80, height: 48, data: new Uint8Array(80 * 48 * 3) }), [[
+    16,
+    0,
+    48,
+  ]]);
 });
