@@ -644,7 +644,9 @@ export function resultsMarkdown(ev: Evaluation): string {
       }one-class \`${ev.oneclassRun}\``,
     "",
     `${ev.testSet}${ev.perturbation ? `, every image perturbed by ${ev.perturbation}` : ""}. ` +
-    `Head: mean p(CG) over ${+ev.crops.perImage.toFixed(1)} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
+    `Head: mean p(CG) over ${+ev.crops.perImage.toFixed(
+      1,
+    )} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
     `${oneclassLabel(ev)}: CG at score > 0, threshold ${ev.threshold.value.toPrecision(5)} ` +
     `(${ev.threshold.from}, ν = ${ev.threshold.nu}). 95 % intervals: stratified bootstrap, ` +
     `${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,
