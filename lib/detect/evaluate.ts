@@ -10,10 +10,11 @@
  */
 
 import { basename, join } from "node:path";
-import { CgvsniError } from "../core/errors.ts";
+import { ImageError } from "../core/errors.ts";
+import { atomicWrite } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
-import { decodeImage, type DecodeOptions } from "../data/image.ts";
+import { decodeImage, type DecodeOptions, readImageFile } from "../data/image.ts";
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
 import {
@@ -21,11 +22,13 @@ import {
   type Evaluation,
   type ImageScore,
   rendererResults,
+  seenLabels,
   TOO_CLEAN,
   writeEvaluation,
 } from "../eval/evaluate.ts";
+import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";
-import type { Detector } from "./detector.ts";
+import type { Detection, Detector } from "./detector.ts";
 
 /** Options of {@link evaluateDetector}. */
 export interface EvaluateDetectorOptions extends DecodeOptions {
@@ -85,49 +88,43 @@ export async function evaluateDetector(
   const tooClean = parsePerturbation(TOO_CLEAN), rng = new Rng(`controls:${seed}`);
   log.start("images", dataset.images.length);
   for (const e of dataset.images) {
+    const opts = { name: e.name, maxTilesPerSide: o.maxTilesPerSide };
+    const scoreOf = (d: Detection): ImageScore => ({
+      name: e.name,
+      label: e.label,
+      source: e.source,
+      pCg: d.pCg,
+      score: d.score,
+      norm: NaN,
+    });
     try {
-      const img = await decodeImage(await Deno.readFile(e.path), e.name, o);
-      const score = async (blur: boolean): Promise<ImageScore> => {
-        const d = await det.scoreImage(blur ? await perturb(img, tooClean, rng) : img, {
-          name: e.name,
-          maxTilesPerSide: o.maxTilesPerSide,
-        });
-        if (!blur) crops += d.crops;
-        return {
-          name: e.name,
-          label: e.label,
-          source: e.source,
-          pCg: d.pCg,
-          score: d.score,
-          norm: NaN,
-        };
-      };
-      images.push(await score(false));
-      if (!o.noControls && e.label === 0) blurred.push(await score(true));
+      // readImageFile, not Deno.readFile: it refuses links out of the sandbox, as detect does
+      const img = await decodeImage(await readImageFile(e.path), e.name, o);
+      const d = await det.scoreImage(img, opts);
+      crops += d.crops;
+      images.push(scoreOf(d));
+      if (!o.noControls && e.label === 0) {
+        blurred.push(scoreOf(await det.scoreImage(await perturb(img, tooClean, rng), opts)));
+      }
     } catch (err) {
-      if (!(err instanceof CgvsniError || err instanceof Deno.errors.NotFound)) throw err;
-      // an ImageError's message starts with the file's name; a missing file's names its path
-      const why = err instanceof CgvsniError ? err.message : `${e.name}: ${(err as Error).message}`;
-      skipped.push(why);
-      log.log(`skipped ${why}`);
+      if (!(err instanceof ImageError)) throw err;
+      skipped.push(err.message);
+      log.log(`skipped ${err.message}`);
     }
     log.tick();
   }
   log.end();
   if (skipped.length) {
-    await Deno.writeTextFile(join(o.out, "skipped.txt"), skipped.join("\n") + "\n");
+    await atomicWrite(join(o.out, "skipped.txt"), skipped.join("\n") + "\n");
   }
-  const learned = new Set(det.info.renderers.map((r) => r.name));
-  const seen = new Set(
-    dataset.classes.filter((c) => c.label > 0 && learned.has(c.name)).map((c) => c.label),
-  );
+
   const ev: Evaluation = {
     detector: det.info.name,
     map: typeof det.info.provenance?.mapRun === "string" ? det.info.provenance.mapRun : undefined,
     oneclassRun: det.info.name,
     oneclassKind: det.oneClass.kind,
     features: det.info.features,
-    trainedOn: det.info.renderers.map((r) => r.name).join("+") || "none",
+    trainedOn: renderersName(det.info) || "none",
     testSet: `dataset ${dataset.root}` +
       (det.info.preprocess.jpeg
         ? ` (each image re-encoded as JPEG ${det.info.preprocess.jpeg} first, as the detector was trained)`
@@ -139,7 +136,15 @@ export async function evaluateDetector(
       from: det.oneClass.thresholdFrom,
       nu: det.oneClass.nu,
     },
-    results: rendererResults(images, dataset, seen, true, reps, seed, log),
+    results: rendererResults(
+      images,
+      dataset,
+      seenLabels(dataset, det.info.renderers),
+      true,
+      reps,
+      seed,
+      log,
+    ),
     norms: [],
     controls: o.noControls ? undefined : controlsOf(images, blurred, {
       withHead: true,

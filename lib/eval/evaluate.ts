@@ -35,7 +35,7 @@ import { formatPerturbation, parsePerturbation, type Perturbation } from "../dat
 import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
-import { type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
+import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
 import { loadOneClass } from "../oneclass/io.ts";
 import {
@@ -294,11 +294,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     });
     const images = scored.images;
     const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
-    // seen = a renderer the map learned, matched by name: another dataset numbers its classes its own way
-    const learned = new Set(info.mapRun?.config.renderers.map((r) => r.name) ?? []);
-    const seen = new Set(
-      dataset.classes.filter((c) => c.label > 0 && learned.has(c.name)).map((c) => c.label),
-    );
+    const seen = seenLabels(dataset, info.mapRun?.config.renderers ?? []);
     const results = rendererResults(images, dataset, seen, !!sc.map, reps, seed, log);
     let controls: Controls | undefined;
     if (!o.noControls && !perturbation) {
@@ -463,6 +459,17 @@ export async function scoreImages(
     };
   });
   return { images, ok: okNames, skipped, cropsPerImage };
+}
+
+/**
+ * The labels of `dataset`'s renderers that the map learned, matched by name: another dataset
+ * numbers its classes its own way.
+ */
+export function seenLabels(dataset: Dataset, learned: ClassRef[]): Set<number> {
+  const names = new Set(learned.map((r) => r.name));
+  return new Set(
+    dataset.classes.filter((c) => c.label > 0 && names.has(c.name)).map((c) => c.label),
+  );
 }
 
 /** Head and one-class metrics with CIs, natural against each renderer of `dataset`. */
