@@ -165,12 +165,12 @@ async function start(
       };
     }
     case "native": {
-      const { nativeThreadCount, registerNativeBackend } = await import("./native/backend.ts");
-      const detail = registerNativeBackend(threads);
+      const { registerNativeBackend } = await import("./native/backend.ts");
+      const { detail, threads: used } = registerNativeBackend(threads);
       if (!(await quietly(() => tf.setBackend("native")))) {
         throw new Error("the native backend did not start");
       }
-      return { detail, threads: nativeThreadCount() };
+      return { detail, threads: used };
     }
   }
 }

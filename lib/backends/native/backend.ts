@@ -48,14 +48,16 @@ type Cpu = {
 };
 type Attrs = Record<string, unknown>;
 
-let registered = false;
-let description = "";
-let usedThreads: number | undefined;
-
-/** The OpenMP threads the native backend runs with (undefined before it is registered). */
-export function nativeThreadCount(): number | undefined {
-  return usedThreads;
+/** What {@link registerNativeBackend} set up: the library's description and the OpenMP threads. */
+export interface NativeSetup {
+  /** The library, its thread count and why (for logs). */
+  detail: string;
+  /** The OpenMP threads it computes with. */
+  threads: number;
 }
+
+/** Set once the backend is registered. */
+let registered: NativeSetup | undefined;
 
 /** Arrays of at least this many floats (1 MiB) are recycled. */
 const POOL_MIN = 1 << 18;
@@ -349,19 +351,19 @@ function override(name: string, fast: (...a: Parameters<Kernel>) => ReturnType<K
 
 /**
  * Opens oneDNN and registers the `native` backend (idempotent). Returns a description of the
- * library; throws a one-line reason when it cannot (library missing, no `--allow-ffi`).
+ * library and the thread count; throws a one-line reason when it cannot (library missing, no
+ * `--allow-ffi`).
  */
-export function registerNativeBackend(requestedThreads?: number): string {
-  if (registered) return description;
+export function registerNativeBackend(requestedThreads?: number): NativeSetup {
+  if (registered) return registered;
   const passive = preferPassiveWaiting();
-  description = dnnl.openDnnl();
+  const library = dnnl.openDnnl();
   const { threads, why } = chooseThreads(requestedThreads);
   let used = threads;
   try {
     used = setOmpThreads(threads);
   } catch { /* not a GNU OpenMP build: the runtime's own default stands */ }
-  usedThreads = used;
-  description += `, ${used} thread(s) (${why})${passive ? ", passive waiting" : ""}`;
+  const detail = `${library}, ${used} thread(s) (${why})${passive ? ", passive waiting" : ""}`;
   tf.registerBackend("native", () => {
     const b = new NativeBackend();
     dnnl.setAllocator((n) => b.alloc(n), (a) => b.release(a));
@@ -807,6 +809,6 @@ export function registerNativeBackend(requestedThreads?: number): string {
     ];
   });
 
-  registered = true;
-  return description;
+  registered = { detail, threads: used };
+  return registered;
 }
