@@ -3,12 +3,14 @@
 sometimes a back wall, a spherical light and depth of field. The same seed always gives the
 same file. Usage: gen_sunflow.py SEED OUT.sc"""
 import math, random, sys
+from functools import partial
+
+from _scene import col as scene_col, place
 
 seed, out = int(sys.argv[1]), sys.argv[2]
 r = random.Random(seed)
 
-def col(lo=0.05, hi=0.9):
-    return " ".join(f"{r.uniform(lo, hi):.3f}" for _ in range(3))
+col = partial(scene_col, r)  # col(lo, hi): a random RGB colour
 
 lines = []
 w = lines.append
@@ -87,12 +89,7 @@ if r.random() < 0.4:
 
 placed = []
 for i in range(r.randint(3, 8)):
-    for _ in range(30):
-        x, y = r.uniform(-2.8, 2.8), r.uniform(-2.8, 2.8)
-        s = r.uniform(0.35, 1.0)
-        if all(math.dist((x, y), (px, py)) > s + ps for px, py, ps in placed):
-            break
-    placed.append((x, y, s))
+    x, y, s = place(r, placed)
     name = f"s{i}"
     shader(name)
     kind = r.choice(["sphere", "sphere", "teapot", "torus", "cylinder", "gumbo", "sphereflake"])

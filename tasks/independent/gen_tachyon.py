@@ -5,14 +5,13 @@ lit by one to three lights, sometimes with a back wall, fog or ambient-occlusion
 seed always gives the same file. Usage: gen_tachyon.py SEED OUT.dat (the sky-light flag, if any, is
 written on the first line as a comment: build.sh passes it to tachyon)."""
 import math, random, sys
+from functools import partial
+
+from _scene import col as scene_col, place
 
 seed, out = int(sys.argv[1]), sys.argv[2]
 r = random.Random(10_000 + seed)  # another stream than gen_sunflow.py's for the same seed
-
-
-def col(lo=0.05, hi=0.9):
-    return " ".join(f"{r.uniform(lo, hi):.3f}" for _ in range(3))
-
+col = partial(scene_col, r)  # col(lo, hi): a random RGB colour
 
 lines = []
 w = lines.append
@@ -73,11 +72,7 @@ if r.random() < 0.4:
 
 placed = []
 for i in range(r.randint(3, 8)):
-    for _ in range(30):
-        x, y, s = r.uniform(-2.8, 2.8), r.uniform(-2.8, 2.8), r.uniform(0.35, 1.0)
-        if all(math.dist((x, y), (px, py)) > s + ps for px, py, ps in placed):
-            break
-    placed.append((x, y, s))
+    x, y, s = place(r, placed)
     kind = r.choice(["sphere", "sphere", "box", "cylinder", "ring"])
     if kind == "sphere":
         w(f"  SPHERE CENTER {x:.3f} {y:.3f} {s:.3f} RAD {s:.3f}")
