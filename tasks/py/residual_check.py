@@ -1,0 +1,73 @@
+"""The check that chose version 3 of the residual features (docs/results-cgbench.md): for each
+variant in the JSON files of tasks/residual_variants.ts, a Ledoit-Wolf Gaussian (scikit-learn) on
+standardised features of 70 % of the photographs, 3 random splits (seeds 100-102, not the matrix's
+0-2), scored on the other photographs and on every render; threshold: the 95 % quantile of 5-fold
+out-of-fold scores. Prints mean AUC per renderer, NI recall, and the Kodak check (photographs whose
+SOURCES.csv source names Kodak: never JPEG before the re-encoding).
+
+  /usr/bin/python3 tasks/py/residual_check.py SOURCES.csv FEATURES.json [FEATURES.json ...]
+"""
+import csv
+import json
+import sys
+
+import numpy as np
+from sklearn.covariance import LedoitWolf
+from sklearn.metrics import roc_auc_score
+
+
+def fit(X):
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    lw = LedoitWolf().fit((X - mu) / sd)
+
+    def score(Y):
+        Z = (Y - mu) / sd - lw.location_
+        return np.einsum("ij,jk,ik->i", Z, lw.precision_, Z)
+
+    return score
+
+
+def cv_threshold(X, nu=0.05, folds=5):
+    idx = np.random.default_rng(0).permutation(len(X))
+    s = np.empty(len(X))
+    for f in range(folds):
+        te = idx[f::folds]
+        s[te] = fit(X[np.setdiff1d(idx, te)])(X[te])
+    return np.quantile(s, 1 - nu)
+
+
+def main(sources, files):
+    kodak_names = {r["Name"] for r in csv.DictReader(open(sources)) if "Kodak" in r["source"]}
+    data = [json.load(open(f)) for f in files]
+    labels = data[0]["labels"]
+    classes = {c["label"]: c["name"] for c in data[0]["classes"] if c["label"] > 0}
+    for d in data:
+        for variant, feats in d["res"].items():
+            names = list(feats)
+            X, y = np.array([feats[n] for n in names]), np.array([labels[n] for n in names])
+            kodak = np.array([n in kodak_names for n in names])
+            natural = np.where(y == 0)[0]
+            auc = {c: [] for c in classes}
+            inside, k_in, k_auc, o_auc = [], [], [], []
+            for seed in range(3):
+                p = np.random.default_rng(100 + seed).permutation(natural)
+                train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
+                f, t = fit(X[train]), cv_threshold(X[train])
+                st, cg = f(X[test]), f(X[y > 0])
+                inside.append((st <= t).mean())
+                for c in classes:
+                    sc = f(X[y == c])
+                    auc[c].append(roc_auc_score([0] * len(st) + [1] * len(sc), np.r_[st, sc]))
+                tk, to = test[kodak[test]], test[~kodak[test]]
+                k_in += list(f(X[tk]) <= t)
+                k_auc.append(roc_auc_score([0] * len(tk) + [1] * len(cg), np.r_[f(X[tk]), cg]))
+                o_auc.append(roc_auc_score([0] * len(to) + [1] * len(cg), np.r_[f(X[to]), cg]))
+            means = [np.mean(a) for a in auc.values()]
+            print(f"{variant:11s} " + " ".join(f"{classes[c]} {m:.3f}" for c, m in zip(auc, means))
+                  + f" mean {np.mean(means):.3f} NI {np.mean(inside):.3f} | Kodak inside"
+                  f" {sum(k_in)}/{len(k_in)}, renders vs Kodak {np.mean(k_auc):.3f},"
+                  f" vs the other photographs {np.mean(o_auc):.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,83 @@
+/**
+ * The check that chose version 3 of the residual features (docs/results-cgbench.md, "Residual
+ * features version 3"): residual statistics of every image of a dataset, each re-encoded as JPEG 75
+ * first, in several variants, written to one JSON file for `tasks/py/residual_check.py`.
+ *
+ *   deno run --allow-read --allow-write=OUT.json tasks/residual_variants.ts DATASET OUT.json [VARIANT...]
+ *
+ * Variants: `current` (this checkout's `residualFeatures`: run the script from a checkout of
+ * c5024c8 to get version 2), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
+ * P/2) with the largest luminance standard deviation, after skipping the S largest, of
+ * `residualFeatures` of each patch (for P ≤ 64 the statistics of the whole patch; version 3 takes
+ * a larger patch's from its own textured 64 px patches). Default: current and the seven patch
+ * variants of the check. About 4 min for cgbench with all of them.
+ *
+ * @module
+ */
+
+import { loadDataset } from "../lib/data/dataset.ts";
+import { cropAt, readImage, type RgbImage } from "../lib/data/image.ts";
+import { jpegRoundTrip } from "../lib/data/perturb.ts";
+import { RESIDUAL_DIM, residualFeatures } from "../lib/features/residual.ts";
+
+const DEFAULT = [
+  "current",
+  "p64-k64",
+  "p64-k32",
+  "p64-k16",
+  "p32-k128",
+  "p32-k256",
+  "p128-k16",
+  "p64-k64-s8",
+];
+
+function luminanceStd(img: RgbImage, x0: number, y0: number, s: number): number {
+  let m = 0, m2 = 0;
+  for (let y = y0; y < y0 + s; y++) {
+    for (let x = x0; x < x0 + s; x++) {
+      const i = 3 * (y * img.width + x), g = (img.data[i] + img.data[i + 1] + img.data[i + 2]) / 3;
+      m += g;
+      m2 += g * g;
+    }
+  }
+  m /= s * s;
+  return Math.sqrt(Math.max(0, m2 / (s * s) - m * m));
+}
+
+/** `pP-kK[-sS]`: see the module documentation. A P x P crop's statistics are those of the crop. */
+function patchVariant(spec: string): (img: RgbImage) => Float32Array {
+  const m = /^p(\d+)-k(\d+)(?:-s(\d+))?$/.exec(spec);
+  if (!m) throw new Error(`unknown variant "${spec}"`);
+  const [p, k, skip] = [+m[1], +m[2], +(m[3] ?? 0)];
+  return (img) => {
+    const cands: [number, number, number][] = [];
+    for (let y = 0; y + p <= img.height; y += p / 2) {
+      for (let x = 0; x + p <= img.width; x += p / 2) {
+        cands.push([luminanceStd(img, x, y, p), x, y]);
+      }
+    }
+    cands.sort((a, b) => b[0] - a[0]);
+    const pick = cands.slice(skip, skip + k), acc = new Float64Array(RESIDUAL_DIM);
+    for (const [, x, y] of pick) {
+      const f = residualFeatures(cropAt(img, x, y, p, p));
+      for (let i = 0; i < RESIDUAL_DIM; i++) acc[i] += f[i] / pick.length;
+    }
+    return Float32Array.from(acc);
+  };
+}
+
+const [root, out, ...asked] = Deno.args;
+if (!root || !out) throw new Error("usage: residual_variants.ts DATASET OUT.json [VARIANT...]");
+const names = asked.length ? asked : DEFAULT;
+const variants = names.map((n) =>
+  [n, n === "current" ? residualFeatures : patchVariant(n)] as const
+);
+const ds = await loadDataset(root);
+const res: Record<string, Record<string, number[]>> = Object.fromEntries(names.map((n) => [n, {}]));
+for (const [i, e] of ds.images.entries()) {
+  const img = await jpegRoundTrip(await readImage(e.path), 75);
+  for (const [n, f] of variants) res[n][e.name] = Array.from(f(img));
+  if ((i + 1) % 50 === 0) console.error(`${i + 1} / ${ds.images.length}`);
+}
+const labels = Object.fromEntries(ds.images.map((e) => [e.name, e.label]));
+await Deno.writeTextFile(out, JSON.stringify({ labels, classes: ds.classes, res }));
