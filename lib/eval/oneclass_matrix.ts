@@ -9,7 +9,9 @@
  * `residual` features need no map: they depend only on the split (the seed), so they are fitted
  * once per seed and every renderer is unseen for them.
  *
- * Resumable like {@link experiment}: finished maps, models and evaluations are reused.
+ * Resumable like {@link experiment}: finished maps, models and evaluations are reused. A model
+ * fitted on residual features of an older definition is not reused: its folder is renamed
+ * `<name>-v<version>` (nothing is deleted) and the cell is fitted again.
  *
  * @module
  */
@@ -19,6 +21,7 @@ import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
+import { RESIDUAL_SPEC } from "../features/residual.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
 import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
@@ -224,6 +227,7 @@ async function runCell(
   log: Progress,
 ): Promise<Evaluation> {
   const ocDir = join(runs, run, ocName);
+  await setAsideStale(ocDir, log);
   if (!(await exists(join(ocDir, "oneclass.json")))) {
     log.log(`== ${run}/${ocName}: fitting ${kind} on ${source} features`);
     await trainOneClass({
@@ -249,6 +253,26 @@ async function runCell(
     noControls: true,
     progress: log,
   });
+}
+
+/**
+ * Renames a one-class folder fitted on residual features of another version than this toolkit
+ * computes to `<dir>-v<version>` (`-v<version>-2`, ... when taken), so that its cell is fitted
+ * again and the old model and evaluation stay on disk.
+ */
+async function setAsideStale(dir: string, log: Progress): Promise<void> {
+  const saved = await readJsonIfExists<{ provenance?: { residual?: { version?: number } } }>(
+    join(dir, "oneclass.json"),
+  );
+  const old = saved?.provenance?.residual;
+  if (!old || JSON.stringify(old) === JSON.stringify(RESIDUAL_SPEC)) return;
+  let to = `${dir}-v${old.version ?? 1}`;
+  for (let i = 2; await exists(to); i++) to = `${dir}-v${old.version ?? 1}-${i}`;
+  await Deno.rename(dir, to);
+  log.log(
+    `${dir}: fitted on another definition of the residual features (version ${old.version ?? 1}; ` +
+      `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`,
+  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -78,7 +78,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
     samples: sig,
-    ...(needsMap(o.source) ? {} : { residual: RESIDUAL_SPEC.version }),
+    ...(needsMap(o.source) ? {} : { residual: JSON.stringify(RESIDUAL_SPEC) }),
   };
   if (o.cache) {
     try {

@@ -13,6 +13,8 @@ import { readMapRun } from "../../../lib/map/run.ts";
 import { mapTrainingSets } from "../../../lib/map/train.ts";
 import { oneclassPool } from "../../../lib/oneclass/train.ts";
 import { experiment, pipeline, type PipelineOptions } from "../../../lib/eval/experiment.ts";
+import { type OneClassMatrix, oneclassMatrix } from "../../../lib/eval/oneclass_matrix.ts";
+import { RESIDUAL_SPEC } from "../../../lib/features/residual.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { writeReport } from "../../../lib/eval/report.ts";
 import { main } from "../../../cli/main.ts";
@@ -367,6 +369,45 @@ Deno.test("LORO: the held-out renderer is in no training, validation or threshol
   assert.equal(cells[0].seen, false);
   const tested = run.split.filter((e) => e.label === held && e.role === "test").length;
   assert.equal(cells[0].n[1], tested);
+});
+
+Deno.test("oneclass-matrix: a residual cell of another feature definition is set aside and fitted again", async () => {
+  const csv = await ready;
+  const base = options(dir, csv, "unused", "Cycles");
+  const o = {
+    data: SHIPPED,
+    runs: base.runs,
+    name: "om",
+    seeds: [0],
+    sources: ["residual" as const],
+    kinds: ["gauss" as const],
+    map: base.map,
+    oneclass: base.oneclass,
+    evaluation: base.evaluation,
+    progress: quiet,
+  };
+  const m = await oneclassMatrix(o);
+  const residual = (x: OneClassMatrix) => x.cells.filter((c) => c.source === "residual");
+  // fitted once per seed, every renderer unseen
+  assert.deepEqual(residual(m).map((c) => `${c.test}:${c.seen}`), [
+    "Cycles:false",
+    "EEVEE:false",
+    "POVRay:false",
+  ]);
+  // the saved model now says it was fitted on the previous version of the residual features
+  const cell = join(base.runs!, "om-s0-noCycles", "residual-gauss");
+  const saved = JSON.parse(await Deno.readTextFile(join(cell, "oneclass.json")));
+  const old = RESIDUAL_SPEC.version - 1;
+  saved.provenance.residual = { ...saved.provenance.residual, version: old };
+  await Deno.writeTextFile(join(cell, "oneclass.json"), JSON.stringify(saved));
+  const again = await oneclassMatrix(o);
+  // moved aside whole, fitted again on the current definition, with the same results
+  const aside = JSON.parse(await Deno.readTextFile(join(`${cell}-v${old}`, "oneclass.json")));
+  assert.equal(aside.provenance.residual.version, old);
+  assert.ok(await Deno.stat(join(`${cell}-v${old}`, "evaluation", "results.json")));
+  const fresh = JSON.parse(await Deno.readTextFile(join(cell, "oneclass.json")));
+  assert.deepEqual(fresh.provenance.residual, RESIDUAL_SPEC);
+  assert.deepEqual(residual(again), residual(m));
 });
 
 Deno.test("evaluate --test-data: a folder never split is scored whole, renderers matched by name", async () => {
