@@ -60,6 +60,12 @@ function options(dir: string, csv: string, run: string, renderer: string): Pipel
 }
 
 const dir = await Deno.makeTempDir({ prefix: "cgvsni-pipeline-" });
+
+/** What the matrix tests share: the tiny configuration of {@link options}, as experiment options. */
+function matrixBase(csv: string) {
+  const { runs, map, oneclass, evaluation } = options(dir, csv, "unused", "Cycles");
+  return { data: SHIPPED, runs: runs!, map, oneclass, evaluation, progress: quiet };
+}
 let evaluation: Evaluation | undefined;
 const ready = (async () => {
   await testBackend();
@@ -303,16 +309,11 @@ Deno.test("detect: good images scored, broken ones listed, exit code 3; --json a
 
 Deno.test("experiment: the renderer matrix fills every cell and resumes without recomputing", async () => {
   const csv = await ready;
-  const base = options(dir, csv, "unused", "Cycles");
+  const base = matrixBase(csv);
   const o = {
-    data: SHIPPED,
-    runs: base.runs,
+    ...base,
     name: "mx",
     renderers: ["Cycles", "POVRay"],
-    map: base.map,
-    oneclass: base.oneclass,
-    evaluation: base.evaluation,
-    progress: quiet,
   };
   const m = await experiment(o);
   assert.deepEqual(m.cells.map((c) => `${c.train}>${c.test}`), [
@@ -326,31 +327,26 @@ Deno.test("experiment: the renderer matrix fills every cell and resumes without 
   const md = await Deno.readTextFile(join(m.dir, "matrix.md"));
   // row Cycles: its own column is seen (plain), the others unseen (bold)
   assert.match(md, /\| \*\*Cycles\*\* \| [0-9][^|*]*\\\| [^|*]* \| \*\*[0-9]/);
-  const stamp = (await Deno.stat(join(base.runs!, "mx-POVRay/model/model.bin"))).mtime!.getTime();
+  const stamp = (await Deno.stat(join(base.runs, "mx-POVRay/model/model.bin"))).mtime!.getTime();
   const again = await experiment(o);
   assert.deepEqual(again.cells, m.cells);
   assert.equal(
-    (await Deno.stat(join(base.runs!, "mx-POVRay/model/model.bin"))).mtime!.getTime(),
+    (await Deno.stat(join(base.runs, "mx-POVRay/model/model.bin"))).mtime!.getTime(),
     stamp,
   );
 });
 
 Deno.test("LORO: the held-out renderer is in no training, validation or threshold set, and scored as unseen", async () => {
   const csv = await ready;
-  const base = options(dir, csv, "unused", "Cycles");
+  const base = matrixBase(csv);
   const m = await experiment({
-    data: SHIPPED,
-    runs: base.runs,
+    ...base,
     name: "lo",
     protocol: "loro",
     renderers: ["POVRay"],
-    map: base.map,
-    oneclass: base.oneclass,
-    evaluation: base.evaluation,
-    progress: quiet,
   });
   // the run's own files: its config, its split, its one-class run's pool
-  const run = await readMapRun(base.runs!, "lo-noPOVRay");
+  const run = await readMapRun(base.runs, "lo-noPOVRay");
   const held = run.dataset.classes.find((c) => c.name === "POVRay")!.label;
   assert.deepEqual(run.config.renderers.map((r) => r.name), ["Cycles", "EEVEE"]);
   const { train, val } = mapTrainingSets(run.split, run.config.renderers);
@@ -373,18 +369,13 @@ Deno.test("LORO: the held-out renderer is in no training, validation or threshol
 
 Deno.test("oneclass-matrix: a residual cell of another feature definition is set aside and fitted again", async () => {
   const csv = await ready;
-  const base = options(dir, csv, "unused", "Cycles");
+  const base = matrixBase(csv);
   const o = {
-    data: SHIPPED,
-    runs: base.runs,
+    ...base,
     name: "om",
     seeds: [0],
     sources: ["residual" as const],
     kinds: ["gauss" as const],
-    map: base.map,
-    oneclass: base.oneclass,
-    evaluation: base.evaluation,
-    progress: quiet,
   };
   const m = await oneclassMatrix(o);
   const residual = (x: OneClassMatrix) => x.cells.filter((c) => c.source === "residual");
@@ -395,7 +386,7 @@ Deno.test("oneclass-matrix: a residual cell of another feature definition is set
     "POVRay:false",
   ]);
   // the saved model now says it was fitted on the previous version of the residual features
-  const cell = join(base.runs!, "om-s0-noCycles", "residual-gauss");
+  const cell = join(base.runs, "om-s0-noCycles", "residual-gauss");
   const saved = JSON.parse(await Deno.readTextFile(join(cell, "oneclass.json")));
   const old = RESIDUAL_SPEC.version - 1;
   saved.provenance.residual = { ...saved.provenance.residual, version: old };
