@@ -1,9 +1,15 @@
 /**
- * The check that chose version 3 of the residual features (docs/results-cgbench.md, "Residual
- * features version 3"): residual statistics of every image of a dataset, each re-encoded as JPEG 75
- * first, in several variants, written to one JSON file for `tasks/py/residual_check.py`.
+ * The checks that chose versions 3 and 4 of the residual features (docs/results-cgbench.md,
+ * "Residual features version 3" and "version 4"): residual statistics of every image of a dataset,
+ * each re-encoded as JPEG 75 first, in several variants, written to one JSON file for
+ * `tasks/py/residual_check.py`; or, with `--images`, the re-encoded images themselves (raw RGB
+ * bytes, `N.rgb`, and `index.json`) for `tasks/py/residual_search.py`, the search of version 4.
  *
  *   deno run --allow-read --allow-write=OUT.json tasks/residual_variants.ts DATASET OUT.json [VARIANT...]
+ *   deno run --allow-read --allow-write=DIR tasks/residual_variants.ts --images DATASET DIR [SIGMA]
+ *
+ * With SIGMA, every image is blurred (Gaussian, SIGMA px) before the re-encoding: the positive
+ * control of `evaluate`, for the search's `--control`.
  *
  * Variants: `current` (this checkout's `residualFeatures`: run the script from a checkout of
  * c5024c8 to get version 2), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
@@ -17,7 +23,7 @@
 
 import { loadDataset } from "../lib/data/dataset.ts";
 import { cropAt, readImage, type RgbImage } from "../lib/data/image.ts";
-import { jpegRoundTrip } from "../lib/data/perturb.ts";
+import { gaussianBlur, jpegRoundTrip } from "../lib/data/perturb.ts";
 import { RESIDUAL_DIM, residualFeatures } from "../lib/features/residual.ts";
 
 const DEFAULT = [
@@ -66,6 +72,20 @@ function patchVariant(spec: string): (img: RgbImage) => Float32Array {
   };
 }
 
+if (Deno.args[0] === "--images") {
+  const [, root, dir, sigma] = Deno.args;
+  if (!root || !dir) throw new Error("usage: residual_variants.ts --images DATASET DIR [SIGMA]");
+  const ds = await loadDataset(root), index = [];
+  await Deno.mkdir(dir, { recursive: true });
+  for (const [i, e] of ds.images.entries()) {
+    const read = await readImage(e.path);
+    const img = await jpegRoundTrip(sigma ? gaussianBlur(read, +sigma) : read, 75);
+    await Deno.writeFile(`${dir}/${i}.rgb`, img.data);
+    index.push({ name: e.name, label: e.label, w: img.width, h: img.height, file: `${i}.rgb` });
+  }
+  await Deno.writeTextFile(`${dir}/index.json`, JSON.stringify({ classes: ds.classes, index }));
+  Deno.exit(0);
+}
 const [root, out, ...asked] = Deno.args;
 if (!root || !out) throw new Error("usage: residual_variants.ts DATASET OUT.json [VARIANT...]");
 const names = asked.length ? asked : DEFAULT;

@@ -3,8 +3,11 @@
  * seen in training, in the family of SPAM and the spatial rich model (Pevný et al. 2010;
  * Fridrich & Kodovský 2012). Exactly:
  *
- * 1. the image's luminance g = (R + G + B) / 3, in 0–255;
- * 2. eight residuals, each a high-pass filter of g along one direction:
+ * 1. the patches: of the 64 x 64 patches on a grid of stride 32 over the image, the 64 whose
+ *    luminance (R + G + B) / 3 has the largest standard deviation (ties: the first in reading
+ *    order; all of them when there are fewer; under 64 px, one patch the size of the short side);
+ * 2. in each patch, its luminance g, in 0–255, and eight residuals, each a high-pass filter of g
+ *    along one direction:
  *    - first order, horizontal and vertical: g[x+1] − g[x];
  *    - second order, horizontal and vertical: g[x+2] − 2g[x+1] + g[x];
  *    - third order, horizontal and vertical: g[x+3] − 3g[x+2] + 3g[x+1] − g[x];
@@ -12,21 +15,22 @@
  * 3. each residual rounded to an integer and truncated to [−3, 3];
  * 4. for each, the co-occurrence histogram of neighbouring pairs along its direction
  *    (horizontal pairs for the horizontal residuals and the first KB copy, vertical pairs for
- *    the vertical ones and the second KB copy): 7 x 7 = 49 bins;
- * 5. the histograms of step 4 are taken over a fixed pixel budget, not the whole image, and
- *    over the image's most textured parts: of the 64 x 64 patches on a grid of stride 32 over
- *    the image, the 64 whose luminance has the largest standard deviation (ties: the first in
- *    reading order; all of them when there are fewer; under 64 px, one patch the size of the
- *    short side); each patch's histograms are normalised to sum 1, then averaged over the patches.
+ *    the vertical ones and the second KB copy): 7 x 7 = 49 bins, 392 numbers;
+ * 5. steps 2–4 again on the patch at half scale (the mean of each 2 x 2 block of g; 32 x 32):
+ *    392 numbers;
+ * 6. every histogram normalised to sum 1 in each patch (an empty one stays 0), then averaged over
+ *    the patches.
  *
- * 8 x 49 = 392 numbers per image. Why a fixed budget: a histogram's sampling noise falls with
+ * 784 numbers per image. Why a fixed budget of patches: a histogram's sampling noise falls with
  * the number of pixels it counts, so whole-image statistics let a one-class model tell large
  * images from small ones (on cgbench, whose photographs are larger than its 512 x 512 renders,
  * the whole-image Gaussian looked better than it is). Why textured patches (version 3): in flat
  * regions (sky, a blurred background, a wall) JPEG quantisation and smooth shading leave both
  * classes with near-zero residuals, so such regions say nothing about the camera and made
- * photographs with large flat areas look computer-generated; the 64 patches (the same 262,144
- * pixels as version 2's 2 x 2 tiles of 256 px) now come from where the image has detail.
+ * photographs with large flat areas look computer-generated. Why the half scale (version 4):
+ * demosaicing, denoising and resampling spread a camera's noise over neighbouring pixels, so its
+ * statistics two pixels apart carry what the one-pixel ones miss; on cgbench, adding them raised
+ * the one-class AUC on Blender Cycles, the renderer version 3 missed most often.
  * docs/results-cgbench.md compares the versions.
  *
  * Cameras leave sensor noise, demosaicing and processing traces in these statistics; renderers
@@ -41,18 +45,25 @@ import { cropAt, type RgbImage } from "../data/image.ts";
 
 /** Truncation T of the quantised residuals (values in −T..T). */
 export const RESIDUAL_T = 3;
-/** Number of residuals. */
+/** Number of residuals (the KB filter twice, once per pair direction). */
 export const RESIDUAL_FILTERS = 8;
-/** Length of the feature vector (392). */
-export const RESIDUAL_DIM = RESIDUAL_FILTERS * (2 * RESIDUAL_T + 1) ** 2;
+/** Values of a quantised residual, 2T + 1. */
+const LEVELS = 2 * RESIDUAL_T + 1;
+/** Bins of one co-occurrence histogram (49). */
+const COOC_BINS = LEVELS * LEVELS;
+/** Numbers of one scale (392). */
+const COOC_DIM = RESIDUAL_FILTERS * COOC_BINS;
+/** Length of the feature vector (784): two scales. */
+export const RESIDUAL_DIM = 2 * COOC_DIM;
 /** What defines the features, saved with models fitted on them. */
 export const RESIDUAL_SPEC = {
-  version: 3,
+  version: 4,
   luminance: "(R+G+B)/3",
   residuals: ["d1h", "d1v", "d2h", "d2v", "d3h", "d3v", "kb-h", "kb-v"],
   quantisation: 1,
   truncation: RESIDUAL_T,
   pairs: "along each residual's direction",
+  scales: ["patch", "2x2 mean of the patch"],
   patches: {
     size: 64,
     stride: 32,
@@ -63,40 +74,44 @@ export const RESIDUAL_SPEC = {
 };
 
 /**
- * The 392 residual statistics of an image (see the module documentation).
+ * The 784 residual statistics of an image (see the module documentation).
  *
- * @example The 392 residual statistics of an image
+ * @example The 784 residual statistics of an image
  * ```ts
  * import { residualFeatures } from "./mod.ts";
  * import { readImage } from "../data/mod.ts";
  * const f = residualFeatures(await readImage("dataset/Photos/photo_00001.png"));
- * console.log(f.length); // 392
+ * console.log(f.length); // 784
  * ```
  */
 export function residualFeatures(img: RgbImage): Float32Array {
-  const out = new Float32Array(RESIDUAL_DIM);
+  const sum = new Float64Array(RESIDUAL_DIM);
   const patches = texturedPatches(img);
-  const bins = RESIDUAL_DIM / RESIDUAL_FILTERS;
   for (const [x, y, size] of patches) {
+    const patch = size === img.width && size === img.height ? img : cropAt(img, x, y, size, size);
     const counts = new Float64Array(RESIDUAL_DIM);
+    const g = luminance(patch);
+    countResiduals(g, patch.width, patch.height, counts, 0);
     countResiduals(
-      size === img.width && size === img.height ? img : cropAt(img, x, y, size, size),
+      halve(g, patch.width, patch.height),
+      patch.width >> 1,
+      patch.height >> 1,
       counts,
+      COOC_DIM,
     );
-    for (let f = 0; f < RESIDUAL_FILTERS; f++) {
+    // each histogram sums to 1 in each patch
+    for (let start = 0; start < RESIDUAL_DIM; start += COOC_BINS) {
       let total = 0;
-      for (let i = 0; i < bins; i++) total += counts[f * bins + i];
+      for (let i = start; i < start + COOC_BINS; i++) total += counts[i];
       if (total === 0) continue;
-      for (let i = 0; i < bins; i++) {
-        out[f * bins + i] += counts[f * bins + i] / total / patches.length;
-      }
+      for (let i = start; i < start + COOC_BINS; i++) sum[i] += counts[i] / total;
     }
   }
-  return out;
+  return Float32Array.from(sum, (v) => v / patches.length);
 }
 
 /**
- * The patches step 5 takes the histograms over, as `[x, y, size]`: of the patches on the grid,
+ * The patches of step 1, as `[x, y, size]`: of the patches on the grid,
  * the {@link RESIDUAL_SPEC} count with the largest luminance standard deviation, in decreasing
  * order (ties in reading order).
  *
@@ -141,25 +156,50 @@ export function texturedPatches(img: RgbImage): [number, number, number][] {
   return cands.slice(0, K).map(([, x, y]) => [x, y, P]);
 }
 
-/** Adds the co-occurrence counts of one image (or tile) to `counts` (steps 1-4). */
-function countResiduals(img: RgbImage, counts: Float64Array): void {
-  const { width: w, height: h, data } = img;
+/** Luminance (R + G + B) / 3 of an image. */
+function luminance({ width: w, height: h, data }: RgbImage): Float32Array {
   const g = new Float32Array(w * h);
   for (let i = 0; i < w * h; i++) g[i] = (data[3 * i] + data[3 * i + 1] + data[3 * i + 2]) / 3;
-  const T = RESIDUAL_T, K = 2 * T + 1, bins = K * K;
+  return g;
+}
+
+/** The mean of each 2 x 2 block of `g` (`w` x `h`; an odd last row or column is dropped). */
+function halve(g: Float32Array, w: number, h: number): Float32Array {
+  const hw = w >> 1, hh = h >> 1, out = new Float32Array(hw * hh);
+  for (let y = 0; y < hh; y++) {
+    for (let x = 0; x < hw; x++) {
+      const i = 2 * y * w + 2 * x;
+      out[y * hw + x] = (g[i] + g[i + 1] + g[i + w] + g[i + w + 1]) / 4;
+    }
+  }
+  return out;
+}
+
+/**
+ * Adds the counts of one luminance plane `g` (`w` x `h`) to `counts`: the eight residuals'
+ * co-occurrences from index `at` (steps 2-4).
+ */
+function countResiduals(
+  g: Float32Array,
+  w: number,
+  h: number,
+  counts: Float64Array,
+  at: number,
+): void {
+  const T = RESIDUAL_T, K = LEVELS;
   const q = (v: number) => Math.max(-T, Math.min(T, Math.round(v))) + T;
   // a residual of `rw` x `rh` values, then its pairs along x (dx = 1) or y (dy = 1)
   const histogram = (
     slot: number,
     rw: number,
     rh: number,
-    at: (x: number, y: number) => number,
+    res: (x: number, y: number) => number,
     horizontal: boolean,
   ) => {
     if (rw < 2 || rh < 2) return;
     const r = new Uint8Array(rw * rh);
-    for (let y = 0; y < rh; y++) for (let x = 0; x < rw; x++) r[y * rw + x] = q(at(x, y));
-    const hist = counts.subarray(slot * bins, (slot + 1) * bins);
+    for (let y = 0; y < rh; y++) for (let x = 0; x < rw; x++) r[y * rw + x] = q(res(x, y));
+    const hist = counts.subarray(at + slot * COOC_BINS, at + (slot + 1) * COOC_BINS);
     if (horizontal) {
       for (let y = 0; y < rh; y++) {
         for (let x = 0; x + 1 < rw; x++) hist[r[y * rw + x] * K + r[y * rw + x + 1]]++;

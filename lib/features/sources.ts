@@ -8,7 +8,7 @@
  * | `l8`       | L8 after its ReLU                                         | yes         |
  * | `l8-pre`   | L8 before the ReLU                                        | yes         |
  * | `trunk`    | global average and max of the last conv block             | yes         |
- * | `residual` | noise-residual co-occurrences of the whole image (no map) | no          |
+ * | `residual` | noise-residual statistics of the image (no map)           | no          |
  *
  * Map sources give one vector per crop (an image's score is the mean over its crops); the
  * residual source gives one vector per whole image.

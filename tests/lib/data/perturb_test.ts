@@ -11,7 +11,7 @@ import {
   perturb,
   resize,
 } from "../../../lib/data/perturb.ts";
-import { residualFeatures, texturedPatches } from "../../../lib/features/residual.ts";
+import { RESIDUAL_DIM, residualFeatures, texturedPatches } from "../../../lib/features/residual.ts";
 import { SHIPPED } from "../../_helpers.ts";
 
 const photo = () => readImage(`${SHIPPED}/Photos/photo_00010.png`);
@@ -111,9 +111,10 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
   const w = 64, h = 48;
   const flat: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(120) };
   const f = residualFeatures(flat);
-  assert.equal(f.length, 392);
-  // 8 histograms of 49 bins, each summing to 1, all mass at (0, 0): bin 3 * 7 + 3
-  for (let k = 0; k < 8; k++) {
+  assert.equal(f.length, RESIDUAL_DIM);
+  assert.equal(RESIDUAL_DIM, 784);
+  // 2 scales x 8 histograms of 49 bins, each summing to 1, all mass at (0, 0): bin 3 * 7 + 3
+  for (let k = 0; k < 16; k++) {
     const hist = f.subarray(k * 49, (k + 1) * 49);
     assert.ok(Math.abs(hist.reduce((s, v) => s + v, 0) - 1) < 1e-6);
     assert.equal(hist[24], 1);
@@ -125,10 +126,36 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
     data: Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
   };
   const g = residualFeatures(noise);
-  // strong noise: the truncated bins (|residual| > 3) hold most of the mass, and the zero bin little
-  for (let k = 0; k < 8; k++) assert.ok(g[k * 49 + 24] < 0.05, `filter ${k}: ${g[k * 49 + 24]}`);
+  // strong noise, at both scales: the truncated bins (|residual| > 3) hold most of the mass, and
+  // the zero bin little
+  for (let k = 0; k < 16; k++) assert.ok(g[k * 49 + 24] < 0.05, `filter ${k}: ${g[k * 49 + 24]}`);
   const corners = [0, 6, 42, 48].reduce((s, i) => s + g[i], 0);
   assert.ok(corners > 0.5, `corner mass ${corners}`);
+});
+
+Deno.test("residual features: the half scale is the 2 x 2 mean of the patch", () => {
+  const r = new Rng(5);
+  // an image made of 2 x 2 blocks of one colour: its half scale is the small image itself
+  const n = 30, small: RgbImage = { width: n, height: n, data: new Uint8Array(n * n * 3) };
+  for (let i = 0; i < n * n * 3; i++) small.data[i] = 100 + r.int(9);
+  const big: RgbImage = { width: 2 * n, height: 2 * n, data: new Uint8Array(4 * n * n * 3) };
+  for (let y = 0; y < 2 * n; y++) {
+    for (let x = 0; x < 2 * n; x++) {
+      const from = ((y >> 1) * n + (x >> 1)) * 3;
+      big.data.set(small.data.subarray(from, from + 3), (y * 2 * n + x) * 3);
+    }
+  }
+  const fs = residualFeatures(small), fb = residualFeatures(big);
+  for (let i = 0; i < 392; i++) assert.ok(Math.abs(fb[392 + i] - fs[i]) < 1e-6, `bin ${i}`);
+  // ...while at full scale every other first-order difference is inside a block, so zero: every
+  // horizontal pair of differences has a zero in it (row or column 3 of the 7 x 7 histogram)
+  const withZero = (f: Float32Array) =>
+    Array.from(f.subarray(0, 49)).reduce(
+      (s, v, i) => s + (i % 7 === 3 || i >= 21 && i < 28 ? v : 0),
+      0,
+    );
+  assert.ok(Math.abs(withZero(fb) - 1) < 1e-6, `${withZero(fb)}`);
+  assert.ok(withZero(fs) < 0.6, `${withZero(fs)}`);
 });
 
 Deno.test("residual features: taken over the 64 most textured 64 px patches, so flat surroundings change nothing", () => {

@@ -8,7 +8,7 @@ import { sniffImage } from "../../../lib/data/image.ts";
 import { DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
 import { provenance } from "../../../lib/oneclass/train.ts";
-import { residualFeatures } from "../../../lib/features/residual.ts";
+import { RESIDUAL_DIM, residualFeatures } from "../../../lib/features/residual.ts";
 import { ENet } from "../../../lib/map/enet.ts";
 import { saveENet } from "../../../lib/map/io.ts";
 import { GaussianOneClass } from "../../../lib/oneclass/gauss.ts";
@@ -40,9 +40,11 @@ async function detectorDir(dir: string): Promise<void> {
   const rows = await Promise.all(
     photos.map(async (p) => residualFeatures(await readImage(p.path))),
   );
-  const x = new Float32Array(rows.length * 392);
-  rows.forEach((r, i) => x.set(r, i * 392));
-  const g = await new GaussianOneClass({ pca: 4 }).fit(x, rows.length, 392, { threshold: "train" });
+  const x = new Float32Array(rows.length * RESIDUAL_DIM);
+  rows.forEach((r, i) => x.set(r, i * RESIDUAL_DIM));
+  const g = await new GaussianOneClass({ pca: 4 }).fit(x, rows.length, RESIDUAL_DIM, {
+    threshold: "train",
+  });
   g.provenance = provenance("residual", undefined, 80);
   await g.save(dir, "oneclass");
   await writeJson(join(dir, "detector.json"), INFO);

@@ -6,6 +6,7 @@ import { readMetrics } from "../../../lib/runs/folder.ts";
 import { trainOneClass, type TrainOneClassOptions } from "../../../lib/oneclass/train.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { trainMap } from "../../../lib/map/train.ts";
+import { RESIDUAL_DIM } from "../../../lib/features/residual.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 const quiet = makeProgress({ quiet: true });
@@ -126,7 +127,7 @@ Deno.test("train-oneclass: gauss and knn on map features and on residual feature
     // residual features train on every non-test natural image of the split: 4 + 2 + 6 = 12 of 16
     assert.equal(r.summary!.images, 12);
     assert.equal(r.summary!.vectors, 12);
-    assert.equal(r.summary!.dim, 392);
+    assert.equal(r.summary!.dim, RESIDUAL_DIM);
     // no map: a run of its own with its own split
     const own = await trainOneClass({
       data: SHIPPED,
