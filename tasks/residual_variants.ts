@@ -12,7 +12,7 @@
  * control of `evaluate`, for the search's `--control`.
  *
  * Variants: `current` (this checkout's `residualFeatures`: run the script from a checkout of
- * c5024c8 to get version 2), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
+ * c5024c8 to get version 2, of 20da3cc for version 3 and its patch variants), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
  * P/2) with the largest luminance standard deviation, after skipping the S largest, of
  * `residualFeatures` of each patch (for P ≤ 64 the statistics of the whole patch; version 3 takes
  * a larger patch's from its own textured 64 px patches). Default: current and the seven patch
