@@ -41,7 +41,7 @@
  * @module
  */
 
-import { cropAt, type RgbImage } from "../data/image.ts";
+import type { RgbImage } from "../data/image.ts";
 
 /** Truncation T of the quantised residuals (values in −T..T). */
 export const RESIDUAL_T = 3;
@@ -87,18 +87,16 @@ export const RESIDUAL_SPEC = {
 export function residualFeatures(img: RgbImage): Float32Array {
   const sum = new Float64Array(RESIDUAL_DIM);
   const patches = texturedPatches(img);
+  // the luminance once for the whole image: the patches overlap
+  const lum = luminance(img);
   for (const [x, y, size] of patches) {
-    const patch = size === img.width && size === img.height ? img : cropAt(img, x, y, size, size);
+    const g = new Float32Array(size * size);
+    for (let r = 0; r < size; r++) {
+      g.set(lum.subarray((y + r) * img.width + x, (y + r) * img.width + x + size), r * size);
+    }
     const counts = new Float64Array(RESIDUAL_DIM);
-    const g = luminance(patch);
-    countResiduals(g, patch.width, patch.height, counts, 0);
-    countResiduals(
-      halve(g, patch.width, patch.height),
-      patch.width >> 1,
-      patch.height >> 1,
-      counts,
-      COOC_DIM,
-    );
+    countResiduals(g, size, size, counts, 0);
+    countResiduals(halve(g, size, size), size >> 1, size >> 1, counts, COOC_DIM);
     // each histogram sums to 1 in each patch
     for (let start = 0; start < RESIDUAL_DIM; start += COOC_BINS) {
       let total = 0;
