@@ -24,8 +24,12 @@ import { loadDataset } from "../data/dataset.ts";
 import { RESIDUAL_SPEC } from "../features/residual.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
-import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
-import type { AnyOptions } from "../oneclass/io.ts";
+import {
+  type FeatureProvenance,
+  ONECLASS_KINDS,
+  type OneClassKind,
+} from "../oneclass/estimator.ts";
+import { type AnyOptions, otherResidualVersion } from "../oneclass/io.ts";
 import { trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
@@ -261,16 +265,16 @@ async function runCell(
  * again and the old model and evaluation stay on disk.
  */
 async function setAsideStale(dir: string, log: Progress): Promise<void> {
-  const saved = await readJsonIfExists<{ provenance?: { residual?: { version?: number } } }>(
+  const saved = await readJsonIfExists<{ provenance?: FeatureProvenance }>(
     join(dir, "oneclass.json"),
   );
-  const old = saved?.provenance?.residual;
-  if (!old || JSON.stringify(old) === JSON.stringify(RESIDUAL_SPEC)) return;
-  let to = `${dir}-v${old.version ?? 1}`;
-  for (let i = 2; await exists(to); i++) to = `${dir}-v${old.version ?? 1}-${i}`;
+  const version = otherResidualVersion(saved?.provenance);
+  if (version === undefined) return;
+  let to = `${dir}-v${version}`;
+  for (let i = 2; await exists(to); i++) to = `${dir}-v${version}-${i}`;
   await Deno.rename(dir, to);
   log.log(
-    `${dir}: fitted on another definition of the residual features (version ${old.version ?? 1}; ` +
+    `${dir}: fitted on another definition of the residual features (version ${version}; ` +
       `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`,
   );
 }

@@ -9,7 +9,12 @@ import { at, type Location } from "../core/bundle.ts";
 import { ModelError } from "../core/errors.ts";
 import { RESIDUAL_SPEC } from "../features/residual.ts";
 import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
-import { type OneClassEstimator, type OneClassKind, readSaved } from "./estimator.ts";
+import {
+  type FeatureProvenance,
+  type OneClassEstimator,
+  type OneClassKind,
+  readSaved,
+} from "./estimator.ts";
 import { type FlowOptions, FlowSvdd } from "./flow.ts";
 import { GaussianOneClass, type GaussOptions } from "./gauss.ts";
 import { KnnOneClass, type KnnOptions } from "./knn.ts";
@@ -64,9 +69,8 @@ const KINDS = {
 export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
   const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
   const model = KINDS[saved.kind].restore(saved);
-  const p = model.provenance;
-  if (p?.source === "residual" && JSON.stringify(p.residual) !== JSON.stringify(RESIDUAL_SPEC)) {
-    const v = (p.residual as { version?: number } | undefined)?.version ?? 1;
+  const v = otherResidualVersion(model.provenance);
+  if (v !== undefined) {
     model.dispose();
     throw new ModelError(
       `${at(dir, `${stem}.json`)}: fitted on residual features of another ` +
@@ -74,4 +78,23 @@ export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<On
     );
   }
   return model;
+}
+
+/**
+ * The version of the residual features a model was fitted on, when their definition is not the
+ * one this toolkit computes ({@link RESIDUAL_SPEC}); undefined for other sources and for the
+ * same definition. Such a model cannot score today's features.
+ *
+ * @example A model fitted on version 1 of the residual features
+ * ```ts
+ * import { otherResidualVersion } from "./io.ts";
+ * console.log(otherResidualVersion({ source: "residual", residual: { version: 1 } })); // 1
+ * console.log(otherResidualVersion({ source: "l9" })); // undefined
+ * ```
+ */
+export function otherResidualVersion(p: FeatureProvenance | undefined): number | undefined {
+  if (p?.source !== "residual" || JSON.stringify(p.residual) === JSON.stringify(RESIDUAL_SPEC)) {
+    return undefined;
+  }
+  return (p.residual as { version?: number } | undefined)?.version ?? 1;
 }
