@@ -24,7 +24,7 @@
 import { loadDataset } from "../lib/data/dataset.ts";
 import { cropAt, readImage, type RgbImage } from "../lib/data/image.ts";
 import { gaussianBlur, jpegRoundTrip } from "../lib/data/perturb.ts";
-import { RESIDUAL_DIM, residualFeatures } from "../lib/features/residual.ts";
+import { RESIDUAL_DIM, residualFeatures, texturedPatches } from "../lib/features/residual.ts";
 
 const DEFAULT = [
   "current",
@@ -37,34 +37,15 @@ const DEFAULT = [
   "p64-k64-s8",
 ];
 
-function luminanceStd(img: RgbImage, x0: number, y0: number, s: number): number {
-  let m = 0, m2 = 0;
-  for (let y = y0; y < y0 + s; y++) {
-    for (let x = x0; x < x0 + s; x++) {
-      const i = 3 * (y * img.width + x), g = (img.data[i] + img.data[i + 1] + img.data[i + 2]) / 3;
-      m += g;
-      m2 += g * g;
-    }
-  }
-  m /= s * s;
-  return Math.sqrt(Math.max(0, m2 / (s * s) - m * m));
-}
-
 /** `pP-kK[-sS]`: see the module documentation. A P x P crop's statistics are those of the crop. */
 function patchVariant(spec: string): (img: RgbImage) => Float32Array {
   const m = /^p(\d+)-k(\d+)(?:-s(\d+))?$/.exec(spec);
   if (!m) throw new Error(`unknown variant "${spec}"`);
   const [p, k, skip] = [+m[1], +m[2], +(m[3] ?? 0)];
   return (img) => {
-    const cands: [number, number, number][] = [];
-    for (let y = 0; y + p <= img.height; y += p / 2) {
-      for (let x = 0; x + p <= img.width; x += p / 2) {
-        cands.push([luminanceStd(img, x, y, p), x, y]);
-      }
-    }
-    cands.sort((a, b) => b[0] - a[0]);
-    const pick = cands.slice(skip, skip + k), acc = new Float64Array(RESIDUAL_DIM);
-    for (const [, x, y] of pick) {
+    const pick = texturedPatches(img, { size: p, stride: p / 2, count: skip + k }).slice(skip);
+    const acc = new Float64Array(RESIDUAL_DIM);
+    for (const [x, y] of pick) {
       const f = residualFeatures(cropAt(img, x, y, p, p));
       for (let i = 0; i < RESIDUAL_DIM; i++) acc[i] += f[i] / pick.length;
     }

@@ -111,7 +111,8 @@ export function residualFeatures(img: RgbImage): Float32Array {
 /**
  * The patches of step 1, as `[x, y, size]`: of the patches on the grid,
  * the {@link RESIDUAL_SPEC} count with the largest luminance standard deviation, in decreasing
- * order (ties in reading order).
+ * order (ties in reading order). `grid` changes the patch size, stride and count (the search
+ * of `tasks/residual_variants.ts` does; the features never do).
  *
  * @example A flat image with one textured corner: its patches come first
  * ```ts
@@ -121,9 +122,12 @@ export function residualFeatures(img: RgbImage): Float32Array {
  * console.log(texturedPatches({ width: w, height: w, data })[0]); // [0, 0, 64]
  * ```
  */
-export function texturedPatches(img: RgbImage): [number, number, number][] {
+export function texturedPatches(
+  img: RgbImage,
+  grid: { size: number; stride: number; count: number } = RESIDUAL_SPEC.patches,
+): [number, number, number][] {
   const { width: w, height: h, data } = img;
-  const { size: P, stride: S, count: K } = RESIDUAL_SPEC.patches;
+  const { size: P, stride: S, count: K } = grid;
   if (w < P || h < P) {
     const s = Math.min(w, h);
     return [[Math.floor((w - s) / 2), Math.floor((h - s) / 2), s]];
