@@ -36,6 +36,22 @@ def cv_threshold(X, nu=0.05, folds=5):
     return np.quantile(s, 1 - nu)
 
 
+def auc(natural_scores, cg_scores):
+    return roc_auc_score([0] * len(natural_scores) + [1] * len(cg_scores),
+                         np.r_[natural_scores, cg_scores])
+
+
+def split_check(X, y, classes, seed):
+    """One random 70/30 split of the photographs (label 0) by `seed`: the Gaussian fitted on the
+    70 %, its cross-validated threshold, the test photographs' indices and scores, and the AUC of
+    each renderer's images against those test photographs."""
+    p = np.random.default_rng(seed).permutation(np.where(y == 0)[0])
+    train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
+    f, t = fit(X[train]), cv_threshold(X[train])
+    st = f(X[test])
+    return f, t, test, st, {c: auc(st, f(X[y == c])) for c in classes}
+
+
 def main(sources, files):
     kodak_names = {r["Name"] for r in csv.DictReader(open(sources)) if "Kodak" in r["source"]}
     data = [json.load(open(f)) for f in files]
@@ -46,24 +62,20 @@ def main(sources, files):
             names = list(feats)
             X, y = np.array([feats[n] for n in names]), np.array([labels[n] for n in names])
             kodak = np.array([n in kodak_names for n in names])
-            natural = np.where(y == 0)[0]
-            auc = {c: [] for c in classes}
+            aucs = {c: [] for c in classes}
             inside, k_in, k_auc, o_auc = [], [], [], []
             for seed in range(3):
-                p = np.random.default_rng(100 + seed).permutation(natural)
-                train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
-                f, t = fit(X[train]), cv_threshold(X[train])
-                st, cg = f(X[test]), f(X[y > 0])
+                f, t, test, st, per = split_check(X, y, classes, 100 + seed)
                 inside.append((st <= t).mean())
                 for c in classes:
-                    sc = f(X[y == c])
-                    auc[c].append(roc_auc_score([0] * len(st) + [1] * len(sc), np.r_[st, sc]))
+                    aucs[c].append(per[c])
+                cg = f(X[y > 0])
                 tk, to = test[kodak[test]], test[~kodak[test]]
                 k_in += list(f(X[tk]) <= t)
-                k_auc.append(roc_auc_score([0] * len(tk) + [1] * len(cg), np.r_[f(X[tk]), cg]))
-                o_auc.append(roc_auc_score([0] * len(to) + [1] * len(cg), np.r_[f(X[to]), cg]))
-            means = [np.mean(a) for a in auc.values()]
-            print(f"{variant:11s} " + " ".join(f"{classes[c]} {m:.3f}" for c, m in zip(auc, means))
+                k_auc.append(auc(f(X[tk]), cg))
+                o_auc.append(auc(f(X[to]), cg))
+            means = [np.mean(a) for a in aucs.values()]
+            print(f"{variant:11s} " + " ".join(f"{classes[c]} {m:.3f}" for c, m in zip(aucs, means))
                   + f" mean {np.mean(means):.3f} NI {np.mean(inside):.3f} | Kodak inside"
                   f" {sum(k_in)}/{len(k_in)}, renders vs Kodak {np.mean(k_auc):.3f},"
                   f" vs the other photographs {np.mean(o_auc):.3f}")

@@ -23,9 +23,8 @@ import os
 import sys
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
-from residual_check import cv_threshold, fit
+from residual_check import auc, split_check
 
 T = 3
 
@@ -208,29 +207,24 @@ def main(d, blurred=None):
     meta = json.load(open(os.path.join(d, "index.json")))
     index, y = meta["index"], np.array([e["label"] for e in meta["index"]])
     classes = {c["label"]: c["name"] for c in meta["classes"] if c["label"] > 0}
-    natural = np.where(y == 0)[0]
     runs = [(v, False) for v in VARIANTS] + [(v, True) for v in (CONTROL if blurred else [])]
     for variant, control in runs:
         X = matrix(d, index, variant)
         B = matrix(blurred, json.load(open(os.path.join(blurred, "index.json")))["index"],
                    variant) if control else None
-        auc, inside, outside, vs_clean = {c: [] for c in classes}, [], [], []
+        aucs, inside, outside, vs_clean = {c: [] for c in classes}, [], [], []
         for seed in range(100, 110):
-            p = np.random.default_rng(seed).permutation(natural)
-            train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
-            f, t = fit(X[train]), cv_threshold(X[train])
-            st = f(X[test])
+            f, t, test, st, per = split_check(X, y, classes, seed)
             inside.append((st <= t).mean())
             for c in classes:
-                sc = f(X[y == c])
-                auc[c].append(roc_auc_score([0] * len(st) + [1] * len(sc), np.r_[st, sc]))
+                aucs[c].append(per[c])
             if B is not None:
                 sb = f(B[test])
                 outside.append((sb > t).mean())
-                vs_clean.append(roc_auc_score([0] * len(st) + [1] * len(sb), np.r_[st, sb]))
-        means = [np.mean(a) for a in auc.values()]
+                vs_clean.append(auc(st, sb))
+        means = [np.mean(a) for a in aucs.values()]
         line = f"{variant:42s} {X.shape[1]:5d} " + " ".join(
-            f"{classes[c]} {m:.3f}" for c, m in zip(auc, means)) + \
+            f"{classes[c]} {m:.3f}" for c, m in zip(aucs, means)) + \
             f" mean {np.mean(means):.3f} NI {np.mean(inside):.3f}"
         if B is not None:
             line += f" | blurred outside {np.mean(outside):.3f}, vs clean {np.mean(vs_clean):.3f}"
