@@ -9,6 +9,13 @@
  * through the Woodbury identity on the n x n Gram matrix, so 4096-d L9 features cost no
  * 4096 x 4096 factorisation.
  *
+ * **Parts.** With `parts` (sizes of consecutive column ranges, e.g. the residual features'
+ * co-occurrences and slopes), one Gaussian is fitted to each part, and an image is as far out
+ * as its farthest part: raw = max over parts of (distance ÷ that part's scale), the scale being
+ * the (1 − ν) quantile of the part's out-of-fold distances on the training vectors. A part of 8
+ * numbers then counts as much as one of 1176, where one Gaussian over all of them would let the
+ * 8 drown. With one part (the default) raw is the distance itself.
+ *
  * @example Fit on natural vectors, score new ones
  * ```ts
  * import { GaussianOneClass } from "./gauss.ts";
@@ -34,6 +41,7 @@ import {
   topEigen,
   zeros,
 } from "./_linalg.ts";
+import { quantile } from "../core/stats.ts";
 import {
   type EstimatorOptions,
   type FitOptions,
@@ -44,8 +52,29 @@ import {
 
 /** Settings of {@link GaussianOneClass}. */
 export interface GaussOptions extends EstimatorOptions {
-  /** Principal components kept before the Gaussian (0: none, the default). */
+  /** Principal components kept before the Gaussian (0: none, the default; one part only). */
   pca?: number;
+  /**
+   * Sizes of consecutive column ranges, each with a Gaussian of its own (see the module
+   * documentation; default: one part, all columns).
+   */
+  parts?: number[];
+}
+
+/** One fitted Gaussian over the columns `start` to `end` (exclusive). */
+interface Part {
+  start: number;
+  end: number;
+  shrinkage: number;
+  mean: Float64Array;
+  axes?: Mat; // d x k principal axes
+  space: number; // dimension the Gaussian lives in
+  // Σ = a·ZᵀZ + b·I on the centred (projected) training rows Z
+  a: number;
+  b: number;
+  chol: Mat; // Cholesky factor of Σ (space ≤ n) or of (b/a)·I + ZZᵀ (space > n)
+  z?: Mat; // centred training rows, for the Woodbury form
+  scale: number; // what its distances are divided by (1 with one part)
 }
 
 /**
@@ -59,118 +88,93 @@ export interface GaussOptions extends EstimatorOptions {
  * const s = await m.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
  * console.log(s[0] < s[1], m.shrinkage); // true, the Ledoit-Wolf shrinkage
  * ```
+ *
+ * @example Two parts: the last 2 columns get a Gaussian of their own
+ * ```ts
+ * import { GaussianOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 100 * 6 }, (_, i) => Math.sin(i * 7.1));
+ * const m = await new GaussianOneClass({ parts: [4, 2] }).fit(x, 100, 6);
+ * const s = await m.score(new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, -9]), 2);
+ * console.log(m.parts, s[0] < 0, s[1] > 0); // [4, 2] true true
+ * ```
  */
 export class GaussianOneClass extends OneClassEstimator {
   /** Kind tag. */
   readonly kind = "gauss" as const;
   /** Principal components kept (0: none). */
   readonly pca: number;
-  /** The Ledoit–Wolf shrinkage δ found by fit. */
-  shrinkage = 0;
-  #mean: Float64Array = new Float64Array(0);
-  #axes?: Mat; // d x k principal axes
-  #space = 0; // dimension the Gaussian lives in
-  // Σ = a·ZᵀZ + b·I on the centred (projected) training rows Z
-  #a = 0;
-  #b = 0;
-  #chol?: Mat; // Cholesky factor of Σ (space ≤ n) or of (b/a)·I + ZZᵀ (space > n)
-  #z?: Mat; // centred training rows, for the Woodbury form
+  /** Sizes of the parts (empty: one part, all columns). */
+  readonly parts: number[];
+  #parts: Part[] = [];
   #train: Float32Array = new Float32Array(0);
 
   /** An unfitted model. */
   constructor(o: GaussOptions = {}) {
     super(o);
     this.pca = o.pca ?? 0;
+    this.parts = o.parts && o.parts.length > 1 ? [...o.parts] : [];
     if (!(Number.isInteger(this.pca) && this.pca >= 0)) {
       throw new UsageError(`pca must be a non-negative integer, got ${this.pca}`);
     }
+    if (this.parts.some((k) => !(Number.isInteger(k) && k >= 1))) {
+      throw new UsageError(`parts must be positive integers, got ${this.parts.join(", ")}`);
+    }
+    if (this.parts.length > 0 && this.pca > 0) {
+      throw new UsageError("pca and parts cannot be combined");
+    }
+  }
+
+  /** The Ledoit–Wolf shrinkage δ found by fit (of the first part). */
+  get shrinkage(): number {
+    return this.#parts[0]?.shrinkage ?? 0;
   }
 
   /** An unfitted copy with the same settings. */
   protected clone(): GaussianOneClass {
-    return new GaussianOneClass({ nu: this.nu, norm: this.norm, pca: this.pca });
+    return new GaussianOneClass({ nu: this.nu, norm: this.norm, pca: this.pca, parts: this.parts });
   }
 
   /** Fits on normalised vectors. */
-  protected fitNormalised(x: Float32Array, n: number, opts: FitOptions): Promise<void> {
-    const d = this.dim;
-    this.#mean = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.#mean[j] += x[i * d + j] / n;
-    this.#mean = f32(this.#mean); // saved as float32: use exactly what a loaded model will
-    let z = zeros(n, d);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) z.data[i * d + j] = x[i * d + j] - this.#mean[j];
+  protected async fitNormalised(x: Float32Array, n: number, opts: FitOptions): Promise<void> {
+    const d = this.dim, sizes = this.parts.length ? this.parts : [d];
+    if (sizes.reduce((a, b) => a + b, 0) !== d) {
+      throw new RangeError(`parts ${sizes.join(" + ")} do not add up to the dimension ${d}`);
     }
-    if (this.pca > 0) {
-      if (this.pca >= Math.min(n, d)) {
-        throw new UsageError(
-          `pca ${this.pca} must be below min(vectors, dimension) = ${Math.min(n, d)}`,
-        );
+    const rng = new Rng(`pca:${opts.seed ?? 0}`);
+    let start = 0, train: Float32Array = new Float32Array(0);
+    this.#parts = [];
+    for (const k of sizes) {
+      const cols = columns(x, n, d, start, start + k);
+      const [part, own] = fitPart(cols, n, k, this.pca, rng, start);
+      train = own;
+      if (sizes.length > 1) {
+        // the part's scale: the (1 - ν) quantile of its out-of-fold distances, each fold
+        // standardised on its own as new images would be (an l2 norm stays the whole vector's)
+        const norm = this.norm === "l2" ? "none" : this.norm;
+        const alone = new GaussianOneClass({ nu: this.nu, norm });
+        const oof = await alone.outOfFold(cols, n, k, { seed: opts.seed, groups: opts.groups });
+        part.scale = Math.fround(quantile(oof, 1 - this.nu)) || 1;
       }
-      this.#axes = principalAxes(z, this.pca, new Rng(`pca:${opts.seed ?? 0}`));
-      this.#axes.data = f32(this.#axes.data);
-      z = project(z, this.#axes);
+      this.#parts.push(part);
+      start += k;
     }
-    this.#space = z.cols;
-    this.shrinkage = ledoitWolfShrinkage(z);
-    const k = z.cols;
-    let trace = 0;
-    for (let i = 0; i < z.data.length; i++) trace += z.data[i] ** 2;
-    const mu = trace / n / k;
-    this.#a = (1 - this.shrinkage) / n;
-    this.#b = Math.max(this.shrinkage * mu, 1e-9 * (mu || 1));
-    if (k <= n) {
-      const s = crossProduct(z, 1);
-      for (let i = 0; i < k * k; i++) s.data[i] *= this.#a;
-      for (let i = 0; i < k; i++) s.data[i * k + i] += this.#b;
-      this.#chol = cholesky(s);
-      this.#z = undefined;
-    } else {
-      const m = gram(z, 1);
-      for (let i = 0; i < n; i++) m.data[i * n + i] += this.#b / this.#a;
-      this.#chol = cholesky(m);
-      this.#z = z;
-    }
-    // what is saved is float32: keep exactly that, so a loaded model scores bit-identically
-    for (const m of [this.#chol, this.#z]) if (m) m.data = f32(m.data);
-    this.#train = this.#mahalanobis(z);
-    return Promise.resolve();
+    // one part: its distances as fitted; several: each part's over its scale, the largest
+    this.#train = sizes.length === 1 ? train : this.#raw(x, n);
   }
 
-  /** Squared Mahalanobis distances of centred, projected rows. */
-  #mahalanobis(y: Mat): Float32Array {
-    const out = new Float32Array(y.rows), k = y.cols, L = this.#chol!;
-    for (let i = 0; i < y.rows; i++) {
-      const row = y.data.subarray(i * k, (i + 1) * k);
-      if (!this.#z) {
-        const v = forwardSolve(L, Float64Array.from(row));
-        out[i] = v.reduce((s, t) => s + t * t, 0);
-        continue;
-      }
-      // Woodbury: yᵀΣ⁻¹y = (‖y‖² − uᵀ(b/a·I + ZZᵀ)⁻¹u) / b with u = Zy
-      const z = this.#z, u = new Float64Array(z.rows);
-      let yy = 0;
-      for (let j = 0; j < k; j++) yy += row[j] * row[j];
-      for (let r = 0; r < z.rows; r++) {
-        let s = 0;
-        for (let j = 0; j < k; j++) s += z.data[r * k + j] * row[j];
-        u[r] = s;
-      }
-      const w = forwardSolve(L, u);
-      out[i] = Math.max(0, (yy - w.reduce((s, t) => s + t * t, 0)) / this.#b);
+  /** Raw outlyingness of normalised rows: each part's distance over its scale, the largest. */
+  #raw(x: Float32Array, n: number): Float32Array {
+    const out = new Float32Array(n).fill(-Infinity);
+    for (const p of this.#parts) {
+      const dist = mahalanobis(p, centred(p, columns(x, n, this.dim, p.start, p.end), n));
+      for (let i = 0; i < n; i++) out[i] = Math.max(out[i], dist[i] / p.scale);
     }
     return out;
   }
 
   /** Raw outlyingness of normalised vectors. */
   protected rawNormalised(x: Float32Array, n: number): Float32Array {
-    const d = this.dim;
-    let y = zeros(n, d);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) y.data[i * d + j] = x[i * d + j] - this.#mean[j];
-    }
-    if (this.#axes) y = project(y, this.#axes);
-    return this.#mahalanobis(y);
+    return this.#raw(x, n);
   }
 
   /** Raw scores of the training vectors themselves. */
@@ -178,65 +182,98 @@ export class GaussianOneClass extends OneClassEstimator {
     return this.#train;
   }
 
-  /** The fitted parameters, as named arrays. */
+  /** The fitted parameters, as named arrays: `gauss/…` with one part, `gauss/<i>/…` with several. */
   protected arrays(): NamedArray[] {
     const f = (name: string, m: Mat): NamedArray => ({
       name,
       shape: [m.rows, m.cols],
       data: Float32Array.from(m.data),
     });
-    return [
-      { name: "gauss/mean", shape: [this.dim], data: Float32Array.from(this.#mean) },
-      ...(this.#axes ? [f("gauss/axes", this.#axes)] : []),
-      f("gauss/chol", this.#chol!),
-      ...(this.#z ? [f("gauss/train", this.#z)] : []),
-    ];
+    return this.#parts.flatMap((p, i) => {
+      const at = this.#parts.length > 1 ? `gauss/${i}/` : "gauss/";
+      return [
+        { name: `${at}mean`, shape: [p.end - p.start], data: Float32Array.from(p.mean) },
+        ...(p.axes ? [f(`${at}axes`, p.axes)] : []),
+        f(`${at}chol`, p.chol),
+        ...(p.z ? [f(`${at}train`, p.z)] : []),
+      ];
+    });
   }
 
-  /** The settings saved in the manifest. */
+  /** The settings saved in the manifest (with several parts, each part's in `parts`). */
   protected meta(): Record<string, unknown> {
+    const scalars = (p: Part) => ({
+      shrinkage: p.shrinkage,
+      a: p.a,
+      b: p.b,
+      space: p.space,
+      woodbury: p.z ? p.z.rows : 0,
+    });
+    if (this.#parts.length === 1) return { pca: this.pca, ...scalars(this.#parts[0]) };
     return {
-      pca: this.pca,
-      shrinkage: this.shrinkage,
-      a: this.#a,
-      b: this.#b,
-      space: this.#space,
-      woodbury: this.#z ? this.#z.rows : 0,
+      pca: 0,
+      parts: this.#parts.map((p) => ({ size: p.end - p.start, scale: p.scale, ...scalars(p) })),
     };
   }
 
   /** The arrays a saved model of these settings holds. */
   static shapes(settings: Record<string, unknown>, dim: number): [string, number[]][] {
-    const space = settings.space as number, rows = settings.woodbury as number;
-    if (!Number.isInteger(space) || space < 1 || !Number.isInteger(rows) || rows < 0) {
-      throw new RangeError("bad gauss settings");
-    }
-    return [
-      ["gauss/mean", [dim]],
-      ...((settings.pca as number) > 0 ? [["gauss/axes", [dim, space]] as [string, number[]]] : []),
-      ["gauss/chol", rows > 0 ? [rows, rows] : [space, space]],
-      ...(rows > 0 ? [["gauss/train", [rows, space]] as [string, number[]]] : []),
-    ];
+    const parts = partSettings(settings, dim);
+    return parts.flatMap((s, i) => {
+      const at = parts.length > 1 ? `gauss/${i}/` : "gauss/";
+      const space = s.space as number, rows = s.woodbury as number, size = s.size as number;
+      if (!Number.isInteger(space) || space < 1 || !Number.isInteger(rows) || rows < 0) {
+        throw new RangeError("bad gauss settings");
+      }
+      return [
+        [`${at}mean`, [size]],
+        ...((settings.pca as number) > 0
+          ? [[`${at}axes`, [size, space]] as [string, number[]]]
+          : []),
+        [`${at}chol`, rows > 0 ? [rows, rows] : [space, space]],
+        ...(rows > 0 ? [[`${at}train`, [rows, space]] as [string, number[]]] : []),
+      ] as [string, number[]][];
+    });
   }
 
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): GaussianOneClass {
-    const s = saved.settings;
-    const m = new GaussianOneClass({ nu: saved.nu, norm: saved.norm, pca: s.pca as number });
+    const s = saved.settings, parts = partSettings(s, saved.dim);
+    const m = new GaussianOneClass({
+      nu: saved.nu,
+      norm: saved.norm,
+      pca: s.pca as number,
+      parts: parts.map((p) => p.size as number),
+    });
     m.restoreCommon(saved);
-    const mat = (name: string): Mat => {
-      const a = saved.arrays.get(name)!;
-      return { rows: a.shape[0], cols: a.shape[1], data: Float64Array.from(a.data) };
-    };
-    m.shrinkage = s.shrinkage as number;
-    m.#a = s.a as number;
-    m.#b = s.b as number;
-    if (!(m.#a >= 0 && m.#b > 0)) throw new ModelError(`${saved.where}: bad covariance scalars`);
-    m.#space = s.space as number;
-    m.#mean = Float64Array.from(saved.arrays.get("gauss/mean")!.data);
-    m.#axes = m.pca > 0 ? mat("gauss/axes") : undefined;
-    m.#chol = mat("gauss/chol");
-    m.#z = (s.woodbury as number) > 0 ? mat("gauss/train") : undefined;
+    let start = 0;
+    m.#parts = parts.map((p, i) => {
+      const at = parts.length > 1 ? `gauss/${i}/` : "gauss/";
+      const mat = (name: string): Mat => {
+        const a = saved.arrays.get(at + name)!;
+        return { rows: a.shape[0], cols: a.shape[1], data: Float64Array.from(a.data) };
+      };
+      const a = p.a as number, b = p.b as number, scale = (p.scale ?? 1) as number;
+      if (!(a >= 0 && b > 0 && scale > 0)) {
+        throw new ModelError(`${saved.where}: bad covariance scalars`);
+      }
+      const size = p.size as number;
+      const part: Part = {
+        start,
+        end: start + size,
+        shrinkage: p.shrinkage as number,
+        mean: Float64Array.from(saved.arrays.get(`${at}mean`)!.data),
+        axes: m.pca > 0 ? mat("axes") : undefined,
+        space: p.space as number,
+        a,
+        b,
+        chol: mat("chol"),
+        z: (p.woodbury as number) > 0 ? mat("train") : undefined,
+        scale,
+      };
+      start += size;
+      return part;
+    });
     return m;
   }
 
@@ -247,6 +284,125 @@ export class GaussianOneClass extends OneClassEstimator {
 
   /** Frees tensors, if any. */
   dispose(): void {}
+}
+
+/** Each part's saved settings, with its `size`: one part (all columns) unless `parts` is saved. */
+function partSettings(settings: Record<string, unknown>, dim: number): Record<string, unknown>[] {
+  if (settings.parts === undefined) return [{ ...settings, size: dim }];
+  const parts = settings.parts as Record<string, unknown>[];
+  if (
+    !Array.isArray(parts) || parts.length < 2 ||
+    parts.some((p) => !(Number.isInteger(p?.size) && (p.size as number) >= 1)) ||
+    parts.reduce((t, p) => t + (p.size as number), 0) !== dim
+  ) throw new RangeError("bad gauss parts");
+  return parts;
+}
+
+/**
+ * Fits one Gaussian to `n` rows of `k` columns (the columns from `start` of the full vectors),
+ * and returns it with the training rows' own distances.
+ */
+function fitPart(
+  x: Float32Array,
+  n: number,
+  k: number,
+  pca: number,
+  rng: Rng,
+  start: number,
+): [Part, Float32Array] {
+  let mean: Float64Array = new Float64Array(k);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) mean[j] += x[i * k + j] / n;
+  mean = f32(mean); // saved as float32: use exactly what a loaded model will
+  let z = zeros(n, k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) z.data[i * k + j] = x[i * k + j] - mean[j];
+  }
+  let axes: Mat | undefined;
+  if (pca > 0) {
+    if (pca >= Math.min(n, k)) {
+      throw new UsageError(`pca ${pca} must be below min(vectors, dimension) = ${Math.min(n, k)}`);
+    }
+    axes = principalAxes(z, pca, rng);
+    axes.data = f32(axes.data);
+    z = project(z, axes);
+  }
+  const shrinkage = ledoitWolfShrinkage(z), space = z.cols;
+  let trace = 0;
+  for (let i = 0; i < z.data.length; i++) trace += z.data[i] ** 2;
+  const mu = trace / n / space;
+  const a = (1 - shrinkage) / n, b = Math.max(shrinkage * mu, 1e-9 * (mu || 1));
+  let chol: Mat, woodbury: Mat | undefined;
+  if (space <= n) {
+    const s = crossProduct(z, 1);
+    for (let i = 0; i < space * space; i++) s.data[i] *= a;
+    for (let i = 0; i < space; i++) s.data[i * space + i] += b;
+    chol = cholesky(s);
+  } else {
+    const m = gram(z, 1);
+    for (let i = 0; i < n; i++) m.data[i * n + i] += b / a;
+    chol = cholesky(m);
+    woodbury = z;
+  }
+  // what is saved is float32: keep exactly that, so a loaded model scores bit-identically
+  for (const m of [chol, woodbury]) if (m) m.data = f32(m.data);
+  const part: Part = {
+    start,
+    end: start + k,
+    shrinkage,
+    mean,
+    axes,
+    space,
+    a,
+    b,
+    chol,
+    z: woodbury,
+    scale: 1,
+  };
+  return [part, mahalanobis(part, z)];
+}
+
+/** Rows of a part's columns, centred on its mean and projected on its axes. */
+function centred(p: Part, x: Float32Array, n: number): Mat {
+  const k = p.end - p.start;
+  let y = zeros(n, k);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) y.data[i * k + j] = x[i * k + j] - p.mean[j];
+  }
+  if (p.axes) y = project(y, p.axes);
+  return y;
+}
+
+/** Squared Mahalanobis distances of centred, projected rows under a part's Gaussian. */
+function mahalanobis(p: Part, y: Mat): Float32Array {
+  const out = new Float32Array(y.rows), k = y.cols, L = p.chol;
+  for (let i = 0; i < y.rows; i++) {
+    const row = y.data.subarray(i * k, (i + 1) * k);
+    if (!p.z) {
+      const v = forwardSolve(L, Float64Array.from(row));
+      out[i] = v.reduce((s, t) => s + t * t, 0);
+      continue;
+    }
+    // Woodbury: yᵀΣ⁻¹y = (‖y‖² − uᵀ(b/a·I + ZZᵀ)⁻¹u) / b with u = Zy
+    const z = p.z, u = new Float64Array(z.rows);
+    let yy = 0;
+    for (let j = 0; j < k; j++) yy += row[j] * row[j];
+    for (let r = 0; r < z.rows; r++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += z.data[r * k + j] * row[j];
+      u[r] = s;
+    }
+    const w = forwardSolve(L, u);
+    out[i] = Math.max(0, (yy - w.reduce((s, t) => s + t * t, 0)) / p.b);
+  }
+  return out;
+}
+
+/** The columns `start` to `end` (exclusive) of `n` rows of `d` columns. */
+function columns(x: Float32Array, n: number, d: number, start: number, end: number): Float32Array {
+  if (start === 0 && end === d) return x;
+  const k = end - start, out = new Float32Array(n * k);
+  for (let i = 0; i < n; i++) out.set(x.subarray(i * d + start, i * d + end), i * k);
+  return out;
 }
 
 /** The Ledoit–Wolf shrinkage of centred rows (scikit-learn's `ledoit_wolf_shrinkage`). */

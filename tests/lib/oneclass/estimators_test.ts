@@ -31,8 +31,10 @@ function data(n: number, m: number, d: number, seed = 1) {
   return { train: draw(n, 0), inliers: draw(m, 0), outliers: draw(m, 3) };
 }
 
-const makers: [string, () => OneClassEstimator][] = [
+/** Every kind, made for vectors of dimension `d`. */
+const makers: [string, (d: number) => OneClassEstimator][] = [
   ["gauss", () => new GaussianOneClass()],
+  ["gauss parts", (d) => new GaussianOneClass({ parts: [d - 2, 2] })],
   ["gauss pca", () => new GaussianOneClass({ pca: 3 })],
   ["knn", () => new KnnOneClass({ neighbours: 3 })],
   ["knn cosine l2", () => new KnnOneClass({ neighbours: 3, metric: "cosine", norm: "l2" })],
@@ -45,7 +47,7 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
   const d = 6, { train, inliers, outliers } = data(80, 20, d);
   for (const [name, make] of makers) {
     const before = tf.memory().numTensors;
-    const m = await make().fit(train, 80, d, { threshold: "train" });
+    const m = await make(d).fit(train, 80, d, { threshold: "train" });
     const si = await m.score(inliers, 20), so = await m.score(outliers, 20);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
@@ -82,7 +84,7 @@ Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the
   await testBackend();
   const d = 5, { train } = data(60, 1, d, 2);
   for (const [name, make] of makers) {
-    const m = await make().fit(train, 60, d, { threshold: "train" });
+    const m = await make(d).fit(train, 60, d, { threshold: "train" });
     // the raw training scores: k-NN leaves each vector out, the others score it as any vector
     const raw = m.kind === "knn"
       ? (await m.score(train, 60)).map((v) => v + m.threshold)
@@ -121,6 +123,50 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
     validation: { x: train.subarray(0, 40), n: 10 },
   });
   assert.ok(Math.abs(v.threshold - quantile(await v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
+});
+
+Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so a small part is not drowned", async () => {
+  // 40 columns that stay natural and 2 that do not: the odd vectors differ only in the 2, by 0.8
+  // in opposite directions
+  const n = 120, m = 20, big = data(n, m, 40, 4), small = data(n, m, 2, 5);
+  const join = (a: Float32Array, b: Float32Array, k: number) => {
+    const out = new Float32Array(k * 42);
+    for (let i = 0; i < k; i++) {
+      out.set(a.subarray(i * 40, (i + 1) * 40), i * 42);
+      out.set(b.subarray(i * 2, (i + 1) * 2), i * 42 + 40);
+    }
+    return out;
+  };
+  const shifted = small.inliers.map((v, i) => v + (i % 2 ? -0.8 : 0.8));
+  const train = join(big.train, small.train, n), odd = join(big.inliers, shifted, m);
+  const parts = await new GaussianOneClass({ parts: [40, 2] }).fit(train, n, 42);
+  const joint = await new GaussianOneClass().fit(train, n, 42);
+  // each part: a Gaussian of its columns alone, its distances over the (1 - nu) quantile of its
+  // out-of-fold distances; the score: the larger of the two
+  const cols = (x: Float32Array, k: number, a: number, b: number) =>
+    Float32Array.from(
+      { length: k * (b - a) },
+      (_, i) => x[Math.floor(i / (b - a)) * 42 + a + (i % (b - a))],
+    );
+  let expected = new Float32Array(m).fill(-Infinity);
+  for (const [a, b] of [[0, 40], [40, 42]]) {
+    const alone = await new GaussianOneClass().fit(cols(train, n, a, b), n, b - a);
+    const oof = await new GaussianOneClass().outOfFold(cols(train, n, a, b), n, b - a, {});
+    const dist = await alone.raw(cols(odd, m, a, b), m), scale = quantile(oof, 0.95);
+    expected = expected.map((v, i) => Math.max(v, dist[i] / scale));
+  }
+  const raw = await parts.raw(odd, m);
+  raw.forEach((v, i) =>
+    assert.ok(Math.abs(v - expected[i]) < 1e-3 * expected[i], `${v} vs ${expected[i]}`)
+  );
+  // the parts model puts nearly all of them outside; one Gaussian over all 42 columns far fewer
+  const out = async (g: GaussianOneClass) => (await g.predict(odd, m)).reduce((s, v) => s + v, 0);
+  const [byParts, byJoint] = [await out(parts), await out(joint)];
+  assert.ok(byParts >= 19 && byJoint <= 16, `parts ${byParts}, joint ${byJoint} of ${m}`);
+  // settings that cannot work are refused
+  assert.throws(() => new GaussianOneClass({ parts: [3, 0] }), /positive integers/);
+  assert.throws(() => new GaussianOneClass({ parts: [3, 2], pca: 2 }), /cannot be combined/);
+  await assert.rejects(new GaussianOneClass({ parts: [30, 2] }).fit(train, n, 42), /do not add up/);
 });
 
 Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, direct and through Woodbury", async () => {
