@@ -20,7 +20,12 @@ import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
-import { defaultRunName, trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
+import {
+  defaultRunName,
+  setAsideStale,
+  trainOneClass,
+  type TrainOneClassOptions,
+} from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
 import type { WithCi } from "./metrics.ts";
@@ -223,6 +228,7 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
   } else log.log(`== ${o.run}: image map done, reused`);
   const oc = o.oneclass ?? {};
   const ocName = oc.name ?? defaultRunName(oc.features ?? "l9", oc.oneclass ?? "flow");
+  await setAsideStale(join(mapDir, ocName), log);
   if (!(await exists(join(mapDir, ocName, "oneclass.json")))) {
     const resume = await exists(join(mapDir, ocName, "checkpoints"));
     log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${ocName}`);

@@ -21,16 +21,11 @@ import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
-import { RESIDUAL_SPEC } from "../features/residual.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
-import {
-  type FeatureProvenance,
-  ONECLASS_KINDS,
-  type OneClassKind,
-} from "../oneclass/estimator.ts";
-import { type AnyOptions, otherResidualVersion } from "../oneclass/io.ts";
-import { trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
+import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
+import type { AnyOptions } from "../oneclass/io.ts";
+import { setAsideStale, trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
 import type { ExperimentProtocol } from "./experiment.ts";
@@ -257,26 +252,6 @@ async function runCell(
     noControls: true,
     progress: log,
   });
-}
-
-/**
- * Renames a one-class folder fitted on residual features of another version than this toolkit
- * computes to `<dir>-v<version>` (`-v<version>-2`, ... when taken), so that its cell is fitted
- * again and the old model and evaluation stay on disk.
- */
-async function setAsideStale(dir: string, log: Progress): Promise<void> {
-  const saved = await readJsonIfExists<{ provenance?: FeatureProvenance }>(
-    join(dir, "oneclass.json"),
-  );
-  const version = otherResidualVersion(saved?.provenance);
-  if (version === undefined) return;
-  let to = `${dir}-v${version}`;
-  for (let i = 2; await exists(to); i++) to = `${dir}-v${version}-${i}`;
-  await Deno.rename(dir, to);
-  log.log(
-    `${dir}: fitted on another definition of the residual features (version ${version}; ` +
-      `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`,
-  );
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

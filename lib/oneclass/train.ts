@@ -19,7 +19,7 @@
 
 import { join, resolve } from "node:path";
 import { CgvsniError, UsageError } from "../core/errors.ts";
-import { atomicWrite, writeJson } from "../core/files.ts";
+import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { renderSvg } from "../core/plot.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { type BackendName, initBackend } from "../backends/select.ts";
@@ -43,13 +43,14 @@ import { openRun } from "../runs/lifecycle.ts";
 import { trainLoop } from "../runs/loop.ts";
 import {
   checkKind,
+  type FeatureProvenance,
   type FitOptions,
   groupMeans,
   type OneClassEstimator,
   type OneClassKind,
   type ThresholdFrom,
 } from "./estimator.ts";
-import { type AnyOptions, createOneClass } from "./io.ts";
+import { type AnyOptions, createOneClass, otherResidualVersion } from "./io.ts";
 import { checkFeatureNorm } from "./normalise.ts";
 import { type SvddEpoch, SvddEstimator } from "./_svdd.ts";
 
@@ -468,6 +469,38 @@ export async function openOneClassRun(
     await atomicWrite(splitFile, formatSplit(split));
   }
   return { dir, config, dataset, split, matchCompression: config.matchCompression };
+}
+
+/**
+ * Renames a finished one-class run fitted on residual features of another version than this
+ * toolkit computes to `<dir>-v<version>` (`-v<version>-2`, ... when taken), so that whoever
+ * reuses finished runs (`experiment`, `demo`, `oneclass-matrix`) fits it again, and the old model
+ * and its evaluations stay on disk. Returns the new folder, or undefined when nothing moved.
+ *
+ * @example A run of version 1 of the residual features is set aside
+ * ```ts
+ * import { setAsideStale } from "./train.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const dir = `${await Deno.makeTempDir()}/residual-gauss`;
+ * await Deno.mkdir(dir);
+ * await Deno.writeTextFile(`${dir}/oneclass.json`, JSON.stringify({ provenance: { source: "residual" } }));
+ * console.log(await setAsideStale(dir, makeProgress({ quiet: true }))); // .../residual-gauss-v1
+ * ```
+ */
+export async function setAsideStale(dir: string, log: Progress): Promise<string | undefined> {
+  const saved = await readJsonIfExists<{ provenance?: FeatureProvenance }>(
+    join(dir, "oneclass.json"),
+  );
+  const version = otherResidualVersion(saved?.provenance);
+  if (version === undefined) return undefined;
+  let to = `${dir}-v${version}`;
+  for (let i = 2; await exists(to); i++) to = `${dir}-v${version}-${i}`;
+  await Deno.rename(dir, to);
+  log.log(
+    `${dir}: fitted on another definition of the residual features (version ${version}; ` +
+      `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`,
+  );
+  return to;
 }
 
 /** Resolves a new one-class run's configuration. */

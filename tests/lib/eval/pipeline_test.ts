@@ -115,6 +115,28 @@ Deno.test("pipeline: a finished run is reused, not recomputed", async () => {
   assert.equal(again.created, evaluation!.created);
 });
 
+Deno.test("pipeline: a finished residual one-class run of another feature definition is fitted again, not reused", async () => {
+  const csv = await ready;
+  const o = {
+    ...options(dir, csv, "p", "EEVEE"),
+    oneclass: { features: "residual" as const, oneclass: "gauss" as const },
+  };
+  const first = await pipeline(o);
+  const run = join(dir, "runs/p/residual-gauss");
+  const saved = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
+  saved.provenance.residual = { ...saved.provenance.residual, version: 4 };
+  await Deno.writeTextFile(join(run, "oneclass.json"), JSON.stringify(saved));
+  const again = await pipeline(o);
+  // the old run moved aside whole; the new one is of today's definition and scores the same
+  const aside = JSON.parse(await Deno.readTextFile(join(`${run}-v4`, "oneclass.json")));
+  assert.equal(aside.provenance.residual.version, 4);
+  assert.ok(await Deno.stat(join(`${run}-v4`, "evaluation", "results.json")));
+  const fresh = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
+  assert.deepEqual(fresh.provenance.residual, RESIDUAL_SPEC);
+  assert.notEqual(again.created, first.created);
+  assert.deepEqual(again.results, first.results);
+});
+
 Deno.test("report: several one-class runs of one map get a section each, in the order asked", async () => {
   const csv = await ready;
   const o = options(dir, csv, "p", "EEVEE");
