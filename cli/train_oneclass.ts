@@ -45,14 +45,17 @@ export const trainOneClassCommand: Command = {
 Feature sources (--features): l9 (the method: L9 after ReLU), l9-pre, l8, l8-pre (before the
 ReLU), trunk (global average and max of the last conv block): all from map run RUN, on the
 natural images its split held back for this stage (role "flow"); residual (${RESIDUAL_DIM} noise-residual
-co-occurrence statistics of the whole image; needs no map): on every non-test natural image of
-RUN's split, or with --data DIR (no map) of a split of its own.
+statistics of the image's most textured patches: co-occurrences at three scales and their slopes;
+needs no map): on every non-test natural image of RUN's split, or with --data DIR (no map) of a
+split of its own.
 
 One-class models (--oneclass): flow (the method: a volume-preserving NICE flow trained with the
 SVDD objective F(R,c,f) = R^2 + 1/(nu n) sum max(0, |f(x)-c|^2 - R^2), c the mean of the
 random-init flow's outputs, R reset every K epochs to the (1-nu) quantile); mlp (Deep SVDD, the
 same objective on a bias-free MLP); gauss (Mahalanobis distance under a Ledoit-Wolf covariance,
-optionally after PCA); knn (mean distance to the k nearest training vectors).
+optionally after PCA; on residual features one Gaussian for the co-occurrences and one for the
+slopes, an image scoring the larger distance, each over its part's out-of-fold 95 % quantile);
+knn (mean distance to the k nearest training vectors).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the

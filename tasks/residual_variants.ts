@@ -1,9 +1,10 @@
 /**
- * The checks that chose versions 3 and 4 of the residual features (docs/results-cgbench.md,
- * "Residual features version 3" and "version 4"): residual statistics of every image of a dataset,
+ * The checks that chose versions 3 to 5 of the residual features (docs/results-cgbench.md,
+ * "Residual features version 3", "version 4" and "version 5"): residual statistics of every image of a dataset,
  * each re-encoded as JPEG 75 first, in several variants, written to one JSON file for
  * `tasks/py/residual_check.py`; or, with `--images`, the re-encoded images themselves (raw RGB
- * bytes, `N.rgb`, and `index.json`) for `tasks/py/residual_search.py`, the search of version 4.
+ * bytes, `N.rgb`, and `index.json`) for `tasks/py/residual_search.py`, the searches of versions 4
+ * and 5.
  *
  *   deno run --allow-read --allow-write=OUT.json tasks/residual_variants.ts DATASET OUT.json [VARIANT...]
  *   deno run --allow-read --allow-write=DIR tasks/residual_variants.ts --images DATASET DIR [SIGMA]
@@ -12,7 +13,8 @@
  * control of `evaluate`, for the search's `--control`.
  *
  * Variants: `current` (this checkout's `residualFeatures`: run the script from a checkout of
- * c5024c8 to get version 2, of 20da3cc for version 3 and its patch variants), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
+ * c5024c8 to get version 2, of 20da3cc for version 3 and its patch variants, of bfecda1 for
+ * version 4), and `pP-kK[-sS]`: the mean over the K P x P patches (grid of stride
  * P/2) with the largest luminance standard deviation, after skipping the S largest, of
  * `residualFeatures` of each patch (for P ≤ 64 the statistics of the whole patch; version 3 takes
  * a larger patch's from its own textured 64 px patches). Default: current and the seven patch

@@ -68,7 +68,7 @@ export interface ExtractOptions {
  * const ds = await loadDataset("dataset");
  * const samples = ds.images.slice(0, 3).map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
  * const f = await extractFeatures({ source: "residual", samples, store: new ImageStore(), view: { kind: "full" } });
- * console.log(f.n, f.dim); // 3 784
+ * console.log(f.n, f.dim); // 3 1184
  * ```
  */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {

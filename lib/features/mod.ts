@@ -6,6 +6,12 @@
  */
 
 export { DEFAULT_SOURCE, FEATURE_SOURCES, type FeatureSource, needsMap } from "./sources.ts";
-export { RESIDUAL_DIM, RESIDUAL_SPEC, residualFeatures, texturedPatches } from "./residual.ts";
+export {
+  RESIDUAL_DIM,
+  RESIDUAL_PARTS,
+  RESIDUAL_SPEC,
+  residualFeatures,
+  texturedPatches,
+} from "./residual.ts";
 export { extractFeatures, type ExtractOptions, type FeatureSet } from "./extract.ts";
 export type { Sample } from "../data/samples.ts";

@@ -16,12 +16,17 @@
  * 4. for each, the co-occurrence histogram of neighbouring pairs along its direction
  *    (horizontal pairs for the horizontal residuals and the first KB copy, vertical pairs for
  *    the vertical ones and the second KB copy): 7 x 7 = 49 bins, 392 numbers;
- * 5. steps 2–4 again on the patch at half scale (the mean of each 2 x 2 block of g; 32 x 32):
- *    392 numbers;
- * 6. every histogram normalised to sum 1 in each patch (an empty one stays 0), then averaged over
- *    the patches.
+ * 5. steps 2–4 again on the patch at half scale (the mean of each 2 x 2 block of g; 32 x 32) and
+ *    at quarter scale (the mean of each 4 x 4 block; 16 x 16): 392 numbers each;
+ * 6. every histogram normalised to sum 1 in each patch (an empty one stays 0);
+ * 7. the slope (version 5): at each of the three scales and for each of the four filters (first,
+ *    second, third order, KB), E = log(mean |residual| + 0.001), the unquantised residual's mean
+ *    over both directions; then E(patch) − E(half) and E(half) − E(quarter) per filter: 8 numbers,
+ *    how fast the residual's energy falls from fine to coarse scales;
+ * 8. everything averaged over the patches.
  *
- * 784 numbers per image. Why a fixed budget of patches: a histogram's sampling noise falls with
+ * 1184 numbers per image: 1176 co-occurrences ({@link RESIDUAL_PARTS}'s `texture`), then the 8
+ * slopes (`slope`). Why a fixed budget of patches: a histogram's sampling noise falls with
  * the number of pixels it counts, so whole-image statistics let a one-class model tell large
  * images from small ones (on cgbench, whose photographs are larger than its 512 x 512 renders,
  * the whole-image Gaussian looked better than it is). Why textured patches (version 3): in flat
@@ -30,8 +35,12 @@
  * photographs with large flat areas look computer-generated. Why the half scale (version 4):
  * demosaicing, denoising and resampling spread a camera's noise over neighbouring pixels, so its
  * statistics two pixels apart carry what the one-pixel ones miss; on cgbench, adding them raised
- * the one-class AUC on Blender Cycles, the renderer version 3 missed most often.
- * docs/results-cgbench.md compares the versions.
+ * the one-class AUC on Blender Cycles, the renderer version 3 missed most often. Why the quarter
+ * scale and the slope (version 5): the co-occurrences at three scales together raise that AUC
+ * again, but a Gaussian over 1176 of them barely notices an image that is simply too smooth (a
+ * blurred photograph, a denoised render); the 8 slopes say exactly that, and the Gaussian model
+ * fits them as a part of their own (`GaussOptions.parts`). docs/results-cgbench.md compares the
+ * versions.
  *
  * Cameras leave sensor noise, demosaicing and processing traces in these statistics; renderers
  * leave either smoother images or path-tracing noise with other statistics. JPEG compression
@@ -53,17 +62,38 @@ const LEVELS = 2 * RESIDUAL_T + 1;
 const COOC_BINS = LEVELS * LEVELS;
 /** Numbers of one scale (392). */
 const COOC_DIM = RESIDUAL_FILTERS * COOC_BINS;
-/** Length of the feature vector (784): two scales. */
-export const RESIDUAL_DIM = 2 * COOC_DIM;
+/** Scales of the co-occurrences: the patch, its 2 x 2 means, its 4 x 4 means. */
+const SCALES = 3;
+/** Distinct filters whose energy gives the slope (first, second, third order, KB). */
+const SLOPE_FILTERS = RESIDUAL_FILTERS / 2;
+/** Added to the mean absolute residual before its logarithm. */
+const SLOPE_EPS = 1e-3;
+/**
+ * The two parts of the feature vector, in order: the co-occurrences at three scales (1176) and
+ * the slopes (8). A Gaussian model fits each part on its own (see `GaussOptions.parts`).
+ *
+ * @example Where the slopes start in a feature vector
+ * ```ts
+ * import { RESIDUAL_DIM, RESIDUAL_PARTS } from "./residual.ts";
+ * console.log(RESIDUAL_PARTS.texture, RESIDUAL_DIM - RESIDUAL_PARTS.slope); // 1176 1176
+ * ```
+ */
+export const RESIDUAL_PARTS = {
+  texture: SCALES * COOC_DIM,
+  slope: (SCALES - 1) * SLOPE_FILTERS,
+} as const;
+/** Length of the feature vector (1184). */
+export const RESIDUAL_DIM: number = RESIDUAL_PARTS.texture + RESIDUAL_PARTS.slope;
 /** What defines the features, saved with models fitted on them. */
 export const RESIDUAL_SPEC = {
-  version: 4,
+  version: 5,
   luminance: "(R+G+B)/3",
   residuals: ["d1h", "d1v", "d2h", "d2v", "d3h", "d3v", "kb-h", "kb-v"],
   quantisation: 1,
   truncation: RESIDUAL_T,
   pairs: "along each residual's direction",
-  scales: ["patch", "2x2 mean of the patch"],
+  scales: ["patch", "2x2 mean of the patch", "4x4 mean of the patch"],
+  slope: "log(mean |residual| + 0.001) per filter (d1, d2, d3, kb), scale 1 - 2 and 2 - 4",
   patches: {
     size: 64,
     stride: 32,
@@ -74,14 +104,14 @@ export const RESIDUAL_SPEC = {
 };
 
 /**
- * The 784 residual statistics of an image (see the module documentation).
+ * The 1184 residual statistics of an image (see the module documentation).
  *
- * @example The 784 residual statistics of an image
+ * @example The 1184 residual statistics of an image
  * ```ts
  * import { residualFeatures } from "./mod.ts";
  * import { readImage } from "../data/mod.ts";
  * const f = residualFeatures(await readImage("dataset/Photos/photo_00001.png"));
- * console.log(f.length); // 784
+ * console.log(f.length); // 1184
  * ```
  */
 export function residualFeatures(img: RgbImage): Float32Array {
@@ -94,15 +124,27 @@ export function residualFeatures(img: RgbImage): Float32Array {
     for (let r = 0; r < size; r++) {
       g.set(lum.subarray((y + r) * img.width + x, (y + r) * img.width + x + size), r * size);
     }
-    const counts = new Float64Array(RESIDUAL_DIM);
-    countResiduals(g, size, size, counts, 0);
-    countResiduals(halve(g, size, size), size >> 1, size >> 1, counts, COOC_DIM);
+    const counts = new Float64Array(RESIDUAL_PARTS.texture);
+    const energy: number[][] = []; // log mean |residual| per scale and filter
+    let plane: Float32Array = g, side = size;
+    for (let s = 0; s < SCALES; s++) {
+      if (s > 0) {
+        plane = halve(plane, side, side);
+        side >>= 1;
+      }
+      energy.push(countResiduals(plane, side, side, counts, s * COOC_DIM));
+    }
     // each histogram sums to 1 in each patch
-    for (let start = 0; start < RESIDUAL_DIM; start += COOC_BINS) {
+    for (let start = 0; start < RESIDUAL_PARTS.texture; start += COOC_BINS) {
       let total = 0;
       for (let i = start; i < start + COOC_BINS; i++) total += counts[i];
       if (total === 0) continue;
       for (let i = start; i < start + COOC_BINS; i++) sum[i] += counts[i] / total;
+    }
+    for (let s = 0; s + 1 < SCALES; s++) {
+      for (let f = 0; f < SLOPE_FILTERS; f++) {
+        sum[RESIDUAL_PARTS.texture + s * SLOPE_FILTERS + f] += energy[s][f] - energy[s + 1][f];
+      }
     }
   }
   return Float32Array.from(sum, (v) => v / patches.length);
@@ -179,7 +221,8 @@ function halve(g: Float32Array, w: number, h: number): Float32Array {
 
 /**
  * Adds the counts of one luminance plane `g` (`w` x `h`) to `counts`: the eight residuals'
- * co-occurrences from index `at` (steps 2-4).
+ * co-occurrences from index `at` (steps 2-4). Returns log(mean |residual| + 0.001) of each of
+ * the four filters, both directions together (step 7).
  */
 function countResiduals(
   g: Float32Array,
@@ -187,9 +230,10 @@ function countResiduals(
   h: number,
   counts: Float64Array,
   at: number,
-): void {
+): number[] {
   const T = RESIDUAL_T, K = LEVELS;
   const q = (v: number) => Math.max(-T, Math.min(T, Math.round(v))) + T;
+  const abs = new Float64Array(SLOPE_FILTERS), values = new Float64Array(SLOPE_FILTERS);
   // a residual of `rw` x `rh` values, then its pairs along x (dx = 1) or y (dy = 1)
   const histogram = (
     slot: number,
@@ -200,7 +244,16 @@ function countResiduals(
   ) => {
     if (rw < 2 || rh < 2) return;
     const r = new Uint8Array(rw * rh);
-    for (let y = 0; y < rh; y++) for (let x = 0; x < rw; x++) r[y * rw + x] = q(res(x, y));
+    let a = 0;
+    for (let y = 0; y < rh; y++) {
+      for (let x = 0; x < rw; x++) {
+        const v = res(x, y);
+        r[y * rw + x] = q(v);
+        a += Math.abs(v);
+      }
+    }
+    abs[slot >> 1] += a;
+    values[slot >> 1] += rw * rh;
     const hist = counts.subarray(at + slot * COOC_BINS, at + (slot + 1) * COOC_BINS);
     if (horizontal) {
       for (let y = 0; y < rh; y++) {
@@ -237,4 +290,5 @@ function countResiduals(
       p(x, y + 2) + 2 * p(x + 1, y + 2) - p(x + 2, y + 2)) / 4;
   histogram(6, w - 2, h - 2, kb, true);
   histogram(7, w - 2, h - 2, kb, false);
+  return Array.from(abs, (a, f) => Math.log((values[f] ? a / values[f] : 0) + SLOPE_EPS));
 }

@@ -17,7 +17,7 @@
  *   others; for the SVDD models this is R², as the method defines it);
  * - `cv` (default): of out-of-fold scores: the training vectors are cut into folds (whole images
  *   together when `groups` is given), each fold scored by a model fitted on the others. In-sample
- *   scores are optimistic (a Gaussian fitted on 120 vectors of dimension 784 sees its own
+ *   scores are optimistic (a Gaussian fitted on 120 vectors of dimension 1184 sees its own
  *   vectors as unusually central), so their quantile lets far more than ν of new natural images
  *   out; out-of-fold scores behave like new images;
  * - `val`: of a separate set of natural validation vectors.

@@ -35,7 +35,7 @@ import {
   type SplitEntry,
 } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
-import { RESIDUAL_SPEC } from "../features/residual.ts";
+import { RESIDUAL_PARTS, RESIDUAL_SPEC } from "../features/residual.ts";
 import { checkSource, DEFAULT_SOURCE, type FeatureSource, needsMap } from "../features/sources.ts";
 import { type ImageMap, type MapRunInfo, openMapRun, readMapRun } from "../map/run.ts";
 import { checkRunName, runPath } from "../runs/folder.ts";
@@ -514,6 +514,10 @@ export function resolveOneClassConfig(
 ): OneClassRunConfig {
   const settings = { ...o.settings };
   if (settings.norm) checkFeatureNorm(settings.norm);
+  if (source === "residual" && kind === "gauss" && !settings.parts && !settings.pca) {
+    // the slopes get a Gaussian of their own, beside the co-occurrences (see residual.ts)
+    settings.parts = [RESIDUAL_PARTS.texture, RESIDUAL_PARTS.slope];
+  }
   createOneClass(kind, settings).dispose(); // validates every setting before anything is written
   const threshold = o.threshold ?? defaultThreshold(kind);
   if (!["train", "cv"].includes(threshold)) {

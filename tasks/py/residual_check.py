@@ -2,7 +2,8 @@
 variant in the JSON files of tasks/residual_variants.ts, a Ledoit-Wolf Gaussian (scikit-learn) on
 standardised features of 70 % of the photographs, 3 random splits (seeds 100-102, not the matrix's
 0-2), scored on the other photographs and on every render; threshold: the 95 % quantile of 5-fold
-out-of-fold scores. Prints mean AUC per renderer, NI recall, and the Kodak check (photographs whose
+out-of-fold scores (version 5's 1184 numbers: one Gaussian for the co-occurrences and one for the
+slopes, as the toolkit fits them; see `fit`). Prints mean AUC per renderer, NI recall, and the Kodak check (photographs whose
 SOURCES.csv source names Kodak: never JPEG before the re-encoding).
 
   /usr/bin/python3 tasks/py/residual_check.py SOURCES.csv FEATURES.json [FEATURES.json ...]
@@ -16,7 +17,16 @@ from sklearn.covariance import LedoitWolf
 from sklearn.metrics import roc_auc_score
 
 
-def fit(X):
+def fit(X, parts=None):
+    """The Gaussian's squared Mahalanobis distance, fitted on X; with `parts` (sizes of
+    consecutive column ranges), one Gaussian per part and the largest of each part's distance
+    over the 95 % quantile of its out-of-fold distances, as GaussOptions.parts in gauss.ts."""
+    if parts:
+        cuts = np.cumsum([0] + list(parts))
+        ranges = list(zip(cuts[:-1], cuts[1:]))
+        fs = [fit(X[:, a:b]) for a, b in ranges]
+        scales = [np.quantile(out_of_fold(X[:, a:b]), 0.95) for a, b in ranges]
+        return lambda Y: np.max([f(Y[:, a:b]) / q for f, q, (a, b) in zip(fs, scales, ranges)], 0)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     lw = LedoitWolf().fit((X - mu) / sd)
 
@@ -27,13 +37,17 @@ def fit(X):
     return score
 
 
-def cv_threshold(X, nu=0.05, folds=5):
+def out_of_fold(X, parts=None, folds=5):
     idx = np.random.default_rng(0).permutation(len(X))
     s = np.empty(len(X))
     for f in range(folds):
         te = idx[f::folds]
-        s[te] = fit(X[np.setdiff1d(idx, te)])(X[te])
-    return np.quantile(s, 1 - nu)
+        s[te] = fit(X[np.setdiff1d(idx, te)], parts)(X[te])
+    return s
+
+
+def cv_threshold(X, parts=None, nu=0.05):
+    return np.quantile(out_of_fold(X, parts), 1 - nu)
 
 
 def auc(natural_scores, cg_scores):
@@ -41,13 +55,13 @@ def auc(natural_scores, cg_scores):
                          np.r_[natural_scores, cg_scores])
 
 
-def split_check(X, y, classes, seed):
+def split_check(X, y, classes, seed, parts=None):
     """One random 70/30 split of the photographs (label 0) by `seed`: the Gaussian fitted on the
     70 %, its cross-validated threshold, the test photographs' indices and scores, and the AUC of
     each renderer's images against those test photographs."""
     p = np.random.default_rng(seed).permutation(np.where(y == 0)[0])
     train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
-    f, t = fit(X[train]), cv_threshold(X[train])
+    f, t = fit(X[train], parts), cv_threshold(X[train], parts)
     st = f(X[test])
     return f, t, test, st, {c: auc(st, f(X[y == c])) for c in classes}
 
@@ -62,10 +76,12 @@ def main(sources, files):
             names = list(feats)
             X, y = np.array([feats[n] for n in names]), np.array([labels[n] for n in names])
             kodak = np.array([n in kodak_names for n in names])
+            # version 5 (1184 numbers): a Gaussian for the co-occurrences, one for the slopes
+            parts = [1176, 8] if X.shape[1] == 1184 else None
             aucs = {c: [] for c in classes}
             inside, k_in, k_auc, o_auc = [], [], [], []
             for seed in range(3):
-                f, t, test, st, per = split_check(X, y, classes, 100 + seed)
+                f, t, test, st, per = split_check(X, y, classes, 100 + seed, parts)
                 inside.append((st <= t).mean())
                 for c in classes:
                     aucs[c].append(per[c])

@@ -1,5 +1,5 @@
-"""The search that chose version 4 of the residual features (docs/results-cgbench.md, "Residual
-features version 4"): a NumPy port of version 3 and of every variant tried on top of it, each
+"""The searches that chose versions 4 and 5 of the residual features (docs/results-cgbench.md,
+"Residual features version 4" and "version 5"): a NumPy port of version 3 and of every variant tried on top of it, each
 scored by residual_check.py's Ledoit-Wolf Gaussian on 10 random splits of the photographs (seeds
 100-109, not the matrix's 0-2). Every variant keeps version 3's 64 textured 64 px patches; blocks
 are computed per patch, normalised per histogram and averaged over the patches (version 4's band
@@ -9,6 +9,7 @@ as DIR/block-NAME.npy, so a second run only scores.
   deno run --allow-read --allow-write=DIR tasks/residual_variants.ts --images DATASET DIR
   deno run --allow-read --allow-write=BLURRED tasks/residual_variants.ts --images DATASET BLURRED 1.5
   /usr/bin/python3 tasks/py/residual_search.py DIR [BLURRED]   (about 15 min for cgbench, one core)
+  /usr/bin/python3 tasks/py/residual_search.py DIR BLURRED --search=5   (version 5's search)
 
 With BLURRED (the same images blurred, sigma 1.5, before the re-encoding: evaluate's positive
 control), the last variants also report the share of blurred test photographs outside the
@@ -131,6 +132,25 @@ def cross(rgb):
     return np.concatenate(out)
 
 
+def log_energy(g, pooled):
+    """log(mean |residual| + 0.001) of the four distinct filters (first, second, third order, KB)
+    at full, half and quarter scale: 12 numbers. `pooled`: both directions' values together
+    (version 5); otherwise the horizontal residuals only."""
+    out = []
+    for _ in range(3):
+        r = residuals(g)
+        out += [np.log((np.r_[np.abs(r[2 * k][0]).ravel(), np.abs(r[2 * k + 1][0]).ravel()]
+                        if pooled else np.abs(r[2 * k][0])).mean() + 1e-3) for k in range(4)]
+        g = half(g)
+    return np.array(out)
+
+
+def slopes(g, pooled):
+    """Version 5's slopes: log energy at full minus half scale, and at half minus quarter."""
+    e = log_energy(g, pooled).reshape(3, 4)
+    return np.r_[e[0] - e[1], e[1] - e[2]]
+
+
 BLOCKS = {
     "v3": lambda rgb, g: cooc(g),
     "half": lambda rgb, g: cooc(half(g)),
@@ -147,6 +167,10 @@ BLOCKS = {
     "values-bands4": lambda rgb, g: values_bands(g, (64, 128, 192)),
     "values-bands8": lambda rgb, g: values_bands(g, (32, 64, 96, 128, 160, 192, 224)),
     "values-bands3-half": lambda rgb, g: values_bands(half(g), (64, 160)),
+    "quarter": lambda rgb, g: cooc(half(half(g))),
+    "energy": lambda rgb, g: log_energy(g, False),
+    "sharp": lambda rgb, g: slopes(g, False),
+    "slope": lambda rgb, g: slopes(g, True),
 }
 
 # what was scored, in the order it was tried; "+" joins blocks into one vector. After the first
@@ -165,6 +189,17 @@ VARIANTS = [
 
 
 CONTROL = ["v3", "v3+half", "v3+half+present-bands4"]
+
+# the search of version 5, in the order tried, every variant with the positive control. "|" fits
+# one Gaussian per part and takes the largest of each part's distance over its scale
+# (residual_check.fit with parts; GaussOptions.parts in the toolkit). `energy` and `sharp` are
+# the horizontal residuals' log energies and slopes; `slope` pools both directions (version 5).
+VARIANTS_5 = [
+    "v3+half", "energy", "v3+half+energy", "quarter", "v3+half+quarter", "v3+half+noise-level",
+    "v3+half|quarter", "v3+half+energy|quarter", "v3+half|quarter|energy", "v3+quarter",
+    "v3+half+quarter+energy", "sharp", "v3+half|sharp", "v3+half+quarter|sharp",
+    "v3+half+quarter|energy", "v3+half+quarter+sharp", "slope", "v3+half+quarter|slope",
+]
 
 
 def derived(d, index, name):
@@ -198,23 +233,28 @@ def features(d, index, name):
 
 
 def matrix(d, index, variant):
-    return np.concatenate([derived(d, index, b) if b in ("occupancy", "present-bands4",
-                           "present-bands4-unfilled") else features(d, index, b)
-                           for b in variant.split("+")], 1)
+    """The variant's vectors, and the sizes of its parts (None: one Gaussian over them all)."""
+    parts = [np.concatenate([derived(d, index, b) if b in ("occupancy", "present-bands4",
+                             "present-bands4-unfilled") else features(d, index, b)
+                             for b in part.split("+")], 1) for part in variant.split("|")]
+    return np.concatenate(parts, 1), ([p.shape[1] for p in parts] if len(parts) > 1 else None)
 
 
-def main(d, blurred=None):
+def main(d, blurred=None, search="4"):
     meta = json.load(open(os.path.join(d, "index.json")))
     index, y = meta["index"], np.array([e["label"] for e in meta["index"]])
     classes = {c["label"]: c["name"] for c in meta["classes"] if c["label"] > 0}
-    runs = [(v, False) for v in VARIANTS] + [(v, True) for v in (CONTROL if blurred else [])]
+    if search == "5":
+        runs = [(v, bool(blurred)) for v in VARIANTS_5]
+    else:
+        runs = [(v, False) for v in VARIANTS] + [(v, True) for v in (CONTROL if blurred else [])]
     for variant, control in runs:
-        X = matrix(d, index, variant)
+        X, parts = matrix(d, index, variant)
         B = matrix(blurred, json.load(open(os.path.join(blurred, "index.json")))["index"],
-                   variant) if control else None
+                   variant)[0] if control else None
         aucs, inside, outside, vs_clean = {c: [] for c in classes}, [], [], []
         for seed in range(100, 110):
-            f, t, test, st, per = split_check(X, y, classes, seed)
+            f, t, test, st, per = split_check(X, y, classes, seed, parts)
             inside.append((st <= t).mean())
             for c in classes:
                 aucs[c].append(per[c])
@@ -232,4 +272,6 @@ def main(d, blurred=None):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)
+    args = [a for a in sys.argv[1:] if not a.startswith("--search=")]
+    which = [a.split("=")[1] for a in sys.argv[1:] if a.startswith("--search=")]
+    main(args[0], args[1] if len(args) > 1 else None, which[0] if which else "4")

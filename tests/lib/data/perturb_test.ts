@@ -11,7 +11,12 @@ import {
   perturb,
   resize,
 } from "../../../lib/data/perturb.ts";
-import { RESIDUAL_DIM, residualFeatures, texturedPatches } from "../../../lib/features/residual.ts";
+import {
+  RESIDUAL_DIM,
+  RESIDUAL_PARTS,
+  residualFeatures,
+  texturedPatches,
+} from "../../../lib/features/residual.ts";
 import { SHIPPED } from "../../_helpers.ts";
 
 const photo = () => readImage(`${SHIPPED}/Photos/photo_00010.png`);
@@ -112,13 +117,16 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
   const flat: RgbImage = { width: w, height: h, data: new Uint8Array(w * h * 3).fill(120) };
   const f = residualFeatures(flat);
   assert.equal(f.length, RESIDUAL_DIM);
-  assert.equal(RESIDUAL_DIM, 784);
-  // 2 scales x 8 histograms of 49 bins, each summing to 1, all mass at (0, 0): bin 3 * 7 + 3
-  for (let k = 0; k < 16; k++) {
+  assert.equal(RESIDUAL_DIM, 1184);
+  assert.equal(RESIDUAL_PARTS.texture + RESIDUAL_PARTS.slope, RESIDUAL_DIM);
+  // 3 scales x 8 histograms of 49 bins, each summing to 1, all mass at (0, 0): bin 3 * 7 + 3
+  for (let k = 0; k < 24; k++) {
     const hist = f.subarray(k * 49, (k + 1) * 49);
     assert.ok(Math.abs(hist.reduce((s, v) => s + v, 0) - 1) < 1e-6);
     assert.equal(hist[24], 1);
   }
+  // no residual at any scale: every slope is log(0.001) - log(0.001)
+  assert.deepEqual([...f.subarray(RESIDUAL_PARTS.texture)], new Array(8).fill(0));
   const r = new Rng(7);
   const noise: RgbImage = {
     width: w,
@@ -126,14 +134,24 @@ Deno.test("residual features: a constant image puts everything in the zero bin; 
     data: Uint8Array.from({ length: w * h * 3 }, () => r.int(256)),
   };
   const g = residualFeatures(noise);
-  // strong noise, at both scales: the truncated bins (|residual| > 3) hold most of the mass, and
+  // strong noise, at every scale: the truncated bins (|residual| > 3) hold most of the mass, and
   // the zero bin little
-  for (let k = 0; k < 16; k++) assert.ok(g[k * 49 + 24] < 0.05, `filter ${k}: ${g[k * 49 + 24]}`);
+  for (let k = 0; k < 24; k++) assert.ok(g[k * 49 + 24] < 0.05, `filter ${k}: ${g[k * 49 + 24]}`);
   const corners = [0, 6, 42, 48].reduce((s, i) => s + g[i], 0);
   assert.ok(corners > 0.5, `corner mass ${corners}`);
+  // independent Gaussian pixels: a 2 x 2 mean halves the noise, so every filter's mean |residual|
+  // halves from one scale to the next, and every slope is log 2
+  // (256 px: 49 patches, enough values at quarter scale for a close estimate)
+  const n = 256, gauss: RgbImage = { width: n, height: n, data: new Uint8Array(n * n * 3) };
+  for (let i = 0; i < n * n; i++) {
+    gauss.data.fill(Math.round(128 + 20 * r.normal()), 3 * i, 3 * i + 3);
+  }
+  for (const [i, v] of residualFeatures(gauss).subarray(RESIDUAL_PARTS.texture).entries()) {
+    assert.ok(Math.abs(v - Math.LN2) < 0.05, `slope ${i}: ${v}`);
+  }
 });
 
-Deno.test("residual features: the half scale is the 2 x 2 mean of the patch", () => {
+Deno.test("residual features: the half and quarter scales are the 2 x 2 and 4 x 4 means of the patch", () => {
   const r = new Rng(5);
   // an image made of 2 x 2 blocks of one colour: its half scale is the small image itself
   const n = 30, small: RgbImage = { width: n, height: n, data: new Uint8Array(n * n * 3) };
@@ -146,7 +164,11 @@ Deno.test("residual features: the half scale is the 2 x 2 mean of the patch", ()
     }
   }
   const fs = residualFeatures(small), fb = residualFeatures(big);
-  for (let i = 0; i < 392; i++) assert.ok(Math.abs(fb[392 + i] - fs[i]) < 1e-6, `bin ${i}`);
+  // the big image's half and quarter scales are the small one's full and half scales
+  for (let i = 0; i < 784; i++) assert.ok(Math.abs(fb[392 + i] - fs[i]) < 1e-6, `bin ${i}`);
+  // and so is its second slope (half to quarter) the small one's first (full to half)
+  const slope = RESIDUAL_PARTS.texture;
+  for (let f = 0; f < 4; f++) assert.ok(Math.abs(fb[slope + 4 + f] - fs[slope + f]) < 1e-5);
   // ...while at full scale every other first-order difference is inside a block, so zero: every
   // horizontal pair of differences has a zero in it (row or column 3 of the 7 x 7 histogram)
   const withZero = (f: Float32Array) =>

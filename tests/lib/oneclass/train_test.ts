@@ -6,7 +6,8 @@ import { readMetrics } from "../../../lib/runs/folder.ts";
 import { trainOneClass, type TrainOneClassOptions } from "../../../lib/oneclass/train.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { trainMap } from "../../../lib/map/train.ts";
-import { RESIDUAL_DIM } from "../../../lib/features/residual.ts";
+import { RESIDUAL_DIM, RESIDUAL_PARTS } from "../../../lib/features/residual.ts";
+import { GaussianOneClass } from "../../../lib/oneclass/gauss.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 const quiet = makeProgress({ quiet: true });
@@ -142,6 +143,11 @@ Deno.test("train-oneclass: gauss and knn on map features and on residual feature
     await Deno.stat(join(runs, "res/split.csv"));
     const model = await loadOneClass(own.run);
     assert.deepEqual(model.provenance?.matchCompression, 75);
+    // a Gaussian on residual features fits the co-occurrences and the slopes as two parts
+    assert.deepEqual((model as GaussianOneClass).parts, [
+      RESIDUAL_PARTS.texture,
+      RESIDUAL_PARTS.slope,
+    ]);
     model.dispose();
     await assert.rejects(
       trainOneClass({ data: SHIPPED, runs, features: "l9", progress: quiet }),
