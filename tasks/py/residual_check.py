@@ -17,17 +17,27 @@ from sklearn.covariance import LedoitWolf
 from sklearn.metrics import roc_auc_score
 
 
-def fit(X, parts=None):
-    """The Gaussian's squared Mahalanobis distance, fitted on X; with `parts` (sizes of
-    consecutive column ranges), one Gaussian per part and the largest of each part's distance
-    over the 95 % quantile of its out-of-fold distances, as GaussOptions.parts in gauss.ts."""
+def fit(X, parts=None, model="gauss"):
+    """The Gaussian's squared Mahalanobis distance, fitted on X (`model` "knn": the mean
+    Euclidean distance to the 5 nearest standardised training vectors, as knn.ts); with `parts`
+    (sizes of consecutive column ranges), one model per part and the largest of each part's
+    distance over the 95 % quantile of its out-of-fold distances, as GaussOptions.parts in
+    gauss.ts."""
     if parts:
         cuts = np.cumsum([0] + list(parts))
         ranges = list(zip(cuts[:-1], cuts[1:]))
-        fs = [fit(X[:, a:b]) for a, b in ranges]
-        scales = [np.quantile(out_of_fold(X[:, a:b]), 0.95) for a, b in ranges]
+        fs = [fit(X[:, a:b], None, model) for a, b in ranges]
+        scales = [np.quantile(out_of_fold(X[:, a:b], None, model), 0.95) for a, b in ranges]
         return lambda Y: np.max([f(Y[:, a:b]) / q for f, q, (a, b) in zip(fs, scales, ranges)], 0)
     mu, sd = X.mean(0), X.std(0) + 1e-6
+    if model == "knn":
+        train = (X - mu) / sd
+
+        def knn(Y):
+            dist = np.sqrt(((((Y - mu) / sd)[:, None] - train[None]) ** 2).sum(-1))
+            return np.sort(dist, 1)[:, :5].mean(1)
+
+        return knn
     lw = LedoitWolf().fit((X - mu) / sd)
 
     def score(Y):
@@ -37,17 +47,17 @@ def fit(X, parts=None):
     return score
 
 
-def out_of_fold(X, parts=None, folds=5):
+def out_of_fold(X, parts=None, model="gauss", folds=5):
     idx = np.random.default_rng(0).permutation(len(X))
     s = np.empty(len(X))
     for f in range(folds):
         te = idx[f::folds]
-        s[te] = fit(X[np.setdiff1d(idx, te)], parts)(X[te])
+        s[te] = fit(X[np.setdiff1d(idx, te)], parts, model)(X[te])
     return s
 
 
-def cv_threshold(X, parts=None, nu=0.05):
-    return np.quantile(out_of_fold(X, parts), 1 - nu)
+def cv_threshold(X, parts=None, model="gauss", nu=0.05):
+    return np.quantile(out_of_fold(X, parts, model), 1 - nu)
 
 
 def auc(natural_scores, cg_scores):
@@ -55,13 +65,13 @@ def auc(natural_scores, cg_scores):
                          np.r_[natural_scores, cg_scores])
 
 
-def split_check(X, y, classes, seed, parts=None):
+def split_check(X, y, classes, seed, parts=None, model="gauss"):
     """One random 70/30 split of the photographs (label 0) by `seed`: the Gaussian fitted on the
     70 %, its cross-validated threshold, the test photographs' indices and scores, and the AUC of
     each renderer's images against those test photographs."""
     p = np.random.default_rng(seed).permutation(np.where(y == 0)[0])
     train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
-    f, t = fit(X[train], parts), cv_threshold(X[train], parts)
+    f, t = fit(X[train], parts, model), cv_threshold(X[train], parts, model)
     st = f(X[test])
     return f, t, test, st, {c: auc(st, f(X[y == c])) for c in classes}
 

@@ -10,6 +10,7 @@ as DIR/block-NAME.npy, so a second run only scores.
   deno run --allow-read --allow-write=BLURRED tasks/residual_variants.ts --images DATASET BLURRED 1.5
   /usr/bin/python3 tasks/py/residual_search.py DIR [BLURRED]   (about 15 min for cgbench, one core)
   /usr/bin/python3 tasks/py/residual_search.py DIR BLURRED --search=5   (version 5's search)
+  /usr/bin/python3 tasks/py/residual_search.py DIR BLURRED --search=5-knn   (k-NN instead)
 
 With BLURRED (the same images blurred, sigma 1.5, before the re-encoding: evaluate's positive
 control), the last variants also report the share of blurred test photographs outside the
@@ -202,6 +203,11 @@ VARIANTS_5 = [
 ]
 
 
+# k-NN (5 nearest, as knn.ts) instead of the Gaussian, on version 4, on version 5's numbers in one
+# model, and in version 5's two parts: whether k-NN's lead in the matrix (seeds 0-2) holds here
+KNN_5 = ["v3+half", "v3+half+quarter+slope", "v3+half+quarter|slope"]
+
+
 def derived(d, index, name):
     """Blocks computed from others: `occupancy`, the share of patches that reach each of the four
     bands; `present-bands4[-unfilled]`, each band's histogram averaged over those patches only (an
@@ -240,12 +246,14 @@ def matrix(d, index, variant):
     return np.concatenate(parts, 1), ([p.shape[1] for p in parts] if len(parts) > 1 else None)
 
 
-def main(d, blurred=None, search="4"):
+def main(d, blurred=None, search="4", model="gauss"):
     meta = json.load(open(os.path.join(d, "index.json")))
     index, y = meta["index"], np.array([e["label"] for e in meta["index"]])
     classes = {c["label"]: c["name"] for c in meta["classes"] if c["label"] > 0}
     if search == "5":
         runs = [(v, bool(blurred)) for v in VARIANTS_5]
+    elif search == "5-knn":
+        runs = [(v, bool(blurred)) for v in KNN_5]
     else:
         runs = [(v, False) for v in VARIANTS] + [(v, True) for v in (CONTROL if blurred else [])]
     for variant, control in runs:
@@ -254,7 +262,8 @@ def main(d, blurred=None, search="4"):
                    variant)[0] if control else None
         aucs, inside, outside, vs_clean = {c: [] for c in classes}, [], [], []
         for seed in range(100, 110):
-            f, t, test, st, per = split_check(X, y, classes, seed, parts)
+            f, t, test, st, per = split_check(X, y, classes, seed, parts,
+                                              "knn" if search == "5-knn" else "gauss")
             inside.append((st <= t).mean())
             for c in classes:
                 aucs[c].append(per[c])
