@@ -127,7 +127,10 @@ spread over the whole image), and gets the mean p(CG) of the supervised head and
 score (> 0: computer-generated). Verdict (--rule both, the default): "computer-generated" or
 "natural" only when head and one-class model agree, each outside its unsure band (|p - 0.5| <=
 --unsure-p; |score| <= --unsure * |threshold|), else "unsure"; --rule head or oneclass uses one
-stage alone. "disagree" marks images the two stages call differently.
+stage alone. "disagree" marks images the two stages call differently. A one-class Gaussian in parts
+(the residual features' texture and slope) also gives each part's score (--json, --jsonl:
+score_parts); the table names the parts that put an image outside: "slope" means too smooth (or
+too flat) at fine scales for its content, as blurred, upscaled or denoised images are.
 Results stream as images are scored (table rows, --csv rows, --jsonl lines); --json prints one
 object at the end. A progress bar with ETA goes to stderr on a terminal. Unreadable files are
 listed with the reason; the others are still scored. In folders only ${IMAGE_EXTENSIONS.join(" ")}
@@ -351,6 +354,9 @@ function record(file: string, d: Detection) {
     verdict: d.verdict,
     p_cg: r4(d.pCg),
     score: r4(d.score),
+    ...(d.parts
+      ? { score_parts: Object.fromEntries(Object.entries(d.parts).map(([k, v]) => [k, r4(v)])) }
+      : {}),
     crops: d.crops,
     disagree: d.disagree,
     width: d.width,
@@ -399,10 +405,14 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
           ]),
         );
       }
+      // which parts of a Gaussian in parts put the image outside
+      const by = Object.entries(d.parts ?? {}).filter(([, v]) => v > 0).map(([k]) => k);
       console.log(
         `${file.padEnd(40)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
           d.score.toFixed(3).padStart(8)
-        }  ${d.crops}${d.disagree ? "  (head and one-class model disagree)" : ""}`,
+        }  ${d.crops}${d.disagree ? "  (head and one-class model disagree)" : ""}${
+          by.length ? `  (outside by: ${by.join(", ")})` : ""
+        }`,
       );
     },
     error,

@@ -44,6 +44,7 @@ import {
   renderersName,
 } from "../map/run.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { GaussianOneClass } from "../oneclass/gauss.ts";
 import { loadOneClass } from "../oneclass/io.ts";
 import { openOneClassRun } from "../oneclass/train.ts";
 
@@ -74,6 +75,13 @@ export interface Detection {
   pCg: number;
   /** One-class score (> 0: computer-generated). */
   score: number;
+  /**
+   * With a Gaussian in parts (the residual features' `texture` and `slope`): each part's score,
+   * by name; `score` is the largest. Above 0, that part alone puts the image outside: `slope`
+   * says the image is too smooth (or too flat) at fine scales for its content, `texture` that its
+   * noise residuals look unlike a camera's.
+   */
+  parts?: Record<string, number>;
   /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
   /** Whether head (p ≥ 0.5) and one-class model (score > 0) call the image differently. */
@@ -246,12 +254,15 @@ export class Detector {
       : new Float32Array(crops.length).fill(NaN);
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
     const p = mean(r.pCg);
-    const sc = mapSource
-      ? mean(tileScores)
-      : (await this.oneClass.score(residualFeatures(img), 1))[0];
+    const features = mapSource ? undefined : residualFeatures(img);
+    const sc = features ? (await this.oneClass.score(features, 1))[0] : mean(tileScores);
+    const parts = features && this.oneClass instanceof GaussianOneClass
+      ? Object.entries(this.oneClass.partScores(features, 1)).map(([k, v]) => [k, v[0]])
+      : [];
     return {
       pCg: p,
       score: sc,
+      ...(parts.length ? { parts: Object.fromEntries(parts) } : {}),
       verdict: this.verdict(p, sc),
       disagree: (p >= 0.5) !== (sc > 0),
       crops: origins.length,

@@ -59,6 +59,8 @@ export interface GaussOptions extends EstimatorOptions {
    * documentation; default: one part, all columns).
    */
   parts?: number[];
+  /** Names of the parts, saved with the model and used by {@link GaussianOneClass.partScores}. */
+  partNames?: string[];
 }
 
 /** One fitted Gaussian over the columns `start` to `end` (exclusive). */
@@ -105,6 +107,8 @@ export class GaussianOneClass extends OneClassEstimator {
   readonly pca: number;
   /** Sizes of the parts (empty: one part, all columns). */
   readonly parts: number[];
+  /** Names of the parts (default `part1`, `part2`, ...; empty with one part). */
+  readonly partNames: string[];
   #parts: Part[] = [];
   #train: Float32Array = new Float32Array(0);
 
@@ -122,6 +126,19 @@ export class GaussianOneClass extends OneClassEstimator {
     if (this.parts.length > 0 && this.pca > 0) {
       throw new UsageError("pca and parts cannot be combined");
     }
+    this.partNames = this.parts.length
+      ? [...(o.partNames ?? this.parts.map((_, i) => `part${i + 1}`))]
+      : [];
+    if (
+      this.partNames.length !== this.parts.length ||
+      new Set(this.partNames).size !== this.partNames.length || this.partNames.some((n) => !n)
+    ) {
+      throw new UsageError(
+        `partNames must name each of the ${this.parts.length} parts once, got ${
+          this.partNames.join(", ")
+        }`,
+      );
+    }
   }
 
   /** The Ledoit–Wolf shrinkage δ found by fit (of the first part). */
@@ -131,7 +148,13 @@ export class GaussianOneClass extends OneClassEstimator {
 
   /** An unfitted copy with the same settings. */
   protected clone(): GaussianOneClass {
-    return new GaussianOneClass({ nu: this.nu, norm: this.norm, pca: this.pca, parts: this.parts });
+    return new GaussianOneClass({
+      nu: this.nu,
+      norm: this.norm,
+      pca: this.pca,
+      parts: this.parts,
+      partNames: this.partNames,
+    });
   }
 
   /** Fits on normalised vectors. */
@@ -162,14 +185,33 @@ export class GaussianOneClass extends OneClassEstimator {
     this.#train = sizes.length === 1 ? train : this.#raw(x, n);
   }
 
+  /** Each part's distances of normalised rows, over its scale. */
+  #scaled(x: Float32Array, n: number): Float32Array[] {
+    return this.#parts.map((p) => {
+      const dist = mahalanobis(p, centred(p, columns(x, n, this.dim, p.start, p.end), n));
+      return dist.map((v) => v / p.scale);
+    });
+  }
+
   /** Raw outlyingness of normalised rows: each part's distance over its scale, the largest. */
   #raw(x: Float32Array, n: number): Float32Array {
     const out = new Float32Array(n).fill(-Infinity);
-    for (const p of this.#parts) {
-      const dist = mahalanobis(p, centred(p, columns(x, n, this.dim, p.start, p.end), n));
-      for (let i = 0; i < n; i++) out[i] = Math.max(out[i], dist[i] / p.scale);
-    }
+    for (const d of this.#scaled(x, n)) for (let i = 0; i < n; i++) out[i] = Math.max(out[i], d[i]);
     return out;
+  }
+
+  /**
+   * Each part's score of `n` vectors, by name: its distance over its scale, minus the threshold.
+   * Above 0, that part alone puts the vector outside; {@link OneClassEstimator.score} is the
+   * largest of them. Empty with one part.
+   */
+  partScores(x: Float32Array, n: number): Record<string, Float32Array> {
+    if (this.#parts.length < 2) return {};
+    if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
+    const scaled = this.#scaled(this.normaliser.apply(x, n), n);
+    return Object.fromEntries(
+      this.partNames.map((name, i) => [name, scaled[i].map((v) => v - this.threshold)]),
+    );
   }
 
   /** Raw outlyingness of normalised vectors. */
@@ -212,7 +254,12 @@ export class GaussianOneClass extends OneClassEstimator {
     if (this.#parts.length === 1) return { pca: this.pca, ...scalars(this.#parts[0]) };
     return {
       pca: 0,
-      parts: this.#parts.map((p) => ({ size: p.end - p.start, scale: p.scale, ...scalars(p) })),
+      parts: this.#parts.map((p, i) => ({
+        name: this.partNames[i],
+        size: p.end - p.start,
+        scale: p.scale,
+        ...scalars(p),
+      })),
     };
   }
 
@@ -244,6 +291,9 @@ export class GaussianOneClass extends OneClassEstimator {
       norm: saved.norm,
       pca: s.pca as number,
       parts: parts.map((p) => p.size as number),
+      partNames: parts.length > 1
+        ? parts.map((p, i) => (p.name as string | undefined) ?? `part${i + 1}`)
+        : undefined,
     });
     m.restoreCommon(saved);
     let start = 0;

@@ -517,6 +517,7 @@ export function resolveOneClassConfig(
   if (source === "residual" && kind === "gauss" && !settings.parts && !settings.pca) {
     // the slopes get a Gaussian of their own, beside the co-occurrences (see residual.ts)
     settings.parts = [RESIDUAL_PARTS.texture, RESIDUAL_PARTS.slope];
+    settings.partNames = ["texture", "slope"];
   }
   createOneClass(kind, settings).dispose(); // validates every setting before anything is written
   const threshold = o.threshold ?? defaultThreshold(kind);

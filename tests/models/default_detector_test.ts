@@ -70,7 +70,7 @@ Deno.test("default detector: negative control (photographs inside) and positive 
   await withDetector(async (det) => {
     const ds = await loadDataset(SHIPPED);
     const photos = ds.images.filter((i) => i.label === 0);
-    let inside = 0, pushedOut = 0, rose = 0;
+    let inside = 0, pushedOut = 0, rose = 0, bySlope = 0;
     for (const im of photos) {
       const img = await readImage(join(SHIPPED, im.name));
       const plain = await det.score(rgba(img));
@@ -78,6 +78,12 @@ Deno.test("default detector: negative control (photographs inside) and positive 
       if (plain.score <= 0) inside++;
       if (blurred.score > 0) pushedOut++;
       if (blurred.score > plain.score) rose++;
+      // the one-class score is the larger of its two parts' scores
+      for (const d of [plain, blurred]) {
+        assert.deepEqual(Object.keys(d.parts ?? {}), ["texture", "slope"]);
+        assert.ok(Math.abs(Math.max(d.parts!.texture, d.parts!.slope) - d.score) < 1e-5);
+      }
+      if (blurred.score > 0 && blurred.parts!.slope > 0) bySlope++;
     }
     // The threshold keeps 95 % of natural images inside at the residual's full pixel budget
     // (64 patches of 64 px); these 256 px photographs have only 49 patches, so their statistics
@@ -88,5 +94,7 @@ Deno.test("default detector: negative control (photographs inside) and positive 
     // nearly every photograph, and most of them must leave the natural region (38 and 29 of 40).
     assert.ok(rose >= 0.85 * photos.length, `score rose for ${rose}/${photos.length}`);
     assert.ok(pushedOut >= 0.5 * photos.length, `${pushedOut}/${photos.length} pushed out`);
+    // and it is the slopes (too smooth at fine scales) that push most of them out (26 of 29)
+    assert.ok(bySlope >= 0.75 * pushedOut, `${bySlope}/${pushedOut} pushed out by the slopes`);
   });
 });

@@ -159,6 +159,20 @@ Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so
   raw.forEach((v, i) =>
     assert.ok(Math.abs(v - expected[i]) < 1e-3 * expected[i], `${v} vs ${expected[i]}`)
   );
+  // each part's score, by name; the model's score is the largest
+  const byPart = parts.partScores(odd, m), score = await parts.score(odd, m);
+  assert.deepEqual(Object.keys(byPart), ["part1", "part2"]);
+  score.forEach((v, i) => assert.equal(v, Math.max(byPart.part1[i], byPart.part2[i])));
+  assert.ok(byPart.part2.every((v, i) => v >= byPart.part1[i]), "the odd columns decide");
+  await withTempDir(async (dir) => {
+    const named = await new GaussianOneClass({ parts: [40, 2], partNames: ["big", "small"] })
+      .fit(train, n, 42);
+    await named.save(dir);
+    const back = await loadOneClass(dir) as GaussianOneClass;
+    assert.deepEqual(back.partNames, ["big", "small"]);
+    assert.deepEqual(back.partScores(odd, m), named.partScores(odd, m));
+  });
+  assert.deepEqual(joint.partScores(odd, m), {});
   // the parts model puts nearly all of them outside; one Gaussian over all 42 columns far fewer
   const out = async (g: GaussianOneClass) => (await g.predict(odd, m)).reduce((s, v) => s + v, 0);
   const [byParts, byJoint] = [await out(parts), await out(joint)];
@@ -166,6 +180,7 @@ Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so
   // settings that cannot work are refused
   assert.throws(() => new GaussianOneClass({ parts: [3, 0] }), /positive integers/);
   assert.throws(() => new GaussianOneClass({ parts: [3, 2], pca: 2 }), /cannot be combined/);
+  assert.throws(() => new GaussianOneClass({ parts: [3, 2], partNames: ["a", "a"] }), /name each/);
   await assert.rejects(new GaussianOneClass({ parts: [30, 2] }).fit(train, n, 42), /do not add up/);
 });
 
