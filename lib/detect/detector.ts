@@ -255,10 +255,15 @@ export class Detector {
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
     const p = mean(r.pCg);
     const features = mapSource ? undefined : residualFeatures(img);
-    const sc = features ? (await this.oneClass.score(features, 1))[0] : mean(tileScores);
+    // a Gaussian in parts scores each part once; the image's score is the largest of them
     const parts = features && this.oneClass instanceof GaussianOneClass
-      ? Object.entries(this.oneClass.partScores(features, 1)).map(([k, v]) => [k, v[0]])
+      ? Object.entries(this.oneClass.partScores(features, 1)).map(([k, v]) => [k, v[0]] as const)
       : [];
+    const sc = parts.length
+      ? Math.max(...parts.map(([, v]) => v))
+      : features
+      ? (await this.oneClass.score(features, 1))[0]
+      : mean(tileScores);
     return {
       pCg: p,
       score: sc,
