@@ -66,6 +66,27 @@ function matrixBase(csv: string) {
   const { runs, map, oneclass, evaluation } = options(dir, csv, "unused", "Cycles");
   return { data: SHIPPED, runs: runs!, map, oneclass, evaluation, progress: quiet };
 }
+/**
+ * Rewrites a finished residual one-class run's manifest as if it had been fitted on the previous
+ * definition of the residual features; returns that version.
+ */
+async function markStale(run: string): Promise<number> {
+  const saved = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
+  const old = RESIDUAL_SPEC.version - 1;
+  saved.provenance.residual = { ...saved.provenance.residual, version: old };
+  await Deno.writeTextFile(join(run, "oneclass.json"), JSON.stringify(saved));
+  return old;
+}
+
+/** The stale run is at `<run>-v<old>` whole (model and evaluation); `run` is of today's definition. */
+async function assertRefitted(run: string, old: number): Promise<void> {
+  const aside = JSON.parse(await Deno.readTextFile(join(`${run}-v${old}`, "oneclass.json")));
+  assert.equal(aside.provenance.residual.version, old);
+  assert.ok(await Deno.stat(join(`${run}-v${old}`, "evaluation", "results.json")));
+  const fresh = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
+  assert.deepEqual(fresh.provenance.residual, RESIDUAL_SPEC);
+}
+
 let evaluation: Evaluation | undefined;
 const ready = (async () => {
   await testBackend();
@@ -123,16 +144,10 @@ Deno.test("pipeline: a finished residual one-class run of another feature defini
   };
   const first = await pipeline(o);
   const run = join(dir, "runs/p/residual-gauss");
-  const saved = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
-  saved.provenance.residual = { ...saved.provenance.residual, version: 4 };
-  await Deno.writeTextFile(join(run, "oneclass.json"), JSON.stringify(saved));
+  const old = await markStale(run);
   const again = await pipeline(o);
   // the old run moved aside whole; the new one is of today's definition and scores the same
-  const aside = JSON.parse(await Deno.readTextFile(join(`${run}-v4`, "oneclass.json")));
-  assert.equal(aside.provenance.residual.version, 4);
-  assert.ok(await Deno.stat(join(`${run}-v4`, "evaluation", "results.json")));
-  const fresh = JSON.parse(await Deno.readTextFile(join(run, "oneclass.json")));
-  assert.deepEqual(fresh.provenance.residual, RESIDUAL_SPEC);
+  await assertRefitted(run, old);
   assert.notEqual(again.created, first.created);
   assert.deepEqual(again.results, first.results);
 });
@@ -409,17 +424,10 @@ Deno.test("oneclass-matrix: a residual cell of another feature definition is set
   ]);
   // the saved model now says it was fitted on the previous version of the residual features
   const cell = join(base.runs, "om-s0-noCycles", "residual-gauss");
-  const saved = JSON.parse(await Deno.readTextFile(join(cell, "oneclass.json")));
-  const old = RESIDUAL_SPEC.version - 1;
-  saved.provenance.residual = { ...saved.provenance.residual, version: old };
-  await Deno.writeTextFile(join(cell, "oneclass.json"), JSON.stringify(saved));
+  const old = await markStale(cell);
   const again = await oneclassMatrix(o);
   // moved aside whole, fitted again on the current definition, with the same results
-  const aside = JSON.parse(await Deno.readTextFile(join(`${cell}-v${old}`, "oneclass.json")));
-  assert.equal(aside.provenance.residual.version, old);
-  assert.ok(await Deno.stat(join(`${cell}-v${old}`, "evaluation", "results.json")));
-  const fresh = JSON.parse(await Deno.readTextFile(join(cell, "oneclass.json")));
-  assert.deepEqual(fresh.provenance.residual, RESIDUAL_SPEC);
+  await assertRefitted(cell, old);
   assert.deepEqual(residual(again), residual(m));
 });
 
