@@ -129,8 +129,10 @@ score (> 0: computer-generated). Verdict (--rule both, the default): "computer-g
 --unsure-p; |score| <= --unsure * |threshold|), else "unsure"; --rule head or oneclass uses one
 stage alone. "disagree" marks images the two stages call differently. A one-class Gaussian in parts
 (the residual features' texture and slope) also gives each part's score (--json, --jsonl:
-score_parts); the table names the parts that put an image outside: "slope" means too smooth (or
-too flat) at fine scales for its content, as blurred, upscaled or denoised images are.
+score_parts). The texture part scores; the slope part is a check: an image that fails it (too
+smooth, or too flat, at fine scales for its content, as blurred, upscaled, denoised and some
+retouched images are) is never called natural by the one-class stage (failed_checks; the table says
+"fails check: slope"), because noise residuals cannot vouch for such an image.
 Results stream as images are scored (table rows, --csv rows, --jsonl lines); --json prints one
 object at the end. A progress bar with ETA goes to stderr on a terminal. Unreadable files are
 listed with the reason; the others are still scored. In folders only ${IMAGE_EXTENSIONS.join(" ")}
@@ -355,7 +357,10 @@ function record(file: string, d: Detection) {
     p_cg: r4(d.pCg),
     score: r4(d.score),
     ...(d.parts
-      ? { score_parts: Object.fromEntries(Object.entries(d.parts).map(([k, v]) => [k, r4(v)])) }
+      ? {
+        score_parts: Object.fromEntries(Object.entries(d.parts).map(([k, v]) => [k, r4(v)])),
+        failed_checks: d.checks,
+      }
       : {}),
     crops: d.crops,
     disagree: d.disagree,
@@ -405,14 +410,15 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
           ]),
         );
       }
-      // which parts of a Gaussian in parts put the image outside
-      const by = Object.entries(d.parts ?? {}).filter(([, v]) => v > 0).map(([k]) => k);
+      // which scoring parts of a Gaussian in parts put the image outside, which checks it fails
+      const by = Object.entries(d.parts ?? {})
+        .filter(([k, v]) => v > 0 && !d.checks.includes(k)).map(([k]) => k);
       console.log(
         `${file.padEnd(40)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
           d.score.toFixed(3).padStart(8)
         }  ${d.crops}${d.disagree ? "  (head and one-class model disagree)" : ""}${
           by.length ? `  (outside by: ${by.join(", ")})` : ""
-        }`,
+        }${d.checks.length ? `  (fails check: ${d.checks.join(", ")})` : ""}`,
       );
     },
     error,

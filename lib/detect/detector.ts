@@ -10,7 +10,9 @@
  * score > 0. The verdict (rule `both`, the default) is "computer-generated" or "natural" only
  * when the two agree, each outside its unsure band (|p − 0.5| ≤ unsureP; |score| ≤ unsure ·
  * |threshold|), and "unsure" otherwise: a forensic tool should not claim what its two stages
- * dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone.
+ * dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone. An image that fails a
+ * check of the one-class model (the residual features' slope: too smooth or too rough at fine
+ * scales for a camera) is never called natural by it: "unsure" instead.
  *
  * Saved as a folder (`detector.json`, the map's `model.json/.bin`, `oneclass.json/.bin`),
  * loadable from disk or a URL; loading checks every file and never evaluates code from it.
@@ -77,11 +79,16 @@ export interface Detection {
   score: number;
   /**
    * With a Gaussian in parts (the residual features' `texture` and `slope`): each part's score,
-   * by name; `score` is the largest. Above 0, that part alone puts the image outside: `slope`
-   * says the image is too smooth (or too flat) at fine scales for its content, `texture` that its
-   * noise residuals look unlike a camera's.
+   * by name; `score` is the largest of the scoring parts. Above 0, a scoring part alone puts the
+   * image outside (`texture`: its noise residuals look unlike a camera's), and a check part says
+   * the image fails that check (`slope`: too smooth, or too flat, at fine scales for its content).
    */
   parts?: Record<string, number>;
+  /**
+   * The one-class model's checks the image fails (e.g. `["slope"]`): the one-class stage then
+   * calls it "unsure", not "natural". Empty when it passes them all or the model has none.
+   */
+  checks: string[];
   /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
   /** Whether head (p ≥ 0.5) and one-class model (score > 0) call the image differently. */
@@ -189,12 +196,15 @@ export class Detector {
     return this.map.net.cfg.crop;
   }
 
-  /** The verdict for a head probability and a one-class score. */
-  verdict(pCg: number, score: number): Verdict {
+  /**
+   * The verdict for a head probability, a one-class score and the one-class checks the image
+   * fails (any failed check keeps the one-class stage from saying "natural").
+   */
+  verdict(pCg: number, score: number, failed: string[] = []): Verdict {
     const bandF = this.info.unsure * Math.abs(this.oneClass.threshold), bandP = this.info.unsureP;
     const oc: Verdict = score > bandF
       ? "computer-generated"
-      : score < -bandF
+      : score < -bandF && failed.length === 0
       ? "natural"
       : "unsure";
     const head: Verdict = pCg > 0.5 + bandP
@@ -255,20 +265,24 @@ export class Detector {
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
     const p = mean(r.pCg);
     const features = mapSource ? undefined : residualFeatures(img);
-    // a Gaussian in parts scores each part once; the image's score is the largest of them
-    const parts = features && this.oneClass instanceof GaussianOneClass
-      ? Object.entries(this.oneClass.partScores(features, 1)).map(([k, v]) => [k, v[0]] as const)
+    // a Gaussian in parts scores each part once; the image's score is the largest scoring part
+    const oc = this.oneClass;
+    const parts = features && oc instanceof GaussianOneClass
+      ? Object.entries(oc.partScores(features, 1)).map(([k, v]) => [k, v[0]] as const)
       : [];
+    const checks = oc instanceof GaussianOneClass ? oc.checks : [];
     const sc = parts.length
-      ? Math.max(...parts.map(([, v]) => v))
+      ? Math.max(...parts.filter(([k]) => !checks.includes(k)).map(([, v]) => v))
       : features
-      ? (await this.oneClass.score(features, 1))[0]
+      ? (await oc.score(features, 1))[0]
       : mean(tileScores);
+    const failed = parts.filter(([k, v]) => checks.includes(k) && v > 0).map(([k]) => k);
     return {
       pCg: p,
       score: sc,
       ...(parts.length ? { parts: Object.fromEntries(parts) } : {}),
-      verdict: this.verdict(p, sc),
+      checks: failed,
+      verdict: this.verdict(p, sc, failed),
       disagree: (p >= 0.5) !== (sc > 0),
       crops: origins.length,
       width: img.width,

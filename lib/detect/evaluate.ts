@@ -96,6 +96,7 @@ export async function evaluateDetector(
       pCg: d.pCg,
       score: d.score,
       norm: NaN,
+      ...(d.parts ? { failsCheck: d.checks.length > 0 } : {}),
     });
     try {
       // readImageFile, not Deno.readFile: it refuses links out of the sandbox, as detect does

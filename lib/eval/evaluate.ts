@@ -37,6 +37,7 @@ import type { SplitEntry } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
 import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { GaussianOneClass } from "../oneclass/gauss.ts";
 import { loadOneClass } from "../oneclass/io.ts";
 import {
   MIN_SIDE,
@@ -133,6 +134,12 @@ export interface ImageScore {
   score: number;
   /** Mean L2 norm of the image's one-class feature vectors. */
   norm: number;
+  /**
+   * Whether the image fails a check of the one-class model (a Gaussian's check part: the
+   * residual features' slope), so that the one-class stage never calls it natural; undefined
+   * when the model has no checks.
+   */
+  failsCheck?: boolean;
 }
 
 /** Feature-norm summary of a class. */
@@ -149,8 +156,18 @@ export interface NormSummary {
 
 /** The controls (see the module documentation). */
 export interface Controls {
-  /** Natural test images blurred (σ 1.5): share the one-class model puts outside, and the head. */
-  positive?: { perturbation: string; n: number; oneclassOutside: WithCi; headCg?: WithCi };
+  /**
+   * Natural test images blurred (σ 1.5): share the one-class model puts outside, the share it
+   * does not call natural (outside, or failing a check; models with checks only), and the share
+   * the head calls CG.
+   */
+  positive?: {
+    perturbation: string;
+    n: number;
+    oneclassOutside: WithCi;
+    oneclassNotNatural?: WithCi;
+    headCg?: WithCi;
+  };
   /** Natural test images per source folder: share inside (target 1 − ν). */
   negative: { source: string; n: number; inside: WithCi }[];
   /** 1 − ν. */
@@ -391,10 +408,13 @@ export async function scoreImages(
   const okNames = new Set(ok.map((e) => e.name));
   const skipped = entries.filter((e) => !okNames.has(e.name)).map((e) => e.name);
   const cacheDir = featureDir(info.mapRun?.dir ?? info.dir);
-  const byImage = new Map<string, { p: number; np: number; s: number; ns: number; norm: number }>();
+  const byImage = new Map<
+    string,
+    { p: number; np: number; s: number; ns: number; norm: number; check: number }
+  >();
   const slot = (name: string) => {
     let r = byImage.get(name);
-    if (!r) byImage.set(name, r = { p: 0, np: 0, s: 0, ns: 0, norm: 0 });
+    if (!r) byImage.set(name, r = { p: 0, np: 0, s: 0, ns: 0, norm: 0, check: 0 });
     return r;
   };
   let cropsPerImage = 1;
@@ -439,9 +459,11 @@ export async function scoreImages(
   });
   o.log.end();
   const s = await model.score(f.data, f.n);
+  const checks = model instanceof GaussianOneClass ? model.checkScores(f.data, f.n) : undefined;
   samples.forEach((sm, i) => {
     const r = slot(sm.entry.name);
     r.s += s[i];
+    if (checks) r.check += checks[i];
     let sq = 0;
     for (let j = 0; j < f.dim; j++) sq += f.data[i * f.dim + j] ** 2;
     r.norm += Math.sqrt(sq);
@@ -456,6 +478,7 @@ export async function scoreImages(
       pCg: r.np ? r.p / r.np : NaN,
       score: r.s / r.ns,
       norm: r.norm / r.ns,
+      ...(checks ? { failsCheck: r.check / r.ns > 0 } : {}),
     };
   });
   return { images, ok: okNames, skipped, cropsPerImage };
@@ -588,6 +611,15 @@ export function controlsOf(
       perturbation: TOO_CLEAN,
       n: blurred.length,
       oneclassOutside: share(blurred.map((i) => i.score > 0), o.reps, o.seed),
+      ...(blurred.some((i) => i.failsCheck !== undefined)
+        ? {
+          oneclassNotNatural: share(
+            blurred.map((i) => i.score > 0 || !!i.failsCheck),
+            o.reps,
+            o.seed,
+          ),
+        }
+        : {}),
       headCg: o.withHead ? share(blurred.map((i) => i.pCg >= 0.5), o.reps, o.seed) : undefined,
     }
     : undefined;
@@ -686,6 +718,10 @@ export function resultsMarkdown(ev: Evaluation): string {
         c.positive
           ? `Positive control: natural test images blurred (${c.positive.perturbation}), ${c.positive.n} images: ` +
             `one-class puts ${fmtCi(c.positive.oneclassOutside)} outside` +
+            (c.positive.oneclassNotNatural
+              ? ` and calls ${fmtCi(c.positive.oneclassNotNatural)} not natural (outside, or ` +
+                "failing its check)"
+              : "") +
             (c.positive.headCg ? `; the head calls ${fmtCi(c.positive.headCg)} CG.` : ".")
           : "",
         "",

@@ -16,6 +16,15 @@
  * numbers then counts as much as one of 1176, where one Gaussian over all of them would let the
  * 8 drown. With one part (the default) raw is the distance itself.
  *
+ * **Checks.** Parts named in `checks` do not enter the score: raw is the largest over the other
+ * parts. A check part still has its Gaussian and its scale, and {@link
+ * GaussianOneClass.partScores} gives its distance over its scale minus 1: above 0, the vector is
+ * beyond the check part's own (1 − ν) quantile and fails the check. The detector then never calls
+ * the image natural (`Detection.checks`). The residual features' slope is such a check: a
+ * blurred, upscaled or denoised image fails it, and so do retouched photographs, which is why it
+ * can stop a "natural" verdict but does not rank images (docs/results-cgbench.md, "Photographs
+ * from a source the model never saw").
+ *
  * @example Fit on natural vectors, score new ones
  * ```ts
  * import { GaussianOneClass } from "./gauss.ts";
@@ -61,6 +70,8 @@ export interface GaussOptions extends EstimatorOptions {
   parts?: number[];
   /** Names of the parts, saved with the model and used by {@link GaussianOneClass.partScores}. */
   partNames?: string[];
+  /** Names of parts that check but do not score (see the module documentation; default none). */
+  checks?: string[];
 }
 
 /** One fitted Gaussian over the columns `start` to `end` (exclusive). */
@@ -99,6 +110,16 @@ interface Part {
  * const s = await m.score(new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, -9]), 2);
  * console.log(m.parts, s[0] < 0, s[1] > 0); // [4, 2] true true
  * ```
+ *
+ * @example A check part: the last 2 columns do not score, but a vector far out in them fails the check
+ * ```ts
+ * import { GaussianOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 100 * 6 }, (_, i) => Math.sin(i * 7.1));
+ * const m = await new GaussianOneClass({ parts: [4, 2], partNames: ["a", "b"], checks: ["b"] })
+ *   .fit(x, 100, 6);
+ * const far = new Float32Array([0, 0, 0, 0, 9, -9]);
+ * console.log((await m.score(far, 1))[0] < 0, m.partScores(far, 1).b[0] > 0); // true true
+ * ```
  */
 export class GaussianOneClass extends OneClassEstimator {
   /** Kind tag. */
@@ -109,6 +130,8 @@ export class GaussianOneClass extends OneClassEstimator {
   readonly parts: number[];
   /** Names of the parts (default `part1`, `part2`, ...; empty with one part). */
   readonly partNames: string[];
+  /** Names of the parts that check but do not score (empty: every part scores). */
+  readonly checks: string[];
   #parts: Part[] = [];
   #train: Float32Array = new Float32Array(0);
 
@@ -139,6 +162,17 @@ export class GaussianOneClass extends OneClassEstimator {
         }`,
       );
     }
+    this.checks = [...(o.checks ?? [])];
+    if (this.checks.some((c) => !this.partNames.includes(c))) {
+      throw new UsageError(
+        `checks must name parts (${this.partNames.join(", ") || "none"}), got ${
+          this.checks.join(", ")
+        }`,
+      );
+    }
+    if (this.parts.length && new Set(this.checks).size >= this.parts.length) {
+      throw new UsageError("at least one part must score: not every part can be a check");
+    }
   }
 
   /** The Ledoit–Wolf shrinkage δ found by fit (of the first part). */
@@ -154,6 +188,7 @@ export class GaussianOneClass extends OneClassEstimator {
       pca: this.pca,
       parts: this.parts,
       partNames: this.partNames,
+      checks: this.checks,
     });
   }
 
@@ -193,25 +228,46 @@ export class GaussianOneClass extends OneClassEstimator {
     });
   }
 
-  /** Raw outlyingness of normalised rows: each part's distance over its scale, the largest. */
+  /**
+   * Raw outlyingness of normalised rows: each scoring part's distance over its scale, the
+   * largest (check parts are left out).
+   */
   #raw(x: Float32Array, n: number): Float32Array {
     const out = new Float32Array(n).fill(-Infinity);
-    for (const d of this.#scaled(x, n)) for (let i = 0; i < n; i++) out[i] = Math.max(out[i], d[i]);
+    this.#scaled(x, n).forEach((d, p) => {
+      if (this.checks.includes(this.partNames[p])) return;
+      for (let i = 0; i < n; i++) out[i] = Math.max(out[i], d[i]);
+    });
     return out;
   }
 
   /**
    * Each part's score of `n` vectors, by name: its distance over its scale, minus the threshold.
    * Above 0, that part alone puts the vector outside; {@link OneClassEstimator.score} is the
-   * largest of them. Empty with one part.
+   * largest of the scoring parts. A check part's score is its distance over its scale minus 1:
+   * above 0, the vector fails the check. Empty with one part.
    */
   partScores(x: Float32Array, n: number): Record<string, Float32Array> {
     if (this.#parts.length < 2) return {};
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
     const scaled = this.#scaled(this.normaliser.apply(x, n), n);
     return Object.fromEntries(
-      this.partNames.map((name, i) => [name, scaled[i].map((v) => v - this.threshold)]),
+      this.partNames.map((name, i) => {
+        const cut = this.checks.includes(name) ? 1 : this.threshold;
+        return [name, scaled[i].map((v) => v - cut)];
+      }),
     );
+  }
+
+  /**
+   * The largest check-part score of each of `n` vectors (see {@link GaussianOneClass.partScores};
+   * above 0: the vector fails a check), or undefined when the model has no checks.
+   */
+  checkScores(x: Float32Array, n: number): Float32Array | undefined {
+    if (this.checks.length === 0) return undefined;
+    const parts = this.partScores(x, n), out = new Float32Array(n).fill(-Infinity);
+    for (const c of this.checks) for (let i = 0; i < n; i++) out[i] = Math.max(out[i], parts[c][i]);
+    return out;
   }
 
   /** Raw outlyingness of normalised vectors. */
@@ -256,6 +312,7 @@ export class GaussianOneClass extends OneClassEstimator {
       pca: 0,
       parts: this.#parts.map((p, i) => ({
         name: this.partNames[i],
+        ...(this.checks.includes(this.partNames[i]) ? { check: true } : {}),
         size: p.end - p.start,
         scale: p.scale,
         ...scalars(p),
@@ -286,14 +343,14 @@ export class GaussianOneClass extends OneClassEstimator {
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): GaussianOneClass {
     const s = saved.settings, parts = partSettings(s, saved.dim);
+    const names = parts.map((p, i) => (p.name as string | undefined) ?? `part${i + 1}`);
     const m = new GaussianOneClass({
       nu: saved.nu,
       norm: saved.norm,
       pca: s.pca as number,
       parts: parts.map((p) => p.size as number),
-      partNames: parts.length > 1
-        ? parts.map((p, i) => (p.name as string | undefined) ?? `part${i + 1}`)
-        : undefined,
+      partNames: parts.length > 1 ? names : undefined,
+      checks: names.filter((_, i) => parts[i].check === true),
     });
     m.restoreCommon(saved);
     let start = 0;

@@ -73,6 +73,24 @@ Deno.test("detector: a residual detector loads, re-encodes as trained, scores ti
   });
 });
 
+Deno.test("detector: an image that fails a one-class check is never called natural by that stage", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    await detectorDir(dir);
+    const det = await loadDetector(dir);
+    const band = 0.1 * Math.abs(det.oneClass.threshold), far = -2 * band - 1;
+    assert.equal(det.verdict(0.1, far), "natural");
+    assert.equal(det.verdict(0.1, far, ["slope"]), "unsure");
+    assert.equal(det.verdict(0.9, 1 + 2 * band, ["slope"]), "computer-generated");
+    await writeJson(join(dir, "detector.json"), { ...INFO, rule: "oneclass" });
+    const alone = await loadDetector(dir);
+    assert.equal(alone.verdict(0.1, far, ["slope"]), "unsure");
+    assert.equal(alone.verdict(0.9, far), "natural");
+    det.dispose();
+    alone.dispose();
+  });
+});
+
 Deno.test("detector: a one-class model fitted on other features, or another map's, is refused", async () => {
   await testBackend();
   await withTempDir(async (dir) => {

@@ -125,9 +125,11 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
   assert.ok(Math.abs(v.threshold - quantile(await v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
 });
 
-Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so a small part is not drowned", async () => {
-  // 40 columns that stay natural and 2 that do not: the odd vectors differ only in the 2, by 0.8
-  // in opposite directions
+/**
+ * 120 training vectors of 42 columns, and 20 odd ones: natural in the first 40 columns, not in
+ * the last 2 (shifted by 0.8, in opposite directions).
+ */
+function bigAndSmall() {
   const n = 120, m = 20, big = data(n, m, 40, 4), small = data(n, m, 2, 5);
   const join = (a: Float32Array, b: Float32Array, k: number) => {
     const out = new Float32Array(k * 42);
@@ -138,7 +140,11 @@ Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so
     return out;
   };
   const shifted = small.inliers.map((v, i) => v + (i % 2 ? -0.8 : 0.8));
-  const train = join(big.train, small.train, n), odd = join(big.inliers, shifted, m);
+  return { n, m, train: join(big.train, small.train, n), odd: join(big.inliers, shifted, m) };
+}
+
+Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so a small part is not drowned", async () => {
+  const { n, m, train, odd } = bigAndSmall();
   const parts = await new GaussianOneClass({ parts: [40, 2] }).fit(train, n, 42);
   const joint = await new GaussianOneClass().fit(train, n, 42);
   // each part: a Gaussian of its columns alone, its distances over the (1 - nu) quantile of its
@@ -182,6 +188,44 @@ Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so
   assert.throws(() => new GaussianOneClass({ parts: [3, 2], pca: 2 }), /cannot be combined/);
   assert.throws(() => new GaussianOneClass({ parts: [3, 2], partNames: ["a", "a"] }), /name each/);
   await assert.rejects(new GaussianOneClass({ parts: [30, 2] }).fit(train, n, 42), /do not add up/);
+});
+
+Deno.test("oneclass: a check part does not score, but the vectors far out in it fail the check", async () => {
+  const { n, m, train, odd } = bigAndSmall();
+  const names = { parts: [40, 2], partNames: ["big", "small"] };
+  const both = await new GaussianOneClass(names).fit(train, n, 42);
+  const checked = await new GaussianOneClass({ ...names, checks: ["small"] }).fit(train, n, 42);
+  // the same two Gaussians and scales: each part's distance over its scale is the same in both
+  const scaled = (g: GaussianOneClass, part: "big" | "small") =>
+    g.partScores(odd, m)[part].map((v) => v + (g.checks.includes(part) ? 1 : g.threshold));
+  const [bigScaled, smallScaled] = [scaled(both, "big"), scaled(both, "small")];
+  const close = (a: Float32Array, b: Float32Array) =>
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-5 * Math.abs(b[i]), `${v} vs ${b[i]}`));
+  close(scaled(checked, "big"), bigScaled);
+  close(scaled(checked, "small"), smallScaled);
+  // raw: the scoring part alone; the threshold: the (1 - nu) quantile of its out-of-fold values
+  close(await checked.raw(odd, m), bigScaled);
+  const byPart = checked.partScores(odd, m), score = await checked.score(odd, m);
+  score.forEach((v, i) => assert.equal(v, byPart.big[i]));
+  assert.deepEqual(checked.checkScores(odd, m), byPart.small);
+  assert.equal(both.checkScores(odd, m), undefined);
+  // the odd vectors are natural by the scoring part, and nearly all fail the check
+  const outside = score.filter((v) => v > 0).length;
+  const failed = byPart.small.filter((v) => v > 0).length;
+  assert.ok(outside <= 3 && failed >= 19, `${outside} outside, ${failed} fail the check of ${m}`);
+  await withTempDir(async (dir) => {
+    await checked.save(dir);
+    const back = await loadOneClass(dir) as GaussianOneClass;
+    assert.deepEqual(back.checks, ["small"]);
+    assert.deepEqual(await back.score(odd, m), score);
+    assert.deepEqual(back.partScores(odd, m), byPart);
+  });
+  assert.throws(() => new GaussianOneClass({ ...names, checks: ["tiny"] }), /checks must name/);
+  assert.throws(() => new GaussianOneClass({ checks: ["part1"] }), /checks must name/);
+  assert.throws(
+    () => new GaussianOneClass({ ...names, checks: ["big", "small"] }),
+    /at least one part must score/,
+  );
 });
 
 Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, direct and through Woodbury", async () => {
