@@ -53,8 +53,9 @@ One-class models (--oneclass): flow (the method: a volume-preserving NICE flow t
 SVDD objective F(R,c,f) = R^2 + 1/(nu n) sum max(0, |f(x)-c|^2 - R^2), c the mean of the
 random-init flow's outputs, R reset every K epochs to the (1-nu) quantile); mlp (Deep SVDD, the
 same objective on a bias-free MLP); gauss (Mahalanobis distance under a Ledoit-Wolf covariance,
-optionally after PCA; on residual features one Gaussian for the co-occurrences and one for the
-slopes, an image scoring the larger distance, each over its part's out-of-fold 95 % quantile);
+optionally after PCA; on residual features one Gaussian for the co-occurrences, which gives the
+score, and one for the slopes, which only checks: an image beyond the slopes' out-of-fold 95 %
+quantile is never called natural);
 knn (mean distance to the k nearest training vectors).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and

@@ -22,6 +22,7 @@ import { loadDataset } from "../data/dataset.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
 import {
   defaultRunName,
+  resolveSettings,
   setAsideStale,
   trainOneClass,
   type TrainOneClassOptions,
@@ -228,7 +229,11 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
   } else log.log(`== ${o.run}: image map done, reused`);
   const oc = o.oneclass ?? {};
   const ocName = oc.name ?? defaultRunName(oc.features ?? "l9", oc.oneclass ?? "flow");
-  await setAsideStale(join(mapDir, ocName), log);
+  await setAsideStale(
+    join(mapDir, ocName),
+    log,
+    resolveSettings(oc.settings, oc.features ?? "l9", oc.oneclass ?? "flow"),
+  );
   if (!(await exists(join(mapDir, ocName, "oneclass.json")))) {
     const resume = await exists(join(mapDir, ocName, "checkpoints"));
     log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${ocName}`);

@@ -25,7 +25,12 @@ import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sourc
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
 import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
 import type { AnyOptions } from "../oneclass/io.ts";
-import { setAsideStale, trainOneClass, type TrainOneClassOptions } from "../oneclass/train.ts";
+import {
+  resolveSettings,
+  setAsideStale,
+  trainOneClass,
+  type TrainOneClassOptions,
+} from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
 import type { ExperimentProtocol } from "./experiment.ts";
@@ -226,7 +231,8 @@ async function runCell(
   log: Progress,
 ): Promise<Evaluation> {
   const ocDir = join(runs, run, ocName);
-  await setAsideStale(ocDir, log);
+  const settings = { ...o.oneclass?.settings, ...o.settings?.[kind] };
+  await setAsideStale(ocDir, log, resolveSettings(settings, source, kind));
   if (!(await exists(join(ocDir, "oneclass.json")))) {
     log.log(`== ${run}/${ocName}: fitting ${kind} on ${source} features`);
     await trainOneClass({
@@ -237,7 +243,7 @@ async function runCell(
       features: source,
       oneclass: kind,
       seed,
-      settings: { ...o.oneclass?.settings, ...o.settings?.[kind] },
+      settings,
       resume: await exists(join(ocDir, "checkpoints")),
       progress: log,
     });

@@ -39,8 +39,9 @@
  * scale and the slope (version 5): the co-occurrences at three scales together raise that AUC
  * again, but a Gaussian over 1176 of them barely notices an image that is simply too smooth (a
  * blurred photograph, a denoised render); the 8 slopes say exactly that, and the Gaussian model
- * fits them as a part of their own (`GaussOptions.parts`). docs/results-cgbench.md compares the
- * versions.
+ * fits them as a part of their own that only checks (`GaussOptions.parts`, `checks`): they keep a
+ * too-smooth image from being called natural but do not rank images, since retouched photographs
+ * are smooth too. docs/results-cgbench.md compares the versions.
  *
  * Cameras leave sensor noise, demosaicing and processing traces in these statistics; renderers
  * leave either smoother images or path-tracing noise with other statistics. JPEG compression
@@ -70,7 +71,8 @@ const SLOPE_FILTERS = RESIDUAL_FILTERS / 2;
 const SLOPE_EPS = 1e-3;
 /**
  * The two parts of the feature vector, in order: the co-occurrences at three scales (1176) and
- * the slopes (8). A Gaussian model fits each part on its own (see `GaussOptions.parts`).
+ * the slopes (8). A Gaussian model fits each part on its own (see `GaussOptions.parts`); the
+ * toolkit's default makes the slopes a check (`GaussOptions.checks`).
  *
  * @example Where the slopes start in a feature vector
  * ```ts

@@ -472,10 +472,13 @@ export async function openOneClassRun(
 }
 
 /**
- * Renames a finished one-class run fitted on residual features of another version than this
- * toolkit computes to `<dir>-v<version>` (`-v<version>-2`, ... when taken), so that whoever
- * reuses finished runs (`experiment`, `demo`, `oneclass-matrix`) fits it again, and the old model
- * and its evaluations stay on disk. Returns the new folder, or undefined when nothing moved.
+ * Renames a finished one-class run that the caller would not fit the same way today, so that
+ * whoever reuses finished runs (`experiment`, `demo`, `oneclass-matrix`) fits it again, and the
+ * old model and its evaluations stay on disk. A run fitted on residual features of another
+ * version than this toolkit computes goes to `<dir>-v<version>`; with `settings` (what the caller
+ * would fit with now, as {@link resolveSettings} gives them), a run saved with other settings, as
+ * when a default changed, goes to `<dir>-old` (`-2`, ... appended when taken). Returns the new
+ * folder, or undefined when nothing moved.
  *
  * @example A run of version 1 of the residual features is set aside
  * ```ts
@@ -487,20 +490,70 @@ export async function openOneClassRun(
  * console.log(await setAsideStale(dir, makeProgress({ quiet: true }))); // .../residual-gauss-v1
  * ```
  */
-export async function setAsideStale(dir: string, log: Progress): Promise<string | undefined> {
+export async function setAsideStale(
+  dir: string,
+  log: Progress,
+  settings?: AnyOptions,
+): Promise<string | undefined> {
   const saved = await readJsonIfExists<{ provenance?: FeatureProvenance }>(
     join(dir, "oneclass.json"),
   );
-  const version = otherResidualVersion(saved?.provenance);
-  if (version === undefined) return undefined;
-  let to = `${dir}-v${version}`;
-  for (let i = 2; await exists(to); i++) to = `${dir}-v${version}-${i}`;
+  if (!saved) return undefined;
+  const version = otherResidualVersion(saved.provenance);
+  const config = await readJsonIfExists<{ settings?: AnyOptions }>(join(dir, "config.json"));
+  const changed = version === undefined && settings !== undefined && config !== undefined &&
+    canonical(config.settings ?? {}) !== canonical(settings);
+  if (version === undefined && !changed) return undefined;
+  const base = version !== undefined ? `${dir}-v${version}` : `${dir}-old`;
+  let to = base;
+  for (let i = 2; await exists(to); i++) to = `${base}-${i}`;
   await Deno.rename(dir, to);
   log.log(
-    `${dir}: fitted on another definition of the residual features (version ${version}; ` +
-      `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`,
+    version !== undefined
+      ? `${dir}: fitted on another definition of the residual features (version ${version}; ` +
+        `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`
+      : `${dir}: fitted with other settings (${canonical(config!.settings ?? {})}; now ` +
+        `${canonical(settings!)}): moved to ${to}, fitting it again`,
   );
   return to;
+}
+
+/** JSON with the keys of every object sorted, to compare settings. */
+function canonical(v: unknown): string {
+  return JSON.stringify(
+    v,
+    (_, x) =>
+      x && typeof x === "object" && !Array.isArray(x)
+        ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+        : x,
+  );
+}
+
+/**
+ * The settings a one-class run of `kind` on `source` is fitted with, from what it was told: a
+ * Gaussian on residual features gets the co-occurrences and the slopes as two parts, the slopes
+ * as a check (see residual.ts and gauss.ts), unless told parts or PCA.
+ *
+ * @example The residual Gaussian's default parts
+ * ```ts
+ * import { resolveSettings } from "./train.ts";
+ * console.log(resolveSettings({}, "residual", "gauss").checks); // ["slope"]
+ * ```
+ */
+export function resolveSettings(
+  told: AnyOptions | undefined,
+  source: FeatureSource,
+  kind: OneClassKind,
+): AnyOptions {
+  const settings = { ...told };
+  if (source === "residual" && kind === "gauss" && !settings.parts && !settings.pca) {
+    // the co-occurrences score; the slopes get a Gaussian of their own that only checks: an
+    // image too smooth (or too rough) for a camera is not called natural (see gauss.ts)
+    settings.parts = [RESIDUAL_PARTS.texture, RESIDUAL_PARTS.slope];
+    settings.partNames = ["texture", "slope"];
+    settings.checks = ["slope"];
+  }
+  return settings;
 }
 
 /** Resolves a new one-class run's configuration. */
@@ -512,13 +565,8 @@ export function resolveOneClassConfig(
   map: ImageMap | undefined,
   ownData: Dataset | undefined,
 ): OneClassRunConfig {
-  const settings = { ...o.settings };
+  const settings = resolveSettings(o.settings, source, kind);
   if (settings.norm) checkFeatureNorm(settings.norm);
-  if (source === "residual" && kind === "gauss" && !settings.parts && !settings.pca) {
-    // the slopes get a Gaussian of their own, beside the co-occurrences (see residual.ts)
-    settings.parts = [RESIDUAL_PARTS.texture, RESIDUAL_PARTS.slope];
-    settings.partNames = ["texture", "slope"];
-  }
   createOneClass(kind, settings).dispose(); // validates every setting before anything is written
   const threshold = o.threshold ?? defaultThreshold(kind);
   if (!["train", "cv"].includes(threshold)) {

@@ -152,6 +152,31 @@ Deno.test("pipeline: a finished residual one-class run of another feature defini
   assert.deepEqual(again.results, first.results);
 });
 
+Deno.test("pipeline: a finished run fitted with other settings (a default that changed since) is fitted again", async () => {
+  const csv = await ready;
+  const o = {
+    ...options(dir, csv, "p", "EEVEE"),
+    oneclass: { features: "residual" as const, oneclass: "gauss" as const },
+  };
+  await pipeline(o);
+  const run = join(dir, "runs/p/residual-gauss");
+  // as the residual Gaussian was fitted before its slopes became a check
+  const config = JSON.parse(await Deno.readTextFile(join(run, "config.json")));
+  assert.deepEqual(config.settings.checks, ["slope"]);
+  delete config.settings.checks;
+  await Deno.writeTextFile(join(run, "config.json"), JSON.stringify(config));
+  await pipeline(o);
+  const aside = JSON.parse(await Deno.readTextFile(join(`${run}-old`, "config.json")));
+  assert.equal(aside.settings.checks, undefined);
+  const fresh = JSON.parse(await Deno.readTextFile(join(run, "config.json")));
+  assert.deepEqual(fresh.settings.checks, ["slope"]);
+  // the same settings again: reused, not moved
+  const before = (await Deno.stat(join(run, "oneclass.json"))).mtime!.getTime();
+  await pipeline(o);
+  assert.equal((await Deno.stat(join(run, "oneclass.json"))).mtime!.getTime(), before);
+  await assert.rejects(Deno.stat(`${run}-old-2`), Deno.errors.NotFound);
+});
+
 Deno.test("report: several one-class runs of one map get a section each, in the order asked", async () => {
   const csv = await ready;
   const o = options(dir, csv, "p", "EEVEE");

@@ -143,11 +143,13 @@ Deno.test("train-oneclass: gauss and knn on map features and on residual feature
     await Deno.stat(join(runs, "res/split.csv"));
     const model = await loadOneClass(own.run);
     assert.deepEqual(model.provenance?.matchCompression, 75);
-    // a Gaussian on residual features fits the co-occurrences and the slopes as two parts
+    // a Gaussian on residual features fits the co-occurrences and the slopes as two parts; the
+    // slopes only check
     assert.deepEqual((model as GaussianOneClass).parts, [
       RESIDUAL_PARTS.texture,
       RESIDUAL_PARTS.slope,
     ]);
+    assert.deepEqual((model as GaussianOneClass).checks, ["slope"]);
     model.dispose();
     await assert.rejects(
       trainOneClass({ data: SHIPPED, runs, features: "l9", progress: quiet }),
