@@ -199,12 +199,13 @@ export class GaussianOneClass extends OneClassEstimator {
       throw new RangeError(`parts ${sizes.join(" + ")} do not add up to the dimension ${d}`);
     }
     const rng = new Rng(`pca:${opts.seed ?? 0}`);
-    let start = 0, train: Float32Array = new Float32Array(0);
+    let start = 0;
+    const own: Float32Array[] = []; // each part's distances of the training rows
     this.#parts = [];
     for (const k of sizes) {
       const cols = columns(x, n, d, start, start + k);
-      const [part, own] = fitPart(cols, n, k, this.pca, rng, start);
-      train = own;
+      const [part, dist] = fitPart(cols, n, k, this.pca, rng, start);
+      own.push(dist);
       if (sizes.length > 1) {
         // the part's scale: the (1 - ν) quantile of its out-of-fold distances, each fold
         // standardised on its own as new images would be (an l2 norm stays the whole vector's)
@@ -216,29 +217,41 @@ export class GaussianOneClass extends OneClassEstimator {
       this.#parts.push(part);
       start += k;
     }
-    // one part: its distances as fitted; several: each part's over its scale, the largest
-    this.#train = sizes.length === 1 ? train : this.#raw(x, n);
+    // the training rows' raw scores, from the distances fitPart already computed (one part:
+    // its distances, its scale being 1)
+    this.#train = this.#largest(own.map((dist, i) => dist.map((v) => v / this.#parts[i].scale)));
   }
 
-  /** Each part's distances of normalised rows, over its scale. */
-  #scaled(x: Float32Array, n: number): Float32Array[] {
-    return this.#parts.map((p) => {
-      const dist = mahalanobis(p, centred(p, columns(x, n, this.dim, p.start, p.end), n));
-      return dist.map((v) => v / p.scale);
+  /** Whether part `i` scores (it is not a check). */
+  #scores(i: number): boolean {
+    return !this.checks.includes(this.partNames[i]);
+  }
+
+  /** Part `i`'s distances of normalised rows, over its scale. */
+  #scaled(i: number, x: Float32Array, n: number): Float32Array {
+    const p = this.#parts[i];
+    const dist = mahalanobis(p, centred(p, columns(x, n, this.dim, p.start, p.end), n));
+    return dist.map((v) => v / p.scale);
+  }
+
+  /** The largest of the scoring parts' values (`byPart[i]`: part `i`'s), per row. */
+  #largest(byPart: (Float32Array | undefined)[]): Float32Array {
+    const out = new Float32Array(byPart[0]!.length).fill(-Infinity);
+    byPart.forEach((d, i) => {
+      if (!d || !this.#scores(i)) return;
+      for (let r = 0; r < out.length; r++) out[r] = Math.max(out[r], d[r]);
     });
+    return out;
   }
 
   /**
    * Raw outlyingness of normalised rows: each scoring part's distance over its scale, the
-   * largest (check parts are left out).
+   * largest (check parts are not computed).
    */
   #raw(x: Float32Array, n: number): Float32Array {
-    const out = new Float32Array(n).fill(-Infinity);
-    this.#scaled(x, n).forEach((d, p) => {
-      if (this.checks.includes(this.partNames[p])) return;
-      for (let i = 0; i < n; i++) out[i] = Math.max(out[i], d[i]);
-    });
-    return out;
+    return this.#largest(
+      this.#parts.map((_, i) => this.#scores(i) ? this.#scaled(i, x, n) : undefined),
+    );
   }
 
   /**
@@ -250,11 +263,11 @@ export class GaussianOneClass extends OneClassEstimator {
   partScores(x: Float32Array, n: number): Record<string, Float32Array> {
     if (this.#parts.length < 2) return {};
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
-    const scaled = this.#scaled(this.normaliser.apply(x, n), n);
+    const z = this.normaliser.apply(x, n);
     return Object.fromEntries(
       this.partNames.map((name, i) => {
-        const cut = this.checks.includes(name) ? 1 : this.threshold;
-        return [name, scaled[i].map((v) => v - cut)];
+        const cut = this.#scores(i) ? this.threshold : 1;
+        return [name, this.#scaled(i, z, n).map((v) => v - cut)];
       }),
     );
   }
@@ -265,8 +278,14 @@ export class GaussianOneClass extends OneClassEstimator {
    */
   checkScores(x: Float32Array, n: number): Float32Array | undefined {
     if (this.checks.length === 0) return undefined;
-    const parts = this.partScores(x, n), out = new Float32Array(n).fill(-Infinity);
-    for (const c of this.checks) for (let i = 0; i < n; i++) out[i] = Math.max(out[i], parts[c][i]);
+    if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
+    // the check parts only: the scoring parts, the costly ones, are not computed again
+    const z = this.normaliser.apply(x, n), out = new Float32Array(n).fill(-Infinity);
+    this.#parts.forEach((_, i) => {
+      if (this.#scores(i)) return;
+      const d = this.#scaled(i, z, n);
+      for (let r = 0; r < n; r++) out[r] = Math.max(out[r], d[r] - 1);
+    });
     return out;
   }
 
