@@ -500,21 +500,23 @@ export async function setAsideStale(
   );
   if (!saved) return undefined;
   const version = otherResidualVersion(saved.provenance);
-  const config = await readJsonIfExists<{ settings?: AnyOptions }>(join(dir, "config.json"));
-  const changed = version === undefined && settings !== undefined && config !== undefined &&
-    canonical(config.settings ?? {}) !== canonical(settings);
-  if (version === undefined && !changed) return undefined;
-  const base = version !== undefined ? `${dir}-v${version}` : `${dir}-old`;
+  let base: string, why: string;
+  if (version !== undefined) {
+    base = `${dir}-v${version}`;
+    why = `fitted on another definition of the residual features (version ${version}; ` +
+      `this toolkit computes version ${RESIDUAL_SPEC.version})`;
+  } else {
+    const config = await readJsonIfExists<{ settings?: AnyOptions }>(join(dir, "config.json"));
+    if (!settings || !config) return undefined;
+    const was = canonical(config.settings ?? {}), now = canonical(settings);
+    if (was === now) return undefined;
+    base = `${dir}-old`;
+    why = `fitted with other settings (${was}; now ${now})`;
+  }
   let to = base;
   for (let i = 2; await exists(to); i++) to = `${base}-${i}`;
   await Deno.rename(dir, to);
-  log.log(
-    version !== undefined
-      ? `${dir}: fitted on another definition of the residual features (version ${version}; ` +
-        `this toolkit computes version ${RESIDUAL_SPEC.version}): moved to ${to}, fitting it again`
-      : `${dir}: fitted with other settings (${canonical(config!.settings ?? {})}; now ` +
-        `${canonical(settings!)}): moved to ${to}, fitting it again`,
-  );
+  log.log(`${dir}: ${why}: moved to ${to}, fitting it again`);
   return to;
 }
 
