@@ -280,39 +280,49 @@ def source_groups(index, sources_csv, smallest=15):
                      for k in s])
 
 
-def fit_variant(d, index, variant, train, model="gauss"):
-    """A variant's model fitted on the rows `train`: its score of rows, its threshold, and whether
-    rows fail its check (never, unless the variant is "A?B")."""
+def load_index(d):
+    """A search folder's images, their labels and the renderers' labels."""
+    index = json.load(open(os.path.join(d, "index.json")))["index"]
+    return index, np.array([e["label"] for e in index]), sorted({e["label"] for e in index
+                                                                  if e["label"] > 0})
+
+
+def variant_matrices(d, index, variant):
+    """A variant's blocks, read once: the scored vectors, their parts, and the checked vectors
+    (None unless the variant is "A?B": A scores, B only checks)."""
     scored, _, checked = variant.partition("?")
     X, parts = matrix(d, index, scored)
+    return X, parts, matrix(d, index, checked)[0] if checked else None
+
+
+def fit_variant(M, train, model="gauss"):
+    """The model of a variant's matrices `M` (`variant_matrices`) fitted on the rows `train`: its
+    score of rows of some matrices, its threshold, and whether those rows fail its check."""
+    X, parts, C = M
     f, t = fit(X[train], parts, model), cv_threshold(X[train], parts, model)
-    if not checked:
-        return (lambda dd, ii, rows: f(matrix(dd, ii, scored)[0][rows])), t, \
-            (lambda dd, ii, rows: np.zeros(len(rows), bool))
-    C = matrix(d, index, checked)[0]
+    if C is None:
+        return (lambda N, rows: f(N[0][rows])), t, (lambda N, rows: np.zeros(len(rows), bool))
     g, u = fit(C[train]), cv_threshold(C[train])
-    return (lambda dd, ii, rows: f(matrix(dd, ii, scored)[0][rows])), t, \
-        (lambda dd, ii, rows: g(matrix(dd, ii, checked)[0][rows]) > u)
+    return (lambda N, rows: f(N[0][rows])), t, (lambda N, rows: g(N[2][rows]) > u)
 
 
 def check_splits(d, blurred):
     """The shipped design (co-occurrences score, slopes check) on the 10 random splits: AUC, NI
     recall, photographs called natural (inside and passing the check), and blurred photographs
     not called natural."""
-    index = json.load(open(os.path.join(d, "index.json")))["index"]
-    bindex = json.load(open(os.path.join(blurred, "index.json")))["index"]
-    y = np.array([e["label"] for e in index])
-    classes = sorted({e["label"] for e in index if e["label"] > 0})
+    index, y, classes = load_index(d)
+    bindex = load_index(blurred)[0]
     for variant in ["v3+half+quarter|slope", "v3+half+quarter?slope"]:
+        M, B = variant_matrices(d, index, variant), variant_matrices(blurred, bindex, variant)
         rows = []
         for seed in range(100, 110):
             p = np.random.default_rng(seed).permutation(np.where(y == 0)[0])
             train, test = p[: int(0.7 * len(p))], p[int(0.7 * len(p)):]
-            f, t, fails = fit_variant(d, index, variant, train)
-            st = f(d, index, test)
-            natural = (st <= t) & ~fails(d, index, test)
-            blur = (f(blurred, bindex, test) > t) | fails(blurred, bindex, test)
-            rows.append((np.mean([auc(st, f(d, index, np.where(y == c)[0])) for c in classes]),
+            f, t, fails = fit_variant(M, train)
+            st = f(M, test)
+            natural = (st <= t) & ~fails(M, test)
+            blur = (f(B, test) > t) | fails(B, test)
+            rows.append((np.mean([auc(st, f(M, np.where(y == c)[0])) for c in classes]),
                          (st <= t).mean(), natural.mean(), blur.mean()))
         m = np.mean(rows, 0)
         print(f"{variant:28s} mean AUC {m[0]:.3f} NI {m[1]:.3f} called natural {m[2]:.3f} "
@@ -324,26 +334,25 @@ def by_source(d, blurred, sources_csv):
     cross-validated threshold, and scored on the held-out source's photographs against every
     render (renders are never in training anyway). A random split keeps photographs of one
     package on both sides; this is what a photograph from a new source meets."""
-    index = json.load(open(os.path.join(d, "index.json")))["index"]
-    y = np.array([e["label"] for e in index])
-    classes = sorted({e["label"] for e in index if e["label"] > 0})
+    index, y, classes = load_index(d)
     group = source_groups(index, sources_csv)
     groups = sorted(set(group[y == 0]))
     print("groups: " + ", ".join(f"{g} {(group[y == 0] == g).sum()}" for g in groups))
-    bindex = json.load(open(os.path.join(blurred, "index.json")))["index"] if blurred else None
+    bindex = load_index(blurred)[0] if blurred else None
     for name in SOURCES:
         model, variant = name.split(":") if ":" in name else ("gauss", name)
+        M = variant_matrices(d, index, variant)
+        B = variant_matrices(blurred, bindex, variant) if blurred else None
         rows = []
         for g in groups:
             train, test = np.where((y == 0) & (group != g))[0], np.where((y == 0) & (group == g))[0]
-            f, t, fails = fit_variant(d, index, variant, train, model)
-            st = f(d, index, test)
-            renders = [f(d, index, np.where(y == c)[0]) for c in classes]
+            f, t, fails = fit_variant(M, train, model)
+            st = f(M, test)
+            renders = [f(M, np.where(y == c)[0]) for c in classes]
             # blurred photographs not called natural: outside, or failing the check
-            blur = ((f(blurred, bindex, test) > t) | fails(blurred, bindex, test)).mean() \
-                if blurred else np.nan
+            blur = ((f(B, test) > t) | fails(B, test)).mean() if blurred else np.nan
             rows.append((np.mean([auc(st, r) for r in renders]), (st <= t).mean(),
-                         ((st <= t) & ~fails(d, index, test)).mean(), blur))
+                         ((st <= t) & ~fails(M, test)).mean(), blur))
         cells = " ".join(f"{g[:12]} {a:.3f}/{i:.2f}/{c:.2f}" for g, (a, i, c, _) in zip(groups, rows))
         m = np.mean(rows, 0)
         print(f"{name:28s} mean AUC {m[0]:.3f} NI {m[1]:.3f} called natural {m[2]:.3f} blurred "
@@ -355,8 +364,7 @@ def source_threshold(d, sources_csv):
     it) against one from folds by source (each training source scored by a model fitted on the
     others): NI recall on the held-out source and CG recall, for the shipped score (the
     co-occurrences) and for the two scoring parts."""
-    index = json.load(open(os.path.join(d, "index.json")))["index"]
-    y = np.array([e["label"] for e in index])
+    index, y, _ = load_index(d)
     group = source_groups(index, sources_csv)
     groups = sorted(set(group[y == 0]))
     for variant in ["v3+half+quarter", "v3+half+quarter|slope"]:
@@ -381,9 +389,7 @@ def source_threshold(d, sources_csv):
 def curve(d, variant="v3+half+quarter|slope"):
     """Version 5's mean AUC and NI recall when the model is fitted on a quarter, half, three
     quarters or all of the training photographs of the 10 random splits."""
-    index = json.load(open(os.path.join(d, "index.json")))["index"]
-    y = np.array([e["label"] for e in index])
-    classes = sorted({e["label"] for e in index if e["label"] > 0})
+    index, y, classes = load_index(d)
     X, parts = matrix(d, index, variant)
     for share in (0.25, 0.5, 0.75, 1.0):
         aucs, inside = [], []
