@@ -125,8 +125,9 @@ Each image is prepared as the detector was trained (re-encoded as JPEG first whe
 trained with --match-compression), tiled with the map's crop size (up to --max-tiles per side,
 spread over the whole image), and gets the mean p(CG) of the supervised head and the one-class
 score (> 0: computer-generated). Verdict (--rule both, the default): "computer-generated" or
-"natural" only when head and one-class model agree, each outside its unsure band (|p - 0.5| <=
---unsure-p; |score| <= --unsure * |threshold|), else "unsure"; --rule head or oneclass uses one
+"natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
+--unsure-p, t the head's threshold, set on natural validation images; |score| <= --unsure *
+|threshold|), else "unsure"; --rule head or oneclass uses one
 stage alone. "disagree" marks images the two stages call differently. A one-class Gaussian in parts
 (the residual features' texture and slope) also gives each part's score (--json, --jsonl:
 score_parts). The texture part scores; the slope part is a check: an image that fails it (too
@@ -216,7 +217,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "unsure-p",
       type: "string",
       arg: "X",
-      help: "half-width of the head's unsure band around p = 0.5 (default 0.1)",
+      help: "half-width of the head's unsure band around its threshold (default 0.1)",
     },
     {
       name: "unsure",
@@ -297,7 +298,10 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
           const img = await det.prepare(await readImage(f.path, { maxPixels }));
           const file = join(heatDir, `${f.name}.heatmap.png`);
           await Deno.mkdir(dirname(file), { recursive: true });
-          await atomicWrite(file, await heatmapPng(img, d.tiles, det.crop, value));
+          await atomicWrite(
+            file,
+            await heatmapPng(img, d.tiles, det.crop, value, undefined, det.headAt),
+          );
         }
       } catch (e) {
         if (!(e instanceof ImageError)) throw e;

@@ -42,10 +42,11 @@ export const evaluateCommand: Command = {
 On RUN's test split (disjoint from everything either stage trained on or set a threshold with),
 or on every image of another dataset folder (--test-data DIR, its own dataset.csv; never used
 for training or thresholds), for natural images against every renderer, seen in training or
-not: the supervised head (p(CG) >= 0.5) and the one-class model (score > 0), each with accuracy,
-CG recall, NI recall, HTER = (FPR+FNR)/2, ROC AUC, EER and TPR at FPR = 5%, with 95%
-stratified-bootstrap confidence intervals. Thresholds are the models' own, set on natural
-training vectors only. Image scores are means over several crops per image (--crops).
+not: the supervised head (p(CG) >= its threshold) and the one-class model (score > 0), each with
+accuracy, CG recall, NI recall, HTER = (FPR+FNR)/2, ROC AUC, EER and TPR at FPR = 5%, with 95%
+stratified-bootstrap confidence intervals. Thresholds are the models' own, set on natural images
+only: the one-class model's on its training vectors, the head's at the 1 - nu quantile of p(CG)
+over the map's natural validation images (set once, kept in the map run). Image scores are means over several crops per image (--crops).
 Diagnostics: feature norms per class; a positive control (natural test images blurred,
 ${TOO_CLEAN}: should score outside); a negative control (natural test images per source folder:
 should score inside at about 1 - nu).

@@ -5,6 +5,13 @@
  */
 
 /**
+ * ν: the share of natural images a threshold leaves on the computer-generated side (0.05).
+ * Every threshold of the toolkit (each one-class model's, the head's) is the (1 − ν) quantile
+ * of scores of natural images no stage trained the decision on.
+ */
+export const DEFAULT_NU = 0.05;
+
+/**
  * Quantile with linear interpolation between order statistics (numpy's default).
  *
  * @example numpy's default quantile

@@ -6,11 +6,12 @@
  * gives the mean p(CG) of the tiles; the one-class model the mean score of the tiles' feature
  * vectors (map sources) or the score of the whole image's vector (`residual`).
  *
- * Decisions: the head calls an image rendered when p(CG) ≥ 0.5; the one-class model when its
- * score > 0. The verdict (rule `both`, the default) is "computer-generated" or "natural" only
- * when the two agree, each outside its unsure band (|p − 0.5| ≤ unsureP; |score| ≤ unsure ·
- * |threshold|), and "unsure" otherwise: a forensic tool should not claim what its two stages
- * dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone. An image that fails a
+ * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (set on the map's
+ * natural validation images, lib/map/threshold.ts; 0.5 in format-2 detectors); the one-class
+ * model when its score > 0. The verdict (rule `both`, the default) is "computer-generated" or
+ * "natural" only when the two agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed
+ * to half the way to 0 or 1 when t is near either; |score| ≤ unsure · |threshold|), and
+ * "unsure" otherwise: a forensic tool should not claim what its two stages dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone. An image that fails a
  * check of the one-class model (the residual features' slope: too smooth or too rough at fine
  * scales for a camera) is never called natural by it: "unsure" instead.
  *
@@ -24,6 +25,7 @@ import { join } from "node:path";
 import { at, type Location, readAt } from "../core/bundle.ts";
 import { ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
+import type { Progress } from "../core/progress.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   cropAt,
@@ -37,6 +39,7 @@ import { residualFeatures } from "../features/residual.ts";
 import { embedding, type FeatureSource, needsMap } from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
 import { saveENet } from "../map/io.ts";
+import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import { predict } from "../map/predict.ts";
 import {
   type ClassRef,
@@ -51,7 +54,7 @@ import { loadOneClass } from "../oneclass/io.ts";
 import { openOneClassRun } from "../oneclass/train.ts";
 
 /** Format tag of `detector.json`. */
-export const DETECTOR_FORMAT = "cgvsni-detector/2";
+export const DETECTOR_FORMAT = "cgvsni-detector/3";
 
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
@@ -91,7 +94,7 @@ export interface Detection {
   checks: string[];
   /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
-  /** Whether head (p ≥ 0.5) and one-class model (score > 0) call the image differently. */
+  /** Whether head (p ≥ its threshold) and one-class model (score > 0) call it differently. */
   disagree: boolean;
   /** Number of crops scored. */
   crops: number;
@@ -127,7 +130,9 @@ export interface DetectorInfo {
   preprocess: { jpeg?: number };
   /** Unsure band of the one-class score, as a fraction of |threshold|. */
   unsure: number;
-  /** Unsure band of the head: |p(CG) − 0.5| ≤ unsureP. */
+  /** The head's threshold on p(CG), and how it was set (lib/map/threshold.ts). */
+  headThreshold: HeadThreshold;
+  /** Unsure band of the head: |p(CG) − threshold| ≤ unsureP. */
   unsureP: number;
   /** Verdict rule. */
   rule: VerdictRule;
@@ -145,7 +150,7 @@ export interface ScoreOptions extends DecodeOptions {
   name?: string;
 }
 
-/** Default unsure band of the head around p(CG) = 0.5. */
+/** Default unsure band of the head around its threshold. */
 export const DEFAULT_UNSURE_P = 0.1;
 /** Default unsure band of the one-class score, as a fraction of |threshold|. */
 export const DEFAULT_UNSURE = 0.1;
@@ -191,6 +196,11 @@ export class Detector {
     return this.map.norm;
   }
 
+  /** The head's threshold: p(CG) at or above it is "computer-generated". */
+  get headAt(): number {
+    return this.info.headThreshold.value;
+  }
+
   /** Crop side the map reads. */
   get crop(): number {
     return this.map.net.cfg.crop;
@@ -201,15 +211,17 @@ export class Detector {
    * fails (any failed check keeps the one-class stage from saying "natural").
    */
   verdict(pCg: number, score: number, failed: string[] = []): Verdict {
-    const bandF = this.info.unsure * Math.abs(this.oneClass.threshold), bandP = this.info.unsureP;
+    const t = this.headAt;
+    const bandF = this.info.unsure * Math.abs(this.oneClass.threshold);
+    const bandP = Math.min(this.info.unsureP, t / 2, (1 - t) / 2);
     const oc: Verdict = score > bandF
       ? "computer-generated"
       : score < -bandF && failed.length === 0
       ? "natural"
       : "unsure";
-    const head: Verdict = pCg > 0.5 + bandP
+    const head: Verdict = pCg > t + bandP
       ? "computer-generated"
-      : pCg < 0.5 - bandP
+      : pCg < t - bandP
       ? "natural"
       : "unsure";
     if (this.info.rule === "head") return head;
@@ -283,7 +295,7 @@ export class Detector {
       ...(parts.length ? { parts: Object.fromEntries(parts) } : {}),
       checks: failed,
       verdict: this.verdict(p, sc, failed),
-      disagree: (p >= 0.5) !== (sc > 0),
+      disagree: (p >= this.headAt) !== (sc > 0),
       crops: origins.length,
       width: img.width,
       height: img.height,
@@ -323,18 +335,30 @@ export function fromRgba(d: ImageDataLike): RgbImage {
   return { width: d.width, height: d.height, data };
 }
 
-/** Checks `detector.json`, bringing a version 1 file up to date. */
+/** The head's threshold of a detector from before it had one. */
+const UNSET: HeadThreshold = {
+  value: UNSET_HEAD_THRESHOLD,
+  nu: 0,
+  from: "none: a detector from before the head's threshold",
+  n: 0,
+  tiles: 0,
+};
+
+/** Checks `detector.json`, bringing a version 1 or 2 file up to date. */
 function checkInfo(raw: unknown, where: string): DetectorInfo {
   const i = raw as DetectorInfo & { renderer?: ClassRef };
   if (i?.format === "cgvsni-detector/1") {
     Object.assign(i, {
-      format: DETECTOR_FORMAT,
+      format: "cgvsni-detector/2",
       renderers: i.renderer ? [i.renderer] : [],
       features: "l9",
       preprocess: {},
       unsureP: i.unsureP ?? DEFAULT_UNSURE_P,
       rule: i.rule ?? "both",
     });
+  }
+  if (i?.format === "cgvsni-detector/2") {
+    Object.assign(i, { format: DETECTOR_FORMAT, headThreshold: { ...UNSET } });
   }
   if (i?.format !== DETECTOR_FORMAT) {
     throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
@@ -343,12 +367,15 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
   if (
     !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
     !(i.unsureP >= 0 && i.unsureP < 0.5) ||
+    !(i.headThreshold?.value > 0 && i.headThreshold.value < 1) ||
     !["both", "head", "oneclass", "flow"].includes(i.rule) ||
     typeof i.preprocess !== "object" ||
     (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= 100)) ||
     !Array.isArray(i.renderers)
   ) {
-    throw new ModelError(`${where}: bad unsure band, rule, tile count or preprocessing`);
+    throw new ModelError(
+      `${where}: bad unsure band, head threshold, rule, tile count or preprocessing`,
+    );
   }
   return i;
 }
@@ -439,13 +466,17 @@ export async function detectorFromRun(
   runs: string,
   mapName: string,
   oneclass = "flow",
-  o: { unsure?: number } = {},
+  o: { unsure?: number; progress?: Progress } = {},
 ): Promise<Detector> {
   const mapRun = await readMapRun(runs, mapName, { checkFiles: false });
   const info = await openOneClassRun(runs, mapName, oneclass, { mapInfo: mapRun });
   const map = await loadImageMap(join(mapRun.dir, "model"));
-  let oc: OneClassEstimator;
+  let oc: OneClassEstimator, head: HeadThreshold;
   try {
+    head = await headThreshold(mapRun, map, {
+      cacheDir: join(runs, ".cache"),
+      progress: o.progress,
+    });
     oc = await loadOneClass(info.dir);
   } catch (e) {
     map.net.dispose();
@@ -461,6 +492,7 @@ export async function detectorFromRun(
     features: info.config.features,
     preprocess: mapRun.config.matchCompression ? { jpeg: mapRun.config.matchCompression } : {},
     unsure: o.unsure ?? DEFAULT_UNSURE,
+    headThreshold: head,
     unsureP: DEFAULT_UNSURE_P,
     rule: "both",
     maxTilesPerSide: DEFAULT_MAX_TILES,

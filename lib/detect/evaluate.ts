@@ -4,7 +4,7 @@
  * exactly as `detect` scores it (prepared as in training, tiled, head and one-class model), then
  * natural images are compared with each renderer by the same metrics, intervals and controls as
  * the run evaluation (`lib/eval/evaluate.ts`). Nothing is fitted or thresholded here: the head
- * decides at p(CG) ≥ 0.5 and the one-class model at its own saved threshold.
+ * and the one-class model decide at their own saved thresholds.
  *
  * @module
  */
@@ -137,18 +137,19 @@ export async function evaluateDetector(
       from: det.oneClass.thresholdFrom,
       nu: det.oneClass.nu,
     },
+    headThreshold: det.info.headThreshold,
     results: rendererResults(
       images,
       dataset,
       seenLabels(dataset, det.info.renderers),
-      true,
+      det.headAt,
       reps,
       seed,
       log,
     ),
     norms: [],
     controls: o.noControls ? undefined : controlsOf(images, blurred, {
-      withHead: true,
+      headAt: det.headAt,
       nu: det.oneClass.nu,
       reps,
       seed,

@@ -1,8 +1,8 @@
 /**
  * A heatmap of per-tile scores drawn over a faded grey copy of the image, with a colour bar and
  * its meaning underneath, as a PNG. Blue is the natural side, white the decision threshold, red
- * the computer-generated side: p(CG) of the head (0 to 1, threshold 0.5), or the one-class
- * score (threshold 0, scaled to the largest |score| of the image).
+ * the computer-generated side: p(CG) of the head (0 to 1, white at the head's threshold), or
+ * the one-class score (threshold 0, scaled to the largest |score| of the image).
  *
  * @module
  */
@@ -10,6 +10,7 @@
 import { encodePng } from "../data/png.ts";
 import type { RgbImage } from "../data/image.ts";
 import { GLYPH, GLYPHS } from "../core/_font.ts";
+import { UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import type { TileScore } from "./detector.ts";
 
 /** What a heatmap shows. */
@@ -70,6 +71,7 @@ export async function heatmapPng(
   crop: number,
   value: HeatmapValue,
   maxSide = 512,
+  headAt = UNSET_HEAD_THRESHOLD,
 ): Promise<Uint8Array> {
   const k = Math.max(1, Math.ceil(Math.max(img.width, img.height) / maxSide));
   const w = Math.max(240, Math.ceil(img.width / k)), iw = Math.ceil(img.width / k);
@@ -85,8 +87,14 @@ export async function heatmapPng(
   }
   // the tiles, averaged where they overlap, blended over the image
   const vals = tiles.map((t) => (value === "pCg" ? t.pCg : t.score)).filter(Number.isFinite);
-  const scale = value === "pCg" ? 0.5 : Math.max(1e-12, ...vals.map(Math.abs));
-  const centre = value === "pCg" ? 0.5 : 0;
+  // to [−1, 1], 0 at the threshold: p(CG) piecewise (0 → −1, threshold → 0, 1 → 1)
+  const scale = Math.max(1e-12, ...vals.map(Math.abs));
+  const unit = (v: number) =>
+    value === "score"
+      ? v / scale
+      : v < headAt
+      ? (v - headAt) / headAt
+      : (v - headAt) / (1 - headAt);
   const sum = new Float64Array(iw * ih), cnt = new Uint16Array(iw * ih);
   for (const t of tiles) {
     const v = value === "pCg" ? t.pCg : t.score;
@@ -102,7 +110,7 @@ export async function heatmapPng(
   for (let y = 0; y < ih; y++) {
     for (let x = 0; x < iw; x++) {
       if (!cnt[y * iw + x]) continue;
-      const c = diverging((sum[y * iw + x] / cnt[y * iw + x] - centre) / scale),
+      const c = diverging(unit(sum[y * iw + x] / cnt[y * iw + x])),
         o = 3 * (y * w + x);
       for (let ch = 0; ch < 3; ch++) {
         data[o + ch] = Math.round(alpha * c[ch] + (1 - alpha) * data[o + ch]);
@@ -121,11 +129,9 @@ export async function heatmapPng(
   ) => (Math.abs(v) >= 100 || (v !== 0 && Math.abs(v) < 0.01)
     ? v.toExponential(1)
     : +v.toPrecision(3) + "");
-  const ticks: [number, string][] = [
-    [0, fmt(centre - scale)],
-    [0.5, fmt(centre)],
-    [1, fmt(centre + scale)],
-  ];
+  const ticks: [number, string][] = value === "score"
+    ? [[0, fmt(-scale)], [0.5, "0"], [1, fmt(scale)]]
+    : [[0, "0"], [0.5, fmt(headAt)], [1, "1"]];
   for (const [f, label] of ticks) {
     const x = Math.round(bx + f * (bw - 1));
     const tx = Math.max(

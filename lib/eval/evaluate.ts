@@ -2,10 +2,12 @@
  * The evaluation protocol. On test images (the run's test split, disjoint from everything
  * either stage trained on or set a threshold with; or every image of another dataset folder),
  * natural images against **every** renderer, seen in training or not, the supervised head
- * (p(CG) ≥ 0.5) and the one-class model (score > 0) are scored with the same metrics, each with
- * a 95 % stratified-bootstrap confidence interval: accuracy, CG recall, NI recall, HTER, ROC
- * AUC, EER, TPR at FPR = 5 %. Thresholds are the models' own (set on natural training or
- * validation vectors); nothing here looks at test labels to set or flip anything.
+ * (p(CG) ≥ its threshold) and the one-class model (score > 0) are scored with the same metrics,
+ * each with a 95 % stratified-bootstrap confidence interval: accuracy, CG recall, NI recall,
+ * HTER, ROC AUC, EER, TPR at FPR = 5 %. Thresholds are the models' own, set on natural images
+ * only (the head's on the map's natural validation images, lib/map/threshold.ts; the one-class
+ * model's on its natural training or validation vectors); nothing here looks at test labels to
+ * set or flip anything.
  *
  * Diagnostics, each in `results.json` and the report:
  * - the norm of the one-class feature vectors per class (renders with quiet, low-norm vectors
@@ -23,7 +25,7 @@
 
 import { basename, join, resolve } from "node:path";
 import { CgvsniError, UsageError } from "../core/errors.ts";
-import { atomicWrite, writeJson } from "../core/files.ts";
+import { atomicWrite, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Chart, renderSvg } from "../core/plot.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { Rng } from "../core/rng.ts";
@@ -36,6 +38,7 @@ import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
 import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
+import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
 import { GaussianOneClass } from "../oneclass/gauss.ts";
 import { loadOneClass } from "../oneclass/io.ts";
@@ -112,7 +115,7 @@ export interface RendererResult {
   natural: number;
   /** This renderer's test images. */
   rendered: number;
-  /** Supervised head (p(CG) ≥ 0.5); absent without a map. */
+  /** Supervised head (p(CG) ≥ its threshold); absent without a map. */
   head?: Record<MetricName, WithCi>;
   /** One-class model (score > 0). */
   oneclass: Record<MetricName, WithCi>;
@@ -198,6 +201,8 @@ export interface Evaluation {
   bootstrap: { reps: number; seed: number };
   /** One-class threshold and how it was set. */
   threshold: { value: number; from: string; nu: number };
+  /** The head's threshold on p(CG) and how it was set (absent without a map). */
+  headThreshold?: HeadThreshold;
   /** Results per renderer, in label order. */
   results: RendererResult[];
   /** Feature norms per class. */
@@ -218,17 +223,23 @@ export interface Scorer {
   info: OneClassRunInfo;
   /** The image map, if the run has one. */
   map?: ImageMap;
+  /** The head's threshold, with the map. */
+  headThreshold?: HeadThreshold;
   /** The one-class model. */
   model: OneClassEstimator;
   /** Frees the tensors. */
   dispose(): void;
 }
 
-/** Loads a one-class run's models. */
+/**
+ * Loads a one-class run's models, and the head's threshold of its map (set on the map's
+ * natural validation images the first time, lib/map/threshold.ts).
+ */
 export async function openScorer(
   runs: string,
   map: string | undefined,
   oneclass: string,
+  o: { cacheDir?: string; progress?: Progress } = {},
 ): Promise<Scorer> {
   const info = await openOneClassRun(runs, map, oneclass);
   let model: OneClassEstimator;
@@ -241,9 +252,23 @@ export async function openScorer(
     throw e;
   }
   const imageMap = info.mapRun ? await loadImageMap(join(info.mapRun.dir, "model")) : undefined;
+  let head: HeadThreshold | undefined;
+  try {
+    head = info.mapRun && imageMap
+      ? await headThreshold(info.mapRun, imageMap, {
+        cacheDir: o.cacheDir ?? join(runs, ".cache"),
+        progress: o.progress,
+      })
+      : undefined;
+  } catch (e) {
+    imageMap?.net.dispose();
+    model.dispose();
+    throw e;
+  }
   return {
     info,
     map: imageMap,
+    headThreshold: head,
     model,
     dispose() {
       imageMap?.net.dispose();
@@ -275,7 +300,10 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
   const runs = resolve(o.runs ?? "runs");
   const backend = await initBackend(o.backend ?? "auto");
   for (const n of backend.notices) log.log(`notice: ${n}`);
-  const sc = await openScorer(runs, o.map, o.oneclass ?? "flow");
+  const sc = await openScorer(runs, o.map, o.oneclass ?? "flow", {
+    cacheDir: o.cacheDir,
+    progress: log,
+  });
   try {
     const { info } = sc;
     const mode = o.crops ?? "tiles";
@@ -312,7 +340,8 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     const images = scored.images;
     const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
     const seen = seenLabels(dataset, info.mapRun?.config.renderers ?? []);
-    const results = rendererResults(images, dataset, seen, !!sc.map, reps, seed, log);
+    const headAt = sc.headThreshold?.value;
+    const results = rendererResults(images, dataset, seen, headAt, reps, seed, log);
     let controls: Controls | undefined;
     if (!o.noControls && !perturbation) {
       controls = await runControls(
@@ -340,6 +369,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
       crops: { mode, perImage: scored.cropsPerImage },
       bootstrap: { reps, seed },
       threshold: { value: sc.model.threshold, from: sc.model.thresholdFrom, nu: sc.model.nu },
+      headThreshold: sc.headThreshold,
       results,
       norms: normSummaries(images, dataset),
       controls,
@@ -495,12 +525,16 @@ export function seenLabels(dataset: Dataset, learned: ClassRef[]): Set<number> {
   );
 }
 
-/** Head and one-class metrics with CIs, natural against each renderer of `dataset`. */
+/**
+ * Head and one-class metrics with CIs, natural against each renderer of `dataset`. The head
+ * decides at `headAt` (its threshold on p(CG); no head metrics when undefined), the one-class
+ * model at score > 0.
+ */
 export function rendererResults(
   images: ImageScore[],
   dataset: Dataset,
   seen: Set<number>,
-  withHead: boolean,
+  headAt: number | undefined,
   reps: number,
   seed: number,
   log?: Progress,
@@ -533,10 +567,10 @@ export function rendererResults(
       seen: seen.has(cls.label),
       natural: natural.length,
       rendered: cg.length,
-      head: withHead ? metrics(pCg, 0.5, false) : undefined,
+      head: headAt !== undefined ? metrics(pCg, headAt, false) : undefined,
       oneclass: metrics(score, 0, true),
       roc: {
-        head: withHead ? rocCurve(pCg, labels) : undefined,
+        head: headAt !== undefined ? rocCurve(pCg, labels) : undefined,
         oneclass: rocCurve(score, labels),
       },
     });
@@ -588,7 +622,7 @@ async function runControls(
       skipList: sc.info.dir,
     })).images
     : undefined;
-  return controlsOf(images, blurred, { withHead: !!sc.map, nu: sc.model.nu, ...o });
+  return controlsOf(images, blurred, { headAt: sc.headThreshold?.value, nu: sc.model.nu, ...o });
 }
 
 /**
@@ -599,7 +633,7 @@ async function runControls(
 export function controlsOf(
   images: ImageScore[],
   blurred: ImageScore[] | undefined,
-  o: { withHead: boolean; nu: number; reps: number; seed: number },
+  o: { headAt?: number; nu: number; reps: number; seed: number },
 ): Controls {
   const naturals = images.filter((i) => i.label === 0);
   const negative = [...new Set(naturals.map((i) => i.source))].sort().map((source) => {
@@ -620,10 +654,29 @@ export function controlsOf(
           ),
         }
         : {}),
-      headCg: o.withHead ? share(blurred.map((i) => i.pCg >= 0.5), o.reps, o.seed) : undefined,
+      headCg: o.headAt !== undefined
+        ? share(blurred.map((i) => i.pCg >= o.headAt!), o.reps, o.seed)
+        : undefined,
     }
     : undefined;
   return { positive, negative, target: +(1 - o.nu).toFixed(6) };
+}
+
+/**
+ * A finished evaluation in `dir` (its `results.json`) that is still current, for the pipelines
+ * that reuse what finished. One written before the head had its threshold (the head decided at
+ * 0.5) is not: it is left in place, to be overwritten by a new evaluation.
+ */
+export async function currentEvaluation(
+  dir: string,
+  log?: Progress,
+): Promise<Evaluation | undefined> {
+  const saved = await readJsonIfExists<Evaluation>(join(dir, "results.json"));
+  if (saved?.map && !saved.headThreshold) {
+    log?.log(`${dir}: evaluated before the head had its threshold; evaluating again`);
+    return undefined;
+  }
+  return saved;
 }
 
 /** Writes `results.json`, `results.md`, `roc.svg` and `histograms.svg` of `ev` into `dir`. */
@@ -649,6 +702,17 @@ export function fmtCi(m?: WithCi): string {
   if (!m) return "–";
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
   return `${f(m.value)} [${f(m.lo)}, ${f(m.hi)}]`;
+}
+
+/**
+ * How an evaluation's head decides, in words: `CG at p ≥ 0.6581 (the 0.95 quantile of 53 natural
+ * val+flow images of the split)`. Evaluations older than the head's threshold decided at 0.5.
+ */
+export function headRule(ev: Pick<Evaluation, "headThreshold">): string {
+  const t = ev.headThreshold;
+  return t?.n
+    ? `CG at p ≥ ${t.value.toPrecision(4)} (the ${1 - t.nu} quantile of ${t.n} ${t.from})`
+    : `CG at p ≥ ${t?.value ?? UNSET_HEAD_THRESHOLD}`;
 }
 
 /** The name of an evaluation's one-class model in tables: `flow on l9`. */
@@ -685,7 +749,7 @@ export function resultsMarkdown(ev: Evaluation): string {
     `${ev.testSet}${ev.perturbation ? `, every image perturbed by ${ev.perturbation}` : ""}. ` +
     `Head: mean p(CG) over ${+ev.crops.perImage.toFixed(
       1,
-    )} crop(s) per image (${ev.crops.mode}), CG at p ≥ 0.5. ` +
+    )} crop(s) per image (${ev.crops.mode}), ${headRule(ev)}. ` +
     `${oneclassLabel(ev)}: CG at score > 0, threshold ${ev.threshold.value.toPrecision(5)} ` +
     `(${ev.threshold.from}, ν = ${ev.threshold.nu}). 95 % intervals: stratified bootstrap, ` +
     `${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,

@@ -16,7 +16,7 @@
 
 import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
+import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
@@ -28,7 +28,13 @@ import {
   type TrainOneClassOptions,
 } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
-import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import {
+  currentEvaluation,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  fmtCi,
+} from "./evaluate.ts";
 import type { WithCi } from "./metrics.ts";
 
 /** The protocols of {@link experiment}. */
@@ -239,9 +245,7 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
     log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${ocName}`);
     await trainOneClass({ ...oc, map: o.run, runs, name: ocName, resume, progress: log });
   } else log.log(`== ${o.run}: one-class model ${ocName} done, reused`);
-  const saved = await readJsonIfExists<Evaluation>(
-    join(mapDir, ocName, "evaluation", "results.json"),
-  );
+  const saved = await currentEvaluation(join(mapDir, ocName, "evaluation"), log);
   if (saved) {
     log.log(`== ${o.run}: evaluation done, reused`);
     return saved;

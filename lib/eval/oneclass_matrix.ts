@@ -18,7 +18,7 @@
 
 import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
+import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
@@ -32,7 +32,13 @@ import {
   type TrainOneClassOptions,
 } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
-import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import {
+  currentEvaluation,
+  evaluate,
+  type EvaluateOptions,
+  type Evaluation,
+  fmtCi,
+} from "./evaluate.ts";
 import type { ExperimentProtocol } from "./experiment.ts";
 import type { WithCi } from "./metrics.ts";
 
@@ -248,7 +254,7 @@ async function runCell(
       progress: log,
     });
   }
-  const saved = await readJsonIfExists<Evaluation>(join(ocDir, "evaluation", "results.json"));
+  const saved = await currentEvaluation(join(ocDir, "evaluation"), log);
   if (saved) return saved;
   return await evaluate({
     ...o.evaluation,
@@ -304,7 +310,8 @@ export function oneclassMatrixMarkdown(m: OneClassMatrix): string {
       ? "Each column is a renderer tested when the map was trained on the other renderers (so no stage saw it). "
       : "Cells where the map saw the renderer are left out. ") +
     "Each cell: mean over seeds (range over seeds). One-class models decide at their own threshold, " +
-    "set on natural training images only; the head at p(CG) = 0.5.",
+    "set on natural training images only; the head at the (1 − ν) quantile of p(CG) on the " +
+    "natural validation images of its map.",
     "",
     ...table("ROC AUC on unseen renderers", "auc"),
     ...table("NI recall at the natural-only threshold (target 1 − ν = 0.95)", "niRecall"),

@@ -14,7 +14,7 @@ import { readMapRun, renderersName } from "../map/run.ts";
 import type { EpochMetrics } from "../map/train.ts";
 import type { OneClassRunConfig, OneClassSummary } from "../oneclass/train.ts";
 import { readMetrics } from "../runs/folder.ts";
-import { type Evaluation, fmtCi, METRICS, oneclassLabel } from "./evaluate.ts";
+import { type Evaluation, fmtCi, headRule, METRICS, oneclassLabel } from "./evaluate.ts";
 
 const CSS =
   `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -70,7 +70,7 @@ function evaluationHtml(
     `<p>${esc(ev.testSet)}. Image-level scores over ${ev.crops.perImage} crop(s) per image (${
       esc(ev.crops.mode)
     }); ` +
-      `head: p(CG) ≥ 0.5; ${esc(oneclassLabel(ev))}: score &gt; 0 (threshold ${
+      `head: ${esc(headRule(ev))}; ${esc(oneclassLabel(ev))}: score &gt; 0 (threshold ${
         ev.threshold.value.toPrecision(5)
       }, ` +
       `${

@@ -84,8 +84,10 @@ function pooled(
   const m = (scores: number[], t: number, strict: boolean) =>
     bootstrap(scores, labels, (s, l) => ({ ...metricSet(s, l, t, strict) }), reps, seed);
   const oc = m(ev.images.map((i) => i.score), 0, true);
-  const withHead = ev.images.every((i) => Number.isFinite(i.pCg));
-  const head = withHead ? m(ev.images.map((i) => i.pCg), 0.5, false) : undefined;
+  const withHead = ev.headThreshold && ev.images.every((i) => Number.isFinite(i.pCg));
+  const head = withHead
+    ? m(ev.images.map((i) => i.pCg), ev.headThreshold!.value, false)
+    : undefined;
   return {
     n: [labels.filter((l) => l === 0).length, labels.filter((l) => l === 1).length],
     head: head ? { auc: head.auc, hter: head.hter } : undefined,

@@ -43,3 +43,12 @@ export {
   type TrainMapResult,
 } from "./train.ts";
 export { trainStep, type Validation } from "./step.ts";
+export {
+  HEAD_THRESHOLD_FILE,
+  HEAD_THRESHOLD_TILES,
+  type HeadThreshold,
+  headThreshold,
+  type HeadThresholdOptions,
+  setHeadThreshold,
+  UNSET_HEAD_THRESHOLD,
+} from "./threshold.ts";

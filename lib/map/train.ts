@@ -9,7 +9,8 @@
  * 4. per-channel normalisation from the training crops;
  * 5. the epoch loop (lib/runs/loop.ts): balanced batches, augmented crops, SGD with momentum on
  *    cross-entropy, validation with the recall of every class;
- * 6. the final model in `model/`.
+ * 6. the final model in `model/`;
+ * 7. the head's threshold, set on the natural `val` and `flow` images (threshold.ts).
  *
  * @module
  */
@@ -45,7 +46,14 @@ import { trainLoop } from "../runs/loop.ts";
 import { ensureDir, runPath } from "../runs/folder.ts";
 import { ENet, type ENetConfig, minCrop, parameterCount, PRESETS, shapes } from "./enet.ts";
 import { loadENet, saveENet } from "./io.ts";
-import { type ClassRef, type MapRunConfig, type Protocol, renderersName } from "./run.ts";
+import {
+  type ClassRef,
+  loadImageMap,
+  type MapRunConfig,
+  type Protocol,
+  renderersName,
+} from "./run.ts";
+import { setHeadThreshold } from "./threshold.ts";
 import { firstNonFinite, trainStep, validate, type Validation } from "./step.ts";
 
 /** Everything `train-map` can be told; unset fields take the protocol's defaults. */
@@ -419,6 +427,19 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   }
   opt.dispose();
   net.dispose();
+
+  // 7. The head's threshold, on natural images the map never trained on (threshold.ts).
+  if (finished) {
+    const map = await loadImageMap(join(run, "model"));
+    try {
+      await setHeadThreshold({ name, dir: run, config, dataset: ds, split }, map, {
+        cacheDir: opts.cacheDir ?? join(runs, ".cache"),
+        progress: log,
+      });
+    } finally {
+      map.net.dispose();
+    }
+  }
   return { run, config, epochs: history, seconds: (performance.now() - t0) / 1000 };
 }
 

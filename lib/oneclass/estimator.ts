@@ -29,7 +29,7 @@ import { at, loadBundle, type Location, type NamedArray, readManifest } from "..
 import { saveBundle } from "../core/bundle.ts";
 import { ModelError, UsageError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { quantile } from "../core/stats.ts";
+import { DEFAULT_NU, quantile } from "../core/stats.ts";
 import { type FeatureNorm, Normaliser } from "./normalise.ts";
 
 /** Format tag of saved one-class models. */
@@ -44,8 +44,7 @@ export type OneClassKind = typeof ONECLASS_KINDS[number];
 /** How the decision threshold is set (see the module documentation). */
 export type ThresholdFrom = "train" | "cv" | "val";
 
-/** ν: the share of natural training images the threshold leaves outside (0.05). */
-export const DEFAULT_NU = 0.05;
+export { DEFAULT_NU };
 
 /** Folds of the `cv` threshold (5). */
 export const DEFAULT_FOLDS = 5;

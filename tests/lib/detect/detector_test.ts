@@ -26,6 +26,13 @@ const INFO = {
   features: "residual",
   preprocess: { jpeg: 80 },
   unsure: 0.1,
+  headThreshold: {
+    value: 0.6,
+    nu: 0.05,
+    from: "natural val+flow images of the split",
+    n: 20,
+    tiles: 3,
+  },
   unsureP: 0.1,
   rule: "both",
   maxTilesPerSide: 2,
@@ -104,7 +111,53 @@ Deno.test("detector: a one-class model fitted on other features, or another map'
     await g.save(dir, "oneclass");
     await assert.rejects(loadDetector(dir), /another map \(checksums differ\)/);
     await writeJson(join(dir, "detector.json"), { ...INFO, rule: "vote" });
-    await assert.rejects(loadDetector(dir), /bad unsure band, rule/);
+    await assert.rejects(loadDetector(dir), /bad unsure band, head threshold, rule/);
+    const { headThreshold: _, ...noThreshold } = INFO;
+    await writeJson(join(dir, "detector.json"), noThreshold);
+    await assert.rejects(loadDetector(dir), /bad unsure band, head threshold, rule/);
+  });
+});
+
+Deno.test("detector: the head decides at its saved threshold, with its unsure band around it", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    await detectorDir(dir);
+    await writeJson(join(dir, "detector.json"), { ...INFO, rule: "head" });
+    const det = await loadDetector(dir); // threshold 0.6, band 0.1
+    assert.equal(det.headAt, 0.6);
+    assert.deepEqual(
+      [0.45, 0.55, 0.65, 0.75].map((p) => det.verdict(p, 0)),
+      ["natural", "unsure", "unsure", "computer-generated"],
+    );
+    det.dispose();
+    // near 1 the band narrows to half the way there, so the head can still say "computer-generated"
+    await writeJson(join(dir, "detector.json"), {
+      ...INFO,
+      rule: "head",
+      headThreshold: { ...INFO.headThreshold, value: 0.96 },
+    });
+    const high = await loadDetector(dir);
+    assert.deepEqual(
+      [0.85, 0.95, 0.99].map((p) => high.verdict(p, 0)),
+      ["natural", "unsure", "computer-generated"],
+    );
+    // "disagree" compares each stage at its own threshold
+    const d = await high.score(await Deno.readFile(join(SHIPPED, "Photos/photo_00010.png")));
+    assert.equal(d.disagree, (d.pCg >= 0.96) !== (d.score > 0));
+    high.dispose();
+    // a format-2 file (before the head had a threshold) decides at 0.5, as it did
+    const { headThreshold: _, ...v2 } = INFO;
+    await writeJson(join(dir, "detector.json"), {
+      ...v2,
+      format: "cgvsni-detector/2",
+      rule: "head",
+    });
+    const old = await loadDetector(dir);
+    assert.equal(old.headAt, 0.5);
+    assert.equal(old.info.headThreshold.n, 0);
+    assert.equal(old.verdict(0.55, 0), "unsure");
+    assert.equal(old.verdict(0.65, 0), "computer-generated");
+    old.dispose();
   });
 });
 
@@ -173,4 +226,11 @@ Deno.test("heatmap: the image underneath, a colour bar and its meaning, both val
     const bar = [px(6, 256 + 4 + 18), px(250, 256 + 4 + 18)]; // the colour bar: blue to red
     assert.ok(bar[0][2] > bar[0][0] && bar[1][0] > bar[1][2], JSON.stringify(bar));
   }
+  // p(CG) is white at the head's threshold: 0.9 is natural's side of a threshold of 0.95
+  const png = await heatmapPng(img, tiles, 128, "pCg", 512, 0.95);
+  const f = await Deno.makeTempFile({ suffix: ".png" });
+  await Deno.writeFile(f, png);
+  const back = await readImage(f);
+  const [r, , b] = back.data.subarray((10 * back.width + 10) * 3, (10 * back.width + 10) * 3 + 3);
+  assert.ok(b > r, `p 0.9 under a 0.95 threshold: ${[r, b]}`);
 });

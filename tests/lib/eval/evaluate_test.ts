@@ -41,7 +41,7 @@ function images(): ImageScore[] {
 }
 
 Deno.test("evaluate: per-renderer results use the models' own thresholds and report both stages", () => {
-  const r = rendererResults(images(), ds, new Set([1]), true, 200, 0);
+  const r = rendererResults(images(), ds, new Set([1]), 0.5, 200, 0);
   assert.deepEqual(r.map((x) => [x.renderer, x.seen, x.natural, x.rendered]), [
     ["Cycles", true, 20, 10],
     ["POVRay", false, 20, 10],
@@ -51,7 +51,13 @@ Deno.test("evaluate: per-renderer results use the models' own thresholds and rep
   // score > 0 is CG: 9 natural images (scores 1..9) are called CG, so NI recall is 11/20
   assert.equal(r[0].oneclass.niRecall.value, 11 / 20);
   assert.equal(r[0].head!.auc.value, 1);
-  const noHead = rendererResults(images(), ds, new Set(), false, 50, 0);
+  assert.equal(r[0].head!.niRecall.value, 1); // every p(CG) of a photograph is under 0.5
+  // the head decides at its own threshold: p(CG) 0.25 .. 0.29 of five photographs are at or above 0.25
+  const strict = rendererResults(images(), ds, new Set([1]), 0.25, 50, 0);
+  assert.equal(strict[0].head!.niRecall.value, 15 / 20);
+  assert.equal(strict[0].head!.cgRecall.value, 1);
+  assert.equal(strict[0].head!.auc.value, 1); // the ranking does not depend on it
+  const noHead = rendererResults(images(), ds, new Set(), undefined, 50, 0);
   assert.equal(noHead[0].head, undefined);
 });
 
@@ -67,7 +73,14 @@ Deno.test("evaluate: the results say when a stage is below chance, and give the 
     crops: { mode: "tiles", perImage: 9 },
     bootstrap: { reps: 50, seed: 0 },
     threshold: { value: 1.5, from: "cv", nu: 0.05 },
-    results: rendererResults(imgs, ds, new Set([1]), true, 50, 0),
+    headThreshold: {
+      value: 0.27,
+      nu: 0.05,
+      from: "natural val+flow images of the split",
+      n: 40,
+      tiles: 3,
+    },
+    results: rendererResults(imgs, ds, new Set([1]), 0.27, 50, 0),
     norms: normSummaries(imgs, ds),
     controls: {
       positive: {
@@ -86,6 +99,7 @@ Deno.test("evaluate: the results say when a stage is below chance, and give the 
   assert.match(md, /\*\*Below chance:\*\* the one-class model against POVRay \(AUC 0\.000\)/);
   assert.match(md, /- natural \(20\): 7\.000/);
   assert.match(md, /Positive control: .*blur:1\.5.*0\.900/);
+  assert.match(md, /CG at p ≥ 0\.2700 \(the 0\.95 quantile of 40 natural val\+flow images/);
   assert.match(md, /Negative control: .*Photos \(20\) 0\.550/);
   assert.deepEqual(ev.norms.map((n) => [n.name, n.mean]), [["natural", 7], ["Cycles", 4], [
     "POVRay",

@@ -134,6 +134,18 @@ Deno.test("pipeline: a finished run is reused, not recomputed", async () => {
   const again = await pipeline(options(dir, csv, "p", "EEVEE"));
   assert.equal((await Deno.stat(model)).mtime!.getTime(), before);
   assert.equal(again.created, evaluation!.created);
+  // the head decides at the threshold set on the map's natural val+flow images, kept in the run
+  const set = JSON.parse(await Deno.readTextFile(join(dir, "runs/p/head-threshold.json")));
+  assert.equal(again.headThreshold!.value, set.value);
+  assert.ok(set.n > 0 && set.value > 0 && set.value < 1);
+  // an evaluation from before the head's threshold (the head at 0.5) is out of date: evaluated again
+  const file = join(dir, "runs/p/flow/evaluation/results.json");
+  const { headThreshold: _, ...old } = again;
+  await Deno.writeTextFile(file, JSON.stringify(old));
+  const fresh = await pipeline(options(dir, csv, "p", "EEVEE"));
+  assert.notEqual(fresh.created, evaluation!.created);
+  assert.equal(fresh.headThreshold!.value, set.value);
+  assert.equal((await Deno.stat(model)).mtime!.getTime(), before);
 });
 
 Deno.test("pipeline: a finished residual one-class run of another feature definition is fitted again, not reused", async () => {

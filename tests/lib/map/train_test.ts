@@ -2,13 +2,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tf } from "../../../lib/core/deps.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
-import { centerCrop, readImage } from "../../../lib/data/image.ts";
+import { centerCrop, cropAt, readImage, tileOrigins } from "../../../lib/data/image.ts";
 import { channelStats, toBatch } from "../../../lib/data/batch.ts";
 import { ENet } from "../../../lib/map/enet.ts";
 import { loadENet } from "../../../lib/map/io.ts";
 import { SgdMomentum } from "../../../lib/backends/optim.ts";
 import { readMetrics } from "../../../lib/runs/folder.ts";
 import { trainMap, type TrainMapOptions } from "../../../lib/map/train.ts";
+import { predict } from "../../../lib/map/predict.ts";
+import { openMapRun } from "../../../lib/map/run.ts";
+import { HEAD_THRESHOLD_FILE, headThreshold } from "../../../lib/map/threshold.ts";
+import { quantile } from "../../../lib/core/stats.ts";
 import { firstNonFinite, trainStep } from "../../../lib/map/step.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { SHIPPED, testBackend, TINY, withTempDir } from "../../_helpers.ts";
@@ -123,6 +127,39 @@ Deno.test("train-map: a run folder holds config, split, stats, metrics, plot, ch
     const { net, norm } = await loadENet(join(run, "model"));
     assert.equal(net.cfg.crop, 80);
     assert.ok(norm.std.every((s) => s > 0));
+    // the head's threshold: the 0.95 quantile of the mean p(CG) over a 3 x 3 grid of each natural
+    // val and flow image, recomputed here crop by crop
+    const saved = JSON.parse(await Deno.readTextFile(join(run, HEAD_THRESHOLD_FILE)));
+    const naturals = split.slice(1).map((l) => l.split(",")).filter(([, label, , role]) =>
+      label === "0" && (role === "val" || role === "flow")
+    );
+    const means: number[] = [];
+    for (const [name] of naturals) {
+      const img = await readImage(join(SHIPPED, name));
+      const crops = tileOrigins(img.width, img.height, 80, 3).map(([x, y]) =>
+        cropAt(img, x, y, 80, 80)
+      );
+      const { pCg } = await predict(net, crops.length, (i) => Promise.resolve(crops[i]), norm);
+      means.push(pCg.reduce((a, b) => a + b, 0) / pCg.length);
+    }
+    assert.equal(saved.n, naturals.length);
+    assert.ok(saved.n >= 3 && saved.nu === 0.05 && saved.tiles === 3);
+    assert.ok(Math.abs(saved.value - quantile(means, 0.95)) < 1e-6, `${saved.value}`);
+    // read back, not recomputed, while the map is the same; set again for another map
+    const info = await openMapRun(join(dir, "runs"), "t");
+    await Deno.writeTextFile(
+      join(run, HEAD_THRESHOLD_FILE),
+      JSON.stringify({ ...saved, value: 0.123 }),
+    );
+    assert.equal((await headThreshold(info, info.map, { progress: quiet })).value, 0.123);
+    const other = { ...info.map, sha: "0".repeat(64) };
+    const again = await headThreshold(info, other, { progress: quiet });
+    assert.ok(Math.abs(again.value - saved.value) < 1e-6);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(run, HEAD_THRESHOLD_FILE))).map,
+      other.sha,
+    );
+    info.map.net.dispose();
     net.dispose();
     await assert.rejects(
       trainMap(options(dir, await subsetCsv(dir))),
