@@ -11,9 +11,10 @@
  * model when its score > 0. The verdict (rule `both`, the default) is "computer-generated" or
  * "natural" only when the two agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed
  * to half the way to 0 or 1 when t is near either; |score| ≤ unsure · |threshold|), and
- * "unsure" otherwise: a forensic tool should not claim what its two stages dispute. Rules `head` and `oneclass` (alias `flow`) use one stage alone. An image that fails a
- * check of the one-class model (the residual features' slope: too smooth or too rough at fine
- * scales for a camera) is never called natural by it: "unsure" instead.
+ * "unsure" otherwise: a forensic tool should not claim what its two stages dispute. Rules `head`
+ * and `oneclass` (alias `flow`) use one stage alone. An image that fails a check of the one-class
+ * model (the residual features' slope: too smooth or too rough at fine scales for a camera) is
+ * never called natural by it: "unsure" instead.
  *
  * Saved as a folder (`detector.json`, the map's `model.json/.bin`, `oneclass.json/.bin`),
  * loadable from disk or a URL; loading checks every file and never evaluates code from it.

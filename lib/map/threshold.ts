@@ -19,6 +19,7 @@
  */
 
 import { join } from "node:path";
+import { CgvsniError } from "../core/errors.ts";
 import { readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU, quantile } from "../core/stats.ts";
@@ -143,7 +144,13 @@ export async function setHeadThreshold(
     tiles,
     map: map.sha,
   };
-  await writeJson(join(run.dir, HEAD_THRESHOLD_FILE), t);
+  try {
+    await writeJson(join(run.dir, HEAD_THRESHOLD_FILE), t);
+  } catch (e) {
+    // a run on a read-only disk is still usable: the threshold is set again the next time
+    if (!(e instanceof CgvsniError)) throw e;
+    log.log(`note: ${e.message}; the head's threshold is not kept and will be set again next time`);
+  }
   log.log(
     `head threshold: p(CG) ≥ ${t.value.toFixed(4)} (the ${1 - nu} quantile of ${t.n} natural ` +
       `${ROLES.join("+")} images)`,
