@@ -7,7 +7,7 @@
 
 import { resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
-import { fmtCi, oneclassLabel } from "../lib/eval/evaluate.ts";
+import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
 import { pipeline } from "../lib/eval/experiment.ts";
 import { writeReport } from "../lib/eval/report.ts";
 import { BACKEND_FLAG, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";

@@ -8,14 +8,9 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { detectorEvaluationDir, evaluateDetector } from "../lib/detect/evaluate.ts";
-import {
-  type CropMode,
-  evaluate,
-  type Evaluation,
-  fmtCi,
-  oneclassLabel,
-  TOO_CLEAN,
-} from "../lib/eval/evaluate.ts";
+import { type CropMode, evaluate, type Evaluation } from "../lib/eval/evaluate.ts";
+import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
+import { TOO_CLEAN } from "../lib/eval/controls.ts";
 import { openDetector } from "./detect.ts";
 import {
   BACKEND_FLAG,

@@ -17,15 +17,9 @@ import { loadDataset } from "../data/dataset.ts";
 import { decodeImage, type DecodeOptions, readImageFile } from "../data/image.ts";
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
-import {
-  controlsOf,
-  type Evaluation,
-  type ImageScore,
-  rendererResults,
-  seenLabels,
-  TOO_CLEAN,
-  writeEvaluation,
-} from "../eval/evaluate.ts";
+import { controlsOf, TOO_CLEAN } from "../eval/controls.ts";
+import { type Evaluation, type ImageScore, rendererResults, seenLabels } from "../eval/evaluate.ts";
+import { writeEvaluation } from "../eval/results.ts";
 import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";
 import type { Detection, Detector } from "./detector.ts";

@@ -32,13 +32,8 @@ import {
   type TrainOneClassOptions,
 } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
-import {
-  currentEvaluation,
-  evaluate,
-  type EvaluateOptions,
-  type Evaluation,
-  fmtCi,
-} from "./evaluate.ts";
+import { currentEvaluation, fmtCi } from "./results.ts";
+import { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
 import type { ExperimentProtocol } from "./experiment.ts";
 import type { WithCi } from "./metrics.ts";
 

@@ -14,7 +14,8 @@ import { readMapRun, renderersName } from "../map/run.ts";
 import type { EpochMetrics } from "../map/train.ts";
 import type { OneClassRunConfig, OneClassSummary } from "../oneclass/train.ts";
 import { readMetrics } from "../runs/folder.ts";
-import { type Evaluation, fmtCi, headRule, METRICS, oneclassLabel } from "./evaluate.ts";
+import { type Evaluation, METRICS } from "./evaluate.ts";
+import { fmtCi, headRule, oneclassLabel } from "./results.ts";
 
 const CSS =
   `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}

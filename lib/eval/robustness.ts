@@ -15,7 +15,8 @@ import { makeProgress } from "../core/progress.ts";
 import { parsePerturbation } from "../data/perturb.ts";
 import { openOneClassRun } from "../oneclass/train.ts";
 import { ensureDir } from "../runs/folder.ts";
-import { evaluate, type EvaluateOptions, type Evaluation, fmtCi } from "./evaluate.ts";
+import { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
+import { fmtCi } from "./results.ts";
 import { bootstrap, metricSet, type WithCi } from "./metrics.ts";
 
 /** The grid: none, JPEG 100→30, blur σ 0.5→3, resize, noise, and JPEG after downsizing. */

@@ -5,8 +5,8 @@ import {
   type ImageScore,
   normSummaries,
   rendererResults,
-  resultsMarkdown,
 } from "../../../lib/eval/evaluate.ts";
+import { resultsMarkdown } from "../../../lib/eval/results.ts";
 import {
   ROBUSTNESS_GRID,
   robustnessMarkdown,
