@@ -259,6 +259,9 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const det = await openDetector(a.values);
     if (!bool(a, "quiet")) {
       console.error(`detector ${det.info.name}; backend ${backend.name} (${backend.detail})`);
+      console.error(
+        `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0`,
+      );
     }
     if (unsure !== undefined) det.info.unsure = unsure;
     if (unsureP !== undefined) det.info.unsureP = unsureP;

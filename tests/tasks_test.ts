@@ -153,6 +153,13 @@ Deno.test("tasks: manifest, train-map, train-oneclass, evaluate, report, detect,
     );
     assert.equal(dt.code, 0, dt.err);
     assert.equal(JSON.parse(dt.out).results.length, 1);
+    // the head decides at the threshold train-map set on natural images, and detect says where
+    const head = JSON.parse(await Deno.readTextFile(join(ROOT, runs, "t", "head-threshold.json")));
+    assert.ok(head.n > 0 && head.value > 0 && head.value < 1, JSON.stringify(head));
+    assert.match(
+      dt.err,
+      new RegExp(`head p\\(CG\\) >= ${+head.value.toFixed(4)}, one-class score > 0`),
+    );
     const ex = await task(
       "export-detector",
       "--map",
@@ -162,6 +169,8 @@ Deno.test("tasks: manifest, train-map, train-oneclass, evaluate, report, detect,
       ...common,
     );
     assert.equal(ex.code, 0, ex.err);
+    const exported = JSON.parse(await Deno.readTextFile(join(ROOT, runs, "det", "detector.json")));
+    assert.equal(exported.headThreshold.value, head.value);
     // writing outside runs/ is refused with a clear one-line error
     const bad = await task(
       "train-map",
