@@ -368,7 +368,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
   if (
     !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
     !(i.unsureP >= 0 && i.unsureP < 0.5) ||
-    !(i.headThreshold?.value > 0 && i.headThreshold.value < 1) ||
+    !(i.headThreshold?.value >= 0 && i.headThreshold.value <= 1) ||
     !["both", "head", "oneclass", "flow"].includes(i.rule) ||
     typeof i.preprocess !== "object" ||
     (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= 100)) ||

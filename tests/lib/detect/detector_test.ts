@@ -115,6 +115,9 @@ Deno.test("detector: a one-class model fitted on other features, or another map'
     const { headThreshold: _, ...noThreshold } = INFO;
     await writeJson(join(dir, "detector.json"), noThreshold);
     await assert.rejects(loadDetector(dir), /bad unsure band, head threshold, rule/);
+    const at = (value: number) => ({ ...INFO, headThreshold: { ...INFO.headThreshold, value } });
+    await writeJson(join(dir, "detector.json"), at(1.5));
+    await assert.rejects(loadDetector(dir), /bad unsure band, head threshold, rule/);
   });
 });
 
@@ -145,6 +148,15 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
     const d = await high.score(await Deno.readFile(join(SHIPPED, "Photos/photo_00010.png")));
     assert.equal(d.disagree, (d.pCg >= 0.96) !== (d.score > 0));
     high.dispose();
+    // a map that put every validation photograph at p = 1 still gives a detector that loads
+    await writeJson(join(dir, "detector.json"), {
+      ...INFO,
+      rule: "head",
+      headThreshold: { ...INFO.headThreshold, value: 1 },
+    });
+    const edge = await loadDetector(dir);
+    assert.deepEqual([0.99, 1].map((p) => edge.verdict(p, 0)), ["natural", "unsure"]);
+    edge.dispose();
     // a format-2 file (before the head had a threshold) decides at 0.5, as it did
     const { headThreshold: _, ...v2 } = INFO;
     await writeJson(join(dir, "detector.json"), {
