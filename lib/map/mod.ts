@@ -49,6 +49,7 @@ export {
   type HeadThreshold,
   headThreshold,
   type HeadThresholdOptions,
+  naturalHeadScores,
   setHeadThreshold,
   UNSET_HEAD_THRESHOLD,
 } from "./threshold.ts";

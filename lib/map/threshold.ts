@@ -77,6 +77,66 @@ export interface HeadThresholdOptions {
 }
 
 /**
+ * The head's p(CG) of each natural `val` and `flow` image of a map run's split (the mean over a
+ * grid of crops), the images its threshold is set on. Unreadable images are listed in the run
+ * (`head-threshold-skipped.txt`) and left out.
+ *
+ * @example What the threshold is the quantile of
+ * ```ts
+ * import { naturalHeadScores, openMapRun, trainMap } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir();
+ * await initBackend("auto");
+ * const progress = makeProgress({ quiet: true });
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress });
+ * const run = await openMapRun(runs, "m");
+ * console.log((await naturalHeadScores(run, run.map, { progress })).length);
+ * run.map.net.dispose();
+ * ```
+ */
+export async function naturalHeadScores(
+  run: MapRunInfo,
+  map: ImageMap,
+  o: HeadThresholdOptions = {},
+): Promise<number[]> {
+  const log = o.progress ?? makeProgress();
+  const crop = map.net.cfg.crop, view = tilesView(crop, o.tiles ?? HEAD_THRESHOLD_TILES);
+  const store = new ImageStore({
+    dir: o.cacheDir,
+    maxPixels: run.config.maxPixels,
+    jpegQuality: run.config.matchCompression,
+  });
+  const naturals = run.split.filter((e) =>
+    e.label === 0 && (ROLES as readonly string[]).includes(e.role)
+  );
+  const ok = await usable(naturals, store, view, crop, {
+    skipBad: true,
+    run: run.dir,
+    log,
+    what: "the head's threshold",
+    listName: "head-threshold-skipped.txt",
+  });
+  const samples = await samplesOf(ok, store, view);
+  log.start("head on natural validation images", samples.length);
+  const { pCg } = await predict(
+    map.net,
+    samples.length,
+    (i) => cropOf(samples[i], store, view, crop),
+    map.norm,
+    { onBatch: ticker(log) },
+  );
+  log.end();
+  const byImage = new Map<string, number[]>();
+  samples.forEach((s, i) => {
+    const ps = byImage.get(s.entry.name) ?? [];
+    ps.push(pCg[i]);
+    byImage.set(s.entry.name, ps);
+  });
+  return [...byImage.values()].map((ps) => ps.reduce((a, b) => a + b, 0) / ps.length);
+}
+
+/**
  * Sets the head's threshold of a trained map on its run's natural `val` and `flow` images and
  * writes it into the run. Unreadable images are listed in the run and left out; with no
  * natural image left the threshold is {@link UNSET_HEAD_THRESHOLD} and `n` is 0.
@@ -103,39 +163,7 @@ export async function setHeadThreshold(
 ): Promise<HeadThreshold> {
   const log = o.progress ?? makeProgress();
   const nu = o.nu ?? DEFAULT_NU, tiles = o.tiles ?? HEAD_THRESHOLD_TILES;
-  const crop = map.net.cfg.crop, view = tilesView(crop, tiles);
-  const store = new ImageStore({
-    dir: o.cacheDir,
-    maxPixels: run.config.maxPixels,
-    jpegQuality: run.config.matchCompression,
-  });
-  const naturals = run.split.filter((e) =>
-    e.label === 0 && (ROLES as readonly string[]).includes(e.role)
-  );
-  const ok = await usable(naturals, store, view, crop, {
-    skipBad: true,
-    run: run.dir,
-    log,
-    what: "the head's threshold",
-    listName: "head-threshold-skipped.txt",
-  });
-  const samples = await samplesOf(ok, store, view);
-  log.start("head threshold", samples.length);
-  const { pCg } = await predict(
-    map.net,
-    samples.length,
-    (i) => cropOf(samples[i], store, view, crop),
-    map.norm,
-    { onBatch: ticker(log) },
-  );
-  log.end();
-  const byImage = new Map<string, number[]>();
-  samples.forEach((s, i) => {
-    const ps = byImage.get(s.entry.name) ?? [];
-    ps.push(pCg[i]);
-    byImage.set(s.entry.name, ps);
-  });
-  const perImage = [...byImage.values()].map((ps) => ps.reduce((a, b) => a + b, 0) / ps.length);
+  const perImage = await naturalHeadScores(run, map, { ...o, progress: log });
   const t: SavedHeadThreshold = {
     value: perImage.length ? quantile(perImage, 1 - nu) : UNSET_HEAD_THRESHOLD,
     nu,
