@@ -22,7 +22,7 @@ import {
   type Detector,
   detectorFromRun,
   loadDetector,
-  type VerdictRule,
+  VERDICT_RULES,
 } from "../lib/detect/detector.ts";
 import { heatmapPng, type HeatmapValue } from "../lib/detect/heatmap.ts";
 import { needsMap } from "../lib/features/sources.ts";
@@ -127,8 +127,10 @@ spread over the whole image), and gets the mean p(CG) of the supervised head and
 score (> 0: computer-generated). Verdict (--rule both, the default): "computer-generated" or
 "natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
 --unsure-p, t the head's threshold, set on natural validation images; |score| <= --unsure *
-|threshold|), else "unsure"; --rule head or oneclass uses one
-stage alone. "disagree" marks images the two stages call differently. A one-class Gaussian in parts
+|threshold|), else "unsure"; --rule head or oneclass uses one stage alone. The fused score (table,
+--json, --jsonl: fused; > 0: computer-generated) reads each stage against the natural images its
+threshold was set on and combines the two p-values by Fisher's method; --rule fused decides on it.
+"disagree" marks images the two stages call differently. A one-class Gaussian in parts
 (the residual features' texture and slope) also gives each part's score (--json, --jsonl:
 score_parts). The texture part scores; the slope part is a check: an image that fails it (too
 smooth, or too flat, at fine scales for its content, as blurred, upscaled, denoised and some
@@ -211,7 +213,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "rule",
       type: "string",
       arg: "RULE",
-      help: "verdict rule: both | head | oneclass (default: the detector's, both)",
+      help: "verdict rule: both | head | oneclass | fused (default: the detector's, both)",
     },
     {
       name: "unsure-p",
@@ -245,7 +247,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       throw new UsageError(`detect: --${formats.join(" and --")} exclude each other`);
     }
     const mode = (formats[0] ?? "table") as "json" | "jsonl" | "csv" | "table";
-    const rule = choice(a, "rule", ["both", "head", "oneclass", "flow"] as VerdictRule[]);
+    const rule = choice(a, "rule", [...VERDICT_RULES]);
     const unsure = num(a, "unsure", { min: 0 });
     const unsureP = num(a, "unsure-p", { min: 0, max: 0.49 });
     const maxTiles = num(a, "max-tiles", { int: true, min: 1, max: 64 });
@@ -260,7 +262,14 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     if (!bool(a, "quiet")) {
       console.error(`detector ${det.info.name}; backend ${backend.name} (${backend.detail})`);
       console.error(
-        `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0`,
+        `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0` +
+          (det.fused(0.5, 0) !== undefined ? ", fused score > 0" : ""),
+      );
+    }
+    if (rule === "fused" && det.fused(0.5, 0) === undefined) {
+      throw new UsageError(
+        `${det.info.name} has no fused score (saved before the stages kept their natural ` +
+          "references: export it again); use --rule both, head or oneclass",
       );
     }
     if (unsure !== undefined) det.info.unsure = unsure;
@@ -363,6 +372,7 @@ function record(file: string, d: Detection) {
     verdict: d.verdict,
     p_cg: r4(d.pCg),
     score: r4(d.score),
+    ...(d.fused !== undefined ? { fused: r4(d.fused) } : {}),
     ...(d.parts
       ? {
         score_parts: Object.fromEntries(Object.entries(d.parts).map(([k, v]) => [k, r4(v)])),
@@ -387,7 +397,7 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
     console.log(
       mode === "csv"
         ? "file,verdict,p_cg,score,crops,disagree,error"
-        : `${"file".padEnd(40)}  ${"verdict".padEnd(18)}  p(CG)   score     crops`,
+        : `${"file".padEnd(40)}  ${"verdict".padEnd(18)}  p(CG)   score     fused     crops`,
     );
   };
   const error = (file: string, reason: string) => {
@@ -423,9 +433,11 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
       console.log(
         `${file.padEnd(40)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
           d.score.toFixed(3).padStart(8)
-        }  ${d.crops}${d.disagree ? "  (head and one-class model disagree)" : ""}${
-          by.length ? `  (outside by: ${by.join(", ")})` : ""
-        }${d.checks.length ? `  (fails check: ${d.checks.join(", ")})` : ""}`,
+        }  ${(d.fused === undefined ? "–" : d.fused.toFixed(3)).padStart(8)}  ${d.crops}${
+          d.disagree ? "  (head and one-class model disagree)" : ""
+        }${by.length ? `  (outside by: ${by.join(", ")})` : ""}${
+          d.checks.length ? `  (fails check: ${d.checks.join(", ")})` : ""
+        }`,
       );
     },
     error,

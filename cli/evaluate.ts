@@ -173,7 +173,12 @@ function printResults(ev: Evaluation): void {
       } | ` +
         `${oneclassLabel(ev)} AUC ${fmtCi(r.oneclass.auc)} HTER ${
           fmtCi(r.oneclass.hter)
-        } NI recall ${fmtCi(r.oneclass.niRecall)}`,
+        } NI recall ${fmtCi(r.oneclass.niRecall)}` +
+        (r.fused
+          ? ` | fused AUC ${fmtCi(r.fused.auc)} HTER ${fmtCi(r.fused.hter)} NI recall ${
+            fmtCi(r.fused.niRecall)
+          }`
+          : ""),
     );
   }
 }

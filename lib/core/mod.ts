@@ -17,4 +17,4 @@ export { Rng } from "./rng.ts";
 export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./deps.ts";
 export { makeProgress, type Progress } from "./progress.ts";
 export { type Location, type NamedArray } from "./bundle.ts";
-export { DEFAULT_NU, quantile } from "./stats.ts";
+export { DEFAULT_NU, fisherQuantile, fisherScore, quantile, upperTail } from "./stats.ts";

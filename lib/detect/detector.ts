@@ -16,6 +16,10 @@
  * model (the residual features' slope: too smooth or too rough at fine scales for a camera) is
  * never called natural by it: "unsure" instead.
  *
+ * The **fused score** reads each stage against the natural images its threshold was set on and
+ * combines the two (Fisher's method; {@link Detector.fused}): it is reported, and decides nothing
+ * unless the rule is `fused`.
+ *
  * Saved as a folder (`detector.json`, the map's `model.json/.bin`, `oneclass.json/.bin`),
  * loadable from disk or a URL; loading checks every file and never evaluates code from it.
  *
@@ -27,6 +31,7 @@ import { at, type Location, readAt } from "../core/bundle.ts";
 import { ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
+import { DEFAULT_NU, fisherQuantile, fisherScore, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   cropAt,
@@ -60,8 +65,14 @@ export const DETECTOR_FORMAT = "cgvsni-detector/3";
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
 
-/** Which stage decides: both must agree (default), or one alone (`flow` = `oneclass`). */
-export type VerdictRule = "both" | "head" | "oneclass" | "flow";
+/**
+ * Which stage decides: both must agree (default), one alone (`flow` = `oneclass`), or the fused
+ * score of the two (`fused`: {@link Detector.fused}).
+ */
+export type VerdictRule = "both" | "head" | "oneclass" | "flow" | "fused";
+
+/** Every verdict rule. */
+export const VERDICT_RULES: readonly VerdictRule[] = ["both", "head", "oneclass", "flow", "fused"];
 
 /** The scores of one tile. */
 export interface TileScore {
@@ -81,6 +92,11 @@ export interface Detection {
   pCg: number;
   /** One-class score (> 0: computer-generated). */
   score: number;
+  /**
+   * The fused score of the two stages (> 0: computer-generated; see {@link Detector.fused}).
+   * Absent when the detector lacks a stage's natural references (older detectors).
+   */
+  fused?: number;
   /**
    * With a Gaussian in parts (the residual features' `texture` and `slope`): each part's score,
    * by name; `score` is the largest of the scoring parts. Above 0, a scoring part alone puts the
@@ -197,6 +213,20 @@ export class Detector {
     return this.map.norm;
   }
 
+  /**
+   * The fused score of a head p(CG) and a one-class score: Fisher's combination of their
+   * upper-tail p-values among the natural images each stage's threshold was set on (the map's
+   * natural validation images; the one-class model's natural training scores, out of fold),
+   * minus its 95 % quantile under independence (χ²(4), 9.49). Above 0: computer-generated.
+   * A tail p-value is at least 1 / (n + 1), so the score can pass 0 only when
+   * (n_head + 1)(n_oneclass + 1) > 115 (cgbench: 54 × 125). Undefined when either stage lacks
+   * its references (detectors saved before them).
+   */
+  fused(pCg: number, score: number): number | undefined {
+    const head = this.info.headThreshold.reference, oc = this.oneClass.naturalTail(score);
+    return head.length && oc !== undefined ? fisherScore([upperTail(head, pCg), oc]) : undefined;
+  }
+
   /** The head's threshold: p(CG) at or above it is "computer-generated". */
   get headAt(): number {
     return this.info.headThreshold.value;
@@ -209,9 +239,21 @@ export class Detector {
 
   /**
    * The verdict for a head probability, a one-class score and the one-class checks the image
-   * fails (any failed check keeps the one-class stage from saying "natural").
+   * fails (any failed check keeps the one-class stage, and the fused score, from saying
+   * "natural"). Rule `fused` decides on the fused score, with an unsure band of `unsure` times
+   * its threshold; "unsure" when the detector has none.
    */
   verdict(pCg: number, score: number, failed: string[] = []): Verdict {
+    if (this.info.rule === "fused") {
+      const f = this.fused(pCg, score), band = this.info.unsure * fisherQuantile(2, 1 - DEFAULT_NU);
+      return f === undefined
+        ? "unsure"
+        : f > band
+        ? "computer-generated"
+        : f < -band && failed.length === 0
+        ? "natural"
+        : "unsure";
+    }
     const t = this.headAt;
     const bandF = this.info.unsure * Math.abs(this.oneClass.threshold);
     const bandP = Math.min(this.info.unsureP, t / 2, (1 - t) / 2);
@@ -290,9 +332,11 @@ export class Detector {
       ? (await oc.score(features, 1))[0]
       : mean(tileScores);
     const failed = parts.filter(([k, v]) => checks.includes(k) && v > 0).map(([k]) => k);
+    const fused = this.fused(p, sc);
     return {
       pCg: p,
       score: sc,
+      ...(fused !== undefined ? { fused } : {}),
       ...(parts.length ? { parts: Object.fromEntries(parts) } : {}),
       checks: failed,
       verdict: this.verdict(p, sc, failed),
@@ -343,6 +387,7 @@ const UNSET: HeadThreshold = {
   from: "none: a detector from before the head's threshold",
   n: 0,
   tiles: 0,
+  reference: [],
 };
 
 /** Checks `detector.json`, bringing a version 1 or 2 file up to date. */
@@ -361,6 +406,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
   if (i?.format === "cgvsni-detector/2") {
     Object.assign(i, { format: DETECTOR_FORMAT, headThreshold: { ...UNSET } });
   }
+  if (i?.headThreshold && i.headThreshold.reference === undefined) i.headThreshold.reference = [];
   if (i?.format !== DETECTOR_FORMAT) {
     throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
   }
@@ -369,7 +415,9 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
     !(i.unsureP >= 0 && i.unsureP < 0.5) ||
     !(i.headThreshold?.value >= 0 && i.headThreshold.value <= 1) ||
-    !["both", "head", "oneclass", "flow"].includes(i.rule) ||
+    !(Array.isArray(i.headThreshold.reference) &&
+      i.headThreshold.reference.every(Number.isFinite)) ||
+    !VERDICT_RULES.includes(i.rule) ||
     typeof i.preprocess !== "object" ||
     (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= 100)) ||
     !Array.isArray(i.renderers)

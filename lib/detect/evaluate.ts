@@ -89,6 +89,7 @@ export async function evaluateDetector(
       source: e.source,
       pCg: d.pCg,
       score: d.score,
+      ...(d.fused !== undefined ? { fused: d.fused } : {}),
       norm: NaN,
       ...(d.parts ? { failsCheck: d.checks.length > 0 } : {}),
     });

@@ -16,6 +16,7 @@ export {
   type ScoreOptions,
   type TileScore,
   type Verdict,
+  VERDICT_RULES,
   type VerdictRule,
 } from "./detector.ts";
 export { heatmapPng, type HeatmapValue } from "./heatmap.ts";

@@ -81,6 +81,9 @@ export function controlsOf(
       headCg: o.headAt !== undefined
         ? share(blurred.map((i) => i.pCg >= o.headAt!), o.reps, o.seed)
         : undefined,
+      ...(blurred.every((i) => i.fused !== undefined)
+        ? { fusedCg: share(blurred.map((i) => i.fused! > 0), o.reps, o.seed) }
+        : {}),
     }
     : undefined;
   return { positive, negative, target: +(1 - o.nu).toFixed(6) };

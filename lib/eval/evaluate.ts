@@ -106,8 +106,10 @@ export interface RendererResult {
   head?: Record<MetricName, WithCi>;
   /** One-class model (score > 0). */
   oneclass: Record<MetricName, WithCi>;
+  /** The fused score of both stages (> 0); absent unless every image has one. */
+  fused?: Record<MetricName, WithCi>;
   /** ROC curves. */
-  roc: { head?: RocPoint[]; oneclass: RocPoint[] };
+  roc: { head?: RocPoint[]; oneclass: RocPoint[]; fused?: RocPoint[] };
 }
 
 /** Per-image scores. */
@@ -122,6 +124,11 @@ export interface ImageScore {
   pCg: number;
   /** Mean one-class score over the image's vectors. */
   score: number;
+  /**
+   * The fused score of head and one-class model (> 0: computer-generated; Detector.fused),
+   * when both stages have their natural references.
+   */
+  fused?: number;
   /** Mean L2 norm of the image's one-class feature vectors. */
   norm: number;
   /**
@@ -157,6 +164,8 @@ export interface Controls {
     oneclassOutside: WithCi;
     oneclassNotNatural?: WithCi;
     headCg?: WithCi;
+    /** The share the fused score calls CG, when every blurred image has one. */
+    fusedCg?: WithCi;
   };
   /** Natural test images per source folder: share inside (target 1 − ν). */
   negative: { source: string; n: number; inside: WithCi }[];
@@ -358,6 +367,7 @@ export function rendererResults(
         WithCi
       >;
     const pCg = both.map((r) => r.pCg), score = both.map((r) => r.score);
+    const fused = both.every((r) => r.fused !== undefined) ? both.map((r) => r.fused!) : undefined;
     out.push({
       renderer: cls.name,
       label: cls.label,
@@ -366,9 +376,11 @@ export function rendererResults(
       rendered: cg.length,
       head: headAt !== undefined ? metrics(pCg, headAt, false) : undefined,
       oneclass: metrics(score, 0, true),
+      ...(fused ? { fused: metrics(fused, 0, true) } : {}),
       roc: {
         head: headAt !== undefined ? rocCurve(pCg, labels) : undefined,
         oneclass: rocCurve(score, labels),
+        ...(fused ? { fused: rocCurve(fused, labels) } : {}),
       },
     });
   }

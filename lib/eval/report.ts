@@ -15,7 +15,15 @@ import type { EpochMetrics } from "../map/train.ts";
 import type { OneClassRunConfig, OneClassSummary } from "../oneclass/train.ts";
 import { readMetrics } from "../runs/folder.ts";
 import { type Evaluation, METRICS } from "./evaluate.ts";
-import { fmtCi, headRule, oneclassLabel } from "./results.ts";
+import {
+  belowChance,
+  fmtCi,
+  FUSED_RULE,
+  headRule,
+  oneclassLabel,
+  stageLabel,
+  STAGES,
+} from "./results.ts";
 
 const CSS =
   `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -74,17 +82,11 @@ function evaluationHtml(
       `head: ${esc(headRule(ev))}; ${esc(oneclassLabel(ev))}: score &gt; 0 (threshold ${
         ev.threshold.value.toPrecision(5)
       }, ` +
-      `${
-        esc(ev.threshold.from)
-      }, ν = ${ev.threshold.nu}); 95 % stratified-bootstrap intervals (${ev.bootstrap.reps} resamples).</p>`,
+      `${esc(ev.threshold.from)}, ν = ${ev.threshold.nu}); ${
+        ev.results.some((r) => r.fused) ? esc(FUSED_RULE) + " " : ""
+      }95 % stratified-bootstrap intervals (${ev.bootstrap.reps} resamples).</p>`,
   );
-  const below = ev.results.flatMap((r) =>
-    (["head", "oneclass"] as const).filter((k) => r[k] && r[k]!.auc.value < 0.5).map((k) =>
-      `${k === "head" ? "the head" : "the one-class model"} against ${r.renderer} (AUC ${
-        r[k]!.auc.value.toFixed(3)
-      })`
-    )
-  );
+  const below = belowChance(ev);
   if (below.length) {
     parts.push(
       `<p class="warn"><b>Below chance:</b> ${
@@ -96,10 +98,10 @@ function evaluationHtml(
   parts.push(table(
     HEAD,
     ev.results.flatMap((r) =>
-      (["head", "oneclass"] as const).filter((k) => r[k]).map((k) => [
+      STAGES.filter((k) => r[k]).map((k) => [
         `${r.renderer}${r.seen ? " (seen)" : ""}`,
         `${r.natural} / ${r.rendered}`,
-        k === "head" ? "softmax head" : oneclassLabel(ev),
+        stageLabel(ev, k),
         ...METRICS.map((m) => fmtCi(r[k]![m])),
       ])
     ),
@@ -118,6 +120,7 @@ function evaluationHtml(
         }): ` +
           `the one-class model puts ${esc(fmtCi(c.positive.oneclassOutside))} outside` +
           (c.positive.headCg ? `; the head calls ${esc(fmtCi(c.positive.headCg))} CG` : "") +
+          (c.positive.fusedCg ? `; the fused score ${esc(fmtCi(c.positive.fusedCg))}` : "") +
           ".</p>",
       );
     }

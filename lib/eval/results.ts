@@ -71,24 +71,49 @@ export function oneclassLabel(ev: Pick<Evaluation, "oneclassKind" | "features">)
   return `one-class (${ev.oneclassKind} on ${ev.features})`;
 }
 
+/** How the fused score decides, in words. */
+export const FUSED_RULE = "Fused: each stage's score as an upper-tail p-value among the natural " +
+  "images its threshold was set on, combined by Fisher's method; CG above the 0.95 quantile of " +
+  "χ²(4).";
+
+/** The stages an evaluation reports, in table order (`fused` when both stages have it). */
+export const STAGES = ["head", "oneclass", "fused"] as const;
+
+/** One of {@link STAGES}. */
+export type Stage = typeof STAGES[number];
+
+/** A stage's name in tables. */
+export function stageLabel(ev: Pick<Evaluation, "oneclassKind" | "features">, k: Stage): string {
+  return k === "head"
+    ? "softmax head"
+    : k === "oneclass"
+    ? oneclassLabel(ev)
+    : "fused (head + one-class)";
+}
+
+/** Each stage whose AUC is below chance against a renderer, in words (results.md, the report). */
+export function belowChance(ev: Evaluation): string[] {
+  return ev.results.flatMap((r) =>
+    STAGES.filter((k) => r[k] && r[k]!.auc.value < 0.5).map((k) =>
+      `${
+        k === "head" ? "the head" : k === "oneclass" ? "the one-class model" : "the fused score"
+      } against ${r.renderer} (AUC ${r[k]!.auc.value.toFixed(3)})`
+    )
+  );
+}
+
 /** The results as Markdown: one row per renderer and stage, then the diagnostics. */
 export function resultsMarkdown(ev: Evaluation): string {
   const head = ["test renderer", "n (NI/CG)", "stage", ...METRICS.map((m) => LABELS[m])];
   const rows = ev.results.flatMap((r) =>
-    (["head", "oneclass"] as const).filter((k) => k === "oneclass" || r.head).map((k) => [
+    STAGES.filter((k) => r[k]).map((k) => [
       `${r.renderer}${r.seen ? " (seen)" : ""}`,
       `${r.natural}/${r.rendered}`,
-      k === "head" ? "softmax head" : oneclassLabel(ev),
+      stageLabel(ev, k),
       ...METRICS.map((m) => fmtCi(r[k]![m])),
     ])
   );
-  const below = ev.results.flatMap((r) =>
-    (["head", "oneclass"] as const).filter((k) => r[k] && r[k]!.auc.value < 0.5).map((k) =>
-      `${k === "head" ? "the head" : "the one-class model"} against ${r.renderer} (AUC ${
-        r[k]!.auc.value.toFixed(3)
-      })`
-    )
-  );
+  const below = belowChance(ev);
   const c = ev.controls;
   return [
     ev.detector
@@ -102,8 +127,9 @@ export function resultsMarkdown(ev: Evaluation): string {
       1,
     )} crop(s) per image (${ev.crops.mode}), ${headRule(ev)}. ` +
     `${oneclassLabel(ev)}: CG at score > 0, threshold ${ev.threshold.value.toPrecision(5)} ` +
-    `(${ev.threshold.from}, ν = ${ev.threshold.nu}). 95 % intervals: stratified bootstrap, ` +
-    `${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,
+    `(${ev.threshold.from}, ν = ${ev.threshold.nu}). ` +
+    (ev.results.some((r) => r.fused) ? `${FUSED_RULE} ` : "") +
+    `95 % intervals: stratified bootstrap, ${ev.bootstrap.reps} resamples (seed ${ev.bootstrap.seed}).`,
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map(() => "---").join("|")}|`,
@@ -137,7 +163,8 @@ export function resultsMarkdown(ev: Evaluation): string {
               ? ` and calls ${fmtCi(c.positive.oneclassNotNatural)} not natural (outside, or ` +
                 "failing its check)"
               : "") +
-            (c.positive.headCg ? `; the head calls ${fmtCi(c.positive.headCg)} CG.` : ".")
+            (c.positive.headCg ? `; the head calls ${fmtCi(c.positive.headCg)} CG` : "") +
+            (c.positive.fusedCg ? `; the fused score ${fmtCi(c.positive.fusedCg)}.` : ".")
           : "",
         "",
         `Negative control: share of natural test images inside, per source folder (target ${c.target}): ` +
@@ -168,6 +195,12 @@ export function rocSvg(ev: Evaluation): string {
         name: `${ev.oneclassKind} AUC ${r.oneclass.auc.value.toFixed(3)}`,
         points: r.roc.oneclass.map((p) => [p.fpr, p.tpr] as [number, number]),
       },
+      ...(r.fused && r.roc.fused
+        ? [{
+          name: `fused AUC ${r.fused.auc.value.toFixed(3)}`,
+          points: r.roc.fused.map((p) => [p.fpr, p.tpr] as [number, number]),
+        }]
+        : []),
       { name: "chance", points: [[0, 0], [1, 1]], color: "#aaa", dashed: true },
     ],
   }));

@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { CgvsniError } from "../core/errors.ts";
+import { fisherScore, upperTail } from "../core/stats.ts";
 import { type Progress, ticker } from "../core/progress.ts";
 import { ImageStore, type View } from "../data/cache.ts";
 import type { Perturbation } from "../data/perturb.ts";
@@ -203,14 +204,22 @@ export async function scoreImages(
     r.norm += Math.sqrt(sq);
     r.ns++;
   });
+  const headRef = sc.headThreshold?.reference ?? [];
   const images = ok.map((e) => {
     const r = byImage.get(e.name)!;
+    const pCg = r.np ? r.p / r.np : NaN, score = r.s / r.ns;
+    // both stages read against the natural images their thresholds were set on (Detector.fused)
+    const oc = model.naturalTail(score);
+    const fused = headRef.length && r.np && oc !== undefined
+      ? fisherScore([upperTail(headRef, pCg), oc])
+      : undefined;
     return {
       name: e.name,
       label: e.label,
       source: e.source,
-      pCg: r.np ? r.p / r.np : NaN,
-      score: r.s / r.ns,
+      pCg,
+      score,
+      ...(fused !== undefined ? { fused } : {}),
       norm: r.norm / r.ns,
       ...(checks ? { failsCheck: r.check / r.ns > 0 } : {}),
     };

@@ -40,6 +40,11 @@ export interface HeadThreshold {
   n: number;
   /** Crops per image side (the image's p(CG) is the mean over the grid). */
   tiles: number;
+  /**
+   * The natural images' p(CG), ascending (`value` is their quantile): an image's p(CG) read as an
+   * upper-tail p-value among them feeds the detector's fused score. Empty when unknown.
+   */
+  reference: number[];
 }
 
 /** The threshold as the map run keeps it: with the checksum of the map it was set for. */
@@ -170,6 +175,7 @@ export async function setHeadThreshold(
     from: `natural ${ROLES.join("+")} images of the split`,
     n: perImage.length,
     tiles,
+    reference: [...perImage].sort((a, b) => a - b),
     map: map.sha,
   };
   try {
@@ -213,7 +219,8 @@ export async function headThreshold(
   const saved = await readJsonIfExists<SavedHeadThreshold>(join(run.dir, HEAD_THRESHOLD_FILE));
   if (
     saved && saved.map === map.sha && saved.nu === (o.nu ?? DEFAULT_NU) &&
-    saved.tiles === (o.tiles ?? HEAD_THRESHOLD_TILES) && Number.isFinite(saved.value)
+    saved.tiles === (o.tiles ?? HEAD_THRESHOLD_TILES) && Number.isFinite(saved.value) &&
+    saved.reference?.length === saved.n
   ) {
     const { map: _, ...threshold } = saved;
     return threshold;

@@ -29,7 +29,7 @@ import { at, loadBundle, type Location, type NamedArray, readManifest } from "..
 import { saveBundle } from "../core/bundle.ts";
 import { ModelError, UsageError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { DEFAULT_NU, quantile } from "../core/stats.ts";
+import { DEFAULT_NU, quantile, upperTail } from "../core/stats.ts";
 import { type FeatureNorm, Normaliser } from "./normalise.ts";
 
 /** Format tag of saved one-class models. */
@@ -116,6 +116,12 @@ export abstract class OneClassEstimator {
   threshold: number = NaN;
   /** How the threshold was set. */
   thresholdFrom: ThresholdFrom = "train";
+  /**
+   * The natural images' raw scores the threshold is the (1 − ν) quantile of, ascending (one per
+   * image: out-of-fold for `cv`). Saved, so that a score can be read as an upper-tail p-value
+   * among natural images (the detector's fused score); absent in models saved before it.
+   */
+  reference?: Float32Array;
   /** What produced the features (set by whoever fits it; saved). */
   provenance?: FeatureProvenance;
   /** The fitted normalisation. */
@@ -172,15 +178,17 @@ export abstract class OneClassEstimator {
       if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
       await this.calibrate(opts.validation.x, opts.validation.n);
     } else if (from === "cv") {
-      this.threshold = quantile(
-        groupMeans(await this.outOfFold(x, n, d, opts), opts.groups),
-        1 - this.nu,
-      );
-      this.thresholdFrom = "cv";
+      this.#thresholdFrom(groupMeans(await this.outOfFold(x, n, d, opts), opts.groups), "cv");
     } else {
-      this.threshold = quantile(groupMeans(this.trainingScores(), opts.groups), 1 - this.nu);
-      this.thresholdFrom = "train";
+      this.#thresholdFrom(groupMeans(this.trainingScores(), opts.groups), "train");
     }
+  }
+
+  /** The threshold as the (1 − ν) quantile of natural raw scores, which are kept as reference. */
+  #thresholdFrom(natural: ArrayLike<number>, from: ThresholdFrom): void {
+    this.reference = Float32Array.from(natural).sort();
+    this.threshold = quantile(natural, 1 - this.nu);
+    this.thresholdFrom = from;
   }
 
   /** Out-of-fold raw scores of the training vectors (see `threshold: "cv"`). */
@@ -209,8 +217,7 @@ export abstract class OneClassEstimator {
 
   /** Sets the threshold from natural validation vectors (their (1 − ν) quantile). */
   async calibrate(x: Float32Array, n: number): Promise<void> {
-    this.threshold = quantile(await this.raw(x, n), 1 - this.nu);
-    this.thresholdFrom = "val";
+    this.#thresholdFrom(await this.raw(x, n), "val");
   }
 
   /** Raw outlyingness of `n` vectors (larger: farther from the natural class). */
@@ -222,6 +229,14 @@ export abstract class OneClassEstimator {
   /** Scores of `n` vectors: raw − threshold; above 0 means computer-generated. */
   async score(x: Float32Array, n: number): Promise<Float32Array> {
     return (await this.raw(x, n)).map((v) => v - this.threshold);
+  }
+
+  /**
+   * A score (raw − threshold, as {@link OneClassEstimator.score} gives it) as an upper-tail
+   * p-value among the natural reference scores; undefined without a reference.
+   */
+  naturalTail(score: number): number | undefined {
+    return this.reference?.length ? upperTail(this.reference, score + this.threshold) : undefined;
   }
 
   /** 1 (computer-generated) where the score is above 0, else 0. */
@@ -241,6 +256,7 @@ export abstract class OneClassEstimator {
       norm: this.norm,
       threshold: this.threshold,
       thresholdFrom: this.thresholdFrom,
+      ...(this.reference ? { reference: Array.from(this.reference) } : {}),
       provenance: this.provenance,
       settings: this.meta(),
     });
@@ -251,6 +267,7 @@ export abstract class OneClassEstimator {
     this.dim = saved.dim;
     this.threshold = saved.threshold;
     this.thresholdFrom = saved.thresholdFrom;
+    this.reference = saved.reference ? Float32Array.from(saved.reference) : undefined;
     this.provenance = saved.provenance;
     this.normaliser = Normaliser.restore(this.norm, saved.dim, saved.arrays);
   }
@@ -272,6 +289,8 @@ export interface SavedModel {
   threshold: number;
   /** How the threshold was set. */
   thresholdFrom: ThresholdFrom;
+  /** The natural raw scores the threshold is the quantile of, when saved. */
+  reference?: number[];
   /** What produced the features. */
   provenance?: FeatureProvenance;
   /** The kind's settings. */
@@ -306,10 +325,13 @@ export async function readSaved(
   const kind = head.kind as OneClassKind, dim = head.dim as number, nu = head.nu as number;
   const norm = head.norm as FeatureNorm, threshold = head.threshold as number;
   const settings = (head.settings ?? {}) as Record<string, unknown>;
+  const reference = head.reference as number[] | undefined;
   if (
     !ONECLASS_KINDS.includes(kind) || !Number.isInteger(dim) || dim < 1 || !(nu > 0 && nu < 1) ||
     !Number.isFinite(threshold) || !["standardise", "l2", "none"].includes(norm) ||
-    typeof settings !== "object"
+    typeof settings !== "object" ||
+    (reference !== undefined &&
+      !(Array.isArray(reference) && reference.length > 0 && reference.every(Number.isFinite)))
   ) throw new ModelError(`${where}: not a valid one-class model`);
   let need: [string, number[]][];
   try {
@@ -329,6 +351,7 @@ export async function readSaved(
     norm,
     threshold,
     thresholdFrom: (head.thresholdFrom as ThresholdFrom) ?? "train",
+    reference,
     provenance: head.provenance as FeatureProvenance | undefined,
     settings,
     arrays,

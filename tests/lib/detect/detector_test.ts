@@ -6,6 +6,7 @@ import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/image.ts";
 import { sniffImage } from "../../../lib/data/image.ts";
 import { DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
+import { upperTail } from "../../../lib/core/stats.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
 import { provenance } from "../../../lib/oneclass/train.ts";
 import { RESIDUAL_DIM, residualFeatures } from "../../../lib/features/residual.ts";
@@ -30,8 +31,9 @@ const INFO = {
     value: 0.6,
     nu: 0.05,
     from: "natural val+flow images of the split",
-    n: 20,
+    n: 5,
     tiles: 3,
+    reference: [0.2, 0.3, 0.4, 0.5, 0.6],
   },
   unsureP: 0.1,
   rule: "both",
@@ -170,6 +172,52 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
     assert.equal(old.verdict(0.55, 0), "unsure");
     assert.equal(old.verdict(0.65, 0), "computer-generated");
     old.dispose();
+  });
+});
+
+Deno.test("detector: the fused score is Fisher's combination of both stages' natural tail p-values", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    await detectorDir(dir);
+    const det = await loadDetector(dir);
+    const ref = det.oneClass.reference!;
+    assert.equal(ref.length, 12); // the 12 photographs the Gaussian was fitted on, one score each
+    const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
+    const d = await det.score(img);
+    const uHead = upperTail(INFO.headThreshold.reference, d.pCg);
+    const uOc = upperTail(ref, d.score + det.oneClass.threshold);
+    assert.ok(Math.abs(d.fused! - (-2 * Math.log(uHead * uOc) - 9.487729)) < 1e-5);
+    // beyond every reference of both stages, the p-values are 1/6 and 1/13: with so few
+    // references the fused score cannot reach its threshold (it needs (6)(13) > e^4.74 = 115)
+    const most = det.fused(0.99, ref[ref.length - 1] + 1)!;
+    assert.ok(Math.abs(most - (2 * Math.log(6 * 13) - 9.487729)) < 1e-5 && most < 0);
+    assert.ok(det.fused(0.1, -1e9)! < most);
+    det.dispose();
+    // without the head's references (a detector from before them), no fused score
+    await writeJson(join(dir, "detector.json"), {
+      ...INFO,
+      headThreshold: { ...INFO.headThreshold, reference: undefined },
+    });
+    const old = await loadDetector(dir);
+    assert.equal(old.fused(0.99, 5), undefined);
+    assert.equal((await old.score(img)).fused, undefined);
+    old.dispose();
+    // rule fused, with enough references to reach the threshold: it decides, with its band
+    await writeJson(join(dir, "detector.json"), {
+      ...INFO,
+      rule: "fused",
+      headThreshold: {
+        ...INFO.headThreshold,
+        n: 200,
+        reference: Array.from({ length: 200 }, (_, i) => i / 400),
+      },
+    });
+    const fused = await loadDetector(dir);
+    const far = ref[ref.length - 1] + 1;
+    assert.equal(fused.verdict(0.99, far), "computer-generated");
+    assert.equal(fused.verdict(0.01, -1e9), "natural");
+    assert.equal(fused.verdict(0.01, -1e9, ["slope"]), "unsure"); // a failed check: never natural
+    fused.dispose();
   });
 });
 

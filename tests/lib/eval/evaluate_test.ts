@@ -40,6 +40,43 @@ function images(): ImageScore[] {
   return out;
 }
 
+/** An evaluation of `imgs` at the head's threshold 0.27, with its controls. */
+function evaluation(imgs: ImageScore[]): Evaluation {
+  return {
+    map: "m",
+    oneclassRun: "residual-gauss",
+    oneclassKind: "gauss",
+    features: "residual",
+    trainedOn: "Cycles",
+    testSet: "test split",
+    crops: { mode: "tiles", perImage: 9 },
+    bootstrap: { reps: 50, seed: 0 },
+    threshold: { value: 1.5, from: "cv", nu: 0.05 },
+    headThreshold: {
+      value: 0.27,
+      nu: 0.05,
+      from: "natural val+flow images of the split",
+      n: 40,
+      tiles: 3,
+      reference: [],
+    },
+    results: rendererResults(imgs, ds, new Set([1]), 0.27, 50, 0),
+    norms: normSummaries(imgs, ds),
+    controls: {
+      positive: {
+        perturbation: "blur:1.5",
+        n: 20,
+        oneclassOutside: { value: 0.9, lo: 0.8, hi: 1 },
+      },
+      negative: [{ source: "Photos", n: 20, inside: { value: 0.55, lo: 0.3, hi: 0.75 } }],
+      target: 0.95,
+    },
+    images: imgs,
+    skipped: [],
+    created: "now",
+  };
+}
+
 Deno.test("evaluate: per-renderer results use the models' own thresholds and report both stages", () => {
   const r = rendererResults(images(), ds, new Set([1]), 0.5, 200, 0);
   assert.deepEqual(r.map((x) => [x.renderer, x.seen, x.natural, x.rendered]), [
@@ -59,42 +96,21 @@ Deno.test("evaluate: per-renderer results use the models' own thresholds and rep
   assert.equal(strict[0].head!.auc.value, 1); // the ranking does not depend on it
   const noHead = rendererResults(images(), ds, new Set(), undefined, 50, 0);
   assert.equal(noHead[0].head, undefined);
+  assert.equal(r[0].fused, undefined); // no image has a fused score
+  // with a fused score on every image, a third stage decides at fused > 0
+  const fused = images().map((i) => ({ ...i, fused: i.label === 0 ? i.score - 5 : 10 }));
+  const f = rendererResults(fused, ds, new Set([1]), 0.5, 50, 0);
+  assert.equal(f[0].fused!.auc.value, 1);
+  assert.equal(f[0].fused!.niRecall.value, 16 / 20); // natural fused scores -15 .. 4
+  assert.ok(f[0].roc.fused!.length > 0);
+  const md = resultsMarkdown({ ...evaluation(fused), results: f });
+  assert.match(md, /\| Cycles \(seen\) \| 20\/10 \| fused \(head \+ one-class\) \| /);
+  assert.match(md, /Fused: each stage's score as an upper-tail p-value/);
 });
 
 Deno.test("evaluate: the results say when a stage is below chance, and give the diagnostics", () => {
   const imgs = images();
-  const ev: Evaluation = {
-    map: "m",
-    oneclassRun: "residual-gauss",
-    oneclassKind: "gauss",
-    features: "residual",
-    trainedOn: "Cycles",
-    testSet: "test split",
-    crops: { mode: "tiles", perImage: 9 },
-    bootstrap: { reps: 50, seed: 0 },
-    threshold: { value: 1.5, from: "cv", nu: 0.05 },
-    headThreshold: {
-      value: 0.27,
-      nu: 0.05,
-      from: "natural val+flow images of the split",
-      n: 40,
-      tiles: 3,
-    },
-    results: rendererResults(imgs, ds, new Set([1]), 0.27, 50, 0),
-    norms: normSummaries(imgs, ds),
-    controls: {
-      positive: {
-        perturbation: "blur:1.5",
-        n: 20,
-        oneclassOutside: { value: 0.9, lo: 0.8, hi: 1 },
-      },
-      negative: [{ source: "Photos", n: 20, inside: { value: 0.55, lo: 0.3, hi: 0.75 } }],
-      target: 0.95,
-    },
-    images: imgs,
-    skipped: [],
-    created: "now",
-  };
+  const ev = evaluation(imgs);
   const md = resultsMarkdown(ev);
   assert.match(md, /\*\*Below chance:\*\* the one-class model against POVRay \(AUC 0\.000\)/);
   assert.match(md, /- natural \(20\): 7\.000/);

@@ -104,7 +104,8 @@ Deno.test("pipeline: evaluation covers every renderer, head and flow, every metr
     ["POVRay", false, 3, 2],
   ]);
   for (const r of ev.results) {
-    for (const k of ["head", "oneclass"] as const) {
+    // the fused score: both stages kept the natural scores their thresholds came from
+    for (const k of ["head", "oneclass", "fused"] as const) {
       for (const m of METRICS) {
         const v = r[k]![m];
         assert.ok(

@@ -59,6 +59,11 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
       assert.equal(back.kind, m.kind, name);
       assert.deepEqual(await back.score(outliers, 20), so, name);
       assert.equal(back.threshold, m.threshold);
+      // the natural scores the threshold came from, kept for reading a score as a tail p-value
+      assert.deepEqual(back.reference, m.reference, name);
+      const top = m.reference![m.reference!.length - 1] - m.threshold;
+      assert.equal(back.naturalTail(top + 1), 1 / (m.reference!.length + 1), name);
+      assert.equal(back.naturalTail(-Infinity), 1, name);
       assert.deepEqual(back.provenance, {
         source: "residual",
         residual: RESIDUAL_SPEC,
@@ -114,6 +119,11 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
   // decisions are per image: the threshold is the quantile of per-image mean scores
   assert.ok(Math.abs(m.threshold - quantile(groupMeans(oof, groups), 0.95)) < 1e-9);
   assert.equal(groupMeans(oof, groups).length, 10);
+  // they are kept, ascending, one per image: the model's natural reference
+  assert.deepEqual(
+    Array.from(m.reference!),
+    Array.from(Float32Array.from(groupMeans(oof, groups)).sort()),
+  );
   // out-of-fold scores are larger than in-sample ones: the threshold is looser than train's
   const t = await new GaussianOneClass().fit(train, 40, d, { threshold: "train", groups });
   assert.ok(m.threshold > t.threshold);
@@ -123,6 +133,7 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
     validation: { x: train.subarray(0, 40), n: 10 },
   });
   assert.ok(Math.abs(v.threshold - quantile(await v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
+  assert.equal(v.reference!.length, 10);
 });
 
 /**

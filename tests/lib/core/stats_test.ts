@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { Rng } from "../../../lib/core/rng.ts";
+import { fisherQuantile, fisherScore, quantile, upperTail } from "../../../lib/core/stats.ts";
+
+Deno.test("stats: Fisher's quantiles are the chi-square(2k) quantiles", () => {
+  // chi-square(2) is exponential: its q quantile is -2 ln(1 - q)
+  for (const q of [0.5, 0.9, 0.95, 0.99]) {
+    assert.ok(Math.abs(fisherQuantile(1, q) - -2 * Math.log(1 - q)) < 1e-9, `${q}`);
+  }
+  // tabulated chi-square quantiles: 4 and 6 degrees of freedom at 0.95, 4 at 0.99
+  assert.ok(Math.abs(fisherQuantile(2, 0.95) - 9.48773) < 1e-4);
+  assert.ok(Math.abs(fisherQuantile(3, 0.95) - 12.59159) < 1e-4);
+  assert.ok(Math.abs(fisherQuantile(2, 0.99) - 13.2767) < 1e-4);
+  assert.throws(() => fisherQuantile(0, 0.95), RangeError);
+  assert.throws(() => fisherQuantile(2, 1), RangeError);
+});
+
+Deno.test("stats: two independent uniform p-values are over Fisher's threshold about nu of the time", () => {
+  const rng = new Rng(7), n = 40000;
+  let over = 0;
+  for (let i = 0; i < n; i++) {
+    if (fisherScore([rng.next() || 1e-12, rng.next() || 1e-12]) > 0) over++;
+  }
+  assert.ok(Math.abs(over / n - 0.05) < 0.005, `${over / n}`);
+  // and at another nu
+  let over10 = 0;
+  for (let i = 0; i < n; i++) {
+    if (fisherScore([rng.next() || 1e-12, rng.next() || 1e-12], 0.1) > 0) over10++;
+  }
+  assert.ok(Math.abs(over10 / n - 0.1) < 0.007, `${over10 / n}`);
+});
+
+Deno.test("stats: an upper-tail p-value counts the references at or above, and is never 0", () => {
+  const ref = [0.1, 0.2, 0.2, 0.9];
+  assert.deepEqual([0, 0.2, 0.21, 0.9, 5].map((v) => upperTail(ref, v)), [1, 0.8, 0.4, 0.4, 0.2]);
+  // a reference image scored against its own references lands at its rank: uniform on photographs
+  const rng = new Rng(3), big = Array.from({ length: 999 }, () => rng.normal());
+  const tails = big.map((v) => upperTail(big, v));
+  assert.ok(Math.abs(quantile(tails, 0.5) - 0.5) < 0.01);
+});
