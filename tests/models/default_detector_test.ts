@@ -39,16 +39,20 @@ async function withDetector(f: (det: Detector) => Promise<void>): Promise<void> 
   }
 }
 
-Deno.test("default detector: ranks every renderer's images in dataset/ above its photographs, on both stages", async () => {
+Deno.test("default detector: ranks every renderer's images in dataset/ above its photographs, on both stages and fused", async () => {
   await withDetector(async (det) => {
+    // both stages keep the natural scores their thresholds are the quantiles of
+    assert.equal(det.info.headThreshold.reference.length, det.info.headThreshold.n);
+    assert.ok(det.oneClass.reference!.length >= 100);
     const ds = await loadDataset(SHIPPED);
-    const scored = new Map<number, { pCg: number[]; score: number[] }>();
+    const scored = new Map<number, { pCg: number[]; score: number[]; fused: number[] }>();
     for (const c of ds.classes) {
-      const s = { pCg: [] as number[], score: [] as number[] };
+      const s = { pCg: [] as number[], score: [] as number[], fused: [] as number[] };
       for (const im of ds.images.filter((i) => i.label === c.label).slice(0, PER_CLASS)) {
         const d = await det.score(await Deno.readFile(join(SHIPPED, im.name)));
         s.pCg.push(d.pCg);
         s.score.push(d.score);
+        s.fused.push(d.fused!);
       }
       scored.set(c.label, s);
     }
@@ -62,6 +66,8 @@ Deno.test("default detector: ranks every renderer's images in dataset/ above its
       const oneclass = rocAuc([...natural.score, ...cg.score], labels);
       assert.ok(head > 0.5, `${c.name}: head AUC ${head}`);
       assert.ok(oneclass > 0.5, `${c.name}: one-class AUC ${oneclass}`);
+      const fused = rocAuc([...natural.fused, ...cg.fused], labels);
+      assert.ok(fused > 0.5, `${c.name}: fused AUC ${fused}`);
     }
   });
 });
