@@ -88,8 +88,11 @@ reuses finished stages.`,
         }`,
       );
       for (const ev of evs) {
-        const o = ev.results[i].oneclass;
+        const o = ev.results[i].oneclass, f = ev.results[i].fused;
         console.log(`           ${oneclassLabel(ev)} AUC ${fmtCi(o.auc)} HTER ${fmtCi(o.hter)}`);
+        if (f) {
+          console.log(`             fused with the head AUC ${fmtCi(f.auc)} HTER ${fmtCi(f.hter)}`);
+        }
       }
     }
     console.log(
