@@ -5,7 +5,7 @@ import { writeJson } from "../../../lib/core/files.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/image.ts";
 import { sniffImage } from "../../../lib/data/image.ts";
-import { DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
+import { type Detector, DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
 import { upperTail } from "../../../lib/core/stats.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
 import { provenance } from "../../../lib/oneclass/train.ts";
@@ -59,11 +59,17 @@ async function detectorDir(dir: string): Promise<void> {
   await writeJson(join(dir, "detector.json"), INFO);
 }
 
-Deno.test("detector: a residual detector loads, re-encodes as trained, scores tiles and the whole image", async () => {
+/** Runs `f` on a fresh detector folder (see {@link detectorDir}) and the detector loaded from it. */
+async function withDetectorDir(f: (dir: string, det: Detector) => Promise<void>): Promise<void> {
   await testBackend();
   await withTempDir(async (dir) => {
     await detectorDir(dir);
-    const det = await loadDetector(dir);
+    await f(dir, await loadDetector(dir));
+  });
+}
+
+Deno.test("detector: a residual detector loads, re-encodes as trained, scores tiles and the whole image", async () => {
+  await withDetectorDir(async (dir, det) => {
     const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
     const d = await det.score(img);
     assert.equal(d.crops, 4); // 256 px, 77 px crops, at most 2 per side
@@ -83,10 +89,7 @@ Deno.test("detector: a residual detector loads, re-encodes as trained, scores ti
 });
 
 Deno.test("detector: an image that fails a one-class check is never called natural by that stage", async () => {
-  await testBackend();
-  await withTempDir(async (dir) => {
-    await detectorDir(dir);
-    const det = await loadDetector(dir);
+  await withDetectorDir(async (dir, det) => {
     const band = 0.1 * Math.abs(det.oneClass.threshold), far = -2 * band - 1;
     assert.equal(det.verdict(0.1, far), "natural");
     assert.equal(det.verdict(0.1, far, ["slope"]), "unsure");
@@ -127,8 +130,13 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
   await testBackend();
   await withTempDir(async (dir) => {
     await detectorDir(dir);
-    await writeJson(join(dir, "detector.json"), { ...INFO, rule: "head" });
-    const det = await loadDetector(dir); // threshold 0.6, band 0.1
+    /** The detector with the head alone deciding, at threshold `value`. */
+    const headAt = async (value: number) => {
+      const headThreshold = { ...INFO.headThreshold, value };
+      await writeJson(join(dir, "detector.json"), { ...INFO, rule: "head", headThreshold });
+      return await loadDetector(dir);
+    };
+    const det = await headAt(0.6); // band 0.1
     assert.equal(det.headAt, 0.6);
     assert.deepEqual(
       [0.45, 0.55, 0.65, 0.75].map((p) => det.verdict(p, 0)),
@@ -136,12 +144,7 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
     );
     det.dispose();
     // near 1 the band narrows to half the way there, so the head can still say "computer-generated"
-    await writeJson(join(dir, "detector.json"), {
-      ...INFO,
-      rule: "head",
-      headThreshold: { ...INFO.headThreshold, value: 0.96 },
-    });
-    const high = await loadDetector(dir);
+    const high = await headAt(0.96);
     assert.deepEqual(
       [0.85, 0.95, 0.99].map((p) => high.verdict(p, 0)),
       ["natural", "unsure", "computer-generated"],
@@ -151,12 +154,7 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
     assert.equal(d.disagree, (d.pCg >= 0.96) !== (d.score > 0));
     high.dispose();
     // a map that put every validation photograph at p = 1 still gives a detector that loads
-    await writeJson(join(dir, "detector.json"), {
-      ...INFO,
-      rule: "head",
-      headThreshold: { ...INFO.headThreshold, value: 1 },
-    });
-    const edge = await loadDetector(dir);
+    const edge = await headAt(1);
     assert.deepEqual([0.99, 1].map((p) => edge.verdict(p, 0)), ["natural", "unsure"]);
     edge.dispose();
     // a format-2 file (before the head had a threshold) decides at 0.5, as it did
@@ -176,10 +174,7 @@ Deno.test("detector: the head decides at its saved threshold, with its unsure ba
 });
 
 Deno.test("detector: the fused score is Fisher's combination of both stages' natural tail p-values", async () => {
-  await testBackend();
-  await withTempDir(async (dir) => {
-    await detectorDir(dir);
-    const det = await loadDetector(dir);
+  await withDetectorDir(async (dir, det) => {
     const ref = det.oneClass.reference!;
     assert.equal(ref.length, 12); // the 12 photographs the Gaussian was fitted on, one score each
     const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
