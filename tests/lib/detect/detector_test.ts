@@ -69,7 +69,7 @@ async function withDetectorDir(f: (dir: string, det: Detector) => Promise<void>)
 }
 
 Deno.test("detector: a residual detector loads, re-encodes as trained, scores tiles and the whole image", async () => {
-  await withDetectorDir(async (dir, det) => {
+  await withDetectorDir(async (_dir, det) => {
     const img = await Deno.readFile(join(SHIPPED, "POVRay/povray_00003.png"));
     const d = await det.score(img);
     assert.equal(d.crops, 4); // 256 px, 77 px crops, at most 2 per side
