@@ -87,14 +87,15 @@ export async function heatmapPng(
   }
   // the tiles, averaged where they overlap, blended over the image
   const vals = tiles.map((t) => (value === "pCg" ? t.pCg : t.score)).filter(Number.isFinite);
-  // to [−1, 1], 0 at the threshold: p(CG) piecewise (0 → −1, threshold → 0, 1 → 1)
+  // to [−1, 1], 0 at the threshold: p(CG) piecewise (0 → −1, threshold → 0, 1 → 1; a threshold
+  // of 0 or 1 leaves one side empty, which must not divide by 0)
   const scale = Math.max(1e-12, ...vals.map(Math.abs));
   const unit = (v: number) =>
     value === "score"
       ? v / scale
       : v < headAt
-      ? (v - headAt) / headAt
-      : (v - headAt) / (1 - headAt);
+      ? (v - headAt) / Math.max(1e-12, headAt)
+      : (v - headAt) / Math.max(1e-12, 1 - headAt);
   const sum = new Float64Array(iw * ih), cnt = new Uint16Array(iw * ih);
   for (const t of tiles) {
     const v = value === "pCg" ? t.pCg : t.score;

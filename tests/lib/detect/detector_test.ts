@@ -288,4 +288,11 @@ Deno.test("heatmap: the image underneath, a colour bar and its meaning, both val
   const back = await readImage(f);
   const [r, , b] = back.data.subarray((10 * back.width + 10) * 3, (10 * back.width + 10) * 3 + 3);
   assert.ok(b > r, `p 0.9 under a 0.95 threshold: ${[r, b]}`);
+  // a threshold of 1 (every validation photograph at p = 1): a tile at p = 1 is at the threshold,
+  // white over the faded image, not a division by zero
+  const edge = await heatmapPng(img, [{ x: 0, y: 0, pCg: 1, score: 0 }], 128, "pCg", 512, 1);
+  const g = await Deno.makeTempFile({ suffix: ".png" });
+  await Deno.writeFile(g, edge);
+  const px = (await readImage(g)).data.subarray((10 * 256 + 10) * 3, (10 * 256 + 10) * 3 + 3);
+  assert.ok([...px].every((c) => c > 150), `${[...px]}`);
 });
