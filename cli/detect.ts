@@ -263,10 +263,10 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       console.error(`detector ${det.info.name}; backend ${backend.name} (${backend.detail})`);
       console.error(
         `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0` +
-          (det.fused(0.5, 0) !== undefined ? ", fused score > 0" : ""),
+          (det.fuses ? ", fused score > 0" : ""),
       );
     }
-    if (rule === "fused" && det.fused(0.5, 0) === undefined) {
+    if (rule === "fused" && !det.fuses) {
       throw new UsageError(
         `${det.info.name} has no fused score (saved before the stages kept their natural ` +
           "references: export it again); use --rule both, head or oneclass",

@@ -223,8 +223,12 @@ export class Detector {
    * its references (detectors saved before them).
    */
   fused(pCg: number, score: number): number | undefined {
-    const head = this.info.headThreshold.reference, oc = this.oneClass.naturalTail(score);
-    return head.length && oc !== undefined ? fisherScore([upperTail(head, pCg), oc]) : undefined;
+    return fusedScore(this.info.headThreshold.reference, pCg, this.oneClass, score);
+  }
+
+  /** Whether both stages kept their natural references, so that {@link Detector.fused} exists. */
+  get fuses(): boolean {
+    return this.info.headThreshold.reference.length > 0 && !!this.oneClass.reference?.length;
   }
 
   /** The head's threshold: p(CG) at or above it is "computer-generated". */
@@ -378,6 +382,32 @@ export function fromRgba(d: ImageDataLike): RgbImage {
     data[3 * i + 2] = d.data[4 * i + 2];
   }
   return { width: d.width, height: d.height, data };
+}
+
+/**
+ * The fused score of a head p(CG), read against the head's natural references, and a one-class
+ * score, read against the model's (see {@link Detector.fused}); undefined without either.
+ *
+ * @example An image beyond every natural reference of both stages
+ * ```ts
+ * import { fusedScore } from "./mod.ts";
+ * import { GaussianOneClass } from "../oneclass/mod.ts";
+ * const x = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i * 1.7));
+ * const g = await new GaussianOneClass().fit(x, 200, 3); // 200 natural reference scores
+ * const head = Array.from({ length: 100 }, (_, i) => i / 200);
+ * console.log(fusedScore(head, 0.99, g, 100)! > 0, fusedScore([], 0.99, g, 100)); // true undefined
+ * ```
+ */
+export function fusedScore(
+  headReference: ArrayLike<number>,
+  pCg: number,
+  oneClass: OneClassEstimator,
+  score: number,
+): number | undefined {
+  const oc = oneClass.naturalTail(score);
+  return headReference.length && oc !== undefined
+    ? fisherScore([upperTail(headReference, pCg), oc])
+    : undefined;
 }
 
 /** The head's threshold of a detector from before it had one. */

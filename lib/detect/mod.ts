@@ -11,6 +11,7 @@ export {
   Detector,
   detectorFromRun,
   type DetectorInfo,
+  fusedScore,
   type ImageDataLike,
   loadDetector,
   type ScoreOptions,

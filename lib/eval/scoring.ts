@@ -8,12 +8,12 @@
 
 import { join } from "node:path";
 import { CgvsniError } from "../core/errors.ts";
-import { fisherScore, upperTail } from "../core/stats.ts";
 import { type Progress, ticker } from "../core/progress.ts";
 import { ImageStore, type View } from "../data/cache.ts";
 import type { Perturbation } from "../data/perturb.ts";
 import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
+import { fusedScore } from "../detect/detector.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
 import { type ImageMap, loadImageMap } from "../map/run.ts";
 import { type HeadThreshold, headThreshold } from "../map/threshold.ts";
@@ -208,11 +208,7 @@ export async function scoreImages(
   const images = ok.map((e) => {
     const r = byImage.get(e.name)!;
     const pCg = r.np ? r.p / r.np : NaN, score = r.s / r.ns;
-    // both stages read against the natural images their thresholds were set on (Detector.fused)
-    const oc = model.naturalTail(score);
-    const fused = headRef.length && r.np && oc !== undefined
-      ? fisherScore([upperTail(headRef, pCg), oc])
-      : undefined;
+    const fused = r.np ? fusedScore(headRef, pCg, model, score) : undefined;
     return {
       name: e.name,
       label: e.label,
