@@ -41,7 +41,8 @@ not: the supervised head (p(CG) >= its threshold) and the one-class model (score
 accuracy, CG recall, NI recall, HTER = (FPR+FNR)/2, ROC AUC, EER and TPR at FPR = 5%, with 95%
 stratified-bootstrap confidence intervals. Thresholds are the models' own, set on natural images
 only: the one-class model's on its training vectors, the head's at the 1 - nu quantile of p(CG)
-over the map's natural validation images (set once, kept in the map run). Image scores are means over several crops per image (--crops).
+over the map's natural validation images (set once, kept in the map run). Image scores are means
+over several crops per image (--crops).
 Diagnostics: feature norms per class; a positive control (natural test images blurred,
 ${TOO_CLEAN}: should score outside); a negative control (natural test images per source folder:
 should score inside at about 1 - nu).
