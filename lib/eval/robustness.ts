@@ -45,7 +45,7 @@ export interface RobustnessOptions extends Omit<EvaluateOptions, "perturb" | "ou
   grid?: string[];
 }
 
-/** One row: a perturbation, natural vs every render pooled, both stages. */
+/** One row: a perturbation, natural vs every render pooled, every stage. */
 export interface RobustnessRow {
   /** The perturbation (`none` for the clean images). */
   perturbation: string;
@@ -55,8 +55,10 @@ export interface RobustnessRow {
   head?: { auc: WithCi; hter: WithCi };
   /** One-class AUC and HTER. */
   oneclass: { auc: WithCi; hter: WithCi };
-  /** The same per renderer: AUC of head and one-class model. */
-  byRenderer: { renderer: string; head?: number; oneclass: number }[];
+  /** The fused score's AUC and HTER (absent unless every image has one). */
+  fused?: { auc: WithCi; hter: WithCi };
+  /** The same per renderer: AUC of head, one-class model and fused score. */
+  byRenderer: { renderer: string; head?: number; oneclass: number; fused?: number }[];
 }
 
 /** The grid's results (also `robustness.json`). */
@@ -80,7 +82,7 @@ function pooled(
   ev: Evaluation,
   reps: number,
   seed: number,
-): Pick<RobustnessRow, "n" | "head" | "oneclass"> {
+): Pick<RobustnessRow, "n" | "head" | "oneclass" | "fused"> {
   const labels = ev.images.map((i) => (i.label === 0 ? 0 : 1));
   const m = (scores: number[], t: number, strict: boolean) =>
     bootstrap(scores, labels, (s, l) => ({ ...metricSet(s, l, t, strict) }), reps, seed);
@@ -89,10 +91,14 @@ function pooled(
   const head = withHead
     ? m(ev.images.map((i) => i.pCg), ev.headThreshold!.value, false)
     : undefined;
+  const fused = ev.images.every((i) => i.fused !== undefined)
+    ? m(ev.images.map((i) => i.fused!), 0, true)
+    : undefined;
   return {
     n: [labels.filter((l) => l === 0).length, labels.filter((l) => l === 1).length],
     head: head ? { auc: head.auc, hter: head.hter } : undefined,
     oneclass: { auc: oc.auc, hter: oc.hter },
+    ...(fused ? { fused: { auc: fused.auc, hter: fused.hter } } : {}),
   };
 }
 
@@ -146,6 +152,7 @@ export async function robustness(o: RobustnessOptions): Promise<Robustness & { d
         renderer: r.renderer,
         head: r.head?.auc.value,
         oneclass: r.oneclass.auc.value,
+        ...(r.fused ? { fused: r.fused.auc.value } : {}),
       })),
     });
   }
@@ -171,6 +178,9 @@ function safe(p: string): string {
 /** The grid as Markdown. */
 export function robustnessMarkdown(r: Robustness): string {
   const renderers = r.rows[0]?.byRenderer.map((b) => b.renderer) ?? [];
+  const fused = r.rows.some((row) => row.fused);
+  const perRenderer = (b: RobustnessRow["byRenderer"][number]) =>
+    [b.head, b.oneclass, ...(fused ? [b.fused] : [])].map((v) => v?.toFixed(3) ?? "–").join(" / ");
   return [
     `## Robustness: ${
       r.map ? `map \`${r.map}\`, ` : ""
@@ -180,16 +190,15 @@ export function robustnessMarkdown(r: Robustness): string {
     "Natural vs every render pooled; thresholds as trained (never re-tuned). 95 % bootstrap CIs.",
     "",
     "| perturbation | n (NI/CG) | head AUC | head HTER | one-class AUC | one-class HTER | " +
-    renderers.map((x) => `${x} AUC head / one-class`).join(" | ") + " |",
-    `|---|---|---|---|---|---|${renderers.map(() => "---").join("|")}|`,
+    (fused ? "fused AUC | fused HTER | " : "") +
+    renderers.map((x) => `${x} AUC head / one-class${fused ? " / fused" : ""}`).join(" | ") + " |",
+    `|---|---|---|---|---|---|${fused ? "---|---|" : ""}${renderers.map(() => "---").join("|")}|`,
     ...r.rows.map((row) =>
       `| ${row.perturbation} | ${row.n[0]}/${row.n[1]} | ${fmtCi(row.head?.auc)} | ${
         fmtCi(row.head?.hter)
       } | ${fmtCi(row.oneclass.auc)} | ${fmtCi(row.oneclass.hter)} | ${
-        row.byRenderer.map((b) => `${b.head?.toFixed(3) ?? "–"} / ${b.oneclass.toFixed(3)}`).join(
-          " | ",
-        )
-      } |`
+        fused ? `${fmtCi(row.fused?.auc)} | ${fmtCi(row.fused?.hter)} | ` : ""
+      }${row.byRenderer.map(perRenderer).join(" | ")} |`
     ),
     "",
   ].join("\n");
@@ -198,10 +207,19 @@ export function robustnessMarkdown(r: Robustness): string {
 /** The grid as an HTML table for the report. */
 export function robustnessHtml(r: Robustness): string {
   const cells = (xs: string[], tag: string) => xs.map((x) => `<${tag}>${esc(x)}</${tag}>`).join("");
+  const fused = r.rows.some((row) => row.fused);
   return `<p>${esc(r.testSet)}; both classes perturbed alike; thresholds as trained.</p>` +
     `<div class="scroll"><table><tr>${
       cells(
-        ["perturbation", "NI / CG", "head AUC", "head HTER", "one-class AUC", "one-class HTER"],
+        [
+          "perturbation",
+          "NI / CG",
+          "head AUC",
+          "head HTER",
+          "one-class AUC",
+          "one-class HTER",
+          ...(fused ? ["fused AUC", "fused HTER"] : []),
+        ],
         "th",
       )
     }</tr>${
@@ -214,6 +232,7 @@ export function robustnessHtml(r: Robustness): string {
             fmtCi(row.head?.hter),
             fmtCi(row.oneclass.auc),
             fmtCi(row.oneclass.hter),
+            ...(fused ? [fmtCi(row.fused?.auc), fmtCi(row.fused?.hter)] : []),
           ], "td")
         }</tr>`
       ).join("")
@@ -247,6 +266,9 @@ export function robustnessSvg(r: Robustness): string {
       series: [
         { name: "head", points: pts((x) => x.head?.auc.value) },
         { name: "one-class", points: pts((x) => x.oneclass.auc.value), dashed: true },
+        ...(r.rows.some((x) => x.fused)
+          ? [{ name: "fused", points: pts((x) => x.fused?.auc.value) }]
+          : []),
       ],
     };
   });

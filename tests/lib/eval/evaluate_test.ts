@@ -9,6 +9,7 @@ import {
 import { resultsMarkdown } from "../../../lib/eval/results.ts";
 import {
   ROBUSTNESS_GRID,
+  robustnessHtml,
   robustnessMarkdown,
   robustnessSvg,
 } from "../../../lib/eval/robustness.ts";
@@ -146,6 +147,36 @@ Deno.test("robustness and one-class comparison tables render every row and the A
   const svg = robustnessSvg(r);
   assert.match(svg, /JPEG quality/);
   assert.ok(ROBUSTNESS_GRID.includes("resize:0.5+jpeg:75"));
+  assert.doesNotMatch(md, /fused/);
+  assert.doesNotMatch(robustnessHtml(r), /fused/);
+  assert.doesNotMatch(svg, /fused/);
+  // with a fused score: its own columns, its per-renderer AUC third, and its own line
+  const withFused = {
+    ...r,
+    rows: rows.map((row) => ({
+      ...row,
+      fused: { auc: ci(0.95), hter: ci(0.07) },
+      byRenderer: [{ ...row.byRenderer[0], fused: 0.97 }],
+    })),
+  };
+  const fmd = robustnessMarkdown(withFused);
+  assert.match(
+    fmd,
+    /\| one-class HTER \| fused AUC \| fused HTER \| Cycles AUC head \/ one-class \/ fused \|/,
+  );
+  assert.match(
+    fmd,
+    /\| none \| 20\/20 \| .* \| 0\.950 \[0\.850, 1\.000\] \| 0\.070 .* \| 0\.900 \/ 0\.800 \/ 0\.970 \|/,
+  );
+  assert.equal(
+    fmd.split("\n").filter((l) => l.startsWith("| ")).every((l) =>
+      l.split("|").length ===
+        fmd.split("\n").find((x) => x.startsWith("| perturbation"))!.split("|").length
+    ),
+    true,
+  );
+  assert.match(robustnessHtml(withFused), /<th>fused AUC<\/th><th>fused HTER<\/th>/);
+  assert.match(robustnessSvg(withFused), /fused/);
   const cell = (seed: number, source: string, kind: string, test: string, auc: number) => ({
     seed,
     row: test,
