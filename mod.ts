@@ -7,7 +7,8 @@
  * 2. the image map (`lib/map`): ENet, a two-branch CNN with the 30 SRM high-pass filters,
  *    trained supervised on natural images and the renders of one or more renderers;
  * 3. features (`lib/features`): vectors of an image from the map's layers (L9, the method's),
- *    or noise-residual statistics of the image itself, which need no map;
+ *    or, with no map, noise-residual statistics of the image itself or the early activations of
+ *    a pretrained CNN (MobileNetV2, its weights inside the `nsfwjs` npm package);
  * 4. one-class models (`lib/oneclass`), fitted on natural images only: Flow-SVDD (the method),
  *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (`fit`, `score` > 0 =
  *    computer-generated, `predict`, `save`/`load`, the threshold saved with the model);

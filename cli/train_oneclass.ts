@@ -8,6 +8,7 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { FEATURE_SOURCES, type FeatureSource } from "../lib/features/sources.ts";
+import { PRETRAINED_DIM } from "../lib/features/pretrained.ts";
 import { RESIDUAL_DIM } from "../lib/features/residual.ts";
 import { MLP_DEFAULTS } from "../lib/oneclass/deep_svdd.ts";
 import {
@@ -38,16 +39,17 @@ export const trainOneClassCommand: Command = {
   name: "train-oneclass",
   aliases: ["train-flow"],
   usage:
-    "--map RUN [--features SRC] [--oneclass KIND] [flags]   |   --data DIR --features residual",
+    "--map RUN [--features SRC] [--oneclass KIND] [flags]   |   --data DIR --features residual|mobilenet",
   summary:
     "Fit a one-class model (flow, mlp, gauss, knn) on natural images' features, natural images only.",
   description: `
 Feature sources (--features): l9 (the method: L9 after ReLU), l9-pre, l8, l8-pre (before the
 ReLU), trunk (global average and max of the last conv block): all from map run RUN, on the
 natural images its split held back for this stage (role "flow"); residual (${RESIDUAL_DIM} noise-residual
-statistics of the image's most textured patches: co-occurrences at three scales and their slopes;
-needs no map): on every non-test natural image of RUN's split, or with --data DIR (no map) of a
-split of its own.
+statistics of the image's most textured patches: co-occurrences at three scales and their slopes)
+and mobilenet (${PRETRAINED_DIM} early activations of a pretrained MobileNetV2, the nsfwjs npm package's,
+on nine 224 px crops at the image's own resolution): these two need no map, and fit on every
+non-test natural image of RUN's split, or with --data DIR (no map) of a split of its own.
 
 One-class models (--oneclass): flow (the method: a volume-preserving NICE flow trained with the
 SVDD objective F(R,c,f) = R^2 + 1/(nu n) sum max(0, |f(x)-c|^2 - R^2), c the mean of the
@@ -79,7 +81,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       name: "data",
       type: "string",
       arg: "DIR",
-      help: "dataset folder, for --features residual without a map",
+      help: "dataset folder, for --features residual or mobilenet without a map",
     },
     {
       name: "csv",
@@ -263,7 +265,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     const map = str(a, "map"), data = str(a, "data");
     if (!map && !data && !bool(a, "resume")) {
       throw new UsageError(
-        "train-oneclass: give --map RUN, or --data DIR with --features residual (see --help)",
+        "train-oneclass: give --map RUN, or --data DIR with --features residual or mobilenet (see --help)",
       );
     }
     if (bool(a, "no-standardise") && str(a, "feature-norm")) {

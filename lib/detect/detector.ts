@@ -4,7 +4,7 @@
  * as JPEG at the map's quality when it was trained with `--match-compression`); then the map's
  * crop is laid over it in a grid (up to `maxTilesPerSide` per side, evenly spread). The head
  * gives the mean p(CG) of the tiles; the one-class model the mean score of the tiles' feature
- * vectors (map sources) or the score of the whole image's vector (`residual`).
+ * vectors (map sources) or the score of the whole image's vector (`residual`, `mobilenet`).
  *
  * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (set on the map's
  * natural validation images, lib/map/threshold.ts; 0.5 in format-2 detectors); the one-class
@@ -41,8 +41,12 @@ import {
   tileOrigins,
 } from "../data/image.ts";
 import { jpegRoundTrip } from "../data/perturb.ts";
-import { residualFeatures } from "../features/residual.ts";
-import { embedding, type FeatureSource, needsMap } from "../features/sources.ts";
+import {
+  embedding,
+  type FeatureSource,
+  needsMap,
+  wholeImageFeatures,
+} from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
 import { saveENet } from "../map/io.ts";
 import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
@@ -323,7 +327,7 @@ export class Detector {
       : new Float32Array(crops.length).fill(NaN);
     const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
     const p = mean(r.pCg);
-    const features = mapSource ? undefined : residualFeatures(img);
+    const features = mapSource ? undefined : await wholeImageFeatures(this.info.features, img);
     // a Gaussian in parts scores each part once; the image's score is the largest scoring part
     const oc = this.oneClass;
     const parts = features && oc instanceof GaussianOneClass

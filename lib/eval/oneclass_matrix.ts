@@ -6,11 +6,11 @@
  * model's natural-only threshold, with 95 % bootstrap CIs per seed, and the mean and range over
  * seeds. The supervised head is reported the same way next to them.
  *
- * `residual` features need no map: they depend only on the split (the seed), so they are fitted
- * once per seed and every renderer is unseen for them.
+ * `residual` and `mobilenet` features need no map: they depend only on the split (the seed), so
+ * they are fitted once per seed and every renderer is unseen for them.
  *
  * Resumable like {@link experiment}: finished maps, models and evaluations are reused. A model
- * fitted on residual features of an older definition is not reused: its folder is renamed
+ * fitted on whole-image features of an older definition is not reused: its folder is renamed
  * `<name>-v<version>` (nothing is deleted) and the cell is fitted again.
  *
  * @module
@@ -171,7 +171,7 @@ export async function oneclassMatrix(
     }
   };
   for (const seed of seeds) {
-    let residualDone = false;
+    const noMapDone = new Set<FeatureSource>();
     for (const row of renderers) {
       const trainOn = protocol === "loro" ? renderers.filter((r) => r !== row) : [row];
       const run = `${name}-s${seed}-${protocol === "loro" ? "no" : ""}${row}`;
@@ -192,7 +192,7 @@ export async function oneclassMatrix(
       }
       let headDone = false;
       for (const source of sources) {
-        if (!needsMap(source) && residualDone) continue;
+        if (noMapDone.has(source)) continue;
         for (const kind of kinds) {
           const ocName = `${source}-${kind}`;
           const ev = await runCell(runs, run, ocName, source, kind, seed, o, log);
@@ -202,7 +202,7 @@ export async function oneclassMatrix(
             headDone = true;
           }
         }
-        if (!needsMap(source)) residualDone = true;
+        if (!needsMap(source)) noMapDone.add(source);
       }
     }
   }

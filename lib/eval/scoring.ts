@@ -15,6 +15,7 @@ import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { fusedScore } from "../detect/detector.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
+import { needsMap } from "../features/sources.ts";
 import { type ImageMap, loadImageMap } from "../map/run.ts";
 import { type HeadThreshold, headThreshold } from "../map/threshold.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
@@ -175,7 +176,7 @@ export async function scoreImages(
     });
   }
   // the one-class model: map features on the same crops, or one vector per whole image
-  const ocView = headView && source !== "residual" ? headView : sourceView(source, crop, 1).view;
+  const ocView = headView && needsMap(source) ? headView : sourceView(source, crop, 1).view;
   const samples = await sourceSamples(source, ok, store, ocView);
   o.log.start("one-class features", samples.length);
   const f = await extractFeatures({
@@ -187,7 +188,7 @@ export async function scoreImages(
     cache: o.cacheKey
       ? {
         dir: cacheDir,
-        key: `${o.cacheKey}-${source}-${source === "residual" ? "image" : viewKey}`,
+        key: `${o.cacheKey}-${source}-${needsMap(source) ? viewKey : "image"}`,
       }
       : undefined,
     onBatch: ticker(o.log),

@@ -14,8 +14,13 @@ import { cropOf, type Sample } from "../data/samples.ts";
 import type { ImageMap } from "../map/run.ts";
 import { predict } from "../map/predict.ts";
 import { ensureDir } from "../runs/folder.ts";
-import { RESIDUAL_SPEC, residualFeatures } from "./residual.ts";
-import { embedding, type FeatureSource, needsMap } from "./sources.ts";
+import {
+  embedding,
+  type FeatureSource,
+  needsMap,
+  sourceSpec,
+  wholeImageFeatures,
+} from "./sources.ts";
 
 /** Feature vectors of a list of samples. */
 export interface FeatureSet {
@@ -46,11 +51,11 @@ export interface ExtractOptions {
   source: FeatureSource;
   /** The image map (map sources). */
   map?: ImageMap;
-  /** The samples: crops of a map's view, or whole images for `residual`. */
+  /** The samples: crops of a map's view, or whole images for the sources without a map. */
   samples: Sample[];
   /** Decoded (and possibly re-encoded) pixels. */
   store: ImageStore;
-  /** The view the samples index (ignored by `residual`, which reads whole images). */
+  /** The view the samples index (ignored by the sources without a map, which read whole images). */
   view: View;
   /** Cache folder and file stem; none: not cached. */
   cache?: { dir: string; key: string };
@@ -78,7 +83,10 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
     samples: sig,
-    ...(needsMap(o.source) ? {} : { residual: JSON.stringify(RESIDUAL_SPEC) }),
+    // the residual definition's key predates the other whole-image sources (caches stay valid)
+    ...(needsMap(o.source)
+      ? {}
+      : { [o.source === "residual" ? "residual" : "spec"]: JSON.stringify(sourceSpec(o.source)) }),
   };
   if (o.cache) {
     try {
@@ -114,7 +122,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
   } else {
     const rows: Float32Array[] = [];
     for (const [i, s] of o.samples.entries()) {
-      rows.push(residualFeatures(await o.store.uncached(s.entry.path)));
+      rows.push(await wholeImageFeatures(o.source, await o.store.uncached(s.entry.path)));
       o.onBatch?.(i + 1);
     }
     const dim = rows[0]?.length ?? 0, data = new Float32Array(rows.length * dim);

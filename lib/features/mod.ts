@@ -1,11 +1,25 @@
 /**
  * Stage 2, features: the vectors the one-class stage works on, from the map's layers or from
- * the image itself (noise-residual statistics, no map), computed and cached.
+ * the image itself (noise-residual statistics or a pretrained CNN's early activations, no map),
+ * computed and cached.
  *
  * @module
  */
 
-export { DEFAULT_SOURCE, FEATURE_SOURCES, type FeatureSource, needsMap } from "./sources.ts";
+export {
+  DEFAULT_SOURCE,
+  FEATURE_SOURCES,
+  type FeatureSource,
+  needsMap,
+  sourceSpec,
+  wholeImageFeatures,
+} from "./sources.ts";
+export {
+  PRETRAINED_DIM,
+  PRETRAINED_SPEC,
+  pretrainedFeatures,
+  releasePretrained,
+} from "./pretrained.ts";
 export {
   RESIDUAL_DIM,
   RESIDUAL_PARTS,

@@ -7,7 +7,7 @@
 
 import { at, type Location } from "../core/bundle.ts";
 import { ModelError } from "../core/errors.ts";
-import { RESIDUAL_SPEC } from "../features/residual.ts";
+import { type FeatureSource, sourceSpec } from "../features/sources.ts";
 import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
 import {
   type FeatureProvenance,
@@ -69,32 +69,37 @@ const KINDS = {
 export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
   const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
   const model = KINDS[saved.kind].restore(saved);
-  const v = otherResidualVersion(model.provenance);
+  const v = otherFeatureVersion(model.provenance);
   if (v !== undefined) {
+    const source = model.provenance!.source;
     model.dispose();
     throw new ModelError(
-      `${at(dir, `${stem}.json`)}: fitted on residual features of another ` +
-        `definition (version ${v}; this toolkit computes version ${RESIDUAL_SPEC.version}): fit it again`,
+      `${at(dir, `${stem}.json`)}: fitted on ${source} features of another ` +
+        `definition (version ${v}; this toolkit computes version ${
+          sourceSpec(source as FeatureSource)!.version
+        }): fit it again`,
     );
   }
   return model;
 }
 
 /**
- * The version of the residual features a model was fitted on, when their definition is not the
- * one this toolkit computes ({@link RESIDUAL_SPEC}); undefined for other sources and for the
- * same definition. Such a model cannot score today's features.
+ * The version of the whole-image features (`residual`, `mobilenet`) a model was fitted on, when
+ * their definition is not the one this toolkit computes ({@link sourceSpec}); undefined for map
+ * sources and for the same definition. Such a model cannot score today's features.
  *
  * @example A model fitted on version 1 of the residual features
  * ```ts
- * import { otherResidualVersion } from "./io.ts";
- * console.log(otherResidualVersion({ source: "residual", residual: { version: 1 } })); // 1
- * console.log(otherResidualVersion({ source: "l9" })); // undefined
+ * import { otherFeatureVersion } from "./io.ts";
+ * console.log(otherFeatureVersion({ source: "residual", residual: { version: 1 } })); // 1
+ * console.log(otherFeatureVersion({ source: "l9" })); // undefined
  * ```
  */
-export function otherResidualVersion(p: FeatureProvenance | undefined): number | undefined {
-  if (p?.source !== "residual" || JSON.stringify(p.residual) === JSON.stringify(RESIDUAL_SPEC)) {
-    return undefined;
-  }
-  return (p.residual as { version?: number } | undefined)?.version ?? 1;
+export function otherFeatureVersion(p: FeatureProvenance | undefined): number | undefined {
+  // where each source's definition is saved (`provenance` in train.ts)
+  const key = p?.source === "residual" ? "residual" : p?.source === "mobilenet" ? "pretrained" : "";
+  if (!key) return undefined;
+  const spec = sourceSpec(p!.source as FeatureSource);
+  if (JSON.stringify(p![key]) === JSON.stringify(spec)) return undefined;
+  return (p![key] as { version?: number } | undefined)?.version ?? 1;
 }

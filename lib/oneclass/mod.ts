@@ -22,7 +22,7 @@ export { type FlowArch, type FlowOptions, FlowSvdd } from "./flow.ts";
 export { DeepSvdd, type DeepSvddOptions, type MlpArch } from "./deep_svdd.ts";
 export { GaussianOneClass, type GaussOptions } from "./gauss.ts";
 export { type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
-export { type AnyOptions, createOneClass, loadOneClass, otherResidualVersion } from "./io.ts";
+export { type AnyOptions, createOneClass, loadOneClass, otherFeatureVersion } from "./io.ts";
 export {
   FEATURE_NORMS,
   type FeatureNorm,

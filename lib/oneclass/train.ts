@@ -35,8 +35,15 @@ import {
   type SplitEntry,
 } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
+import { PRETRAINED_SPEC } from "../features/pretrained.ts";
 import { RESIDUAL_PARTS, RESIDUAL_SPEC } from "../features/residual.ts";
-import { checkSource, DEFAULT_SOURCE, type FeatureSource, needsMap } from "../features/sources.ts";
+import {
+  checkSource,
+  DEFAULT_SOURCE,
+  type FeatureSource,
+  needsMap,
+  sourceSpec,
+} from "../features/sources.ts";
 import { type ImageMap, type MapRunInfo, openMapRun, readMapRun } from "../map/run.ts";
 import { checkRunName, runPath } from "../runs/folder.ts";
 import { openRun } from "../runs/lifecycle.ts";
@@ -50,7 +57,7 @@ import {
   type OneClassKind,
   type ThresholdFrom,
 } from "./estimator.ts";
-import { type AnyOptions, createOneClass, otherResidualVersion } from "./io.ts";
+import { type AnyOptions, createOneClass, otherFeatureVersion } from "./io.ts";
 import { checkFeatureNorm } from "./normalise.ts";
 import { type SvddEpoch, SvddEstimator } from "./_svdd.ts";
 
@@ -265,7 +272,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
   const kind = checkKind(opts.oneclass ?? "flow");
   if (needsMap(source) && !opts.map) {
     throw new UsageError(
-      `the ${source} features come from an image map: name a map run (or use residual features)`,
+      `the ${source} features come from an image map: name a map run (or use residual or mobilenet features)`,
     );
   }
   if (!opts.map && !opts.data && !opts.resume) {
@@ -416,6 +423,7 @@ export function provenance(source: FeatureSource, mapSha?: string, jpeg?: number
     ...(mapSha ? { map: mapSha } : {}),
     ...(jpeg ? { matchCompression: jpeg } : {}),
     ...(source === "residual" ? { residual: RESIDUAL_SPEC } : {}),
+    ...(source === "mobilenet" ? { pretrained: PRETRAINED_SPEC } : {}),
   };
 }
 
@@ -474,7 +482,7 @@ export async function openOneClassRun(
 /**
  * Renames a finished one-class run that the caller would not fit the same way today, so that
  * whoever reuses finished runs (`experiment`, `demo`, `oneclass-matrix`) fits it again, and the
- * old model and its evaluations stay on disk. A run fitted on residual features of another
+ * old model and its evaluations stay on disk. A run fitted on whole-image features of another
  * version than this toolkit computes goes to `<dir>-v<version>`; with `settings` (what the caller
  * would fit with now, as {@link resolveSettings} gives them), a run saved with other settings, as
  * when a default changed, goes to `<dir>-old` (`-2`, ... appended when taken). Returns the new
@@ -499,12 +507,14 @@ export async function setAsideStale(
     join(dir, "oneclass.json"),
   );
   if (!saved) return undefined;
-  const version = otherResidualVersion(saved.provenance);
+  const version = otherFeatureVersion(saved.provenance);
   let base: string, why: string;
   if (version !== undefined) {
     base = `${dir}-v${version}`;
-    why = `fitted on another definition of the residual features (version ${version}; ` +
-      `this toolkit computes version ${RESIDUAL_SPEC.version})`;
+    why = `fitted on another definition of the ${saved.provenance!.source} features ` +
+      `(version ${version}; this toolkit computes version ${
+        sourceSpec(saved.provenance!.source as FeatureSource)!.version
+      })`;
   } else {
     const config = await readJsonIfExists<{ settings?: AnyOptions }>(join(dir, "config.json"));
     if (!settings || !config) return undefined;

@@ -8,6 +8,7 @@ import { FlowSvdd } from "../../../lib/oneclass/flow.ts";
 import { GaussianOneClass, ledoitWolfShrinkage } from "../../../lib/oneclass/gauss.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { RESIDUAL_SPEC } from "../../../lib/features/residual.ts";
+import { PRETRAINED_SPEC } from "../../../lib/features/pretrained.ts";
 import { KnnOneClass } from "../../../lib/oneclass/knn.ts";
 import { Normaliser } from "../../../lib/oneclass/normalise.ts";
 import { testBackend, withTempDir } from "../../_helpers.ts";
@@ -79,6 +80,18 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
           `old\\.json: fitted on residual features of another definition \\(version 1; .* version ${RESIDUAL_SPEC.version}\\)`,
         ),
       );
+      // and so is one fitted on another definition of the pretrained CNN's features
+      m.provenance = { source: "mobilenet", pretrained: { ...PRETRAINED_SPEC, layer: "out_relu" } };
+      await m.save(dir, "cnn");
+      await assert.rejects(
+        loadOneClass(dir, "cnn"),
+        new RegExp(
+          `cnn\\.json: fitted on mobilenet features of another definition \\(version 1; .* version ${PRETRAINED_SPEC.version}\\)`,
+        ),
+      );
+      m.provenance = { source: "mobilenet", pretrained: PRETRAINED_SPEC };
+      await m.save(dir, "cnn");
+      (await loadOneClass(dir, "cnn")).dispose();
     });
     m.dispose();
     assert.equal(tf.memory().numTensors, before, `${name} leaks tensors`);
