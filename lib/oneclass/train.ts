@@ -279,7 +279,9 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     throw new UsageError("name a map run, or a dataset folder for a run without a map");
   }
 
-  // 1-2. Where the run lives, and its configuration.
+  // 1-2. Where the run lives, and its configuration. The backend comes first: the map's weights
+  // are tensors, and made before it they would land on tfjs's default backend.
+  const backend = await initBackend(opts.backend ?? "auto");
   const mapInfo = opts.map ? await openMapRun(runs, opts.map) : undefined;
   const map: ImageMap | undefined = mapInfo?.map;
   const name = checkRunName(opts.name ?? defaultRunName(source, kind));
@@ -301,7 +303,6 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       throw new CgvsniError(`${dir}: the map's model changed since this run started`);
     }
     if (opts.resume && opts.skipBad) config.skipBad = true;
-    const backend = await initBackend(opts.backend ?? "auto");
     for (const n of backend.notices) log.log(`notice: ${n}`);
     const info = await openOneClassRun(runs, opts.map, name, { config, dir, ownData, mapInfo });
 
