@@ -5,6 +5,9 @@
  */
 
 import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
+import { ImageStore } from "../lib/data/cache.ts";
+import { loadDataset } from "../lib/data/dataset.ts";
+import type { FeatureSource } from "../lib/features/sources.ts";
 import type { ENetConfig } from "../lib/map/enet.ts";
 
 let backend: Promise<BackendChoice> | undefined;
@@ -27,6 +30,25 @@ export async function withTempDir<T>(f: (dir: string) => Promise<T>): Promise<T>
 
 /** Path of the dataset shipped with the repository. */
 export const SHIPPED = new URL("../dataset/", import.meta.url).pathname;
+
+/**
+ * What `extractFeatures` needs to compute a whole-image source for the first two images of the
+ * shipped dataset, cached in `dir` under `key`.
+ */
+export async function twoShippedImages(source: FeatureSource, dir: string, key: string) {
+  const ds = await loadDataset(SHIPPED);
+  const samples = ds.images.slice(0, 2).map((e) => ({
+    entry: { ...e, role: "test" as const },
+    tile: 0,
+  }));
+  return {
+    source,
+    samples,
+    store: new ImageStore(),
+    view: { kind: "full" as const },
+    cache: { dir, key },
+  };
+}
 
 /** The smallest ENet worth training: every layer present, a few channels each. */
 export const TINY: ENetConfig = {

@@ -1,22 +1,10 @@
 import assert from "node:assert/strict";
-import { ImageStore, loadDataset } from "../../../lib/data/mod.ts";
 import { extractFeatures, RESIDUAL_SPEC } from "../../../lib/features/mod.ts";
-import { SHIPPED, withTempDir } from "../../_helpers.ts";
+import { twoShippedImages, withTempDir } from "../../_helpers.ts";
 
 Deno.test("features: the cache is reused for the same inputs, and not when the residual definition changed", async () => {
   await withTempDir(async (dir) => {
-    const ds = await loadDataset(SHIPPED);
-    const samples = ds.images.slice(0, 2).map((e) => ({
-      entry: { ...e, role: "test" as const },
-      tile: 0,
-    }));
-    const o = {
-      source: "residual" as const,
-      samples,
-      store: new ImageStore(),
-      view: { kind: "full" as const },
-      cache: { dir, key: "test-residual" },
-    };
+    const o = await twoShippedImages("residual", dir, "test-residual");
     const a = await extractFeatures(o);
     assert.equal(a.cached, false);
     const b = await extractFeatures(o);

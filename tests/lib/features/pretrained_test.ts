@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { initBackend } from "../../../lib/backends/mod.ts";
 import { tf } from "../../../lib/core/deps.ts";
 import { Rng } from "../../../lib/core/rng.ts";
-import { ImageStore, loadDataset, readImage } from "../../../lib/data/mod.ts";
+import { readImage } from "../../../lib/data/mod.ts";
 import {
   extractFeatures,
   PRETRAINED_DIM,
@@ -11,7 +11,7 @@ import {
   releasePretrained,
   wholeImageFeatures,
 } from "../../../lib/features/mod.ts";
-import { SHIPPED, withTempDir } from "../../_helpers.ts";
+import { twoShippedImages, withTempDir } from "../../_helpers.ts";
 
 const image = (w: number, h: number, px: (x: number, y: number, c: number) => number) => {
   const data = new Uint8Array(w * h * 3);
@@ -78,18 +78,8 @@ Deno.test("features: mobilenet vectors are cached like residual ones, under thei
   await initBackend("cpu");
   try {
     await withTempDir(async (dir) => {
-      const ds = await loadDataset(SHIPPED);
-      const samples = ds.images.slice(0, 2).map((e) => ({
-        entry: { ...e, role: "test" as const },
-        tile: 0,
-      }));
-      const o = {
-        source: "mobilenet" as const,
-        samples,
-        store: new ImageStore(),
-        view: { kind: "full" as const },
-        cache: { dir, key: "test-mobilenet" },
-      };
+      const o = await twoShippedImages("mobilenet", dir, "test-mobilenet");
+      const samples = o.samples;
       const a = await extractFeatures(o);
       assert.equal(a.cached, false);
       assert.equal(a.dim, PRETRAINED_DIM);
