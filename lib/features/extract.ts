@@ -19,6 +19,7 @@ import {
   type FeatureSource,
   needsMap,
   sourceSpec,
+  specKey,
   wholeImageFeatures,
 } from "./sources.ts";
 
@@ -83,10 +84,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
     samples: sig,
-    // the residual definition's key predates the other whole-image sources (caches stay valid)
-    ...(needsMap(o.source)
-      ? {}
-      : { [o.source === "residual" ? "residual" : "spec"]: JSON.stringify(sourceSpec(o.source)) }),
+    ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
   };
   if (o.cache) {
     try {

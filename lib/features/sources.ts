@@ -50,6 +50,22 @@ export function checkSource(v: string): FeatureSource {
 }
 
 /**
+ * The sources without a map, each with how it computes a whole image's vector, what defines
+ * those features, and the key under which that definition is saved with models and cached
+ * vectors (`residual` kept its own name from before there were others).
+ */
+const WHOLE_IMAGE: Partial<
+  Record<FeatureSource, {
+    features: (img: RgbImage) => Float32Array | Promise<Float32Array>;
+    spec: { version: number };
+    key: string;
+  }>
+> = {
+  residual: { features: residualFeatures, spec: RESIDUAL_SPEC, key: "residual" },
+  mobilenet: { features: pretrainedFeatures, spec: PRETRAINED_SPEC, key: "pretrained" },
+};
+
+/**
  * Whether a source is computed by an image map (all but `residual` and `mobilenet`).
  *
  * @example Which sources need an image map
@@ -59,7 +75,7 @@ export function checkSource(v: string): FeatureSource {
  * ```
  */
 export function needsMap(s: FeatureSource): boolean {
-  return s !== "residual" && s !== "mobilenet";
+  return WHOLE_IMAGE[s] === undefined;
 }
 
 /**
@@ -73,14 +89,9 @@ export function needsMap(s: FeatureSource): boolean {
  * ```
  */
 export async function wholeImageFeatures(s: FeatureSource, img: RgbImage): Promise<Float32Array> {
-  switch (s) {
-    case "residual":
-      return residualFeatures(img);
-    case "mobilenet":
-      return await pretrainedFeatures(img);
-    default:
-      throw new RangeError(`the ${s} features come from an image map`);
-  }
+  const w = WHOLE_IMAGE[s];
+  if (!w) throw new RangeError(`the ${s} features come from an image map`);
+  return await w.features(img);
 }
 
 /**
@@ -95,7 +106,21 @@ export async function wholeImageFeatures(s: FeatureSource, img: RgbImage): Promi
  * ```
  */
 export function sourceSpec(s: FeatureSource): { version: number } | undefined {
-  return s === "residual" ? RESIDUAL_SPEC : s === "mobilenet" ? PRETRAINED_SPEC : undefined;
+  return WHOLE_IMAGE[s]?.spec;
+}
+
+/**
+ * The key under which a whole-image source's definition ({@link sourceSpec}) is saved in a
+ * model's provenance and a feature cache; undefined for map sources.
+ *
+ * @example
+ * ```ts
+ * import { specKey } from "./sources.ts";
+ * console.log(specKey("residual"), specKey("mobilenet"), specKey("l9")); // residual pretrained undefined
+ * ```
+ */
+export function specKey(s: FeatureSource): string | undefined {
+  return WHOLE_IMAGE[s]?.key;
 }
 
 /** The vectors a map source picks out of an ENet forward pass. */

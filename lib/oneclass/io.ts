@@ -7,7 +7,7 @@
 
 import { at, type Location } from "../core/bundle.ts";
 import { ModelError } from "../core/errors.ts";
-import { type FeatureSource, sourceSpec } from "../features/sources.ts";
+import { type FeatureSource, sourceSpec, specKey } from "../features/sources.ts";
 import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
 import {
   type FeatureProvenance,
@@ -96,10 +96,8 @@ export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<On
  * ```
  */
 export function otherFeatureVersion(p: FeatureProvenance | undefined): number | undefined {
-  // where each source's definition is saved (`provenance` in train.ts)
-  const key = p?.source === "residual" ? "residual" : p?.source === "mobilenet" ? "pretrained" : "";
-  if (!key) return undefined;
-  const spec = sourceSpec(p!.source as FeatureSource);
-  if (JSON.stringify(p![key]) === JSON.stringify(spec)) return undefined;
+  const source = p?.source as FeatureSource | undefined;
+  const key = source && specKey(source);
+  if (!key || JSON.stringify(p![key]) === JSON.stringify(sourceSpec(source!))) return undefined;
   return (p![key] as { version?: number } | undefined)?.version ?? 1;
 }

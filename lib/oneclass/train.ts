@@ -35,14 +35,14 @@ import {
   type SplitEntry,
 } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
-import { PRETRAINED_SPEC } from "../features/pretrained.ts";
-import { RESIDUAL_PARTS, RESIDUAL_SPEC } from "../features/residual.ts";
+import { RESIDUAL_PARTS } from "../features/residual.ts";
 import {
   checkSource,
   DEFAULT_SOURCE,
   type FeatureSource,
   needsMap,
   sourceSpec,
+  specKey,
 } from "../features/sources.ts";
 import { type ImageMap, type MapRunInfo, openMapRun, readMapRun } from "../map/run.ts";
 import { checkRunName, runPath } from "../runs/folder.ts";
@@ -423,8 +423,7 @@ export function provenance(source: FeatureSource, mapSha?: string, jpeg?: number
     source,
     ...(mapSha ? { map: mapSha } : {}),
     ...(jpeg ? { matchCompression: jpeg } : {}),
-    ...(source === "residual" ? { residual: RESIDUAL_SPEC } : {}),
-    ...(source === "mobilenet" ? { pretrained: PRETRAINED_SPEC } : {}),
+    ...(specKey(source) ? { [specKey(source)!]: sourceSpec(source) } : {}),
   };
 }
 
