@@ -7,6 +7,7 @@
 import { type BackendChoice, initBackend } from "../lib/backends/select.ts";
 import { ImageStore } from "../lib/data/cache.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
+import type { RgbImage } from "../lib/data/image.ts";
 import type { FeatureSource } from "../lib/features/sources.ts";
 import type { ENetConfig } from "../lib/map/enet.ts";
 
@@ -48,6 +49,21 @@ export async function twoShippedImages(source: FeatureSource, dir: string, key: 
     view: { kind: "full" as const },
     cache: { dir, key },
   };
+}
+
+/** A synthetic RGB image whose channel `c` at column `x`, row `y` is `px(x, y, c)`. */
+export function rgbImage(
+  w: number,
+  h: number,
+  px: (x: number, y: number, c: number) => number,
+): RgbImage {
+  const data = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = px(x, y, c);
+    }
+  }
+  return { width: w, height: h, data };
 }
 
 /** The smallest ENet worth training: every layer present, a few channels each. */

@@ -10,16 +10,10 @@ import {
 } from "../../../lib/data/image.ts";
 import { encodePng } from "../../../lib/data/png.ts";
 import { ImageError } from "../../../lib/core/errors.ts";
-import { SHIPPED } from "../../_helpers.ts";
+import { rgbImage, SHIPPED } from "../../_helpers.ts";
 
 function gradient(w: number, h: number): RgbImage {
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      data.set([x * 7 & 255, y * 5 & 255, (x + y) & 255], (y * w + x) * 3);
-    }
-  }
-  return { width: w, height: h, data };
+  return rgbImage(w, h, (x, y, c) => [x * 7 & 255, y * 5 & 255, (x + y) & 255][c]);
 }
 
 Deno.test("image: PNG round trip through our encoder and imagescript is exact", async () => {

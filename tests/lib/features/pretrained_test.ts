@@ -11,17 +11,7 @@ import {
   releasePretrained,
   wholeImageFeatures,
 } from "../../../lib/features/mod.ts";
-import { twoShippedImages, withTempDir } from "../../_helpers.ts";
-
-const image = (w: number, h: number, px: (x: number, y: number, c: number) => number) => {
-  const data = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let c = 0; c < 3; c++) data[(y * w + x) * 3 + c] = px(x, y, c);
-    }
-  }
-  return { width: w, height: h, data };
-};
+import { rgbImage as image, twoShippedImages, withTempDir } from "../../_helpers.ts";
 
 Deno.test("mobilenet features: 384 bounded numbers, the same twice, texture unlike flat, no tensor left", async () => {
   await initBackend("cpu");
