@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
+import { type DecoderName, DECODERS, setDecoder } from "../lib/data/decode.ts";
 
 /** One command-line flag. */
 export interface Flag {
@@ -201,6 +202,16 @@ export const BACKEND_FLAG: Flag = {
     "tfjs backend: auto|native|wasm|cpu|webgpu (auto: a real WebGPU adapter, else native oneDNN, else wasm)",
 };
 
+/** The `--decoder` flag of commands that read images (applied by {@link runCommand}). */
+export const DECODER_FLAG: Flag = {
+  name: "decoder",
+  type: "string",
+  arg: "NAME",
+  default: "auto",
+  help:
+    "image decoder: auto|libvips|wasm (auto: libvips where FFI is granted, else WebAssembly; the same pixels but for colour profiles and CMYK)",
+};
+
 /** The `--threads` flag of commands that run the native backend. */
 export const THREADS_FLAG: Flag = {
   name: "threads",
@@ -272,6 +283,9 @@ export async function runCommand(cmd: Command, argv: string[]): Promise<number> 
     if (args.values.help) {
       console.log(helpText(cmd));
       return EXIT.ok;
+    }
+    if (cmd.flags.includes(DECODER_FLAG)) {
+      setDecoder((choice(args, "decoder", DECODERS) ?? "auto") as DecoderName);
     }
     return await cmd.run(args);
   } catch (e) {

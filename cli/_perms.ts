@@ -5,9 +5,9 @@
  * @module
  */
 
-/** Environment variables the model-running tasks read. */
+/** Environment variables the model-running tasks read (sharp, libvips's loader, reads one). */
 export const ENV =
-  "IMAGESCRIPT_WASM_SIMD,CGVSNI_DNNL,CGVSNI_POOL_MB,CGVSNI_THREADS,OMP_NUM_THREADS,OMP_WAIT_POLICY";
+  "IMAGESCRIPT_WASM_SIMD,npm_package_config_libvips,CGVSNI_DNNL,CGVSNI_POOL_MB,CGVSNI_THREADS,OMP_NUM_THREADS,OMP_WAIT_POLICY";
 
 /** Tasks that run a model: read anything (data, npm cache), write runs/, the native backend. */
 export const MODEL_TASK =

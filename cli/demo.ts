@@ -10,7 +10,15 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
 import { pipeline } from "../lib/eval/experiment.ts";
 import { writeReport } from "../lib/eval/report.ts";
-import { BACKEND_FLAG, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import {
+  BACKEND_FLAG,
+  type Command,
+  DECODER_FLAG,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { setThreads } from "./_threads.ts";
 
@@ -57,6 +65,7 @@ reuses finished stages.`,
     { name: "name", type: "string", arg: "NAME", default: "demo", help: "run name" },
     RUNS_FLAG,
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

@@ -16,7 +16,7 @@ import {
   IMAGE_EXTENSIONS,
   readImage,
   readImageFile,
-} from "../lib/data/image.ts";
+} from "../lib/data/decode.ts";
 import {
   type Detection,
   type Detector,
@@ -31,6 +31,7 @@ import {
   bool,
   choice,
   type Command,
+  DECODER_FLAG,
   EXIT,
   num,
   RUNS_FLAG,
@@ -236,6 +237,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     { name: "quiet", type: "boolean", help: "no progress bar" },
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

@@ -8,7 +8,16 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { experiment, type ExperimentProtocol, matrixMarkdown } from "../lib/eval/experiment.ts";
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
-import { BACKEND_FLAG, choice, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import {
+  BACKEND_FLAG,
+  choice,
+  type Command,
+  DECODER_FLAG,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { STAGE_FLAGS, stageOptions } from "./_stages.ts";
 import { setThreads } from "./_threads.ts";
@@ -69,6 +78,7 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
       help: "seed (split, initialisation, sampling)",
     },
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

@@ -11,7 +11,16 @@ import { oneclassMatrix, oneclassMatrixMarkdown } from "../lib/eval/oneclass_mat
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { BACKEND_FLAG, choice, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import {
+  BACKEND_FLAG,
+  choice,
+  type Command,
+  DECODER_FLAG,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { kindsOf, sourcesOf, STAGE_FLAGS, stageOptions } from "./_stages.ts";
 import { setThreads } from "./_threads.ts";
@@ -68,6 +77,7 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
     },
     ...STAGE_FLAGS,
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

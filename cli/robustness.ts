@@ -7,7 +7,15 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { robustness, ROBUSTNESS_GRID, robustnessMarkdown } from "../lib/eval/robustness.ts";
-import { BACKEND_FLAG, type Command, num, RUNS_FLAG, str, THREADS_FLAG } from "./_args.ts";
+import {
+  BACKEND_FLAG,
+  type Command,
+  DECODER_FLAG,
+  num,
+  RUNS_FLAG,
+  str,
+  THREADS_FLAG,
+} from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { setThreads } from "./_threads.ts";
 
@@ -57,6 +65,7 @@ the level) and the table the report shows.`,
     },
     { name: "bootstrap", type: "string", arg: "N", default: "1000", help: "bootstrap resamples" },
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

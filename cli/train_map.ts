@@ -16,12 +16,13 @@ import {
   SMALL_PRESET_LR,
   trainMap,
 } from "../lib/map/train.ts";
-import { DEFAULT_MAX_PIXELS } from "../lib/data/image.ts";
+import { DEFAULT_MAX_PIXELS } from "../lib/data/decode.ts";
 import {
   BACKEND_FLAG,
   bool,
   choice,
   type Command,
+  DECODER_FLAG,
   num,
   RUNS_FLAG,
   str,
@@ -265,6 +266,7 @@ parameters at crop ${PAPER.crop}).`,
       help: "stop after N epochs of this invocation (resume later)",
     },
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

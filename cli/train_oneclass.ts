@@ -26,6 +26,7 @@ import {
   bool,
   choice,
   type Command,
+  DECODER_FLAG,
   num,
   RUNS_FLAG,
   str,
@@ -258,6 +259,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       help: "write a checkpoint every N epochs (and after the last)",
     },
     BACKEND_FLAG,
+    DECODER_FLAG,
     THREADS_FLAG,
   ],
   async run(a) {

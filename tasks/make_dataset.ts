@@ -17,7 +17,8 @@ import { type Command, num, runCommand, str } from "../cli/_args.ts";
 import { CgvsniError } from "../lib/core/errors.ts";
 import { join, resolve } from "node:path";
 import { formatCsv, parseCsvRecords } from "../lib/data/csv.ts";
-import { centerCrop, readImage } from "../lib/data/image.ts";
+import { centerCrop } from "../lib/data/image.ts";
+import { readImage } from "../lib/data/decode.ts";
 import { encodePng } from "../lib/data/png.ts";
 import { Rng } from "../lib/core/rng.ts";
 

@@ -24,7 +24,8 @@
  */
 
 import { loadDataset } from "../lib/data/dataset.ts";
-import { cropAt, readImage, type RgbImage } from "../lib/data/image.ts";
+import { cropAt, type RgbImage } from "../lib/data/image.ts";
+import { readImage } from "../lib/data/decode.ts";
 import { gaussianBlur, jpegRoundTrip } from "../lib/data/perturb.ts";
 import { RESIDUAL_DIM, residualFeatures, texturedPatches } from "../lib/features/residual.ts";
 

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodeImage } from "../lib/data/image.ts";
+import { decodeImage } from "../lib/data/decode.ts";
 import { parseDatasetCsv } from "../lib/data/csv.ts";
 import { DatasetError, ImageError } from "../lib/core/errors.ts";
 import { Rng } from "../lib/core/rng.ts";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readImage } from "../lib/data/image.ts";
+import { readImage } from "../lib/data/decode.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { trainMap, type TrainMapOptions } from "../lib/map/train.ts";

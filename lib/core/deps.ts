@@ -30,16 +30,6 @@ export const tfjsBackends = {
   /** WebGPU. */
   webgpu: () => import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0"),
 };
-/** The JPEG encoder (`jpeg-js`, pure JavaScript), loaded on first use. */
-export async function jpegEncoder(): Promise<{
-  encode(
-    img: { data: Uint8Array; width: number; height: number },
-    quality: number,
-  ): { data: Uint8Array };
-}> {
-  return (await import("npm:jpeg-js@0.4.4")).default;
-}
-
 /** One of imagescript's WebAssembly decoders. */
 export type Codec = { init(): Promise<{ decode(b: Uint8Array): Record<string, unknown> }> };
 
@@ -47,11 +37,38 @@ export type Codec = { init(): Promise<{ decode(b: Uint8Array): Record<string, un
  * imagescript's decoders, loaded on first use and one by one: its main module also loads
  * native encoders (a Node addon), which would need --allow-ffi for nothing we use.
  */
-export async function imageCodecs(): Promise<{ png: Codec; jpeg: Codec; tiff: Codec }> {
-  const [png, jpeg, tiff] = await Promise.all([
+export async function imageCodecs(): Promise<{ png: Codec; jpeg: Codec; gif: Codec }> {
+  const [png, jpeg, gif] = await Promise.all([
     import("npm:imagescript@1.3.1/wasm/node/png.js"),
     import("npm:imagescript@1.3.1/wasm/node/jpeg.js"),
-    import("npm:imagescript@1.3.1/wasm/node/tiff.js"),
+    import("npm:imagescript@1.3.1/wasm/node/gif.js"),
   ]);
-  return { png: png.default, jpeg: jpeg.default, tiff: tiff.default };
+  return { png: png.default, jpeg: jpeg.default, gif: gif.default };
 }
+
+/** The `sharp` module (libvips, a Node addon: needs --allow-ffi), loaded on first use. */
+export async function sharpModule(): Promise<typeof import("npm:sharp@0.34.5")> {
+  return (await import("npm:sharp@0.34.5")).default;
+}
+
+/**
+ * libjpeg-turbo's decoder as mozjpeg builds it, in WebAssembly (`@jsquash/jpeg`): its Emscripten
+ * module factory and the path of its `.wasm` file, loaded on first use.
+ */
+export async function mozjpegFactory(): Promise<{
+  // deno-lint-ignore no-explicit-any
+  factory: (overrides: Record<string, unknown>) => Promise<any>;
+  wasm: string;
+}> {
+  const glue = "npm:@jsquash/jpeg@1.6.0/codec/dec/mozjpeg_dec.js";
+  const mod = await import("npm:@jsquash/jpeg@1.6.0/codec/dec/mozjpeg_dec.js");
+  const url = new URL("mozjpeg_dec.wasm", import.meta.resolve(glue));
+  return { factory: mod.default, wasm: decodeURIComponent(url.pathname) };
+}
+
+/** Versions of the decoding libraries, as recorded with models and caches. */
+export const DECODER_PACKAGES = {
+  sharp: "0.34.5",
+  jsquashJpeg: "1.6.0",
+  imagescript: "1.3.1",
+};

@@ -2,7 +2,8 @@
  * The crop cache: each image is decoded once, and the pixels a stage needs (the centre crop, or
  * the whole image for random crops, or a grid of tiles) are kept as raw 8-bit RGB on disk and,
  * up to a byte budget, in memory. A cached file is keyed by the image's path, size and
- * modification time and by the view, so an edited image is decoded again.
+ * modification time, the view and the decoder, so an edited image (or another decoder's
+ * pixels) is decoded again.
  *
  * @module
  */
@@ -12,13 +13,12 @@ import { ImageError } from "../core/errors.ts";
 import { hashString, Rng } from "../core/rng.ts";
 import { atomicWrite } from "../core/files.ts";
 import { formatPerturbation, jpegRoundTrip, perturb, type Perturbation } from "./perturb.ts";
+import { activeDecoder, type DecodeOptions, PIXELS, readImage } from "./decode.ts";
 import {
   assertCroppable,
   centerCrop,
   cropAt,
-  type DecodeOptions,
   flipHorizontal,
-  readImage,
   type RgbImage,
   tileOrigins,
 } from "./image.ts";
@@ -130,7 +130,11 @@ export class ImageStore {
   constructor(opts: ImageStoreOptions = {}) {
     this.dir = opts.dir;
     this.memoryBytes = opts.memoryBytes ?? 512 * 1024 * 1024;
-    this.decodeOptions = { maxPixels: opts.maxPixels };
+    this.decodeOptions = {
+      maxPixels: opts.maxPixels,
+      decoder: opts.decoder,
+      onWarning: opts.onWarning,
+    };
     this.jpegQuality = opts.jpegQuality;
     this.perturbation = opts.perturbation;
   }
@@ -143,7 +147,8 @@ export class ImageStore {
     } catch {
       throw new ImageError(path, "file not found");
     }
-    const prep = (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
+    const decoder = `\0pixels${PIXELS}${await activeDecoder(this.decodeOptions.decoder)}`;
+    const prep = decoder + (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
       (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "");
     const key = hashString(
       `${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}${prep}`,
@@ -182,7 +187,9 @@ export class ImageStore {
   /** The perturbation, then the re-encoding, of a decoded image. */
   async #prepare(img: RgbImage, path: string): Promise<RgbImage> {
     if (this.perturbation) img = await perturb(img, this.perturbation, new Rng(`perturb:${path}`));
-    return this.jpegQuality ? await jpegRoundTrip(img, this.jpegQuality) : img;
+    return this.jpegQuality
+      ? await jpegRoundTrip(img, this.jpegQuality, this.decodeOptions.decoder)
+      : img;
   }
 
   #remember(key: string, img: RgbImage) {

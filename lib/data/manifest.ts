@@ -8,7 +8,7 @@
 import { join, relative } from "node:path";
 import { DatasetError } from "../core/errors.ts";
 import { formatCsv } from "./csv.ts";
-import { hasImageExtension } from "./image.ts";
+import { hasImageExtension } from "./decode.ts";
 
 /** One row of a manifest. */
 export interface ManifestRow {

@@ -23,16 +23,24 @@ export {
   type SplitFractions,
   splitFromLists,
 } from "./split.ts";
+export { centerCrop, type RgbImage } from "./image.ts";
 export {
-  centerCrop,
+  activeDecoder,
   decodeImage,
   type DecodeOptions,
+  decoderInfo,
+  decoderMismatch,
+  type DecoderName,
+  type DecoderRecord,
+  DECODERS,
   DEFAULT_MAX_PIXELS,
+  type ImageFormat,
   type ImageInfo,
+  PIXELS,
   readImage,
-  type RgbImage,
+  setDecoder,
   sniffImage,
-} from "./image.ts";
+} from "./decode.ts";
 export { ImageStore, type ImageStoreOptions, type View } from "./cache.ts";
 export { type ChannelStats, channelStats, toBatch } from "./batch.ts";
 export {

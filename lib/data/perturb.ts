@@ -9,10 +9,10 @@
  *   both classes alike;
  * - **the robustness grid** (`deno task robustness`): every test image perturbed the same way.
  *
- * JPEG encoding uses the `jpeg-js` encoder (baseline, 4:4:4, IJG quality scaling) and decodes
- * the bytes with the same decoder that reads JPEG files, so a re-encoded image is exactly what
- * the toolkit would read from a file saved at that quality. (imagescript, the decoder, has no
- * WebAssembly encoder: its encoder is a native Node addon.)
+ * The JPEG round trip is libjpeg-turbo's (baseline, 4:4:4, the standard tables scaled to the
+ * quality, its default `islow` DCT): libvips does it where it loads, `_jpeg.ts` reproduces it
+ * bit for bit without the bytes elsewhere, so a re-encoded image is exactly what the toolkit
+ * would read from a file libjpeg-turbo saved at that quality, on either decoding path.
  *
  * Blur and resize are separable: a 1-D kernel along rows, then along columns, with edges
  * clamped. Resizing is antialiased: when shrinking, the triangle (bilinear) kernel is widened by
@@ -21,13 +21,16 @@
  * @module
  */
 
-import { jpegEncoder } from "../core/deps.ts";
 import { UsageError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
-import { decodeImage, type RgbImage } from "./image.ts";
+import { jpegRoundTrip444 } from "./_jpeg.ts";
+import { vipsJpegRoundTrip } from "./_vips.ts";
+import { activeDecoder, type DecoderName } from "./decode.ts";
+import type { RgbImage } from "./image.ts";
 
 /**
- * Re-encodes an image as JPEG at `quality` (1..100) and decodes it again.
+ * Re-encodes an image as JPEG at `quality` (1..100) and decodes it again (libjpeg-turbo's
+ * pixels on either decoding path; `decoder` as in `decodeImage`).
  *
  * @example An image as saved at JPEG quality 75
  * ```ts
@@ -37,20 +40,18 @@ import { decodeImage, type RgbImage } from "./image.ts";
  * console.log(jpeg.width === img.width, jpeg.data.some((v, i) => v !== img.data[i])); // true true
  * ```
  */
-export async function jpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
-  const n = img.width * img.height;
-  const rgba = new Uint8Array(n * 4);
-  for (let i = 0; i < n; i++) {
-    rgba[4 * i] = img.data[3 * i];
-    rgba[4 * i + 1] = img.data[3 * i + 1];
-    rgba[4 * i + 2] = img.data[3 * i + 2];
-    rgba[4 * i + 3] = 255;
-  }
-  const { data } = (await jpegEncoder()).encode(
-    { data: rgba, width: img.width, height: img.height },
-    Math.round(quality),
-  );
-  return await decodeImage(new Uint8Array(data), `<jpeg q${quality}>`);
+export async function jpegRoundTrip(
+  img: RgbImage,
+  quality: number,
+  decoder?: DecoderName,
+): Promise<RgbImage> {
+  const q = Math.round(quality);
+  if ((await activeDecoder(decoder)) === "libvips") return await vipsJpegRoundTrip(img, q);
+  return {
+    width: img.width,
+    height: img.height,
+    data: jpegRoundTrip444(img.data, img.width, img.height, q),
+  };
 }
 
 /** Applies a 1-D kernel (centred, odd length) along rows or columns, edges clamped. */

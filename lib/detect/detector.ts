@@ -34,12 +34,12 @@ import type { Progress } from "../core/progress.ts";
 import { DEFAULT_NU, fisherQuantile, fisherScore, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
-  cropAt,
   decodeImage,
   type DecodeOptions,
-  type RgbImage,
-  tileOrigins,
-} from "../data/image.ts";
+  type DecoderRecord,
+  warnOtherDecoder,
+} from "../data/decode.ts";
+import { cropAt, type RgbImage, tileOrigins } from "../data/image.ts";
 import { jpegRoundTrip } from "../data/perturb.ts";
 import {
   embedding,
@@ -149,6 +149,11 @@ export interface DetectorInfo {
   features: FeatureSource;
   /** Done to every image before scoring, as in training. */
   preprocess: { jpeg?: number };
+  /**
+   * The decoder the one-class model was fitted with (absent: before decoders were recorded,
+   * pixels version 1); scoring with another warns (`lib/data/decode.ts`).
+   */
+  decoder?: DecoderRecord;
   /** Unsure band of the one-class score, as a fraction of |threshold|. */
   unsure: number;
   /** The head's threshold on p(CG), and how it was set (lib/map/threshold.ts). */
@@ -507,6 +512,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     oc.dispose();
     throw new ModelError(`${at(loc, "oneclass.json")}: ${problem}`);
   }
+  await warnOtherDecoder(info.decoder, at(loc, "detector.json"));
   return new Detector(map, oc, info);
 }
 
@@ -574,6 +580,7 @@ export async function detectorFromRun(
     renderers: mapRun.config.renderers,
     features: info.config.features,
     preprocess: mapRun.config.matchCompression ? { jpeg: mapRun.config.matchCompression } : {},
+    ...(oc.provenance?.decoder ? { decoder: oc.provenance.decoder as DecoderRecord } : {}),
     unsure: o.unsure ?? DEFAULT_UNSURE,
     headThreshold: head,
     unsureP: DEFAULT_UNSURE_P,

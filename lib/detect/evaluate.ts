@@ -14,7 +14,7 @@ import { ImageError } from "../core/errors.ts";
 import { atomicWrite } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
-import { decodeImage, type DecodeOptions, readImageFile } from "../data/image.ts";
+import { decodeImage, type DecodeOptions, readImageFile } from "../data/decode.ts";
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
 import { controlsOf, TOO_CLEAN } from "../eval/controls.ts";

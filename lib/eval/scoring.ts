@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { CgvsniError } from "../core/errors.ts";
 import { type Progress, ticker } from "../core/progress.ts";
 import { ImageStore, type View } from "../data/cache.ts";
+import { type DecoderRecord, warnOtherDecoder } from "../data/decode.ts";
 import type { Perturbation } from "../data/perturb.ts";
 import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
@@ -64,6 +65,7 @@ export async function openScorer(
     }
     throw e;
   }
+  await warnOtherDecoder(model.provenance?.decoder as DecoderRecord | undefined, info.dir);
   const imageMap = info.mapRun ? await loadImageMap(join(info.mapRun.dir, "model")) : undefined;
   let head: HeadThreshold | undefined;
   try {

@@ -1,7 +1,7 @@
 /**
  * Computing feature vectors for a list of samples, from any source, cached on disk
- * (`<dir>/<key>.json` + `.bin`) with the map's checksum, the source, the JPEG re-encoding and
- * the exact list of samples, so a second run reuses them and a retrained map never does.
+ * (`<dir>/<key>.json` + `.bin`) with the map's checksum, the source, the decoder, the JPEG
+ * re-encoding and the exact list of samples, so a second run reuses them and a retrained map never does.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { loadBundle, saveBundle } from "../core/bundle.ts";
 import { hashString } from "../core/rng.ts";
 import type { ImageStore, View } from "../data/cache.ts";
+import { decoderInfo } from "../data/decode.ts";
 import { cropOf, type Sample } from "../data/samples.ts";
 import type { ImageMap } from "../map/run.ts";
 import { predict } from "../map/predict.ts";
@@ -83,6 +84,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     source: o.source,
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
+    decoder: await decoderKey(o.store),
     samples: sig,
     ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
   };
@@ -135,6 +137,12 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     ], { ...identity, names: o.samples.map((s) => `${s.entry.name}#${s.tile}`) });
   }
   return { ...out, cached: false };
+}
+
+/** The decoder of a store's pixels, as a cache key (`2/libvips`). */
+async function decoderKey(store: ImageStore): Promise<string> {
+  const d = await decoderInfo(store.decodeOptions.decoder);
+  return `${d.pixels}/${d.decoder}`;
 }
 
 /** The cache folder of a run. */

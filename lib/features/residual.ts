@@ -119,13 +119,8 @@ export const RESIDUAL_SPEC = {
 export function residualFeatures(img: RgbImage): Float32Array {
   const sum = new Float64Array(RESIDUAL_DIM);
   const patches = texturedPatches(img);
-  // the luminance once for the whole image: the patches overlap
-  const lum = luminance(img);
   for (const [x, y, size] of patches) {
-    const g = new Float32Array(size * size);
-    for (let r = 0; r < size; r++) {
-      g.set(lum.subarray((y + r) * img.width + x, (y + r) * img.width + x + size), r * size);
-    }
+    const g = patchLuminance(img, x, y, size);
     const counts = new Float64Array(RESIDUAL_PARTS.texture);
     const energy: number[][] = []; // log mean |residual| per scale and filter
     let plane: Float32Array = g, side = size;
@@ -176,25 +171,36 @@ export function texturedPatches(
     const s = Math.min(w, h);
     return [[Math.floor((w - s) / 2), Math.floor((h - s) / 2), s]];
   }
-  // integral images of luminance and its square: each patch's variance in O(1)
-  const W = w + 1, sum = new Float64Array(W * (h + 1)), sq = new Float64Array(W * (h + 1));
-  for (let y = 0; y < h; y++) {
-    let rs = 0, rq = 0;
-    for (let x = 0; x < w; x++) {
-      const i = 3 * (y * w + x), g = (data[i] + data[i + 1] + data[i + 2]) / 3;
-      rs += g;
-      rq += g * g;
-      sum[(y + 1) * W + x + 1] = sum[y * W + x + 1] + rs;
-      sq[(y + 1) * W + x + 1] = sq[y * W + x + 1] + rq;
+  // Sums of v = R + G + B and of v² over cells of c x c pixels (c divides the patch size and
+  // the stride), in exact integer arithmetic: a patch's n² variance, n Σv² − (Σv)², from its
+  // cells in O(1). One pass over the image, no copy of it.
+  const c = gcd(P, S), cw = Math.floor(w / c), ch = Math.floor(h / c);
+  const cs = new Float64Array(cw * ch), cq = new Float64Array(cw * ch);
+  for (let y = 0; y < ch * c; y++) {
+    const row = (y / c | 0) * cw;
+    let i = 3 * y * w;
+    for (let cx = 0; cx < cw; cx++) {
+      let s = 0, q = 0;
+      for (let k = 0; k < c; k++, i += 3) {
+        const v = data[i] + data[i + 1] + data[i + 2];
+        s += v;
+        q += v * v;
+      }
+      cs[row + cx] += s;
+      cq[row + cx] += q;
     }
   }
-  const box = (t: Float64Array, x: number, y: number) =>
-    t[(y + P) * W + x + P] - t[y * W + x + P] - t[(y + P) * W + x] + t[y * W + x];
+  const per = P / c, n = P * P;
+  const box = (t: Float64Array, x0: number, y0: number) => {
+    let a = 0;
+    for (let y = y0; y < y0 + per; y++) for (let x = x0; x < x0 + per; x++) a += t[y * cw + x];
+    return a;
+  };
   const cands: [number, number, number][] = [];
   for (let y = 0; y + P <= h; y += S) {
     for (let x = 0; x + P <= w; x += S) {
-      const n = P * P, m = box(sum, x, y) / n;
-      cands.push([box(sq, x, y) / n - m * m, x, y]);
+      const sx = box(cs, x / c, y / c);
+      cands.push([n * box(cq, x / c, y / c) - sx * sx, x, y]);
     }
   }
   // a stable sort keeps reading order among equal variances
@@ -202,10 +208,23 @@ export function texturedPatches(
   return cands.slice(0, K).map(([, x, y]) => [x, y, P]);
 }
 
-/** Luminance (R + G + B) / 3 of an image. */
-function luminance({ width: w, height: h, data }: RgbImage): Float32Array {
-  const g = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) g[i] = (data[3 * i] + data[3 * i + 1] + data[3 * i + 2]) / 3;
+function gcd(a: number, b: number): number {
+  return b ? gcd(b, a % b) : a;
+}
+
+/** Luminance (R + G + B) / 3 of the `size` x `size` patch at (`x`, `y`). */
+function patchLuminance(
+  { width: w, data }: RgbImage,
+  x: number,
+  y: number,
+  size: number,
+): Float32Array {
+  const g = new Float32Array(size * size);
+  for (let r = 0; r < size; r++) {
+    for (let k = 0, i = 3 * ((y + r) * w + x); k < size; k++, i += 3) {
+      g[r * size + k] = (data[i] + data[i + 1] + data[i + 2]) / 3;
+    }
+  }
   return g;
 }
 

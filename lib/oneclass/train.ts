@@ -25,6 +25,7 @@ import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { type BackendName, initBackend } from "../backends/select.ts";
 import { ImageStore, type View } from "../data/cache.ts";
 import { type Dataset, loadDataset } from "../data/dataset.ts";
+import { decoderInfo, type DecoderRecord } from "../data/decode.ts";
 import { type Sample, samplesOf, tilesView, usable } from "../data/samples.ts";
 import {
   applySplit,
@@ -349,7 +350,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
 
     // 5. The fit, and the threshold from natural vectors only.
     const est = createOneClass(kind, { ...config.settings });
-    est.provenance = provenance(source, map?.sha, info.matchCompression);
+    est.provenance = provenance(source, map?.sha, info.matchCompression, await decoderInfo());
     const image = new Map(pool.map((e, i) => [e.name, i]));
     const fitOpts: FitOptions = {
       threshold: config.threshold,
@@ -418,11 +419,17 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
 }
 
 /** What produced a model's features (saved with it, checked by detectors). */
-export function provenance(source: FeatureSource, mapSha?: string, jpeg?: number) {
+export function provenance(
+  source: FeatureSource,
+  mapSha?: string,
+  jpeg?: number,
+  decoder?: DecoderRecord,
+) {
   return {
     source,
     ...(mapSha ? { map: mapSha } : {}),
     ...(jpeg ? { matchCompression: jpeg } : {}),
+    ...(decoder ? { decoder } : {}),
     ...(specKey(source) ? { [specKey(source)!]: sourceSpec(source) } : {}),
   };
 }

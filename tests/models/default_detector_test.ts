@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../lib/data/dataset.ts";
-import { readImage } from "../../lib/data/image.ts";
+import { readImage } from "../../lib/data/decode.ts";
 import { gaussianBlur } from "../../lib/data/perturb.ts";
 import { type Detector, type ImageDataLike, loadDetector } from "../../lib/detect/detector.ts";
 import { rocAuc } from "../../lib/eval/metrics.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ImageStore, tile, tileCount } from "../../../lib/data/cache.ts";
-import { centerCrop, readImage } from "../../../lib/data/image.ts";
+import { centerCrop } from "../../../lib/data/image.ts";
+import { readImage } from "../../../lib/data/decode.ts";
 import { SHIPPED, withTempDir } from "../../_helpers.ts";
 
 const IMG = join(SHIPPED, "POVRay/povray_00003.png");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
 import { augmentedCrop, parseAugment } from "../../../lib/data/augment.ts";
-import { readImage, type RgbImage } from "../../../lib/data/image.ts";
+import type { RgbImage } from "../../../lib/data/image.ts";
+import { readImage } from "../../../lib/data/decode.ts";
 import {
   addNoise,
   gaussianBlur,

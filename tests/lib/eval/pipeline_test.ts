@@ -369,7 +369,10 @@ Deno.test("detect: good images scored, broken ones listed, exit code 3; --json a
     parsed.errors.map((e: { file: string; error: string }) => [e.file.split("/").pop(), e.error])
       .sort(),
     [
-      ["broken.png", "not an image (unknown file signature; PNG, JPEG and TIFF are supported)"],
+      [
+        "broken.png",
+        "not an image (unknown file signature; JPEG, PNG, TIFF, GIF, WebP, AVIF, BMP and PPM are read)",
+      ],
       ["tiny.png", "4x4 is smaller than the 80x80 crop"],
     ],
   );

@@ -1,0 +1,180 @@
+/**
+ * What the WebAssembly path reads from a file besides its pixels: the EXIF orientation and
+ * whether an embedded ICC profile describes something other than sRGB (libvips converts such
+ * profiles to sRGB; this path cannot, and says so). JPEG (APP1 Exif, APP2 ICC_PROFILE), PNG
+ * (eXIf, iCCP) and TIFF (tags 274 and 34675).
+ *
+ * @module
+ */
+
+import { inflateSync } from "node:zlib";
+import type { RgbImage } from "./image.ts";
+
+/** Orientation and colour profile of a file. */
+export interface FileMeta {
+  /** EXIF orientation, 1–8 (1: as stored). */
+  orientation: number;
+  /** The embedded profile's description, when there is one. */
+  icc?: string;
+}
+
+/** A TIFF structure (EXIF is one): its byte order and a reader of IFD0's tags. */
+export function tiffTags(
+  b: Uint8Array,
+  base = 0,
+): { le: boolean; tag(id: number): { type: number; count: number; at: number } | undefined } {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const le = b[base] === 0x49;
+  const u16 = (o: number) => (o + 2 <= b.length ? v.getUint16(o, le) : -1);
+  const u32 = (o: number) => (o + 4 <= b.length ? v.getUint32(o, le) : -1);
+  const ifd = base + u32(base + 4), n = u16(ifd);
+  return {
+    le,
+    tag(id: number) {
+      if (ifd < base + 8 || n < 0) return undefined;
+      for (let i = 0; i < n; i++) {
+        const e = ifd + 2 + 12 * i;
+        if (e + 12 > b.length) return undefined;
+        if (u16(e) !== id) continue;
+        const type = u16(e + 2), count = u32(e + 4);
+        const size = ([0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8][type] ?? 1) * count;
+        return { type, count, at: size <= 4 ? e + 8 : base + u32(e + 8) };
+      }
+      return undefined;
+    },
+  };
+}
+
+function orientationIn(b: Uint8Array, base: number): number {
+  const t = tiffTags(b, base), o = t.tag(274);
+  if (!o || o.at + 2 > b.length) return 1;
+  const v = new DataView(b.buffer, b.byteOffset).getUint16(o.at, t.le);
+  return v >= 1 && v <= 8 ? v : 1;
+}
+
+/** The description of an ICC profile ('desc' or 'mluc' tag), or "ICC profile". */
+export function iccDescription(p: Uint8Array): string {
+  const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const ascii = (o: number, n: number) =>
+    String.fromCharCode(...p.subarray(o, Math.min(p.length, o + n))).replace(/\0.*$/s, "");
+  if (p.length < 132) return "ICC profile";
+  const n = v.getUint32(128);
+  for (let i = 0; i < n && 144 + 12 * i <= p.length; i++) {
+    const e = 132 + 12 * i;
+    if (ascii(e, 4) !== "desc") continue;
+    const at = v.getUint32(e + 4);
+    if (at + 16 > p.length) break;
+    const type = ascii(at, 4);
+    if (type === "desc") return ascii(at + 12, v.getUint32(at + 8));
+    if (type === "mluc" && at + 28 <= p.length) {
+      const len = v.getUint32(at + 20), off = v.getUint32(at + 24);
+      let s = "";
+      for (let k = 0; k + 1 < len && at + off + k + 1 < p.length; k += 2) {
+        s += String.fromCharCode(v.getUint16(at + off + k));
+      }
+      return s;
+    }
+  }
+  return "ICC profile";
+}
+
+/** Orientation and profile of a JPEG, PNG or TIFF file (defaults when absent or unreadable). */
+export function fileMeta(b: Uint8Array, format: string): FileMeta {
+  try {
+    if (format === "jpeg") return jpegMeta(b);
+    if (format === "png") return pngMeta(b);
+    if (format === "tiff") {
+      const t = tiffTags(b), icc = t.tag(34675);
+      return {
+        orientation: orientationIn(b, 0),
+        icc: icc ? iccDescription(b.subarray(icc.at, icc.at + icc.count)) : undefined,
+      };
+    }
+  } catch { /* damaged metadata: the pixels as stored */ }
+  return { orientation: 1 };
+}
+
+function jpegMeta(b: Uint8Array): FileMeta {
+  let orientation = 1, o = 2;
+  const icc: Uint8Array[] = [];
+  while (o + 4 <= b.length && b[o] === 0xff) {
+    const m = b[o + 1], len = (b[o + 2] << 8) | b[o + 3];
+    if (m === 0xda || m === 0xd9) break;
+    const seg = b.subarray(o + 4, o + 2 + len);
+    const tag = String.fromCharCode(...seg.subarray(0, 12));
+    if (m === 0xe1 && tag.startsWith("Exif\0\0")) orientation = orientationIn(seg, 6);
+    if (m === 0xe2 && tag === "ICC_PROFILE\0") icc[seg[12] - 1] = seg.subarray(14);
+    o += 2 + len;
+  }
+  const all = icc.filter(Boolean);
+  if (!all.length) return { orientation };
+  const p = new Uint8Array(all.reduce((s, c) => s + c.length, 0));
+  all.reduce((at, c) => (p.set(c, at), at + c.length), 0);
+  return { orientation, icc: iccDescription(p) };
+}
+
+function pngMeta(b: Uint8Array): FileMeta {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let orientation = 1, icc: string | undefined, o = 8;
+  while (o + 8 <= b.length) {
+    const len = v.getUint32(o), type = String.fromCharCode(...b.subarray(o + 4, o + 8));
+    const data = b.subarray(o + 8, o + 8 + len);
+    if (type === "eXIf") orientation = orientationIn(data, 0);
+    if (type === "iCCP") {
+      const z = data.indexOf(0);
+      icc = iccDescription(new Uint8Array(inflateSync(data.subarray(z + 2))));
+    }
+    if (type === "IDAT" || type === "IEND") break;
+    o += 12 + len;
+  }
+  return { orientation, icc };
+}
+
+/** Whether a profile description names sRGB (libvips leaves such images as they are). */
+export function isSrgb(description: string): boolean {
+  return /srgb|iec\s*61966-2[.-]1/i.test(description);
+}
+
+/**
+ * An image turned upright by its EXIF orientation (1–8), as libvips' `autorot` does: 2 mirror,
+ * 3 rotate 180°, 4 flip, 5 transpose, 6 rotate 90° clockwise, 7 transverse, 8 rotate 270°.
+ */
+export function orient(img: RgbImage, orientation: number): RgbImage {
+  if (orientation <= 1 || orientation > 8) return img;
+  const { width: w, height: h, data } = img;
+  const swap = orientation >= 5, W = swap ? h : w, H = swap ? w : h;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      // the source pixel of output (x, y)
+      let sx: number, sy: number;
+      switch (orientation) {
+        case 2:
+          [sx, sy] = [w - 1 - x, y];
+          break;
+        case 3:
+          [sx, sy] = [w - 1 - x, h - 1 - y];
+          break;
+        case 4:
+          [sx, sy] = [x, h - 1 - y];
+          break;
+        case 5:
+          [sx, sy] = [y, x];
+          break;
+        case 6:
+          [sx, sy] = [y, h - 1 - x];
+          break;
+        case 7:
+          [sx, sy] = [w - 1 - y, h - 1 - x];
+          break;
+        default:
+          [sx, sy] = [w - 1 - y, x]; // 8
+      }
+      const s = 3 * (sy * w + sx), d = 3 * (y * W + x);
+      out[d] = data[s];
+      out[d + 1] = data[s + 1];
+      out[d + 2] = data[s + 2];
+    }
+  }
+  return { width: W, height: H, data: out };
+}
