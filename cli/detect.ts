@@ -10,13 +10,9 @@ import { initBackend } from "../lib/backends/select.ts";
 import { CgvsniError, ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { atomicWrite, exists } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
+import { prefetch } from "../lib/core/prefetch.ts";
 import { csvLine } from "../lib/data/csv.ts";
-import {
-  hasImageExtension,
-  IMAGE_EXTENSIONS,
-  readImage,
-  readImageFile,
-} from "../lib/data/decode.ts";
+import { hasImageExtension, IMAGE_EXTENSIONS, readImage } from "../lib/data/decode.ts";
 import {
   type Detection,
   type Detector,
@@ -301,15 +297,26 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const bar = makeProgress({ quiet: bool(a, "quiet") });
     bar.start("scoring", scan.files.length);
     let scored = 0;
-    for (const f of scan.files) {
+    // the next image is decoded while this one is scored
+    const warnings = new Map<string, string[]>();
+    const decode = (f: { path: string }) =>
+      readImage(f.path, {
+        maxPixels,
+        onWarning: (p, m) => {
+          warnings.set(p, [...(warnings.get(p) ?? []), m]);
+          console.error(`warning: ${p}: ${m}`);
+        },
+      });
+    for await (const [f, decoded] of prefetch(scan.files, 1, decode)) {
       try {
-        const bytes = await readImageFile(f.path);
-        const d = await det.score(bytes, { name: f.path, maxTilesPerSide: maxTiles, maxPixels });
+        if (decoded.status === "rejected") throw decoded.reason;
+        const d = await det.scoreImage(decoded.value, { name: f.path, maxTilesPerSide: maxTiles });
         scored++;
         bar.end();
-        out.row(f.path, d);
+        out.row(f.path, d, warnings.get(f.path));
+        warnings.delete(f.path);
         if (heatDir) {
-          const img = await det.prepare(await readImage(f.path, { maxPixels }));
+          const img = await det.prepare(decoded.value);
           const file = join(heatDir, `${f.name}.heatmap.png`);
           await Deno.mkdir(dirname(file), { recursive: true });
           await atomicWrite(
@@ -368,7 +375,7 @@ export async function openDetector(
 const r4 = (x: number) => (Number.isFinite(x) ? +x.toFixed(4) : null);
 
 /** One JSON record of a result. */
-function record(file: string, d: Detection) {
+function record(file: string, d: Detection, warnings?: string[]) {
   return {
     file,
     verdict: d.verdict,
@@ -385,6 +392,7 @@ function record(file: string, d: Detection) {
     disagree: d.disagree,
     width: d.width,
     height: d.height,
+    ...(warnings?.length ? { warnings } : {}),
   };
 }
 
@@ -411,8 +419,8 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
     }
   };
   return {
-    row(file: string, d: Detection) {
-      const rec = record(file, d);
+    row(file: string, d: Detection, warnings?: string[]) {
+      const rec = record(file, d, warnings);
       if (mode === "json") return void results.push(rec);
       if (mode === "jsonl") return console.log(JSON.stringify(rec));
       head();

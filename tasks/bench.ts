@@ -137,7 +137,7 @@ async function worker(
 }
 
 /** Runs a measurement in its own process, under measure.py (peak RSS of the child, CPU name). */
-async function spawn(
+export async function spawn(
   python: string,
   cmd: string,
   args: string[],
@@ -393,7 +393,7 @@ async function contention(values: { steps: number; python: string }): Promise<st
 }
 
 /** Replaces (or appends) the section `## title` of a Markdown file. */
-async function writeSection(file: string, title: string, body: string): Promise<void> {
+export async function writeSection(file: string, title: string, body: string): Promise<void> {
   let text = "# Benchmarks\n";
   try {
     text = await Deno.readTextFile(file);

@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { loadBundle, saveBundle } from "../core/bundle.ts";
+import { prefetch } from "../core/prefetch.ts";
 import { hashString } from "../core/rng.ts";
 import type { ImageStore, View } from "../data/cache.ts";
 import { decoderInfo } from "../data/decode.ts";
@@ -120,10 +121,13 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     );
     out = { data: r.features!, dim: r.dim!, n: o.samples.length, pCg: r.pCg };
   } else {
+    // the next image is decoded while this one's features are computed
     const rows: Float32Array[] = [];
-    for (const [i, s] of o.samples.entries()) {
-      rows.push(await wholeImageFeatures(o.source, await o.store.uncached(s.entry.path)));
-      o.onBatch?.(i + 1);
+    const images = prefetch(o.samples, 1, (s) => o.store.uncached(s.entry.path));
+    for await (const [, img] of images) {
+      if (img.status === "rejected") throw img.reason;
+      rows.push(await wholeImageFeatures(o.source, img.value));
+      o.onBatch?.(rows.length);
     }
     const dim = rows[0]?.length ?? 0, data = new Float32Array(rows.length * dim);
     rows.forEach((r, i) => data.set(r, i * dim));
