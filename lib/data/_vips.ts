@@ -57,11 +57,6 @@ export async function vipsVersion(): Promise<string> {
   return sharp ? `libvips ${sharp.versions.vips} (sharp ${DECODER_PACKAGES.sharp})` : "";
 }
 
-/** Sets libvips' threads per image (default: one per core). */
-export async function vipsThreads(n: number): Promise<void> {
-  (await loadSharp())?.concurrency(n);
-}
-
 /** The first error line of a libvips message, without its stack of loaders. */
 function firstLine(e: unknown): string {
   const line = String((e as Error)?.message ?? e).split("\n").map((s) => s.trim()).find(Boolean);

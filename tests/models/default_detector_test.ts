@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../lib/data/dataset.ts";
-import { readImage } from "../../lib/data/decode.ts";
+import { PIXELS, readImage, warnOtherDecoder } from "../../lib/data/decode.ts";
 import { gaussianBlur } from "../../lib/data/perturb.ts";
 import { type Detector, type ImageDataLike, loadDetector } from "../../lib/detect/detector.ts";
 import { rocAuc } from "../../lib/eval/metrics.ts";
@@ -107,5 +107,17 @@ Deno.test("default detector: negative control (photographs inside) and positive 
     assert.ok(rose >= 0.9 * photos.length, `slope score rose for ${rose}/${photos.length}`);
     assert.ok(notNatural >= 0.9 * photos.length, `${notNatural}/${photos.length} not natural`);
     assert.ok(pushedOut < notNatural, `the check catches what the score misses (${pushedOut})`);
+  });
+});
+
+Deno.test("default detector: fitted on the pixels this toolkit decodes, so loading it warns of nothing", async () => {
+  await withDetector(async (det) => {
+    assert.equal(det.info.decoder?.pixels, PIXELS);
+    assert.equal(
+      det.oneClass.provenance?.decoder &&
+        (det.oneClass.provenance.decoder as { pixels: number }).pixels,
+      PIXELS,
+    );
+    assert.equal(await warnOtherDecoder(det.info.decoder, "models/cgbench-small"), undefined);
   });
 });

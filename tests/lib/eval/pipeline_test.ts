@@ -381,7 +381,7 @@ Deno.test("detect: good images scored, broken ones listed, exit code 3; --json a
   assert.match(c.out, /^file,verdict,p_cg,score,crops,disagree,error\n/);
   assert.match(
     c.out,
-    /broken\.png,,,,,,"not an image \(unknown file signature; PNG, JPEG and TIFF are supported\)"/,
+    /broken\.png,,,,,,"not an image \(unknown file signature; [^"]+\)"\n/,
   );
 });
 
