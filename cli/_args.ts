@@ -12,6 +12,7 @@
 
 import { parseArgs } from "node:util";
 import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
+import { setThreads } from "../lib/backends/select.ts";
 import { type DecoderName, DECODERS, setDecoder } from "../lib/data/decode.ts";
 
 /** One command-line flag. */
@@ -221,6 +222,12 @@ export const THREADS_FLAG: Flag = {
     "CPU threads of the native backend (default: the cores this process may use, minus the load)",
 };
 
+/**
+ * The flags of commands that compute: backend, decoder, threads. {@link runCommand} applies
+ * `--decoder` and `--threads` before the command runs (the backend starts with its defaults).
+ */
+export const COMPUTE_FLAGS: Flag[] = [BACKEND_FLAG, DECODER_FLAG, THREADS_FLAG];
+
 /** The `--runs` flag. */
 export const RUNS_FLAG: Flag = {
   name: "runs",
@@ -286,6 +293,10 @@ export async function runCommand(cmd: Command, argv: string[]): Promise<number> 
     }
     if (cmd.flags.includes(DECODER_FLAG)) {
       setDecoder((choice(args, "decoder", DECODERS) ?? "auto") as DecoderName);
+    }
+    if (cmd.flags.includes(THREADS_FLAG)) {
+      const n = num(args, "threads", { int: true, min: 1 });
+      if (n !== undefined) setThreads(n);
     }
     return await cmd.run(args);
   } catch (e) {

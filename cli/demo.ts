@@ -10,17 +10,8 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
 import { pipeline } from "../lib/eval/experiment.ts";
 import { writeReport } from "../lib/eval/report.ts";
-import {
-  BACKEND_FLAG,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 /**
  * Settings of the demo: the small preset, tuned to run in two to three minutes on two cores.
@@ -64,12 +55,9 @@ reuses finished stages.`,
     { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
     { name: "name", type: "string", arg: "NAME", default: "demo", help: "run name" },
     RUNS_FLAG,
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const t0 = performance.now();
     const runs = resolve(str(a, "runs", "runs")!);
     const name = str(a, "name", "demo")!;

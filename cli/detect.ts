@@ -22,20 +22,8 @@ import {
 } from "../lib/detect/detector.ts";
 import { heatmapPng, type HeatmapValue } from "../lib/detect/heatmap.ts";
 import { needsMap } from "../lib/features/sources.ts";
-import {
-  BACKEND_FLAG,
-  bool,
-  choice,
-  type Command,
-  DECODER_FLAG,
-  EXIT,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { bool, choice, type Command, COMPUTE_FLAGS, EXIT, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 /** Default detector shipped with the toolkit. */
 export const DEFAULT_DETECTOR = new URL("../models/cgbench-small/", import.meta.url);
@@ -232,9 +220,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       help: "refuse images with more pixels",
     },
     { name: "quiet", type: "boolean", help: "no progress bar" },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
     if (a.positionals.length === 0) {
@@ -252,7 +238,6 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const maxPixels = num(a, "max-pixels", { int: true, min: 1 });
     const heatDir = str(a, "heatmap");
     const heatValue = choice(a, "heatmap-value", ["score", "pCg"] as HeatmapValue[]);
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const scan = await expandInputs(a.positionals);
     const backend = await initBackend(str(a, "backend", "auto") as BackendName);
     for (const n of backend.notices) console.error(`notice: ${n}`);

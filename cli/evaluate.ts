@@ -13,19 +13,16 @@ import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
 import { TOO_CLEAN } from "../lib/eval/controls.ts";
 import { openDetector } from "./detect.ts";
 import {
-  BACKEND_FLAG,
   bool,
   choice,
   type Command,
-  DECODER_FLAG,
+  COMPUTE_FLAGS,
   num,
   type ParsedArgs,
   RUNS_FLAG,
   str,
-  THREADS_FLAG,
 } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
@@ -107,12 +104,9 @@ and controls; results in runs/detectors/DETECTOR-DATASET/.`,
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "bootstrap seed" },
     { name: "no-controls", type: "boolean", help: "skip the positive and negative controls" },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     if (str(a, "detector") !== undefined) return await runDetector(a);
     const map = str(a, "map");
     if (!map && !str(a, "oneclass-run")) {

@@ -8,19 +8,9 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { experiment, type ExperimentProtocol, matrixMarkdown } from "../lib/eval/experiment.ts";
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
-import {
-  BACKEND_FLAG,
-  choice,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { STAGE_FLAGS, stageOptions } from "./_stages.ts";
-import { setThreads } from "./_threads.ts";
 
 /** The `experiment` command. */
 export const experimentCommand: Command = {
@@ -77,12 +67,9 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
       default: "0",
       help: "seed (split, initialisation, sampling)",
     },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const backend = str(a, "backend", "auto") as BackendName;
     const s = stageOptions(a, backend);
     const seed = num(a, "seed", { int: true });

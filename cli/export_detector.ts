@@ -9,7 +9,7 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { DEFAULT_UNSURE, detectorFromRun } from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { BACKEND_FLAG, type Command, DECODER_FLAG, num, RUNS_FLAG, str } from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { ENV } from "./_perms.ts";
 
 /** The `export-detector` command. */
@@ -40,8 +40,7 @@ export const exportDetectorCommand: Command = {
       default: String(DEFAULT_UNSURE),
       help: "half-width of the one-class unsure band, fraction of |threshold|",
     },
-    BACKEND_FLAG,
-    DECODER_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
     const name = str(a, "map"), out = str(a, "out");

@@ -11,19 +11,9 @@ import { oneclassMatrix, oneclassMatrixMarkdown } from "../lib/eval/oneclass_mat
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import {
-  BACKEND_FLAG,
-  choice,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { choice, type Command, COMPUTE_FLAGS, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { kindsOf, sourcesOf, STAGE_FLAGS, stageOptions } from "./_stages.ts";
-import { setThreads } from "./_threads.ts";
 
 /** The `oneclass-matrix` command. */
 export const oneclassMatrixCommand: Command = {
@@ -76,12 +66,9 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
       help: "one-class models compared",
     },
     ...STAGE_FLAGS,
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const seeds = (str(a, "seeds") ?? "0,1,2").split(",").map((x) => Number(x.trim()));
     if (seeds.length === 0 || seeds.some((x) => !Number.isInteger(x))) {
       throw new UsageError(

@@ -7,17 +7,8 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { robustness, ROBUSTNESS_GRID, robustnessMarkdown } from "../lib/eval/robustness.ts";
-import {
-  BACKEND_FLAG,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 /** The `robustness` command. */
 export const robustnessCommand: Command = {
@@ -64,12 +55,9 @@ the level) and the table the report shows.`,
       help: "evaluation crops per image side",
     },
     { name: "bootstrap", type: "string", arg: "N", default: "1000", help: "bootstrap resamples" },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     if (!str(a, "map") && !str(a, "oneclass-run")) {
       throw new UsageError("robustness: --map RUN is required (see --help)");
     }

@@ -17,19 +17,8 @@ import {
   trainMap,
 } from "../lib/map/train.ts";
 import { DEFAULT_MAX_PIXELS } from "../lib/data/decode.ts";
-import {
-  BACKEND_FLAG,
-  bool,
-  choice,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 const D = PROTOCOL_DEFAULTS.default, P = PROTOCOL_DEFAULTS.paper;
 const fractions = (o: Record<string, number>) => Object.values(o).join(",");
@@ -265,12 +254,9 @@ parameters at crop ${PAPER.crop}).`,
       arg: "N",
       help: "stop after N epochs of this invocation (resume later)",
     },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const res = await trainMap({
       data: str(a, "data", "dataset")!,
       csv: str(a, "csv"),

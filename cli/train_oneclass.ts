@@ -21,19 +21,8 @@ import { FLOW_DEFAULTS } from "../lib/oneclass/flow.ts";
 import { FEATURE_NORMS } from "../lib/oneclass/normalise.ts";
 import { trainOneClass } from "../lib/oneclass/train.ts";
 import { SVDD_DEFAULTS } from "../lib/oneclass/_svdd.ts";
-import {
-  BACKEND_FLAG,
-  bool,
-  choice,
-  type Command,
-  DECODER_FLAG,
-  num,
-  RUNS_FLAG,
-  str,
-  THREADS_FLAG,
-} from "./_args.ts";
+import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { setThreads } from "./_threads.ts";
 
 /** The `train-oneclass` command. */
 export const trainOneClassCommand: Command = {
@@ -258,12 +247,9 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       default: "10",
       help: "write a checkpoint every N epochs (and after the last)",
     },
-    BACKEND_FLAG,
-    DECODER_FLAG,
-    THREADS_FLAG,
+    ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    setThreads(num(a, "threads", { int: true, min: 1 }));
     const map = str(a, "map"), data = str(a, "data");
     if (!map && !data && !bool(a, "resume")) {
       throw new UsageError(
