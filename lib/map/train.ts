@@ -242,6 +242,18 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     create: () => ({ ...resolveConfig(opts, fresh!), computedOn }),
     finished: "model/model.json",
     log,
+    // --epochs may be given again on resume to train longer (below); these may not change
+    given: [
+      { path: "protocol", flag: "protocol", value: opts.protocol },
+      { path: "enet.crop", flag: "crop", value: opts.crop },
+      { path: "enet.width", flag: "width", value: opts.width },
+      { path: "enet.fc", flag: "fc", value: opts.fc },
+      { path: "train.batchSize", flag: "batch-size", value: opts.batchSize },
+      { path: "train.lr", flag: "lr", value: opts.lr },
+      { path: "train.tiles", flag: "tiles", value: opts.tiles },
+      { path: "matchCompression", flag: "match-compression", value: opts.matchCompression },
+      { path: "seed", flag: "seed", value: opts.seed },
+    ],
   });
   if (opts.resume) {
     if (opts.epochs !== undefined && opts.epochs !== config.train.epochs) {

@@ -269,9 +269,10 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
   const t0 = performance.now();
   const log = opts.progress ?? makeProgress();
   const runs = resolve(opts.runs ?? "runs");
-  const source = checkSource(opts.features ?? DEFAULT_SOURCE);
-  const kind = checkKind(opts.oneclass ?? "flow");
-  if (needsMap(source) && !opts.map) {
+  // a new run's source and kind; a resumed run takes them from its config.json
+  let source = checkSource(opts.features ?? DEFAULT_SOURCE);
+  let kind = checkKind(opts.oneclass ?? "flow");
+  if (needsMap(source) && !opts.map && !opts.resume) {
     throw new UsageError(
       `the ${source} features come from an image map: name a map run (or use residual or mobilenet features)`,
     );
@@ -299,7 +300,25 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       finished: "oneclass.json",
       log,
       create: () => resolveOneClassConfig(opts, source, kind, mapInfo, map, ownData),
+      given: [
+        { path: "features", flag: "features", value: opts.features },
+        { path: "oneclass", flag: "oneclass", value: opts.oneclass },
+        { path: "threshold", flag: "threshold", value: opts.threshold },
+        { path: "tiles", flag: "tiles", value: opts.tiles },
+        { path: "seed", flag: "seed", value: opts.seed },
+        { path: "matchCompression", flag: "match-compression", value: opts.matchCompression },
+        ...Object.entries(opts.settings ?? {}).map(([k, value]) => ({
+          path: `settings.${k}`,
+          flag: k === "norm" ? "feature-norm" : k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+          value,
+        })),
+      ],
     });
+    source = config.features;
+    kind = config.oneclass;
+    if (needsMap(source) && !mapInfo) {
+      throw new UsageError(`${dir}: a run on ${source} features lives in a map run: give --map`);
+    }
     if (mapInfo && config.mapRun?.model !== map?.sha) {
       throw new CgvsniError(`${dir}: the map's model changed since this run started`);
     }

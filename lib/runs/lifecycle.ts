@@ -4,13 +4,15 @@
  * - A new run writes `config.json` first (what `--resume` reuses). A folder that already holds
  *   a run is refused, unless that run never finished an epoch (it stopped on a bad image, say):
  *   such a start is cleared and begun again, so fixing the cause and rerunning just works.
- * - Resuming reads `config.json` back and checks it is the right kind of run.
+ * - Resuming reads `config.json` back and checks it is the right kind of run: the saved
+ *   configuration is the one source of truth, and a setting given again with another value is an
+ *   error naming both.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { CgvsniError } from "../core/errors.ts";
+import { CgvsniError, UsageError } from "../core/errors.ts";
 import { exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
 import { ensureDir, listCheckpoints, readMetrics } from "./folder.ts";
@@ -31,6 +33,11 @@ export interface OpenRunOptions<C> {
   log?: Progress;
   /** A file whose presence means the run finished (its final model). */
   finished?: string;
+  /**
+   * On resume, the settings given again, by their path in the config (`features`,
+   * `settings.nu`) and the flag a user types for each; undefined values are not given.
+   */
+  given?: { path: string; flag: string; value: unknown }[];
 }
 
 /** True when a run folder holds no completed epoch, checkpoint or final model. */
@@ -59,6 +66,20 @@ export async function openRun<C extends { kind: string }>(
     const saved = await readJsonIfExists<C>(path);
     if (!saved || saved.kind !== o.kind) {
       throw new CgvsniError(`${o.dir}: no ${o.what} to resume (config.json missing)`);
+    }
+    for (const g of o.given ?? []) {
+      if (g.value === undefined) continue;
+      const was = g.path.split(".").reduce<unknown>(
+        (v, k) => (v as Record<string, unknown> | undefined)?.[k],
+        saved,
+      );
+      if (JSON.stringify(was) !== JSON.stringify(g.value)) {
+        throw new UsageError(
+          `${o.dir}: --${g.flag} ${g.value} contradicts the run's config.json (${g.path}: ${
+            JSON.stringify(was) ?? "unset"
+          }); resume without it, or start another run with --name`,
+        );
+      }
     }
     return { config: saved, resumed: true };
   }

@@ -176,6 +176,11 @@ Deno.test("train-map: an interrupted run resumed from its checkpoint ends as a c
     const clean = await trainMap(options(dir, csv, { name: "clean" }));
     await trainMap(options(dir, csv, { name: "cut", stopAfter: 1 }));
     assert.deepEqual((await readMetrics(join(dir, "runs/cut"))).map((m) => m.epoch), [1]);
+    const base = { data: SHIPPED, runs: join(dir, "runs"), name: "cut", resume: true };
+    await assert.rejects(
+      trainMap({ ...base, crop: 96, progress: quiet }),
+      /--crop 96 contradicts the run's config.json \(enet.crop: 80\)/,
+    );
     const resumed = await trainMap({
       data: SHIPPED,
       runs: join(dir, "runs"),

@@ -105,6 +105,39 @@ Deno.test("train-oneclass: the MLP does not collapse; resume continues; NaN stop
   });
 });
 
+Deno.test("train-oneclass: a resume reads the run's own config; a flag that contradicts it is an error naming both", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const runs = await mapRun(dir);
+    const settings = { hidden: 16, depth: 1, epochs: 4, repDim: 4 };
+    await trainOneClass(small(runs, {
+      name: "deep",
+      oneclass: "mlp",
+      features: "l8",
+      settings,
+      stopAfter: 1,
+      checkpointEvery: 1,
+    }));
+    const again = (extra: Partial<TrainOneClassOptions>) =>
+      trainOneClass({ map: "map", runs, name: "deep", resume: true, progress: quiet, ...extra });
+    await assert.rejects(
+      again({ oneclass: "flow" }),
+      /--oneclass flow contradicts the run's config.json \(oneclass: "mlp"\)/,
+    );
+    await assert.rejects(
+      again({ features: "l9" }),
+      /--features l9 contradicts the run's config.json \(features: "l8"\)/,
+    );
+    await assert.rejects(again({ settings: { nu: 0.2 } }), /--nu 0.2 contradicts .*settings.nu/);
+    // no flags at all: the same kind on the same features, to the end
+    const done = await again({});
+    assert.deepEqual(done.epochs.map((e) => e.epoch), [1, 2, 3, 4]);
+    const model = await loadOneClass(done.run);
+    assert.deepEqual([model.kind, model.provenance?.source], ["mlp", "l8"]);
+    model.dispose();
+  });
+});
+
 Deno.test("train-oneclass: gauss and knn on map features and on residual features, inside a map run and without one", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
