@@ -13,13 +13,17 @@
  *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (`fit`, `score` > 0 =
  *    computer-generated, `predict`, `save`/`load`, the threshold saved with the model);
  * 5. evaluation (`lib/eval`: both stages per renderer with bootstrap intervals, leave one
- *    renderer out, robustness) and detection (`lib/detect`: score files, pixels, heatmaps).
+ *    renderer out, robustness);
+ * 6. detection (`lib/detect`: a detector that scores files and pixels, heatmaps).
+ *
+ * Infrastructure every stage uses: `lib/core` (errors, random numbers, progress, files),
+ * `lib/backends` (where tfjs runs) and `lib/runs` (the run folder).
  *
  * Everything runs on tfjs: a native oneDNN backend (Debian `libdnnl2`, through Deno FFI) when
  * present, else WebAssembly, else plain JavaScript; WebGPU where a GPU adapter exists.
  * Permissions a script needs: `--allow-read` (images, models and Deno's npm cache),
- * `--allow-env=IMAGESCRIPT_WASM_SIMD` (the image decoders), and for the native backend
- * `--allow-ffi --allow-sys`; `--allow-write` only where it writes; `--allow-net=HOST` only to
+ * `--allow-env=IMAGESCRIPT_WASM_SIMD` (the image decoders), and for the native backend and the
+ * libvips decoder `--allow-ffi --allow-sys --allow-env=npm_package_config_libvips`; `--allow-write` only where it writes; `--allow-net=HOST` only to
  * load a detector from HOST.
  *
  * @example Score an image with the detector shipped in `models/` (works when imported by URL)

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { setThreads } from "../lib/backends/select.ts";
 import { type DecoderName, DECODERS, setDecoder } from "../lib/data/decode.ts";
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 
 /** One command-line flag. */
 export interface Flag {
@@ -227,6 +228,16 @@ export const THREADS_FLAG: Flag = {
  * `--decoder` and `--threads` before the command runs (the backend starts with its defaults).
  */
 export const COMPUTE_FLAGS: Flag[] = [BACKEND_FLAG, DECODER_FLAG, THREADS_FLAG];
+
+/** The `--oneclass-run` flag: a one-class run inside the map run `--map` names. */
+export const ONECLASS_RUN_FLAG: Flag = {
+  name: "oneclass-run",
+  type: "string",
+  arg: "NAME",
+  default: DEFAULT_ONECLASS_RUN,
+  aliases: ["flow"],
+  help: "the one-class run inside the map run",
+};
 
 /** The `--runs` flag. */
 export const RUNS_FLAG: Flag = {

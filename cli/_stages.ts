@@ -9,12 +9,31 @@ import type { BackendName } from "../lib/backends/select.ts";
 import type { EvaluateOptions } from "../lib/eval/evaluate.ts";
 import type { FeatureSource } from "../lib/features/sources.ts";
 import type { TrainMapOptions } from "../lib/map/train.ts";
-import { FEATURE_SOURCES } from "../lib/features/sources.ts";
-import { ONECLASS_KINDS, type OneClassKind } from "../lib/oneclass/estimator.ts";
+import { DEFAULT_SOURCE, FEATURE_SOURCES } from "../lib/features/sources.ts";
+import { DEFAULT_KIND, ONECLASS_KINDS, type OneClassKind } from "../lib/oneclass/estimator.ts";
 import type { TrainOneClassOptions } from "../lib/oneclass/train.ts";
-import { SVDD_DEFAULTS } from "../lib/oneclass/_svdd.ts";
+import { SVDD_DEFAULTS } from "../lib/oneclass/mod.ts";
 import { FLOW_DEFAULTS } from "../lib/oneclass/flow.ts";
 import { choice, type Flag, num, type ParsedArgs, str } from "./_args.ts";
+
+/** `--features`: the one-class stage's feature source (train-oneclass, experiment). */
+export const FEATURES_FLAG: Flag = {
+  name: "features",
+  type: "string",
+  arg: "SRC",
+  default: DEFAULT_SOURCE,
+  help: `one-class feature source: ${FEATURE_SOURCES.join("|")}`,
+};
+
+/** `--oneclass`: the one-class model kind (train-oneclass, experiment). */
+export const ONECLASS_FLAG: Flag = {
+  name: "oneclass",
+  type: "string",
+  arg: "KIND",
+  default: DEFAULT_KIND,
+  aliases: ["model"],
+  help: `one-class model: ${ONECLASS_KINDS.join("|")}`,
+};
 
 /** Map, one-class and evaluation flags. */
 export const STAGE_FLAGS: Flag[] = [

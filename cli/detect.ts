@@ -4,6 +4,7 @@
  * @module
  */
 
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
@@ -22,7 +23,17 @@ import {
 } from "../lib/detect/detector.ts";
 import { heatmapPng, type HeatmapValue } from "../lib/detect/heatmap.ts";
 import { needsMap } from "../lib/features/sources.ts";
-import { bool, choice, type Command, COMPUTE_FLAGS, EXIT, num, RUNS_FLAG, str } from "./_args.ts";
+import {
+  bool,
+  choice,
+  type Command,
+  COMPUTE_FLAGS,
+  EXIT,
+  num,
+  ONECLASS_RUN_FLAG,
+  RUNS_FLAG,
+  str,
+} from "./_args.ts";
 import { MODEL_TASK } from "./_perms.ts";
 
 /** Default detector shipped with the toolkit. */
@@ -151,14 +162,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       aliases: ["model-name"],
       help: "use map run RUN and its one-class run instead",
     },
-    {
-      name: "oneclass-run",
-      type: "string",
-      arg: "NAME",
-      default: "flow",
-      aliases: ["flow"],
-      help: "one-class run inside RUN (with --map)",
-    },
+    ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     {
       name: "json",
@@ -341,7 +345,7 @@ export async function openDetector(
     return await detectorFromRun(
       resolve((v.runs as string) ?? "runs"),
       map,
-      (v["oneclass-run"] as string) ?? "flow",
+      (v["oneclass-run"] as string) ?? DEFAULT_ONECLASS_RUN,
     );
   }
   if (dir && !/^(https?|file):/.test(dir)) {

@@ -8,7 +8,8 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { detectorEvaluationDir, evaluateDetector } from "../lib/detect/evaluate.ts";
-import { type CropMode, evaluate, type Evaluation } from "../lib/eval/evaluate.ts";
+import { evaluate } from "../lib/eval/evaluate.ts";
+import type { CropMode, Evaluation } from "../lib/eval/evaluation.ts";
 import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
 import { TOO_CLEAN } from "../lib/eval/controls.ts";
 import { openDetector } from "./detect.ts";
@@ -18,6 +19,7 @@ import {
   type Command,
   COMPUTE_FLAGS,
   num,
+  ONECLASS_RUN_FLAG,
   type ParsedArgs,
   RUNS_FLAG,
   str,
@@ -60,14 +62,7 @@ and controls; results in runs/detectors/DETECTOR-DATASET/.`,
       arg: "DIR|URL",
       help: "evaluate this detector folder (export-detector) instead of a run; needs --test-data",
     },
-    {
-      name: "oneclass-run",
-      type: "string",
-      arg: "NAME",
-      default: "flow",
-      aliases: ["flow"],
-      help: "the one-class run inside RUN",
-    },
+    ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     {
       name: "test-data",

@@ -10,7 +10,7 @@ import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
-import { STAGE_FLAGS, stageOptions } from "./_stages.ts";
+import { FEATURES_FLAG, ONECLASS_FLAG, STAGE_FLAGS, stageOptions } from "./_stages.ts";
 
 /** The `experiment` command. */
 export const experimentCommand: Command = {
@@ -44,21 +44,8 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
       arg: "A,B",
       help: "rows: training (pairs) or held-out (loro) renderers (default: all)",
     },
-    {
-      name: "features",
-      type: "string",
-      arg: "SRC",
-      default: "l9",
-      help: `one-class feature source: ${FEATURE_SOURCES.join("|")}`,
-    },
-    {
-      name: "oneclass",
-      type: "string",
-      arg: "KIND",
-      default: "flow",
-      aliases: ["model"],
-      help: `one-class model: ${ONECLASS_KINDS.join("|")}`,
-    },
+    FEATURES_FLAG,
+    ONECLASS_FLAG,
     ...STAGE_FLAGS,
     {
       name: "seed",

@@ -4,12 +4,13 @@
  * @module
  */
 
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { join, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import { DEFAULT_UNSURE, detectorFromRun } from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, num, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
 import { ENV } from "./_perms.ts";
 
 /** The `export-detector` command. */
@@ -23,14 +24,7 @@ export const exportDetectorCommand: Command = {
   writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [
     { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
-    {
-      name: "oneclass-run",
-      type: "string",
-      arg: "NAME",
-      default: "flow",
-      aliases: ["flow"],
-      help: "the one-class run inside RUN",
-    },
+    ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
     {
@@ -51,7 +45,7 @@ export const exportDetectorCommand: Command = {
     const det = await detectorFromRun(
       resolve(str(a, "runs", "runs")!),
       name,
-      str(a, "oneclass-run", "flow")!,
+      str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!,
       {
         unsure: num(a, "unsure", { min: 0 }),
       },

@@ -4,10 +4,11 @@
  * @module
  */
 
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { resolve } from "node:path";
 import { UsageError } from "../lib/core/errors.ts";
 import { writeReport } from "../lib/eval/report.ts";
-import { type Command, RUNS_FLAG, str } from "./_args.ts";
+import { type Command, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
 
 /** The `report` command. */
 export const reportCommand: Command = {
@@ -23,14 +24,7 @@ Sections that are not computed yet (one-class model, evaluation) say so. Several
   writes: "RUN/report.html",
   flags: [
     { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
-    {
-      name: "oneclass-run",
-      type: "string",
-      arg: "NAME",
-      default: "flow",
-      aliases: ["flow"],
-      help: "the one-class run(s) inside RUN, comma-separated",
-    },
+    ONECLASS_RUN_FLAG,
     RUNS_FLAG,
   ],
   async run(a) {
@@ -40,7 +34,9 @@ Sections that are not computed yet (one-class model, evaluation) say so. Several
       await writeReport(
         resolve(str(a, "runs", "runs")!),
         name,
-        str(a, "oneclass-run", "flow")!.split(",").map((s) => s.trim()).filter(Boolean),
+        str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!.split(",").map((s) => s.trim()).filter(
+          Boolean,
+        ),
       ),
     );
     return 0;

@@ -7,7 +7,7 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { robustness, ROBUSTNESS_GRID, robustnessMarkdown } from "../lib/eval/robustness.ts";
-import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, num, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 
 /** The `robustness` command. */
@@ -26,14 +26,7 @@ the level) and the table the report shows.`,
   writes: WRITES_RUNS,
   flags: [
     { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
-    {
-      name: "oneclass-run",
-      type: "string",
-      arg: "NAME",
-      default: "flow",
-      aliases: ["flow"],
-      help: "the one-class run inside RUN",
-    },
+    ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     {
       name: "test-data",

@@ -6,6 +6,7 @@
  */
 
 import type { BackendName } from "../lib/backends/select.ts";
+import { FEATURES_FLAG, ONECLASS_FLAG } from "./_stages.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { FEATURE_SOURCES, type FeatureSource } from "../lib/features/sources.ts";
 import { PRETRAINED_DIM } from "../lib/features/pretrained.ts";
@@ -20,7 +21,7 @@ import {
 import { FLOW_DEFAULTS } from "../lib/oneclass/flow.ts";
 import { FEATURE_NORMS } from "../lib/oneclass/normalise.ts";
 import { trainOneClass } from "../lib/oneclass/train.ts";
-import { SVDD_DEFAULTS } from "../lib/oneclass/_svdd.ts";
+import { SVDD_DEFAULTS } from "../lib/oneclass/mod.ts";
 import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 
@@ -87,21 +88,8 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       help: "name of this one-class run (default: KIND, or SOURCE-KIND)",
     },
     { name: "resume", type: "boolean", help: "continue from the last checkpoint (flow, mlp)" },
-    {
-      name: "features",
-      type: "string",
-      arg: "SRC",
-      default: "l9",
-      help: `feature source: ${FEATURE_SOURCES.join("|")}`,
-    },
-    {
-      name: "oneclass",
-      type: "string",
-      arg: "KIND",
-      default: "flow",
-      aliases: ["model"],
-      help: `one-class model: ${ONECLASS_KINDS.join("|")}`,
-    },
+    FEATURES_FLAG,
+    ONECLASS_FLAG,
     {
       name: "feature-norm",
       type: "string",

@@ -30,7 +30,7 @@ import { loadBundle } from "../lib/core/bundle.ts";
 import { exists, readJsonIfExists, writeJson } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { fisherScore, quantile, upperTail } from "../lib/core/stats.ts";
-import type { Evaluation } from "../lib/eval/evaluate.ts";
+import type { Evaluation } from "../lib/eval/evaluation.ts";
 import { rocAuc } from "../lib/eval/metrics.ts";
 import { openMapRun } from "../lib/map/run.ts";
 import { naturalHeadScores } from "../lib/map/threshold.ts";

@@ -12,7 +12,6 @@
 
 import { DECODER_PACKAGES, sharpModule } from "../core/deps.ts";
 import type { Decoded } from "./_wasm.ts";
-import type { ImageInfo } from "./decode.ts";
 import type { RgbImage } from "./image.ts";
 
 type Sharp = Awaited<ReturnType<typeof sharpModule>>;
@@ -69,7 +68,7 @@ function firstLine(e: unknown): string {
  */
 export async function vipsDecode(
   bytes: Uint8Array,
-  info: ImageInfo,
+  format: string,
   maxPixels: number,
 ): Promise<Decoded> {
   const sharp = (await loadSharp())!;
@@ -95,7 +94,7 @@ export async function vipsDecode(
   try {
     return { ...(await run("warning")), warnings: [] };
   } catch (e) {
-    if (info.format !== "jpeg") throw new Error(firstLine(e));
+    if (format !== "jpeg") throw new Error(firstLine(e));
     try {
       return { ...(await run("none")), warnings: [firstLine(e)] };
     } catch {

@@ -11,7 +11,6 @@
 import { imageCodecs, mozjpegFactory } from "../core/deps.ts";
 import { fileMeta, isSrgb, orient } from "./_meta.ts";
 import { decodeTiff } from "./_tiff.ts";
-import type { ImageInfo } from "./decode.ts";
 import type { RgbImage } from "./image.ts";
 
 /** Pixels and what the decoder had to say about them. */
@@ -52,11 +51,11 @@ async function mozjpeg(bytes: Uint8Array, messages: string[]): Promise<RgbImage 
   };
 }
 
-/** Decodes `bytes` of format `info.format` on the WebAssembly path. */
-export async function wasmDecode(bytes: Uint8Array, info: ImageInfo): Promise<Decoded> {
+/** Decodes `bytes` of `format` (as `sniffImage` names it) on the WebAssembly path. */
+export async function wasmDecode(bytes: Uint8Array, format: string): Promise<Decoded> {
   const warnings: string[] = [];
   let img: RgbImage;
-  switch (info.format) {
+  switch (format) {
     case "jpeg": {
       const messages: string[] = [];
       const r = await mozjpeg(bytes, messages);
@@ -90,10 +89,10 @@ export async function wasmDecode(bytes: Uint8Array, info: ImageInfo): Promise<De
       break;
     default:
       throw new Error(
-        `${info.format.toUpperCase()} needs the libvips decoder (not available without FFI)`,
+        `${format.toUpperCase()} needs the libvips decoder (not available without FFI)`,
       );
   }
-  const meta = fileMeta(bytes, info.format);
+  const meta = fileMeta(bytes, format);
   if (meta.icc && !isSrgb(meta.icc)) {
     warnings.push(`colour profile "${meta.icc}" not converted to sRGB (libvips would)`);
   }

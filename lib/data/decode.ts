@@ -362,8 +362,8 @@ export async function decodeImage(
       : info.format === "pnm"
       ? { ...decodePnm(bytes), warnings: [] }
       : decoder === "libvips"
-      ? await vipsDecode(bytes, info, maxPixels)
-      : await wasmDecode(bytes, info);
+      ? await vipsDecode(bytes, info.format, maxPixels)
+      : await wasmDecode(bytes, info.format);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new ImageError(path, `cannot decode ${name}: ${msg || "corrupt or truncated data"}`);

@@ -1,5 +1,5 @@
 /**
- * Stage 0, data: datasets (`dataset.csv`), decoding images, splits, the crop cache, batches, and
+ * Stage 1, data: datasets (`dataset.csv`), decoding images, splits, the crop cache, batches, and
  * the perturbations used to remove compression shortcuts, augment and test robustness.
  *
  * @module

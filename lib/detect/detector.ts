@@ -7,21 +7,19 @@
  * vectors (map sources) or the score of the whole image's vector (`residual`, `mobilenet`).
  *
  * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (set on the map's
- * natural validation images, lib/map/threshold.ts; 0.5 in format-2 detectors); the one-class
- * model when its score > 0. The verdict (rule `both`, the default) is "computer-generated" or
+ * natural validation images, lib/map/threshold.ts); the one-class model when its score > 0. The verdict (rule `both`, the default) is "computer-generated" or
  * "natural" only when the two agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed
  * to half the way to 0 or 1 when t is near either; |score| ≤ unsure · |threshold|), and
  * "unsure" otherwise: a forensic tool should not claim what its two stages dispute. Rules `head`
- * and `oneclass` (alias `flow`) use one stage alone. An image that fails a check of the one-class
- * model (the residual features' slope: too smooth or too rough at fine scales for a camera) is
- * never called natural by it: "unsure" instead.
+ * and `oneclass` use one stage alone. An image that fails a check of the one-class model (the
+ * residual features' slope) is never called natural by it: "unsure" instead.
  *
  * The **fused score** reads each stage against the natural images its threshold was set on and
  * combines the two (Fisher's method; {@link Detector.fused}): it is reported, and decides nothing
  * unless the rule is `fused`.
  *
- * Saved as a folder (`detector.json`, the map's `model.json/.bin`, `oneclass.json/.bin`),
- * loadable from disk or a URL; loading checks every file and never evaluates code from it.
+ * Saved as a folder (`detector.json`, `model.json/.bin`, `oneclass.json/.bin`), loadable from
+ * disk or a URL; loading checks every file and never evaluates code from it.
  *
  * @module
  */
@@ -31,7 +29,7 @@ import { at, type Location, readAt } from "../core/bundle.ts";
 import { ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
-import { DEFAULT_NU, fisherQuantile, fisherScore, upperTail } from "../core/stats.ts";
+import { DEFAULT_NU, fisherQuantile } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   decodeImage,
@@ -48,6 +46,7 @@ import {
   wholeImageFeatures,
 } from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
+import { fusedScore } from "../eval/scoring.ts";
 import { saveENet } from "../map/io.ts";
 import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import { predict } from "../map/predict.ts";
@@ -61,7 +60,7 @@ import {
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
 import { GaussianOneClass } from "../oneclass/gauss.ts";
 import { loadOneClass } from "../oneclass/io.ts";
-import { openOneClassRun } from "../oneclass/train.ts";
+import { DEFAULT_ONECLASS_RUN, openOneClassRun } from "../oneclass/train.ts";
 
 /** Format tag of `detector.json`. */
 export const DETECTOR_FORMAT = "cgvsni-detector/3";
@@ -393,32 +392,6 @@ export function fromRgba(d: ImageDataLike): RgbImage {
   return { width: d.width, height: d.height, data };
 }
 
-/**
- * The fused score of a head p(CG), read against the head's natural references, and a one-class
- * score, read against the model's (see {@link Detector.fused}); undefined without either.
- *
- * @example An image beyond every natural reference of both stages
- * ```ts
- * import { fusedScore } from "./mod.ts";
- * import { GaussianOneClass } from "../oneclass/mod.ts";
- * const x = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i * 1.7));
- * const g = await new GaussianOneClass().fit(x, 200, 3); // 200 natural reference scores
- * const head = Array.from({ length: 100 }, (_, i) => i / 200);
- * console.log(fusedScore(head, 0.99, g, 100)! > 0, fusedScore([], 0.99, g, 100)); // true undefined
- * ```
- */
-export function fusedScore(
-  headReference: ArrayLike<number>,
-  pCg: number,
-  oneClass: OneClassEstimator,
-  score: number,
-): number | undefined {
-  const oc = oneClass.naturalTail(score);
-  return headReference.length && oc !== undefined
-    ? fisherScore([upperTail(headReference, pCg), oc])
-    : undefined;
-}
-
 /** The head's threshold of a detector from before it had one. */
 const UNSET: HeadThreshold = {
   value: UNSET_HEAD_THRESHOLD,
@@ -554,7 +527,7 @@ function mismatch(map: ImageMap, oc: OneClassEstimator, source: FeatureSource): 
 export async function detectorFromRun(
   runs: string,
   mapName: string,
-  oneclass = "flow",
+  oneclass = DEFAULT_ONECLASS_RUN,
   o: { unsure?: number; progress?: Progress } = {},
 ): Promise<Detector> {
   const mapRun = await readMapRun(runs, mapName, { checkFiles: false });

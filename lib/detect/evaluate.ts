@@ -18,7 +18,8 @@ import { decodeImage, type DecodeOptions, readImageFile } from "../data/decode.t
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
 import { controlsOf, TOO_CLEAN } from "../eval/controls.ts";
-import { type Evaluation, type ImageScore, rendererResults, seenLabels } from "../eval/evaluate.ts";
+import { rendererResults, seenLabels } from "../eval/evaluate.ts";
+import type { Evaluation, ImageScore } from "../eval/evaluation.ts";
 import { writeEvaluation } from "../eval/results.ts";
 import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";

@@ -9,7 +9,7 @@
 
 import { encodePng } from "../data/png.ts";
 import type { RgbImage } from "../data/image.ts";
-import { GLYPH, GLYPHS } from "../core/_font.ts";
+import { GLYPH, GLYPHS } from "../core/font.ts";
 import { UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import type { TileScore } from "./detector.ts";
 

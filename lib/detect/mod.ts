@@ -1,5 +1,5 @@
 /**
- * Stage 4b, detection: a detector (image map + one-class model + feature source) that scores
+ * Stage 6, detection: a detector (image map + one-class model + feature source) that scores
  * image files or pixels, loadable from a folder or a URL; its evaluation on a labelled dataset
  * folder (`evaluate --detector`); heatmaps of its tiles.
  *
@@ -11,7 +11,6 @@ export {
   Detector,
   detectorFromRun,
   type DetectorInfo,
-  fusedScore,
   type ImageDataLike,
   loadDetector,
   type ScoreOptions,

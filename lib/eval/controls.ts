@@ -13,7 +13,7 @@ import { quantile } from "../core/stats.ts";
 import { parsePerturbation } from "../data/perturb.ts";
 import type { SplitEntry } from "../data/split.ts";
 import type { WithCi } from "./metrics.ts";
-import type { Controls, CropMode, ImageScore } from "./evaluate.ts";
+import type { Controls, CropMode, ImageScore } from "./evaluation.ts";
 import { scoreImages, type Scorer } from "./scoring.ts";
 
 /** The perturbation of the positive control. */

@@ -19,7 +19,9 @@ import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
+import { DEFAULT_SOURCE } from "../features/sources.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
+import { DEFAULT_KIND } from "../oneclass/estimator.ts";
 import {
   defaultRunName,
   resolveSettings,
@@ -29,7 +31,8 @@ import {
 } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { currentEvaluation, fmtCi } from "./results.ts";
-import { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
+import { evaluate, type EvaluateOptions } from "./evaluate.ts";
+import type { Evaluation } from "./evaluation.ts";
 import type { WithCi } from "./metrics.ts";
 
 /** The protocols of {@link experiment}. */
@@ -229,11 +232,12 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
     });
   } else log.log(`== ${o.run}: image map done, reused`);
   const oc = o.oneclass ?? {};
-  const ocName = oc.name ?? defaultRunName(oc.features ?? "l9", oc.oneclass ?? "flow");
+  const source = oc.features ?? DEFAULT_SOURCE, kind = oc.oneclass ?? DEFAULT_KIND;
+  const ocName = oc.name ?? defaultRunName(source, kind);
   await setAsideStale(
     join(mapDir, ocName),
     log,
-    resolveSettings(oc.settings, oc.features ?? "l9", oc.oneclass ?? "flow"),
+    resolveSettings(oc.settings, source, kind),
   );
   if (!(await exists(join(mapDir, ocName, "oneclass.json")))) {
     const resume = await exists(join(mapDir, ocName, "checkpoints"));

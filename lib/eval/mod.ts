@@ -1,5 +1,5 @@
 /**
- * Stage 4a, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
+ * Stage 5, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
  * one-class model per renderer, controls), experiments over renderers (pairs, leave one
  * renderer out), the one-class comparison, the robustness grid and the HTML report.
  *
@@ -19,18 +19,18 @@ export {
   tprAtFpr,
   type WithCi,
 } from "./metrics.ts";
+export { evaluate, type EvaluateOptions } from "./evaluate.ts";
+export { fusedScore } from "./scoring.ts";
 export {
   type Controls,
   type CropMode,
-  evaluate,
-  type EvaluateOptions,
   type Evaluation,
   type ImageScore,
   type MetricName,
   METRICS,
   type NormSummary,
   type RendererResult,
-} from "./evaluate.ts";
+} from "./evaluation.ts";
 export {
   experiment,
   type ExperimentOptions,

@@ -33,7 +33,8 @@ import {
 } from "../oneclass/train.ts";
 import { checkRunName, ensureDir } from "../runs/folder.ts";
 import { currentEvaluation, fmtCi } from "./results.ts";
-import { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
+import { evaluate, type EvaluateOptions } from "./evaluate.ts";
+import type { Evaluation } from "./evaluation.ts";
 import type { ExperimentProtocol } from "./experiment.ts";
 import type { WithCi } from "./metrics.ts";
 

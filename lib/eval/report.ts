@@ -12,9 +12,13 @@ import { esc } from "../core/plot.ts";
 import { splitCounts } from "../data/split.ts";
 import { readMapRun, renderersName } from "../map/run.ts";
 import type { EpochMetrics } from "../map/train.ts";
-import type { OneClassRunConfig, OneClassSummary } from "../oneclass/train.ts";
+import {
+  DEFAULT_ONECLASS_RUN,
+  type OneClassRunConfig,
+  type OneClassSummary,
+} from "../oneclass/train.ts";
 import { readMetrics } from "../runs/folder.ts";
-import { type Evaluation, METRICS } from "./evaluate.ts";
+import { type Evaluation, METRICS } from "./evaluation.ts";
 import {
   belowChance,
   fmtCi,
@@ -156,7 +160,7 @@ function evaluationHtml(
 export async function writeReport(
   runs: string,
   mapName: string,
-  oneclass: string | string[] = "flow",
+  oneclass: string | string[] = DEFAULT_ONECLASS_RUN,
 ): Promise<string> {
   const { dir: mapRun, config, dataset, split } = await readMapRun(runs, mapName, {
     checkFiles: false,
@@ -187,7 +191,7 @@ export async function writeReport(
   ));
 
   const hist = await readMetrics<EpochMetrics>(mapRun);
-  parts.push("<h2>Stage 1: image map (ENet)</h2>");
+  parts.push("<h2>The image map (ENet)</h2>");
   if (hist.length) {
     const last = hist[hist.length - 1];
     parts.push(
@@ -238,7 +242,7 @@ async function oneclassSection(
 ): Promise<string[]> {
   const parts: string[] = [];
   const summary = await readJsonIfExists<OneClassSummary>(join(ocDir, "summary.json"));
-  parts.push(`<h2>Stage 2: one-class model <code>${esc(name)}</code></h2>`);
+  parts.push(`<h2>One-class model <code>${esc(name)}</code></h2>`);
   if (ocCfg) {
     parts.push(
       `<p>${esc(ocCfg.oneclass)} on ${esc(ocCfg.features)} features, threshold from ${

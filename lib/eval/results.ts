@@ -11,7 +11,7 @@ import { type Chart, renderSvg } from "../core/plot.ts";
 import type { Progress } from "../core/progress.ts";
 import { UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import type { WithCi } from "./metrics.ts";
-import { type Evaluation, type MetricName, METRICS } from "./evaluate.ts";
+import { type Evaluation, type MetricName, METRICS } from "./evaluation.ts";
 
 /**
  * A finished evaluation in `dir` (its `results.json`) that is still current, for the pipelines

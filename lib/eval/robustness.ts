@@ -13,9 +13,10 @@ import { atomicWrite, writeJson } from "../core/files.ts";
 import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
 import { parsePerturbation } from "../data/perturb.ts";
-import { openOneClassRun } from "../oneclass/train.ts";
+import { DEFAULT_ONECLASS_RUN, openOneClassRun } from "../oneclass/train.ts";
 import { ensureDir } from "../runs/folder.ts";
-import { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
+import { evaluate, type EvaluateOptions } from "./evaluate.ts";
+import type { Evaluation } from "./evaluation.ts";
 import { fmtCi } from "./results.ts";
 import { bootstrap, metricSet, type WithCi } from "./metrics.ts";
 
@@ -126,7 +127,7 @@ export async function robustness(o: RobustnessOptions): Promise<Robustness & { d
   for (const g of grid) if (g !== "none") parsePerturbation(g); // every spec checked up front
   const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
   const runs = resolve(o.runs ?? "runs");
-  const info = await openOneClassRun(runs, o.map, o.oneclass ?? "flow");
+  const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
   const dir = join(
     info.dir,
     o.testData ? `robustness-${basename(resolve(o.testData))}` : "robustness",

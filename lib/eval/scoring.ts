@@ -9,12 +9,12 @@
 import { join } from "node:path";
 import { CgvsniError } from "../core/errors.ts";
 import { type Progress, ticker } from "../core/progress.ts";
+import { fisherScore, upperTail } from "../core/stats.ts";
 import { ImageStore, type View } from "../data/cache.ts";
 import { type DecoderRecord, warnOtherDecoder } from "../data/decode.ts";
 import type { Perturbation } from "../data/perturb.ts";
 import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
-import { fusedScore } from "../detect/detector.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
 import { needsMap } from "../features/sources.ts";
 import { type ImageMap, loadImageMap } from "../map/run.ts";
@@ -29,7 +29,7 @@ import {
   sourceSamples,
   sourceView,
 } from "../oneclass/train.ts";
-import type { CropMode, ImageScore } from "./evaluate.ts";
+import type { CropMode, ImageScore } from "./evaluation.ts";
 
 /** The loaded models of a one-class run, ready to score images. */
 export interface Scorer {
@@ -224,4 +224,30 @@ export async function scoreImages(
     };
   });
   return { images, ok: okNames, skipped, cropsPerImage };
+}
+
+/**
+ * The fused score of a head p(CG), read against the head's natural references, and a one-class
+ * score, read against the model's (see {@link Detector.fused}); undefined without either.
+ *
+ * @example An image beyond every natural reference of both stages
+ * ```ts
+ * import { fusedScore } from "./scoring.ts";
+ * import { GaussianOneClass } from "../oneclass/mod.ts";
+ * const x = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i * 1.7));
+ * const g = await new GaussianOneClass().fit(x, 200, 3); // 200 natural reference scores
+ * const head = Array.from({ length: 100 }, (_, i) => i / 200);
+ * console.log(fusedScore(head, 0.99, g, 100)! > 0, fusedScore([], 0.99, g, 100)); // true undefined
+ * ```
+ */
+export function fusedScore(
+  headReference: ArrayLike<number>,
+  pCg: number,
+  oneClass: OneClassEstimator,
+  score: number,
+): number | undefined {
+  const oc = oneClass.naturalTail(score);
+  return headReference.length && oc !== undefined
+    ? fisherScore([upperTail(headReference, pCg), oc])
+    : undefined;
 }

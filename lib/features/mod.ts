@@ -1,5 +1,5 @@
 /**
- * Stage 2, features: the vectors the one-class stage works on, from the map's layers or from
+ * Stage 3, features: the vectors the one-class stage works on, from the map's layers or from
  * the image itself (noise-residual statistics or a pretrained CNN's early activations, no map),
  * computed and cached.
  *

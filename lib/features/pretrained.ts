@@ -3,9 +3,7 @@
  * seen in training. The network is the MobileNetV2 (224 × 224 input) of the `nsfwjs` npm
  * package, version 4.4.0 (MIT): MobileNetV2's ImageNet features, fine-tuned by
  * GantMan/nsfw_model on web images in five classes (drawings, hentai, neutral, porn, sexy). Its
- * weights are inside the package, which Deno keeps in its npm cache like any dependency: nothing
- * is fetched at run time beyond installing the package, and no network call is made by this
- * module. Exactly:
+ * weights are inside the package (Deno's npm cache): nothing is fetched at run time. Exactly:
  *
  * 1. nine 224 × 224 crops of the image at its own resolution, on a 3 × 3 grid: the crops' top
  *    left corners at a quarter, half and three quarters of the free width and height (an image

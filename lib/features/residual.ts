@@ -1,52 +1,25 @@
 /**
- * `residual`: hand-made noise-residual statistics of an image, with no map and no render
- * seen in training, in the family of SPAM and the spatial rich model (Pevný et al. 2010;
- * Fridrich & Kodovský 2012). Exactly:
+ * `residual`: noise-residual statistics of an image, with no map and no render seen in training,
+ * in the family of SPAM and the spatial rich model (Pevný et al. 2010; Fridrich & Kodovský 2012).
+ * Version 5 ({@link RESIDUAL_SPEC}), exactly:
  *
- * 1. the patches: of the 64 x 64 patches on a grid of stride 32 over the image, the 64 whose
- *    luminance (R + G + B) / 3 has the largest standard deviation (ties: the first in reading
- *    order; all of them when there are fewer; under 64 px, one patch the size of the short side);
- * 2. in each patch, its luminance g, in 0–255, and eight residuals, each a high-pass filter of g
- *    along one direction:
- *    - first order, horizontal and vertical: g[x+1] − g[x];
- *    - second order, horizontal and vertical: g[x+2] − 2g[x+1] + g[x];
- *    - third order, horizontal and vertical: g[x+3] − 3g[x+2] + 3g[x+1] − g[x];
- *    - the 3x3 "KB" filter [[−1, 2, −1], [2, −4, 2], [−1, 2, −1]] / 4 (valid part), twice;
+ * 1. the patches: of the 64 x 64 patches on a grid of stride 32, the 64 whose luminance
+ *    g = (R + G + B) / 3 has the largest standard deviation (ties in reading order; all of them
+ *    when there are fewer; under 64 px, one patch the size of the short side);
+ * 2. in each patch, eight residuals of g: first, second and third differences, horizontal and
+ *    vertical, and the 3x3 "KB" filter [[−1, 2, −1], [2, −4, 2], [−1, 2, −1]] / 4 twice;
  * 3. each residual rounded to an integer and truncated to [−3, 3];
- * 4. for each, the co-occurrence histogram of neighbouring pairs along its direction
- *    (horizontal pairs for the horizontal residuals and the first KB copy, vertical pairs for
- *    the vertical ones and the second KB copy): 7 x 7 = 49 bins, 392 numbers;
- * 5. steps 2–4 again on the patch at half scale (the mean of each 2 x 2 block of g; 32 x 32) and
- *    at quarter scale (the mean of each 4 x 4 block; 16 x 16): 392 numbers each;
- * 6. every histogram normalised to sum 1 in each patch (an empty one stays 0);
- * 7. the slope (version 5): at each of the three scales and for each of the four filters (first,
- *    second, third order, KB), E = log(mean |residual| + 0.001), the unquantised residual's mean
- *    over both directions; then E(patch) − E(half) and E(half) − E(quarter) per filter: 8 numbers,
- *    how fast the residual's energy falls from fine to coarse scales;
+ * 4. for each, the co-occurrences of neighbouring pairs along its direction (the first KB copy
+ *    horizontal, the second vertical): 7 x 7 = 49 bins, 392 numbers;
+ * 5. steps 2–4 again at half scale (2 x 2 means of g) and quarter scale (4 x 4 means);
+ * 6. every histogram normalised to sum 1 in each patch;
+ * 7. the slopes: per filter (d1, d2, d3, KB) and scale, E = log(mean |residual| + 0.001) over
+ *    both directions, unquantised; E(patch) − E(half) and E(half) − E(quarter): 8 numbers;
  * 8. everything averaged over the patches.
  *
- * 1184 numbers per image: 1176 co-occurrences ({@link RESIDUAL_PARTS}'s `texture`), then the 8
- * slopes (`slope`). Why a fixed budget of patches: a histogram's sampling noise falls with
- * the number of pixels it counts, so whole-image statistics let a one-class model tell large
- * images from small ones (on cgbench, whose photographs are larger than its 512 x 512 renders,
- * the whole-image Gaussian looked better than it is). Why textured patches (version 3): in flat
- * regions (sky, a blurred background, a wall) JPEG quantisation and smooth shading leave both
- * classes with near-zero residuals, so such regions say nothing about the camera and made
- * photographs with large flat areas look computer-generated. Why the half scale (version 4):
- * demosaicing, denoising and resampling spread a camera's noise over neighbouring pixels, so its
- * statistics two pixels apart carry what the one-pixel ones miss; on cgbench, adding them raised
- * the one-class AUC on Blender Cycles, the renderer version 3 missed most often. Why the quarter
- * scale and the slope (version 5): the co-occurrences at three scales together raise that AUC
- * again, but a Gaussian over 1176 of them barely notices an image that is simply too smooth (a
- * blurred photograph, a denoised render); the 8 slopes say exactly that, and the Gaussian model
- * fits them as a part of their own that only checks (`GaussOptions.parts`, `checks`): they keep a
- * too-smooth image from being called natural but do not rank images, since retouched photographs
- * are smooth too. docs/results-cgbench.md compares the versions.
- *
- * Cameras leave sensor noise, demosaicing and processing traces in these statistics; renderers
- * leave either smoother images or path-tracing noise with other statistics. JPEG compression
- * changes them too, which is why the toolkit can re-encode every image at one quality first
- * (`--match-compression`) so that compression history does not tell the classes apart.
+ * 1184 numbers: 1176 co-occurrences ({@link RESIDUAL_PARTS}'s `texture`), then the 8 slopes
+ * (`slope`). Why a fixed budget of textured patches, the extra scales and the slopes, and what
+ * each version changed: docs/results-cgbench.md, "Residual features version 3" to "version 5".
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Stage 1, the image map: ENet (two branches, one with the 30 SRM high-pass filters), its
+ * Stage 2, the image map: ENet (two branches, one with the 30 SRM high-pass filters), its
  * training on natural images and renders, saving and loading, inference, and the map run
  * every later stage opens.
  *

@@ -16,10 +16,9 @@
  * - `train`: of the training vectors' own scores (for k-NN, each vector's distance to the
  *   others; for the SVDD models this is R², as the method defines it);
  * - `cv` (default): of out-of-fold scores: the training vectors are cut into folds (whole images
- *   together when `groups` is given), each fold scored by a model fitted on the others. In-sample
- *   scores are optimistic (a Gaussian fitted on 120 vectors of dimension 1184 sees its own
- *   vectors as unusually central), so their quantile lets far more than ν of new natural images
- *   out; out-of-fold scores behave like new images;
+ *   together when `groups` is given), each fold scored by a model fitted on the others.
+ *   In-sample scores are optimistic (a Gaussian on 120 vectors of dimension 1184 sees its own
+ *   vectors as central), out-of-fold scores behave like new images;
  * - `val`: of a separate set of natural validation vectors.
  *
  * @module
@@ -40,6 +39,9 @@ export const ONECLASS_KINDS = ["flow", "mlp", "gauss", "knn"] as const;
 
 /** A kind of one-class model (`--oneclass`). */
 export type OneClassKind = typeof ONECLASS_KINDS[number];
+
+/** The default one-class model: the method's Flow-SVDD. */
+export const DEFAULT_KIND: OneClassKind = "flow";
 
 /** How the decision threshold is set (see the module documentation). */
 export type ThresholdFrom = "train" | "cv" | "val";

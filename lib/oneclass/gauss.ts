@@ -5,34 +5,21 @@
  * principal components.
  *
  * The covariance is Σ = (1 − δ)·S + δ·μ·I, S the empirical covariance and μ its mean variance,
- * with δ chosen by the Ledoit–Wolf formula. With fewer vectors than dimensions Σ is inverted
- * through the Woodbury identity on the n x n Gram matrix, so 4096-d L9 features cost no
- * 4096 x 4096 factorisation.
+ * δ by the Ledoit–Wolf formula; with fewer vectors than dimensions Σ is inverted through the
+ * Woodbury identity on the n x n Gram matrix (no 4096 x 4096 factorisation for L9).
  *
  * **Parts.** With `parts` (sizes of consecutive column ranges, e.g. the residual features'
  * co-occurrences and slopes), one Gaussian is fitted to each part, and an image is as far out
  * as its farthest part: raw = max over parts of (distance ÷ that part's scale), the scale being
- * the (1 − ν) quantile of the part's out-of-fold distances on the training vectors. A part of 8
- * numbers then counts as much as one of 1176, where one Gaussian over all of them would let the
- * 8 drown. With one part (the default) raw is the distance itself.
+ * the (1 − ν) quantile of the part's out-of-fold distances on the training vectors, so a part
+ * of 8 numbers counts as much as one of 1176. With one part (the default) raw is the distance.
  *
  * **Checks.** Parts named in `checks` do not enter the score: raw is the largest over the other
  * parts. A check part still has its Gaussian and its scale, and {@link
  * GaussianOneClass.partScores} gives its distance over its scale minus 1: above 0, the vector is
  * beyond the check part's own (1 − ν) quantile and fails the check. The detector then never calls
- * the image natural (`Detection.checks`). The residual features' slope is such a check: a
- * blurred, upscaled or denoised image fails it, and so do retouched photographs, which is why it
- * can stop a "natural" verdict but does not rank images (docs/results-cgbench.md, "Photographs
- * from a source the model never saw").
- *
- * @example Fit on natural vectors, score new ones
- * ```ts
- * import { GaussianOneClass } from "./gauss.ts";
- * const x = Float32Array.from({ length: 200 * 3 }, (_, i) => Math.sin(i * 7.1));
- * const model = await new GaussianOneClass().fit(x, 200, 3);
- * const s = await model.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
- * console.log(s[0] < s[1]); // true: the far vector scores higher
- * ```
+ * the image natural (`Detection.checks`). The residual features' slope is such a check
+ * (docs/results-cgbench.md, "Photographs from a source the model never saw").
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Stage 3, one-class models fitted on natural images only, scikit-learn style (`fit`, `score`
+ * Stage 4, one-class models fitted on natural images only, scikit-learn style (`fit`, `score`
  * > 0 = computer-generated, `predict`, `save`/`load`, the threshold saved with the model):
  * Flow-SVDD (the method), Deep SVDD, a Gaussian (Ledoit-Wolf Mahalanobis) and k-NN; and the
  * training stage that fits them on a map run's features.
@@ -38,7 +38,13 @@ export {
   type MlpConfig,
   NiceFlow,
 } from "./networks.ts";
-export { type SvddEpoch, SvddEstimator, type SvddOptions, SvddTrainer } from "./_svdd.ts";
+export {
+  SVDD_DEFAULTS,
+  type SvddEpoch,
+  SvddEstimator,
+  type SvddOptions,
+  SvddTrainer,
+} from "./_svdd.ts";
 export {
   oneclassPool,
   type OneClassRunConfig,

@@ -51,6 +51,7 @@ import { openRun } from "../runs/lifecycle.ts";
 import { trainLoop } from "../runs/loop.ts";
 import {
   checkKind,
+  DEFAULT_KIND,
   type FeatureProvenance,
   type FitOptions,
   groupMeans,
@@ -199,6 +200,9 @@ export function defaultRunName(source: FeatureSource, kind: OneClassKind): strin
   return source === DEFAULT_SOURCE ? kind : `${source}-${kind}`;
 }
 
+/** The one-class run every command opens unless told another: the method's (`flow`). */
+export const DEFAULT_ONECLASS_RUN: string = defaultRunName(DEFAULT_SOURCE, DEFAULT_KIND);
+
 /** The natural images a source trains on (see the module documentation). */
 export function poolRoles(source: FeatureSource): Role[] {
   return needsMap(source) ? ["flow"] : ["train", "val", "flow"];
@@ -271,7 +275,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
   const runs = resolve(opts.runs ?? "runs");
   // a new run's source and kind; a resumed run takes them from its config.json
   let source = checkSource(opts.features ?? DEFAULT_SOURCE);
-  let kind = checkKind(opts.oneclass ?? "flow");
+  let kind = checkKind(opts.oneclass ?? DEFAULT_KIND);
   if (needsMap(source) && !opts.map && !opts.resume) {
     throw new UsageError(
       `the ${source} features come from an image map: name a map run (or use residual or mobilenet features)`,

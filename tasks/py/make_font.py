@@ -1,6 +1,6 @@
-"""Writes lib/core/_font.ts: the X11 misc-fixed 6x10 bitmap font (font-misc-misc, public domain:
+"""Writes lib/core/font.ts: the X11 misc-fixed 6x10 bitmap font (font-misc-misc, public domain:
 "Public domain font.  Share and enjoy.", Debian package xfonts-base), ASCII 32..126, one string
-of hex rows per glyph. Run once: /usr/bin/python3 tasks/py/make_font.py > lib/core/_font.ts
+of hex rows per glyph. Run once: /usr/bin/python3 tasks/py/make_font.py > lib/core/font.ts
 (needs Debian's python3-pil and xfonts-base)."""
 import gzip, io
 from PIL import PcfFontFile, Image, ImageDraw, ImageFont

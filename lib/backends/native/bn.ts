@@ -4,8 +4,6 @@
  * @module
  */
 
-import { reluInPlace } from "./fused.ts";
-
 import {
   ALG,
   allocate,
@@ -204,4 +202,19 @@ export function relu(x: Float32Array, dy?: Float32Array, out?: Float32Array): Fl
   if (!dy) run(p, [[ARG.src, x], [ARG.dst, dst]]);
   else run(p, [[ARG.src, x], [ARG.diffDst, dy], [ARG.diffSrc, dst]]);
   return dst;
+}
+
+/** ReLU applied in place (oneDNN eltwise with src = dst). */
+export function reluInPlace(x: Float32Array): void {
+  const n = x.length;
+  const p = cached(`relu:fwd:${n}`, () => {
+    const data = md([n], TAG.a);
+    const op = new Uint8Array(OP_DESC_SIZE);
+    check(
+      L().dnnl_eltwise_forward_desc_init(op, PROP.inference, ALG.relu, data, 0, 0),
+      "eltwise_forward_desc_init",
+    );
+    return buildPrim(op, [[ARG.src, QUERY.src], [ARG.dst, QUERY.dst]]);
+  });
+  run(p, [[ARG.src, x], [ARG.dst, x]]);
 }

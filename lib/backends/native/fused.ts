@@ -15,19 +15,15 @@ import {
   weightsFor,
 } from "./conv.ts";
 
-import { batchNormBackward, batchNormForward, bindVectors, relu } from "./bn.ts";
+import { batchNormBackward, batchNormForward, bindVectors, relu, reluInPlace } from "./bn.ts";
 
 import {
-  ALG,
   allocate,
   ARG,
   attrWith,
   buildPrim,
   cached,
-  check,
-  L,
   md,
-  OP_DESC_SIZE,
   type PostOp,
   type Prim,
   PROP,
@@ -255,19 +251,4 @@ export function convBnBackward(
   const dx = needDx ? convBackwardData(g, dy, filter) : undefined;
   if (dy !== dz) release(dy);
   return { dx, dw, dgamma, dbeta };
-}
-
-/** ReLU applied in place (oneDNN eltwise with src = dst). */
-export function reluInPlace(x: Float32Array): void {
-  const n = x.length;
-  const p = cached(`relu:fwd:${n}`, () => {
-    const data = md([n], TAG.a);
-    const op = new Uint8Array(OP_DESC_SIZE);
-    check(
-      L().dnnl_eltwise_forward_desc_init(op, PROP.inference, ALG.relu, data, 0, 0),
-      "eltwise_forward_desc_init",
-    );
-    return buildPrim(op, [[ARG.src, QUERY.src], [ARG.dst, QUERY.dst]]);
-  });
-  run(p, [[ARG.src, x], [ARG.dst, x]]);
 }

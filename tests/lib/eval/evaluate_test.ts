@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { describeRows } from "../../../lib/data/dataset.ts";
-import {
-  type Evaluation,
-  type ImageScore,
-  normSummaries,
-  rendererResults,
-} from "../../../lib/eval/evaluate.ts";
+import { normSummaries, rendererResults } from "../../../lib/eval/evaluate.ts";
+import type { Evaluation, ImageScore } from "../../../lib/eval/evaluation.ts";
 import { resultsMarkdown } from "../../../lib/eval/results.ts";
 import {
   ROBUSTNESS_GRID,

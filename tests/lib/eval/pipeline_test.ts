@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { loadDetector } from "../../../lib/detect/detector.ts";
-import { evaluate, type Evaluation, METRICS } from "../../../lib/eval/evaluate.ts";
+import { evaluate } from "../../../lib/eval/evaluate.ts";
+import { type Evaluation, METRICS } from "../../../lib/eval/evaluation.ts";
 import { readMapRun } from "../../../lib/map/run.ts";
 import { mapTrainingSets } from "../../../lib/map/train.ts";
 import { oneclassPool } from "../../../lib/oneclass/train.ts";
@@ -203,9 +204,9 @@ Deno.test("report: several one-class runs of one map get a section each, in the 
     await writeReport(join(dir, "runs"), "p", ["flow", "residual-gauss", "absent"]),
   );
   const at = (s: string) => text.indexOf(s);
-  const flow = at("Stage 2: one-class model <code>flow</code>");
-  const gauss = at("Stage 2: one-class model <code>residual-gauss</code>");
-  const absent = at("Stage 2: one-class model <code>absent</code>");
+  const flow = at("One-class model <code>flow</code>");
+  const gauss = at("One-class model <code>residual-gauss</code>");
+  const absent = at("One-class model <code>absent</code>");
   assert.ok(flow > 0 && gauss > flow && absent > gauss, `${flow} ${gauss} ${absent}`);
   assert.ok(at("Evaluation: <code>residual-gauss</code> and the head") > gauss);
   assert.match(text.slice(gauss, absent), /gauss on residual features/);
@@ -224,8 +225,8 @@ Deno.test({
     for (
       const s of [
         "Dataset and split",
-        "Stage 1",
-        "Stage 2",
+        "The image map",
+        "One-class model",
         "Evaluation",
         "Diagnostics",
         "POVRay",
