@@ -244,15 +244,15 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     log,
     // --epochs may be given again on resume to train longer (below); these may not change
     given: [
-      { path: "protocol", flag: "protocol", value: opts.protocol },
-      { path: "enet.crop", flag: "crop", value: opts.crop },
-      { path: "enet.width", flag: "width", value: opts.width },
-      { path: "enet.fc", flag: "fc", value: opts.fc },
-      { path: "train.batchSize", flag: "batch-size", value: opts.batchSize },
-      { path: "train.lr", flag: "lr", value: opts.lr },
-      { path: "train.tiles", flag: "tiles", value: opts.tiles },
-      { path: "matchCompression", flag: "match-compression", value: opts.matchCompression },
-      { path: "seed", flag: "seed", value: opts.seed },
+      ["protocol", "protocol", opts.protocol],
+      ["enet.crop", "crop", opts.crop],
+      ["enet.width", "width", opts.width],
+      ["enet.fc", "fc", opts.fc],
+      ["train.batchSize", "batch-size", opts.batchSize],
+      ["train.lr", "lr", opts.lr],
+      ["train.tiles", "tiles", opts.tiles],
+      ["matchCompression", "match-compression", opts.matchCompression],
+      ["seed", "seed", opts.seed],
     ],
   });
   if (opts.resume) {

@@ -305,17 +305,17 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       log,
       create: () => resolveOneClassConfig(opts, source, kind, mapInfo, map, ownData),
       given: [
-        { path: "features", flag: "features", value: opts.features },
-        { path: "oneclass", flag: "oneclass", value: opts.oneclass },
-        { path: "threshold", flag: "threshold", value: opts.threshold },
-        { path: "tiles", flag: "tiles", value: opts.tiles },
-        { path: "seed", flag: "seed", value: opts.seed },
-        { path: "matchCompression", flag: "match-compression", value: opts.matchCompression },
-        ...Object.entries(opts.settings ?? {}).map(([k, value]) => ({
-          path: `settings.${k}`,
-          flag: k === "norm" ? "feature-norm" : k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+        ["features", "features", opts.features],
+        ["oneclass", "oneclass", opts.oneclass],
+        ["threshold", "threshold", opts.threshold],
+        ["tiles", "tiles", opts.tiles],
+        ["seed", "seed", opts.seed],
+        ["matchCompression", "match-compression", opts.matchCompression],
+        ...Object.entries(opts.settings ?? {}).map(([k, value]): [string, string, unknown] => [
+          `settings.${k}`,
+          k === "norm" ? "feature-norm" : k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
           value,
-        })),
+        ]),
       ],
     });
     source = config.features;

@@ -34,10 +34,10 @@ export interface OpenRunOptions<C> {
   /** A file whose presence means the run finished (its final model). */
   finished?: string;
   /**
-   * On resume, the settings given again, by their path in the config (`features`,
-   * `settings.nu`) and the flag a user types for each; undefined values are not given.
+   * On resume, the settings given again: `[path in the config, flag, value]`, e.g.
+   * `["settings.nu", "nu", 0.1]`; an undefined value was not given.
    */
-  given?: { path: string; flag: string; value: unknown }[];
+  given?: [path: string, flag: string, value: unknown][];
 }
 
 /** True when a run folder holds no completed epoch, checkpoint or final model. */
@@ -67,15 +67,15 @@ export async function openRun<C extends { kind: string }>(
     if (!saved || saved.kind !== o.kind) {
       throw new CgvsniError(`${o.dir}: no ${o.what} to resume (config.json missing)`);
     }
-    for (const g of o.given ?? []) {
-      if (g.value === undefined) continue;
-      const was = g.path.split(".").reduce<unknown>(
+    for (const [path, flag, value] of o.given ?? []) {
+      if (value === undefined) continue;
+      const was = path.split(".").reduce<unknown>(
         (v, k) => (v as Record<string, unknown> | undefined)?.[k],
         saved,
       );
-      if (JSON.stringify(was) !== JSON.stringify(g.value)) {
+      if (JSON.stringify(was) !== JSON.stringify(value)) {
         throw new UsageError(
-          `${o.dir}: --${g.flag} ${g.value} contradicts the run's config.json (${g.path}: ${
+          `${o.dir}: --${flag} ${value} contradicts the run's config.json (${path}: ${
             JSON.stringify(was) ?? "unset"
           }); resume without it, or start another run with --name`,
         );
