@@ -122,7 +122,10 @@ function pngMeta(b: Uint8Array): FileMeta {
     if (type === "eXIf") orientation = orientationIn(data, 0);
     if (type === "iCCP") {
       const z = data.indexOf(0);
-      icc = iccDescription(new Uint8Array(inflateSync(data.subarray(z + 2))));
+      // a profile is kilobytes: a larger one is not inflated (a decompression bomb)
+      icc = iccDescription(
+        new Uint8Array(inflateSync(data.subarray(z + 2), { maxOutputLength: 4 << 20 })),
+      );
     }
     if (type === "IDAT" || type === "IEND") break;
     o += 12 + len;

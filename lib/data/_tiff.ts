@@ -55,6 +55,10 @@ export function decodeTiff(b: Uint8Array): RgbImage {
   if (predictor !== 1 && predictor !== 2) throw new Error(`unsupported predictor ${predictor}`);
   const tiled = t.tag(322) !== undefined;
   const tw = tiled ? one(322) : width, th = tiled ? one(323) : Math.min(one(278, height), height);
+  // a tile is at most the image rounded up to 16, so no header can ask for more memory
+  if (tw < 1 || th < 1 || tw > width + 15 || th > height + 15) {
+    throw new Error(`tile or strip of ${tw}x${th} for a ${width}x${height} image`);
+  }
   const offsets = values(tiled ? 324 : 273), counts = values(tiled ? 325 : 279);
   if (!offsets || !counts || offsets.length !== counts.length) throw new Error("bad strip table");
   const across = Math.ceil(width / tw), down = Math.ceil(height / th);
@@ -133,7 +137,7 @@ function inflate(
       return lzw(src, expect);
     case 8:
     case 32946:
-      return new Uint8Array(inflateSync(src));
+      return new Uint8Array(inflateSync(src, { maxOutputLength: expect + 65536 }));
     case 32773:
       return packBits(src, expect);
     default:

@@ -214,6 +214,25 @@ Deno.test("decode: a 12000x12000 image is refused before decoding, on both paths
   }
 });
 
+Deno.test("decode: a TIFF header asking for a huge tile is refused, not allocated", async () => {
+  const tif = await sharp(SRC.data, raw(SRC))
+    .tiff({ compression: "deflate", tile: true, tileWidth: 16, tileHeight: 16 }).toBuffer();
+  const v = new DataView(tif.buffer, tif.byteOffset, tif.byteLength);
+  const le = tif[0] === 0x49, ifd = v.getUint32(4, le);
+  for (let i = 0; i < v.getUint16(ifd, le); i++) {
+    const e = ifd + 2 + 12 * i;
+    if (v.getUint16(e, le) !== 322) continue; // TileWidth, SHORT or LONG
+    if (v.getUint16(e + 2, le) === 3) v.setUint16(e + 8, 0xfff0, le);
+    else v.setUint32(e + 8, 0x40000000, le);
+  }
+  for (const d of PATHS) {
+    await assert.rejects(
+      decodeImage(tif, "tile.tif", { decoder: d }),
+      (e) => e instanceof Error && /^tile\.tif: cannot decode TIFF/.test(e.message),
+    );
+  }
+});
+
 Deno.test("jpeg round trip: our libjpeg-turbo model equals libvips' to the bit", async () => {
   const names = ["Photos/photo_00001.png", "Cycles/cycles_00000.png", "POVRay/povray_00003.png"];
   for (const [k, name] of names.entries()) {
