@@ -100,7 +100,8 @@ export function decodeTiff(b: Uint8Array): RgbImage {
           for (let i = 0; i < row.length; i++) {
             row[i] = bytesPer === 1 ? raw[r * rowLen + i] : rv.getUint16(r * rowLen + 2 * i, le);
           }
-          if (predictor === 2) {
+          // libtiff applies the predictor with the LZW and Deflate codecs only, and so do we
+          if (predictor === 2 && compression !== 1 && compression !== 32773) {
             const mask = bps === 8 ? 0xff : 0xffff;
             for (let i = perChunk; i < row.length; i++) {
               row[i] = (row[i] + row[i - perChunk]) & mask;

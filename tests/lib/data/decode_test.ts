@@ -5,6 +5,7 @@
  * `--match-compression`, which `_jpeg.ts` must reproduce from libjpeg-turbo bit for bit.
  */
 import assert from "node:assert/strict";
+import { deflateSync } from "node:zlib";
 import { sharpModule } from "../../../lib/core/deps.ts";
 import { jpegRoundTrip444 } from "../../../lib/data/_jpeg.ts";
 import { orient } from "../../../lib/data/_meta.ts";
@@ -150,6 +151,23 @@ Deno.test("decode: GIF's first frame, WebP and AVIF (libvips; the wasm path says
       decodeImage(bytes, name, { decoder: "wasm" }),
       /needs the libvips decoder/,
     );
+  }
+});
+
+Deno.test("decode: big-endian, planar and 16-bit-predictor TIFFs written by hand read the same on both paths", async () => {
+  const d = deep(SRC);
+  for (
+    const o of [
+      { le: false, planar: false, bits: 8, predictor: false },
+      { le: false, planar: true, bits: 16, predictor: false },
+      { le: true, planar: true, bits: 8, predictor: false },
+      { le: true, planar: false, bits: 16, predictor: true },
+    ]
+  ) {
+    const bytes = tiff(SRC.width, SRC.height, o.bits === 8 ? SRC.data : d, o);
+    const { vips, wasm } = await decodeBoth(bytes, JSON.stringify(o));
+    assert.deepEqual(vips, SRC, JSON.stringify(o));
+    assert.deepEqual(wasm, SRC, JSON.stringify(o));
   }
 });
 
@@ -336,4 +354,77 @@ function ppm16(w: number, h: number, d: Uint16Array): Uint8Array {
   b.set(head);
   d.forEach((v, i) => b.set([v >> 8, v & 255], head.length + 2 * i));
   return b;
+}
+
+/**
+ * An RGB TIFF, one strip per plane (planar) or one strip, 8 or 16 bits; uncompressed, or Deflate
+ * with the horizontal predictor (libtiff ignores a predictor on uncompressed data).
+ */
+function tiff(
+  w: number,
+  h: number,
+  samples: Uint8Array | Uint16Array,
+  o: { le: boolean; planar: boolean; bits: number; predictor: boolean },
+): Uint8Array {
+  const size = o.bits / 8, planes = o.planar ? 3 : 1, per = o.planar ? 1 : 3;
+  const rawBytes = w * h * per * size;
+  const tags: [number, number, number[]][] = [ // tag, type (3 SHORT, 4 LONG), values
+    [256, 4, [w]],
+    [257, 4, [h]],
+    [258, 3, [o.bits, o.bits, o.bits]],
+    [259, 3, [o.predictor ? 8 : 1]],
+    [262, 3, [2]],
+    [273, 4, []], // strip offsets, filled below
+    [277, 3, [3]],
+    [278, 4, [h]],
+    [279, 4, []], // strip byte counts, filled below
+    [284, 3, [o.planar ? 2 : 1]],
+    [317, 3, [o.predictor ? 2 : 1]],
+  ];
+  const ifd = 8, extra = ifd + 2 + 12 * tags.length + 4;
+  const count = (tag: number, v: number[]) => (tag === 273 || tag === 279 ? planes : v.length);
+  const arrays = tags.filter(([tag, t, v]) => count(tag, v) * (t === 3 ? 2 : 4) > 4);
+  let at = extra;
+  const where = new Map<number, number>();
+  for (const [tag, t, v] of arrays) {
+    where.set(tag, at);
+    at += count(tag, v) * (t === 3 ? 2 : 4);
+  }
+  // the samples first: planar R..., G..., B...; chunky RGBRGB...; the predictor stores differences
+  const strips: Uint8Array[] = [];
+  for (let p = 0; p < planes; p++) {
+    const strip = new Uint8Array(rawBytes), sv = new DataView(strip.buffer);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w * per; x++) {
+        const c = o.planar ? p : x % 3, px = o.planar ? x : Math.floor(x / 3);
+        let v = samples[3 * (y * w + px) + c];
+        if (o.predictor && x >= per) v -= samples[3 * (y * w + px) + c - 3];
+        const i = (y * w * per + x) * size;
+        if (size === 1) strip[i] = v & 255;
+        else sv.setUint16(i, v & 0xffff, o.le);
+      }
+    }
+    strips.push(o.predictor ? new Uint8Array(deflateSync(strip)) : strip);
+  }
+  const data = at, out = new Uint8Array(data + strips.reduce((n, b) => n + b.length, 0));
+  const view = new DataView(out.buffer);
+  const starts = strips.map((_, p) => data + strips.slice(0, p).reduce((n, b) => n + b.length, 0));
+  strips.forEach((b, p) => out.set(b, starts[p]));
+  out.set(o.le ? [0x49, 0x49, 42, 0] : [0x4d, 0x4d, 0, 42]);
+  view.setUint32(4, ifd, o.le);
+  view.setUint16(ifd, tags.length, o.le);
+  tags.forEach(([tag, t, v], i) => {
+    if (tag === 273) v = starts;
+    if (tag === 279) v = strips.map((b) => b.length);
+    const e = ifd + 2 + 12 * i;
+    view.setUint16(e, tag, o.le);
+    view.setUint16(e + 2, t, o.le);
+    view.setUint32(e + 4, v.length, o.le);
+    const put = (off: number, x: number, k: number) =>
+      t === 3 ? view.setUint16(off + 2 * k, x, o.le) : view.setUint32(off + 4 * k, x, o.le);
+    const off = where.get(tag) ?? e + 8;
+    if (where.has(tag)) view.setUint32(e + 8, off, o.le);
+    v.forEach((x, k) => put(off, x, k));
+  });
+  return out;
 }
