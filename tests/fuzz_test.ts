@@ -1,6 +1,7 @@
 /**
- * Bounded, seeded fuzzing of everything that reads untrusted bytes: PNG and JPEG decoding (via
- * the header sniffer and imagescript's decoders) and dataset.csv parsing. Every mutated input
+ * Bounded, seeded fuzzing of everything that reads untrusted bytes: image decoding (the header
+ * sniffer, then PNG, JPEG, TIFF, GIF, BMP and PPM on both decoding paths, libvips and
+ * WebAssembly, in turn) and dataset.csv parsing. Every mutated input
  * must give a result or the toolkit's own error, never another exception, a hang or runaway
  * memory.
  */
@@ -62,12 +63,20 @@ function mutate(src: Uint8Array, rng: Rng): Uint8Array {
   return b;
 }
 
-Deno.test("fuzz: mutated PNG and JPEG files give an image or an ImageError, in bounded time and memory", async () => {
+Deno.test("fuzz: mutated image files give an image or an ImageError on both paths, in bounded time and memory", async () => {
+  const ppm = new Uint8Array([
+    ...new TextEncoder().encode("P6\n16 12\n255\n"),
+    ...Array(576).keys(),
+  ]);
   const seeds = [
     await Deno.readFile(join(SHIPPED, "Cycles/cycles_00000.png")),
     await Deno.readFile(join(BAD, "baseline.jpg")),
     await Deno.readFile(join(BAD, "progressive.jpg")),
     await Deno.readFile(join(BAD, "palette.png")),
+    await Deno.readFile(join(BAD, "little-endian.tif")),
+    await Deno.readFile(join(BAD, "animation.gif.png")),
+    await Deno.readFile(join(BAD, "bitmap.png")),
+    ppm.map((v) => v & 255),
   ];
   const rng = new Rng("fuzz-images");
   const rss0 = Deno.memoryUsage().rss;
@@ -77,7 +86,11 @@ Deno.test("fuzz: mutated PNG and JPEG files give an image or an ImageError, in b
     const bytes = mutate(seeds[cases % seeds.length], rng);
     const t = performance.now();
     try {
-      const img = await decodeImage(bytes, `case-${cases}`, { maxPixels: 4_000_000 });
+      const img = await decodeImage(bytes, `case-${cases}`, {
+        maxPixels: 4_000_000,
+        decoder: (cases >> 3) % 2 ? "wasm" : "libvips",
+        onWarning: () => {},
+      });
       assert.equal(
         img.data.length,
         img.width * img.height * 3,

@@ -55,8 +55,10 @@ function orientationIn(b: Uint8Array, base: number): number {
 /** The description of an ICC profile ('desc' or 'mluc' tag), or "ICC profile". */
 export function iccDescription(p: Uint8Array): string {
   const v = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  // a description is a short name: longer ones are cut (and cannot overflow the call stack)
   const ascii = (o: number, n: number) =>
-    String.fromCharCode(...p.subarray(o, Math.min(p.length, o + n))).replace(/\0.*$/s, "");
+    String.fromCharCode(...p.subarray(o, Math.min(p.length, o + Math.min(n, 256))))
+      .replace(/\0.*$/s, "");
   if (p.length < 132) return "ICC profile";
   const n = v.getUint32(128);
   for (let i = 0; i < n && 144 + 12 * i <= p.length; i++) {
@@ -69,7 +71,7 @@ export function iccDescription(p: Uint8Array): string {
     if (type === "mluc" && at + 28 <= p.length) {
       const len = v.getUint32(at + 20), off = v.getUint32(at + 24);
       let s = "";
-      for (let k = 0; k + 1 < len && at + off + k + 1 < p.length; k += 2) {
+      for (let k = 0; k + 1 < Math.min(len, 512) && at + off + k + 1 < p.length; k += 2) {
         s += String.fromCharCode(v.getUint16(at + off + k));
       }
       return s;
@@ -78,19 +80,31 @@ export function iccDescription(p: Uint8Array): string {
   return "ICC profile";
 }
 
-/** Orientation and profile of a JPEG, PNG or TIFF file (defaults when absent or unreadable). */
-export function fileMeta(b: Uint8Array, format: string): FileMeta {
+/** `f()`, or `fallback` when damaged metadata makes it throw. */
+function attempt<T>(f: () => T, fallback: T): T {
   try {
-    if (format === "jpeg") return jpegMeta(b);
-    if (format === "png") return pngMeta(b);
-    if (format === "tiff") {
-      const t = tiffTags(b), icc = t.tag(34675);
-      return {
-        orientation: orientationIn(b, 0),
-        icc: icc ? iccDescription(b.subarray(icc.at, icc.at + icc.count)) : undefined,
-      };
-    }
-  } catch { /* damaged metadata: the pixels as stored */ }
+    return f();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Orientation and profile of a JPEG, PNG or TIFF file, each read on its own: damage in one
+ * leaves the other (an unreadable orientation is 1; an unreadable profile "ICC profile").
+ */
+export function fileMeta(b: Uint8Array, format: string): FileMeta {
+  if (format === "jpeg") return attempt(() => jpegMeta(b), { orientation: 1 });
+  if (format === "png") return attempt(() => pngMeta(b), { orientation: 1 });
+  if (format === "tiff") {
+    const icc = attempt(() => tiffTags(b).tag(34675), undefined);
+    return {
+      orientation: attempt(() => orientationIn(b, 0), 1),
+      icc: icc
+        ? attempt(() => iccDescription(b.subarray(icc.at, icc.at + icc.count)), "ICC profile")
+        : undefined,
+    };
+  }
   return { orientation: 1 };
 }
 
@@ -102,7 +116,9 @@ function jpegMeta(b: Uint8Array): FileMeta {
     if (m === 0xda || m === 0xd9) break;
     const seg = b.subarray(o + 4, o + 2 + len);
     const tag = String.fromCharCode(...seg.subarray(0, 12));
-    if (m === 0xe1 && tag.startsWith("Exif\0\0")) orientation = orientationIn(seg, 6);
+    if (m === 0xe1 && tag.startsWith("Exif\0\0")) {
+      orientation = attempt(() => orientationIn(seg, 6), orientation);
+    }
     if (m === 0xe2 && tag === "ICC_PROFILE\0") icc[seg[12] - 1] = seg.subarray(14);
     o += 2 + len;
   }
@@ -110,7 +126,7 @@ function jpegMeta(b: Uint8Array): FileMeta {
   if (!all.length) return { orientation };
   const p = new Uint8Array(all.reduce((s, c) => s + c.length, 0));
   all.reduce((at, c) => (p.set(c, at), at + c.length), 0);
-  return { orientation, icc: iccDescription(p) };
+  return { orientation, icc: attempt(() => iccDescription(p), "ICC profile") };
 }
 
 function pngMeta(b: Uint8Array): FileMeta {
@@ -119,13 +135,14 @@ function pngMeta(b: Uint8Array): FileMeta {
   while (o + 8 <= b.length) {
     const len = v.getUint32(o), type = String.fromCharCode(...b.subarray(o + 4, o + 8));
     const data = b.subarray(o + 8, o + 8 + len);
-    if (type === "eXIf") orientation = orientationIn(data, 0);
+    if (type === "eXIf") orientation = attempt(() => orientationIn(data, 0), orientation);
     if (type === "iCCP") {
       const z = data.indexOf(0);
       // a profile is kilobytes: a larger one is not inflated (a decompression bomb)
-      icc = iccDescription(
-        new Uint8Array(inflateSync(data.subarray(z + 2), { maxOutputLength: 4 << 20 })),
-      );
+      icc = attempt(() =>
+        iccDescription(
+          new Uint8Array(inflateSync(data.subarray(z + 2), { maxOutputLength: 4 << 20 })),
+        ), "ICC profile");
     }
     if (type === "IDAT" || type === "IEND") break;
     o += 12 + len;
@@ -135,7 +152,8 @@ function pngMeta(b: Uint8Array): FileMeta {
 
 /** Whether a profile description names sRGB (libvips leaves such images as they are). */
 export function isSrgb(description: string): boolean {
-  return /srgb|iec\s*61966-2[.-]1/i.test(description);
+  // "c2" is Facebook's compact sRGB profile, common in photographs from the web
+  return /srgb|iec\s*61966-2[.-]1/i.test(description) || description.trim() === "c2";
 }
 
 /**

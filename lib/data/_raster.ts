@@ -23,7 +23,7 @@ export function bmpSize(b: Uint8Array): { width: number; height: number } | unde
   if (b.length < 26 || b[0] !== 0x42 || b[1] !== 0x4d) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const dib = v.getUint32(14, true);
-  if (dib === 12) return { width: v.getUint16(18, true), height: v.getUint16(20, true) };
+  if (dib === 12) return { width: v.getUint16(18, true), height: Math.abs(v.getInt16(20, true)) };
   return { width: v.getInt32(18, true), height: Math.abs(v.getInt32(22, true)) };
 }
 

@@ -51,7 +51,9 @@ export function decodeTiff(b: Uint8Array): RgbImage {
     throw new Error(`unsupported photometric interpretation ${photometric} (CMYK, YCbCr, Lab…)`);
   }
   const colours = photometric === 2 ? 3 : 1;
-  if (spp < colours) throw new Error(`${spp} samples per pixel for photometric ${photometric}`);
+  if (spp < colours || spp > colours + 4) {
+    throw new Error(`${spp} samples per pixel for photometric ${photometric}`);
+  }
   if (predictor !== 1 && predictor !== 2) throw new Error(`unsupported predictor ${predictor}`);
   const tiled = t.tag(322) !== undefined;
   const tw = tiled ? one(322) : width, th = tiled ? one(323) : Math.min(one(278, height), height);
@@ -69,8 +71,9 @@ export function decodeTiff(b: Uint8Array): RgbImage {
   const map = photometric === 3 ? values(320) : undefined;
   if (photometric === 3 && (!map || map.length < 3 << bps)) throw new Error("bad colour map");
   const hi = bps === 16 ? 8 : 0, n = 1 << bps;
-  // planar files gather every sample first; chunky ones convert row by row
-  const staged = planar === 2 ? new Uint16Array(width * height * spp) : undefined;
+  // planar files gather their colour planes first (extra planes are never read); chunky ones
+  // convert row by row
+  const staged = planar === 2 ? new Uint16Array(width * height * colours) : undefined;
   const pixel = (i: number, s: ArrayLike<number>, at: number) => {
     if (photometric === 2) {
       out[3 * i] = s[at] >> hi;
@@ -86,7 +89,7 @@ export function decodeTiff(b: Uint8Array): RgbImage {
     }
   };
   const row = new Uint16Array(tw * perChunk);
-  for (let p = 0; p < planes; p++) {
+  for (let p = 0; p < Math.min(planes, colours); p++) {
     for (let ty = 0; ty < down; ty++) {
       for (let tx = 0; tx < across; tx++) {
         const k = p * across * down + ty * across + tx;
@@ -110,14 +113,14 @@ export function decodeTiff(b: Uint8Array): RgbImage {
           const cols = Math.min(tw, width - tx * tw);
           for (let c = 0; c < cols; c++) {
             const i = y * width + tx * tw + c;
-            if (staged) staged[i * spp + p] = row[c];
+            if (staged) staged[i * colours + p] = row[c];
             else pixel(i, row, c * spp);
           }
         }
       }
     }
   }
-  if (staged) { for (let i = 0; i < width * height; i++) pixel(i, staged, i * spp); }
+  if (staged) { for (let i = 0; i < width * height; i++) pixel(i, staged, i * colours); }
   return { width, height, data: out };
 }
 

@@ -3,7 +3,7 @@
  * package; it loads as a Node addon, so it needs the FFI permission the native backend needs
  * anyway, and reads one environment variable, `npm_package_config_libvips`). Every image is
  * turned upright by its EXIF orientation, converted to sRGB through its embedded ICC profile
- * (CMYK through libvips' own profile), cut to 8 bits (the high byte of 16-bit samples) and to
+ * unless that profile is sRGB (CMYK through libvips' own profile), cut to 8 bits (the high byte of 16-bit samples) and to
  * three channels (alpha dropped, grey repeated). The operation cache is off: nothing is kept
  * between images.
  *
@@ -11,6 +11,7 @@
  */
 
 import { DECODER_PACKAGES, sharpModule } from "../core/deps.ts";
+import { iccDescription, isSrgb } from "./_meta.ts";
 import type { Decoded } from "./_wasm.ts";
 import type { RgbImage } from "./image.ts";
 
@@ -72,15 +73,20 @@ export async function vipsDecode(
   maxPixels: number,
 ): Promise<Decoded> {
   const sharp = (await loadSharp())!;
-  const run = async (failOn: "warning" | "none") => {
-    const { data, info: out } = await sharp(bytes, {
+  // An sRGB profile is left alone (the pixels are sRGB already, as the WebAssembly path reads
+  // them); any other is converted to sRGB explicitly: sharp's default would send 16-bit images
+  // to Display P3, not sRGB.
+  const icc = (await sharp(bytes, { failOn: "none" }).metadata().catch(() => undefined))?.icc;
+  const srgb = icc ? isSrgb(iccDescription(new Uint8Array(icc))) : false;
+  const run = async (failOn: "warning" | "error" | "none") => {
+    const image = sharp(bytes, {
       failOn,
       limitInputPixels: maxPixels,
       sequentialRead: true,
       pages: 1,
-    })
-      .autoOrient()
-      .removeAlpha()
+      ...(srgb ? { ignoreIcc: true } : {}),
+    }).autoOrient().removeAlpha();
+    const { data, info: out } = await (icc && !srgb ? image.withIccProfile("srgb") : image)
       .toColourspace("srgb")
       .raw()
       .toBuffer({ resolveWithObject: true });
@@ -91,8 +97,10 @@ export async function vipsDecode(
       data: new Uint8Array(data.buffer, data.byteOffset, data.length),
     } as RgbImage;
   };
+  // JPEG: a warning of libjpeg's (a truncated file) is kept and the image decoded as libjpeg
+  // does; other formats fail on errors only (libtiff warns of unknown tags in good files)
   try {
-    return { ...(await run("warning")), warnings: [] };
+    return { ...(await run(format === "jpeg" ? "warning" : "error")), warnings: [] };
   } catch (e) {
     if (format !== "jpeg") throw new Error(firstLine(e));
     try {

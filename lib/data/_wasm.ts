@@ -116,7 +116,10 @@ async function imagescriptCmyk(bytes: Uint8Array): Promise<RgbImage> {
   return { width: fb.width, height: fb.height, data };
 }
 
-/** The first frame of a GIF, placed on its logical screen (black where it does not cover). */
+/**
+ * The first frame of a GIF, placed on its logical screen (grown to hold the frame): black where
+ * it does not cover it and where it is transparent, as libvips gives it once alpha is dropped.
+ */
 async function gifFirstFrame(bytes: Uint8Array): Promise<RgbImage> {
   const gif = (await (await imageCodecs()).gif.init()) as unknown as {
     Decoder: new (b: Uint8Array) => {
@@ -130,10 +133,13 @@ async function gifFirstFrame(bytes: Uint8Array): Promise<RgbImage> {
   try {
     const f = d.frame();
     if (!f) throw new Error("no frame");
-    const { width: w, height: h } = d, data = new Uint8Array(w * h * 3);
-    for (let y = 0; y < f.height && f.y + y < h; y++) {
-      for (let x = 0; x < f.width && f.x + x < w; x++) {
+    // a frame reaching past the logical screen grows it, as libvips (libnsgif) does
+    const w = Math.max(d.width, f.x + f.width), h = Math.max(d.height, f.y + f.height);
+    const data = new Uint8Array(w * h * 3);
+    for (let y = 0; y < f.height; y++) {
+      for (let x = 0; x < f.width; x++) {
         const s = 4 * (y * f.width + x), o = 3 * ((f.y + y) * w + f.x + x);
+        if (f.buffer[s + 3] === 0) continue; // transparent: black, as libvips leaves it
         data[o] = f.buffer[s];
         data[o + 1] = f.buffer[s + 1];
         data[o + 2] = f.buffer[s + 2];

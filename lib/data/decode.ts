@@ -9,21 +9,23 @@
  *   (HEIF with AV1; the prebuilt libvips has no HEVC), BMP and PBM/PGM/PPM.
  * - **Every image** is turned upright by its EXIF orientation; 16-bit samples keep their high
  *   byte; alpha is dropped; grey is repeated to three channels; an embedded ICC profile is
- *   converted to sRGB.
+ *   converted to sRGB, unless it describes sRGB (the pixels are taken as stored).
  * - **Two paths, one set of pixels.** `libvips` (through `sharp`; needs FFI, as the native
  *   backend does) and `wasm` (the strict sandbox: libjpeg-turbo's own decoder compiled to
  *   WebAssembly, imagescript for PNG and GIF, our TIFF, BMP and Netpbm readers). They give the
- *   same pixels, bit for bit, for every format the `wasm` path reads, except two cases it warns
- *   about: a colour profile other than sRGB (not converted) and CMYK JPEG (converted without a
- *   profile). WebP and AVIF need libvips.
- * - **Bounded memory.** The header is read first, and an image of more than `maxPixels` pixels
- *   ({@link DEFAULT_MAX_PIXELS}; `--max-pixels`) is refused before any pixel is decoded.
+ *   same pixels, bit for bit, for every format the `wasm` path reads (tested format by format),
+ *   except two cases it warns about: a colour profile other than sRGB (not converted) and CMYK
+ *   JPEG (converted without a profile). WebP, AVIF and JPEG-compressed TIFF need libvips.
+ * - **Bounded memory.** The header is read first (for GIF, the first frame's too), and an image of
+ *   more than `maxPixels` pixels ({@link DEFAULT_MAX_PIXELS}; `--max-pixels`) is refused before
+ *   any pixel is decoded.
  *
  * @module
  */
 
 import { DECODER_PACKAGES } from "../core/deps.ts";
 import { ImageError, UsageError } from "../core/errors.ts";
+import { tiffTags } from "./_meta.ts";
 import { bmpSize, decodeBmp, decodePnm, pnmHeader } from "./_raster.ts";
 import { loadSharp, vipsDecode, vipsSize, vipsUnavailable, vipsVersion } from "./_vips.ts";
 import { type Decoded, wasmDecode } from "./_wasm.ts";
@@ -222,14 +224,13 @@ export function sniffImage(bytes: Uint8Array, path = "<image>"): ImageInfo {
   if (tiffLe || tiffBe) {
     const ifd = u32(4, tiffLe), n = u16(ifd, tiffLe);
     if (ifd < 8 || n < 0) throw new ImageError(path, "truncated TIFF (no image directory)");
-    let width = -1, height = -1;
-    for (let i = 0; i < n; i++) {
-      const e = ifd + 2 + i * 12;
-      const tag = u16(e, tiffLe), type = u16(e + 2, tiffLe);
-      const value = type === 3 ? u16(e + 8, tiffLe) : u32(e + 8, tiffLe);
-      if (tag === 256) width = value;
-      if (tag === 257) height = value;
-    }
+    // the first occurrence of a tag, as the TIFF reader takes it, so the limit sees its size
+    const tags = tiffTags(bytes);
+    const read = (id: number) => {
+      const t = tags.tag(id);
+      return !t ? -1 : t.type === 3 ? u16(t.at, tiffLe) : t.type === 4 ? u32(t.at, tiffLe) : -1;
+    };
+    const width = read(256), height = read(257);
     if (width < 0 || height < 0) {
       throw new ImageError(path, "truncated TIFF (no width/height tags)");
     }
@@ -237,7 +238,13 @@ export function sniffImage(bytes: Uint8Array, path = "<image>"): ImageInfo {
   }
   if (text(0, 4) === "GIF8") {
     if (bytes.length < 10) throw new ImageError(path, "truncated GIF (no screen descriptor)");
-    return { format: "gif", width: u16(6, true), height: u16(8, true) };
+    // a first frame reaching past the screen grows the canvas: the limit sees the grown size
+    const frame = gifFrameSize(bytes);
+    return {
+      format: "gif",
+      width: Math.max(u16(6, true), frame.width),
+      height: Math.max(u16(8, true), frame.height),
+    };
   }
   if (text(0, 4) === "RIFF" && text(8, 4) === "WEBP") return { format: "webp", ...webpSize(v) };
   if (text(4, 4) === "ftyp" && /^(avif|avis|heic|heix|heim|heis|hevc|mif1|msf1)/.test(text(8, 4))) {
@@ -287,6 +294,24 @@ function jpegSize(bytes: Uint8Array, path: string): { width: number; height: num
     o += 2 + len;
   }
   throw new ImageError(path, "truncated JPEG (no frame header)");
+}
+
+/** Where a GIF's first image ends, right and bottom (0 when the file ends before it). */
+function gifFrameSize(b: Uint8Array): { width: number; height: number } {
+  let o = 13;
+  if (b[10] & 0x80) o += 3 << ((b[10] & 7) + 1); // the global colour table
+  while (o < b.length) {
+    if (b[o] === 0x2c) {
+      if (o + 9 > b.length) break;
+      const u16 = (k: number) => b[o + k] | (b[o + k + 1] << 8);
+      return { width: u16(1) + u16(5), height: u16(3) + u16(7) }; // left + width, top + height
+    }
+    if (b[o] !== 0x21) break; // not an extension: no image
+    o += 2; // introducer and label, then sub-blocks to a zero length
+    while (o < b.length && b[o] !== 0) o += b[o] + 1;
+    o++;
+  }
+  return { width: 0, height: 0 };
 }
 
 /** The canvas size of a WebP (VP8, VP8L or VP8X); 0 when the header is cut short. */

@@ -544,6 +544,7 @@ export async function detectorFromRun(
     map.net.dispose();
     throw e;
   }
+  await warnOtherDecoder(oc.provenance?.decoder as DecoderRecord | undefined, info.dir);
   const summary = await Deno.readTextFile(join(info.dir, "summary.json")).then(JSON.parse).catch(
     () => undefined,
   );

@@ -5,8 +5,8 @@
  *   a run is refused, unless that run never finished an epoch (it stopped on a bad image, say):
  *   such a start is cleared and begun again, so fixing the cause and rerunning just works.
  * - Resuming reads `config.json` back and checks it is the right kind of run: the saved
- *   configuration is the one source of truth, and a setting given again with another value is an
- *   error naming both.
+ *   configuration is the one source of truth, and a setting the stage lists (`given`) given
+ *   again with another value is an error naming both.
  *
  * @module
  */

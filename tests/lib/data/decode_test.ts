@@ -5,7 +5,7 @@
  * `--match-compression`, which `_jpeg.ts` must reproduce from libjpeg-turbo bit for bit.
  */
 import assert from "node:assert/strict";
-import { deflateSync } from "node:zlib";
+import { crc32, deflateSync } from "node:zlib";
 import { sharpModule } from "../../../lib/core/deps.ts";
 import { jpegRoundTrip444 } from "../../../lib/data/_jpeg.ts";
 import { orient } from "../../../lib/data/_meta.ts";
@@ -17,6 +17,7 @@ import {
 } from "../../../lib/data/decode.ts";
 import type { RgbImage } from "../../../lib/data/image.ts";
 import { jpegRoundTrip } from "../../../lib/data/perturb.ts";
+import { encodePng } from "../../../lib/data/png.ts";
 import { rgbImage, SHIPPED } from "../../_helpers.ts";
 
 const sharp = await sharpModule();
@@ -217,6 +218,87 @@ Deno.test("decode: CMYK and colour profiles: libvips converts, the wasm path war
   const s = await decodeBoth(srgb, "srgb.png");
   assert.deepEqual([s.vips, s.wasm], [SRC, SRC]);
   assert.deepEqual(s.warnings, { libvips: [], wasm: [] });
+});
+
+Deno.test("decode: 16-bit images with a colour profile: sRGB kept as stored, P3 converted like 8-bit", async () => {
+  // an 8-bit file holding P3 values with libvips' P3 profile, and the sRGB profile's bytes
+  const p3png = await sharp(SRC.data, raw(SRC)).withIccProfile("p3").png().toBuffer();
+  const p3 = await decodeImage(p3png, "p3.png", { decoder: "wasm", onWarning: () => {} });
+  const p3icc = (await sharp(p3png).metadata()).icc!;
+  const srgbIcc = (await sharp(
+    await sharp(SRC.data, raw(SRC)).withIccProfile("srgb").png()
+      .toBuffer(),
+  ).metadata()).icc!;
+  const as16 = (img: RgbImage) => Uint16Array.from(img.data, (v, i) => v * 256 + (i % 200));
+  const png16 = async (img: RgbImage, icc: Uint8Array) =>
+    withIccp(
+      await encodePng({
+        width: img.width,
+        height: img.height,
+        channels: 3,
+        depth: 16,
+        data: as16(img),
+      }),
+      icc,
+    );
+  // sRGB-tagged: both paths give the stored values, and nothing is said
+  const s = await decodeBoth(await png16(SRC, srgbIcc), "srgb16.png");
+  assert.deepEqual([s.vips, s.wasm], [SRC, SRC]);
+  assert.deepEqual(s.warnings, { libvips: [], wasm: [] });
+  // P3-tagged: libvips converts to sRGB as it does the 8-bit file; the wasm path keeps and warns
+  const q = await decodeBoth(await png16(p3, p3icc), "p3-16.png");
+  const eight = await decodeImage(p3png, "p3.png", { decoder: "libvips" });
+  assert.ok(maxDiff(q.vips, eight) <= 1, `16-bit P3 vs 8-bit P3: ${maxDiff(q.vips, eight)}`);
+  assert.ok(maxDiff(q.vips, SRC) <= 6);
+  assert.deepEqual(q.wasm, p3);
+  assert.match(q.warnings.wasm.join(), /not converted to sRGB/);
+});
+
+Deno.test("decode: a transparent GIF and a first frame larger than its screen read alike on both paths", async () => {
+  const rgba = new Uint8Array(SRC.width * SRC.height * 4);
+  for (let i = 0; i < SRC.width * SRC.height; i++) {
+    rgba.set([200, (i % 5) * 40, 10, i % 7 === 0 ? 0 : 255], 4 * i);
+  }
+  const gif = await sharp(rgba, { raw: { width: SRC.width, height: SRC.height, channels: 4 } })
+    .gif().toBuffer();
+  const small = gif.slice();
+  small.set([20, 0, 15, 0], 6); // a logical screen of 20x15 for a 45x31 frame
+  for (const [name, bytes] of [["transparent.gif", gif], ["small-screen.gif", small]] as const) {
+    const { vips, wasm } = await decodeBoth(bytes, name);
+    assert.deepEqual(wasm, vips, name);
+    assert.deepEqual([vips.width, vips.height], [SRC.width, SRC.height], name);
+    assert.deepEqual([...vips.data.subarray(0, 3)], [0, 0, 0], name); // pixel 0 is transparent
+  }
+});
+
+Deno.test("decode: EXIF orientation of JPEG and TIFF files, on both paths", async () => {
+  const img = rgbImage(40, 24, (x, y, c) => [x * 6, y * 10, 128][c]);
+  for (const o of [3, 6, 8]) {
+    for (
+      const [name, bytes] of [
+        ["jpg", await sharp(img.data, raw(img)).withMetadata({ orientation: o }).jpeg().toBuffer()],
+        [
+          "tif",
+          await sharp(img.data, raw(img)).withMetadata({ orientation: o }).tiff({
+            compression: "lzw",
+          }).toBuffer(),
+        ],
+      ] as const
+    ) {
+      const { vips, wasm } = await decodeBoth(bytes, `o${o}.${name}`);
+      assert.deepEqual(wasm, vips, `${name} orientation ${o}`);
+      const upright = orient(
+        await decodeImage(
+          name === "jpg"
+            ? await sharp(img.data, raw(img)).jpeg().toBuffer()
+            : await sharp(img.data, raw(img)).tiff({ compression: "lzw" }).toBuffer(),
+          "plain",
+        ),
+        o,
+      );
+      assert.deepEqual(vips, upright, `${name} orientation ${o}`);
+    }
+  }
 });
 
 Deno.test("decode: a 12000x12000 image is refused before decoding, on both paths", async () => {
@@ -427,4 +509,21 @@ function tiff(
     v.forEach((x, k) => put(off, x, k));
   });
   return out;
+}
+
+/** A PNG with an iCCP chunk holding `icc`, inserted after its header. */
+function withIccp(png: Uint8Array, icc: Uint8Array): Uint8Array {
+  const body = new Uint8Array([
+    ...new TextEncoder().encode("iCCP"),
+    ...new TextEncoder().encode("profile"),
+    0,
+    0,
+    ...deflateSync(icc),
+  ]);
+  const chunk = new Uint8Array(body.length + 8), v = new DataView(chunk.buffer);
+  v.setUint32(0, body.length - 4);
+  chunk.set(body, 4);
+  v.setUint32(body.length + 4, crc32(body));
+  const at = 8 + 25; // signature, IHDR
+  return new Uint8Array([...png.subarray(0, at), ...chunk, ...png.subarray(at)]);
 }
