@@ -13,7 +13,12 @@ import { atomicWrite, exists } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { prefetch } from "../lib/core/prefetch.ts";
 import { csvLine } from "../lib/data/csv.ts";
-import { hasImageExtension, IMAGE_EXTENSIONS, readImage } from "../lib/data/decode.ts";
+import {
+  hasImageExtension,
+  IMAGE_EXTENSIONS,
+  printWarning,
+  readImage,
+} from "../lib/data/decode.ts";
 import {
   type Detection,
   type Detector,
@@ -293,7 +298,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
         maxPixels,
         onWarning: (p, m) => {
           warnings.set(p, [...(warnings.get(p) ?? []), m]);
-          console.error(`warning: ${p}: ${m}`);
+          printWarning(p, m);
         },
       });
     for await (const [f, decoded] of prefetch(scan.files, 1, decode)) {

@@ -68,7 +68,6 @@ export async function mozjpegFactory(): Promise<{
 
 /** Versions of the decoding libraries, as recorded with models and caches. */
 export const DECODER_PACKAGES = {
-  sharp: "0.34.5",
   jsquashJpeg: "1.6.0",
   imagescript: "1.3.1",
 };

@@ -18,37 +18,59 @@ export interface FileMeta {
   icc?: string;
 }
 
-/** A TIFF structure (EXIF is one): its byte order and a reader of IFD0's tags. */
-export function tiffTags(
-  b: Uint8Array,
-  base = 0,
-): { le: boolean; tag(id: number): { type: number; count: number; at: number } | undefined } {
+/** A tag of a TIFF directory: its type, count and where its values start. */
+export interface TiffTag {
+  /** TIFF field type (1 BYTE, 3 SHORT, 4 LONG, ...). */
+  type: number;
+  /** Number of values. */
+  count: number;
+  /** Offset of the first value in the file. */
+  at: number;
+}
+
+/**
+ * A TIFF structure (EXIF is one): its byte order, and readers of IFD0's tags (the first
+ * occurrence of each): `tag` where it is, `values` its BYTE, SHORT or LONG values (an Error for
+ * another type or values past the end; undefined when absent).
+ */
+export function tiffTags(b: Uint8Array, base = 0): {
+  le: boolean;
+  tag(id: number): TiffTag | undefined;
+  values(id: number): number[] | undefined;
+} {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = b[base] === 0x49;
   const u16 = (o: number) => (o + 2 <= b.length ? v.getUint16(o, le) : -1);
   const u32 = (o: number) => (o + 4 <= b.length ? v.getUint32(o, le) : -1);
   const ifd = base + u32(base + 4), n = u16(ifd);
-  return {
-    le,
-    tag(id: number) {
-      if (ifd < base + 8 || n < 0) return undefined;
-      for (let i = 0; i < n; i++) {
-        const e = ifd + 2 + 12 * i;
-        if (e + 12 > b.length) return undefined;
-        if (u16(e) !== id) continue;
-        const type = u16(e + 2), count = u32(e + 4);
-        const size = ([0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8][type] ?? 1) * count;
-        return { type, count, at: size <= 4 ? e + 8 : base + u32(e + 8) };
-      }
-      return undefined;
-    },
+  const tag = (id: number): TiffTag | undefined => {
+    if (ifd < base + 8 || n < 0) return undefined;
+    for (let i = 0; i < n; i++) {
+      const e = ifd + 2 + 12 * i;
+      if (e + 12 > b.length) return undefined;
+      if (u16(e) !== id) continue;
+      const type = u16(e + 2), count = u32(e + 4);
+      const size = ([0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8][type] ?? 1) * count;
+      return { type, count, at: size <= 4 ? e + 8 : base + u32(e + 8) };
+    }
+    return undefined;
   };
+  const values = (id: number): number[] | undefined => {
+    const e = tag(id);
+    if (!e) return undefined;
+    const size = e.type === 3 ? 2 : e.type === 4 ? 4 : e.type === 1 ? 1 : 0;
+    if (!size) throw new Error(`tag ${id} has type ${e.type}`);
+    if (e.at + e.count * size > b.length) throw new Error(`tag ${id} points past the end`);
+    return Array.from(
+      { length: e.count },
+      (_, i) => size === 1 ? b[e.at + i] : size === 2 ? u16(e.at + 2 * i) : u32(e.at + 4 * i),
+    );
+  };
+  return { le, tag, values };
 }
 
 function orientationIn(b: Uint8Array, base: number): number {
-  const t = tiffTags(b, base), o = t.tag(274);
-  if (!o || o.at + 2 > b.length) return 1;
-  const v = new DataView(b.buffer, b.byteOffset).getUint16(o.at, t.le);
+  const v = tiffTags(b, base).values(274)?.[0] ?? 1;
   return v >= 1 && v <= 8 ? v : 1;
 }
 

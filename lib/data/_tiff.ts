@@ -15,25 +15,10 @@ import type { RgbImage } from "./image.ts";
 /** Decodes the first image of a TIFF file to 8-bit RGB; throws an Error saying why it cannot. */
 export function decodeTiff(b: Uint8Array): RgbImage {
   if (b.length < 8) throw new Error("truncated header");
-  const t = tiffTags(b), le = t.le;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (v.getUint16(2, le) === 43) throw new Error("BigTIFF is not supported");
-  const values = (id: number): number[] | undefined => {
-    const e = t.tag(id);
-    if (!e) return undefined;
-    const size = e.type === 3 ? 2 : e.type === 4 ? 4 : e.type === 1 ? 1 : 0;
-    if (!size) throw new Error(`tag ${id} has type ${e.type}`);
-    if (e.at + e.count * size > b.length) throw new Error(`tag ${id} points past the end`);
-    return Array.from(
-      { length: e.count },
-      (_, i) =>
-        size === 1
-          ? b[e.at + i]
-          : size === 2
-          ? v.getUint16(e.at + 2 * i, le)
-          : v.getUint32(e.at + 4 * i, le),
-    );
-  };
+  const t = tiffTags(b), le = t.le, values = t.values;
+  if (new DataView(b.buffer, b.byteOffset).getUint16(2, le) === 43) {
+    throw new Error("BigTIFF is not supported");
+  }
   const one = (id: number, dflt?: number) => {
     const x = values(id)?.[0] ?? dflt;
     if (x === undefined) throw new Error(`missing tag ${id}`);

@@ -3,14 +3,14 @@
  * package; it loads as a Node addon, so it needs the FFI permission the native backend needs
  * anyway, and reads one environment variable, `npm_package_config_libvips`). Every image is
  * turned upright by its EXIF orientation, converted to sRGB through its embedded ICC profile
- * unless that profile is sRGB (CMYK through libvips' own profile), cut to 8 bits (the high byte of 16-bit samples) and to
- * three channels (alpha dropped, grey repeated). The operation cache is off: nothing is kept
- * between images.
+ * unless that profile is sRGB (CMYK through libvips' own profile), cut to 8 bits (the high byte
+ * of 16-bit samples) and to three channels (alpha dropped, grey repeated). The operation cache
+ * is off: nothing is kept between images.
  *
  * @module
  */
 
-import { DECODER_PACKAGES, sharpModule } from "../core/deps.ts";
+import { sharpModule } from "../core/deps.ts";
 import { iccDescription, isSrgb } from "./_meta.ts";
 import type { Decoded } from "./_wasm.ts";
 import type { RgbImage } from "./image.ts";
@@ -54,7 +54,7 @@ export function vipsUnavailable(): string {
 /** "libvips 8.17.3 (sharp 0.34.5)". */
 export async function vipsVersion(): Promise<string> {
   const sharp = await loadSharp();
-  return sharp ? `libvips ${sharp.versions.vips} (sharp ${DECODER_PACKAGES.sharp})` : "";
+  return sharp ? `libvips ${sharp.versions.vips} (sharp ${sharp.versions.sharp})` : "";
 }
 
 /** The first error line of a libvips message, without its stack of loaders. */

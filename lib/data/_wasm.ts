@@ -11,7 +11,7 @@
 import { imageCodecs, mozjpegFactory } from "../core/deps.ts";
 import { fileMeta, isSrgb, orient } from "./_meta.ts";
 import { decodeTiff } from "./_tiff.ts";
-import type { RgbImage } from "./image.ts";
+import { rgbaToRgb, type RgbImage } from "./image.ts";
 
 /** Pixels and what the decoder had to say about them. */
 export interface Decoded extends RgbImage {
@@ -149,16 +149,4 @@ async function gifFirstFrame(bytes: Uint8Array): Promise<RgbImage> {
   } finally {
     d.free();
   }
-}
-
-/** RGBA to RGB (alpha dropped). */
-export function rgbaToRgb(rgba: ArrayLike<number>, n: number): Uint8Array {
-  if (rgba.length < 4 * n) throw new Error("truncated pixel data");
-  const data = new Uint8Array(n * 3);
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
-    data[i * 3] = rgba[j];
-    data[i * 3 + 1] = rgba[j + 1];
-    data[i * 3 + 2] = rgba[j + 2];
-  }
-  return data;
 }

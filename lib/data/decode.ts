@@ -227,8 +227,11 @@ export function sniffImage(bytes: Uint8Array, path = "<image>"): ImageInfo {
     // the first occurrence of a tag, as the TIFF reader takes it, so the limit sees its size
     const tags = tiffTags(bytes);
     const read = (id: number) => {
-      const t = tags.tag(id);
-      return !t ? -1 : t.type === 3 ? u16(t.at, tiffLe) : t.type === 4 ? u32(t.at, tiffLe) : -1;
+      try {
+        return tags.values(id)?.[0] ?? -1;
+      } catch {
+        return -1; // a tag of another type, or past the end: as if absent
+      }
     };
     const width = read(256), height = read(257);
     if (width < 0 || height < 0) {
@@ -339,8 +342,8 @@ export interface DecodeOptions {
   onWarning?: (path: string, message: string) => void;
 }
 
-/** Prints a decoder warning to standard error. */
-function printWarning(path: string, message: string): void {
+/** Prints a decoder warning to standard error (the default of `onWarning`). */
+export function printWarning(path: string, message: string): void {
   console.error(`warning: ${path}: ${message}`);
 }
 

@@ -17,6 +17,26 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+/**
+ * The RGB of `n` RGBA pixels (alpha dropped); throws if there are fewer than `n`.
+ *
+ * @example Two RGBA pixels
+ * ```ts
+ * import { rgbaToRgb } from "./image.ts";
+ * console.log(rgbaToRgb([1, 2, 3, 255, 4, 5, 6, 0], 2)); // Uint8Array [1, 2, 3, 4, 5, 6]
+ * ```
+ */
+export function rgbaToRgb(rgba: ArrayLike<number>, n: number): Uint8Array {
+  if (rgba.length < 4 * n) throw new Error("truncated pixel data");
+  const data = new Uint8Array(n * 3);
+  for (let i = 0, j = 0; i < n; i++, j += 4) {
+    data[i * 3] = rgba[j];
+    data[i * 3 + 1] = rgba[j + 1];
+    data[i * 3 + 2] = rgba[j + 2];
+  }
+  return data;
+}
+
 /** Copies the `w`x`h` window at (`x`, `y`) out of `img`. */
 export function cropAt(img: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
   if (x < 0 || y < 0 || x + w > img.width || y + h > img.height) {

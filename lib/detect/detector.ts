@@ -37,7 +37,7 @@ import {
   type DecoderRecord,
   warnOtherDecoder,
 } from "../data/decode.ts";
-import { cropAt, type RgbImage, tileOrigins } from "../data/image.ts";
+import { cropAt, rgbaToRgb, type RgbImage, tileOrigins } from "../data/image.ts";
 import { jpegRoundTrip } from "../data/perturb.ts";
 import {
   embedding,
@@ -383,13 +383,7 @@ export function fromRgba(d: ImageDataLike): RgbImage {
       `ImageData of ${d.width}x${d.height} needs ${n * 4} bytes, got ${d.data.length}`,
     );
   }
-  const data = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    data[3 * i] = d.data[4 * i];
-    data[3 * i + 1] = d.data[4 * i + 1];
-    data[3 * i + 2] = d.data[4 * i + 2];
-  }
-  return { width: d.width, height: d.height, data };
+  return { width: d.width, height: d.height, data: rgbaToRgb(d.data, n) };
 }
 
 /** The head's threshold of a detector from before it had one. */
