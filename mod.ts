@@ -10,11 +10,13 @@
  *    or, with no map, noise-residual statistics of the image itself or the early activations of
  *    a pretrained CNN (MobileNetV2, its weights inside the `nsfwjs` npm package);
  * 4. one-class models (`lib/oneclass`), fitted on natural images only: Flow-SVDD (the method),
- *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (`fit`, `score` > 0 =
- *    computer-generated, `predict`, `save`/`load`, the threshold saved with the model);
- * 5. evaluation (`lib/eval`: both stages per renderer with bootstrap intervals, leave one
- *    renderer out, robustness);
- * 6. detection (`lib/detect`: a detector that scores files and pixels, heatmaps).
+ *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (settings in the
+ *    constructor, `fit`, `scoreSamples`, `decisionFunction` > 0 = computer-generated, `predict`,
+ *    `save`/`load`, the threshold saved with the model);
+ * 5. detection (`lib/detect`: the detector, map + one-class model + thresholds, the one value
+ *    that scores files and pixels and gives every consumer its per-image scores; heatmaps);
+ * 6. evaluation (`lib/eval`: both stages per renderer with bootstrap intervals, of a run or a
+ *    saved detector, leave one renderer out, robustness).
  *
  * Infrastructure every stage uses: `lib/core` (errors, random numbers, progress, files),
  * `lib/backends` (where tfjs runs) and `lib/runs` (the run folder).
@@ -60,6 +62,6 @@ export * from "./lib/data/mod.ts";
 export * from "./lib/map/mod.ts";
 export * from "./lib/features/mod.ts";
 export * from "./lib/oneclass/mod.ts";
-export * from "./lib/eval/mod.ts";
 export * from "./lib/detect/mod.ts";
+export * from "./lib/eval/mod.ts";
 export * from "./lib/runs/mod.ts";

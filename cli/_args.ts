@@ -69,6 +69,12 @@ export const EXIT = { ok: 0, error: 1, usage: 2, someFailed: 3 } as const;
 
 /** Flags every command has. */
 export const COMMON_FLAGS: Flag[] = [
+  {
+    name: "config",
+    type: "string",
+    arg: "FILE",
+    help: 'flags from a JSON file, {"flag-name": value, ...}; flags given here win',
+  },
   { name: "help", type: "boolean", short: "h", help: "show this help and exit" },
 ];
 
@@ -109,7 +115,68 @@ export function parse(
     }
     values[name] = v as string | boolean;
   }
+  if (typeof values.config === "string") {
+    for (const [k, v] of Object.entries(readConfig(cmd, values.config, flags, warn))) {
+      values[k] ??= v;
+    }
+  }
   return { values, positionals: parsed.positionals };
+}
+
+/**
+ * The flag values of a `--config` file: a JSON object whose keys are flag names (`lr-step` or
+ * `lrStep`; an old name is accepted with a note) and whose values are strings, numbers, lists
+ * (joined with commas) or, for on/off flags, true or false.
+ */
+function readConfig(
+  cmd: Command,
+  file: string,
+  flags: Flag[],
+  warn: (s: string) => void,
+): Record<string, string | boolean> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Deno.readTextFileSync(file));
+  } catch (e) {
+    throw new UsageError(
+      `${cmd.name}: --config ${file}: ${
+        e instanceof SyntaxError ? "not valid JSON" : oneLine(e).replace(/^.*?: /, "")
+      }`,
+    );
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new UsageError(`${cmd.name}: --config ${file}: expected a JSON object of flags`);
+  }
+  const out: Record<string, string | boolean> = {};
+  for (const [key, v] of Object.entries(raw)) {
+    const k = kebab(key);
+    const flag = flags.find((f) => f.name === k) ??
+      flags.find((f) => f.aliases?.includes(k));
+    if (!flag || flag.name === "config" || flag.name === "help") {
+      throw new UsageError(`${cmd.name}: --config ${file}: "${key}" is not a flag of ${cmd.name}`);
+    }
+    if (flag.name !== k) {
+      warn(
+        `note: "${key}" in ${file} is an old name of ${flag.name}, and will go in a later release`,
+      );
+    }
+    const list = Array.isArray(v) ? v : [v];
+    const ok = flag.type === "boolean"
+      ? typeof v === "boolean"
+      : list.length > 0 && list.every((x) => typeof x === "string" || typeof x === "number");
+    if (!ok) {
+      throw new UsageError(
+        `${cmd.name}: --config ${file}: "${key}" must be ${
+          flag.type === "boolean" ? "true or false" : "a string, a number or a list of them"
+        }, got ${JSON.stringify(v)}`,
+      );
+    }
+    if (out[flag.name] !== undefined) {
+      throw new UsageError(`${cmd.name}: --config ${file}: ${flag.name} given twice`);
+    }
+    out[flag.name] = flag.type === "boolean" ? v as boolean : list.join(",");
+  }
+  return out;
 }
 
 /** The `--help` text of a command. */

@@ -7,7 +7,7 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { initBackend } from "../lib/backends/select.ts";
-import { detectorEvaluationDir, evaluateDetector } from "../lib/detect/evaluate.ts";
+import { detectorEvaluationDir, evaluateDetector } from "../lib/eval/evaluate_detector.ts";
 import { evaluate } from "../lib/eval/evaluate.ts";
 import type { CropMode, Evaluation } from "../lib/eval/evaluation.ts";
 import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";

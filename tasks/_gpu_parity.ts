@@ -49,10 +49,8 @@ async function step(): Promise<Record<string, Float32Array>> {
 async function flow(): Promise<Record<string, Float32Array>> {
   const r = new Rng(3);
   const x = Float32Array.from({ length: 48 * 16 }, () => r.normal());
-  const m = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 2, batchSize: 16 }).fit(x, 48, 16, {
-    threshold: "train",
-  });
-  const s = await m.score(x, 48);
+  const m = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 2, batchSize: 16 }).fit(x, 48, 16);
+  const s = await m.decisionFunction(x, 48);
   m.dispose();
   return { scores: s };
 }

@@ -78,12 +78,9 @@ for (const seed of seedList.split(",").map(Number)) {
     "features",
   )!;
   const [n, d] = f.shape;
-  const est = createOneClass("gauss", { ...cfg.settings });
-  const fit = {
-    seed: cfg.seed,
-    groups: Array.from({ length: n }, (_, i) => i),
-  };
-  await est.fit(f.data, n, d, { ...fit, threshold: "train" });
+  const est = createOneClass("gauss", { ...cfg.settings, seed: cfg.seed, threshold: "train" });
+  const fit = { groups: Array.from({ length: n }, (_, i) => i) };
+  await est.fit(f.data, n, d, fit);
   const refOc = Array.from(await est.outOfFold(f.data, n, d, fit));
   est.dispose();
   const ocEval = JSON.parse(

@@ -148,7 +148,7 @@ async function trial(c: typeof configs[number], train: number[], test: number[])
     train.length,
     c.set.dim,
   );
-  const s = await model.score(rowsOf(c.set, test), test.length);
+  const s = await model.decisionFunction(rowsOf(c.set, test), test.length);
   model.dispose();
   const labels = test.map((i) => ds.images[i].label);
   const natural = s.filter((_, k) => labels[k] === 0);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { COMMANDS, main } from "../cli/main.ts";
 import { helpText } from "../cli/_args.ts";
+import { join } from "node:path";
+import { loadDataset } from "../lib/data/dataset.ts";
+import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [], err: string[] = [];
@@ -88,4 +91,67 @@ Deno.test("cli: a missing dataset is a one-line error naming it, exit 1", async 
   assert.equal(r.code, 1);
   assert.equal(r.err.split("\n").length, 1);
   assert.match(r.err, /^error: \/nonexistent\/data: dataset folder not found$/);
+});
+
+Deno.test("cli: --config FILE gives the same run as the flags; flags given win; a bad key is a usage error naming it", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const ds = await loadDataset(SHIPPED);
+    const rows = [0, 1].flatMap((l) =>
+      ds.images.filter((i) => i.label === l).slice(0, 12).map((i) => `${i.name},${l}`)
+    );
+    const csv = join(dir, "photos.csv"), runs = join(dir, "runs"), file = join(dir, "run.json");
+    await Deno.writeTextFile(csv, ["Name,Label", ...rows].join("\n") + "\n");
+    const common = ["--features", "residual", "--oneclass", "gauss", "--pca", "3", "--runs", runs];
+    const byFlags = await capture([
+      "train-oneclass",
+      ...common,
+      "--data",
+      SHIPPED,
+      "--csv",
+      csv,
+      "--nu",
+      "0.1",
+      "--threshold",
+      "train",
+      "--name",
+      "flags",
+    ]);
+    assert.equal(byFlags.code, 0, byFlags.err);
+    // camelCase or kebab-case keys, numbers as numbers; --nu on the command line wins
+    await Deno.writeTextFile(
+      file,
+      JSON.stringify({ data: SHIPPED, csv, nu: 0.3, threshold: "train", name: "file" }),
+    );
+    const byFile = await capture(["train-oneclass", ...common, "--config", file, "--nu", "0.1"]);
+    assert.equal(byFile.code, 0, byFile.err);
+    const read = async (name: string, f: string) => await Deno.readFile(join(runs, name, f));
+    const cfg = async (name: string) => {
+      const { created: _, ...c } = JSON.parse(
+        new TextDecoder().decode(await read(name, "config.json")),
+      );
+      return c;
+    };
+    assert.deepEqual(await cfg("file"), await cfg("flags"));
+    assert.equal((await cfg("file")).settings.nu, 0.1);
+    assert.deepEqual(await read("file", "oneclass.bin"), await read("flags", "oneclass.bin"));
+    // a key that is no flag of the command, a wrong type, a missing file: exit 2, one line
+    for (
+      const [content, msg] of [
+        ['{"nu": 0.1, "lernrate": 1}', /"lernrate" is not a flag of train-oneclass/],
+        ['{"skip-bad": "yes"}', /"skip-bad" must be true or false/],
+        ["[1]", /expected a JSON object of flags/],
+        ["{nu: 1}", /not valid JSON/],
+      ] as const
+    ) {
+      await Deno.writeTextFile(file, content);
+      const r = await capture(["train-oneclass", "--config", file]);
+      assert.equal(r.code, 2, content);
+      assert.match(r.err, msg);
+      assert.equal(r.err.trim().split("\n").length, 1, r.err);
+    }
+    const gone = await capture(["train-oneclass", "--config", join(dir, "absent.json")]);
+    assert.equal(gone.code, 2);
+    assert.match(gone.err, /--config .*absent\.json/);
+  });
 });

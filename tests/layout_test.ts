@@ -17,8 +17,8 @@ const STAGE: Record<string, number> = {
   map: 2,
   features: 3,
   oneclass: 4,
-  eval: 5,
-  detect: 6,
+  detect: 5,
+  eval: 6,
 };
 
 /** The relative imports of a file (code only: the examples in comments are not imports). */

@@ -1,22 +1,21 @@
 /**
- * A detector: a trained image map (the supervised head) with a one-class model and the feature
- * source it reads, ready to score images. An image is first prepared as in training (re-encoded
- * as JPEG at the map's quality when it was trained with `--match-compression`); then the map's
- * crop is laid over it in a grid (up to `maxTilesPerSide` per side, evenly spread). The head
- * gives the mean p(CG) of the tiles; the one-class model the mean score of the tiles' feature
- * vectors (map sources) or the score of the whole image's vector (`residual`, `mobilenet`).
+ * A detector: an image map (the supervised head; optional in memory) with a one-class model, the
+ * feature source it reads and the thresholds of both. Every consumer (`detect`, the evaluations,
+ * robustness, experiments, the exported detector) turns what the two stages give into per-image
+ * scores and verdicts by one method, {@link Detector.judge}. An image is prepared as in training
+ * (re-encoded as JPEG when the map was trained with `--match-compression`) and tiled with the
+ * map's crop (up to `maxTilesPerSide` per side); the head gives the tiles' mean p(CG), the
+ * one-class model the mean score of the tiles' vectors or of the whole image's vector.
  *
  * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (set on the map's
- * natural validation images, lib/map/threshold.ts); the one-class model when its score > 0. The verdict (rule `both`, the default) is "computer-generated" or
- * "natural" only when the two agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed
- * to half the way to 0 or 1 when t is near either; |score| ≤ unsure · |threshold|), and
- * "unsure" otherwise: a forensic tool should not claim what its two stages dispute. Rules `head`
- * and `oneclass` use one stage alone. An image that fails a check of the one-class model (the
- * residual features' slope) is never called natural by it: "unsure" instead.
+ * natural validation images, lib/map/threshold.ts); the one-class model when its score > 0. The
+ * verdict (rule `both`, the default) is "computer-generated" or "natural" only when the two
+ * agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed near 0 or 1; |score| ≤
+ * unsure · |threshold|), else "unsure". Rules `head` and `oneclass` use one stage. An image that
+ * fails a check of the one-class model (the residual slope) is never called natural by it.
  *
  * The **fused score** reads each stage against the natural images its threshold was set on and
- * combines the two (Fisher's method; {@link Detector.fused}): it is reported, and decides nothing
- * unless the rule is `fused`.
+ * combines the two (Fisher's method; {@link Detector.fused}); it decides only under rule `fused`.
  *
  * Saved as a folder (`detector.json`, `model.json/.bin`, `oneclass.json/.bin`), loadable from
  * disk or a URL; loading checks every file and never evaluates code from it.
@@ -26,10 +25,10 @@
 
 import { join } from "node:path";
 import { at, type Location, readAt } from "../core/bundle.ts";
-import { ImageError, ModelError } from "../core/errors.ts";
+import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
-import { DEFAULT_NU, fisherQuantile } from "../core/stats.ts";
+import { DEFAULT_NU, fisherQuantile, fisherScore, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   decodeImage,
@@ -46,21 +45,18 @@ import {
   wholeImageFeatures,
 } from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
-import { fusedScore } from "../eval/scoring.ts";
 import { saveENet } from "../map/io.ts";
 import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import { predict } from "../map/predict.ts";
-import {
-  type ClassRef,
-  type ImageMap,
-  loadImageMap,
-  readMapRun,
-  renderersName,
-} from "../map/run.ts";
+import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
-import { GaussianOneClass } from "../oneclass/gauss.ts";
 import { loadOneClass } from "../oneclass/io.ts";
-import { DEFAULT_ONECLASS_RUN, openOneClassRun } from "../oneclass/train.ts";
+import {
+  DEFAULT_ONECLASS_RUN,
+  MIN_SIDE,
+  type OneClassRunInfo,
+  openOneClassRun,
+} from "../oneclass/train.ts";
 
 /** Format tag of `detector.json`. */
 export const DETECTOR_FORMAT = "cgvsni-detector/3";
@@ -136,6 +132,39 @@ export interface ImageDataLike {
   data: Uint8ClampedArray | Uint8Array;
 }
 
+/**
+ * What the two stages gave for a batch of images, each row tagged with the image (0-based) it
+ * came from: what {@link Detector.judge} turns into per-image scores.
+ */
+export interface StageOutputs {
+  /** Number of images. */
+  images: number;
+  /** The head's p(CG) of each crop, and each crop's image (absent without a map). */
+  head?: { pCg: ArrayLike<number>; image: ArrayLike<number> };
+  /** The one-class feature vectors (`n` rows of `dim`, row-major), and each row's image. */
+  vectors: { data: Float32Array; n: number; dim: number; image: ArrayLike<number> };
+}
+
+/** One image's scores and verdict, as {@link Detector.judge} gives them. */
+export interface Judgement {
+  /** Mean p(CG) over the image's crops (NaN without a map). */
+  pCg: number;
+  /** Mean one-class decision function over the image's vectors (> 0: computer-generated). */
+  score: number;
+  /** The fused score (see {@link Detector.fused}), when both stages have their references. */
+  fused?: number;
+  /** A model in parts: each part's mean score over the image's vectors, by name. */
+  parts?: Record<string, number>;
+  /** The check parts whose mean score is above 0 (the image fails them). */
+  checks: string[];
+  /** Verdict (see {@link VerdictRule}). */
+  verdict: Verdict;
+  /** Whether head (p ≥ its threshold) and one-class model (score > 0) call it differently. */
+  disagree: boolean;
+  /** Mean L2 norm of the image's one-class feature vectors. */
+  norm: number;
+}
+
 /** Metadata in `detector.json`. */
 export interface DetectorInfo {
   /** Format tag. */
@@ -197,15 +226,21 @@ export const DEFAULT_MAX_TILES = 4;
  * ```
  */
 export class Detector {
-  /** The image map. */
-  readonly map: ImageMap;
+  /** The image map (absent: a one-class model on whole-image features, no head). */
+  readonly map?: ImageMap;
   /** The one-class model. */
   readonly oneClass: OneClassEstimator;
   /** Metadata. */
   readonly info: DetectorInfo;
 
-  /** A detector from its parts. */
-  constructor(map: ImageMap, oneClass: OneClassEstimator, info: DetectorInfo) {
+  /** A detector from its parts; without a map, the rule must be `oneclass`. */
+  constructor(map: ImageMap | undefined, oneClass: OneClassEstimator, info: DetectorInfo) {
+    if (!map && (needsMap(info.features) || !["oneclass", "flow"].includes(info.rule))) {
+      throw new ModelError(
+        `a detector without an image map reads whole-image features with rule oneclass, ` +
+          `not ${info.features} with rule ${info.rule}`,
+      );
+    }
     this.map = map;
     this.oneClass = oneClass;
     this.info = info;
@@ -213,11 +248,13 @@ export class Detector {
 
   /** The map's network. */
   get net(): ENet {
+    if (!this.map) throw new ModelError(`detector ${this.info.name} has no image map`);
     return this.map.net;
   }
 
   /** Normalisation the map was trained with. */
   get norm(): ChannelStats {
+    if (!this.map) throw new ModelError(`detector ${this.info.name} has no image map`);
     return this.map.norm;
   }
 
@@ -244,9 +281,80 @@ export class Detector {
     return this.info.headThreshold.value;
   }
 
-  /** Crop side the map reads. */
+  /** Crop side the map reads (without a map: the smallest image side the features take). */
   get crop(): number {
-    return this.map.net.cfg.crop;
+    return this.map?.net.cfg.crop ?? MIN_SIDE;
+  }
+
+  /**
+   * Per-image scores and verdicts from what the two stages gave (see {@link StageOutputs}): the
+   * one scoring method every consumer calls. An image's p(CG) is the mean over its crops, its
+   * one-class score (and each part's, for a model in parts) the mean over its vectors; an image
+   * with a check part above 0 fails that check.
+   *
+   * @example Two images, two crops each, one vector each
+   * ```ts
+   * import { Detector, DETECTOR_FORMAT } from "./mod.ts";
+   * import { GaussianOneClass } from "../oneclass/mod.ts";
+   * const x = Float32Array.from({ length: 200 * 3 }, (_, i) => Math.sin(i * 7.1));
+   * const oc = await new GaussianOneClass().fit(x, 200, 3);
+   * const det = new Detector(undefined, oc, {
+   *   format: DETECTOR_FORMAT, name: "gauss", renderers: [], features: "residual", preprocess: {},
+   *   unsure: 0.1, unsureP: 0.1, rule: "oneclass", maxTilesPerSide: 4,
+   *   headThreshold: { value: 0.5, nu: 0, from: "none", n: 0, tiles: 0, reference: [] },
+   * });
+   * const [a, b] = await det.judge({
+   *   images: 2,
+   *   vectors: { data: new Float32Array([0, 0, 0, 40, 40, 40]), n: 2, dim: 3, image: [0, 1] },
+   * });
+   * console.log(a.verdict, b.verdict, b.score > 0); // natural computer-generated true
+   * ```
+   */
+  async judge(o: StageOutputs): Promise<Judgement[]> {
+    return this.#judge(o, await this.oneClass.decisionFunction(o.vectors.data, o.vectors.n));
+  }
+
+  /** {@link Detector.judge}, given the rows' decision function. */
+  #judge(o: StageOutputs, rowScores: Float32Array): Judgement[] {
+    const { data, n, dim, image } = o.vectors;
+    const oc = this.oneClass, k = o.images;
+    const sums = (values: ArrayLike<number>, of: ArrayLike<number>) => {
+      const s = new Float64Array(k), c = new Float64Array(k);
+      for (let i = 0; i < values.length; i++) {
+        s[of[i]] += values[i];
+        c[of[i]]++;
+      }
+      return Array.from(s, (v, j) => c[j] ? v / c[j] : NaN);
+    };
+    const p = o.head ? sums(o.head.pCg, o.head.image) : new Array<number>(k).fill(NaN);
+    const score = sums(rowScores, image);
+    const parts = Object.entries(oc.partScores(data, n)).map(([name, v]) =>
+      [name, sums(v, image)] as const
+    );
+    const norms = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let sq = 0;
+      for (let j = 0; j < dim; j++) sq += data[i * dim + j] ** 2;
+      norms[i] = Math.sqrt(sq);
+    }
+    const norm = sums(norms, image);
+    return score.map((sc, j) => {
+      const failed = parts.filter(([name, v]) => oc.checks.includes(name) && v[j] > 0)
+        .map(([name]) => name);
+      const fused = o.head ? this.fused(p[j], sc) : undefined;
+      return {
+        pCg: p[j],
+        score: sc,
+        ...(fused !== undefined ? { fused } : {}),
+        ...(parts.length
+          ? { parts: Object.fromEntries(parts.map(([name, v]) => [name, v[j]])) }
+          : {}),
+        checks: failed,
+        verdict: this.verdict(p[j], sc, failed),
+        disagree: o.head ? (p[j] >= this.headAt) !== (sc > 0) : false,
+        norm: norm[j],
+      };
+    });
   }
 
   /**
@@ -315,53 +423,47 @@ export class Detector {
       );
     }
     const img = await this.prepare(decoded);
-    const origins = tileOrigins(
-      img.width,
-      img.height,
-      s,
-      opts.maxTilesPerSide ?? this.info.maxTilesPerSide,
-    );
+    const origins = this.map
+      ? tileOrigins(img.width, img.height, s, opts.maxTilesPerSide ?? this.info.maxTilesPerSide)
+      : [];
     const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
     const mapSource = needsMap(this.info.features);
-    const r = await predict(this.net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {
-      embed: mapSource ? embedding(this.info.features) : undefined,
-    });
-    const tileScores = mapSource
-      ? await this.oneClass.score(r.features!, crops.length)
-      : new Float32Array(crops.length).fill(NaN);
-    const mean = (a: Float32Array) => a.reduce((p, v) => p + v, 0) / a.length;
-    const p = mean(r.pCg);
-    const features = mapSource ? undefined : await wholeImageFeatures(this.info.features, img);
-    // a Gaussian in parts scores each part once; the image's score is the largest scoring part
-    const oc = this.oneClass;
-    const parts = features && oc instanceof GaussianOneClass
-      ? Object.entries(oc.partScores(features, 1)).map(([k, v]) => [k, v[0]] as const)
-      : [];
-    const checks = oc instanceof GaussianOneClass ? oc.checks : [];
-    const sc = parts.length
-      ? Math.max(...parts.filter(([k]) => !checks.includes(k)).map(([, v]) => v))
-      : features
-      ? (await oc.score(features, 1))[0]
-      : mean(tileScores);
-    const failed = parts.filter(([k, v]) => checks.includes(k) && v > 0).map(([k]) => k);
-    const fused = this.fused(p, sc);
+    const r = this.map
+      ? await predict(this.net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {
+        embed: mapSource ? embedding(this.info.features) : undefined,
+      })
+      : undefined;
+    const vectors = mapSource
+      ? { data: r!.features!, n: crops.length, dim: r!.features!.length / crops.length }
+      : await wholeImageFeatures(this.info.features, img).then((x) => ({
+        data: x,
+        n: 1,
+        dim: x.length,
+      }));
+    const rows = await this.oneClass.decisionFunction(vectors.data, vectors.n);
+    const [j] = this.#judge({
+      images: 1,
+      head: r ? { pCg: r.pCg, image: new Uint8Array(crops.length) } : undefined,
+      vectors: { ...vectors, image: new Uint8Array(vectors.n) },
+    }, rows);
+    const tileScores = mapSource ? rows : new Float32Array(crops.length).fill(NaN);
+    const { norm: _norm, ...judged } = j;
     return {
-      pCg: p,
-      score: sc,
-      ...(fused !== undefined ? { fused } : {}),
-      ...(parts.length ? { parts: Object.fromEntries(parts) } : {}),
-      checks: failed,
-      verdict: this.verdict(p, sc, failed),
-      disagree: (p >= this.headAt) !== (sc > 0),
+      ...judged,
       crops: origins.length,
       width: img.width,
       height: img.height,
-      tiles: origins.map(([x, y], i) => ({ x, y, pCg: r.pCg[i], score: tileScores[i] })),
+      tiles: origins.map(([x, y], i) => ({ x, y, pCg: r!.pCg[i], score: tileScores[i] })),
     };
   }
 
   /** Writes the detector to a folder (`detector.json`, `model.*`, `oneclass.*`). */
   async save(dir: string): Promise<void> {
+    if (!this.map) {
+      throw new ModelError(
+        `detector ${this.info.name}: a detector without an image map is not saved`,
+      );
+    }
     await Deno.mkdir(dir, { recursive: true });
     await saveENet(dir, this.net, this.norm, "model");
     await this.oneClass.save(dir, "oneclass");
@@ -370,9 +472,35 @@ export class Detector {
 
   /** Frees the tensors. */
   dispose(): void {
-    this.net.dispose();
+    this.map?.net.dispose();
     this.oneClass.dispose();
   }
+}
+
+/**
+ * The fused score of a head p(CG), read against the head's natural references, and a one-class
+ * score, read against the model's (see {@link Detector.fused}); undefined without either.
+ *
+ * @example An image beyond every natural reference of both stages
+ * ```ts
+ * import { fusedScore } from "./mod.ts";
+ * import { GaussianOneClass } from "../oneclass/mod.ts";
+ * const x = Float32Array.from({ length: 600 }, (_, i) => Math.sin(i * 1.7));
+ * const g = await new GaussianOneClass().fit(x, 200, 3); // 200 natural reference scores
+ * const head = Array.from({ length: 100 }, (_, i) => i / 200);
+ * console.log(fusedScore(head, 0.99, g, 100)! > 0, fusedScore([], 0.99, g, 100)); // true undefined
+ * ```
+ */
+export function fusedScore(
+  headReference: ArrayLike<number>,
+  pCg: number,
+  oneClass: OneClassEstimator,
+  score: number,
+): number | undefined {
+  const oc = oneClass.naturalTail(score);
+  return headReference.length && oc !== undefined
+    ? fisherScore([upperTail(headReference, pCg), oc])
+    : undefined;
 }
 
 /** RGBA pixels to RGB (alpha dropped). */
@@ -499,8 +627,10 @@ function mismatch(map: ImageMap, oc: OneClassEstimator, source: FeatureSource): 
 }
 
 /**
- * A detector from a map run and one of its one-class runs (`runs/<map>/<oneclass>`), with its
- * provenance attached.
+ * A detector from a map run and one of its one-class runs (`runs/<map>/<oneclass>`), or from a
+ * one-class run of its own (`mapName` undefined: no head, rule `oneclass`), with its provenance
+ * attached. The head's threshold is set on the map's natural validation images the first time
+ * (lib/map/threshold.ts).
  *
  * @example A detector straight from a map run and its one-class run
  * ```ts
@@ -520,51 +650,74 @@ function mismatch(map: ImageMap, oc: OneClassEstimator, source: FeatureSource): 
  */
 export async function detectorFromRun(
   runs: string,
-  mapName: string,
+  mapName: string | undefined,
   oneclass = DEFAULT_ONECLASS_RUN,
-  o: { unsure?: number; progress?: Progress } = {},
+  o: {
+    unsure?: number;
+    progress?: Progress;
+    /** Crop cache of the head's threshold (default `<runs>/.cache`). */
+    cacheDir?: string;
+    /** The one-class run, when the caller has opened it already. */
+    run?: OneClassRunInfo;
+  } = {},
 ): Promise<Detector> {
-  const mapRun = await readMapRun(runs, mapName, { checkFiles: false });
-  const info = await openOneClassRun(runs, mapName, oneclass, { mapInfo: mapRun });
-  const map = await loadImageMap(join(mapRun.dir, "model"));
-  let oc: OneClassEstimator, head: HeadThreshold;
+  const info = o.run ?? await openOneClassRun(runs, mapName, oneclass);
+  const mapRun = info.mapRun;
+  let oc: OneClassEstimator;
   try {
-    head = await headThreshold(mapRun, map, {
-      cacheDir: join(runs, ".cache"),
-      progress: o.progress,
-    });
     oc = await loadOneClass(info.dir);
   } catch (e) {
-    map.net.dispose();
+    if (e instanceof CgvsniError && /not found/.test(e.message)) {
+      throw new CgvsniError(`${info.dir}: no trained one-class model (train it first)`);
+    }
     throw e;
   }
-  await warnOtherDecoder(oc.provenance?.decoder as DecoderRecord | undefined, info.dir);
+  let map: ImageMap | undefined, head = UNSET;
+  try {
+    await warnOtherDecoder(oc.provenance?.decoder as DecoderRecord | undefined, info.dir);
+    map = mapRun ? await loadImageMap(join(mapRun.dir, "model")) : undefined;
+    if (mapRun && map) {
+      head = await headThreshold(mapRun, map, {
+        cacheDir: o.cacheDir ?? join(runs, ".cache"),
+        progress: o.progress,
+      });
+    }
+  } catch (e) {
+    map?.net.dispose();
+    oc.dispose();
+    throw e;
+  }
   const summary = await Deno.readTextFile(join(info.dir, "summary.json")).then(JSON.parse).catch(
     () => undefined,
   );
+  const jpeg = info.matchCompression;
   return new Detector(map, oc, {
     format: DETECTOR_FORMAT,
-    name: `${mapName}/${oneclass}`,
-    renderers: mapRun.config.renderers,
+    name: mapName ? `${mapName}/${oneclass}` : oneclass,
+    renderers: mapRun?.config.renderers ?? [],
     features: info.config.features,
-    preprocess: mapRun.config.matchCompression ? { jpeg: mapRun.config.matchCompression } : {},
+    preprocess: jpeg ? { jpeg } : {},
     ...(oc.provenance?.decoder ? { decoder: oc.provenance.decoder as DecoderRecord } : {}),
     unsure: o.unsure ?? DEFAULT_UNSURE,
     headThreshold: head,
     unsureP: DEFAULT_UNSURE_P,
-    rule: "both",
+    rule: map ? "both" : "oneclass",
     maxTilesPerSide: DEFAULT_MAX_TILES,
     provenance: {
-      mapRun: mapName,
+      ...(mapRun
+        ? {
+          mapRun: mapName,
+          trainedOn: renderersName(mapRun.config),
+          dataset: mapRun.config.dataset.root,
+          enet: mapRun.config.enet,
+          map: {
+            protocol: mapRun.config.protocol,
+            train: mapRun.config.train,
+            seed: mapRun.config.seed,
+          },
+        }
+        : { dataset: info.config.dataset?.root }),
       oneclassRun: oneclass,
-      trainedOn: renderersName(mapRun.config),
-      dataset: mapRun.config.dataset.root,
-      enet: mapRun.config.enet,
-      map: {
-        protocol: mapRun.config.protocol,
-        train: mapRun.config.train,
-        seed: mapRun.config.seed,
-      },
       oneclass: { kind: oc.kind, features: info.config.features, settings: info.config.settings },
       summary,
     },

@@ -1,7 +1,8 @@
 /**
- * Stage 6, detection: a detector (image map + one-class model + feature source) that scores
- * image files or pixels, loadable from a folder or a URL; its evaluation on a labelled dataset
- * folder (`evaluate --detector`); heatmaps of its tiles.
+ * Stage 5, detection: the detector (image map + one-class model + feature source + thresholds),
+ * the one value every later step uses: it scores image files or pixels, and turns what the two
+ * stages give into per-image scores and verdicts for every consumer; loadable from a folder or a
+ * URL; heatmaps of its tiles.
  *
  * @module
  */
@@ -9,19 +10,18 @@
 export {
   type Detection,
   Detector,
+  DETECTOR_FORMAT,
   detectorFromRun,
   type DetectorInfo,
+  fusedScore,
   type ImageDataLike,
+  type Judgement,
   loadDetector,
   type ScoreOptions,
+  type StageOutputs,
   type TileScore,
   type Verdict,
   VERDICT_RULES,
   type VerdictRule,
 } from "./detector.ts";
 export { heatmapPng, type HeatmapValue } from "./heatmap.ts";
-export {
-  detectorEvaluationDir,
-  evaluateDetector,
-  type EvaluateDetectorOptions,
-} from "./evaluate.ts";

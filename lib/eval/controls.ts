@@ -46,7 +46,11 @@ export async function runControls(
       skipList: sc.info.dir,
     })).images
     : undefined;
-  return controlsOf(images, blurred, { headAt: sc.headThreshold?.value, nu: sc.model.nu, ...o });
+  return controlsOf(images, blurred, {
+    headAt: sc.detector.map ? sc.detector.headAt : undefined,
+    nu: sc.detector.oneClass.nu,
+    ...o,
+  });
 }
 
 /**

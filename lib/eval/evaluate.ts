@@ -145,7 +145,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     const images = scored.images;
     const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
     const seen = seenLabels(dataset, info.mapRun?.config.renderers ?? []);
-    const headAt = sc.headThreshold?.value;
+    const headAt = sc.detector.map ? sc.detector.headAt : undefined;
     const results = rendererResults(images, dataset, seen, headAt, reps, seed, log);
     let controls: Controls | undefined;
     if (!o.noControls && !perturbation) {
@@ -166,15 +166,19 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
     const ev: Evaluation = {
       map: info.mapRun?.name,
       oneclassRun: basename(info.dir),
-      oneclassKind: sc.model.kind,
+      oneclassKind: sc.detector.oneClass.kind,
       features: info.config.features,
       trainedOn: info.mapRun ? renderersName(info.mapRun.config) : "none",
       testSet,
       perturbation: perturbation ? formatPerturbation(perturbation) : undefined,
       crops: { mode, perImage: scored.cropsPerImage },
       bootstrap: { reps, seed },
-      threshold: { value: sc.model.threshold, from: sc.model.thresholdFrom, nu: sc.model.nu },
-      headThreshold: sc.headThreshold,
+      threshold: {
+        value: sc.detector.oneClass.threshold,
+        from: sc.detector.oneClass.thresholdFrom,
+        nu: sc.detector.oneClass.nu,
+      },
+      ...(sc.detector.map ? { headThreshold: sc.detector.info.headThreshold } : {}),
       results,
       norms: normSummaries(images, dataset),
       controls,

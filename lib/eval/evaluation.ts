@@ -1,7 +1,7 @@
 /**
  * What an evaluation holds: its metrics, the per-image scores, the per-renderer results with
  * their intervals, and the controls. `evaluate.ts` computes it, `results.ts` writes it, and the
- * detector's evaluation (`lib/detect/evaluate.ts`) fills the same shape.
+ * detector's evaluation (`evaluate_detector.ts`) fills the same shape.
  *
  * @module
  */

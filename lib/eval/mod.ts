@@ -1,7 +1,8 @@
 /**
- * Stage 5, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
- * one-class model per renderer, controls), experiments over renderers (pairs, leave one
- * renderer out), the one-class comparison, the robustness grid and the HTML report.
+ * Stage 6, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
+ * one-class model per renderer, controls) of a run or of a saved detector (`evaluate
+ * --detector`), experiments over renderers (pairs, leave one renderer out), the one-class
+ * comparison, the robustness grid and the HTML report.
  *
  * @module
  */
@@ -20,7 +21,11 @@ export {
   type WithCi,
 } from "./metrics.ts";
 export { evaluate, type EvaluateOptions } from "./evaluate.ts";
-export { fusedScore } from "./scoring.ts";
+export {
+  detectorEvaluationDir,
+  evaluateDetector,
+  type EvaluateDetectorOptions,
+} from "./evaluate_detector.ts";
 export {
   type Controls,
   type CropMode,

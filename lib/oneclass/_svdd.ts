@@ -21,6 +21,7 @@ import { Rng } from "../core/rng.ts";
 import { Adam, stepLr } from "../backends/optim.ts";
 import type { Guard } from "../runs/loop.ts";
 import {
+  type EpochTrainer,
   type EstimatorOptions,
   type FitOptions,
   OneClassEstimator,
@@ -55,6 +56,16 @@ export interface SvddOptions extends EstimatorOptions {
 
 /** The defaults of {@link SvddOptions}. */
 export const SVDD_DEFAULTS = { epochs: 120, lr: 1e-3, lrStep: 40, batchSize: 64, k: 2, eps: 0.1 };
+
+/** Every epoch once, in order, stopping at a value that is not finite. */
+async function allEpochs(t: EpochTrainer): Promise<boolean> {
+  for (let e = 1; e <= t.epochs; e++) {
+    await t.epoch(e, (v, what) => {
+      if (!Number.isFinite(v)) throw new RangeError(`${what} became ${v}`);
+    });
+  }
+  return true;
+}
 
 /**
  * The arrays a saved SVDD model holds: its map's parameters (architecture `settings.map` for
@@ -102,7 +113,7 @@ export interface SvddEpoch {
  */
 export abstract class SvddEstimator extends OneClassEstimator {
   /** Training settings, defaults resolved. */
-  readonly train: Required<Omit<SvddOptions, "nu" | "norm">>;
+  readonly train: Required<Omit<SvddOptions, keyof EstimatorOptions>>;
   /** The feature map (after fit or load). */
   map?: FeatureMap;
   /** The centre c. */
@@ -113,7 +124,8 @@ export abstract class SvddEstimator extends OneClassEstimator {
 
   /** An unfitted model. */
   constructor(o: SvddOptions) {
-    super(o);
+    // the method's threshold: R², the (1 − ν) quantile of the training distances
+    super({ ...o, threshold: o.threshold ?? "train" });
     this.train = {
       epochs: o.epochs ?? SVDD_DEFAULTS.epochs,
       lr: o.lr ?? SVDD_DEFAULTS.lr,
@@ -160,15 +172,19 @@ export abstract class SvddEstimator extends OneClassEstimator {
   }
 
   /** Fits on normalised vectors. */
-  protected async fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void> {
-    const t = await this.trainer(z, n, opts.seed ?? 0);
+  protected async fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<boolean> {
+    const t = await this.trainer(z, n, this.seed);
     try {
-      for (let e = 1; e <= this.train.epochs; e++) {
-        const m = await t.epoch(e, (v, what) => {
-          if (!Number.isFinite(v)) throw new RangeError(`${what} became ${v}`);
-        });
-        opts.onEpoch?.(m as unknown as Record<string, number>);
-      }
+      return await (opts.epochs ?? allEpochs)({
+        epochs: this.train.epochs,
+        epoch: async (e: number, guard: Guard) => {
+          const m = await t.epoch(e, guard) as unknown as Record<string, number>;
+          opts.onEpoch?.(m);
+          return m;
+        },
+        state: (dir) => t.state(dir),
+        restore: (dir) => t.restore(dir),
+      });
     } finally {
       await t.end();
     }
@@ -257,7 +273,7 @@ export abstract class SvddEstimator extends OneClassEstimator {
  * const t = await m.trainer(m.normalised(x, 32, 4), 32);
  * for (let e = 1; e <= 2; e++) console.log(await t.epoch(e, () => {}));
  * await t.end();
- * await m.setThreshold(x, 32, 4, { threshold: "train" });
+ * await m.setThreshold(x, 32, 4); // R² (threshold "train", the SVDD models' default)
  * m.dispose();
  * ```
  */

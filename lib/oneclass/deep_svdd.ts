@@ -7,7 +7,7 @@
  * ```ts
  * import { DeepSvdd } from "./deep_svdd.ts";
  * const x = Float32Array.from({ length: 32 * 6 }, (_, i) => Math.cos(i * 0.7));
- * const model = await new DeepSvdd({ hidden: 8, depth: 1, repDim: 4, epochs: 3 }).fit(x, 32, 6, { threshold: "train" });
+ * const model = await new DeepSvdd({ hidden: 8, depth: 1, repDim: 4, epochs: 3 }).fit(x, 32, 6);
  * console.log(model.threshold > 0); // true
  * model.dispose();
  * ```
@@ -44,7 +44,7 @@ export type DeepSvddOptions = SvddOptions & Partial<MlpArch>;
  * import { initBackend } from "../backends/mod.ts";
  * await initBackend("auto");
  * const x = Float32Array.from({ length: 32 * 6 }, (_, i) => Math.cos(i * 0.7));
- * const m = await new DeepSvdd({ hidden: 8, depth: 1, repDim: 4, epochs: 3 }).fit(x, 32, 6, { threshold: "train" });
+ * const m = await new DeepSvdd({ hidden: 8, depth: 1, repDim: 4, epochs: 3 }).fit(x, 32, 6);
  * console.log(m.threshold > 0); // true
  * m.dispose();
  * ```
@@ -76,7 +76,7 @@ export class DeepSvdd extends SvddEstimator {
 
   /** An unfitted copy with the same settings. */
   protected clone(): DeepSvdd {
-    return new DeepSvdd({ ...this.train, nu: this.nu, norm: this.norm, ...this.arch });
+    return new DeepSvdd({ ...this.train, ...this.common, ...this.arch });
   }
 
   /** The arrays a saved model holds. */

@@ -1,24 +1,24 @@
 /**
- * What every one-class model of the toolkit is, in the manner of scikit-learn and PyOD: an
- * estimator fitted on the feature vectors of natural images only, that scores any vector.
+ * What every one-class model is, in the manner of scikit-learn and PyOD: an estimator fitted on
+ * the feature vectors of natural images only, that scores any vector.
  *
- * - `fit(x, n, d)`: normalise (see normalise.ts), fit, and set the decision threshold;
- * - `score(x, n)`: raw outlyingness minus the threshold, so **score > 0 means outside the
- *   natural class, i.e. computer-generated**;
- * - `predict(x, n)`: 1 where score > 0;
- * - `save(dir)` / `Class.load(dir)`: everything needed to score (normalisation, threshold, ν,
- *   and what produced the features) in the tfjs weights format, checked on loading.
+ * - settings (seed and threshold mode included) go in the constructor; `fit(x, n, d)`
+ *   normalises (normalise.ts), fits and sets the decision threshold;
+ * - `scoreSamples(x, n)`: raw outlyingness; `decisionFunction(x, n)`: raw minus the threshold,
+ *   so **> 0 means outside the natural class, i.e. computer-generated**; `predict`: 1 where > 0;
+ * - `partScores` / `checkScores`: a model in parts (the Gaussian) explains a decision part by
+ *   part; a check part never scores, but a vector failing it is never called natural;
+ * - `save(dir)` / `loadOneClass(dir)`: everything needed to score, checked on loading.
  *
  * **The threshold** is the (1 − ν) quantile (ν = 0.05 by default) of raw scores of *natural*
  * vectors only, never of test labels (per image, the mean over its vectors, when `groups` says
  * which vectors are crops of one image):
  *
  * - `train`: of the training vectors' own scores (for k-NN, each vector's distance to the
- *   others; for the SVDD models this is R², as the method defines it);
- * - `cv` (default): of out-of-fold scores: the training vectors are cut into folds (whole images
- *   together when `groups` is given), each fold scored by a model fitted on the others.
- *   In-sample scores are optimistic (a Gaussian on 120 vectors of dimension 1184 sees its own
- *   vectors as central), out-of-fold scores behave like new images;
+ *   others; for the SVDD models this is R², as the method defines it, and their default);
+ * - `cv` (the others' default): of out-of-fold scores, the folds keeping an image whole. In-sample
+ *   scores are optimistic (a Gaussian on 120 vectors of dimension 1184 sees its own vectors as
+ *   central); out-of-fold scores behave like new images;
  * - `val`: of a separate set of natural validation vectors.
  *
  * @module
@@ -51,12 +51,24 @@ export { DEFAULT_NU };
 /** Folds of the `cv` threshold (5). */
 export const DEFAULT_FOLDS = 5;
 
-/** Options every estimator takes. */
+/** The threshold mode of a new estimator. */
+export const DEFAULT_THRESHOLD: ThresholdFrom = "cv";
+
+/** The threshold modes. */
+export const THRESHOLD_MODES: readonly ThresholdFrom[] = ["train", "cv", "val"];
+
+/** Settings every estimator takes. */
 export interface EstimatorOptions {
   /** ν in (0, 1) (default {@link DEFAULT_NU}). */
   nu?: number;
   /** Feature normalisation (default `standardise`). */
   norm?: FeatureNorm;
+  /** How the threshold is set (default {@link DEFAULT_THRESHOLD}). */
+  threshold?: ThresholdFrom;
+  /** Folds of the `cv` threshold (default {@link DEFAULT_FOLDS}). */
+  folds?: number;
+  /** Seed of training and of the folds (default 0). */
+  seed?: number;
 }
 
 /** What produced the feature vectors a model was fitted on, saved with it. */
@@ -71,24 +83,39 @@ export interface FeatureProvenance {
   [extra: string]: unknown;
 }
 
-/** Options of `fit`. */
+/** A model being trained epoch by epoch, as an {@link EpochDriver} sees it. */
+export interface EpochTrainer {
+  /** The last epoch. */
+  epochs: number;
+  /** Trains epoch `e` (1-based); `guard` is called on values that must stay finite. */
+  epoch(e: number, guard: (v: number, what: string) => void): Promise<Record<string, number>>;
+  /** Writes the model and optimiser state into a folder. */
+  state(dir: string): Promise<void>;
+  /** Restores them from such a folder. */
+  restore(dir: string): Promise<void>;
+}
+
+/**
+ * Runs a model's training epochs; returns false when it stopped before the last (then `fit`
+ * sets no threshold). The training stage passes one that checkpoints and resumes
+ * (lib/runs/loop.ts); by default every epoch runs once, in order.
+ */
+export type EpochDriver = (t: EpochTrainer) => Promise<boolean>;
+
+/** Data-dependent options of `fit` (the settings are the constructor's). */
 export interface FitOptions {
-  /** How the threshold is set (default `cv`). */
-  threshold?: ThresholdFrom;
   /** Natural validation vectors, for `threshold: "val"`. */
   validation?: { x: Float32Array; n: number };
-  /** Folds of the `cv` threshold. */
-  folds?: number;
   /**
    * Which image each row comes from. `cv` keeps an image's rows in one fold, and the threshold
    * is then the quantile of per-image scores (the mean over an image's rows), since images,
    * not crops, are what gets decided.
    */
   groups?: ArrayLike<number>;
-  /** Seed of training and of the folds (default 0). */
-  seed?: number;
   /** Called after each epoch by the models trained in epochs. */
   onEpoch?: (m: Record<string, number>) => void;
+  /** Runs the epochs of the models trained in epochs (see {@link EpochDriver}). */
+  epochs?: EpochDriver;
 }
 
 /**
@@ -116,8 +143,16 @@ export abstract class OneClassEstimator {
   dim: number = 0;
   /** Raw scores above this are outside the natural class. */
   threshold: number = NaN;
-  /** How the threshold was set. */
+  /** How the threshold is set by `fit` (a setting). */
+  readonly thresholdMode: ThresholdFrom;
+  /** Folds of the `cv` threshold. */
+  readonly folds: number;
+  /** Seed of training and of the folds. */
+  readonly seed: number;
+  /** How the threshold was set (a loaded model: as it was fitted). */
   thresholdFrom: ThresholdFrom = "train";
+  /** Names of the parts that check but do not score (none but in a Gaussian in parts). */
+  readonly checks: readonly string[] = [];
   /**
    * The natural images' raw scores the threshold is the (1 − ν) quantile of, ascending (one per
    * image: out-of-fold for `cv`). Saved, so that a score can be read as an upper-tail p-value
@@ -134,12 +169,38 @@ export abstract class OneClassEstimator {
     this.nu = o.nu ?? DEFAULT_NU;
     if (!(this.nu > 0 && this.nu < 1)) throw new UsageError(`nu must be in (0, 1), got ${this.nu}`);
     this.norm = o.norm ?? "standardise";
+    this.thresholdMode = o.threshold ?? DEFAULT_THRESHOLD;
+    if (!THRESHOLD_MODES.includes(this.thresholdMode)) {
+      throw new UsageError(
+        `threshold must be ${THRESHOLD_MODES.join(", ")}, got "${this.thresholdMode}"`,
+      );
+    }
+    this.folds = o.folds ?? DEFAULT_FOLDS;
+    if (!(Number.isInteger(this.folds) && this.folds >= 2)) {
+      throw new UsageError(`folds must be an integer of at least 2, got ${this.folds}`);
+    }
+    this.seed = o.seed ?? 0;
+  }
+
+  /** The shared settings, for a kind's `clone`. */
+  protected get common(): EstimatorOptions {
+    return {
+      nu: this.nu,
+      norm: this.norm,
+      threshold: this.thresholdMode,
+      folds: this.folds,
+      seed: this.seed,
+    };
   }
 
   /** An unfitted copy with the same settings (for cross-validated thresholds). */
   protected abstract clone(): OneClassEstimator;
-  /** Fits on normalised vectors. */
-  protected abstract fitNormalised(z: Float32Array, n: number, opts: FitOptions): Promise<void>;
+  /** Fits on normalised vectors; false when the epochs stopped early (see {@link EpochDriver}). */
+  protected abstract fitNormalised(
+    z: Float32Array,
+    n: number,
+    opts: FitOptions,
+  ): Promise<void | boolean>;
   /** Raw outlyingness of normalised vectors (larger: farther from the natural class). */
   protected abstract rawNormalised(
     z: Float32Array,
@@ -154,12 +215,18 @@ export abstract class OneClassEstimator {
   /** Frees tensors, if any. */
   abstract dispose(): void;
 
-  /** Fits on `n` natural vectors of dimension `d` (row-major) and sets the threshold. */
+  /**
+   * Fits on `n` natural vectors of dimension `d` (row-major) and sets the threshold, as the
+   * constructor's `threshold` says (not when `opts.epochs` stopped early: see {@link finished}).
+   */
   async fit(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<this> {
-    await this.fitNormalised(this.begin(x, n, d), n, opts);
-    await this.setThreshold(x, n, d, opts);
+    this.finished = (await this.fitNormalised(this.begin(x, n, d), n, opts)) !== false;
+    if (this.finished) await this.setThreshold(x, n, d, opts);
     return this;
   }
+
+  /** False after a `fit` whose epochs stopped early: no threshold is set then. */
+  finished = true;
 
   /** Checks the shape, fits the normalisation and returns the normalised vectors. */
   protected begin(x: Float32Array, n: number, d: number): Float32Array {
@@ -175,7 +242,7 @@ export abstract class OneClassEstimator {
    * vectors) as `opts.threshold` says; `fit` calls it last.
    */
   async setThreshold(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<void> {
-    const from = opts.threshold ?? "cv";
+    const from = this.thresholdMode;
     if (from === "val") {
       if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
       await this.calibrate(opts.validation.x, opts.validation.n);
@@ -197,9 +264,9 @@ export abstract class OneClassEstimator {
   async outOfFold(x: Float32Array, n: number, d: number, opts: FitOptions): Promise<Float32Array> {
     const groups = opts.groups ?? Array.from({ length: n }, (_, i) => i);
     const ids = [...new Set(Array.from(groups))].sort((a, b) => a - b);
-    const folds = Math.min(opts.folds ?? DEFAULT_FOLDS, ids.length);
+    const folds = Math.min(this.folds, ids.length);
     if (folds < 2) throw new RangeError("cross-validated thresholds need at least 2 groups");
-    const order = new Rng(`oneclass-folds:${opts.seed ?? 0}`).shuffle([...ids]);
+    const order = new Rng(`oneclass-folds:${this.seed}`).shuffle([...ids]);
     const foldOf = new Map(order.map((g, i) => [g, i % folds]));
     const out = new Float32Array(n);
     for (let f = 0; f < folds; f++) {
@@ -207,8 +274,12 @@ export abstract class OneClassEstimator {
       for (let i = 0; i < n; i++) (foldOf.get(groups[i]) === f ? holdRows : fitRows).push(i);
       const est = this.clone();
       try {
-        await est.fit(rows(x, d, fitRows), fitRows.length, d, { ...opts, threshold: "train" });
-        const s = await est.raw(rows(x, d, holdRows), holdRows.length);
+        const m = fitRows.length;
+        await est.fitNormalised(est.begin(rows(x, d, fitRows), m, d), m, {
+          ...opts,
+          epochs: undefined,
+        });
+        const s = await est.scoreSamples(rows(x, d, holdRows), holdRows.length);
         holdRows.forEach((r, k) => out[r] = s[k]);
       } finally {
         est.dispose();
@@ -219,31 +290,48 @@ export abstract class OneClassEstimator {
 
   /** Sets the threshold from natural validation vectors (their (1 − ν) quantile). */
   async calibrate(x: Float32Array, n: number): Promise<void> {
-    this.#thresholdFrom(await this.raw(x, n), "val");
+    this.#thresholdFrom(await this.scoreSamples(x, n), "val");
   }
 
   /** Raw outlyingness of `n` vectors (larger: farther from the natural class). */
-  async raw(x: Float32Array, n: number): Promise<Float32Array> {
+  async scoreSamples(x: Float32Array, n: number): Promise<Float32Array> {
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
     return await this.rawNormalised(this.normaliser.apply(x, n), n);
   }
 
-  /** Scores of `n` vectors: raw − threshold; above 0 means computer-generated. */
-  async score(x: Float32Array, n: number): Promise<Float32Array> {
-    return (await this.raw(x, n)).map((v) => v - this.threshold);
+  /** The decision function of `n` vectors: raw − threshold; above 0 means computer-generated. */
+  async decisionFunction(x: Float32Array, n: number): Promise<Float32Array> {
+    return (await this.scoreSamples(x, n)).map((v) => v - this.threshold);
   }
 
   /**
-   * A score (raw − threshold, as {@link OneClassEstimator.score} gives it) as an upper-tail
+   * Each part's decision function of `n` vectors, by name, for a model in parts (a Gaussian's
+   * `texture` and `slope`); above 0, that part alone puts a vector outside, or, for a check
+   * part, the vector fails the check. Empty for a model in one piece.
+   */
+  partScores(_x: Float32Array, _n: number): Record<string, Float32Array> {
+    return {};
+  }
+
+  /**
+   * The largest check-part score of each of `n` vectors (above 0: the vector fails a check, and
+   * is never called natural), or undefined when the model has no checks.
+   */
+  checkScores(_x: Float32Array, _n: number): Float32Array | undefined {
+    return undefined;
+  }
+
+  /**
+   * A score (raw − threshold, as {@link OneClassEstimator.decisionFunction} gives it) as an upper-tail
    * p-value among the natural reference scores; undefined without a reference.
    */
   naturalTail(score: number): number | undefined {
     return this.reference?.length ? upperTail(this.reference, score + this.threshold) : undefined;
   }
 
-  /** 1 (computer-generated) where the score is above 0, else 0. */
+  /** 1 (computer-generated) where the decision function is above 0, else 0. */
   async predict(x: Float32Array, n: number): Promise<Uint8Array> {
-    return Uint8Array.from(await this.score(x, n), (s) => (s > 0 ? 1 : 0));
+    return Uint8Array.from(await this.decisionFunction(x, n), (s) => (s > 0 ? 1 : 0));
   }
 
   /** Writes `<dir>/<stem>.json` and `.bin`; `extra` goes into the manifest. */

@@ -8,8 +8,8 @@
  * ```ts
  * import { FlowSvdd } from "./flow.ts";
  * const x = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i * 1.3));
- * const model = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4, { threshold: "train" });
- * console.log((await model.score(x.subarray(0, 8), 2)).length); // 2
+ * const model = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4);
+ * console.log((await model.decisionFunction(x.subarray(0, 8), 2)).length); // 2
  * model.dispose();
  * ```
  *
@@ -39,8 +39,8 @@ export type FlowOptions = SvddOptions & Partial<FlowArch>;
  * import { initBackend } from "../backends/mod.ts";
  * await initBackend("auto");
  * const x = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i * 1.3));
- * const m = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4, { threshold: "train" });
- * console.log(await m.score(x.subarray(0, 8), 2)); // two scores; > 0 means outside
+ * const m = await new FlowSvdd({ hidden: 16, depth: 1, epochs: 4 }).fit(x, 64, 4);
+ * console.log(await m.decisionFunction(x.subarray(0, 8), 2)); // two scores; > 0 means outside
  * m.dispose();
  * ```
  */
@@ -69,7 +69,7 @@ export class FlowSvdd extends SvddEstimator {
 
   /** An unfitted copy with the same settings. */
   protected clone(): FlowSvdd {
-    return new FlowSvdd({ ...this.train, nu: this.nu, norm: this.norm, ...this.arch });
+    return new FlowSvdd({ ...this.train, ...this.common, ...this.arch });
   }
 
   /** The arrays a saved flow holds. */

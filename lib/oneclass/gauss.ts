@@ -85,7 +85,7 @@ interface Part {
  * import { GaussianOneClass } from "./mod.ts";
  * const x = Float32Array.from({ length: 200 * 3 }, (_, i) => Math.sin(i * 7.1));
  * const m = await new GaussianOneClass().fit(x, 200, 3); // threshold: "cv" by default
- * const s = await m.score(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
+ * const s = await m.decisionFunction(new Float32Array([0, 0, 0, 50, 50, 50]), 2);
  * console.log(s[0] < s[1], m.shrinkage); // true, the Ledoit-Wolf shrinkage
  * ```
  *
@@ -94,7 +94,7 @@ interface Part {
  * import { GaussianOneClass } from "./mod.ts";
  * const x = Float32Array.from({ length: 100 * 6 }, (_, i) => Math.sin(i * 7.1));
  * const m = await new GaussianOneClass({ parts: [4, 2] }).fit(x, 100, 6);
- * const s = await m.score(new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, -9]), 2);
+ * const s = await m.decisionFunction(new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, -9]), 2);
  * console.log(m.parts, s[0] < 0, s[1] > 0); // [4, 2] true true
  * ```
  *
@@ -105,7 +105,7 @@ interface Part {
  * const m = await new GaussianOneClass({ parts: [4, 2], partNames: ["a", "b"], checks: ["b"] })
  *   .fit(x, 100, 6);
  * const far = new Float32Array([0, 0, 0, 0, 9, -9]);
- * console.log((await m.score(far, 1))[0] < 0, m.partScores(far, 1).b[0] > 0); // true true
+ * console.log((await m.decisionFunction(far, 1))[0] < 0, m.partScores(far, 1).b[0] > 0); // true true
  * ```
  */
 export class GaussianOneClass extends OneClassEstimator {
@@ -118,7 +118,7 @@ export class GaussianOneClass extends OneClassEstimator {
   /** Names of the parts (default `part1`, `part2`, ...; empty with one part). */
   readonly partNames: string[];
   /** Names of the parts that check but do not score (empty: every part scores). */
-  readonly checks: string[];
+  override readonly checks: string[];
   #parts: Part[] = [];
   #train: Float32Array = new Float32Array(0);
 
@@ -170,8 +170,7 @@ export class GaussianOneClass extends OneClassEstimator {
   /** An unfitted copy with the same settings. */
   protected clone(): GaussianOneClass {
     return new GaussianOneClass({
-      nu: this.nu,
-      norm: this.norm,
+      ...this.common,
       pca: this.pca,
       parts: this.parts,
       partNames: this.partNames,
@@ -185,7 +184,7 @@ export class GaussianOneClass extends OneClassEstimator {
     if (sizes.reduce((a, b) => a + b, 0) !== d) {
       throw new RangeError(`parts ${sizes.join(" + ")} do not add up to the dimension ${d}`);
     }
-    const rng = new Rng(`pca:${opts.seed ?? 0}`);
+    const rng = new Rng(`pca:${this.seed}`);
     let start = 0;
     const own: Float32Array[] = []; // each part's distances of the training rows
     this.#parts = [];
@@ -197,8 +196,8 @@ export class GaussianOneClass extends OneClassEstimator {
         // the part's scale: the (1 - ν) quantile of its out-of-fold distances, each fold
         // standardised on its own as new images would be (an l2 norm stays the whole vector's)
         const norm = this.norm === "l2" ? "none" : this.norm;
-        const alone = new GaussianOneClass({ nu: this.nu, norm });
-        const oof = await alone.outOfFold(cols, n, k, { seed: opts.seed, groups: opts.groups });
+        const alone = new GaussianOneClass({ nu: this.nu, norm, seed: this.seed });
+        const oof = await alone.outOfFold(cols, n, k, { groups: opts.groups });
         part.scale = Math.fround(quantile(oof, 1 - this.nu)) || 1;
       }
       this.#parts.push(part);
@@ -243,11 +242,11 @@ export class GaussianOneClass extends OneClassEstimator {
 
   /**
    * Each part's score of `n` vectors, by name: its distance over its scale, minus the threshold.
-   * Above 0, that part alone puts the vector outside; {@link OneClassEstimator.score} is the
+   * Above 0, that part alone puts the vector outside; {@link OneClassEstimator.decisionFunction} is the
    * largest of the scoring parts. A check part's score is its distance over its scale minus 1:
    * above 0, the vector fails the check. Empty with one part.
    */
-  partScores(x: Float32Array, n: number): Record<string, Float32Array> {
+  override partScores(x: Float32Array, n: number): Record<string, Float32Array> {
     if (this.#parts.length < 2) return {};
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
     const z = this.normaliser.apply(x, n);
@@ -263,7 +262,7 @@ export class GaussianOneClass extends OneClassEstimator {
    * The largest check-part score of each of `n` vectors (see {@link GaussianOneClass.partScores};
    * above 0: the vector fails a check), or undefined when the model has no checks.
    */
-  checkScores(x: Float32Array, n: number): Float32Array | undefined {
+  override checkScores(x: Float32Array, n: number): Float32Array | undefined {
     if (this.checks.length === 0) return undefined;
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
     // the check parts only: the scoring parts, the costly ones, are not computed again

@@ -28,9 +28,9 @@ export type AnyOptions = FlowOptions & DeepSvddOptions & GaussOptions & KnnOptio
  * @example A model of any kind by name
  * ```ts
  * import { createOneClass } from "./mod.ts";
- * const m = createOneClass("knn", { neighbours: 3 });
+ * const m = createOneClass("knn", { neighbours: 3, threshold: "train" });
  * const x = Float32Array.from({ length: 20 * 2 }, (_, i) => i % 7);
- * await m.fit(x, 20, 2, { threshold: "train" });
+ * await m.fit(x, 20, 2);
  * console.log(m.kind, m.threshold);
  * ```
  */
@@ -62,7 +62,7 @@ const KINDS = {
  * import { KnnOneClass, loadOneClass } from "./mod.ts";
  * const x = Float32Array.from({ length: 20 * 2 }, (_, i) => i % 7);
  * const dir = await Deno.makeTempDir();
- * await (await new KnnOneClass().fit(x, 20, 2, { threshold: "train" })).save(dir);
+ * await (await new KnnOneClass({ threshold: "train" }).fit(x, 20, 2)).save(dir);
  * console.log((await loadOneClass(dir)).kind); // knn
  * ```
  */

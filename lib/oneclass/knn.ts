@@ -6,7 +6,7 @@
  * ```ts
  * import { KnnOneClass } from "./knn.ts";
  * const x = Float32Array.from({ length: 100 * 2 }, (_, i) => Math.cos(i));
- * const model = await new KnnOneClass({ neighbours: 3 }).fit(x, 100, 2, { threshold: "train" });
+ * const model = await new KnnOneClass({ neighbours: 3, threshold: "train" }).fit(x, 100, 2);
  * console.log(await model.predict(new Float32Array([0, 0, 40, 40]), 2)); // Uint8Array [ 0, 1 ]
  * ```
  *
@@ -41,7 +41,7 @@ export interface KnnOptions extends EstimatorOptions {
  * ```ts
  * import { KnnOneClass } from "./mod.ts";
  * const x = Float32Array.from({ length: 100 * 2 }, (_, i) => Math.cos(i));
- * const m = await new KnnOneClass({ neighbours: 3 }).fit(x, 100, 2, { threshold: "train" });
+ * const m = await new KnnOneClass({ neighbours: 3, threshold: "train" }).fit(x, 100, 2);
  * console.log(await m.predict(new Float32Array([0, 0, 40, 40]), 2)); // [0, 1]
  * ```
  */
@@ -73,8 +73,7 @@ export class KnnOneClass extends OneClassEstimator {
   /** An unfitted copy with the same settings. */
   protected clone(): KnnOneClass {
     return new KnnOneClass({
-      nu: this.nu,
-      norm: this.norm,
+      ...this.common,
       neighbours: this.k,
       metric: this.metric,
     });

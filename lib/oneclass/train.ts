@@ -53,7 +53,6 @@ import {
   checkKind,
   DEFAULT_KIND,
   type FeatureProvenance,
-  type FitOptions,
   groupMeans,
   type OneClassEstimator,
   type OneClassKind,
@@ -61,7 +60,7 @@ import {
 } from "./estimator.ts";
 import { type AnyOptions, createOneClass, otherFeatureVersion } from "./io.ts";
 import { checkFeatureNorm } from "./normalise.ts";
-import { type SvddEpoch, SvddEstimator } from "./_svdd.ts";
+import type { SvddEpoch } from "./_svdd.ts";
 
 /** Everything `train-oneclass` can be told. */
 export interface TrainOneClassOptions {
@@ -192,7 +191,9 @@ export interface OneClassRunInfo {
  * optimistic.
  */
 export function defaultThreshold(kind: OneClassKind): ThresholdFrom {
-  return kind === "flow" || kind === "mlp" ? "train" : "cv";
+  const est = createOneClass(kind);
+  est.dispose();
+  return est.thresholdMode;
 }
 
 /** Default name of a one-class run: `flow` for the method, else `<source>-<kind>`. */
@@ -372,48 +373,44 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
     }
 
     // 5. The fit, and the threshold from natural vectors only.
-    const est = createOneClass(kind, { ...config.settings });
-    est.provenance = provenance(source, map?.sha, info.matchCompression, await decoderInfo());
-    const image = new Map(pool.map((e, i) => [e.name, i]));
-    const fitOpts: FitOptions = {
+    // (the SVDD models train in epochs, checkpointed and resumable by the run's loop)
+    const est = createOneClass(kind, {
+      ...config.settings,
       threshold: config.threshold,
       seed: config.seed,
-      groups: samples.map((s) => image.get(s.entry.name)!),
-    };
+    });
+    est.provenance = provenance(source, map?.sha, info.matchCompression, await decoderInfo());
+    const image = new Map(pool.map((e, i) => [e.name, i]));
+    const groups = samples.map((s) => image.get(s.entry.name)!);
     let history: SvddEpoch[] = [];
-    let finished = true;
-    if (est instanceof SvddEstimator) {
-      const trainer = await est.trainer(est.normalised(feats.data, n, dim), n, config.seed);
-      const loop = await trainLoop<SvddEpoch>({
-        run: dir,
-        epochs: est.train.epochs,
-        resume: !!opts.resume,
-        log,
-        checkpointEvery: opts.checkpointEvery ?? 10,
-        logEvery: 10,
-        stopAfter: opts.stopAfter,
-        restore: (d) => trainer.restore(d),
-        save: (d) => trainer.state(d),
-        epoch: (e, guard) => trainer.epoch(e, guard),
-        plot: svddPlot,
-        line: (m) =>
-          `epoch ${m.epoch}/${est.train.epochs} lr ${m.lr.toExponential(1)} loss ${
-            m.loss.toFixed(4)
-          } ` +
-          `R ${m.radius.toFixed(4)} inside ${m.inside.toFixed(3)} | ${m.seconds.toFixed(1)}s`,
-      });
-      await trainer.end();
-      history = loop.history;
-      finished = loop.finished;
-    } else {
-      await est.fit(feats.data, n, dim, { ...fitOpts, threshold: "train" });
-    }
+    await est.fit(feats.data, n, dim, {
+      groups,
+      epochs: async (t) => {
+        const loop = await trainLoop<SvddEpoch>({
+          run: dir,
+          epochs: t.epochs,
+          resume: !!opts.resume,
+          log,
+          checkpointEvery: opts.checkpointEvery ?? 10,
+          logEvery: 10,
+          stopAfter: opts.stopAfter,
+          restore: (d) => t.restore(d),
+          save: (d) => t.state(d),
+          epoch: async (e, guard) => await t.epoch(e, guard) as unknown as SvddEpoch,
+          plot: svddPlot,
+          line: (m) =>
+            `epoch ${m.epoch}/${t.epochs} lr ${m.lr.toExponential(1)} loss ${m.loss.toFixed(4)} ` +
+            `R ${m.radius.toFixed(4)} inside ${m.inside.toFixed(3)} | ${m.seconds.toFixed(1)}s`,
+        });
+        history = loop.history;
+        return loop.finished;
+      },
+    });
 
     // 6. The model and its summary.
     let summary: OneClassSummary | undefined;
-    if (finished) {
-      await est.setThreshold(feats.data, n, dim, fitOpts);
-      const raw = groupMeans(await est.raw(feats.data, n), fitOpts.groups);
+    if (est.finished) {
+      const raw = groupMeans(await est.scoreSamples(feats.data, n), groups);
       summary = {
         vectors: n,
         images: pool.length,
@@ -435,7 +432,13 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       );
     }
     est.dispose();
-    return { run: dir, config, epochs: history, summary, seconds: (performance.now() - t0) / 1000 };
+    return {
+      run: dir,
+      config,
+      epochs: history as SvddEpoch[],
+      summary,
+      seconds: (performance.now() - t0) / 1000,
+    };
   } finally {
     map?.net.dispose();
   }

@@ -50,9 +50,8 @@ async function detectorDir(dir: string): Promise<void> {
   );
   const x = new Float32Array(rows.length * RESIDUAL_DIM);
   rows.forEach((r, i) => x.set(r, i * RESIDUAL_DIM));
-  const g = await new GaussianOneClass({ pca: 4 }).fit(x, rows.length, RESIDUAL_DIM, {
-    threshold: "train",
-  });
+  const g = await new GaussianOneClass({ pca: 4, threshold: "train" })
+    .fit(x, rows.length, RESIDUAL_DIM);
   g.provenance = provenance("residual", undefined, 80);
   await g.save(dir, "oneclass");
   await writeJson(join(dir, "detector.json"), INFO);
@@ -110,7 +109,7 @@ Deno.test("detector: a one-class model fitted on other features, or another map'
     await assert.rejects(loadDetector(dir), /fitted on residual features, the detector reads l9/);
     // an L9 model whose provenance names another map's weights
     const x = Float32Array.from({ length: 20 * TINY.fc }, (_, i) => Math.sin(i));
-    const g = await new GaussianOneClass().fit(x, 20, TINY.fc, { threshold: "train" });
+    const g = await new GaussianOneClass({ threshold: "train" }).fit(x, 20, TINY.fc);
     g.provenance = { source: "l9", map: "0".repeat(64) };
     await g.save(dir, "oneclass");
     await assert.rejects(loadDetector(dir), /another map \(checksums differ\)/);

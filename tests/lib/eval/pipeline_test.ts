@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { loadDetector } from "../../../lib/detect/detector.ts";
 import { evaluate } from "../../../lib/eval/evaluate.ts";
+import { evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
 import { type Evaluation, METRICS } from "../../../lib/eval/evaluation.ts";
 import { readMapRun } from "../../../lib/map/run.ts";
 import { mapTrainingSets } from "../../../lib/map/train.ts";
@@ -508,6 +509,55 @@ Deno.test("evaluate --test-data: a folder never split is scored whole, renderers
   assert.ok(ev.dir.endsWith("evaluation-elsewhere"));
   await Deno.stat(join(ev.dir, "results.md"));
   assert.equal(await Deno.readTextFile(join(dir, "runs/p/split.csv")), splitBefore);
+});
+
+Deno.test("consumers: a run's evaluation, the exported detector's evaluation and detect give every image the same scores, bit for bit", async () => {
+  await ready;
+  const folder = join(dir, "same");
+  const ds = await loadDataset(SHIPPED);
+  const rows: string[] = [];
+  for (const [label, from] of [[0, 0], [1, 1], [2, 3]]) {
+    for (const img of ds.images.filter((i) => i.label === from).slice(-3)) {
+      await Deno.mkdir(join(folder, img.name.split("/")[0]), { recursive: true });
+      await Deno.copyFile(join(SHIPPED, img.name), join(folder, img.name));
+      rows.push(`${img.name},${label}`);
+    }
+  }
+  await Deno.writeTextFile(join(folder, "dataset.csv"), ["Name,Label", ...rows].join("\n") + "\n");
+  const runs = join(dir, "runs"), out = join(dir, "same-det");
+  // 256 px images, 80 px crops: 3 tiles per side, in the evaluation and in detect alike
+  const byRun = await evaluate({
+    map: "p",
+    runs,
+    testData: folder,
+    tiles: 3,
+    bootstrap: 20,
+    noControls: true,
+    out: join(dir, "same-run"),
+    progress: quiet,
+  });
+  assert.equal(await main(["export-detector", "--map", "p", "--runs", runs, "--out", out]), 0);
+  const det = await loadDetector(out);
+  try {
+    const byDetector = await evaluateDetector(det, {
+      testData: folder,
+      out: join(dir, "same-eval"),
+      bootstrap: 20,
+      noControls: true,
+      progress: quiet,
+    });
+    const pick = (
+      i: { name: string; pCg: number; score: number; fused?: number },
+    ) => [i.name, i.pCg, i.score, i.fused];
+    assert.equal(byRun.images.length, rows.length);
+    assert.deepEqual(byDetector.images.map(pick), byRun.images.map(pick));
+    for (const i of byRun.images) {
+      const d = await det.score(await Deno.readFile(join(folder, i.name)));
+      assert.deepEqual(pick({ ...d, name: i.name }), pick(i));
+    }
+  } finally {
+    det.dispose();
+  }
 });
 
 // the shared runs are removed when the module's tests are done, whatever their order

@@ -3,7 +3,11 @@ import { tf } from "../../../lib/core/deps.ts";
 import { Rng } from "../../../lib/core/rng.ts";
 import { quantile } from "../../../lib/core/stats.ts";
 import { DeepSvdd } from "../../../lib/oneclass/deep_svdd.ts";
-import { groupMeans, type OneClassEstimator } from "../../../lib/oneclass/estimator.ts";
+import {
+  type EstimatorOptions,
+  groupMeans,
+  type OneClassEstimator,
+} from "../../../lib/oneclass/estimator.ts";
 import { FlowSvdd } from "../../../lib/oneclass/flow.ts";
 import { GaussianOneClass, ledoitWolfShrinkage } from "../../../lib/oneclass/gauss.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
@@ -33,14 +37,20 @@ function data(n: number, m: number, d: number, seed = 1) {
 }
 
 /** Every kind, made for vectors of dimension `d`. */
-const makers: [string, (d: number) => OneClassEstimator][] = [
-  ["gauss", () => new GaussianOneClass()],
-  ["gauss parts", (d) => new GaussianOneClass({ parts: [d - 2, 2] })],
-  ["gauss pca", () => new GaussianOneClass({ pca: 3 })],
-  ["knn", () => new KnnOneClass({ neighbours: 3 })],
-  ["knn cosine l2", () => new KnnOneClass({ neighbours: 3, metric: "cosine", norm: "l2" })],
-  ["flow", () => new FlowSvdd({ hidden: 12, depth: 1, epochs: 6, batchSize: 16 })],
-  ["mlp", () => new DeepSvdd({ hidden: 12, depth: 1, repDim: 4, epochs: 6, batchSize: 16 })],
+const makers: [string, (d: number, o?: EstimatorOptions) => OneClassEstimator][] = [
+  ["gauss", (_, o) => new GaussianOneClass(o)],
+  ["gauss parts", (d, o) => new GaussianOneClass({ ...o, parts: [d - 2, 2] })],
+  ["gauss pca", (_, o) => new GaussianOneClass({ ...o, pca: 3 })],
+  ["knn", (_, o) => new KnnOneClass({ ...o, neighbours: 3 })],
+  [
+    "knn cosine l2",
+    (_, o) => new KnnOneClass({ ...o, neighbours: 3, metric: "cosine", norm: "l2" }),
+  ],
+  ["flow", (_, o) => new FlowSvdd({ ...o, hidden: 12, depth: 1, epochs: 6, batchSize: 16 })],
+  [
+    "mlp",
+    (_, o) => new DeepSvdd({ ...o, hidden: 12, depth: 1, repDim: 4, epochs: 6, batchSize: 16 }),
+  ],
 ];
 
 Deno.test("oneclass: every estimator fits, scores outliers above inliers, and saves and loads bit-identically", async () => {
@@ -48,8 +58,8 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
   const d = 6, { train, inliers, outliers } = data(80, 20, d);
   for (const [name, make] of makers) {
     const before = tf.memory().numTensors;
-    const m = await make(d).fit(train, 80, d, { threshold: "train" });
-    const si = await m.score(inliers, 20), so = await m.score(outliers, 20);
+    const m = await make(d, { threshold: "train" }).fit(train, 80, d);
+    const si = await m.decisionFunction(inliers, 20), so = await m.decisionFunction(outliers, 20);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
     assert.deepEqual([...(await m.predict(outliers, 20))].length, 20);
@@ -58,7 +68,7 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
       await m.save(dir, "oc", { extra: 7 });
       const back = await loadOneClass(dir, "oc");
       assert.equal(back.kind, m.kind, name);
-      assert.deepEqual(await back.score(outliers, 20), so, name);
+      assert.deepEqual(await back.decisionFunction(outliers, 20), so, name);
       assert.equal(back.threshold, m.threshold);
       // the natural scores the threshold came from, kept for reading a score as a tail p-value
       assert.deepEqual(back.reference, m.reference, name);
@@ -102,11 +112,11 @@ Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the
   await testBackend();
   const d = 5, { train } = data(60, 1, d, 2);
   for (const [name, make] of makers) {
-    const m = await make(d).fit(train, 60, d, { threshold: "train" });
+    const m = await make(d, { threshold: "train" }).fit(train, 60, d);
     // the raw training scores: k-NN leaves each vector out, the others score it as any vector
     const raw = m.kind === "knn"
-      ? (await m.score(train, 60)).map((v) => v + m.threshold)
-      : await m.raw(train, 60);
+      ? (await m.decisionFunction(train, 60)).map((v) => v + m.threshold)
+      : await m.scoreSamples(train, 60);
     if (m.kind !== "knn") {
       assert.ok(
         Math.abs(m.threshold - quantile(raw, 0.95)) <= 1e-6 * Math.max(1, m.threshold),
@@ -116,7 +126,7 @@ Deno.test("oneclass: the train threshold is exactly the (1 - nu) quantile of the
       // the stored threshold comes from leave-one-out scores, so it is at least the in-sample one
       assert.ok(m.threshold >= quantile(raw, 0.95) - 1e-9, name);
     }
-    const inside = (await m.score(train, 60)).filter((s) => s <= 0).length / 60;
+    const inside = (await m.decisionFunction(train, 60)).filter((s) => s <= 0).length / 60;
     assert.ok(inside >= 0.95 - 1 / 60, `${name}: ${inside} inside`);
     m.dispose();
   }
@@ -126,8 +136,8 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
   await testBackend();
   const d = 4, { train } = data(40, 1, d, 3);
   const groups = Array.from({ length: 40 }, (_, i) => Math.floor(i / 4)); // 10 images x 4 crops
-  const m = await new GaussianOneClass().fit(train, 40, d, { threshold: "cv", groups, folds: 5 });
-  const oof = await new GaussianOneClass().outOfFold(train, 40, d, { groups, folds: 5 });
+  const m = await new GaussianOneClass({ threshold: "cv", folds: 5 }).fit(train, 40, d, { groups });
+  const oof = await new GaussianOneClass({ folds: 5 }).outOfFold(train, 40, d, { groups });
   assert.equal(m.thresholdFrom, "cv");
   // decisions are per image: the threshold is the quantile of per-image mean scores
   assert.ok(Math.abs(m.threshold - quantile(groupMeans(oof, groups), 0.95)) < 1e-9);
@@ -138,14 +148,15 @@ Deno.test("oneclass: the cv threshold is the quantile of out-of-fold scores, who
     Array.from(Float32Array.from(groupMeans(oof, groups)).sort()),
   );
   // out-of-fold scores are larger than in-sample ones: the threshold is looser than train's
-  const t = await new GaussianOneClass().fit(train, 40, d, { threshold: "train", groups });
+  const t = await new GaussianOneClass({ threshold: "train" }).fit(train, 40, d, { groups });
   assert.ok(m.threshold > t.threshold);
   // val: the quantile of the given natural vectors
-  const v = await new GaussianOneClass().fit(train, 40, d, {
-    threshold: "val",
+  const v = await new GaussianOneClass({ threshold: "val" }).fit(train, 40, d, {
     validation: { x: train.subarray(0, 40), n: 10 },
   });
-  assert.ok(Math.abs(v.threshold - quantile(await v.raw(train.subarray(0, 40), 10), 0.95)) < 1e-9);
+  assert.ok(
+    Math.abs(v.threshold - quantile(await v.scoreSamples(train.subarray(0, 40), 10), 0.95)) < 1e-9,
+  );
   assert.equal(v.reference!.length, 10);
 });
 
@@ -182,15 +193,15 @@ Deno.test("oneclass: a Gaussian with parts scores each part on its own scale, so
   for (const [a, b] of [[0, 40], [40, 42]]) {
     const alone = await new GaussianOneClass().fit(cols(train, n, a, b), n, b - a);
     const oof = await new GaussianOneClass().outOfFold(cols(train, n, a, b), n, b - a, {});
-    const dist = await alone.raw(cols(odd, m, a, b), m), scale = quantile(oof, 0.95);
+    const dist = await alone.scoreSamples(cols(odd, m, a, b), m), scale = quantile(oof, 0.95);
     expected = expected.map((v, i) => Math.max(v, dist[i] / scale));
   }
-  const raw = await parts.raw(odd, m);
+  const raw = await parts.scoreSamples(odd, m);
   raw.forEach((v, i) =>
     assert.ok(Math.abs(v - expected[i]) < 1e-3 * expected[i], `${v} vs ${expected[i]}`)
   );
   // each part's score, by name; the model's score is the largest
-  const byPart = parts.partScores(odd, m), score = await parts.score(odd, m);
+  const byPart = parts.partScores(odd, m), score = await parts.decisionFunction(odd, m);
   assert.deepEqual(Object.keys(byPart), ["part1", "part2"]);
   score.forEach((v, i) => assert.equal(v, Math.max(byPart.part1[i], byPart.part2[i])));
   assert.ok(byPart.part2.every((v, i) => v >= byPart.part1[i]), "the odd columns decide");
@@ -228,8 +239,8 @@ Deno.test("oneclass: a check part does not score, but the vectors far out in it 
   close(scaled(checked, "big"), bigScaled);
   close(scaled(checked, "small"), smallScaled);
   // raw: the scoring part alone; the threshold: the (1 - nu) quantile of its out-of-fold values
-  close(await checked.raw(odd, m), bigScaled);
-  const byPart = checked.partScores(odd, m), score = await checked.score(odd, m);
+  close(await checked.scoreSamples(odd, m), bigScaled);
+  const byPart = checked.partScores(odd, m), score = await checked.decisionFunction(odd, m);
   score.forEach((v, i) => assert.equal(v, byPart.big[i]));
   assert.deepEqual(checked.checkScores(odd, m), byPart.small);
   assert.equal(both.checkScores(odd, m), undefined);
@@ -241,7 +252,7 @@ Deno.test("oneclass: a check part does not score, but the vectors far out in it 
     await checked.save(dir);
     const back = await loadOneClass(dir) as GaussianOneClass;
     assert.deepEqual(back.checks, ["small"]);
-    assert.deepEqual(await back.score(odd, m), score);
+    assert.deepEqual(await back.decisionFunction(odd, m), score);
     assert.deepEqual(back.partScores(odd, m), byPart);
   });
   assert.throws(() => new GaussianOneClass({ ...names, checks: ["tiny"] }), /checks must name/);
@@ -328,7 +339,7 @@ Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, 
   const d = 12, n = 8, r = new Rng(5);
   const train = Float32Array.from({ length: n * d }, () => r.normal());
   const test = Float32Array.from({ length: 3 * d }, () => r.normal());
-  const m = await new GaussianOneClass({ norm: "none" }).fit(train, n, d, { threshold: "train" });
+  const m = await new GaussianOneClass({ norm: "none", threshold: "train" }).fit(train, n, d);
   // explicit: Σ = (1-δ)S + δμI from the same data
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += train[i * d + j] / n;
@@ -341,7 +352,7 @@ Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, 
   const tr = S.reduce((s, row, i) => s + row[i], 0) / d, delta = m.shrinkage;
   const sigma = S.map((row, i) => row.map((v, j) => (1 - delta) * v + (i === j ? delta * tr : 0)));
   const inv = invert(sigma);
-  const raw = await m.raw(test, 3);
+  const raw = await m.scoreSamples(test, 3);
   for (let k = 0; k < 3; k++) {
     const y = Array.from({ length: d }, (_, j) => test[k * d + j] - mean[j]);
     const q = y.reduce((s, yi, i) => s + yi * inv[i].reduce((t, v, j) => t + v * y[j], 0), 0);

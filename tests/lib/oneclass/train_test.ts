@@ -90,7 +90,7 @@ Deno.test("train-oneclass: the MLP does not collapse; resume continues; NaN stop
     );
     const model = await loadOneClass(mlp.run);
     const x = new Float32Array(5 * 16).map((_, i) => Math.sin(i));
-    const s = await model.score(x, 5);
+    const s = await model.decisionFunction(x, 5);
     assert.ok(Math.max(...s) - Math.min(...s) > 1e-6, "all MLP scores equal: collapsed");
     model.dispose();
     await trainOneClass(small(runs, { name: "cut", stopAfter: 3, checkpointEvery: 2 }));

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { tf } from "../../../lib/core/deps.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { loadDetector } from "../../../lib/detect/detector.ts";
-import { detectorEvaluationDir, evaluateDetector } from "../../../lib/detect/evaluate.ts";
+import { detectorEvaluationDir, evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
 import { rocAuc } from "../../../lib/eval/metrics.ts";
 import { main } from "../../../cli/main.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";

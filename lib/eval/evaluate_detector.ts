@@ -17,13 +17,13 @@ import { loadDataset } from "../data/dataset.ts";
 import { decodeImage, type DecodeOptions, readImageFile } from "../data/decode.ts";
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
-import { controlsOf, TOO_CLEAN } from "../eval/controls.ts";
-import { rendererResults, seenLabels } from "../eval/evaluate.ts";
-import type { Evaluation, ImageScore } from "../eval/evaluation.ts";
-import { writeEvaluation } from "../eval/results.ts";
+import { controlsOf, TOO_CLEAN } from "./controls.ts";
+import { rendererResults, seenLabels } from "./evaluate.ts";
+import type { Evaluation, ImageScore } from "./evaluation.ts";
+import { writeEvaluation } from "./results.ts";
 import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";
-import type { Detection, Detector } from "./detector.ts";
+import type { Detection, Detector } from "../detect/detector.ts";
 
 /** Options of {@link evaluateDetector}. */
 export interface EvaluateDetectorOptions extends DecodeOptions {
