@@ -1,6 +1,6 @@
 /**
  * Command plumbing shared by the CLI and the maintenance tasks: each command declares its flags
- * once (name, type, help, default, aliases) and gets parsing, number checks, `--help` text and
+ * once (name, type, help, default; old names in one table) and gets parsing, number checks, `--help` text and
  * the exit-code contract from that declaration:
  *
  * - 0 success; 1 an error (one line naming the file and the reason); 2 bad flags or values;
@@ -15,6 +15,7 @@ import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { setThreads } from "../lib/backends/select.ts";
 import { type DecoderName, DECODERS, setDecoder } from "../lib/data/decode.ts";
 import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** One command-line flag. */
 export interface Flag {
@@ -30,8 +31,28 @@ export interface Flag {
   arg?: string;
   /** One-letter form. */
   short?: string;
-  /** Other names accepted for it (older names, kept for a release). */
-  aliases?: string[];
+}
+
+/**
+ * Old flag names, kept for a release with a one-line note: old name → the flag it is now, the
+ * same in every command (the README lists this table).
+ */
+export const OLD_FLAG_NAMES: Readonly<Record<string, string>> = {
+  "model-name": "map",
+  flow: "oneclass-run",
+  "flow-tiles": "oneclass-tiles",
+  "flow-epochs": "oneclass-epochs",
+  "flow-hidden": "oneclass-hidden",
+};
+
+/** Old flag names that meant different flags in different commands: refused, with the way out. */
+export const REMOVED_FLAG_NAMES: Readonly<Record<string, string>> = {
+  model: "use --detector (detect) or --oneclass (train-oneclass, experiment)",
+};
+
+/** The old names of a flag (see {@link OLD_FLAG_NAMES}). */
+export function oldNamesOf(flag: string): string[] {
+  return Object.keys(OLD_FLAG_NAMES).filter((k) => OLD_FLAG_NAMES[k] === flag);
 }
 
 /** A command. */
@@ -91,9 +112,16 @@ export function parse(
   const canonical = new Map<string, string>();
   for (const f of flags) {
     options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
-    for (const a of f.aliases ?? []) {
+    for (const a of oldNamesOf(f.name)) {
       options[a] = { type: f.type };
       canonical.set(a, f.name);
+    }
+  }
+  for (const arg of argv) {
+    const old = arg.match(/^--([^=]+)/)?.[1];
+    if (arg === "--") break;
+    if (old && REMOVED_FLAG_NAMES[old] && !options[old]) {
+      throw new UsageError(`${cmd.name}: --${old} was removed: ${REMOVED_FLAG_NAMES[old]}`);
     }
   }
   let parsed;
@@ -151,7 +179,7 @@ function readConfig(
   for (const [key, v] of Object.entries(raw)) {
     const k = kebab(key);
     const flag = flags.find((f) => f.name === k) ??
-      flags.find((f) => f.aliases?.includes(k));
+      flags.find((f) => f.name === OLD_FLAG_NAMES[k]);
     if (!flag || flag.name === "config" || flag.name === "help") {
       throw new UsageError(`${cmd.name}: --config ${file}: "${key}" is not a flag of ${cmd.name}`);
     }
@@ -192,10 +220,9 @@ export function helpText(cmd: Command): string {
   const w = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
   flags.forEach((f, i) => {
     const def = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : "";
-    const alias = f.aliases?.length
-      ? ` [old name${f.aliases.length > 1 ? "s" : ""}: ${
-        f.aliases.map((a) => `--${a}`).join(", ")
-      }]`
+    const old = oldNamesOf(f.name);
+    const alias = old.length
+      ? ` [old name${old.length > 1 ? "s" : ""}: ${old.map((a) => `--${a}`).join(", ")}]`
       : "";
     const text = `${f.help}${def}${alias}`;
     lines.push(
@@ -302,7 +329,6 @@ export const ONECLASS_RUN_FLAG: Flag = {
   type: "string",
   arg: "NAME",
   default: DEFAULT_ONECLASS_RUN,
-  aliases: ["flow"],
   help: "the one-class run inside the map run",
 };
 
@@ -311,7 +337,7 @@ export const RUNS_FLAG: Flag = {
   name: "runs",
   type: "string",
   arg: "DIR",
-  default: "runs",
+  default: DEFAULT_RUNS,
   help: "folder of run folders (elsewhere than runs/ needs --allow-write=DIR: see the README)",
 };
 

@@ -15,6 +15,10 @@ import type { TrainOneClassOptions } from "../lib/oneclass/train.ts";
 import { SVDD_DEFAULTS } from "../lib/oneclass/mod.ts";
 import { FLOW_DEFAULTS } from "../lib/oneclass/flow.ts";
 import { choice, type Flag, num, type ParsedArgs, str } from "./_args.ts";
+import { DEFAULT_NU } from "../lib/core/stats.ts";
+import { DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
+import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
+import { PROTOCOL_DEFAULTS } from "../lib/map/train.ts";
 
 /** `--features`: the one-class stage's feature source (train-oneclass, experiment). */
 export const FEATURES_FLAG: Flag = {
@@ -31,7 +35,6 @@ export const ONECLASS_FLAG: Flag = {
   type: "string",
   arg: "KIND",
   default: DEFAULT_KIND,
-  aliases: ["model"],
   help: `one-class model: ${ONECLASS_KINDS.join("|")}`,
 };
 
@@ -42,7 +45,7 @@ export const STAGE_FLAGS: Flag[] = [
     name: "tiles",
     type: "string",
     arg: "N",
-    default: "1",
+    default: String(PROTOCOL_DEFAULTS.default.tiles),
     help: "map (and map-feature) training crops per image side",
   },
   { name: "epochs", type: "string", arg: "N", help: "map epochs (protocol default)" },
@@ -65,14 +68,12 @@ export const STAGE_FLAGS: Flag[] = [
     name: "oneclass-tiles",
     type: "string",
     arg: "N",
-    aliases: ["flow-tiles"],
     help: "one-class training crops per image side (default: --tiles)",
   },
   {
     name: "oneclass-epochs",
     type: "string",
     arg: "N",
-    aliases: ["flow-epochs"],
     default: String(SVDD_DEFAULTS.epochs),
     help: "flow/mlp epochs",
   },
@@ -80,19 +81,24 @@ export const STAGE_FLAGS: Flag[] = [
     name: "oneclass-hidden",
     type: "string",
     arg: "N",
-    aliases: ["flow-hidden"],
     default: String(FLOW_DEFAULTS.hidden),
     help: "flow/mlp hidden width",
   },
-  { name: "nu", type: "string", arg: "X", default: "0.05", help: "one-class nu" },
+  { name: "nu", type: "string", arg: "X", default: String(DEFAULT_NU), help: "one-class nu" },
   {
     name: "eval-tiles",
     type: "string",
     arg: "N",
-    default: "3",
+    default: String(DEFAULT_EVAL_TILES),
     help: "evaluation crops per image side",
   },
-  { name: "bootstrap", type: "string", arg: "N", default: "1000", help: "bootstrap resamples" },
+  {
+    name: "bootstrap",
+    type: "string",
+    arg: "N",
+    default: String(DEFAULT_BOOTSTRAP),
+    help: "bootstrap resamples",
+  },
 ];
 
 /** The map, one-class and evaluation options the stage flags give. */
@@ -141,7 +147,7 @@ export function sourcesOf(a: ParsedArgs, name = "features"): FeatureSource[] | u
 }
 
 /** `--oneclass` as a list (`all`, or comma-separated). */
-export function kindsOf(a: ParsedArgs, name = "oneclass"): OneClassKind[] | undefined {
+export function kindsOf(a: ParsedArgs, name = ONECLASS_FLAG.name): OneClassKind[] | undefined {
   const v = str(a, name);
   if (v === undefined || v === "all") return undefined;
   return v.split(",").map((s) => s.trim()).map((s) =>

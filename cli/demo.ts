@@ -12,6 +12,12 @@ import { pipeline } from "../lib/eval/experiment.ts";
 import { writeReport } from "../lib/eval/report.ts";
 import { type Command, COMPUTE_FLAGS, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { DEFAULT_DATA } from "../lib/data/dataset.ts";
+import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
+import { DEFAULT_SOURCE } from "../lib/features/sources.ts";
+import { DEFAULT_KIND } from "../lib/oneclass/estimator.ts";
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /**
  * Settings of the demo: the small preset, tuned to run in two to three minutes on two cores.
@@ -19,20 +25,21 @@ import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
  * compression history cannot tell the classes apart); POV-Ray stays unseen by every stage.
  */
 export const DEMO = {
+  name: "demo",
   renderers: ["Cycles", "EEVEE"],
   map: { preset: "small", tiles: 2, epochs: 40, lr: 0.01, lrStep: 15, matchCompression: 75 },
   /** The method's one-class stage, and the one the comparison on cgbench recommends. */
   oneclass: [
     {
-      name: "flow",
-      features: "l9" as const,
-      oneclass: "flow" as const,
+      name: DEFAULT_ONECLASS_RUN,
+      features: DEFAULT_SOURCE,
+      oneclass: DEFAULT_KIND,
       tiles: 2,
       settings: { hidden: 256, epochs: 60, lrStep: 30 },
     },
     { name: "residual-gauss", features: "residual" as const, oneclass: "gauss" as const },
   ],
-  evaluation: { tiles: 2, bootstrap: 1000 },
+  evaluation: { tiles: 2, bootstrap: DEFAULT_BOOTSTRAP },
 };
 
 /** The `demo` command. */
@@ -52,21 +59,21 @@ reuses finished stages.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
-    { name: "name", type: "string", arg: "NAME", default: "demo", help: "run name" },
+    { name: "data", type: "string", arg: "DIR", default: DEFAULT_DATA, help: "dataset folder" },
+    { name: "name", type: "string", arg: "NAME", default: DEMO.name, help: "run name" },
     RUNS_FLAG,
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
     const t0 = performance.now();
-    const runs = resolve(str(a, "runs", "runs")!);
-    const name = str(a, "name", "demo")!;
+    const runs = resolve(str(a, "runs", DEFAULT_RUNS)!);
+    const name = str(a, "name", DEMO.name)!;
     const backend = str(a, "backend", "auto") as BackendName;
     const evs = [];
     for (const oc of DEMO.oneclass) {
       evs.push(
         await pipeline({
-          data: str(a, "data", "dataset")!,
+          data: str(a, "data", DEFAULT_DATA)!,
           runs,
           run: name,
           renderers: DEMO.renderers,

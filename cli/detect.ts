@@ -14,12 +14,15 @@ import { makeProgress } from "../lib/core/progress.ts";
 import { prefetch } from "../lib/core/prefetch.ts";
 import { csvLine } from "../lib/data/csv.ts";
 import {
+  DEFAULT_MAX_PIXELS,
   hasImageExtension,
   IMAGE_EXTENSIONS,
   printWarning,
   readImage,
 } from "../lib/data/decode.ts";
 import {
+  DEFAULT_UNSURE,
+  DEFAULT_UNSURE_P,
   type Detection,
   type Detector,
   detectorFromRun,
@@ -40,6 +43,7 @@ import {
   str,
 } from "./_args.ts";
 import { MODEL_TASK } from "./_perms.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** Default detector shipped with the toolkit. */
 export const DEFAULT_DETECTOR = new URL("../models/cgbench-small/", import.meta.url);
@@ -157,14 +161,12 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "detector",
       type: "string",
       arg: "DIR|URL",
-      aliases: ["model"],
       help: "detector folder or URL (default: models/cgbench-small)",
     },
     {
       name: "map",
       type: "string",
       arg: "RUN",
-      aliases: ["model-name"],
       help: "use map run RUN and its one-class run instead",
     },
     ONECLASS_RUN_FLAG,
@@ -213,19 +215,21 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "unsure-p",
       type: "string",
       arg: "X",
-      help: "half-width of the head's unsure band around its threshold (default 0.1)",
+      help:
+        `half-width of the head's unsure band around its threshold (default ${DEFAULT_UNSURE_P})`,
     },
     {
       name: "unsure",
       type: "string",
       arg: "X",
-      help: "half-width of the one-class unsure band, fraction of |threshold| (default 0.1)",
+      help:
+        `half-width of the one-class unsure band, fraction of |threshold| (default ${DEFAULT_UNSURE})`,
     },
     {
       name: "max-pixels",
       type: "string",
       arg: "N",
-      default: "100000000",
+      default: String(DEFAULT_MAX_PIXELS),
       help: "refuse images with more pixels",
     },
     { name: "quiet", type: "boolean", help: "no progress bar" },
@@ -348,7 +352,7 @@ export async function openDetector(
   if (map && dir) throw new UsageError("detect: --detector and --map exclude each other");
   if (map) {
     return await detectorFromRun(
-      resolve((v.runs as string) ?? "runs"),
+      resolve((v.runs as string) ?? DEFAULT_RUNS),
       map,
       (v["oneclass-run"] as string) ?? DEFAULT_ONECLASS_RUN,
     );

@@ -25,6 +25,9 @@ import {
   str,
 } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { DEFAULT_CROPS, DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
+import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
@@ -55,7 +58,7 @@ and controls; results in runs/detectors/DETECTOR-DATASET/.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", help: "the map run" },
     {
       name: "detector",
       type: "string",
@@ -80,21 +83,21 @@ and controls; results in runs/detectors/DETECTOR-DATASET/.`,
       name: "crops",
       type: "string",
       arg: "MODE",
-      default: "tiles",
+      default: DEFAULT_CROPS,
       help: "crops per image: tiles (N x N grid) | ten (TenCrop) | center",
     },
     {
       name: "tiles",
       type: "string",
       arg: "N",
-      default: "3",
+      default: String(DEFAULT_EVAL_TILES),
       help: "tiles per side for --crops tiles",
     },
     {
       name: "bootstrap",
       type: "string",
       arg: "N",
-      default: "1000",
+      default: String(DEFAULT_BOOTSTRAP),
       help: "bootstrap resamples for the confidence intervals",
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "bootstrap seed" },
@@ -142,7 +145,7 @@ async function runDetector(a: ParsedArgs): Promise<number> {
     const ev = await evaluateDetector(det, {
       testData,
       testCsv: str(a, "test-csv"),
-      out: detectorEvaluationDir(str(a, "runs", "runs")!, dir, testData),
+      out: detectorEvaluationDir(str(a, "runs", DEFAULT_RUNS)!, dir, testData),
       bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
       noControls: bool(a, "no-controls"),

@@ -11,6 +11,8 @@ import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { FEATURES_FLAG, ONECLASS_FLAG, STAGE_FLAGS, stageOptions } from "./_stages.ts";
+import { DEFAULT_DATA } from "../lib/data/dataset.ts";
+import { EXPERIMENT_DEFAULTS } from "../lib/eval/experiment.ts";
 
 /** The `experiment` command. */
 export const experimentCommand: Command = {
@@ -28,14 +30,20 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
+    { name: "data", type: "string", arg: "DIR", default: DEFAULT_DATA, help: "dataset folder" },
     RUNS_FLAG,
-    { name: "name", type: "string", arg: "NAME", default: "experiment", help: "experiment name" },
+    {
+      name: "name",
+      type: "string",
+      arg: "NAME",
+      default: EXPERIMENT_DEFAULTS.name,
+      help: "experiment name",
+    },
     {
       name: "protocol",
       type: "string",
       arg: "P",
-      default: "pairs",
+      default: EXPERIMENT_DEFAULTS.protocol,
       help: "pairs | loro (leave one renderer out)",
     },
     {
@@ -61,7 +69,7 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
     const s = stageOptions(a, backend);
     const seed = num(a, "seed", { int: true });
     const m = await experiment({
-      data: str(a, "data", "dataset")!,
+      data: str(a, "data", DEFAULT_DATA)!,
       runs: str(a, "runs"),
       name: str(a, "name"),
       protocol: choice(a, "protocol", ["pairs", "loro"] as ExperimentProtocol[]),

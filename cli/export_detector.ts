@@ -12,6 +12,7 @@ import { DEFAULT_UNSURE, detectorFromRun } from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { type Command, COMPUTE_FLAGS, num, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
 import { ENV } from "./_perms.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** The `export-detector` command. */
 export const exportDetectorCommand: Command = {
@@ -23,7 +24,7 @@ export const exportDetectorCommand: Command = {
     `--allow-read --allow-write=runs,models --allow-env=${ENV} --allow-ffi --allow-sys=systemMemoryInfo,osRelease,loadavg`,
   writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [
-    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", help: "the map run" },
     ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
@@ -43,7 +44,7 @@ export const exportDetectorCommand: Command = {
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
     const det = await detectorFromRun(
-      resolve(str(a, "runs", "runs")!),
+      resolve(str(a, "runs", DEFAULT_RUNS)!),
       name,
       str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!,
       {

@@ -70,6 +70,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(line);
     return code;
   }
+  if (name !== cmd.name) {
+    console.error(`note: ${name} is an old name of ${cmd.name}, and will go in a later release`);
+  }
   return await runCommand(cmd, rest);
 }
 

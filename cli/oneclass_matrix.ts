@@ -14,6 +14,8 @@ import { UsageError } from "../lib/core/errors.ts";
 import { choice, type Command, COMPUTE_FLAGS, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { kindsOf, sourcesOf, STAGE_FLAGS, stageOptions } from "./_stages.ts";
+import { DEFAULT_DATA } from "../lib/data/dataset.ts";
+import { MATRIX_DEFAULTS } from "../lib/eval/oneclass_matrix.ts";
 
 /** The `oneclass-matrix` command. */
 export const oneclassMatrixCommand: Command = {
@@ -34,21 +36,27 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "data", type: "string", arg: "DIR", default: "dataset", help: "dataset folder" },
+    { name: "data", type: "string", arg: "DIR", default: DEFAULT_DATA, help: "dataset folder" },
     RUNS_FLAG,
     {
       name: "name",
       type: "string",
       arg: "NAME",
-      default: "oneclass",
+      default: MATRIX_DEFAULTS.name,
       help: "name of the comparison (and prefix of its runs)",
     },
-    { name: "protocol", type: "string", arg: "P", default: "loro", help: "loro | pairs" },
+    {
+      name: "protocol",
+      type: "string",
+      arg: "P",
+      default: MATRIX_DEFAULTS.protocol,
+      help: "loro | pairs",
+    },
     {
       name: "seeds",
       type: "string",
       arg: "A,B",
-      default: "0,1,2",
+      default: MATRIX_DEFAULTS.seeds.join(","),
       help: "seeds (split, maps, models)",
     },
     {
@@ -78,7 +86,7 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
     const backend = str(a, "backend", "auto") as BackendName;
     const s = stageOptions(a, backend);
     const m = await oneclassMatrix({
-      data: str(a, "data", "dataset")!,
+      data: str(a, "data", DEFAULT_DATA)!,
       runs: str(a, "runs"),
       name: str(a, "name"),
       protocol: choice(a, "protocol", ["loro", "pairs"] as ExperimentProtocol[]),

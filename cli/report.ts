@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { UsageError } from "../lib/core/errors.ts";
 import { writeReport } from "../lib/eval/report.ts";
 import { type Command, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** The `report` command. */
 export const reportCommand: Command = {
@@ -23,7 +24,7 @@ Sections that are not computed yet (one-class model, evaluation) say so. Several
   permissions: "--allow-read --allow-write=runs",
   writes: "RUN/report.html",
   flags: [
-    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", help: "the map run" },
     ONECLASS_RUN_FLAG,
     RUNS_FLAG,
   ],
@@ -32,7 +33,7 @@ Sections that are not computed yet (one-class model, evaluation) say so. Several
     if (!name) throw new UsageError("report: --map RUN is required (see --help)");
     console.log(
       await writeReport(
-        resolve(str(a, "runs", "runs")!),
+        resolve(str(a, "runs", DEFAULT_RUNS)!),
         name,
         str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!.split(",").map((s) => s.trim()).filter(
           Boolean,

@@ -9,6 +9,8 @@ import { UsageError } from "../lib/core/errors.ts";
 import { robustness, ROBUSTNESS_GRID, robustnessMarkdown } from "../lib/eval/robustness.ts";
 import { type Command, COMPUTE_FLAGS, num, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
+import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
 
 /** The `robustness` command. */
 export const robustnessCommand: Command = {
@@ -25,7 +27,7 @@ the level) and the table the report shows.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "map", type: "string", arg: "RUN", aliases: ["model-name"], help: "the map run" },
+    { name: "map", type: "string", arg: "RUN", help: "the map run" },
     ONECLASS_RUN_FLAG,
     RUNS_FLAG,
     {
@@ -44,10 +46,16 @@ the level) and the table the report shows.`,
       name: "tiles",
       type: "string",
       arg: "N",
-      default: "3",
+      default: String(DEFAULT_EVAL_TILES),
       help: "evaluation crops per image side",
     },
-    { name: "bootstrap", type: "string", arg: "N", default: "1000", help: "bootstrap resamples" },
+    {
+      name: "bootstrap",
+      type: "string",
+      arg: "N",
+      default: String(DEFAULT_BOOTSTRAP),
+      help: "bootstrap resamples",
+    },
     ...COMPUTE_FLAGS,
   ],
   async run(a) {

@@ -21,6 +21,7 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "../lib/core/errors.ts";
 import { type Command, explain, parse } from "./_args.ts";
 import { COMMANDS } from "./main.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const MAIN = join(ROOT, "cli", "main.ts");
@@ -55,7 +56,7 @@ export async function strictArgs(argv: string[], npmCache: string): Promise<stri
   const a = parse(cmd, rest, () => {});
   const v = (k: string) =>
     typeof a.values[k] === "string" ? resolve(a.values[k] as string) : undefined;
-  const runs = resolve((a.values.runs as string) ?? "runs");
+  const runs = resolve((a.values.runs as string) ?? DEFAULT_RUNS);
   const read = new Set<string>([ROOT, npmCache, runs]);
   const write = new Set<string>();
   for (

@@ -10,6 +10,7 @@ import { DEFAULT_FRACTIONS } from "../lib/data/split.ts";
 import { PAPER, SMALL } from "../lib/map/enet.ts";
 import type { Protocol } from "../lib/map/run.ts";
 import {
+  DEFAULT_CACHE_MB,
   mapDefaults,
   MOMENTUM,
   PROTOCOL_DEFAULTS,
@@ -19,6 +20,9 @@ import {
 import { DEFAULT_MAX_PIXELS } from "../lib/data/decode.ts";
 import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { DEFAULT_DATA } from "../lib/data/dataset.ts";
+import { DEFAULT_KEEP } from "../lib/runs/loop.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 const D = PROTOCOL_DEFAULTS.default, P = PROTOCOL_DEFAULTS.paper;
 const fractions = (o: Record<string, number>) => Object.values(o).join(",");
@@ -58,7 +62,7 @@ parameters at crop ${PAPER.crop}).`,
       name: "data",
       type: "string",
       arg: "DIR",
-      default: "dataset",
+      default: DEFAULT_DATA,
       help: "dataset folder holding dataset.csv",
     },
     { name: "csv", type: "string", arg: "FILE", help: "use this CSV instead of DIR/dataset.csv" },
@@ -219,7 +223,7 @@ parameters at crop ${PAPER.crop}).`,
       name: "keep-checkpoints",
       type: "string",
       arg: "N",
-      default: "2",
+      default: String(DEFAULT_KEEP),
       help: "newest checkpoints kept",
     },
     {
@@ -240,7 +244,7 @@ parameters at crop ${PAPER.crop}).`,
       name: "cache-memory",
       type: "string",
       arg: "MIB",
-      default: "1024",
+      default: String(DEFAULT_CACHE_MB),
       help: "in-memory crop cache budget",
     },
     {
@@ -258,9 +262,9 @@ parameters at crop ${PAPER.crop}).`,
   ],
   async run(a) {
     const res = await trainMap({
-      data: str(a, "data", "dataset")!,
+      data: str(a, "data", DEFAULT_DATA)!,
       csv: str(a, "csv"),
-      runs: str(a, "runs", "runs"),
+      runs: str(a, "runs", DEFAULT_RUNS),
       name: str(a, "name"),
       resume: bool(a, "resume"),
       renderer: str(a, "renderer"),

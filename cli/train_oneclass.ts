@@ -24,6 +24,10 @@ import { trainOneClass } from "../lib/oneclass/train.ts";
 import { SVDD_DEFAULTS } from "../lib/oneclass/mod.ts";
 import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { GAUSS_DEFAULTS } from "../lib/oneclass/gauss.ts";
+import { KNN_DEFAULTS } from "../lib/oneclass/knn.ts";
+import { DEFAULT_CHECKPOINT_EVERY } from "../lib/oneclass/train.ts";
+import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** The `train-oneclass` command. */
 export const trainOneClassCommand: Command = {
@@ -65,7 +69,6 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       name: "map",
       type: "string",
       arg: "RUN",
-      aliases: ["model-name"],
       help: "the map run (runs/RUN) whose split and features are used",
     },
     {
@@ -185,21 +188,21 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       name: "pca",
       type: "string",
       arg: "N",
-      default: "0",
+      default: String(GAUSS_DEFAULTS.pca),
       help: "gauss: principal components kept (0: none)",
     },
     {
       name: "neighbours",
       type: "string",
       arg: "N",
-      default: "5",
+      default: String(KNN_DEFAULTS.neighbours),
       help: "knn: neighbours averaged",
     },
     {
       name: "metric",
       type: "string",
       arg: "M",
-      default: "euclidean",
+      default: KNN_DEFAULTS.metric,
       help: "knn: euclidean|cosine",
     },
     {
@@ -232,7 +235,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       name: "checkpoint-every",
       type: "string",
       arg: "N",
-      default: "10",
+      default: String(DEFAULT_CHECKPOINT_EVERY),
       help: "write a checkpoint every N epochs (and after the last)",
     },
     ...COMPUTE_FLAGS,
@@ -251,7 +254,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       map,
       data,
       csv: str(a, "csv"),
-      runs: str(a, "runs", "runs"),
+      runs: str(a, "runs", DEFAULT_RUNS),
       name: str(a, "name"),
       resume: bool(a, "resume"),
       features: choice(a, "features", FEATURE_SOURCES) as FeatureSource | undefined,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { COMMANDS, main } from "../cli/main.ts";
-import { helpText } from "../cli/_args.ts";
+import { helpText, OLD_FLAG_NAMES, parse } from "../cli/_args.ts";
 import { join } from "node:path";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
@@ -154,4 +154,35 @@ Deno.test("cli: --config FILE gives the same run as the flags; flags given win; 
     assert.equal(gone.code, 2);
     assert.match(gone.err, /--config .*absent\.json/);
   });
+});
+
+Deno.test("cli: an old flag name means one flag in every command, with a note; --model is refused with the way out", async () => {
+  const detect = COMMANDS.find((c) => c.name === "detect")!;
+  const train = COMMANDS.find((c) => c.name === "train-oneclass")!;
+  const notes: string[] = [];
+  for (const cmd of COMMANDS) {
+    for (const [old, now] of Object.entries(OLD_FLAG_NAMES)) {
+      const flag = cmd.flags.find((f) => f.name === now);
+      if (!flag) continue;
+      const argv = flag.type === "boolean" ? [`--${old}`] : [`--${old}`, "7"];
+      assert.equal(
+        parse(cmd, argv, (s) => notes.push(s)).values[now],
+        flag.type === "boolean" || "7",
+      );
+      assert.match(helpText(cmd), new RegExp(`--${now} .*old name.*--${old}`));
+    }
+  }
+  assert.ok(
+    notes.length >= 5 && notes.every((n) => /is an old name of --/.test(n)),
+    notes.join("\n"),
+  );
+  for (const cmd of [detect, train]) {
+    assert.throws(
+      () => parse(cmd, ["--model", "x"]),
+      /--model was removed: use --detector \(detect\) or --oneclass/,
+    );
+  }
+  const old = await capture(["train-flow", "--help"]);
+  assert.equal(old.code, 0);
+  assert.match(old.err, /train-flow is an old name of train-oneclass/);
 });

@@ -12,8 +12,8 @@ const EXPORTS: Record<string, string> =
 /** The later stages each sub-path must not pull in. */
 const LATER: Record<string, string[]> = {
   "./data": ["lib/map/", "lib/features/", "lib/oneclass/", "lib/eval/", "lib/detect/"],
-  "./oneclass": ["lib/eval/", "lib/detect/"],
-  "./eval": ["lib/detect/"],
+  "./oneclass": ["lib/detect/", "lib/eval/"],
+  "./detect": ["lib/eval/"],
 };
 
 Deno.test("sub-paths: one per package of lib/, and mod.ts as the whole", async () => {

@@ -105,6 +105,9 @@ export interface LoadDatasetOptions {
   checkFiles?: boolean;
 }
 
+/** The dataset folder unless told another (`--data`): the small one shipped in `dataset/`. */
+export const DEFAULT_DATA = "dataset";
+
 /**
  * Reads `<root>/dataset.csv` and checks it against the folder. Throws {@link DatasetError}
  * listing missing files with their CSV line numbers.

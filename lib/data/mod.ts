@@ -8,6 +8,7 @@
 export {
   type ClassInfo,
   type Dataset,
+  DEFAULT_DATA,
   type ImageEntry,
   loadDataset,
   type LoadDatasetOptions,

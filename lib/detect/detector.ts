@@ -49,7 +49,7 @@ import { saveENet } from "../map/io.ts";
 import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import { predict } from "../map/predict.ts";
 import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
-import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { ONECLASS_STEM, type OneClassEstimator } from "../oneclass/estimator.ts";
 import { loadOneClass } from "../oneclass/io.ts";
 import {
   DEFAULT_ONECLASS_RUN,
@@ -85,33 +85,8 @@ export interface TileScore {
   score: number;
 }
 
-/** The result for one image. */
-export interface Detection {
-  /** Mean p(CG) of the tiles (the supervised head). */
-  pCg: number;
-  /** One-class score (> 0: computer-generated). */
-  score: number;
-  /**
-   * The fused score of the two stages (> 0: computer-generated; see {@link Detector.fused}).
-   * Absent when the detector lacks a stage's natural references (older detectors).
-   */
-  fused?: number;
-  /**
-   * With a Gaussian in parts (the residual features' `texture` and `slope`): each part's score,
-   * by name; `score` is the largest of the scoring parts. Above 0, a scoring part alone puts the
-   * image outside (`texture`: its noise residuals look unlike a camera's), and a check part says
-   * the image fails that check (`slope`: too smooth, or too flat, at fine scales for its content).
-   */
-  parts?: Record<string, number>;
-  /**
-   * The one-class model's checks the image fails (e.g. `["slope"]`): the one-class stage then
-   * calls it "unsure", not "natural". Empty when it passes them all or the model has none.
-   */
-  checks: string[];
-  /** Verdict (see {@link VerdictRule}). */
-  verdict: Verdict;
-  /** Whether head (p ≥ its threshold) and one-class model (score > 0) call it differently. */
-  disagree: boolean;
+/** The result for one image: its scores and verdict ({@link Judgement}), and where they come from. */
+export interface Detection extends Omit<Judgement, "norm"> {
   /** Number of crops scored. */
   crops: number;
   /** Image width. */
@@ -147,15 +122,28 @@ export interface StageOutputs {
 
 /** One image's scores and verdict, as {@link Detector.judge} gives them. */
 export interface Judgement {
-  /** Mean p(CG) over the image's crops (NaN without a map). */
+  /** Mean p(CG) over the image's crops (the supervised head; NaN without a map). */
   pCg: number;
   /** Mean one-class decision function over the image's vectors (> 0: computer-generated). */
   score: number;
-  /** The fused score (see {@link Detector.fused}), when both stages have their references. */
+  /**
+   * The fused score of the two stages (> 0: computer-generated; see {@link Detector.fused}).
+   * Absent when the detector lacks a stage's natural references (older detectors).
+   */
   fused?: number;
-  /** A model in parts: each part's mean score over the image's vectors, by name. */
+  /**
+   * With a Gaussian in parts (the residual features' `texture` and `slope`): each part's score,
+   * by name (the mean over the image's vectors; with one vector, `score` is the largest scoring
+   * part).
+   * Above 0, a scoring part alone puts the image outside (`texture`: its noise residuals look
+   * unlike a camera's), and a check part says the image fails that check (`slope`: too smooth,
+   * or too flat, at fine scales for its content).
+   */
   parts?: Record<string, number>;
-  /** The check parts whose mean score is above 0 (the image fails them). */
+  /**
+   * The one-class model's checks the image fails (e.g. `["slope"]`): the one-class stage then
+   * calls it "unsure", not "natural". Empty when it passes them all or the model has none.
+   */
   checks: string[];
   /** Verdict (see {@link VerdictRule}). */
   verdict: Verdict;
@@ -466,7 +454,7 @@ export class Detector {
     }
     await Deno.mkdir(dir, { recursive: true });
     await saveENet(dir, this.net, this.norm, "model");
-    await this.oneClass.save(dir, "oneclass");
+    await this.oneClass.save(dir, ONECLASS_STEM);
     await writeJson(join(dir, "detector.json"), this.info);
   }
 
@@ -596,7 +584,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   const map = await loadImageMap(loc, "model");
   let oc: OneClassEstimator;
   try {
-    oc = await loadOneClass(loc, "oneclass");
+    oc = await loadOneClass(loc, ONECLASS_STEM);
   } catch (e) {
     map.net.dispose();
     throw e;

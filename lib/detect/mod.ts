@@ -8,6 +8,9 @@
  */
 
 export {
+  DEFAULT_MAX_TILES,
+  DEFAULT_UNSURE,
+  DEFAULT_UNSURE_P,
   type Detection,
   Detector,
   DETECTOR_FORMAT,

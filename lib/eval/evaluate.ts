@@ -33,8 +33,8 @@ import { formatPerturbation, parsePerturbation } from "../data/perturb.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { type ClassRef, renderersName } from "../map/run.ts";
 import { DEFAULT_ONECLASS_RUN } from "../oneclass/train.ts";
-import { ensureDir } from "../runs/folder.ts";
-import { bootstrap, metricSet, rocCurve, type WithCi } from "./metrics.ts";
+import { DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
+import { bootstrap, DEFAULT_BOOTSTRAP, metricSet, rocCurve, type WithCi } from "./metrics.ts";
 import { openScorer, scoreImages } from "./scoring.ts";
 import { runControls } from "./controls.ts";
 import { writeEvaluation } from "./results.ts";
@@ -47,6 +47,12 @@ import {
   type NormSummary,
   type RendererResult,
 } from "./evaluation.ts";
+
+/** Crops per image of the head and map features unless told another (`--crops`). */
+export const DEFAULT_CROPS: CropMode = "tiles";
+
+/** Tiles per image side of the evaluation unless told another (`--tiles`, `--eval-tiles`). */
+export const DEFAULT_EVAL_TILES = 3;
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -102,7 +108,7 @@ export interface EvaluateOptions {
  */
 export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: string }> {
   const log = o.progress ?? makeProgress();
-  const runs = resolve(o.runs ?? "runs");
+  const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const backend = await initBackend(o.backend ?? "auto");
   for (const n of backend.notices) log.log(`notice: ${n}`);
   const sc = await openScorer(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN, {
@@ -111,11 +117,11 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
   });
   try {
     const { info } = sc;
-    const mode = o.crops ?? "tiles";
+    const mode = o.crops ?? DEFAULT_CROPS;
     if (!["tiles", "ten", "center"].includes(mode)) {
       throw new UsageError(`crops must be tiles, ten or center, got "${mode}"`);
     }
-    const tiles = o.tiles ?? 3;
+    const tiles = o.tiles ?? DEFAULT_EVAL_TILES;
     const perturbation = o.perturb ? parsePerturbation(o.perturb) : undefined;
 
     // the test images: the split's, or every image of another dataset
@@ -143,7 +149,7 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
       log,
     });
     const images = scored.images;
-    const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
+    const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
     const seen = seenLabels(dataset, info.mapRun?.config.renderers ?? []);
     const headAt = sc.detector.map ? sc.detector.headAt : undefined;
     const results = rendererResults(images, dataset, seen, headAt, reps, seed, log);

@@ -24,6 +24,7 @@ import { writeEvaluation } from "./results.ts";
 import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";
 import type { Detection, Detector } from "../detect/detector.ts";
+import { DEFAULT_BOOTSTRAP } from "./metrics.ts";
 
 /** Options of {@link evaluateDetector}. */
 export interface EvaluateDetectorOptions extends DecodeOptions {
@@ -54,7 +55,8 @@ export interface EvaluateDetectorOptions extends DecodeOptions {
  *
  * @example The shipped detector on the shipped images
  * ```ts
- * import { evaluateDetector, loadDetector } from "./mod.ts";
+ * import { evaluateDetector } from "./mod.ts";
+ * import { loadDetector } from "../detect/mod.ts";
  * import { initBackend } from "../backends/mod.ts";
  * import { makeProgress } from "../core/progress.ts";
  * await initBackend("auto");
@@ -77,7 +79,7 @@ export async function evaluateDetector(
   const log = o.progress ?? makeProgress();
   const dataset = await loadDataset(o.testData, { csv: o.testCsv });
   await ensureDir(o.out);
-  const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
+  const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
   const images: ImageScore[] = [], blurred: ImageScore[] = [], skipped: string[] = [];
   let crops = 0;
   const tooClean = parsePerturbation(TOO_CLEAN), rng = new Rng(`controls:${seed}`);

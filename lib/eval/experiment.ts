@@ -29,7 +29,7 @@ import {
   trainOneClass,
   type TrainOneClassOptions,
 } from "../oneclass/train.ts";
-import { checkRunName, ensureDir } from "../runs/folder.ts";
+import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { currentEvaluation, fmtCi } from "./results.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
 import type { Evaluation } from "./evaluation.ts";
@@ -94,6 +94,9 @@ export interface Matrix {
   created: string;
 }
 
+/** The experiment's defaults: its name and protocol. */
+export const EXPERIMENT_DEFAULTS = { name: "experiment", protocol: "pairs" } as const;
+
 /**
  * Runs (or resumes) every row of an experiment.
  *
@@ -119,9 +122,9 @@ export interface Matrix {
  */
 export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: string }> {
   const log = o.progress ?? makeProgress();
-  const runs = resolve(o.runs ?? "runs");
-  const name = checkRunName(o.name ?? "experiment");
-  const protocol = o.protocol ?? "pairs";
+  const runs = resolve(o.runs ?? DEFAULT_RUNS);
+  const name = checkRunName(o.name ?? EXPERIMENT_DEFAULTS.name);
+  const protocol = o.protocol ?? EXPERIMENT_DEFAULTS.protocol;
   if (protocol !== "pairs" && protocol !== "loro") {
     throw new UsageError(`protocol must be pairs or loro, got "${protocol}"`);
   }
@@ -212,7 +215,7 @@ export interface PipelineOptions
  */
 export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
   const log = o.progress ?? makeProgress();
-  const runs = resolve(o.runs ?? "runs");
+  const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const mapDir = join(runs, o.run);
   if (!(await exists(join(mapDir, "model/model.json")))) {
     const resume = await exists(join(mapDir, "checkpoints"));

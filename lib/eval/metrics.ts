@@ -104,6 +104,9 @@ export function eer(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
   return 0.5; // unreachable: the curve goes from (0,0) to (1,1)
 }
 
+/** The false-positive rate of the reported TPR (`tprAt5`: TPR at FPR = 5 %). */
+export const TPR_AT_FPR = 0.05;
+
 /**
  * The highest true-positive rate reachable with a false-positive rate ≤ `maxFpr` (no interpolation).
  *
@@ -116,7 +119,7 @@ export function eer(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
 export function tprAtFpr(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
-  maxFpr = 0.05,
+  maxFpr = TPR_AT_FPR,
 ): number {
   let best = 0;
   for (const p of rocCurve(scores, labels)) {
@@ -192,7 +195,7 @@ export function metricSet(
     ...rates(decisions, labels),
     auc: rocAuc(scores, labels),
     eer: eer(scores, labels),
-    tprAt5: tprAtFpr(scores, labels, 0.05),
+    tprAt5: tprAtFpr(scores, labels, TPR_AT_FPR),
   };
 }
 
@@ -205,6 +208,9 @@ export interface WithCi {
   /** 97.5th percentile. */
   hi: number;
 }
+
+/** Bootstrap resamples of every confidence interval unless told another (`--bootstrap`). */
+export const DEFAULT_BOOTSTRAP = 1000;
 
 /**
  * Stratified bootstrap: resamples natural and rendered images separately (so both classes are
@@ -222,7 +228,7 @@ export function bootstrap(
   scores: ArrayLike<number>,
   labels: ArrayLike<number>,
   fn: (s: number[], l: number[]) => Record<string, number>,
-  reps = 1000,
+  reps = DEFAULT_BOOTSTRAP,
   seed = 0,
 ): Record<string, WithCi> {
   checkBoth(labels, "a bootstrap");

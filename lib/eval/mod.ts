@@ -9,6 +9,7 @@
 
 export {
   bootstrap,
+  DEFAULT_BOOTSTRAP,
   eer,
   type MetricSet,
   metricSet,
@@ -17,10 +18,11 @@ export {
   rocAuc,
   rocCurve,
   type RocPoint,
+  TPR_AT_FPR,
   tprAtFpr,
   type WithCi,
 } from "./metrics.ts";
-export { evaluate, type EvaluateOptions } from "./evaluate.ts";
+export { DEFAULT_CROPS, DEFAULT_EVAL_TILES, evaluate, type EvaluateOptions } from "./evaluate.ts";
 export {
   detectorEvaluationDir,
   evaluateDetector,
@@ -38,6 +40,7 @@ export {
 } from "./evaluation.ts";
 export {
   experiment,
+  EXPERIMENT_DEFAULTS,
   type ExperimentOptions,
   type ExperimentProtocol,
   type Matrix,
@@ -46,6 +49,7 @@ export {
   type PipelineOptions,
 } from "./experiment.ts";
 export {
+  MATRIX_DEFAULTS,
   type OneClassCell,
   type OneClassMatrix,
   oneclassMatrix,

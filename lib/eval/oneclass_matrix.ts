@@ -31,7 +31,7 @@ import {
   trainOneClass,
   type TrainOneClassOptions,
 } from "../oneclass/train.ts";
-import { checkRunName, ensureDir } from "../runs/folder.ts";
+import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { currentEvaluation, fmtCi } from "./results.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
 import type { Evaluation } from "./evaluation.ts";
@@ -106,6 +106,9 @@ export interface OneClassMatrix {
   created: string;
 }
 
+/** The comparison's defaults: its name, protocol and seeds (every source and kind by default). */
+export const MATRIX_DEFAULTS = { name: "oneclass", protocol: "loro", seeds: [0, 1, 2] } as const;
+
 /**
  * Runs (or resumes) the comparison.
  *
@@ -133,10 +136,10 @@ export async function oneclassMatrix(
 ): Promise<OneClassMatrix & { dir: string }> {
   const t0 = performance.now();
   const log = o.progress ?? makeProgress();
-  const runs = resolve(o.runs ?? "runs");
-  const name = checkRunName(o.name ?? "oneclass");
-  const protocol = o.protocol ?? "loro";
-  const seeds = o.seeds ?? [0, 1, 2];
+  const runs = resolve(o.runs ?? DEFAULT_RUNS);
+  const name = checkRunName(o.name ?? MATRIX_DEFAULTS.name);
+  const protocol = o.protocol ?? MATRIX_DEFAULTS.protocol;
+  const seeds = o.seeds ?? [...MATRIX_DEFAULTS.seeds];
   const sources = o.sources ?? [...FEATURE_SOURCES];
   const kinds = o.kinds ?? [...ONECLASS_KINDS];
   const ds = await loadDataset(o.data, { csv: o.map?.csv });

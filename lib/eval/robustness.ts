@@ -14,11 +14,11 @@ import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
 import { parsePerturbation } from "../data/perturb.ts";
 import { DEFAULT_ONECLASS_RUN, openOneClassRun } from "../oneclass/train.ts";
-import { ensureDir } from "../runs/folder.ts";
+import { DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
 import type { Evaluation } from "./evaluation.ts";
 import { fmtCi } from "./results.ts";
-import { bootstrap, metricSet, type WithCi } from "./metrics.ts";
+import { bootstrap, DEFAULT_BOOTSTRAP, metricSet, type WithCi } from "./metrics.ts";
 
 /** The grid: none, JPEG 100→30, blur σ 0.5→3, resize, noise, and JPEG after downsizing. */
 export const ROBUSTNESS_GRID = [
@@ -125,8 +125,8 @@ export async function robustness(o: RobustnessOptions): Promise<Robustness & { d
   const log = o.progress ?? makeProgress();
   const grid = o.grid ?? ROBUSTNESS_GRID;
   for (const g of grid) if (g !== "none") parsePerturbation(g); // every spec checked up front
-  const reps = o.bootstrap ?? 1000, seed = o.seed ?? 0;
-  const runs = resolve(o.runs ?? "runs");
+  const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
+  const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
   const dir = join(
     info.dir,

@@ -36,6 +36,7 @@ export {
   readMapRun,
 } from "./run.ts";
 export {
+  DEFAULT_CACHE_MB,
   type EpochMetrics,
   mapTrainingSets,
   trainMap,

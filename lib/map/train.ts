@@ -43,7 +43,7 @@ import {
 } from "../data/split.ts";
 import { openRun } from "../runs/lifecycle.ts";
 import { trainLoop } from "../runs/loop.ts";
-import { ensureDir, runPath } from "../runs/folder.ts";
+import { DEFAULT_RUNS, ensureDir, runPath } from "../runs/folder.ts";
 import { ENet, type ENetConfig, minCrop, parameterCount, PRESETS, shapes } from "./enet.ts";
 import { loadENet, saveENet } from "./io.ts";
 import {
@@ -55,6 +55,9 @@ import {
 } from "./run.ts";
 import { setHeadThreshold } from "./threshold.ts";
 import { firstNonFinite, trainStep, validate, type Validation } from "./step.ts";
+
+/** The in-memory crop cache of map training, in MiB, unless told another (`--cache-memory`). */
+export const DEFAULT_CACHE_MB = 1024;
 
 /** Everything `train-map` can be told; unset fields take the protocol's defaults. */
 export interface TrainMapOptions {
@@ -223,7 +226,7 @@ export const MOMENTUM = 0.9;
 export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   const t0 = performance.now();
   const log = opts.progress ?? makeProgress();
-  const runs = resolve(opts.runs ?? "runs");
+  const runs = resolve(opts.runs ?? DEFAULT_RUNS);
 
   // 1. Configuration: new, or read back from the run folder when resuming.
   const name = opts.name ??
@@ -322,7 +325,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     : { kind: "full", tiles: { size: crop, perSide: tiles } };
   const store = new ImageStore({
     dir: opts.cacheDir ?? join(runs, ".cache"),
-    memoryBytes: (opts.cacheMemoryMb ?? 1024) * 1024 * 1024,
+    memoryBytes: (opts.cacheMemoryMb ?? DEFAULT_CACHE_MB) * 1024 * 1024,
     maxPixels: config.maxPixels,
     jpegQuality: config.matchCompression,
   });
@@ -369,7 +372,7 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
     epochs,
     resume: !!opts.resume,
     log,
-    keep: opts.keepCheckpoints ?? 2,
+    keep: opts.keepCheckpoints,
     stopAfter: opts.stopAfter,
     async restore(dir) {
       const { net: loaded } = await loadENet(dir, "model");

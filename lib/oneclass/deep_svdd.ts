@@ -16,7 +16,7 @@
  */
 
 import type { Location } from "../core/bundle.ts";
-import { loadAs, type SavedModel } from "./estimator.ts";
+import { loadAs, ONECLASS_STEM, type SavedModel } from "./estimator.ts";
 import type { MlpConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
@@ -90,7 +90,7 @@ export class DeepSvdd extends SvddEstimator {
   }
 
   /** Loads a model saved by {@link DeepSvdd.save}. */
-  static load(dir: Location, stem = "oneclass"): Promise<DeepSvdd> {
+  static load(dir: Location, stem = ONECLASS_STEM): Promise<DeepSvdd> {
     return loadAs(dir, stem, "mlp", svddShapes, DeepSvdd.restore);
   }
 }

@@ -31,6 +31,9 @@ import { Rng } from "../core/rng.ts";
 import { DEFAULT_NU, quantile, upperTail } from "../core/stats.ts";
 import { type FeatureNorm, Normaliser } from "./normalise.ts";
 
+/** File stem of a saved one-class model (`oneclass.json`, `oneclass.bin`). */
+export const ONECLASS_STEM = "oneclass";
+
 /** Format tag of saved one-class models. */
 export const ONECLASS_FORMAT = "cgvsni-oneclass/2";
 
@@ -335,7 +338,11 @@ export abstract class OneClassEstimator {
   }
 
   /** Writes `<dir>/<stem>.json` and `.bin`; `extra` goes into the manifest. */
-  async save(dir: string, stem = "oneclass", extra: Record<string, unknown> = {}): Promise<void> {
+  async save(
+    dir: string,
+    stem = ONECLASS_STEM,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     if (!this.normaliser) throw new ModelError("the one-class model is not fitted");
     const arrays = [...this.normaliser.arrays(), ...(await this.arrays())];
     await saveBundle(dir, stem, ONECLASS_FORMAT, arrays, {

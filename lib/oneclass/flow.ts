@@ -17,7 +17,7 @@
  */
 
 import type { Location } from "../core/bundle.ts";
-import { loadAs, type SavedModel } from "./estimator.ts";
+import { loadAs, ONECLASS_STEM, type SavedModel } from "./estimator.ts";
 import type { FlowConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
@@ -83,7 +83,7 @@ export class FlowSvdd extends SvddEstimator {
   }
 
   /** Loads a model saved by {@link FlowSvdd.save}. */
-  static load(dir: Location, stem = "oneclass"): Promise<FlowSvdd> {
+  static load(dir: Location, stem = ONECLASS_STEM): Promise<FlowSvdd> {
     return loadAs(dir, stem, "flow", svddShapes, FlowSvdd.restore);
   }
 }

@@ -42,6 +42,7 @@ import {
   type EstimatorOptions,
   type FitOptions,
   loadAs,
+  ONECLASS_STEM,
   OneClassEstimator,
   type SavedModel,
 } from "./estimator.ts";
@@ -76,6 +77,9 @@ interface Part {
   z?: Mat; // centred training rows, for the Woodbury form
   scale: number; // what its distances are divided by (1 with one part)
 }
+
+/** The defaults of {@link GaussOptions}. */
+export const GAUSS_DEFAULTS = { pca: 0 } as const;
 
 /**
  * The Mahalanobis (Ledoit–Wolf) one-class model.
@@ -125,7 +129,7 @@ export class GaussianOneClass extends OneClassEstimator {
   /** An unfitted model. */
   constructor(o: GaussOptions = {}) {
     super(o);
-    this.pca = o.pca ?? 0;
+    this.pca = o.pca ?? GAUSS_DEFAULTS.pca;
     this.parts = o.parts && o.parts.length > 1 ? [...o.parts] : [];
     if (!(Number.isInteger(this.pca) && this.pca >= 0)) {
       throw new UsageError(`pca must be a non-negative integer, got ${this.pca}`);
@@ -390,7 +394,7 @@ export class GaussianOneClass extends OneClassEstimator {
   }
 
   /** Loads a model saved by {@link OneClassEstimator.save}. */
-  static load(dir: Location, stem = "oneclass"): Promise<GaussianOneClass> {
+  static load(dir: Location, stem = ONECLASS_STEM): Promise<GaussianOneClass> {
     return loadAs(dir, stem, "gauss", GaussianOneClass.shapes, GaussianOneClass.restore);
   }
 

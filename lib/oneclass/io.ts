@@ -11,6 +11,7 @@ import { type FeatureSource, sourceSpec, specKey } from "../features/sources.ts"
 import { DeepSvdd, type DeepSvddOptions } from "./deep_svdd.ts";
 import {
   type FeatureProvenance,
+  ONECLASS_STEM,
   type OneClassEstimator,
   type OneClassKind,
   readSaved,
@@ -66,7 +67,10 @@ const KINDS = {
  * console.log((await loadOneClass(dir)).kind); // knn
  * ```
  */
-export async function loadOneClass(dir: Location, stem = "oneclass"): Promise<OneClassEstimator> {
+export async function loadOneClass(
+  dir: Location,
+  stem = ONECLASS_STEM,
+): Promise<OneClassEstimator> {
   const saved = await readSaved(dir, stem, (kind, s, d) => KINDS[kind].shapes(s, d));
   const model = KINDS[saved.kind].restore(saved);
   const v = otherFeatureVersion(model.provenance);

@@ -19,6 +19,7 @@ import {
   type EstimatorOptions,
   type FitOptions,
   loadAs,
+  ONECLASS_STEM,
   OneClassEstimator,
   type SavedModel,
 } from "./estimator.ts";
@@ -33,6 +34,9 @@ export interface KnnOptions extends EstimatorOptions {
   /** Distance (euclidean). */
   metric?: KnnMetric;
 }
+
+/** The defaults of {@link KnnOptions}. */
+export const KNN_DEFAULTS = { neighbours: 5, metric: "euclidean" } as const;
 
 /**
  * The k-nearest-neighbour one-class model.
@@ -60,8 +64,8 @@ export class KnnOneClass extends OneClassEstimator {
   /** An unfitted model. */
   constructor(o: KnnOptions = {}) {
     super(o);
-    this.k = o.neighbours ?? 5;
-    this.metric = o.metric ?? "euclidean";
+    this.k = o.neighbours ?? KNN_DEFAULTS.neighbours;
+    this.metric = o.metric ?? KNN_DEFAULTS.metric;
     if (!(Number.isInteger(this.k) && this.k >= 1)) {
       throw new UsageError(`k must be a positive integer, got ${this.k}`);
     }
@@ -156,7 +160,7 @@ export class KnnOneClass extends OneClassEstimator {
   }
 
   /** Loads a model saved by {@link OneClassEstimator.save}. */
-  static load(dir: Location, stem = "oneclass"): Promise<KnnOneClass> {
+  static load(dir: Location, stem = ONECLASS_STEM): Promise<KnnOneClass> {
     return loadAs(dir, stem, "knn", KnnOneClass.shapes, KnnOneClass.restore);
   }
 

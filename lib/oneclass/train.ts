@@ -46,7 +46,7 @@ import {
   specKey,
 } from "../features/sources.ts";
 import { type ImageMap, type MapRunInfo, openMapRun, readMapRun } from "../map/run.ts";
-import { checkRunName, runPath } from "../runs/folder.ts";
+import { checkRunName, DEFAULT_RUNS, runPath } from "../runs/folder.ts";
 import { openRun } from "../runs/lifecycle.ts";
 import { trainLoop } from "../runs/loop.ts";
 import {
@@ -54,6 +54,7 @@ import {
   DEFAULT_KIND,
   type FeatureProvenance,
   groupMeans,
+  ONECLASS_STEM,
   type OneClassEstimator,
   type OneClassKind,
   type ThresholdFrom,
@@ -241,6 +242,9 @@ export function sourceView(source: FeatureSource, crop: number, tiles: number): 
     : { view: { kind: "center", size: MIN_SIDE }, key: "image" };
 }
 
+/** Epochs between checkpoints of the SVDD models unless told another (`--checkpoint-every`). */
+export const DEFAULT_CHECKPOINT_EVERY = 10;
+
 /** Smallest image side the whole-image features accept. */
 export const MIN_SIDE = 16;
 
@@ -273,7 +277,7 @@ export async function sourceSamples(
 export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOneClassResult> {
   const t0 = performance.now();
   const log = opts.progress ?? makeProgress();
-  const runs = resolve(opts.runs ?? "runs");
+  const runs = resolve(opts.runs ?? DEFAULT_RUNS);
   // a new run's source and kind; a resumed run takes them from its config.json
   let source = checkSource(opts.features ?? DEFAULT_SOURCE);
   let kind = checkKind(opts.oneclass ?? DEFAULT_KIND);
@@ -391,7 +395,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
           epochs: t.epochs,
           resume: !!opts.resume,
           log,
-          checkpointEvery: opts.checkpointEvery ?? 10,
+          checkpointEvery: opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
           logEvery: 10,
           stopAfter: opts.stopAfter,
           restore: (d) => t.restore(d),
@@ -420,7 +424,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
         inside: +(raw.filter((v) => v <= est.threshold).length / raw.length).toFixed(6),
         target: +(1 - est.nu).toFixed(6),
       };
-      await est.save(dir, "oneclass", { run: name, features: source, tiles: config.tiles });
+      await est.save(dir, ONECLASS_STEM, { run: name, features: source, tiles: config.tiles });
       await writeJson(join(dir, "summary.json"), summary);
       log.log(
         `threshold ${est.threshold.toPrecision(5)} (${est.thresholdFrom}); ${

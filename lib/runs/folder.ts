@@ -21,6 +21,9 @@ import { join, resolve } from "node:path";
 import { CgvsniError } from "../core/errors.ts";
 import { atomicWrite, exists, writeError } from "../core/files.ts";
 
+/** The folder of run folders unless told another (`--runs`). */
+export const DEFAULT_RUNS = "runs";
+
 /** Run names: letters, digits, `.`, `_`, `-`; no path separators. */
 export function checkRunName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {

@@ -35,6 +35,9 @@ export interface EpochLine {
 /** Stops training when `value` is NaN or infinite; `what` says where it happened. */
 export type Guard = (value: number, what: string) => void;
 
+/** Checkpoints kept, newest first, unless told another (`--keep-checkpoints`). */
+export const DEFAULT_KEEP = 2;
+
 /** What {@link trainLoop} needs from a stage. */
 export interface LoopOptions<M extends EpochLine> {
   /** The run folder (holding `metrics.jsonl`, the plot and `checkpoints/`). */
@@ -59,7 +62,7 @@ export interface LoopOptions<M extends EpochLine> {
   firstNonFinite?(): Promise<string | undefined>;
   /** Checkpoint every this many epochs (default 1), and always after the last. */
   checkpointEvery?: number;
-  /** Checkpoints kept, newest first (default 2). */
+  /** Checkpoints kept, newest first (default {@link DEFAULT_KEEP}). */
   keep?: number;
   /** Log every this many epochs (default 1), and always the first and the last. */
   logEvery?: number;
@@ -142,7 +145,7 @@ export async function trainLoop<M extends EpochLine>(o: LoopOptions<M>): Promise
       await writeCheckpoint(o.run, epoch, async (dir) => {
         await o.save(dir);
         await writeJson(join(dir, "state.json"), { epoch, metrics: m });
-      }, o.keep ?? 2);
+      }, o.keep ?? DEFAULT_KEEP);
     }
     if (epoch === start || epoch === o.epochs || epoch % (o.logEvery ?? 1) === 0) {
       const perEpoch = (performance.now() - t0) / 1000 / done;

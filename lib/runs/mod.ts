@@ -8,10 +8,11 @@
 
 export { openRun, type OpenRunOptions } from "./lifecycle.ts";
 export {
+  DEFAULT_KEEP,
   type EpochLine,
   type Guard,
   type LoopOptions,
   type LoopResult,
   trainLoop,
 } from "./loop.ts";
-export { readMetrics } from "./folder.ts";
+export { DEFAULT_RUNS, readMetrics } from "./folder.ts";
