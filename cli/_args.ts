@@ -31,6 +31,27 @@ export interface Flag {
   arg?: string;
   /** One-letter form. */
   short?: string;
+  /**
+   * A setting, not a flag of its own: given as `--set NAME=VALUE` or a `--config` key, listed
+   * apart in the help (the flag form still works, with a note, for a release).
+   */
+  setting?: boolean;
+}
+
+/** The flag that gives settings: `--set NAME=VALUE`, repeatable. */
+export const SET_FLAG: Flag = {
+  name: "set",
+  type: "string",
+  arg: "NAME=VALUE",
+  help: "a setting (listed below); repeat for more",
+};
+
+/** The flags a command shows as its own: neither settings nor the common ones. */
+export function ownFlags(cmd: Command): Flag[] {
+  return [
+    ...cmd.flags.filter((f) => !f.setting),
+    ...(cmd.flags.some((f) => f.setting) ? [SET_FLAG] : []),
+  ];
 }
 
 /**
@@ -108,7 +129,11 @@ export function parse(
   warn = (s: string) => console.error(s),
 ): ParsedArgs {
   const flags = [...cmd.flags, ...COMMON_FLAGS];
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
+  const settings = flags.filter((f) => f.setting);
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
+  > = settings.length ? { set: { type: "string", multiple: true } } : {};
   const canonical = new Map<string, string>();
   for (const f of flags) {
     options[f.name] = { type: f.type, ...(f.short ? { short: f.short } : {}) };
@@ -133,15 +158,43 @@ export function parse(
     );
   }
   const values: ParsedArgs["values"] = {};
-  for (const [k, v] of Object.entries(parsed.values)) {
+  const { set, ...given } = parsed.values as Record<string, string | boolean | string[]>;
+  for (const [k, v] of Object.entries(given)) {
     const name = canonical.get(k) ?? k;
     if (canonical.has(k)) {
       warn(`note: --${k} is an old name of --${name}, and will go in a later release`);
+    }
+    if (settings.some((f) => f.name === name)) {
+      warn(
+        `note: --${k} is a setting now: give --set ${name}=${v === true ? "true" : v} ` +
+          `(or "${name}" in --config FILE); the flag form goes in a later release`,
+      );
     }
     if (values[name] !== undefined && values[name] !== v) {
       throw new UsageError(`${cmd.name}: --${name} given twice (once as --${k})`);
     }
     values[name] = v as string | boolean;
+  }
+  for (const pair of (set ?? []) as string[]) {
+    const eq = pair.indexOf("=");
+    const key = eq > 0 ? kebab(pair.slice(0, eq).trim()) : "";
+    const flag = flagNamed(flags, key);
+    if (!flag || flag.name === "config" || flag.name === "help") {
+      throw new UsageError(
+        eq > 0
+          ? `${cmd.name}: --set ${pair}: "${key}" is not a setting or flag of ${cmd.name}`
+          : `${cmd.name}: --set needs NAME=VALUE, got "${pair}"`,
+      );
+    }
+    const raw = pair.slice(eq + 1);
+    if (flag.type === "boolean" && raw !== "true" && raw !== "false") {
+      throw new UsageError(`${cmd.name}: --set ${pair}: ${flag.name} is true or false`);
+    }
+    const v = flag.type === "boolean" ? raw === "true" : raw;
+    if (values[flag.name] !== undefined && values[flag.name] !== v) {
+      throw new UsageError(`${cmd.name}: ${flag.name} given twice (once in --set)`);
+    }
+    values[flag.name] = v;
   }
   if (typeof values.config === "string") {
     for (const [k, v] of Object.entries(readConfig(cmd, values.config, flags, warn))) {
@@ -149,6 +202,11 @@ export function parse(
     }
   }
   return { values, positionals: parsed.positionals };
+}
+
+/** The flag called `name`, or whose old name it is. */
+function flagNamed(flags: Flag[], name: string): Flag | undefined {
+  return flags.find((f) => f.name === name) ?? flags.find((f) => f.name === OLD_FLAG_NAMES[name]);
 }
 
 /**
@@ -178,8 +236,7 @@ function readConfig(
   const out: Record<string, string | boolean> = {};
   for (const [key, v] of Object.entries(raw)) {
     const k = kebab(key);
-    const flag = flags.find((f) => f.name === k) ??
-      flags.find((f) => f.name === OLD_FLAG_NAMES[k]);
+    const flag = flagNamed(flags, k);
     if (!flag || flag.name === "config" || flag.name === "help") {
       throw new UsageError(`${cmd.name}: --config ${file}: "${key}" is not a flag of ${cmd.name}`);
     }
@@ -212,13 +269,19 @@ export function helpText(cmd: Command): string {
   const lines = [`cgvsni ${cmd.name} ${cmd.usage}`, "", cmd.summary];
   if (cmd.aliases?.length) lines.push(`(also: ${cmd.aliases.join(", ")})`);
   if (cmd.description) lines.push("", cmd.description.trim());
-  lines.push("", "Flags:");
-  const flags = [...cmd.flags, ...COMMON_FLAGS];
+  const flags = [...ownFlags(cmd), ...COMMON_FLAGS];
+  const settings = cmd.flags.filter((f) => f.setting);
   const heads = flags.map((f) =>
     `  ${f.short ? `-${f.short}, ` : ""}--${f.name}${f.type === "string" ? ` ${f.arg ?? "X"}` : ""}`
   );
-  const w = Math.min(34, Math.max(...heads.map((h) => h.length)) + 2);
-  flags.forEach((f, i) => {
+  const setHeads = settings.map((f) =>
+    `  ${f.name}=${f.type === "string" ? f.arg ?? "X" : "true|false"}`
+  );
+  const w = Math.min(
+    34,
+    Math.max(...heads.map((h) => h.length), ...setHeads.map((h) => h.length)) + 2,
+  );
+  const row = (f: Flag, head: string) => {
     const def = f.default !== undefined && f.default !== false ? ` (default: ${f.default})` : "";
     const old = oldNamesOf(f.name);
     const alias = old.length
@@ -226,11 +289,15 @@ export function helpText(cmd: Command): string {
       : "";
     const text = `${f.help}${def}${alias}`;
     lines.push(
-      heads[i].length + 2 > w
-        ? `${heads[i]}\n${" ".repeat(w)}${text}`
-        : `${heads[i].padEnd(w)}${text}`,
+      head.length + 2 > w ? `${head}\n${" ".repeat(w)}${text}` : `${head.padEnd(w)}${text}`,
     );
-  });
+  };
+  lines.push("", "Flags:");
+  flags.forEach((f, i) => row(f, heads[i]));
+  if (settings.length) {
+    lines.push("", "Settings (--set NAME=VALUE, or NAME as a key of --config FILE):");
+    settings.forEach((f, i) => row(f, setHeads[i]));
+  }
   lines.push(
     "",
     `Writes: ${cmd.writes}`,

@@ -50,14 +50,21 @@ export const STAGE_FLAGS: Flag[] = [
   },
   { name: "epochs", type: "string", arg: "N", help: "map epochs (protocol default)" },
   { name: "lr", type: "string", arg: "X", help: "map learning rate (preset default)" },
-  { name: "lr-step", type: "string", arg: "N", help: "map lr x0.1 every N epochs" },
+  { name: "lr-step", setting: true, type: "string", arg: "N", help: "map lr x0.1 every N epochs" },
   {
     name: "augment",
+    setting: true,
     type: "string",
     arg: "LIST",
     help: "map training augmentations (see train-map --help)",
   },
-  { name: "augment-p", type: "string", arg: "P", help: "probability of each augmentation" },
+  {
+    name: "augment-p",
+    setting: true,
+    type: "string",
+    arg: "P",
+    help: "probability of each augmentation",
+  },
   {
     name: "match-compression",
     type: "string",
@@ -66,12 +73,14 @@ export const STAGE_FLAGS: Flag[] = [
   },
   {
     name: "oneclass-tiles",
+    setting: true,
     type: "string",
     arg: "N",
     help: "one-class training crops per image side (default: --tiles)",
   },
   {
     name: "oneclass-epochs",
+    setting: true,
     type: "string",
     arg: "N",
     default: String(SVDD_DEFAULTS.epochs),
@@ -79,6 +88,7 @@ export const STAGE_FLAGS: Flag[] = [
   },
   {
     name: "oneclass-hidden",
+    setting: true,
     type: "string",
     arg: "N",
     default: String(FLOW_DEFAULTS.hidden),
@@ -87,6 +97,7 @@ export const STAGE_FLAGS: Flag[] = [
   { name: "nu", type: "string", arg: "X", default: String(DEFAULT_NU), help: "one-class nu" },
   {
     name: "eval-tiles",
+    setting: true,
     type: "string",
     arg: "N",
     default: String(DEFAULT_EVAL_TILES),

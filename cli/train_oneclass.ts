@@ -95,12 +95,18 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     ONECLASS_FLAG,
     {
       name: "feature-norm",
+      setting: true,
       type: "string",
       arg: "N",
       default: FEATURE_NORMS[0],
       help: `normalisation before the model: ${FEATURE_NORMS.join("|")}`,
     },
-    { name: "no-standardise", type: "boolean", help: "same as --feature-norm none (old flag)" },
+    {
+      name: "no-standardise",
+      setting: true,
+      type: "boolean",
+      help: "same as --feature-norm none (old flag)",
+    },
     {
       name: "threshold",
       type: "string",
@@ -116,6 +122,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "couplings",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(FLOW_DEFAULTS.couplings),
@@ -123,6 +130,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "hidden",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(FLOW_DEFAULTS.hidden),
@@ -130,6 +138,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "depth",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(FLOW_DEFAULTS.depth),
@@ -137,6 +146,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "rep-dim",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(MLP_DEFAULTS.repDim),
@@ -144,6 +154,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "k",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(SVDD_DEFAULTS.k),
@@ -151,6 +162,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "epochs",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(SVDD_DEFAULTS.epochs),
@@ -158,6 +170,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "lr",
+      setting: true,
       type: "string",
       arg: "X",
       default: String(SVDD_DEFAULTS.lr),
@@ -165,6 +178,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "lr-step",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(SVDD_DEFAULTS.lrStep),
@@ -172,6 +186,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "batch-size",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(SVDD_DEFAULTS.batchSize),
@@ -179,6 +194,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "eps",
+      setting: true,
       type: "string",
       arg: "X",
       default: String(SVDD_DEFAULTS.eps),
@@ -186,6 +202,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "pca",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(GAUSS_DEFAULTS.pca),
@@ -193,6 +210,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "neighbours",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(KNN_DEFAULTS.neighbours),
@@ -200,6 +218,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "metric",
+      setting: true,
       type: "string",
       arg: "M",
       default: KNN_DEFAULTS.metric,
@@ -233,6 +252,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
     },
     {
       name: "checkpoint-every",
+      setting: true,
       type: "string",
       arg: "N",
       default: String(DEFAULT_CHECKPOINT_EVERY),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { COMMANDS, main } from "../cli/main.ts";
-import { helpText, OLD_FLAG_NAMES, parse } from "../cli/_args.ts";
+import { helpText, OLD_FLAG_NAMES, ownFlags, parse } from "../cli/_args.ts";
 import { join } from "node:path";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
@@ -24,7 +24,8 @@ Deno.test("cli: every command's --help documents every flag and its permissions"
     assert.equal(code, 0);
     assert.equal(out, helpText(cmd));
     for (const f of cmd.flags) {
-      assert.match(out, new RegExp(`--${f.name}\\b`), `${cmd.name} --${f.name}`);
+      const shown = f.setting ? `\\n  ${f.name}=` : `--${f.name}\\b`;
+      assert.match(out, new RegExp(shown), `${cmd.name} --${f.name}`);
     }
     assert.match(out, /Permissions \(deno task/);
   }
@@ -61,7 +62,7 @@ Deno.test("cli: usage errors exit 2 with one line; unknown command lists the com
   r = await capture(["train-map", "--epochs", "ten"]);
   assert.equal(r.code, 2);
   assert.equal(r.err, 'error: --epochs must be an integer, got "ten"');
-  r = await capture(["train-map", "--augment-p", "2"]);
+  r = await capture(["train-map", "--set", "augment-p=2"]);
   assert.equal(r.code, 2);
   assert.equal(r.err, "error: --augment-p must be at most 1, got 2");
   r = await capture(["robustness", "--map", "x", "--grid", "jpeg:0"]);
@@ -169,13 +170,12 @@ Deno.test("cli: an old flag name means one flag in every command, with a note; -
         parse(cmd, argv, (s) => notes.push(s)).values[now],
         flag.type === "boolean" || "7",
       );
-      assert.match(helpText(cmd), new RegExp(`--${now} .*old name.*--${old}`));
+      assert.match(helpText(cmd), new RegExp(`(--|\\n  )${now}[ =].*old name.*--${old}`));
     }
   }
-  assert.ok(
-    notes.length >= 5 && notes.every((n) => /is an old name of --/.test(n)),
-    notes.join("\n"),
-  );
+  const renamed = notes.filter((n) => /is an old name of --/.test(n));
+  assert.ok(renamed.length >= 5, notes.join("\n"));
+  assert.ok(notes.every((n) => /is an old name of --|is a setting now/.test(n)), notes.join("\n"));
   for (const cmd of [detect, train]) {
     assert.throws(
       () => parse(cmd, ["--model", "x"]),
@@ -185,4 +185,33 @@ Deno.test("cli: an old flag name means one flag in every command, with a note; -
   const old = await capture(["train-flow", "--help"]);
   assert.equal(old.code, 0);
   assert.match(old.err, /train-flow is an old name of train-oneclass/);
+});
+
+Deno.test("cli: no command has over 20 flags of its own; settings come by --set NAME=VALUE, the flag form with a note", () => {
+  const counts = COMMANDS.map((c) => [c.name, ownFlags(c).length] as const);
+  assert.deepEqual(counts.filter(([, n]) => n > 20), [], JSON.stringify(counts));
+  const train = COMMANDS.find((c) => c.name === "train-oneclass")!;
+  const map = COMMANDS.find((c) => c.name === "train-map")!;
+  const notes: string[] = [];
+  const set = parse(
+    train,
+    ["--set", "hidden=256", "--set", "lrStep=5", "--nu", "0.1"],
+    (s: string) => void notes.push(s),
+  );
+  assert.equal(set.values.hidden, "256");
+  assert.equal(set.values["lr-step"], "5");
+  assert.equal(notes.length, 0);
+  assert.equal(parse(map, ["--set", "train-srm=true"]).values["train-srm"], true);
+  const flagForm = parse(train, ["--hidden", "256"], (s: string) => void notes.push(s));
+  assert.equal(flagForm.values.hidden as string, "256");
+  assert.match(notes.join("\n"), /--hidden is a setting now: give --set hidden=256/);
+  assert.throws(() => parse(train, ["--set", "hiden=1"]), /"hiden" is not a setting or flag/);
+  assert.throws(() => parse(train, ["--set", "hidden"]), /--set needs NAME=VALUE/);
+  assert.throws(() => parse(map, ["--set", "train-srm=yes"]), /train-srm is true or false/);
+  assert.throws(() => parse(train, ["--hidden", "8", "--set", "hidden=9"]), /given twice/);
+  // help lists the settings apart, not among the flags
+  const help = helpText(train);
+  const [flags, settings] = help.split("Settings (--set NAME=VALUE");
+  assert.doesNotMatch(flags, /--hidden/);
+  assert.match(settings, /\n {2}hidden=N +flow, mlp: hidden width \(default: 1000\)/);
 });
