@@ -40,7 +40,7 @@ export const trainOneClassCommand: Command = {
   description: `
 Feature sources (--features): l9 (the method: L9 after ReLU), l9-pre, l8, l8-pre (before the
 ReLU), trunk (global average and max of the last conv block): all from map run RUN, on the
-natural images its split held back for this stage (role "flow"); residual (${RESIDUAL_DIM} noise-residual
+natural images its split held back for this stage (role "oneclass"); residual (${RESIDUAL_DIM} noise-residual
 statistics of the image's most textured patches: co-occurrences at three scales and their slopes)
 and mobilenet (${PRETRAINED_DIM} early activations of a pretrained MobileNetV2, the nsfwjs npm package's,
 on nine 224 px crops at the image's own resolution): these two need no map, and fit on every

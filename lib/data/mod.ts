@@ -20,6 +20,8 @@ export {
   DEFAULT_FRACTIONS,
   makeSplit,
   type Role,
+  roleNamed,
+  ROLES,
   type SplitEntry,
   type SplitFractions,
   splitFromLists,

@@ -3,7 +3,8 @@
  *
  * - `train`: the image map (ENet) trains on it (natural, and the training renderer's);
  * - `val`: the map is validated on it;
- * - `flow`: natural images held back for the one-class stage (the unlabeled pool);
+ * - `oneclass`: natural images held back for the one-class stage (the unlabeled pool; `flow`
+ *   in split files written before 0.3, read as `oneclass`);
  * - `test`: every evaluation, for every renderer, seen in training or not;
  * - `unused`: left out (e.g. not in any list given with `--split-files`).
  *
@@ -21,22 +22,38 @@ import { formatCsv, parseCsvRecords } from "./csv.ts";
 import type { ImageEntry } from "./dataset.ts";
 
 /** What an image is used for. */
-export type Role = "train" | "val" | "flow" | "test" | "unused";
+export type Role = "train" | "val" | "oneclass" | "test" | "unused";
 
 /** All roles, in split-file order. */
-export const ROLES: readonly Role[] = ["train", "val", "flow", "test", "unused"];
+export const ROLES: readonly Role[] = ["train", "val", "oneclass", "test", "unused"];
+
+/** Old role names in split files and run configurations, and the role each is now. */
+const OLD_ROLES: Readonly<Record<string, Role>> = { flow: "oneclass" };
+
+/**
+ * A role by its name, old names (`flow`) brought up to date.
+ *
+ * @example
+ * ```ts
+ * import { roleNamed } from "./mod.ts";
+ * console.log(roleNamed("flow"), roleNamed("test")); // oneclass test
+ * ```
+ */
+export function roleNamed(name: string): Role {
+  return OLD_ROLES[name] ?? name as Role;
+}
 
 /** Fractions of each source that go to each role. */
 export interface SplitFractions {
-  /** Natural images: map training, map validation, flow pool, test. */
-  natural: { train: number; val: number; flow: number; test: number };
+  /** Natural images: map training, map validation, one-class pool, test. */
+  natural: { train: number; val: number; oneclass: number; test: number };
   /** Rendered images: map training, map validation, test. */
   cg: { train: number; val: number; test: number };
 }
 
 /** Defaults: natural 40/10/20/30 %, rendered 60/10/30 %. */
 export const DEFAULT_FRACTIONS: SplitFractions = {
-  natural: { train: 0.4, val: 0.1, flow: 0.2, test: 0.3 },
+  natural: { train: 0.4, val: 0.1, oneclass: 0.2, test: 0.3 },
   cg: { train: 0.6, val: 0.1, test: 0.3 },
 };
 
@@ -100,7 +117,7 @@ export function makeSplit(
   );
   for (const [key, imgs] of sources) {
     const natural = key.startsWith("n:");
-    const roles: Role[] = natural ? ["train", "val", "flow", "test"] : ["train", "val", "test"];
+    const roles: Role[] = natural ? ["train", "val", "oneclass", "test"] : ["train", "val", "test"];
     const fr = natural ? fractions.natural : fractions.cg;
     const target = apportion(imgs.length, roles.map((r) => (fr as Record<string, number>)[r]));
     const need = new Map(roles.map((r, i) => [r, target[i]]));
@@ -112,8 +129,8 @@ export function makeSplit(
     }
     const order = new Rng(`split:${seed}:${key}`).shuffle([...groups.keys()].sort());
     for (const g of order) {
-      // The role furthest below its target; ties go test, val, flow, train.
-      const prefer = (["test", "val", "flow", "train"] as Role[]).filter((r) => need.has(r));
+      // The role furthest below its target; ties go test, val, oneclass, train.
+      const prefer = (["test", "val", "oneclass", "train"] as Role[]).filter((r) => need.has(r));
       let best = prefer[0];
       for (const r of prefer) if (need.get(r)! > need.get(best)!) best = r;
       groupRole.set(g, best);
@@ -122,7 +139,7 @@ export function makeSplit(
   }
   return images.map((img) => {
     let role = groupRole.get(img.group) ?? "unused";
-    if (role === "flow" && img.label !== 0) role = "unused";
+    if (role === "oneclass" && img.label !== 0) role = "unused";
     return { ...img, role };
   });
 }
@@ -131,7 +148,7 @@ export function makeSplit(
  * Roles from the ENet authors' published lists (`Dataset/TrainValTestSplit/*.txt` in
  * weizequan/CGDetection): files name images by basename. `*_train_*` → train, `*_val_*` → val,
  * `*_test_*` → test; natural images listed only in the other lists (the RAISE/VISION pools)
- * form the flow pool; images in no list are unused.
+ * form the one-class pool; images in no list are unused.
  *
  * @example The ENet authors' published lists
  * ```ts
@@ -188,7 +205,7 @@ export async function splitFromLists(images: ImageEntry[], dir: string): Promise
     const text = await Deno.readTextFile(`${dir}/${f}`);
     for (const line of text.split(/\r?\n/)) {
       for (const img of byBase.get(basename(line.trim())) ?? []) {
-        if (!role.has(img) && img.label === 0) role.set(img, "flow");
+        if (!role.has(img) && img.label === 0) role.set(img, "oneclass");
       }
     }
   }
@@ -221,7 +238,7 @@ export function applySplit(images: ImageEntry[], text: string, file = "split.csv
   if (iName < 0 || iRole < 0) throw new DatasetError(file, "header must have Name and Role");
   const roles = new Map<string, Role>();
   for (const { fields, line } of recs.slice(1)) {
-    const r = fields[iRole] as Role;
+    const r = roleNamed(fields[iRole]);
     if (!ROLES.includes(r)) throw new DatasetError(file, `unknown role "${fields[iRole]}"`, line);
     roles.set(fields[iName], r);
   }
@@ -242,7 +259,7 @@ export function applySplit(images: ImageEntry[], text: string, file = "split.csv
 export function splitCounts(entries: SplitEntry[]): Map<number, Record<Role, number>> {
   const out = new Map<number, Record<Role, number>>();
   for (const e of entries) {
-    if (!out.has(e.label)) out.set(e.label, { train: 0, val: 0, flow: 0, test: 0, unused: 0 });
+    if (!out.has(e.label)) out.set(e.label, { train: 0, val: 0, oneclass: 0, test: 0, unused: 0 });
     out.get(e.label)![e.role]++;
   }
   return out;

@@ -65,13 +65,14 @@ export const DETECTOR_FORMAT = "cgvsni-detector/3";
 export type Verdict = "computer-generated" | "natural" | "unsure";
 
 /**
- * Which stage decides: both must agree (default), one alone (`flow` = `oneclass`), or the fused
- * score of the two (`fused`: {@link Detector.fused}).
+ * Which stage decides: both must agree (default), one alone, or the fused score of the two
+ * (`fused`: {@link Detector.fused}). A `detector.json` written before 0.3 may say `flow` for
+ * `oneclass`; loading reads it so.
  */
-export type VerdictRule = "both" | "head" | "oneclass" | "flow" | "fused";
+export type VerdictRule = "both" | "head" | "oneclass" | "fused";
 
 /** Every verdict rule. */
-export const VERDICT_RULES: readonly VerdictRule[] = ["both", "head", "oneclass", "flow", "fused"];
+export const VERDICT_RULES: readonly VerdictRule[] = ["both", "head", "oneclass", "fused"];
 
 /** The scores of one tile. */
 export interface TileScore {
@@ -223,7 +224,7 @@ export class Detector {
 
   /** A detector from its parts; without a map, the rule must be `oneclass`. */
   constructor(map: ImageMap | undefined, oneClass: OneClassEstimator, info: DetectorInfo) {
-    if (!map && (needsMap(info.features) || !["oneclass", "flow"].includes(info.rule))) {
+    if (!map && (needsMap(info.features) || info.rule !== "oneclass")) {
       throw new ModelError(
         `a detector without an image map reads whole-image features with rule oneclass, ` +
           `not ${info.features} with rule ${info.rule}`,
@@ -376,7 +377,7 @@ export class Detector {
       ? "natural"
       : "unsure";
     if (this.info.rule === "head") return head;
-    if (this.info.rule === "oneclass" || this.info.rule === "flow") return oc;
+    if (this.info.rule === "oneclass") return oc;
     return head === oc ? head : "unsure";
   }
 
@@ -529,6 +530,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     Object.assign(i, { format: DETECTOR_FORMAT, headThreshold: { ...UNSET } });
   }
   if (i?.headThreshold && i.headThreshold.reference === undefined) i.headThreshold.reference = [];
+  if ((i?.rule as string) === "flow") i.rule = "oneclass"; // the rule's name before 0.3
   if (i?.format !== DETECTOR_FORMAT) {
     throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
   }

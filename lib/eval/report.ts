@@ -186,7 +186,7 @@ export async function writeReport(
     ["class", "label", "images", "map train", "map val", "one-class pool", "test", "unused"],
     dataset.classes.map((c) => {
       const k = counts.get(c.label)!;
-      return [c.name, c.label, c.count, k.train, k.val, k.flow, k.test, k.unused];
+      return [c.name, c.label, c.count, k.train, k.val, k.oneclass, k.test, k.unused];
     }),
   ));
 

@@ -1,7 +1,7 @@
 /**
  * The head's decision threshold, set on natural images the map never trained on, as every
  * threshold of the toolkit is: the (1 − ν) quantile of p(CG) over the natural images of the
- * split's `val` and `flow` roles (ν = 0.05), each image's p(CG) the mean over a grid of
+ * split's `val` and `oneclass` roles (ν = 0.05), each image's p(CG) the mean over a grid of
  * crops (3 × 3 by default, as `evaluate` judges images). Renders play no part, and no test
  * image does.
  *
@@ -55,7 +55,7 @@ interface SavedHeadThreshold extends HeadThreshold {
 
 /**
  * Where the head decides when no threshold was set on natural images: p(CG) = 0.5 (format-2
- * detectors, evaluations written before the threshold, a split with no natural val or flow
+ * detectors, evaluations written before the threshold, a split with no natural val or one-class
  * image).
  */
 export const UNSET_HEAD_THRESHOLD = 0.5;
@@ -67,7 +67,7 @@ export const HEAD_THRESHOLD_FILE = "head-threshold.json";
 export const HEAD_THRESHOLD_TILES = 3;
 
 /** The split roles whose natural images set the threshold. */
-const ROLES = ["val", "flow"] as const;
+const ROLES = ["val", "oneclass"] as const;
 
 /** Options of {@link setHeadThreshold} and {@link headThreshold}. */
 export interface HeadThresholdOptions {
@@ -82,7 +82,7 @@ export interface HeadThresholdOptions {
 }
 
 /**
- * The head's p(CG) of each natural `val` and `flow` image of a map run's split (the mean over a
+ * The head's p(CG) of each natural `val` and `oneclass` image of a map run's split (the mean over a
  * grid of crops), the images its threshold is set on. Unreadable images are listed in the run
  * (`head-threshold-skipped.txt`) and left out.
  *
@@ -142,7 +142,7 @@ export async function naturalHeadScores(
 }
 
 /**
- * Sets the head's threshold of a trained map on its run's natural `val` and `flow` images and
+ * Sets the head's threshold of a trained map on its run's natural `val` and `oneclass` images and
  * writes it into the run. Unreadable images are listed in the run and left out; with no
  * natural image left the threshold is {@link UNSET_HEAD_THRESHOLD} and `n` is 0.
  *
@@ -157,7 +157,7 @@ export async function naturalHeadScores(
  * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress });
  * const run = await openMapRun(runs, "m");
  * const t = await setHeadThreshold(run, run.map, { progress });
- * console.log(t.value, t.n, t.from); // p(CG) at the 95 % quantile of val + flow photographs
+ * console.log(t.value, t.n, t.from); // p(CG) at the 95 % quantile of val + one-class photographs
  * run.map.net.dispose();
  * ```
  */

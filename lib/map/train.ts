@@ -10,7 +10,7 @@
  * 5. the epoch loop (lib/runs/loop.ts): balanced batches, augmented crops, SGD with momentum on
  *    cross-entropy, validation with the recall of every class;
  * 6. the final model in `model/`;
- * 7. the head's threshold, set on the natural `val` and `flow` images (threshold.ts).
+ * 7. the head's threshold, set on the natural `val` and `oneclass` images (threshold.ts).
  *
  * @module
  */
@@ -114,7 +114,7 @@ export interface TrainMapOptions {
   tiles?: number;
   /** Seed of the split, initialisation, sampling and dropout. */
   seed?: number;
-  /** Natural images: fractions for map train, map validation, flow pool, test. */
+  /** Natural images: fractions for map train, map validation, one-class pool, test. */
   naturalSplit?: string;
   /** Rendered images: fractions for map train, map validation, test. */
   cgSplit?: string;
@@ -313,7 +313,9 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
   for (const [label, c] of splitCounts(split)) {
     const cls = ds.classes.find((k) => k.label === label)!;
     log.log(
-      `  ${cls.name.padEnd(12)} train ${c.train} val ${c.val} flow ${c.flow} test ${c.test} ` +
+      `  ${
+        cls.name.padEnd(12)
+      } train ${c.train} val ${c.val} one-class ${c.oneclass} test ${c.test} ` +
         `unused ${c.unused}`,
     );
   }
@@ -541,7 +543,10 @@ export function pickRenderers(ds: Dataset, which?: string): ClassRef[] {
 
 function fractionsOf(c: MapRunConfig): SplitFractions {
   const [t, v, f, s] = c.split.natural, [ct, cv, cs] = c.split.cg;
-  return { natural: { train: t, val: v, flow: f, test: s }, cg: { train: ct, val: cv, test: cs } };
+  return {
+    natural: { train: t, val: v, oneclass: f, test: s },
+    cg: { train: ct, val: cv, test: cs },
+  };
 }
 
 /** The training defaults for a protocol and preset (the small preset's learning rate differs). */

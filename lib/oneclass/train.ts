@@ -6,7 +6,7 @@
  * 1. where: inside a map run (`runs/<map>/<name>/`, using the map's split), or, for a source
  *    that needs no map (`residual`), a run of its own (`runs/<name>/`) with its own split;
  * 2. the configuration, new or read back when resuming;
- * 3. the natural training images: the `flow` pool held back from the map for map features
+ * 3. the natural training images: the `oneclass` pool held back from the map for map features
  *    (the map has seen its own training images, whose features are unusually tight); every
  *    non-test natural image for `residual`;
  * 4. their feature vectors (cached);
@@ -33,6 +33,7 @@ import {
   formatSplit,
   makeSplit,
   type Role,
+  roleNamed,
   type SplitEntry,
 } from "../data/split.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
@@ -207,7 +208,7 @@ export const DEFAULT_ONECLASS_RUN: string = defaultRunName(DEFAULT_SOURCE, DEFAU
 
 /** The natural images a source trains on (see the module documentation). */
 export function poolRoles(source: FeatureSource): Role[] {
-  return needsMap(source) ? ["flow"] : ["train", "val", "flow"];
+  return needsMap(source) ? ["oneclass"] : ["train", "val", "oneclass"];
 }
 
 /**
@@ -218,18 +219,19 @@ export function poolRoles(source: FeatureSource): Role[] {
  * ```ts
  * import { oneclassPool } from "./train.ts";
  * const split = [
- *   { name: "a.png", label: 0, role: "flow" as const },
- *   { name: "b.png", label: 2, role: "flow" as const },
+ *   { name: "a.png", label: 0, role: "oneclass" as const },
+ *   { name: "b.png", label: 2, role: "oneclass" as const },
  *   { name: "c.png", label: 0, role: "test" as const },
  * ];
- * console.log(oneclassPool(split, ["flow"]).map((e) => e.name)); // ["a.png"]
+ * console.log(oneclassPool(split, ["oneclass"]).map((e) => e.name)); // ["a.png"]
  * ```
  */
 export function oneclassPool<E extends Pick<SplitEntry, "label" | "role">>(
   split: E[],
   roles: Role[],
 ): E[] {
-  return split.filter((e) => e.label === 0 && roles.includes(e.role));
+  const wanted = roles.map(roleNamed); // a run made before 0.3 names the pool's role "flow"
+  return split.filter((e) => e.label === 0 && wanted.includes(e.role));
 }
 
 /** The view a source's samples index, and its cache-key suffix. */

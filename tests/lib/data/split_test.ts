@@ -30,15 +30,15 @@ Deno.test("split: every image in exactly one role; no group straddles roles", ()
   for (const e of s) byGroup.set(e.group, (byGroup.get(e.group) ?? new Set()).add(e.role));
   for (const [g, roles] of byGroup) assert.equal(roles.size, 1, `group ${g} in ${[...roles]}`);
   assert.ok(
-    s.every((e) => e.role !== "flow" || e.label === 0),
-    "only natural images in the flow pool",
+    s.every((e) => e.role !== "oneclass" || e.label === 0),
+    "only natural images in the one-class pool",
   );
 });
 
 Deno.test("split: the shipped dataset's roles are disjoint and cover every image", async () => {
   const ds = await loadDataset(SHIPPED);
   const s = makeSplit(ds.images, DEFAULT_FRACTIONS, 0);
-  const roles = ["train", "val", "flow", "test"] as const;
+  const roles = ["train", "val", "oneclass", "test"] as const;
   const sets = roles.map((r) => new Set(s.filter((e) => e.role === r).map((e) => e.name)));
   for (let i = 0; i < sets.length; i++) {
     for (let j = i + 1; j < sets.length; j++) {
@@ -57,11 +57,11 @@ Deno.test("split: stratified per source folder with exact proportions", () => {
   const count = (src: string, role: string) =>
     s.filter((e) => e.source === src && e.role === role).length;
   assert.deepEqual(
-    ["train", "val", "flow", "test"].map((r) => count("RAISE", r)),
+    ["train", "val", "oneclass", "test"].map((r) => count("RAISE", r)),
     apportion(57, [0.4, 0.1, 0.2, 0.3]),
   );
   assert.deepEqual(
-    ["train", "val", "flow", "test"].map((r) => count("VISION", r)),
+    ["train", "val", "oneclass", "test"].map((r) => count("VISION", r)),
     apportion(23, [0.4, 0.1, 0.2, 0.3]),
   );
   assert.deepEqual(
@@ -88,6 +88,10 @@ Deno.test("split: written and read back unchanged; a changed dataset is detected
   assert.deepEqual(back.map((e) => e.role), s.map((e) => e.role));
   const extra = [...imgs, { ...imgs[0], name: "RAISE/new.png" }];
   assert.throws(() => applySplit(extra, formatSplit(s)), /not in the run's split/);
+  // a split file written before 0.3 names the one-class pool "flow": it is read as "oneclass"
+  const old = formatSplit(s).replaceAll(",oneclass", ",flow");
+  assert.ok(old.includes(",flow"));
+  assert.deepEqual(applySplit(imgs, old).map((e) => e.role), s.map((e) => e.role));
 });
 
 Deno.test("split: fractions are validated; apportion sums exactly", () => {
@@ -117,14 +121,14 @@ Deno.test("split: the authors' split lists map to roles by basename", async () =
     assert.deepEqual(s.map((e) => e.role), [
       "train",
       "test",
-      "flow",
+      "oneclass",
       "val",
       "train",
       "test",
       "unused",
     ]);
     const counts = splitCounts(s);
-    assert.equal(counts.get(0)!.flow, 1);
+    assert.equal(counts.get(0)!.oneclass, 1);
     await Deno.writeTextFile(`${dir}/CG_VRay_test_1.txt`, "missing.png\n");
     await assert.rejects(
       splitFromLists(imgs, dir),

@@ -129,10 +129,10 @@ Deno.test("train-map: a run folder holds config, split, stats, metrics, plot, ch
     assert.equal(net.cfg.crop, 80);
     assert.ok(norm.std.every((s) => s > 0));
     // the head's threshold: the 0.95 quantile of the mean p(CG) over a 3 x 3 grid of each natural
-    // val and flow image, recomputed here crop by crop
+    // val and one-class-pool image, recomputed here crop by crop
     const saved = JSON.parse(await Deno.readTextFile(join(run, HEAD_THRESHOLD_FILE)));
     const naturals = split.slice(1).map((l) => l.split(",")).filter(([, label, , role]) =>
-      label === "0" && (role === "val" || role === "flow")
+      label === "0" && (role === "val" || role === "oneclass")
     );
     const means: number[] = [];
     for (const [name] of naturals) {
