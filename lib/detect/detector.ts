@@ -71,6 +71,9 @@ export type Verdict = "computer-generated" | "natural" | "unsure";
  */
 export type VerdictRule = "both" | "head" | "oneclass" | "fused";
 
+/** Rules by their names before 0.3. */
+const OLD_RULES: Readonly<Record<string, VerdictRule>> = { flow: "oneclass" };
+
 /** Every verdict rule. */
 export const VERDICT_RULES: readonly VerdictRule[] = ["both", "head", "oneclass", "fused"];
 
@@ -530,7 +533,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     Object.assign(i, { format: DETECTOR_FORMAT, headThreshold: { ...UNSET } });
   }
   if (i?.headThreshold && i.headThreshold.reference === undefined) i.headThreshold.reference = [];
-  if ((i?.rule as string) === "flow") i.rule = "oneclass"; // the rule's name before 0.3
+  if (i?.rule) i.rule = OLD_RULES[i.rule] ?? i.rule;
   if (i?.format !== DETECTOR_FORMAT) {
     throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
   }

@@ -96,8 +96,14 @@ Deno.test("detector: an image that fails a one-class check is never called natur
     const alone = await loadDetector(dir);
     assert.equal(alone.verdict(0.1, far, ["slope"]), "unsure");
     assert.equal(alone.verdict(0.9, far), "natural");
+    // a detector.json written before 0.3 names that rule "flow"
+    await writeJson(join(dir, "detector.json"), { ...INFO, rule: "flow" });
+    const old = await loadDetector(dir);
+    assert.equal(old.info.rule, "oneclass");
+    assert.equal(old.verdict(0.9, far), "natural");
     det.dispose();
     alone.dispose();
+    old.dispose();
   });
 });
 
