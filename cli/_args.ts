@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { setThreads } from "../lib/backends/select.ts";
-import { type DecoderName, DECODERS, setDecoder } from "../lib/data/decode.ts";
+import { type DecoderName, DECODERS, DEFAULT_MAX_PIXELS, setDecoder } from "../lib/data/decode.ts";
 import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
@@ -397,6 +397,15 @@ export const ONECLASS_RUN_FLAG: Flag = {
   arg: "NAME",
   default: DEFAULT_ONECLASS_RUN,
   help: "the one-class run inside the map run",
+};
+
+/** The `--max-pixels` flag of the commands that read images a user gives. */
+export const MAX_PIXELS_FLAG: Flag = {
+  name: "max-pixels",
+  type: "string",
+  arg: "N",
+  default: String(DEFAULT_MAX_PIXELS),
+  help: "refuse images with more pixels",
 };
 
 /** The `--runs` flag. */

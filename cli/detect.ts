@@ -14,7 +14,6 @@ import { makeProgress } from "../lib/core/progress.ts";
 import { prefetch } from "../lib/core/prefetch.ts";
 import { csvLine } from "../lib/data/csv.ts";
 import {
-  DEFAULT_MAX_PIXELS,
   hasImageExtension,
   IMAGE_EXTENSIONS,
   printWarning,
@@ -37,6 +36,7 @@ import {
   type Command,
   COMPUTE_FLAGS,
   EXIT,
+  MAX_PIXELS_FLAG,
   num,
   ONECLASS_RUN_FLAG,
   RUNS_FLAG,
@@ -225,13 +225,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       help:
         `half-width of the one-class unsure band, fraction of |threshold| (default ${DEFAULT_UNSURE})`,
     },
-    {
-      name: "max-pixels",
-      type: "string",
-      arg: "N",
-      default: String(DEFAULT_MAX_PIXELS),
-      help: "refuse images with more pixels",
-    },
+    MAX_PIXELS_FLAG,
     { name: "quiet", type: "boolean", help: "no progress bar" },
     ...COMPUTE_FLAGS,
   ],

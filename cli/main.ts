@@ -20,6 +20,8 @@ import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand } from "./experiment.ts";
 import { exportDetectorCommand } from "./export_detector.ts";
 import { manifestCommand } from "./manifest.ts";
+import { makeNaturalCommand } from "./make_natural.ts";
+import { losoCommand } from "./loso.ts";
 import { oneclassMatrixCommand } from "./oneclass_matrix.ts";
 import { reportCommand } from "./report.ts";
 import { robustnessCommand } from "./robustness.ts";
@@ -39,6 +41,8 @@ export const COMMANDS: Command[] = [
   demoCommand,
   exportDetectorCommand,
   manifestCommand,
+  makeNaturalCommand,
+  losoCommand,
 ];
 
 function usage(): string {

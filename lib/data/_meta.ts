@@ -16,6 +16,8 @@ export interface FileMeta {
   orientation: number;
   /** The embedded profile's description, when there is one. */
   icc?: string;
+  /** The camera's make and model from EXIF (tags 271, 272), when present. */
+  camera?: { make: string; model: string };
 }
 
 /** A tag of a TIFF directory: its type, count and where its values start. */
@@ -37,6 +39,7 @@ export function tiffTags(b: Uint8Array, base = 0): {
   le: boolean;
   tag(id: number): TiffTag | undefined;
   values(id: number): number[] | undefined;
+  text(id: number): string | undefined;
 } {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const le = b[base] === 0x49;
@@ -66,7 +69,18 @@ export function tiffTags(b: Uint8Array, base = 0): {
       (_, i) => size === 1 ? b[e.at + i] : size === 2 ? u16(e.at + 2 * i) : u32(e.at + 4 * i),
     );
   };
-  return { le, tag, values };
+  const text = (id: number): string | undefined => {
+    const e = tag(id);
+    if (!e || e.type !== 2 || e.at + e.count > b.length) return undefined;
+    return String.fromCharCode(...b.subarray(e.at, e.at + e.count)).replace(/\0.*$/s, "").trim();
+  };
+  return { le, tag, values, text };
+}
+
+/** The camera's make and model in a TIFF structure's IFD0, when either is there. */
+function cameraIn(b: Uint8Array, base: number): FileMeta["camera"] {
+  const t = tiffTags(b, base), make = t.text(271) ?? "", model = t.text(272) ?? "";
+  return make || model ? { make, model } : undefined;
 }
 
 function orientationIn(b: Uint8Array, base: number): number {
@@ -122,6 +136,7 @@ export function fileMeta(b: Uint8Array, format: string): FileMeta {
     const icc = attempt(() => tiffTags(b).tag(34675), undefined);
     return {
       orientation: attempt(() => orientationIn(b, 0), 1),
+      camera: attempt(() => cameraIn(b, 0), undefined),
       icc: icc
         ? attempt(() => iccDescription(b.subarray(icc.at, icc.at + icc.count)), "ICC profile")
         : undefined,
@@ -131,7 +146,7 @@ export function fileMeta(b: Uint8Array, format: string): FileMeta {
 }
 
 function jpegMeta(b: Uint8Array): FileMeta {
-  let orientation = 1, o = 2;
+  let orientation = 1, o = 2, camera: FileMeta["camera"];
   const icc: Uint8Array[] = [];
   while (o + 4 <= b.length && b[o] === 0xff) {
     const m = b[o + 1], len = (b[o + 2] << 8) | b[o + 3];
@@ -140,24 +155,28 @@ function jpegMeta(b: Uint8Array): FileMeta {
     const tag = String.fromCharCode(...seg.subarray(0, 12));
     if (m === 0xe1 && tag.startsWith("Exif\0\0")) {
       orientation = attempt(() => orientationIn(seg, 6), orientation);
+      camera ??= attempt(() => cameraIn(seg, 6), undefined);
     }
     if (m === 0xe2 && tag === "ICC_PROFILE\0") icc[seg[12] - 1] = seg.subarray(14);
     o += 2 + len;
   }
   const all = icc.filter(Boolean);
-  if (!all.length) return { orientation };
+  if (!all.length) return { orientation, camera };
   const p = new Uint8Array(all.reduce((s, c) => s + c.length, 0));
   all.reduce((at, c) => (p.set(c, at), at + c.length), 0);
-  return { orientation, icc: attempt(() => iccDescription(p), "ICC profile") };
+  return { orientation, camera, icc: attempt(() => iccDescription(p), "ICC profile") };
 }
 
 function pngMeta(b: Uint8Array): FileMeta {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let orientation = 1, icc: string | undefined, o = 8;
+  let orientation = 1, icc: string | undefined, camera: FileMeta["camera"], o = 8;
   while (o + 8 <= b.length) {
     const len = v.getUint32(o), type = String.fromCharCode(...b.subarray(o + 4, o + 8));
     const data = b.subarray(o + 8, o + 8 + len);
-    if (type === "eXIf") orientation = attempt(() => orientationIn(data, 0), orientation);
+    if (type === "eXIf") {
+      orientation = attempt(() => orientationIn(data, 0), orientation);
+      camera = attempt(() => cameraIn(data, 0), undefined);
+    }
     if (type === "iCCP") {
       const z = data.indexOf(0);
       // a profile is kilobytes: a larger one is not inflated (a decompression bomb)
@@ -169,7 +188,7 @@ function pngMeta(b: Uint8Array): FileMeta {
     if (type === "IDAT" || type === "IEND") break;
     o += 12 + len;
   }
-  return { orientation, icc };
+  return { orientation, icc, camera };
 }
 
 /** Whether a profile description names sRGB (libvips leaves such images as they are). */

@@ -61,6 +61,7 @@ export function describeRows(
   root: string,
   rows: DatasetRow[],
   csvPath = join(root, "dataset.csv"),
+  naturalOnly = false,
 ): Dataset {
   const images = rows.map((r) => ({
     name: r.name,
@@ -81,7 +82,7 @@ export function describeRows(
         "labels must be 0 (natural) and 1..K (renderers) without gaps",
     );
   }
-  if (maxLabel === 0) {
+  if (maxLabel === 0 && !naturalOnly) {
     throw new DatasetError(csvPath, "only natural images (label 0): no renderer to detect");
   }
   const classes: ClassInfo[] = labels.map((label) => {
@@ -103,6 +104,8 @@ export interface LoadDatasetOptions {
   csv?: string;
   /** Check that every listed file exists (default true). */
   checkFiles?: boolean;
+  /** Accept a dataset of natural images only (a corpus of photographs; default false). */
+  naturalOnly?: boolean;
 }
 
 /** The dataset folder unless told another (`--data`): the small one shipped in `dataset/`. */
@@ -139,7 +142,7 @@ export async function loadDataset(root: string, opts: LoadDatasetOptions = {}): 
     }
     throw new DatasetError(csvPath, `cannot read: ${(e as Error).message}`);
   }
-  const ds = describeRows(root, parseDatasetCsv(text, csvPath), csvPath);
+  const ds = describeRows(root, parseDatasetCsv(text, csvPath), csvPath, opts.naturalOnly);
   if (opts.checkFiles !== false) {
     const missing: string[] = [];
     await Promise.all(ds.images.map(async (img) => {

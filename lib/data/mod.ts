@@ -16,6 +16,13 @@ export {
 export { type DatasetRow, parseDatasetCsv } from "./csv.ts";
 export { buildManifest, manifestCsv, type ManifestRow } from "./manifest.ts";
 export {
+  buildNaturalCorpus,
+  type CorpusOptions,
+  type CorpusResult,
+  type CorpusRow,
+  type CorpusSource,
+} from "./corpus.ts";
+export {
   applySplit,
   DEFAULT_FRACTIONS,
   makeSplit,

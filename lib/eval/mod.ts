@@ -49,6 +49,16 @@ export {
   type PipelineOptions,
 } from "./experiment.ts";
 export {
+  loso,
+  LOSO_DEFAULTS,
+  type LosoCell,
+  losoMarkdown,
+  type LosoOptions,
+  type LosoResult,
+  type LosoRow,
+  type LosoThreshold,
+} from "./loso.ts";
+export {
   MATRIX_DEFAULTS,
   type OneClassCell,
   type OneClassMatrix,

@@ -115,6 +115,11 @@ export interface FitOptions {
    * not crops, are what gets decided.
    */
   groups?: ArrayLike<number>;
+  /**
+   * Rows that stay in one fold of the `cv` threshold (default: `groups`): a photograph source,
+   * say, so that each row's out-of-fold score comes from a model that never saw its source.
+   */
+  foldGroups?: ArrayLike<number>;
   /** Called after each epoch by the models trained in epochs. */
   onEpoch?: (m: Record<string, number>) => void;
   /** Runs the epochs of the models trained in epochs (see {@link EpochDriver}). */
@@ -265,7 +270,7 @@ export abstract class OneClassEstimator {
 
   /** Out-of-fold raw scores of the training vectors (see `threshold: "cv"`). */
   async outOfFold(x: Float32Array, n: number, d: number, opts: FitOptions): Promise<Float32Array> {
-    const groups = opts.groups ?? Array.from({ length: n }, (_, i) => i);
+    const groups = opts.foldGroups ?? opts.groups ?? Array.from({ length: n }, (_, i) => i);
     const ids = [...new Set(Array.from(groups))].sort((a, b) => a - b);
     const folds = Math.min(this.folds, ids.length);
     if (folds < 2) throw new RangeError("cross-validated thresholds need at least 2 groups");

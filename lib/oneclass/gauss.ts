@@ -201,7 +201,10 @@ export class GaussianOneClass extends OneClassEstimator {
         // standardised on its own as new images would be (an l2 norm stays the whole vector's)
         const norm = this.norm === "l2" ? "none" : this.norm;
         const alone = new GaussianOneClass({ nu: this.nu, norm, seed: this.seed });
-        const oof = await alone.outOfFold(cols, n, k, { groups: opts.groups });
+        const oof = await alone.outOfFold(cols, n, k, {
+          groups: opts.groups,
+          foldGroups: opts.foldGroups,
+        });
         part.scale = Math.fround(quantile(oof, 1 - this.nu)) || 1;
       }
       this.#parts.push(part);

@@ -1,0 +1,130 @@
+/**
+ * `cgvsni loso`: leave one photograph source out (lib/eval/loso.ts).
+ *
+ * @module
+ */
+
+import { makeProgress } from "../lib/core/progress.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { DEFAULT_NU } from "../lib/core/stats.ts";
+import { DEFAULT_UNSURE } from "../lib/detect/detector.ts";
+import { loso, LOSO_DEFAULTS } from "../lib/eval/loso.ts";
+import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../lib/features/sources.ts";
+import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import { kindsOf } from "./_stages.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+import { trainOneClassCommand } from "./train_oneclass.ts";
+
+/** The `loso` command. */
+export const losoCommand: Command = {
+  name: "loso",
+  usage: "--natural DIR --renders DIR [--features LIST] [--oneclass LIST] [flags]",
+  summary: "Leave one photograph source out: natural recall, unsure share and AUC per source.",
+  description: `
+For each photograph source of the corpus --natural (the Group column of its dataset.csv; see
+make-natural), a one-class model is fitted on every other source and scores the held-out
+photographs and every render of --renders (its labels 1..K; cgbench, say): natural recall (not
+flagged), the share called "unsure" (detect --rule oneclass), and the AUC against each renderer.
+Mean and worst over the sources with at least --min-images photographs lead results.md; every
+source follows. Whole-image features only (residual, mobilenet). --threshold cv-source sets each
+threshold from out-of-fold scores of whole held-out sources instead of images. Writes
+RUNS/NAME/results.json, results.md, and the feature cache (reused when run again).`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
+  flags: [
+    { name: "natural", type: "string", arg: "DIR", help: "the photograph corpus" },
+    { name: "natural-csv", type: "string", arg: "FILE", help: "another CSV for --natural" },
+    { name: "renders", type: "string", arg: "DIR", help: "a dataset whose renders are scored" },
+    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
+    RUNS_FLAG,
+    {
+      name: "name",
+      type: "string",
+      arg: "NAME",
+      default: LOSO_DEFAULTS.name,
+      help: "results folder",
+    },
+    {
+      name: "features",
+      type: "string",
+      arg: "LIST",
+      default: LOSO_DEFAULTS.features.join(","),
+      help: "whole-image feature sources: residual, mobilenet",
+    },
+    {
+      name: "oneclass",
+      type: "string",
+      arg: "LIST",
+      default: LOSO_DEFAULTS.kinds.join(","),
+      help: "one-class models compared",
+    },
+    {
+      name: "threshold",
+      type: "string",
+      arg: "T",
+      default: LOSO_DEFAULTS.threshold,
+      help: "cv (folds of images) | cv-source (folds of sources)",
+    },
+    { name: "nu", type: "string", arg: "X", default: String(DEFAULT_NU), help: "one-class nu" },
+    {
+      name: "unsure",
+      type: "string",
+      arg: "X",
+      default: String(DEFAULT_UNSURE),
+      help: "unsure band, fraction of |threshold|",
+    },
+    {
+      name: "min-images",
+      type: "string",
+      arg: "N",
+      default: String(LOSO_DEFAULTS.minImages),
+      help: "smallest source in mean and worst",
+    },
+    { name: "seed", type: "string", arg: "N", default: "0", help: "seed of the fits" },
+    // the SVDD models' settings, as train-oneclass declares them
+    ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),
+    ...COMPUTE_FLAGS,
+  ],
+  async run(a) {
+    const natural = str(a, "natural"), renders = str(a, "renders");
+    if (!natural || !renders) throw new UsageError("loso: give --natural DIR and --renders DIR");
+    const features = (str(a, "features") ?? LOSO_DEFAULTS.features.join(",")).split(",")
+      .map((s) => s.trim()) as FeatureSource[];
+    for (const f of features) {
+      if (!FEATURE_SOURCES.includes(f) || needsMap(f)) {
+        throw new UsageError(`--features: ${f} is not a whole-image feature source`);
+      }
+    }
+    const r = await loso({
+      natural,
+      naturalCsv: str(a, "natural-csv"),
+      renders,
+      rendersCsv: str(a, "renders-csv"),
+      runs: str(a, "runs"),
+      name: str(a, "name"),
+      features,
+      kinds: kindsOf(a),
+      threshold: choice(a, "threshold", ["cv", "cv-source"] as const),
+      nu: num(a, "nu", { min: 0, max: 1 }),
+      unsure: num(a, "unsure", { min: 0 }),
+      minImages: num(a, "min-images", { int: true, min: 1 }),
+      seed: num(a, "seed", { int: true }),
+      settings: {
+        hidden: num(a, "hidden", { int: true, min: 1 }),
+        epochs: num(a, "epochs", { int: true, min: 1 }),
+        lrStep: num(a, "lr-step", { int: true, min: 1 }),
+      },
+      progress: makeProgress(),
+    });
+    for (const c of r.cells) {
+      console.log(
+        `${c.kind} on ${c.features}: recall mean ${c.mean.recall.toFixed(3)} worst ${
+          c.worst.recall.toFixed(3)
+        } | unsure mean ${c.mean.unsure.toFixed(3)} worst ${c.worst.unsure.toFixed(3)} | ` +
+          `AUC mean ${c.mean.auc.toFixed(3)} worst ${c.worst.auc.toFixed(3)}`,
+      );
+    }
+    console.log(`wrote ${r.dir}/results.md`);
+    return r.skipped.length ? 3 : 0;
+  },
+};

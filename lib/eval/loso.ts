@@ -1,0 +1,353 @@
+/**
+ * Leave one source out (LOSO): how the one-class stage does on photographs of a source it never
+ * saw, the case of a user's own camera. For each photograph source S of a natural corpus
+ * (`Group` of its dataset.csv, lib/data/corpus.ts), a one-class model is fitted on the
+ * photographs of every other source (threshold from them alone), then scores S and every render
+ * of a labelled dataset (its renderers; nothing rendered is ever fitted on):
+ *
+ * - natural recall on S: the share of S's photographs the stage does not flag (score ≤ 0 and
+ *   every check passed);
+ * - unsure on S: the share whose one-class verdict is "unsure" (inside the band of ±`unsure`·
+ *   |threshold| around it, or failing a check), as `detect --rule oneclass` would say;
+ * - AUC of S's photographs against each renderer.
+ *
+ * Sources with at least `minImages` photographs make the summary: mean, and worst (lowest recall
+ * and AUC, highest unsure). Whole-image feature sources only (a map would need training again
+ * for each held-out source). The threshold is set by `cv` with folds of whole images, or, with
+ * `threshold: "cv-source"`, of whole sources, so that it reads scores of unseen sources.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { UsageError } from "../core/errors.ts";
+import { atomicWrite, writeJson } from "../core/files.ts";
+import { makeProgress, type Progress, ticker } from "../core/progress.ts";
+import { DEFAULT_NU } from "../core/stats.ts";
+import { ImageStore } from "../data/cache.ts";
+import { loadDataset } from "../data/dataset.ts";
+import { usable } from "../data/samples.ts";
+import type { SplitEntry } from "../data/split.ts";
+import { DEFAULT_UNSURE, Detector, DETECTOR_FORMAT } from "../detect/detector.ts";
+import { extractFeatures } from "../features/extract.ts";
+import { type FeatureSource, needsMap } from "../features/sources.ts";
+import { type OneClassKind } from "../oneclass/estimator.ts";
+import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
+import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
+import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
+import { rocAuc } from "./metrics.ts";
+
+/** How the LOSO fits set their threshold: out-of-fold over images, or over whole sources. */
+export type LosoThreshold = "cv" | "cv-source";
+
+/** The protocol's defaults. */
+export const LOSO_DEFAULTS = {
+  name: "loso",
+  features: ["residual"] as FeatureSource[],
+  kinds: ["gauss", "knn", "flow"] as OneClassKind[],
+  minImages: 10,
+  threshold: "cv" as LosoThreshold,
+};
+
+/** Options of {@link loso}. */
+export interface LosoOptions {
+  /** The natural corpus (a dataset folder of photographs, `Group` = source). */
+  natural: string;
+  /** Another CSV for `natural`. */
+  naturalCsv?: string;
+  /** A dataset folder whose renders (labels 1..K) are scored against each held-out source. */
+  renders: string;
+  /** Another CSV for `renders`. */
+  rendersCsv?: string;
+  /** Whole-image feature sources compared (default `residual`). */
+  features?: FeatureSource[];
+  /** One-class models compared (default gauss, knn, flow). */
+  kinds?: OneClassKind[];
+  /** Settings of the models (each reads its own), as `train-oneclass` takes them. */
+  settings?: AnyOptions;
+  /** How the threshold is set (default `cv`). */
+  threshold?: LosoThreshold;
+  /** ν (default 0.05). */
+  nu?: number;
+  /** Unsure band, a fraction of |threshold| (default: the detector's). */
+  unsure?: number;
+  /** Sources with fewer photographs are held out too, but left out of mean and worst (10). */
+  minImages?: number;
+  /** Seed of the fits. */
+  seed?: number;
+  /** Name of the results folder, `<runs>/<name>` (default `loso`). */
+  name?: string;
+  /** Parent folder (default `runs`). */
+  runs?: string;
+  /** Progress and log sink. */
+  progress?: Progress;
+}
+
+/** One held-out source under one configuration. */
+export interface LosoRow {
+  /** The source held out. */
+  source: string;
+  /** Its photographs. */
+  images: number;
+  /** Share not flagged by the one-class stage. */
+  recall: number;
+  /** Share called "unsure". */
+  unsure: number;
+  /** AUC against each renderer, by name. */
+  auc: Record<string, number>;
+  /** Their mean. */
+  meanAuc: number;
+}
+
+/** One configuration (feature source × model) over every held-out source. */
+export interface LosoCell {
+  /** Feature source. */
+  features: FeatureSource;
+  /** One-class model. */
+  kind: OneClassKind;
+  /** Every source. */
+  rows: LosoRow[];
+  /** Over the sources with at least `minImages` photographs. */
+  mean: { recall: number; unsure: number; auc: number };
+  /** The worst of them: lowest recall, highest unsure, lowest mean AUC. */
+  worst: { recall: number; unsure: number; auc: number };
+}
+
+/** What {@link loso} returns and writes (`results.json`, `results.md`). */
+export interface LosoResult {
+  /** The corpus and the renders. */
+  natural: string;
+  renders: string;
+  /** Photographs per source. */
+  sources: { name: string; images: number }[];
+  /** Renders per renderer. */
+  renderers: { name: string; images: number }[];
+  /** Settings of the protocol. */
+  threshold: LosoThreshold;
+  nu: number;
+  unsure: number;
+  minImages: number;
+  /** Every configuration. */
+  cells: LosoCell[];
+  /** Unreadable images left out. */
+  skipped: string[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/**
+ * Runs leave-one-source-out over a natural corpus (see the module documentation).
+ *
+ * @example Two sources of the shipped photographs, against the shipped renders
+ * ```ts
+ * import { loso } from "./mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const dir = await Deno.makeTempDir();
+ * const photos = (await Deno.readTextFile("dataset/dataset.csv")).split("\n")
+ *   .filter((l) => l.startsWith("Photos/")).slice(0, 24).map((l) => l.split(",")[0]);
+ * const rows = photos.map((name, i) => `${name},0,${i % 2 ? "odd" : "even"}`);
+ * await Deno.writeTextFile(`${dir}/photos.csv`, ["Name,Label,Group", ...rows].join("\n"));
+ * const r = await loso({
+ *   natural: "dataset", naturalCsv: `${dir}/photos.csv`, renders: "dataset", kinds: ["gauss"],
+ *   runs: dir, progress: makeProgress({ quiet: true }),
+ * });
+ * console.log(r.cells[0].rows.map((x) => [x.source, x.images, x.recall])); // two held-out sources
+ * ```
+ */
+export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }> {
+  const log = o.progress ?? makeProgress();
+  const features = o.features ?? LOSO_DEFAULTS.features;
+  const kinds = o.kinds ?? LOSO_DEFAULTS.kinds;
+  const threshold = o.threshold ?? LOSO_DEFAULTS.threshold;
+  const minImages = o.minImages ?? LOSO_DEFAULTS.minImages;
+  const nu = o.nu ?? DEFAULT_NU, unsure = o.unsure ?? DEFAULT_UNSURE;
+  for (const f of features) {
+    if (needsMap(f)) throw new UsageError(`LOSO takes whole-image features, not ${f} (a map's)`);
+  }
+  if (!["cv", "cv-source"].includes(threshold)) {
+    throw new UsageError(`threshold must be cv or cv-source, got "${threshold}"`);
+  }
+  const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
+  await ensureDir(dir);
+  const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
+  const ren = await loadDataset(o.renders, { csv: o.rendersCsv });
+  const entries = (images: typeof nat.images): SplitEntry[] =>
+    images.map((e) => ({ ...e, role: "test" as const }));
+  const store = new ImageStore({ dir: join(dir, ".cache") });
+  const check = async (es: SplitEntry[], what: string) =>
+    await usable(es, store, { kind: "center", size: MIN_SIDE }, MIN_SIDE, {
+      skipBad: true,
+      run: dir,
+      log,
+      what,
+      listName: `skipped-${what}.txt`,
+    });
+  const photos = await check(entries(nat.images.filter((e) => e.label === 0)), "natural");
+  const renders = await check(entries(ren.images.filter((e) => e.label > 0)), "renders");
+  const kept = new Set([...photos, ...renders].map((e) => e.path));
+  const skipped = [...nat.images, ...ren.images.filter((e) => e.label > 0)]
+    .filter((e) => !kept.has(e.path)).map((e) => e.path);
+  const groups = [...new Set(photos.map((e) => e.group))].sort();
+  const groupOf = photos.map((e) => groups.indexOf(e.group));
+  const rendererNames = ren.classes.filter((c) => c.label > 0).map((c) => c.name);
+  const cells: LosoCell[] = [];
+  for (const source of features) {
+    const vectors = async (es: SplitEntry[], key: string) => {
+      log.start(`${source} features (${key})`, es.length);
+      const f = await extractFeatures({
+        source,
+        samples: es.map((entry) => ({ entry, tile: 0 })),
+        store,
+        view: { kind: "full" },
+        cache: { dir: join(dir, "features"), key: `${key}-${source}` },
+        onBatch: ticker(log),
+      });
+      log.end();
+      return f;
+    };
+    const nf = await vectors(photos, "natural"), rf = await vectors(renders, "renders");
+    const d = nf.dim;
+    for (const kind of kinds) {
+      log.log(`LOSO: ${kind} on ${source}, ${groups.length} sources`);
+      const rows: LosoRow[] = [];
+      for (let g = 0; g < groups.length; g++) {
+        const fit = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
+        const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
+        const pick = (idx: number[]) => {
+          const x = new Float32Array(idx.length * d);
+          idx.forEach((r, k) => x.set(nf.data.subarray(r * d, (r + 1) * d), k * d));
+          return x;
+        };
+        const est = createOneClass(kind, {
+          ...resolveSettings(o.settings, source, kind),
+          nu,
+          threshold: "cv",
+          seed: o.seed ?? 0,
+        });
+        try {
+          await est.fit(pick(fit), fit.length, d, {
+            ...(threshold === "cv-source" ? { foldGroups: fit.map((i) => groupOf[i]) } : {}),
+          });
+          const det = new Detector(undefined, est, {
+            format: DETECTOR_FORMAT,
+            name: `loso-${groups[g]}`,
+            renderers: [],
+            features: source,
+            preprocess: {},
+            unsure,
+            unsureP: 0,
+            rule: "oneclass",
+            maxTilesPerSide: 1,
+            headThreshold: { value: 0.5, nu: 0, from: "none", n: 0, tiles: 0, reference: [] },
+          });
+          const judge = async (x: Float32Array, n: number) =>
+            await det.judge({
+              images: n,
+              vectors: { data: x, n, dim: d, image: Array.from({ length: n }, (_, i) => i) },
+            });
+          const photo = await judge(pick(held), held.length);
+          const cg = await judge(rf.data, rf.n);
+          const auc: Record<string, number> = {};
+          for (const r of rendererNames) {
+            const mine = renders.map((e, i) => [e, i] as const)
+              .filter(([e]) => ren.classes.find((c) => c.label === e.label)!.name === r)
+              .map(([, i]) => cg[i].score);
+            auc[r] = rocAuc(
+              [...photo.map((j) => j.score), ...mine],
+              [...photo.map(() => 0), ...mine.map(() => 1)],
+            );
+          }
+          rows.push({
+            source: groups[g],
+            images: held.length,
+            recall: photo.filter((j) => j.score <= 0 && !j.checks.length).length / held.length,
+            unsure: photo.filter((j) => j.verdict === "unsure").length / held.length,
+            auc,
+            meanAuc: mean(Object.values(auc)),
+          });
+        } finally {
+          est.dispose();
+        }
+      }
+      const big = rows.filter((r) => r.images >= minImages);
+      cells.push({
+        features: source,
+        kind,
+        rows,
+        mean: {
+          recall: mean(big.map((r) => r.recall)),
+          unsure: mean(big.map((r) => r.unsure)),
+          auc: mean(big.map((r) => r.meanAuc)),
+        },
+        worst: {
+          recall: Math.min(...big.map((r) => r.recall)),
+          unsure: Math.max(...big.map((r) => r.unsure)),
+          auc: Math.min(...big.map((r) => r.meanAuc)),
+        },
+      });
+    }
+  }
+  const result: LosoResult = {
+    natural: nat.root,
+    renders: ren.root,
+    sources: groups.map((name) => ({
+      name,
+      images: photos.filter((e) => e.group === name).length,
+    })),
+    renderers: rendererNames.map((name) => ({
+      name,
+      images:
+        renders.filter((e) => ren.classes.find((c) => c.label === e.label)!.name === name).length,
+    })),
+    threshold,
+    nu,
+    unsure,
+    minImages,
+    cells,
+    skipped,
+  };
+  await writeJson(join(dir, "results.json"), result);
+  await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
+  return { ...result, dir };
+}
+
+/** The results as Markdown: the summary per configuration, then every source. */
+export function losoMarkdown(r: LosoResult): string {
+  const f = (x: number) => Number.isFinite(x) ? x.toFixed(3) : "–";
+  const big = r.sources.filter((s) => s.images >= r.minImages).length;
+  const lines = [
+    `# Leave one source out`,
+    "",
+    `${r.sources.length} photograph sources (${
+      r.sources.reduce((a, s) => a + s.images, 0)
+    } photographs; ${big} with at least ${r.minImages}, which make mean and worst), against ` +
+    r.renderers.map((x) => `${x.name} (${x.images})`).join(", ") +
+    `. Threshold ${r.threshold}, ν ${r.nu}; unsure band ±${r.unsure}·|threshold|.`,
+    "",
+    "| features | model | recall mean | recall worst | unsure mean | unsure worst | AUC mean | AUC worst |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...r.cells.map((c) =>
+      `| ${c.features} | ${c.kind} | ${f(c.mean.recall)} | ${f(c.worst.recall)} | ${
+        f(c.mean.unsure)
+      } | ${f(c.worst.unsure)} | ${f(c.mean.auc)} | ${f(c.worst.auc)} |`
+    ),
+    "",
+  ];
+  for (const c of r.cells) {
+    lines.push(
+      `## ${c.kind} on ${c.features}`,
+      "",
+      `| source | photographs | recall | unsure | ${
+        r.renderers.map((x) => `AUC ${x.name}`).join(" | ")
+      } |`,
+      `| --- | --- | --- | --- | ${r.renderers.map(() => "---").join(" | ")} |`,
+      ...c.rows.map((x) =>
+        `| ${x.source} | ${x.images} | ${f(x.recall)} | ${f(x.unsure)} | ${
+          r.renderers.map((y) => f(x.auc[y.name])).join(" | ")
+        } |`
+      ),
+      "",
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,77 @@
+/**
+ * Leave one source out keeps the held-out source out of every fit and threshold: a source of
+ * blurred photographs, unlike every other, is flagged when held out (it would sit inside a
+ * threshold set with it), while ordinary photographs held out are not; every source is held
+ * out once, and the renders are scored, never fitted.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadDataset } from "../../../lib/data/dataset.ts";
+import { readImage } from "../../../lib/data/decode.ts";
+import { gaussianBlur } from "../../../lib/data/perturb.ts";
+import { encodePng } from "../../../lib/data/png.ts";
+import { loso } from "../../../lib/eval/loso.ts";
+import { makeProgress } from "../../../lib/core/progress.ts";
+import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
+
+Deno.test("loso: the held-out source is in no fit or threshold; every source is held out once", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const ds = await loadDataset(SHIPPED);
+    const photos = ds.images.filter((i) => i.label === 0);
+    // the corpus: two sources of shipped photographs, and one of blurred photographs
+    const rows: string[] = [];
+    for (const g of ["even", "odd", "blurred"]) {
+      await Deno.mkdir(join(dir, "natural", g), { recursive: true });
+    }
+    for (const [i, p] of photos.slice(0, 40).entries()) {
+      const g = i >= 32 ? "blurred" : i % 2 ? "odd" : "even";
+      const name = `${g}/${p.name.split("/").pop()}`;
+      if (g === "blurred") {
+        const img = gaussianBlur(await readImage(p.path), 3);
+        await Deno.writeFile(join(dir, "natural", name), await encodePng({ ...img, channels: 3 }));
+      } else await Deno.copyFile(p.path, join(dir, "natural", name));
+      rows.push(`${name},0,${g}`);
+    }
+    await Deno.writeTextFile(
+      join(dir, "natural", "dataset.csv"),
+      ["Name,Label,Group", ...rows].join("\n") + "\n",
+    );
+    // renders: a few of each renderer
+    const renders = ds.images.filter((i) => i.label > 0);
+    const picked = ds.classes.filter((c) => c.label > 0).flatMap((c) =>
+      renders.filter((r) => r.label === c.label).slice(0, 4)
+    );
+    const rcsv = join(dir, "renders.csv");
+    await Deno.writeTextFile(
+      rcsv,
+      // (a dataset has photographs too; the renders' photographs are not used)
+      ["Name,Label", `${photos[0].name},0`, ...picked.map((r) => `${r.name},${r.label}`)].join(
+        "\n",
+      ) + "\n",
+    );
+    const r = await loso({
+      natural: join(dir, "natural"),
+      renders: SHIPPED,
+      rendersCsv: rcsv,
+      kinds: ["gauss"],
+      minImages: 8,
+      runs: dir,
+      progress: makeProgress({ quiet: true }),
+    });
+    const rows2 = r.cells[0].rows;
+    assert.deepEqual(rows2.map((x) => [x.source, x.images]), [["blurred", 8], ["even", 16], [
+      "odd",
+      16,
+    ]]);
+    const by = Object.fromEntries(rows2.map((x) => [x.source, x]));
+    // held out, the blurred photographs are outside what the other sources define
+    assert.ok(by.blurred.recall <= 0.25, `blurred recall ${by.blurred.recall}`);
+    assert.ok(by.even.recall >= 0.6 && by.odd.recall >= 0.6, JSON.stringify(rows2));
+    assert.deepEqual(r.renderers.map((x) => x.images), [4, 4, 4]);
+    for (const x of rows2) assert.deepEqual(Object.keys(x.auc), r.renderers.map((y) => y.name));
+    // the summary is over the sources with at least minImages photographs
+    assert.equal(r.cells[0].worst.recall, Math.min(...rows2.map((x) => x.recall)));
+    assert.match(await Deno.readTextFile(join(r.dir, "results.md")), /\| blurred \| 8 \|/);
+  });
+});
