@@ -139,7 +139,7 @@ async function readRows(file: string): Promise<CorpusRow[]> {
  * import { buildNaturalCorpus } from "./mod.ts";
  * const a = await Deno.makeTempDir(), b = await Deno.makeTempDir(), out = await Deno.makeTempDir();
  * await Deno.copyFile("dataset/Photos/photo_00001.png", `${a}/one.png`);
- * await Deno.copyFile("dataset/Photos/photo_00002.png", `${a}/two.png`);
+ * await Deno.copyFile("dataset/Photos/photo_00010.png", `${a}/two.png`);
  * await Deno.copyFile("dataset/Photos/photo_00001.png", `${b}/again.png`);
  * const r = await buildNaturalCorpus({ out, sources: [{ name: "a", dir: a }, { name: "b", dir: b }] });
  * console.log(r.rows.map((x) => x.name), r.duplicates.length); // ["a/one.png", "a/two.png"] 1

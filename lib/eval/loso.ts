@@ -115,17 +115,21 @@ export interface LosoCell {
 
 /** What {@link loso} returns and writes (`results.json`, `results.md`). */
 export interface LosoResult {
-  /** The corpus and the renders. */
+  /** The corpus. */
   natural: string;
+  /** The dataset whose renders were scored. */
   renders: string;
   /** Photographs per source. */
   sources: { name: string; images: number }[];
   /** Renders per renderer. */
   renderers: { name: string; images: number }[];
-  /** Settings of the protocol. */
+  /** How the thresholds were set. */
   threshold: LosoThreshold;
+  /** ν. */
   nu: number;
+  /** Unsure band, a fraction of |threshold|. */
   unsure: number;
+  /** Smallest source in mean and worst. */
   minImages: number;
   /** Every configuration. */
   cells: LosoCell[];

@@ -637,6 +637,17 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
     return b.makeTensorInfo(x.shape, "float32", out);
   });
 
+  // batch norm's outputs: one the input's shape, two per channel
+  const perChannel = (
+    backend: Cpu,
+    shape: [number, number, number, number],
+    [full, a, b]: Float32Array[],
+  ) => [
+    backend.makeTensorInfo(shape, "float32", full),
+    backend.makeTensorInfo([shape[3]], "float32", a),
+    backend.makeTensorInfo([shape[3]], "float32", b),
+  ];
+
   register(BN_TRAIN, (inputs, attrs, backend) => {
     const { x, gamma, beta } = inputs;
     const shape = x.shape as [number, number, number, number];
@@ -647,12 +658,7 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
       f32(backend, beta),
       attrs.eps as number,
     );
-    const c = shape[3];
-    return [
-      backend.makeTensorInfo(shape, "float32", r.y),
-      backend.makeTensorInfo([c], "float32", r.mean),
-      backend.makeTensorInfo([c], "float32", r.variance),
-    ];
+    return perChannel(backend, shape, [r.y, r.mean, r.variance]);
   });
 
   register(BN_TRAIN_GRAD, (inputs, attrs, backend) => {
@@ -667,12 +673,7 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
       f32(backend, variance),
       attrs.eps as number,
     );
-    const c = shape[3];
-    return [
-      backend.makeTensorInfo(shape, "float32", r.dx),
-      backend.makeTensorInfo([c], "float32", r.dgamma),
-      backend.makeTensorInfo([c], "float32", r.dbeta),
-    ];
+    return perChannel(backend, shape, [r.dx, r.dgamma, r.dbeta]);
   });
 
   register(
