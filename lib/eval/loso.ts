@@ -194,7 +194,30 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   const groups = [...new Set(photos.map((e) => e.group))].sort();
   const groupOf = photos.map((e) => groups.indexOf(e.group));
   const rendererNames = ren.classes.filter((c) => c.label > 0).map((c) => c.name);
-  const cells: LosoCell[] = [];
+  const result: LosoResult = {
+    natural: nat.root,
+    renders: ren.root,
+    sources: groups.map((name) => ({
+      name,
+      images: photos.filter((e) => e.group === name).length,
+    })),
+    renderers: rendererNames.map((name) => ({
+      name,
+      images:
+        renders.filter((e) => ren.classes.find((c) => c.label === e.label)!.name === name).length,
+    })),
+    threshold,
+    nu,
+    unsure,
+    minImages,
+    cells: [],
+    skipped,
+  };
+  // written after each configuration, so that a long run's finished part is never lost
+  const save = async () => {
+    await writeJson(join(dir, "results.json"), result);
+    await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
+  };
   for (const source of features) {
     const vectors = async (es: SplitEntry[], key: string) => {
       log.start(`${source} features (${key})`, es.length);
@@ -212,9 +235,10 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     const nf = await vectors(photos, "natural"), rf = await vectors(renders, "renders");
     const d = nf.dim;
     for (const kind of kinds) {
-      log.log(`LOSO: ${kind} on ${source}, ${groups.length} sources`);
+      log.start(`LOSO: ${kind} on ${source}`, groups.length);
       const rows: LosoRow[] = [];
       for (let g = 0; g < groups.length; g++) {
+        log.tick(1, groups[g]);
         const fit = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
         const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
         const pick = (idx: number[]) => {
@@ -273,8 +297,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           est.dispose();
         }
       }
+      log.end();
       const big = rows.filter((r) => r.images >= minImages);
-      cells.push({
+      result.cells.push({
         features: source,
         kind,
         rows,
@@ -289,29 +314,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           auc: Math.min(...big.map((r) => r.meanAuc)),
         },
       });
+      await save();
     }
   }
-  const result: LosoResult = {
-    natural: nat.root,
-    renders: ren.root,
-    sources: groups.map((name) => ({
-      name,
-      images: photos.filter((e) => e.group === name).length,
-    })),
-    renderers: rendererNames.map((name) => ({
-      name,
-      images:
-        renders.filter((e) => ren.classes.find((c) => c.label === e.label)!.name === name).length,
-    })),
-    threshold,
-    nu,
-    unsure,
-    minImages,
-    cells,
-    skipped,
-  };
-  await writeJson(join(dir, "results.json"), result);
-  await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
   return { ...result, dir };
 }
 
