@@ -4,11 +4,13 @@
  * @module
  */
 
+import { initBackend } from "../lib/backends/select.ts";
+import type { BackendName } from "../lib/backends/select.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { DEFAULT_NU } from "../lib/core/stats.ts";
 import { DEFAULT_UNSURE } from "../lib/detect/detector.ts";
-import { loso, LOSO_DEFAULTS } from "../lib/eval/loso.ts";
+import { loso, LOSO_DEFAULTS, LOSO_THRESHOLDS } from "../lib/eval/loso.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../lib/features/sources.ts";
 import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { kindsOf } from "./_stages.ts";
@@ -26,8 +28,10 @@ make-natural), a one-class model is fitted on every other source and scores the 
 photographs and every render of --renders (its labels 1..K; cgbench, say): natural recall (not
 flagged), the share called "unsure" (detect --rule oneclass), and the AUC against each renderer.
 Mean and worst over the sources with at least --min-images photographs lead results.md; every
-source follows. Whole-image features only (residual, mobilenet). --threshold cv-source sets each
-threshold from out-of-fold scores of whole held-out sources instead of images. Writes
+source follows. Whole-image features only (residual, mobilenet). Each threshold is set as the
+model sets it when trained (--threshold model), or as --threshold says: cv (out-of-fold over
+images), cv-source (out-of-fold over whole sources, so that it reads scores of unseen sources)
+or train. Writes
 RUNS/NAME/results.json, results.md, and the feature cache (reused when run again).`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
@@ -63,7 +67,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "T",
       default: LOSO_DEFAULTS.threshold,
-      help: "cv (folds of images) | cv-source (folds of sources)",
+      help: "model (each model's own) | cv (folds of images) | cv-source (of sources) | train",
     },
     { name: "nu", type: "string", arg: "X", default: String(DEFAULT_NU), help: "one-class nu" },
     {
@@ -95,6 +99,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
         throw new UsageError(`--features: ${f} is not a whole-image feature source`);
       }
     }
+    await initBackend(str(a, "backend", "auto") as BackendName);
     const r = await loso({
       natural,
       naturalCsv: str(a, "natural-csv"),
@@ -104,7 +109,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       name: str(a, "name"),
       features,
       kinds: kindsOf(a),
-      threshold: choice(a, "threshold", ["cv", "cv-source"] as const),
+      threshold: choice(a, "threshold", LOSO_THRESHOLDS),
       nu: num(a, "nu", { min: 0, max: 1 }),
       unsure: num(a, "unsure", { min: 0 }),
       minImages: num(a, "min-images", { int: true, min: 1 }),
@@ -116,12 +121,13 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       },
       progress: makeProgress(),
     });
+    const f = (x: number) => Number.isFinite(x) ? x.toFixed(3) : "–";
     for (const c of r.cells) {
       console.log(
-        `${c.kind} on ${c.features}: recall mean ${c.mean.recall.toFixed(3)} worst ${
-          c.worst.recall.toFixed(3)
-        } | unsure mean ${c.mean.unsure.toFixed(3)} worst ${c.worst.unsure.toFixed(3)} | ` +
-          `AUC mean ${c.mean.auc.toFixed(3)} worst ${c.worst.auc.toFixed(3)}`,
+        `${c.kind} on ${c.features} (threshold ${c.threshold}): recall mean ${f(c.mean.recall)} ` +
+          `worst ${f(c.worst.recall)} | unsure mean ${f(c.mean.unsure)} worst ${
+            f(c.worst.unsure)
+          } | AUC mean ${f(c.mean.auc)} worst ${f(c.worst.auc)}`,
       );
     }
     console.log(`wrote ${r.dir}/results.md`);

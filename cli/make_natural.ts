@@ -29,13 +29,17 @@ async function sourcesFile(file: string): Promise<CorpusSource[]> {
   }
   const field = (f: string[], k: string) =>
     at(k) >= 0 && f[at(k)]?.trim() ? f[at(k)].trim() : undefined;
-  return recs.slice(1).filter((r) => r.fields.some((x) => x.trim())).map(({ fields: f }) => ({
-    name: field(f, "source")!,
-    dir: resolve(dirname(file), field(f, "dir")!),
-    licence: field(f, "licence"),
-    include: field(f, "include"),
-    exclude: field(f, "exclude"),
-  }));
+  return recs.slice(1).filter((r) => r.fields.some((x) => x.trim())).map(({ fields: f, line }) => {
+    const name = field(f, "source"), dir = field(f, "dir");
+    if (!name || !dir) throw new UsageError(`${file}:${line}: a row needs a source and a dir`);
+    return {
+      name,
+      dir: resolve(dirname(file), dir),
+      licence: field(f, "licence"),
+      include: field(f, "include"),
+      exclude: field(f, "exclude"),
+    };
+  });
 }
 
 /** The `make-natural` command. */

@@ -60,7 +60,16 @@ export async function strictArgs(argv: string[], npmCache: string): Promise<stri
   const read = new Set<string>([ROOT, npmCache, runs]);
   const write = new Set<string>();
   for (
-    const k of ["data", "csv", "test-data", "test-csv", "split-files", "split-csv", "cache-dir"]
+    const k of [
+      "config",
+      "data",
+      "csv",
+      "test-data",
+      "test-csv",
+      "split-files",
+      "split-csv",
+      "cache-dir",
+    ]
   ) {
     const p = v(k);
     if (p) read.add(p);

@@ -7,7 +7,7 @@
  *
  * On a finished leave-one-renderer-out matrix (`deno task oneclass-matrix --name NAME …`), each
  * stage is referred to natural images it never trained on, never to a test image:
- * - the head to its map's natural `val` and `flow` images (those its threshold is set on);
+ * - the head to its map's natural `val` and `oneclass` images (those its threshold is set on);
  * - the Gaussian to the out-of-fold scores of its natural training images (those its threshold
  *   is set on).
  *

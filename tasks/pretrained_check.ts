@@ -21,7 +21,7 @@
  *   standardised training vectors), as in the one-class matrix.
  * Two protocols; no stage sees a render, so every renderer is unseen in both:
  * - `random`: each seed's split (`makeSplit` with the default fractions, as `train-map` draws it);
- *   fitted on its natural train + val + flow images, scored on its test split;
+ *   fitted on its natural train + val + oneclass images, scored on its test split;
  * - `sources` (when DATA has a SOURCES.csv with a `source` column, as cgbench has): one source of
  *   photographs held out at a time, grouped as `tasks/py/residual_search.py` groups them
  *   (sources with 15 photographs or more alone, desktop wallpapers together, the rest as

@@ -215,3 +215,15 @@ Deno.test("cli: no command has over 20 flags of its own; settings come by --set 
   assert.doesNotMatch(flags, /--hidden/);
   assert.match(settings, /\n {2}hidden=N +flow, mlp: hidden width \(default: 1000\)/);
 });
+
+Deno.test("cli: the strict sandbox may read a --config file and the data it names", async () => {
+  const { strictArgs } = await import("../cli/strict.ts");
+  await withTempDir(async (dir) => {
+    const config = join(dir, "eval.json"), data = join(dir, "photos");
+    await Deno.writeTextFile(config, JSON.stringify({ "test-data": data }));
+    const args = await strictArgs(["evaluate", "--config", config], "/npm-cache");
+    const read = args.find((x) => x.startsWith("--allow-read="))!.slice(13).split(",");
+    assert.ok(read.includes(config), read.join(","));
+    assert.ok(read.includes(data), read.join(","));
+  });
+});

@@ -7,8 +7,9 @@
  * SHA-256 of its decoded pixels. The same pixels twice (a photograph in two collections) are kept
  * once (`duplicates.csv`); a file that cannot be read is named and skipped (`skipped.txt`).
  *
- * Building again with more sources adds them: rows of sources not given are kept, files already
- * copied are not copied again, and the CSVs are written whole at the end (atomically).
+ * Building again with more sources adds them: the rows, duplicates and skipped files of sources
+ * not given are kept, files already copied (the same bytes) are not copied again, and the CSVs
+ * are written whole at the end (atomically).
  *
  * @module
  */
@@ -131,6 +132,33 @@ async function readRows(file: string): Promise<CorpusRow[]> {
   }));
 }
 
+/** The records of a corpus's `duplicates.csv`, if it has one. */
+async function readDuplicates(file: string): Promise<CorpusResult["duplicates"]> {
+  if (!(await exists(file))) return [];
+  return parseCsvRecords(await Deno.readTextFile(file), file).slice(1)
+    .map(({ fields: f }) => ({ original: f[0], source: f[1], same: f[2] }));
+}
+
+/** The records of a corpus's `skipped.txt` (`path: reason` per line), if it has one. */
+async function readSkipped(file: string): Promise<CorpusResult["skipped"]> {
+  if (!(await exists(file))) return [];
+  return (await Deno.readTextFile(file)).split("\n").filter(Boolean).map((line) => {
+    const at = line.indexOf(": ");
+    return at < 0
+      ? { path: line, reason: "" }
+      : { path: line.slice(0, at), reason: line.slice(at + 2) };
+  });
+}
+
+/** Whether `file` exists and holds exactly `bytes`. */
+async function sameBytes(file: string, bytes: Uint8Array): Promise<boolean> {
+  const there = await Deno.stat(file).then((st) => st.size, () => -1);
+  if (there !== bytes.length) return false;
+  const old = await Deno.readFile(file);
+  for (let i = 0; i < old.length; i++) if (old[i] !== bytes[i]) return false;
+  return true;
+}
+
 /**
  * Builds (or adds to) a natural-image corpus (see the module documentation).
  *
@@ -162,7 +190,12 @@ export async function buildNaturalCorpus(o: CorpusOptions): Promise<CorpusResult
   const kept = (await readRows(join(out, "SOURCES.csv"))).filter((r) => !given.has(r.source));
   const rows: CorpusRow[] = [...kept];
   const seen = new Map(kept.map((r) => [r.sha256, r.name]));
-  const duplicates: CorpusResult["duplicates"] = [], skipped: CorpusResult["skipped"] = [];
+  // the records of the sources not given this time; a skipped file is known by its folder
+  const dirs = o.sources.map((s) => resolve(s.dir));
+  const mine = (path: string) => dirs.some((d) => !relative(d, resolve(path)).startsWith(".."));
+  const duplicates = (await readDuplicates(join(out, "duplicates.csv")))
+    .filter((d) => !given.has(d.source));
+  const skipped = (await readSkipped(join(out, "skipped.txt"))).filter((x) => !mine(x.path));
   for (const s of o.sources) {
     const include = s.include ? new RegExp(s.include) : undefined;
     const exclude = s.exclude ? new RegExp(s.exclude) : undefined;
@@ -207,8 +240,7 @@ export async function buildNaturalCorpus(o: CorpusOptions): Promise<CorpusResult
       }
       seen.set(row.sha256, row.name);
       const target = join(out, row.name);
-      const there = await Deno.stat(target).then((st) => st.size, () => -1);
-      if (there !== bytes.length) {
+      if (!(await sameBytes(target, bytes))) {
         await Deno.mkdir(join(target, ".."), { recursive: true });
         const tmp = `${target}.part`;
         await Deno.remove(tmp).catch(() => {});

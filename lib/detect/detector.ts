@@ -48,7 +48,13 @@ import type { ENet } from "../map/enet.ts";
 import { saveENet } from "../map/io.ts";
 import { type HeadThreshold, headThreshold, UNSET_HEAD_THRESHOLD } from "../map/threshold.ts";
 import { predict } from "../map/predict.ts";
-import { type ClassRef, type ImageMap, loadImageMap, renderersName } from "../map/run.ts";
+import {
+  type ClassRef,
+  type ImageMap,
+  loadImageMap,
+  readMapRun,
+  renderersName,
+} from "../map/run.ts";
 import { ONECLASS_STEM, type OneClassEstimator } from "../oneclass/estimator.ts";
 import { loadOneClass } from "../oneclass/io.ts";
 import {
@@ -654,7 +660,11 @@ export async function detectorFromRun(
     run?: OneClassRunInfo;
   } = {},
 ): Promise<Detector> {
-  const info = o.run ?? await openOneClassRun(runs, mapName, oneclass);
+  // the dataset's files are not checked here: the head's threshold is cached, and a detector
+  // must open from a run whose dataset has moved since
+  const info = o.run ?? await openOneClassRun(runs, mapName, oneclass, {
+    mapInfo: mapName ? await readMapRun(runs, mapName, { checkFiles: false }) : undefined,
+  });
   const mapRun = info.mapRun;
   let oc: OneClassEstimator;
   try {

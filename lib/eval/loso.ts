@@ -13,8 +13,9 @@
  *
  * Sources with at least `minImages` photographs make the summary: mean, and worst (lowest recall
  * and AUC, highest unsure). Whole-image feature sources only (a map would need training again
- * for each held-out source). The threshold is set by `cv` with folds of whole images, or, with
- * `threshold: "cv-source"`, of whole sources, so that it reads scores of unseen sources.
+ * for each held-out source). Each threshold is set as the model sets it when trained, or as
+ * `threshold` says (`cv-source`: folds of whole sources, so that it reads scores of unseen
+ * sources).
  *
  * @module
  */
@@ -37,8 +38,15 @@ import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
 import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { rocAuc } from "./metrics.ts";
 
-/** How the LOSO fits set their threshold: out-of-fold over images, or over whole sources. */
-export type LosoThreshold = "cv" | "cv-source";
+/**
+ * How the LOSO fits set their threshold: as each model does when trained (`model`: `cv` for the
+ * Gaussian and k-NN, `train` for the SVDD models), out-of-fold over images (`cv`), out-of-fold
+ * over whole sources (`cv-source`), or from the training scores (`train`).
+ */
+export type LosoThreshold = "model" | "cv" | "cv-source" | "train";
+
+/** The values of {@link LosoThreshold}. */
+export const LOSO_THRESHOLDS: readonly LosoThreshold[] = ["model", "cv", "cv-source", "train"];
 
 /** The protocol's defaults. */
 export const LOSO_DEFAULTS = {
@@ -46,7 +54,7 @@ export const LOSO_DEFAULTS = {
   features: ["residual"] as FeatureSource[],
   kinds: ["gauss", "knn", "flow"] as OneClassKind[],
   minImages: 10,
-  threshold: "cv" as LosoThreshold,
+  threshold: "model" as LosoThreshold,
 };
 
 /** Options of {@link loso}. */
@@ -65,7 +73,7 @@ export interface LosoOptions {
   kinds?: OneClassKind[];
   /** Settings of the models (each reads its own), as `train-oneclass` takes them. */
   settings?: AnyOptions;
-  /** How the threshold is set (default `cv`). */
+  /** How the threshold is set (default `model`: each model's own). */
   threshold?: LosoThreshold;
   /** ν (default 0.05). */
   nu?: number;
@@ -105,6 +113,8 @@ export interface LosoCell {
   features: FeatureSource;
   /** One-class model. */
   kind: OneClassKind;
+  /** How its thresholds were set (`cv`, `cv-source` or `train`). */
+  threshold: string;
   /** Every source. */
   rows: LosoRow[];
   /** Over the sources with at least `minImages` photographs. */
@@ -137,7 +147,11 @@ export interface LosoResult {
   skipped: string[];
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+/** Mean, NaN for none. */
+const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+/** Smallest and largest, NaN for none (not ±Infinity). */
+const min = (xs: number[]) => xs.length ? Math.min(...xs) : NaN;
+const max = (xs: number[]) => xs.length ? Math.max(...xs) : NaN;
 
 /**
  * Runs leave-one-source-out over a natural corpus (see the module documentation).
@@ -168,8 +182,8 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   for (const f of features) {
     if (needsMap(f)) throw new UsageError(`LOSO takes whole-image features, not ${f} (a map's)`);
   }
-  if (!["cv", "cv-source"].includes(threshold)) {
-    throw new UsageError(`threshold must be cv or cv-source, got "${threshold}"`);
+  if (!LOSO_THRESHOLDS.includes(threshold)) {
+    throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
   }
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
   await ensureDir(dir);
@@ -237,6 +251,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     for (const kind of kinds) {
       log.start(`LOSO: ${kind} on ${source}`, groups.length);
       const rows: LosoRow[] = [];
+      let thresholdOf: string | undefined;
       for (let g = 0; g < groups.length; g++) {
         log.tick(1, groups[g]);
         const fit = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
@@ -249,13 +264,14 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
         const est = createOneClass(kind, {
           ...resolveSettings(o.settings, source, kind),
           nu,
-          threshold: "cv",
+          ...(threshold === "model" ? {} : { threshold: threshold === "train" ? "train" : "cv" }),
           seed: o.seed ?? 0,
         });
         try {
           await est.fit(pick(fit), fit.length, d, {
             ...(threshold === "cv-source" ? { foldGroups: fit.map((i) => groupOf[i]) } : {}),
           });
+          thresholdOf = threshold === "cv-source" ? threshold : est.thresholdFrom;
           const det = new Detector(undefined, est, {
             format: DETECTOR_FORMAT,
             name: `loso-${groups[g]}`,
@@ -302,6 +318,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
       result.cells.push({
         features: source,
         kind,
+        threshold: thresholdOf ?? threshold,
         rows,
         mean: {
           recall: mean(big.map((r) => r.recall)),
@@ -309,9 +326,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           auc: mean(big.map((r) => r.meanAuc)),
         },
         worst: {
-          recall: Math.min(...big.map((r) => r.recall)),
-          unsure: Math.max(...big.map((r) => r.unsure)),
-          auc: Math.min(...big.map((r) => r.meanAuc)),
+          recall: min(big.map((r) => r.recall)),
+          unsure: max(big.map((r) => r.unsure)),
+          auc: min(big.map((r) => r.meanAuc)),
         },
       });
       await save();
@@ -333,12 +350,13 @@ export function losoMarkdown(r: LosoResult): string {
     r.renderers.map((x) => `${x.name} (${x.images})`).join(", ") +
     `. Threshold ${r.threshold}, ν ${r.nu}; unsure band ±${r.unsure}·|threshold|.`,
     "",
-    "| features | model | recall mean | recall worst | unsure mean | unsure worst | AUC mean | AUC worst |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...(big ? [] : [`No source has ${r.minImages} photographs: no mean or worst ("–").`, ""]),
+    "| features | model | threshold | recall mean | recall worst | unsure mean | unsure worst | AUC mean | AUC worst |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...r.cells.map((c) =>
-      `| ${c.features} | ${c.kind} | ${f(c.mean.recall)} | ${f(c.worst.recall)} | ${
-        f(c.mean.unsure)
-      } | ${f(c.worst.unsure)} | ${f(c.mean.auc)} | ${f(c.worst.auc)} |`
+      `| ${c.features} | ${c.kind} | ${c.threshold} | ${f(c.mean.recall)} | ${
+        f(c.worst.recall)
+      } | ${f(c.mean.unsure)} | ${f(c.worst.unsure)} | ${f(c.mean.auc)} | ${f(c.worst.auc)} |`
     ),
     "",
   ];

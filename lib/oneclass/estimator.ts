@@ -247,7 +247,7 @@ export abstract class OneClassEstimator {
 
   /**
    * Sets the threshold of a fitted model from its training vectors `x` (or the validation
-   * vectors) as `opts.threshold` says; `fit` calls it last.
+   * vectors) as the constructor's `threshold` says; `fit` calls it last.
    */
   async setThreshold(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<void> {
     const from = this.thresholdMode;
@@ -283,8 +283,12 @@ export abstract class OneClassEstimator {
       const est = this.clone();
       try {
         const m = fitRows.length;
+        // the fold's own rows: a model fitted in parts folds again inside (its parts' scales)
+        const mine = (g?: ArrayLike<number>) => g && fitRows.map((r) => g[r]);
         await est.fitNormalised(est.begin(rows(x, d, fitRows), m, d), m, {
           ...opts,
+          groups: mine(opts.groups),
+          foldGroups: mine(opts.foldGroups),
           epochs: undefined,
         });
         const s = await est.scoreSamples(rows(x, d, holdRows), holdRows.length);

@@ -84,7 +84,7 @@ export interface TrainOneClassOptions {
   oneclass?: OneClassKind;
   /** The model's settings (ν, normalisation, architecture, epochs, ...); see each kind. */
   settings?: AnyOptions;
-  /** How the threshold is set (default `cv`). */
+  /** How the threshold is set (default: the model's own, {@link defaultThreshold}). */
   threshold?: ThresholdFrom;
   /** Crops per image side for map sources (default: as the map was trained). */
   tiles?: number;

@@ -94,7 +94,15 @@ Deno.test("corpus: copies as they are, one copy of identical pixels, groups, EXI
       "b/three.png",
       "c/four.png",
     ]);
-    assert.deepEqual(r2.duplicates.map((d) => d.same), ["b/three.png"]);
+    // the first build's duplicate and unreadable file are still on record
+    assert.deepEqual(r2.duplicates.map((d) => d.same), ["a/one.png", "b/three.png"]);
+    assert.deepEqual(r2.skipped.map((s) => s.path), [join(a, "broken.png")]);
+    assert.match(await Deno.readTextFile(join(out, "skipped.txt")), /broken\.png: /);
+    // a copy of the same size but other bytes is copied again
+    const copy = join(out, "c/four.png"), good = await Deno.readFile(copy);
+    await Deno.writeFile(copy, good.map((v, i) => i === good.length - 5 ? v ^ 1 : v));
+    await buildNaturalCorpus({ out, sources: [{ name: "c", dir: c }], group: "camera" });
+    assert.deepEqual(await Deno.readFile(copy), good);
     assert.equal((await Deno.stat(join(out, "a/one.png"))).mtime!.getTime(), before);
     // --group camera: the EXIF camera where there is one, else the source
     assert.deepEqual((await loadDataset(out, { naturalOnly: true })).images.map((i) => i.group), [

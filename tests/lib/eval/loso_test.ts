@@ -10,7 +10,7 @@ import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { loso } from "../../../lib/eval/loso.ts";
+import { loso, losoMarkdown } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
@@ -73,5 +73,18 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     // the summary is over the sources with at least minImages photographs
     assert.equal(r.cells[0].worst.recall, Math.min(...rows2.map((x) => x.recall)));
     assert.match(await Deno.readTextFile(join(r.dir, "results.md")), /\| blurred \| 8 \|/);
+    assert.equal(r.cells[0].threshold, "cv"); // the Gaussian's own
+    // no source big enough: no mean or worst, said so (not 0 or ±Infinity)
+    const none = losoMarkdown({
+      ...r,
+      minImages: 100,
+      cells: [{
+        ...r.cells[0],
+        mean: { recall: NaN, unsure: NaN, auc: NaN },
+        worst: { recall: NaN, unsure: NaN, auc: NaN },
+      }],
+    });
+    assert.match(none, /No source has 100 photographs/);
+    assert.match(none, /\| residual \| gauss \| cv \| – \| – \|/);
   });
 });
