@@ -8,6 +8,7 @@ import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { basename, dirname, extname, join, relative, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
+import type { CalibrationRecord } from "../lib/detect/calibrate.ts";
 import { CgvsniError, ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
 import { atomicWrite, exists } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
@@ -251,6 +252,13 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const det = await openDetector(a.values);
     if (!bool(a, "quiet")) {
       console.error(`detector ${det.info.name}; backend ${backend.name} (${backend.detail})`);
+      const cal = det.info.provenance?.calibration as CalibrationRecord | undefined;
+      if (cal) {
+        console.error(
+          `calibrated (${cal.mode}) on ${cal.images} photographs of ${cal.natural}, ` +
+            `${cal.date.slice(0, 10)}, from ${cal.from}`,
+        );
+      }
       console.error(
         `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0` +
           (det.fuses ? ", fused score > 0" : ""),

@@ -85,6 +85,25 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       help: "smallest source in mean and worst",
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "seed of the fits" },
+    {
+      name: "held-out",
+      type: "string",
+      arg: "WHICH",
+      default: "all",
+      help: "all sources, or big: only those in mean and worst (faster)",
+    },
+    {
+      name: "short-side",
+      type: "string",
+      arg: "N",
+      help: "bring every image down to this short side first (default: each at its size)",
+    },
+    {
+      name: "match-compression",
+      type: "string",
+      arg: "Q",
+      help: "re-encode every image as JPEG quality Q (after --short-side)",
+    },
     // the SVDD models' settings, as train-oneclass declares them
     ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),
     ...COMPUTE_FLAGS,
@@ -114,6 +133,9 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       unsure: num(a, "unsure", { min: 0 }),
       minImages: num(a, "min-images", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
+      heldOut: choice(a, "held-out", ["all", "big"] as const),
+      shortSide: num(a, "short-side", { int: true, min: 16 }),
+      matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       settings: {
         hidden: num(a, "hidden", { int: true, min: 1 }),
         epochs: num(a, "epochs", { int: true, min: 1 }),

@@ -18,6 +18,7 @@ import { demoCommand } from "./demo.ts";
 import { detectCommand } from "./detect.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand } from "./experiment.ts";
+import { calibrateCommand } from "./calibrate.ts";
 import { exportDetectorCommand } from "./export_detector.ts";
 import { manifestCommand } from "./manifest.ts";
 import { makeNaturalCommand } from "./make_natural.ts";
@@ -40,6 +41,7 @@ export const COMMANDS: Command[] = [
   reportCommand,
   demoCommand,
   exportDetectorCommand,
+  calibrateCommand,
   manifestCommand,
   makeNaturalCommand,
   losoCommand,

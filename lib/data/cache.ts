@@ -12,7 +12,13 @@ import { join } from "node:path";
 import { ImageError } from "../core/errors.ts";
 import { hashString, Rng } from "../core/rng.ts";
 import { atomicWrite } from "../core/files.ts";
-import { formatPerturbation, jpegRoundTrip, perturb, type Perturbation } from "./perturb.ts";
+import {
+  fitShortSide,
+  formatPerturbation,
+  jpegRoundTrip,
+  perturb,
+  type Perturbation,
+} from "./perturb.ts";
 import { activeDecoder, type DecodeOptions, PIXELS, readImage } from "./decode.ts";
 import {
   assertCroppable,
@@ -95,6 +101,12 @@ export interface ImageStoreOptions extends DecodeOptions {
    * robustness grid); noise is seeded by the image's path.
    */
   perturbation?: Perturbation;
+  /**
+   * Downscale every image so that its short side is at most this many pixels (see
+   * `fitShortSide`), after the perturbation and before the re-encoding: whole-image features
+   * then read every image at one scale.
+   */
+  shortSide?: number;
 }
 
 const MAGIC = 0x43475643; // "CGVC"
@@ -121,6 +133,8 @@ export class ImageStore {
   readonly jpegQuality?: number;
   /** Perturbation applied to every image after decoding. */
   readonly perturbation?: Perturbation;
+  /** Short side every image is brought down to (none: kept at its size). */
+  readonly shortSide?: number;
   #mem = new Map<string, RgbImage>();
   #memUsed = 0;
   /** Number of decodes done (cache misses), for tests and logs. */
@@ -137,6 +151,7 @@ export class ImageStore {
     };
     this.jpegQuality = opts.jpegQuality;
     this.perturbation = opts.perturbation;
+    this.shortSide = opts.shortSide;
   }
 
   /** The pixels of `view` of the image at `path`; throws {@link ImageError} if unusable. */
@@ -149,7 +164,8 @@ export class ImageStore {
     }
     const decoder = `\0pixels${PIXELS}${await activeDecoder(this.decodeOptions.decoder)}`;
     const prep = decoder + (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
-      (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "");
+      (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "") +
+      (this.shortSide ? `\0short${this.shortSide}` : "");
     const key = hashString(
       `${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}${prep}`,
     )
@@ -184,9 +200,10 @@ export class ImageStore {
     return await this.#prepare(await readImage(path, this.decodeOptions), path);
   }
 
-  /** The perturbation, then the re-encoding, of a decoded image. */
+  /** The perturbation, the downscaling, then the re-encoding, of a decoded image. */
   async #prepare(img: RgbImage, path: string): Promise<RgbImage> {
     if (this.perturbation) img = await perturb(img, this.perturbation, new Rng(`perturb:${path}`));
+    if (this.shortSide) img = fitShortSide(img, this.shortSide);
     return this.jpegQuality
       ? await jpegRoundTrip(img, this.jpegQuality, this.decodeOptions.decoder)
       : img;

@@ -167,6 +167,28 @@ export function resize(img: RgbImage, factor: number): RgbImage {
 }
 
 /**
+ * Downscales, antialiased as {@link resize}, so that the short side is `side` pixels (the long
+ * side rounded, the aspect ratio kept); an image whose short side is at most `side` is returned
+ * as it is. Whole-image features read every image at one scale this way (`shortSide` of
+ * {@link ImageStore}), so that the size a photograph was stored at does not become a feature.
+ *
+ * @example A 256-pixel photograph at short side 128, and one already small enough
+ * ```ts
+ * import { fitShortSide, readImage } from "./mod.ts";
+ * const img = await readImage("dataset/Photos/photo_00001.png");
+ * console.log(fitShortSide(img, 128).width, fitShortSide(img, 512) === img); // 128 true
+ * ```
+ */
+export function fitShortSide(img: RgbImage, side: number): RgbImage {
+  const short = Math.min(img.width, img.height);
+  if (short <= side) return img;
+  const f = side / short;
+  const w = img.width === short ? side : Math.max(1, Math.round(img.width * f));
+  const h = img.height === short ? side : Math.max(1, Math.round(img.height * f));
+  return resample(resample(img, w, true), h, false);
+}
+
+/**
  * Adds Gaussian noise of standard deviation `sigma` (on the 0–255 scale), rounded and clipped.
  *
  * @example Gaussian noise, seeded

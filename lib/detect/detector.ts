@@ -408,10 +408,16 @@ export class Detector {
   }
 
   /**
-   * Scores decoded RGB pixels (what {@link Detector.score} does after decoding). An image
-   * smaller than the crop is an {@link ImageError}.
+   * What the two stages make of decoded RGB pixels, before any judgement: the image as the
+   * detector reads it (prepared), the tiles' origins, their head p(CG), and the one-class vectors
+   * (one per tile for a map's features, one for whole-image features). {@link Detector.scoreImage}
+   * judges them; `calibrate` collects them. An image smaller than the crop is an
+   * {@link ImageError}.
    */
-  async scoreImage(decoded: RgbImage, opts: ScoreOptions = {}): Promise<Detection> {
+  async stages(
+    decoded: RgbImage,
+    opts: ScoreOptions = {},
+  ): Promise<{ outputs: StageOutputs; origins: [number, number][]; img: RgbImage }> {
     const name = opts.name ?? "<image>";
     const s = this.crop;
     if (decoded.width < s || decoded.height < s) {
@@ -438,20 +444,41 @@ export class Detector {
         n: 1,
         dim: x.length,
       }));
-    const rows = await this.oneClass.decisionFunction(vectors.data, vectors.n);
-    const [j] = this.#judge({
-      images: 1,
-      head: r ? { pCg: r.pCg, image: new Uint8Array(crops.length) } : undefined,
-      vectors: { ...vectors, image: new Uint8Array(vectors.n) },
-    }, rows);
-    const tileScores = mapSource ? rows : new Float32Array(crops.length).fill(NaN);
+    return {
+      outputs: {
+        images: 1,
+        head: r ? { pCg: r.pCg, image: new Uint8Array(crops.length) } : undefined,
+        vectors: { ...vectors, image: new Uint8Array(vectors.n) },
+      },
+      origins: origins as [number, number][],
+      img,
+    };
+  }
+
+  /**
+   * Scores decoded RGB pixels (what {@link Detector.score} does after decoding). An image
+   * smaller than the crop is an {@link ImageError}.
+   */
+  async scoreImage(decoded: RgbImage, opts: ScoreOptions = {}): Promise<Detection> {
+    const { outputs, origins, img } = await this.stages(decoded, opts);
+    const v = outputs.vectors;
+    const rows = await this.oneClass.decisionFunction(v.data, v.n);
+    const [j] = this.#judge(outputs, rows);
+    const tileScores = needsMap(this.info.features)
+      ? rows
+      : new Float32Array(origins.length).fill(NaN);
     const { norm: _norm, ...judged } = j;
     return {
       ...judged,
       crops: origins.length,
       width: img.width,
       height: img.height,
-      tiles: origins.map(([x, y], i) => ({ x, y, pCg: r!.pCg[i], score: tileScores[i] })),
+      tiles: origins.map(([x, y], i) => ({
+        x,
+        y,
+        pCg: outputs.head!.pCg[i],
+        score: tileScores[i],
+      })),
     };
   }
 

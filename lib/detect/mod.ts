@@ -28,3 +28,11 @@ export {
   type VerdictRule,
 } from "./detector.ts";
 export { heatmapPng, type HeatmapValue } from "./heatmap.ts";
+export {
+  calibrate,
+  type CalibrateOptions,
+  CALIBRATION_MODES,
+  type CalibrationMode,
+  type CalibrationRecord,
+  MIN_CALIBRATION_IMAGES,
+} from "./calibrate.ts";

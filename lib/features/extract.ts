@@ -85,6 +85,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     source: o.source,
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
+    ...(o.store.shortSide ? { shortSide: o.store.shortSide } : {}),
     decoder: await decoderKey(o.store),
     samples: sig,
     ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),

@@ -75,7 +75,7 @@ export class DeepSvdd extends SvddEstimator {
   }
 
   /** An unfitted copy with the same settings. */
-  protected clone(): DeepSvdd {
+  clone(): DeepSvdd {
     return new DeepSvdd({ ...this.train, ...this.common, ...this.arch });
   }
 

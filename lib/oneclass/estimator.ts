@@ -201,8 +201,11 @@ export abstract class OneClassEstimator {
     };
   }
 
-  /** An unfitted copy with the same settings (for cross-validated thresholds). */
-  protected abstract clone(): OneClassEstimator;
+  /**
+   * An unfitted copy with the same settings: each fold of a cross-validated threshold, and a
+   * model refitted with more photographs (`calibrate`).
+   */
+  abstract clone(): OneClassEstimator;
   /** Fits on normalised vectors; false when the epochs stopped early (see {@link EpochDriver}). */
   protected abstract fitNormalised(
     z: Float32Array,

@@ -68,7 +68,7 @@ export class FlowSvdd extends SvddEstimator {
   }
 
   /** An unfitted copy with the same settings. */
-  protected clone(): FlowSvdd {
+  clone(): FlowSvdd {
     return new FlowSvdd({ ...this.train, ...this.common, ...this.arch });
   }
 

@@ -172,7 +172,7 @@ export class GaussianOneClass extends OneClassEstimator {
   }
 
   /** An unfitted copy with the same settings. */
-  protected clone(): GaussianOneClass {
+  clone(): GaussianOneClass {
     return new GaussianOneClass({
       ...this.common,
       pca: this.pca,

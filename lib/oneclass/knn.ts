@@ -75,7 +75,7 @@ export class KnnOneClass extends OneClassEstimator {
   }
 
   /** An unfitted copy with the same settings. */
-  protected clone(): KnnOneClass {
+  clone(): KnnOneClass {
     return new KnnOneClass({
       ...this.common,
       neighbours: this.k,

@@ -5,6 +5,7 @@ import type { RgbImage } from "../../../lib/data/image.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import {
   addNoise,
+  fitShortSide,
   gaussianBlur,
   gaussianKernel,
   jpegRoundTrip,
@@ -80,6 +81,31 @@ Deno.test("perturb: resize x1 is the identity, x0.5 halves the size and averages
   const flat: RgbImage = { width: 10, height: 6, data: new Uint8Array(180).fill(77) };
   assert.ok(resize(flat, 0.7).data.every((v) => v === 77));
   assert.ok(resize(flat, 1.9).data.every((v) => v === 77));
+});
+
+Deno.test("perturb: fitShortSide brings the short side down to N, keeps the aspect, never enlarges; the store caches each scale apart", async () => {
+  const wide: RgbImage = { width: 300, height: 120, data: new Uint8Array(300 * 120 * 3).fill(9) };
+  const s = fitShortSide(wide, 48);
+  assert.deepEqual([s.width, s.height], [120, 48]);
+  const tall = fitShortSide({ width: 61, height: 200, data: new Uint8Array(61 * 200 * 3) }, 30);
+  assert.deepEqual([tall.width, tall.height], [30, 98]);
+  assert.equal(fitShortSide(wide, 120), wide); // short side already 120: unchanged
+  const { ImageStore } = await import("../../../lib/data/cache.ts");
+  const path = `${SHIPPED}/Photos/photo_00010.png`;
+  const small = await new ImageStore({ shortSide: 128 }).uncached(path);
+  assert.deepEqual([small.width, small.height], [128, 128]);
+  assert.deepEqual(small.data, resize(await photo(), 0.5).data);
+  const dir = await Deno.makeTempDir();
+  try {
+    // one disk cache: each scale under its own key
+    assert.equal(
+      (await new ImageStore({ dir, shortSide: 100 }).get(path, { kind: "full" })).width,
+      100,
+    );
+    assert.equal((await new ImageStore({ dir }).get(path, { kind: "full" })).width, 256);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("perturb: specs parse, chain and are checked", async () => {

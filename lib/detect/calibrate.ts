@@ -1,0 +1,301 @@
+/**
+ * Calibration to a user's own cameras: a detector, and photographs the user knows are natural
+ * (from the cameras they will examine), make a new detector folder, in one of two modes.
+ *
+ * - `threshold`: only the thresholds move. Each stage's threshold becomes the larger of its own
+ *   and the (1 − ν) quantile of the user's photographs' scores (the one-class raw score; the
+ *   head's mean p(CG) over the tiles `detect` reads), and the user's scores join each stage's
+ *   natural reference (which the fused score reads). So about (1 − ν) of photographs like the
+ *   user's, and at least as many of every other natural image as before, are inside; nothing
+ *   the detector flagged before becomes flagged now. The one-class model's checks (a Gaussian's
+ *   slope) are not re-set: a camera that fails one needs `refit`.
+ * - `refit`: the one-class model is fitted again, with the same kind and settings, on the
+ *   natural corpus it came from (`corpus`, which the detector does not hold: a detector folder
+ *   holds no photographs) and the user's photographs together, its threshold set as the model
+ *   sets it; the head's threshold moves as in `threshold` (the map is not trained again).
+ *
+ * The new detector records how it was calibrated in `detector.json` (`provenance.calibration`),
+ * `detect` prints it in its header, and the model card, when the detector had one, is copied with
+ * a section appended. The output folder must not exist or be empty: nothing already written is
+ * replaced.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { CgvsniError, ImageError, UsageError } from "../core/errors.ts";
+import { exists } from "../core/files.ts";
+import type { Progress } from "../core/progress.ts";
+import { quantile } from "../core/stats.ts";
+import { loadDataset } from "../data/dataset.ts";
+import { readImage } from "../data/decode.ts";
+import { listImages } from "../data/manifest.ts";
+import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { Detector, loadDetector, type StageOutputs } from "./detector.ts";
+
+/** How a detector is calibrated (see the module documentation). */
+export type CalibrationMode = "threshold" | "refit";
+
+/** The values of {@link CalibrationMode}. */
+export const CALIBRATION_MODES: readonly CalibrationMode[] = ["threshold", "refit"];
+
+/** Fewest photographs a calibration takes; under 1/ν the quantile is the largest score. */
+export const MIN_CALIBRATION_IMAGES = 10;
+
+/** Options of {@link calibrate}. */
+export interface CalibrateOptions {
+  /** The detector (a folder or a URL). */
+  detector: string;
+  /** The user's photographs: a dataset folder (its label-0 rows) or any folder of images. */
+  natural: string;
+  /** Another CSV for `natural`. */
+  naturalCsv?: string;
+  /** The new detector's folder (must not exist, or be empty). */
+  out: string;
+  /** `threshold` (default) or `refit`. */
+  mode?: CalibrationMode;
+  /** `refit`: the natural corpus the model is fitted on with the user's photographs. */
+  corpus?: string;
+  /** Another CSV for `corpus`. */
+  corpusCsv?: string;
+  /** Refuse images with more pixels (default: the decoder's limit). */
+  maxPixels?: number;
+  /** Progress and log sink. */
+  progress?: Progress;
+}
+
+/** How a detector was calibrated (`provenance.calibration` of its `detector.json`). */
+export interface CalibrationRecord {
+  /** The mode. */
+  mode: CalibrationMode;
+  /** The detector calibrated. */
+  from: string;
+  /** The user's photographs. */
+  natural: string;
+  /** How many were used. */
+  images: number;
+  /** Those that could not be read, with why. */
+  skipped: { path: string; reason: string }[];
+  /** `refit`: the corpus and how many of its photographs were used. */
+  corpus?: { root: string; images: number };
+  /** The one-class threshold, before and after. */
+  oneclassThreshold: { before: number; after: number };
+  /** The head's threshold on p(CG), before and after. */
+  headThreshold: { before: number; after: number };
+  /** ISO date. */
+  date: string;
+}
+
+/** The photographs of a folder: a dataset's label-0 rows, or every image under it. */
+async function photographs(dir: string, csv?: string): Promise<string[]> {
+  if (csv || await exists(join(dir, "dataset.csv"))) {
+    const ds = await loadDataset(dir, { csv, naturalOnly: true });
+    return ds.images.filter((e) => e.label === 0).map((e) => e.path);
+  }
+  if (!(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
+    throw new CgvsniError(`${dir}: not a folder of photographs`);
+  }
+  return (await listImages(dir)).sort();
+}
+
+/** Each readable photograph's stage outputs; the unreadable ones named, with why. */
+async function collect(
+  det: Detector,
+  paths: string[],
+  o: CalibrateOptions,
+  what: string,
+): Promise<{ outs: StageOutputs[]; skipped: CalibrationRecord["skipped"] }> {
+  const outs: StageOutputs[] = [], skipped: CalibrationRecord["skipped"] = [];
+  o.progress?.start(what, paths.length);
+  for (const path of paths) {
+    o.progress?.tick();
+    try {
+      const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
+      outs.push((await det.stages(img, { name: path })).outputs);
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+      skipped.push({ path, reason: e.reason });
+      o.progress?.log(`skipped ${e.message}`);
+    }
+  }
+  o.progress?.end();
+  return { outs, skipped };
+}
+
+/** The stage outputs of many images as one (rows tagged with their image). */
+function stack(outs: StageOutputs[]): StageOutputs {
+  const dim = outs[0].vectors.dim;
+  const n = outs.reduce((a, x) => a + x.vectors.n, 0);
+  const data = new Float32Array(n * dim), image = new Int32Array(n);
+  let at = 0;
+  outs.forEach((x, i) => {
+    data.set(x.vectors.data, at * dim);
+    image.fill(i, at, at + x.vectors.n);
+    at += x.vectors.n;
+  });
+  return { images: outs.length, vectors: { data, n, dim, image } };
+}
+
+/** The mean of `values` per image. */
+function perImage(values: ArrayLike<number>, image: ArrayLike<number>, k: number): number[] {
+  const s = new Float64Array(k), c = new Float64Array(k);
+  for (let i = 0; i < values.length; i++) {
+    s[image[i]] += values[i];
+    c[image[i]]++;
+  }
+  return Array.from(s, (v, j) => v / c[j]);
+}
+
+/** A sorted union of two references. */
+const merged = (a: ArrayLike<number>, b: number[]) =>
+  [...Array.from(a), ...b].sort((x, y) => x - y);
+
+/**
+ * Calibrates a detector to a user's photographs (see the module documentation) and writes the
+ * new detector to `out`.
+ *
+ * @example Re-set the thresholds on twenty of the shipped photographs
+ * ```ts
+ * import { calibrate } from "./mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * await initBackend("auto");
+ * const dir = await Deno.makeTempDir();
+ * const rows = (await Deno.readTextFile("dataset/dataset.csv")).split("\n")
+ *   .filter((l) => l.startsWith("Photos/")).slice(0, 20);
+ * await Deno.writeTextFile(`${dir}/mine.csv`, ["Name,Label", ...rows].join("\n"));
+ * const r = await calibrate({
+ *   detector: "models/cgbench-small", natural: "dataset", naturalCsv: `${dir}/mine.csv`,
+ *   out: `${dir}/calibrated`,
+ * });
+ * console.log(r.images, r.oneclassThreshold.after >= r.oneclassThreshold.before); // 20 true
+ * ```
+ */
+export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord> {
+  const mode = o.mode ?? "threshold";
+  if (!CALIBRATION_MODES.includes(mode)) {
+    throw new UsageError(`calibrate: mode must be ${CALIBRATION_MODES.join(" or ")}, got ${mode}`);
+  }
+  if (mode === "refit" && !o.corpus) {
+    throw new UsageError(
+      "calibrate --mode refit needs --corpus DIR: the natural photographs the model is refitted " +
+        "on with yours (a detector holds no photographs)",
+    );
+  }
+  const out = resolve(o.out);
+  const there = await Deno.stat(out).catch(() => undefined);
+  if (there && !there.isDirectory) throw new CgvsniError(`${out}: exists and is not a folder`);
+  if (there) {
+    for await (const _ of Deno.readDir(out)) {
+      throw new CgvsniError(`${out}: not empty (calibrate writes a new detector folder)`);
+    }
+  }
+  const paths = await photographs(o.natural, o.naturalCsv);
+  const det = await loadDetector(o.detector);
+  let oc: OneClassEstimator | undefined;
+  try {
+    const mine = await collect(det, paths, o, "your photographs");
+    if (mine.outs.length < MIN_CALIBRATION_IMAGES) {
+      throw new CgvsniError(
+        `${o.natural}: ${mine.outs.length} readable photographs; calibration takes at least ` +
+          `${MIN_CALIBRATION_IMAGES} (${Math.ceil(1 / det.oneClass.nu)} or more for its quantile)`,
+      );
+    }
+    if (mine.outs.length < 1 / det.oneClass.nu) {
+      o.progress?.log(
+        `note: ${mine.outs.length} photographs: the (1 - ${det.oneClass.nu}) quantile is their ` +
+          "largest score",
+      );
+    }
+    const k = mine.outs.length, all = stack(mine.outs);
+    // the head: the larger of its threshold and the user's photographs' quantile
+    const h = det.info.headThreshold;
+    const pUser = mine.outs.map((x) =>
+      x.head ? perImage(x.head.pCg, x.head.image, 1)[0] : Number.NaN
+    );
+    const headAfter = pUser.every(Number.isFinite)
+      ? Math.max(h.value, quantile(pUser, 1 - h.nu))
+      : h.value;
+    const headThreshold = pUser.every(Number.isFinite)
+      ? {
+        ...h,
+        value: headAfter,
+        from: `${h.from}; raised to the ${1 - h.nu} quantile of ${k} calibration photographs`,
+        n: h.n + k,
+        reference: merged(h.reference, pUser),
+      }
+      : h;
+    let corpus: CalibrationRecord["corpus"];
+    const before = det.oneClass.threshold;
+    if (mode === "threshold") {
+      oc = det.oneClass;
+      const raw = perImage(
+        await oc.scoreSamples(all.vectors.data, all.vectors.n),
+        all.vectors.image,
+        k,
+      );
+      oc.threshold = Math.max(before, quantile(raw, 1 - oc.nu));
+      oc.reference = Float32Array.from(merged(oc.reference ?? [], raw));
+    } else {
+      const theirs = await collect(det, await photographs(o.corpus!, o.corpusCsv), o, "corpus");
+      const both = stack([...theirs.outs, ...mine.outs]);
+      oc = det.oneClass.clone();
+      o.progress?.log(`refitting ${oc.kind} on ${both.images} photographs`);
+      await oc.fit(both.vectors.data, both.vectors.n, both.vectors.dim, {
+        groups: both.vectors.image,
+      });
+      oc.provenance = det.oneClass.provenance;
+      corpus = { root: resolve(o.corpus!), images: theirs.outs.length };
+    }
+    const record: CalibrationRecord = {
+      mode,
+      from: det.info.name,
+      natural: resolve(o.natural),
+      images: k,
+      skipped: mine.skipped,
+      ...(corpus ? { corpus } : {}),
+      oneclassThreshold: { before, after: oc.threshold },
+      headThreshold: { before: h.value, after: headAfter },
+      date: new Date().toISOString(),
+    };
+    const calibrated = new Detector(det.map, oc, {
+      ...det.info,
+      name: `${det.info.name} (calibrated)`,
+      headThreshold,
+      provenance: { ...det.info.provenance, calibration: record },
+    });
+    await calibrated.save(out);
+    await modelCard(o.detector, out, record);
+    return record;
+  } finally {
+    if (oc && oc !== det.oneClass) oc.dispose();
+    det.dispose();
+  }
+}
+
+/** Copies the detector's model card, when it has one on disk, with the calibration appended. */
+async function modelCard(from: string, out: string, r: CalibrationRecord): Promise<void> {
+  const card = /^(https?|file):\/\//.test(from) ? undefined : join(from, "MODEL_CARD.md");
+  const old = card ? await Deno.readTextFile(card).catch(() => undefined) : undefined;
+  const f = (x: number) => x.toPrecision(5);
+  const section = [
+    "## Calibrated",
+    "",
+    `This detector is \`${r.from}\` calibrated on ${r.images} photographs of \`${r.natural}\` ` +
+    `(${r.date.slice(0, 10)}), mode \`${r.mode}\`` +
+    (r.corpus
+      ? `, the one-class model refitted with ${r.corpus.images} of \`${r.corpus.root}\``
+      : "") +
+    ".",
+    "",
+    "| threshold | before | after |",
+    "| --- | --- | --- |",
+    `| one-class score | ${f(r.oneclassThreshold.before)} | ${f(r.oneclassThreshold.after)} |`,
+    `| head p(CG) | ${f(r.headThreshold.before)} | ${f(r.headThreshold.after)} |`,
+    "",
+    r.skipped.length ? `${r.skipped.length} files could not be read and were left out.\n` : "",
+  ].join("\n");
+  await Deno.writeTextFile(
+    join(out, "MODEL_CARD.md"),
+    (old ? old.trimEnd() + "\n\n" : `# ${r.from} (calibrated)\n\n`) + section,
+  );
+}

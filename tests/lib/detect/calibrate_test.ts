@@ -1,0 +1,155 @@
+/**
+ * Calibration to a user's camera: photographs of a "camera" the shipped detector never saw (the
+ * shipped photographs with added sensor-like noise) leave its natural model; calibrated on
+ * twenty of them, the new detector keeps about 1 - ν of the others inside, flags nothing the old
+ * one did not, says it is calibrated in detect's header and its model card, and loads like any
+ * detector. Refit needs the corpus; a folder already written is never replaced.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../../../cli/main.ts";
+import { loadDataset } from "../../../lib/data/dataset.ts";
+import { readImage } from "../../../lib/data/decode.ts";
+import { gaussianBlur } from "../../../lib/data/perturb.ts";
+import { encodePng } from "../../../lib/data/png.ts";
+import { calibrate } from "../../../lib/detect/calibrate.ts";
+import { type Detector, loadDetector } from "../../../lib/detect/detector.ts";
+import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
+
+const DETECTOR = new URL("../../../models/cgbench-small", import.meta.url).pathname;
+
+/** One-class raw scores and head p(CG) of files under a detector. */
+async function scores(det: Detector, files: string[]) {
+  const out: { raw: number; p: number }[] = [];
+  for (const f of files) {
+    const d = await det.score(await Deno.readFile(f));
+    out.push({ raw: d.score + det.oneClass.threshold, p: d.pCg });
+  }
+  return out;
+}
+
+Deno.test("calibrate: threshold mode keeps photographs of the user's camera inside, flags nothing new, says so", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0);
+    // the user's camera: the shipped photographs through a soft lens
+    const cam = join(dir, "camera");
+    await Deno.mkdir(cam);
+    const files: string[] = [];
+    for (const [i, p] of photos.slice(0, 40).entries()) {
+      const img = gaussianBlur(await readImage(p.path), 1.5);
+      files.push(join(cam, `img_${String(i).padStart(3, "0")}.png`));
+      await Deno.writeFile(files.at(-1)!, await encodePng({ ...img, channels: 3 }));
+    }
+    // every other photograph calibrates; the rest are held out
+    const calib = join(dir, "calib"), held = files.filter((_, i) => i % 2);
+    await Deno.mkdir(calib);
+    for (const f of files.filter((_, i) => i % 2 === 0)) {
+      await Deno.copyFile(f, join(calib, f.split("/").pop()!));
+    }
+
+    const before = await loadDetector(DETECTOR);
+    const sOld = await scores(before, held);
+    const others = await scores(before, photos.slice(40, 60).map((p) => p.path));
+    const flaggedBefore = sOld.filter((s) => s.raw > before.oneClass.threshold).length;
+    assert.ok(flaggedBefore >= 8, `the soft camera should leave the model: ${flaggedBefore}/20`);
+
+    const out = join(dir, "mine");
+    const r = await calibrate({ detector: DETECTOR, natural: calib, out });
+    assert.equal(r.mode, "threshold");
+    assert.equal(r.images, 20);
+    assert.ok(r.oneclassThreshold.after >= r.oneclassThreshold.before);
+    assert.ok(r.headThreshold.after >= r.headThreshold.before);
+
+    const after = await loadDetector(out);
+    assert.equal(after.oneClass.threshold, r.oneclassThreshold.after);
+    assert.equal(after.headAt, r.headThreshold.after);
+    // the held-out photographs of the same camera: mostly inside now
+    const sNew = await scores(after, held);
+    const flaggedAfter = sNew.filter((s) => s.raw > after.oneClass.threshold).length;
+    assert.ok(flaggedAfter <= 5, `held-out photographs of the camera flagged: ${flaggedAfter}/20`);
+    // the same model (only thresholds moved): nothing flagged after that was not flagged before
+    for (const [i, s] of (await scores(after, photos.slice(40, 60).map((p) => p.path))).entries()) {
+      assert.equal(s.raw, others[i].raw);
+      if (s.raw > after.oneClass.threshold) assert.ok(s.raw > before.oneClass.threshold);
+    }
+    before.dispose();
+    after.dispose();
+
+    // detect's header and the model card say it is calibrated
+    const err: string[] = [];
+    const { error, log } = console;
+    console.error = (...a: unknown[]) => err.push(a.join(" "));
+    console.log = () => {};
+    try {
+      assert.equal(await main(["detect", "--detector", out, held[0], "--csv"]), 0);
+    } finally {
+      console.error = error;
+      console.log = log;
+    }
+    assert.match(err.join("\n"), /calibrated \(threshold\) on 20 photographs of .*calib/);
+    const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
+    assert.match(card, /## Calibrated/);
+    assert.match(card, /\| one-class score \| /);
+    assert.ok(
+      card.startsWith((await Deno.readTextFile(join(DETECTOR, "MODEL_CARD.md"))).trimEnd()),
+    );
+
+    // never over a folder already written; refit needs the corpus; too few photographs refused
+    await assert.rejects(calibrate({ detector: DETECTOR, natural: calib, out }), /not empty/);
+    await assert.rejects(
+      calibrate({ detector: DETECTOR, natural: calib, out: join(dir, "r"), mode: "refit" }),
+      /--corpus/,
+    );
+    const few = join(dir, "few");
+    await Deno.mkdir(few);
+    for (const f of files.slice(0, 3)) await Deno.copyFile(f, join(few, f.split("/").pop()!));
+    await assert.rejects(
+      calibrate({ detector: DETECTOR, natural: few, out: join(dir, "f") }),
+      /few: 3 readable photographs/,
+    );
+  });
+});
+
+Deno.test("calibrate: refit mode fits the same kind on the corpus and the user's photographs", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0);
+    const cam = join(dir, "camera");
+    await Deno.mkdir(cam);
+    for (const [i, p] of photos.slice(0, 12).entries()) {
+      const img = gaussianBlur(await readImage(p.path), 1.5);
+      await Deno.writeFile(join(cam, `${i}.png`), await encodePng({ ...img, channels: 3 }));
+    }
+    // a bad file is named and left out
+    await Deno.writeFile(join(cam, "broken.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    const corpus = join(dir, "corpus.csv");
+    await Deno.writeTextFile(
+      corpus,
+      ["Name,Label", ...photos.slice(12).map((p) => `${p.name},0`)].join("\n") + "\n",
+    );
+    const out = join(dir, "refit");
+    const r = await calibrate({
+      detector: DETECTOR,
+      natural: cam,
+      out,
+      mode: "refit",
+      corpus: SHIPPED,
+      corpusCsv: corpus,
+    });
+    assert.equal(r.images, 12);
+    assert.deepEqual(r.skipped.map((s) => s.path), [join(cam, "broken.png")]);
+    assert.equal(r.corpus?.images, photos.length - 12);
+    const det = await loadDetector(out);
+    const old = await loadDetector(DETECTOR);
+    assert.equal(det.oneClass.kind, old.oneClass.kind);
+    assert.deepEqual(det.oneClass.checks, old.oneClass.checks);
+    assert.notEqual(det.oneClass.threshold, old.oneClass.threshold);
+    assert.equal(
+      (det.info.provenance?.calibration as { mode: string }).mode,
+      "refit",
+    );
+    det.dispose();
+    old.dispose();
+  });
+});
