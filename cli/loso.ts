@@ -86,6 +86,20 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "seed of the fits" },
     {
+      name: "train-sources",
+      type: "string",
+      arg: "N",
+      setting: true,
+      help: "learning curve: fit on N random other sources (seeded)",
+    },
+    {
+      name: "train-images",
+      type: "string",
+      arg: "N",
+      setting: true,
+      help: "learning curve: fit on N random photographs of them",
+    },
+    {
       name: "held-out",
       type: "string",
       arg: "WHICH",
@@ -134,6 +148,8 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       minImages: num(a, "min-images", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
       heldOut: choice(a, "held-out", ["all", "big"] as const),
+      trainSources: num(a, "train-sources", { int: true, min: 1 }),
+      trainImages: num(a, "train-images", { int: true, min: 2 }),
       shortSide: num(a, "short-side", { int: true, min: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       settings: {

@@ -35,6 +35,7 @@ import { type FeatureSource, needsMap } from "../features/sources.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
 import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
+import { Rng } from "../core/rng.ts";
 import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { rocAuc } from "./metrics.ts";
 
@@ -87,6 +88,21 @@ export interface LosoOptions {
    * are then always fitted on).
    */
   heldOut?: "all" | "big";
+  /**
+   * Fit each held-out source's model on only this many of the other sources, drawn at random
+   * (seeded by `seed` and the source): the learning curve over sources. Default: all of them.
+   */
+  trainSources?: number;
+  /**
+   * Fit on only this many of the other sources' photographs, drawn at random (after
+   * `trainSources`): the learning curve over photographs. Default: all of them.
+   */
+  trainImages?: number;
+  /**
+   * The feature cache (default `<runs>/<name>/features`): another LOSO run's, to reuse its
+   * features (they are checked against the images and settings, and computed again if stale).
+   */
+  featureCache?: string;
   /** Seed of the fits. */
   seed?: number;
   /**
@@ -161,10 +177,39 @@ export interface LosoResult {
   shortSide?: number;
   /** The JPEG quality every image was re-encoded at, if any. */
   matchCompression?: number;
+  /** At most this many sources, and photographs, in each fit, if limited. */
+  trainSources?: number;
+  trainImages?: number;
+  /** Seed of the fits (and of the subsets). */
+  seed: number;
   /** Every configuration. */
   cells: LosoCell[];
   /** Unreadable images left out. */
   skipped: string[];
+}
+
+/**
+ * The rows a held-out source's model is fitted on: every other source's, or, for the learning
+ * curve, `trainSources` of those sources and then `trainImages` of their photographs, drawn with
+ * a seeded shuffle (the same draw for every model and feature source).
+ */
+function fitRows(
+  groupOf: number[],
+  g: number,
+  o: { trainSources?: number; trainImages?: number },
+  seed: string,
+): number[] {
+  let rows = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
+  if (o.trainSources) {
+    const others = [...new Set(rows.map((i) => groupOf[i]))].sort((a, b) => a - b);
+    const kept = new Set(new Rng(`loso-sources:${seed}`).shuffle(others).slice(0, o.trainSources));
+    rows = rows.filter((i) => kept.has(groupOf[i]));
+  }
+  if (o.trainImages && rows.length > o.trainImages) {
+    rows = new Rng(`loso-images:${seed}`).shuffle(rows).slice(0, o.trainImages)
+      .sort((a, b) => a - b);
+  }
+  return rows;
 }
 
 /** Mean, NaN for none. */
@@ -251,6 +296,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     minImages,
     ...(shortSide ? { shortSide } : {}),
     ...(jpegQuality ? { matchCompression: jpegQuality } : {}),
+    ...(o.trainSources ? { trainSources: o.trainSources } : {}),
+    ...(o.trainImages ? { trainImages: o.trainImages } : {}),
+    seed: o.seed ?? 0,
     cells: [],
     skipped,
   };
@@ -267,7 +315,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
         samples: es.map((entry) => ({ entry, tile: 0 })),
         store,
         view: { kind: "full" },
-        cache: { dir: join(dir, "features"), key: `${key}-${source}` },
+        cache: { dir: o.featureCache ?? join(dir, "features"), key: `${key}-${source}` },
         onBatch: ticker(log),
       });
       log.end();
@@ -282,7 +330,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
       for (let g = 0; g < groups.length; g++) {
         log.tick(1, groups[g]);
         if (o.heldOut === "big" && result.sources[g].images < minImages) continue;
-        const fit = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
+        const fit = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`);
         const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
         const pick = (idx: number[]) => {
           const x = new Float32Array(idx.length * d);
@@ -380,7 +428,12 @@ export function losoMarkdown(r: LosoResult): string {
     (r.shortSide
       ? `every image brought down to a short side of ${r.shortSide} px first`
       : "every image at its own size") +
-    (r.matchCompression ? `, then re-encoded as JPEG ${r.matchCompression}.` : "."),
+    (r.matchCompression ? `, then re-encoded as JPEG ${r.matchCompression}.` : ".") +
+    (r.trainSources || r.trainImages
+      ? ` Each fit on at most ${r.trainSources ?? "all"} of the other sources and ${
+        r.trainImages ?? "all"
+      } of their photographs, drawn with seed ${r.seed}.`
+      : ""),
     "",
     ...(big ? [] : [`No source has ${r.minImages} photographs: no mean or worst ("–").`, ""]),
     "| features | model | threshold | recall mean | recall worst | unsure mean | unsure worst | AUC mean | AUC worst |",

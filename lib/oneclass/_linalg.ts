@@ -24,7 +24,26 @@ export function zeros(rows: number, cols: number): Mat {
 /** AᵀA / scale (cols x cols). */
 export function crossProduct(a: Mat, scale = 1): Mat {
   const { rows: n, cols: d } = a, out = zeros(d, d), x = a.data, c = out.data;
-  for (let i = 0; i < n; i++) {
+  // rows in blocks of four, so that each pass over the d x d triangle does four rows' work;
+  // every entry still adds its rows' products one at a time, in row order, as row by row would
+  const B = 4;
+  let i = 0;
+  for (; i + B <= n; i += B) {
+    const o0 = i * d, o1 = o0 + d, o2 = o1 + d, o3 = o2 + d;
+    for (let j = 0; j < d; j++) {
+      const v0 = x[o0 + j], v1 = x[o1 + j], v2 = x[o2 + j], v3 = x[o3 + j];
+      const cj = j * d;
+      for (let k = j; k < d; k++) {
+        let s = c[cj + k];
+        if (v0 !== 0) s += v0 * x[o0 + k];
+        if (v1 !== 0) s += v1 * x[o1 + k];
+        if (v2 !== 0) s += v2 * x[o2 + k];
+        if (v3 !== 0) s += v3 * x[o3 + k];
+        c[cj + k] = s;
+      }
+    }
+  }
+  for (; i < n; i++) {
     const o = i * d;
     for (let j = 0; j < d; j++) {
       const v = x[o + j];
@@ -95,6 +114,36 @@ export function cholesky(a: Mat): Mat {
     }
   }
   return l;
+}
+
+/**
+ * {@link forwardSolve} for many right-hand sides, four at a time (one pass over L serves four);
+ * each solution is computed in exactly the order `forwardSolve` computes it.
+ */
+export function forwardSolveMany(l: Mat, bs: Float64Array[]): Float64Array[] {
+  const n = l.rows, L = l.data;
+  let r = 0;
+  for (; r + 4 <= bs.length; r += 4) {
+    const b0 = bs[r], b1 = bs[r + 1], b2 = bs[r + 2], b3 = bs[r + 3];
+    for (let i = 0; i < n; i++) {
+      const o = i * n;
+      let s0 = b0[i], s1 = b1[i], s2 = b2[i], s3 = b3[i];
+      for (let k = 0; k < i; k++) {
+        const v = L[o + k];
+        s0 -= v * b0[k];
+        s1 -= v * b1[k];
+        s2 -= v * b2[k];
+        s3 -= v * b3[k];
+      }
+      const d = L[o + i];
+      b0[i] = s0 / d;
+      b1[i] = s1 / d;
+      b2[i] = s2 / d;
+      b3[i] = s3 / d;
+    }
+  }
+  for (; r < bs.length; r++) forwardSolve(l, bs[r]);
+  return bs;
 }
 
 /** Solves L·y = b for lower-triangular L (b is overwritten with y). */

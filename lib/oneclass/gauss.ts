@@ -32,6 +32,7 @@ import {
   cholesky,
   crossProduct,
   forwardSolve,
+  forwardSolveMany,
   gram,
   type Mat,
   topEigen,
@@ -445,19 +446,23 @@ function fitPart(
     axes.data = f32(axes.data);
     z = project(z, axes);
   }
-  const shrinkage = ledoitWolfShrinkage(z), space = z.cols;
+  const space = z.cols;
+  // ZᵀZ (or ZZᵀ when there are fewer rows than columns), computed once: the shrinkage reads it
+  // before it becomes the covariance
+  const product = space <= n ? crossProduct(z, 1) : gram(z, 1);
+  const shrinkage = ledoitWolfShrinkage(z, product);
   let trace = 0;
   for (let i = 0; i < z.data.length; i++) trace += z.data[i] ** 2;
   const mu = trace / n / space;
   const a = (1 - shrinkage) / n, b = Math.max(shrinkage * mu, 1e-9 * (mu || 1));
   let chol: Mat, woodbury: Mat | undefined;
   if (space <= n) {
-    const s = crossProduct(z, 1);
+    const s = product;
     for (let i = 0; i < space * space; i++) s.data[i] *= a;
     for (let i = 0; i < space; i++) s.data[i * space + i] += b;
     chol = cholesky(s);
   } else {
-    const m = gram(z, 1);
+    const m = product;
     for (let i = 0; i < n; i++) m.data[i * n + i] += b / a;
     chol = cholesky(m);
     woodbury = z;
@@ -494,13 +499,19 @@ function centred(p: Part, x: Float32Array, n: number): Mat {
 /** Squared Mahalanobis distances of centred, projected rows under a part's Gaussian. */
 function mahalanobis(p: Part, y: Mat): Float32Array {
   const out = new Float32Array(y.rows), k = y.cols, L = p.chol;
+  if (!p.z) {
+    // in blocks of rows: one pass over L solves four
+    for (let i0 = 0; i0 < y.rows; i0 += 64) {
+      const block = [];
+      for (let i = i0; i < Math.min(y.rows, i0 + 64); i++) {
+        block.push(Float64Array.from(y.data.subarray(i * k, (i + 1) * k)));
+      }
+      forwardSolveMany(L, block).forEach((v, j) => out[i0 + j] = v.reduce((s, t) => s + t * t, 0));
+    }
+    return out;
+  }
   for (let i = 0; i < y.rows; i++) {
     const row = y.data.subarray(i * k, (i + 1) * k);
-    if (!p.z) {
-      const v = forwardSolve(L, Float64Array.from(row));
-      out[i] = v.reduce((s, t) => s + t * t, 0);
-      continue;
-    }
     // Woodbury: yᵀΣ⁻¹y = (‖y‖² − uᵀ(b/a·I + ZZᵀ)⁻¹u) / b with u = Zy
     const z = p.z, u = new Float64Array(z.rows);
     let yy = 0;
@@ -524,8 +535,11 @@ function columns(x: Float32Array, n: number, d: number, start: number, end: numb
   return out;
 }
 
-/** The Ledoit–Wolf shrinkage of centred rows (scikit-learn's `ledoit_wolf_shrinkage`). */
-export function ledoitWolfShrinkage(z: Mat): number {
+/**
+ * The Ledoit–Wolf shrinkage of centred rows (scikit-learn's `ledoit_wolf_shrinkage`); `product`:
+ * their ZᵀZ (or ZZᵀ when there are fewer rows than columns), when the caller has it.
+ */
+export function ledoitWolfShrinkage(z: Mat, product?: Mat): number {
   const { rows: n, cols: d, data } = z;
   let traceSum = 0, beta_ = 0;
   for (let i = 0; i < n; i++) {
@@ -536,7 +550,7 @@ export function ledoitWolfShrinkage(z: Mat): number {
   }
   const empTrace = traceSum / n, mu = empTrace / d;
   // ‖ZᵀZ‖²_F equals ‖ZZᵀ‖²_F: take the smaller product
-  const p = d <= n ? crossProduct(z, 1) : gram(z, 1);
+  const p = product ?? (d <= n ? crossProduct(z, 1) : gram(z, 1));
   let delta_ = 0;
   for (let i = 0; i < p.data.length; i++) delta_ += p.data[i] ** 2;
   delta_ /= n * n;
