@@ -1,6 +1,7 @@
 /**
  * Stage 3, features: the vectors the one-class stage works on, from the map's layers or from
- * the image itself (noise-residual statistics or a pretrained CNN's early activations, no map),
+ * the image itself (noise-residual statistics, their profile across patches and scales, or a
+ * pretrained CNN's early activations, no map),
  * computed and cached.
  *
  * @module
@@ -27,5 +28,6 @@ export {
   residualFeatures,
   texturedPatches,
 } from "./residual.ts";
+export { PROFILE_DIM, PROFILE_SIDE, PROFILE_SPEC, profileFeatures } from "./profile.ts";
 export { extractFeatures, type ExtractOptions, type FeatureSet } from "./extract.ts";
 export type { Sample } from "../data/samples.ts";

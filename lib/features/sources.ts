@@ -10,6 +10,7 @@
  * | `trunk`    | global average and max of the last conv block             | yes         |
  * | `residual` | noise-residual statistics of the image (no map)           | no          |
  * | `mobilenet`| early activations of a pretrained CNN (MobileNetV2; no map) | no        |
+ * | `profile`  | fine-scale energy across patches and scales (no map)      | no          |
  *
  * Map sources give one vector per crop (an image's score is the mean over its crops); the
  * sources without a map give one vector per whole image ({@link wholeImageFeatures}).
@@ -22,6 +23,7 @@ import { UsageError } from "../core/errors.ts";
 import type { RgbImage } from "../data/image.ts";
 import type { Embedding } from "../map/predict.ts";
 import { PRETRAINED_SPEC, pretrainedFeatures } from "./pretrained.ts";
+import { PROFILE_SPEC, profileFeatures } from "./profile.ts";
 import { RESIDUAL_SPEC, residualFeatures } from "./residual.ts";
 
 /** Every feature source. */
@@ -33,6 +35,7 @@ export const FEATURE_SOURCES = [
   "trunk",
   "residual",
   "mobilenet",
+  "profile",
 ] as const;
 
 /** A feature source. */
@@ -63,15 +66,16 @@ const WHOLE_IMAGE: Partial<
 > = {
   residual: { features: residualFeatures, spec: RESIDUAL_SPEC, key: "residual" },
   mobilenet: { features: pretrainedFeatures, spec: PRETRAINED_SPEC, key: "pretrained" },
+  profile: { features: profileFeatures, spec: PROFILE_SPEC, key: "profile" },
 };
 
 /**
- * Whether a source is computed by an image map (all but `residual` and `mobilenet`).
+ * Whether a source is computed by an image map (all but `residual`, `mobilenet` and `profile`).
  *
  * @example Which sources need an image map
  * ```ts
  * import { FEATURE_SOURCES, needsMap } from "./mod.ts";
- * console.log(FEATURE_SOURCES.filter((s) => !needsMap(s))); // ["residual", "mobilenet"]
+ * console.log(FEATURE_SOURCES.filter((s) => !needsMap(s))); // ["residual", "mobilenet", "profile"]
  * ```
  */
 export function needsMap(s: FeatureSource): boolean {
@@ -139,6 +143,7 @@ export function embedding(s: FeatureSource): Embedding {
         tf.concat([tf.mean(o.trunk, [1, 2]), tf.max(o.trunk, [1, 2])], 1) as tf.Tensor2D;
     case "residual":
     case "mobilenet":
+    case "profile":
       throw new RangeError(`the ${s} source needs no map`);
   }
 }

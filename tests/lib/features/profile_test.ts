@@ -1,0 +1,57 @@
+/**
+ * The `profile` features: their layout, that noise raises the fine-scale energy and a blur lowers
+ * it, that a photograph stored larger than 512 px reads as its 512-px copy, and that the source is
+ * registered as a whole-image one (cached and saved under its own definition).
+ */
+import assert from "node:assert/strict";
+import { Rng } from "../../../lib/core/rng.ts";
+import { readImage } from "../../../lib/data/decode.ts";
+import { addNoise, fitShortSide, gaussianBlur, resize } from "../../../lib/data/perturb.ts";
+import { PROFILE_DIM, profileFeatures } from "../../../lib/features/profile.ts";
+import {
+  needsMap,
+  sourceSpec,
+  specKey,
+  wholeImageFeatures,
+} from "../../../lib/features/sources.ts";
+import { SHIPPED } from "../../_helpers.ts";
+
+// per scale 27 numbers: for the 10, 50, 90 % quantiles, E(d1, d2, d3, kb), E − C (4), C
+const E_D1_MEDIAN = 9;
+
+Deno.test("profile: 81 numbers; noise raises the fine-scale energy, a blur lowers it", async () => {
+  const img = await readImage(`${SHIPPED}/Photos/photo_00010.png`);
+  const f = profileFeatures(img);
+  assert.equal(f.length, PROFILE_DIM);
+  assert.equal(PROFILE_DIM, 81);
+  assert.ok(f.every(Number.isFinite));
+  const noisy = profileFeatures(addNoise(img, 8, new Rng(1)));
+  const blurred = profileFeatures(gaussianBlur(img, 1.5));
+  assert.ok(
+    noisy[E_D1_MEDIAN] > f[E_D1_MEDIAN] + 0.3,
+    `${noisy[E_D1_MEDIAN]} vs ${f[E_D1_MEDIAN]}`,
+  );
+  assert.ok(
+    blurred[E_D1_MEDIAN] < f[E_D1_MEDIAN] - 0.3,
+    `${blurred[E_D1_MEDIAN]} vs ${f[E_D1_MEDIAN]}`,
+  );
+  // the quantiles are ordered: 10 % ≤ 50 % ≤ 90 % for every column at every scale
+  for (let s = 0; s < 3; s++) {
+    for (let c = 0; c < 9; c++) {
+      const q = [0, 1, 2].map((i) => f[s * 27 + i * 9 + c]);
+      assert.ok(q[0] <= q[1] && q[1] <= q[2], `scale ${s} column ${c}: ${q}`);
+    }
+  }
+  // a flat image: every energy is ln(0.001)
+  const flat = profileFeatures({ width: 40, height: 40, data: new Uint8Array(4800).fill(7) });
+  assert.ok(Math.abs(flat[0] - Math.log(1e-3)) < 1e-6);
+});
+
+Deno.test("profile: an image stored larger than 512 px reads as its 512-px copy; a registered whole-image source", async () => {
+  const big = resize(await readImage(`${SHIPPED}/Photos/photo_00010.png`), 2.5); // 640 px
+  assert.deepEqual(profileFeatures(big), profileFeatures(fitShortSide(big, 512)));
+  assert.equal(needsMap("profile"), false);
+  assert.equal(specKey("profile"), "profile");
+  assert.equal(sourceSpec("profile")?.version, 1);
+  assert.deepEqual(await wholeImageFeatures("profile", big), profileFeatures(big));
+});
