@@ -90,7 +90,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "N",
       setting: true,
-      help: "learning curve: fit on N random other sources (seeded)",
+      help: "learning curve: fit on N random other sources of --min-images",
     },
     {
       name: "train-images",

@@ -89,8 +89,9 @@ export interface LosoOptions {
    */
   heldOut?: "all" | "big";
   /**
-   * Fit each held-out source's model on only this many of the other sources, drawn at random
-   * (seeded by `seed` and the source): the learning curve over sources. Default: all of them.
+   * Fit each held-out source's model on only this many of the other sources of at least
+   * `minImages` photographs, drawn at random (seeded by `seed` and the source): the learning
+   * curve over sources. Default: every other source, small ones too.
    */
   trainSources?: number;
   /**
@@ -177,8 +178,9 @@ export interface LosoResult {
   shortSide?: number;
   /** The JPEG quality every image was re-encoded at, if any. */
   matchCompression?: number;
-  /** At most this many sources, and photographs, in each fit, if limited. */
+  /** At most this many of the other sources in each fit, if limited. */
   trainSources?: number;
+  /** At most this many photographs in each fit, if limited. */
   trainImages?: number;
   /** Seed of the fits (and of the subsets). */
   seed: number;
@@ -190,18 +192,20 @@ export interface LosoResult {
 
 /**
  * The rows a held-out source's model is fitted on: every other source's, or, for the learning
- * curve, `trainSources` of those sources and then `trainImages` of their photographs, drawn with
- * a seeded shuffle (the same draw for every model and feature source).
+ * curve, `trainSources` of those sources (of the `big` ones) and then `trainImages` of their
+ * photographs, drawn with a seeded shuffle (the same draw for every model and feature source).
  */
 function fitRows(
   groupOf: number[],
   g: number,
   o: { trainSources?: number; trainImages?: number },
   seed: string,
+  big: Set<number>,
 ): number[] {
   let rows = groupOf.map((x, i) => x === g ? -1 : i).filter((i) => i >= 0);
   if (o.trainSources) {
-    const others = [...new Set(rows.map((i) => groupOf[i]))].sort((a, b) => a - b);
+    const others = [...new Set(rows.map((i) => groupOf[i]))].filter((x) => big.has(x))
+      .sort((a, b) => a - b);
     const kept = new Set(new Rng(`loso-sources:${seed}`).shuffle(others).slice(0, o.trainSources));
     rows = rows.filter((i) => kept.has(groupOf[i]));
   }
@@ -277,6 +281,11 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     .filter((e) => !kept.has(e.path)).map((e) => e.path);
   const groups = [...new Set(photos.map((e) => e.group))].sort();
   const groupOf = photos.map((e) => groups.indexOf(e.group));
+  const bigSources = new Set(
+    groups.map((name, i) => [name, i] as const)
+      .filter(([name]) => photos.filter((e) => e.group === name).length >= minImages)
+      .map(([, i]) => i),
+  );
   const rendererNames = ren.classes.filter((c) => c.label > 0).map((c) => c.name);
   const result: LosoResult = {
     natural: nat.root,
@@ -330,7 +339,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
       for (let g = 0; g < groups.length; g++) {
         log.tick(1, groups[g]);
         if (o.heldOut === "big" && result.sources[g].images < minImages) continue;
-        const fit = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`);
+        const fit = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`, bigSources);
         const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
         const pick = (idx: number[]) => {
           const x = new Float32Array(idx.length * d);

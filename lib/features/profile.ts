@@ -1,11 +1,9 @@
 /**
- * `profile`: how an image's fine-scale energy is spread across its patches and scales, with no map
- * and no render seen in training. A camera's noise sits under everything it records, at a level
- * tied to the signal and the same everywhere; a render's is where its light transport left it
- * (Monte-Carlo noise in dim regions, none on a flat shaded surface, sharp texture where a
- * photograph was mapped on). `residual` averages co-occurrences over its most textured patches,
- * which mixes the two; this source keeps their distribution. Version 1 ({@link PROFILE_SPEC}),
- * exactly:
+ * `profile`: how an image's fine-scale energy is spread across its patches and scales (no map, no
+ * render seen). A camera's noise sits under everything it records, at a level tied to the signal;
+ * a render's is where its light transport left it (Monte-Carlo noise in dim regions, none on flat
+ * shading). `residual` averages over its most textured patches; this keeps the spread. Version 1
+ * ({@link PROFILE_SPEC}), exactly:
  *
  * 1. the image brought down, antialiased, to a short side of at most 512 px (`fitShortSide`), so
  *    that the size a photograph was stored at is not a feature; luminance g = (R + G + B) / 3;
