@@ -1,6 +1,7 @@
 /**
  * Progress reporting: a one-line bar with ETA, redrawn in place, when stderr is a terminal;
- * plain lines otherwise (logs, CI), so nothing is lost in files.
+ * plain lines otherwise (logs, CI, batch jobs): one when a bar starts, one a minute at most while
+ * it runs, one when it ends, so a job in the background still says how far it is.
  *
  * @module
  */
@@ -40,11 +41,32 @@ export function formatDuration(s: number): string {
  * p.end();
  * ```
  */
-export function makeProgress(opts: { quiet?: boolean; tty?: boolean } = {}): Progress {
+export function makeProgress(
+  opts: {
+    quiet?: boolean;
+    tty?: boolean;
+    /** Where the text goes (default stderr). */
+    write?: (s: string) => void;
+    /** Seconds between plain lines while a bar runs, off a terminal (default 60). */
+    every?: number;
+  } = {},
+): Progress {
   const tty = opts.tty ?? Deno.stderr.isTerminal();
   const enc = new TextEncoder();
-  const write = (s: string) => Deno.stderr.writeSync(enc.encode(s));
+  const write = opts.write ?? ((s: string) => Deno.stderr.writeSync(enc.encode(s)));
+  const every = (opts.every ?? 60) * 1000;
   let label = "", total = 0, done = 0, t0 = 0, drawn = false, lastDraw = 0;
+  // off a terminal: plain lines, at most one per `every`
+  const plain = (info = "", force = false) => {
+    const now = performance.now();
+    if (!force && now - lastDraw < every) return;
+    lastDraw = now;
+    const el = (now - t0) / 1000;
+    const eta = done > 0 && done < total
+      ? `, ETA ${formatDuration((el / done) * (total - done))}`
+      : "";
+    write(`${label}: ${done}/${total}${info ? ` (${info})` : ""}, ${formatDuration(el)}${eta}\n`);
+  };
   const draw = (info = "") => {
     const now = performance.now();
     if (now - lastDraw < 100 && done < total) return;
@@ -77,13 +99,16 @@ export function makeProgress(opts: { quiet?: boolean; tty?: boolean } = {}): Pro
       t0 = performance.now();
       lastDraw = 0;
       if (tty && !opts.quiet) draw();
+      else if (!opts.quiet) plain("", true);
     },
     tick(n = 1, info = "") {
       done += n;
       if (tty && !opts.quiet) draw(info);
+      else if (!opts.quiet) plain(info);
     },
     end() {
       if (tty) clear();
+      else if (!opts.quiet && total > 0) plain("done", true);
     },
     log(line) {
       if (opts.quiet) return;
