@@ -22,7 +22,7 @@ export const calibrateCommand: Command = {
 folder's label-0 rows, or every image under it; at least 10, better 20 or more). Two modes:
   threshold (default)  only the thresholds move: each stage's becomes the larger of its own and
                        the (1 - nu) quantile of your photographs' scores, so about 95 % of
-                       photographs like yours are inside, and nothing flagged before is flagged
+                       photographs like yours are inside, and (but under --rule fused) nothing flagged before is flagged
                        now. A camera failing the one-class model's slope check needs refit.
   refit                the one-class model is fitted again, same kind and settings, on --corpus
                        DIR (the natural photographs it was fitted on; a detector holds none) and

@@ -6,8 +6,9 @@
  *   and the (1 − ν) quantile of the user's photographs' scores (the one-class raw score; the
  *   head's mean p(CG) over the tiles `detect` reads), and the user's scores join each stage's
  *   natural reference (which the fused score reads). So about (1 − ν) of photographs like the
- *   user's, and at least as many of every other natural image as before, are inside; nothing
- *   the detector flagged before becomes flagged now. The one-class model's checks (a Gaussian's
+ *   user's, and at least as many of every other natural image as before, are inside; under the
+ *   rules both, head and oneclass nothing flagged before is flagged now (the fused score reads the
+ *   enlarged references, so under `fused` an image near its cut-off can cross it). The one-class model's checks (a Gaussian's
  *   slope) are not re-set: a camera that fails one needs `refit`.
  * - `refit`: the one-class model is fitted again, with the same kind and settings, on the
  *   natural corpus it came from (`corpus`, which the detector does not hold: a detector folder
@@ -237,6 +238,12 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
       oc.reference = Float32Array.from(merged(oc.reference ?? [], raw));
     } else {
       const theirs = await collect(det, await photographs(o.corpus!, o.corpusCsv), o, "corpus");
+      if (theirs.outs.length < MIN_CALIBRATION_IMAGES) {
+        throw new CgvsniError(
+          `${o.corpus}: ${theirs.outs.length} readable photographs; a refit needs the corpus the ` +
+            "model was fitted on",
+        );
+      }
       const both = stack([...theirs.outs, ...mine.outs]);
       oc = det.oneClass.clone();
       o.progress?.log(`refitting ${oc.kind} on ${both.images} photographs`);
