@@ -28,19 +28,34 @@ async function scores(det: Detector, files: string[]) {
   return out;
 }
 
+/** The user's camera: the first `n` shipped photographs through a soft lens, as PNGs in `dir`. */
+async function softCamera(
+  dir: string,
+  photos: { path: string }[],
+  n: number,
+  name: (i: number) => string,
+) {
+  await Deno.mkdir(dir);
+  const files: string[] = [];
+  for (const [i, p] of photos.slice(0, n).entries()) {
+    const img = gaussianBlur(await readImage(p.path), 1.5);
+    files.push(join(dir, name(i)));
+    await Deno.writeFile(files.at(-1)!, await encodePng({ ...img, channels: 3 }));
+  }
+  return files;
+}
+
 Deno.test("calibrate: threshold mode keeps photographs of the user's camera inside, flags nothing new, says so", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
     const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0);
     // the user's camera: the shipped photographs through a soft lens
-    const cam = join(dir, "camera");
-    await Deno.mkdir(cam);
-    const files: string[] = [];
-    for (const [i, p] of photos.slice(0, 40).entries()) {
-      const img = gaussianBlur(await readImage(p.path), 1.5);
-      files.push(join(cam, `img_${String(i).padStart(3, "0")}.png`));
-      await Deno.writeFile(files.at(-1)!, await encodePng({ ...img, channels: 3 }));
-    }
+    const files = await softCamera(
+      join(dir, "camera"),
+      photos,
+      40,
+      (i) => `img_${String(i).padStart(3, "0")}.png`,
+    );
     // every other photograph calibrates; the rest are held out
     const calib = join(dir, "calib"), held = files.filter((_, i) => i % 2);
     await Deno.mkdir(calib);
@@ -116,11 +131,7 @@ Deno.test("calibrate: refit mode fits the same kind on the corpus and the user's
   await withTempDir(async (dir) => {
     const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0);
     const cam = join(dir, "camera");
-    await Deno.mkdir(cam);
-    for (const [i, p] of photos.slice(0, 12).entries()) {
-      const img = gaussianBlur(await readImage(p.path), 1.5);
-      await Deno.writeFile(join(cam, `${i}.png`), await encodePng({ ...img, channels: 3 }));
-    }
+    await softCamera(cam, photos, 12, (i) => `${i}.png`);
     // a bad file is named and left out
     await Deno.writeFile(join(cam, "broken.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
     const corpus = join(dir, "corpus.csv");
