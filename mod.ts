@@ -19,7 +19,8 @@
  *    saved detector, leave one renderer out, robustness).
  *
  * Infrastructure every stage uses: `lib/core` (errors, random numbers, progress, files),
- * `lib/backends` (where tfjs runs) and `lib/runs` (the run folder).
+ * `lib/backends` (where tfjs runs), `lib/runs` (the run folder) and `lib/cluster` (work as units
+ * run here or as Slurm jobs, shards).
  *
  * Everything runs on tfjs: a native oneDNN backend (Debian `libdnnl2`, through Deno FFI) when
  * present, else WebAssembly, else plain JavaScript; WebGPU where a GPU adapter exists.
@@ -65,3 +66,4 @@ export * from "./lib/oneclass/mod.ts";
 export * from "./lib/detect/mod.ts";
 export * from "./lib/eval/mod.ts";
 export * from "./lib/runs/mod.ts";
+export * from "./lib/cluster/mod.ts";

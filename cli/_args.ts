@@ -4,14 +4,15 @@
  * the exit-code contract from that declaration:
  *
  * - 0 success; 1 an error (one line naming the file and the reason); 2 bad flags or values;
- *   3 some inputs could not be used (each listed; the rest were);
+ *   3 some inputs could not be used (each listed; the rest were); 75 training stopped on SIGTERM
+ *   after writing a checkpoint (run the same command again to resume it);
  * - no stack trace reaches a user (`CGVSNI_DEBUG=1` with `--allow-env` shows them).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { CgvsniError, oneLine, UsageError } from "../lib/core/errors.ts";
+import { CgvsniError, oneLine, Preempted, PREEMPTED_EXIT, UsageError } from "../lib/core/errors.ts";
 import { setThreads } from "../lib/backends/select.ts";
 import { type DecoderName, DECODERS, DEFAULT_MAX_PIXELS, setDecoder } from "../lib/data/decode.ts";
 import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
@@ -107,7 +108,13 @@ export interface ParsedArgs {
 }
 
 /** Exit codes. */
-export const EXIT = { ok: 0, error: 1, usage: 2, someFailed: 3 } as const;
+export const EXIT = {
+  ok: 0,
+  error: 1,
+  usage: 2,
+  someFailed: 3,
+  preempted: PREEMPTED_EXIT,
+} as const;
 
 /** Flags every command has. */
 export const COMMON_FLAGS: Flag[] = [
@@ -447,6 +454,7 @@ export function explain(e: unknown, cmd?: Command): { line: string; code: number
   if (e instanceof UsageError) {
     return { line: `error: ${flagged(oneLine(e), cmd)}`, code: EXIT.usage };
   }
+  if (e instanceof Preempted) return { line: `stopped: ${oneLine(e)}`, code: EXIT.preempted };
   if (e instanceof CgvsniError) return { line: `error: ${oneLine(e)}`, code: EXIT.error };
   if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
     const m = /Requires (\w+) access to "?([^",]+)"?/.exec((e as Error).message);

@@ -10,7 +10,7 @@ import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import type { CalibrationRecord } from "../lib/detect/calibrate.ts";
 import { CgvsniError, ImageError, oneLine, UsageError } from "../lib/core/errors.ts";
-import { atomicWrite, exists } from "../lib/core/files.ts";
+import { atomicWrite, exists, parseExact, stringifyExact } from "../lib/core/files.ts";
 import { makeProgress } from "../lib/core/progress.ts";
 import { prefetch } from "../lib/core/prefetch.ts";
 import { csvLine } from "../lib/data/csv.ts";
@@ -40,10 +40,16 @@ import {
   MAX_PIXELS_FLAG,
   num,
   ONECLASS_RUN_FLAG,
+  type ParsedArgs,
+  runCommand,
   RUNS_FLAG,
   str,
 } from "./_args.ts";
 import { MODEL_TASK } from "./_perms.ts";
+import { CLUSTER_FLAGS, execute, type Sharding, shardingOf } from "./_cluster.ts";
+import { parseShard, type Shard, shardFiles, shardName, shardOf } from "../lib/cluster/shard.ts";
+import { writeGraph } from "../lib/cluster/graph.ts";
+import type { UnitKinds } from "../lib/cluster/local.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** Default detector shipped with the toolkit. */
@@ -195,6 +201,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     {
       name: "heatmap-value",
+      setting: true,
       type: "string",
       arg: "V",
       help:
@@ -202,6 +209,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     {
       name: "max-tiles",
+      setting: true,
       type: "string",
       arg: "N",
       help: "most tiles per image side (default: the detector's, 4)",
@@ -214,6 +222,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     {
       name: "unsure-p",
+      setting: true,
       type: "string",
       arg: "X",
       help:
@@ -221,6 +230,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     {
       name: "unsure",
+      setting: true,
       type: "string",
       arg: "X",
       help:
@@ -228,17 +238,53 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     },
     MAX_PIXELS_FLAG,
     { name: "quiet", type: "boolean", help: "no progress bar" },
+    {
+      name: "shard",
+      type: "string",
+      arg: "i/N",
+      help:
+        "score only the i-th of N slices of the sorted files, into --out DIR (merge with --merge)",
+    },
+    {
+      name: "out",
+      type: "string",
+      arg: "DIR",
+      help: "folder of a sharded detection (shards/, and with --shards its graph, jobs and logs)",
+    },
+    {
+      name: "merge",
+      type: "string",
+      arg: "DIR",
+      help: "print the shards in DIR as one run would have printed them (--json|--jsonl|--csv)",
+    },
+    ...CLUSTER_FLAGS,
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    if (a.positionals.length === 0) {
-      throw new UsageError("detect: give at least one file or folder (see --help)");
-    }
     const formats = ["json", "jsonl", "csv"].filter((f) => bool(a, f));
     if (formats.length > 1) {
       throw new UsageError(`detect: --${formats.join(" and --")} exclude each other`);
     }
-    const mode = (formats[0] ?? "table") as "json" | "jsonl" | "csv" | "table";
+    const mode = (formats[0] ?? "table") as OutputMode;
+    const mergeDir = str(a, "merge");
+    if (mergeDir) {
+      if (a.positionals.length) throw new UsageError("detect: --merge DIR takes no files");
+      const { text, errors } = await mergeShards(mergeDir, mode);
+      if (text) console.log(text.replace(/\n$/, ""));
+      return errors > 0 ? EXIT.someFailed : EXIT.ok;
+    }
+    if (a.positionals.length === 0) {
+      throw new UsageError("detect: give at least one file or folder (see --help)");
+    }
+    const shardText = str(a, "shard"), outDir = str(a, "out");
+    const shard = shardText ? parseShard(shardText) : undefined;
+    if (shard && !outDir) throw new UsageError("detect: --shard needs --out DIR for its output");
+    const sharding = shardingOf(a);
+    if (sharding) {
+      if (!outDir) throw new UsageError("detect: --shards needs --out DIR");
+      if (shard) throw new UsageError("detect: --shards and --shard exclude each other");
+      return await detectGraph(a, resolve(outDir), sharding, mode);
+    }
     const rule = choice(a, "rule", [...VERDICT_RULES]);
     const unsure = num(a, "unsure", { min: 0 });
     const unsureP = num(a, "unsure-p", { min: 0, max: 0.49 });
@@ -247,6 +293,8 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     const heatDir = str(a, "heatmap");
     const heatValue = choice(a, "heatmap-value", ["score", "pCg"] as HeatmapValue[]);
     const scan = await expandInputs(a.positionals);
+    const files = shard ? shardOf(scan.files, shard) : scan.files;
+    const kept: ShardRow[] = [];
     const backend = await initBackend(str(a, "backend", "auto") as BackendName);
     for (const n of backend.notices) console.error(`notice: ${n}`);
     const det = await openDetector(a.values);
@@ -275,9 +323,11 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     if (rule !== undefined) det.info.rule = rule;
     const value: HeatmapValue = heatValue ?? (needsMap(det.info.features) ? "score" : "pCg");
     if (heatDir) await Deno.mkdir(heatDir, { recursive: true });
-    const out = printer(mode, det.info.name);
-    const errors = [...scan.errors];
-    if (scan.skipped.size) {
+    // a shard's output is its file under --out (merged later); it prints nothing itself
+    const out = printer(mode, det.info.name, shard ? () => {} : undefined);
+    // the inputs that could not be read at all belong to the first shard
+    const errors = shard && shard.index > 1 ? [] : [...scan.errors];
+    if (scan.skipped.size && !(shard && shard.index > 1)) {
       console.error(
         `skipped ${
           [...scan.skipped.values()].reduce((s, n) => s + n, 0)
@@ -295,7 +345,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       return EXIT.someFailed;
     }
     const bar = makeProgress({ quiet: bool(a, "quiet") });
-    bar.start("scoring", scan.files.length);
+    bar.start("scoring", files.length);
     let scored = 0;
     // the next image is decoded while this one is scored
     const warnings = new Map<string, string[]>();
@@ -307,13 +357,16 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
           printWarning(p, m);
         },
       });
-    for await (const [f, decoded] of prefetch(scan.files, 1, decode)) {
+    for await (const [f, decoded] of prefetch(files, 1, decode)) {
       try {
         if (decoded.status === "rejected") throw decoded.reason;
         const d = await det.scoreImage(decoded.value, { name: f.path, maxTilesPerSide: maxTiles });
         scored++;
         bar.end();
         out.row(f.path, d, warnings.get(f.path));
+        if (shard) {
+          kept.push({ file: f.path, d: { ...d, tiles: [] }, warnings: warnings.get(f.path) });
+        }
         warnings.delete(f.path);
         if (heatDir) {
           const img = await det.prepare(decoded.value);
@@ -329,12 +382,20 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
         bar.end();
         errors.push([f.path, e.reason]);
         out.error(f.path, e.reason);
+        if (shard) kept.push({ file: f.path, error: e.reason });
       }
       bar.tick(1, `${scored} scored`);
     }
     bar.end();
     det.dispose();
     out.end(errors);
+    if (shard && outDir) {
+      await writeShard(outDir, shard, {
+        detector: det.info.name,
+        files: scan.files.length,
+        inputErrors: shard.index === 1 ? scan.errors : [],
+      }, kept);
+    }
     if (heatDir) {
       console.error(
         `heatmaps (${value === "pCg" ? "p(CG) of the head" : "one-class score"}) in ${
@@ -396,15 +457,18 @@ function record(file: string, d: Detection, warnings?: string[]) {
   };
 }
 
+/** The output formats of `detect`. */
+export type OutputMode = "json" | "jsonl" | "csv" | "table";
+
 /** Writes results in one of the output formats, row by row where the format allows. */
-function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
+function printer(mode: OutputMode, model: string, write: (line: string) => void = console.log) {
   const results: ReturnType<typeof record>[] = [];
   const printed = new Set<string>();
   let headed = false;
   const head = () => {
     if (headed || (mode !== "csv" && mode !== "table")) return;
     headed = true;
-    console.log(
+    write(
       mode === "csv"
         ? "file,verdict,p_cg,score,crops,disagree,error"
         : `${"file".padEnd(40)}  ${"verdict".padEnd(18)}  p(CG)   score     fused     crops`,
@@ -412,20 +476,20 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
   };
   const error = (file: string, reason: string) => {
     printed.add(file);
-    if (mode === "jsonl") console.log(JSON.stringify({ file, error: reason }));
+    if (mode === "jsonl") write(JSON.stringify({ file, error: reason }));
     if (mode === "csv") {
       head();
-      console.log(csvLine([file, "", "", "", "", "", reason]));
+      write(csvLine([file, "", "", "", "", "", reason]));
     }
   };
   return {
     row(file: string, d: Detection, warnings?: string[]) {
       const rec = record(file, d, warnings);
       if (mode === "json") return void results.push(rec);
-      if (mode === "jsonl") return console.log(JSON.stringify(rec));
+      if (mode === "jsonl") return write(JSON.stringify(rec));
       head();
       if (mode === "csv") {
-        return console.log(
+        return write(
           csvLine([
             file,
             d.verdict,
@@ -440,7 +504,7 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
       // which scoring parts of a Gaussian in parts put the image outside, which checks it fails
       const by = Object.entries(d.parts ?? {})
         .filter(([k, v]) => v > 0 && !d.checks.includes(k)).map(([k]) => k);
-      console.log(
+      write(
         `${file.padEnd(40)}  ${d.verdict.padEnd(18)}  ${d.pCg.toFixed(3)}  ${
           d.score.toFixed(3).padStart(8)
         }  ${(d.fused === undefined ? "–" : d.fused.toFixed(3)).padStart(8)}  ${d.crops}${
@@ -453,7 +517,7 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
     error,
     end(errors: [string, string][]) {
       if (mode === "json") {
-        console.log(JSON.stringify(
+        write(JSON.stringify(
           { model, results, errors: errors.map(([file, e]) => ({ file, error: e })) },
           null,
           2,
@@ -465,9 +529,165 @@ function printer(mode: "json" | "jsonl" | "csv" | "table", model: string) {
         return;
       }
       if (errors.length) {
-        console.log(`\n${errors.length} input(s) could not be scored:`);
-        for (const [f, e] of errors) console.log(`  ${f}: ${e}`);
+        write(`\n${errors.length} input(s) could not be scored:`);
+        for (const [f, e] of errors) write(`  ${f}: ${e}`);
       }
     },
   };
 }
+
+/** One scored file of a shard (a detection without its tiles) or the reason it was not. */
+type ShardRow =
+  | { file: string; d: Detection; warnings?: string[]; error?: undefined }
+  | { file: string; error: string };
+
+/** What a shard file starts with. */
+interface ShardHead {
+  /** The detector's name. */
+  detector: string;
+  /** Image files found over all shards. */
+  files: number;
+  /** Inputs that could not be read at all (first shard only). */
+  inputErrors: [string, string][];
+}
+
+// JSON keeps NaN and infinities, so a merge prints what one process would have
+const encode = stringifyExact;
+// deno-lint-ignore no-explicit-any
+const decode = (line: string) => parseExact<any>(line);
+
+/** Writes a shard's rows to `<out>/shards/shard-i-of-N.jsonl`, whole or not at all. */
+async function writeShard(out: string, shard: Shard, head: ShardHead, rows: ShardRow[]) {
+  const file = join(out, "shards", `${shardName(shard)}.jsonl`);
+  await Deno.mkdir(dirname(file), { recursive: true });
+  await atomicWrite(file, [{ ...head, shard }, ...rows].map((r) => encode(r) + "\n").join(""));
+}
+
+/**
+ * The shards of a sharded detection, printed as one process would have printed them: the same
+ * rows in the same order, in `mode`. Every shard of the run must be there.
+ */
+export async function mergeShards(
+  dir: string,
+  mode: OutputMode,
+): Promise<{ text: string; errors: number; scored: number }> {
+  const files = await shardFiles(join(dir, "shards"), "jsonl", "run them");
+  const lines: string[] = [];
+  let head0: ShardHead | undefined, model = "", scored = 0;
+  const errors: [string, string][] = [];
+  const rows: ShardRow[] = [];
+  for (const file of files) {
+    const [head, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((l) => l)
+      .map((l, i) => {
+        try {
+          return decode(l);
+        } catch {
+          throw new CgvsniError(`${file}:${i + 1}: not a shard record (a torn write?)`);
+        }
+      });
+    if (!head || typeof head.files !== "number") throw new CgvsniError(`${file}: no shard header`);
+    if (head0 && (head.files !== head0.files || head.detector !== head0.detector)) {
+      throw new CgvsniError(
+        `${file}: written for ${head.files} files with ${head.detector}, but the first shard for ${head0.files} with ${head0.detector}: shards of different runs`,
+      );
+    }
+    head0 ??= head;
+    model = head.detector;
+    errors.push(...(head.inputErrors ?? []));
+    rows.push(...rest);
+  }
+  const final = printer(mode, model, (l) => lines.push(l));
+  for (const r of rows) {
+    if (r.error !== undefined) {
+      errors.push([r.file, r.error]);
+      final.error(r.file, r.error);
+    } else {
+      scored++;
+      final.row(r.file, r.d, r.warnings);
+    }
+  }
+  final.end(errors);
+  return { text: lines.map((l) => l + "\n").join(""), errors: errors.length, scored };
+}
+
+/** The file a sharded detection's merge writes, by output format. */
+export const RESULTS_FILE: Record<OutputMode, string> = {
+  table: "results.txt",
+  csv: "results.csv",
+  json: "results.json",
+  jsonl: "results.jsonl",
+};
+
+/**
+ * The command line of one shard: the flags given but the executor's, the output folder and the
+ * threads (each job sets its own), and the files as given (jobs start in this folder, so that
+ * the merged output names files as one run here would).
+ */
+function shardArgv(a: ParsedArgs): string[] {
+  const drop = new Set(["out", "merge", "shard", "threads", ...CLUSTER_FLAGS.map((f) => f.name)]);
+  const flags = Object.entries(a.values).filter(([k, v]) => !drop.has(k) && v !== undefined)
+    .flatMap(([k, v]) => v === true ? [`--${k}`] : v === false ? [] : [`--${k}=${v}`]);
+  return [...flags, ...a.positionals];
+}
+
+/** `detect --shards N`: a graph of N shard units and a merge, run here or on Slurm. */
+async function detectGraph(
+  a: ParsedArgs,
+  out: string,
+  how: Sharding,
+  mode: OutputMode,
+): Promise<number> {
+  const argv = shardArgv(a);
+  const graph = await writeGraph({
+    version: 1,
+    name: `detect-${basename(out)}`,
+    dir: out,
+    writes: [out],
+    units: [
+      { id: "detect", kind: "detect", after: [], shards: how.shards, params: { argv, out } },
+      { id: "merge", kind: "detect-merge", after: ["detect"], params: { out, mode } },
+    ],
+  });
+  const code = await execute(graph, how, DETECT_KINDS);
+  if (code === EXIT.ok && how.executor === "local") {
+    const text = await Deno.readTextFile(join(out, RESULTS_FILE[mode]));
+    if (text) console.log(text.replace(/\n$/, ""));
+  }
+  return code;
+}
+
+/** The parameters of a `detect` shard unit. */
+interface DetectParams {
+  /** `detect`'s flags and files. */
+  argv: string[];
+  /** The output folder. */
+  out: string;
+}
+
+/** The units of `detect --shards N`: a shard of the images, and the merge. */
+export const DETECT_KINDS: UnitKinds = {
+  detect: {
+    resources: { cpus: 2, memMB: 4096, minutes: 4 * 60 },
+    async run(params, { shard }) {
+      const p = params as DetectParams;
+      const code = await runCommand(detectCommand, [
+        ...p.argv,
+        `--shard=${shard.index}/${shard.count}`,
+        `--out=${p.out}`,
+        "--quiet",
+      ]);
+      // 3: some files could not be scored; they are listed in the shard, as one run lists them
+      if (code !== EXIT.ok && code !== EXIT.someFailed) {
+        throw new CgvsniError(`detect shard ${shard.index}/${shard.count} ended with code ${code}`);
+      }
+    },
+  },
+  "detect-merge": {
+    resources: { cpus: 1, memMB: 2048, minutes: 30 },
+    async run(params) {
+      const p = params as { out: string; mode: OutputMode };
+      const { text } = await mergeShards(p.out, p.mode);
+      await atomicWrite(join(p.out, RESULTS_FILE[p.mode]), text);
+    },
+  },
+};

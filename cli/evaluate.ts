@@ -7,7 +7,18 @@
 import type { BackendName } from "../lib/backends/select.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { initBackend } from "../lib/backends/select.ts";
-import { detectorEvaluationDir, evaluateDetector } from "../lib/eval/evaluate_detector.ts";
+import {
+  detectorEvaluationDir,
+  evaluateDetector,
+  mergeDetectorEvaluation,
+  scoreDetectorShard,
+} from "../lib/eval/evaluate_detector.ts";
+import { basename, resolve } from "node:path";
+import { writeGraph } from "../lib/cluster/graph.ts";
+import type { UnitKinds } from "../lib/cluster/local.ts";
+import { parseShard } from "../lib/cluster/shard.ts";
+import type { Detector } from "../lib/detect/detector.ts";
+import { CLUSTER_FLAGS, execute, shardingOf } from "./_cluster.ts";
 import { evaluate } from "../lib/eval/evaluate.ts";
 import type { CropMode, Evaluation } from "../lib/eval/evaluation.ts";
 import { fmtCi, oneclassLabel } from "../lib/eval/results.ts";
@@ -18,6 +29,7 @@ import {
   choice,
   type Command,
   COMPUTE_FLAGS,
+  EXIT,
   num,
   ONECLASS_RUN_FLAG,
   type ParsedArgs,
@@ -54,7 +66,10 @@ Unusable test images are listed (skipped.txt) and the rest evaluated.
 A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone.
 A finished detector (--detector DIR|URL, e.g. models/cgbench-small) on a labelled dataset folder
 (--test-data DIR): every image is scored exactly as \`detect\` scores it, with the same metrics
-and controls; results in runs/detectors/DETECTOR-DATASET/.`,
+and controls; results in runs/detectors/DETECTOR-DATASET/. With a detector, --shard i/N scores
+the i-th of N slices of the images into that folder's shards/, and --merge turns every shard into
+the evaluation one process makes; --shards N [--executor slurm] does both as a graph of units
+(docs/cluster.md).`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
@@ -102,10 +117,25 @@ and controls; results in runs/detectors/DETECTOR-DATASET/.`,
     },
     { name: "seed", type: "string", arg: "N", default: "0", help: "bootstrap seed" },
     { name: "no-controls", type: "boolean", help: "skip the positive and negative controls" },
+    {
+      name: "shard",
+      type: "string",
+      arg: "i/N",
+      help: "with --detector: score only the i-th of N slices of --test-data (merge with --merge)",
+    },
+    {
+      name: "merge",
+      type: "boolean",
+      help: "with --detector: the evaluation of the shards scored into the results folder",
+    },
+    ...CLUSTER_FLAGS,
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
     if (str(a, "detector") !== undefined) return await runDetector(a);
+    if (str(a, "shard") || bool(a, "merge") || shardingOf(a)) {
+      throw new UsageError("evaluate: --shard, --merge and --shards go with --detector DIR");
+    }
     const map = str(a, "map");
     if (!map && !str(a, "oneclass-run")) {
       throw new UsageError(
@@ -138,18 +168,48 @@ async function runDetector(a: ParsedArgs): Promise<number> {
   if (!testData) {
     throw new UsageError("evaluate --detector needs --test-data DIR (a labelled dataset folder)");
   }
+  const params: EvaluateParams = {
+    detector: dir,
+    testData,
+    testCsv: str(a, "test-csv"),
+    out: resolve(detectorEvaluationDir(str(a, "runs", DEFAULT_RUNS)!, dir, testData)),
+    bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
+    seed: num(a, "seed", { int: true }),
+    noControls: bool(a, "no-controls"),
+  };
+  const how = shardingOf(a), shardText = str(a, "shard");
+  if ([how, shardText, bool(a, "merge") || undefined].filter((x) => x).length > 1) {
+    throw new UsageError("evaluate: --shards, --shard and --merge exclude each other");
+  }
+  if (how) {
+    const graph = await writeGraph({
+      version: 1,
+      name: `evaluate-${basename(params.out)}`,
+      dir: params.out,
+      writes: [params.out],
+      units: [
+        { id: "score", kind: "evaluate-shard", after: [], shards: how.shards, params },
+        { id: "merge", kind: "evaluate-merge", after: ["score"], params },
+      ],
+    });
+    const code = await execute(graph, how, EVALUATE_KINDS);
+    if (code === EXIT.ok && how.executor === "local") {
+      console.log(`results in ${params.out}`);
+    }
+    return code;
+  }
   const backend = await initBackend(str(a, "backend", "auto") as BackendName);
   for (const n of backend.notices) console.error(`notice: ${n}`);
   const det = await openDetector({ detector: dir });
   try {
-    const ev = await evaluateDetector(det, {
-      testData,
-      testCsv: str(a, "test-csv"),
-      out: detectorEvaluationDir(str(a, "runs", DEFAULT_RUNS)!, dir, testData),
-      bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
-      seed: num(a, "seed", { int: true }),
-      noControls: bool(a, "no-controls"),
-    });
+    if (shardText) {
+      const file = await scoreDetectorShard(det, { ...params, shard: parseShard(shardText) });
+      console.log(`scores of shard ${shardText} in ${file}`);
+      return 0;
+    }
+    const ev = bool(a, "merge")
+      ? await mergeDetectorEvaluation(det, params)
+      : await evaluateDetector(det, params);
     printResults(ev);
     if (ev.skipped.length) console.log(`${ev.skipped.length} image(s) skipped: see skipped.txt`);
     console.log(`(* = a renderer the map was trained on) results in ${ev.dir}`);
@@ -177,3 +237,54 @@ function printResults(ev: Evaluation): void {
     );
   }
 }
+
+/** What an evaluation unit needs: the detector, the data, the options. */
+interface EvaluateParams {
+  /** Detector folder or URL. */
+  detector: string;
+  /** The labelled dataset folder. */
+  testData: string;
+  /** Its CSV, if not `testData/dataset.csv`. */
+  testCsv?: string;
+  /** The results folder. */
+  out: string;
+  /** Bootstrap resamples. */
+  bootstrap?: number;
+  /** Bootstrap seed. */
+  seed?: number;
+  /** Skip the controls. */
+  noControls?: boolean;
+}
+
+/** Runs `f` with the detector a unit names, on the backend this process chose. */
+async function withDetector<T>(p: EvaluateParams, f: (d: Detector) => Promise<T>): Promise<T> {
+  await initBackend("auto");
+  const det = await openDetector({ detector: p.detector });
+  try {
+    return await f(det);
+  } finally {
+    det.dispose();
+  }
+}
+
+/** The units of `evaluate --detector … --shards N`: a shard of the images, and the merge. */
+export const EVALUATE_KINDS: UnitKinds = {
+  "evaluate-shard": {
+    resources: { cpus: 2, memMB: 4096, minutes: 4 * 60 },
+    run: (p, { shard, log }) =>
+      withDetector(
+        p as EvaluateParams,
+        async (det) =>
+          void await scoreDetectorShard(det, { ...(p as EvaluateParams), shard, progress: log }),
+      ),
+  },
+  "evaluate-merge": {
+    resources: { cpus: 1, memMB: 4096, minutes: 60 },
+    run: (p, { log }) =>
+      withDetector(
+        p as EvaluateParams,
+        async (det) =>
+          void await mergeDetectorEvaluation(det, { ...(p as EvaluateParams), progress: log }),
+      ),
+  },
+};

@@ -5,7 +5,15 @@
  */
 
 import type { BackendName } from "../lib/backends/select.ts";
-import { experiment, type ExperimentProtocol, matrixMarkdown } from "../lib/eval/experiment.ts";
+import {
+  experiment,
+  EXPERIMENT_KINDS,
+  type ExperimentOptions,
+  experimentPlan,
+  type ExperimentProtocol,
+  matrixMarkdown,
+} from "../lib/eval/experiment.ts";
+import { CLUSTER_FLAGS, execute, shardingOf } from "./_cluster.ts";
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
@@ -26,7 +34,10 @@ renderer. --protocol loro: for each renderer R, a map trained on natural + every
 so R is unseen by every stage; matrix.md then leads with the held-out renderer's results.
 Each row also fits the one-class model (--oneclass on --features) on natural images only and
 evaluates head and one-class model with 95% CIs. Writes runs/NAME/matrix.json and matrix.md;
-runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are reused.`,
+runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are reused.
+The experiment is a graph of units (runs/NAME/graph.json: per row map -> one-class model ->
+evaluation, then the matrix); --executor slurm hands them to Slurm as jobs with dependencies
+(docs/cluster.md) and deno task status runs/NAME follows them.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
@@ -62,13 +73,19 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
       default: "0",
       help: "seed (split, initialisation, sampling)",
     },
+    ...CLUSTER_FLAGS.filter((f) => f.name !== "shards"),
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
     const backend = str(a, "backend", "auto") as BackendName;
     const s = stageOptions(a, backend);
     const seed = num(a, "seed", { int: true });
-    const m = await experiment({
+    const how = shardingOf(a);
+    const run = how?.executor === "slurm"
+      ? async (o: ExperimentOptions) =>
+        await execute(await experimentPlan(o), how, EXPERIMENT_KINDS)
+      : undefined;
+    const o: ExperimentOptions = {
       data: str(a, "data", DEFAULT_DATA)!,
       runs: str(a, "runs"),
       name: str(a, "name"),
@@ -82,7 +99,9 @@ runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are r
         oneclass: choice(a, "oneclass", ONECLASS_KINDS),
       },
       evaluation: s.evaluation,
-    });
+    };
+    if (run) return await run(o);
+    const m = await experiment(o);
     console.log(matrixMarkdown(m));
     console.log(`matrix written to ${m.dir}/matrix.md`);
     return 0;

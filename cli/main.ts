@@ -7,7 +7,8 @@
  * ```
  *
  * Exit codes: 0 success; 1 an error (one line on stderr naming the file and the reason);
- * 2 a usage error (bad flag or value); 3 some inputs could not be used (listed; the rest were).
+ * 2 a usage error (bad flag or value); 3 some inputs could not be used (listed; the rest were);
+ * 75 training stopped on SIGTERM with a checkpoint written (run it again to resume).
  *
  * @module
  */
@@ -19,6 +20,9 @@ import { detectCommand } from "./detect.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand } from "./experiment.ts";
 import { calibrateCommand } from "./calibrate.ts";
+import { runUnitCommand } from "./run_unit.ts";
+import { statusCommand } from "./status.ts";
+import { submitCommand } from "./submit.ts";
 import { exportDetectorCommand } from "./export_detector.ts";
 import { manifestCommand } from "./manifest.ts";
 import { makeNaturalCommand } from "./make_natural.ts";
@@ -45,6 +49,9 @@ export const COMMANDS: Command[] = [
   manifestCommand,
   makeNaturalCommand,
   losoCommand,
+  submitCommand,
+  statusCommand,
+  runUnitCommand,
 ];
 
 function usage(): string {

@@ -40,6 +40,10 @@ if (!v.corpus || !v.source || !v.renders) {
   Deno.exit(2);
 }
 await initBackend("auto");
+// the folder is removed first: refuse a name that is not one run folder (an empty name is runs/)
+if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(v.name!)) {
+  throw new Error(`--name must be a run name (letters, digits, '.', '_', '-'), got "${v.name}"`);
+}
 const out = join("runs", v.name!);
 await Deno.remove(out, { recursive: true }).catch(() => {});
 await Deno.mkdir(out, { recursive: true });

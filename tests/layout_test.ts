@@ -2,7 +2,7 @@
  * The package layout tells the pipeline's story: an image goes data → map → features →
  * one-class → evaluation → detection (stages 1–6, numbered so in `mod.ts` and in every
  * package's header), no package imports from a later stage, and no file imports itself back
- * through others. `core`, `backends` and `runs` are infrastructure (stage 0) every stage may use.
+ * through others. `core`, `backends`, `runs` and `cluster` are infrastructure (stage 0) every stage may use.
  */
 import assert from "node:assert/strict";
 import { dirname, join, normalize, relative } from "node:path";
@@ -13,6 +13,7 @@ const STAGE: Record<string, number> = {
   core: 0,
   backends: 0,
   runs: 0,
+  cluster: 0,
   data: 1,
   map: 2,
   features: 3,

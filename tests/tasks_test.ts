@@ -25,6 +25,17 @@ Deno.test("tasks: no task has blanket permissions; network only where it is need
   }
 });
 
+Deno.test("tasks: only submit and status may run programs, and only Slurm's", () => {
+  for (const [name, t] of Object.entries(TASKS)) {
+    if (!/cli\/main\.ts /.test(t.command)) continue;
+    const run = /--allow-run(=(\S+))?/.exec(t.command);
+    if (name === "submit" || name === "status") {
+      assert.equal(run?.[2], "sbatch,squeue,scontrol,sacct", name);
+    } else assert.equal(run, null, `${name} may not run programs`);
+  }
+  assert.doesNotMatch(TASKS["run-unit"].command, /--allow-run/, "a job runs no programs");
+});
+
 async function task(
   name: string,
   ...args: string[]

@@ -105,6 +105,25 @@ export class UsageError extends CgvsniError {
   override name = "UsageError";
 }
 
+/**
+ * Training stopped on a termination signal (Slurm sends SIGTERM before a time limit or a
+ * preemption) after writing a checkpoint: running the same command again resumes it. The CLI
+ * exits with {@link PREEMPTED_EXIT} for it, which the cluster's job scripts requeue on.
+ *
+ * @example
+ * ```ts
+ * import { Preempted } from "./mod.ts";
+ * console.log(new Preempted("runs/m: stopped at epoch 2, batch 5").name); // "Preempted"
+ * ```
+ */
+export class Preempted extends CgvsniError {
+  /** Error class name. */
+  override name = "Preempted";
+}
+
+/** The exit status for {@link Preempted}: 75, `EX_TEMPFAIL` ("try again later"). */
+export const PREEMPTED_EXIT = 75;
+
 /** The message of any thrown value, on one line. */
 export function oneLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);

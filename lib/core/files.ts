@@ -82,3 +82,28 @@ export async function appendLine(path: string, line: string): Promise<void> {
     throw writeError(path, e);
   }
 }
+
+/**
+ * JSON that keeps NaN and ±Infinity (as the strings `"NaN"`, `"Infinity"`, `"-Infinity"`), so
+ * that numbers written by one process and read by another are the same numbers, bit for bit.
+ *
+ * @example
+ * ```ts
+ * import { parseExact, stringifyExact } from "./files.ts";
+ * console.log(parseExact(stringifyExact({ a: NaN, b: 0.1 + 0.2 }))); // { a: NaN, b: 0.30000000000000004 }
+ * ```
+ */
+export function stringifyExact(v: unknown): string {
+  return JSON.stringify(
+    v,
+    (_k, x) => typeof x === "number" && !Number.isFinite(x) ? String(x) : x,
+  );
+}
+
+/** Reads {@link stringifyExact}'s JSON back. */
+export function parseExact<T = unknown>(text: string): T {
+  return JSON.parse(
+    text,
+    (_k, x) => x === "NaN" ? NaN : x === "Infinity" ? Infinity : x === "-Infinity" ? -Infinity : x,
+  );
+}

@@ -11,6 +11,8 @@ export {
   ImageError,
   ModelError,
   NumericalError,
+  Preempted,
+  PREEMPTED_EXIT,
   UsageError,
 } from "./errors.ts";
 export { Rng } from "./rng.ts";

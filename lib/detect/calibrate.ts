@@ -266,7 +266,10 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
     };
     const calibrated = new Detector(det.map, oc, {
       ...det.info,
-      name: `${det.info.name} (calibrated)`,
+      // calibrated again: still one "(calibrated)"; provenance keeps the chain
+      name: det.info.name.endsWith(" (calibrated)")
+        ? det.info.name
+        : `${det.info.name} (calibrated)`,
       headThreshold,
       provenance: { ...det.info.provenance, calibration: record },
     });

@@ -9,11 +9,12 @@
  * @module
  */
 
-import { basename, join } from "node:path";
-import { ImageError } from "../core/errors.ts";
-import { atomicWrite } from "../core/files.ts";
+import { basename, dirname, join } from "node:path";
+import { type Shard, shardFiles, shardName, shardOf, WHOLE } from "../cluster/shard.ts";
+import { CgvsniError, ImageError } from "../core/errors.ts";
+import { atomicWrite, parseExact, stringifyExact } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
-import { loadDataset } from "../data/dataset.ts";
+import { type Dataset, loadDataset } from "../data/dataset.ts";
 import { decodeImage, type DecodeOptions, readImageFile } from "../data/decode.ts";
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
@@ -76,15 +77,50 @@ export async function evaluateDetector(
   det: Detector,
   o: EvaluateDetectorOptions,
 ): Promise<Evaluation & { dir: string }> {
-  const log = o.progress ?? makeProgress();
   const dataset = await loadDataset(o.testData, { csv: o.testCsv });
   await ensureDir(o.out);
-  const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
-  const images: ImageScore[] = [], blurred: ImageScore[] = [], skipped: string[] = [];
-  let crops = 0;
-  const tooClean = parsePerturbation(TOO_CLEAN), rng = new Rng(`controls:${seed}`);
-  log.start("images", dataset.images.length);
-  for (const e of dataset.images) {
+  return await assemble(det, dataset, await scorePart(det, dataset, WHOLE, o), o);
+}
+
+/** What scoring a slice of a dataset's images gave: a shard's part of an evaluation. */
+export interface ScoredPart {
+  /** The detector's name. */
+  detector: string;
+  /** Images in the whole dataset. */
+  total: number;
+  /** The slice. */
+  shard: Shard;
+  /** Each image's scores, in dataset order. */
+  images: ImageScore[];
+  /** The natural images' scores once blurred (the positive control). */
+  blurred: ImageScore[];
+  /** Images that could not be used, with the reason. */
+  skipped: string[];
+  /** Crops scored. */
+  crops: number;
+}
+
+/** Scores the images of one shard of a dataset (all of them for {@link WHOLE}). */
+async function scorePart(
+  det: Detector,
+  dataset: Dataset,
+  shard: Shard,
+  o: EvaluateDetectorOptions,
+): Promise<ScoredPart> {
+  const log = o.progress ?? makeProgress();
+  const part: ScoredPart = {
+    detector: det.info.name,
+    total: dataset.images.length,
+    shard,
+    images: [],
+    blurred: [],
+    skipped: [],
+    crops: 0,
+  };
+  const tooClean = parsePerturbation(TOO_CLEAN), rng = new Rng(`controls:${o.seed ?? 0}`);
+  const entries = shardOf(dataset.images, shard);
+  log.start("images", entries.length);
+  for (const e of entries) {
     const opts = { name: e.name, maxTilesPerSide: o.maxTilesPerSide };
     const scoreOf = (d: Detection): ImageScore => ({
       name: e.name,
@@ -100,19 +136,33 @@ export async function evaluateDetector(
       // readImageFile, not Deno.readFile: it refuses links out of the sandbox, as detect does
       const img = await decodeImage(await readImageFile(e.path), e.name, o);
       const d = await det.scoreImage(img, opts);
-      crops += d.crops;
-      images.push(scoreOf(d));
+      part.crops += d.crops;
+      part.images.push(scoreOf(d));
       if (!o.noControls && e.label === 0) {
-        blurred.push(scoreOf(await det.scoreImage(await perturb(img, tooClean, rng), opts)));
+        // the blur draws nothing from rng: a shard's controls are those of one process
+        part.blurred.push(scoreOf(await det.scoreImage(await perturb(img, tooClean, rng), opts)));
       }
     } catch (err) {
       if (!(err instanceof ImageError)) throw err;
-      skipped.push(err.message);
+      part.skipped.push(err.message);
       log.log(`skipped ${err.message}`);
     }
     log.tick();
   }
   log.end();
+  return part;
+}
+
+/** The evaluation of the scored images: metrics per renderer, intervals, controls; written out. */
+async function assemble(
+  det: Detector,
+  dataset: Dataset,
+  part: Omit<ScoredPart, "shard">,
+  o: EvaluateDetectorOptions,
+): Promise<Evaluation & { dir: string }> {
+  const log = o.progress ?? makeProgress();
+  const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
+  const { images, blurred, skipped, crops } = part;
   if (skipped.length) {
     await atomicWrite(join(o.out, "skipped.txt"), skipped.join("\n") + "\n");
   }
@@ -158,6 +208,63 @@ export async function evaluateDetector(
   };
   await writeEvaluation(o.out, ev);
   return { ...ev, dir: o.out };
+}
+
+/** The file a shard of a detector evaluation writes. */
+export function evaluationShardFile(out: string, shard: Shard): string {
+  return join(out, "shards", `${shardName(shard)}.json`);
+}
+
+/**
+ * Scores one shard of the images (`evaluate --test-data DIR --shard i/N`) and writes them to
+ * `<out>/shards/shard-i-of-N.json`, at full precision; {@link mergeDetectorEvaluation} makes the
+ * evaluation of all the shards, the one a single process makes.
+ */
+export async function scoreDetectorShard(
+  det: Detector,
+  o: EvaluateDetectorOptions & { shard: Shard },
+): Promise<string> {
+  const dataset = await loadDataset(o.testData, { csv: o.testCsv });
+  const part = await scorePart(det, dataset, o.shard, o);
+  const file = evaluationShardFile(o.out, o.shard);
+  await ensureDir(dirname(file));
+  await atomicWrite(file, stringifyExact(part));
+  return file;
+}
+
+/**
+ * The evaluation of a sharded detector evaluation: every shard's scores in order, then the
+ * metrics, intervals and controls as {@link evaluateDetector} computes them. Refuses when a shard
+ * is missing (naming it) or was written for another detector or dataset.
+ */
+export async function mergeDetectorEvaluation(
+  det: Detector,
+  o: EvaluateDetectorOptions,
+): Promise<Evaluation & { dir: string }> {
+  const dataset = await loadDataset(o.testData, { csv: o.testCsv });
+  const wanted = await shardFiles(join(o.out, "shards"), "json", "score them");
+  const all: Omit<ScoredPart, "shard"> = {
+    detector: det.info.name,
+    total: dataset.images.length,
+    images: [],
+    blurred: [],
+    skipped: [],
+    crops: 0,
+  };
+  for (const f of wanted) {
+    const p = parseExact<ScoredPart>(await Deno.readTextFile(f));
+    if (p.detector !== det.info.name || p.total !== dataset.images.length) {
+      throw new CgvsniError(
+        `${f}: written by ${p.detector} for ${p.total} images, not ${det.info.name} for ${dataset.images.length}: shards of another evaluation`,
+      );
+    }
+    all.images.push(...p.images);
+    all.blurred.push(...p.blurred);
+    all.skipped.push(...p.skipped);
+    all.crops += p.crops;
+  }
+  await ensureDir(o.out);
+  return await assemble(det, dataset, all, o);
 }
 
 /**

@@ -15,8 +15,10 @@
  */
 
 import { join, resolve } from "node:path";
-import { UsageError } from "../core/errors.ts";
-import { atomicWrite, exists, writeJson } from "../core/files.ts";
+import { CgvsniError, UsageError } from "../core/errors.ts";
+import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
+import { type Graph, type Unit, unitSeconds, writeGraph } from "../cluster/graph.ts";
+import { runLocal, type UnitKinds } from "../cluster/local.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { DEFAULT_SOURCE } from "../features/sources.ts";
@@ -122,6 +124,24 @@ export const EXPERIMENT_DEFAULTS = { name: "experiment", protocol: "pairs" } as 
  */
 export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: string }> {
   const log = o.progress ?? makeProgress();
+  const graph = await experimentPlan(o);
+  const done = await runLocal(graph, EXPERIMENT_KINDS, { log });
+  if (done.failed.length) {
+    throw new CgvsniError(
+      `${graph.name}: ${done.failed.map(([u, e]) => `unit ${u} failed: ${e}`).join("; ")}${
+        done.blocked.length ? ` (not run: ${done.blocked.join(", ")})` : ""
+      }; fix the cause and run it again (finished units are kept)`,
+    );
+  }
+  const m = await readJsonIfExists<Matrix>(join(graph.dir, "matrix.json"));
+  return { ...m!, dir: graph.dir };
+}
+
+/**
+ * Checks an experiment's options and writes its graph of units to `runs/<name>/graph.json`
+ * (see {@link experimentGraph}), for the local executor or a scheduler.
+ */
+export async function experimentPlan(o: ExperimentOptions): Promise<Graph> {
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const name = checkRunName(o.name ?? EXPERIMENT_DEFAULTS.name);
   const protocol = o.protocol ?? EXPERIMENT_DEFAULTS.protocol;
@@ -139,20 +159,87 @@ export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: 
   if (protocol === "loro" && all.length < 2) {
     throw new UsageError("leave-one-renderer-out needs at least two renderers");
   }
-  const dir = join(runs, name);
-  await ensureDir(dir);
+  await ensureDir(join(runs, name));
+  return await writeGraph(experimentGraph({ ...o, runs, name, protocol, renderers: rows }, all));
+}
+
+/** What a row of an experiment trains against, and its map run's name. */
+function rowsOf(
+  o: ExperimentOptions & { name: string; protocol: ExperimentProtocol },
+  all: string[],
+) {
+  return (o.renderers?.length ? o.renderers : all).map((r) => ({
+    row: r,
+    train: o.protocol === "pairs" ? [r] : all.filter((x) => x !== r),
+    run: o.protocol === "pairs" ? `${o.name}-${r}` : `${o.name}-no${r}`,
+  }));
+}
+
+/** The options an experiment's units carry: everything but the log sink, the executor's. */
+export type ExperimentGraphOptions = Omit<ExperimentOptions, "progress"> & {
+  runs: string;
+  name: string;
+  protocol: ExperimentProtocol;
+  renderers: string[];
+};
+
+/**
+ * An experiment as units: per row a map, a one-class model and an evaluation, each needing the
+ * one before; then the matrix, needing every row. `o.renderers` are the rows, already checked.
+ *
+ * @example Leave one renderer out over three renderers: ten units
+ * ```ts
+ * import { experimentGraph } from "./experiment.ts";
+ * const g = experimentGraph({ data: "dataset", runs: "/tmp/runs", name: "e", protocol: "loro", renderers: ["Cycles", "EEVEE", "POVRay"] }, ["Cycles", "EEVEE", "POVRay"]);
+ * console.log(g.units.length, g.units[9].after); // 10 ["eval-noCycles", "eval-noEEVEE", "eval-noPOVRay"]
+ * ```
+ */
+export function experimentGraph(o: ExperimentGraphOptions, all: string[] = o.renderers): Graph {
+  const { progress: _p, ...params } = o as ExperimentOptions & ExperimentGraphOptions;
+  const rows = rowsOf({ ...params, renderers: o.renderers }, all.length ? all : o.renderers);
+  const units: Unit[] = rows.flatMap(({ row, train, run }) => {
+    const p = { ...params, run, renderers: train, row };
+    const tag = run.slice(o.name.length + 1);
+    return [
+      { id: `map-${tag}`, kind: "map", after: [], params: p },
+      { id: `oneclass-${tag}`, kind: "oneclass", after: [`map-${tag}`], params: p },
+      { id: `eval-${tag}`, kind: "evaluate", after: [`oneclass-${tag}`], params: p },
+    ];
+  });
+  units.push({
+    id: "matrix",
+    kind: "matrix",
+    after: units.filter((u) => u.kind === "evaluate").map((u) => u.id),
+    params: { ...params, rows: rows.map((r) => ({ row: r.row, run: r.run })) },
+  });
+  return {
+    version: 1,
+    name: `experiment-${o.name}`,
+    dir: join(o.runs, o.name),
+    writes: [o.runs],
+    units,
+  };
+}
+
+/** A row unit's parameters: the pipeline's options and which row it is. */
+type RowParams = Omit<PipelineOptions, "progress"> & { row: string };
+
+/** The matrix unit's parameters. */
+type MatrixParams = ExperimentGraphOptions & { rows: { row: string; run: string }[] };
+
+/** Collects every row's evaluation into `matrix.json` and `matrix.md`. */
+async function writeMatrix(p: MatrixParams, g: Graph, log: Progress): Promise<void> {
+  const all = (await loadDataset(p.data, { csv: p.map?.csv })).classes
+    .filter((c) => c.label > 0).map((c) => c.name);
   const cells: MatrixCell[] = [];
   const seconds: Record<string, number> = {};
   let oneclass = "";
-  for (const r of rows) {
-    const t0 = performance.now();
-    const train = protocol === "pairs" ? [r] : all.filter((x) => x !== r);
-    const run = protocol === "pairs" ? `${name}-${r}` : `${name}-no${r}`;
-    const ev = await pipeline({ ...o, runs, run, renderers: train, progress: log });
+  for (const { row, run } of p.rows) {
+    const ev = await pipelineEvaluate({ ...p, run, renderers: [], progress: log });
     oneclass = `${ev.oneclassKind} on ${ev.features}`;
     for (const res of ev.results) {
       cells.push({
-        train: r,
+        train: row,
         test: res.renderer,
         seen: res.seen,
         head: res.head ? { hter: res.head.hter, auc: res.head.auc } : undefined,
@@ -164,21 +251,48 @@ export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: 
         n: [res.natural, res.rendered],
       });
     }
-    seconds[r] = +((performance.now() - t0) / 1000).toFixed(1);
+    const tag = run.slice(p.name.length + 1);
+    let s = 0;
+    for (const k of ["map", "oneclass", "eval"]) {
+      const u = g.units.find((x) => x.id === `${k}-${tag}`);
+      if (u) s += (await unitSeconds(g.dir, u)).reduce((a, b) => a + b, 0);
+    }
+    seconds[row] = +s.toFixed(1);
   }
   const m: Matrix = {
-    name,
-    protocol,
+    name: p.name,
+    protocol: p.protocol,
     renderers: all,
     oneclass,
     cells,
     seconds,
     created: new Date().toISOString(),
   };
-  await writeJson(join(dir, "matrix.json"), m);
-  await atomicWrite(join(dir, "matrix.md"), matrixMarkdown(m));
-  return { ...m, dir };
+  await writeJson(join(g.dir, "matrix.json"), m);
+  await atomicWrite(join(g.dir, "matrix.md"), matrixMarkdown(m));
 }
+
+/** Resources per piece on a scheduler: the map trains longest, the matrix is bookkeeping. */
+export const EXPERIMENT_KINDS: UnitKinds = {
+  map: {
+    resources: { cpus: 4, memMB: 16384, minutes: 24 * 60 },
+    preemptible: true,
+    run: (p, { log }) => pipelineMap({ ...(p as RowParams), progress: log }),
+  },
+  oneclass: {
+    resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
+    preemptible: true,
+    run: (p, { log }) => pipelineOneClass({ ...(p as RowParams), progress: log }),
+  },
+  evaluate: {
+    resources: { cpus: 2, memMB: 8192, minutes: 6 * 60 },
+    run: async (p, { log }) => void await pipelineEvaluate({ ...(p as RowParams), progress: log }),
+  },
+  matrix: {
+    resources: { cpus: 1, memMB: 2048, minutes: 30 },
+    run: (p, { graph, log }) => writeMatrix(p as MatrixParams, graph, log),
+  },
+};
 
 /** Options of {@link pipeline}. */
 export interface PipelineOptions
@@ -214,6 +328,13 @@ export interface PipelineOptions
  * ```
  */
 export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
+  await pipelineMap(o);
+  await pipelineOneClass(o);
+  return await pipelineEvaluate(o);
+}
+
+/** A row's image map: reused when it finished, resumed when it was interrupted. */
+export async function pipelineMap(o: PipelineOptions): Promise<void> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const mapDir = join(runs, o.run);
@@ -234,26 +355,52 @@ export async function pipeline(o: PipelineOptions): Promise<Evaluation> {
       progress: log,
     });
   } else log.log(`== ${o.run}: image map done, reused`);
+}
+
+/** The one-class run of a row's map, and where it is. */
+function oneclassOf(o: PipelineOptions) {
   const oc = o.oneclass ?? {};
   const source = oc.features ?? DEFAULT_SOURCE, kind = oc.oneclass ?? DEFAULT_KIND;
-  const ocName = oc.name ?? defaultRunName(source, kind);
-  await setAsideStale(
-    join(mapDir, ocName),
-    log,
-    resolveSettings(oc.settings, source, kind),
-  );
-  if (!(await exists(join(mapDir, ocName, "oneclass.json")))) {
-    const resume = await exists(join(mapDir, ocName, "checkpoints"));
-    log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${ocName}`);
-    await trainOneClass({ ...oc, map: o.run, runs, name: ocName, resume, progress: log });
-  } else log.log(`== ${o.run}: one-class model ${ocName} done, reused`);
-  const saved = await currentEvaluation(join(mapDir, ocName, "evaluation"), log);
+  const mapDir = join(resolve(o.runs ?? DEFAULT_RUNS), o.run);
+  return { oc, source, kind, name: oc.name ?? defaultRunName(source, kind), mapDir };
+}
+
+/** A row's one-class model: reused when it finished, resumed when it was interrupted. */
+export async function pipelineOneClass(o: PipelineOptions): Promise<void> {
+  const log = o.progress ?? makeProgress();
+  const { oc, source, kind, name, mapDir } = oneclassOf(o);
+  await setAsideStale(join(mapDir, name), log, resolveSettings(oc.settings, source, kind));
+  if (!(await exists(join(mapDir, name, "oneclass.json")))) {
+    const resume = await exists(join(mapDir, name, "checkpoints"));
+    log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${name}`);
+    await trainOneClass({
+      ...oc,
+      map: o.run,
+      runs: resolve(o.runs ?? DEFAULT_RUNS),
+      name,
+      resume,
+      progress: log,
+    });
+  } else log.log(`== ${o.run}: one-class model ${name} done, reused`);
+}
+
+/** A row's evaluation on the test split: reused when it is current. */
+export async function pipelineEvaluate(o: PipelineOptions): Promise<Evaluation> {
+  const log = o.progress ?? makeProgress();
+  const { name, mapDir } = oneclassOf(o);
+  const saved = await currentEvaluation(join(mapDir, name, "evaluation"), log);
   if (saved) {
     log.log(`== ${o.run}: evaluation done, reused`);
     return saved;
   }
   log.log(`== ${o.run}: evaluating on the test split`);
-  return await evaluate({ ...o.evaluation, map: o.run, oneclass: ocName, runs, progress: log });
+  return await evaluate({
+    ...o.evaluation,
+    map: o.run,
+    oneclass: name,
+    runs: resolve(o.runs ?? DEFAULT_RUNS),
+    progress: log,
+  });
 }
 
 /** The matrix as Markdown: AUC and HTER tables, head and one-class model side by side. */

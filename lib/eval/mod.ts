@@ -27,6 +27,10 @@ export {
   detectorEvaluationDir,
   evaluateDetector,
   type EvaluateDetectorOptions,
+  evaluationShardFile,
+  mergeDetectorEvaluation,
+  scoreDetectorShard,
+  type ScoredPart,
 } from "./evaluate_detector.ts";
 export {
   type Controls,
@@ -41,11 +45,18 @@ export {
 export {
   experiment,
   EXPERIMENT_DEFAULTS,
+  EXPERIMENT_KINDS,
+  experimentGraph,
+  type ExperimentGraphOptions,
   type ExperimentOptions,
+  experimentPlan,
   type ExperimentProtocol,
   type Matrix,
   type MatrixCell,
   pipeline,
+  pipelineEvaluate,
+  pipelineMap,
+  pipelineOneClass,
   type PipelineOptions,
 } from "./experiment.ts";
 export {

@@ -387,14 +387,19 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
       await saveBundle(dir, "optim", "cgvsni-sgd/1", await opt.state());
     },
     firstNonFinite: () => firstNonFinite(net),
-    async epoch(epoch, guard) {
+    async epoch(epoch, guard, at) {
       const te = performance.now();
       const lr = stepLr(config.train.lr, epoch, config.train.lrStep, config.train.lrGamma);
       const batches = epochBatches(classOf, batchSize, epoch, config.seed, config.train.sampler);
       const aug = new Rng(`augment:${config.seed}:${epoch}`);
-      let lossSum = 0, correct = 0, seen = 0;
+      // going on mid-epoch (after SIGTERM): the sums so far, and the augmentation draws replayed
+      const first = at.from?.batch ?? 0;
+      let [lossSum, correct, seen] = (at.from?.carry as number[] | undefined) ?? [0, 0, 0];
+      for (const idx of batches.slice(0, first)) idx.forEach(() => aug.seed());
       log.start(`epoch ${epoch}/${epochs}`, batches.length);
+      if (first) log.tick(first);
       for (const [b, idx] of batches.entries()) {
+        if (b < first) continue;
         const seeds = idx.map(() => aug.seed()); // drawn in order, whatever the decode order
         const crops = await Promise.all(
           idx.map((i, k) => trainCrop(trainSamples[i], new Rng(seeds[k]))),
@@ -411,6 +416,10 @@ export async function trainMap(opts: TrainMapOptions): Promise<TrainMapResult> {
         correct += hits;
         seen += idx.length;
         log.tick(1, `loss ${(lossSum / seen).toFixed(4)}`);
+        if (at.stop() && b + 1 < batches.length) {
+          log.end();
+          return { interrupted: { batch: b + 1, carry: [lossSum, correct, seen] } };
+        }
       }
       log.end();
       const v = await validate(net, valSamples, plainCrop, norm, names);

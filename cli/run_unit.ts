@@ -1,0 +1,41 @@
+/**
+ * `cgvsni run-unit`: one unit of a graph, or one shard of it: what each Slurm job runs.
+ *
+ * @module
+ */
+
+import { readGraph } from "../lib/cluster/graph.ts";
+import { runLocal } from "../lib/cluster/local.ts";
+import { parseShard } from "../lib/cluster/shard.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { makeProgress } from "../lib/core/progress.ts";
+import { type Command, COMPUTE_FLAGS, EXIT, str } from "./_args.ts";
+import { MODEL_TASK } from "./_perms.ts";
+import { UNIT_KINDS } from "./_units.ts";
+
+/** The `run-unit` command. */
+export const runUnitCommand: Command = {
+  name: "run-unit",
+  usage: "DIR UNIT [--shard i/N]",
+  summary: "Run one unit of a graph (what each Slurm job runs), or one shard of it.",
+  description: `
+Runs unit UNIT of the graph in DIR (DIR/graph.json, written by experiment or detect --shards),
+each of its shards not yet finished, or only --shard i/N. Leaves DIR/units/UNIT/shard-i-of-N.done
+(or .failed with the error). Training stopped by SIGTERM writes a checkpoint and exits 75;
+running the unit again resumes it.`,
+  permissions: MODEL_TASK,
+  writes: "the folders the graph names (runs/ by default)",
+  flags: [
+    { name: "shard", type: "string", arg: "i/N", help: "only this shard" },
+    ...COMPUTE_FLAGS,
+  ],
+  async run(a) {
+    if (a.positionals.length !== 2) throw new UsageError("run-unit: give DIR and UNIT");
+    const g = await readGraph(a.positionals[0]);
+    const shard = str(a, "shard") ? parseShard(str(a, "shard")!) : undefined;
+    const r = await runLocal(g, UNIT_KINDS, { only: a.positionals[1], shard, log: makeProgress() });
+    for (const [u, e] of r.failed) console.error(`unit ${u} failed: ${e}`);
+    if (r.reused.length) console.error(`unit ${a.positionals[1]} had finished already`);
+    return r.failed.length ? EXIT.error : EXIT.ok;
+  },
+};

@@ -1,0 +1,174 @@
+/**
+ * Running units: one piece ({@link runUnit}, what a Slurm job does) or the whole graph in this
+ * process ({@link runLocal}, the default executor). Both leave the same markers, so a graph can be
+ * started by one executor and finished by the other.
+ *
+ * @module
+ */
+
+import { CgvsniError, oneLine, Preempted } from "../core/errors.ts";
+import { makeProgress, type Progress } from "../core/progress.ts";
+import {
+  clearMarks,
+  type Graph,
+  markDone,
+  markFailed,
+  orderUnits,
+  type Resources,
+  shardsOf,
+  type Unit,
+  unitOf,
+  unitState,
+} from "./graph.ts";
+import type { Shard } from "./shard.ts";
+
+/** What a unit's code is given. */
+export interface UnitContext {
+  /** The graph it belongs to. */
+  graph: Graph;
+  /** The piece to do. */
+  shard: Shard;
+  /** Log sink. */
+  log: Progress;
+}
+
+/** How to do one kind of unit, and what it asks of a scheduler. */
+export interface UnitKind {
+  /** Does one piece of a unit of this kind. */
+  run(params: unknown, ctx: UnitContext): Promise<void>;
+  /** Cores, memory and time per piece (Slurm's `--cpus-per-task`, `--mem`, `--time`). */
+  resources: Resources;
+  /** Trains: stops on SIGTERM with a checkpoint ({@link Preempted}), and is requeued. */
+  preemptible?: boolean;
+}
+
+/** The kinds an executor knows, by name. */
+export type UnitKinds = Readonly<Record<string, UnitKind>>;
+
+/** The kind of a unit, or an error naming the kinds known. */
+export function kindOf(kinds: UnitKinds, u: Unit): UnitKind {
+  const k = kinds[u.kind];
+  if (!k) {
+    throw new CgvsniError(
+      `unit ${u.id} is of kind ${u.kind}, which this version does not know (${
+        Object.keys(kinds).join(", ")
+      })`,
+    );
+  }
+  return k;
+}
+
+/**
+ * Runs one piece of a unit and records the outcome: a done marker, or a failed marker with the
+ * error (which is thrown again). A piece stopped by SIGTERM ({@link Preempted}) leaves neither:
+ * it is to be run again.
+ */
+export async function runUnit(
+  g: Graph,
+  id: string,
+  shard: Shard,
+  kinds: UnitKinds,
+  log: Progress = makeProgress(),
+): Promise<void> {
+  const u = unitOf(g, id);
+  const n = u.shards ?? 1;
+  if (shard.count !== n || shard.index > n) {
+    throw new CgvsniError(`unit ${id} has ${n} shard(s); got shard ${shard.index}/${shard.count}`);
+  }
+  const kind = kindOf(kinds, u);
+  await clearMarks(g.dir, u, shard);
+  const t0 = performance.now();
+  try {
+    await kind.run(u.params, { graph: g, shard, log });
+  } catch (e) {
+    if (!(e instanceof Preempted)) await markFailed(g.dir, u, shard, oneLine(e));
+    throw e;
+  }
+  await markDone(g.dir, u, shard, (performance.now() - t0) / 1000);
+}
+
+/** What {@link runLocal} did. */
+export interface LocalSummary {
+  /** Pieces run now, as `id` or `id[i/N]`. */
+  ran: string[];
+  /** Units found finished and left alone. */
+  reused: string[];
+  /** Units that failed now, with the error. */
+  failed: [string, string][];
+  /** Units not run because a unit they need failed. */
+  blocked: string[];
+}
+
+/** Options of {@link runLocal}. */
+export interface LocalOptions {
+  /** Log sink. */
+  log?: Progress;
+  /** Only this unit (its pieces not yet done, or `shard` alone), whatever its dependencies say. */
+  only?: string;
+  /** With `only`: just this piece, even if done. */
+  shard?: Shard;
+}
+
+/**
+ * Runs a graph in this process: every unit in dependency order, each piece that has no done
+ * marker (finished units are never run again). A failed unit is recorded and named; the units
+ * that need it are skipped, the others still run.
+ *
+ * @example Two units, the second needing the first; a second call reruns nothing
+ * ```ts
+ * import { runLocal, writeGraph } from "./mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const dir = await Deno.makeTempDir();
+ * const seen: string[] = [];
+ * const say = (p: unknown) => {
+ *   seen.push(String(p));
+ *   return Promise.resolve();
+ * };
+ * const kinds = { say: { resources: { cpus: 1, memMB: 100, minutes: 1 }, run: say } };
+ * const g = await writeGraph({ version: 1, name: "demo", dir, writes: [dir], units: [
+ *   { id: "b", kind: "say", after: ["a"], params: "b" }, { id: "a", kind: "say", after: [], params: "a" },
+ * ] });
+ * const log = makeProgress({ quiet: true });
+ * await runLocal(g, kinds, { log });
+ * console.log(seen, (await runLocal(g, kinds, { log })).reused); // ["a", "b"] ["a", "b"]
+ * ```
+ */
+export async function runLocal(
+  g: Graph,
+  kinds: UnitKinds,
+  o: LocalOptions = {},
+): Promise<LocalSummary> {
+  const log = o.log ?? makeProgress();
+  const out: LocalSummary = { ran: [], reused: [], failed: [], blocked: [] };
+  const units = o.only ? [unitOf(g, o.only)] : orderUnits(g.units);
+  for (const u of units) kindOf(kinds, u); // every kind known before anything runs
+  const bad = new Set<string>();
+  for (const u of units) {
+    if (!o.only && u.after.some((d) => bad.has(d))) {
+      bad.add(u.id);
+      out.blocked.push(u.id);
+      log.log(`== ${u.id}: skipped (needs ${u.after.filter((d) => bad.has(d)).join(", ")})`);
+      continue;
+    }
+    const state = await unitState(g.dir, u);
+    const todo = o.shard ? [o.shard] : shardsOf(u).filter((s) => !state.done.includes(s.index));
+    if (todo.length === 0) {
+      out.reused.push(u.id);
+      continue;
+    }
+    for (const s of todo) {
+      const name = (u.shards ?? 1) > 1 ? `${u.id}[${s.index}/${s.count}]` : u.id;
+      log.log(`== ${name}: ${u.kind}`);
+      try {
+        await runUnit(g, u.id, s, kinds, log);
+        out.ran.push(name);
+      } catch (e) {
+        if (e instanceof Preempted || !(e instanceof CgvsniError)) throw e;
+        log.log(`== ${name} failed: ${oneLine(e)}`);
+        out.failed.push([name, oneLine(e)]);
+        bad.add(u.id);
+      }
+    }
+  }
+  return out;
+}
