@@ -642,7 +642,8 @@ async function detectGraph(
     version: 1,
     name: `detect-${basename(out)}`,
     dir: out,
-    writes: [out],
+    // the jobs write their shards here, and heatmaps where --heatmap says
+    writes: [out, ...(str(a, "heatmap") ? [resolve(str(a, "heatmap")!)] : [])],
     units: [
       { id: "detect", kind: "detect", after: [], shards: how.shards, params: { argv, out } },
       { id: "merge", kind: "detect-merge", after: ["detect"], params: { out, mode } },

@@ -28,7 +28,7 @@ munged --force --socket="$DIR/munge.sock" --key-file="$KEY" --pid-file="$DIR/mun
 PORT0=$((6900 + RANDOM % 1000))
 cat > "$DIR/slurm.conf" <<CONF
 ClusterName=cgvsni-ci
-SlurmctldHost=$HOST
+SlurmctldHost=$HOST(127.0.0.1)
 SlurmctldPort=$PORT0
 SlurmdPort=$((PORT0 + 1))
 AuthType=auth/munge
@@ -56,7 +56,7 @@ MinJobAge=3600
 KillWait=30
 SchedulerParameters=defer_batch
 MpiDefault=none
-NodeName=$HOST CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
+NodeName=$HOST NodeAddr=127.0.0.1 NodeHostname=$HOST CPUs=$CPUS RealMemory=$MEM State=UNKNOWN
 PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$DIR/slurm.conf"
