@@ -624,10 +624,18 @@ export const RESULTS_FILE: Record<OutputMode, string> = {
  * the merged output names files as one run here would).
  */
 function shardArgv(a: ParsedArgs): string[] {
-  const drop = new Set(["out", "merge", "shard", "threads", ...CLUSTER_FLAGS.map((f) => f.name)]);
+  const drop = new Set([
+    "out",
+    "merge",
+    "shard",
+    "threads",
+    "config", // its values are in a.values already; it may hold the executor's flags
+    ...CLUSTER_FLAGS.map((f) => f.name),
+  ]);
   const flags = Object.entries(a.values).filter(([k, v]) => !drop.has(k) && v !== undefined)
+    .sort(([x], [y]) => (x < y ? -1 : 1)) // the same flags in any order: the same unit
     .flatMap(([k, v]) => v === true ? [`--${k}`] : v === false ? [] : [`--${k}=${v}`]);
-  return [...flags, ...a.positionals];
+  return [...flags, "--", ...a.positionals];
 }
 
 /** `detect --shards N`: a graph of N shard units and a merge, run here or on Slurm. */
@@ -643,16 +651,24 @@ async function detectGraph(
     name: `detect-${basename(out)}`,
     dir: out,
     // the jobs write their shards here, and heatmaps where --heatmap says
-    writes: [out, ...(str(a, "heatmap") ? [resolve(str(a, "heatmap")!)] : [])],
+    writes: [
+      out,
+      ...(str(a, "heatmap") ? [resolve(str(a, "heatmap")!)] : []),
+      // a map run's head threshold and crop cache may be (re)written on first use
+      ...(str(a, "map") ? [resolve(str(a, "runs") ?? DEFAULT_RUNS)] : []),
+    ],
     units: [
       { id: "detect", kind: "detect", after: [], shards: how.shards, params: { argv, out } },
-      { id: "merge", kind: "detect-merge", after: ["detect"], params: { out, mode } },
+      // the shards' command line too: other flags or files make another merge
+      { id: "merge", kind: "detect-merge", after: ["detect"], params: { out, mode, argv } },
     ],
   });
   const code = await execute(graph, how, DETECT_KINDS);
   if (code === EXIT.ok && how.executor === "local") {
     const text = await Deno.readTextFile(join(out, RESULTS_FILE[mode]));
     if (text) console.log(text.replace(/\n$/, ""));
+    // as one process: 3 when some inputs could not be scored
+    if ((await mergeShards(out, mode)).errors > 0) return EXIT.someFailed;
   }
   return code;
 }
@@ -672,10 +688,10 @@ export const DETECT_KINDS: UnitKinds = {
     async run(params, { shard }) {
       const p = params as DetectParams;
       const code = await runCommand(detectCommand, [
-        ...p.argv,
         `--shard=${shard.index}/${shard.count}`,
         `--out=${p.out}`,
         "--quiet",
+        ...p.argv, // ends with -- and the files
       ]);
       // 3: some files could not be scored; they are listed in the shard, as one run lists them
       if (code !== EXIT.ok && code !== EXIT.someFailed) {

@@ -45,6 +45,7 @@ running, and of a sharded unit only its missing shards; --executor local runs th
         const r = await runLocal(g, UNIT_KINDS, {
           only: unit,
           shard: shard ? parseShard(shard) : undefined,
+          force: !!shard, // a piece named by hand runs again, even if it finished
           log: makeProgress(),
         });
         for (const [u, e] of r.failed) console.error(`unit ${u} failed: ${e}`);

@@ -57,6 +57,8 @@ export interface Graph {
   dir: string;
   /** Folders (absolute) its units write into: jobs may write there and nowhere else. */
   writes: string[];
+  /** The folder relative paths in its parameters are relative to (where it was written). */
+  cwd?: string;
   /** The units, dependencies before dependents. */
   units: Unit[];
 }
@@ -122,7 +124,7 @@ export function orderUnits(units: readonly Unit[]): Unit[] {
  * finished units did still counts where a unit is unchanged (see the module documentation).
  */
 export async function writeGraph(g: Graph): Promise<Graph> {
-  const graph = { ...g, units: orderUnits(g.units) };
+  const graph = { ...g, cwd: g.cwd ?? Deno.cwd(), units: orderUnits(g.units) };
   await Deno.mkdir(g.dir, { recursive: true }).catch((e) => {
     throw new CgvsniError(`cannot make ${g.dir}: ${oneLine(e)}`);
   });

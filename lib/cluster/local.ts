@@ -105,8 +105,10 @@ export interface LocalOptions {
   log?: Progress;
   /** Only this unit (its pieces not yet done, or `shard` alone), whatever its dependencies say. */
   only?: string;
-  /** With `only`: just this piece, even if done. */
+  /** With `only`: just this piece. */
   shard?: Shard;
+  /** Run the pieces asked for even when they finished (a duplicate job never does). */
+  force?: boolean;
 }
 
 /**
@@ -151,7 +153,8 @@ export async function runLocal(
       continue;
     }
     const state = await unitState(g.dir, u);
-    const todo = o.shard ? [o.shard] : shardsOf(u).filter((s) => !state.done.includes(s.index));
+    const todo = (o.shard ? [o.shard] : shardsOf(u))
+      .filter((s) => o.force || !state.done.includes(s.index));
     if (todo.length === 0) {
       out.reused.push(u.id);
       continue;

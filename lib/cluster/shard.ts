@@ -98,7 +98,15 @@ export async function shardFiles(dir: string, ext: string, what: string): Promis
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   if (names.length === 0) throw new CgvsniError(`${dir}: no shards to merge`);
-  const count = Number(/-of-(\d+)/.exec(names[0])![1]);
+  const counts = [...new Set(names.map((n) => Number(/-of-(\d+)/.exec(n)![1])))];
+  if (counts.length > 1) {
+    throw new CgvsniError(
+      `${dir}: shards of ${
+        counts.join(" and ")
+      } (split again into the same folder): remove the old ones`,
+    );
+  }
+  const count = counts[0];
   const wanted = allShards(count).map((s) => `${shardName(s)}.${ext}`);
   const missing = wanted.filter((n) => !names.includes(n));
   if (missing.length || names.length !== count) {

@@ -60,7 +60,7 @@ export interface SlurmOptions {
   deno: string;
   /** `cli/main.ts`: a path or URL the nodes can read. */
   main: string;
-  /** The folder jobs start in (the project, where `deno.json` is). */
+  /** The folder jobs start in when the graph names none (where `deno.json` is). */
   cwd: string;
   /** `deno run` permission flags of the jobs (the local task's, writing only where the graph does). */
   permissions: string[];
@@ -139,11 +139,11 @@ export function sbatchScript(g: Graph, u: Unit, kinds: UnitKinds, o: SlurmOption
     ...(o.qos ? [sb(`--qos=${q(o.qos)}`)] : []),
     ...(o.extra ?? []).map((x) => sb(q(x))),
     "set -u",
-    `cd ${q(o.cwd)}`,
+    `cd ${q(g.cwd ?? o.cwd)} || exit 1`,
     ...(o.denoDir ? [`export DENO_DIR=${q(o.denoDir)}`] : []),
     "export NO_COLOR=1",
     // the array index is the shard; a unit without shards is shard 1 of 1
-    `shard="\${SLURM_ARRAY_TASK_ID:-1}/${n}"`,
+    n > 1 ? `shard="$SLURM_ARRAY_TASK_ID/${n}"` : 'shard="1/1"',
     [
       q(o.deno),
       "run",
@@ -223,8 +223,12 @@ export async function queueStates(exec: Exec, jobs: string[]): Promise<Map<strin
     "-j",
     jobs.join(","),
   ]);
-  // a job the controller has forgotten makes squeue fail: ask for the jobs one by one then
+  // a job the controller has forgotten makes squeue fail: ask for the jobs one by one then; any
+  // other failure (a busy or unreachable controller) must not look like "every job is gone"
   if (r.code !== 0) {
+    if (!/invalid job id/i.test(r.stderr)) {
+      throw new CgvsniError(`squeue failed: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`}`);
+    }
     if (jobs.length === 1) return out;
     for (const j of jobs) for (const [k, v] of await queueStates(exec, [j])) out.set(k, v);
     return out;
@@ -318,7 +322,9 @@ export async function submit(
     const running = live.get(u.id) ?? new Map<number, string>();
     const missing = Array.from({ length: u.shards ?? 1 }, (_, i) => i + 1)
       .filter((i) => !state.done.includes(i) && !running.has(i));
-    const waits = [...new Set([...running.values()].map((j) => j.split("_")[0]))];
+    // the live tasks themselves (123_4), not their array: a failed task of it would never let
+    // afterok on the whole array hold
+    const waits = [...new Set(running.values())];
     if (missing.length === 0) {
       if (waits.length) out.queued.push(u.id);
       else out.finished.push(u.id);

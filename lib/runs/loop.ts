@@ -160,7 +160,8 @@ async function loop<M extends EpochLine>(o: LoopOptions<M>): Promise<LoopResult<
     const mid = await readJsonIfExists<{ epoch: number; at: EpochPosition }>(
       join(midDir, "state.json"),
     );
-    if (mid && mid.epoch === (last?.epoch ?? 0) + 1) {
+    // newer than the newest epoch checkpoint (with checkpointEvery > 1, by more than one)
+    if (mid && mid.epoch > (last?.epoch ?? 0)) {
       await o.restore(midDir);
       start = mid.epoch;
       from = mid.at;

@@ -92,7 +92,7 @@ Deno.test("detect shards: --shards N runs a graph here whose merge equals one pr
       "--out",
       out,
     ]);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, one.code, "exit 3 as one process: two inputs could not be scored");
     assert.equal(await Deno.readTextFile(join(out, "results.csv")), one.out);
     assert.equal(r.out, one.out, "and prints it");
     const units = (await Array.fromAsync(Deno.readDir(join(out, "units", "detect")))).map((e) =>

@@ -67,7 +67,7 @@ const units: Unit[] = [
   { id: "merge", kind: "score", after: ["score"], params: {} },
 ];
 
-Deno.test("slurm: the job script asks for the kind's resources and runs run-unit with the task's permissions", () => {
+Deno.test("slurm: the job script asks for the kind's resources and runs run-unit with the task's permissions", async () => {
   const g = { version: 1 as const, name: "e1", dir: "/scratch/runs/e1", writes: [], units };
   const train = sbatchScript(g, units[0], kinds, options);
   for (
@@ -92,7 +92,17 @@ Deno.test("slurm: the job script asks for the kind's resources and runs run-unit
   assert.match(train, /trap 'kill -TERM "\$child" 2>\/dev\/null' TERM/);
   const score = sbatchScript(g, units[1], kinds, options);
   assert.ok(score.includes("#SBATCH --mem=4096M"), "--resources overrides the kind's memory");
-  assert.ok(score.includes('shard="${SLURM_ARRAY_TASK_ID:-1}/4"'));
+  assert.ok(score.includes('shard="$SLURM_ARRAY_TASK_ID/4"'));
+  assert.ok(train.includes('shard="1/1"'), "a unit without shards is 1/1, whatever the shell says");
+  for (const script of [train, score]) {
+    const check = new Deno.Command("bash", { args: ["-n"], stdin: "piped", stderr: "piped" })
+      .spawn();
+    const w = check.stdin.getWriter();
+    await w.write(new TextEncoder().encode(script));
+    await w.close();
+    const r = await check.output();
+    assert.equal(r.code, 0, `bash -n: ${new TextDecoder().decode(r.stderr)}`);
+  }
   assert.ok(score.includes("#SBATCH --output=/scratch/runs/e1/logs/score-%A_%a.out"));
   assert.ok(score.includes("#SBATCH --no-requeue") && !score.includes("scontrol requeue"));
 });
@@ -151,6 +161,37 @@ Deno.test("slurm: submit chains afterok dependencies, and submits again only wha
     const [s3, m2] = slurm.sbatch().slice(-2);
     assert.ok(s3.includes("--array=3") && !s3.some((x) => x.startsWith("--dependency")));
     assert.ok(m2.includes("--dependency=afterok:103"), m2.join(" "));
+
+    // shard 3 failed while 1, 2 and 4 still run: what comes after waits on those tasks, not on
+    // their array (afterok on the array would never hold)
+    await Deno.remove(join(g.dir, "slurm", "jobs.jsonl"));
+    await Deno.remove(join(g.dir, "units", "score"), { recursive: true });
+    await Deno.remove(join(g.dir, "units", "merge"), { recursive: true }).catch(() => {});
+    await Deno.writeTextFile(
+      join(g.dir, "slurm", "jobs.jsonl"),
+      JSON.stringify({ unit: "score", job: "200", shards: [1, 2, 3, 4], submitted: "" }) + "\n",
+    );
+    slurm.states.clear();
+    for (const i of [1, 2, 4]) slurm.states.set(`200_${i}`, "RUNNING");
+    slurm.states.set("200_3", "FAILED");
+    await submit(g, kinds, options, slurm.exec);
+    const [again3, merge3] = slurm.sbatch().slice(-2);
+    assert.ok(again3.includes("--array=3"), again3.join(" "));
+    const dep = merge3.find((x) => x.startsWith("--dependency="))!;
+    assert.deepEqual(dep.split(":").slice(1).sort(), ["105", "200_1", "200_2", "200_4"]);
+
+    // a controller that does not answer is not "every job gone": nothing is submitted
+    const n = slurm.sbatch().length;
+    const down: Exec = (cmd, args) =>
+      cmd === "squeue"
+        ? Promise.resolve({
+          code: 1,
+          stdout: "",
+          stderr: "slurm_load_jobs error: Socket timed out",
+        })
+        : slurm.exec(cmd, args);
+    await assert.rejects(submit(g, kinds, options, down), /squeue failed: .*timed out/);
+    assert.equal(slurm.sbatch().length, n);
   });
 });
 
