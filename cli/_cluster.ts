@@ -8,7 +8,12 @@
 
 import { fileURLToPath } from "node:url";
 import type { Graph } from "../lib/cluster/graph.ts";
-import { runLocal, type UnitKinds } from "../lib/cluster/local.ts";
+import {
+  type LocalOptions,
+  type LocalSummary,
+  runLocal,
+  type UnitKinds,
+} from "../lib/cluster/local.ts";
 import {
   arraySpec,
   parseResources,
@@ -116,18 +121,28 @@ export function slurmOptions(a: ParsedArgs, g: Graph): SlurmOptions {
 }
 
 /**
+ * Runs a graph's units here (all not yet finished, or `o.only`), says which failed and which
+ * were not run because of it, and gives the exit code.
+ */
+export async function runHere(
+  g: Graph,
+  kinds: UnitKinds,
+  o: Omit<LocalOptions, "log"> = {},
+): Promise<{ code: number; summary: LocalSummary }> {
+  const summary = await runLocal(g, kinds, { ...o, log: makeProgress() });
+  for (const [u, e] of summary.failed) console.error(`unit ${u} failed: ${e}`);
+  if (summary.blocked.length) {
+    console.error(`not run (they need a failed unit): ${summary.blocked.join(", ")}`);
+  }
+  return { code: summary.failed.length ? EXIT.error : EXIT.ok, summary };
+}
+
+/**
  * Runs a graph with the executor asked for: here (every unit not yet finished, in order), or by
  * submitting its units to Slurm. Returns the exit code.
  */
 export async function execute(g: Graph, how: Sharding, kinds: UnitKinds): Promise<number> {
-  if (how.executor === "local") {
-    const r = await runLocal(g, kinds, { log: makeProgress() });
-    for (const [u, e] of r.failed) console.error(`unit ${u} failed: ${e}`);
-    if (r.blocked.length) {
-      console.error(`not run (they need a failed unit): ${r.blocked.join(", ")}`);
-    }
-    return r.failed.length ? EXIT.error : EXIT.ok;
-  }
+  if (how.executor === "local") return (await runHere(g, kinds)).code;
   if (how.executor !== "slurm") throw new UsageError(`unknown executor ${how.executor}`);
   const may = (p: string) => {
     try {

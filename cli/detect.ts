@@ -551,16 +551,15 @@ interface ShardHead {
   inputErrors: [string, string][];
 }
 
-// JSON keeps NaN and infinities, so a merge prints what one process would have
-const encode = stringifyExact;
-// deno-lint-ignore no-explicit-any
-const decode = (line: string) => parseExact<any>(line);
-
 /** Writes a shard's rows to `<out>/shards/shard-i-of-N.jsonl`, whole or not at all. */
 async function writeShard(out: string, shard: Shard, head: ShardHead, rows: ShardRow[]) {
   const file = join(out, "shards", `${shardName(shard)}.jsonl`);
   await Deno.mkdir(dirname(file), { recursive: true });
-  await atomicWrite(file, [{ ...head, shard }, ...rows].map((r) => encode(r) + "\n").join(""));
+  // JSON that keeps NaN and infinities, so that a merge prints what one process would have
+  await atomicWrite(
+    file,
+    [{ ...head, shard }, ...rows].map((r) => stringifyExact(r) + "\n").join(""),
+  );
 }
 
 /**
@@ -573,14 +572,15 @@ export async function mergeShards(
 ): Promise<{ text: string; errors: number; scored: number }> {
   const files = await shardFiles(join(dir, "shards"), "jsonl", "run them");
   const lines: string[] = [];
-  let head0: ShardHead | undefined, model = "", scored = 0;
+  let head0: ShardHead | undefined, scored = 0;
   const errors: [string, string][] = [];
   const rows: ShardRow[] = [];
   for (const file of files) {
     const [head, ...rest] = (await Deno.readTextFile(file)).split("\n").filter((l) => l)
       .map((l, i) => {
         try {
-          return decode(l);
+          // deno-lint-ignore no-explicit-any
+          return parseExact<any>(l);
         } catch {
           throw new CgvsniError(`${file}:${i + 1}: not a shard record (a torn write?)`);
         }
@@ -592,11 +592,10 @@ export async function mergeShards(
       );
     }
     head0 ??= head;
-    model = head.detector;
     errors.push(...(head.inputErrors ?? []));
     rows.push(...rest);
   }
-  const final = printer(mode, model, (l) => lines.push(l));
+  const final = printer(mode, head0!.detector, (l) => lines.push(l));
   for (const r of rows) {
     if (r.error !== undefined) {
       errors.push([r.file, r.error]);
@@ -665,10 +664,10 @@ async function detectGraph(
   });
   const code = await execute(graph, how, DETECT_KINDS);
   if (code === EXIT.ok && how.executor === "local") {
-    const text = await Deno.readTextFile(join(out, RESULTS_FILE[mode]));
+    // what the merge unit wrote, and the exit code one process gives (3: some inputs unscored)
+    const { text, errors } = await mergeShards(out, mode);
     if (text) console.log(text.replace(/\n$/, ""));
-    // as one process: 3 when some inputs could not be scored
-    if ((await mergeShards(out, mode)).errors > 0) return EXIT.someFailed;
+    if (errors > 0) return EXIT.someFailed;
   }
   return code;
 }

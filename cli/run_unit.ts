@@ -5,11 +5,10 @@
  */
 
 import { readGraph } from "../lib/cluster/graph.ts";
-import { runLocal } from "../lib/cluster/local.ts";
 import { parseShard } from "../lib/cluster/shard.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { makeProgress } from "../lib/core/progress.ts";
-import { type Command, COMPUTE_FLAGS, EXIT, str } from "./_args.ts";
+import { type Command, COMPUTE_FLAGS, str } from "./_args.ts";
+import { runHere } from "./_cluster.ts";
 import { MODEL_TASK } from "./_perms.ts";
 import { UNIT_KINDS } from "./_units.ts";
 
@@ -33,9 +32,8 @@ running the unit again resumes it.`,
     if (a.positionals.length !== 2) throw new UsageError("run-unit: give DIR and UNIT");
     const g = await readGraph(a.positionals[0]);
     const shard = str(a, "shard") ? parseShard(str(a, "shard")!) : undefined;
-    const r = await runLocal(g, UNIT_KINDS, { only: a.positionals[1], shard, log: makeProgress() });
-    for (const [u, e] of r.failed) console.error(`unit ${u} failed: ${e}`);
-    if (r.reused.length) console.error(`unit ${a.positionals[1]} had finished already`);
-    return r.failed.length ? EXIT.error : EXIT.ok;
+    const { code, summary } = await runHere(g, UNIT_KINDS, { only: a.positionals[1], shard });
+    if (summary.reused.length) console.error(`unit ${a.positionals[1]} had finished already`);
+    return code;
   },
 };

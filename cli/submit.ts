@@ -6,12 +6,10 @@
  */
 
 import { readGraph } from "../lib/cluster/graph.ts";
-import { runLocal } from "../lib/cluster/local.ts";
 import { parseShard } from "../lib/cluster/shard.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { makeProgress } from "../lib/core/progress.ts";
-import { type Command, COMPUTE_FLAGS, EXIT, str } from "./_args.ts";
-import { CLUSTER_FLAGS, execute, shardingOf } from "./_cluster.ts";
+import { type Command, COMPUTE_FLAGS, str } from "./_args.ts";
+import { CLUSTER_FLAGS, execute, runHere, shardingOf } from "./_cluster.ts";
 import { MODEL_TASK, SLURM_RUN } from "./_perms.ts";
 import { UNIT_KINDS } from "./_units.ts";
 
@@ -42,14 +40,11 @@ running, and of a sharded unit only its missing shards; --executor local runs th
     if (shard && !unit) throw new UsageError("submit: --shard needs --unit");
     if (unit) {
       if (how.executor === "local" || shard) {
-        const r = await runLocal(g, UNIT_KINDS, {
+        return (await runHere(g, UNIT_KINDS, {
           only: unit,
           shard: shard ? parseShard(shard) : undefined,
           force: !!shard, // a piece named by hand runs again, even if it finished
-          log: makeProgress(),
-        });
-        for (const [u, e] of r.failed) console.error(`unit ${u} failed: ${e}`);
-        return r.failed.length ? EXIT.error : EXIT.ok;
+        })).code;
       }
       return await execute(
         {

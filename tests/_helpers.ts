@@ -10,6 +10,8 @@ import { loadDataset } from "../lib/data/dataset.ts";
 import type { RgbImage } from "../lib/data/image.ts";
 import type { FeatureSource } from "../lib/features/sources.ts";
 import type { ENetConfig } from "../lib/map/enet.ts";
+import type { TrainMapOptions } from "../lib/map/train.ts";
+import { join } from "node:path";
 
 let backend: Promise<BackendChoice> | undefined;
 
@@ -84,4 +86,29 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** Writes `<dir>/subset.csv`: 12 photographs and 8 images of each renderer of the shipped dataset. */
+export async function shippedSubset(dir: string): Promise<string> {
+  const ds = await loadDataset(SHIPPED);
+  const rows = ds.classes.flatMap((c) =>
+    ds.images.filter((i) => i.label === c.label).slice(0, c.label === 0 ? 12 : 8)
+  ).map((i) => `${i.name},${i.label}`);
+  const csv = join(dir, "subset.csv");
+  await Deno.writeTextFile(csv, ["Name,Label", ...rows].join("\n") + "\n");
+  return csv;
+}
+
+/** A map small enough to train in seconds on {@link shippedSubset}'s images. */
+export function tinyRowMap(csv: string): Partial<TrainMapOptions> {
+  return {
+    csv,
+    crop: 80,
+    width: 4,
+    fc: 16,
+    epochs: 2,
+    batchSize: 8,
+    naturalSplit: "0.25,0.25,0.25,0.25",
+    cgSplit: "0.5,0.25,0.25",
+  };
 }

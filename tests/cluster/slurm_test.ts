@@ -12,9 +12,8 @@ import { UNIT_KINDS } from "../../cli/_units.ts";
 import { jobPermissions } from "../../cli/_cluster.ts";
 import { type Graph, readGraph } from "../../lib/cluster/graph.ts";
 import { clusterStatus, type SlurmOptions, submit, systemExec } from "../../lib/cluster/slurm.ts";
-import { loadDataset } from "../../lib/data/dataset.ts";
 import { type ExperimentOptions, experimentPlan } from "../../lib/eval/experiment.ts";
-import { SHIPPED } from "../_helpers.ts";
+import { SHIPPED, shippedSubset, tinyRowMap } from "../_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MAIN = join(ROOT, "cli/main.ts");
@@ -180,29 +179,15 @@ Deno.test({
 
 /** The tiny 2-cell experiment: leave out Cycles, leave out POV-Ray, on 12 photos and 8 of each renderer. */
 async function twoCells(runs: string, extra: Partial<ExperimentOptions> = {}): Promise<Graph> {
-  const ds = await loadDataset(SHIPPED);
-  const rows = ds.classes.flatMap((c) =>
-    ds.images.filter((i) => i.label === c.label).slice(0, c.label === 0 ? 12 : 8)
-  ).map((i) => `${i.name},${i.label}`);
   await Deno.mkdir(runs, { recursive: true });
-  const csv = join(runs, "subset.csv");
-  await Deno.writeTextFile(csv, ["Name,Label", ...rows].join("\n") + "\n");
+  const csv = await shippedSubset(runs);
   return await experimentPlan({
     data: SHIPPED,
     runs,
     name: "two",
     protocol: "loro",
     renderers: ["Cycles", "POVRay"],
-    map: {
-      csv,
-      crop: 80,
-      width: 4,
-      fc: 16,
-      epochs: 2,
-      batchSize: 8,
-      naturalSplit: "0.25,0.25,0.25,0.25",
-      cgSplit: "0.5,0.25,0.25",
-    },
+    map: tinyRowMap(csv),
     oneclass: { features: "residual", oneclass: "gauss", tiles: 2 },
     evaluation: { tiles: 2, bootstrap: 50, noControls: true },
     ...extra,

@@ -21,23 +21,11 @@ import { makeProgress } from "../../../lib/core/progress.ts";
 import { writeReport } from "../../../lib/eval/report.ts";
 import { main } from "../../../cli/main.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { SHIPPED, testBackend } from "../../_helpers.ts";
+import { SHIPPED, shippedSubset, testBackend, tinyRowMap } from "../../_helpers.ts";
 import { checkPage, chromiumPath } from "../../_chromium.ts";
 
 const quiet = makeProgress({ quiet: true });
 const ROOT = new URL("../../../", import.meta.url).pathname;
-
-/** 12 photographs and 8 images of each renderer of the shipped dataset. */
-async function subset(dir: string): Promise<string> {
-  const ds = await loadDataset(SHIPPED);
-  const rows = ds.classes.flatMap((c) =>
-    ds.images.filter((i) => i.label === c.label).slice(0, c.label === 0 ? 12 : 8)
-  )
-    .map((i) => `${i.name},${i.label}`);
-  const csv = join(dir, "subset.csv");
-  await Deno.writeTextFile(csv, ["Name,Label", ...rows].join("\n") + "\n");
-  return csv;
-}
 
 function options(dir: string, csv: string, run: string, renderer: string): PipelineOptions {
   return {
@@ -45,16 +33,7 @@ function options(dir: string, csv: string, run: string, renderer: string): Pipel
     runs: join(dir, "runs"),
     run,
     renderers: [renderer],
-    map: {
-      csv,
-      crop: 80,
-      width: 4,
-      fc: 16,
-      epochs: 2,
-      batchSize: 8,
-      naturalSplit: "0.25,0.25,0.25,0.25",
-      cgSplit: "0.5,0.25,0.25",
-    },
+    map: tinyRowMap(csv),
     oneclass: { tiles: 2, settings: { hidden: 16, depth: 1, epochs: 4, batchSize: 8 } },
     evaluation: { tiles: 2, bootstrap: 50 },
     progress: quiet,
@@ -92,7 +71,7 @@ async function assertRefitted(run: string, old: number): Promise<void> {
 let evaluation: Evaluation | undefined;
 const ready = (async () => {
   await testBackend();
-  const csv = await subset(dir);
+  const csv = await shippedSubset(dir);
   evaluation = await pipeline(options(dir, csv, "p", "EEVEE"));
   return csv;
 })();
