@@ -39,7 +39,12 @@ export const CLUSTER_FLAGS: Flag[] = [
     default: "local",
     help: "local (this process) | slurm (sbatch jobs; see docs/cluster.md)",
   },
-  { name: "shards", type: "string", arg: "N", help: "split the images into N jobs (detect)" },
+  {
+    name: "shards",
+    type: "string",
+    arg: "N",
+    help: "split the images into N jobs (experiment: each row's feature vectors)",
+  },
   { name: "partition", setting: true, type: "string", arg: "P", help: "slurm: --partition" },
   { name: "account", setting: true, type: "string", arg: "A", help: "slurm: --account" },
   { name: "qos", setting: true, type: "string", arg: "Q", help: "slurm: --qos" },

@@ -49,7 +49,13 @@ export const STAGE_FLAGS: Flag[] = [
     help: "map (and map-feature) training crops per image side",
   },
   { name: "epochs", type: "string", arg: "N", help: "map epochs (protocol default)" },
-  { name: "lr", type: "string", arg: "X", help: "map learning rate (preset default)" },
+  {
+    name: "lr",
+    setting: true,
+    type: "string",
+    arg: "X",
+    help: "map learning rate (preset default)",
+  },
   { name: "lr-step", setting: true, type: "string", arg: "N", help: "map lr x0.1 every N epochs" },
   {
     name: "augment",

@@ -697,6 +697,7 @@ export const DETECT_KINDS: UnitKinds = {
         throw new CgvsniError(`detect shard ${shard.index}/${shard.count} ended with code ${code}`);
       }
     },
+    outputs: (p, shard) => [join((p as DetectParams).out, "shards", `${shardName(shard)}.jsonl`)],
   },
   "detect-merge": {
     resources: { cpus: 1, memMB: 2048, minutes: 30 },
@@ -704,6 +705,10 @@ export const DETECT_KINDS: UnitKinds = {
       const p = params as { out: string; mode: OutputMode };
       const { text } = await mergeShards(p.out, p.mode);
       await atomicWrite(join(p.out, RESULTS_FILE[p.mode]), text);
+    },
+    outputs: (params) => {
+      const p = params as { out: string; mode: OutputMode };
+      return [join(p.out, RESULTS_FILE[p.mode])];
     },
   },
 };

@@ -10,10 +10,11 @@ import { initBackend } from "../lib/backends/select.ts";
 import {
   detectorEvaluationDir,
   evaluateDetector,
+  evaluationShardFile,
   mergeDetectorEvaluation,
   scoreDetectorShard,
 } from "../lib/eval/evaluate_detector.ts";
-import { basename, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { writeGraph } from "../lib/cluster/graph.ts";
 import type { UnitKinds } from "../lib/cluster/local.ts";
 import { parseShard } from "../lib/cluster/shard.ts";
@@ -134,7 +135,11 @@ the evaluation one process makes; --shards N [--executor slurm] does both as a g
   async run(a) {
     if (str(a, "detector") !== undefined) return await runDetector(a);
     if (str(a, "shard") || bool(a, "merge") || shardingOf(a)) {
-      throw new UsageError("evaluate: --shard, --merge and --shards go with --detector DIR");
+      throw new UsageError(
+        "evaluate: --shard, --merge and --shards go with --detector DIR; for a run's own test " +
+          "split compute its vectors in slices first (features --map RUN --shards N), then " +
+          "evaluate --map RUN reads them",
+      );
     }
     const map = str(a, "map");
     if (!map && !str(a, "oneclass-run")) {
@@ -277,6 +282,7 @@ export const EVALUATE_KINDS: UnitKinds = {
         async (det) =>
           void await scoreDetectorShard(det, { ...(p as EvaluateParams), shard, progress: log }),
       ),
+    outputs: (p, shard) => [evaluationShardFile((p as EvaluateParams).out, shard)],
   },
   "evaluate-merge": {
     resources: { cpus: 1, memMB: 4096, minutes: 60 },
@@ -286,5 +292,6 @@ export const EVALUATE_KINDS: UnitKinds = {
         async (det) =>
           void await mergeDetectorEvaluation(det, { ...(p as EvaluateParams), progress: log }),
       ),
+    outputs: (p) => [join((p as EvaluateParams).out, "results.json")],
   },
 };

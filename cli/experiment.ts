@@ -35,9 +35,10 @@ so R is unseen by every stage; matrix.md then leads with the held-out renderer's
 Each row also fits the one-class model (--oneclass on --features) on natural images only and
 evaluates head and one-class model with 95% CIs. Writes runs/NAME/matrix.json and matrix.md;
 runs are NAME-<R> (pairs) or NAME-no<R> (loro). Resumable: finished stages are reused.
-The experiment is a graph of units (runs/NAME/graph.json: per row map -> one-class model ->
-evaluation, then the matrix); --executor slurm hands them to Slurm as jobs with dependencies
-(docs/cluster.md) and deno task status runs/NAME follows them.`,
+The experiment is a graph of units (runs/NAME/graph.json: per row map -> feature vectors (in
+--shards N slices, a job array on Slurm) -> one-class model -> evaluation, then the matrix);
+--executor slurm hands them to Slurm as jobs with dependencies (docs/cluster.md) and
+deno task status runs/NAME follows them.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
@@ -73,7 +74,7 @@ evaluation, then the matrix); --executor slurm hands them to Slurm as jobs with 
       default: "0",
       help: "seed (split, initialisation, sampling)",
     },
-    ...CLUSTER_FLAGS.filter((f) => f.name !== "shards"),
+    ...CLUSTER_FLAGS,
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
@@ -99,6 +100,7 @@ evaluation, then the matrix); --executor slurm hands them to Slurm as jobs with 
         oneclass: choice(a, "oneclass", ONECLASS_KINDS),
       },
       evaluation: s.evaluation,
+      featureShards: how?.shards,
     };
     if (run) return await run(o);
     const m = await experiment(o);

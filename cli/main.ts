@@ -19,6 +19,7 @@ import { demoCommand } from "./demo.ts";
 import { detectCommand } from "./detect.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { experimentCommand } from "./experiment.ts";
+import { featuresCommand } from "./features.ts";
 import { calibrateCommand } from "./calibrate.ts";
 import { runUnitCommand } from "./run_unit.ts";
 import { statusCommand } from "./status.ts";
@@ -37,6 +38,7 @@ import { trainOneClassCommand } from "./train_oneclass.ts";
 export const COMMANDS: Command[] = [
   trainMapCommand,
   trainOneClassCommand,
+  featuresCommand,
   evaluateCommand,
   experimentCommand,
   oneclassMatrixCommand,

@@ -7,7 +7,14 @@
 
 import type { BackendName } from "../lib/backends/select.ts";
 import type { ExperimentProtocol } from "../lib/eval/experiment.ts";
-import { oneclassMatrix, oneclassMatrixMarkdown } from "../lib/eval/oneclass_matrix.ts";
+import {
+  ONECLASS_MATRIX_KINDS,
+  oneclassMatrix,
+  oneclassMatrixMarkdown,
+  type OneClassMatrixOptions,
+  oneclassMatrixPlan,
+} from "../lib/eval/oneclass_matrix.ts";
+import { CLUSTER_FLAGS, execute, shardingOf } from "./_cluster.ts";
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
 import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { UsageError } from "../lib/core/errors.ts";
@@ -32,7 +39,9 @@ on every feature source (${FEATURE_SOURCES.join(", ")}), fitted on natural image
 evaluated on the test split against every renderer; residual features need no map and are
 fitted once per seed. Reports ROC AUC, HTER and NI recall at the natural-only threshold, with
 95% CIs and the mean and range over seeds, next to the supervised head.
-Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
+Writes runs/NAME/oneclass-matrix.json and .md. Resumable: a graph of units (runs/NAME/graph.json:
+per seed and renderer a map, per map its cells, each a model fitted and evaluated, then the
+table); --executor slurm runs each as a job (docs/cluster.md).`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
@@ -74,6 +83,7 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
       help: "one-class models compared",
     },
     ...STAGE_FLAGS,
+    ...CLUSTER_FLAGS.filter((f) => f.name !== "shards"),
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
@@ -85,7 +95,7 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
     }
     const backend = str(a, "backend", "auto") as BackendName;
     const s = stageOptions(a, backend);
-    const m = await oneclassMatrix({
+    const o: OneClassMatrixOptions = {
       data: str(a, "data", DEFAULT_DATA)!,
       runs: str(a, "runs"),
       name: str(a, "name"),
@@ -96,7 +106,12 @@ Writes runs/NAME/oneclass-matrix.json and .md. Resumable.`,
       map: s.map,
       oneclass: s.oneclass,
       evaluation: s.evaluation,
-    });
+    };
+    const how = shardingOf(a);
+    if (how?.executor === "slurm") {
+      return await execute(await oneclassMatrixPlan(o), how, ONECLASS_MATRIX_KINDS);
+    }
+    const m = await oneclassMatrix(o);
     console.log(oneclassMatrixMarkdown(m));
     console.log(`written to ${m.dir}/oneclass-matrix.md`);
     return 0;

@@ -10,16 +10,21 @@ import { clusterStatus, type Exec, systemExec } from "../lib/cluster/slurm.ts";
 import { oneLine, UsageError } from "../lib/core/errors.ts";
 import { type Command, EXIT } from "./_args.ts";
 import { SLURM_RUN } from "./_perms.ts";
+import { UNIT_KINDS } from "./_units.ts";
 
 /** Prints where each unit of a graph stands; `exec` runs squeue (a fake in tests). */
 export async function printStatus(dir: string, exec: Exec = systemExec): Promise<number> {
   const g = await readGraph(dir);
   let rows;
   try {
-    rows = await clusterStatus(g, exec);
+    rows = await clusterStatus(g, exec, UNIT_KINDS);
   } catch (e) {
     console.error(`note: the queue could not be read (${oneLine(e)}); markers only`);
-    rows = await clusterStatus(g, () => Promise.resolve({ code: 1, stdout: "", stderr: "" }));
+    rows = await clusterStatus(
+      g,
+      () => Promise.resolve({ code: 1, stdout: "", stderr: "" }),
+      UNIT_KINDS,
+    );
   }
   const w = Math.max(4, ...rows.map((r) => r.unit.length));
   const k = Math.max(4, ...rows.map((r) => r.kind.length));

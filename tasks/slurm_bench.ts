@@ -1,7 +1,7 @@
 /**
  * Issue 26's figures on this machine's Slurm: the same 2-cell experiment (leave out each of the
- * dataset's first two renderers: per cell a map, a one-class model and an evaluation, then the
- * matrix; 7 units) run by the local executor in one process, then as Slurm jobs one at a time
+ * dataset's first two renderers: per cell a map, its feature vectors, a one-class model and an
+ * evaluation, then the matrix; 9 units) run by the local executor in one process, then as Slurm jobs one at a time
  * (each job asks for both cores) and two at a time (one core each). Reports wall times, the
  * seconds inside the units (their done markers), the overhead per job, and checks that all three
  * give the same matrix. Uses the Slurm SLURM_CONF names, else starts the private one of
@@ -18,6 +18,7 @@ import { UNIT_KINDS } from "../cli/_units.ts";
 import { jobPermissions } from "../cli/_cluster.ts";
 import { type Graph, unitSeconds } from "../lib/cluster/graph.ts";
 import { clusterStatus, submit } from "../lib/cluster/slurm.ts";
+import { shardName } from "../lib/cluster/shard.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { experimentPlan } from "../lib/eval/experiment.ts";
 
@@ -68,6 +69,35 @@ async function wait(g: Graph): Promise<void> {
   }
 }
 
+/**
+ * Seconds from the end of a unit's last dependency to the start of its own code, per unit that
+ * has dependencies: Slurm's wait to start a job whose dependency is met, plus Deno's start.
+ */
+async function waits(g: Graph): Promise<number[]> {
+  const span = async (u: Graph["units"][number]) => {
+    const out: [number, number][] = [];
+    for (let i = 1; i <= (u.shards ?? 1); i++) {
+      const m = JSON.parse(
+        await Deno.readTextFile(
+          join(g.dir, "units", u.id, `${shardName({ index: i, count: u.shards ?? 1 })}.done`),
+        ),
+      );
+      const end = Date.parse(m.finished) / 1000;
+      out.push([end - m.seconds, end]);
+    }
+    return out;
+  };
+  const gaps: number[] = [];
+  for (const u of g.units.filter((x) => x.after.length)) {
+    const ready = Math.max(
+      ...(await Promise.all(g.units.filter((d) => u.after.includes(d.id)).map(span))).flat()
+        .map(([, end]) => end),
+    );
+    for (const [start] of await span(u)) gaps.push(start - ready);
+  }
+  return gaps.sort((a, b) => a - b);
+}
+
 async function inside(g: Graph): Promise<number> {
   let s = 0;
   for (const u of g.units) s += (await unitSeconds(g.dir, u)).reduce((a, b) => a + b, 0);
@@ -76,8 +106,10 @@ async function inside(g: Graph): Promise<number> {
 
 const rows: string[][] = [];
 const matrices: string[] = [];
+let units = 0, waitLine = "";
 {
   const g = await plan("local");
+  units = g.units.length;
   const t0 = performance.now();
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, "submit", g.dir, "--executor", "local", "--threads", "2"],
@@ -108,6 +140,12 @@ for (
   });
   await wait(g);
   const wall = (performance.now() - t0) / 1000, sum = await inside(g);
+  if (cpus === 2) {
+    const w = await waits(g);
+    waitLine = `from a dependency's end to the next unit's start (one job at a time): median ${
+      w[Math.floor(w.length / 2)].toFixed(1)
+    } s, range ${w[0].toFixed(1)}–${w[w.length - 1].toFixed(1)} s over ${w.length} jobs`;
+  }
   rows.push([
     label,
     wall.toFixed(1),
@@ -121,11 +159,12 @@ for (
 console.log(
   `2-cell experiment on ${v.data} (leave out ${
     renderers.join(", ")
-  }), small preset, ${v.epochs} map epochs; 7 units\n`,
+  }), small preset, ${v.epochs} map epochs; ${units} units\n`,
 );
 console.log("| how | wall s | seconds inside the units | overhead per job s |");
 console.log("| --- | --: | --: | --: |");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+console.log(`\n${waitLine}`);
 const auc = (m: string) =>
   (JSON.parse(m) as { head?: { auc: { value: number } }; oneclass: { auc: { value: number } } }[])
     .flatMap((c) => [c.head?.auc.value ?? NaN, c.oneclass.auc.value]);

@@ -6,7 +6,9 @@
  * @module
  */
 
+import { isAbsolute, join } from "node:path";
 import { CgvsniError, oneLine, Preempted } from "../core/errors.ts";
+import { exists } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import {
   clearMarks,
@@ -40,6 +42,11 @@ export interface UnitKind {
   resources: Resources;
   /** Trains: stops on SIGTERM with a checkpoint ({@link Preempted}), and is requeued. */
   preemptible?: boolean;
+  /**
+   * Files a finished piece leaves. When one is gone (a run folder deleted, a stale model set
+   * aside), the piece counts as not finished whatever its marker says, and runs again.
+   */
+  outputs?(params: unknown, shard: Shard): string[];
 }
 
 /** The kinds an executor knows, by name. */
@@ -56,6 +63,25 @@ export function kindOf(kinds: UnitKinds, u: Unit): UnitKind {
     );
   }
   return k;
+}
+
+/**
+ * The pieces of a unit that finished: those whose done marker is for the unit as it is now and
+ * whose outputs (the kind's {@link UnitKind.outputs}) are all there.
+ */
+export async function finishedShards(g: Graph, u: Unit, kinds: UnitKinds): Promise<number[]> {
+  const { done } = await unitState(g.dir, u);
+  const outputs = kindOf(kinds, u).outputs;
+  if (!outputs) return done;
+  const kept: number[] = [];
+  for (const index of done) {
+    const files = outputs(u.params, { index, count: u.shards ?? 1 });
+    const here = await Promise.all(
+      files.map((f) => exists(isAbsolute(f) ? f : join(g.cwd ?? Deno.cwd(), f))),
+    );
+    if (here.every(Boolean)) kept.push(index);
+  }
+  return kept;
 }
 
 /**
@@ -144,7 +170,7 @@ export async function runLocal(
   const out: LocalSummary = { ran: [], reused: [], failed: [], blocked: [] };
   const units = o.only ? [unitOf(g, o.only)] : orderUnits(g.units);
   for (const u of units) kindOf(kinds, u); // every kind known before anything runs
-  const bad = new Set<string>();
+  const bad = new Set<string>(), ranNow = new Set<string>();
   for (const u of units) {
     if (!o.only && u.after.some((d) => bad.has(d))) {
       bad.add(u.id);
@@ -152,9 +178,11 @@ export async function runLocal(
       log.log(`== ${u.id}: skipped (needs ${u.after.filter((d) => bad.has(d)).join(", ")})`);
       continue;
     }
-    const state = await unitState(g.dir, u);
+    // a unit runs again when a unit it needs ran now: what it made from the old input is stale
+    const stale = u.after.some((d) => ranNow.has(d));
+    const done = stale ? [] : await finishedShards(g, u, kinds);
     const todo = (o.shard ? [o.shard] : shardsOf(u))
-      .filter((s) => o.force || !state.done.includes(s.index));
+      .filter((s) => o.force || !done.includes(s.index));
     if (todo.length === 0) {
       out.reused.push(u.id);
       continue;
@@ -165,6 +193,7 @@ export async function runLocal(
       try {
         await runUnit(g, u.id, s, kinds, log);
         out.ran.push(name);
+        ranNow.add(u.id);
       } catch (e) {
         if (e instanceof Preempted || !(e instanceof CgvsniError)) throw e;
         log.log(`== ${name} failed: ${oneLine(e)}`);
@@ -174,4 +203,34 @@ export async function runLocal(
     }
   }
   return out;
+}
+
+/**
+ * Runs a graph here (as {@link runLocal}) for a library call that wants its result or an error:
+ * throws naming every failed unit (and those not run because of them); finished units are kept.
+ *
+ * @example A graph whose one unit fails
+ * ```ts
+ * import { runGraph } from "./local.ts";
+ * import { CgvsniError } from "../core/errors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const g = { version: 1 as const, name: "g", dir, writes: [dir], units: [{ id: "a", kind: "k", after: [], params: {} }] };
+ * await runGraph(g, { k: { resources: { cpus: 1, memMB: 100, minutes: 1 }, run: () => { throw new CgvsniError("no"); } } })
+ *   .catch((e) => console.log(e.message)); // g: unit a failed: no; fix the cause and run it again ...
+ * ```
+ */
+export async function runGraph(
+  g: Graph,
+  kinds: UnitKinds,
+  o: Omit<LocalOptions, "only" | "shard" | "force"> = {},
+): Promise<LocalSummary> {
+  const done = await runLocal(g, kinds, o);
+  if (done.failed.length) {
+    throw new CgvsniError(
+      `${g.name}: ${done.failed.map(([u, e]) => `unit ${u} failed: ${e}`).join("; ")}${
+        done.blocked.length ? ` (not run: ${done.blocked.join(", ")})` : ""
+      }; fix the cause and run it again (finished units are kept)`,
+    );
+  }
+  return done;
 }

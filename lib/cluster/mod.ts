@@ -40,6 +40,7 @@ export {
   kindOf,
   type LocalOptions,
   type LocalSummary,
+  runGraph,
   runLocal,
   runUnit,
   type UnitContext,

@@ -19,8 +19,15 @@
 import { join } from "node:path";
 import { CgvsniError, PREEMPTED_EXIT, UsageError } from "../core/errors.ts";
 import { appendLine, atomicWrite } from "../core/files.ts";
-import { type Graph, orderUnits, type Resources, type Unit, unitState } from "./graph.ts";
-import { kindOf, type UnitKinds } from "./local.ts";
+import {
+  clearMarks,
+  type Graph,
+  orderUnits,
+  type Resources,
+  type Unit,
+  unitState,
+} from "./graph.ts";
+import { finishedShards, kindOf, type UnitKinds } from "./local.ts";
 
 /** Runs a program: what the executor needs of the system (a fake in tests). */
 export type Exec = (
@@ -315,13 +322,16 @@ export async function submit(
   const { live } = await liveShards(g, exec);
   const jobsOf = new Map<string, string[]>(); // unit → job ids its dependents wait for
   const out: SubmitSummary = { submitted: [], finished: [], queued: [] };
+  const submittedNow = new Set<string>();
   for (const u of units) {
     const script = join(g.dir, "slurm", `${u.id}.sbatch`);
     await atomicWrite(script, sbatchScript(g, u, kinds, o));
-    const state = await unitState(g.dir, u);
+    // a unit whose input is made again is made again after it
+    const stale = u.after.some((d) => submittedNow.has(d));
+    const done = stale ? [] : await finishedShards(g, u, kinds);
     const running = live.get(u.id) ?? new Map<number, string>();
     const missing = Array.from({ length: u.shards ?? 1 }, (_, i) => i + 1)
-      .filter((i) => !state.done.includes(i) && !running.has(i));
+      .filter((i) => !done.includes(i) && !running.has(i));
     // the live tasks themselves (123_4), not their array: a failed task of it would never let
     // afterok on the whole array hold
     const waits = [...new Set(running.values())];
@@ -331,6 +341,8 @@ export async function submit(
       jobsOf.set(u.id, waits);
       continue;
     }
+    // a job skips a piece marked done: the pieces sent again (stale, or their outputs gone) lose it
+    for (const index of missing) await clearMarks(g.dir, u, { index, count: u.shards ?? 1 });
     const deps = [...new Set(u.after.flatMap((d) => jobsOf.get(d) ?? []))];
     const args = [
       "--parsable",
@@ -353,6 +365,7 @@ export async function submit(
     };
     await appendLine(join(g.dir, "slurm", "jobs.jsonl"), JSON.stringify(rec));
     out.submitted.push(rec);
+    submittedNow.add(u.id);
     jobsOf.set(u.id, [...waits, job]);
   }
   return out;
@@ -382,29 +395,36 @@ export interface UnitStatus {
  * Where each unit stands: the markers in the folder say what finished and what failed; squeue
  * says what is queued and running, and how a job that left no marker ended.
  */
-export async function clusterStatus(g: Graph, exec: Exec = systemExec): Promise<UnitStatus[]> {
+export async function clusterStatus(
+  g: Graph,
+  exec: Exec = systemExec,
+  kinds?: UnitKinds,
+): Promise<UnitStatus[]> {
   const subs = await readSubmissions(g.dir);
   const states = await queueStates(exec, [...new Set(subs.map((s) => s.job))]);
   const out: UnitStatus[] = [];
   for (const u of orderUnits(g.units)) {
     const n = u.shards ?? 1, st = await unitState(g.dir, u);
+    // with the kinds, a piece whose outputs are gone is not finished (submit runs it again)
+    const done = kinds?.[u.kind] ? await finishedShards(g, u, kinds) : st.done;
     const s: UnitStatus = {
       unit: u.id,
       kind: u.kind,
       shards: n,
-      finished: st.done.length,
+      finished: done.length,
       failed: [...st.failed],
       queued: 0,
       running: 0,
       lost: [],
     };
     for (let i = 1; i <= n; i++) {
-      if (st.done.includes(i) || st.failed.has(i)) continue;
+      if (done.includes(i) || st.failed.has(i)) continue;
       const last = subs.filter((x) => x.unit === u.id && x.shards.includes(i)).pop();
       if (!last) continue;
       const state = states.get(n > 1 ? `${last.job}_${i}` : last.job);
       if (state === "PENDING" || state === "REQUEUED" || state === "REQUEUE_HOLD") s.queued++;
       else if (state && LIVE.has(state)) s.running++;
+      else if (st.done.includes(i)) s.lost.push([i, "finished, but its outputs are gone"]);
       else s.lost.push([i, state ?? "gone from the queue"]);
     }
     out.push(s);

@@ -15,11 +15,12 @@
  */
 
 import { join, resolve } from "node:path";
-import { CgvsniError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Graph, type Unit, unitSeconds, writeGraph } from "../cluster/graph.ts";
-import { runLocal, type UnitKinds } from "../cluster/local.ts";
+import { runGraph, type UnitKinds } from "../cluster/local.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
+import { FEATURES_KINDS, type PrecomputeOptions } from "./precompute.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { DEFAULT_SOURCE } from "../features/sources.ts";
 import { trainMap, type TrainMapOptions } from "../map/train.ts";
@@ -58,6 +59,8 @@ export interface ExperimentOptions {
   oneclass?: Partial<TrainOneClassOptions>;
   /** Options passed to every evaluation. */
   evaluation?: Partial<EvaluateOptions>;
+  /** Slices each row's feature extraction is cut into, each a unit of its own (default 1). */
+  featureShards?: number;
   /** Progress and log sink. */
   progress?: Progress;
 }
@@ -125,14 +128,7 @@ export const EXPERIMENT_DEFAULTS = { name: "experiment", protocol: "pairs" } as 
 export async function experiment(o: ExperimentOptions): Promise<Matrix & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const graph = await experimentPlan(o);
-  const done = await runLocal(graph, EXPERIMENT_KINDS, { log });
-  if (done.failed.length) {
-    throw new CgvsniError(
-      `${graph.name}: ${done.failed.map(([u, e]) => `unit ${u} failed: ${e}`).join("; ")}${
-        done.blocked.length ? ` (not run: ${done.blocked.join(", ")})` : ""
-      }; fix the cause and run it again (finished units are kept)`,
-    );
-  }
+  await runGraph(graph, EXPERIMENT_KINDS, { log });
   const m = await readJsonIfExists<Matrix>(join(graph.dir, "matrix.json"));
   return { ...m!, dir: graph.dir };
 }
@@ -184,14 +180,15 @@ export type ExperimentGraphOptions = Omit<ExperimentOptions, "progress"> & {
 };
 
 /**
- * An experiment as units: per row a map, a one-class model and an evaluation, each needing the
- * one before; then the matrix, needing every row. `o.renderers` are the rows, already checked.
+ * An experiment as units: per row a map, its feature vectors (in `featureShards` slices, see
+ * lib/eval/precompute.ts), a one-class model and an evaluation, each needing the one before;
+ * then the matrix, needing every row. `o.renderers` are the rows, already checked.
  *
- * @example Leave one renderer out over three renderers: ten units
+ * @example Leave one renderer out over three renderers: thirteen units
  * ```ts
  * import { experimentGraph } from "./experiment.ts";
- * const g = experimentGraph({ data: "dataset", runs: "/tmp/runs", name: "e", protocol: "loro", renderers: ["Cycles", "EEVEE", "POVRay"] }, ["Cycles", "EEVEE", "POVRay"]);
- * console.log(g.units.length, g.units[9].after); // 10 ["eval-noCycles", "eval-noEEVEE", "eval-noPOVRay"]
+ * const g = experimentGraph({ data: "dataset", runs: "/tmp/runs", name: "e", protocol: "loro", renderers: ["Cycles", "EEVEE", "POVRay"], featureShards: 4 }, ["Cycles", "EEVEE", "POVRay"]);
+ * console.log(g.units.length, g.units[1].shards, g.units[12].after); // 13 4 ["eval-noCycles", "eval-noEEVEE", "eval-noPOVRay"]
  * ```
  */
 export function experimentGraph(o: ExperimentGraphOptions, all: string[] = o.renderers): Graph {
@@ -202,7 +199,14 @@ export function experimentGraph(o: ExperimentGraphOptions, all: string[] = o.ren
     const tag = run.slice(o.name.length + 1);
     return [
       { id: `map-${tag}`, kind: "map", after: [], params: p },
-      { id: `oneclass-${tag}`, kind: "oneclass", after: [`map-${tag}`], params: p },
+      {
+        id: `features-${tag}`,
+        kind: "features",
+        after: [`map-${tag}`],
+        shards: o.featureShards ?? 1,
+        params: featureParams(p),
+      },
+      { id: `oneclass-${tag}`, kind: "oneclass", after: [`features-${tag}`], params: p },
       { id: `eval-${tag}`, kind: "evaluate", after: [`oneclass-${tag}`], params: p },
     ];
   });
@@ -253,7 +257,7 @@ async function writeMatrix(p: MatrixParams, g: Graph, log: Progress): Promise<vo
     }
     const tag = run.slice(p.name.length + 1);
     let s = 0;
-    for (const k of ["map", "oneclass", "eval"]) {
+    for (const k of ["map", "features", "oneclass", "eval"]) {
       const u = g.units.find((x) => x.id === `${k}-${tag}`);
       if (u) s += (await unitSeconds(g.dir, u)).reduce((a, b) => a + b, 0);
     }
@@ -278,19 +282,30 @@ export const EXPERIMENT_KINDS: UnitKinds = {
     resources: { cpus: 4, memMB: 16384, minutes: 24 * 60 },
     preemptible: true,
     run: (p, { log }) => pipelineMap({ ...(p as RowParams), progress: log }),
+    outputs: (p) => [join(oneclassOf(p as RowParams).mapDir, "model", "model.json")],
   },
+  ...FEATURES_KINDS,
   oneclass: {
     resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
     preemptible: true,
     run: (p, { log }) => pipelineOneClass({ ...(p as RowParams), progress: log }),
+    outputs: (p) => {
+      const { mapDir, name } = oneclassOf(p as RowParams);
+      return [join(mapDir, name, "oneclass.json")];
+    },
   },
   evaluate: {
     resources: { cpus: 2, memMB: 8192, minutes: 6 * 60 },
     run: async (p, { log }) => void await pipelineEvaluate({ ...(p as RowParams), progress: log }),
+    outputs: (p) => {
+      const { mapDir, name } = oneclassOf(p as RowParams);
+      return [join(mapDir, name, "evaluation", "results.json")];
+    },
   },
   matrix: {
     resources: { cpus: 1, memMB: 2048, minutes: 30 },
     run: (p, { graph, log }) => writeMatrix(p as MatrixParams, graph, log),
+    outputs: (p) => [join((p as MatrixParams).runs, (p as MatrixParams).name, "matrix.json")],
   },
 };
 
@@ -357,8 +372,23 @@ export async function pipelineMap(o: PipelineOptions): Promise<void> {
   } else log.log(`== ${o.run}: image map done, reused`);
 }
 
+/** What a row's `features` unit computes (lib/eval/precompute.ts): its map's vectors, as the
+ * row's one-class model and evaluation will read them. */
+function featureParams(o: Omit<PipelineOptions, "progress">): Omit<PrecomputeOptions, "progress"> {
+  return {
+    runs: resolve(o.runs ?? DEFAULT_RUNS),
+    map: o.run,
+    features: o.oneclass?.features,
+    tiles: o.oneclass?.tiles,
+    crops: o.evaluation?.crops,
+    evalTiles: o.evaluation?.tiles,
+    cacheDir: o.oneclass?.cacheDir,
+    backend: o.oneclass?.backend,
+  };
+}
+
 /** The one-class run of a row's map, and where it is. */
-function oneclassOf(o: PipelineOptions) {
+function oneclassOf(o: Omit<PipelineOptions, "progress">) {
   const oc = o.oneclass ?? {};
   const source = oc.features ?? DEFAULT_SOURCE, kind = oc.oneclass ?? DEFAULT_KIND;
   const mapDir = join(resolve(o.runs ?? DEFAULT_RUNS), o.run);

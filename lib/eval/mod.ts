@@ -2,7 +2,8 @@
  * Stage 6, evaluation: metrics with bootstrap intervals, the evaluation protocol (head and
  * one-class model per renderer, controls) of a run or of a saved detector (`evaluate
  * --detector`), experiments over renderers (pairs, leave one renderer out), the one-class
- * comparison, the robustness grid and the HTML report.
+ * comparison, the robustness grid (each a graph of units for the executors, lib/cluster/), a map
+ * run's feature vectors computed ahead in slices, and the HTML report.
  *
  * @module
  */
@@ -71,16 +72,22 @@ export {
 } from "./loso.ts";
 export {
   MATRIX_DEFAULTS,
+  ONECLASS_MATRIX_KINDS,
   type OneClassCell,
   type OneClassMatrix,
   oneclassMatrix,
   type OneClassMatrixOptions,
+  oneclassMatrixPlan,
 } from "./oneclass_matrix.ts";
+export { FEATURES_KINDS, precomputeFeatures, type PrecomputeOptions } from "./precompute.ts";
 export {
   type Robustness,
   robustness,
   ROBUSTNESS_GRID,
+  ROBUSTNESS_KINDS,
   type RobustnessOptions,
+  robustnessPlan,
   type RobustnessRow,
 } from "./robustness.ts";
+export { evaluationViews } from "./scoring.ts";
 export { writeReport } from "./report.ts";

@@ -17,12 +17,14 @@
  */
 
 import { join, resolve } from "node:path";
-import { UsageError } from "../core/errors.ts";
-import { atomicWrite, exists, writeJson } from "../core/files.ts";
+import { type Graph, type Unit, unitSeconds, writeGraph } from "../cluster/graph.ts";
+import { runGraph, type UnitKinds } from "../cluster/local.ts";
+import { CgvsniError, UsageError } from "../core/errors.ts";
+import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
-import { trainMap, type TrainMapOptions } from "../map/train.ts";
+import type { TrainMapOptions } from "../map/train.ts";
 import { ONECLASS_KINDS, type OneClassKind } from "../oneclass/estimator.ts";
 import type { AnyOptions } from "../oneclass/io.ts";
 import {
@@ -35,7 +37,7 @@ import { checkRunName, DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { currentEvaluation, fmtCi } from "./results.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
 import type { Evaluation } from "./evaluation.ts";
-import type { ExperimentProtocol } from "./experiment.ts";
+import { EXPERIMENT_KINDS, type ExperimentProtocol } from "./experiment.ts";
 import type { WithCi } from "./metrics.ts";
 
 /** Options of {@link oneclassMatrix}. */
@@ -100,7 +102,7 @@ export interface OneClassMatrix {
   renderers: string[];
   /** Every cell. */
   cells: OneClassCell[];
-  /** Wall time of this invocation, seconds. */
+  /** Seconds its units took (when they ran, not only in this invocation). */
   seconds: number;
   /** When. */
   created: string;
@@ -134,7 +136,40 @@ export const MATRIX_DEFAULTS = { name: "oneclass", protocol: "loro", seeds: [0, 
 export async function oneclassMatrix(
   o: OneClassMatrixOptions,
 ): Promise<OneClassMatrix & { dir: string }> {
-  const t0 = performance.now();
+  const graph = await oneclassMatrixPlan(o);
+  await runGraph(graph, ONECLASS_MATRIX_KINDS, { log: o.progress ?? makeProgress() });
+  const m = await readJsonIfExists<OneClassMatrix>(join(graph.dir, "oneclass-matrix.json"));
+  return { ...m!, dir: graph.dir };
+}
+
+/** One cell of the comparison as a unit: a one-class model of a map run, fitted and evaluated. */
+interface CellParams {
+  runs: string;
+  seed: number;
+  row: string;
+  run: string;
+  ocName: string;
+  source: FeatureSource;
+  kind: OneClassKind;
+  options: Omit<OneClassMatrixOptions, "progress">;
+}
+
+/**
+ * Checks the comparison's options and writes it as units to `runs/<name>/graph.json`: per seed
+ * and row a map (the experiment's `map` unit; only where a cell needs it), per map the cells (a
+ * one-class model fitted and evaluated; the sources without a map once per seed), then the table.
+ * A cell fitted on an older definition of its features or with other settings is set aside first
+ * (its folder renamed), so that it, and the table after it, run again.
+ *
+ * @example The units of two models on residual features, one seed, leave one renderer out
+ * ```ts
+ * import { oneclassMatrixPlan } from "./oneclass_matrix.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const g = await oneclassMatrixPlan({ data: "dataset", runs: await Deno.makeTempDir(), seeds: [0], sources: ["residual"], kinds: ["gauss", "knn"], progress: makeProgress({ quiet: true }) });
+ * console.log(g.units.map((u) => u.id)); // ["map-s0-noCycles", "cell-s0-noCycles-residual-gauss", "cell-s0-noCycles-residual-knn", "table"]
+ * ```
+ */
+export async function oneclassMatrixPlan(o: OneClassMatrixOptions): Promise<Graph> {
   const log = o.progress ?? makeProgress();
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const name = checkRunName(o.name ?? MATRIX_DEFAULTS.name);
@@ -149,10 +184,77 @@ export async function oneclassMatrix(
   }
   const dir = join(runs, name);
   await ensureDir(dir);
+  const { progress: _p, ...options } = { ...o, runs, name, protocol, seeds, sources, kinds };
+  const units: Unit[] = [];
+  const cells: CellParams[] = [];
+  for (const seed of seeds) {
+    const noMapDone = new Set<FeatureSource>();
+    for (const row of renderers) {
+      const trainOn = protocol === "loro" ? renderers.filter((r) => r !== row) : [row];
+      const run = `${name}-s${seed}-${protocol === "loro" ? "no" : ""}${row}`;
+      const mapUnit = `map-${run.slice(name.length + 1)}`;
+      const at = units.length;
+      for (const source of sources) {
+        if (noMapDone.has(source)) continue;
+        for (const kind of kinds) {
+          const cell = { runs, seed, row, run, ocName: `${source}-${kind}`, source, kind, options };
+          const settings = { ...o.oneclass?.settings, ...o.settings?.[kind] };
+          await setAsideStale(
+            join(runs, run, cell.ocName),
+            log,
+            resolveSettings(settings, source, kind),
+          );
+          cells.push(cell);
+          units.push({
+            id: `cell-${run.slice(name.length + 1)}-${cell.ocName}`,
+            kind: "oneclass-cell",
+            after: [mapUnit],
+            params: cell,
+          });
+        }
+        if (!needsMap(source)) noMapDone.add(source);
+      }
+      // the map, when a cell needs it (the sources without a map use the first row's split only)
+      if (units.length > at) {
+        units.splice(at, 0, {
+          id: mapUnit,
+          kind: "map",
+          after: [],
+          params: { data: o.data, runs, run, renderers: trainOn, row, map: { ...o.map, seed } },
+        });
+      }
+    }
+  }
+  units.push({
+    id: "table",
+    kind: "oneclass-table",
+    after: units.filter((u) => u.kind === "oneclass-cell").map((u) => u.id),
+    params: { ...options, renderers, dir, cells: cells.map(({ options: _o, ...c }) => c) },
+  });
+  return await writeGraph({
+    version: 1,
+    name: `oneclass-matrix-${name}`,
+    dir,
+    writes: [runs],
+    units,
+  });
+}
+
+/** The table unit's parameters. */
+type TableParams = Omit<OneClassMatrixOptions, "progress"> & {
+  name: string;
+  protocol: ExperimentProtocol;
+  seeds: number[];
+  renderers: string[];
+  dir: string;
+  cells: Omit<CellParams, "options">[];
+};
+
+/** Collects every cell's evaluation into `oneclass-matrix.json` and `.md`. */
+async function writeTable(p: TableParams, g: Graph): Promise<void> {
   const cells: OneClassCell[] = [];
   const push = (
-    seed: number,
-    row: string,
+    c: Omit<CellParams, "options">,
     source: OneClassCell["source"],
     kind: OneClassCell["kind"],
     ev: Evaluation,
@@ -162,8 +264,8 @@ export async function oneclassMatrix(
       const m = r[stage];
       if (!m) continue;
       cells.push({
-        seed,
-        row,
+        seed: c.seed,
+        row: c.row,
         source,
         kind,
         test: r.renderer,
@@ -174,55 +276,64 @@ export async function oneclassMatrix(
       });
     }
   };
-  for (const seed of seeds) {
-    const noMapDone = new Set<FeatureSource>();
-    for (const row of renderers) {
-      const trainOn = protocol === "loro" ? renderers.filter((r) => r !== row) : [row];
-      const run = `${name}-s${seed}-${protocol === "loro" ? "no" : ""}${row}`;
-      if (!(await exists(join(runs, run, "model/model.json")))) {
-        log.log(
-          `== ${run}: training the image map (natural vs ${trainOn.join("+")}, seed ${seed})`,
-        );
-        await trainMap({
-          ...o.map,
-          data: o.data,
-          runs,
-          name: run,
-          renderer: trainOn.join(","),
-          seed,
-          resume: await exists(join(runs, run, "checkpoints")),
-          progress: log,
-        });
-      }
-      let headDone = false;
-      for (const source of sources) {
-        if (noMapDone.has(source)) continue;
-        for (const kind of kinds) {
-          const ocName = `${source}-${kind}`;
-          const ev = await runCell(runs, run, ocName, source, kind, seed, o, log);
-          push(seed, row, source, kind, ev, "oneclass");
-          if (!headDone) {
-            push(seed, row, "head", "head", ev, "head");
-            headDone = true;
-          }
-        }
-        if (!needsMap(source)) noMapDone.add(source);
-      }
+  const headDone = new Set<string>();
+  for (const c of p.cells) {
+    const file = join(p.runs!, c.run, c.ocName, "evaluation", "results.json");
+    const ev = await readJsonIfExists<Evaluation>(file);
+    if (!ev) throw new CgvsniError(`${file}: the cell's evaluation is missing`);
+    push(c, c.source, c.kind, ev, "oneclass");
+    if (!headDone.has(`${c.seed} ${c.row}`)) {
+      push(c, "head", "head", ev, "head");
+      headDone.add(`${c.seed} ${c.row}`);
     }
   }
+  let seconds = 0;
+  for (const u of g.units) seconds += (await unitSeconds(g.dir, u)).reduce((a, b) => a + b, 0);
   const m: OneClassMatrix = {
-    name,
-    protocol,
-    seeds,
-    renderers,
+    name: p.name,
+    protocol: p.protocol,
+    seeds: p.seeds,
+    renderers: p.renderers,
     cells,
-    seconds: +((performance.now() - t0) / 1000).toFixed(1),
+    seconds: +seconds.toFixed(1),
     created: new Date().toISOString(),
   };
-  await writeJson(join(dir, "oneclass-matrix.json"), m);
-  await atomicWrite(join(dir, "oneclass-matrix.md"), oneclassMatrixMarkdown(m));
-  return { ...m, dir };
+  await writeJson(join(p.dir, "oneclass-matrix.json"), m);
+  await atomicWrite(join(p.dir, "oneclass-matrix.md"), oneclassMatrixMarkdown(m));
 }
+
+/**
+ * The comparison's units (its maps are the experiment's `map` units), for the executors.
+ *
+ * @example The kinds a comparison's graph uses
+ * ```ts
+ * import { ONECLASS_MATRIX_KINDS } from "./oneclass_matrix.ts";
+ * console.log(Object.keys(ONECLASS_MATRIX_KINDS)); // ["map", "oneclass-cell", "oneclass-table"]
+ * ```
+ */
+export const ONECLASS_MATRIX_KINDS: UnitKinds = {
+  map: EXPERIMENT_KINDS.map,
+  "oneclass-cell": {
+    resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
+    preemptible: true,
+    run: async (params, { log }) => {
+      const c = params as CellParams;
+      await runCell(c.runs, c.run, c.ocName, c.source, c.kind, c.seed, c.options, log);
+    },
+    outputs: (params) => {
+      const c = params as CellParams;
+      return [
+        join(c.runs, c.run, c.ocName, "oneclass.json"),
+        join(c.runs, c.run, c.ocName, "evaluation", "results.json"),
+      ];
+    },
+  },
+  "oneclass-table": {
+    resources: { cpus: 1, memMB: 2048, minutes: 30 },
+    run: (p, { graph }) => writeTable(p as TableParams, graph),
+    outputs: (p) => [join((p as TableParams).dir, "oneclass-matrix.json")],
+  },
+};
 
 /** Trains (or reuses) one one-class model and evaluates it (or reuses its evaluation). */
 async function runCell(

@@ -3,13 +3,20 @@
  * al. 2023): the evaluation repeated with every test image perturbed the same way, both classes
  * alike, after decoding and before tiling. Thresholds are the models' own, never re-tuned per
  * perturbation. Writes `<one-class run>/robustness/`: `robustness.json`, `robustness.md`, a
- * table for the report (`robustness.html`) and `robustness.svg` (AUC against the level).
+ * table for the report (`robustness.html`) and `robustness.svg` (AUC against the level), and
+ * each perturbation's evaluation in a folder of its own.
+ *
+ * The grid is a graph of units ({@link robustnessPlan}): an evaluation per perturbation, then the
+ * table; run here by {@link robustness}, or as Slurm jobs (`robustness --executor slurm`).
  *
  * @module
  */
 
 import { basename, join, resolve } from "node:path";
-import { atomicWrite, writeJson } from "../core/files.ts";
+import { type Graph, type Unit, writeGraph } from "../cluster/graph.ts";
+import { runGraph, type UnitKinds } from "../cluster/local.ts";
+import { CgvsniError } from "../core/errors.ts";
+import { atomicWrite, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
 import { parsePerturbation } from "../data/perturb.ts";
@@ -122,32 +129,86 @@ function pooled(
  * ```
  */
 export async function robustness(o: RobustnessOptions): Promise<Robustness & { dir: string }> {
-  const log = o.progress ?? makeProgress();
+  const graph = await robustnessPlan(o);
+  await runGraph(graph, ROBUSTNESS_KINDS, { log: o.progress ?? makeProgress() });
+  const r = await readJsonIfExists<Robustness>(join(graph.dir, "robustness.json"));
+  return { ...r!, dir: graph.dir };
+}
+
+/**
+ * Checks the grid and writes it as units to `<one-class run>/robustness/graph.json`: one
+ * evaluation per perturbation (independent of each other), then the table from all of them.
+ * The units carry the checksums of the models they evaluate: a model trained again is evaluated
+ * again, an unchanged one never.
+ *
+ * @example The units of a two-perturbation grid
+ * ```ts
+ * import { robustnessPlan } from "./robustness.ts";
+ * import { trainMap } from "../map/mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir(), progress = makeProgress({ quiet: true });
+ * await initBackend("auto");
+ * await trainMap({ data: "dataset", runs, name: "m", renderer: "all", crop: 80, width: 4, fc: 8, epochs: 1, progress });
+ * await trainOneClass({ map: "m", runs, features: "residual", oneclass: "gauss", progress });
+ * const g = await robustnessPlan({ map: "m", oneclass: "residual-gauss", runs, grid: ["none", "jpeg:75"] });
+ * console.log(g.units.map((u) => u.id)); // ["perturb-none", "perturb-jpeg_75", "grid"]
+ * ```
+ */
+export async function robustnessPlan(o: RobustnessOptions): Promise<Graph> {
   const grid = o.grid ?? ROBUSTNESS_GRID;
   for (const g of grid) if (g !== "none") parsePerturbation(g); // every spec checked up front
-  const reps = o.bootstrap ?? DEFAULT_BOOTSTRAP, seed = o.seed ?? 0;
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
+  const model = (await readJsonIfExists<{ sha256?: string }>(join(info.dir, "oneclass.json")))
+    ?.sha256;
+  if (!model) throw new CgvsniError(`${info.dir}: the one-class model has not finished training`);
   const dir = join(
     info.dir,
     o.testData ? `robustness-${basename(resolve(o.testData))}` : "robustness",
   );
   await ensureDir(dir);
+  const { progress: _p, ...rest } = o;
+  const params = { ...rest, runs, models: [info.config.mapRun?.model ?? "", model] };
+  const cells: Unit[] = grid.map((p) => ({
+    id: `perturb-${safe(p)}`,
+    kind: "robustness-cell",
+    after: [],
+    params: { ...params, perturbation: p, out: join(dir, safe(p)) },
+  }));
+  return await writeGraph({
+    version: 1,
+    name: `robustness-${basename(info.dir)}`,
+    dir,
+    writes: [runs],
+    units: [
+      ...cells,
+      {
+        id: "grid",
+        kind: "robustness-grid",
+        after: cells.map((c) => c.id),
+        params: { ...params, grid, dir },
+      },
+    ],
+  });
+}
+
+/** A robustness cell's parameters: the options, the perturbation, where its evaluation goes. */
+type CellParams = RobustnessOptions & { perturbation: string; out: string };
+
+/** The grid's table from every cell's evaluation. */
+async function writeGrid(p: RobustnessOptions & { grid: string[]; dir: string }): Promise<void> {
+  const reps = p.bootstrap ?? DEFAULT_BOOTSTRAP, seed = p.seed ?? 0;
   const rows: RobustnessRow[] = [];
   let first: Evaluation | undefined;
-  for (const p of grid) {
-    log.log(`== robustness: ${p}`);
-    const ev = await evaluate({
-      ...o,
-      runs,
-      perturb: p === "none" ? undefined : p,
-      noControls: true,
-      out: join(dir, safe(p)),
-      progress: log,
-    });
+  for (const g of p.grid) {
+    const file = join(p.dir, safe(g), "results.json");
+    const ev = await readJsonIfExists<Evaluation>(file);
+    if (!ev) throw new CgvsniError(`${file}: the evaluation under ${g} is missing`);
     first ??= ev;
     rows.push({
-      perturbation: p,
+      perturbation: g,
       ...pooled(ev, reps, seed),
       byRenderer: ev.results.map((r) => ({
         renderer: r.renderer,
@@ -165,12 +226,43 @@ export async function robustness(o: RobustnessOptions): Promise<Robustness & { d
     rows,
     created: new Date().toISOString(),
   };
-  await writeJson(join(dir, "robustness.json"), out);
-  await atomicWrite(join(dir, "robustness.md"), robustnessMarkdown(out));
-  await atomicWrite(join(dir, "robustness.html"), robustnessHtml(out));
-  await atomicWrite(join(dir, "robustness.svg"), robustnessSvg(out));
-  return { ...out, dir };
+  await writeJson(join(p.dir, "robustness.json"), out);
+  await atomicWrite(join(p.dir, "robustness.md"), robustnessMarkdown(out));
+  await atomicWrite(join(p.dir, "robustness.html"), robustnessHtml(out));
+  await atomicWrite(join(p.dir, "robustness.svg"), robustnessSvg(out));
 }
+
+/**
+ * The robustness grid's units, for the executors.
+ *
+ * @example The kinds a grid's graph uses
+ * ```ts
+ * import { ROBUSTNESS_KINDS } from "./robustness.ts";
+ * console.log(Object.keys(ROBUSTNESS_KINDS)); // ["robustness-cell", "robustness-grid"]
+ * ```
+ */
+export const ROBUSTNESS_KINDS: UnitKinds = {
+  "robustness-cell": {
+    resources: { cpus: 2, memMB: 8192, minutes: 6 * 60 },
+    run: async (params, { log }) => {
+      const { perturbation, out, models: _m, ...o } = params as CellParams & { models: string[] };
+      log.log(`== robustness: ${perturbation}`);
+      await evaluate({
+        ...o,
+        perturb: perturbation === "none" ? undefined : perturbation,
+        noControls: true,
+        out,
+        progress: log,
+      });
+    },
+    outputs: (p) => [join((p as CellParams).out, "results.json")],
+  },
+  "robustness-grid": {
+    resources: { cpus: 1, memMB: 4096, minutes: 30 },
+    run: (p) => writeGrid(p as RobustnessOptions & { grid: string[]; dir: string }),
+    outputs: (p) => [join((p as { dir: string }).dir, "robustness.json")],
+  },
+};
 
 function safe(p: string): string {
   return p.replace(/[^a-z0-9.]+/gi, "_");

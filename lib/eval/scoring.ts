@@ -14,7 +14,7 @@ import { samplesOf, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { type Detector, detectorFromRun, type StageOutputs } from "../detect/detector.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
-import { needsMap } from "../features/sources.ts";
+import { type FeatureSource, needsMap } from "../features/sources.ts";
 import {
   type OneClassRunInfo,
   openOneClassRun,
@@ -67,6 +67,36 @@ export interface ImageScoringOptions {
 }
 
 /**
+ * The crops an evaluation scores: the head's (a map's `mode` crops; none without a map), the
+ * one-class model's (the same crops for map features, the whole image otherwise), and the key
+ * their cached vectors are saved under.
+ *
+ * @example Three tiles per side on l9 features, at a map's 233-pixel crop
+ * ```ts
+ * import { evaluationViews } from "./scoring.ts";
+ * console.log(evaluationViews("tiles", 3, 233, "l9", true));
+ * // { head: { kind: "tiles", size: 233, perSide: 3 }, oneclass: { kind: "tiles", ... }, key: "tiles3" }
+ * ```
+ */
+export function evaluationViews(
+  mode: CropMode,
+  tiles: number,
+  crop: number,
+  source: FeatureSource,
+  hasMap: boolean,
+): { head?: View; oneclass: View; key: string } {
+  const head: View | undefined = hasMap
+    ? mode === "tiles"
+      ? { kind: "tiles", size: crop, perSide: tiles }
+      : mode === "ten"
+      ? { kind: "ten", size: crop }
+      : { kind: "tiles", size: crop, perSide: 1 }
+    : undefined;
+  const oneclass = head && needsMap(source) ? head : sourceView(source, crop, 1).view;
+  return { head, oneclass, key: mode === "tiles" ? `tiles${tiles}` : mode };
+}
+
+/**
  * Per-image head p(CG) (mean over crops), one-class score and feature norm (mean over the
  * image's vectors) of `entries`; unusable images are listed and left out.
  */
@@ -85,15 +115,14 @@ export async function scoreImages(
     perturbation: o.perturbation,
   });
   const crop = detector.crop;
-  const headView: View | undefined = map
-    ? o.mode === "tiles"
-      ? { kind: "tiles", size: crop, perSide: o.tiles }
-      : o.mode === "ten"
-      ? { kind: "ten", size: crop }
-      : { kind: "tiles", size: crop, perSide: 1 }
-    : undefined;
-  const viewKey = o.mode === "tiles" ? `tiles${o.tiles}` : o.mode;
-  const checkView = headView ?? sourceView(source, crop, 1).view;
+  const { head: headView, oneclass: ocView, key: viewKey } = evaluationViews(
+    o.mode,
+    o.tiles,
+    crop,
+    source,
+    !!map,
+  );
+  const checkView = headView ?? ocView;
   const ok = await usable(entries, store, checkView, crop, {
     skipBad: true,
     run: o.skipList,
@@ -124,7 +153,6 @@ export async function scoreImages(
     head = { pCg: f.pCg!, image: samples.map((s) => index.get(s.entry.name)!) };
   }
   // the one-class model: map features on the same crops, or one vector per whole image
-  const ocView = headView && needsMap(source) ? headView : sourceView(source, crop, 1).view;
   const samples = await sourceSamples(source, ok, store, ocView);
   o.log.start("one-class features", samples.length);
   const f = await extractFeatures({

@@ -3,10 +3,17 @@
  * (`<dir>/<key>.json` + `.bin`) with the map's checksum, the source, the decoder, the JPEG
  * re-encoding and the exact list of samples, so a second run reuses them and a retrained map never does.
  *
+ * Vectors may also be computed ahead, a slice of the images at a time and on as many machines
+ * ({@link extractFeatureShard}, the `features --shard i/N` unit): each slice is saved under
+ * `<dir>/shards/<what defines them>/shard-i-of-N`, and a list whose every sample some slice holds
+ * is assembled from them, row for row what one process computes (a sample's vector does not depend
+ * on the batch it was computed in).
+ *
  * @module
  */
 
 import { join } from "node:path";
+import { type Shard, shardName } from "../cluster/shard.ts";
 import { loadBundle, saveBundle } from "../core/bundle.ts";
 import { prefetch } from "../core/prefetch.ts";
 import { hashString } from "../core/rng.ts";
@@ -43,9 +50,7 @@ const FORMAT = "cgvsni-features/2";
 
 /** Cache key of a list of samples (names and tiles, order included). */
 export function samplesKey(samples: Sample[]): string {
-  return hashString(samples.map((s) => `${s.entry.name}#${s.tile}`).join("\n")).map((h) =>
-    h.toString(16)
-  ).join("");
+  return hashString(samples.map(sampleName).join("\n")).map((h) => h.toString(16)).join("");
 }
 
 /** What {@link extractFeatures} needs. */
@@ -80,16 +85,7 @@ export interface ExtractOptions {
  * ```
  */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
-  const sig = samplesKey(o.samples);
-  const identity = {
-    source: o.source,
-    model: o.map?.sha ?? "none",
-    jpeg: o.store.jpegQuality ?? 0,
-    ...(o.store.shortSide ? { shortSide: o.store.shortSide } : {}),
-    decoder: await decoderKey(o.store),
-    samples: sig,
-    ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
-  };
+  const identity = await identityOf(o);
   if (o.cache) {
     try {
       const { manifest, arrays } = await loadBundle(o.cache.dir, o.cache.key, { format: FORMAT });
@@ -105,8 +101,131 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
         };
       }
     } catch { /* absent or stale: compute */ }
+    const assembled = await fromShards(o, identity);
+    if (assembled) return { ...assembled, cached: true };
   }
-  let out: Omit<FeatureSet, "cached">;
+  const out = await compute(o);
+  if (o.cache) {
+    await ensureDir(o.cache.dir);
+    await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
+      { name: "features", shape: [out.n, out.dim], data: out.data },
+      ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
+    ], { ...identity, names: o.samples.map(sampleName) });
+  }
+  return { ...out, cached: false };
+}
+
+/**
+ * Computes the vectors of one slice of the work ahead (`o.samples` are that slice's) and saves
+ * them as `<dir>/shards/<what defines them>/shard-i-of-N`, where {@link extractFeatures} finds
+ * them for any list of samples they cover. Returns that file's path (without extension).
+ *
+ * @example Two slices of three photographs' residual features, then the list from them
+ * ```ts
+ * import { extractFeatureShard, extractFeatures } from "./mod.ts";
+ * import { ImageStore, loadDataset } from "../data/mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const samples = ds.images.slice(0, 3).map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
+ * const dir = await Deno.makeTempDir(), store = new ImageStore(), view = { kind: "full" as const };
+ * await extractFeatureShard({ source: "residual", samples: samples.slice(0, 2), store, view, dir, shard: { index: 1, count: 2 } });
+ * await extractFeatureShard({ source: "residual", samples: samples.slice(2), store, view, dir, shard: { index: 2, count: 2 } });
+ * const f = await extractFeatures({ source: "residual", samples, store, view, cache: { dir, key: "all" } });
+ * console.log(f.cached, f.n); // true 3
+ * ```
+ */
+export async function extractFeatureShard(
+  o: Omit<ExtractOptions, "cache"> & { dir: string; shard: Shard },
+): Promise<string> {
+  const identity = await identityOf(o);
+  const out = await compute(o);
+  const dir = shardFolder(o.dir, identity, o);
+  await ensureDir(dir);
+  await saveBundle(dir, shardName(o.shard), FORMAT, [
+    { name: "features", shape: [out.n, out.dim], data: out.data },
+    ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
+  ], { ...slice(identity), names: o.samples.map(sampleName) });
+  return join(dir, shardName(o.shard));
+}
+
+/** A sample's name in the caches: the image and its crop. */
+function sampleName(s: Sample): string {
+  return `${s.entry.name}#${s.tile}`;
+}
+
+/** What defines a list's vectors: the source, map, pixels, decoder, samples. */
+async function identityOf(o: Omit<ExtractOptions, "cache">): Promise<Record<string, unknown>> {
+  return {
+    source: o.source,
+    model: o.map?.sha ?? "none",
+    jpeg: o.store.jpegQuality ?? 0,
+    ...(o.store.shortSide ? { shortSide: o.store.shortSide } : {}),
+    decoder: await decoderKey(o.store),
+    samples: samplesKey(o.samples),
+    ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
+  };
+}
+
+/** What defines a slice's vectors: a list's identity but its samples, and the crops' view. */
+function slice(identity: Record<string, unknown>): Record<string, unknown> {
+  const { samples: _s, ...rest } = identity;
+  return rest;
+}
+
+/** The folder of the slices computed for one definition of the vectors. */
+function shardFolder(
+  dir: string,
+  identity: Record<string, unknown>,
+  o: { source: FeatureSource; view: View },
+): string {
+  const def = { ...slice(identity), ...(needsMap(o.source) ? { view: o.view } : {}) };
+  const h = hashString(JSON.stringify(def)).map((x) => x.toString(16).padStart(8, "0")).join("");
+  return join(dir, "shards", `${o.source}-${h}`);
+}
+
+/**
+ * A list's vectors put together from slices computed ahead, when they hold every sample; none
+ * when they do not (the caller then computes them).
+ */
+async function fromShards(
+  o: ExtractOptions,
+  identity: Record<string, unknown>,
+): Promise<Omit<FeatureSet, "cached"> | undefined> {
+  const dir = shardFolder(o.cache!.dir, identity, o);
+  let stems: string[];
+  try {
+    stems = (await Array.fromAsync(Deno.readDir(dir)))
+      .filter((e) => e.name.endsWith(".json")).map((e) => e.name.slice(0, -5)).sort();
+  } catch {
+    return undefined;
+  }
+  const want = slice(identity);
+  const rows = new Map<string, { f: Float32Array; p?: Float32Array; i: number }>();
+  let dim = -1;
+  for (const stem of stems) {
+    try {
+      const { manifest, arrays } = await loadBundle(dir, stem, { format: FORMAT });
+      if (!Object.entries(want).every(([k, v]) => manifest[k] === v)) continue;
+      const f = arrays.get("features")!, p = arrays.get("p_cg")?.data;
+      if (dim >= 0 && f.shape[1] !== dim) continue;
+      dim = f.shape[1];
+      (manifest.names as string[]).forEach((name, i) => rows.set(name, { f: f.data, p, i }));
+    } catch { /* a slice being written, or damaged: not used */ }
+  }
+  const names = o.samples.map(sampleName);
+  if (dim < 0 || !names.every((n) => rows.has(n))) return undefined;
+  const data = new Float32Array(names.length * dim);
+  const withP = names.every((n) => rows.get(n)!.p);
+  const pCg = withP ? new Float32Array(names.length) : undefined;
+  names.forEach((n, j) => {
+    const r = rows.get(n)!;
+    data.set(r.f.subarray(r.i * dim, (r.i + 1) * dim), j * dim);
+    if (pCg) pCg[j] = r.p![r.i];
+  });
+  return { data, dim, n: names.length, pCg };
+}
+
+/** The vectors of `o.samples`, computed. */
+async function compute(o: Omit<ExtractOptions, "cache">): Promise<Omit<FeatureSet, "cached">> {
   if (needsMap(o.source)) {
     if (!o.map) throw new RangeError(`the ${o.source} features need an image map`);
     const crop = o.map.net.cfg.crop;
@@ -120,28 +239,19 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
         onBatch: o.onBatch,
       },
     );
-    out = { data: r.features!, dim: r.dim!, n: o.samples.length, pCg: r.pCg };
-  } else {
-    // the next image is decoded while this one's features are computed
-    const rows: Float32Array[] = [];
-    const images = prefetch(o.samples, 1, (s) => o.store.uncached(s.entry.path));
-    for await (const [, img] of images) {
-      if (img.status === "rejected") throw img.reason;
-      rows.push(await wholeImageFeatures(o.source, img.value));
-      o.onBatch?.(rows.length);
-    }
-    const dim = rows[0]?.length ?? 0, data = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => data.set(r, i * dim));
-    out = { data, dim, n: rows.length };
+    return { data: r.features!, dim: r.dim!, n: o.samples.length, pCg: r.pCg };
   }
-  if (o.cache) {
-    await ensureDir(o.cache.dir);
-    await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
-      { name: "features", shape: [out.n, out.dim], data: out.data },
-      ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
-    ], { ...identity, names: o.samples.map((s) => `${s.entry.name}#${s.tile}`) });
+  // the next image is decoded while this one's features are computed
+  const rows: Float32Array[] = [];
+  const images = prefetch(o.samples, 1, (s) => o.store.uncached(s.entry.path));
+  for await (const [, img] of images) {
+    if (img.status === "rejected") throw img.reason;
+    rows.push(await wholeImageFeatures(o.source, img.value));
+    o.onBatch?.(rows.length);
   }
-  return { ...out, cached: false };
+  const dim = rows[0]?.length ?? 0, data = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => data.set(r, i * dim));
+  return { data, dim, n: rows.length };
 }
 
 /** The decoder of a store's pixels, as a cache key (`2/libvips`). */

@@ -29,5 +29,10 @@ export {
   texturedPatches,
 } from "./residual.ts";
 export { PROFILE_DIM, PROFILE_SIDE, PROFILE_SPEC, profileFeatures } from "./profile.ts";
-export { extractFeatures, type ExtractOptions, type FeatureSet } from "./extract.ts";
+export {
+  extractFeatures,
+  extractFeatureShard,
+  type ExtractOptions,
+  type FeatureSet,
+} from "./extract.ts";
 export type { Sample } from "../data/samples.ts";

@@ -200,10 +200,15 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "cgvsni-slurm-exp-" });
     const local = await twoCells(join(dir, "local"));
-    const jobs = await twoCells(join(dir, "slurm"));
+    // the jobs compute each row's feature vectors in two slices (a job array), the local run in one
+    const jobs = await twoCells(join(dir, "slurm"), { featureShards: 2 });
     assert.equal((await cli("submit", local.dir, "--executor", "local")).code, 0);
     const s = await submit(jobs, UNIT_KINDS, options(jobs));
-    assert.equal(s.submitted.length, 7, "2 x (map, one-class, evaluation) + the matrix");
+    assert.equal(s.submitted.length, 9, "2 x (map, features, one-class, evaluation) + the matrix");
+    assert.deepEqual(
+      s.submitted.filter((x) => x.unit.startsWith("features-")).map((x) => x.shards),
+      [[1, 2], [1, 2]],
+    );
     await waitFor(jobs);
     const read = async (g: Graph, f: string) => JSON.parse(await Deno.readTextFile(join(g.dir, f)));
     assert.deepEqual(
@@ -217,6 +222,11 @@ Deno.test({
       assert.deepEqual(await ev(jobs), await ev(local), `${row}: every image's scores`);
       const w = (g: Graph) => Deno.readFile(join(g.dir, "..", row, "model/model.bin"));
       assert.deepEqual(await w(jobs), await w(local), `${row}: the map's weights`);
+      // the one-class fit and the evaluation read the slices: no list was computed whole
+      const lists = async (g: Graph) =>
+        (await Array.fromAsync(Deno.readDir(join(g.dir, "..", row, "features"))))
+          .filter((e) => e.name.endsWith(".json")).length;
+      assert.equal(await lists(jobs), 0, `${row}: vectors from the slices`);
     }
     await Deno.remove(dir, { recursive: true });
   },

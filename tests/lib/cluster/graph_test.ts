@@ -135,3 +135,31 @@ Deno.test("local executor: a unit whose parameters changed runs again; an unknow
     assert.equal(r.ran.length, 2, "nothing ran before the refusal");
   });
 });
+
+Deno.test("local executor: a unit whose outputs are gone runs again, and so does every unit after it", async () => {
+  await withTempDir(async (dir) => {
+    const ran: string[] = [];
+    const out = (id: string) => join(dir, `${id}.out`);
+    const kinds: UnitKinds = {
+      k: {
+        resources: { cpus: 1, memMB: 100, minutes: 1 },
+        async run(params) {
+          ran.push(params as string);
+          await Deno.writeTextFile(out(params as string), "x");
+        },
+        outputs: (params) => [out(params as string)],
+      },
+    };
+    const g = await graphIn(dir, [unit("a"), unit("b", ["a"]), unit("c", ["b"]), unit("d")]);
+    await runLocal(g, kinds, { log });
+    assert.deepEqual(ran, ["a", "b", "c", "d"]);
+    // b's output deleted by hand: b runs again, c (made from it) too; a and d do not
+    await Deno.remove(out("b"));
+    const s = await runLocal(g, kinds, { log });
+    assert.deepEqual(ran.slice(4), ["b", "c"]);
+    assert.deepEqual(s.reused.sort(), ["a", "d"]);
+    // everything there: nothing runs
+    await runLocal(g, kinds, { log });
+    assert.equal(ran.length, 6);
+  });
+});

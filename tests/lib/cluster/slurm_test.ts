@@ -195,6 +195,47 @@ Deno.test("slurm: submit chains afterok dependencies, and submits again only wha
   });
 });
 
+Deno.test("slurm: a finished unit whose outputs are gone is submitted again, with what comes after it, its markers cleared", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "train.out");
+    const withOutputs: UnitKinds = {
+      ...kinds,
+      train: { ...kinds.train, outputs: () => [out] },
+    };
+    const g = await writeGraph({
+      version: 1,
+      name: "e",
+      dir: join(dir, "e"),
+      writes: [dir],
+      units,
+    });
+    await markDone(g.dir, units[0], { index: 1, count: 1 }, 1);
+    for (let i = 1; i <= 4; i++) await markDone(g.dir, units[1], { index: i, count: 4 }, 1);
+    await markDone(g.dir, units[2], { index: 1, count: 1 }, 1);
+    const slurm = fakeSlurm();
+    await Deno.writeTextFile(out, "weights");
+    assert.deepEqual((await submit(g, withOutputs, options, slurm.exec)).submitted, []);
+    // the training's output deleted: it, all four shards after it and the merge go again
+    await Deno.remove(out);
+    const st = await clusterStatus(g, slurm.exec, withOutputs);
+    assert.deepEqual(st.map((s) => [s.unit, s.finished]), [["train", 0], ["score", 4], [
+      "merge",
+      1,
+    ]]);
+    const again = await submit(g, withOutputs, options, slurm.exec);
+    assert.deepEqual(again.submitted.map((s) => [s.unit, s.shards]), [
+      ["train", [1]],
+      ["score", [1, 2, 3, 4]],
+      ["merge", [1]],
+    ]);
+    // the jobs will not skip them as finished: their done markers went
+    for (const u of units) {
+      const left = await Array.fromAsync(Deno.readDir(join(g.dir, "units", u.id)));
+      assert.deepEqual(left.filter((e) => e.name.endsWith(".done")), [], u.id);
+    }
+  });
+});
+
 Deno.test("slurm: times, array ranges and --resources are read and written as Slurm does", () => {
   assert.equal(slurmTime(90), "0-01:30:00");
   assert.equal(slurmTime(36 * 60 + 0.5), "1-12:00:30");

@@ -13,7 +13,9 @@ import { evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
 import { type Evaluation, METRICS } from "../../../lib/eval/evaluation.ts";
 import { readMapRun } from "../../../lib/map/run.ts";
 import { mapTrainingSets } from "../../../lib/map/train.ts";
-import { oneclassPool } from "../../../lib/oneclass/train.ts";
+import { oneclassPool, trainOneClass } from "../../../lib/oneclass/train.ts";
+import { robustness } from "../../../lib/eval/robustness.ts";
+import type { Unit } from "../../../lib/cluster/graph.ts";
 import { experiment, pipeline, type PipelineOptions } from "../../../lib/eval/experiment.ts";
 import { type OneClassMatrix, oneclassMatrix } from "../../../lib/eval/oneclass_matrix.ts";
 import { RESIDUAL_SPEC } from "../../../lib/features/residual.ts";
@@ -25,6 +27,7 @@ import { SHIPPED, shippedSubset, testBackend, tinyRowMap } from "../../_helpers.
 import { checkPage, chromiumPath } from "../../_chromium.ts";
 
 const quiet = makeProgress({ quiet: true });
+const readJson = async (f: string): Promise<unknown> => JSON.parse(await Deno.readTextFile(f));
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
 function options(dir: string, csv: string, run: string, renderer: string): PipelineOptions {
@@ -386,6 +389,10 @@ Deno.test("experiment: the renderer matrix fills every cell and resumes without 
   const md = await Deno.readTextFile(join(m.dir, "matrix.md"));
   // row Cycles: its own column is seen (plain), the others unseen (bold)
   assert.match(md, /\| \*\*Cycles\*\* \| [0-9][^|*]*\\\| [^|*]* \| \*\*[0-9]/);
+  // each row's vectors were computed ahead by its features unit: the one-class fit and the
+  // evaluation put every list together from its slices, computing none themselves
+  const features = await Array.fromAsync(Deno.readDir(join(base.runs, "mx-POVRay/features")));
+  assert.deepEqual(features.map((e) => e.name), ["shards"]);
   const stamp = (await Deno.stat(join(base.runs, "mx-POVRay/model/model.bin"))).mtime!.getTime();
   const again = await experiment(o);
   assert.deepEqual(again.cells, m.cells);
@@ -451,6 +458,64 @@ Deno.test("oneclass-matrix: a residual cell of another feature definition is set
   // moved aside whole, fitted again on the current definition, with the same results
   await assertRefitted(cell, old);
   assert.deepEqual(residual(again), residual(m));
+  // a graph: the residual cell once per seed (on the first row's map, the only one it needs), then
+  // the table, which was written again after its cell
+  const graph = (await readJson(join(base.runs, "om", "graph.json"))) as { units: Unit[] };
+  assert.deepEqual(graph.units.map((u) => `${u.id}<${u.after.join(",")}`), [
+    "map-s0-noCycles<",
+    "cell-s0-noCycles-residual-gauss<map-s0-noCycles",
+    "table<cell-s0-noCycles-residual-gauss",
+  ]);
+  assert.notEqual(again.created, m.created);
+});
+
+Deno.test("robustness: one evaluation per perturbation as units; finished ones kept, all again when the model changes", async () => {
+  const csv = await ready;
+  const runs = join(dir, "runs");
+  const fit = (nu: number) =>
+    trainOneClass({
+      map: "p",
+      runs,
+      name: "rb",
+      features: "residual",
+      oneclass: "gauss",
+      settings: { nu },
+      progress: quiet,
+    });
+  await pipeline(options(dir, csv, "p", "EEVEE")); // the map, reused
+  await fit(0.05);
+  const o = {
+    map: "p",
+    oneclass: "rb",
+    runs,
+    grid: ["none", "blur:1"],
+    bootstrap: 20,
+    progress: quiet,
+  };
+  const r = await robustness(o);
+  assert.deepEqual(r.rows.map((x) => x.perturbation), ["none", "blur:1"]);
+  const clean = (await readJson(join(r.dir, "none", "results.json"))) as Evaluation;
+  // the clean row is the plain evaluation's images, pooled
+  assert.deepEqual(r.rows[0].n, [
+    clean.images.filter((i) => i.label === 0).length,
+    clean.images.filter((i) => i.label > 0).length,
+  ]);
+  const graph = (await readJson(join(r.dir, "graph.json"))) as { units: { id: string }[] };
+  assert.deepEqual(graph.units.map((u) => u.id), ["perturb-none", "perturb-blur_1", "grid"]);
+  // asked again: nothing evaluated again
+  await robustness(o);
+  assert.equal(
+    ((await readJson(join(r.dir, "none", "results.json"))) as Evaluation).created,
+    clean.created,
+  );
+  // the model fitted again with another nu: every perturbation evaluated again, at its threshold
+  await Deno.remove(join(runs, "p", "rb"), { recursive: true });
+  await fit(0.2);
+  const after = await robustness(o);
+  const fresh = (await readJson(join(r.dir, "none", "results.json"))) as Evaluation;
+  assert.notEqual(fresh.created, clean.created);
+  assert.notEqual(fresh.threshold.value, clean.threshold.value);
+  assert.notEqual(after.created, r.created);
 });
 
 Deno.test("evaluate --test-data: a folder never split is scored whole, renderers matched by name", async () => {
