@@ -43,7 +43,7 @@ export const CLUSTER_FLAGS: Flag[] = [
     name: "shards",
     type: "string",
     arg: "N",
-    help: "split the images into N jobs (experiment: each row's feature vectors)",
+    help: "split the work into N jobs (the images; experiment: each row's feature vectors)",
   },
   { name: "partition", setting: true, type: "string", arg: "P", help: "slurm: --partition" },
   { name: "account", setting: true, type: "string", arg: "A", help: "slurm: --account" },

@@ -69,6 +69,8 @@ export interface UnitState {
   done: number[];
   /** Failed shard indices and their error. */
   failed: Map<number, string>;
+  /** Of the done ones, the checksum of what each was made from, when its marker records one. */
+  inputs: Map<number, string>;
 }
 
 /** The shards of a unit. */
@@ -187,11 +189,21 @@ function hostName(): string {
   }
 }
 
-/** Records that a piece finished (and clears an earlier failure). */
-export async function markDone(dir: string, u: Unit, s: Shard, seconds: number): Promise<void> {
+/**
+ * Records that a piece finished (and clears an earlier failure); `inputs` is the checksum of what
+ * it was made from (its dependencies' outputs, lib/cluster/local.ts).
+ */
+export async function markDone(
+  dir: string,
+  u: Unit,
+  s: Shard,
+  seconds: number,
+  inputs?: string,
+): Promise<void> {
   await Deno.mkdir(join(dir, "units", u.id), { recursive: true });
   await writeJson(marker(dir, u, s, "done"), {
     unit: fingerprint(u),
+    ...(inputs !== undefined ? { inputs } : {}),
     host: hostName(),
     seconds: +seconds.toFixed(3),
     finished: new Date().toISOString(),
@@ -219,15 +231,18 @@ export async function clearMarks(dir: string, u: Unit, s: Shard): Promise<void> 
 /** What the markers say of a unit. */
 export async function unitState(dir: string, u: Unit): Promise<UnitState> {
   const done: number[] = [], failed = new Map<number, string>();
+  const inputs = new Map<number, string>();
   for (const s of shardsOf(u)) {
-    const m = await readJsonIfExists<{ unit?: string }>(marker(dir, u, s, "done"));
-    if (m?.unit === fingerprint(u)) done.push(s.index);
-    else {
+    const m = await readJsonIfExists<{ unit?: string; inputs?: string }>(marker(dir, u, s, "done"));
+    if (m?.unit === fingerprint(u)) {
+      done.push(s.index);
+      if (m.inputs !== undefined) inputs.set(s.index, m.inputs);
+    } else {
       const f = await readJsonIfExists<{ error: string }>(marker(dir, u, s, "failed"));
       if (f) failed.set(s.index, f.error);
     }
   }
-  return { done, failed };
+  return { done, failed, inputs };
 }
 
 /** Seconds each finished piece of a unit took, in shard order (missing ones left out). */

@@ -9,6 +9,8 @@
 import { isAbsolute, join } from "node:path";
 import { CgvsniError, oneLine, Preempted } from "../core/errors.ts";
 import { exists } from "../core/files.ts";
+import { sha256Hex } from "../core/bundle.ts";
+import { listenForStop } from "../runs/stop.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import {
   clearMarks,
@@ -32,6 +34,11 @@ export interface UnitContext {
   shard: Shard;
   /** Log sink. */
   log: Progress;
+  /**
+   * The piece finished before, and what it was made from has changed since (a map trained again):
+   * the kind must make it again rather than reuse what it finds.
+   */
+  redo?: boolean;
 }
 
 /** How to do one kind of unit, and what it asks of a scheduler. */
@@ -44,7 +51,8 @@ export interface UnitKind {
   preemptible?: boolean;
   /**
    * Files a finished piece leaves. When one is gone (a run folder deleted, a stale model set
-   * aside), the piece counts as not finished whatever its marker says, and runs again.
+   * aside), the piece counts as not finished whatever its marker says, and runs again. The units
+   * after it record these files' checksums when they run, and run again when they change.
    */
   outputs?(params: unknown, shard: Shard): string[];
 }
@@ -65,20 +73,50 @@ export function kindOf(kinds: UnitKinds, u: Unit): UnitKind {
   return k;
 }
 
+/** A path of a graph's, absolute. */
+function pathIn(g: Graph, f: string): string {
+  return isAbsolute(f) ? f : join(g.cwd ?? Deno.cwd(), f);
+}
+
 /**
- * The pieces of a unit that finished: those whose done marker is for the unit as it is now and
- * whose outputs (the kind's {@link UnitKind.outputs}) are all there.
+ * The checksum of what a unit is made from: the outputs its dependencies name (their contents,
+ * or their absence), every piece of each. "" when they name none.
+ */
+export async function inputsOf(g: Graph, u: Unit, kinds: UnitKinds): Promise<string> {
+  const parts: string[] = [];
+  for (const id of [...u.after].sort()) {
+    const d = unitOf(g, id), outputs = kindOf(kinds, d).outputs;
+    if (!outputs) continue;
+    for (const s of shardsOf(d)) {
+      for (const f of outputs(d.params, s)) {
+        let sum = "absent";
+        try {
+          sum = await sha256Hex(await Deno.readFile(pathIn(g, f)));
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+        }
+        parts.push(`${id}[${s.index}] ${f} ${sum}`);
+      }
+    }
+  }
+  return parts.length ? await sha256Hex(new TextEncoder().encode(parts.join("\n"))) : "";
+}
+
+/**
+ * The pieces of a unit that finished: those whose done marker is for the unit as it is now,
+ * whose outputs (the kind's {@link UnitKind.outputs}) are all there, and which were made from
+ * what its dependencies hold now ({@link inputsOf}; a marker that records nothing is trusted).
  */
 export async function finishedShards(g: Graph, u: Unit, kinds: UnitKinds): Promise<number[]> {
-  const { done } = await unitState(g.dir, u);
+  const st = await unitState(g.dir, u);
   const outputs = kindOf(kinds, u).outputs;
-  if (!outputs) return done;
+  const now = st.inputs.size ? await inputsOf(g, u, kinds) : "";
   const kept: number[] = [];
-  for (const index of done) {
-    const files = outputs(u.params, { index, count: u.shards ?? 1 });
-    const here = await Promise.all(
-      files.map((f) => exists(isAbsolute(f) ? f : join(g.cwd ?? Deno.cwd(), f))),
-    );
+  for (const index of st.done) {
+    const was = st.inputs.get(index);
+    if (was !== undefined && was !== now) continue;
+    const files = outputs?.(u.params, { index, count: u.shards ?? 1 }) ?? [];
+    const here = await Promise.all(files.map((f) => exists(pathIn(g, f))));
     if (here.every(Boolean)) kept.push(index);
   }
   return kept;
@@ -102,15 +140,23 @@ export async function runUnit(
     throw new CgvsniError(`unit ${id} has ${n} shard(s); got shard ${shard.index}/${shard.count}`);
   }
   const kind = kindOf(kinds, u);
+  const inputs = await inputsOf(g, u, kinds);
+  const before = (await unitState(g.dir, u)).inputs.get(shard.index);
+  const redo = before !== undefined && before !== inputs;
   await clearMarks(g.dir, u, shard);
   const t0 = performance.now();
+  // a training unit hears SIGTERM from its start: one that comes while data loads is not lost
+  // (training stops at its first chance with a checkpoint) and does not end the process bare
+  const stop = kind.preemptible ? listenForStop() : undefined;
   try {
-    await kind.run(u.params, { graph: g, shard, log });
+    await kind.run(u.params, { graph: g, shard, log, redo });
   } catch (e) {
     if (!(e instanceof Preempted)) await markFailed(g.dir, u, shard, oneLine(e));
     throw e;
+  } finally {
+    stop?.();
   }
-  await markDone(g.dir, u, shard, (performance.now() - t0) / 1000);
+  await markDone(g.dir, u, shard, (performance.now() - t0) / 1000, inputs);
 }
 
 /** What {@link runLocal} did. */
@@ -170,7 +216,7 @@ export async function runLocal(
   const out: LocalSummary = { ran: [], reused: [], failed: [], blocked: [] };
   const units = o.only ? [unitOf(g, o.only)] : orderUnits(g.units);
   for (const u of units) kindOf(kinds, u); // every kind known before anything runs
-  const bad = new Set<string>(), ranNow = new Set<string>();
+  const bad = new Set<string>();
   for (const u of units) {
     if (!o.only && u.after.some((d) => bad.has(d))) {
       bad.add(u.id);
@@ -178,9 +224,7 @@ export async function runLocal(
       log.log(`== ${u.id}: skipped (needs ${u.after.filter((d) => bad.has(d)).join(", ")})`);
       continue;
     }
-    // a unit runs again when a unit it needs ran now: what it made from the old input is stale
-    const stale = u.after.some((d) => ranNow.has(d));
-    const done = stale ? [] : await finishedShards(g, u, kinds);
+    const done = await finishedShards(g, u, kinds);
     const todo = (o.shard ? [o.shard] : shardsOf(u))
       .filter((s) => o.force || !done.includes(s.index));
     if (todo.length === 0) {
@@ -193,7 +237,6 @@ export async function runLocal(
       try {
         await runUnit(g, u.id, s, kinds, log);
         out.ran.push(name);
-        ranNow.add(u.id);
       } catch (e) {
         if (e instanceof Preempted || !(e instanceof CgvsniError)) throw e;
         log.log(`== ${name} failed: ${oneLine(e)}`);

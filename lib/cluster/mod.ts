@@ -37,6 +37,8 @@ export {
   writeGraph,
 } from "./graph.ts";
 export {
+  finishedShards,
+  inputsOf,
   kindOf,
   type LocalOptions,
   type LocalSummary,

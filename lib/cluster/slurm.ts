@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { CgvsniError, PREEMPTED_EXIT, UsageError } from "../core/errors.ts";
 import { appendLine, atomicWrite } from "../core/files.ts";
 import {
-  clearMarks,
+  fingerprint,
   type Graph,
   orderUnits,
   type Resources,
@@ -161,6 +161,8 @@ export function sbatchScript(g: Graph, u: Unit, kinds: UnitKinds, o: SlurmOption
       q(u.id),
       "--shard",
       '"$shard"',
+      // the unit as it was submitted: a graph written again since refuses to run it
+      `--expect=${fingerprint(u)}`,
       "--threads",
       '"${SLURM_CPUS_PER_TASK:-1}"',
     ].join(" ") + " &",
@@ -319,6 +321,55 @@ export async function submit(
   for (const u of units) kindOf(kinds, u);
   await Deno.mkdir(join(g.dir, "slurm"), { recursive: true });
   await Deno.mkdir(join(g.dir, "logs"), { recursive: true });
+  const unlock = await lockSubmit(g.dir);
+  try {
+    return await submitUnits(g, kinds, units, o, exec);
+  } finally {
+    await unlock();
+  }
+}
+
+/** A submit on a folder is under way when this file exists (and is younger than an hour). */
+const LOCK = "submit.lock";
+
+/**
+ * Takes the folder's submit lock, or says who holds it: two submits at once would both submit
+ * the same missing units. A lock older than an hour is taken to be left by a crash.
+ */
+async function lockSubmit(dir: string): Promise<() => Promise<void>> {
+  const file = join(dir, "slurm", LOCK);
+  const take = async () => {
+    const f = await Deno.open(file, { write: true, createNew: true });
+    const text = `${Deno.pid} ${new Date().toISOString()}\n`;
+    await f.write(new TextEncoder().encode(text));
+    f.close();
+  };
+  try {
+    await take();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    const age = Date.now() - ((await Deno.stat(file)).mtime?.getTime() ?? 0);
+    if (age < 3600_000) {
+      throw new CgvsniError(
+        `another submit on ${dir} is under way (${file}: ${
+          (await Deno.readTextFile(file)).trim()
+        }); wait for it, or remove that file if it crashed`,
+      );
+    }
+    await Deno.remove(file);
+    await take();
+  }
+  return () => Deno.remove(file).catch(() => {});
+}
+
+/** {@link submit}'s work, under the lock. */
+async function submitUnits(
+  g: Graph,
+  kinds: UnitKinds,
+  units: Unit[],
+  o: SlurmOptions,
+  exec: Exec,
+): Promise<SubmitSummary> {
   const { live } = await liveShards(g, exec);
   const jobsOf = new Map<string, string[]>(); // unit → job ids its dependents wait for
   const out: SubmitSummary = { submitted: [], finished: [], queued: [] };
@@ -326,10 +377,19 @@ export async function submit(
   for (const u of units) {
     const script = join(g.dir, "slurm", `${u.id}.sbatch`);
     await atomicWrite(script, sbatchScript(g, u, kinds, o));
-    // a unit whose input is made again is made again after it
-    const stale = u.after.some((d) => submittedNow.has(d));
-    const done = stale ? [] : await finishedShards(g, u, kinds);
+    // what needs a unit sent again goes again after it: its job then sees whether what it was
+    // made from changed, and runs only if it did (or reuses its pieces at once)
+    const upstream = u.after.filter((d) => submittedNow.has(d));
+    const done = upstream.length ? [] : await finishedShards(g, u, kinds);
     const running = live.get(u.id) ?? new Map<number, string>();
+    if (upstream.length && running.size) {
+      throw new CgvsniError(
+        `unit ${u.id} still has jobs queued or running (${
+          [...new Set(running.values())].join(", ")
+        }) from an earlier submit, and ${upstream.join(", ")}, which it needs, is sent again: ` +
+          "they would not wait for it; cancel them (scancel) and submit again",
+      );
+    }
     const missing = Array.from({ length: u.shards ?? 1 }, (_, i) => i + 1)
       .filter((i) => !done.includes(i) && !running.has(i));
     // the live tasks themselves (123_4), not their array: a failed task of it would never let
@@ -341,8 +401,6 @@ export async function submit(
       jobsOf.set(u.id, waits);
       continue;
     }
-    // a job skips a piece marked done: the pieces sent again (stale, or their outputs gone) lose it
-    for (const index of missing) await clearMarks(g.dir, u, { index, count: u.shards ?? 1 });
     const deps = [...new Set(u.after.flatMap((d) => jobsOf.get(d) ?? []))];
     const args = [
       "--parsable",
@@ -420,12 +478,12 @@ export async function clusterStatus(
     for (let i = 1; i <= n; i++) {
       if (done.includes(i) || st.failed.has(i)) continue;
       const last = subs.filter((x) => x.unit === u.id && x.shards.includes(i)).pop();
-      if (!last) continue;
-      const state = states.get(n > 1 ? `${last.job}_${i}` : last.job);
+      const state = last ? states.get(n > 1 ? `${last.job}_${i}` : last.job) : undefined;
       if (state === "PENDING" || state === "REQUEUED" || state === "REQUEUE_HOLD") s.queued++;
       else if (state && LIVE.has(state)) s.running++;
-      else if (st.done.includes(i)) s.lost.push([i, "finished, but its outputs are gone"]);
-      else s.lost.push([i, state ?? "gone from the queue"]);
+      else if (st.done.includes(i)) {
+        s.lost.push([i, "finished, but its outputs are gone or what it was made from changed"]);
+      } else if (last) s.lost.push([i, state ?? "gone from the queue"]);
     }
     out.push(s);
   }

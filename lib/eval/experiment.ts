@@ -195,19 +195,32 @@ export function experimentGraph(o: ExperimentGraphOptions, all: string[] = o.ren
   const { progress: _p, ...params } = o as ExperimentOptions & ExperimentGraphOptions;
   const rows = rowsOf({ ...params, renderers: o.renderers }, all.length ? all : o.renderers);
   const units: Unit[] = rows.flatMap(({ row, train, run }) => {
-    const p = { ...params, run, renderers: train, row };
+    // each unit carries the options it uses: another bootstrap count does not touch the maps
+    const at = { data: o.data, runs: o.runs, run, renderers: train, row };
+    const oneclass = { ...at, oneclass: o.oneclass };
     const tag = run.slice(o.name.length + 1);
     return [
-      { id: `map-${tag}`, kind: "map", after: [], params: p },
+      { id: `map-${tag}`, kind: "map", after: [], params: { ...at, map: o.map } },
       {
         id: `features-${tag}`,
         kind: "features",
         after: [`map-${tag}`],
         shards: o.featureShards ?? 1,
-        params: featureParams(p),
+        params: featureParams({ ...oneclass, evaluation: o.evaluation }),
       },
-      { id: `oneclass-${tag}`, kind: "oneclass", after: [`features-${tag}`], params: p },
-      { id: `eval-${tag}`, kind: "evaluate", after: [`oneclass-${tag}`], params: p },
+      // the map named too: a map trained again makes the one-class model again
+      {
+        id: `oneclass-${tag}`,
+        kind: "oneclass",
+        after: [`map-${tag}`, `features-${tag}`],
+        params: oneclass,
+      },
+      {
+        id: `eval-${tag}`,
+        kind: "evaluate",
+        after: [`oneclass-${tag}`],
+        params: { ...oneclass, evaluation: o.evaluation },
+      },
     ];
   });
   units.push({
@@ -288,7 +301,7 @@ export const EXPERIMENT_KINDS: UnitKinds = {
   oneclass: {
     resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
     preemptible: true,
-    run: (p, { log }) => pipelineOneClass({ ...(p as RowParams), progress: log }),
+    run: (p, { log, redo }) => pipelineOneClass({ ...(p as RowParams), progress: log }, redo),
     outputs: (p) => {
       const { mapDir, name } = oneclassOf(p as RowParams);
       return [join(mapDir, name, "oneclass.json")];
@@ -296,7 +309,8 @@ export const EXPERIMENT_KINDS: UnitKinds = {
   },
   evaluate: {
     resources: { cpus: 2, memMB: 8192, minutes: 6 * 60 },
-    run: async (p, { log }) => void await pipelineEvaluate({ ...(p as RowParams), progress: log }),
+    run: async (p, { log, redo }) =>
+      void await pipelineEvaluate({ ...(p as RowParams), progress: log }, redo),
     outputs: (p) => {
       const { mapDir, name } = oneclassOf(p as RowParams);
       return [join(mapDir, name, "evaluation", "results.json")];
@@ -395,11 +409,19 @@ function oneclassOf(o: Omit<PipelineOptions, "progress">) {
   return { oc, source, kind, name: oc.name ?? defaultRunName(source, kind), mapDir };
 }
 
-/** A row's one-class model: reused when it finished, resumed when it was interrupted. */
-export async function pipelineOneClass(o: PipelineOptions): Promise<void> {
+/**
+ * A row's one-class model: reused when it finished, resumed when it was interrupted; with `redo`
+ * (its map was trained again since) a finished one is set aside and fitted again.
+ */
+export async function pipelineOneClass(o: PipelineOptions, redo = false): Promise<void> {
   const log = o.progress ?? makeProgress();
   const { oc, source, kind, name, mapDir } = oneclassOf(o);
-  await setAsideStale(join(mapDir, name), log, resolveSettings(oc.settings, source, kind));
+  await setAsideStale(
+    join(mapDir, name),
+    log,
+    resolveSettings(oc.settings, source, kind),
+    redo ? "fitted on the features of an image map trained again since" : undefined,
+  );
   if (!(await exists(join(mapDir, name, "oneclass.json")))) {
     const resume = await exists(join(mapDir, name, "checkpoints"));
     log.log(`== ${o.run}: ${resume ? "resuming" : "training"} the one-class model ${name}`);
@@ -414,11 +436,14 @@ export async function pipelineOneClass(o: PipelineOptions): Promise<void> {
   } else log.log(`== ${o.run}: one-class model ${name} done, reused`);
 }
 
-/** A row's evaluation on the test split: reused when it is current. */
-export async function pipelineEvaluate(o: PipelineOptions): Promise<Evaluation> {
+/**
+ * A row's evaluation on the test split: reused when it is current, made again with `redo` (the
+ * one-class model was fitted again since).
+ */
+export async function pipelineEvaluate(o: PipelineOptions, redo = false): Promise<Evaluation> {
   const log = o.progress ?? makeProgress();
   const { name, mapDir } = oneclassOf(o);
-  const saved = await currentEvaluation(join(mapDir, name, "evaluation"), log);
+  const saved = redo ? undefined : await currentEvaluation(join(mapDir, name, "evaluation"), log);
   if (saved) {
     log.log(`== ${o.run}: evaluation done, reused`);
     return saved;

@@ -142,6 +142,11 @@ export async function oneclassMatrix(
   return { ...m!, dir: graph.dir };
 }
 
+/** The settings a cell fits its kind with: the common ones, then the kind's own. */
+function cellSettings(o: Omit<OneClassMatrixOptions, "progress">, kind: OneClassKind): AnyOptions {
+  return { ...o.oneclass?.settings, ...o.settings?.[kind] };
+}
+
 /** One cell of the comparison as a unit: a one-class model of a map run, fitted and evaluated. */
 interface CellParams {
   runs: string;
@@ -198,12 +203,8 @@ export async function oneclassMatrixPlan(o: OneClassMatrixOptions): Promise<Grap
         if (noMapDone.has(source)) continue;
         for (const kind of kinds) {
           const cell = { runs, seed, row, run, ocName: `${source}-${kind}`, source, kind, options };
-          const settings = { ...o.oneclass?.settings, ...o.settings?.[kind] };
-          await setAsideStale(
-            join(runs, run, cell.ocName),
-            log,
-            resolveSettings(settings, source, kind),
-          );
+          const settings = resolveSettings(cellSettings(o, kind), source, kind);
+          await setAsideStale(join(runs, run, cell.ocName), log, settings);
           cells.push(cell);
           units.push({
             id: `cell-${run.slice(name.length + 1)}-${cell.ocName}`,
@@ -316,10 +317,7 @@ export const ONECLASS_MATRIX_KINDS: UnitKinds = {
   "oneclass-cell": {
     resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
     preemptible: true,
-    run: async (params, { log }) => {
-      const c = params as CellParams;
-      await runCell(c.runs, c.run, c.ocName, c.source, c.kind, c.seed, c.options, log);
-    },
+    run: async (params, { log, redo }) => void await runCell(params as CellParams, log, !!redo),
     outputs: (params) => {
       const c = params as CellParams;
       return [
@@ -335,20 +333,18 @@ export const ONECLASS_MATRIX_KINDS: UnitKinds = {
   },
 };
 
-/** Trains (or reuses) one one-class model and evaluates it (or reuses its evaluation). */
-async function runCell(
-  runs: string,
-  run: string,
-  ocName: string,
-  source: FeatureSource,
-  kind: OneClassKind,
-  seed: number,
-  o: OneClassMatrixOptions,
-  log: Progress,
-): Promise<Evaluation> {
+/**
+ * Trains (or reuses) one one-class model and evaluates it (or reuses its evaluation); with `redo`
+ * (its map was trained again) a finished model is set aside and both are made again. Models of
+ * an older feature definition or other settings were set aside when the graph was written.
+ */
+async function runCell(c: CellParams, log: Progress, redo: boolean): Promise<Evaluation> {
+  const { runs, run, ocName, source, kind, seed, options: o } = c;
   const ocDir = join(runs, run, ocName);
-  const settings = { ...o.oneclass?.settings, ...o.settings?.[kind] };
-  await setAsideStale(ocDir, log, resolveSettings(settings, source, kind));
+  const settings = cellSettings(o, kind);
+  if (redo) {
+    await setAsideStale(ocDir, log, undefined, "fitted on an image map trained again since");
+  }
   if (!(await exists(join(ocDir, "oneclass.json")))) {
     log.log(`== ${run}/${ocName}: fitting ${kind} on ${source} features`);
     await trainOneClass({

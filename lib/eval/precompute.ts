@@ -26,7 +26,14 @@ import type { SplitEntry } from "../data/split.ts";
 import { extractFeatureShard, featureDir } from "../features/extract.ts";
 import { DEFAULT_SOURCE, type FeatureSource, needsMap } from "../features/sources.ts";
 import { openMapRun } from "../map/run.ts";
-import { MIN_SIDE, oneclassPool, poolRoles, sourceSamples, sourceView } from "../oneclass/train.ts";
+import {
+  oneclassPool,
+  oneclassTiles,
+  poolRoles,
+  sourceCrop,
+  sourceSamples,
+  sourceView,
+} from "../oneclass/train.ts";
 import { DEFAULT_RUNS } from "../runs/folder.ts";
 import { DEFAULT_CROPS, DEFAULT_EVAL_TILES } from "./evaluate.ts";
 import type { CropMode } from "./evaluation.ts";
@@ -124,13 +131,13 @@ export async function precomputeFeatures(o: PrecomputeOptions): Promise<string[]
       source,
       true,
     );
-    const poolView = sourceView(source, crop, o.tiles ?? run.config.train.tiles ?? 1).view;
+    const poolView = sourceView(source, crop, oneclassTiles(o.tiles, run)).view;
     const jobs: Job[] = [
       {
         what: "one-class pool",
         source,
         view: poolView,
-        crop: needsMap(source) ? crop : MIN_SIDE,
+        crop: sourceCrop(source, crop),
         entries: pool.filter((e) => mine.has(e)),
       },
       {
@@ -147,7 +154,7 @@ export async function precomputeFeatures(o: PrecomputeOptions): Promise<string[]
         what: "test one-class",
         source,
         view: ev.oneclass,
-        crop: needsMap(source) ? crop : MIN_SIDE,
+        crop: sourceCrop(source, crop),
         entries: test.filter((e) => mine.has(e)),
       });
     }

@@ -16,6 +16,7 @@ import { basename, join, resolve } from "node:path";
 import { type Graph, type Unit, writeGraph } from "../cluster/graph.ts";
 import { runGraph, type UnitKinds } from "../cluster/local.ts";
 import { CgvsniError } from "../core/errors.ts";
+import { sha256Hex } from "../core/bundle.ts";
 import { atomicWrite, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
@@ -161,15 +162,17 @@ export async function robustnessPlan(o: RobustnessOptions): Promise<Graph> {
   for (const g of grid) if (g !== "none") parsePerturbation(g); // every spec checked up front
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
-  const model = (await readJsonIfExists<{ sha256?: string }>(join(info.dir, "oneclass.json")))
-    ?.sha256;
-  if (!model) throw new CgvsniError(`${info.dir}: the one-class model has not finished training`);
+  // the whole saved model (its weights' checksum, and the threshold, which the weights omit)
+  const saved = await Deno.readFile(join(info.dir, "oneclass.json")).catch(() => undefined);
+  if (!saved) throw new CgvsniError(`${info.dir}: the one-class model has not finished training`);
+  const model = await sha256Hex(saved);
   const dir = join(
     info.dir,
     o.testData ? `robustness-${basename(resolve(o.testData))}` : "robustness",
   );
   await ensureDir(dir);
-  const { progress: _p, ...rest } = o;
+  // a cell carries what it evaluates with, not the grid: another perturbation added touches no cell
+  const { progress: _p, grid: _g, ...rest } = o;
   const params = { ...rest, runs, models: [info.config.mapRun?.model ?? "", model] };
   const cells: Unit[] = grid.map((p) => ({
     id: `perturb-${safe(p)}`,

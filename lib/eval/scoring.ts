@@ -10,7 +10,7 @@
 import { type Progress, ticker } from "../core/progress.ts";
 import { ImageStore, type View } from "../data/cache.ts";
 import type { Perturbation } from "../data/perturb.ts";
-import { samplesOf, usable } from "../data/samples.ts";
+import { samplesOf, tilesView, usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { type Detector, detectorFromRun, type StageOutputs } from "../detect/detector.ts";
 import { extractFeatures, featureDir } from "../features/extract.ts";
@@ -87,10 +87,10 @@ export function evaluationViews(
 ): { head?: View; oneclass: View; key: string } {
   const head: View | undefined = hasMap
     ? mode === "tiles"
-      ? { kind: "tiles", size: crop, perSide: tiles }
+      ? tilesView(crop, tiles)
       : mode === "ten"
       ? { kind: "ten", size: crop }
-      : { kind: "tiles", size: crop, perSide: 1 }
+      : tilesView(crop, 1)
     : undefined;
   const oneclass = head && needsMap(source) ? head : sourceView(source, crop, 1).view;
   return { head, oneclass, key: mode === "tiles" ? `tiles${tiles}` : mode };

@@ -101,7 +101,8 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
         };
       }
     } catch { /* absent or stale: compute */ }
-    const assembled = await fromShards(o, identity);
+    // slices are of unperturbed pixels only
+    const assembled = o.store.perturbation ? undefined : await fromShards(o, identity);
     if (assembled) return { ...assembled, cached: true };
   }
   const out = await compute(o);
@@ -136,15 +137,31 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
 export async function extractFeatureShard(
   o: Omit<ExtractOptions, "cache"> & { dir: string; shard: Shard },
 ): Promise<string> {
+  if (o.store.perturbation) throw new RangeError("feature slices are of unperturbed pixels only");
   const identity = await identityOf(o);
+  const dir = shardFolder(o.dir, identity, o), stem = shardName(o.shard);
+  const extra = { ...slice(identity), ...viewOf(o), names: o.samples.map(sampleName) };
+  // the same slice computed already (a unit run again): kept
+  try {
+    const { manifest } = await loadBundle(dir, stem, { format: FORMAT });
+    if (
+      Object.entries(extra).every(([k, v]) => JSON.stringify(manifest[k]) === JSON.stringify(v))
+    ) {
+      return join(dir, stem);
+    }
+  } catch { /* absent or damaged: computed */ }
   const out = await compute(o);
-  const dir = shardFolder(o.dir, identity, o);
   await ensureDir(dir);
-  await saveBundle(dir, shardName(o.shard), FORMAT, [
+  await saveBundle(dir, stem, FORMAT, [
     { name: "features", shape: [out.n, out.dim], data: out.data },
     ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
-  ], { ...slice(identity), names: o.samples.map(sampleName) });
-  return join(dir, shardName(o.shard));
+  ], extra);
+  return join(dir, stem);
+}
+
+/** The crops a map source's slice was computed on, recorded with it (whole images: none). */
+function viewOf(o: { source: FeatureSource; view: View }): { view?: string } {
+  return needsMap(o.source) ? { view: JSON.stringify(o.view) } : {};
 }
 
 /** A sample's name in the caches: the image and its crop. */
@@ -177,7 +194,7 @@ function shardFolder(
   identity: Record<string, unknown>,
   o: { source: FeatureSource; view: View },
 ): string {
-  const def = { ...slice(identity), ...(needsMap(o.source) ? { view: o.view } : {}) };
+  const def = { ...slice(identity), ...viewOf(o) };
   const h = hashString(JSON.stringify(def)).map((x) => x.toString(16).padStart(8, "0")).join("");
   return join(dir, "shards", `${o.source}-${h}`);
 }
@@ -198,7 +215,7 @@ async function fromShards(
   } catch {
     return undefined;
   }
-  const want = slice(identity);
+  const want = { ...slice(identity), ...viewOf(o) };
   const rows = new Map<string, { f: Float32Array; p?: Float32Array; i: number }>();
   let dim = -1;
   for (const stem of stems) {

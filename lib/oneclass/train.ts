@@ -250,6 +250,18 @@ export const DEFAULT_CHECKPOINT_EVERY = 10;
 /** Smallest image side the whole-image features accept. */
 export const MIN_SIDE = 16;
 
+/** The smallest side an image needs for a source: the map's crop, or {@link MIN_SIDE}. */
+export function sourceCrop(source: FeatureSource, mapCrop: number | undefined): number {
+  if (!needsMap(source)) return MIN_SIDE;
+  if (mapCrop === undefined) throw new RangeError(`the ${source} features need an image map`);
+  return mapCrop;
+}
+
+/** Crops per image side a one-class model trains on unless told: as its map was trained, or 1. */
+export function oneclassTiles(tiles: number | undefined, mapInfo?: MapRunInfo): number {
+  return tiles ?? mapInfo?.config.train.tiles ?? 1;
+}
+
 /** One sample per image (whole-image sources) or per crop of the view (map sources). */
 export async function sourceSamples(
   source: FeatureSource,
@@ -343,7 +355,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       maxPixels: mapInfo?.config.maxPixels,
       jpegQuality: info.matchCompression,
     });
-    const crop = needsMap(source) ? map!.net.cfg.crop : MIN_SIDE;
+    const crop = sourceCrop(source, map?.net.cfg.crop);
     const { view, key } = sourceView(source, crop, config.tiles);
     const pool = await usable(
       oneclassPool(info.split, config.pool),
@@ -524,7 +536,8 @@ export async function openOneClassRun(
  * old model and its evaluations stay on disk. A run fitted on whole-image features of another
  * version than this toolkit computes goes to `<dir>-v<version>`; with `settings` (what the caller
  * would fit with now, as {@link resolveSettings} gives them), a run saved with other settings, as
- * when a default changed, goes to `<dir>-old` (`-2`, ... appended when taken). Returns the new
+ * when a default changed, goes to `<dir>-old` (`-2`, ... appended when taken); with `because`
+ * (the map it was fitted on was trained again), any finished run goes there too. Returns the new
  * folder, or undefined when nothing moved.
  *
  * @example A run of version 1 of the residual features is set aside
@@ -541,6 +554,7 @@ export async function setAsideStale(
   dir: string,
   log: Progress,
   settings?: AnyOptions,
+  because?: string,
 ): Promise<string | undefined> {
   const saved = await readJsonIfExists<{ provenance?: FeatureProvenance }>(
     join(dir, "oneclass.json"),
@@ -554,6 +568,9 @@ export async function setAsideStale(
       `(version ${version}; this toolkit computes version ${
         sourceSpec(saved.provenance!.source as FeatureSource)!.version
       })`;
+  } else if (because) {
+    base = `${dir}-old`;
+    why = because;
   } else {
     const config = await readJsonIfExists<{ settings?: AnyOptions }>(join(dir, "config.json"));
     if (!settings || !config) return undefined;
@@ -623,7 +640,7 @@ export function resolveOneClassConfig(
   if (!["train", "cv"].includes(threshold)) {
     throw new UsageError(`threshold must be train or cv, got "${threshold}"`);
   }
-  const tiles = o.tiles ?? mapInfo?.config.train.tiles ?? 1;
+  const tiles = oneclassTiles(o.tiles, mapInfo);
   if (!(Number.isInteger(tiles) && tiles >= 1)) {
     throw new UsageError(`tiles must be a positive integer, got ${tiles}`);
   }

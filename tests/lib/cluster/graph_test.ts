@@ -20,7 +20,8 @@ import {
   unitState,
   writeGraph,
 } from "../../../lib/cluster/mod.ts";
-import { CgvsniError, UsageError } from "../../../lib/core/errors.ts";
+import { CgvsniError, Preempted, UsageError } from "../../../lib/core/errors.ts";
+import { clearStop, stopRequested } from "../../../lib/runs/stop.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { withTempDir } from "../../_helpers.ts";
 
@@ -136,16 +137,17 @@ Deno.test("local executor: a unit whose parameters changed runs again; an unknow
   });
 });
 
-Deno.test("local executor: a unit whose outputs are gone runs again, and so does every unit after it", async () => {
+Deno.test("local executor: a unit whose outputs are gone runs again; what it made changed, the units after it run again, told to redo", async () => {
   await withTempDir(async (dir) => {
     const ran: string[] = [];
+    const content = new Map<string, string>([["a", "a1"], ["b", "b1"], ["c", "c1"], ["d", "d1"]]);
     const out = (id: string) => join(dir, `${id}.out`);
     const kinds: UnitKinds = {
       k: {
         resources: { cpus: 1, memMB: 100, minutes: 1 },
-        async run(params) {
-          ran.push(params as string);
-          await Deno.writeTextFile(out(params as string), "x");
+        async run(params, { redo }) {
+          ran.push(`${params}${redo ? " (redo)" : ""}`);
+          await Deno.writeTextFile(out(params as string), content.get(params as string)!);
         },
         outputs: (params) => [out(params as string)],
       },
@@ -153,13 +155,51 @@ Deno.test("local executor: a unit whose outputs are gone runs again, and so does
     const g = await graphIn(dir, [unit("a"), unit("b", ["a"]), unit("c", ["b"]), unit("d")]);
     await runLocal(g, kinds, { log });
     assert.deepEqual(ran, ["a", "b", "c", "d"]);
-    // b's output deleted by hand: b runs again, c (made from it) too; a and d do not
+    // b's output deleted, and b makes it again the same: b runs, nothing after it does
     await Deno.remove(out("b"));
     const s = await runLocal(g, kinds, { log });
-    assert.deepEqual(ran.slice(4), ["b", "c"]);
-    assert.deepEqual(s.reused.sort(), ["a", "d"]);
-    // everything there: nothing runs
+    assert.deepEqual(ran.slice(4), ["b"]);
+    assert.deepEqual(s.reused.sort(), ["a", "c", "d"]);
+    // a's output deleted and made again differently: b (made from it) runs again, told to redo,
+    // and so does c, since b's output changed; d needs none of them
+    await Deno.remove(out("a"));
+    content.set("a", "a2");
+    content.set("b", "b2");
     await runLocal(g, kinds, { log });
-    assert.equal(ran.length, 6);
+    assert.deepEqual(ran.slice(5), ["a", "b (redo)", "c (redo)"]);
+    // everything current: nothing runs
+    await runLocal(g, kinds, { log });
+    assert.equal(ran.length, 8);
+  });
+});
+
+Deno.test("local executor: a training unit hears SIGTERM from its start, before training begins", async () => {
+  await withTempDir(async (dir) => {
+    let heard: string | undefined;
+    const kinds: UnitKinds = {
+      train: {
+        resources: { cpus: 1, memMB: 100, minutes: 1 },
+        preemptible: true,
+        async run() {
+          // still loading data: SIGTERM arrives (without a listener it would end this process)
+          Deno.kill(Deno.pid, "SIGTERM");
+          for (let i = 0; i < 100 && !stopRequested(); i++) {
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          heard = stopRequested();
+          throw new Preempted("stopped before the first batch");
+        },
+      },
+    };
+    const g = await graphIn(dir, [{ id: "t", kind: "train", after: [], params: {} }]);
+    try {
+      await assert.rejects(runLocal(g, kinds, { log }), Preempted);
+    } finally {
+      clearStop();
+    }
+    assert.equal(heard, "SIGTERM");
+    // neither finished nor failed: the requeued job runs it again
+    const st = await unitState(g.dir, g.units[0]);
+    assert.deepEqual([st.done, st.failed.size], [[], 0]);
   });
 });

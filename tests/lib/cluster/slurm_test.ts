@@ -9,6 +9,8 @@ import {
   arraySpec,
   clusterStatus,
   type Exec,
+  fingerprint,
+  inputsOf,
   markDone,
   markFailed,
   parseResources,
@@ -21,6 +23,7 @@ import {
   writeGraph,
 } from "../../../lib/cluster/mod.ts";
 import { withTempDir } from "../../_helpers.ts";
+import { main } from "../../../cli/main.ts";
 
 const kinds: UnitKinds = {
   train: {
@@ -195,7 +198,7 @@ Deno.test("slurm: submit chains afterok dependencies, and submits again only wha
   });
 });
 
-Deno.test("slurm: a finished unit whose outputs are gone is submitted again, with what comes after it, its markers cleared", async () => {
+Deno.test("slurm: a finished unit whose outputs are gone is submitted again with what comes after it; their jobs decide whether to redo", async () => {
   await withTempDir(async (dir) => {
     const out = join(dir, "train.out");
     const withOutputs: UnitKinds = {
@@ -209,30 +212,89 @@ Deno.test("slurm: a finished unit whose outputs are gone is submitted again, wit
       writes: [dir],
       units,
     });
-    await markDone(g.dir, units[0], { index: 1, count: 1 }, 1);
-    for (let i = 1; i <= 4; i++) await markDone(g.dir, units[1], { index: i, count: 4 }, 1);
-    await markDone(g.dir, units[2], { index: 1, count: 1 }, 1);
-    const slurm = fakeSlurm();
     await Deno.writeTextFile(out, "weights");
+    // finished, each marker with what it was made from (as run-unit records it)
+    for (const u of units) {
+      const inputs = await inputsOf(g, u, withOutputs);
+      for (let i = 1; i <= (u.shards ?? 1); i++) {
+        await markDone(g.dir, u, { index: i, count: u.shards ?? 1 }, 1, inputs);
+      }
+    }
+    const slurm = fakeSlurm();
     assert.deepEqual((await submit(g, withOutputs, options, slurm.exec)).submitted, []);
-    // the training's output deleted: it, all four shards after it and the merge go again
+    // the training's output deleted: it is not finished, and the shards made from it are not
+    // either (what they were made from is gone); the merge's input, the shards, has not changed
     await Deno.remove(out);
     const st = await clusterStatus(g, slurm.exec, withOutputs);
-    assert.deepEqual(st.map((s) => [s.unit, s.finished]), [["train", 0], ["score", 4], [
+    assert.deepEqual(st.map((s) => [s.unit, s.finished]), [["train", 0], ["score", 0], [
       "merge",
       1,
     ]]);
+    // submitted: it, and what needs it, in order; each job sees at its start whether it must redo
     const again = await submit(g, withOutputs, options, slurm.exec);
     assert.deepEqual(again.submitted.map((s) => [s.unit, s.shards]), [
       ["train", [1]],
       ["score", [1, 2, 3, 4]],
       ["merge", [1]],
     ]);
-    // the jobs will not skip them as finished: their done markers went
-    for (const u of units) {
-      const left = await Array.fromAsync(Deno.readDir(join(g.dir, "units", u.id)));
-      assert.deepEqual(left.filter((e) => e.name.endsWith(".done")), [], u.id);
+    // the training made the same file again: the shards are finished after all (their jobs
+    // will say so and end at once)
+    await Deno.writeTextFile(out, "weights");
+    const after = await clusterStatus(g, slurm.exec, withOutputs);
+    assert.deepEqual(after.map((s) => s.finished), [1, 4, 1]);
+    // a unit with jobs still waiting is not sent again behind a new job it would not wait for
+    await Deno.remove(out);
+    slurm.states.set(`${again.submitted[1].job}_2`, "PENDING");
+    slurm.states.set(`${again.submitted[1].job}_3`, "PENDING");
+    await assert.rejects(
+      submit(g, withOutputs, options, slurm.exec),
+      /unit score still has jobs queued or running .* cancel them/,
+    );
+  });
+});
+
+Deno.test("slurm: one submit at a time per folder; a job refuses a unit rewritten since it was submitted", async () => {
+  await withTempDir(async (dir) => {
+    const g = await writeGraph({
+      version: 1,
+      name: "e",
+      dir: join(dir, "e"),
+      writes: [dir],
+      units,
+    });
+    const slurm = fakeSlurm();
+    // another submit holds the lock: refused, nothing submitted
+    await Deno.mkdir(join(g.dir, "slurm"), { recursive: true });
+    const lock = join(g.dir, "slurm", "submit.lock");
+    await Deno.writeTextFile(lock, "4242 2026-12-05T10:00:00Z\n");
+    await assert.rejects(
+      submit(g, kinds, options, slurm.exec),
+      /another submit on .* is under way/,
+    );
+    assert.equal(slurm.sbatch().length, 0);
+    // a lock left by a crash an hour ago is taken over; the lock goes when submit ends
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await Deno.utime(lock, old, old);
+    assert.equal((await submit(g, kinds, options, slurm.exec)).submitted.length, 3);
+    await assert.rejects(Deno.stat(lock), Deno.errors.NotFound);
+    // the job script names the unit as submitted; run-unit refuses it once the graph changed
+    const script = await Deno.readTextFile(join(g.dir, "slurm", "score.sbatch"));
+    const expect = /--expect=(\S+)/.exec(script)![1];
+    assert.equal(expect, fingerprint(units[1]));
+    await writeGraph({
+      ...g,
+      units: [units[0], { ...units[1], params: { other: 1 } }, units[2]],
+    });
+    const said: string[] = [], error = console.error;
+    console.error = (...a: unknown[]) => said.push(a.join(" "));
+    try {
+      const code = await main(["run-unit", g.dir, "score", "--shard", "1/4", `--expect=${expect}`]);
+      assert.equal(code, 1);
+    } finally {
+      console.error = error;
     }
+    assert.match(said.join("\n"), /unit score of .* changed since this job was submitted/);
+    await assert.rejects(Deno.stat(join(g.dir, "units", "score")), Deno.errors.NotFound);
   });
 });
 

@@ -400,6 +400,25 @@ Deno.test("experiment: the renderer matrix fills every cell and resumes without 
     (await Deno.stat(join(base.runs, "mx-POVRay/model/model.bin"))).mtime!.getTime(),
     stamp,
   );
+  // the map's saved model changed (here only its file's bytes: the same weights): the one-class
+  // model made from it is set aside (with its evaluation, inside it) and fitted again; both come
+  // out the same
+  const modelJson = join(base.runs, "mx-POVRay/model/model.json");
+  await Deno.writeTextFile(modelJson, (await Deno.readTextFile(modelJson)) + "\n");
+  const evaluated =
+    (await readJson(join(base.runs, "mx-POVRay/flow/evaluation/results.json"))) as Evaluation;
+  const third = await experiment(o);
+  assert.ok(await Deno.stat(join(base.runs, "mx-POVRay/flow-old/oneclass.json")));
+  assert.deepEqual(
+    await Deno.readFile(join(base.runs, "mx-POVRay/flow/oneclass.bin")),
+    await Deno.readFile(join(base.runs, "mx-POVRay/flow-old/oneclass.bin")),
+  );
+  const kept =
+    (await readJson(join(base.runs, "mx-POVRay/flow/evaluation/results.json"))) as Evaluation;
+  assert.notEqual(kept.created, evaluated.created);
+  assert.deepEqual(kept.images, evaluated.images);
+  assert.deepEqual(third.cells, m.cells);
+  await assert.rejects(Deno.stat(join(base.runs, "mx-Cycles/flow-old")), Deno.errors.NotFound);
 });
 
 Deno.test("LORO: the held-out renderer is in no training, validation or threshold set, and scored as unseen", async () => {
@@ -502,15 +521,19 @@ Deno.test("robustness: one evaluation per perturbation as units; finished ones k
   ]);
   const graph = (await readJson(join(r.dir, "graph.json"))) as { units: { id: string }[] };
   assert.deepEqual(graph.units.map((u) => u.id), ["perturb-none", "perturb-blur_1", "grid"]);
-  // asked again: nothing evaluated again
-  await robustness(o);
-  assert.equal(
-    ((await readJson(join(r.dir, "none", "results.json"))) as Evaluation).created,
-    clean.created,
-  );
-  // the model fitted again with another nu: every perturbation evaluated again, at its threshold
+  const created = async (p: string) =>
+    ((await readJson(join(r.dir, p, "results.json"))) as Evaluation).created;
+  // asked again, and with one more perturbation: only that one is evaluated
+  await robustness({ ...o, grid: [...o.grid, "jpeg:75"] });
+  assert.equal(await created("none"), clean.created);
+  assert.ok(await created("jpeg_75"));
+  // the model fitted again with another nu (its robustness folder kept): every perturbation
+  // evaluated again, at the new threshold
+  const kept = join(dir, "rb-robustness");
+  await Deno.rename(r.dir, kept);
   await Deno.remove(join(runs, "p", "rb"), { recursive: true });
   await fit(0.2);
+  await Deno.rename(kept, r.dir);
   const after = await robustness(o);
   const fresh = (await readJson(join(r.dir, "none", "results.json"))) as Evaluation;
   assert.notEqual(fresh.created, clean.created);

@@ -101,30 +101,39 @@ for (
   });
 }
 
-Deno.test("precompute: a missing slice leaves the stage computing its lists itself, with the same result", async () => {
+Deno.test("precompute: with a slice missing the stages compute their lists themselves, with the same result; a slice computed again is kept", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
     const csv = await shippedSubset(dir);
-    const runs = join(dir, "runs");
+    const one = join(dir, "one"), half = join(dir, "half");
     await trainMap({
       ...tinyRowMap(csv),
       data: SHIPPED,
-      runs,
+      runs: one,
       name: "m",
       renderer: "EEVEE",
       progress: quiet,
     });
-    await precomputeFeatures({
-      runs,
-      map: "m",
-      features: "residual",
-      evalTiles: 2,
-      shard: { index: 1, count: 2 },
-      progress: quiet,
-    });
-    const r = await fitAndScore(runs, "residual", "knn");
-    assert.ok((await listsComputed(runs)).length >= 2);
-    assert.ok(r.images.length > 0);
+    await Deno.mkdir(half);
+    await new Deno.Command("cp", { args: ["-r", join(one, "m"), half] }).output();
+    const direct = await fitAndScore(one, "residual", "knn");
+    const slice = () =>
+      precomputeFeatures({
+        runs: half,
+        map: "m",
+        features: "residual",
+        evalTiles: 2,
+        shard: { index: 1, count: 2 },
+        progress: quiet,
+      });
+    const [file] = await slice();
+    const stamp = (await Deno.stat(`${file}.bin`)).mtime!.getTime();
+    await slice(); // the same slice again (a unit run again): nothing computed
+    assert.equal((await Deno.stat(`${file}.bin`)).mtime!.getTime(), stamp);
+    const r = await fitAndScore(half, "residual", "knn");
+    assert.ok((await listsComputed(half)).length >= 2, "the lists were computed whole");
+    assert.deepEqual(r.model, direct.model);
+    assert.deepEqual(r.images, direct.images);
   });
 });
 
