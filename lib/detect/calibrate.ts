@@ -183,13 +183,44 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
     );
   }
   const out = resolve(o.out);
+  const release = await claimFolder(out);
+  try {
+    return await calibrateInto(o, mode, out);
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Claims an empty (or new) output folder for this calibration alone: a marker created there
+ * exclusively, so that two calibrations started at once never write into one folder.
+ */
+async function claimFolder(out: string): Promise<() => Promise<void>> {
   const there = await Deno.stat(out).catch(() => undefined);
   if (there && !there.isDirectory) throw new CgvsniError(`${out}: exists and is not a folder`);
-  if (there) {
-    for await (const _ of Deno.readDir(out)) {
-      throw new CgvsniError(`${out}: not empty (calibrate writes a new detector folder)`);
-    }
+  await Deno.mkdir(out, { recursive: true });
+  const claim = join(out, ".calibrating");
+  try {
+    (await Deno.open(claim, { write: true, createNew: true })).close();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    throw new CgvsniError(`${out}: another calibration is writing it (${claim})`);
   }
+  const release = () => Deno.remove(claim).catch(() => {});
+  for await (const e of Deno.readDir(out)) {
+    if (e.name === ".calibrating") continue;
+    await release();
+    throw new CgvsniError(`${out}: not empty (calibrate writes a new detector folder)`);
+  }
+  return release;
+}
+
+/** {@link calibrate}'s work, into a folder claimed for it. */
+async function calibrateInto(
+  o: CalibrateOptions,
+  mode: CalibrationMode,
+  out: string,
+): Promise<CalibrationRecord> {
   const paths = await photographs(o.natural, o.naturalCsv);
   const det = await loadDetector(o.detector);
   let oc: OneClassEstimator | undefined;

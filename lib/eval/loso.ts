@@ -174,6 +174,8 @@ export interface LosoResult {
   unsure: number;
   /** Smallest source in mean and worst. */
   minImages: number;
+  /** Which sources were held out: every one, or only those of at least `minImages` (`big`). */
+  heldOut: "all" | "big";
   /** The short side every image was brought down to, if any. */
   shortSide?: number;
   /** The JPEG quality every image was re-encoded at, if any. */
@@ -254,6 +256,11 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
   }
+  if (threshold === "cv-source" && o.trainSources !== undefined && o.trainSources < 2) {
+    throw new UsageError(
+      "threshold cv-source folds whole training sources: it needs train-sources of at least 2",
+    );
+  }
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
@@ -303,6 +310,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     nu,
     unsure,
     minImages,
+    heldOut: o.heldOut ?? "all",
     ...(shortSide ? { shortSide } : {}),
     ...(jpegQuality ? { matchCompression: jpegQuality } : {}),
     ...(o.trainSources ? { trainSources: o.trainSources } : {}),
@@ -431,7 +439,9 @@ export function losoMarkdown(r: LosoResult): string {
     "",
     `${r.sources.length} photograph sources (${
       r.sources.reduce((a, s) => a + s.images, 0)
-    } photographs; ${big} with at least ${r.minImages}, which make mean and worst), against ` +
+    } photographs; ${big} with at least ${r.minImages}, which make mean and worst${
+      r.heldOut === "big" ? ", and only they were held out" : ""
+    }), against ` +
     r.renderers.map((x) => `${x.name} (${x.images})`).join(", ") +
     `. Threshold ${r.threshold}, ν ${r.nu}; unsure band ±${r.unsure}·|threshold|; ` +
     (r.shortSide

@@ -16,7 +16,7 @@
  */
 
 import type { Location } from "../core/bundle.ts";
-import { loadAs, ONECLASS_STEM, type SavedModel } from "./estimator.ts";
+import { loadAs, ONECLASS_STEM, savedCommon, type SavedModel } from "./estimator.ts";
 import type { MlpConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
@@ -85,7 +85,7 @@ export class DeepSvdd extends SvddEstimator {
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): DeepSvdd {
     const { hidden, depth, out } = saved.settings.map as MlpConfig;
-    const o = { ...(saved.settings as SvddOptions), nu: saved.nu, norm: saved.norm };
+    const o = { ...(saved.settings as SvddOptions), ...savedCommon(saved) };
     return new DeepSvdd({ ...o, hidden, depth, repDim: out }).restoreSvdd(saved);
   }
 

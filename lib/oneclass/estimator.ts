@@ -286,12 +286,14 @@ export abstract class OneClassEstimator {
       const est = this.clone();
       try {
         const m = fitRows.length;
-        // the fold's own rows: a model fitted in parts folds again inside (its parts' scales)
+        // the fold's own rows: a model fitted in parts folds again inside (its parts' scales),
+        // by the fold groups while the fold holds two of them, else by the groups (images)
         const mine = (g?: ArrayLike<number>) => g && fitRows.map((r) => g[r]);
+        const inner = mine(opts.foldGroups);
         await est.fitNormalised(est.begin(rows(x, d, fitRows), m, d), m, {
           ...opts,
           groups: mine(opts.groups),
-          foldGroups: mine(opts.foldGroups),
+          foldGroups: inner && new Set(inner).size >= 2 ? inner : undefined,
           epochs: undefined,
         });
         const s = await est.scoreSamples(rows(x, d, holdRows), holdRows.length);
@@ -365,6 +367,8 @@ export abstract class OneClassEstimator {
       norm: this.norm,
       threshold: this.threshold,
       thresholdFrom: this.thresholdFrom,
+      // how a refit (clone) sets its threshold, and with which folds and seed
+      fit: { threshold: this.thresholdMode, folds: this.folds, seed: this.seed },
       ...(this.reference ? { reference: Array.from(this.reference) } : {}),
       provenance: this.provenance,
       settings: this.meta(),
@@ -380,6 +384,25 @@ export abstract class OneClassEstimator {
     this.provenance = saved.provenance;
     this.normaliser = Normaliser.restore(this.norm, saved.dim, saved.arrays);
   }
+}
+
+/**
+ * The shared settings of a saved model, for its kind's `restore`: ν, the normalisation, and how
+ * a refit of it sets its threshold (a file from before they were saved: as its threshold was set,
+ * with the default folds and seed).
+ */
+export function savedCommon(saved: SavedModel): EstimatorOptions {
+  const fit = saved.manifest.fit as
+    | { threshold?: ThresholdFrom; folds?: number; seed?: number }
+    | undefined;
+  const o: EstimatorOptions = {
+    nu: saved.nu,
+    norm: saved.norm,
+    threshold: fit?.threshold ?? saved.thresholdFrom,
+  };
+  if (fit?.folds !== undefined) o.folds = fit.folds;
+  if (fit?.seed !== undefined) o.seed = fit.seed;
+  return o;
 }
 
 /** A saved one-class model as read from disk, before its kind rebuilds it. */

@@ -17,7 +17,7 @@
  */
 
 import type { Location } from "../core/bundle.ts";
-import { loadAs, ONECLASS_STEM, type SavedModel } from "./estimator.ts";
+import { loadAs, ONECLASS_STEM, savedCommon, type SavedModel } from "./estimator.ts";
 import type { FlowConfig } from "./networks.ts";
 import { SvddEstimator, type SvddOptions, svddShapes } from "./_svdd.ts";
 
@@ -78,7 +78,7 @@ export class FlowSvdd extends SvddEstimator {
   /** Rebuilds a model read by {@link readSaved}. */
   static restore(saved: SavedModel): FlowSvdd {
     const { couplings, hidden, depth } = saved.settings.map as FlowConfig;
-    const o = { ...(saved.settings as SvddOptions), nu: saved.nu, norm: saved.norm };
+    const o = { ...(saved.settings as SvddOptions), ...savedCommon(saved) };
     return new FlowSvdd({ ...o, couplings, hidden, depth }).restoreSvdd(saved);
   }
 

@@ -45,6 +45,7 @@ import {
   loadAs,
   ONECLASS_STEM,
   OneClassEstimator,
+  savedCommon,
   type SavedModel,
 } from "./estimator.ts";
 
@@ -358,8 +359,7 @@ export class GaussianOneClass extends OneClassEstimator {
     const s = saved.settings, parts = partSettings(s, saved.dim);
     const names = parts.map((p, i) => (p.name as string | undefined) ?? `part${i + 1}`);
     const m = new GaussianOneClass({
-      nu: saved.nu,
-      norm: saved.norm,
+      ...savedCommon(saved),
       pca: s.pca as number,
       parts: parts.map((p) => p.size as number),
       partNames: parts.length > 1 ? names : undefined,

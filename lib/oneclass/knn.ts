@@ -21,6 +21,7 @@ import {
   loadAs,
   ONECLASS_STEM,
   OneClassEstimator,
+  savedCommon,
   type SavedModel,
 } from "./estimator.ts";
 
@@ -147,8 +148,7 @@ export class KnnOneClass extends OneClassEstimator {
   static restore(saved: SavedModel): KnnOneClass {
     const s = saved.settings;
     const m = new KnnOneClass({
-      nu: saved.nu,
-      norm: saved.norm,
+      ...savedCommon(saved),
       neighbours: s.k as number,
       metric: s.metric as KnnMetric,
     });

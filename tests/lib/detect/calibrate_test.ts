@@ -6,6 +6,7 @@
  * detector. Refit needs the corpus; a folder already written is never replaced.
  */
 import assert from "node:assert/strict";
+import { exists } from "../../../lib/core/files.ts";
 import { join } from "node:path";
 import { main } from "../../../cli/main.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
@@ -112,6 +113,15 @@ Deno.test("calibrate: threshold mode keeps photographs of the user's camera insi
 
     // never over a folder already written; refit needs the corpus; too few photographs refused
     await assert.rejects(calibrate({ detector: DETECTOR, natural: calib, out }), /not empty/);
+    assert.equal(await exists(join(out, ".calibrating")), false, "the claim goes with the refusal");
+    // nor into a folder another calibration is writing (the two both found it empty)
+    const busy = join(dir, "busy");
+    await Deno.mkdir(busy);
+    await Deno.writeTextFile(join(busy, ".calibrating"), "");
+    await assert.rejects(
+      calibrate({ detector: DETECTOR, natural: calib, out: busy }),
+      /busy: another calibration is writing it/,
+    );
     await assert.rejects(
       calibrate({ detector: DETECTOR, natural: calib, out: join(dir, "r"), mode: "refit" }),
       /--corpus/,

@@ -74,6 +74,12 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.equal(r.cells[0].worst.recall, Math.min(...rows2.map((x) => x.recall)));
     assert.match(await Deno.readTextFile(join(r.dir, "results.md")), /\| blurred \| 8 \|/);
     assert.equal(r.cells[0].threshold, "cv"); // the Gaussian's own
+    assert.equal(r.heldOut, "all");
+    assert.doesNotMatch(losoMarkdown(r), /only they were held out/);
+    assert.match(
+      losoMarkdown({ ...r, heldOut: "big" }),
+      /which make mean and worst, and only they were held out/,
+    );
     // no source big enough: no mean or worst, said so (not 0 or ±Infinity)
     const none = losoMarkdown({
       ...r,

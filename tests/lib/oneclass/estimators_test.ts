@@ -58,7 +58,7 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
   const d = 6, { train, inliers, outliers } = data(80, 20, d);
   for (const [name, make] of makers) {
     const before = tf.memory().numTensors;
-    const m = await make(d, { threshold: "train" }).fit(train, 80, d);
+    const m = await make(d, { threshold: "train", folds: 3, seed: 7 }).fit(train, 80, d);
     const si = await m.decisionFunction(inliers, 20), so = await m.decisionFunction(outliers, 20);
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(mean(so) > mean(si), `${name}: outliers ${mean(so)} vs inliers ${mean(si)}`);
@@ -70,6 +70,15 @@ Deno.test("oneclass: every estimator fits, scores outliers above inliers, and sa
       assert.equal(back.kind, m.kind, name);
       assert.deepEqual(await back.decisionFunction(outliers, 20), so, name);
       assert.equal(back.threshold, m.threshold);
+      // a refit of the loaded model (calibrate) sets its threshold as this one was, same folds
+      // and seed
+      const again = back.clone();
+      assert.deepEqual(
+        [again.thresholdMode, again.folds, again.seed, again.nu],
+        ["train", 3, 7, m.nu],
+        name,
+      );
+      again.dispose();
       // the natural scores the threshold came from, kept for reading a score as a tail p-value
       assert.deepEqual(back.reference, m.reference, name);
       const top = m.reference![m.reference!.length - 1] - m.threshold;
@@ -395,3 +404,22 @@ function invert(a: number[][]): number[][] {
   }
   return m.map((row) => row.slice(n));
 }
+
+Deno.test("oneclass: a Gaussian in parts with folds of two whole groups fits; inside a fold it folds by images", async () => {
+  await testBackend();
+  const d = 6, { train } = data(40, 5, d);
+  const m = new GaussianOneClass({ parts: [4, 2], threshold: "cv" });
+  // two sources: each outer fold fits on one, whose parts' scales then fold by image
+  const foldGroups = Array.from({ length: 40 }, (_, i) => (i < 20 ? 0 : 1));
+  await m.fit(train, 40, d, { foldGroups });
+  assert.equal(m.thresholdFrom, "cv");
+  assert.ok(Number.isFinite(m.threshold));
+  m.dispose();
+  // one group cannot be cross-validated: said so
+  const one = new GaussianOneClass({ threshold: "cv" });
+  await assert.rejects(
+    one.fit(train, 40, d, { foldGroups: new Array(40).fill(0) }),
+    /at least 2 groups/,
+  );
+  one.dispose();
+});
