@@ -41,6 +41,7 @@ import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { DEFAULT_CROPS, DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
 import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
+import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
@@ -70,7 +71,10 @@ A finished detector (--detector DIR|URL, e.g. models/cgbench-small) on a labelle
 and controls; results in runs/detectors/DETECTOR-DATASET/. With a detector, --shard i/N scores
 the i-th of N slices of the images into that folder's shards/, and --merge turns every shard into
 the evaluation one process makes; --shards N [--executor slurm] does both as a graph of units
-(docs/cluster.md).`,
+(docs/cluster.md). --map RUN --test-data DIR with --shard, --merge or --shards does the same with
+the run's detector (images scored as detect --map scores them, tiles up to its limit), into
+runs/detectors/RUN-NAME-DATASET/; a run's own test split: compute its vectors in slices first
+(features --map RUN --shards N), and evaluate --map RUN reads them.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
@@ -135,10 +139,12 @@ the evaluation one process makes; --shards N [--executor slurm] does both as a g
   async run(a) {
     if (str(a, "detector") !== undefined) return await runDetector(a);
     if (str(a, "shard") || bool(a, "merge") || shardingOf(a)) {
+      // another folder: the run's detector scores it in slices, as detect would
+      if (str(a, "map") && str(a, "test-data")) return await runDetector(a);
       throw new UsageError(
-        "evaluate: --shard, --merge and --shards go with --detector DIR; for a run's own test " +
-          "split compute its vectors in slices first (features --map RUN --shards N), then " +
-          "evaluate --map RUN reads them",
+        "evaluate: --shard, --merge and --shards go with --test-data DIR (and --detector DIR or " +
+          "--map RUN); for a run's own test split compute its vectors in slices first " +
+          "(features --map RUN --shards N), then evaluate --map RUN reads them",
       );
     }
     const map = str(a, "map");
@@ -168,16 +174,19 @@ the evaluation one process makes; --shards N [--executor slurm] does both as a g
 
 /** `evaluate --detector DIR|URL --test-data DIR`. */
 async function runDetector(a: ParsedArgs): Promise<number> {
-  const dir = str(a, "detector")!, testData = str(a, "test-data");
-  if (str(a, "map")) throw new UsageError("evaluate: --detector and --map exclude each other");
+  const dir = str(a, "detector"), map = str(a, "map"), testData = str(a, "test-data");
+  if (dir && map) throw new UsageError("evaluate: --detector and --map exclude each other");
   if (!testData) {
     throw new UsageError("evaluate --detector needs --test-data DIR (a labelled dataset folder)");
   }
+  const runs = str(a, "runs", DEFAULT_RUNS)!;
+  const oneclassRun = str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!;
+  // a run's detector: where its evaluation goes is named after the run and its one-class model
   const params: EvaluateParams = {
-    detector: dir,
+    ...(map ? { map, oneclassRun, runs: resolve(runs) } : { detector: dir }),
     testData,
     testCsv: str(a, "test-csv"),
-    out: resolve(detectorEvaluationDir(str(a, "runs", DEFAULT_RUNS)!, dir, testData)),
+    out: resolve(detectorEvaluationDir(runs, map ? `${map}-${oneclassRun}` : dir!, testData)),
     bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
     seed: num(a, "seed", { int: true }),
     noControls: bool(a, "no-controls"),
@@ -205,7 +214,7 @@ async function runDetector(a: ParsedArgs): Promise<number> {
   }
   const backend = await initBackend(str(a, "backend", "auto") as BackendName);
   for (const n of backend.notices) console.error(`notice: ${n}`);
-  const det = await openDetector({ detector: dir });
+  const det = await openDetectorOf(params);
   try {
     if (shardText) {
       const file = await scoreDetectorShard(det, { ...params, shard: parseShard(shardText) });
@@ -243,10 +252,16 @@ function printResults(ev: Evaluation): void {
   }
 }
 
-/** What an evaluation unit needs: the detector, the data, the options. */
+/** What an evaluation unit needs: the detector (a folder, or a run's), the data, the options. */
 interface EvaluateParams {
   /** Detector folder or URL. */
-  detector: string;
+  detector?: string;
+  /** Or a map run, whose detector is evaluated (as `detect --map` scores). */
+  map?: string;
+  /** The map run's one-class run. */
+  oneclassRun?: string;
+  /** The runs folder of `map`. */
+  runs?: string;
   /** The labelled dataset folder. */
   testData: string;
   /** Its CSV, if not `testData/dataset.csv`. */
@@ -264,12 +279,19 @@ interface EvaluateParams {
 /** Runs `f` with the detector a unit names, on the backend this process chose. */
 async function withDetector<T>(p: EvaluateParams, f: (d: Detector) => Promise<T>): Promise<T> {
   await initBackend("auto");
-  const det = await openDetector({ detector: p.detector });
+  const det = await openDetectorOf(p);
   try {
     return await f(det);
   } finally {
     det.dispose();
   }
+}
+
+/** The detector a unit's parameters name: a detector folder, or a run's. */
+function openDetectorOf(p: EvaluateParams): Promise<Detector> {
+  return openDetector(
+    p.map ? { map: p.map, runs: p.runs, "oneclass-run": p.oneclassRun } : { detector: p.detector },
+  );
 }
 
 /** The units of `evaluate --detector … --shards N`: a shard of the images, and the merge. */

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
-import { loadDetector } from "../../../lib/detect/detector.ts";
+import { detectorFromRun, loadDetector } from "../../../lib/detect/detector.ts";
 import { evaluate } from "../../../lib/eval/evaluate.ts";
 import { evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
 import { type Evaluation, METRICS } from "../../../lib/eval/evaluation.ts";
@@ -539,6 +539,50 @@ Deno.test("robustness: one evaluation per perturbation as units; finished ones k
   assert.notEqual(fresh.created, clean.created);
   assert.notEqual(fresh.threshold.value, clean.threshold.value);
   assert.notEqual(after.created, r.created);
+});
+
+Deno.test("evaluate --map RUN --test-data --shards: the run's detector evaluated in slices equals one process's", async () => {
+  const csv = await ready;
+  const runs = join(dir, "runs");
+  const code = await main([
+    "evaluate",
+    "--map",
+    "p",
+    "--runs",
+    runs,
+    "--test-data",
+    SHIPPED,
+    "--test-csv",
+    csv,
+    "--shards",
+    "2",
+    "--bootstrap",
+    "50",
+  ]);
+  assert.equal(code, 0);
+  const sharded = (await readJson(
+    join(runs, "detectors", "p-flow-dataset", "results.json"),
+  )) as Evaluation;
+  const det = await detectorFromRun(runs, "p", "flow");
+  try {
+    const one = await evaluateDetector(det, {
+      testData: SHIPPED,
+      testCsv: csv,
+      bootstrap: 50,
+      out: join(dir, "p-one"),
+      progress: quiet,
+    });
+    // as written (NaN, a norm no map source gives, reads back as null)
+    const written = (await readJson(join(dir, "p-one", "results.json"))) as Evaluation;
+    const { created: _c, ...want } = written;
+    const { created: _s, ...got } = sharded;
+    assert.deepEqual(got, want);
+    assert.equal(one.images.length, 36);
+  } finally {
+    det.dispose();
+  }
+  // the run's own test split is not sliced this way: the message says how
+  assert.equal(await main(["evaluate", "--map", "p", "--runs", runs, "--shards", "2"]), 2);
 });
 
 Deno.test("evaluate --test-data: a folder never split is scored whole, renderers matched by name", async () => {
