@@ -42,6 +42,7 @@ import { DEFAULT_CROPS, DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
 import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
+import { sha256Hex } from "../lib/core/bundle.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
@@ -126,12 +127,14 @@ runs/detectors/RUN-NAME-DATASET/; a run's own test split: compute its vectors in
       name: "shard",
       type: "string",
       arg: "i/N",
-      help: "with --detector: score only the i-th of N slices of --test-data (merge with --merge)",
+      help:
+        "with --test-data and --detector or --map: score only the i-th of N slices (merge with --merge)",
     },
     {
       name: "merge",
       type: "boolean",
-      help: "with --detector: the evaluation of the shards scored into the results folder",
+      help:
+        "with --test-data and --detector or --map: the evaluation of the shards scored into its folder",
     },
     ...CLUSTER_FLAGS,
     ...COMPUTE_FLAGS,
@@ -181,12 +184,29 @@ async function runDetector(a: ParsedArgs): Promise<number> {
   }
   const runs = str(a, "runs", DEFAULT_RUNS)!;
   const oneclassRun = str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!;
+  if (map && (a.values.crops !== undefined || a.values.tiles !== undefined)) {
+    throw new UsageError(
+      "evaluate --map RUN --test-data DIR in shards scores as detect --map does (its own tiles): " +
+        "--crops and --tiles do not apply",
+    );
+  }
   // a run's detector: where its evaluation goes is named after the run and its one-class model
   const params: EvaluateParams = {
     ...(map ? { map, oneclassRun, runs: resolve(runs) } : { detector: dir }),
     testData,
     testCsv: str(a, "test-csv"),
     out: resolve(detectorEvaluationDir(runs, map ? `${map}-${oneclassRun}` : dir!, testData)),
+    // what the detector is made of: its units run again when a model changes under its name
+    models: await modelSums(
+      map
+        ? [
+          join(resolve(runs), map, "model", "model.json"),
+          join(resolve(runs), map, oneclassRun, "oneclass.json"),
+        ]
+        : /^(https?|file):/.test(dir!)
+        ? []
+        : ["detector.json", "model.json", "oneclass.json"].map((f) => join(dir!, f)),
+    ),
     bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
     seed: num(a, "seed", { int: true }),
     noControls: bool(a, "no-controls"),
@@ -262,6 +282,8 @@ interface EvaluateParams {
   oneclassRun?: string;
   /** The runs folder of `map`. */
   runs?: string;
+  /** Checksums of the detector's files (absent ones named so). */
+  models?: string[];
   /** The labelled dataset folder. */
   testData: string;
   /** Its CSV, if not `testData/dataset.csv`. */
@@ -285,6 +307,13 @@ async function withDetector<T>(p: EvaluateParams, f: (d: Detector) => Promise<T>
   } finally {
     det.dispose();
   }
+}
+
+/** The SHA-256 of each file, or "absent". */
+async function modelSums(files: string[]): Promise<string[]> {
+  return await Promise.all(
+    files.map((f) => Deno.readFile(f).then((b) => sha256Hex(b), () => `absent ${f}`)),
+  );
 }
 
 /** The detector a unit's parameters name: a detector folder, or a run's. */

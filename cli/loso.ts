@@ -103,7 +103,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       name: "held-out",
       type: "string",
       arg: "WHICH",
-      default: "all",
+      default: LOSO_DEFAULTS.heldOut,
       help: "all sources, or big: only those in mean and worst (faster)",
     },
     {

@@ -7,8 +7,10 @@
  *
  * ```
  * <dir>/graph.json                               the units, their parameters and dependencies
- * <dir>/units/<id>/shard-0002-of-0004.done       JSON: the unit's fingerprint, host, seconds, when
+ * <dir>/units/<id>/shard-0002-of-0004.done       JSON: the unit's fingerprint, the checksum of
+ *                                                what it was made from, host, seconds, when
  * <dir>/units/<id>/shard-0003-of-0004.failed     JSON: the error, host, when
+ * <dir>/units/<id>/shard-0001-of-0004.redo       a piece that must be made again, not reused
  * ```
  *
  * A done marker counts only for the unit it was written for: when a unit's kind, parameters or
@@ -176,7 +178,7 @@ export function unitOf(g: Graph, id: string): Unit {
   return u;
 }
 
-function marker(dir: string, u: Unit, s: Shard, what: "done" | "failed"): string {
+function marker(dir: string, u: Unit, s: Shard, what: "done" | "failed" | "redo"): string {
   return join(dir, "units", u.id, `${shardName(s)}.${what}`);
 }
 
@@ -209,6 +211,30 @@ export async function markDone(
     finished: new Date().toISOString(),
   });
   await Deno.remove(marker(dir, u, s, "failed")).catch(() => {});
+  await Deno.remove(marker(dir, u, s, "redo")).catch(() => {});
+}
+
+/** A piece's done marker as written, whatever unit it was written for (undefined: none). */
+export async function lastDone(
+  dir: string,
+  u: Unit,
+  s: Shard,
+): Promise<{ unit?: string; inputs?: string } | undefined> {
+  return await readJsonIfExists(marker(dir, u, s, "done"));
+}
+
+/** Why a piece must be made again rather than reused, until it is done (`inputs`, `params`). */
+export type RedoReason = "inputs" | "params";
+
+/** Records that a piece must be made again (kept through failures until it is done). */
+export async function markRedo(dir: string, u: Unit, s: Shard, why: RedoReason): Promise<void> {
+  await Deno.mkdir(join(dir, "units", u.id), { recursive: true });
+  await writeJson(marker(dir, u, s, "redo"), { why });
+}
+
+/** Why a piece is to be made again, if a run of it that did not finish said so. */
+export async function redoOf(dir: string, u: Unit, s: Shard): Promise<RedoReason | undefined> {
+  return (await readJsonIfExists<{ why: RedoReason }>(marker(dir, u, s, "redo")))?.why;
 }
 
 /** Records that a piece failed, and why. */

@@ -14,10 +14,15 @@ import { listenForStop } from "../runs/stop.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import {
   clearMarks,
+  fingerprint,
   type Graph,
+  lastDone,
   markDone,
   markFailed,
+  markRedo,
   orderUnits,
+  redoOf,
+  type RedoReason,
   type Resources,
   shardsOf,
   type Unit,
@@ -35,10 +40,11 @@ export interface UnitContext {
   /** Log sink. */
   log: Progress;
   /**
-   * The piece finished before, and what it was made from has changed since (a map trained again):
-   * the kind must make it again rather than reuse what it finds.
+   * The piece finished before, and must be made again rather than reused: `inputs`, what it was
+   * made from changed since (a map trained again); `params`, it was asked with other options.
+   * Kept until the piece finishes, through failures.
    */
-  redo?: boolean;
+  redo?: RedoReason;
 }
 
 /** How to do one kind of unit, and what it asks of a scheduler. */
@@ -141,8 +147,12 @@ export async function runUnit(
   }
   const kind = kindOf(kinds, u);
   const inputs = await inputsOf(g, u, kinds);
-  const before = (await unitState(g.dir, u)).inputs.get(shard.index);
-  const redo = before !== undefined && before !== inputs;
+  const prev = await lastDone(g.dir, u, shard), pending = await redoOf(g.dir, u, shard);
+  const changed = prev?.inputs !== undefined && prev.inputs !== inputs;
+  const redo: RedoReason | undefined = changed
+    ? "inputs"
+    : pending ?? (prev && prev.unit !== fingerprint(u) ? "params" : undefined);
+  if (redo) await markRedo(g.dir, u, shard, redo);
   await clearMarks(g.dir, u, shard);
   const t0 = performance.now();
   // a training unit hears SIGTERM from its start: one that comes while data loads is not lost

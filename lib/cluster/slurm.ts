@@ -338,10 +338,10 @@ const LOCK = "submit.lock";
  */
 async function lockSubmit(dir: string): Promise<() => Promise<void>> {
   const file = join(dir, "slurm", LOCK);
+  const token = `${Deno.pid} ${crypto.randomUUID()} ${new Date().toISOString()}`;
   const take = async () => {
     const f = await Deno.open(file, { write: true, createNew: true });
-    const text = `${Deno.pid} ${new Date().toISOString()}\n`;
-    await f.write(new TextEncoder().encode(text));
+    await f.write(new TextEncoder().encode(token + "\n"));
     f.close();
   };
   try {
@@ -349,17 +349,29 @@ async function lockSubmit(dir: string): Promise<() => Promise<void>> {
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
     const age = Date.now() - ((await Deno.stat(file)).mtime?.getTime() ?? 0);
-    if (age < 3600_000) {
-      throw new CgvsniError(
-        `another submit on ${dir} is under way (${file}: ${
-          (await Deno.readTextFile(file)).trim()
-        }); wait for it, or remove that file if it crashed`,
+    const held = () =>
+      new CgvsniError(
+        `another submit on ${dir} is under way (${file}); wait for it, or remove that file if it crashed`,
       );
+    if (age < 3600_000) throw held();
+    // a crash's: moved aside (one rename wins when two submits find it), then taken
+    try {
+      await Deno.rename(file, `${file}.stale-${crypto.randomUUID()}`);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    await Deno.remove(file);
-    await take();
+    try {
+      await take();
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) throw held();
+      throw err;
+    }
   }
-  return () => Deno.remove(file).catch(() => {});
+  // released only while it is still this submit's
+  return async () => {
+    const now = await Deno.readTextFile(file).catch(() => "");
+    if (now.trim() === token) await Deno.remove(file).catch(() => {});
+  };
 }
 
 /** {@link submit}'s work, under the lock. */

@@ -184,10 +184,13 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
   }
   const out = resolve(o.out);
   const release = await claimFolder(out);
+  let ok = false;
   try {
-    return await calibrateInto(o, mode, out);
+    const record = await calibrateInto(o, mode, out);
+    ok = true;
+    return record;
   } finally {
-    await release();
+    await release(ok);
   }
 }
 
@@ -195,7 +198,7 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
  * Claims an empty (or new) output folder for this calibration alone: a marker created there
  * exclusively, so that two calibrations started at once never write into one folder.
  */
-async function claimFolder(out: string): Promise<() => Promise<void>> {
+async function claimFolder(out: string): Promise<(ok: boolean) => Promise<void>> {
   const there = await Deno.stat(out).catch(() => undefined);
   if (there && !there.isDirectory) throw new CgvsniError(`${out}: exists and is not a folder`);
   await Deno.mkdir(out, { recursive: true });
@@ -204,12 +207,18 @@ async function claimFolder(out: string): Promise<() => Promise<void>> {
     (await Deno.open(claim, { write: true, createNew: true })).close();
   } catch (e) {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-    throw new CgvsniError(`${out}: another calibration is writing it (${claim})`);
+    throw new CgvsniError(
+      `${out}: another calibration is writing it (${claim}; remove that file if none is running)`,
+    );
   }
-  const release = () => Deno.remove(claim).catch(() => {});
+  // done: the claim goes; failed: so does a folder this call made and nothing was written to
+  const release = async (ok: boolean) => {
+    await Deno.remove(claim).catch(() => {});
+    if (!ok && !there) await Deno.remove(out).catch(() => {}); // only removes it when empty
+  };
   for await (const e of Deno.readDir(out)) {
     if (e.name === ".calibrating") continue;
-    await release();
+    await release(false);
     throw new CgvsniError(`${out}: not empty (calibrate writes a new detector folder)`);
   }
   return release;

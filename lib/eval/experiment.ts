@@ -301,7 +301,9 @@ export const EXPERIMENT_KINDS: UnitKinds = {
   oneclass: {
     resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
     preemptible: true,
-    run: (p, { log, redo }) => pipelineOneClass({ ...(p as RowParams), progress: log }, redo),
+    // another map: fitted again (other settings are setAsideStale's to judge)
+    run: (p, { log, redo }) =>
+      pipelineOneClass({ ...(p as RowParams), progress: log }, redo === "inputs"),
     outputs: (p) => {
       const { mapDir, name } = oneclassOf(p as RowParams);
       return [join(mapDir, name, "oneclass.json")];
@@ -310,7 +312,7 @@ export const EXPERIMENT_KINDS: UnitKinds = {
   evaluate: {
     resources: { cpus: 2, memMB: 8192, minutes: 6 * 60 },
     run: async (p, { log, redo }) =>
-      void await pipelineEvaluate({ ...(p as RowParams), progress: log }, redo),
+      void await pipelineEvaluate({ ...(p as RowParams), progress: log }, !!redo),
     outputs: (p) => {
       const { mapDir, name } = oneclassOf(p as RowParams);
       return [join(mapDir, name, "evaluation", "results.json")];

@@ -56,6 +56,7 @@ export const LOSO_DEFAULTS = {
   kinds: ["gauss", "knn", "flow"] as OneClassKind[],
   minImages: 10,
   threshold: "model" as LosoThreshold,
+  heldOut: "all" as "all" | "big",
 };
 
 /** Options of {@link loso}. */
@@ -174,8 +175,11 @@ export interface LosoResult {
   unsure: number;
   /** Smallest source in mean and worst. */
   minImages: number;
-  /** Which sources were held out: every one, or only those of at least `minImages` (`big`). */
-  heldOut: "all" | "big";
+  /**
+   * Which sources were held out: every one, or only those of at least `minImages` (`big`);
+   * absent in results written before it was recorded (every one).
+   */
+  heldOut?: "all" | "big";
   /** The short side every image was brought down to, if any. */
   shortSide?: number;
   /** The JPEG quality every image was re-encoded at, if any. */
@@ -256,7 +260,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
   }
-  if (threshold === "cv-source" && o.trainSources !== undefined && o.trainSources < 2) {
+  if (threshold === "cv-source" && o.trainSources && o.trainSources < 2) {
     throw new UsageError(
       "threshold cv-source folds whole training sources: it needs train-sources of at least 2",
     );
@@ -310,7 +314,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     nu,
     unsure,
     minImages,
-    heldOut: o.heldOut ?? "all",
+    heldOut: o.heldOut ?? LOSO_DEFAULTS.heldOut,
     ...(shortSide ? { shortSide } : {}),
     ...(jpegQuality ? { matchCompression: jpegQuality } : {}),
     ...(o.trainSources ? { trainSources: o.trainSources } : {}),

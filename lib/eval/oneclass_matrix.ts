@@ -19,6 +19,7 @@
 import { join, resolve } from "node:path";
 import { type Graph, type Unit, unitSeconds, writeGraph } from "../cluster/graph.ts";
 import { runGraph, type UnitKinds } from "../cluster/local.ts";
+import type { RedoReason } from "../cluster/graph.ts";
 import { CgvsniError, UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
@@ -317,7 +318,7 @@ export const ONECLASS_MATRIX_KINDS: UnitKinds = {
   "oneclass-cell": {
     resources: { cpus: 2, memMB: 8192, minutes: 12 * 60 },
     preemptible: true,
-    run: async (params, { log, redo }) => void await runCell(params as CellParams, log, !!redo),
+    run: async (params, { log, redo }) => void await runCell(params as CellParams, log, redo),
     outputs: (params) => {
       const c = params as CellParams;
       return [
@@ -335,14 +336,15 @@ export const ONECLASS_MATRIX_KINDS: UnitKinds = {
 
 /**
  * Trains (or reuses) one one-class model and evaluates it (or reuses its evaluation); with `redo`
- * (its map was trained again) a finished model is set aside and both are made again. Models of
+ * `inputs` (its map was trained again) a finished model is set aside and both are made again,
+ * with `params` (other options) it is evaluated again. Models of
  * an older feature definition or other settings were set aside when the graph was written.
  */
-async function runCell(c: CellParams, log: Progress, redo: boolean): Promise<Evaluation> {
+async function runCell(c: CellParams, log: Progress, redo?: RedoReason): Promise<Evaluation> {
   const { runs, run, ocName, source, kind, seed, options: o } = c;
   const ocDir = join(runs, run, ocName);
   const settings = cellSettings(o, kind);
-  if (redo) {
+  if (redo === "inputs") {
     await setAsideStale(ocDir, log, undefined, "fitted on an image map trained again since");
   }
   if (!(await exists(join(ocDir, "oneclass.json")))) {
@@ -360,7 +362,8 @@ async function runCell(c: CellParams, log: Progress, redo: boolean): Promise<Eva
       progress: log,
     });
   }
-  const saved = await currentEvaluation(join(ocDir, "evaluation"), log);
+  // asked with other options (the evaluation's, say): evaluated again
+  const saved = redo ? undefined : await currentEvaluation(join(ocDir, "evaluation"), log);
   if (saved) return saved;
   return await evaluate({
     ...o.evaluation,

@@ -368,7 +368,7 @@ export abstract class OneClassEstimator {
       threshold: this.threshold,
       thresholdFrom: this.thresholdFrom,
       // how a refit (clone) sets its threshold, and with which folds and seed
-      fit: { threshold: this.thresholdMode, folds: this.folds, seed: this.seed },
+      fit: (({ threshold, folds, seed }) => ({ threshold, folds, seed }))(this.common),
       ...(this.reference ? { reference: Array.from(this.reference) } : {}),
       provenance: this.provenance,
       settings: this.meta(),

@@ -15,7 +15,9 @@ The scene: a ground plane and three to six objects (cube, sphere, cylinder, cone
 with photographic textures (box-projected, bump from the same photograph, random roughness), a
 photographic environment, a sun at a random angle, a camera at a random height and focal length
 looking at the middle, Filmic colour. No denoiser (Debian's Blender has no OpenImageDenoise: the
-post step stands in for it), no compositor: the post effects are tasks/production/post.py's.
+post step stands in for it), no compositor: the post effects are to be a separate step. Each
+aspect (look, world, each material, layout, sun, camera) draws from its own seeded stream and
+draws the same values whatever the ablation flags say, so an ablation changes only its step.
 Work in progress (issue 27; nothing runs this yet). Measured 2026-12-05 on Debian's Blender
 3.4.1, 320x240, 16 samples: the same seed gives the same scene, but Cycles' pixels differ between
 two runs in 40-113 of 76,800 pixels (by 1-26 levels) whenever image textures are on, with `-t 1`,
@@ -32,7 +34,12 @@ import sys
 import bpy
 
 args = json.loads(sys.argv[sys.argv.index("--") + 1])
-rng = random.Random(args["seed"])
+
+
+def stream(aspect):
+    """The seeded random stream of one aspect of the scene."""
+    return random.Random(f"{args['seed']}:{aspect}")
+
 use_texture = args.get("texture", True)
 use_env = args.get("environment", True)
 
@@ -49,7 +56,7 @@ scene.render.image_settings.color_mode = "RGB"
 scene.render.image_settings.color_depth = "8"
 scene.render.filepath = args["out"]
 scene.view_settings.view_transform = "Filmic"
-scene.view_settings.look = rng.choice(["None", "Medium Contrast", "Medium High Contrast"])
+scene.view_settings.look = stream("look").choice(["None", "Medium Contrast", "Medium High Contrast"])
 if scene.render.engine == "CYCLES":
     scene.cycles.device = "CPU"
     scene.cycles.samples = args["samples"]
@@ -71,30 +78,33 @@ def image(path):
 def material(name, scale):
     """A principled material: a box-projected photograph (with bump), or a plain colour;
     `scale` is the range of the photograph's repeats per metre."""
+    rng = stream(f"material:{name}")
+    roughness, specular = rng.uniform(0.2, 0.9), rng.uniform(0.2, 0.6)
+    colour = (rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), 1.0)
+    s, turn = rng.uniform(*scale), rng.uniform(0, math.pi)
+    photo, strength = rng.choice(args["textures"]), rng.uniform(0.05, 0.4)
     m = bpy.data.materials.new(name)
     m.use_nodes = True
     nodes, links = m.node_tree.nodes, m.node_tree.links
     bsdf = nodes["Principled BSDF"]
-    bsdf.inputs["Roughness"].default_value = rng.uniform(0.2, 0.9)
-    bsdf.inputs["Specular"].default_value = rng.uniform(0.2, 0.6)
+    bsdf.inputs["Roughness"].default_value = roughness
+    bsdf.inputs["Specular"].default_value = specular
     if not use_texture:
-        bsdf.inputs["Base Color"].default_value = (
-            rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), 1.0)
+        bsdf.inputs["Base Color"].default_value = colour
         return m
     coord = nodes.new("ShaderNodeTexCoord")
     mapping = nodes.new("ShaderNodeMapping")
-    s = rng.uniform(*scale)
     mapping.inputs["Scale"].default_value = (s, s, s)
-    mapping.inputs["Rotation"].default_value = (0, 0, rng.uniform(0, math.pi))
+    mapping.inputs["Rotation"].default_value = (0, 0, turn)
     tex = nodes.new("ShaderNodeTexImage")
-    tex.image = image(rng.choice(args["textures"]))
+    tex.image = image(photo)
     tex.projection = "BOX"
     tex.projection_blend = 0.2
     links.new(coord.outputs["Object"], mapping.inputs["Vector"])
     links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
     links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     bump = nodes.new("ShaderNodeBump")
-    bump.inputs["Strength"].default_value = rng.uniform(0.05, 0.4)
+    bump.inputs["Strength"].default_value = strength
     links.new(tex.outputs["Color"], bump.inputs["Height"])
     links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
     return m
@@ -105,7 +115,7 @@ world = bpy.data.worlds.new("world")
 scene.world = world
 world.use_nodes = True
 background = world.node_tree.nodes["Background"]
-background.inputs["Strength"].default_value = rng.uniform(0.6, 1.6)
+background.inputs["Strength"].default_value = stream("world").uniform(0.6, 1.6)
 if use_env:
     env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
     env.image = image(args["env"])
@@ -130,6 +140,7 @@ makers = [
     lambda loc: bpy.ops.mesh.primitive_torus_add(location=loc),
     lambda loc: bpy.ops.mesh.primitive_monkey_add(size=1.6, location=loc),
 ]
+rng = stream("layout")
 for i in range(rng.randint(3, 6)):
     r, a = rng.uniform(0, 3.2), rng.uniform(0, 2 * math.pi)
     rng.choice(makers)((r * math.cos(a), r * math.sin(a), 0.9))
@@ -141,6 +152,7 @@ for i in range(rng.randint(3, 6)):
     obj.data.materials.append(material(f"object{i}", (0.3, 1.2)))
 
 # a sun
+rng = stream("sun")
 bpy.ops.object.light_add(type="SUN", location=(0, 0, 10))
 sun = bpy.context.object
 sun.data.energy = rng.uniform(1.0, 4.0)
@@ -148,6 +160,7 @@ sun.data.angle = rng.uniform(0.01, 0.1)
 sun.rotation_euler = (rng.uniform(0.2, 1.1), 0, rng.uniform(0, 2 * math.pi))
 
 # the camera, looking at the middle
+rng = stream("camera")
 d, a = rng.uniform(7, 12), rng.uniform(0, 2 * math.pi)
 bpy.ops.object.camera_add(location=(d * math.cos(a), d * math.sin(a), rng.uniform(1.2, 4.5)))
 camera = bpy.context.object

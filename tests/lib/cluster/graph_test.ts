@@ -203,3 +203,42 @@ Deno.test("local executor: a training unit hears SIGTERM from its start, before 
     assert.deepEqual([st.done, st.failed.size], [[], 0]);
   });
 });
+
+Deno.test("local executor: a redo survives a failed attempt; a unit asked with other options is told so", async () => {
+  await withTempDir(async (dir) => {
+    const seen: string[] = [];
+    let fail = false, made = "a1";
+    const out = join(dir, "a.out");
+    const kinds: UnitKinds = {
+      k: {
+        resources: { cpus: 1, memMB: 100, minutes: 1 },
+        async run(params, { redo }) {
+          seen.push(`${(params as { id: string }).id}:${redo ?? "-"}`);
+          if ((params as { id: string }).id === "a") await Deno.writeTextFile(out, made);
+          else if (fail) throw new CgvsniError("killed");
+        },
+        outputs: (params) => (params as { id: string }).id === "a" ? [out] : [],
+      },
+    };
+    const g = await graphIn(dir, [
+      unit("a", [], undefined, { id: "a" }),
+      unit("b", ["a"], undefined, { id: "b" }),
+    ]);
+    await runLocal(g, kinds, { log });
+    // a made again differently; b's first redo fails: the next attempt is still a redo
+    await Deno.remove(out);
+    made = "a2";
+    fail = true;
+    await runLocal(g, kinds, { log });
+    fail = false;
+    await runLocal(g, kinds, { log });
+    assert.deepEqual(seen, ["a:-", "b:-", "a:-", "b:inputs", "b:inputs"]);
+    // the same unit asked with other options runs again, told why
+    const other = await graphIn(dir, [
+      unit("a", [], undefined, { id: "a" }),
+      unit("b", ["a"], undefined, { id: "b", x: 1 }),
+    ]);
+    await runLocal(other, kinds, { log });
+    assert.deepEqual(seen.slice(5), ["b:params"]);
+  });
+});

@@ -541,31 +541,45 @@ Deno.test("robustness: one evaluation per perturbation as units; finished ones k
   assert.notEqual(after.created, r.created);
 });
 
-Deno.test("evaluate --map RUN --test-data --shards: the run's detector evaluated in slices equals one process's", async () => {
+Deno.test("evaluate --map RUN --test-data --shards: the run's detector evaluated in slices equals one process's, and again when its model changes", async () => {
   const csv = await ready;
   const runs = join(dir, "runs");
-  const code = await main([
-    "evaluate",
-    "--map",
-    "p",
-    "--runs",
-    runs,
-    "--test-data",
-    SHIPPED,
-    "--test-csv",
-    csv,
-    "--shards",
-    "2",
-    "--bootstrap",
-    "50",
-  ]);
-  assert.equal(code, 0);
-  const sharded = (await readJson(
-    join(runs, "detectors", "p-flow-dataset", "results.json"),
-  )) as Evaluation;
-  const det = await detectorFromRun(runs, "p", "flow");
+  await pipeline(options(dir, csv, "p", "EEVEE")); // the map, reused
+  const fit = (nu: number) =>
+    trainOneClass({
+      map: "p",
+      runs,
+      name: "es",
+      features: "residual",
+      oneclass: "gauss",
+      settings: { nu },
+      progress: quiet,
+    });
+  await fit(0.05);
+  const sharded = () =>
+    main([
+      "evaluate",
+      "--map",
+      "p",
+      "--oneclass-run",
+      "es",
+      "--runs",
+      runs,
+      "--test-data",
+      SHIPPED,
+      "--test-csv",
+      csv,
+      "--shards",
+      "2",
+      "--bootstrap",
+      "50",
+    ]);
+  const results = join(runs, "detectors", "p-es-dataset", "results.json");
+  assert.equal(await sharded(), 0);
+  const first = (await readJson(results)) as Evaluation;
+  const det = await detectorFromRun(runs, "p", "es");
   try {
-    const one = await evaluateDetector(det, {
+    await evaluateDetector(det, {
       testData: SHIPPED,
       testCsv: csv,
       bootstrap: 50,
@@ -575,14 +589,36 @@ Deno.test("evaluate --map RUN --test-data --shards: the run's detector evaluated
     // as written (NaN, a norm no map source gives, reads back as null)
     const written = (await readJson(join(dir, "p-one", "results.json"))) as Evaluation;
     const { created: _c, ...want } = written;
-    const { created: _s, ...got } = sharded;
+    const { created: _s, ...got } = first;
     assert.deepEqual(got, want);
-    assert.equal(one.images.length, 36);
+    assert.equal(first.images.length, 36);
   } finally {
     det.dispose();
   }
-  // the run's own test split is not sliced this way: the message says how
+  // the one-class model fitted again under the same name: every shard scored again
+  await Deno.remove(join(runs, "p", "es"), { recursive: true });
+  await fit(0.2);
+  assert.equal(await sharded(), 0);
+  const second = (await readJson(results)) as Evaluation;
+  assert.notEqual(second.threshold.value, first.threshold.value);
+  // the run's own test split is not sliced this way, and --tiles does not apply: said so
   assert.equal(await main(["evaluate", "--map", "p", "--runs", runs, "--shards", "2"]), 2);
+  assert.equal(
+    await main([
+      "evaluate",
+      "--map",
+      "p",
+      "--runs",
+      runs,
+      "--test-data",
+      SHIPPED,
+      "--shards",
+      "2",
+      "--tiles",
+      "2",
+    ]),
+    2,
+  );
 });
 
 Deno.test("evaluate --test-data: a folder never split is scored whole, renderers matched by name", async () => {

@@ -423,3 +423,27 @@ Deno.test("oneclass: a Gaussian in parts with folds of two whole groups fits; in
   );
   one.dispose();
 });
+
+Deno.test("oneclass: a model saved before the fit settings were kept refits as its threshold was set", async () => {
+  await testBackend();
+  const d = 4, { train } = data(30, 5, d);
+  const m = await new KnnOneClass({ neighbours: 3, threshold: "train", folds: 4, seed: 9 }).fit(
+    train,
+    30,
+    d,
+  );
+  await withTempDir(async (dir) => {
+    await m.save(dir, "oc");
+    const file = `${dir}/oc.json`;
+    const saved = JSON.parse(await Deno.readTextFile(file));
+    assert.deepEqual(saved.fit, { threshold: "train", folds: 4, seed: 9 });
+    delete saved.fit; // as written before 2026-12-05
+    await Deno.writeTextFile(file, JSON.stringify(saved));
+    const back = await loadOneClass(dir, "oc");
+    const again = back.clone();
+    assert.deepEqual([again.thresholdMode, again.folds, again.seed], ["train", 5, 0]);
+    again.dispose();
+    back.dispose();
+  });
+  m.dispose();
+});
