@@ -19,11 +19,15 @@ post step stands in for it), no compositor: the post effects are to be a separat
 aspect (look, world, each material, layout, sun, camera) draws from its own seeded stream and
 draws the same values whatever the ablation flags say, so an ablation changes only its step.
 Work in progress (issue 27; nothing runs this yet). Measured 2026-12-05 on Debian's Blender
-3.4.1, 320x240, 16 samples: the same seed gives the same scene, but Cycles' pixels differ between
-two runs in 40-113 of 76,800 pixels (by 1-26 levels) whenever image textures are on, with `-t 1`,
-with address randomisation off (setarch -R) and pinned to one core (taskset); without image
-textures (plain colours, photographic environment or sky) they are identical. The cause is not
-found yet: the render-twice test the issue asks for waits for it.
+3.4.1, 320x240, 16 samples: the same seed gives the same scene, but not the same pixels. Two
+runs differ in 40-113 of 76,800 8-bit pixels (by 1-26 levels) whenever image textures are on,
+with `-t 1`, with address randomisation off (setarch -R), pinned to one core (taskset) and
+without dither. Cycles' float output (EXR) differs between runs even without image textures
+(about 2,400 pixels by at most 3e-4 with the photographic environment; about 1,400 by at most
+2e-5 with plain colours and a procedural sky; `use_auto_tile` off changes nothing), which rounds
+to the same 8-bit values: the render itself is not repeatable in this build, and textures only
+make it visible. The render-twice test the
+issue asks for waits for a way round this.
 """
 
 import json
