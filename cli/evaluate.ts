@@ -42,7 +42,7 @@ import { DEFAULT_CROPS, DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
 import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
-import { sha256Hex } from "../lib/core/bundle.ts";
+import { fileSha256 } from "../lib/core/bundle.ts";
 
 /** The `evaluate` command. */
 export const evaluateCommand: Command = {
@@ -312,7 +312,7 @@ async function withDetector<T>(p: EvaluateParams, f: (d: Detector) => Promise<T>
 /** The SHA-256 of each file, or "absent". */
 async function modelSums(files: string[]): Promise<string[]> {
   return await Promise.all(
-    files.map((f) => Deno.readFile(f).then((b) => sha256Hex(b), () => `absent ${f}`)),
+    files.map(async (f) => (await fileSha256(f).catch(() => undefined)) ?? `absent ${f}`),
   );
 }
 

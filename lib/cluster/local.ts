@@ -9,7 +9,7 @@
 import { isAbsolute, join } from "node:path";
 import { CgvsniError, oneLine, Preempted } from "../core/errors.ts";
 import { exists } from "../core/files.ts";
-import { sha256Hex } from "../core/bundle.ts";
+import { fileSha256, sha256Hex } from "../core/bundle.ts";
 import { listenForStop } from "../runs/stop.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
 import {
@@ -95,13 +95,7 @@ export async function inputsOf(g: Graph, u: Unit, kinds: UnitKinds): Promise<str
     if (!outputs) continue;
     for (const s of shardsOf(d)) {
       for (const f of outputs(d.params, s)) {
-        let sum = "absent";
-        try {
-          sum = await sha256Hex(await Deno.readFile(pathIn(g, f)));
-        } catch (e) {
-          if (!(e instanceof Deno.errors.NotFound)) throw e;
-        }
-        parts.push(`${id}[${s.index}] ${f} ${sum}`);
+        parts.push(`${id}[${s.index}] ${f} ${(await fileSha256(pathIn(g, f))) ?? "absent"}`);
       }
     }
   }

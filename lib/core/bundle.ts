@@ -76,6 +76,24 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
+ * Hex SHA-256 of a file's bytes, or undefined when there is no such file (other errors thrown).
+ *
+ * @example
+ * ```ts
+ * import { fileSha256 } from "./bundle.ts";
+ * console.log(await fileSha256("/no/such/file")); // undefined
+ * ```
+ */
+export async function fileSha256(path: string): Promise<string | undefined> {
+  try {
+    return await sha256Hex(await Deno.readFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+/**
  * Writes `<dir>/<stem>.json` and `<dir>/<stem>.bin` (each atomically; the binary first, so a
  * manifest never points at a missing or partial binary). `extra` fields go into the manifest.
  */

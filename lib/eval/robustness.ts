@@ -16,7 +16,7 @@ import { basename, join, resolve } from "node:path";
 import { type Graph, type Unit, writeGraph } from "../cluster/graph.ts";
 import { runGraph, type UnitKinds } from "../cluster/local.ts";
 import { CgvsniError } from "../core/errors.ts";
-import { sha256Hex } from "../core/bundle.ts";
+import { fileSha256 } from "../core/bundle.ts";
 import { atomicWrite, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
@@ -163,9 +163,8 @@ export async function robustnessPlan(o: RobustnessOptions): Promise<Graph> {
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
   // the whole saved model (its weights' checksum, and the threshold, which the weights omit)
-  const saved = await Deno.readFile(join(info.dir, "oneclass.json")).catch(() => undefined);
-  if (!saved) throw new CgvsniError(`${info.dir}: the one-class model has not finished training`);
-  const model = await sha256Hex(saved);
+  const model = await fileSha256(join(info.dir, "oneclass.json")).catch(() => undefined);
+  if (!model) throw new CgvsniError(`${info.dir}: the one-class model has not finished training`);
   const dir = join(
     info.dir,
     o.testData ? `robustness-${basename(resolve(o.testData))}` : "robustness",

@@ -70,6 +70,11 @@ const units: Unit[] = [
   { id: "merge", kind: "score", after: ["score"], params: {} },
 ];
 
+/** The three units above as graph `e` in `dir/e`. */
+function graphIn(dir: string) {
+  return writeGraph({ version: 1, name: "e", dir: join(dir, "e"), writes: [dir], units });
+}
+
 Deno.test("slurm: the job script asks for the kind's resources and runs run-unit with the task's permissions", async () => {
   const g = { version: 1 as const, name: "e1", dir: "/scratch/runs/e1", writes: [], units };
   const train = sbatchScript(g, units[0], kinds, options);
@@ -112,13 +117,7 @@ Deno.test("slurm: the job script asks for the kind's resources and runs run-unit
 
 Deno.test("slurm: submit chains afterok dependencies, and submits again only what is missing", async () => {
   await withTempDir(async (dir) => {
-    const g = await writeGraph({
-      version: 1,
-      name: "e",
-      dir: join(dir, "e"),
-      writes: [dir],
-      units,
-    });
+    const g = await graphIn(dir);
     const slurm = fakeSlurm();
     const first = await submit(g, kinds, options, slurm.exec);
     assert.deepEqual(first.submitted.map((s) => [s.unit, s.job]), [
@@ -205,13 +204,7 @@ Deno.test("slurm: a finished unit whose outputs are gone is submitted again with
       ...kinds,
       train: { ...kinds.train, outputs: () => [out] },
     };
-    const g = await writeGraph({
-      version: 1,
-      name: "e",
-      dir: join(dir, "e"),
-      writes: [dir],
-      units,
-    });
+    const g = await graphIn(dir);
     await Deno.writeTextFile(out, "weights");
     // finished, each marker with what it was made from (as run-unit records it)
     for (const u of units) {
@@ -255,13 +248,7 @@ Deno.test("slurm: a finished unit whose outputs are gone is submitted again with
 
 Deno.test("slurm: one submit at a time per folder; a job refuses a unit rewritten since it was submitted", async () => {
   await withTempDir(async (dir) => {
-    const g = await writeGraph({
-      version: 1,
-      name: "e",
-      dir: join(dir, "e"),
-      writes: [dir],
-      units,
-    });
+    const g = await graphIn(dir);
     const slurm = fakeSlurm();
     // another submit holds the lock: refused, nothing submitted
     await Deno.mkdir(join(g.dir, "slurm"), { recursive: true });

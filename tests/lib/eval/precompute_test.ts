@@ -44,6 +44,25 @@ async function fitAndScore(runs: string, features: FeatureSource, oneclass: OneC
   };
 }
 
+/**
+ * Trains the tiny map run `m` on `csv`'s images into `runs`, and copies it into `copy` (the same
+ * map in a second runs folder, whose features folder starts empty).
+ */
+async function tinyMapIn(csv: string, runs: string, copy?: string): Promise<void> {
+  await trainMap({
+    ...tinyRowMap(csv),
+    data: SHIPPED,
+    runs,
+    name: "m",
+    renderer: "EEVEE",
+    progress: quiet,
+  });
+  if (copy) {
+    await Deno.mkdir(copy);
+    await new Deno.Command("cp", { args: ["-r", join(runs, "m"), copy] }).output();
+  }
+}
+
 /** The lists a stage computed itself (saved whole in `features/`), not put together from slices. */
 async function listsComputed(runs: string): Promise<string[]> {
   return (await Array.fromAsync(Deno.readDir(join(runs, "m", "features"))))
@@ -61,16 +80,7 @@ for (
     await withTempDir(async (dir) => {
       const csv = await shippedSubset(dir);
       const one = join(dir, "one"), sliced = join(dir, "sliced");
-      await trainMap({
-        ...tinyRowMap(csv),
-        data: SHIPPED,
-        runs: one,
-        name: "m",
-        renderer: "EEVEE",
-        progress: quiet,
-      });
-      await Deno.mkdir(sliced);
-      await new Deno.Command("cp", { args: ["-r", join(one, "m"), sliced] }).output();
+      await tinyMapIn(csv, one, sliced);
 
       const direct = await fitAndScore(one, features, oneclass);
       assert.ok((await listsComputed(one)).length >= 2, "the direct run computes its lists");
@@ -106,16 +116,7 @@ Deno.test("precompute: with a slice missing the stages compute their lists thems
   await withTempDir(async (dir) => {
     const csv = await shippedSubset(dir);
     const one = join(dir, "one"), half = join(dir, "half");
-    await trainMap({
-      ...tinyRowMap(csv),
-      data: SHIPPED,
-      runs: one,
-      name: "m",
-      renderer: "EEVEE",
-      progress: quiet,
-    });
-    await Deno.mkdir(half);
-    await new Deno.Command("cp", { args: ["-r", join(one, "m"), half] }).output();
+    await tinyMapIn(csv, one, half);
     const direct = await fitAndScore(one, "residual", "knn");
     const slice = () =>
       precomputeFeatures({
@@ -142,14 +143,7 @@ Deno.test("features --shards N: a graph of one sliced unit run here, every slice
   await withTempDir(async (dir) => {
     const csv = await shippedSubset(dir);
     const runs = join(dir, "runs");
-    await trainMap({
-      ...tinyRowMap(csv),
-      data: SHIPPED,
-      runs,
-      name: "m",
-      renderer: "EEVEE",
-      progress: quiet,
-    });
+    await tinyMapIn(csv, runs);
     const base = ["features", "--map", "m", "--runs", runs, "--features", "residual", "--quiet"];
     assert.equal(await main([...base, "--shards", "2"]), 0);
     const graph = JSON.parse(await Deno.readTextFile(join(runs, "m/features/graph.json")));
