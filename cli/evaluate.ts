@@ -69,7 +69,8 @@ Unusable test images are listed (skipped.txt) and the rest evaluated.
 A one-class run without a map (train-oneclass --data): --oneclass-run NAME alone.
 A finished detector (--detector DIR|URL, e.g. models/cgbench-small) on a labelled dataset folder
 (--test-data DIR): every image is scored exactly as \`detect\` scores it, with the same metrics
-and controls; results in runs/detectors/DETECTOR-DATASET/. With a detector, --shard i/N scores
+and controls; results in runs/detectors/DETECTOR-DATASET/ (-CSV after it for a --test-csv
+other than dataset.csv). With a detector, --shard i/N scores
 the i-th of N slices of the images into that folder's shards/, and --merge turns every shard into
 the evaluation one process makes; --shards N [--executor slurm] does both as a graph of units
 (docs/cluster.md). --map RUN --test-data DIR with --shard, --merge or --shards does the same with
@@ -195,7 +196,14 @@ async function runDetector(a: ParsedArgs): Promise<number> {
     ...(map ? { map, oneclassRun, runs: resolve(runs) } : { detector: dir }),
     testData,
     testCsv: str(a, "test-csv"),
-    out: resolve(detectorEvaluationDir(runs, map ? `${map}-${oneclassRun}` : dir!, testData)),
+    out: resolve(
+      detectorEvaluationDir(
+        runs,
+        map ? `${map}-${oneclassRun}` : dir!,
+        testData,
+        str(a, "test-csv"),
+      ),
+    ),
     // what the detector is made of: its units run again when a model changes under its name
     models: await modelSums(
       map

@@ -104,8 +104,18 @@ const HEADER = [
   "SHA256",
 ];
 
-/** SHA-256 of decoded pixels: the same photograph stored twice hashes the same. */
-function pixelHash(width: number, height: number, data: Uint8Array): string {
+/**
+ * SHA-256 of decoded pixels (`SOURCES.csv`'s `SHA256`): the same photograph stored twice, in two
+ * formats say, hashes the same.
+ *
+ * @example
+ * ```ts
+ * import { pixelHash } from "./corpus.ts";
+ * const a = pixelHash(1, 1, new Uint8Array([1, 2, 3]));
+ * console.log(a === pixelHash(1, 1, new Uint8Array([1, 2, 3])), a.length); // true 64
+ * ```
+ */
+export function pixelHash(width: number, height: number, data: Uint8Array): string {
   return createHash("sha256").update(`${width}x${height}\n`).update(data).digest("hex");
 }
 

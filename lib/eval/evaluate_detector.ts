@@ -268,15 +268,25 @@ export async function mergeDetectorEvaluation(
 }
 
 /**
- * The default results folder of a detector evaluation: `<runs>/detectors/<detector>-<dataset>`.
+ * The default results folder of a detector evaluation: `<runs>/detectors/<detector>-<dataset>`,
+ * and `-<csv>` after it when the images are listed by another CSV than `dataset.csv` (two lists
+ * of one folder get two folders).
  *
  * @example
  * ```ts
  * import { detectorEvaluationDir } from "./mod.ts";
  * console.log(detectorEvaluationDir("runs", "models/cgbench-small/", "/data/indep")); // runs/detectors/cgbench-small-indep
+ * console.log(detectorEvaluationDir("runs", "models/cgbench-small", "/data/p", "/data/p/camera.csv")); // runs/detectors/cgbench-small-p-camera
  * ```
  */
-export function detectorEvaluationDir(runs: string, detector: string, testData: string): string {
+export function detectorEvaluationDir(
+  runs: string,
+  detector: string,
+  testData: string,
+  testCsv?: string,
+): string {
   const name = basename(detector.replace(/\/+$/, "")) || "detector";
-  return join(runs, "detectors", `${name}-${basename(testData.replace(/\/+$/, ""))}`);
+  const csv = testCsv ? basename(testCsv).replace(/\.csv$/i, "") : "dataset";
+  const list = csv === "dataset" ? "" : `-${csv}`;
+  return join(runs, "detectors", `${name}-${basename(testData.replace(/\/+$/, ""))}${list}`);
 }

@@ -139,6 +139,21 @@ export interface LosoRow {
   auc: Record<string, number>;
   /** Their mean. */
   meanAuc: number;
+  /**
+   * What the held-out source's model calls each renderer's renders, as shares: computer-generated,
+   * unsure or natural (`detect --rule oneclass`); absent in results written before it was kept.
+   */
+  calls?: Record<string, Calls>;
+}
+
+/** Shares of images called computer-generated, unsure and natural (they sum to 1). */
+export interface Calls {
+  /** Called computer-generated. */
+  cg: number;
+  /** Called unsure. */
+  unsure: number;
+  /** Called natural. */
+  natural: number;
 }
 
 /** One configuration (feature source × model) over every held-out source. */
@@ -155,6 +170,11 @@ export interface LosoCell {
   mean: { recall: number; unsure: number; auc: number };
   /** The worst of them: lowest recall, highest unsure, lowest mean AUC. */
   worst: { recall: number; unsure: number; auc: number };
+  /**
+   * Per renderer, over the same sources: mean and lowest AUC, and the mean shares of its renders
+   * called computer-generated, unsure and natural.
+   */
+  renderers?: Record<string, { auc: number; worstAuc: number } & Calls>;
 }
 
 /** What {@link loso} returns and writes (`results.json`, `results.md`). */
@@ -389,14 +409,21 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           const photo = await judge(pick(held), held.length);
           const cg = await judge(rf.data, rf.n);
           const auc: Record<string, number> = {};
+          const calls: Record<string, Calls> = {};
           for (const r of rendererNames) {
             const mine = renders.map((e, i) => [e, i] as const)
               .filter(([e]) => ren.classes.find((c) => c.label === e.label)!.name === r)
-              .map(([, i]) => cg[i].score);
+              .map(([, i]) => cg[i]);
             auc[r] = rocAuc(
-              [...photo.map((j) => j.score), ...mine],
+              [...photo.map((j) => j.score), ...mine.map((j) => j.score)],
               [...photo.map(() => 0), ...mine.map(() => 1)],
             );
+            const share = (v: string) => mine.filter((j) => j.verdict === v).length / mine.length;
+            calls[r] = {
+              cg: share("computer-generated"),
+              unsure: share("unsure"),
+              natural: share("natural"),
+            };
           }
           rows.push({
             source: groups[g],
@@ -405,6 +432,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
             unsure: photo.filter((j) => j.verdict === "unsure").length / held.length,
             auc,
             meanAuc: mean(Object.values(auc)),
+            calls,
           });
         } finally {
           est.dispose();
@@ -427,6 +455,16 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           unsure: max(big.map((r) => r.unsure)),
           auc: min(big.map((r) => r.meanAuc)),
         },
+        renderers: Object.fromEntries(rendererNames.map((name) => {
+          const of = (k: keyof Calls) => mean(big.map((r) => r.calls![name][k]));
+          return [name, {
+            auc: mean(big.map((r) => r.auc[name])),
+            worstAuc: min(big.map((r) => r.auc[name])),
+            cg: of("cg"),
+            unsure: of("unsure"),
+            natural: of("natural"),
+          }];
+        })),
       });
       await save();
     }
@@ -468,6 +506,24 @@ export function losoMarkdown(r: LosoResult): string {
     ),
     "",
   ];
+  const perRenderer = r.cells.filter((c) => c.renderers);
+  if (perRenderer.length) {
+    lines.push(
+      "Per renderer (over the same sources): AUC mean and worst, and the mean shares of its renders " +
+        "called computer-generated / unsure / natural by the held-out source's model.",
+      "",
+      "| features | model | renderer | AUC mean | AUC worst | CG | unsure | natural |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...perRenderer.flatMap((c) =>
+        Object.entries(c.renderers!).map(([name, x]) =>
+          `| ${c.features} | ${c.kind} | ${name} | ${f(x.auc)} | ${f(x.worstAuc)} | ${f(x.cg)} | ${
+            f(x.unsure)
+          } | ${f(x.natural)} |`
+        )
+      ),
+      "",
+    );
+  }
   for (const c of r.cells) {
     lines.push(
       `## ${c.kind} on ${c.features}`,

@@ -61,6 +61,7 @@ export {
   type PipelineOptions,
 } from "./experiment.ts";
 export {
+  type Calls,
   loso,
   LOSO_DEFAULTS,
   type LosoCell,

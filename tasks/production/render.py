@@ -1,33 +1,34 @@
 """A production-like scene rendered by Blender (issue 27), from a seed and photographs.
 
-One image per call (the driver that picks the photographs and seeds is not written yet):
+One image per call (tasks/production/make.ts drives it; run.ts `renderScene`):
 
     blender -b --factory-startup -noaudio -t 1 --python-exit-code 1 \
         -P tasks/production/render.py -- '<json>'
 
 The JSON names: seed, out (a PNG path), width, height, samples, engine (CYCLES or
-BLENDER_EEVEE), threads, env (a photograph used as the environment: light and background),
-textures (photographs used as the objects' and the ground's materials), and the options of the
-steps an ablation turns off: "texture" (false: plain colours instead of the photographs),
-"environment" (false: a procedural sky instead of the photograph).
+BLENDER_EEVEE), threads, pool (photographs the environment and the textures are drawn from), and
+the options of the steps an ablation turns off: "texture" (false: plain colours instead of the
+photographs), "environment" (false: a procedural sky instead of the photograph). Beside the image,
+`<out>.json` records the arguments and everything drawn (photographs, materials, objects, sun,
+camera, look).
 
 The scene: a ground plane and three to six objects (cube, sphere, cylinder, cone, torus, Suzanne)
 with photographic textures (box-projected, bump from the same photograph, random roughness), a
-photographic environment, a sun at a random angle, a camera at a random height and focal length
-looking at the middle, Filmic colour. No denoiser (Debian's Blender has no OpenImageDenoise: the
-post step stands in for it), no compositor: the post effects are to be a separate step. Each
-aspect (look, world, each material, layout, sun, camera) draws from its own seeded stream and
-draws the same values whatever the ablation flags say, so an ablation changes only its step.
-Work in progress (issue 27; nothing runs this yet). Measured 2026-12-05 on Debian's Blender
-3.4.1, 320x240, 16 samples: the same seed gives the same scene, but not the same pixels. Two
-runs differ in 40-113 of 76,800 8-bit pixels (by 1-26 levels) whenever image textures are on,
-with `-t 1`, with address randomisation off (setarch -R), pinned to one core (taskset) and
-without dither. Cycles' float output (EXR) differs between runs even without image textures
-(about 2,400 pixels by at most 3e-4 with the photographic environment; about 1,400 by at most
-2e-5 with plain colours and a procedural sky; `use_auto_tile` off changes nothing), which rounds
-to the same 8-bit values: the render itself is not repeatable in this build, and textures only
-make it visible. The render-twice test the
-issue asks for waits for a way round this.
+photograph as the environment (light and background, turned at random), a sun at a random angle, a
+camera at a random height and focal length looking at the middle, Filmic colour with a random look.
+No denoiser (Debian's Blender has no OpenImageDenoise: post.py's non-local means stands in for it)
+and no compositor: the lens and film effects are post.py's. Each aspect (look, world, each
+material, layout, sun, camera) draws from its own seeded stream and draws the same values whatever
+the ablation flags say, so an ablation changes only its step.
+
+Repeatability, measured on Debian's Blender 3.4.1: the same seed always gives the same scene (the
+record is identical). The pixels are identical in every repeat at 128x96 with 4 samples (the
+test's size), but not always at larger sizes: at 320x240 with 16 samples two runs differed in
+40-113 of 76,800 8-bit values (by 1-26 levels) whenever image textures were on, with `-t 1`,
+address randomisation off (setarch -R), pinned to one core (taskset) and without dither. Cycles'
+float output (EXR) differs between runs even without image textures (about 1,400 pixels by at most
+2e-5 with plain colours and a procedural sky; `use_auto_tile` off changes nothing), so the render
+itself is not bit-repeatable in this build; textures only make it visible in 8 bits.
 """
 
 import json
@@ -46,6 +47,8 @@ def stream(aspect):
 
 use_texture = args.get("texture", True)
 use_env = args.get("environment", True)
+# what was drawn, written next to the image (provenance, and the render-twice test)
+record = {"args": args, "materials": {}, "objects": []}
 
 bpy.ops.wm.read_factory_settings(use_empty=True)
 scene = bpy.context.scene
@@ -86,7 +89,9 @@ def material(name, scale):
     roughness, specular = rng.uniform(0.2, 0.9), rng.uniform(0.2, 0.6)
     colour = (rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), rng.uniform(0.05, 0.8), 1.0)
     s, turn = rng.uniform(*scale), rng.uniform(0, math.pi)
-    photo, strength = rng.choice(args["textures"]), rng.uniform(0.05, 0.4)
+    photo, strength = rng.choice(args["pool"]), rng.uniform(0.05, 0.4)
+    record["materials"][name] = {"photo": photo if use_texture else None, "scale": s,
+                                 "roughness": roughness, "specular": specular}
     m = bpy.data.materials.new(name)
     m.use_nodes = True
     nodes, links = m.node_tree.nodes, m.node_tree.links
@@ -119,10 +124,18 @@ world = bpy.data.worlds.new("world")
 scene.world = world
 world.use_nodes = True
 background = world.node_tree.nodes["Background"]
-background.inputs["Strength"].default_value = stream("world").uniform(0.6, 1.6)
+rng = stream("world")
+background.inputs["Strength"].default_value = strength = rng.uniform(0.6, 1.6)
+env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
+record["world"] = {"strength": strength, "photo": env_photo if use_env else None, "turn": env_turn}
 if use_env:
     env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
-    env.image = image(args["env"])
+    env.image = image(env_photo)
+    coord = world.node_tree.nodes.new("ShaderNodeTexCoord")
+    mapping = world.node_tree.nodes.new("ShaderNodeMapping")
+    mapping.inputs["Rotation"].default_value = (0, 0, env_turn)
+    world.node_tree.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
+    world.node_tree.links.new(mapping.outputs["Vector"], env.inputs["Vector"])
     world.node_tree.links.new(env.outputs["Color"], background.inputs["Color"])
 else:
     sky = world.node_tree.nodes.new("ShaderNodeTexSky")
@@ -152,6 +165,8 @@ for i in range(rng.randint(3, 6)):
     obj.rotation_euler = (rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), rng.uniform(0, math.pi))
     k = rng.uniform(0.6, 1.4)
     obj.scale = (k, k, k)
+    record["objects"].append({"kind": obj.data.name, "location": list(obj.location),
+                              "rotation": list(obj.rotation_euler), "scale": k})
     bpy.ops.object.shade_smooth()
     obj.data.materials.append(material(f"object{i}", (0.3, 1.2)))
 
@@ -178,4 +193,12 @@ track.track_axis = "TRACK_NEGATIVE_Z"
 track.up_axis = "UP_Y"
 scene.camera = camera
 
+record["sun"] = {"energy": sun.data.energy, "angle": sun.data.angle,
+                 "rotation": list(sun.rotation_euler)}
+record["camera"] = {"location": list(camera.location), "lens": camera.data.lens,
+                    "target": list(target.location)}
+record["look"] = scene.view_settings.look
+
 bpy.ops.render.render(write_still=True)
+with open(args["out"] + ".json", "w") as f:
+    json.dump(record, f, indent=1, sort_keys=True)

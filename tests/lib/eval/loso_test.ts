@@ -70,6 +70,21 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.ok(by.even.recall >= 0.6 && by.odd.recall >= 0.6, JSON.stringify(rows2));
     assert.deepEqual(r.renderers.map((x) => x.images), [4, 4, 4]);
     for (const x of rows2) assert.deepEqual(Object.keys(x.auc), r.renderers.map((y) => y.name));
+    // what each source's model calls the renders: shares that sum to one, and their means
+    for (const x of rows2) {
+      for (const c of Object.values(x.calls!)) {
+        assert.ok(Math.abs(c.cg + c.unsure + c.natural - 1) < 1e-12, JSON.stringify(c));
+        assert.ok([c.cg, c.unsure, c.natural].every((v) => v * 4 === Math.round(v * 4)));
+      }
+    }
+    for (const y of r.renderers) {
+      const s = r.cells[0].renderers![y.name];
+      const big = rows2.filter((x) => x.images >= 8);
+      const m = big.reduce((a, x) => a + x.calls![y.name].cg, 0) / big.length;
+      assert.ok(Math.abs(s.cg - m) < 1e-12);
+      assert.equal(s.worstAuc, Math.min(...big.map((x) => x.auc[y.name])));
+    }
+    assert.match(losoMarkdown(r), /\| residual \| gauss \| Cycles \| [0-9.]+ \| [0-9.]+ \|/);
     // the summary is over the sources with at least minImages photographs
     assert.equal(r.cells[0].worst.recall, Math.min(...rows2.map((x) => x.recall)));
     assert.match(await Deno.readTextFile(join(r.dir, "results.md")), /\| blurred \| 8 \|/);

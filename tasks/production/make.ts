@@ -1,0 +1,284 @@
+/**
+ * Builds the production-like render set of issue 27 (docs/production.md): Blender renders of
+ * seeded scenes with photographic textures and environments (render.py), a denoiser, lens and
+ * film effects and camera-like output (post.py), next to photographs of sources the shipped
+ * detector never saw, as one dataset folder with three CSVs:
+ *
+ * - `production.csv`: `Photos/` (0) and `Production/` (1): the set, as a renderer of its own
+ *   (`loso --renders-csv`, and for leave-one-renderer-out with other renderers);
+ * - `dataset.csv`: `Photos/` and the ablation, one renderer label per variant: `Plain` (plain
+ *   colours, procedural sky, nothing after), each production step alone on it (`Texture`,
+ *   `Environment`, `Denoise`, `Distortion`, `CA`, `Glare`, `Vignette`, `Grain`, `Camera`),
+ *   `Scene` (textures and environment, nothing after) and `Production` (everything), on the
+ *   same seeds: which step hides a render best;
+ * - `camera.csv`: the same with `PhotosCamera/`: the photographs through the same camera step
+ *   (resizing and JPEG, the same draws) as the renders, so that both classes pass it.
+ *
+ * - `loso-natural.csv`: the natural corpus (`--natural`) less the texture pool's sources, for
+ *   `loso --natural-csv` (names relative to the corpus);
+ * - `with-cgbench.csv` (with `--cgbench DIR`): `Photos/`, the other dataset's renderers (their
+ *   folders linked in) and `Production/` after them: the set next to the procedural renderers.
+ *
+ * `SOURCES.csv` records every file: its seed and variant, the photographs its scene used, or the
+ * photograph it is. Renders already made with the same settings are kept (the run resumes).
+ *
+ * deno run --allow-read --allow-write --allow-run tasks/production/make.ts --out DIR \
+ *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
+ *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
+ *
+ * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
+ * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
+ * checked against `tasks/natural/manifest.csv`).
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { dirname, join, resolve } from "node:path";
+import { formatCsv, parseDatasetCsv } from "../../lib/data/csv.ts";
+import { fileSha256 } from "../../lib/core/bundle.ts";
+import { Rng } from "../../lib/core/rng.ts";
+import { naturalPool, type PoolFile, readManifest } from "./pools.ts";
+import { type PostJob, postProcess, renderScene } from "./run.ts";
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+const { values: v } = parseArgs({
+  args: Deno.args,
+  options: {
+    out: { type: "string" },
+    sources: { type: "string" },
+    natural: { type: "string", default: "runs/natural" },
+    count: { type: "string", default: "120" },
+    ablation: { type: "string", default: "40" },
+    photos: { type: "string", default: "400" },
+    jobs: { type: "string", default: "1" },
+    width: { type: "string", default: "512" },
+    height: { type: "string", default: "384" },
+    samples: { type: "string", default: "16" },
+    blender: { type: "string", default: "blender" },
+    python: { type: "string", default: "/usr/bin/python3" },
+    cgbench: { type: "string" },
+  },
+});
+if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see the header)");
+const out = resolve(v.out);
+const count = Number(v.count), ablation = Math.min(Number(v.ablation), count);
+const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
+
+// ---- the pools, checked
+const textures = readManifest(
+  await Deno.readTextFile(join(HERE, "textures.csv")),
+  join(HERE, "textures.csv"),
+);
+for (const t of textures) {
+  const path = join(resolve(v.sources), t.name);
+  const sha = await fileSha256(path);
+  if (sha !== t.sha256) {
+    throw new Error(
+      `${path}: ${sha ? "not the file textures.csv lists" : "missing"} (${t.origin})`,
+    );
+  }
+}
+const poolPaths = textures.map((t) => join(resolve(v.sources!), t.name));
+const manifestFile = join(HERE, "../natural/manifest.csv");
+const photos = naturalPool(
+  readManifest(await Deno.readTextFile(manifestFile), manifestFile),
+  textures,
+);
+const chosen = sample(photos, Number(v.photos));
+for (const p of chosen) {
+  const path = join(resolve(v.natural), p.name);
+  if ((await fileSha256(path)) !== p.sha256) {
+    throw new Error(`${path}: missing or not the file ${manifestFile} lists; rebuild the corpus`);
+  }
+}
+
+/** `n` photographs drawn at random (seeded), in manifest order. */
+function sample(files: PoolFile[], n: number): PoolFile[] {
+  if (n >= files.length) return files;
+  const idx = new Rng("production-photos").shuffle(files.map((_, i) => i)).slice(0, n);
+  return idx.sort((a, b) => a - b).map((i) => files[i]);
+}
+
+// ---- the renders
+const VARIANTS = {
+  full: { texture: true, environment: true },
+  plain: { texture: false, environment: false },
+  texture: { texture: true, environment: false },
+  environment: { texture: false, environment: true },
+} as const;
+type Variant = keyof typeof VARIANTS;
+const renderPath = (variant: Variant, seed: number) =>
+  join(out, "renders", variant, `seed-${String(seed).padStart(4, "0")}.png`);
+
+/** JSON with its keys sorted (render.py writes its record so). */
+const sorted = (o: Record<string, unknown>) => JSON.stringify(o, Object.keys(o).sort());
+
+async function render(variant: Variant, seed: number): Promise<void> {
+  const png = renderPath(variant, seed);
+  const args = {
+    engine: "CYCLES" as const,
+    threads: 1,
+    seed,
+    out: png,
+    width,
+    height,
+    samples,
+    pool: poolPaths,
+    ...VARIANTS[variant],
+  };
+  try {
+    const done = JSON.parse(await Deno.readTextFile(png + ".json")).args;
+    if (sorted(done) === sorted(args)) return; // made with these settings
+  } catch { /* not made yet */ }
+  await Deno.mkdir(dirname(png), { recursive: true });
+  await renderScene(args, v.blender);
+}
+
+const todo: [Variant, number][] = [];
+for (let s = 0; s < count; s++) todo.push(["full", s]);
+for (const variant of ["plain", "texture", "environment"] as Variant[]) {
+  for (let s = 0; s < ablation; s++) todo.push([variant, s]);
+}
+let next = 0, finished = 0;
+const t0 = Date.now();
+await Promise.all(
+  Array.from({ length: Math.max(1, Number(v.jobs)) }, async () => {
+    while (next < todo.length) {
+      const [variant, seed] = todo[next++];
+      await render(variant, seed);
+      finished++;
+      if (finished % 10 === 0 || finished === todo.length) {
+        console.error(
+          `renders: ${finished}/${todo.length} (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+        );
+      }
+    }
+  }),
+);
+
+// ---- after the render: the ablation's folders and the set
+const id = (s: number) => String(s).padStart(4, "0");
+const jobs: PostJob[] = [];
+/** Folder, render variant, post steps (none: the render as it is). */
+const FOLDERS: [string, Variant, string[] | "production" | null, number][] = [
+  ["Production", "full", "production", count],
+  ["Plain", "plain", null, ablation],
+  ["Texture", "texture", null, ablation],
+  ["Environment", "environment", null, ablation],
+  ["Scene", "full", null, ablation],
+  ...["denoise", "distortion", "ca", "glare", "vignette", "grain", "camera"].map((
+    step,
+  ): [string, Variant, string[], number] => [
+    step === "ca" ? "CA" : step[0].toUpperCase() + step.slice(1),
+    "plain",
+    [step],
+    ablation,
+  ]),
+];
+const rows: { name: string; folder: string; seed: number; variant: string }[] = [];
+for (const [folder, variant, steps, n] of FOLDERS) {
+  await Deno.mkdir(join(out, folder), { recursive: true });
+  for (let s = 0; s < n; s++) {
+    const jpeg = steps === "production" || (Array.isArray(steps) && steps.includes("camera"));
+    const name = `${folder}/${folder.toLowerCase()}_${id(s)}.${jpeg ? "jpg" : "png"}`;
+    rows.push({ name, folder, seed: s, variant });
+    if (steps === null) {
+      await Deno.copyFile(renderPath(variant, s), join(out, name));
+    } else jobs.push({ in: renderPath(variant, s), out: join(out, name), seed: s, steps });
+  }
+}
+// the photographs: as they are, and through the camera step
+const photoRows: { name: string; file: PoolFile; camera: boolean }[] = [];
+for (const [i, p] of chosen.entries()) {
+  const link = join(out, "Photos", p.name);
+  await Deno.mkdir(dirname(link), { recursive: true });
+  await Deno.remove(link).catch(() => {});
+  await Deno.symlink(join(resolve(v.natural), p.name), link);
+  photoRows.push({ name: `Photos/${p.name}`, file: p, camera: false });
+  const cam = `PhotosCamera/${p.name.replace(/\.[^./]+$/, "")}.jpg`;
+  await Deno.mkdir(dirname(join(out, cam)), { recursive: true });
+  jobs.push({ in: link, out: join(out, cam), seed: 100000 + i, steps: ["camera"] });
+  photoRows.push({ name: cam, file: p, camera: true });
+}
+await postProcess(jobs, v.python);
+
+// ---- the CSVs
+const labels = FOLDERS.map((f) => f[0]);
+const natural = (camera: boolean) =>
+  photoRows.filter((r) => r.camera === camera).map((r) => [r.name, 0, r.file.source]);
+const renders = (only?: string) =>
+  rows.filter((r) => !only || r.folder === only)
+    .map((r) => [r.name, only ? 1 : labels.indexOf(r.folder) + 1, `${r.folder}-${r.seed}`]);
+const head = ["Name", "Label", "Group"];
+await Deno.writeTextFile(
+  join(out, "production.csv"),
+  formatCsv(head, [...natural(false), ...renders("Production")]),
+);
+await Deno.writeTextFile(
+  join(out, "dataset.csv"),
+  formatCsv(head, [...natural(false), ...renders()]),
+);
+await Deno.writeTextFile(
+  join(out, "camera.csv"),
+  formatCsv(head, [...natural(true), ...renders()]),
+);
+const pools = new Map(textures.map((t) => [join(resolve(v.sources!), t.name), t.name]));
+const sources: (string | number)[][] = [];
+for (const r of rows) {
+  const rec = JSON.parse(
+    await Deno.readTextFile(renderPath(r.variant as Variant, r.seed) + ".json"),
+  );
+  const used = new Set<string>();
+  if (rec.world.photo) used.add(pools.get(rec.world.photo)!);
+  for (const m of Object.values(rec.materials) as { photo: string | null }[]) {
+    if (m.photo) used.add(pools.get(m.photo)!);
+  }
+  sources.push([r.name, "render", r.seed, r.variant, [...used].sort().join(" "), ""]);
+}
+for (const p of photoRows) {
+  sources.push([p.name, "photograph", "", p.camera ? "camera" : "", "", p.file.name]);
+}
+await Deno.writeTextFile(
+  join(out, "SOURCES.csv"),
+  formatCsv(["Name", "Kind", "Seed", "Variant", "Textures", "Photograph"], sources),
+);
+// the corpus less the texture pool's sources, for leave-one-source-out (names relative to it)
+const corpusDs = join(resolve(v.natural), "dataset.csv");
+const losoPool = new Set(
+  naturalPool(readManifest(await Deno.readTextFile(manifestFile), manifestFile), textures, {
+    keepCgbench: true,
+  }).map((f) => f.name),
+);
+await Deno.writeTextFile(
+  join(out, "loso-natural.csv"),
+  formatCsv(
+    head,
+    parseDatasetCsv(await Deno.readTextFile(corpusDs), corpusDs).filter((r) => losoPool.has(r.name))
+      .map((r) => [r.name, r.label, r.group]),
+  ),
+);
+
+// the set next to another dataset's renderers (cgbench's): its folders linked in, labels kept
+if (v.cgbench) {
+  const other = resolve(v.cgbench);
+  const csv = parseDatasetCsv(await Deno.readTextFile(join(other, "dataset.csv")));
+  const cg = csv.filter((r) => r.label > 0);
+  for (const folder of new Set(cg.map((r) => r.name.split("/")[0]))) {
+    if (labels.includes(folder) || folder.startsWith("Photos")) {
+      throw new Error(`${other}/${folder}: a folder of that name is the set's own`);
+    }
+    await Deno.remove(join(out, folder)).catch(() => {});
+    await Deno.symlink(join(other, folder), join(out, folder));
+  }
+  const k = Math.max(...cg.map((r) => r.label));
+  await Deno.writeTextFile(
+    join(out, "with-cgbench.csv"),
+    formatCsv(head, [
+      ...natural(false),
+      ...cg.map((r) => [r.name, r.label, r.group]),
+      ...renders("Production").map(([name, , group]) => [name, k + 1, group]),
+    ]),
+  );
+}
+console.error(`wrote ${out}: ${rows.length} renders, ${photoRows.length} photographs`);

@@ -1,0 +1,172 @@
+"""The steps after the render (issue 27): a denoiser, lens and film effects, camera-like output.
+
+    /usr/bin/python3 tasks/production/post.py JOBS.json
+
+JOBS.json is a list of jobs, each {"in": an image, "out": where to write it, "seed": an integer,
+"steps": the steps to apply}. A step is applied at a random strength drawn from its own seeded
+stream (the same draw whichever other steps run, so that an ablation changes only its step).
+"steps" is either a list of step names (each applied) or "production": the denoiser and the camera
+step always, each lens and film effect with probability one half (drawn from its own stream too).
+Beside each output, `<out>.json` records what was applied and at which strength.
+
+The steps, in the order they run:
+
+- `denoise`: OpenCV's non-local means (`fastNlMeansDenoisingColored`, h 3-10). It stands in for
+  OpenImageDenoise, which Debian's Blender does not have: a classical denoiser, not a learned one;
+- `distortion`: radial lens distortion (barrel or pincushion, k1 in +-0.08, bilinear remap);
+- `ca`: lateral chromatic aberration (red and blue scaled about the centre by 1 +- 0.1-0.4 %);
+- `glare`: bloom: the highlights above a threshold (0.7-0.9), blurred (sigma 1-3 % of the width)
+  and added back (strength 0.15-0.6);
+- `vignette`: the corners darkened by 10-40 % (a cos^4-like falloff);
+- `grain`: film grain: Gaussian noise (sigma 1.5-5 levels), slightly blurred, stronger in the
+  shadows, shared by the channels up to a random share of colour noise;
+- `camera`: resizing to 55-100 % (area filter) and JPEG at quality 70-95 (4:2:0, OpenCV's
+  libjpeg-turbo); the only step with lossy output, so the output is `.jpg` when it runs.
+  Photographs go through the same step (same draws) when a protocol asks both classes to.
+
+Everything is computed in float64 from 8-bit sRGB input and rounded once at the end; OpenCV runs
+on one thread. The same job gives the same bytes on the same machine (tested).
+"""
+
+import json
+import random
+import sys
+
+import cv2
+import numpy as np
+
+cv2.setNumThreads(1)
+
+EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
+STEPS = ["denoise", *EFFECTS, "camera"]
+
+
+def stream(seed, step):
+    """The seeded random stream of one step."""
+    return random.Random(f"{seed}:{step}")
+
+
+def denoise(img, rng):
+    h = rng.uniform(3, 10)
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    out = cv2.fastNlMeansDenoisingColored(u8, None, h, h, 7, 21)
+    return out.astype(np.float64), {"h": h}
+
+
+def remap(img, fx, fy):
+    return cv2.remap(img.astype(np.float32), fx.astype(np.float32), fy.astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT).astype(np.float64)
+
+
+def grid(img):
+    h, w = img.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    cx, cy, r = (w - 1) / 2, (h - 1) / 2, np.hypot(w, h) / 2
+    return (x - cx) / r, (y - cy) / r, cx, cy, r
+
+
+def distortion(img, rng):
+    k1 = rng.uniform(-0.08, 0.08)
+    u, v, cx, cy, r = grid(img)
+    f = 1 + k1 * (u * u + v * v)
+    return remap(img, cx + u * f * r, cy + v * f * r), {"k1": k1}
+
+
+def ca(img, rng):
+    s = rng.uniform(0.001, 0.004) * rng.choice([-1, 1])
+    u, v, cx, cy, r = grid(img)
+    out = img.copy()
+    for c, k in ((2, 1 + s), (0, 1 - s)):  # OpenCV's order: B, G, R
+        out[..., c] = remap(img[..., c], cx + u * k * r, cy + v * k * r)
+    return out, {"scale": s}
+
+
+def glare(img, rng):
+    t, strength, sigma = rng.uniform(0.7, 0.9), rng.uniform(0.15, 0.6), rng.uniform(0.01, 0.03)
+    bright = np.clip(img / 255 - t, 0, None) / (1 - t)
+    halo = cv2.GaussianBlur(bright, (0, 0), sigma * img.shape[1])
+    return img + 255 * strength * halo, {"threshold": t, "strength": strength, "sigma": sigma}
+
+
+def vignette(img, rng):
+    amount = rng.uniform(0.1, 0.4)
+    u, v, *_ = grid(img)
+    fall = 1 - amount * np.clip(u * u + v * v, 0, 1) ** 1.5
+    return img * fall[..., None], {"amount": amount}
+
+
+def grain(img, rng):
+    sigma, colour = rng.uniform(1.5, 5), rng.uniform(0, 0.5)
+    gen = np.random.default_rng(rng.getrandbits(64))
+    h, w = img.shape[:2]
+    mono = gen.standard_normal((h, w))
+    rgb = gen.standard_normal((h, w, 3))
+    noise = (1 - colour) * mono[..., None] + colour * rgb
+    noise = cv2.GaussianBlur(noise, (0, 0), 0.6)
+    noise /= noise.std() + 1e-12
+    shadows = 1.5 - img.mean(axis=2, keepdims=True) / 255
+    return img + sigma * shadows * noise, {"sigma": sigma, "colour": colour}
+
+
+def camera(img, rng):
+    scale, quality = rng.uniform(0.55, 1.0), rng.randint(70, 95)
+    h, w = img.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    if size != (w, h):
+        u8 = cv2.resize(u8, size, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return buf, {"scale": scale, "quality": quality, "size": list(size)}
+
+
+EFFECT = {"denoise": denoise, "distortion": distortion, "ca": ca, "glare": glare,
+          "vignette": vignette, "grain": grain}
+
+
+def chosen(job):
+    """The steps a job applies, in order."""
+    steps = job["steps"]
+    if steps == "production":
+        on = {s for s in EFFECTS if stream(job["seed"], f"{s}:on").random() < 0.5}
+        return ["denoise", *[s for s in EFFECTS if s in on], "camera"]
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise SystemExit(f"{job['out']}: unknown steps {unknown} (known: {STEPS})")
+    return [s for s in STEPS if s in steps]
+
+
+def run(job):
+    img = cv2.imread(job["in"], cv2.IMREAD_COLOR)
+    if img is None:
+        raise SystemExit(f"{job['in']}: cannot read this image")
+    img = img.astype(np.float64)
+    steps = chosen(job)
+    record = {"in": job["in"], "seed": job["seed"], "order": steps, "steps": {}}
+    wants_jpeg = job["out"].lower().endswith((".jpg", ".jpeg"))
+    if ("camera" in steps) != wants_jpeg:
+        raise SystemExit(f"{job['out']}: JPEG output exactly when the camera step runs")
+    for step in steps:
+        if step == "camera":
+            buf, params = camera(img, stream(job["seed"], step))
+            record["steps"][step] = params
+            with open(job["out"], "wb") as f:
+                f.write(buf.tobytes())
+            break
+        img, params = EFFECT[step](img, stream(job["seed"], step))
+        record["steps"][step] = params
+    else:
+        u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+        if not cv2.imwrite(job["out"], u8, [cv2.IMWRITE_PNG_COMPRESSION, 6]):
+            raise SystemExit(f"{job['out']}: cannot write")
+    with open(job["out"] + ".json", "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        jobs = json.load(f)
+    for i, job in enumerate(jobs):
+        run(job)
+        if (i + 1) % 50 == 0:
+            print(f"post: {i + 1}/{len(jobs)}", file=sys.stderr, flush=True)

@@ -1,0 +1,108 @@
+/**
+ * Runs the two scripts of the production-like render set (issue 27): `render.py` in Debian's
+ * Blender, `post.py` in Debian's Python with OpenCV. Used by `make.ts`, `shipped.ts` and the tests.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+
+const HERE = dirname(new URL(import.meta.url).pathname);
+
+/** What `render.py` takes (its header documents each). */
+export interface SceneArgs {
+  seed: number;
+  out: string;
+  width: number;
+  height: number;
+  samples: number;
+  /** Photographs the scene's environment and textures are drawn from. */
+  pool: string[];
+  engine?: "CYCLES" | "BLENDER_EEVEE";
+  threads?: number;
+  texture?: boolean;
+  environment?: boolean;
+}
+
+/** One job of `post.py`: its steps on `in`, written to `out` (`.jpg` when the camera step runs). */
+export interface PostJob {
+  in: string;
+  out: string;
+  seed: number;
+  steps: string[] | "production";
+}
+
+/** Runs a command, throwing with the end of its error output if it fails. */
+async function run(cmd: string, args: string[], what: string): Promise<void> {
+  const r = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).split("\n").slice(-15).join("\n");
+    throw new Error(`${what}: ${cmd} failed (exit ${r.code})\n${err}`);
+  }
+}
+
+/**
+ * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`).
+ *
+ * @example
+ * ```ts ignore
+ * await renderScene({ seed: 1, out: "/tmp/a.png", width: 128, height: 96, samples: 4, pool });
+ * ```
+ */
+export async function renderScene(args: SceneArgs, blender = "blender"): Promise<void> {
+  await run(
+    blender,
+    [
+      "-b",
+      "--factory-startup",
+      "-noaudio",
+      "-t",
+      "1",
+      "--python-exit-code",
+      "1",
+      "-P",
+      join(HERE, "render.py"),
+      "--",
+      JSON.stringify({ engine: "CYCLES", threads: 1, ...args }),
+    ],
+    `render seed ${args.seed} (${args.out})`,
+  );
+}
+
+/**
+ * Runs `post.py` on jobs (each output and its record, `<out>.json`).
+ *
+ * @example
+ * ```ts ignore
+ * await postProcess([{ in: "/tmp/a.png", out: "/tmp/a.jpg", seed: 1, steps: "production" }]);
+ * ```
+ */
+export async function postProcess(
+  jobs: PostJob[],
+  python = "/usr/bin/python3",
+): Promise<void> {
+  const file = await Deno.makeTempFile({ prefix: "cgvsni-post-", suffix: ".json" });
+  try {
+    await Deno.writeTextFile(file, JSON.stringify(jobs));
+    await run(python, [join(HERE, "post.py"), file], "post");
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+/** The CC0 photographic environments of Debian's Blender (Poly Haven's), for shipped renders and tests. */
+export const BLENDER_HDRIS = "/usr/share/blender/datafiles/studiolights/world";
+
+/**
+ * The paths of {@link BLENDER_HDRIS}' photographs, sorted.
+ *
+ * @example
+ * ```ts ignore
+ * console.log((await blenderHdris()).length); // 8
+ * ```
+ */
+export async function blenderHdris(dir = BLENDER_HDRIS): Promise<string[]> {
+  const out = [];
+  for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".exr")) out.push(join(dir, e.name));
+  return out.sort();
+}
