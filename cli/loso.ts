@@ -118,6 +118,12 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       arg: "Q",
       help: "re-encode every image as JPEG quality Q (after --short-side)",
     },
+    {
+      name: "feature-cache",
+      type: "string",
+      arg: "DIR",
+      help: "reuse another LOSO run's features (its features/ folder; checked, never written)",
+    },
     // the SVDD models' settings, as train-oneclass declares them
     ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),
     ...COMPUTE_FLAGS,
@@ -152,6 +158,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       trainImages: num(a, "train-images", { int: true, min: 2 }),
       shortSide: num(a, "short-side", { int: true, min: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
+      featureCache: str(a, "feature-cache"),
       settings: {
         hidden: num(a, "hidden", { int: true, min: 1 }),
         epochs: num(a, "epochs", { int: true, min: 1 }),

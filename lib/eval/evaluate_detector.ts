@@ -131,6 +131,7 @@ async function scorePart(
       ...(d.fused !== undefined ? { fused: d.fused } : {}),
       norm: NaN,
       ...(d.parts ? { failsCheck: d.checks.length > 0 } : {}),
+      verdict: d.verdict,
     });
     try {
       // readImageFile, not Deno.readFile: it refuses links out of the sandbox, as detect does
@@ -169,6 +170,7 @@ async function assemble(
 
   const ev: Evaluation = {
     detector: det.info.name,
+    rule: det.info.rule,
     map: typeof det.info.provenance?.mapRun === "string" ? det.info.provenance.mapRun : undefined,
     oneclassRun: det.info.name,
     oneclassKind: det.oneClass.kind,

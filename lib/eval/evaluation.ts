@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Verdict, VerdictRule } from "../detect/detector.ts";
 import type { HeadThreshold } from "../map/threshold.ts";
 import type { RocPoint, WithCi } from "./metrics.ts";
 
@@ -73,6 +74,11 @@ export interface ImageScore {
    * when the model has no checks.
    */
   failsCheck?: boolean;
+  /**
+   * What a detector calls the image under its rule (`evaluate --detector`, and a run's detector in
+   * slices), as `detect` would; absent for a run's own evaluation.
+   */
+  verdict?: Verdict;
 }
 
 /** Feature-norm summary of a class. */
@@ -113,6 +119,8 @@ export interface Controls {
 export interface Evaluation {
   /** The detector evaluated, when it was one (`evaluate --detector`), not a run. */
   detector?: string;
+  /** Its verdict rule, which the images' verdicts follow. */
+  rule?: VerdictRule;
   /** Map run name (none for a one-class run of its own). */
   map?: string;
   /** One-class run name. */

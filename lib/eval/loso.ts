@@ -101,8 +101,9 @@ export interface LosoOptions {
    */
   trainImages?: number;
   /**
-   * The feature cache (default `<runs>/<name>/features`): another LOSO run's, to reuse its
-   * features (they are checked against the images and settings, and computed again if stale).
+   * Another LOSO run's feature cache (its `features` folder), to reuse: each of its lists this
+   * run lacks is copied into this run's own cache first, then checked against the images and
+   * settings like any cached list, and computed again if stale. Nothing is written there.
    */
   featureCache?: string;
   /** Seed of the fits. */
@@ -242,6 +243,21 @@ function fitRows(
   return rows;
 }
 
+/** Copies a cached feature list (`<key>.json` and `.bin`) from `from` into `to` unless `to` has it. */
+async function adopt(from: string, to: string, key: string): Promise<void> {
+  if (resolve(from) === resolve(to) || await exists(join(to, `${key}.json`))) return;
+  if (!await exists(join(from, `${key}.json`))) return;
+  await ensureDir(to);
+  for (const ext of [".bin", ".json"]) { // the manifest last, as saveBundle writes them
+    await Deno.copyFile(join(from, key + ext), join(to, key + ext));
+  }
+}
+
+/** Whether a path exists. */
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
 /** Mean, NaN for none. */
 const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 /** Smallest and largest, NaN for none (not ±Infinity). */
@@ -349,14 +365,16 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
   };
   for (const source of features) {
+    const cacheDir = join(dir, "features");
     const vectors = async (es: SplitEntry[], key: string) => {
+      if (o.featureCache) await adopt(o.featureCache, cacheDir, `${key}-${source}`);
       log.start(`${source} features (${key})`, es.length);
       const f = await extractFeatures({
         source,
         samples: es.map((entry) => ({ entry, tile: 0 })),
         store,
         view: { kind: "full" },
-        cache: { dir: o.featureCache ?? join(dir, "features"), key: `${key}-${source}` },
+        cache: { dir: cacheDir, key: `${key}-${source}` },
         onBatch: ticker(log),
       });
       log.end();

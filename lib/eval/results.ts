@@ -48,6 +48,31 @@ const LABELS: Record<MetricName, string> = {
   tprAt5: "TPR@FPR5%",
 };
 
+/**
+ * What the detector calls each class, when the images carry verdicts: per class (natural, then
+ * each renderer folder), the shares called computer-generated, unsure and natural.
+ */
+function verdictLines(ev: Evaluation): string[] {
+  const judged = ev.images.filter((i) => i.verdict);
+  if (!judged.length) return [];
+  const classes = [...new Set(judged.map((i) => i.label === 0 ? "natural" : i.source))];
+  const share = (xs: typeof judged, v: string) =>
+    (xs.filter((i) => i.verdict === v).length / xs.length).toFixed(3);
+  return [
+    `What \`detect\` calls each class (rule \`${ev.rule ?? "both"}\`):`,
+    "",
+    "| class | images | computer-generated | unsure | natural |",
+    "|---|---|---|---|---|",
+    ...classes.map((c) => {
+      const xs = judged.filter((i) => (i.label === 0 ? "natural" : i.source) === c);
+      return `| ${c} | ${xs.length} | ${share(xs, "computer-generated")} | ${
+        share(xs, "unsure")
+      } | ${share(xs, "natural")} |`;
+    }),
+    "",
+  ];
+}
+
 /** `0.912 [0.85, 0.96]`. */
 export function fmtCi(m?: WithCi): string {
   if (!m) return "–";
@@ -140,6 +165,7 @@ export function resultsMarkdown(ev: Evaluation): string {
         below.join("; ")
       }: these scores rank renders as more natural than photographs.\n`
       : "",
+    ...verdictLines(ev),
     "## Diagnostics",
     "",
     ...(ev.norms.length

@@ -25,6 +25,10 @@
  * deno run --allow-read --allow-write --allow-run tasks/production/make.ts --out DIR \
  *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
+ *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE [--xvfb]] [--label Production] [--first-seed 0]
+ *
+ * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
+ * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both).
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -58,12 +62,21 @@ const { values: v } = parseArgs({
     blender: { type: "string", default: "blender" },
     python: { type: "string", default: "/usr/bin/python3" },
     cgbench: { type: "string" },
+    engine: { type: "string", default: "CYCLES" },
+    label: { type: "string", default: "Production" },
+    xvfb: { type: "boolean", default: false },
+    "first-seed": { type: "string", default: "0" },
   },
 });
 if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see the header)");
 const out = resolve(v.out);
 const count = Number(v.count), ablation = Math.min(Number(v.ablation), count);
 const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
+const engine = v.engine as "CYCLES" | "BLENDER_EEVEE";
+if (engine !== "CYCLES" && engine !== "BLENDER_EEVEE") {
+  throw new Error(`--engine is CYCLES or BLENDER_EEVEE, not ${engine}`);
+}
+const label = v.label!, first = Number(v["first-seed"]);
 
 // ---- the pools, checked
 const textures = readManifest(
@@ -117,7 +130,7 @@ const sorted = (o: Record<string, unknown>) => JSON.stringify(o, Object.keys(o).
 async function render(variant: Variant, seed: number): Promise<void> {
   const png = renderPath(variant, seed);
   const args = {
-    engine: "CYCLES" as const,
+    engine: engine,
     threads: 1,
     seed,
     out: png,
@@ -132,13 +145,13 @@ async function render(variant: Variant, seed: number): Promise<void> {
     if (sorted(done) === sorted(args)) return; // made with these settings
   } catch { /* not made yet */ }
   await Deno.mkdir(dirname(png), { recursive: true });
-  await renderScene(args, v.blender);
+  await renderScene(args, { blender: v.blender, xvfb: v.xvfb });
 }
 
 const todo: [Variant, number][] = [];
-for (let s = 0; s < count; s++) todo.push(["full", s]);
+for (let s = first; s < first + count; s++) todo.push(["full", s]);
 for (const variant of ["plain", "texture", "environment"] as Variant[]) {
-  for (let s = 0; s < ablation; s++) todo.push([variant, s]);
+  for (let s = first; s < first + ablation; s++) todo.push([variant, s]);
 }
 let next = 0, finished = 0;
 const t0 = Date.now();
@@ -162,7 +175,7 @@ const id = (s: number) => String(s).padStart(4, "0");
 const jobs: PostJob[] = [];
 /** Folder, render variant, post steps (none: the render as it is). */
 const FOLDERS: [string, Variant, string[] | "production" | null, number][] = [
-  ["Production", "full", "production", count],
+  [label, "full", "production", count],
   ["Plain", "plain", null, ablation],
   ["Texture", "texture", null, ablation],
   ["Environment", "environment", null, ablation],
@@ -178,8 +191,9 @@ const FOLDERS: [string, Variant, string[] | "production" | null, number][] = [
 ];
 const rows: { name: string; folder: string; seed: number; variant: string }[] = [];
 for (const [folder, variant, steps, n] of FOLDERS) {
+  if (n === 0) continue;
   await Deno.mkdir(join(out, folder), { recursive: true });
-  for (let s = 0; s < n; s++) {
+  for (let s = first; s < first + n; s++) {
     const jpeg = steps === "production" || (Array.isArray(steps) && steps.includes("camera"));
     const name = `${folder}/${folder.toLowerCase()}_${id(s)}.${jpeg ? "jpg" : "png"}`;
     rows.push({ name, folder, seed: s, variant });
@@ -204,7 +218,7 @@ for (const [i, p] of chosen.entries()) {
 await postProcess(jobs, v.python);
 
 // ---- the CSVs
-const labels = FOLDERS.map((f) => f[0]);
+const labels = FOLDERS.filter((f) => f[3] > 0).map((f) => f[0]);
 const natural = (camera: boolean) =>
   photoRows.filter((r) => r.camera === camera).map((r) => [r.name, 0, r.file.source]);
 const renders = (only?: string) =>
@@ -213,7 +227,7 @@ const renders = (only?: string) =>
 const head = ["Name", "Label", "Group"];
 await Deno.writeTextFile(
   join(out, "production.csv"),
-  formatCsv(head, [...natural(false), ...renders("Production")]),
+  formatCsv(head, [...natural(false), ...renders(label)]),
 );
 await Deno.writeTextFile(
   join(out, "dataset.csv"),
@@ -277,7 +291,7 @@ if (v.cgbench) {
     formatCsv(head, [
       ...natural(false),
       ...cg.map((r) => [r.name, r.label, r.group]),
-      ...renders("Production").map(([name, , group]) => [name, k + 1, group]),
+      ...renders(label).map(([name, , group]) => [name, k + 1, group]),
     ]),
   );
 }

@@ -43,16 +43,24 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
 
 /**
  * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`).
+ * EEVEE needs an OpenGL context: without a display, `xvfb: true` runs Blender in `xvfb-run`
+ * (Debian's `xvfb`), as cgbench's EEVEE renders were made.
  *
  * @example
  * ```ts ignore
  * await renderScene({ seed: 1, out: "/tmp/a.png", width: 128, height: 96, samples: 4, pool });
  * ```
  */
-export async function renderScene(args: SceneArgs, blender = "blender"): Promise<void> {
+export async function renderScene(
+  args: SceneArgs,
+  o: { blender?: string; xvfb?: boolean } = {},
+): Promise<void> {
+  const blender = o.blender ?? "blender";
+  const wrap = o.xvfb ? ["-a", "-s", "-screen 0 1024x768x24", blender] : [];
   await run(
-    blender,
+    o.xvfb ? "xvfb-run" : blender,
     [
+      ...wrap,
       "-b",
       "--factory-startup",
       "-noaudio",

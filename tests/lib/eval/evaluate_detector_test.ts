@@ -84,7 +84,30 @@ Deno.test("evaluateDetector: per-renderer metrics from the scores, bad file list
     for (const f of ["results.json", "results.md", "roc.svg", "histograms.svg"]) {
       assert.ok((await Deno.stat(join(out, f))).size > 0, f);
     }
-    assert.match(await Deno.readTextFile(join(out, "results.md")), /^# Evaluation: detector `/);
+    const md = await Deno.readTextFile(join(out, "results.md"));
+    assert.match(md, /^# Evaluation: detector `/);
+    // each image's verdict is the detector's own, and the shares per class are theirs
+    const again = await loadDetector(MODEL);
+    try {
+      for (const i of ev.images) {
+        assert.equal(i.verdict, again.verdict(i.pCg, i.score, i.failsCheck ? ["slope"] : []));
+      }
+    } finally {
+      again.dispose();
+    }
+    assert.equal(ev.rule, "both");
+    const cycles = ev.images.filter((i) => i.source === "Cycles");
+    const share = (v: string) =>
+      (cycles.filter((i) => i.verdict === v).length / PER_CLASS).toFixed(3);
+    assert.ok(
+      md.includes(
+        `| Cycles | ${PER_CLASS} | ${share("computer-generated")} | ${share("unsure")} | ${
+          share("natural")
+        } |`,
+      ),
+      md,
+    );
+    assert.match(md, /\| natural \| \d+ \| /);
   });
 });
 
@@ -123,6 +146,10 @@ Deno.test("cli: evaluate --detector scores a labelled folder; without --test-dat
     assert.match(text, /1 image\(s\) skipped/);
     const where = detectorEvaluationDir(join(dir, "runs"), MODEL, join(dir, "set"));
     assert.equal(where, join(dir, "runs", "detectors", "cgbench-small-set"));
+    assert.equal(
+      detectorEvaluationDir(join(dir, "runs"), MODEL, join(dir, "set"), join(dir, "set/b.csv")),
+      join(dir, "runs", "detectors", "cgbench-small-set-b"),
+    );
     const saved = JSON.parse(await Deno.readTextFile(join(where, "results.json")));
     assert.equal(saved.controls, undefined);
     assert.equal(saved.results.length, 2);

@@ -95,6 +95,37 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       losoMarkdown({ ...r, heldOut: "big" }),
       /which make mean and worst, and only they were held out/,
     );
+    // another run reuses this one's features: copied into its own cache, the source left alone
+    const cached = join(r.dir, "features");
+    const before = await Promise.all(
+      [...Deno.readDirSync(cached)].map(async (
+        e,
+      ) => [e.name, (await Deno.stat(join(cached, e.name))).mtime]),
+    );
+    const again = await loso({
+      natural: join(dir, "natural"),
+      renders: SHIPPED,
+      rendersCsv: rcsv,
+      kinds: ["gauss"],
+      minImages: 8,
+      runs: dir,
+      name: "again",
+      featureCache: cached,
+      progress: makeProgress({ quiet: true }),
+    });
+    assert.deepEqual(again.cells[0].rows, r.cells[0].rows);
+    const after = await Promise.all(
+      [...Deno.readDirSync(cached)].map(async (
+        e,
+      ) => [e.name, (await Deno.stat(join(cached, e.name))).mtime]),
+    );
+    assert.deepEqual(after, before);
+    for (const [name] of before) {
+      assert.deepEqual(
+        await Deno.readFile(join(again.dir, "features", name as string)),
+        await Deno.readFile(join(cached, name as string)),
+      );
+    }
     // no source big enough: no mean or worst, said so (not 0 or ±Infinity)
     const none = losoMarkdown({
       ...r,
