@@ -136,7 +136,10 @@ export async function evaluate(o: EvaluateOptions): Promise<Evaluation & { dir: 
       testSet = "test split";
     }
     const dir = o.out ??
-      join(info.dir, o.testData ? `evaluation-${basename(dataset.root)}` : "evaluation");
+      join(
+        info.dir,
+        o.testData ? `evaluation-${testSetName(o.testData, o.testCsv)}` : "evaluation",
+      );
     await ensureDir(dir);
     const scored = await scoreImages(sc, entries, {
       mode,
@@ -278,4 +281,21 @@ export function normSummaries(images: ImageScore[], dataset: Dataset): NormSumma
       q: [quantile(xs, 0.25), quantile(xs, 0.5), quantile(xs, 0.75)] as [number, number, number],
     }];
   });
+}
+
+/**
+ * How an evaluation's folder names a test set: the dataset folder's name, then `-<csv>` when its
+ * images are listed by another CSV than its own `dataset.csv`.
+ *
+ * @example
+ * ```ts
+ * import { testSetName } from "./evaluate.ts";
+ * console.log(testSetName("/data/p"), testSetName("/data/p", "/data/p/camera.csv")); // p p-camera
+ * ```
+ */
+export function testSetName(testData: string, testCsv?: string): string {
+  const root = resolve(testData);
+  const own = !testCsv || resolve(testCsv) === join(root, "dataset.csv");
+  const list = own ? "" : `-${basename(testCsv!).replace(/\.csv$/i, "")}`;
+  return basename(root) + list;
 }

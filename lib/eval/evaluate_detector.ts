@@ -19,7 +19,7 @@ import { decodeImage, type DecodeOptions, readImageFile } from "../data/decode.t
 import { parsePerturbation, perturb } from "../data/perturb.ts";
 import { Rng } from "../core/rng.ts";
 import { controlsOf, TOO_CLEAN } from "./controls.ts";
-import { rendererResults, seenLabels } from "./evaluate.ts";
+import { rendererResults, seenLabels, testSetName } from "./evaluate.ts";
 import type { Evaluation, ImageScore } from "./evaluation.ts";
 import { writeEvaluation } from "./results.ts";
 import { renderersName } from "../map/run.ts";
@@ -288,7 +288,5 @@ export function detectorEvaluationDir(
   testCsv?: string,
 ): string {
   const name = basename(detector.replace(/\/+$/, "")) || "detector";
-  const csv = testCsv ? basename(testCsv).replace(/\.csv$/i, "") : "dataset";
-  const list = csv === "dataset" ? "" : `-${csv}`;
-  return join(runs, "detectors", `${name}-${basename(testData.replace(/\/+$/, ""))}${list}`);
+  return join(runs, "detectors", `${name}-${testSetName(testData, testCsv)}`);
 }

@@ -243,14 +243,18 @@ function fitRows(
   return rows;
 }
 
-/** Copies a cached feature list (`<key>.json` and `.bin`) from `from` into `to` unless `to` has it. */
-async function adopt(from: string, to: string, key: string): Promise<void> {
-  if (resolve(from) === resolve(to) || await exists(join(to, `${key}.json`))) return;
-  if (!await exists(join(from, `${key}.json`))) return;
+/**
+ * Copies a cached feature list (`<key>.json` and `.bin`) from `from` into `to` unless `to` has
+ * one already (a stale one there is computed again, not replaced); whether it copied.
+ */
+async function adopt(from: string, to: string, key: string): Promise<boolean> {
+  if (resolve(from) === resolve(to) || await exists(join(to, `${key}.json`))) return false;
+  if (!await exists(join(from, `${key}.json`))) return false;
   await ensureDir(to);
   for (const ext of [".bin", ".json"]) { // the manifest last, as saveBundle writes them
     await Deno.copyFile(join(from, key + ext), join(to, key + ext));
   }
+  return true;
 }
 
 /** Whether a path exists. */
@@ -302,6 +306,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     );
   }
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
+  if (o.featureCache && !await exists(join(o.featureCache))) {
+    throw new UsageError(`--feature-cache ${o.featureCache}: no such folder`);
+  }
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv });
@@ -367,7 +374,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   for (const source of features) {
     const cacheDir = join(dir, "features");
     const vectors = async (es: SplitEntry[], key: string) => {
-      if (o.featureCache) await adopt(o.featureCache, cacheDir, `${key}-${source}`);
+      if (o.featureCache && await adopt(o.featureCache, cacheDir, `${key}-${source}`)) {
+        log.log(`${key}-${source}: the features of ${o.featureCache} (checked before use)`);
+      }
       log.start(`${source} features (${key})`, es.length);
       const f = await extractFeatures({
         source,

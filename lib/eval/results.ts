@@ -58,8 +58,10 @@ function verdictLines(ev: Evaluation): string[] {
   const classes = [...new Set(judged.map((i) => i.label === 0 ? "natural" : i.source))];
   const share = (xs: typeof judged, v: string) =>
     (xs.filter((i) => i.verdict === v).length / xs.length).toFixed(3);
+  const missing = ev.images.length - judged.length;
   return [
-    `What \`detect\` calls each class (rule \`${ev.rule ?? "both"}\`):`,
+    `What \`detect\` calls each class (rule \`${ev.rule ?? "both"}\`)` +
+    (missing ? ` (${missing} images were scored before verdicts were kept and are not counted):` : ":"),
     "",
     "| class | images | computer-generated | unsure | natural |",
     "|---|---|---|---|---|",

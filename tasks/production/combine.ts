@@ -2,7 +2,9 @@
  * One dataset folder from several (issue 27's leave-one-renderer-out over cgbench and the
  * production-like sets): each part's top-level folders are linked in (renamed `<prefix><folder>`
  * when a prefix is given, so two `Photos/` can sit side by side), natural images keep label 0, and
- * every renderer folder gets the next label in the order given. Groups are kept (prefixed too).
+ * every renderer folder gets the next label in the order given. Groups are kept (a renderer's
+ * prefixed too). A photograph that an earlier part already listed (the same file, by its real
+ * path) is left out, so two sets drawn from one corpus never put one photograph in two roles.
  *
  *   deno run --allow-read --allow-write tasks/production/combine.ts --out DIR \
  *     PART[:CSV[:PREFIX]] ...
@@ -28,6 +30,7 @@ await Deno.mkdir(out, { recursive: true });
 const rows: (string | number)[][] = [];
 const labelOf = new Map<string, number>();
 const linked = new Map<string, string>();
+const photographs = new Set<string>();
 for (const part of positionals) {
   const [where, csvArg, prefix = ""] = part.split(":");
   const isCsv = where.endsWith(".csv");
@@ -46,11 +49,15 @@ for (const part of positionals) {
       await Deno.symlink(target, join(out, mine));
     }
     let label = 0;
-    if (r.label > 0) {
+    if (r.label === 0) {
+      const real = await Deno.realPath(join(root, r.name));
+      if (photographs.has(real)) continue;
+      photographs.add(real);
+    } else {
       if (!labelOf.has(mine)) labelOf.set(mine, labelOf.size + 1);
       label = labelOf.get(mine)!;
     }
-    rows.push([mine + r.name.slice(folder.length), label, prefix + r.group]);
+    rows.push([mine + r.name.slice(folder.length), label, label ? prefix + r.group : r.group]);
   }
 }
 await Deno.writeTextFile(join(out, "dataset.csv"), formatCsv(["Name", "Label", "Group"], rows));

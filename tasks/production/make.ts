@@ -2,7 +2,7 @@
  * Builds the production-like render set of issue 27 (docs/production.md): Blender renders of
  * seeded scenes with photographic textures and environments (render.py), a denoiser, lens and
  * film effects and camera-like output (post.py), next to photographs of sources the shipped
- * detector never saw, as one dataset folder with three CSVs:
+ * detector never saw, as one dataset folder with these CSVs (`Production` is `--label`'s name):
  *
  * - `production.csv`: `Photos/` (0) and `Production/` (1): the set, as a renderer of its own
  *   (`loso --renders-csv`, and for leave-one-renderer-out with other renderers);
@@ -11,15 +11,16 @@
  *   `Environment`, `Denoise`, `Distortion`, `CA`, `Glare`, `Vignette`, `Grain`, `Camera`),
  *   `Scene` (textures and environment, nothing after) and `Production` (everything), on the
  *   same seeds: which step hides a render best;
- * - `camera.csv`: the same with `PhotosCamera/`: the photographs through the same camera step
- *   (resizing and JPEG, the same draws) as the renders, so that both classes pass it.
- *
+ * - `camera.csv`: `PhotosCamera/` (the photographs through the camera step: resizing and JPEG
+ *   drawn as for the renders) against the two folders whose renders passed it, `Production/` and
+ *   `Camera/`: both classes through the same step;
  * - `loso-natural.csv`: the natural corpus (`--natural`) less the texture pool's sources, for
  *   `loso --natural-csv` (names relative to the corpus);
  * - `with-cgbench.csv` (with `--cgbench DIR`): `Photos/`, the other dataset's renderers (their
  *   folders linked in) and `Production/` after them: the set next to the procedural renderers.
  *
- * `SOURCES.csv` records every file: its seed and variant, the photographs its scene used, or the
+ * Every image of one seed (its ablation variants too) shares the group `production-seed-N`, so a
+ * split never puts one scene in two roles. `SOURCES.csv` records every file: its seed and variant, the photographs its scene used, or the
  * photograph it is. Renders already made with the same settings are kept (the run resumes).
  *
  * deno run --allow-read --allow-write --allow-run tasks/production/make.ts --out DIR \
@@ -77,6 +78,18 @@ if (engine !== "CYCLES" && engine !== "BLENDER_EEVEE") {
   throw new Error(`--engine is CYCLES or BLENDER_EEVEE, not ${engine}`);
 }
 const label = v.label!, first = Number(v["first-seed"]);
+const RESERVED = ["Plain", "Texture", "Environment", "Scene", "Denoise", "Distortion", "CA"];
+if (
+  [...RESERVED, "Glare", "Vignette", "Grain", "Camera", "Photos", "PhotosCamera"].includes(label)
+) {
+  throw new Error(`--label ${label} is the name of another folder of the set`);
+}
+for (const [flag, x] of Object.entries({ count, ablation, width, height, samples, first })) {
+  if (!Number.isInteger(x) || x < 0) throw new Error(`--${flag}: a whole number, not ${x}`);
+}
+if (!Number.isInteger(Number(v.photos)) || Number(v.photos) < 0) {
+  throw new Error(`--photos: a whole number, not ${v.photos}`);
+}
 
 // ---- the pools, checked
 const textures = readManifest(
@@ -142,7 +155,8 @@ async function render(variant: Variant, seed: number): Promise<void> {
   };
   try {
     const done = JSON.parse(await Deno.readTextFile(png + ".json")).args;
-    if (sorted(done) === sorted(args)) return; // made with these settings
+    // made with these settings (the record is written after the image)
+    if (sorted(done) === sorted(args) && (await Deno.stat(png)).isFile) return;
   } catch { /* not made yet */ }
   await Deno.mkdir(dirname(png), { recursive: true });
   await renderScene(args, { blender: v.blender, xvfb: v.xvfb });
@@ -223,7 +237,7 @@ const natural = (camera: boolean) =>
   photoRows.filter((r) => r.camera === camera).map((r) => [r.name, 0, r.file.source]);
 const renders = (only?: string) =>
   rows.filter((r) => !only || r.folder === only)
-    .map((r) => [r.name, only ? 1 : labels.indexOf(r.folder) + 1, `${r.folder}-${r.seed}`]);
+    .map((r) => [r.name, only ? 1 : labels.indexOf(r.folder) + 1, `production-seed-${r.seed}`]);
 const head = ["Name", "Label", "Group"];
 await Deno.writeTextFile(
   join(out, "production.csv"),
@@ -233,9 +247,12 @@ await Deno.writeTextFile(
   join(out, "dataset.csv"),
   formatCsv(head, [...natural(false), ...renders()]),
 );
+const cameraRows = [label, "Camera"].flatMap((folder, k) =>
+  rows.filter((r) => r.folder === folder).map((r) => [r.name, k + 1, `production-seed-${r.seed}`])
+);
 await Deno.writeTextFile(
   join(out, "camera.csv"),
-  formatCsv(head, [...natural(true), ...renders()]),
+  formatCsv(head, [...natural(true), ...cameraRows]),
 );
 const pools = new Map(textures.map((t) => [join(resolve(v.sources!), t.name), t.name]));
 const sources: (string | number)[][] = [];
@@ -276,7 +293,8 @@ await Deno.writeTextFile(
 // the set next to another dataset's renderers (cgbench's): its folders linked in, labels kept
 if (v.cgbench) {
   const other = resolve(v.cgbench);
-  const csv = parseDatasetCsv(await Deno.readTextFile(join(other, "dataset.csv")));
+  const csvPath = join(other, "dataset.csv");
+  const csv = parseDatasetCsv(await Deno.readTextFile(csvPath), csvPath);
   const cg = csv.filter((r) => r.label > 0);
   for (const folder of new Set(cg.map((r) => r.name.split("/")[0]))) {
     if (labels.includes(folder) || folder.startsWith("Photos")) {

@@ -36,6 +36,7 @@ export interface PoolFile {
 /** Reads a manifest with the columns Name, Source, SHA256, PixelSHA256 and (optional) Origin. */
 export function readManifest(text: string, file: string): PoolFile[] {
   const recs = parseCsvRecords(text, file);
+  if (recs.length === 0) throw new Error(`${file}: empty (expected a header)`);
   const head = recs[0].fields;
   const col = (n: string) => head.indexOf(n);
   const [name, source, sha, pixels] = [
@@ -48,6 +49,12 @@ export function readManifest(text: string, file: string): PoolFile[] {
   if (name < 0 || source < 0 || sha < 0 || pixels < 0) {
     throw new Error(
       `${file}: needs the columns Name, Source, SHA256 and PixelSHA256 (has ${head.join(",")})`,
+    );
+  }
+  const short = recs.slice(1).find((r) => r.fields.length < head.length);
+  if (short) {
+    throw new Error(
+      `${file}:${short.line}: ${short.fields.length} fields, the header has ${head.length}`,
     );
   }
   return recs.slice(1).map((r) => ({

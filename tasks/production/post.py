@@ -24,8 +24,8 @@ The steps, in the order they run:
   libjpeg-turbo); the only step with lossy output, so the output is `.jpg` when it runs.
   Photographs go through the same step (same draws) when a protocol asks both classes to.
 
-Everything is computed in float64 from 8-bit sRGB input and rounded once at the end; OpenCV runs
-on one thread. The same job gives the same bytes on the same machine (tested).
+Pixels are floats from 8-bit sRGB input (float64; the remaps in float32), rounded to 8 bits after
+the denoiser (OpenCV's takes 8 bits) and at the end; OpenCV runs on one thread. The same job gives the same bytes on the same machine (tested).
 """
 
 import json
@@ -42,8 +42,9 @@ STEPS = ["denoise", *EFFECTS, "camera"]
 
 
 def stream(seed, step):
-    """The seeded random stream of one step."""
-    return random.Random(f"{seed}:{step}")
+    """The seeded random stream of one step ("post:" keeps them apart from render.py's streams of
+    the same seed, such as its "camera")."""
+    return random.Random(f"post:{seed}:{step}")
 
 
 def denoise(img, rng):

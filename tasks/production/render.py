@@ -24,7 +24,7 @@ the ablation flags say, so an ablation changes only its step.
 Repeatability, measured on Debian's Blender 3.4.1: the same seed always gives the same scene (the
 record is identical). The pixels are identical in every repeat at 128x96 with 4 samples (the
 test's size), but not always at larger sizes: at 320x240 with 16 samples two runs differed in
-40-113 of 76,800 8-bit values (by 1-26 levels) whenever image textures were on, with `-t 1`,
+40-113 of 76,800 pixels (by 1-26 levels in 8 bits) whenever image textures were on, with `-t 1`,
 address randomisation off (setarch -R), pinned to one core (taskset) and without dither. Cycles'
 float output (EXR) differs between runs even without image textures (about 1,400 pixels by at most
 2e-5 with plain colours and a procedural sky; `use_auto_tile` off changes nothing), so the render
