@@ -61,7 +61,9 @@ function verdictLines(ev: Evaluation): string[] {
   const missing = ev.images.length - judged.length;
   return [
     `What \`detect\` calls each class (rule \`${ev.rule ?? "both"}\`)` +
-    (missing ? ` (${missing} images were scored before verdicts were kept and are not counted):` : ":"),
+    (missing
+      ? ` (${missing} images were scored before verdicts were kept and are not counted):`
+      : ":"),
     "",
     "| class | images | computer-generated | unsure | natural |",
     "|---|---|---|---|---|",
