@@ -37,23 +37,26 @@ const rows = parseDatasetCsv(await Deno.readTextFile(csvPath), csvPath);
 const label = Math.max(...rows.map((r) => r.label)) + 1;
 await Deno.mkdir(join(out, "Production"), { recursive: true });
 const added: (string | number)[][] = [];
-for (let i = 0; i < Number(v.count); i++) {
-  const seed = Number(v["first-seed"]) + i;
-  const png = join(tmp, `${seed}.png`), jpg = join(tmp, `${seed}.jpg`);
-  await renderScene({ seed, out: png, width: 640, height: 480, samples: 16, pool });
-  await postProcess([{ in: png, out: jpg, seed, steps: "production" }]);
-  const name = `Production/production_${seed}.png`;
-  await Deno.writeFile(
-    join(out, name),
-    await encodePng({ ...centerCrop(await readImage(jpg), 256), channels: 3 }),
-  );
-  added.push([name, label, `production-seed-${seed}`]);
-  console.error(
-    `${name}: ${JSON.stringify(JSON.parse(await Deno.readTextFile(jpg + ".json")).steps)}`,
-  );
+try {
+  for (let i = 0; i < Number(v.count); i++) {
+    const seed = Number(v["first-seed"]) + i;
+    const png = join(tmp, `${seed}.png`), jpg = join(tmp, `${seed}.jpg`);
+    await renderScene({ seed, out: png, width: 640, height: 480, samples: 16, pool });
+    await postProcess([{ in: png, out: jpg, seed, steps: "production" }]);
+    const name = `Production/production_${seed}.png`;
+    await Deno.writeFile(
+      join(out, name),
+      await encodePng({ ...centerCrop(await readImage(jpg), 256), channels: 3 }),
+    );
+    added.push([name, label, `production-seed-${seed}`]);
+    console.error(
+      `${name}: ${JSON.stringify(JSON.parse(await Deno.readTextFile(jpg + ".json")).steps)}`,
+    );
+  }
+} finally {
+  await Deno.remove(tmp, { recursive: true });
 }
 await Deno.writeTextFile(
   join(out, "production.csv"),
   formatCsv(["Name", "Label", "Group"], [...rows.map((r) => [r.name, r.label, r.group]), ...added]),
 );
-await Deno.remove(tmp, { recursive: true });

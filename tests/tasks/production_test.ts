@@ -26,6 +26,7 @@ import { SHIPPED, testBackend, tinyRowMap } from "../_helpers.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 const HERE = join(ROOT, "tasks/production");
 const dir = await Deno.makeTempDir({ prefix: "cgvsni-production-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 
 async function has(cmd: string, args: string[]): Promise<boolean> {
   return await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()
