@@ -122,6 +122,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       name: "feature-cache",
       type: "string",
       arg: "DIR",
+      setting: true,
       help: "reuse another LOSO run's features (its features/ folder; checked, never written)",
     },
     // the SVDD models' settings, as train-oneclass declares them

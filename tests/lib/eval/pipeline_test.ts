@@ -5,11 +5,11 @@
  * renderer matrix.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { detectorFromRun, loadDetector } from "../../../lib/detect/detector.ts";
 import { evaluate } from "../../../lib/eval/evaluate.ts";
-import { evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
+import { detectorEvaluationDir, evaluateDetector } from "../../../lib/eval/evaluate_detector.ts";
 import { type Evaluation, METRICS } from "../../../lib/eval/evaluation.ts";
 import { readMapRun } from "../../../lib/map/run.ts";
 import { mapTrainingSets } from "../../../lib/map/train.ts";
@@ -574,7 +574,9 @@ Deno.test("evaluate --map RUN --test-data --shards: the run's detector evaluated
       "--bootstrap",
       "50",
     ]);
-  const results = join(runs, "detectors", "p-es-dataset", "results.json");
+  // another CSV than the folder's own: its own results folder
+  const results = join(runs, "detectors", "p-es-dataset-subset", "results.json");
+  assert.equal(detectorEvaluationDir(runs, "p-es", SHIPPED, csv), dirname(results));
   assert.equal(await sharded(), 0);
   const first = (await readJson(results)) as Evaluation;
   const det = await detectorFromRun(runs, "p", "es");
