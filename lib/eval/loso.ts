@@ -22,7 +22,7 @@
 
 import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
-import { atomicWrite, writeJson } from "../core/files.ts";
+import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
@@ -257,11 +257,6 @@ async function adopt(from: string, to: string, key: string): Promise<boolean> {
   return true;
 }
 
-/** Whether a path exists. */
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
 /** Mean, NaN for none. */
 const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 /** Smallest and largest, NaN for none (not ±Infinity). */
@@ -306,7 +301,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     );
   }
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
-  if (o.featureCache && !await exists(join(o.featureCache))) {
+  if (o.featureCache && !await exists(o.featureCache)) {
     throw new UsageError(`--feature-cache ${o.featureCache}: no such folder`);
   }
   await ensureDir(dir);

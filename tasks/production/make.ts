@@ -70,7 +70,7 @@ const { values: v } = parseArgs({
   },
 });
 if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see the header)");
-const out = resolve(v.out);
+const out = resolve(v.out), sourcesDir = resolve(v.sources), corpusDir = resolve(v.natural!);
 const count = Number(v.count), ablation = Math.min(Number(v.ablation), count);
 const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
 const engine = v.engine as "CYCLES" | "BLENDER_EEVEE";
@@ -78,10 +78,11 @@ if (engine !== "CYCLES" && engine !== "BLENDER_EEVEE") {
   throw new Error(`--engine is CYCLES or BLENDER_EEVEE, not ${engine}`);
 }
 const label = v.label!, first = Number(v["first-seed"]);
-const RESERVED = ["Plain", "Texture", "Environment", "Scene", "Denoise", "Distortion", "CA"];
-if (
-  [...RESERVED, "Glare", "Vignette", "Grain", "Camera", "Photos", "PhotosCamera"].includes(label)
-) {
+/** The post steps the ablation applies alone, and the folder of each. */
+const ALONE = ["denoise", "distortion", "ca", "glare", "vignette", "grain", "camera"];
+const folderOf = (step: string) => step === "ca" ? "CA" : step[0].toUpperCase() + step.slice(1);
+const RENDERED = ["Plain", "Texture", "Environment", "Scene"];
+if ([...RENDERED, ...ALONE.map(folderOf), "Photos", "PhotosCamera"].includes(label)) {
   throw new Error(`--label ${label} is the name of another folder of the set`);
 }
 for (const [flag, x] of Object.entries({ count, ablation, width, height, samples, first })) {
@@ -97,7 +98,7 @@ const textures = readManifest(
   join(HERE, "textures.csv"),
 );
 for (const t of textures) {
-  const path = join(resolve(v.sources), t.name);
+  const path = join(sourcesDir, t.name);
   const sha = await fileSha256(path);
   if (sha !== t.sha256) {
     throw new Error(
@@ -105,15 +106,13 @@ for (const t of textures) {
     );
   }
 }
-const poolPaths = textures.map((t) => join(resolve(v.sources!), t.name));
+const poolPaths = textures.map((t) => join(sourcesDir, t.name));
 const manifestFile = join(HERE, "../natural/manifest.csv");
-const photos = naturalPool(
-  readManifest(await Deno.readTextFile(manifestFile), manifestFile),
-  textures,
-);
+const corpus = readManifest(await Deno.readTextFile(manifestFile), manifestFile);
+const photos = naturalPool(corpus, textures);
 const chosen = sample(photos, Number(v.photos));
 for (const p of chosen) {
-  const path = join(resolve(v.natural), p.name);
+  const path = join(corpusDir, p.name);
   if ((await fileSha256(path)) !== p.sha256) {
     throw new Error(`${path}: missing or not the file ${manifestFile} lists; rebuild the corpus`);
   }
@@ -186,18 +185,20 @@ await Promise.all(
 
 // ---- after the render: the ablation's folders and the set
 const id = (s: number) => String(s).padStart(4, "0");
+/** Every image of one scene, whatever its variant, is in one group: a split keeps it whole. */
+const groupOf = (seed: number) => `production-seed-${seed}`;
 const jobs: PostJob[] = [];
 /** Folder, render variant, post steps (none: the render as it is). */
 const FOLDERS: [string, Variant, string[] | "production" | null, number][] = [
   [label, "full", "production", count],
-  ["Plain", "plain", null, ablation],
-  ["Texture", "texture", null, ablation],
-  ["Environment", "environment", null, ablation],
-  ["Scene", "full", null, ablation],
-  ...["denoise", "distortion", "ca", "glare", "vignette", "grain", "camera"].map((
-    step,
-  ): [string, Variant, string[], number] => [
-    step === "ca" ? "CA" : step[0].toUpperCase() + step.slice(1),
+  ...RENDERED.map((folder, i): [string, Variant, null, number] => [
+    folder,
+    (["plain", "texture", "environment", "full"] as const)[i],
+    null,
+    ablation,
+  ]),
+  ...ALONE.map((step): [string, Variant, string[], number] => [
+    folderOf(step),
     "plain",
     [step],
     ablation,
@@ -222,7 +223,7 @@ for (const [i, p] of chosen.entries()) {
   const link = join(out, "Photos", p.name);
   await Deno.mkdir(dirname(link), { recursive: true });
   await Deno.remove(link).catch(() => {});
-  await Deno.symlink(join(resolve(v.natural), p.name), link);
+  await Deno.symlink(join(corpusDir, p.name), link);
   photoRows.push({ name: `Photos/${p.name}`, file: p, camera: false });
   const cam = `PhotosCamera/${p.name.replace(/\.[^./]+$/, "")}.jpg`;
   await Deno.mkdir(dirname(join(out, cam)), { recursive: true });
@@ -237,7 +238,7 @@ const natural = (camera: boolean) =>
   photoRows.filter((r) => r.camera === camera).map((r) => [r.name, 0, r.file.source]);
 const renders = (only?: string) =>
   rows.filter((r) => !only || r.folder === only)
-    .map((r) => [r.name, only ? 1 : labels.indexOf(r.folder) + 1, `production-seed-${r.seed}`]);
+    .map((r) => [r.name, only ? 1 : labels.indexOf(r.folder) + 1, groupOf(r.seed)]);
 const head = ["Name", "Label", "Group"];
 await Deno.writeTextFile(
   join(out, "production.csv"),
@@ -248,13 +249,13 @@ await Deno.writeTextFile(
   formatCsv(head, [...natural(false), ...renders()]),
 );
 const cameraRows = [label, "Camera"].flatMap((folder, k) =>
-  rows.filter((r) => r.folder === folder).map((r) => [r.name, k + 1, `production-seed-${r.seed}`])
+  rows.filter((r) => r.folder === folder).map((r) => [r.name, k + 1, groupOf(r.seed)])
 );
 await Deno.writeTextFile(
   join(out, "camera.csv"),
   formatCsv(head, [...natural(true), ...cameraRows]),
 );
-const pools = new Map(textures.map((t) => [join(resolve(v.sources!), t.name), t.name]));
+const pools = new Map(textures.map((t) => [join(sourcesDir, t.name), t.name]));
 const sources: (string | number)[][] = [];
 for (const r of rows) {
   const rec = JSON.parse(
@@ -275,12 +276,8 @@ await Deno.writeTextFile(
   formatCsv(["Name", "Kind", "Seed", "Variant", "Textures", "Photograph"], sources),
 );
 // the corpus less the texture pool's sources, for leave-one-source-out (names relative to it)
-const corpusDs = join(resolve(v.natural), "dataset.csv");
-const losoPool = new Set(
-  naturalPool(readManifest(await Deno.readTextFile(manifestFile), manifestFile), textures, {
-    keepCgbench: true,
-  }).map((f) => f.name),
-);
+const corpusDs = join(corpusDir, "dataset.csv");
+const losoPool = new Set(naturalPool(corpus, textures, { keepCgbench: true }).map((f) => f.name));
 await Deno.writeTextFile(
   join(out, "loso-natural.csv"),
   formatCsv(

@@ -10,7 +10,7 @@ import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { loso, losoMarkdown } from "../../../lib/eval/loso.ts";
+import { loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
@@ -50,15 +50,19 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
         "\n",
       ) + "\n",
     );
-    const r = await loso({
-      natural: join(dir, "natural"),
-      renders: SHIPPED,
-      rendersCsv: rcsv,
-      kinds: ["gauss"],
-      minImages: 8,
-      runs: dir,
-      progress: makeProgress({ quiet: true }),
-    });
+    /** The Gaussian's LOSO of these sources against these renders (`extra`: its name, a cache). */
+    const run = (extra: Partial<LosoOptions> = {}) =>
+      loso({
+        natural: join(dir, "natural"),
+        renders: SHIPPED,
+        rendersCsv: rcsv,
+        kinds: ["gauss"],
+        minImages: 8,
+        runs: dir,
+        progress: makeProgress({ quiet: true }),
+        ...extra,
+      });
+    const r = await run();
     const rows2 = r.cells[0].rows;
     assert.deepEqual(rows2.map((x) => [x.source, x.images]), [["blurred", 8], ["even", 16], [
       "odd",
@@ -103,28 +107,18 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       manifest,
       JSON.stringify({ ...JSON.parse(await Deno.readTextFile(manifest)), adopted: "yes" }),
     );
-    const before = await Promise.all(
-      [...Deno.readDirSync(cached)].map(async (
-        e,
-      ) => [e.name, (await Deno.stat(join(cached, e.name))).mtime]),
-    );
-    const again = await loso({
-      natural: join(dir, "natural"),
-      renders: SHIPPED,
-      rendersCsv: rcsv,
-      kinds: ["gauss"],
-      minImages: 8,
-      runs: dir,
-      name: "again",
-      featureCache: cached,
-      progress: makeProgress({ quiet: true }),
-    });
+    /** Each cached file's name and modification time. */
+    const stamps = () =>
+      Promise.all(
+        [...Deno.readDirSync(cached)].map(async (e) => [
+          e.name,
+          (await Deno.stat(join(cached, e.name))).mtime,
+        ]),
+      );
+    const before = await stamps();
+    const again = await run({ name: "again", featureCache: cached });
     assert.deepEqual(again.cells[0].rows, r.cells[0].rows);
-    const after = await Promise.all(
-      [...Deno.readDirSync(cached)].map(async (
-        e,
-      ) => [e.name, (await Deno.stat(join(cached, e.name))).mtime]),
-    );
+    const after = await stamps();
     assert.deepEqual(after, before);
     const copy = JSON.parse(
       await Deno.readTextFile(join(again.dir, "features/natural-residual.json")),
