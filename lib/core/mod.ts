@@ -19,4 +19,11 @@ export { Rng } from "./rng.ts";
 export type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from "./deps.ts";
 export { makeProgress, type Progress } from "./progress.ts";
 export { type Location, type NamedArray } from "./bundle.ts";
-export { DEFAULT_NU, fisherQuantile, fisherScore, quantile, upperTail } from "./stats.ts";
+export {
+  DEFAULT_NU,
+  fisherQuantile,
+  fisherScore,
+  meanPerImage,
+  quantile,
+  upperTail,
+} from "./stats.ts";

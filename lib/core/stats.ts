@@ -30,6 +30,30 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 /**
+ * The mean of `values` per image, where `image[i]` (0..k − 1) is the image value i belongs to (a
+ * crop's, a tile's or a row's image); NaN for an image with no value. Sums run in index order, in
+ * double precision.
+ *
+ * @example Two images, the second with two values, a third with none
+ * ```ts
+ * import { meanPerImage } from "./mod.ts";
+ * console.log(meanPerImage([1, 2, 4], [0, 1, 1], 3)); // [ 1, 3, NaN ]
+ * ```
+ */
+export function meanPerImage(
+  values: ArrayLike<number>,
+  image: ArrayLike<number>,
+  k: number,
+): number[] {
+  const s = new Float64Array(k), c = new Float64Array(k);
+  for (let i = 0; i < values.length; i++) {
+    s[image[i]] += values[i];
+    c[image[i]]++;
+  }
+  return Array.from(s, (v, j) => c[j] ? v / c[j] : NaN);
+}
+
+/**
  * An upper-tail p-value of `value` among reference values (of natural images): (k + 1) / (n + 1)
  * with k the references at or above it. Never 0, so a logarithm of it is finite.
  *

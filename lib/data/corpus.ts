@@ -149,15 +149,29 @@ async function readDuplicates(file: string): Promise<CorpusResult["duplicates"]>
     .map(({ fields: f }) => ({ original: f[0], source: f[1], same: f[2] }));
 }
 
-/** The records of a corpus's `skipped.txt` (`path: reason` per line), if it has one. */
+/**
+ * The records of a corpus's `skipped.txt` (`path: reason` per line), if it has one. A path may
+ * itself hold ": ", so a line is split at the first ": " after which the path names a file that
+ * exists (an unreadable file is usually still there), else at its first ": ".
+ */
 async function readSkipped(file: string): Promise<CorpusResult["skipped"]> {
   if (!(await exists(file))) return [];
-  return (await Deno.readTextFile(file)).split("\n").filter(Boolean).map((line) => {
-    const at = line.indexOf(": ");
-    return at < 0
-      ? { path: line, reason: "" }
-      : { path: line.slice(0, at), reason: line.slice(at + 2) };
-  });
+  const records: CorpusResult["skipped"] = [];
+  for (const line of (await Deno.readTextFile(file)).split("\n").filter(Boolean)) {
+    const splits: number[] = [];
+    for (let at = line.indexOf(": "); at >= 0; at = line.indexOf(": ", at + 1)) splits.push(at);
+    let at = splits[0] ?? -1;
+    for (const s of splits) {
+      if (await Deno.stat(line.slice(0, s)).then((st) => st.isFile, () => false)) {
+        at = s;
+        break;
+      }
+    }
+    records.push(
+      at < 0 ? { path: line, reason: "" } : { path: line.slice(0, at), reason: line.slice(at + 2) },
+    );
+  }
+  return records;
 }
 
 /** Whether `file` exists and holds exactly `bytes`. */

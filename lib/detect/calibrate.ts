@@ -27,7 +27,7 @@ import { join, resolve } from "node:path";
 import { CgvsniError, ImageError, UsageError } from "../core/errors.ts";
 import { exists } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
-import { quantile } from "../core/stats.ts";
+import { meanPerImage, quantile } from "../core/stats.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { readImage } from "../data/decode.ts";
 import { listImages } from "../data/manifest.ts";
@@ -137,16 +137,6 @@ function stack(outs: StageOutputs[]): StageOutputs {
   return { images: outs.length, vectors: { data, n, dim, image } };
 }
 
-/** The mean of `values` per image. */
-function perImage(values: ArrayLike<number>, image: ArrayLike<number>, k: number): number[] {
-  const s = new Float64Array(k), c = new Float64Array(k);
-  for (let i = 0; i < values.length; i++) {
-    s[image[i]] += values[i];
-    c[image[i]]++;
-  }
-  return Array.from(s, (v, j) => v / c[j]);
-}
-
 /** A sorted union of two references. */
 const merged = (a: ArrayLike<number>, b: number[]) =>
   [...Array.from(a), ...b].sort((x, y) => x - y);
@@ -251,7 +241,7 @@ async function calibrateInto(
     // the head: the larger of its threshold and the user's photographs' quantile
     const h = det.info.headThreshold;
     const pUser = mine.outs.map((x) =>
-      x.head ? perImage(x.head.pCg, x.head.image, 1)[0] : Number.NaN
+      x.head ? meanPerImage(x.head.pCg, x.head.image, 1)[0] : Number.NaN
     );
     const headAfter = pUser.every(Number.isFinite)
       ? Math.max(h.value, quantile(pUser, 1 - h.nu))
@@ -269,7 +259,7 @@ async function calibrateInto(
     const before = det.oneClass.threshold;
     if (mode === "threshold") {
       oc = det.oneClass;
-      const raw = perImage(
+      const raw = meanPerImage(
         await oc.scoreSamples(all.vectors.data, all.vectors.n),
         all.vectors.image,
         k,

@@ -28,7 +28,7 @@ import { at, type Location, readAt } from "../core/bundle.ts";
 import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
-import { DEFAULT_NU, fisherQuantile, fisherScore, upperTail } from "../core/stats.ts";
+import { DEFAULT_NU, fisherQuantile, fisherScore, meanPerImage, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   decodeImage,
@@ -316,14 +316,7 @@ export class Detector {
   #judge(o: StageOutputs, rowScores: Float32Array): Judgement[] {
     const { data, n, dim, image } = o.vectors;
     const oc = this.oneClass, k = o.images;
-    const sums = (values: ArrayLike<number>, of: ArrayLike<number>) => {
-      const s = new Float64Array(k), c = new Float64Array(k);
-      for (let i = 0; i < values.length; i++) {
-        s[of[i]] += values[i];
-        c[of[i]]++;
-      }
-      return Array.from(s, (v, j) => c[j] ? v / c[j] : NaN);
-    };
+    const sums = (values: ArrayLike<number>, of: ArrayLike<number>) => meanPerImage(values, of, k);
     const p = o.head ? sums(o.head.pCg, o.head.image) : new Array<number>(k).fill(NaN);
     const score = sums(rowScores, image);
     const parts = Object.entries(oc.partScores(data, n)).map(([name, v]) =>

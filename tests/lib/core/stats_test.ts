@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
-import { fisherQuantile, fisherScore, quantile, upperTail } from "../../../lib/core/stats.ts";
+import {
+  fisherQuantile,
+  fisherScore,
+  meanPerImage,
+  quantile,
+  upperTail,
+} from "../../../lib/core/stats.ts";
 
 Deno.test("stats: Fisher's quantiles are the chi-square(2k) quantiles", () => {
   // chi-square(2) is exponential: its q quantile is -2 ln(1 - q)
@@ -37,4 +43,19 @@ Deno.test("stats: an upper-tail p-value counts the references at or above, and i
   const rng = new Rng(3), big = Array.from({ length: 999 }, () => rng.normal());
   const tails = big.map((v) => upperTail(big, v));
   assert.ok(Math.abs(quantile(tails, 0.5) - 0.5) < 0.01);
+});
+
+Deno.test("stats: the mean per image follows each value's image, in any order, NaN for none", () => {
+  // values of three images interleaved; image 3 has none
+  const values = [1, 10, 2, 20, 3, 100], image = [0, 1, 0, 1, 0, 2];
+  assert.deepEqual(meanPerImage(values, image, 4), [2, 15, 100, NaN]);
+  // the same values in another order give the same means
+  const order = [5, 3, 1, 4, 2, 0];
+  assert.deepEqual(
+    meanPerImage(order.map((i) => values[i]), order.map((i) => image[i]), 4),
+    [2, 15, 100, NaN],
+  );
+  // sums are in double precision: float32 values average without float32 rounding
+  const f = Float32Array.from([0.1, 0.2]);
+  assert.equal(meanPerImage(f, [0, 0], 1)[0], (f[0] + f[1]) / 2);
 });

@@ -115,6 +115,29 @@ Deno.test("corpus: copies as they are, one copy of identical pixels, groups, EXI
   });
 });
 
+Deno.test('corpus: a source folder whose name holds ": " keeps one record of its unreadable file across builds', async () => {
+  await withTempDir(async (dir) => {
+    const d = join(dir, "scans: 2019"), e = join(dir, "e"), out = join(dir, "out");
+    for (const x of [d, e]) await Deno.mkdir(x);
+    await Deno.writeFile(join(d, "ok.png"), await png(1));
+    await Deno.writeFile(join(d, "bad: copy.png"), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1]));
+    await Deno.writeFile(join(e, "ok.png"), await png(2));
+    const bad = join(d, "bad: copy.png");
+    const r1 = await buildNaturalCorpus({ out, sources: [{ name: "d", dir: d }] });
+    assert.deepEqual(r1.skipped.map((s) => s.path), [bad]);
+    // another source added: the record is kept, split where its path ends
+    const r2 = await buildNaturalCorpus({ out, sources: [{ name: "e", dir: e }] });
+    assert.deepEqual(r2.skipped.map((s) => s.path), [bad]);
+    assert.match(r2.skipped[0].reason, /PNG/);
+    // the same source again: its record is replaced, not kept twice
+    const r3 = await buildNaturalCorpus({ out, sources: [{ name: "d", dir: d }] });
+    assert.deepEqual(r3.skipped.map((s) => s.path), [bad]);
+    const lines = (await Deno.readTextFile(join(out, "skipped.txt"))).trim().split("\n");
+    assert.equal(lines.length, 1);
+    assert.ok(lines[0].startsWith(`${bad}: `), lines[0]);
+  });
+});
+
 Deno.test("corpus: make-natural names a bad source and each unreadable file, exit 3; a bad name is refused", async () => {
   await withTempDir(async (dir) => {
     const a = join(dir, "photos"), out = join(dir, "out");
