@@ -387,6 +387,38 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
     return b.makeTensorInfo(info.outShape, "float32", y);
   });
 
+  // a convolution with its bias and activation (tfjs-layers' Conv2D with a bias, as in
+  // MobileNetV2): the convolution by oneDNN, then the bias and the activation per element
+  override("FusedConv2D", ({ x, filter, bias, preluActivationWeights }, a, b) => {
+    const act = a.activation as string | undefined;
+    if (
+      a.dataFormat === "NCHW" || preluActivationWeights || x.dtype !== "float32" ||
+      (act && act !== "linear" && act !== "relu" && act !== "relu6")
+    ) return null;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides as [number, number],
+      (a.dilations ?? 1) as [number, number],
+      a.pad as "valid",
+      a.dimRoundingMode as "floor",
+    );
+    const co = info.outChannels, bv = bias ? f32(b, bias) : undefined;
+    if (bv && bv.length !== co && bv.length !== 1) return null;
+    const y = dnnl.convForward(convGeometry(info), f32(b, x), f32(b, filter));
+    if (bv || (act && act !== "linear")) {
+      const hi = act === "relu6" ? 6 : Infinity,
+        lo = act === "relu" || act === "relu6" ? 0 : -Infinity;
+      // channels last: element i is of channel i % co; each sum rounded to float32 as tfjs's is
+      for (let i = 0, c = 0; i < y.length; i++) {
+        const v = bv ? Math.fround(y[i] + bv[bv.length === 1 ? 0 : c]) : y[i];
+        y[i] = v < lo ? lo : v > hi ? hi : v;
+        if (++c === co) c = 0;
+      }
+    }
+    return b.makeTensorInfo(info.outShape, "float32", y);
+  });
+
   // the geometry of a convolution's gradient, from the input and filter shapes it had
   const gradGeometry = (input: number[], filter: number[], a: Record<string, unknown>) =>
     convGeometry(tf.backend_util.computeConv2DInfo(

@@ -83,6 +83,45 @@ for (
   );
 }
 
+Deno.test(
+  "native: a convolution fused with its bias and activation (linear, relu, relu6)",
+  opts,
+  async () => {
+    const xs = rand(2 * 9 * 10 * 4, 5), ws = rand(1 * 1 * 4 * 6, 6), w3 = rand(3 * 3 * 4 * 6, 7);
+    const bs = rand(6, 8).map((v) => 3 * v);
+    const [cpu, nat] = await both(() => {
+      const x = tf.tensor4d(xs, [2, 9, 10, 4]).mul(4) as tf.Tensor4D, bias = tf.tensor1d(bs);
+      const out: tf.Tensor[] = [];
+      for (const activation of ["linear", "relu", "relu6"] as const) {
+        for (const [w, stride, pad] of [[ws, 1, "valid"], [w3, 2, "same"]] as const) {
+          const filter = tf.tensor4d(w, [
+            w.length === ws.length ? 1 : 3,
+            w.length === ws.length ? 1 : 3,
+            4,
+            6,
+          ]);
+          out.push(tf.fused.conv2d({ x, filter, strides: stride, pad, bias, activation }));
+        }
+      }
+      // without a bias
+      out.push(
+        tf.fused.conv2d({
+          x,
+          filter: tf.tensor4d(ws, [1, 1, 4, 6]),
+          strides: 1,
+          pad: "valid",
+          activation: "relu6",
+        }),
+      );
+      return out;
+    });
+    close(cpu, nat);
+    // the activations clip: relu6 outputs lie in [0, 6] and some reach each end
+    const r6 = nat[4];
+    assert.ok(r6.every((v) => v >= 0 && v <= 6) && r6.includes(0) && r6.includes(6));
+  },
+);
+
 Deno.test("native: matMul with transposes and batches", opts, async () => {
   const a = rand(3 * 4 * 5, 3), b = rand(3 * 5 * 6, 4);
   close(
