@@ -26,10 +26,12 @@
  * deno run --allow-read --allow-write --allow-run tasks/production/make.ts --out DIR \
  *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
- *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE [--xvfb]] [--label Production] [--first-seed 0]
+ *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
+ *   [--first-seed 0]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
- * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both).
+ * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
+ * `--engine POVRAY --label ProductionPOVRay --first-seed 7000 --ablation 0` (render_pov.py).
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -44,7 +46,7 @@ import { formatCsv, parseDatasetCsv } from "../../lib/data/csv.ts";
 import { fileSha256 } from "../../lib/core/bundle.ts";
 import { Rng } from "../../lib/core/rng.ts";
 import { naturalPool, type PoolFile, readManifest } from "./pools.ts";
-import { type PostJob, postProcess, renderScene } from "./run.ts";
+import { type Engine, ENGINES, type PostJob, postProcess, renderScene } from "./run.ts";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const { values: v } = parseArgs({
@@ -73,9 +75,9 @@ if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see
 const out = resolve(v.out), sourcesDir = resolve(v.sources), corpusDir = resolve(v.natural!);
 const count = Number(v.count), ablation = Math.min(Number(v.ablation), count);
 const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
-const engine = v.engine as "CYCLES" | "BLENDER_EEVEE";
-if (engine !== "CYCLES" && engine !== "BLENDER_EEVEE") {
-  throw new Error(`--engine is CYCLES or BLENDER_EEVEE, not ${engine}`);
+const engine = v.engine as Engine;
+if (!ENGINES.includes(engine)) {
+  throw new Error(`--engine is one of ${ENGINES.join(", ")}, not ${engine}`);
 }
 const label = v.label!, first = Number(v["first-seed"]);
 /** The post steps the ablation applies alone, and the folder of each. */
@@ -158,7 +160,7 @@ async function render(variant: Variant, seed: number): Promise<void> {
     if (sorted(done) === sorted(args) && (await Deno.stat(png)).isFile) return;
   } catch { /* not made yet */ }
   await Deno.mkdir(dirname(png), { recursive: true });
-  await renderScene(args, { blender: v.blender, xvfb: v.xvfb });
+  await renderScene(args, { blender: v.blender, xvfb: v.xvfb, python: v.python });
 }
 
 const todo: [Variant, number][] = [];

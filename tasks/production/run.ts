@@ -9,6 +9,11 @@ import { dirname, join } from "node:path";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 
+/** The engines of the set: Blender's two, and POV-Ray. */
+export const ENGINES = ["CYCLES", "BLENDER_EEVEE", "POVRAY"] as const;
+/** One of {@link ENGINES}. */
+export type Engine = typeof ENGINES[number];
+
 /** What `render.py` takes (its header documents each). */
 export interface SceneArgs {
   seed: number;
@@ -18,7 +23,8 @@ export interface SceneArgs {
   samples: number;
   /** Photographs the scene's environment and textures are drawn from. */
   pool: string[];
-  engine?: "CYCLES" | "BLENDER_EEVEE";
+  /** Blender's Cycles or EEVEE (render.py), or POV-Ray (render_pov.py, the same scenes). */
+  engine?: Engine;
   threads?: number;
   texture?: boolean;
   environment?: boolean;
@@ -42,7 +48,8 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
 }
 
 /**
- * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`).
+ * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`):
+ * Blender runs `render.py`, engine `POVRAY` runs `render_pov.py` (Debian's `povray`).
  * EEVEE needs an OpenGL context: without a display, `xvfb: true` runs Blender in `xvfb-run`
  * (Debian's `xvfb`), as cgbench's EEVEE renders were made.
  *
@@ -53,8 +60,17 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
  */
 export async function renderScene(
   args: SceneArgs,
-  o: { blender?: string; xvfb?: boolean } = {},
+  o: { blender?: string; xvfb?: boolean; python?: string } = {},
 ): Promise<void> {
+  if (args.engine === "POVRAY") {
+    const json = JSON.stringify({ threads: 1, ...args });
+    await run(
+      o.python ?? "/usr/bin/python3",
+      [join(HERE, "render_pov.py"), json],
+      `render seed ${args.seed} (${args.out})`,
+    );
+    return;
+  }
   const blender = o.blender ?? "blender";
   const wrap = o.xvfb ? ["-a", "-s", "-screen 0 1024x768x24", blender] : [];
   await run(

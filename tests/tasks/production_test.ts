@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { naturalPool, readManifest } from "../../tasks/production/pools.ts";
+import { patchLevel } from "../../tasks/production/patches.ts";
 import {
   blenderHdris,
   type PostJob,
@@ -33,6 +34,7 @@ async function has(cmd: string, args: string[]): Promise<boolean> {
     .then((o) => o.success).catch(() => false);
 }
 const blender = await has("blender", ["-b", "--factory-startup", "--version"]);
+const povray = await has("povray", ["--version"]);
 const opencv = await has("/usr/bin/python3", ["-c", "import cv2, numpy"]);
 if (!blender || !opencv) {
   console.error(
@@ -135,6 +137,70 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "render_pov.py: POV-Ray draws render.py's scene for a seed, repeats its image exactly, and another seed differs",
+  ignore: !povray,
+  async fn() {
+    // Blender's CC0 photographic environments (EXR), as render.py's test uses
+    const pool = await blenderHdris();
+    const pov = async (seed: number, out: string, extra: Partial<SceneArgs> = {}) => {
+      await renderScene({
+        seed,
+        out,
+        width: 96,
+        height: 72,
+        samples: 4,
+        pool,
+        engine: "POVRAY",
+        ...extra,
+      });
+      const record = JSON.parse(await Deno.readTextFile(out + ".json"));
+      delete record.args.out;
+      return { img: await readImage(out), record };
+    };
+    const a = await pov(7, join(dir, "pa.png")), b = await pov(7, join(dir, "pb.png"));
+    const c = await pov(8, join(dir, "pc.png"));
+    assert.deepEqual(a.record, b.record);
+    // one thread, one scene file: the same pixels (the PNG's text chunks carry the render time)
+    assert.deepEqual(a.img.data, b.img.data);
+    assert.ok(differ(a.img.data, c.img.data).share > 0.3);
+    // an ablation flag changes its step only
+    const plain = await pov(7, join(dir, "pp.png"), { texture: false, environment: false });
+    for (const k of ["objects", "camera", "sun"]) assert.deepEqual(plain.record[k], a.record[k], k);
+    assert.equal(plain.record.world.photo, null);
+    assert.ok(differ(a.img.data, plain.img.data).share > 0.3);
+    if (!blender) return;
+    // the same streams as render.py: the same photographs, shapes, places, sun and camera
+    await renderScene({
+      seed: 7,
+      out: join(dir, "pblender.png"),
+      width: 96,
+      height: 72,
+      samples: 4,
+      pool,
+    });
+    const bl = JSON.parse(await Deno.readTextFile(join(dir, "pblender.png.json")));
+    assert.deepEqual(a.record.materials, bl.materials);
+    assert.deepEqual(a.record.world, bl.world);
+    // Blender keeps the sun's, the camera's and the objects' values as float32
+    const near = (x: unknown, y: unknown): boolean =>
+      typeof x === "number"
+        ? Math.abs(x - (y as number)) <= 1e-6 * Math.max(1, Math.abs(x))
+        : Array.isArray(x)
+        ? x.length === (y as unknown[]).length && x.every((v, i) => near(v, (y as unknown[])[i]))
+        : Object.entries(x as object).every(([k, v]) => near(v, (y as Record<string, unknown>)[k]));
+    assert.ok(near(a.record.sun, bl.sun), "sun");
+    assert.ok(near(a.record.camera, bl.camera), "camera");
+    a.record.objects.forEach((o: { kind: string }, i: number) => {
+      const { kind, ...where } = o, { kind: blKind, ...blWhere } = bl.objects[i];
+      assert.ok(blKind.startsWith(kind), `${kind} vs ${blKind}`);
+      assert.ok(near(where, blWhere), `object ${i}`);
+    });
+    assert.equal(a.record.objects.length, bl.objects.length);
+  },
+});
+
 /** Runs post.py on jobs; returns each output's bytes and record. */
 async function post(jobs: PostJob[]) {
   await postProcess(jobs);
@@ -233,4 +299,30 @@ Deno.test("LORO: the production set's label is held out like any renderer's", as
     run.split.filter((e) => e.label === held && e.role === "test").length,
   );
   assert.ok(cells[0].n[1] > 0);
+});
+
+Deno.test("patch-level scores: whole sources per fold, one value per fold, and the shipped renders told from photographs", async () => {
+  const r = await patchLevel({
+    natural: "dataset",
+    renders: ["dataset"],
+    folds: 3,
+    patches: 4,
+    pca: 8,
+  });
+  assert.equal(r.photographs, 40);
+  assert.deepEqual(r.rows.map((x) => [x.folder, x.n]), [["Cycles", 40], ["EEVEE", 40], [
+    "POVRay",
+    40,
+  ]]);
+  for (const g of ["mean", "q90", "max"] as const) {
+    assert.equal(r.recall[g].length, 3);
+    assert.ok(r.recall[g].every((v) => v >= 0 && v <= 1));
+    for (const row of r.rows) {
+      assert.equal(row.auc[g].length, 3);
+      assert.ok(row.cg[g].every((v) => v >= 0 && v <= 1));
+    }
+  }
+  // residual statistics of single patches still tell cgbench's path tracer from photographs
+  const cycles = r.rows.find((x) => x.folder === "Cycles")!;
+  assert.ok(cycles.auc.mean.every((v) => v > 0.75), `${cycles.auc.mean}`);
 });

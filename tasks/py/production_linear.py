@@ -1,0 +1,106 @@
+"""A supervised linear model on the toolkit's whole-image features, held out by photograph source
+and by production engine (issue 27, docs/production.md "A linear model on residual features").
+
+Reads a `deno task loso` run's feature cache (its `features/natural-<source>` and
+`renders-<source>` lists: every photograph of the corpus, every render of --renders) and the
+corpus CSV (Group = source). For each held-out production engine E and each held-out photograph
+source S (of at least --min-images photographs):
+
+- fit: standardised features, L2 logistic regression (C fixed, class weights balanced) on the
+  photographs of every other source against the training renders (the procedural renderers and
+  the production engines other than E, as --train says);
+- threshold: the (1 - nu) quantile of the natural photographs' out-of-fold scores, five folds of
+  whole sources (a render fold never sets it), so no held-out photograph sets it;
+- test: S's photographs against E's renders: AUC, S's natural recall at the threshold, the share
+  of E's renders over it.
+
+Mean and worst over the sources. No render of E and no photograph of S is in any fit or threshold.
+
+    /usr/bin/python3 tasks/py/production_linear.py --features runs/prod-loso-3/features \
+        --source residual --natural-csv /work/production/loso-natural.csv --c 0.1
+
+Needs Debian's python3-sklearn. Prints one markdown table.
+"""
+
+import argparse
+import csv
+import json
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def load(prefix):
+    """A cached feature list: the image names (crop suffix dropped) and the matrix."""
+    with open(prefix + ".json") as f:
+        meta = json.load(f)
+    shape = meta["weightsManifest"][0]["weights"][0]["shape"]
+    x = np.fromfile(prefix + ".bin", dtype=np.float32).reshape(shape)
+    return [n.rsplit("#", 1)[0] for n in meta["names"]], np.nan_to_num(x)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--features", required=True, help="a loso run's features folder")
+    p.add_argument("--source", default="residual")
+    p.add_argument("--natural-csv", required=True)
+    p.add_argument("--c", type=float, default=0.1)
+    p.add_argument("--nu", type=float, default=0.05)
+    p.add_argument("--min-images", type=int, default=10)
+    p.add_argument("--held-out", default="Production,ProductionEEVEE,ProductionPOVRay",
+                   help="production engines, each held out in turn")
+    p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay",
+                   help="render folders always in training")
+    p.add_argument("--train", default="others",
+                   help="production engines in training: others | none")
+    a = p.parse_args()
+
+    names, nx = load(f"{a.features}/natural-{a.source}")
+    rnames, rx = load(f"{a.features}/renders-{a.source}")
+    with open(a.natural_csv) as f:
+        group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
+    src = np.array([group[n] for n in names])
+    folder = np.array([n.split("/")[0] for n in rnames])
+    engines = [e for e in a.held_out.split(",") if (folder == e).any()]
+    procedural = a.procedural.split(",")
+    big = [s for s in sorted(set(src)) if (src == s).sum() >= a.min_images]
+
+    def model():
+        return make_pipeline(StandardScaler(), LogisticRegression(
+            C=a.c, max_iter=5000, class_weight="balanced"))
+
+    print(f"| held out | trained with | AUC mean | AUC worst | NI recall mean | NI recall worst "
+          f"| held-out renders called CG |")
+    print("| --- | --- | --: | --: | --: | --: | --: |")
+    for e in engines:
+        train_folders = procedural + ([x for x in engines if x != e] if a.train == "others" else [])
+        rtr, rte = np.isin(folder, train_folders), folder == e
+        aucs, recalls, called = [], [], []
+        for s in big:
+            tr = src != s
+            x = np.concatenate([nx[tr], rx[rtr]])
+            y = np.r_[np.zeros(tr.sum()), np.ones(rtr.sum())]
+            # whole sources in folds; each render its own group
+            g = np.r_[src[tr], [f"render{i}" for i in range(rtr.sum())]]
+            oof = []
+            for fit, held in GroupKFold(5).split(x, y, g):
+                nat = held[y[held] == 0]
+                oof.append(model().fit(x[fit], y[fit]).decision_function(x[nat]))
+            t = np.quantile(np.concatenate(oof), 1 - a.nu)
+            m = model().fit(x, y)
+            sn, sr = m.decision_function(nx[~tr]), m.decision_function(rx[rte])
+            aucs.append(roc_auc_score(np.r_[np.zeros(len(sn)), np.ones(len(sr))], np.r_[sn, sr]))
+            recalls.append(float((sn <= t).mean()))
+            called.append(float((sr > t).mean()))
+        trained = "+".join(train_folders)
+        print(f"| {e} ({rte.sum()}) | {trained} | {np.mean(aucs):.3f} | {np.min(aucs):.3f} | "
+              f"{np.mean(recalls):.3f} | {np.min(recalls):.3f} | {np.mean(called):.3f} |",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
