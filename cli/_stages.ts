@@ -14,7 +14,7 @@ import { DEFAULT_KIND, ONECLASS_KINDS, type OneClassKind } from "../lib/oneclass
 import type { TrainOneClassOptions } from "../lib/oneclass/train.ts";
 import { SVDD_DEFAULTS } from "../lib/oneclass/mod.ts";
 import { FLOW_DEFAULTS } from "../lib/oneclass/flow.ts";
-import { choice, type Flag, num, type ParsedArgs, str } from "./_args.ts";
+import { bool, choice, type Flag, num, type ParsedArgs, str } from "./_args.ts";
 import { DEFAULT_NU } from "../lib/core/stats.ts";
 import { DEFAULT_EVAL_TILES } from "../lib/eval/evaluate.ts";
 import { DEFAULT_BOOTSTRAP } from "../lib/eval/metrics.ts";
@@ -116,6 +116,12 @@ export const STAGE_FLAGS: Flag[] = [
     default: String(DEFAULT_BOOTSTRAP),
     help: "bootstrap resamples",
   },
+  {
+    name: "skip-bad",
+    setting: true,
+    type: "boolean",
+    help: "skip unusable training images (listed in the run's skipped.txt) instead of stopping",
+  },
 ];
 
 /** The map, one-class and evaluation options the stage flags give. */
@@ -125,8 +131,10 @@ export function stageOptions(a: ParsedArgs, backend: BackendName): {
   evaluation: Partial<EvaluateOptions>;
 } {
   const tiles = num(a, "tiles", { int: true, min: 1, max: 16 });
+  const skipBad = bool(a, "skip-bad") || undefined;
   return {
     map: {
+      skipBad,
       preset: str(a, "preset"),
       tiles,
       epochs: num(a, "epochs", { int: true, min: 1 }),
@@ -138,6 +146,7 @@ export function stageOptions(a: ParsedArgs, backend: BackendName): {
       backend,
     },
     oneclass: {
+      skipBad,
       tiles: num(a, "oneclass-tiles", { int: true, min: 1, max: 16 }) ?? tiles,
       settings: {
         epochs: num(a, "oneclass-epochs", { int: true, min: 1 }),

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { COMMANDS, main } from "../cli/main.ts";
 import { helpText, OLD_FLAG_NAMES, ownFlags, parse } from "../cli/_args.ts";
+import { stageOptions } from "../cli/_stages.ts";
 import { join } from "node:path";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { SHIPPED, testBackend, withTempDir } from "./_helpers.ts";
@@ -202,6 +203,12 @@ Deno.test("cli: no command has over 20 flags of its own; settings come by --set 
   assert.equal(set.values["lr-step"], "5");
   assert.equal(notes.length, 0);
   assert.equal(parse(map, ["--set", "train-srm=true"]).values["train-srm"], true);
+  // experiment skips unusable training images when told, in its maps and one-class fits alike
+  const experiment = COMMANDS.find((c) => c.name === "experiment")!;
+  const skip = stageOptions(parse(experiment, ["--set", "skip-bad=true"]), "cpu");
+  assert.deepEqual([skip.map.skipBad, skip.oneclass.skipBad], [true, true]);
+  const stop = stageOptions(parse(experiment, []), "cpu");
+  assert.deepEqual([stop.map.skipBad, stop.oneclass.skipBad], [undefined, undefined]);
   const flagForm = parse(train, ["--hidden", "256"], (s: string) => void notes.push(s));
   assert.equal(flagForm.values.hidden as string, "256");
   assert.match(notes.join("\n"), /--hidden is a setting now: give --set hidden=256/);

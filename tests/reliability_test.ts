@@ -162,7 +162,7 @@ Deno.test("bad inputs: train-map stops before the first step naming them, or ski
       assert.match(
         e.message,
         new RegExp(
-          `^${unusable.length} unusable image\\(s\\), stopping before training \\(skipBad / --skip-bad skips them\\): `,
+          `^${unusable.length} unusable image\\(s\\), stopping before training \\(skipBad: --skip-bad, or --set skip-bad=true in experiment, skips them\\): `,
         ),
       );
       assert.equal(e.message.split("\n").length, 1);

@@ -112,7 +112,7 @@ export async function usable(
   if (!o.skipBad) {
     const more = bad.length > 5 ? ` (and ${bad.length - 5} more; all in ${list})` : "";
     throw new CgvsniError(
-      `${bad.length} unusable image(s), stopping before ${o.what} (skipBad / --skip-bad skips them): ` +
+      `${bad.length} unusable image(s), stopping before ${o.what} (skipBad: --skip-bad, or --set skip-bad=true in experiment, skips them): ` +
         bad.slice(0, 5).map((b) => b.message).join("; ") + more,
     );
   }
