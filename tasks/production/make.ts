@@ -27,11 +27,14 @@
  *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
- *   [--first-seed 0]
+ *   [--first-seed 0] [--texture-source NAME]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
  * `--engine POVRAY --label ProductionPOVRay --first-seed 7000 --ablation 0` (render_pov.py).
+ * Another texture pool: `--texture-source NAME` draws the textures and environments from one
+ * whole source of the natural corpus instead of `textures.csv` (that source then leaves the
+ * natural pool too), to ask whether a model learnt the renders or the texture pool.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -69,6 +72,7 @@ const { values: v } = parseArgs({
     label: { type: "string", default: "Production" },
     xvfb: { type: "boolean", default: false },
     "first-seed": { type: "string", default: "0" },
+    "texture-source": { type: "string" },
   },
 });
 if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see the header)");
@@ -108,10 +112,24 @@ for (const t of textures) {
     );
   }
 }
-const poolPaths = textures.map((t) => join(sourcesDir, t.name));
 const manifestFile = join(HERE, "../natural/manifest.csv");
 const corpus = readManifest(await Deno.readTextFile(manifestFile), manifestFile);
-const photos = naturalPool(corpus, textures);
+// --texture-source: another texture pool, one whole source of the corpus (checked like the
+// photographs below); it then leaves the natural pool too
+const altSource = v["texture-source"];
+const altTextures = altSource ? corpus.filter((f) => f.source === altSource) : [];
+if (altSource && altTextures.length === 0) {
+  throw new Error(`--texture-source ${altSource}: no such source in ${manifestFile}`);
+}
+for (const t of altTextures) {
+  if ((await fileSha256(join(corpusDir, t.name))) !== t.sha256) {
+    throw new Error(`${join(corpusDir, t.name)}: missing or not the file ${manifestFile} lists`);
+  }
+}
+const poolPaths = altSource
+  ? altTextures.map((t) => join(corpusDir, t.name))
+  : textures.map((t) => join(sourcesDir, t.name));
+const photos = naturalPool(corpus, [...textures, ...altTextures]);
 const chosen = sample(photos, Number(v.photos));
 for (const p of chosen) {
   const path = join(corpusDir, p.name);

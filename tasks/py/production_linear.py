@@ -15,6 +15,8 @@ source S (of at least --min-images photographs):
   of E's renders over it.
 
 Mean and worst over the sources. No render of E and no photograph of S is in any fit or threshold.
+With --extra, the models that hold out --extra-for also score another run's render folders (the
+ablation of the same engine: is it the rendering they catch, or the post steps?).
 
     /usr/bin/python3 tasks/py/production_linear.py --features runs/prod-loso-3/features \
         --source residual --natural-csv /work/production/loso-natural.csv --c 0.1
@@ -51,12 +53,19 @@ def main():
     p.add_argument("--c", type=float, default=0.1)
     p.add_argument("--nu", type=float, default=0.05)
     p.add_argument("--min-images", type=int, default=10)
-    p.add_argument("--held-out", default="Production,ProductionEEVEE,ProductionPOVRay",
-                   help="production engines, each held out in turn")
+    p.add_argument("--engines", default="Production,ProductionEEVEE,ProductionPOVRay",
+                   help="the production engines' render folders")
+    p.add_argument("--held-out", help="the engines held out in turn (default: every one)")
     p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay",
                    help="render folders always in training")
     p.add_argument("--train", default="others",
                    help="production engines in training: others | none")
+    p.add_argument("--extra", help="another loso run's features folder whose render folders are "
+                   "also scored by the models that hold out --extra-for (e.g. the ablation)")
+    p.add_argument("--extra-for", default="Production")
+    p.add_argument("--exclude-source", default="",
+                   help="photograph sources left out of every fit and test (e.g. the texture "
+                   "pool of --extra's renders)")
     a = p.parse_args()
 
     names, nx = load(f"{a.features}/natural-{a.source}")
@@ -64,10 +73,18 @@ def main():
     with open(a.natural_csv) as f:
         group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
     src = np.array([group[n] for n in names])
+    keep = ~np.isin(src, [x for x in a.exclude_source.split(",") if x])
+    names, nx, src = [n for n, k in zip(names, keep) if k], nx[keep], src[keep]
     folder = np.array([n.split("/")[0] for n in rnames])
-    engines = [e for e in a.held_out.split(",") if (folder == e).any()]
+    engines = [e for e in a.engines.split(",") if (folder == e).any()]
+    held_out = [e for e in (a.held_out or a.engines).split(",") if e in engines]
     procedural = a.procedural.split(",")
     big = [s for s in sorted(set(src)) if (src == s).sum() >= a.min_images]
+    if a.extra:
+        xnames, xx = load(f"{a.extra}/renders-{a.source}")
+        xfolder = np.array([n.split("/")[0] for n in xnames])
+        xfolders = [f for f in dict.fromkeys(xfolder) if f != "Photos"]
+    extra_rows = {}
 
     def model():
         return make_pipeline(StandardScaler(), LogisticRegression(
@@ -76,7 +93,7 @@ def main():
     print(f"| held out | trained with | AUC mean | AUC worst | NI recall mean | NI recall worst "
           f"| held-out renders called CG |")
     print("| --- | --- | --: | --: | --: | --: | --: |")
-    for e in engines:
+    for e in held_out:
         train_folders = procedural + ([x for x in engines if x != e] if a.train == "others" else [])
         rtr, rte = np.isin(folder, train_folders), folder == e
         aucs, recalls, called = [], [], []
@@ -96,10 +113,20 @@ def main():
             aucs.append(roc_auc_score(np.r_[np.zeros(len(sn)), np.ones(len(sr))], np.r_[sn, sr]))
             recalls.append(float((sn <= t).mean()))
             called.append(float((sr > t).mean()))
+            if a.extra and e == a.extra_for:
+                sx = m.decision_function(xx)
+                for f in xfolders:
+                    v = sx[xfolder == f]
+                    auc = roc_auc_score(np.r_[np.zeros(len(sn)), np.ones(len(v))], np.r_[sn, v])
+                    extra_rows.setdefault(f, []).append((auc, float((v > t).mean())))
         trained = "+".join(train_folders)
         print(f"| {e} ({rte.sum()}) | {trained} | {np.mean(aucs):.3f} | {np.min(aucs):.3f} | "
               f"{np.mean(recalls):.3f} | {np.min(recalls):.3f} | {np.mean(called):.3f} |",
               flush=True)
+    for f, vals in extra_rows.items():
+        v = np.array(vals)
+        print(f"| {a.extra_for} held out: {f} ({(xfolder == f).sum()}) | (the same models) | "
+              f"{v[:, 0].mean():.3f} | {v[:, 0].min():.3f} | | | {v[:, 1].mean():.3f} |", flush=True)
 
 
 if __name__ == "__main__":
