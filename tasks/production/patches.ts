@@ -34,6 +34,8 @@ import { RESIDUAL_DIM, residualFeatures } from "../../lib/features/residual.ts";
 import { GaussianOneClass } from "../../lib/oneclass/gauss.ts";
 
 const P = 64;
+/** The defaults: patches per image at most, folds of sources, principal components. */
+export const PATCH_DEFAULTS = { patches: 16, folds: 5, pca: 64 } as const;
 
 /** The 64 x 64 patches on a grid of stride 64, at most `k` of them, evenly spaced in reading order. */
 function gridPatches(img: RgbImage, k: number): RgbImage[] {
@@ -54,23 +56,32 @@ function gridPatches(img: RgbImage, k: number): RgbImage[] {
   });
 }
 
-/** Each image's patch features, one row per patch, and each row's image. */
+/**
+ * Each image's patch features, one row per patch, and each row's image (numbered among the images
+ * kept); an image with no whole patch is left out and named in `tooSmall`.
+ */
 async function features(paths: string[], k: number, what: string) {
-  const rows: Float32Array[] = [], image: number[] = [];
-  let i = 0;
-  for (const path of paths) {
-    for (const p of gridPatches(await readImage(path), k)) {
-      rows.push(residualFeatures(p));
-      image.push(i);
+  const rows: Float32Array[] = [], image: number[] = [], kept: number[] = [];
+  const tooSmall: string[] = [];
+  for (const [i, path] of paths.entries()) {
+    const patches = gridPatches(await readImage(path), k);
+    if (patches.length === 0) tooSmall.push(path);
+    else {
+      for (const p of patches) {
+        rows.push(residualFeatures(p));
+        image.push(kept.length);
+      }
+      kept.push(i);
     }
-    if (++i % 200 === 0) console.error(`${what}: ${i}/${paths.length}`);
+    if ((i + 1) % 200 === 0) console.error(`${what}: ${i + 1}/${paths.length}`);
   }
   const x = new Float32Array(rows.length * RESIDUAL_DIM);
   rows.forEach((r, j) => x.set(r, j * RESIDUAL_DIM));
-  return { x, n: rows.length, image, images: paths.length };
+  return { x, n: rows.length, image, images: kept.length, kept, tooSmall };
 }
 
-type Patches = Awaited<ReturnType<typeof features>>;
+/** Patch rows and their images, as {@link imageScores} reads them. */
+type Patches = { x: Float32Array; n: number; image: number[]; images: number };
 
 /** The rows of `f` whose image is in `keep`, and their images renumbered. */
 function subset(f: Patches, keep: Set<number>): Patches {
@@ -121,6 +132,12 @@ export interface PatchLevelOptions {
 export interface PatchLevelResult {
   photographs: number;
   sources: number;
+  /** The settings it ran with. */
+  patches: number;
+  folds: number;
+  pca: number;
+  /** Images with no whole 64 x 64 patch, left out (their paths). */
+  tooSmall: string[];
   /** Natural recall of each fold's photographs at its threshold, per image score. */
   recall: Record<Aggregate, number[]>;
   rows: {
@@ -129,6 +146,26 @@ export interface PatchLevelResult {
     auc: Record<Aggregate, number[]>;
     cg: Record<Aggregate, number[]>;
   }[];
+}
+
+/**
+ * Each source's fold: whole sources, dealt in the order of their names. At least three folds (one
+ * tested, one setting the threshold, the others fitted on), and no more than there are sources.
+ *
+ * @example
+ * ```ts
+ * import { sourceFolds } from "./patches.ts";
+ * console.log(sourceFolds(["b", "a", "c", "a", "d"], 3)); // Map(4) { "a" => 0, "b" => 1, "c" => 2, "d" => 0 }
+ * ```
+ */
+export function sourceFolds(groups: string[], folds: number): Map<string, number> {
+  const sources = [...new Set(groups)].sort();
+  if (!(Number.isInteger(folds) && folds >= 3 && folds <= sources.length)) {
+    throw new RangeError(
+      `folds: a whole number from 3 to the ${sources.length} sources, not ${folds}`,
+    );
+  }
+  return new Map(sources.map((s, i) => [s, i % folds]));
 }
 
 /**
@@ -142,23 +179,27 @@ export interface PatchLevelResult {
  * ```
  */
 export async function patchLevel(o: PatchLevelOptions): Promise<PatchLevelResult> {
-  const k = o.patches ?? 16, folds = o.folds ?? 5, pca = o.pca ?? 64;
+  const k = o.patches ?? PATCH_DEFAULTS.patches, pca = o.pca ?? PATCH_DEFAULTS.pca;
+  const folds = o.folds ?? PATCH_DEFAULTS.folds;
   await initBackend("auto");
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
-  const photos = nat.images.filter((e) => e.label === 0);
-  // whole sources in folds, by the order of their names
-  const sources = [...new Set(photos.map((e) => e.group))].sort();
-  const foldOf = new Map(sources.map((s, i) => [s, i % folds]));
-  const renders: { folder: string; path: string }[] = [];
+  const allPhotos = nat.images.filter((e) => e.label === 0);
+  const allRenders: { folder: string; path: string }[] = [];
   for (const spec of o.renders) {
     const [dir, csv] = spec.split("::");
     const ds = await loadDataset(dir, { csv });
     for (const e of ds.images.filter((e) => e.label > 0)) {
-      renders.push({ folder: e.name.split("/")[0], path: e.path });
+      allRenders.push({ folder: e.name.split("/")[0], path: e.path });
     }
   }
-  const nf = await features(photos.map((e) => e.path), k, "photographs");
-  const rf = await features(renders.map((r) => r.path), k, "renders");
+  const nf = await features(allPhotos.map((e) => e.path), k, "photographs");
+  const rf = await features(allRenders.map((r) => r.path), k, "renders");
+  const photos = nf.kept.map((i) => allPhotos[i]), renders = rf.kept.map((i) => allRenders[i]);
+  const tooSmall = [...nf.tooSmall, ...rf.tooSmall];
+  // whole sources in folds, by the order of their names: one tested, one sets the threshold, the
+  // others are fitted on, so at least three, and no more than there are sources
+  const foldOf = sourceFolds(photos.map((e) => e.group), folds);
+  const sources = [...foldOf.keys()];
   const aggs = Object.keys(AGGREGATES) as Aggregate[];
   const per = () =>
     Object.fromEntries(aggs.map((g) => [g, [] as number[]])) as Record<Aggregate, number[]>;
@@ -198,17 +239,35 @@ export async function patchLevel(o: PatchLevelOptions): Promise<PatchLevelResult
       `fold ${f + 1}/${folds}: ${fit.images} photographs fitted, ${testImgs.size} tested`,
     );
   }
-  return { photographs: photos.length, sources: sources.length, recall, rows };
+  return {
+    photographs: photos.length,
+    sources: sources.length,
+    patches: k,
+    folds,
+    pca,
+    tooSmall,
+    recall,
+    rows,
+  };
 }
 
-/** The result as a markdown table. */
-export function patchTable(r: PatchLevelResult, o: PatchLevelOptions): string {
+/**
+ * The result as a markdown table.
+ *
+ * @example
+ * ```ts
+ * import { patchLevel, patchTable } from "./patches.ts";
+ * const r = await patchLevel({ natural: "dataset", renders: ["dataset"], folds: 3, patches: 4, pca: 8 });
+ * console.log(patchTable(r).split("\n")[0]); // # Patch-level residual Gaussian: 40 photographs of 40 sources in 3 folds, ...
+ * ```
+ */
+export function patchTable(r: PatchLevelResult): string {
   const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
   const f2 = (v: number) => v.toFixed(2);
   const aggs = Object.keys(AGGREGATES) as Aggregate[];
   return [
     `# Patch-level residual Gaussian: ${r.photographs} photographs of ${r.sources} sources in ` +
-    `${o.folds ?? 5} folds, ${o.patches ?? 16} patches per image at most, PCA ${o.pca ?? 64}`,
+    `${r.folds} folds, ${r.patches} patches per image at most, PCA ${r.pca}`,
     "",
     "Natural recall of the held-out folds at the threshold (mean over folds): " +
     aggs.map((g) => `${g} ${f2(mean(r.recall[g]))}`).join(", "),
@@ -232,9 +291,9 @@ if (import.meta.main) {
       natural: { type: "string" },
       "natural-csv": { type: "string" },
       renders: { type: "string", multiple: true },
-      patches: { type: "string", default: "16" },
-      folds: { type: "string", default: "5" },
-      pca: { type: "string", default: "64" },
+      patches: { type: "string", default: String(PATCH_DEFAULTS.patches) },
+      folds: { type: "string", default: String(PATCH_DEFAULTS.folds) },
+      pca: { type: "string", default: String(PATCH_DEFAULTS.pca) },
       out: { type: "string" },
     },
   });
@@ -250,7 +309,9 @@ if (import.meta.main) {
     folds: Number(a.folds),
     pca: Number(a.pca),
   };
-  const table = patchTable(await patchLevel(o), o);
+  const r = await patchLevel(o);
+  if (r.tooSmall.length) console.error(`left out (no whole patch): ${r.tooSmall.join(", ")}`);
+  const table = patchTable(r);
   await Deno.writeTextFile(a.out, table);
   console.log(table);
 }

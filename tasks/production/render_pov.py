@@ -10,8 +10,9 @@ The JSON is render.py's (seed, out, width, height, samples, pool, texture, envir
 POVRAY; threads). The scene is drawn from the same seeded streams in the same order as render.py's,
 so a seed gives the same photographs, layout, sun and camera as in Blender, translated:
 
-- Blender's z-up coordinates become POV-Ray's y-up ones ((x, y, z) -> (x, z, y)), which mirrors
-  the scene: harmless, every aspect of it is random anyway;
+- Blender's right-handed z-up coordinates become POV-Ray's left-handed y-up ones
+  ((x, y, z) -> (x, z, y)): places stay where they were, and turns about an axis go the other
+  way (harmless: every turn is random anyway);
 - each material's photograph is projected along the three axes (POV-Ray's `cubic` pattern picks
   the projection by direction from the object's centre), the ground's from above, with a bump
   from the same photograph on the ground; plain colours where `texture` is false;

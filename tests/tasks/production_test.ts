@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { naturalPool, readManifest } from "../../tasks/production/pools.ts";
-import { patchLevel } from "../../tasks/production/patches.ts";
+import { patchLevel, sourceFolds } from "../../tasks/production/patches.ts";
 import {
   blenderHdris,
   type PostJob,
@@ -301,7 +301,14 @@ Deno.test("LORO: the production set's label is held out like any renderer's", as
   assert.ok(cells[0].n[1] > 0);
 });
 
-Deno.test("patch-level scores: whole sources per fold, one value per fold, and the shipped renders told from photographs", async () => {
+Deno.test("patch-level scores: whole sources per fold, at least three folds, and the shipped renders told from photographs", async () => {
+  // every photograph of a source in one fold; the folds dealt evenly by source
+  const groups = ["s3", "s1", "s2", "s1", "s4", "s5", "s2", "s6", "s6", "s7"];
+  const folds = sourceFolds(groups, 3);
+  assert.deepEqual([...folds.values()], [0, 1, 2, 0, 1, 2, 0]);
+  assert.deepEqual([...folds.keys()], ["s1", "s2", "s3", "s4", "s5", "s6", "s7"]);
+  assert.throws(() => sourceFolds(groups, 2), /from 3 to the 7 sources/);
+  assert.throws(() => sourceFolds(groups, 8), /from 3 to the 7 sources/);
   const r = await patchLevel({
     natural: "dataset",
     renders: ["dataset"],

@@ -338,12 +338,29 @@ function register(name: string, f: Kernel) {
   });
 }
 
+/** How many times each replaced kernel fell back to tfjs's cpu kernel, since the process began. */
+const fallbacks = new Map<string, number>();
+
+/**
+ * How many times each kernel the native backend replaces handed its arguments back to tfjs's
+ * JavaScript kernel (a layout, dtype or option it does not run), by kernel name.
+ *
+ * @example After a convolution with an activation oneDNN's override does not take
+ * ```ts ignore
+ * console.log(nativeFallbacks()); // { FusedConv2D: 1 }
+ * ```
+ */
+export function nativeFallbacks(): Record<string, number> {
+  return Object.fromEntries(fallbacks);
+}
+
 /** Replaces a tfjs kernel for `native`, falling back to the cpu one when `fast` returns null. */
 function override(name: string, fast: (...a: Parameters<Kernel>) => ReturnType<Kernel> | null) {
   const slow = tf.getKernel(name, "cpu") ? cpuKernel(name) : null;
   register(name, (inputs, attrs, backend) => {
     const out = fast(inputs, attrs, backend);
     if (out) return out;
+    fallbacks.set(name, (fallbacks.get(name) ?? 0) + 1);
     if (!slow) throw new Error(`${name}: no native implementation for these arguments`);
     return slow({ inputs, attrs, backend } as never) as Info | Info[];
   });
@@ -403,8 +420,12 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
       a.pad as "valid",
       a.dimRoundingMode as "floor",
     );
+    // a bias per output channel (or one value): any other broadcast goes to the cpu kernel
     const co = info.outChannels, bv = bias ? f32(b, bias) : undefined;
-    if (bv && bv.length !== co && bv.length !== 1) return null;
+    if (
+      bias && !((bv!.length === co || bv!.length === 1) &&
+        bias.shape.slice(0, -1).every((d) => d === 1))
+    ) return null;
     const y = dnnl.convForward(convGeometry(info), f32(b, x), f32(b, filter));
     if (bv || (act && act !== "linear")) {
       const hi = act === "relu6" ? 6 : Infinity,

@@ -13,6 +13,7 @@ import {
   relu,
 } from "../../../../lib/backends/layers.ts";
 import { Adam, SgdMomentum } from "../../../../lib/backends/optim.ts";
+import { nativeFallbacks } from "../../../../lib/backends/native/backend.ts";
 import { ENet, initialValues } from "../../../../lib/map/enet.ts";
 import { Rng } from "../../../../lib/core/rng.ts";
 import { TINY } from "../../../_helpers.ts";
@@ -89,6 +90,7 @@ Deno.test(
   async () => {
     const xs = rand(2 * 9 * 10 * 4, 5), ws = rand(1 * 1 * 4 * 6, 6), w3 = rand(3 * 3 * 4 * 6, 7);
     const bs = rand(6, 8).map((v) => 3 * v);
+    const before = nativeFallbacks().FusedConv2D ?? 0;
     const [cpu, nat] = await both(() => {
       const x = tf.tensor4d(xs, [2, 9, 10, 4]).mul(4) as tf.Tensor4D, bias = tf.tensor1d(bs);
       const out: tf.Tensor[] = [];
@@ -116,6 +118,33 @@ Deno.test(
       return out;
     });
     close(cpu, nat);
+    // each of them ran in oneDNN: none went back to the cpu kernel
+    assert.equal(nativeFallbacks().FusedConv2D ?? 0, before);
+    // a bias broadcast along the width (not per channel), and prelu, are the cpu kernel's
+    const [cpu2, nat2] = await both(() => {
+      const x = tf.tensor4d(xs.subarray(0, 4 * 3 * 4), [1, 4, 3, 4]);
+      const filter = tf.tensor4d(ws.subarray(0, 4 * 3), [1, 1, 4, 3]);
+      const alpha = tf.scalar(0.2);
+      return [
+        tf.fused.conv2d({
+          x,
+          filter,
+          strides: 1,
+          pad: "valid",
+          bias: tf.tensor2d([1, 2, 3], [3, 1]),
+        }),
+        tf.fused.conv2d({
+          x,
+          filter,
+          strides: 1,
+          pad: "valid",
+          activation: "prelu",
+          preluActivationWeights: alpha,
+        }),
+      ];
+    });
+    close(cpu2, nat2);
+    assert.equal(nativeFallbacks().FusedConv2D, before + 2);
     // the activations clip: relu6 outputs lie in [0, 6] and some reach each end
     const r6 = nat[4];
     assert.ok(r6.every((v) => v >= 0 && v <= 6) && r6.includes(0) && r6.includes(6));
