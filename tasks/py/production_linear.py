@@ -57,7 +57,7 @@ def main():
                    help="the production engines' render folders")
     p.add_argument("--held-out", help="the engines held out in turn (default: every one)")
     p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay",
-                   help="render folders always in training")
+                   help="render folders always in training ('' for none)")
     p.add_argument("--train", default="others",
                    help="production engines in training: others | none")
     p.add_argument("--extra", help="another loso run's features folder whose render folders are "
@@ -78,7 +78,7 @@ def main():
     folder = np.array([n.split("/")[0] for n in rnames])
     engines = [e for e in a.engines.split(",") if (folder == e).any()]
     held_out = [e for e in (a.held_out or a.engines).split(",") if e in engines]
-    procedural = a.procedural.split(",")
+    procedural = [x for x in a.procedural.split(",") if x]
     big = [s for s in sorted(set(src)) if (src == s).sum() >= a.min_images]
     if a.extra:
         xnames, xx = load(f"{a.extra}/renders-{a.source}")
