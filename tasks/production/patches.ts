@@ -31,6 +31,7 @@ import { loadDataset } from "../../lib/data/dataset.ts";
 import type { RgbImage } from "../../lib/data/image.ts";
 import { rocAuc } from "../../lib/eval/metrics.ts";
 import { RESIDUAL_DIM, residualFeatures } from "../../lib/features/residual.ts";
+import { rows } from "../../lib/oneclass/estimator.ts";
 import { GaussianOneClass } from "../../lib/oneclass/gauss.ts";
 
 const P = 64;
@@ -87,10 +88,7 @@ type Patches = { x: Float32Array; n: number; image: number[]; images: number };
 function subset(f: Patches, keep: Set<number>): Patches {
   const idx: number[] = [];
   for (let r = 0; r < f.n; r++) if (keep.has(f.image[r])) idx.push(r);
-  const x = new Float32Array(idx.length * RESIDUAL_DIM);
-  idx.forEach((r, j) =>
-    x.set(f.x.subarray(r * RESIDUAL_DIM, (r + 1) * RESIDUAL_DIM), j * RESIDUAL_DIM)
-  );
+  const x = rows(f.x, RESIDUAL_DIM, idx);
   const renum = new Map([...keep].sort((a, b) => a - b).map((v, j) => [v, j]));
   return { x, n: idx.length, image: idx.map((r) => renum.get(f.image[r])!), images: keep.size };
 }

@@ -390,9 +390,9 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
     tf.registerKernel({ ...k, backendName: "native" });
   }
 
-  override("Conv2D", ({ x, filter }, a, b) => {
-    if (a.dataFormat === "NCHW") return null;
-    const info = tf.backend_util.computeConv2DInfo(
+  // a forward convolution's shapes, from its input, its filter and tfjs's attributes
+  const conv2DInfo = (x: Info, filter: Info, a: Attrs) =>
+    tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
       a.strides as [number, number],
@@ -400,6 +400,10 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
       a.pad as "valid",
       a.dimRoundingMode as "floor",
     );
+
+  override("Conv2D", ({ x, filter }, a, b) => {
+    if (a.dataFormat === "NCHW") return null;
+    const info = conv2DInfo(x, filter, a);
     const y = dnnl.convForward(convGeometry(info), f32(b, x), f32(b, filter));
     return b.makeTensorInfo(info.outShape, "float32", y);
   });
@@ -412,14 +416,7 @@ export function registerNativeBackend(requestedThreads?: number): NativeSetup {
       a.dataFormat === "NCHW" || preluActivationWeights || x.dtype !== "float32" ||
       (act && act !== "linear" && act !== "relu" && act !== "relu6")
     ) return null;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      filter.shape as [number, number, number, number],
-      a.strides as [number, number],
-      (a.dilations ?? 1) as [number, number],
-      a.pad as "valid",
-      a.dimRoundingMode as "floor",
-    );
+    const info = conv2DInfo(x, filter, a);
     // a bias per output channel (or one value): any other broadcast goes to the cpu kernel
     const co = info.outChannels, bv = bias ? f32(b, bias) : undefined;
     if (
