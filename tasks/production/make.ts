@@ -27,14 +27,17 @@
  *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
- *   [--first-seed 0] [--texture-source NAME]
+ *   [--first-seed 0] [--texture-source NAME[,NAME...]] [--generator scene|interior]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
  * `--engine POVRAY --label ProductionPOVRay --first-seed 7000 --ablation 0` (render_pov.py).
- * Another texture pool: `--texture-source NAME` draws the textures and environments from one
- * whole source of the natural corpus instead of `textures.csv` (that source then leaves the
- * natural pool too), to ask whether a model learnt the renders or the texture pool.
+ * Another texture pool: `--texture-source NAME[,NAME...]` draws the textures and environments
+ * from whole sources of the natural corpus instead of `textures.csv` (those sources then leave
+ * the natural pool too), to ask whether a model learnt the renders or the texture pool.
+ * Another scene generator: `--generator interior` (render_interior.py: furnished rooms, finished
+ * in Blender's compositor, then post.py's `interior` chain; no ablation), to hold out a way of
+ * making scenes and not only an engine (docs/production.md, "Another scene generator").
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -49,7 +52,15 @@ import { formatCsv, parseDatasetCsv } from "../../lib/data/csv.ts";
 import { fileSha256 } from "../../lib/core/bundle.ts";
 import { Rng } from "../../lib/core/rng.ts";
 import { naturalPool, type PoolFile, readManifest } from "./pools.ts";
-import { type Engine, ENGINES, type PostJob, postProcess, renderScene } from "./run.ts";
+import {
+  type Engine,
+  ENGINES,
+  type Generator,
+  GENERATORS,
+  type PostJob,
+  postProcess,
+  renderScene,
+} from "./run.ts";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const { values: v } = parseArgs({
@@ -59,7 +70,7 @@ const { values: v } = parseArgs({
     sources: { type: "string" },
     natural: { type: "string", default: "runs/natural" },
     count: { type: "string", default: "120" },
-    ablation: { type: "string", default: "40" },
+    ablation: { type: "string" },
     photos: { type: "string", default: "400" },
     jobs: { type: "string", default: "1" },
     width: { type: "string", default: "512" },
@@ -69,6 +80,7 @@ const { values: v } = parseArgs({
     python: { type: "string", default: "/usr/bin/python3" },
     cgbench: { type: "string" },
     engine: { type: "string", default: "CYCLES" },
+    generator: { type: "string", default: "scene" },
     label: { type: "string", default: "Production" },
     xvfb: { type: "boolean", default: false },
     "first-seed": { type: "string", default: "0" },
@@ -77,11 +89,23 @@ const { values: v } = parseArgs({
 });
 if (!v.out || !v.sources) throw new Error("give --out DIR and --sources DIR (see the header)");
 const out = resolve(v.out), sourcesDir = resolve(v.sources), corpusDir = resolve(v.natural!);
-const count = Number(v.count), ablation = Math.min(Number(v.ablation), count);
+const generator = v.generator as Generator;
+if (!GENERATORS.includes(generator)) {
+  throw new Error(`--generator is one of ${GENERATORS.join(", ")}, not ${generator}`);
+}
+// the ablation is render.py's and post.py's production chain; the interior generator has none
+const ablationDefault = generator === "interior" ? "0" : "40";
+const count = Number(v.count), ablation = Math.min(Number(v.ablation ?? ablationDefault), count);
+if (generator === "interior" && ablation > 0) {
+  throw new Error("--generator interior has no ablation: give --ablation 0 or leave it out");
+}
 const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
 const engine = v.engine as Engine;
 if (!ENGINES.includes(engine)) {
   throw new Error(`--engine is one of ${ENGINES.join(", ")}, not ${engine}`);
+}
+if (generator === "interior" && engine === "POVRAY") {
+  throw new Error("--generator interior renders in Blender only: --engine CYCLES or BLENDER_EEVEE");
 }
 const label = v.label!, first = Number(v["first-seed"]);
 /** The post steps the ablation applies alone, and the folder of each. */
@@ -114,12 +138,15 @@ for (const t of textures) {
 }
 const manifestFile = join(HERE, "../natural/manifest.csv");
 const corpus = readManifest(await Deno.readTextFile(manifestFile), manifestFile);
-// --texture-source: another texture pool, one whole source of the corpus (checked like the
-// photographs below); it then leaves the natural pool too
-const altSource = v["texture-source"];
-const altTextures = altSource ? corpus.filter((f) => f.source === altSource) : [];
-if (altSource && altTextures.length === 0) {
-  throw new Error(`--texture-source ${altSource}: no such source in ${manifestFile}`);
+// --texture-source: another texture pool, whole sources of the corpus (a comma-separated list,
+// checked like the photographs below); they then leave the natural pool too
+const altSources = (v["texture-source"] ?? "").split(",").filter((x) => x);
+const altSource = altSources.length > 0;
+const altTextures = corpus.filter((f) => altSources.includes(f.source));
+for (const s of altSources) {
+  if (!altTextures.some((f) => f.source === s)) {
+    throw new Error(`--texture-source ${s}: no such source in ${manifestFile}`);
+  }
 }
 for (const t of altTextures) {
   if ((await fileSha256(join(corpusDir, t.name))) !== t.sha256) {
@@ -171,6 +198,8 @@ async function render(variant: Variant, seed: number): Promise<void> {
     samples,
     pool: poolPaths,
     ...VARIANTS[variant],
+    // only when not the default, so that the records of sets made before the option still match
+    ...(generator === "interior" ? { generator } : {}),
   };
   try {
     const done = JSON.parse(await Deno.readTextFile(png + ".json")).args;
@@ -209,8 +238,8 @@ const id = (s: number) => String(s).padStart(4, "0");
 const groupOf = (seed: number) => `production-seed-${seed}`;
 const jobs: PostJob[] = [];
 /** Folder, render variant, post steps (none: the render as it is). */
-const FOLDERS: [string, Variant, string[] | "production" | null, number][] = [
-  [label, "full", "production", count],
+const FOLDERS: [string, Variant, string[] | "production" | "interior" | null, number][] = [
+  [label, "full", generator === "interior" ? "interior" : "production", count],
   ...RENDERED.map((folder, i): [string, Variant, null, number] => [
     folder,
     (["plain", "texture", "environment", "full"] as const)[i],
@@ -229,7 +258,8 @@ for (const [folder, variant, steps, n] of FOLDERS) {
   if (n === 0) continue;
   await Deno.mkdir(join(out, folder), { recursive: true });
   for (let s = first; s < first + n; s++) {
-    const jpeg = steps === "production" || (Array.isArray(steps) && steps.includes("camera"));
+    const jpeg = steps === "production" || steps === "interior" ||
+      (Array.isArray(steps) && steps.includes("camera"));
     const name = `${folder}/${folder.toLowerCase()}_${id(s)}.${jpeg ? "jpg" : "png"}`;
     rows.push({ name, folder, seed: s, variant });
     if (steps === null) {
@@ -275,7 +305,10 @@ await Deno.writeTextFile(
   join(out, "camera.csv"),
   formatCsv(head, [...natural(true), ...cameraRows]),
 );
-const pools = new Map(textures.map((t) => [join(sourcesDir, t.name), t.name]));
+const pools = new Map([
+  ...textures.map((t): [string, string] => [join(sourcesDir, t.name), t.name]),
+  ...altTextures.map((t): [string, string] => [join(corpusDir, t.name), t.name]),
+]);
 const sources: (string | number)[][] = [];
 for (const r of rows) {
   const rec = JSON.parse(
@@ -283,7 +316,7 @@ for (const r of rows) {
   );
   const used = new Set<string>();
   if (rec.world.photo) used.add(pools.get(rec.world.photo)!);
-  for (const m of Object.values(rec.materials) as { photo: string | null }[]) {
+  for (const m of Object.values(rec.materials) as { photo?: string | null }[]) {
     if (m.photo) used.add(pools.get(m.photo)!);
   }
   sources.push([r.name, "render", r.seed, r.variant, [...used].sort().join(" "), ""]);
@@ -297,7 +330,9 @@ await Deno.writeTextFile(
 );
 // the corpus less the texture pool's sources, for leave-one-source-out (names relative to it)
 const corpusDs = join(corpusDir, "dataset.csv");
-const losoPool = new Set(naturalPool(corpus, textures, { keepCgbench: true }).map((f) => f.name));
+const losoPool = new Set(
+  naturalPool(corpus, [...textures, ...altTextures], { keepCgbench: true }).map((f) => f.name),
+);
 await Deno.writeTextFile(
   join(out, "loso-natural.csv"),
   formatCsv(

@@ -5,8 +5,10 @@
 JOBS.json is a list of jobs, each {"in": an image, "out": where to write it, "seed": an integer,
 "steps": the steps to apply}. A step is applied at a random strength drawn from its own seeded
 stream (the same draw whichever other steps run, so that an ablation changes only its step).
-"steps" is either a list of step names (each applied) or "production": the denoiser and the camera
-step always, each lens and film effect with probability one half (drawn from its own stream too).
+"steps" is either a list of step names (each applied), "production": the denoiser and the camera
+step always, each lens and film effect with probability one half (drawn from its own stream too),
+or "interior": the finish of render_interior.py's renders, whose denoiser and lens effects ran in
+Blender's compositor: `sharpen` with probability one half, then `camera-pil`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
@@ -22,7 +24,11 @@ The steps, in the order they run:
   shadows, shared by the channels up to a random share of colour noise;
 - `camera`: resizing to 55-100 % (area filter) and JPEG at quality 70-95 (4:2:0, OpenCV's
   libjpeg-turbo); the only step with lossy output, so the output is `.jpg` when it runs.
-  Photographs go through the same step (same draws) when a protocol asks both classes to.
+  Photographs go through the same step (same draws) when a protocol asks both classes to;
+- `sharpen`: an unsharp mask (PIL's: radius 0.6-1.5 px, 40-120 %, threshold 0-3 levels);
+- `camera-pil`: another camera's output, by another library: resizing to 50-100 % with PIL's
+  Lanczos filter and JPEG by PIL at quality 72-96 with chroma subsampling 4:4:4, 4:2:2 or 4:2:0
+  (one third each), optimised Huffman tables.
 
 Pixels are floats from 8-bit sRGB input (float64; the remaps in float32), rounded to 8 bits after
 the denoiser (OpenCV's takes 8 bits) and at the end; OpenCV runs on one thread. The same job gives the same bytes on the same machine (tested).
@@ -32,13 +38,17 @@ import json
 import random
 import sys
 
+import io
+
 import cv2
 import numpy as np
+from PIL import Image, ImageFilter
 
 cv2.setNumThreads(1)
 
 EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
-STEPS = ["denoise", *EFFECTS, "camera"]
+STEPS = ["denoise", *EFFECTS, "sharpen", "camera", "camera-pil"]
+CAMERAS = {"camera", "camera-pil"}
 
 
 def stream(seed, step):
@@ -121,7 +131,33 @@ def camera(img, rng):
     return buf, {"scale": scale, "quality": quality, "size": list(size)}
 
 
-EFFECT = {"denoise": denoise, "distortion": distortion, "ca": ca, "glare": glare,
+def pil(img):
+    """8-bit BGR floats as a PIL image (RGB)."""
+    return Image.fromarray(np.clip(np.rint(img), 0, 255).astype(np.uint8)[..., ::-1].copy())
+
+
+def sharpen(img, rng):
+    radius, percent, threshold = rng.uniform(0.6, 1.5), rng.randint(40, 120), rng.randint(0, 3)
+    out = pil(img).filter(ImageFilter.UnsharpMask(radius, percent, threshold))
+    return np.asarray(out)[..., ::-1].astype(np.float64), {
+        "radius": radius, "percent": percent, "threshold": threshold}
+
+
+def camera_pil(img, rng):
+    scale, quality = rng.uniform(0.5, 1.0), rng.randint(72, 96)
+    subsampling = rng.choice([0, 1, 2])  # PIL's 4:4:4, 4:2:2, 4:2:0
+    im = pil(img)
+    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    if size != im.size:
+        im = im.resize(size, Image.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality, subsampling=subsampling, optimize=True)
+    return np.frombuffer(buf.getvalue(), np.uint8), {
+        "scale": scale, "quality": quality, "subsampling": subsampling, "size": list(size)}
+
+
+CAMERA = {"camera": camera, "camera-pil": camera_pil}
+EFFECT = {"denoise": denoise, "sharpen": sharpen, "distortion": distortion, "ca": ca, "glare": glare,
           "vignette": vignette, "grain": grain}
 
 
@@ -131,6 +167,9 @@ def chosen(job):
     if steps == "production":
         on = {s for s in EFFECTS if stream(job["seed"], f"{s}:on").random() < 0.5}
         return ["denoise", *[s for s in EFFECTS if s in on], "camera"]
+    if steps == "interior":
+        on = stream(job["seed"], "sharpen:on").random() < 0.5
+        return [*(["sharpen"] if on else []), "camera-pil"]
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise SystemExit(f"{job['out']}: unknown steps {unknown} (known: {STEPS})")
@@ -145,11 +184,11 @@ def run(job):
     steps = chosen(job)
     record = {"in": job["in"], "seed": job["seed"], "order": steps, "steps": {}}
     wants_jpeg = job["out"].lower().endswith((".jpg", ".jpeg"))
-    if ("camera" in steps) != wants_jpeg:
-        raise SystemExit(f"{job['out']}: JPEG output exactly when the camera step runs")
+    if bool(CAMERAS & set(steps)) != wants_jpeg:
+        raise SystemExit(f"{job['out']}: JPEG output exactly when a camera step runs")
     for step in steps:
-        if step == "camera":
-            buf, params = camera(img, stream(job["seed"], step))
+        if step in CAMERAS:
+            buf, params = CAMERA[step](img, stream(job["seed"], step))
             record["steps"][step] = params
             with open(job["out"], "wb") as f:
                 f.write(buf.tobytes())

@@ -14,8 +14,15 @@ export const ENGINES = ["CYCLES", "BLENDER_EEVEE", "POVRAY"] as const;
 /** One of {@link ENGINES}. */
 export type Engine = typeof ENGINES[number];
 
+/** The scene generators: render.py's objects on a ground, render_interior.py's furnished rooms. */
+export const GENERATORS = ["scene", "interior"] as const;
+/** One of {@link GENERATORS}. */
+export type Generator = typeof GENERATORS[number];
+
 /** What `render.py` takes (its header documents each). */
 export interface SceneArgs {
+  /** The scene generator (default `scene`, render.py); `interior` is Blender's only. */
+  generator?: Generator;
   seed: number;
   out: string;
   width: number;
@@ -35,7 +42,7 @@ export interface PostJob {
   in: string;
   out: string;
   seed: number;
-  steps: string[] | "production";
+  steps: string[] | "production" | "interior";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */
@@ -49,7 +56,8 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
 
 /**
  * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`):
- * Blender runs `render.py`, engine `POVRAY` runs `render_pov.py` (Debian's `povray`).
+ * Blender runs `render.py` (or `render_interior.py` for generator `interior`), engine `POVRAY`
+ * runs `render_pov.py` (Debian's `povray`).
  * EEVEE needs an OpenGL context: without a display, `xvfb: true` runs Blender in `xvfb-run`
  * (Debian's `xvfb`), as cgbench's EEVEE renders were made.
  *
@@ -62,6 +70,11 @@ export async function renderScene(
   args: SceneArgs,
   o: { blender?: string; xvfb?: boolean; python?: string } = {},
 ): Promise<void> {
+  const generator = args.generator ?? "scene";
+  if (!GENERATORS.includes(generator)) throw new Error(`unknown scene generator ${generator}`);
+  if (generator === "interior" && args.engine === "POVRAY") {
+    throw new Error("the interior generator renders in Blender only (CYCLES or BLENDER_EEVEE)");
+  }
   if (args.engine === "POVRAY") {
     const json = JSON.stringify({ threads: 1, ...args });
     await run(
@@ -85,7 +98,7 @@ export async function renderScene(
       "--python-exit-code",
       "1",
       "-P",
-      join(HERE, "render.py"),
+      join(HERE, generator === "interior" ? "render_interior.py" : "render.py"),
       "--",
       JSON.stringify({ engine: "CYCLES", threads: 1, ...args }),
     ],

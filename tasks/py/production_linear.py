@@ -15,6 +15,8 @@ source S (of at least --min-images photographs):
   of E's renders over it.
 
 Mean and worst over the sources. No render of E and no photograph of S is in any fit or threshold.
+E may be several folders held out together (`--held-out A+B+C`): every engine of one scene
+generator, so that no render of that generator is in any fit (leave one generator out).
 With --extra, the models that hold out --extra-for also score another run's render folders (the
 ablation of the same engine: is it the rendering they catch, or the post steps?).
 
@@ -55,7 +57,8 @@ def main():
     p.add_argument("--min-images", type=int, default=10)
     p.add_argument("--engines", default="Production,ProductionEEVEE,ProductionPOVRay",
                    help="the production engines' render folders")
-    p.add_argument("--held-out", help="the engines held out in turn (default: every one)")
+    p.add_argument("--held-out", help="the engines held out in turn (default: every one); "
+                   "'A+B' holds out the folders A and B together (a scene generator's engines)")
     p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay",
                    help="render folders always in training ('' for none)")
     p.add_argument("--train", default="others",
@@ -72,12 +75,17 @@ def main():
     rnames, rx = load(f"{a.features}/renders-{a.source}")
     with open(a.natural_csv) as f:
         group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
-    src = np.array([group[n] for n in names])
-    keep = ~np.isin(src, [x for x in a.exclude_source.split(",") if x])
+    # the cache may hold the whole corpus: photographs --natural-csv leaves out (a texture pool's
+    # sources) are left out here too
+    listed = np.array([n in group for n in names])
+    src = np.array([group.get(n, "") for n in names])
+    keep = listed & ~np.isin(src, [x for x in a.exclude_source.split(",") if x])
     names, nx, src = [n for n, k in zip(names, keep) if k], nx[keep], src[keep]
     folder = np.array([n.split("/")[0] for n in rnames])
     engines = [e for e in a.engines.split(",") if (folder == e).any()]
-    held_out = [e for e in (a.held_out or a.engines).split(",") if e in engines]
+    held_out = [[f for f in e.split("+") if f in engines]
+                for e in (a.held_out or a.engines).split(",")]
+    held_out = [g for g in held_out if g]
     procedural = [x for x in a.procedural.split(",") if x]
     big = [s for s in sorted(set(src)) if (src == s).sum() >= a.min_images]
     if a.extra:
@@ -90,12 +98,16 @@ def main():
         return make_pipeline(StandardScaler(), LogisticRegression(
             C=a.c, max_iter=5000, class_weight="balanced"))
 
+    print(f"{len(names)} photographs of {len(set(src))} sources; {len(big)} held out in turn "
+          f"(at least {a.min_images} photographs); {a.source} features, C = {a.c}, nu = {a.nu}\n")
     print(f"| held out | trained with | AUC mean | AUC worst | NI recall mean | NI recall worst "
           f"| held-out renders called CG |")
     print("| --- | --- | --: | --: | --: | --: | --: |")
-    for e in held_out:
-        train_folders = procedural + ([x for x in engines if x != e] if a.train == "others" else [])
-        rtr, rte = np.isin(folder, train_folders), folder == e
+    for group in held_out:
+        e = "+".join(group)
+        train_folders = procedural + (
+            [x for x in engines if x not in group] if a.train == "others" else [])
+        rtr, rte = np.isin(folder, train_folders), np.isin(folder, group)
         aucs, recalls, called = [], [], []
         for s in big:
             tr = src != s

@@ -3,7 +3,7 @@
  * share no photograph, the scripts repeat themselves for a seed, and the set's label flows
  * through leave-one-renderer-out like any renderer's.
  *
- * The render and post tests need Debian's `blender` and `python3-opencv` (`.ci/run` installs
+ * The render and post tests need Debian's `blender`, `python3-opencv` and `python3-pil` (`.ci/run` installs
  * them); without them they are ignored and one line says why.
  */
 import assert from "node:assert/strict";
@@ -35,11 +35,11 @@ async function has(cmd: string, args: string[]): Promise<boolean> {
 }
 const blender = await has("blender", ["-b", "--factory-startup", "--version"]);
 const povray = await has("povray", ["--version"]);
-const opencv = await has("/usr/bin/python3", ["-c", "import cv2, numpy"]);
+const opencv = await has("/usr/bin/python3", ["-c", "import cv2, numpy, PIL"]);
 if (!blender || !opencv) {
   console.error(
     `production tests: ${
-      [!blender && "blender", !opencv && "python3-opencv"].filter(Boolean)
+      [!blender && "blender", !opencv && "python3-opencv or python3-pil"].filter(Boolean)
         .join(" and ")
     } missing, render/post tests ignored`,
   );
@@ -70,6 +70,21 @@ Deno.test("production pools: the texture and natural pools share no source, file
   assert.equal(pool.filter((f) => f.name.includes("/cgbench/")).length, 0);
   // the whole corpus does hold the texture sources: the pool is what takes them out
   assert.equal(corpus.filter((f) => sources.has(f.source)).length, 180);
+});
+
+Deno.test("production pools: the interior generator's texture sources leave the natural pool whole", async () => {
+  const { textures, corpus } = await manifests();
+  // make.ts --texture-source krank,kphotoalbum,marble-qt-data (docs/production.md)
+  const alt = ["krank", "kphotoalbum", "marble-qt-data"];
+  const altTextures = corpus.filter((f) => alt.includes(f.source));
+  assert.equal(altTextures.length, 87);
+  const pool = naturalPool(corpus, [...textures, ...altTextures]);
+  assert.equal(pool.filter((f) => alt.includes(f.source)).length, 0);
+  const hashes = new Set(altTextures.flatMap((t) => [t.sha256, t.pixels]));
+  assert.equal(pool.filter((f) => hashes.has(f.sha256) || hashes.has(f.pixels)).length, 0);
+  // for leave-one-source-out (cgbench's sources kept): the 1,596 of the first pool less the 87
+  const keep = { keepCgbench: true };
+  assert.equal(naturalPool(corpus, [...textures, ...altTextures], keep).length, 1596 - 87);
 });
 
 Deno.test("production pools: a texture filed under another source is refused by name", async () => {
@@ -212,6 +227,42 @@ async function post(jobs: PostJob[]) {
 
 Deno.test({
   name:
+    "render_interior.py: the same seed gives the same room and image, another seed another; the finish is recorded",
+  ignore: !blender,
+  async fn() {
+    const a = await render(7, join(dir, "ia.png"), { generator: "interior" });
+    const b = await render(7, join(dir, "ib.png"), { generator: "interior" });
+    const c = await render(8, join(dir, "ic.png"), { generator: "interior" });
+    assert.deepEqual(a.record, b.record);
+    const same = differ(a.img.data, b.img.data);
+    assert.ok(same.share <= 0.002 && same.max <= 32, JSON.stringify(same)); // as render.py's
+    const { args: _a, ...roomA } = a.record, { args: _c, ...roomC } = c.record;
+    assert.notDeepEqual(roomA, roomC, "another seed draws another room");
+    assert.ok(differ(a.img.data, c.img.data).share > 0.3);
+    // a room with its floor, ceiling and four walls, furniture, a window and a camera inside it
+    for (const m of ["floor", "ceiling", "wall-back", "wall-front", "wall-left", "wall-right"]) {
+      assert.ok(m in a.record.materials, m);
+    }
+    assert.ok(a.record.objects.length >= 4 && a.record.objects.length <= 8);
+    const { width: W, depth: D, height: H } = a.record.room;
+    const [x, y, z] = a.record.camera.location;
+    assert.ok(Math.abs(x) < W / 2 && Math.abs(y) < D / 2 && z > 0 && z < H, "camera inside");
+    assert.ok(a.record.world.photo && a.record.post.denoise, "environment photo; denoiser ran");
+    // every photograph a scene uses comes from its pool
+    const pool = new Set(await blenderHdris());
+    const used = Object.values(a.record.materials).map((m) => (m as { photo?: string }).photo)
+      .filter((p) => p);
+    assert.ok(used.length > 0 && used.every((p) => pool.has(p!)));
+    // not a generator POV-Ray renders
+    await assert.rejects(
+      renderScene({ ...a.record.args, out: join(dir, "x.png"), engine: "POVRAY" }),
+      /Blender only/,
+    );
+  },
+});
+
+Deno.test({
+  name:
     "post.py: every step repeats itself byte for byte for a seed, changes the image, and the camera step writes JPEG",
   ignore: !opencv,
   async fn() {
@@ -219,11 +270,12 @@ Deno.test({
     const steps = ["denoise", "distortion", "ca", "glare", "vignette", "grain"];
     const job = (s: string, seed: number, tag: string): PostJob => ({
       in: src,
-      out: join(dir, `${s}-${seed}-${tag}.${s === "camera" ? "jpg" : "png"}`),
+      out: join(dir, `${s}-${seed}-${tag}.${s.startsWith("camera") ? "jpg" : "png"}`),
       seed,
       steps: [s],
     });
-    const names = [...steps, "camera"];
+    const names = [...steps, "sharpen", "camera", "camera-pil"];
+    const jpegStep = (s: string) => s.startsWith("camera");
     const first = await post(names.map((s) => job(s, 1, "a")));
     const again = await post(names.map((s) => job(s, 1, "b")));
     const other = await post(names.map((s) => job(s, 2, "a")));
@@ -236,7 +288,7 @@ Deno.test({
         other[i].record.steps[s],
         `${s}: another seed, other strengths`,
       );
-      if (s !== "camera") {
+      if (!jpegStep(s)) {
         const img = await readImage(join(dir, `${s}-1-a.png`));
         assert.ok(differ(img.data, original.data).share > 0.05, `${s} changes the image`);
       }
@@ -245,6 +297,22 @@ Deno.test({
     assert.deepEqual([...cam.bytes.slice(0, 2)], [0xff, 0xd8], "JPEG");
     const q = cam.record.steps.camera.quality;
     assert.ok(q >= 70 && q <= 95);
+    // the second camera (PIL): JPEG at its quality range and one of three chroma subsamplings
+    const pil = first[names.indexOf("camera-pil")];
+    assert.deepEqual([...pil.bytes.slice(0, 2)], [0xff, 0xd8], "JPEG");
+    const p = pil.record.steps["camera-pil"];
+    assert.ok(p.quality >= 72 && p.quality <= 96 && [0, 1, 2].includes(p.subsampling));
+    assert.equal((await readImage(join(dir, "camera-pil-1-a.jpg"))).width, p.size[0]);
+    // the interior generator's chain: sharpen by its own draw, then the PIL camera, always
+    const interior = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
+      in: src,
+      out: join(dir, `interior-${seed}.jpg`),
+      seed,
+      steps: "interior",
+    })));
+    const chains = interior.map((p) => p.record.order.join());
+    assert.ok(chains.every((c) => c === "camera-pil" || c === "sharpen,camera-pil"), chains.join());
+    assert.equal(new Set(chains).size, 2, "sharpening varies with the seed");
     // the production recipe: the denoiser and the camera always, each effect by its own draw
     const prod = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
       in: src,
@@ -259,6 +327,32 @@ Deno.test({
     const alone = await post([{ ...job("denoise", 3, "c") }]);
     assert.equal(alone[0].record.steps.denoise.h, prod[3].record.steps.denoise.h);
   },
+});
+
+Deno.test("make.ts: the interior generator refuses POV-Ray and an ablation, by name, before any work", async () => {
+  const make = async (...flags: string[]) => {
+    const o = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-run",
+        join(HERE, "make.ts"),
+        ...flags,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
+  };
+  const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
+  const pov = await make(...base, "--generator", "interior", "--engine", "POVRAY");
+  assert.ok(!pov.ok && pov.err.includes("Blender only"), pov.err);
+  const abl = await make(...base, "--generator", "interior", "--ablation", "5");
+  assert.ok(!abl.ok && abl.err.includes("no ablation"), abl.err);
+  const other = await make(...base, "--generator", "kitchen");
+  assert.ok(!other.ok && other.err.includes("scene, interior"), other.err);
+  await assert.rejects(Deno.stat(join(dir, "never")), Deno.errors.NotFound);
 });
 
 Deno.test("LORO: the production set's label is held out like any renderer's", async () => {
