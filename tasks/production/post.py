@@ -22,10 +22,11 @@ The steps, in the order they run:
 - `vignette`: the corners darkened by 10-40 % (a cos^4-like falloff);
 - `grain`: film grain: Gaussian noise (sigma 1.5-5 levels), slightly blurred, stronger in the
   shadows, shared by the channels up to a random share of colour noise;
-- `camera`: resizing to 55-100 % (area filter) and JPEG at quality 70-95 (4:2:0, OpenCV's
-  libjpeg-turbo); the only step with lossy output, so the output is `.jpg` when it runs.
-  Photographs go through the same step (same draws) when a protocol asks both classes to;
 - `sharpen`: an unsharp mask (PIL's: radius 0.6-1.5 px, 40-120 %, threshold 0-3 levels);
+- `camera`: resizing to 55-100 % (area filter) and JPEG at quality 70-95 (4:2:0, OpenCV's
+  libjpeg-turbo); the camera steps are the only ones with lossy output, so the output is `.jpg`
+  when one runs (one at most), and a camera step ends the chain.
+  Photographs go through the same step (same draws) when a protocol asks both classes to;
 - `camera-pil`: another camera's output, by another library: resizing to 50-100 % with PIL's
   Lanczos filter and JPEG by PIL at quality 72-96 with chroma subsampling 4:4:4, 4:2:2 or 4:2:0
   (one third each), optimised Huffman tables.
@@ -173,6 +174,8 @@ def chosen(job):
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise SystemExit(f"{job['out']}: unknown steps {unknown} (known: {STEPS})")
+    if len(CAMERAS & set(steps)) > 1:
+        raise SystemExit(f"{job['out']}: one camera step at most, not {sorted(CAMERAS & set(steps))}")
     return [s for s in STEPS if s in steps]
 
 

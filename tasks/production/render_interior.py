@@ -16,15 +16,16 @@ The scene, each aspect from its own seeded stream ("interior:" keeps them apart 
 
 - a room 3.5-8 m wide, 4-9 m deep, 2.5-3.3 m high: a floor, four walls and a ceiling, boxes 10 cm
   thick; the floor carries a photograph tiled at 0.4-2 repeats per metre (UV-free: the
-  photograph mapped by world position on the box's faces), each wall either a photograph or a
+  photograph mapped by each box's object coordinates, so the pieces of a wall tile out of line), each wall either a photograph or a
   plain paint colour (one half each; paints are muted: saturation at most 0.35), the ceiling an off-white paint;
 - a window 1-2.5 m wide cut in the back or a side wall (the wall built of four boxes around it),
   the environment photograph seen through it (Blender's world: background and light) and a sun
   shining in through it (a track constraint from outside to a point inside);
 - one to three ceiling lights (area lamps, 0.3-1.2 m, 40-250 W, warm to neutral tint);
-- four to eight pieces of furniture made of boxes with bevelled edges: tables (top and four legs),
-  cabinets, shelves, sofas (a seat and a back), a rug (a thin box), and a framed photograph on a
-  wall (the whole photograph on a plane, by its UVs, at its own aspect); each of wood-like
+- four to eight pieces of furniture made of boxes (some with bevelled edges): tables (top and four legs),
+  cabinets, shelves, sofas (a seat and a back), a rug (a thin box), and a photograph hung on a
+  wall (the whole photograph on a plane, by its UVs, at its own aspect, no frame; on the back wall
+  its plane faces the wall, so Cycles shows it mirrored; it may hang across the window); each of wood-like
   photographs or plain colours, some glossy or metallic;
 - a camera 0.6-1.2 m from the front wall, 1.1-1.7 m high, level (architectural: vertical lines
   stay vertical) with a small tilt, turned up to 35 degrees from the back wall, 16-30 mm lens;

@@ -83,9 +83,10 @@ def main():
     names, nx, src = [n for n, k in zip(names, keep) if k], nx[keep], src[keep]
     folder = np.array([n.split("/")[0] for n in rnames])
     engines = [e for e in a.engines.split(",") if (folder == e).any()]
-    held_out = [[f for f in e.split("+") if f in engines]
-                for e in (a.held_out or a.engines).split(",")]
-    held_out = [g for g in held_out if g]
+    held_out = [e.split("+") for e in (a.held_out or ",".join(engines)).split(",")]
+    missing = [f for g in held_out for f in g if f not in engines]
+    if missing:
+        raise SystemExit(f"--held-out: {missing} are not render folders of --engines here")
     procedural = [x for x in a.procedural.split(",") if x]
     big = [s for s in sorted(set(src)) if (src == s).sum() >= a.min_images]
     if a.extra:
@@ -103,11 +104,11 @@ def main():
     print(f"| held out | trained with | AUC mean | AUC worst | NI recall mean | NI recall worst "
           f"| held-out renders called CG |")
     print("| --- | --- | --: | --: | --: | --: | --: |")
-    for group in held_out:
-        e = "+".join(group)
+    for out_group in held_out:
+        e = "+".join(out_group)
         train_folders = procedural + (
-            [x for x in engines if x not in group] if a.train == "others" else [])
-        rtr, rte = np.isin(folder, train_folders), np.isin(folder, group)
+            [x for x in engines if x not in out_group] if a.train == "others" else [])
+        rtr, rte = np.isin(folder, train_folders), np.isin(folder, out_group)
         aucs, recalls, called = [], [], []
         for s in big:
             tr = src != s
