@@ -10,8 +10,13 @@ import { makeProgress } from "../lib/core/progress.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { DEFAULT_NU } from "../lib/core/stats.ts";
 import { DEFAULT_UNSURE } from "../lib/detect/detector.ts";
-import { loso, LOSO_DEFAULTS, LOSO_THRESHOLDS } from "../lib/eval/loso.ts";
-import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../lib/features/sources.ts";
+import {
+  fusedParts,
+  loso,
+  LOSO_DEFAULTS,
+  LOSO_THRESHOLDS,
+  type LosoFeatures,
+} from "../lib/eval/loso.ts";
 import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
 import { kindsOf } from "./_stages.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
@@ -28,7 +33,8 @@ make-natural), a one-class model is fitted on every other source and scores the 
 photographs and every render of --renders (its labels 1..K; cgbench, say): natural recall (not
 flagged), the share called "unsure" (detect --rule oneclass), and the AUC against each renderer.
 Mean and worst over the sources with at least --min-images photographs lead results.md; every
-source follows. Whole-image features only (residual, mobilenet). Each threshold is set as the
+source follows. Whole-image features only (residual, mobilenet, profile); profile+mobilenet fuses
+two (side by side; the Gaussian fits one part each, an image as far out as its farthest part). Each threshold is set as the
 model sets it when trained (--threshold model), or as --threshold says: cv (out-of-fold over
 images), cv-source (out-of-fold over whole sources, so that it reads scores of unseen sources)
 or train. Writes
@@ -53,7 +59,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "LIST",
       default: LOSO_DEFAULTS.features.join(","),
-      help: "whole-image feature sources: residual, mobilenet",
+      help: "whole-image feature sources (residual, mobilenet, profile); a+b fuses two",
     },
     {
       name: "oneclass",
@@ -133,10 +139,12 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     const natural = str(a, "natural"), renders = str(a, "renders");
     if (!natural || !renders) throw new UsageError("loso: give --natural DIR and --renders DIR");
     const features = (str(a, "features") ?? LOSO_DEFAULTS.features.join(",")).split(",")
-      .map((s) => s.trim()) as FeatureSource[];
+      .map((s) => s.trim()) as LosoFeatures[];
     for (const f of features) {
-      if (!FEATURE_SOURCES.includes(f) || needsMap(f)) {
-        throw new UsageError(`--features: ${f} is not a whole-image feature source`);
+      try {
+        fusedParts(f);
+      } catch (e) {
+        throw new UsageError(`--features: ${(e as Error).message}`);
       }
     }
     await initBackend(str(a, "backend", "auto") as BackendName);

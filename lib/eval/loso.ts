@@ -13,7 +13,8 @@
  *
  * Sources with at least `minImages` photographs make the summary: mean, and worst (lowest recall
  * and AUC, highest unsure). Whole-image feature sources only (a map would need training again
- * for each held-out source). Each threshold is set as the model sets it when trained, or as
+ * for each held-out source). Sources joined by `+` are fused ({@link fusedParts}): their vectors
+ * side by side, and for the Gaussian one part each, an image as far out as its farthest part. Each threshold is set as the model sets it when trained, or as
  * `threshold` says (`cv-source`: folds of whole sources, so that it reads scores of unseen
  * sources).
  *
@@ -31,7 +32,7 @@ import { usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { DEFAULT_UNSURE, Detector, DETECTOR_FORMAT } from "../detect/detector.ts";
 import { extractFeatures } from "../features/extract.ts";
-import { type FeatureSource, needsMap } from "../features/sources.ts";
+import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
 import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
@@ -52,12 +53,47 @@ export const LOSO_THRESHOLDS: readonly LosoThreshold[] = ["model", "cv", "cv-sou
 /** The protocol's defaults. */
 export const LOSO_DEFAULTS = {
   name: "loso",
-  features: ["residual"] as FeatureSource[],
+  features: ["residual"] as LosoFeatures[],
   kinds: ["gauss", "knn", "flow"] as OneClassKind[],
   minImages: 10,
   threshold: "model" as LosoThreshold,
   heldOut: "all" as "all" | "big",
 };
+
+/**
+ * A LOSO feature entry: one whole-image source (`profile`), or several joined by `+`
+ * (`profile+mobilenet`): fused, each image's vectors side by side. The Gaussian then fits one
+ * part per source, each scaled by its own (1 − ν) quantile, and an image is as far out as its
+ * farthest part (lib/oneclass/gauss.ts, "Parts": a score-level fusion in which 81 numbers count
+ * as much as 1,000); k-NN and the flow read the joined vectors. Inside a fusion `residual` is one
+ * part (its slope check is its own Gaussian's only when it stands alone).
+ */
+export type LosoFeatures = FeatureSource | `${FeatureSource}+${string}`;
+
+/**
+ * The sources of a LOSO feature entry, each checked: whole-image, known, not repeated.
+ *
+ * @example
+ * ```ts
+ * import { fusedParts } from "./loso.ts";
+ * console.log(fusedParts("profile+mobilenet")); // ["profile", "mobilenet"]
+ * ```
+ */
+export function fusedParts(entry: string): FeatureSource[] {
+  const parts = entry.split("+").map((s) => s.trim());
+  for (const p of parts) {
+    if (!(FEATURE_SOURCES as readonly string[]).includes(p) || needsMap(p as FeatureSource)) {
+      throw new UsageError(`LOSO takes whole-image features (${WHOLE}), not ${p || "nothing"}`);
+    }
+  }
+  if (new Set(parts).size !== parts.length) {
+    throw new UsageError(`${entry}: a source fused with itself`);
+  }
+  return parts as FeatureSource[];
+}
+
+/** The whole-image sources, for messages. */
+const WHOLE = FEATURE_SOURCES.filter((s) => !needsMap(s)).join(", ");
 
 /** Options of {@link loso}. */
 export interface LosoOptions {
@@ -69,8 +105,8 @@ export interface LosoOptions {
   renders: string;
   /** Another CSV for `renders`. */
   rendersCsv?: string;
-  /** Whole-image feature sources compared (default `residual`). */
-  features?: FeatureSource[];
+  /** Whole-image feature sources compared, or fusions of them (default `residual`). */
+  features?: LosoFeatures[];
   /** One-class models compared (default gauss, knn, flow). */
   kinds?: OneClassKind[];
   /** Settings of the models (each reads its own), as `train-oneclass` takes them. */
@@ -159,8 +195,8 @@ export interface Calls {
 
 /** One configuration (feature source × model) over every held-out source. */
 export interface LosoCell {
-  /** Feature source. */
-  features: FeatureSource;
+  /** Feature source, or sources fused (`a+b`). */
+  features: LosoFeatures;
   /** One-class model. */
   kind: OneClassKind;
   /** How its thresholds were set (`cv`, `cv-source` or `train`). */
@@ -257,6 +293,42 @@ async function adopt(from: string, to: string, key: string): Promise<boolean> {
   return true;
 }
 
+/**
+ * A fused entry's model settings: the Gaussian one part per source (no PCA, no checks: those are
+ * a single source's), the other models the settings as given.
+ */
+function fusedSettings(
+  told: AnyOptions | undefined,
+  kind: OneClassKind,
+  parts: FeatureSource[],
+  dims: number[],
+): AnyOptions {
+  if (kind !== "gauss") return { ...told };
+  const { pca: _pca, checks: _checks, ...rest } = (told ?? {}) as AnyOptions & {
+    pca?: number;
+    checks?: string[];
+  };
+  return { ...rest, parts: dims, partNames: parts };
+}
+
+/** Row-aligned feature sets side by side: each row the rows of every set, in order. */
+function sideBySide(
+  sets: { data: Float32Array; n: number; dim: number }[],
+): { data: Float32Array; n: number; dim: number } {
+  if (sets.length === 1) return sets[0];
+  const n = sets[0].n, dim = sets.reduce((a, f) => a + f.dim, 0);
+  if (sets.some((f) => f.n !== n)) throw new Error("fused feature sets of different lengths");
+  const data = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let at = i * dim;
+    for (const f of sets) {
+      data.set(f.data.subarray(i * f.dim, (i + 1) * f.dim), at);
+      at += f.dim;
+    }
+  }
+  return { data, n, dim };
+}
+
 /** Mean, NaN for none. */
 const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 /** Smallest and largest, NaN for none (not ±Infinity). */
@@ -289,9 +361,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   const threshold = o.threshold ?? LOSO_DEFAULTS.threshold;
   const minImages = o.minImages ?? LOSO_DEFAULTS.minImages;
   const nu = o.nu ?? DEFAULT_NU, unsure = o.unsure ?? DEFAULT_UNSURE;
-  for (const f of features) {
-    if (needsMap(f)) throw new UsageError(`LOSO takes whole-image features, not ${f} (a map's)`);
-  }
+  const partsOf = new Map(features.map((f) => [f, fusedParts(f)]));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
   }
@@ -366,26 +436,46 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     await writeJson(join(dir, "results.json"), result);
     await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
   };
+  const cacheDir = join(dir, "features");
+  // each source's vectors, computed (or read from the cache) once whatever fuses them
+  const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
+  const vectors = (es: SplitEntry[], key: string, source: FeatureSource) => {
+    const id = `${key}-${source}`;
+    if (!computed.has(id)) {
+      computed.set(
+        id,
+        (async () => {
+          if (o.featureCache && await adopt(o.featureCache, cacheDir, id)) {
+            log.log(`${id}: the features of ${o.featureCache} (checked before use)`);
+          }
+          log.start(`${source} features (${key})`, es.length);
+          const f = await extractFeatures({
+            source,
+            samples: es.map((entry) => ({ entry, tile: 0 })),
+            store,
+            view: { kind: "full" },
+            cache: { dir: cacheDir, key: id },
+            onBatch: ticker(log),
+          });
+          log.end();
+          return f;
+        })(),
+      );
+    }
+    return computed.get(id)!;
+  };
   for (const source of features) {
-    const cacheDir = join(dir, "features");
-    const vectors = async (es: SplitEntry[], key: string) => {
-      if (o.featureCache && await adopt(o.featureCache, cacheDir, `${key}-${source}`)) {
-        log.log(`${key}-${source}: the features of ${o.featureCache} (checked before use)`);
-      }
-      log.start(`${source} features (${key})`, es.length);
-      const f = await extractFeatures({
-        source,
-        samples: es.map((entry) => ({ entry, tile: 0 })),
-        store,
-        view: { kind: "full" },
-        cache: { dir: cacheDir, key: `${key}-${source}` },
-        onBatch: ticker(log),
-      });
-      log.end();
-      return f;
+    const parts = partsOf.get(source)!;
+    const joined = async (es: SplitEntry[], key: string) => {
+      const sets = [];
+      for (const p of parts) sets.push(await vectors(es, key, p));
+      return sideBySide(sets);
     };
-    const nf = await vectors(photos, "natural"), rf = await vectors(renders, "renders");
+    const nf = await joined(photos, "natural"), rf = await joined(renders, "renders");
     const d = nf.dim;
+    const dims = parts.length > 1
+      ? (await Promise.all(parts.map((p) => vectors(photos, "natural", p)))).map((f) => f.dim)
+      : [];
     for (const kind of kinds) {
       log.start(`LOSO: ${kind} on ${source}`, groups.length);
       const rows: LosoRow[] = [];
@@ -401,7 +491,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           return x;
         };
         const est = createOneClass(kind, {
-          ...resolveSettings(o.settings, source, kind),
+          ...(parts.length > 1
+            ? fusedSettings(o.settings, kind, parts, dims)
+            : resolveSettings(o.settings, parts[0], kind)),
           nu,
           ...(threshold === "model" ? {} : { threshold: threshold === "train" ? "train" : "cv" }),
           seed: o.seed ?? 0,
@@ -415,7 +507,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
             format: DETECTOR_FORMAT,
             name: `loso-${groups[g]}`,
             renderers: [],
-            features: source,
+            features: parts[0], // not read: the vectors are given to judge
             preprocess: {},
             unsure,
             unsureP: 0,

@@ -62,9 +62,11 @@ export {
 } from "./experiment.ts";
 export {
   type Calls,
+  fusedParts,
   loso,
   LOSO_DEFAULTS,
   type LosoCell,
+  type LosoFeatures,
   losoMarkdown,
   type LosoOptions,
   type LosoResult,

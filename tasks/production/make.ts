@@ -27,7 +27,8 @@
  *   --sources /work/natural-src [--count 120] [--ablation 40] [--photos 400] [--jobs 1]
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
- *   [--first-seed 0] [--texture-source NAME[,NAME...]] [--generator scene|interior]
+ *   [--first-seed 0] [--texture-source NAME[,NAME...]]
+ *   [--generator scene|interior|studio|exterior]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
@@ -37,7 +38,10 @@
  * the natural pool too), to ask whether a model learnt the renders or the texture pool.
  * Another scene generator: `--generator interior` (render_interior.py: furnished rooms, finished
  * in Blender's compositor, then post.py's `interior` chain; no ablation), to hold out a way of
- * making scenes and not only an engine (docs/production.md, "Another scene generator").
+ * making scenes and not only an engine (docs/production.md, "Another scene generator"), and
+ * `--generator studio` (render_studio.py: still lifes with glass, ceramics and a shallow depth of
+ * field, finished by post.py's `studio` chain) and `--generator exterior` (render_exterior.py:
+ * streets of buildings, post.py's `exterior` chain); neither has an ablation.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -93,19 +97,21 @@ const generator = v.generator as Generator;
 if (!GENERATORS.includes(generator)) {
   throw new Error(`--generator is one of ${GENERATORS.join(", ")}, not ${generator}`);
 }
-// the ablation is render.py's and post.py's production chain; the interior generator has none
-const ablationDefault = generator === "interior" ? "0" : "40";
+// the ablation is render.py's and post.py's production chain; the other generators have none
+const ablationDefault = generator === "scene" ? "40" : "0";
 const count = Number(v.count), ablation = Math.min(Number(v.ablation ?? ablationDefault), count);
-if (generator === "interior" && ablation > 0) {
-  throw new Error("--generator interior has no ablation: give --ablation 0 or leave it out");
+if (generator !== "scene" && ablation > 0) {
+  throw new Error(`--generator ${generator} has no ablation: give --ablation 0 or leave it out`);
 }
 const [width, height, samples] = [Number(v.width), Number(v.height), Number(v.samples)];
 const engine = v.engine as Engine;
 if (!ENGINES.includes(engine)) {
   throw new Error(`--engine is one of ${ENGINES.join(", ")}, not ${engine}`);
 }
-if (generator === "interior" && engine === "POVRAY") {
-  throw new Error("--generator interior renders in Blender only: --engine CYCLES or BLENDER_EEVEE");
+if (generator !== "scene" && engine === "POVRAY") {
+  throw new Error(
+    `--generator ${generator} renders in Blender only: --engine CYCLES or BLENDER_EEVEE`,
+  );
 }
 const label = v.label!, first = Number(v["first-seed"]);
 /** The post steps the ablation applies alone, and the folder of each. */
@@ -199,7 +205,7 @@ async function render(variant: Variant, seed: number): Promise<void> {
     pool: poolPaths,
     ...VARIANTS[variant],
     // only when not the default, so that the records of sets made before the option still match
-    ...(generator === "interior" ? { generator } : {}),
+    ...(generator === "scene" ? {} : { generator }),
   };
   try {
     const done = JSON.parse(await Deno.readTextFile(png + ".json")).args;
@@ -238,8 +244,16 @@ const id = (s: number) => String(s).padStart(4, "0");
 const groupOf = (seed: number) => `production-seed-${seed}`;
 const jobs: PostJob[] = [];
 /** Folder, render variant, post steps (none: the render as it is). */
-const FOLDERS: [string, Variant, string[] | "production" | "interior" | null, number][] = [
-  [label, "full", generator === "interior" ? "interior" : "production", count],
+/** The post.py chain of each generator's renders (the others finish in Blender or in post.py). */
+const CHAIN = {
+  scene: "production",
+  interior: "interior",
+  studio: "studio",
+  exterior: "exterior",
+} as const;
+type Chain = typeof CHAIN[Generator];
+const FOLDERS: [string, Variant, string[] | Chain | null, number][] = [
+  [label, "full", CHAIN[generator], count],
   ...RENDERED.map((folder, i): [string, Variant, null, number] => [
     folder,
     (["plain", "texture", "environment", "full"] as const)[i],
@@ -258,7 +272,7 @@ for (const [folder, variant, steps, n] of FOLDERS) {
   if (n === 0) continue;
   await Deno.mkdir(join(out, folder), { recursive: true });
   for (let s = first; s < first + n; s++) {
-    const jpeg = steps === "production" || steps === "interior" ||
+    const jpeg = typeof steps === "string" ||
       (Array.isArray(steps) && steps.includes("camera"));
     const name = `${folder}/${folder.toLowerCase()}_${id(s)}.${jpeg ? "jpg" : "png"}`;
     rows.push({ name, folder, seed: s, variant });

@@ -7,14 +7,19 @@ JOBS.json is a list of jobs, each {"in": an image, "out": where to write it, "se
 stream (the same draw whichever other steps run, so that an ablation changes only its step).
 "steps" is either a list of step names (each applied), "production": the denoiser and the camera
 step always, each lens and film effect with probability one half (drawn from its own stream too),
-or "interior": the finish of render_interior.py's renders, whose denoiser and lens effects ran in
-Blender's compositor: `sharpen` with probability one half, then `camera-pil`.
+"interior": the finish of render_interior.py's renders, whose denoiser and lens effects ran in
+Blender's compositor: `sharpen` with probability one half, then `camera-pil`; or "studio": the
+finish of render_studio.py's renders: `smooth` always, `ca`, `vignette` and `grain` each with
+probability one half, then `camera`; or "exterior" (render_exterior.py's): `denoise` always,
+`glare` and `vignette` each with probability one half, then `camera-pil`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
 
 - `denoise`: OpenCV's non-local means (`fastNlMeansDenoisingColored`, h 3-10). It stands in for
   OpenImageDenoise, which Debian's Blender does not have: a classical denoiser, not a learned one;
+- `smooth`: another classical denoiser, for render_studio.py's renders: OpenCV's domain-transform
+  edge-preserving filter (`edgePreservingFilter`, recursive; sigma_s 5-30, sigma_r 0.04-0.12);
 - `distortion`: radial lens distortion (barrel or pincushion, k1 in +-0.08, bilinear remap);
 - `ca`: lateral chromatic aberration (red and blue scaled about the centre by 1 +- 0.1-0.4 %);
 - `glare`: bloom: the highlights above a threshold (0.7-0.9), blurred (sigma 1-3 % of the width)
@@ -48,7 +53,9 @@ from PIL import Image, ImageFilter
 cv2.setNumThreads(1)
 
 EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
-STEPS = ["denoise", *EFFECTS, "sharpen", "camera", "camera-pil"]
+STEPS = ["denoise", "smooth", *EFFECTS, "sharpen", "camera", "camera-pil"]
+STUDIO = ["ca", "vignette", "grain"]  # the studio chain's effects, each with probability one half
+EXTERIOR = ["glare", "vignette"]  # the exterior chain's
 CAMERAS = {"camera", "camera-pil"}
 
 
@@ -63,6 +70,13 @@ def denoise(img, rng):
     u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     out = cv2.fastNlMeansDenoisingColored(u8, None, h, h, 7, 21)
     return out.astype(np.float64), {"h": h}
+
+
+def smooth(img, rng):
+    sigma_s, sigma_r = rng.uniform(5, 30), rng.uniform(0.04, 0.12)
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    out = cv2.edgePreservingFilter(u8, flags=cv2.RECURS_FILTER, sigma_s=sigma_s, sigma_r=sigma_r)
+    return out.astype(np.float64), {"sigma_s": sigma_s, "sigma_r": sigma_r}
 
 
 def remap(img, fx, fy):
@@ -158,8 +172,8 @@ def camera_pil(img, rng):
 
 
 CAMERA = {"camera": camera, "camera-pil": camera_pil}
-EFFECT = {"denoise": denoise, "sharpen": sharpen, "distortion": distortion, "ca": ca, "glare": glare,
-          "vignette": vignette, "grain": grain}
+EFFECT = {"denoise": denoise, "smooth": smooth, "sharpen": sharpen, "distortion": distortion,
+          "ca": ca, "glare": glare, "vignette": vignette, "grain": grain}
 
 
 def chosen(job):
@@ -171,6 +185,12 @@ def chosen(job):
     if steps == "interior":
         on = stream(job["seed"], "sharpen:on").random() < 0.5
         return [*(["sharpen"] if on else []), "camera-pil"]
+    if steps == "studio":
+        on = {s for s in STUDIO if stream(job["seed"], f"studio:{s}:on").random() < 0.5}
+        return ["smooth", *[s for s in STUDIO if s in on], "camera"]
+    if steps == "exterior":
+        on = {s for s in EXTERIOR if stream(job["seed"], f"exterior:{s}:on").random() < 0.5}
+        return ["denoise", *[s for s in EXTERIOR if s in on], "camera-pil"]
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise SystemExit(f"{job['out']}: unknown steps {unknown} (known: {STEPS})")

@@ -31,55 +31,26 @@ float output (EXR) differs between runs even without image textures (about 1,400
 itself is not bit-repeatable in this build; textures only make it visible in 8 bits.
 """
 
-import json
 import math
-import random
+import os
 import sys
 
 import bpy
 
-args = json.loads(sys.argv[sys.argv.index("--") + 1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _blender  # noqa: E402  (the generators' shared settings, beside this file)
 
-
-def stream(aspect):
-    """The seeded random stream of one aspect of the scene."""
-    return random.Random(f"{args['seed']}:{aspect}")
+args = _blender.arguments()
+stream = _blender.streams("", args["seed"])  # the seeded random stream of one aspect of the scene
 
 use_texture = args.get("texture", True)
 use_env = args.get("environment", True)
 # what was drawn, written next to the image (provenance, and the render-twice test)
 record = {"args": args, "materials": {}, "objects": []}
 
-bpy.ops.wm.read_factory_settings(use_empty=True)
-scene = bpy.context.scene
-scene.render.engine = args.get("engine", "CYCLES")
-scene.render.resolution_x = args["width"]
-scene.render.resolution_y = args["height"]
-scene.render.resolution_percentage = 100
-scene.render.threads_mode = "FIXED"
-scene.render.threads = args.get("threads", 1)
-scene.render.image_settings.file_format = "PNG"
-scene.render.image_settings.color_mode = "RGB"
-scene.render.image_settings.color_depth = "8"
-scene.render.filepath = args["out"]
+scene = _blender.new_scene(args, bounces=6)
 scene.view_settings.view_transform = "Filmic"
 scene.view_settings.look = stream("look").choice(["None", "Medium Contrast", "Medium High Contrast"])
-if scene.render.engine == "CYCLES":
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = args["samples"]
-    scene.cycles.seed = args["seed"]
-    scene.cycles.use_denoising = False
-    scene.cycles.use_adaptive_sampling = False
-    scene.cycles.max_bounces = 6
-else:
-    scene.eevee.taa_render_samples = args["samples"]
-    scene.eevee.use_gtao = True
-    scene.eevee.use_ssr = True
-    scene.eevee.use_soft_shadows = True
-
-
-def image(path):
-    return bpy.data.images.load(path, check_existing=True)
 
 
 def material(name, scale):
@@ -101,46 +72,18 @@ def material(name, scale):
     if not use_texture:
         bsdf.inputs["Base Color"].default_value = colour
         return m
-    coord = nodes.new("ShaderNodeTexCoord")
-    mapping = nodes.new("ShaderNodeMapping")
-    mapping.inputs["Scale"].default_value = (s, s, s)
-    mapping.inputs["Rotation"].default_value = (0, 0, turn)
-    tex = nodes.new("ShaderNodeTexImage")
-    tex.image = image(photo)
-    tex.projection = "BOX"
-    tex.projection_blend = 0.2
-    links.new(coord.outputs["Object"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+    tex = _blender.photo_texture(m, photo, s, turn, 0.2)
     links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
-    bump = nodes.new("ShaderNodeBump")
-    bump.inputs["Strength"].default_value = strength
-    links.new(tex.outputs["Color"], bump.inputs["Height"])
-    links.new(bump.outputs["Normal"], bsdf.inputs["Normal"])
+    _blender.bump(m, tex.outputs["Color"], strength)
     return m
 
 
 # the world: the photograph as environment (light and background), or a sky
-world = bpy.data.worlds.new("world")
-scene.world = world
-world.use_nodes = True
-background = world.node_tree.nodes["Background"]
 rng = stream("world")
-background.inputs["Strength"].default_value = strength = rng.uniform(0.6, 1.6)
+strength = rng.uniform(0.6, 1.6)
 env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
+_blender.world(scene, strength, env_photo if use_env else None, env_turn)
 record["world"] = {"strength": strength, "photo": env_photo if use_env else None, "turn": env_turn}
-if use_env:
-    env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
-    env.image = image(env_photo)
-    coord = world.node_tree.nodes.new("ShaderNodeTexCoord")
-    mapping = world.node_tree.nodes.new("ShaderNodeMapping")
-    mapping.inputs["Rotation"].default_value = (0, 0, env_turn)
-    world.node_tree.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
-    world.node_tree.links.new(mapping.outputs["Vector"], env.inputs["Vector"])
-    world.node_tree.links.new(env.outputs["Color"], background.inputs["Color"])
-else:
-    sky = world.node_tree.nodes.new("ShaderNodeTexSky")
-    sky.sky_type = "HOSEK_WILKIE"
-    world.node_tree.links.new(sky.outputs["Color"], background.inputs["Color"])
 
 # the ground and the objects
 bpy.ops.mesh.primitive_plane_add(size=40, location=(0, 0, 0))
@@ -199,6 +142,4 @@ record["camera"] = {"location": list(camera.location), "lens": camera.data.lens,
                     "target": list(target.location)}
 record["look"] = scene.view_settings.look
 
-bpy.ops.render.render(write_still=True)
-with open(args["out"] + ".json", "w") as f:
-    json.dump(record, f, indent=1, sort_keys=True)
+_blender.finish(scene, args, record)

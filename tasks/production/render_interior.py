@@ -44,57 +44,26 @@ JPEG at a random quality and chroma subsampling). The post steps drawn are in th
 """
 
 import colorsys
-import json
 import math
-import random
+import os
 import sys
 
 import bpy
 
-args = json.loads(sys.argv[sys.argv.index("--") + 1])
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _blender  # noqa: E402  (the generators' shared settings, beside this file)
+from _blender import image  # noqa: E402
 
-
-def stream(aspect):
-    """The seeded random stream of one aspect of the scene."""
-    return random.Random(f"interior:{args['seed']}:{aspect}")
-
+args = _blender.arguments()
+stream = _blender.streams("interior:", args["seed"])  # the stream of one aspect of the scene
 
 record = {"args": args, "materials": {}, "objects": [], "post": {}}
-bpy.ops.wm.read_factory_settings(use_empty=True)
-scene = bpy.context.scene
-scene.render.engine = args.get("engine", "CYCLES")
-scene.render.resolution_x = args["width"]
-scene.render.resolution_y = args["height"]
-scene.render.resolution_percentage = 100
-scene.render.threads_mode = "FIXED"
-scene.render.threads = args.get("threads", 1)
-scene.render.image_settings.file_format = "PNG"
-scene.render.image_settings.color_mode = "RGB"
-scene.render.image_settings.color_depth = "8"
-scene.render.filepath = args["out"]
-scene.render.dither_intensity = 0
+scene = _blender.new_scene(args, bounces=8, clamp_indirect=10, dither=0)
 rng = stream("look")
 scene.view_settings.view_transform = rng.choice(["Filmic", "Filmic", "Standard"])
 scene.view_settings.exposure = rng.uniform(-1.0, 0.5)
 record["look"] = {"transform": scene.view_settings.view_transform,
                   "exposure": scene.view_settings.exposure}
-if scene.render.engine == "CYCLES":
-    scene.cycles.device = "CPU"
-    scene.cycles.samples = args["samples"]
-    scene.cycles.seed = args["seed"]
-    scene.cycles.use_denoising = False
-    scene.cycles.use_adaptive_sampling = False
-    scene.cycles.max_bounces = 8
-    scene.cycles.sample_clamp_indirect = 10
-else:
-    scene.eevee.taa_render_samples = args["samples"]
-    scene.eevee.use_gtao = True
-    scene.eevee.use_ssr = True
-    scene.eevee.use_soft_shadows = True
-
-
-def image(path):
-    return bpy.data.images.load(path, check_existing=True)
 
 
 def material(name, kind):
@@ -127,23 +96,9 @@ def material(name, kind):
         bsdf.inputs["Metallic"].default_value = 1.0 if kind == "metal" else 0.0
         record["materials"][name]["colour"] = colour
         return m
-    coord = nodes.new("ShaderNodeTexCoord")
-    mapping = nodes.new("ShaderNodeMapping")
-    mapping.inputs["Scale"].default_value = (scale, scale, scale)
-    mapping.inputs["Rotation"].default_value = (0, 0, turn)
-    tex = nodes.new("ShaderNodeTexImage")
-    tex.image = image(photo)
-    tex.projection = "BOX"
-    tex.projection_blend = 0.1
-    tex.interpolation = "Cubic"
-    links.new(coord.outputs["Object"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+    tex = _blender.photo_texture(m, photo, scale, turn, 0.1, interpolation="Cubic")
     links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
-    b = nodes.new("ShaderNodeBump")
-    b.inputs["Strength"].default_value = bump
-    b.inputs["Distance"].default_value = 0.02
-    links.new(tex.outputs["Color"], b.inputs["Height"])
-    links.new(b.outputs["Normal"], bsdf.inputs["Normal"])
+    _blender.bump(m, tex.outputs["Color"], bump, 0.02)
     record["materials"][name].update({"photo": photo, "scale": scale})
     return m
 
@@ -207,21 +162,10 @@ for name, ((cx, cy), axis, length) in walls.items():
     window_centre = (cx + m, cy, sill + wh / 2) if axis == "x" else (cx, cy + m, sill + wh / 2)
 
 # ---- the world outside: the environment photograph, and a sun through the window
-world = bpy.data.worlds.new("world")
-scene.world = world
-world.use_nodes = True
-background = world.node_tree.nodes["Background"]
 rng = stream("world")
-background.inputs["Strength"].default_value = strength = rng.uniform(0.8, 3.0)
+strength = rng.uniform(0.8, 3.0)
 env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
-env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
-env.image = image(env_photo)
-coord = world.node_tree.nodes.new("ShaderNodeTexCoord")
-mapping = world.node_tree.nodes.new("ShaderNodeMapping")
-mapping.inputs["Rotation"].default_value = (0, 0, env_turn)
-world.node_tree.links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
-world.node_tree.links.new(mapping.outputs["Vector"], env.inputs["Vector"])
-world.node_tree.links.new(env.outputs["Color"], background.inputs["Color"])
+_blender.world(scene, strength, env_photo, env_turn)
 record["world"] = {"strength": strength, "photo": env_photo, "turn": env_turn}
 
 rng = stream("sun")
@@ -445,6 +389,4 @@ if on:
     record["post"]["grade"] = {"lift": lift, "gamma": gamma, "gain": gain}
 link(current, composite.inputs["Image"])
 
-bpy.ops.render.render(write_still=True)
-with open(args["out"] + ".json", "w") as f:
-    json.dump(record, f, indent=1, sort_keys=True)
+_blender.finish(scene, args, record)

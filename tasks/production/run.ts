@@ -14,14 +14,26 @@ export const ENGINES = ["CYCLES", "BLENDER_EEVEE", "POVRAY"] as const;
 /** One of {@link ENGINES}. */
 export type Engine = typeof ENGINES[number];
 
-/** The scene generators: render.py's objects on a ground, render_interior.py's furnished rooms. */
-export const GENERATORS = ["scene", "interior"] as const;
+/**
+ * The scene generators, each with its Blender script: render.py's objects on a ground,
+ * render_interior.py's furnished rooms, render_studio.py's still lifes (product shots),
+ * render_exterior.py's streets of buildings (architectural exteriors).
+ */
+export const GENERATORS = ["scene", "interior", "studio", "exterior"] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
 
+/** Each generator's Blender script (only `scene` has a POV-Ray twin, render_pov.py). */
+const SCRIPTS: Record<Generator, string> = {
+  scene: "render.py",
+  interior: "render_interior.py",
+  studio: "render_studio.py",
+  exterior: "render_exterior.py",
+};
+
 /** What `render.py` takes (its header documents each). */
 export interface SceneArgs {
-  /** The scene generator (default `scene`, render.py); `interior` is Blender's only. */
+  /** The scene generator (default `scene`, render.py); the others are Blender's only. */
   generator?: Generator;
   seed: number;
   out: string;
@@ -42,7 +54,7 @@ export interface PostJob {
   in: string;
   out: string;
   seed: number;
-  steps: string[] | "production" | "interior";
+  steps: string[] | "production" | "interior" | "studio" | "exterior";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */
@@ -56,7 +68,7 @@ async function run(cmd: string, args: string[], what: string): Promise<void> {
 
 /**
  * Renders one scene on one thread (`<out>` and the record of what was drawn, `<out>.json`):
- * Blender runs `render.py` (or `render_interior.py` for generator `interior`), engine `POVRAY`
+ * Blender runs the generator's script (`render.py`, `render_interior.py`, ...), engine `POVRAY`
  * runs `render_pov.py` (Debian's `povray`).
  * EEVEE needs an OpenGL context: without a display, `xvfb: true` runs Blender in `xvfb-run`
  * (Debian's `xvfb`), as cgbench's EEVEE renders were made.
@@ -72,8 +84,8 @@ export async function renderScene(
 ): Promise<void> {
   const generator = args.generator ?? "scene";
   if (!GENERATORS.includes(generator)) throw new Error(`unknown scene generator ${generator}`);
-  if (generator === "interior" && args.engine === "POVRAY") {
-    throw new Error("the interior generator renders in Blender only (CYCLES or BLENDER_EEVEE)");
+  if (generator !== "scene" && args.engine === "POVRAY") {
+    throw new Error(`the ${generator} generator renders in Blender only (CYCLES or BLENDER_EEVEE)`);
   }
   if (args.engine === "POVRAY") {
     const json = JSON.stringify({ threads: 1, ...args });
@@ -98,7 +110,7 @@ export async function renderScene(
       "--python-exit-code",
       "1",
       "-P",
-      join(HERE, generator === "interior" ? "render_interior.py" : "render.py"),
+      join(HERE, SCRIPTS[generator]),
       "--",
       JSON.stringify({ engine: "CYCLES", threads: 1, ...args }),
     ],

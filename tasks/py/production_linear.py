@@ -2,8 +2,8 @@
 and by production engine (issue 27, docs/production.md "A linear model on residual features").
 
 Reads a `deno task loso` run's feature cache (its `features/natural-<source>` and
-`renders-<source>` lists: every photograph of the corpus, every render of --renders) and the
-corpus CSV (Group = source). For each held-out production engine E and each held-out photograph
+`renders-<source>` lists: every photograph of the corpus, every render of --renders; more runs'
+renders with `--features A,B`) and the corpus CSV (Group = source). For each held-out production engine E and each held-out photograph
 source S (of at least --min-images photographs):
 
 - fit: standardised features, L2 logistic regression (C fixed, class weights balanced) on the
@@ -49,7 +49,9 @@ def load(prefix):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--features", required=True, help="a loso run's features folder")
+    p.add_argument("--features", required=True,
+                   help="a loso run's features folder, or several (comma-separated): the "
+                   "photographs are the first's, the renders every folder's")
     p.add_argument("--source", default="residual")
     p.add_argument("--natural-csv", required=True)
     p.add_argument("--c", type=float, default=0.1)
@@ -71,8 +73,18 @@ def main():
                    "pool of --extra's renders)")
     a = p.parse_args()
 
-    names, nx = load(f"{a.features}/natural-{a.source}")
-    rnames, rx = load(f"{a.features}/renders-{a.source}")
+    folders = a.features.split(",")
+    names, nx = load(f"{folders[0]}/natural-{a.source}")
+    rnames, rx = load(f"{folders[0]}/renders-{a.source}")
+    for more in folders[1:]:  # another run's renders (another generator's, say), each once
+        n2, x2 = load(f"{more}/renders-{a.source}")
+        seen = {n: i for i, n in enumerate(rnames)}
+        clash = [n for k, n in enumerate(n2) if n in seen and not np.array_equal(rx[seen[n]], x2[k])]
+        if clash:
+            raise SystemExit(f"{more}: {len(clash)} renders share a name with another folder's "
+                             f"but not its features (e.g. {clash[0]}): give the sets other labels")
+        new = [k for k, n in enumerate(n2) if n not in seen]
+        rnames, rx = rnames + [n2[k] for k in new], np.concatenate([rx, x2[new]])
     with open(a.natural_csv) as f:
         group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
     # the cache may hold the whole corpus: photographs --natural-csv leaves out (a texture pool's

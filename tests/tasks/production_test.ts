@@ -87,6 +87,25 @@ Deno.test("production pools: the interior generator's texture sources leave the 
   assert.equal(naturalPool(corpus, [...textures, ...altTextures], keep).length, 1596 - 87);
 });
 
+Deno.test("production pools: the studio and exterior generators' texture sources leave the natural pool whole", async () => {
+  const { textures, corpus } = await manifests();
+  // make.ts --texture-source (docs/production.md): the studio's, the exterior's, the rooms'
+  const studio = ["scratch", "tuxpaint-data", "plasma-workspace-data"];
+  const exterior = ["kalzium-data", "gramps", "lomiri-wallpapers-16.04"];
+  const interior = ["krank", "kphotoalbum", "marble-qt-data"];
+  const pick = (names: string[]) => corpus.filter((f) => names.includes(f.source));
+  assert.equal(pick(studio).length, 92);
+  assert.equal(pick(exterior).length, 63);
+  // leave one generator out: the natural images are the corpus less every texture pool
+  const all = [...textures, ...pick(interior), ...pick(studio), ...pick(exterior)];
+  const pool = naturalPool(corpus, all, { keepCgbench: true });
+  assert.equal(pool.length, 1596 - 87 - 92 - 63);
+  const hashes = new Set(all.flatMap((t) => [t.sha256, t.pixels]));
+  assert.equal(pool.filter((f) => hashes.has(f.sha256) || hashes.has(f.pixels)).length, 0);
+  const alt = [...studio, ...exterior, ...interior];
+  assert.equal(pool.filter((f) => alt.includes(f.source)).length, 0);
+});
+
 Deno.test("production pools: a texture filed under another source is refused by name", async () => {
   const { textures, corpus } = await manifests();
   const t = textures[17];
@@ -225,36 +244,91 @@ async function post(jobs: PostJob[]) {
   })));
 }
 
+/**
+ * Renders a generator's scene for seeds 7, 7 and 8: the same seed gives the same record and,
+ * within the bound render.py's test measured, the same pixels; another seed another scene; every
+ * photograph the scene uses is from its pool; POV-Ray is refused. Returns seed 7's record.
+ */
+async function repeatsItself(generator: "interior" | "studio" | "exterior") {
+  const a = await render(7, join(dir, `${generator}-a.png`), { generator });
+  const b = await render(7, join(dir, `${generator}-b.png`), { generator });
+  const c = await render(8, join(dir, `${generator}-c.png`), { generator });
+  assert.deepEqual(a.record, b.record);
+  const same = differ(a.img.data, b.img.data);
+  assert.ok(same.share <= 0.002 && same.max <= 32, JSON.stringify(same)); // as render.py's
+  const { args: _a, ...sceneA } = a.record, { args: _c, ...sceneC } = c.record;
+  assert.notDeepEqual(sceneA, sceneC, "another seed draws another scene");
+  assert.ok(differ(a.img.data, c.img.data).share > 0.3);
+  const pool = new Set(await blenderHdris());
+  const used = [
+    a.record.world.photo,
+    ...Object.values(a.record.materials).map((m) => (m as { photo?: string }).photo),
+  ].filter((p) => p);
+  assert.ok(used.every((p) => pool.has(p!)), "every photograph from the pool");
+  await assert.rejects(
+    renderScene({ ...a.record.args, out: join(dir, "x.png"), engine: "POVRAY" }),
+    /Blender only/,
+  );
+  return a.record;
+}
+
 Deno.test({
   name:
     "render_interior.py: the same seed gives the same room and image, another seed another; the finish is recorded",
   ignore: !blender,
   async fn() {
-    const a = await render(7, join(dir, "ia.png"), { generator: "interior" });
-    const b = await render(7, join(dir, "ib.png"), { generator: "interior" });
-    const c = await render(8, join(dir, "ic.png"), { generator: "interior" });
-    assert.deepEqual(a.record, b.record);
-    const same = differ(a.img.data, b.img.data);
-    assert.ok(same.share <= 0.002 && same.max <= 32, JSON.stringify(same)); // as render.py's
-    const { args: _a, ...roomA } = a.record, { args: _c, ...roomC } = c.record;
-    assert.notDeepEqual(roomA, roomC, "another seed draws another room");
-    assert.ok(differ(a.img.data, c.img.data).share > 0.3);
+    const room = await repeatsItself("interior");
     // a room with its floor, ceiling and four walls, furniture and a window
     for (const m of ["floor", "ceiling", "wall-back", "wall-front", "wall-left", "wall-right"]) {
-      assert.ok(m in a.record.materials, m);
+      assert.ok(m in room.materials, m);
     }
-    assert.ok(a.record.objects.length >= 4 && a.record.objects.length <= 8);
-    assert.ok(a.record.world.photo && a.record.post.denoise, "environment photo; denoiser ran");
-    // every photograph a scene uses comes from its pool
-    const pool = new Set(await blenderHdris());
-    const used = Object.values(a.record.materials).map((m) => (m as { photo?: string }).photo)
-      .filter((p) => p);
-    assert.ok(used.length > 0 && used.every((p) => pool.has(p!)));
-    // not a generator POV-Ray renders
-    await assert.rejects(
-      renderScene({ ...a.record.args, out: join(dir, "x.png"), engine: "POVRAY" }),
-      /Blender only/,
+    assert.ok(room.objects.length >= 4 && room.objects.length <= 8);
+    assert.ok(
+      room.window && room.world.photo && room.post.denoise,
+      "window; environment; denoiser",
     );
+    const photos = Object.values(room.materials).filter((m) => (m as { photo?: string }).photo);
+    assert.ok(photos.length > 0, "photographic textures");
+  },
+});
+
+Deno.test({
+  name: "render_studio.py: the same seed gives the same still life and image, another seed another",
+  ignore: !blender,
+  async fn() {
+    const still = await repeatsItself("studio");
+    // a set, two to six objects, a key and a fill light
+    assert.ok(["sweep", "table"].includes(still.set.kind));
+    const kinds: string[] = still.objects.map((o: { kind: string }) => o.kind);
+    assert.ok(kinds.length >= 2 && kinds.length <= 6, kinds.join());
+    const lights = still.lights.slice(0, 2).map((l: { name: string }) => l.name);
+    assert.deepEqual(lights, ["key", "fill"]);
+    // the lens focused half way up the first object, at f/1.4-8
+    const cam = still.camera, first = still.objects[0];
+    const focus = Math.hypot(
+      cam.location[0] - first.at[0],
+      cam.location[1] - first.at[1],
+      cam.location[2] - first.height / 2,
+    );
+    assert.ok(Math.abs(cam.focus - focus) < 1e-4, `focus ${cam.focus} vs ${focus}`);
+    assert.ok(cam.lens >= 50 && cam.lens <= 135 && cam.fstop >= 1.4 && cam.fstop <= 8);
+  },
+});
+
+Deno.test({
+  name: "render_exterior.py: the same seed gives the same street and image, another seed another",
+  ignore: !blender,
+  async fn() {
+    const street = await repeatsItself("exterior");
+    // buildings on both sides of the road, with windows; a level camera at eye level
+    const sides = new Set(street.buildings.map((b: { side: number }) => b.side));
+    assert.deepEqual([...sides].sort(), [-1, 1]);
+    for (const b of street.buildings) { // whole storeys of 2.8-3.6 m
+      assert.ok(b.storey >= 2.8 && b.storey <= 3.6 && b.floors >= 2, JSON.stringify(b));
+      assert.ok(Math.abs(b.height - b.floors * b.storey) < 1e-9, JSON.stringify(b));
+    }
+    assert.ok(street.camera.location[2] >= 1.5 && street.camera.location[2] <= 1.8);
+    assert.ok("road" in street.materials && "glass" in street.materials);
   },
 });
 
@@ -271,7 +345,7 @@ Deno.test({
       seed,
       steps: [s],
     });
-    const names = [...steps, "sharpen", "camera", "camera-pil"];
+    const names = [...steps, "smooth", "sharpen", "camera", "camera-pil"];
     const jpegStep = (s: string) => s.startsWith("camera");
     const first = await post(names.map((s) => job(s, 1, "a")));
     const again = await post(names.map((s) => job(s, 1, "b")));
@@ -305,33 +379,46 @@ Deno.test({
       postProcess([{ ...job("camera", 1, "two"), steps: ["camera", "camera-pil"] }]),
       /one camera step at most/,
     );
-    // the interior generator's chain: sharpen by its own draw, then the PIL camera, always
-    const interior = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
-      in: src,
-      out: join(dir, `interior-${seed}.jpg`),
-      seed,
-      steps: "interior",
-    })));
-    const chains = interior.map((p) => p.record.order.join());
-    assert.ok(chains.every((c) => c === "camera-pil" || c === "sharpen,camera-pil"), chains.join());
-    assert.equal(new Set(chains).size, 2, "sharpening varies with the seed");
+    /**
+     * A chain on six seeds: each run starts with `first` and ends with `last`, uses only
+     * `allowed` steps between them, and the steps vary with the seed. The records, by seed.
+     */
+    const chain = async (
+      steps: PostJob["steps"],
+      first: string[],
+      last: string,
+      allowed: string[],
+    ) => {
+      const out = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
+        in: src,
+        out: join(dir, `${steps}-${seed}.jpg`),
+        seed,
+        steps,
+      })));
+      const orders: string[][] = out.map((p) => p.record.order);
+      for (const o of orders) {
+        assert.deepEqual(o.slice(0, first.length), first, `${steps}: ${o}`);
+        assert.equal(o.at(-1), last, `${steps}: ${o}`);
+        assert.ok(o.slice(first.length, -1).every((x) => allowed.includes(x)), `${steps}: ${o}`);
+      }
+      assert.ok(new Set(orders.map((o) => o.join())).size > 1, `${steps}: varies with the seed`);
+      return out;
+    };
+    // the interior generator's: sharpen by its own draw, then the PIL camera, always
+    await chain("interior", [], "camera-pil", ["sharpen"]);
+    // the studio generator's: its denoiser and OpenCV's camera always, effects by draw
+    await chain("studio", ["smooth"], "camera", ["ca", "vignette", "grain"]);
+    // the exterior generator's: non-local means and PIL's camera always, effects by draw
+    await chain("exterior", ["denoise"], "camera-pil", ["glare", "vignette"]);
     // the production recipe: the denoiser and the camera always, each effect by its own draw
-    const prod = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
-      in: src,
-      out: join(dir, `prod-${seed}.jpg`),
-      seed,
-      steps: "production",
-    })));
-    const applied: string[][] = prod.map((p) => p.record.order);
-    assert.ok(applied.every((a) => a[0] === "denoise" && a.at(-1) === "camera"));
-    assert.ok(new Set(applied.map((a) => a.join())).size > 1, "effects vary with the seed");
+    const prod = await chain("production", ["denoise"], "camera", steps.slice(1));
     // the denoiser alone draws the same strength as inside the recipe
     const alone = await post([{ ...job("denoise", 3, "c") }]);
     assert.equal(alone[0].record.steps.denoise.h, prod[3].record.steps.denoise.h);
   },
 });
 
-Deno.test("make.ts: the interior generator refuses POV-Ray and an ablation, by name, before any work", async () => {
+Deno.test("make.ts: the interior, studio and exterior generators refuse POV-Ray and an ablation, by name, before any work", async () => {
   const make = async (...flags: string[]) => {
     const o = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -348,12 +435,14 @@ Deno.test("make.ts: the interior generator refuses POV-Ray and an ablation, by n
     return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
   };
   const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
-  const pov = await make(...base, "--generator", "interior", "--engine", "POVRAY");
-  assert.ok(!pov.ok && pov.err.includes("Blender only"), pov.err);
-  const abl = await make(...base, "--generator", "interior", "--ablation", "5");
-  assert.ok(!abl.ok && abl.err.includes("no ablation"), abl.err);
+  for (const generator of ["interior", "studio", "exterior"]) {
+    const pov = await make(...base, "--generator", generator, "--engine", "POVRAY");
+    assert.ok(!pov.ok && pov.err.includes(`${generator} renders in Blender only`), pov.err);
+    const abl = await make(...base, "--generator", generator, "--ablation", "5");
+    assert.ok(!abl.ok && abl.err.includes("no ablation"), abl.err);
+  }
   const other = await make(...base, "--generator", "kitchen");
-  assert.ok(!other.ok && other.err.includes("scene, interior"), other.err);
+  assert.ok(!other.ok && other.err.includes("scene, interior, studio, exterior"), other.err);
   await assert.rejects(Deno.stat(join(dir, "never")), Deno.errors.NotFound);
 });
 

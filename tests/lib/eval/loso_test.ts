@@ -10,7 +10,7 @@ import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
+import { fusedParts, loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
@@ -130,6 +130,29 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
         await Deno.readFile(join(cached, name as string)),
       );
     }
+    // fused sources: each source's vectors computed once (residual's from the cache), side by
+    // side; the blurred source is still flagged; no fused list is cached, only its parts
+    const fused = await run({
+      name: "fused",
+      features: ["profile", "residual+profile"],
+      featureCache: cached,
+    });
+    assert.deepEqual(fused.cells.map((c) => c.features), ["profile", "residual+profile"]);
+    const fb = Object.fromEntries(fused.cells[1].rows.map((x) => [x.source, x]));
+    assert.ok(fb.blurred.recall <= 0.25, `fused: blurred recall ${fb.blurred.recall}`);
+    assert.ok(fb.even.recall >= 0.6 && fb.odd.recall >= 0.6, JSON.stringify(fb));
+    assert.deepEqual(
+      [...Deno.readDirSync(join(fused.dir, "features"))].map((e) => e.name).sort(),
+      ["natural-profile", "natural-residual", "renders-profile", "renders-residual"]
+        .flatMap((k) => [`${k}.bin`, `${k}.json`]),
+    );
+    assert.match(losoMarkdown(fused), /## gauss on residual\+profile/);
+    // residual came from the other run's cache (its mark), not computed again
+    const residual = join(fused.dir, "features/natural-residual.json");
+    assert.equal(JSON.parse(await Deno.readTextFile(residual)).adopted, "yes");
+    assert.throws(() => fusedParts("profile+profile"), /fused with itself/);
+    assert.throws(() => fusedParts("l9+profile"), /whole-image features .* not l9/);
+    await assert.rejects(run({ name: "bad", features: ["residual+"] }), /not nothing/);
     // no source big enough: no mean or worst, said so (not 0 or ±Infinity)
     const none = losoMarkdown({
       ...r,

@@ -1,0 +1,133 @@
+"""What the Blender scene generators share (render.py, render_interior.py, render_studio.py,
+render_exterior.py): reading the arguments, the seeded streams, the output and engine settings, a
+photograph as a texture or as the world, writing the image and its record.
+Each generator is a standalone `blender -P` script and imports this file from its own folder:
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import _blender
+
+Nothing here draws a random number, so moving settings here changed no render.
+"""
+
+import json
+import random
+import sys
+
+import bpy
+
+
+def arguments():
+    """The JSON after `--` on Blender's command line (run.ts `renderScene` writes it)."""
+    return json.loads(sys.argv[sys.argv.index("--") + 1])
+
+
+def streams(prefix, seed):
+    """A function giving the seeded random stream of one aspect of a scene. `prefix` keeps the
+    generators' streams apart (render.py's has none, as it had before there were others)."""
+    return lambda aspect: random.Random(f"{prefix}{seed}:{aspect}")
+
+
+def new_scene(args, bounces, clamp_indirect=None, dither=None):
+    """An empty scene with the settings every generator uses: `args`' engine, size, samples and
+    threads, an 8-bit RGB PNG at `args["out"]`, the seed as Cycles' seed, no denoiser and no
+    adaptive sampling (Cycles), ambient occlusion, reflections and soft shadows (EEVEE).
+    `bounces`, `clamp_indirect` and `dither` are each generator's own (None: Blender's default)."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.render.engine = args.get("engine", "CYCLES")
+    scene.render.resolution_x = args["width"]
+    scene.render.resolution_y = args["height"]
+    scene.render.resolution_percentage = 100
+    scene.render.threads_mode = "FIXED"
+    scene.render.threads = args.get("threads", 1)
+    scene.render.image_settings.file_format = "PNG"
+    scene.render.image_settings.color_mode = "RGB"
+    scene.render.image_settings.color_depth = "8"
+    scene.render.filepath = args["out"]
+    if dither is not None:
+        scene.render.dither_intensity = dither
+    if scene.render.engine == "CYCLES":
+        scene.cycles.device = "CPU"
+        scene.cycles.samples = args["samples"]
+        scene.cycles.seed = args["seed"]
+        scene.cycles.use_denoising = False
+        scene.cycles.use_adaptive_sampling = False
+        scene.cycles.max_bounces = bounces
+        if clamp_indirect is not None:
+            scene.cycles.sample_clamp_indirect = clamp_indirect
+    else:
+        scene.eevee.taa_render_samples = args["samples"]
+        scene.eevee.use_gtao = True
+        scene.eevee.use_ssr = True
+        scene.eevee.use_soft_shadows = True
+    return scene
+
+
+def image(path):
+    """A photograph as a Blender image (loaded once however many materials use it)."""
+    return bpy.data.images.load(path, check_existing=True)
+
+
+def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX",
+                  interpolation=None):
+    """The photograph `photo` as an image node of material `m`, tiled at `scale` repeats per
+    unit of the object's coordinates (`coords`: a TexCoord output) and turned by `turn` about
+    the vertical, projected by `projection` (`blend`: BOX's blend). Its colour is not linked:
+    the caller links it."""
+    nodes, links = m.node_tree.nodes, m.node_tree.links
+    coord = nodes.new("ShaderNodeTexCoord")
+    mapping = nodes.new("ShaderNodeMapping")
+    mapping.inputs["Scale"].default_value = (scale, scale, scale)
+    mapping.inputs["Rotation"].default_value = (0, 0, turn)
+    tex = nodes.new("ShaderNodeTexImage")
+    tex.image = image(photo)
+    tex.projection = projection
+    tex.projection_blend = blend
+    if interpolation:
+        tex.interpolation = interpolation
+    links.new(coord.outputs[coords], mapping.inputs["Vector"])
+    links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+    return tex
+
+
+def bump(m, height, strength, distance=None):
+    """A bump of `strength` from the socket `height` into material `m`'s surface normal."""
+    nodes, links = m.node_tree.nodes, m.node_tree.links
+    node = nodes.new("ShaderNodeBump")
+    node.inputs["Strength"].default_value = strength
+    if distance is not None:
+        node.inputs["Distance"].default_value = distance
+    links.new(height, node.inputs["Height"])
+    links.new(node.outputs["Normal"], nodes["Principled BSDF"].inputs["Normal"])
+
+
+def world(scene, strength, photo=None, turn=0.0):
+    """The scene's world (light and background) at `strength`: the photograph `photo` as an
+    environment, turned by `turn` about the vertical, or without one Blender's Hosek-Wilkie sky."""
+    w = bpy.data.worlds.new("world")
+    scene.world = w
+    w.use_nodes = True
+    nodes, links = w.node_tree.nodes, w.node_tree.links
+    background = nodes["Background"]
+    background.inputs["Strength"].default_value = strength
+    if photo is None:
+        sky = nodes.new("ShaderNodeTexSky")
+        sky.sky_type = "HOSEK_WILKIE"
+        links.new(sky.outputs["Color"], background.inputs["Color"])
+        return w
+    env = nodes.new("ShaderNodeTexEnvironment")
+    env.image = image(photo)
+    coord = nodes.new("ShaderNodeTexCoord")
+    mapping = nodes.new("ShaderNodeMapping")
+    mapping.inputs["Rotation"].default_value = (0, 0, turn)
+    links.new(coord.outputs["Generated"], mapping.inputs["Vector"])
+    links.new(mapping.outputs["Vector"], env.inputs["Vector"])
+    links.new(env.outputs["Color"], background.inputs["Color"])
+    return w
+
+
+def finish(scene, args, record):
+    """Renders the still and writes the record of what was drawn beside it (`<out>.json`)."""
+    bpy.ops.render.render(write_still=True)
+    with open(args["out"] + ".json", "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
