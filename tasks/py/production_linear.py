@@ -16,7 +16,9 @@ source S (of at least --min-images photographs):
 
 Mean and worst over the sources. No render of E and no photograph of S is in any fit or threshold.
 E may be several folders held out together (`--held-out A+B+C`): every engine of one scene
-generator, so that no render of that generator is in any fit (leave one generator out).
+generator, so that no render of that generator is in any fit (leave one generator out). With
+`--train N`, each held-out group is scored by models trained with every choice of N of the other
+groups (a row each): how the number of generators seen in training matters.
 With --extra, the models that hold out --extra-for also score another run's render folders (the
 ablation of the same engine: is it the rendering they catch, or the post steps?).
 
@@ -28,6 +30,7 @@ Needs Debian's python3-sklearn. Prints one markdown table.
 
 import argparse
 import csv
+import itertools
 import json
 
 import numpy as np
@@ -64,7 +67,9 @@ def main():
     p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay",
                    help="render folders always in training ('' for none)")
     p.add_argument("--train", default="others",
-                   help="production engines in training: others | none")
+                   help="production engines in training: others | none | N (every choice of N "
+                   "of the other --held-out groups, a row each: how the number of generators "
+                   "seen in training matters)")
     p.add_argument("--extra", help="another loso run's features folder whose render folders are "
                    "also scored by the models that hold out --extra-for (e.g. the ablation)")
     p.add_argument("--extra-for", default="Production")
@@ -116,10 +121,21 @@ def main():
     print(f"| held out | trained with | AUC mean | AUC worst | NI recall mean | NI recall worst "
           f"| held-out renders called CG |")
     print("| --- | --- | --: | --: | --: | --: | --: |")
-    for out_group in held_out:
+    def training_sets(out_group):
+        """The production folders each model of this held-out group trains with."""
+        if a.train == "others":
+            return [[x for x in engines if x not in out_group]]
+        if a.train == "none":
+            return [[]]
+        others = [g for g in held_out if g != out_group]
+        k = int(a.train)
+        if not 0 <= k <= len(others):
+            raise SystemExit(f"--train {k}: between 0 and the {len(others)} other groups")
+        return [[f for g in c for f in g] for c in itertools.combinations(others, k)]
+
+    for out_group, chosen in ((g, t) for g in held_out for t in training_sets(g)):
         e = "+".join(out_group)
-        train_folders = procedural + (
-            [x for x in engines if x not in out_group] if a.train == "others" else [])
+        train_folders = procedural + chosen
         rtr, rte = np.isin(folder, train_folders), np.isin(folder, out_group)
         aucs, recalls, called = [], [], []
         for s in big:
