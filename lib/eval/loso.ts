@@ -311,11 +311,15 @@ function fusedSettings(
   return { ...rest, parts: dims, partNames: parts };
 }
 
-/** Row-aligned feature sets side by side: each row the rows of every set, in order. */
+/**
+ * Row-aligned feature sets side by side: each row the rows of every set, in order; `dims` is
+ * each set's width.
+ */
 function sideBySide(
   sets: { data: Float32Array; n: number; dim: number }[],
-): { data: Float32Array; n: number; dim: number } {
-  if (sets.length === 1) return sets[0];
+): { data: Float32Array; n: number; dim: number; dims: number[] } {
+  const dims = sets.map((f) => f.dim);
+  if (sets.length === 1) return { ...sets[0], dims };
   const n = sets[0].n, dim = sets.reduce((a, f) => a + f.dim, 0);
   if (sets.some((f) => f.n !== n)) throw new Error("fused feature sets of different lengths");
   const data = new Float32Array(n * dim);
@@ -326,7 +330,7 @@ function sideBySide(
       at += f.dim;
     }
   }
-  return { data, n, dim };
+  return { data, n, dim, dims };
 }
 
 /** Mean, NaN for none. */
@@ -473,9 +477,6 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     };
     const nf = await joined(photos, "natural"), rf = await joined(renders, "renders");
     const d = nf.dim;
-    const dims = parts.length > 1
-      ? (await Promise.all(parts.map((p) => vectors(photos, "natural", p)))).map((f) => f.dim)
-      : [];
     for (const kind of kinds) {
       log.start(`LOSO: ${kind} on ${source}`, groups.length);
       const rows: LosoRow[] = [];
@@ -492,7 +493,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
         };
         const est = createOneClass(kind, {
           ...(parts.length > 1
-            ? fusedSettings(o.settings, kind, parts, dims)
+            ? fusedSettings(o.settings, kind, parts, nf.dims)
             : resolveSettings(o.settings, parts[0], kind)),
           nu,
           ...(threshold === "model" ? {} : { threshold: threshold === "train" ? "train" : "cv" }),

@@ -6,10 +6,12 @@ Each generator is a standalone `blender -P` script and imports this file from it
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import _blender
 
-Nothing here draws a random number, so moving settings here changed no render.
+Nothing here draws a random number but from a stream it is given, in the order the scripts drew
+before, so moving code here changed no render.
 """
 
 import json
+import math
 import random
 import sys
 
@@ -68,6 +70,13 @@ def image(path):
     return bpy.data.images.load(path, check_existing=True)
 
 
+def principled(name):
+    """A new material of Blender's default node tree; the material and its Principled BSDF."""
+    m = bpy.data.materials.new(name)
+    m.use_nodes = True
+    return m, m.node_tree.nodes["Principled BSDF"]
+
+
 def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX",
                   interpolation=None):
     """The photograph `photo` as an image node of material `m`, tiled at `scale` repeats per
@@ -124,6 +133,17 @@ def world(scene, strength, photo=None, turn=0.0):
     links.new(mapping.outputs["Vector"], env.inputs["Vector"])
     links.new(env.outputs["Color"], background.inputs["Color"])
     return w
+
+
+def photo_world(scene, rng, pool, strengths, photo=True):
+    """The world lit by a photograph of `pool`: its strength (in the range `strengths`), the
+    photograph and its turn drawn from `rng` in that order, whether or not `photo` (False: the
+    same draws, Blender's sky instead). Returns the record of what was drawn."""
+    strength = rng.uniform(*strengths)
+    env_photo, env_turn = rng.choice(pool), rng.uniform(0, 2 * math.pi)
+    env_photo = env_photo if photo else None
+    world(scene, strength, env_photo, env_turn)
+    return {"strength": strength, "photo": env_photo, "turn": env_turn}
 
 
 def finish(scene, args, record):

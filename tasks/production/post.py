@@ -54,8 +54,15 @@ cv2.setNumThreads(1)
 
 EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
 STEPS = ["denoise", "smooth", *EFFECTS, "sharpen", "camera", "camera-pil"]
-STUDIO = ["ca", "vignette", "grain"]  # the studio chain's effects, each with probability one half
-EXTERIOR = ["glare", "vignette"]  # the exterior chain's
+# The recipes a job may name as its "steps": the steps that always run first, the effects each
+# applied with probability one half (drawn from its own stream, "<prefix><effect>:on"), and the
+# camera step that ends it.
+CHAINS = {
+    "production": (["denoise"], EFFECTS, "", "camera"),
+    "interior": ([], ["sharpen"], "", "camera-pil"),
+    "studio": (["smooth"], ["ca", "vignette", "grain"], "studio:", "camera"),
+    "exterior": (["denoise"], ["glare", "vignette"], "exterior:", "camera-pil"),
+}
 CAMERAS = {"camera", "camera-pil"}
 
 
@@ -179,18 +186,12 @@ EFFECT = {"denoise": denoise, "smooth": smooth, "sharpen": sharpen, "distortion"
 def chosen(job):
     """The steps a job applies, in order."""
     steps = job["steps"]
-    if steps == "production":
-        on = {s for s in EFFECTS if stream(job["seed"], f"{s}:on").random() < 0.5}
-        return ["denoise", *[s for s in EFFECTS if s in on], "camera"]
-    if steps == "interior":
-        on = stream(job["seed"], "sharpen:on").random() < 0.5
-        return [*(["sharpen"] if on else []), "camera-pil"]
-    if steps == "studio":
-        on = {s for s in STUDIO if stream(job["seed"], f"studio:{s}:on").random() < 0.5}
-        return ["smooth", *[s for s in STUDIO if s in on], "camera"]
-    if steps == "exterior":
-        on = {s for s in EXTERIOR if stream(job["seed"], f"exterior:{s}:on").random() < 0.5}
-        return ["denoise", *[s for s in EXTERIOR if s in on], "camera-pil"]
+    if isinstance(steps, str):
+        if steps not in CHAINS:
+            raise SystemExit(f"{job['out']}: unknown recipe {steps} (known: {list(CHAINS)})")
+        first, effects, prefix, camera = CHAINS[steps]
+        on = [s for s in effects if stream(job["seed"], f"{prefix}{s}:on").random() < 0.5]
+        return [*first, *on, camera]
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise SystemExit(f"{job['out']}: unknown steps {unknown} (known: {STEPS})")

@@ -63,27 +63,20 @@ def material(name, scale):
     photo, strength = rng.choice(args["pool"]), rng.uniform(0.05, 0.4)
     record["materials"][name] = {"photo": photo if use_texture else None, "scale": s,
                                  "roughness": roughness, "specular": specular}
-    m = bpy.data.materials.new(name)
-    m.use_nodes = True
-    nodes, links = m.node_tree.nodes, m.node_tree.links
-    bsdf = nodes["Principled BSDF"]
+    m, bsdf = _blender.principled(name)
     bsdf.inputs["Roughness"].default_value = roughness
     bsdf.inputs["Specular"].default_value = specular
     if not use_texture:
         bsdf.inputs["Base Color"].default_value = colour
         return m
     tex = _blender.photo_texture(m, photo, s, turn, 0.2)
-    links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+    m.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     _blender.bump(m, tex.outputs["Color"], strength)
     return m
 
 
 # the world: the photograph as environment (light and background), or a sky
-rng = stream("world")
-strength = rng.uniform(0.6, 1.6)
-env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
-_blender.world(scene, strength, env_photo if use_env else None, env_turn)
-record["world"] = {"strength": strength, "photo": env_photo if use_env else None, "turn": env_turn}
+record["world"] = _blender.photo_world(scene, stream("world"), args["pool"], (0.6, 1.6), use_env)
 
 # the ground and the objects
 bpy.ops.mesh.primitive_plane_add(size=40, location=(0, 0, 0))

@@ -67,10 +67,8 @@ def material(name, kind, scale=0.3):
     # box-projected: turned by 0 or 180 degrees only (between, it smears on vertical faces)
     photo, turn = rng.choice(args["pool"]), rng.choice([0.0, math.pi])
     hue, sat, val = rng.uniform(0.02, 0.15), rng.uniform(0.05, 0.35), rng.uniform(0.4, 0.9)
-    m = bpy.data.materials.new(name)
-    m.use_nodes = True
+    m, bsdf = _blender.principled(name)
     nodes, links = m.node_tree.nodes, m.node_tree.links
-    bsdf = nodes["Principled BSDF"]
     rec = {"kind": kind}
     if kind == "glass":
         bsdf.inputs["Base Color"].default_value = (0.02, 0.025, 0.03, 1)
@@ -193,10 +191,7 @@ for t in range(rng.randint(0, 5)):
     record["trees"].append({"at": [x, y], "height": h})
 
 # ---- the sky photograph and a sun
-rng = stream("world")
-strength = rng.uniform(0.6, 2.0)
-env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
-_blender.world(scene, strength, env_photo, env_turn)
+record["world"] = _blender.photo_world(scene, stream("world"), args["pool"], (0.6, 2.0))
 bpy.ops.object.light_add(type="SUN", location=(0, 0, 50))
 sun = bpy.context.object
 rng = stream("sun")
@@ -204,7 +199,6 @@ sun.data.energy = rng.uniform(2.0, 5.0)
 sun.data.angle = rng.uniform(0.005, 0.03)
 elevation, azimuth = math.radians(rng.uniform(15, 60)), rng.uniform(0, 2 * math.pi)
 sun.rotation_euler = (math.pi / 2 - elevation, 0, azimuth)
-record["world"] = {"strength": strength, "photo": env_photo, "turn": env_turn}
 record["sun"] = {"energy": sun.data.energy, "elevation": elevation, "azimuth": azimuth}
 
 # ---- the camera: eye level on the near pavement, level, looking along or across the street

@@ -84,10 +84,7 @@ def material(name, kind):
         kind = "floor" if pick < 0.5 else ("metal" if metal else "paint")
     if kind == "paint" and name == "ceiling":
         colour = [tint, tint, tint * 0.97]
-    m = bpy.data.materials.new(name)
-    m.use_nodes = True
-    nodes, links = m.node_tree.nodes, m.node_tree.links
-    bsdf = nodes["Principled BSDF"]
+    m, bsdf = _blender.principled(name)
     bsdf.inputs["Roughness"].default_value = roughness
     bsdf.inputs["Specular"].default_value = specular
     record["materials"][name] = {"kind": kind, "roughness": roughness}
@@ -97,7 +94,7 @@ def material(name, kind):
         record["materials"][name]["colour"] = colour
         return m
     tex = _blender.photo_texture(m, photo, scale, turn, 0.1, interpolation="Cubic")
-    links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+    m.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     _blender.bump(m, tex.outputs["Color"], bump, 0.02)
     record["materials"][name].update({"photo": photo, "scale": scale})
     return m
@@ -162,11 +159,7 @@ for name, ((cx, cy), axis, length) in walls.items():
     window_centre = (cx + m, cy, sill + wh / 2) if axis == "x" else (cx, cy + m, sill + wh / 2)
 
 # ---- the world outside: the environment photograph, and a sun through the window
-rng = stream("world")
-strength = rng.uniform(0.8, 3.0)
-env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
-_blender.world(scene, strength, env_photo, env_turn)
-record["world"] = {"strength": strength, "photo": env_photo, "turn": env_turn}
+record["world"] = _blender.photo_world(scene, stream("world"), args["pool"], (0.8, 3.0))
 
 rng = stream("sun")
 outward = {"back": (0, 1), "front": (0, -1), "left": (-1, 0), "right": (1, 0)}[window_wall]
@@ -278,11 +271,9 @@ def picture(i):
     bpy.ops.mesh.primitive_plane_add(size=1, location=loc, rotation=rot)
     plane = bpy.context.object
     plane.scale = (w, h, 1)
-    m = bpy.data.materials.new(f"picture{i}")
-    m.use_nodes = True
+    m, bsdf = _blender.principled(f"picture{i}")
     tex = m.node_tree.nodes.new("ShaderNodeTexImage")
     tex.image = img
-    bsdf = m.node_tree.nodes["Principled BSDF"]
     bsdf.inputs["Roughness"].default_value = rng.uniform(0.1, 0.6)
     m.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
     plane.data.materials.append(m)

@@ -101,10 +101,8 @@ def material(name, kind, mapping="box", scale=1.0):
     photo, turn = rng.choice(args["pool"]), rng.choice([0.0, math.pi])
     hue, sat, val = rng.random(), rng.uniform(0.2, 0.9), rng.uniform(0.1, 0.9)
     rough = rng.uniform(0.0, 0.4)
-    m = bpy.data.materials.new(name)
-    m.use_nodes = True
+    m, bsdf = _blender.principled(name)
     nodes, links = m.node_tree.nodes, m.node_tree.links
-    bsdf = nodes["Principled BSDF"]
     rec = {"kind": kind}
     if kind == "glass":
         tint = colorsys.hsv_to_rgb(hue, sat * 0.3 * (rng.random() < 0.5), 1.0)
@@ -316,11 +314,7 @@ if rng.random() < 0.6:  # behind the objects, kept 10 cm in front of the backdro
     room = (wall_y - 0.1 - centre[1]) / (math.cos(el) * abs(math.cos(az)))
     softbox("rim", az, el, min(rng.uniform(0.8, 2.0), room), rng.uniform(0.3, 1.0),
             key * rng.uniform(0.5, 1.5))
-rng = stream("world")
-strength = rng.uniform(0.05, 0.5)
-env_photo, env_turn = rng.choice(args["pool"]), rng.uniform(0, 2 * math.pi)
-_blender.world(scene, strength, env_photo, env_turn)
-record["world"] = {"strength": strength, "photo": env_photo, "turn": env_turn}
+record["world"] = _blender.photo_world(scene, stream("world"), args["pool"], (0.05, 0.5))
 
 # ---- the camera: a long lens, low, focused on the first object, a shallow depth of field
 rng = stream("camera")
