@@ -8,24 +8,55 @@ import { DEFAULT_ONECLASS_RUN } from "../lib/oneclass/train.ts";
 import { join, resolve } from "node:path";
 import type { BackendName } from "../lib/backends/select.ts";
 import { initBackend } from "../lib/backends/select.ts";
-import { DEFAULT_UNSURE, detectorFromRun } from "../lib/detect/detector.ts";
+import {
+  DEFAULT_UNSURE,
+  detectorFromRun,
+  detectorWithHead,
+  VERDICT_RULES,
+} from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import { type Command, COMPUTE_FLAGS, num, ONECLASS_RUN_FLAG, RUNS_FLAG, str } from "./_args.ts";
+import {
+  choice,
+  type Command,
+  COMPUTE_FLAGS,
+  num,
+  ONECLASS_RUN_FLAG,
+  RUNS_FLAG,
+  str,
+} from "./_args.ts";
 import { ENV } from "./_perms.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** The `export-detector` command. */
 export const exportDetectorCommand: Command = {
   name: "export-detector",
-  usage: "--map RUN --out DIR [--oneclass-run NAME]",
+  usage:
+    "--map RUN --out DIR [--oneclass-run NAME]   |   --head DETECTOR --oneclass-run NAME --out DIR",
   summary:
     "Write a detector folder (ENet + one-class model + detector.json) for detect and loadDetector().",
   permissions:
     `--allow-read --allow-write=runs,models --allow-env=${ENV} --allow-ffi --allow-sys=systemMemoryInfo,osRelease,loadavg`,
+  description: `
+With --map, the map run RUN and its one-class run NAME (runs/RUN/NAME). With --head, another
+detector's head (its map, p(CG) threshold and JPEG preparation) with a one-class run of its own
+(runs/NAME, from train-oneclass --data: whole-image features, read as that run read its
+photographs); --rule sets the verdict rule (default: the head detector's).`,
   writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [
     { name: "map", type: "string", arg: "RUN", help: "the map run" },
+    {
+      name: "head",
+      type: "string",
+      arg: "DETECTOR",
+      help: "instead of --map: the detector whose head is kept",
+    },
     ONECLASS_RUN_FLAG,
+    {
+      name: "rule",
+      type: "string",
+      arg: "R",
+      help: `with --head, the verdict rule: ${VERDICT_RULES.join("|")}`,
+    },
     RUNS_FLAG,
     { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
     {
@@ -38,19 +69,25 @@ export const exportDetectorCommand: Command = {
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    const name = str(a, "map"), out = str(a, "out");
-    if (!name || !out) {
-      throw new UsageError("export-detector: --map and --out are required (see --help)");
+    const name = str(a, "map"), head = str(a, "head"), out = str(a, "out");
+    if (!(name || head) || (name && head) || !out) {
+      throw new UsageError(
+        "export-detector: give --out and one of --map or --head (see --help)",
+      );
+    }
+    if (str(a, "rule") !== undefined && !head) {
+      throw new UsageError("export-detector: --rule goes with --head");
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
-    const det = await detectorFromRun(
-      resolve(str(a, "runs", DEFAULT_RUNS)!),
-      name,
-      str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!,
-      {
-        unsure: num(a, "unsure", { min: 0 }),
-      },
-    );
+    const runs = resolve(str(a, "runs", DEFAULT_RUNS)!);
+    const oneclass = str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!;
+    const unsure = num(a, "unsure", { min: 0 });
+    const det = head
+      ? await detectorWithHead(head, runs, oneclass, {
+        unsure,
+        rule: choice(a, "rule", VERDICT_RULES),
+      })
+      : await detectorFromRun(runs, name, oneclass, { unsure });
     await det.save(out);
     det.dispose();
     console.log(`detector written to ${join(out, "detector.json")}`);

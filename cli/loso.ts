@@ -32,12 +32,15 @@ For each photograph source of the corpus --natural (the Group column of its data
 make-natural), a one-class model is fitted on every other source and scores the held-out
 photographs and every render of --renders (its labels 1..K; cgbench, say): natural recall (not
 flagged), the share called "unsure" (detect --rule oneclass), and the AUC against each renderer.
-Mean and worst over the sources with at least --min-images photographs lead results.md; every
+Mean and worst over the sources with at least min-images photographs (--set min-images=N,
+default 10) lead results.md; every
 source follows. Whole-image features only (residual, mobilenet, profile); profile+mobilenet fuses
 two (side by side; the Gaussian fits one part each, an image as far out as its farthest part). Each threshold is set as the
 model sets it when trained (--threshold model), or as --threshold says: cv (out-of-fold over
 images), cv-source (out-of-fold over whole sources, so that it reads scores of unseen sources)
-or train. Writes
+or train. With --head DETECTOR, that detector's head joins each held-out source's model and
+every verdict rule (both, fused, head, oneclass) is measured as detect would say it; its map is
+not trained again, so give photographs and renders it never trained on. Writes
 RUNS/NAME/results.json, results.md, and the feature cache (reused when run again).`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
@@ -87,6 +90,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       name: "min-images",
       type: "string",
       arg: "N",
+      setting: true,
       default: String(LOSO_DEFAULTS.minImages),
       help: "smallest source in mean and worst",
     },
@@ -96,7 +100,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "N",
       setting: true,
-      help: "learning curve: fit on N random other sources of --min-images",
+      help: "learning curve: fit on N random other sources of min-images",
     },
     {
       name: "train-images",
@@ -123,6 +127,13 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "Q",
       help: "re-encode every image as JPEG quality Q (after --short-side)",
+    },
+    {
+      name: "head",
+      type: "string",
+      arg: "DIR",
+      help:
+        "a detector whose head joins each fit: every verdict rule's calls (photographs and renders its map never trained on)",
     },
     {
       name: "feature-cache",
@@ -168,6 +179,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       shortSide: num(a, "short-side", { int: true, min: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       featureCache: str(a, "feature-cache"),
+      head: str(a, "head"),
       settings: {
         hidden: num(a, "hidden", { int: true, min: 1 }),
         epochs: num(a, "epochs", { int: true, min: 1 }),

@@ -111,7 +111,8 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       name: "threshold",
       type: "string",
       arg: "T",
-      help: "how the threshold is set: train|cv (default: train for flow/mlp, cv for gauss/knn)",
+      help:
+        "how the threshold is set: train|cv|cv-source (folds of whole sources, the Group column) (default: train for flow/mlp, cv for gauss/knn)",
     },
     {
       name: "nu",
@@ -243,6 +244,11 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       default: "0",
       help: "seed of the model, the folds (and the split, with --data)",
     },
+    {
+      name: "fit-all",
+      type: "boolean",
+      help: "with --data: fit on every photograph, no test split (its test sources held out apart)",
+    },
     { name: "skip-bad", type: "boolean", help: "skip unusable images instead of stopping" },
     {
       name: "stop-after",
@@ -279,7 +285,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       resume: bool(a, "resume"),
       features: choice(a, "features", FEATURE_SOURCES) as FeatureSource | undefined,
       oneclass: choice(a, "oneclass", ONECLASS_KINDS) as OneClassKind | undefined,
-      threshold: choice(a, "threshold", ["train", "cv"] as const),
+      threshold: choice(a, "threshold", ["train", "cv", "cv-source"] as const),
       settings: {
         nu: num(a, "nu", { min: 0, max: 1 }),
         norm: bool(a, "no-standardise") ? "none" : choice(a, "feature-norm", FEATURE_NORMS),
@@ -301,6 +307,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       seed: num(a, "seed", { int: true }),
       skipBad: bool(a, "skip-bad"),
+      fitAll: bool(a, "fit-all"),
       stopAfter: num(a, "stop-after", { int: true, min: 1 }),
       checkpointEvery: num(a, "checkpoint-every", { int: true, min: 1 }),
       backend: str(a, "backend", "auto") as BackendName,

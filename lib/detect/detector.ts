@@ -64,8 +64,12 @@ import {
   openOneClassRun,
 } from "../oneclass/train.ts";
 
-/** Format tag of `detector.json`. */
-export const DETECTOR_FORMAT = "cgvsni-detector/3";
+/**
+ * Format tag of `detector.json`. Version 4 added the one-class stage's own preprocessing
+ * (`preprocess.oneClass`), which a reader of version 3 would ignore and so score wrongly; a
+ * version 3 file (none) reads as version 4.
+ */
+export const DETECTOR_FORMAT = "cgvsni-detector/4";
 
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
@@ -173,8 +177,12 @@ export interface DetectorInfo {
   renderers: ClassRef[];
   /** The feature source of the one-class model. */
   features: FeatureSource;
-  /** Done to every image before scoring, as in training. */
-  preprocess: { jpeg?: number };
+  /**
+   * Done to every image before scoring, as in training: `jpeg`, a JPEG re-encoding at that
+   * quality; `oneClass`, when present, what the one-class stage's whole-image features read
+   * instead (`{}`: the image as decoded), for a one-class model fitted apart from the map.
+   */
+  preprocess: { jpeg?: number; oneClass?: { jpeg?: number } };
   /**
    * The decoder the one-class model was fitted with (absent: before decoders were recorded,
    * pixels version 1); scoring with another warns (`lib/data/decode.ts`).
@@ -383,9 +391,19 @@ export class Detector {
     return head === oc ? head : "unsure";
   }
 
-  /** The image as the detector reads it: re-encoded as in training, when it was. */
+  /** The image as the detector's map reads it: re-encoded as in training, when it was. */
   async prepare(img: RgbImage): Promise<RgbImage> {
     return this.info.preprocess.jpeg ? await jpegRoundTrip(img, this.info.preprocess.jpeg) : img;
+  }
+
+  /**
+   * The image as the one-class stage's whole-image features read it: as it was fitted
+   * (`preprocess.oneClass`), else as the map reads it (`prepared`, when given).
+   */
+  async prepareOneClass(img: RgbImage, prepared?: RgbImage): Promise<RgbImage> {
+    const own = this.info.preprocess.oneClass;
+    if (!own) return prepared ?? await this.prepare(img);
+    return own.jpeg ? await jpegRoundTrip(img, own.jpeg) : img;
   }
 
   /**
@@ -420,9 +438,7 @@ export class Detector {
       );
     }
     const img = await this.prepare(decoded);
-    const origins = this.map
-      ? tileOrigins(img.width, img.height, s, opts.maxTilesPerSide ?? this.info.maxTilesPerSide)
-      : [];
+    const origins = this.map ? this.#origins(img, opts) : [];
     const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
     const mapSource = needsMap(this.info.features);
     const r = this.map
@@ -432,11 +448,12 @@ export class Detector {
       : undefined;
     const vectors = mapSource
       ? { data: r!.features!, n: crops.length, dim: r!.features!.length / crops.length }
-      : await wholeImageFeatures(this.info.features, img).then((x) => ({
-        data: x,
-        n: 1,
-        dim: x.length,
-      }));
+      : await wholeImageFeatures(this.info.features, await this.prepareOneClass(decoded, img))
+        .then((x) => ({
+          data: x,
+          n: 1,
+          dim: x.length,
+        }));
     return {
       outputs: {
         images: 1,
@@ -446,6 +463,45 @@ export class Detector {
       origins: origins as [number, number][],
       img,
     };
+  }
+
+  /** Where the map's tiles of a prepared image start (up to `maxTilesPerSide` per side). */
+  #origins(img: RgbImage, opts: ScoreOptions): [number, number][] {
+    const s = this.crop, per = opts.maxTilesPerSide ?? this.info.maxTilesPerSide;
+    return tileOrigins(img.width, img.height, s, per) as [number, number][];
+  }
+
+  /**
+   * The head's p(CG) of decoded pixels alone, as {@link Detector.stages} gives it (the image
+   * prepared as in training, the mean over its tiles), without the one-class features: what
+   * `loso --head` reads for every image. A detector without a map has no head
+   * ({@link ModelError}); an image smaller than the crop is an {@link ImageError}.
+   *
+   * @example
+   * ```ts
+   * import { loadDetector } from "./mod.ts";
+   * import { initBackend } from "../backends/mod.ts";
+   * import { decodeImage } from "../data/decode.ts";
+   * await initBackend("auto");
+   * const det = await loadDetector(new URL("../../models/cgbench-small/", import.meta.url));
+   * const name = "dataset/POVRay/povray_00003.png";
+   * const img = await decodeImage(await Deno.readFile(name), name);
+   * console.log(await det.headPCg(img)); // the same p(CG) as (await det.score(bytes)).pCg
+   * det.dispose();
+   * ```
+   */
+  async headPCg(decoded: RgbImage, opts: ScoreOptions = {}): Promise<number> {
+    const s = this.crop, net = this.net;
+    if (decoded.width < s || decoded.height < s) {
+      throw new ImageError(
+        opts.name ?? "<image>",
+        `${decoded.width}x${decoded.height} is smaller than the ${s}x${s} crop`,
+      );
+    }
+    const img = await this.prepare(decoded);
+    const crops = this.#origins(img, opts).map(([x, y]) => cropAt(img, x, y, s, s));
+    const r = await predict(net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {});
+    return meanPerImage(r.pCg, new Uint8Array(crops.length), 1)[0];
   }
 
   /**
@@ -542,7 +598,7 @@ const UNSET: HeadThreshold = {
   reference: [],
 };
 
-/** Checks `detector.json`, bringing a version 1 or 2 file up to date. */
+/** Checks `detector.json`, bringing a version 1, 2 or 3 file up to date. */
 function checkInfo(raw: unknown, where: string): DetectorInfo {
   const i = raw as DetectorInfo & { renderer?: ClassRef };
   if (i?.format === "cgvsni-detector/1") {
@@ -556,14 +612,17 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     });
   }
   if (i?.format === "cgvsni-detector/2") {
-    Object.assign(i, { format: DETECTOR_FORMAT, headThreshold: { ...UNSET } });
+    Object.assign(i, { format: "cgvsni-detector/3", headThreshold: { ...UNSET } });
   }
+  if (i?.format === "cgvsni-detector/3") i.format = DETECTOR_FORMAT;
   if (i?.headThreshold && i.headThreshold.reference === undefined) i.headThreshold.reference = [];
   if (i?.rule) i.rule = OLD_RULES[i.rule] ?? i.rule;
   if (i?.format !== DETECTOR_FORMAT) {
     throw new ModelError(`${where}: format is "${i?.format}", expected "${DETECTOR_FORMAT}"`);
   }
-  const q = i.preprocess?.jpeg;
+  const q = i.preprocess?.jpeg, own = i.preprocess?.oneClass, q1 = own?.jpeg;
+  const quality = (x: unknown) =>
+    x === undefined || (typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= 100);
   if (
     !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
     !(i.unsureP >= 0 && i.unsureP < 0.5) ||
@@ -572,7 +631,8 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
       i.headThreshold.reference.every(Number.isFinite)) ||
     !VERDICT_RULES.includes(i.rule) ||
     typeof i.preprocess !== "object" ||
-    (q !== undefined && !(Number.isInteger(q) && q >= 1 && q <= 100)) ||
+    !quality(q) || (own !== undefined && (typeof own !== "object" || !quality(q1))) ||
+    (own !== undefined && needsMap(i.features)) ||
     !Array.isArray(i.renderers)
   ) {
     throw new ModelError(
@@ -741,8 +801,74 @@ export async function detectorFromRun(
         }
         : { dataset: info.config.dataset?.root }),
       oneclassRun: oneclass,
-      oneclass: { kind: oc.kind, features: info.config.features, settings: info.config.settings },
+      oneclass: {
+        kind: oc.kind,
+        features: info.config.features,
+        settings: info.config.settings,
+        threshold: info.config.threshold,
+      },
       summary,
     },
   });
+}
+
+/**
+ * A detector that keeps another detector's head (its map, p(CG) threshold and preprocessing)
+ * and takes a one-class model fitted apart from any map: a run of its own (`runs/<oneclass>`,
+ * `train-oneclass --data`, whole-image features), whose features read each image as that run
+ * read its photographs (`preprocess.oneClass`). The verdict rule is `rule` (default: the head
+ * detector's). Its provenance names both.
+ *
+ * @example The shipped head with a profile Gaussian fitted on the shipped photographs
+ * ```ts
+ * import { detectorWithHead } from "./mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { initBackend } from "../backends/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * await initBackend("auto");
+ * const runs = await Deno.makeTempDir();
+ * await trainOneClass({ data: "dataset", runs, name: "p", features: "profile", oneclass: "gauss", progress: makeProgress({ quiet: true }) });
+ * const det = await detectorWithHead(new URL("../../models/cgbench-small/", import.meta.url).pathname, runs, "p");
+ * console.log(det.info.features, det.info.preprocess); // profile { jpeg: 75, oneClass: {} }
+ * det.dispose();
+ * ```
+ */
+export async function detectorWithHead(
+  head: string,
+  runs: string,
+  oneclass: string,
+  o: { unsure?: number; rule?: VerdictRule } = {},
+): Promise<Detector> {
+  const withHead = await loadDetector(head);
+  let own: Detector | undefined;
+  try {
+    if (!withHead.map) throw new ModelError(`${head}: a detector without an image map has no head`);
+    own = await detectorFromRun(runs, undefined, oneclass, { unsure: o.unsure });
+    const rule = o.rule ?? withHead.info.rule;
+    if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
+    const h = withHead.info, oc = own.info;
+    const det = new Detector(withHead.map, own.oneClass, {
+      ...h,
+      format: DETECTOR_FORMAT,
+      name: `head of ${h.name} + ${oc.name}`,
+      features: oc.features,
+      preprocess: {
+        ...(h.preprocess.jpeg ? { jpeg: h.preprocess.jpeg } : {}),
+        oneClass: oc.preprocess,
+      },
+      ...(oc.decoder ? { decoder: oc.decoder } : {}),
+      unsure: o.unsure ?? DEFAULT_UNSURE,
+      rule,
+      provenance: {
+        head: { detector: head, name: h.name, ...h.provenance },
+        oneclass: oc.provenance,
+      },
+    });
+    withHead.oneClass.dispose(); // the head's own one-class model is not kept
+    return det;
+  } catch (e) {
+    withHead.dispose();
+    own?.dispose();
+    throw e;
+  }
 }

@@ -16,6 +16,7 @@ export {
   DETECTOR_FORMAT,
   detectorFromRun,
   type DetectorInfo,
+  detectorWithHead,
   fusedScore,
   type ImageDataLike,
   type Judgement,

@@ -24,7 +24,7 @@ import type { Evaluation, ImageScore } from "./evaluation.ts";
 import { writeEvaluation } from "./results.ts";
 import { renderersName } from "../map/run.ts";
 import { ensureDir } from "../runs/folder.ts";
-import type { Detection, Detector } from "../detect/detector.ts";
+import type { Detection, Detector, DetectorInfo } from "../detect/detector.ts";
 import { DEFAULT_BOOTSTRAP } from "./metrics.ts";
 
 /** Options of {@link evaluateDetector}. */
@@ -176,10 +176,7 @@ async function assemble(
     oneclassKind: det.oneClass.kind,
     features: det.info.features,
     trainedOn: renderersName(det.info) || "none",
-    testSet: `dataset ${dataset.root}` +
-      (det.info.preprocess.jpeg
-        ? ` (each image re-encoded as JPEG ${det.info.preprocess.jpeg} first, as the detector was trained)`
-        : ""),
+    testSet: `dataset ${dataset.root}` + preparation(det.info.preprocess),
     crops: { mode: "tiles", perImage: images.length ? crops / images.length : 0 },
     bootstrap: { reps, seed },
     threshold: {
@@ -289,4 +286,13 @@ export function detectorEvaluationDir(
 ): string {
   const name = basename(detector.replace(/\/+$/, "")) || "detector";
   return join(runs, "detectors", `${name}-${testSetName(testData, testCsv)}`);
+}
+
+/** How a detector prepares each image, as the results say it (empty when as decoded). */
+function preparation(p: DetectorInfo["preprocess"]): string {
+  const head = p.jpeg ? `re-encoded as JPEG ${p.jpeg} first` : "";
+  if (!p.oneClass) return head ? ` (each image ${head}, as the detector was trained)` : "";
+  const own = p.oneClass.jpeg ? `re-encoded as JPEG ${p.oneClass.jpeg}` : "as decoded";
+  return ` (each image ${head || "as decoded"} for the head, ${own} for the one-class stage, ` +
+    "as each was fitted)";
 }

@@ -1,22 +1,23 @@
 /**
  * Leave one source out (LOSO): how the one-class stage does on photographs of a source it never
- * saw, the case of a user's own camera. For each photograph source S of a natural corpus
- * (`Group` of its dataset.csv, lib/data/corpus.ts), a one-class model is fitted on the
- * photographs of every other source (threshold from them alone), then scores S and every render
- * of a labelled dataset (its renderers; nothing rendered is ever fitted on):
+ * saw, the case of a user's own camera. For each photograph source S of a natural corpus (`Group`
+ * of its dataset.csv), a one-class model is fitted on every other source's photographs (threshold
+ * from them alone), then scores S and every render of a labelled dataset (never fitted on):
  *
- * - natural recall on S: the share of S's photographs the stage does not flag (score ≤ 0 and
- *   every check passed);
- * - unsure on S: the share whose one-class verdict is "unsure" (inside the band of ±`unsure`·
- *   |threshold| around it, or failing a check), as `detect --rule oneclass` would say;
+ * - natural recall on S: the share of S's photographs not flagged (score ≤ 0, every check passed);
+ * - unsure on S: the share the stage calls "unsure" (within ±`unsure`·|threshold| of it, or
+ *   failing a check), as `detect --rule oneclass` would;
  * - AUC of S's photographs against each renderer.
  *
- * Sources with at least `minImages` photographs make the summary: mean, and worst (lowest recall
- * and AUC, highest unsure). Whole-image feature sources only (a map would need training again
- * for each held-out source). Sources joined by `+` are fused ({@link fusedParts}): their vectors
- * side by side, and for the Gaussian one part each, an image as far out as its farthest part. Each threshold is set as the model sets it when trained, or as
- * `threshold` says (`cv-source`: folds of whole sources, so that it reads scores of unseen
- * sources).
+ * Sources of at least `minImages` photographs make the summary: mean, and worst. Whole-image
+ * features only; `a+b` fuses sources ({@link fusedParts}). Thresholds as each model sets them, or
+ * as `threshold` says (`cv-source`: folds of whole sources, scores of unseen sources).
+ *
+ * With a detector's head (`head`), the verdict a user reads too: its map's p(CG) of every image
+ * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,
+ * `head`, `oneclass`): the shares of S's photographs and of each renderer's renders called
+ * natural, unsure and computer-generated. The head is not fitted again, so its figures hold out
+ * only photographs and renderers its map never trained on: the data given must ensure it.
  *
  * @module
  */
@@ -30,7 +31,14 @@ import { ImageStore } from "../data/cache.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { usable } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
-import { DEFAULT_UNSURE, Detector, DETECTOR_FORMAT } from "../detect/detector.ts";
+import {
+  DEFAULT_UNSURE,
+  Detector,
+  DETECTOR_FORMAT,
+  loadDetector,
+  type Verdict,
+  type VerdictRule,
+} from "../detect/detector.ts";
 import { extractFeatures } from "../features/extract.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
@@ -154,6 +162,11 @@ export interface LosoOptions {
    * (`--match-compression`, as the shipped detector does); none: as decoded.
    */
   matchCompression?: number;
+  /**
+   * A detector (folder or URL) whose head joins each held-out source's one-class model, to
+   * measure every verdict rule (see the module documentation); none: the one-class stage alone.
+   */
+  head?: string;
   /** Name of the results folder, `<runs>/<name>` (default `loso`). */
   name?: string;
   /** Parent folder (default `runs`). */
@@ -181,6 +194,30 @@ export interface LosoRow {
    * unsure or natural (`detect --rule oneclass`); absent in results written before it was kept.
    */
   calls?: Record<string, Calls>;
+  /**
+   * With a head: what each verdict rule calls the held-out photographs and each renderer's
+   * renders.
+   */
+  rules?: Partial<Record<VerdictRule, { photos: Calls; renders: Record<string, Calls> }>>;
+}
+
+/** The verdict rules measured with a head, the detector's default first. */
+export const LOSO_RULES: readonly VerdictRule[] = ["both", "fused", "head", "oneclass"];
+
+/** A verdict rule over the sources in the summary ({@link LosoCell.rules}). */
+export interface RuleSummary {
+  /** Mean share of a held-out source's photographs called natural. */
+  natural: number;
+  /** The lowest such share. */
+  worstNatural: number;
+  /** Mean share of them called unsure. */
+  unsure: number;
+  /** The highest such share. */
+  worstUnsure: number;
+  /** Mean share of them called computer-generated (false alarms). */
+  cg: number;
+  /** Per renderer, the mean shares of its renders called each. */
+  renders: Record<string, Calls>;
 }
 
 /** Shares of images called computer-generated, unsure and natural (they sum to 1). */
@@ -212,6 +249,8 @@ export interface LosoCell {
    * called computer-generated, unsure and natural.
    */
   renderers?: Record<string, { auc: number; worstAuc: number } & Calls>;
+  /** With a head: each verdict rule, over the same sources. */
+  rules?: Partial<Record<VerdictRule, RuleSummary>>;
 }
 
 /** What {@link loso} returns and writes (`results.json`, `results.md`). */
@@ -247,6 +286,8 @@ export interface LosoResult {
   trainImages?: number;
   /** Seed of the fits (and of the subsets). */
   seed: number;
+  /** The detector whose head joined the one-class models, if any. */
+  head?: { detector: string; name: string; threshold: number };
   /** Every configuration. */
   cells: LosoCell[];
   /** Unreadable images left out. */
@@ -333,6 +374,44 @@ function sideBySide(
   return { data, n, dim, dims };
 }
 
+/** The shares of verdicts that are each verdict. */
+function shares(vs: Verdict[]): Calls {
+  const share = (v: Verdict) => vs.filter((x) => x === v).length / vs.length;
+  return { cg: share("computer-generated"), unsure: share("unsure"), natural: share("natural") };
+}
+
+/**
+ * Every image's head p(CG) from `det`'s map, as `detect` computes it: read from `file` where it
+ * holds this map's, computed for the rest, and saved every 50 images, so that an interrupted run
+ * keeps what it did.
+ */
+async function headScores(
+  det: Detector,
+  es: SplitEntry[],
+  file: string,
+  log: Progress,
+): Promise<Float32Array> {
+  const map = det.map!.sha;
+  let pCg: Record<string, number> = {};
+  if (await exists(file)) {
+    const saved = JSON.parse(await Deno.readTextFile(file));
+    if (saved?.map === map && saved.pCg && typeof saved.pCg === "object") pCg = saved.pCg;
+  }
+  const save = () => writeJson(file, { detector: det.info.name, map, pCg });
+  const store = new ImageStore();
+  const todo = es.filter((e) => typeof pCg[e.path] !== "number");
+  log.start(`head p(CG) of ${det.info.name}`, todo.length);
+  for (let i = 0; i < todo.length; i++) {
+    const e = todo[i];
+    pCg[e.path] = await det.headPCg(await store.uncached(e.path), { name: e.path });
+    log.tick(1);
+    if ((i + 1) % 50 === 0) await save();
+  }
+  if (todo.length) await save();
+  log.end();
+  return Float32Array.from(es, (e) => pCg[e.path]);
+}
+
 /** Mean, NaN for none. */
 const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 /** Smallest and largest, NaN for none (not ±Infinity). */
@@ -359,6 +438,22 @@ const max = (xs: number[]) => xs.length ? Math.max(...xs) : NaN;
  * ```
  */
 export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }> {
+  const headDet = o.head ? await loadDetector(o.head) : undefined;
+  try {
+    if (headDet && !headDet.map) {
+      throw new UsageError(`--head ${o.head}: a detector without an image map has no head`);
+    }
+    return await losoWith(o, headDet);
+  } finally {
+    headDet?.dispose();
+  }
+}
+
+/** {@link loso}, given its head's detector (loaded and disposed of there). */
+async function losoWith(
+  o: LosoOptions,
+  headDet: Detector | undefined,
+): Promise<LosoResult & { dir: string }> {
   const log = o.progress ?? makeProgress();
   const features = o.features ?? LOSO_DEFAULTS.features;
   const kinds = o.kinds ?? LOSO_DEFAULTS.kinds;
@@ -432,6 +527,9 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     ...(o.trainSources ? { trainSources: o.trainSources } : {}),
     ...(o.trainImages ? { trainImages: o.trainImages } : {}),
     seed: o.seed ?? 0,
+    ...(headDet
+      ? { head: { detector: o.head!, name: headDet.info.name, threshold: headDet.headAt } }
+      : {}),
     cells: [],
     skipped,
   };
@@ -441,6 +539,20 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
   };
   const cacheDir = join(dir, "features");
+  const rendererOf = renders.map((e) => ren.classes.find((c) => c.label === e.label)!.name);
+  const byRenderer = new Map(
+    rendererNames.map((r) => [r, rendererOf.flatMap((x, i) => x === r ? [i] : [])]),
+  );
+  let headP: { photos: Float32Array; renders: Float32Array } | undefined;
+  if (headDet) {
+    await ensureDir(cacheDir);
+    const key = `head-${headDet.map!.sha.slice(0, 16)}.json`, file = join(cacheDir, key);
+    if (o.featureCache && !await exists(file) && await exists(join(o.featureCache, key))) {
+      await Deno.copyFile(join(o.featureCache, key), file); // read as its own: keyed by the map
+    }
+    const all = await headScores(headDet, [...photos, ...renders], file, log);
+    headP = { photos: all.subarray(0, photos.length), renders: all.subarray(photos.length) };
+  }
   // each source's vectors, computed (or read from the cache) once whatever fuses them
   const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
   const vectors = (es: SplitEntry[], key: string, source: FeatureSource) => {
@@ -526,19 +638,28 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
           const auc: Record<string, number> = {};
           const calls: Record<string, Calls> = {};
           for (const r of rendererNames) {
-            const mine = renders.map((e, i) => [e, i] as const)
-              .filter(([e]) => ren.classes.find((c) => c.label === e.label)!.name === r)
-              .map(([, i]) => cg[i]);
+            const mine = byRenderer.get(r)!.map((i) => cg[i]);
             auc[r] = rocAuc(
               [...photo.map((j) => j.score), ...mine.map((j) => j.score)],
               [...photo.map(() => 0), ...mine.map(() => 1)],
             );
-            const share = (v: string) => mine.filter((j) => j.verdict === v).length / mine.length;
-            calls[r] = {
-              cg: share("computer-generated"),
-              unsure: share("unsure"),
-              natural: share("natural"),
-            };
+            calls[r] = shares(mine.map((j) => j.verdict));
+          }
+          // every rule: the held-out source's model with the head, judged as detect judges
+          const rules: LosoRow["rules"] = {};
+          if (headDet && headP) {
+            for (const rule of LOSO_RULES) {
+              const by = new Detector(headDet.map, est, { ...headDet.info, unsure, rule });
+              const say = (js: typeof cg, idx: number[], p: Float32Array) =>
+                shares(idx.map((i, k) => by.verdict(p[i], js[k].score, js[k].checks)));
+              rules[rule] = {
+                photos: say(photo, held, headP.photos),
+                renders: Object.fromEntries(rendererNames.map((r) => {
+                  const idx = byRenderer.get(r)!;
+                  return [r, say(idx.map((i) => cg[i]), idx, headP!.renders)];
+                })),
+              };
+            }
           }
           rows.push({
             source: groups[g],
@@ -548,6 +669,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
             auc,
             meanAuc: mean(Object.values(auc)),
             calls,
+            ...(headDet ? { rules } : {}),
           });
         } finally {
           est.dispose();
@@ -580,11 +702,35 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
             natural: of("natural"),
           }];
         })),
+        ...(headDet ? { rules: ruleSummaries(big, rendererNames) } : {}),
       });
       await save();
     }
   }
   return { ...result, dir };
+}
+
+/** Each rule's figures over the summary's sources (rows measured with a head). */
+function ruleSummaries(
+  big: LosoRow[],
+  rendererNames: string[],
+): Partial<Record<VerdictRule, RuleSummary>> {
+  return Object.fromEntries(LOSO_RULES.map((rule) => {
+    const of = big.map((r) => r.rules![rule]!);
+    const photos = (k: keyof Calls) => of.map((x) => x.photos[k]);
+    return [rule, {
+      natural: mean(photos("natural")),
+      worstNatural: min(photos("natural")),
+      unsure: mean(photos("unsure")),
+      worstUnsure: max(photos("unsure")),
+      cg: mean(photos("cg")),
+      renders: Object.fromEntries(rendererNames.map((name) => [name, {
+        cg: mean(of.map((x) => x.renders[name].cg)),
+        unsure: mean(of.map((x) => x.renders[name].unsure)),
+        natural: mean(of.map((x) => x.renders[name].natural)),
+      }])),
+    }];
+  }));
 }
 
 /** The results as Markdown: the summary per configuration, then every source. */
@@ -635,6 +781,30 @@ export function losoMarkdown(r: LosoResult): string {
             f(x.unsure)
           } | ${f(x.natural)} |`
         )
+      ),
+      "",
+    );
+  }
+  const ruled = r.cells.filter((c) => c.rules);
+  if (ruled.length) {
+    lines.push(
+      `Verdicts with the head of ${r.head?.name ?? "a detector"} (p(CG) threshold ${
+        f(r.head?.threshold ?? NaN)
+      }), by rule: the shares of a held-out source's photographs called natural (mean, worst), ` +
+        "unsure (mean, worst) and computer-generated (mean), then of the renders (mean over " +
+        "renderers) called computer-generated / unsure / natural.",
+      "",
+      "| features | model | rule | natural mean | natural worst | unsure mean | unsure worst | CG mean | renders CG | renders unsure | renders natural |",
+      "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+      ...ruled.flatMap((c) =>
+        Object.entries(c.rules!).map(([rule, x]) => {
+          const over = (k: keyof Calls) => f(mean(Object.values(x.renders).map((y) => y[k])));
+          return `| ${c.features} | ${c.kind} | ${rule} | ${f(x.natural)} | ${
+            f(x.worstNatural)
+          } | ${f(x.unsure)} | ${f(x.worstUnsure)} | ${f(x.cg)} | ${over("cg")} | ${
+            over("unsure")
+          } | ${over("natural")} |`;
+        })
       ),
       "",
     );

@@ -65,6 +65,7 @@ export {
   fusedParts,
   loso,
   LOSO_DEFAULTS,
+  LOSO_RULES,
   type LosoCell,
   type LosoFeatures,
   losoMarkdown,
@@ -72,6 +73,7 @@ export {
   type LosoResult,
   type LosoRow,
   type LosoThreshold,
+  type RuleSummary,
 } from "./loso.ts";
 export {
   MATRIX_DEFAULTS,

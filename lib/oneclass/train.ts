@@ -72,6 +72,11 @@ export interface TrainOneClassOptions {
   data?: string;
   /** Another CSV instead of `<data>/dataset.csv`. */
   csv?: string;
+  /**
+   * With `data`: fit on every photograph, no test split (a corpus whose test sources are held
+   * out apart, as for a shipped detector); default: a split of its own by source.
+   */
+  fitAll?: boolean;
   /** Parent folder of runs (default `runs`). */
   runs?: string;
   /** Name of this run (default: the model kind, e.g. `flow`, or `<source>-<kind>`). */
@@ -84,8 +89,12 @@ export interface TrainOneClassOptions {
   oneclass?: OneClassKind;
   /** The model's settings (ν, normalisation, architecture, epochs, ...); see each kind. */
   settings?: AnyOptions;
-  /** How the threshold is set (default: the model's own, {@link defaultThreshold}). */
-  threshold?: ThresholdFrom;
+  /**
+   * How the threshold is set (default: the model's own, {@link defaultThreshold}); `cv-source`:
+   * out of fold over whole sources (the dataset's `Group`), so that it reads scores of sources
+   * each fold never saw, the question a user's camera asks (docs/natural-corpus.md).
+   */
+  threshold?: ThresholdFrom | "cv-source";
   /** Crops per image side for map sources (default: as the map was trained). */
   tiles?: number;
   /** Re-encode every image as JPEG first (runs without a map; a map run's own setting wins). */
@@ -125,7 +134,7 @@ export interface OneClassRunConfig {
   /** Its settings. */
   settings: AnyOptions;
   /** How the threshold is set. */
-  threshold: ThresholdFrom;
+  threshold: ThresholdFrom | "cv-source";
   /** Crops per image side (map sources). */
   tiles: number;
   /** JPEG quality every image is re-encoded at first, if any. */
@@ -136,6 +145,8 @@ export interface OneClassRunConfig {
   seed: number;
   /** Skip unusable images. */
   skipBad: boolean;
+  /** Fitted on every image of its dataset, no test split (runs of their own only). */
+  fitAll?: boolean;
 }
 
 /** What training reports at the end (also `summary.json`). */
@@ -312,7 +323,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
   const name = checkRunName(opts.name ?? defaultRunName(source, kind));
   const dir = mapInfo ? join(mapInfo.dir, name) : runPath(runs, name);
   const ownData = !mapInfo && !opts.resume
-    ? await loadDataset(opts.data!, { csv: opts.csv })
+    ? await loadDataset(opts.data!, { csv: opts.csv, naturalOnly: true })
     : undefined;
   try {
     const { config } = await openRun<OneClassRunConfig>({
@@ -392,17 +403,25 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
 
     // 5. The fit, and the threshold from natural vectors only.
     // (the SVDD models train in epochs, checkpointed and resumable by the run's loop)
+    const bySource = config.threshold === "cv-source";
     const est = createOneClass(kind, {
       ...config.settings,
-      threshold: config.threshold,
+      threshold: bySource ? "cv" : config.threshold as ThresholdFrom,
       seed: config.seed,
     });
     est.provenance = provenance(source, map?.sha, info.matchCompression, await decoderInfo());
     const image = new Map(pool.map((e, i) => [e.name, i]));
     const groups = samples.map((s) => image.get(s.entry.name)!);
+    const sources = [...new Set(pool.map((e) => e.group))].sort();
+    if (bySource && sources.length < 2) {
+      throw new UsageError(
+        `threshold cv-source folds whole sources (Group): the pool has ${sources.length}`,
+      );
+    }
     let history: SvddEpoch[] = [];
     await est.fit(feats.data, n, dim, {
       groups,
+      ...(bySource ? { foldGroups: samples.map((s) => sources.indexOf(s.entry.group)) } : {}),
       epochs: async (t) => {
         const loop = await trainLoop<SvddEpoch>({
           run: dir,
@@ -517,14 +536,16 @@ export async function openOneClassRun(
     };
   }
   const dataset = known.ownData ??
-    await loadDataset(config.dataset!.root, { csv: config.dataset!.csv });
+    await loadDataset(config.dataset!.root, { csv: config.dataset!.csv, naturalOnly: true });
   const splitFile = join(dir, "split.csv");
   let split: SplitEntry[];
   try {
     split = applySplit(dataset.images, await Deno.readTextFile(splitFile), splitFile);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound) || !known.ownData) throw e;
-    split = makeSplit(dataset.images, DEFAULT_FRACTIONS, config.seed);
+    split = config.fitAll
+      ? dataset.images.map((e) => ({ ...e, role: "train" as const }))
+      : makeSplit(dataset.images, DEFAULT_FRACTIONS, config.seed);
     await atomicWrite(splitFile, formatSplit(split));
   }
   return { dir, config, dataset, split, matchCompression: config.matchCompression };
@@ -637,8 +658,13 @@ export function resolveOneClassConfig(
   if (settings.norm) checkFeatureNorm(settings.norm);
   createOneClass(kind, settings).dispose(); // validates every setting before anything is written
   const threshold = o.threshold ?? defaultThreshold(kind);
-  if (!["train", "cv"].includes(threshold)) {
-    throw new UsageError(`threshold must be train or cv, got "${threshold}"`);
+  if (!["train", "cv", "cv-source"].includes(threshold)) {
+    throw new UsageError(`threshold must be train, cv or cv-source, got "${threshold}"`);
+  }
+  if (o.fitAll && mapInfo) {
+    throw new UsageError(
+      "fit-all is for a run of its own (--data): a map run's split is the map's",
+    );
   }
   const tiles = oneclassTiles(o.tiles, mapInfo);
   if (!(Number.isInteger(tiles) && tiles >= 1)) {
@@ -671,6 +697,7 @@ export function resolveOneClassConfig(
     pool: poolRoles(source),
     seed: o.seed ?? 0,
     skipBad: !!o.skipBad,
+    ...(o.fitAll ? { fitAll: true } : {}),
   };
 }
 

@@ -4,10 +4,20 @@ import { saveBundle } from "../../../lib/core/bundle.ts";
 import { writeJson } from "../../../lib/core/files.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage, sniffImage } from "../../../lib/data/decode.ts";
-import { type Detector, DETECTOR_FORMAT, loadDetector } from "../../../lib/detect/detector.ts";
+import {
+  type Detector,
+  DETECTOR_FORMAT,
+  detectorWithHead,
+  loadDetector,
+} from "../../../lib/detect/detector.ts";
+import { makeProgress } from "../../../lib/core/progress.ts";
+import { applySplit } from "../../../lib/data/split.ts";
+import { wholeImageFeatures } from "../../../lib/features/sources.ts";
+import { PROFILE_DIM } from "../../../lib/features/profile.ts";
+import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { upperTail } from "../../../lib/core/stats.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
-import { provenance } from "../../../lib/oneclass/train.ts";
+import { provenance, trainOneClass } from "../../../lib/oneclass/train.ts";
 import { RESIDUAL_DIM, residualFeatures } from "../../../lib/features/residual.ts";
 import { ENet } from "../../../lib/map/enet.ts";
 import { saveENet } from "../../../lib/map/io.ts";
@@ -299,4 +309,99 @@ Deno.test("heatmap: the image underneath, a colour bar and its meaning, both val
   await Deno.writeFile(g, edge);
   const px = (await readImage(g)).data.subarray((10 * 256 + 10) * 3, (10 * 256 + 10) * 3 + 3);
   assert.ok([...px].every((c) => c > 150), `${[...px]}`);
+});
+
+Deno.test("detector: another detector's head with a one-class run of its own; each stage reads the image as it was fitted", async () => {
+  await withDetectorDir(async (dir, head) => {
+    // a profile Gaussian fitted apart from any map, its threshold out of fold over two sources
+    const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0).slice(0, 30);
+    const csv = join(dir, "two-sources.csv");
+    await Deno.writeTextFile(
+      csv,
+      ["Name,Label,Group", ...photos.map((p, i) => `${p.name},0,${i % 3 ? "a" : "b"}`)]
+        .join("\n") + "\n",
+    );
+    const runs = join(dir, "runs");
+    const quiet = makeProgress({ quiet: true });
+    const fit = (name: string, threshold: "cv" | "cv-source", csvFile = csv) =>
+      trainOneClass({
+        data: SHIPPED,
+        csv: csvFile,
+        fitAll: true,
+        runs,
+        name,
+        features: "profile",
+        oneclass: "gauss",
+        threshold,
+        progress: quiet,
+      });
+    const r = await fit("p", "cv-source");
+    // the threshold: the (1 - nu) quantile of scores out of fold over whole sources
+    const split = applySplit(
+      (await loadDataset(SHIPPED, { csv, naturalOnly: true })).images,
+      await Deno.readTextFile(join(r.run, "split.csv")),
+    );
+    assert.ok(split.every((e) => e.role === "train")); // every photograph: no test split
+    const x = new Float32Array(split.length * PROFILE_DIM);
+    for (const [i, e] of split.entries()) {
+      x.set(await wholeImageFeatures("profile", await readImage(e.path)), i * PROFILE_DIM);
+    }
+    const sources = [...new Set(split.map((e) => e.group))].sort();
+    const by = await new GaussianOneClass({ threshold: "cv" }).fit(x, split.length, PROFILE_DIM, {
+      foldGroups: split.map((e) => sources.indexOf(e.group)),
+    });
+    const own = await loadOneClass(r.run);
+    assert.ok(Math.abs(own.threshold - by.threshold) < 1e-4 * Math.abs(by.threshold));
+    const imageFolds = await new GaussianOneClass({ threshold: "cv" }).fit(
+      x,
+      split.length,
+      PROFILE_DIM,
+    );
+    assert.notEqual(imageFolds.threshold, by.threshold); // folds of sources, not of images
+    for (const m of [own, by, imageFolds]) m.dispose();
+    // one source cannot be folded by source
+    const one = join(dir, "one-source.csv");
+    await Deno.writeTextFile(one, (await Deno.readTextFile(csv)).replaceAll(",b\n", ",a\n"));
+    await assert.rejects(fit("one", "cv-source", one), /folds whole sources .* has 1/);
+
+    const det = await detectorWithHead(dir, runs, "p", { rule: "oneclass" });
+    try {
+      assert.equal(det.info.format, DETECTOR_FORMAT);
+      assert.equal(det.info.features, "profile");
+      assert.deepEqual(det.info.preprocess, { jpeg: 80, oneClass: {} });
+      assert.equal(det.info.rule, "oneclass");
+      assert.equal(det.headAt, head.headAt);
+      const file = join(SHIPPED, "POVRay/povray_00003.png");
+      const bytes = await Deno.readFile(file);
+      const d = await det.score(bytes);
+      // the head as before (the image re-encoded as JPEG 80); the one-class stage on the pixels
+      // as decoded, as its photographs were read when it was fitted
+      assert.equal(d.pCg, (await head.score(bytes)).pCg);
+      const decoded = await readImage(file);
+      const asFitted = await det.oneClass.decisionFunction(
+        await wholeImageFeatures("profile", decoded),
+        1,
+      );
+      assert.ok(Math.abs(d.score - asFitted[0]) < 1e-5);
+      const reencoded = await det.oneClass.decisionFunction(
+        await wholeImageFeatures("profile", await head.prepare(decoded)),
+        1,
+      );
+      assert.ok(Math.abs(d.score - reencoded[0]) > 1e-3, "the re-encoding would change it");
+      // saved and loaded: the same; version 4, which a version 3 reader refuses
+      const out = join(dir, "joined");
+      await det.save(out);
+      const info = JSON.parse(await Deno.readTextFile(join(out, "detector.json")));
+      assert.equal(info.format, "cgvsni-detector/4");
+      const back = await loadDetector(out);
+      assert.equal((await back.score(bytes)).score, d.score);
+      back.dispose();
+      // a preparation of its own is for whole-image features only
+      await writeJson(join(out, "detector.json"), { ...info, features: "l9" });
+      await assert.rejects(loadDetector(out), /preprocessing/);
+    } finally {
+      det.dispose();
+      head.dispose();
+    }
+  });
 });

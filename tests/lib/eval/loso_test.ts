@@ -6,13 +6,29 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadDataset } from "../../../lib/data/dataset.ts";
+import { type Dataset, loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
 import { fusedParts, loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
+import { loadDetector } from "../../../lib/detect/detector.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
+
+/**
+ * A CSV of the first `k` renders of each renderer of `ds` (and one photograph: a dataset has
+ * photographs too; the renders' photographs are not used), written in `dir`.
+ */
+async function someRenders(ds: Dataset, dir: string, k: number) {
+  const photo = ds.images.find((i) => i.label === 0)!;
+  const picked = ds.classes.filter((c) => c.label > 0).flatMap((c) =>
+    ds.images.filter((r) => r.label === c.label).slice(0, k)
+  );
+  const rcsv = join(dir, "renders.csv");
+  const rows = [`${photo.name},0`, ...picked.map((r) => `${r.name},${r.label}`)];
+  await Deno.writeTextFile(rcsv, ["Name,Label", ...rows].join("\n") + "\n");
+  return { rcsv, picked };
+}
 
 Deno.test("loso: the held-out source is in no fit or threshold; every source is held out once", async () => {
   await testBackend();
@@ -38,18 +54,7 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       ["Name,Label,Group", ...rows].join("\n") + "\n",
     );
     // renders: a few of each renderer
-    const renders = ds.images.filter((i) => i.label > 0);
-    const picked = ds.classes.filter((c) => c.label > 0).flatMap((c) =>
-      renders.filter((r) => r.label === c.label).slice(0, 4)
-    );
-    const rcsv = join(dir, "renders.csv");
-    await Deno.writeTextFile(
-      rcsv,
-      // (a dataset has photographs too; the renders' photographs are not used)
-      ["Name,Label", `${photos[0].name},0`, ...picked.map((r) => `${r.name},${r.label}`)].join(
-        "\n",
-      ) + "\n",
-    );
+    const { rcsv } = await someRenders(ds, dir, 4);
     /** The Gaussian's LOSO of these sources against these renders (`extra`: its name, a cache). */
     const run = (extra: Partial<LosoOptions> = {}) =>
       loso({
@@ -165,5 +170,99 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     });
     assert.match(none, /No source has 100 photographs/);
     assert.match(none, /\| residual \| gauss \| cv \| – \| – \|/);
+  });
+});
+
+Deno.test("loso --head: every verdict rule, judged as detect judges, from p(CG) computed once", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const ds = await loadDataset(SHIPPED);
+    const photos = ds.images.filter((i) => i.label === 0).slice(0, 24);
+    const rows = photos.map((p, i) => `${p.name},0,${i % 2 ? "odd" : "even"}`);
+    const csv = join(dir, "natural.csv");
+    await Deno.writeTextFile(csv, ["Name,Label,Group", ...rows].join("\n") + "\n");
+    const { rcsv, picked } = await someRenders(ds, dir, 3);
+    const model = new URL("../../../models/cgbench-small/", import.meta.url).pathname;
+    const run = (name: string) =>
+      loso({
+        natural: SHIPPED,
+        naturalCsv: csv,
+        renders: SHIPPED,
+        rendersCsv: rcsv,
+        features: ["profile"],
+        kinds: ["gauss"],
+        minImages: 8,
+        head: model,
+        runs: dir,
+        name,
+        progress: makeProgress({ quiet: true }),
+      });
+    const r = await run("head");
+    const det = await loadDetector(model);
+    try {
+      assert.deepEqual(r.head, { detector: model, name: det.info.name, threshold: det.headAt });
+      // p(CG) of every image, cached once, as detect computes it
+      const cacheFile = [...Deno.readDirSync(join(r.dir, "features"))]
+        .find((e) => e.name.startsWith("head-"))!.name;
+      const saved = JSON.parse(await Deno.readTextFile(join(r.dir, "features", cacheFile)));
+      assert.equal(saved.map, det.map!.sha);
+      const all = [...photos, ...picked];
+      assert.deepEqual(Object.keys(saved.pCg).sort(), all.map((e) => e.path).sort());
+      const one = picked[0];
+      const detected = await det.score(await Deno.readFile(one.path), { name: one.path });
+      assert.ok(Math.abs(saved.pCg[one.path] - detected.pCg) < 1e-6);
+      const p = (e: { path: string }) => saved.pCg[e.path] as number;
+      // the head alone does not depend on the held-out source's model: its calls, counted here
+      const band = Math.min(det.info.unsureP, det.headAt / 2, (1 - det.headAt) / 2);
+      const headCall = (x: number) =>
+        x > det.headAt + band ? "cg" : x < det.headAt - band ? "natural" : "unsure";
+      const count = (es: { path: string }[], k: string) =>
+        es.filter((e) => headCall(p(e)) === k).length / es.length;
+      const cells = r.cells[0];
+      for (const row of cells.rows) {
+        const held = photos.filter((_, i) => (i % 2 ? "odd" : "even") === row.source);
+        const rules = row.rules!;
+        assert.deepEqual(Object.keys(rules), ["both", "fused", "head", "oneclass"]);
+        for (const k of ["cg", "unsure", "natural"] as const) {
+          assert.equal(rules.head!.photos[k], count(held, k));
+          for (const c of ds.classes.filter((c) => c.label > 0)) {
+            const mine = picked.filter((e) => e.label === c.label);
+            assert.equal(rules.head!.renders[c.name][k], count(mine, k));
+          }
+        }
+        // the one-class rule is the stage's own calls; every rule's shares sum to one
+        assert.deepEqual(rules.oneclass!.renders, row.calls);
+        assert.equal(rules.oneclass!.photos.unsure, row.unsure);
+        for (const x of Object.values(rules)) {
+          for (const c of [x.photos, ...Object.values(x.renders)]) {
+            assert.ok(Math.abs(c.cg + c.unsure + c.natural - 1) < 1e-12, JSON.stringify(c));
+          }
+        }
+        // both stages must agree: never more called natural than by either stage alone
+        assert.ok(rules.both!.photos.natural <= rules.head!.photos.natural + 1e-12);
+        assert.ok(rules.both!.photos.natural <= rules.oneclass!.photos.natural + 1e-12);
+      }
+      const s = cells.rules!.both!;
+      assert.equal(
+        s.worstNatural,
+        Math.min(...cells.rows.map((x) => x.rules!.both!.photos.natural)),
+      );
+      assert.match(losoMarkdown(r), /\| profile \| gauss \| fused \| [0-9.]+ \|/);
+      // run again: the cached p(CG) are read, not computed (a changed value shows through)
+      const render = picked.find((e) => headCall(p(e)) !== "cg")!;
+      saved.pCg[render.path] = 0.999;
+      await Deno.writeTextFile(join(r.dir, "features", cacheFile), JSON.stringify(saved));
+      const again = await run("head");
+      const c = ds.classes.find((c) => c.label === render.label)!.name;
+      const mine = picked.filter((e) => e.label === render.label).length;
+      assert.ok(
+        Math.abs(
+          again.cells[0].rows[0].rules!.head!.renders[c].cg -
+            (r.cells[0].rows[0].rules!.head!.renders[c].cg + 1 / mine),
+        ) < 1e-12,
+      );
+    } finally {
+      det.dispose();
+    }
   });
 });

@@ -188,5 +188,18 @@ Deno.test("train-oneclass: gauss and knn on map features and on residual feature
       trainOneClass({ data: SHIPPED, runs, features: "l9", progress: quiet }),
       /come from an image map/,
     );
+    // every photograph (no test split) only for a run of its own: a map run's split is the map's
+    await assert.rejects(
+      trainOneClass({
+        map: "map",
+        runs,
+        name: "all",
+        features: "residual",
+        oneclass: "gauss",
+        fitAll: true,
+        progress: quiet,
+      }),
+      /fit-all is for a run of its own/,
+    );
   });
 });
