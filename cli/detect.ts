@@ -53,7 +53,7 @@ import type { UnitKinds } from "../lib/cluster/local.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** Default detector shipped with the toolkit. */
-export const DEFAULT_DETECTOR = new URL("../models/cgbench-small/", import.meta.url);
+export const DEFAULT_DETECTOR = new URL("../models/corpus-profile/", import.meta.url);
 
 /** An input file, and the path its outputs are named by (relative to the folder given). */
 export interface Input {
@@ -136,10 +136,11 @@ export const detectCommand: Command = {
 Each image is prepared as the detector was trained (re-encoded as JPEG first when its map was
 trained with --match-compression), tiled with the map's crop size (up to --max-tiles per side,
 spread over the whole image), and gets the mean p(CG) of the supervised head and the one-class
-score (> 0: computer-generated). Verdict (--rule both, the default): "computer-generated" or
-"natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
+score (> 0: computer-generated). Verdict, by the detector's rule (--rule to choose; the default
+detector's is oneclass, chosen by leave-one-source-out): oneclass or head, one stage alone;
+both, "computer-generated" or "natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
 --unsure-p, t the head's threshold, set on natural validation images; |score| <= --unsure *
-|threshold|), else "unsure"; --rule head or oneclass uses one stage alone. The fused score (table,
+|threshold|), else "unsure". The fused score (table,
 --json, --jsonl: fused; > 0: computer-generated) reads each stage against the natural images its
 threshold was set on and combines the two p-values by Fisher's method; --rule fused decides on it.
 "disagree" marks images the two stages call differently. A one-class Gaussian in parts
@@ -153,8 +154,8 @@ object at the end. A progress bar with ETA goes to stderr on a terminal. Unreada
 listed with the reason; the others are still scored. In folders only ${IMAGE_EXTENSIONS.join(" ")}
 files are read; the others are counted.
 
-Detector: --detector DIR or URL (a folder written by export-detector; default: models/cgbench-small
-shipped with the toolkit), or --map RUN [--oneclass-run NAME] to use runs directly.
+Detector: --detector DIR or URL (a folder written by export-detector; default: models/corpus-profile
+shipped with the toolkit; models/cgbench-small is the one before it), or --map RUN [--oneclass-run NAME] to use runs directly.
 A detector at https://HOST/... needs network access to that host only: run
   deno run --allow-read --allow-write=runs --allow-env --allow-ffi --allow-sys --allow-net=HOST cli/main.ts detect --detector https://HOST/.../ PATH
 
@@ -168,7 +169,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "detector",
       type: "string",
       arg: "DIR|URL",
-      help: "detector folder or URL (default: models/cgbench-small)",
+      help: "detector folder or URL (default: models/corpus-profile)",
     },
     {
       name: "map",
@@ -218,7 +219,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "rule",
       type: "string",
       arg: "RULE",
-      help: "verdict rule: both | head | oneclass | fused (default: the detector's, both)",
+      help: "verdict rule: both | head | oneclass | fused (default: the detector's)",
     },
     {
       name: "unsure-p",
