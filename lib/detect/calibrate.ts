@@ -87,32 +87,40 @@ export interface CalibrationRecord {
   date: string;
 }
 
+/** A photograph and its source (the dataset's Group; a file of a plain folder is its own). */
+interface Photo {
+  path: string;
+  group: string;
+}
+
 /** The photographs of a folder: a dataset's label-0 rows, or every image under it. */
-async function photographs(dir: string, csv?: string): Promise<string[]> {
+async function photographs(dir: string, csv?: string): Promise<Photo[]> {
   if (csv || await exists(join(dir, "dataset.csv"))) {
     const ds = await loadDataset(dir, { csv, naturalOnly: true });
-    return ds.images.filter((e) => e.label === 0).map((e) => e.path);
+    return ds.images.filter((e) => e.label === 0).map((e) => ({ path: e.path, group: e.group }));
   }
   if (!(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
     throw new CgvsniError(`${dir}: not a folder of photographs`);
   }
-  return (await listImages(dir)).sort();
+  return (await listImages(dir)).sort().map((path) => ({ path, group: path }));
 }
 
 /** Each readable photograph's stage outputs; the unreadable ones named, with why. */
 async function collect(
   det: Detector,
-  paths: string[],
+  photos: Photo[],
   o: CalibrateOptions,
   what: string,
-): Promise<{ outs: StageOutputs[]; skipped: CalibrationRecord["skipped"] }> {
-  const outs: StageOutputs[] = [], skipped: CalibrationRecord["skipped"] = [];
-  o.progress?.start(what, paths.length);
-  for (const path of paths) {
+): Promise<{ outs: StageOutputs[]; groups: string[]; skipped: CalibrationRecord["skipped"] }> {
+  const outs: StageOutputs[] = [], groups: string[] = [];
+  const skipped: CalibrationRecord["skipped"] = [];
+  o.progress?.start(what, photos.length);
+  for (const { path, group } of photos) {
     o.progress?.tick();
     try {
       const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
       outs.push((await det.stages(img, { name: path })).outputs);
+      groups.push(group);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
       skipped.push({ path, reason: e.reason });
@@ -120,7 +128,7 @@ async function collect(
     }
   }
   o.progress?.end();
-  return { outs, skipped };
+  return { outs, groups, skipped };
 }
 
 /** The stage outputs of many images as one (rows tagged with their image). */
@@ -275,10 +283,23 @@ async function calibrateInto(
         );
       }
       const both = stack([...theirs.outs, ...mine.outs]);
+      // a threshold set out of fold over whole sources is set so again: the corpus's sources,
+      // and the user's photographs as one more
+      const bySource = det.oneClass.provenance?.threshold === "cv-source";
+      const names = [...new Set(theirs.groups)];
+      if (bySource && names.length === theirs.groups.length) {
+        throw new UsageError(
+          `${o.corpus}: this detector's threshold is set out of fold over whole sources; give ` +
+            "the corpus with its Group column (its dataset.csv, or --corpus-csv)",
+        );
+      }
+      const source = [...theirs.groups.map((g) => names.indexOf(g)), ...mine.outs.map(() => -1)]
+        .map((g) => g < 0 ? names.length : g);
       oc = det.oneClass.clone();
       o.progress?.log(`refitting ${oc.kind} on ${both.images} photographs`);
       await oc.fit(both.vectors.data, both.vectors.n, both.vectors.dim, {
         groups: both.vectors.image,
+        ...(bySource ? { foldGroups: Array.from(both.vectors.image, (i) => source[i]) } : {}),
       });
       oc.provenance = det.oneClass.provenance;
       corpus = { root: resolve(o.corpus!), images: theirs.outs.length };

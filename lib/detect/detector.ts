@@ -631,7 +631,8 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
       i.headThreshold.reference.every(Number.isFinite)) ||
     !VERDICT_RULES.includes(i.rule) ||
     typeof i.preprocess !== "object" ||
-    !quality(q) || (own !== undefined && (typeof own !== "object" || !quality(q1))) ||
+    !quality(q) ||
+    (own !== undefined && (typeof own !== "object" || own === null || !quality(q1))) ||
     (own !== undefined && needsMap(i.features)) ||
     !Array.isArray(i.renderers)
   ) {
@@ -846,7 +847,8 @@ export async function detectorWithHead(
     own = await detectorFromRun(runs, undefined, oneclass, { unsure: o.unsure });
     const rule = o.rule ?? withHead.info.rule;
     if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
-    const h = withHead.info, oc = own.info;
+    // the decoder recorded is the one-class model's (the head's is not what scores need)
+    const { decoder: _headDecoder, ...h } = withHead.info, oc = own.info;
     const det = new Detector(withHead.map, own.oneClass, {
       ...h,
       format: DETECTOR_FORMAT,

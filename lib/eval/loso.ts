@@ -17,7 +17,7 @@
  * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,
  * `head`, `oneclass`): the shares of S's photographs and of each renderer's renders called
  * natural, unsure and computer-generated. The head is not fitted again, so its figures hold out
- * only photographs and renderers its map never trained on: the data given must ensure it.
+ * only photographs and renders its map never trained on: the data given must ensure it.
  *
  * @module
  */
@@ -484,8 +484,10 @@ async function losoWith(
     ...(shortSide ? { shortSide } : {}),
     ...(jpegQuality ? { jpegQuality } : {}),
   });
+  // with a head, an image must also take its crop (else it is skipped, named, like any other)
+  const side = Math.max(MIN_SIDE, headDet?.crop ?? 0);
   const check = async (es: SplitEntry[], what: string) =>
-    await usable(es, store, { kind: "center", size: MIN_SIDE }, MIN_SIDE, {
+    await usable(es, store, { kind: "center", size: side }, side, {
       skipBad: true,
       run: dir,
       log,
@@ -546,7 +548,10 @@ async function losoWith(
   let headP: { photos: Float32Array; renders: Float32Array } | undefined;
   if (headDet) {
     await ensureDir(cacheDir);
-    const key = `head-${headDet.map!.sha.slice(0, 16)}.json`, file = join(cacheDir, key);
+    // keyed by what the p(CG) depend on: the map, its preparation and its tiling
+    const q = headDet.info.preprocess.jpeg ?? 0, tiles = headDet.info.maxTilesPerSide;
+    const key = `head-${headDet.map!.sha.slice(0, 16)}-q${q}-t${tiles}.json`;
+    const file = join(cacheDir, key);
     if (o.featureCache && !await exists(file) && await exists(join(o.featureCache, key))) {
       await Deno.copyFile(join(o.featureCache, key), file); // read as its own: keyed by the map
     }

@@ -341,6 +341,7 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
         ["tiles", "tiles", opts.tiles],
         ["seed", "seed", opts.seed],
         ["matchCompression", "match-compression", opts.matchCompression],
+        ["fitAll", "fit-all", opts.fitAll || undefined],
         ...Object.entries(opts.settings ?? {}).map(([k, value]): [string, string, unknown] => [
           `settings.${k}`,
           k === "norm" ? "feature-norm" : k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
@@ -409,13 +410,18 @@ export async function trainOneClass(opts: TrainOneClassOptions): Promise<TrainOn
       threshold: bySource ? "cv" : config.threshold as ThresholdFrom,
       seed: config.seed,
     });
-    est.provenance = provenance(source, map?.sha, info.matchCompression, await decoderInfo());
+    est.provenance = {
+      ...provenance(source, map?.sha, info.matchCompression, await decoderInfo()),
+      // a refit (calibrate --mode refit) folds by source again
+      ...(bySource ? { threshold: "cv-source" } : {}),
+    };
     const image = new Map(pool.map((e, i) => [e.name, i]));
     const groups = samples.map((s) => image.get(s.entry.name)!);
     const sources = [...new Set(pool.map((e) => e.group))].sort();
-    if (bySource && sources.length < 2) {
+    if (bySource && (sources.length < 2 || sources.length === pool.length)) {
       throw new UsageError(
-        `threshold cv-source folds whole sources (Group): the pool has ${sources.length}`,
+        `threshold cv-source folds whole sources (the Group column): the pool has ` +
+          (sources.length < 2 ? `${sources.length}` : `one per photograph (no Group column?)`),
       );
     }
     let history: SvddEpoch[] = [];

@@ -9,7 +9,7 @@ superquadrics stand on a floor (the placement of _scene.py). 512x512 PNG.
 Usage: gen_vtk.py SEED OUT.png TEXTURE... (run under xvfb-run: VTK draws through an X display; on
 this machine Mesa's llvmpipe). The same seed and textures give the same scene; the pixels are
 Mesa's, the same on one machine run to run. The textures are whole photographs, chosen from the
-list by the seed: build_vtk.sh passes the texture pool of tasks/production/textures.csv, which no
+list by the seed: build_fresh.sh passes the texture pool of tasks/production/textures.csv, which no
 natural set of the fresh protocol holds."""
 import math, random, sys
 

@@ -45,6 +45,7 @@ Deno.test("corpus-profile: the default; the old head, a profile Gaussian read as
     assert.equal(det.oneClass.reference!.length, 1142);
     const prov = det.info.provenance as { oneclass: { oneclass: { threshold: string } } };
     assert.equal(prov.oneclass.oneclass.threshold, "cv-source");
+    assert.equal(det.oneClass.provenance?.threshold, "cv-source"); // a refit folds by source too
     // the head's p(CG) as before; the one-class score on the pixels as decoded
     const file = join(SHIPPED, "Cycles/cycles_00000.png");
     const d = await det.score(await Deno.readFile(file));

@@ -14,7 +14,17 @@ import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
 import { calibrate } from "../../../lib/detect/calibrate.ts";
-import { type Detector, loadDetector } from "../../../lib/detect/detector.ts";
+import {
+  type Detector,
+  DETECTOR_FORMAT,
+  detectorWithHead,
+  loadDetector,
+} from "../../../lib/detect/detector.ts";
+import { makeProgress } from "../../../lib/core/progress.ts";
+import { PROFILE_DIM } from "../../../lib/features/profile.ts";
+import { wholeImageFeatures } from "../../../lib/features/sources.ts";
+import { createOneClass } from "../../../lib/oneclass/io.ts";
+import { resolveSettings, trainOneClass } from "../../../lib/oneclass/train.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 const DETECTOR = new URL("../../../models/cgbench-small", import.meta.url).pathname;
@@ -172,5 +182,89 @@ Deno.test("calibrate: refit mode fits the same kind on the corpus and the user's
     );
     det.dispose();
     old.dispose();
+  });
+});
+
+Deno.test("calibrate: a refit folds by source again when the detector's threshold did, and keeps each stage's preparation", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const photos = (await loadDataset(SHIPPED)).images.filter((i) => i.label === 0);
+    // a profile Gaussian on three sources of shipped photographs, joined to the shipped head
+    const sources = ["a", "b", "c"];
+    const corpusPhotos = photos.slice(12);
+    const corpus = join(dir, "corpus.csv");
+    await Deno.writeTextFile(
+      corpus,
+      ["Name,Label,Group", ...corpusPhotos.map((p, i) => `${p.name},0,${sources[i % 3]}`)]
+        .join("\n") + "\n",
+    );
+    const runs = join(dir, "runs");
+    await trainOneClass({
+      data: SHIPPED,
+      csv: corpus,
+      fitAll: true,
+      runs,
+      name: "p",
+      features: "profile",
+      oneclass: "gauss",
+      threshold: "cv-source",
+      progress: makeProgress({ quiet: true }),
+    });
+    const joined = join(dir, "joined");
+    const made = await detectorWithHead(DETECTOR, runs, "p", { rule: "oneclass" });
+    await made.save(joined);
+    made.dispose();
+    const cam = join(dir, "camera");
+    const mine = await softCamera(cam, photos, 12, (i) => `${i}.png`);
+    const out = join(dir, "refit");
+    await calibrate({
+      detector: joined,
+      natural: cam,
+      out,
+      mode: "refit",
+      corpus: SHIPPED,
+      corpusCsv: corpus,
+    });
+    const det = await loadDetector(out);
+    try {
+      assert.equal(det.info.format, DETECTOR_FORMAT);
+      assert.deepEqual(det.info.preprocess, { jpeg: 75, oneClass: {} });
+      assert.equal(det.oneClass.provenance?.threshold, "cv-source");
+      // the threshold: out of fold over the corpus's three sources and the user's photographs
+      const files = [...corpusPhotos.map((p) => p.path), ...mine];
+      const x = new Float32Array(files.length * PROFILE_DIM);
+      for (const [i, f] of files.entries()) {
+        x.set(await wholeImageFeatures("profile", await readImage(f)), i * PROFILE_DIM);
+      }
+      const folds = files.map((_, i) => i < corpusPhotos.length ? i % 3 : 3);
+      const by = createOneClass("gauss", {
+        ...resolveSettings(undefined, "profile", "gauss"),
+        threshold: "cv",
+        seed: 0,
+      });
+      await by.fit(x, files.length, PROFILE_DIM, { foldGroups: folds });
+      assert.ok(Math.abs(det.oneClass.threshold - by.threshold) < 1e-4 * Math.abs(by.threshold));
+      by.dispose();
+    } finally {
+      det.dispose();
+    }
+    // a corpus without its sources cannot be folded by source: refused, nothing written
+    const flat = join(dir, "flat.csv");
+    await Deno.writeTextFile(
+      flat,
+      ["Name,Label", ...corpusPhotos.map((p) => `${p.name},0`)].join("\n") + "\n",
+    );
+    await assert.rejects(
+      calibrate({
+        detector: joined,
+        natural: cam,
+        out: join(dir, "refit-flat"),
+        mode: "refit",
+        corpus: SHIPPED,
+        corpusCsv: flat,
+      }),
+      /Group column/,
+    );
+    assert.equal(await exists(join(dir, "refit-flat")), false);
   });
 });

@@ -12,7 +12,11 @@ import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
 import { fusedParts, loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
-import { loadDetector } from "../../../lib/detect/detector.ts";
+import { Detector, loadDetector } from "../../../lib/detect/detector.ts";
+import { PROFILE_DIM } from "../../../lib/features/profile.ts";
+import { wholeImageFeatures } from "../../../lib/features/sources.ts";
+import { createOneClass } from "../../../lib/oneclass/io.ts";
+import { resolveSettings } from "../../../lib/oneclass/train.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 /**
@@ -173,6 +177,15 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
   });
 });
 
+/** The profile features of images, row after row. */
+async function profiles(es: { path: string }[]): Promise<Float32Array> {
+  const x = new Float32Array(es.length * PROFILE_DIM);
+  for (const [i, e] of es.entries()) {
+    x.set(await wholeImageFeatures("profile", await readImage(e.path)), i * PROFILE_DIM);
+  }
+  return x;
+}
+
 Deno.test("loso --head: every verdict rule, judged as detect judges, from p(CG) computed once", async () => {
   await testBackend();
   await withTempDir(async (dir) => {
@@ -241,6 +254,40 @@ Deno.test("loso --head: every verdict rule, judged as detect judges, from p(CG) 
         // both stages must agree: never more called natural than by either stage alone
         assert.ok(rules.both!.photos.natural <= rules.head!.photos.natural + 1e-12);
         assert.ok(rules.both!.photos.natural <= rules.oneclass!.photos.natural + 1e-12);
+        // every rule again, from scratch: the other source's Gaussian, each image's own p(CG)
+        const others = photos.filter((_, i) => (i % 2 ? "odd" : "even") !== row.source);
+        const est = createOneClass("gauss", {
+          ...resolveSettings(undefined, "profile", "gauss"),
+          nu: 0.05,
+          seed: 0,
+        });
+        try {
+          await est.fit(await profiles(others), others.length, PROFILE_DIM);
+          for (const rule of ["both", "fused", "head", "oneclass"] as const) {
+            const by = new Detector(det.map, est, { ...det.info, unsure: 0.1, rule });
+            const calls = async (es: { path: string }[]) => {
+              const sc = await est.decisionFunction(await profiles(es), es.length);
+              const v = es.map((e, i) => by.verdict(p(e), sc[i]));
+              const share = (x: string) => v.filter((y) => y === x).length / v.length;
+              return {
+                cg: share("computer-generated"),
+                unsure: share("unsure"),
+                natural: share("natural"),
+              };
+            };
+            assert.deepEqual(rules[rule]!.photos, await calls(held), `${row.source} ${rule}`);
+            for (const c of ds.classes.filter((c) => c.label > 0)) {
+              const mine = picked.filter((e) => e.label === c.label);
+              assert.deepEqual(
+                rules[rule]!.renders[c.name],
+                await calls(mine),
+                `${c.name} ${rule}`,
+              );
+            }
+          }
+        } finally {
+          est.dispose();
+        }
       }
       const s = cells.rules!.both!;
       assert.equal(
