@@ -1,5 +1,6 @@
 /**
- * The detector shipped in models/cgbench-small, checked on the images shipped in dataset/.
+ * models/cgbench-small, the default detector until 2026-12-06 (models/corpus-profile is now; see
+ * tests/models/corpus_profile_test.ts), checked on the images shipped in dataset/.
  *
  * dataset/ is a cropped subset of cgbench, the data the detector was trained on, so these are
  * sanity checks, not a measure of accuracy (docs/results-cgbench.md has those): a detector that
@@ -39,7 +40,7 @@ async function withDetector(f: (det: Detector) => Promise<void>): Promise<void> 
   }
 }
 
-Deno.test("default detector: ranks every renderer's images in dataset/ above its photographs, on both stages and fused", async () => {
+Deno.test("cgbench-small: ranks every renderer's images in dataset/ above its photographs, on both stages and fused", async () => {
   await withDetector(async (det) => {
     // both stages keep the natural scores their thresholds are the quantiles of
     assert.equal(det.info.headThreshold.reference.length, det.info.headThreshold.n);
@@ -72,7 +73,7 @@ Deno.test("default detector: ranks every renderer's images in dataset/ above its
   });
 });
 
-Deno.test("default detector: negative control (photographs inside) and positive control (blurred photographs not called natural)", async () => {
+Deno.test("cgbench-small: negative control (photographs inside) and positive control (blurred photographs not called natural)", async () => {
   await withDetector(async (det) => {
     const ds = await loadDataset(SHIPPED);
     const photos = ds.images.filter((i) => i.label === 0);
@@ -110,7 +111,7 @@ Deno.test("default detector: negative control (photographs inside) and positive 
   });
 });
 
-Deno.test("default detector: fitted on the pixels this toolkit decodes, so loading it warns of nothing", async () => {
+Deno.test("cgbench-small: fitted on the pixels this toolkit decodes, so loading it warns of nothing", async () => {
   await withDetector(async (det) => {
     assert.equal(det.info.decoder?.pixels, PIXELS);
     assert.equal(
