@@ -310,7 +310,9 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       }
       console.error(
         `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0` +
-          (det.fuses ? ", fused score > 0" : ""),
+          (det.fuses ? ", fused score > 0" : "") +
+          `; the verdict by rule ${rule ?? det.info.rule}` +
+          (rule && rule !== det.info.rule ? ` (the detector's: ${det.info.rule})` : ""),
       );
     }
     if (rule === "fused" && !det.fuses) {

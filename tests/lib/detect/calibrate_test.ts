@@ -114,6 +114,8 @@ Deno.test("calibrate: threshold mode keeps photographs of the user's camera insi
       console.log = log;
     }
     assert.match(err.join("\n"), /calibrated \(threshold\) on 20 photographs of .*calib/);
+    // and which rule gives the verdict (the detector's own, cgbench-small's: both)
+    assert.match(err.join("\n"), /; the verdict by rule both$/m);
     const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
     assert.match(card, /## Calibrated/);
     assert.match(card, /\| one-class score \| /);
