@@ -429,14 +429,7 @@ export class Detector {
     decoded: RgbImage,
     opts: ScoreOptions = {},
   ): Promise<{ outputs: StageOutputs; origins: [number, number][]; img: RgbImage }> {
-    const name = opts.name ?? "<image>";
-    const s = this.crop;
-    if (decoded.width < s || decoded.height < s) {
-      throw new ImageError(
-        name,
-        `${decoded.width}x${decoded.height} is smaller than the ${s}x${s} crop`,
-      );
-    }
+    const s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
     const origins = this.map ? this.#origins(img, opts) : [];
     const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
@@ -465,6 +458,18 @@ export class Detector {
     };
   }
 
+  /** The crop side, once the image is known to take it ({@link ImageError} if smaller). */
+  #fits(decoded: RgbImage, opts: ScoreOptions): number {
+    const s = this.crop;
+    if (decoded.width < s || decoded.height < s) {
+      throw new ImageError(
+        opts.name ?? "<image>",
+        `${decoded.width}x${decoded.height} is smaller than the ${s}x${s} crop`,
+      );
+    }
+    return s;
+  }
+
   /** Where the map's tiles of a prepared image start (up to `maxTilesPerSide` per side). */
   #origins(img: RgbImage, opts: ScoreOptions): [number, number][] {
     const s = this.crop, per = opts.maxTilesPerSide ?? this.info.maxTilesPerSide;
@@ -491,13 +496,7 @@ export class Detector {
    * ```
    */
   async headPCg(decoded: RgbImage, opts: ScoreOptions = {}): Promise<number> {
-    const s = this.crop, net = this.net;
-    if (decoded.width < s || decoded.height < s) {
-      throw new ImageError(
-        opts.name ?? "<image>",
-        `${decoded.width}x${decoded.height} is smaller than the ${s}x${s} crop`,
-      );
-    }
+    const net = this.net, s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
     const crops = this.#origins(img, opts).map(([x, y]) => cropAt(img, x, y, s, s));
     const r = await predict(net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {});
