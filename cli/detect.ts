@@ -308,6 +308,12 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
             `${cal.date.slice(0, 10)}, from ${cal.from}`,
         );
       }
+      if (det.linear) {
+        console.error(
+          `head: a linear head on ${det.info.head!.features} features ` +
+            `(${det.linear.n.natural} photographs, ${det.linear.n.rendered} renders)`,
+        );
+      }
       console.error(
         `computer-generated at: head p(CG) >= ${+det.headAt.toFixed(4)}, one-class score > 0` +
           (det.fuses ? ", fused score > 0" : "") +
@@ -319,6 +325,12 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       throw new UsageError(
         `${det.info.name} has no fused score (saved before the stages kept their natural ` +
           "references: export it again); use --rule both, head or oneclass",
+      );
+    }
+    if (heatDir && !det.map) {
+      det.dispose();
+      throw new UsageError(
+        `${det.info.name} has no image map, so no tiles to draw: --heatmap needs a map's head`,
       );
     }
     if (unsure !== undefined) det.info.unsure = unsure;

@@ -12,6 +12,7 @@ import {
   DEFAULT_UNSURE,
   detectorFromRun,
   detectorWithHead,
+  detectorWithLinearHead,
   VERDICT_RULES,
 } from "../lib/detect/detector.ts";
 import { UsageError } from "../lib/core/errors.ts";
@@ -31,7 +32,7 @@ import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 export const exportDetectorCommand: Command = {
   name: "export-detector",
   usage:
-    "--map RUN --out DIR [--oneclass-run NAME]   |   --head DETECTOR --oneclass-run NAME --out DIR",
+    "--map RUN --out DIR [--oneclass-run NAME]   |   --head DETECTOR|--linear-head RUN --oneclass-run NAME --out DIR",
   summary:
     "Write a detector folder (ENet + one-class model + detector.json) for detect and loadDetector().",
   permissions:
@@ -40,7 +41,9 @@ export const exportDetectorCommand: Command = {
 With --map, the map run RUN and its one-class run NAME (runs/RUN/NAME). With --head, another
 detector's head (its map, p(CG) threshold and JPEG preparation) with a one-class run of its own
 (runs/NAME, from train-oneclass --data: whole-image features, read as that run read its
-photographs); --rule sets the verdict rule (default: the head detector's).`,
+photographs); --rule sets the verdict rule (default: the head detector's). With --linear-head,
+a train-head run (RUN/head.json: logistic regression on whole-image features) is the head, with
+the one-class run runs/NAME; --rule defaults to head.`,
   writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [
     { name: "map", type: "string", arg: "RUN", help: "the map run" },
@@ -50,12 +53,18 @@ photographs); --rule sets the verdict rule (default: the head detector's).`,
       arg: "DETECTOR",
       help: "instead of --map: the detector whose head is kept",
     },
+    {
+      name: "linear-head",
+      type: "string",
+      arg: "RUN",
+      help: "instead of --map: a train-head run folder (its head.json)",
+    },
     ONECLASS_RUN_FLAG,
     {
       name: "rule",
       type: "string",
       arg: "R",
-      help: `with --head, the verdict rule: ${VERDICT_RULES.join("|")}`,
+      help: `with --head or --linear-head, the verdict rule: ${VERDICT_RULES.join("|")}`,
     },
     RUNS_FLAG,
     { name: "out", type: "string", arg: "DIR", help: "the detector folder to write" },
@@ -70,23 +79,24 @@ photographs); --rule sets the verdict rule (default: the head detector's).`,
   ],
   async run(a) {
     const name = str(a, "map"), head = str(a, "head"), out = str(a, "out");
-    if (!(name || head) || (name && head) || !out) {
+    const linear = str(a, "linear-head");
+    if ([name, head, linear].filter((x) => x).length !== 1 || !out) {
       throw new UsageError(
-        "export-detector: give --out and one of --map or --head (see --help)",
+        "export-detector: give --out and one of --map, --head or --linear-head (see --help)",
       );
     }
-    if (str(a, "rule") !== undefined && !head) {
-      throw new UsageError("export-detector: --rule goes with --head");
+    if (str(a, "rule") !== undefined && name) {
+      throw new UsageError("export-detector: --rule goes with --head or --linear-head");
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
     const runs = resolve(str(a, "runs", DEFAULT_RUNS)!);
     const oneclass = str(a, "oneclass-run", DEFAULT_ONECLASS_RUN)!;
     const unsure = num(a, "unsure", { min: 0 });
+    const rule = choice(a, "rule", VERDICT_RULES);
     const det = head
-      ? await detectorWithHead(head, runs, oneclass, {
-        unsure,
-        rule: choice(a, "rule", VERDICT_RULES),
-      })
+      ? await detectorWithHead(head, runs, oneclass, { unsure, rule })
+      : linear
+      ? await detectorWithLinearHead(linear, runs, oneclass, { unsure, rule })
       : await detectorFromRun(runs, name, oneclass, { unsure });
     await det.save(out);
     det.dispose();

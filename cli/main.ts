@@ -33,11 +33,13 @@ import { reportCommand } from "./report.ts";
 import { robustnessCommand } from "./robustness.ts";
 import { trainMapCommand } from "./train_map.ts";
 import { trainOneClassCommand } from "./train_oneclass.ts";
+import { trainHeadCommand } from "./train_head.ts";
 
 /** Every subcommand, in help order. */
 export const COMMANDS: Command[] = [
   trainMapCommand,
   trainOneClassCommand,
+  trainHeadCommand,
   featuresCommand,
   evaluateCommand,
   experimentCommand,

@@ -1,6 +1,6 @@
 /**
  * The package layout tells the pipeline's story: an image goes data → map → features →
- * one-class → evaluation → detection (stages 1–6, numbered so in `mod.ts` and in every
+ * one-class (and the linear head beside it) → evaluation → detection (stages 1–6, numbered so in `mod.ts` and in every
  * package's header), no package imports from a later stage, and no file imports itself back
  * through others. `core`, `backends`, `runs` and `cluster` are infrastructure (stage 0) every stage may use.
  */
@@ -18,6 +18,7 @@ const STAGE: Record<string, number> = {
   map: 2,
   features: 3,
   oneclass: 4,
+  head: 4,
   detect: 5,
   eval: 6,
 };

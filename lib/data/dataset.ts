@@ -62,6 +62,7 @@ export function describeRows(
   rows: DatasetRow[],
   csvPath = join(root, "dataset.csv"),
   naturalOnly = false,
+  rendersOnly = false,
 ): Dataset {
   const images = rows.map((r) => ({
     name: r.name,
@@ -74,7 +75,7 @@ export function describeRows(
   const labels = [...new Set(images.map((i) => i.label))].sort((a, b) => a - b);
   const maxLabel = labels[labels.length - 1];
   const missing = [];
-  for (let l = 0; l <= maxLabel; l++) if (!labels.includes(l)) missing.push(l);
+  for (let l = rendersOnly ? 1 : 0; l <= maxLabel; l++) if (!labels.includes(l)) missing.push(l);
   if (missing.length > 0) {
     throw new DatasetError(
       csvPath,
@@ -106,6 +107,8 @@ export interface LoadDatasetOptions {
   checkFiles?: boolean;
   /** Accept a dataset of natural images only (a corpus of photographs; default false). */
   naturalOnly?: boolean;
+  /** Accept a dataset without natural images (renders only, labels 1..K; default false). */
+  rendersOnly?: boolean;
 }
 
 /** The dataset folder unless told another (`--data`): the small one shipped in `dataset/`. */
@@ -142,7 +145,13 @@ export async function loadDataset(root: string, opts: LoadDatasetOptions = {}): 
     }
     throw new DatasetError(csvPath, `cannot read: ${(e as Error).message}`);
   }
-  const ds = describeRows(root, parseDatasetCsv(text, csvPath), csvPath, opts.naturalOnly);
+  const ds = describeRows(
+    root,
+    parseDatasetCsv(text, csvPath),
+    csvPath,
+    opts.naturalOnly,
+    opts.rendersOnly,
+  );
   if (opts.checkFiles !== false) {
     const missing: string[] = [];
     await Promise.all(ds.images.map(async (img) => {

@@ -315,6 +315,10 @@ async function calibrateInto(
       headThreshold: { before: h.value, after: headAfter },
       date: new Date().toISOString(),
     };
+    if (det.linear) { // a linear head keeps its threshold and reference in head.json too
+      det.linear.threshold = headThreshold.value;
+      det.linear.reference = [...headThreshold.reference];
+    }
     const calibrated = new Detector(det.map, oc, {
       ...det.info,
       // calibrated again: still one "(calibrated)"; provenance keeps the chain
@@ -323,7 +327,7 @@ async function calibrateInto(
         : `${det.info.name} (calibrated)`,
       headThreshold,
       provenance: { ...det.info.provenance, calibration: record },
-    });
+    }, det.linear);
     await calibrated.save(out);
     await modelCard(o.detector, out, record);
     return record;

@@ -1,29 +1,30 @@
 /**
- * A detector: an image map (the supervised head; optional in memory) with a one-class model, the
- * feature source it reads and the thresholds of both. Every consumer (`detect`, the evaluations,
- * robustness, experiments, the exported detector) turns what the two stages give into per-image
- * scores and verdicts by one method, {@link Detector.judge}. An image is prepared as in training
- * (re-encoded as JPEG when the map was trained with `--match-compression`) and tiled with the
- * map's crop (up to `maxTilesPerSide` per side); the head gives the tiles' mean p(CG), the
- * one-class model the mean score of the tiles' vectors or of the whole image's vector.
+ * A detector: a head (an image map, or a linear head on whole-image features) with a one-class
+ * model, the feature source it reads and the thresholds of both. Every consumer (`detect`, the
+ * evaluations, robustness, experiments, the exported detector) turns what the two stages give
+ * into per-image scores and verdicts by one method, {@link Detector.judge}. An image is prepared
+ * as in training (re-encoded as JPEG when the map was trained with `--match-compression`) and
+ * tiled with the map's crop (up to `maxTilesPerSide` per side); the head gives the tiles' mean
+ * p(CG), the one-class model the mean score of the tiles' vectors or of the whole image's vector.
+ * A linear head ({@link LogisticHead}, lib/head) reads the whole image's features instead (as
+ * `head.jpeg` says), its threshold and reference set out of fold on its photographs; no tiles.
  *
- * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (set on the map's
+ * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (a map's set on its
  * natural validation images, lib/map/threshold.ts); the one-class model when its score > 0. The
- * verdict (rule `both`, the default) is "computer-generated" or "natural" only when the two
- * agree, each outside its unsure band (|p − t| ≤ unsureP, narrowed near 0 or 1; |score| ≤
- * unsure · |threshold|), else "unsure". Rules `head` and `oneclass` use one stage. An image that
- * fails a check of the one-class model (the residual slope) is never called natural by it.
+ * verdict (rule `both`) is "computer-generated" or "natural" only when the two agree, each
+ * outside its unsure band (|p − t| ≤ unsureP, narrowed near 0 or 1; |score| ≤ unsure ·
+ * |threshold|), else "unsure". Rules `head` and `oneclass` use one stage; rule `fused` the
+ * **fused score**, each stage read against the natural images its threshold was set on, combined
+ * by Fisher's method ({@link Detector.fused}). An image that fails a check of the one-class model
+ * (the residual slope) is never called natural by it.
  *
- * The **fused score** reads each stage against the natural images its threshold was set on and
- * combines the two (Fisher's method; {@link Detector.fused}); it decides only under rule `fused`.
- *
- * Saved as a folder (`detector.json`, `model.json/.bin`, `oneclass.json/.bin`), loadable from
- * disk or a URL; loading checks every file and never evaluates code from it.
+ * Saved as a folder (`detector.json`, `model.json/.bin` or `head.json`, `oneclass.json/.bin`),
+ * loadable from disk or a URL; loading checks every file and never evaluates code from it.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { at, type Location, readAt } from "../core/bundle.ts";
 import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
 import { writeJson } from "../core/files.ts";
@@ -40,6 +41,7 @@ import { cropAt, rgbaToRgb, type RgbImage, tileOrigins } from "../data/image.ts"
 import { jpegRoundTrip } from "../data/perturb.ts";
 import {
   embedding,
+  FEATURE_SOURCES,
   type FeatureSource,
   needsMap,
   wholeImageFeatures,
@@ -57,6 +59,7 @@ import {
 } from "../map/run.ts";
 import { ONECLASS_STEM, type OneClassEstimator } from "../oneclass/estimator.ts";
 import { loadOneClass } from "../oneclass/io.ts";
+import { LogisticHead } from "../head/logistic.ts";
 import {
   DEFAULT_ONECLASS_RUN,
   MIN_SIDE,
@@ -66,10 +69,21 @@ import {
 
 /**
  * Format tag of `detector.json`. Version 4 added the one-class stage's own preprocessing
- * (`preprocess.oneClass`), which a reader of version 3 would ignore and so score wrongly; a
- * version 3 file (none) reads as version 4.
+ * (`preprocess.oneClass`), which a reader of version 3 would ignore and so score wrongly;
+ * version 5 the linear head (`head`, `head.json`), which a reader of version 4 would not find.
+ * Version 3 and 4 files (neither) read as version 5.
  */
-export const DETECTOR_FORMAT = "cgvsni-detector/4";
+export const DETECTOR_FORMAT = "cgvsni-detector/5";
+
+/** A linear head's entry in `detector.json` (its weights are in `head.json`). */
+export interface LinearHeadInfo {
+  /** The only kind so far: {@link LogisticHead}. */
+  kind: "linear";
+  /** The whole-image features it reads. */
+  features: FeatureSource;
+  /** JPEG quality the image is re-encoded at before its features (absent: as decoded). */
+  jpeg?: number;
+}
 
 /** What the detector says about one image. */
 export type Verdict = "computer-generated" | "natural" | "unsure";
@@ -198,6 +212,8 @@ export interface DetectorInfo {
   rule: VerdictRule;
   /** Most tiles per image side when scoring whole images. */
   maxTilesPerSide: number;
+  /** A linear head in place of the map (see the module documentation); absent: the map's. */
+  head?: LinearHeadInfo;
   /** Where it came from (map run, one-class run, dataset). */
   provenance?: Record<string, unknown>;
 }
@@ -232,22 +248,44 @@ export const DEFAULT_MAX_TILES = 4;
  * ```
  */
 export class Detector {
-  /** The image map (absent: a one-class model on whole-image features, no head). */
+  /** The image map (absent: a linear head, or a one-class model alone). */
   readonly map?: ImageMap;
+  /** The linear head, when the detector has one in place of the map. */
+  readonly linear?: LogisticHead;
   /** The one-class model. */
   readonly oneClass: OneClassEstimator;
   /** Metadata. */
   readonly info: DetectorInfo;
 
-  /** A detector from its parts; without a map, the rule must be `oneclass`. */
-  constructor(map: ImageMap | undefined, oneClass: OneClassEstimator, info: DetectorInfo) {
-    if (!map && (needsMap(info.features) || info.rule !== "oneclass")) {
+  /**
+   * A detector from its parts; without a map or a linear head, the rule must be `oneclass`. A
+   * linear head needs `info.head`, and its threshold and reference in `info.headThreshold`.
+   */
+  constructor(
+    map: ImageMap | undefined,
+    oneClass: OneClassEstimator,
+    info: DetectorInfo,
+    linear?: LogisticHead,
+  ) {
+    if (!map && (needsMap(info.features) || (!linear && info.rule !== "oneclass"))) {
       throw new ModelError(
-        `a detector without an image map reads whole-image features with rule oneclass, ` +
-          `not ${info.features} with rule ${info.rule}`,
+        `a detector without an image map reads whole-image features with rule oneclass ` +
+          `(or has a linear head), not ${info.features} with rule ${info.rule}`,
       );
     }
+    if (linear && (map || !info.head || needsMap(info.head.features))) {
+      throw new ModelError(
+        "a linear head stands in for the map and reads whole-image features named in info.head",
+      );
+    }
+    if (
+      linear && (info.headThreshold.value !== linear.threshold ||
+        info.headThreshold.reference.length !== linear.reference.length)
+    ) {
+      throw new ModelError("info.headThreshold is not the linear head's threshold and reference");
+    }
     this.map = map;
+    this.linear = linear;
     this.oneClass = oneClass;
     this.info = info;
   }
@@ -432,6 +470,7 @@ export class Detector {
     const s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
     const origins = this.map ? this.#origins(img, opts) : [];
+    const linear = this.linear ? await this.#linearPCg(decoded) : undefined;
     const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
     const mapSource = needsMap(this.info.features);
     const r = this.map
@@ -450,7 +489,11 @@ export class Detector {
     return {
       outputs: {
         images: 1,
-        head: r ? { pCg: r.pCg, image: new Uint8Array(crops.length) } : undefined,
+        head: r
+          ? { pCg: r.pCg, image: new Uint8Array(crops.length) }
+          : linear !== undefined
+          ? { pCg: [linear], image: [0] }
+          : undefined,
         vectors: { ...vectors, image: new Uint8Array(vectors.n) },
       },
       origins: origins as [number, number][],
@@ -496,11 +539,23 @@ export class Detector {
    * ```
    */
   async headPCg(decoded: RgbImage, opts: ScoreOptions = {}): Promise<number> {
+    if (this.linear) {
+      this.#fits(decoded, opts);
+      return await this.#linearPCg(decoded);
+    }
     const net = this.net, s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
     const crops = this.#origins(img, opts).map(([x, y]) => cropAt(img, x, y, s, s));
     const r = await predict(net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {});
     return meanPerImage(r.pCg, new Uint8Array(crops.length), 1)[0];
+  }
+
+  /** The linear head's p(CG) of decoded pixels: its features of the image as it reads it. */
+  async #linearPCg(decoded: RgbImage): Promise<number> {
+    const h = this.info.head!;
+    const img = h.jpeg ? await jpegRoundTrip(decoded, h.jpeg) : decoded;
+    const x = await wholeImageFeatures(h.features, img);
+    return this.linear!.pCg(x, 1)[0];
   }
 
   /**
@@ -530,15 +585,16 @@ export class Detector {
     };
   }
 
-  /** Writes the detector to a folder (`detector.json`, `model.*`, `oneclass.*`). */
+  /** Writes the detector to a folder (`detector.json`, `model.*` or `head.json`, `oneclass.*`). */
   async save(dir: string): Promise<void> {
-    if (!this.map) {
+    if (!this.map && !this.linear) {
       throw new ModelError(
-        `detector ${this.info.name}: a detector without an image map is not saved`,
+        `detector ${this.info.name}: a detector without a head (map or linear) is not saved`,
       );
     }
     await Deno.mkdir(dir, { recursive: true });
-    await saveENet(dir, this.net, this.norm, "model");
+    if (this.linear) await writeJson(join(dir, LINEAR_HEAD_FILE), this.linear.toJSON());
+    else await saveENet(dir, this.net, this.norm, "model");
     await this.oneClass.save(dir, ONECLASS_STEM);
     await writeJson(join(dir, "detector.json"), this.info);
   }
@@ -597,7 +653,10 @@ const UNSET: HeadThreshold = {
   reference: [],
 };
 
-/** Checks `detector.json`, bringing a version 1, 2 or 3 file up to date. */
+/** The file of a detector's linear head. */
+const LINEAR_HEAD_FILE = "head.json";
+
+/** Checks `detector.json`, bringing a version 1, 2, 3 or 4 file up to date. */
 function checkInfo(raw: unknown, where: string): DetectorInfo {
   const i = raw as DetectorInfo & { renderer?: ClassRef };
   if (i?.format === "cgvsni-detector/1") {
@@ -613,7 +672,9 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
   if (i?.format === "cgvsni-detector/2") {
     Object.assign(i, { format: "cgvsni-detector/3", headThreshold: { ...UNSET } });
   }
-  if (i?.format === "cgvsni-detector/3") i.format = DETECTOR_FORMAT;
+  if (i?.format === "cgvsni-detector/3" || i?.format === "cgvsni-detector/4") {
+    i.format = DETECTOR_FORMAT;
+  }
   if (i?.headThreshold && i.headThreshold.reference === undefined) i.headThreshold.reference = [];
   if (i?.rule) i.rule = OLD_RULES[i.rule] ?? i.rule;
   if (i?.format !== DETECTOR_FORMAT) {
@@ -633,10 +694,13 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     !quality(q) ||
     (own !== undefined && (typeof own !== "object" || own === null || !quality(q1))) ||
     (own !== undefined && needsMap(i.features)) ||
+    (i.head !== undefined &&
+      (i.head?.kind !== "linear" || !FEATURE_SOURCES.includes(i.head.features) ||
+        needsMap(i.head.features) || !quality(i.head.jpeg))) ||
     !Array.isArray(i.renderers)
   ) {
     throw new ModelError(
-      `${where}: bad unsure band, head threshold, rule, tile count or preprocessing`,
+      `${where}: bad unsure band, head threshold, rule, tile count, preprocessing or linear head`,
     );
   }
   return i;
@@ -672,6 +736,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     throw new ModelError(`${where}: not valid JSON`);
   }
   const info = checkInfo(raw, where);
+  if (info.head) return await loadLinear(loc, info);
   const map = await loadImageMap(loc, "model");
   let oc: OneClassEstimator;
   try {
@@ -688,6 +753,41 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   }
   await warnOtherDecoder(info.decoder, at(loc, "detector.json"));
   return new Detector(map, oc, info);
+}
+
+/** A detector with a linear head: `head.json` and the one-class model, each checked. */
+async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> {
+  const where = at(loc, LINEAR_HEAD_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(await readAt(loc, LINEAR_HEAD_FILE)));
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    throw new ModelError(`${where}: not valid JSON`);
+  }
+  const head = LogisticHead.fromJSON(raw, where);
+  const oc = await loadOneClass(loc, ONECLASS_STEM);
+  const p = oc.provenance;
+  try {
+    if (p && p.source !== info.features) {
+      throw new ModelError(
+        `${
+          at(loc, "oneclass.json")
+        }: fitted on ${p.source} features, the detector reads ${info.features}`,
+      );
+    }
+    const hp = head.provenance?.features;
+    if (hp !== undefined && hp !== info.head!.features) {
+      throw new ModelError(
+        `${where}: fitted on ${hp} features, detector.json says ${info.head!.features}`,
+      );
+    }
+    await warnOtherDecoder(info.decoder, at(loc, "detector.json"));
+    return new Detector(undefined, oc, info, head);
+  } catch (e) {
+    oc.dispose();
+    throw e;
+  }
 }
 
 /** Why a one-class model does not fit a map and source, if it does not. */
@@ -872,4 +972,78 @@ export async function detectorWithHead(
     own?.dispose();
     throw e;
   }
+}
+
+/**
+ * A detector whose head is a linear head (`train-head`'s run folder, its `head.json`) and whose
+ * one-class model is a run of its own (`runs/<oneclass>`, `train-oneclass --data`: whole-image
+ * features). The head's threshold and natural reference become the detector's
+ * (`headThreshold`), so every rule, the fused score included, reads it as it reads a map's.
+ * The verdict rule is `rule` (default `head`).
+ *
+ * @example A linear head on residual features with a profile Gaussian, both on `dataset/`
+ * ```ts
+ * import { detectorWithLinearHead } from "./mod.ts";
+ * import { trainHead } from "../head/mod.ts";
+ * import { trainOneClass } from "../oneclass/mod.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const runs = await Deno.makeTempDir(), quiet = makeProgress({ quiet: true });
+ * const { dir } = await trainHead({ natural: "dataset", renders: "dataset", features: "residual", runs, progress: quiet });
+ * await trainOneClass({ data: "dataset", runs, name: "p", features: "profile", oneclass: "gauss", progress: quiet });
+ * const det = await detectorWithLinearHead(dir, runs, "p", { rule: "fused" });
+ * console.log(det.info.head, det.headAt === det.linear!.threshold); // { kind: "linear", features: "residual" } true
+ * det.dispose();
+ * ```
+ */
+export async function detectorWithLinearHead(
+  headRun: string,
+  runs: string,
+  oneclass: string,
+  o: { unsure?: number; rule?: VerdictRule } = {},
+): Promise<Detector> {
+  const file = join(headRun, LINEAR_HEAD_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await Deno.readTextFile(file));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new CgvsniError(`${file}: no trained linear head (train-head first)`);
+    }
+    throw new ModelError(`${file}: not valid JSON`);
+  }
+  const head = LogisticHead.fromJSON(raw, file);
+  const p = head.provenance ?? {};
+  const features = p.features as FeatureSource;
+  if (!FEATURE_SOURCES.includes(features) || needsMap(features)) {
+    throw new ModelError(`${file}: its provenance names no whole-image feature source`);
+  }
+  const rule = o.rule ?? "head";
+  if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
+  const own = await detectorFromRun(runs, undefined, oneclass, { unsure: o.unsure });
+  const oc = own.info;
+  const jpeg = p.matchCompression as number | undefined;
+  return new Detector(undefined, own.oneClass, {
+    format: DETECTOR_FORMAT,
+    name: `linear head ${basename(resolve(headRun))} + ${oc.name}`,
+    renderers:
+      (p.renderers as ClassRef[] | undefined)?.map(({ label, name }) => ({ label, name })) ??
+        [],
+    features: oc.features,
+    preprocess: { oneClass: oc.preprocess },
+    ...(oc.decoder ? { decoder: oc.decoder } : {}),
+    unsure: o.unsure ?? DEFAULT_UNSURE,
+    headThreshold: {
+      value: head.threshold,
+      nu: head.nu,
+      from: "out-of-fold p(CG) of the head's training photographs (folds of whole sources)",
+      n: head.reference.length,
+      tiles: 0,
+      reference: head.reference,
+    },
+    unsureP: DEFAULT_UNSURE_P,
+    rule,
+    maxTilesPerSide: DEFAULT_MAX_TILES,
+    head: { kind: "linear", features, ...(jpeg ? { jpeg } : {}) },
+    provenance: { head: { run: headRun, ...p }, oneclass: oc.provenance },
+  }, head);
 }

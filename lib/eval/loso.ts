@@ -441,7 +441,12 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
   const headDet = o.head ? await loadDetector(o.head) : undefined;
   try {
     if (headDet && !headDet.map) {
-      throw new UsageError(`--head ${o.head}: a detector without an image map has no head`);
+      throw new UsageError(
+        `--head ${o.head}: ` +
+          (headDet.linear
+            ? "a linear head is trained with renders, so it is measured by leaving generators out too (tasks/py/verdict_linear_head.py), not by --head"
+            : "a detector without an image map has no head"),
+      );
     }
     return await losoWith(o, headDet);
   } finally {
@@ -475,7 +480,7 @@ async function losoWith(
   }
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
-  const ren = await loadDataset(o.renders, { csv: o.rendersCsv });
+  const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
   const entries = (images: typeof nat.images): SplitEntry[] =>
     images.map((e) => ({ ...e, role: "test" as const }));
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;

@@ -159,6 +159,61 @@ export async function extractFeatureShard(
   return join(dir, stem);
 }
 
+/**
+ * Makes other runs' cached lists of whole-image vectors available, image by image, to lists
+ * cached under `dir`: every list in the folders `from` (their `features/`) computed with the
+ * same definition (source, pixels, decoder, JPEG re-encoding, the source's version) is copied
+ * in as a slice (`<dir>/shards/…/adopted-*`), which {@link extractFeatures} assembles a list
+ * from when those slices hold every image of it. Images are matched by name: a file changed
+ * under the same name since is not noticed, so adopt only from runs on the same files. Returns
+ * how many lists were adopted.
+ *
+ * @example Another run's residual vectors of three photographs, reused by a list of two of them
+ * ```ts
+ * import { adoptFeatures, extractFeatures } from "./mod.ts";
+ * import { ImageStore, loadDataset } from "../data/mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const samples = ds.images.slice(0, 3).map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
+ * const store = new ImageStore(), view = { kind: "full" as const };
+ * const other = await Deno.makeTempDir(), mine = await Deno.makeTempDir();
+ * await extractFeatures({ source: "residual", samples, store, view, cache: { dir: other, key: "all" } });
+ * console.log(await adoptFeatures([other], mine, { source: "residual", store })); // 1
+ * const f = await extractFeatures({ source: "residual", samples: samples.slice(1), store, view, cache: { dir: mine, key: "two" } });
+ * console.log(f.cached, f.n); // true 2
+ * ```
+ */
+export async function adoptFeatures(
+  from: string[],
+  dir: string,
+  o: { source: FeatureSource; store: ImageStore },
+): Promise<number> {
+  if (needsMap(o.source)) throw new RangeError("only whole-image vectors are adopted");
+  const want = slice(await identityOf({ ...o, samples: [], view: { kind: "full" } }));
+  const to = shardFolder(dir, want, { source: o.source, view: { kind: "full" } });
+  let adopted = 0;
+  for (const folder of from) {
+    for await (const e of Deno.readDir(folder)) {
+      if (!e.isFile || !e.name.endsWith(".json")) continue;
+      const stem = e.name.slice(0, -5);
+      try {
+        const { manifest } = await loadBundle(folder, stem, { format: FORMAT });
+        if (!Object.entries(want).every(([k, v]) => manifest[k] === v)) continue;
+      } catch {
+        continue; // not a feature list
+      }
+      await ensureDir(to);
+      const name = `adopted-${hashString(join(folder, stem)).map((h) => h.toString(16)).join("")}`;
+      const json = JSON.parse(await Deno.readTextFile(join(folder, e.name)));
+      // the bundle names its weights file: the copy names its own
+      for (const m of json.weightsManifest ?? []) m.paths = [`${name}.bin`];
+      await Deno.copyFile(join(folder, `${stem}.bin`), join(to, `${name}.bin`));
+      await Deno.writeTextFile(join(to, `${name}.json`), JSON.stringify(json));
+      adopted++;
+    }
+  }
+  return adopted;
+}
+
 /** The crops a map source's slice was computed on, recorded with it (whole images: none). */
 function viewOf(o: { source: FeatureSource; view: View }): { view?: string } {
   return needsMap(o.source) ? { view: JSON.stringify(o.view) } : {};

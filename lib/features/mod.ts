@@ -30,6 +30,7 @@ export {
 } from "./residual.ts";
 export { PROFILE_DIM, PROFILE_SIDE, PROFILE_SPEC, profileFeatures } from "./profile.ts";
 export {
+  adoptFeatures,
   extractFeatures,
   extractFeatureShard,
   type ExtractOptions,

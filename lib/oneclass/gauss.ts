@@ -37,7 +37,7 @@ import {
   type Mat,
   topEigen,
   zeros,
-} from "./_linalg.ts";
+} from "../core/linalg.ts";
 import { quantile } from "../core/stats.ts";
 import {
   type EstimatorOptions,

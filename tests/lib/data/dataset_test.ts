@@ -39,6 +39,24 @@ Deno.test("dataset: a label with no images is an error naming it", () => {
     () => describeRows("/d", parseDatasetCsv("Name,Label\nA/a.png,0\n")),
     /only natural images/,
   );
+  // renders alone (train-head's, loso's --renders): no label 0 needed, but still no gap
+  const renders = parseDatasetCsv("Name,Label\nB/b.png,1\nC/c.png,2\n");
+  assert.throws(() => describeRows("/d", renders), /label\(s\) 0 have no images/);
+  assert.deepEqual(
+    describeRows("/d", renders, undefined, false, true).classes.map((c) => c.name),
+    ["B", "C"],
+  );
+  assert.throws(
+    () =>
+      describeRows(
+        "/d",
+        parseDatasetCsv("Name,Label\nB/b.png,1\nD/d.png,3\n"),
+        undefined,
+        false,
+        true,
+      ),
+    /label\(s\) 2 have no images/,
+  );
 });
 
 Deno.test("dataset: missing files are listed with CSV line numbers; missing CSV explains", async () => {

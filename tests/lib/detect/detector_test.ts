@@ -388,11 +388,11 @@ Deno.test("detector: another detector's head with a one-class run of its own; ea
         1,
       );
       assert.ok(Math.abs(d.score - reencoded[0]) > 1e-3, "the re-encoding would change it");
-      // saved and loaded: the same; version 4, which a version 3 reader refuses
+      // saved and loaded: the same; the current format, which a version 3 reader refuses
       const out = join(dir, "joined");
       await det.save(out);
       const info = JSON.parse(await Deno.readTextFile(join(out, "detector.json")));
-      assert.equal(info.format, "cgvsni-detector/4");
+      assert.equal(info.format, DETECTOR_FORMAT);
       const back = await loadDetector(out);
       assert.equal((await back.score(bytes)).score, d.score);
       back.dispose();

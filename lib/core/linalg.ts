@@ -1,5 +1,5 @@
 /**
- * The little dense linear algebra the Gaussian model needs, in float64 on plain arrays (small
+ * The little dense linear algebra the Gaussian model and the linear head need, in float64 on plain arrays (small
  * matrices: at most a few thousand rows): Gram and cross products, Cholesky factorisation and
  * triangular solves, and the leading eigenvectors of a symmetric matrix.
  *

@@ -1,10 +1,10 @@
 /**
- * The Gaussian model's linear algebra: the blocked cross product adds each entry's row products
+ * The linear algebra of the Gaussian model and the linear head: the blocked cross product adds each entry's row products
  * in row order, so it equals the plain row-by-row sum bit for bit.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
-import { crossProduct, type Mat } from "../../../lib/oneclass/_linalg.ts";
+import { crossProduct, type Mat } from "../../../lib/core/linalg.ts";
 
 /** AᵀA / scale, one row at a time: what the blocked version must equal exactly. */
 function rowByRow(a: Mat, scale: number): Float64Array {

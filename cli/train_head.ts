@@ -1,0 +1,111 @@
+/**
+ * `cgvsni train-head`: a linear head on whole-image features (lib/head/train.ts).
+ *
+ * @module
+ */
+
+import { initBackend } from "../lib/backends/select.ts";
+import type { BackendName } from "../lib/backends/select.ts";
+import { makeProgress } from "../lib/core/progress.ts";
+import { UsageError } from "../lib/core/errors.ts";
+import { LOGISTIC_DEFAULTS } from "../lib/head/logistic.ts";
+import { TRAIN_HEAD_DEFAULTS, trainHead } from "../lib/head/train.ts";
+import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
+
+/** The `train-head` command. */
+export const trainHeadCommand: Command = {
+  name: "train-head",
+  usage: "--natural DIR --renders DIR [--features F] [--match-compression Q] [--name NAME]",
+  summary:
+    "Train a linear head (logistic regression on whole-image features) on photographs and renders",
+  description: `
+Logistic regression (L2, C = --c, classes balanced, standardised features) on the whole-image
+features (residual, mobilenet, profile) of the photographs of --natural (label 0; its Group
+column, the source, keeps a source in one fold) against the renders of --renders (labels 1..K).
+Its threshold is the (1 - nu) quantile of the photographs' out-of-fold p(CG), folds of whole
+sources, so it is set on photographs only. Writes RUNS/NAME/head.json (and the features, cached);
+export-detector --linear-head RUNS/NAME --oneclass-run ONE makes a detector of it. The head
+learns the renders it is given: docs/production.md measures how far that carries to renderers
+and scene generators it never saw.`,
+  permissions: MODEL_TASK,
+  writes: WRITES_RUNS,
+  flags: [
+    { name: "natural", type: "string", arg: "DIR", help: "the photograph corpus" },
+    { name: "natural-csv", type: "string", arg: "FILE", help: "another CSV for --natural" },
+    {
+      name: "renders",
+      type: "string",
+      arg: "DIR",
+      help: "a dataset whose renders are the other class",
+    },
+    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
+    RUNS_FLAG,
+    {
+      name: "name",
+      type: "string",
+      arg: "NAME",
+      default: TRAIN_HEAD_DEFAULTS.name,
+      help: "run folder",
+    },
+    {
+      name: "features",
+      type: "string",
+      arg: "F",
+      default: TRAIN_HEAD_DEFAULTS.features,
+      help: "whole-image feature source (residual, mobilenet, profile)",
+    },
+    {
+      name: "match-compression",
+      type: "string",
+      arg: "Q",
+      help: "re-encode every image as JPEG quality Q first (the detector does the same)",
+    },
+    {
+      name: "c",
+      type: "string",
+      arg: "X",
+      default: String(LOGISTIC_DEFAULTS.c),
+      help: "inverse L2 strength",
+    },
+    {
+      name: "nu",
+      type: "string",
+      arg: "X",
+      default: String(LOGISTIC_DEFAULTS.nu),
+      help: "share of photographs above the threshold",
+    },
+    { name: "seed", type: "string", arg: "N", default: "0", help: "seed of the threshold's folds" },
+    {
+      name: "feature-cache",
+      type: "string",
+      arg: "DIRS",
+      help: "reuse other runs' features (their features/ folders, comma-separated; by image name)",
+    },
+    ...COMPUTE_FLAGS,
+  ],
+  async run(a) {
+    const natural = str(a, "natural"), renders = str(a, "renders");
+    if (!natural || !renders) {
+      throw new UsageError("train-head: give --natural DIR and --renders DIR");
+    }
+    await initBackend(str(a, "backend", "auto") as BackendName);
+    const r = await trainHead({
+      natural,
+      naturalCsv: str(a, "natural-csv"),
+      renders,
+      rendersCsv: str(a, "renders-csv"),
+      runs: str(a, "runs"),
+      name: str(a, "name"),
+      features: str(a, "features"),
+      matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
+      c: num(a, "c", { min: 0 }),
+      nu: num(a, "nu", { min: 0, max: 1 }),
+      seed: num(a, "seed", { int: true }),
+      featureCache: str(a, "feature-cache")?.split(",").filter((x) => x),
+      progress: makeProgress(),
+    });
+    console.log(`wrote ${r.dir}/head.json`);
+    return r.skipped.length ? 3 : 0;
+  },
+};

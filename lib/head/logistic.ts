@@ -1,0 +1,348 @@
+/**
+ * A linear head: L2-regularised logistic regression on whole-image feature vectors, photographs
+ * (label 0) against renders (label 1), scikit-learn style (settings in the constructor, `fit`,
+ * `decisionFunction`, `pCg`, `predict`, `toJSON` / {@link LogisticHead.fromJSON}; the threshold
+ * saved with the model).
+ *
+ * The model is scikit-learn's `make_pipeline(StandardScaler(), LogisticRegression(C,
+ * class_weight="balanced"))`, the one docs/production.md measures: each column standardised
+ * (mean, population standard deviation; a column constant up to rounding left unscaled), then
+ * w, b = argmin ½‖w‖² + C Σᵢ sᵢ log(1 + exp(−yᵢ(w·xᵢ + b))) with yᵢ = ±1, sᵢ = n / (2 nᵢ's class)
+ * and the intercept b not penalised, solved by Newton's method (the Hessian is d + 1 square).
+ * p(CG) is the logistic of the decision w·x + b.
+ *
+ * **The threshold** is set on natural images only, as the one-class models' are: the (1 − ν)
+ * quantile of the photographs' out-of-fold p(CG), over folds of whole groups (a photograph
+ * source's images stay in one fold; give each render a group of its own). Those out-of-fold
+ * values are kept as the head's natural reference, which the detector's fused score reads.
+ *
+ * @module
+ */
+
+import { ModelError, UsageError } from "../core/errors.ts";
+import { cholesky, forwardSolve, type Mat, zeros } from "../core/linalg.ts";
+import { Rng } from "../core/rng.ts";
+import { DEFAULT_NU, quantile } from "../core/stats.ts";
+
+/** Format tag of a saved linear head. */
+export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
+
+/** Settings of {@link LogisticHead}. */
+export interface LogisticOptions {
+  /** Inverse regularisation strength (default 0.1, as docs/production.md measured it). */
+  c?: number;
+  /** Share of the natural images above the threshold (default {@link DEFAULT_NU}). */
+  nu?: number;
+  /** Folds of the out-of-fold threshold (default 5). */
+  folds?: number;
+  /** Seed of the folds (default 0). */
+  seed?: number;
+}
+
+/** The defaults of {@link LogisticOptions}. */
+export const LOGISTIC_DEFAULTS = { c: 0.1, nu: DEFAULT_NU, folds: 5, seed: 0 } as const;
+
+/** A saved linear head (`head.json`). */
+export interface SavedLinearHead {
+  /** {@link LINEAR_HEAD_FORMAT}. */
+  format: string;
+  /** Inverse regularisation strength it was fitted with. */
+  c: number;
+  /** Share of its photographs above the threshold. */
+  nu: number;
+  /** Folds of the threshold. */
+  folds: number;
+  /** Seed of the folds. */
+  seed: number;
+  /** Column means of the standardisation. */
+  mean: number[];
+  /** Column scales of the standardisation (1 for a constant column). */
+  scale: number[];
+  /** Weights, on standardised columns. */
+  weights: number[];
+  /** Intercept. */
+  intercept: number;
+  /** p(CG) at or above which an image is called rendered. */
+  threshold: number;
+  /** The photographs' out-of-fold p(CG), ascending. */
+  reference: number[];
+  /** Training images: photographs and renders. */
+  n: { natural: number; rendered: number };
+  /** Whatever the trainer records (features, data, sources). */
+  provenance?: Record<string, unknown>;
+}
+
+/** The fitted parameters, apart from the threshold. */
+interface Fit {
+  mean: Float64Array;
+  scale: Float64Array;
+  w: Float64Array;
+  b: number;
+}
+
+/**
+ * Logistic regression on feature vectors, with its natural threshold.
+ *
+ * @example Photographs near 0, renders near 2: p(CG) ranks them, the threshold splits them
+ * ```ts
+ * import { LogisticHead } from "./mod.ts";
+ * const n = 80, d = 3, x = new Float32Array(n * d), y = new Uint8Array(n), groups: number[] = [];
+ * for (let i = 0; i < n; i++) {
+ *   y[i] = i % 2;
+ *   groups.push(y[i] ? 100 + i : i % 8); // eight photograph sources; each render alone
+ *   for (let j = 0; j < d; j++) x[i * d + j] = 2 * y[i] + Math.sin(7.3 * i + j);
+ * }
+ * const h = new LogisticHead().fit(x, n, d, y, groups);
+ * const p = h.pCg(new Float32Array([0, 0, 0, 2, 2, 2]), 2);
+ * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
+ * ```
+ */
+export class LogisticHead {
+  /** Inverse regularisation strength. */
+  readonly c: number;
+  /** Share of the photographs above the threshold. */
+  readonly nu: number;
+  /** Folds of the threshold. */
+  readonly folds: number;
+  /** Seed of the folds. */
+  readonly seed: number;
+  /** p(CG) at or above which an image is called rendered (NaN before fitting). */
+  threshold: number = NaN;
+  /** The photographs' out-of-fold p(CG), ascending. */
+  reference: number[] = [];
+  /** Training images. */
+  n: { natural: number; rendered: number } = { natural: 0, rendered: 0 };
+  /** Whatever the trainer records. */
+  provenance?: Record<string, unknown>;
+  #fit?: Fit;
+
+  /** An unfitted head. */
+  constructor(o: LogisticOptions = {}) {
+    this.c = o.c ?? LOGISTIC_DEFAULTS.c;
+    this.nu = o.nu ?? LOGISTIC_DEFAULTS.nu;
+    this.folds = o.folds ?? LOGISTIC_DEFAULTS.folds;
+    this.seed = o.seed ?? LOGISTIC_DEFAULTS.seed;
+    if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
+    if (!(this.nu > 0 && this.nu < 1)) throw new UsageError(`nu must be in (0, 1)`);
+    if (!(Number.isInteger(this.folds) && this.folds >= 2)) {
+      throw new UsageError(`folds must be an integer of at least 2`);
+    }
+  }
+
+  /** Length of the vectors it reads (0 before fitting). */
+  get dim(): number {
+    return this.#fit?.w.length ?? 0;
+  }
+
+  /**
+   * Fits on `n` rows of `dim` features with labels `y` (0 photograph, 1 render), then sets the
+   * threshold from the photographs' out-of-fold p(CG) over folds of whole `groups`.
+   */
+  fit(
+    x: Float32Array,
+    n: number,
+    dim: number,
+    y: ArrayLike<number>,
+    groups: ArrayLike<number>,
+  ): this {
+    if (x.length !== n * dim || y.length !== n || groups.length !== n) {
+      throw new UsageError(`fit: ${n} rows of ${dim} need as many labels and groups`);
+    }
+    const all = Array.from({ length: n }, (_, i) => i);
+    const natural = all.filter((i) => y[i] === 0), rendered = all.filter((i) => y[i] === 1);
+    if (natural.length + rendered.length !== n) throw new UsageError("labels must be 0 or 1");
+    if (!natural.length || !rendered.length) {
+      throw new UsageError(
+        `fit: needs photographs and renders (${natural.length} and ${rendered.length})`,
+      );
+    }
+    // the threshold: out-of-fold p(CG) of the photographs, folds of whole groups
+    const ids = [...new Set(Array.from(groups))].sort((a, b) => a - b);
+    const folds = Math.min(this.folds, ids.length);
+    if (folds < 2) throw new UsageError("the out-of-fold threshold needs at least 2 groups");
+    const order = new Rng(`head-folds:${this.seed}`).shuffle([...ids]);
+    const foldOf = new Map(order.map((g, i) => [g, i % folds]));
+    const oof: number[] = [];
+    for (let f = 0; f < folds; f++) {
+      const fitRows = all.filter((i) => foldOf.get(groups[i]) !== f);
+      const held = natural.filter((i) => foldOf.get(groups[i]) === f);
+      if (!held.length) continue;
+      const labels = fitRows.map((i) => y[i]);
+      if (!labels.includes(0) || !labels.includes(1)) continue; // a fold of one class: no model
+      const m = fitLogistic(x, dim, fitRows, y, this.c);
+      for (const i of held) oof.push(logistic(decision(m, x, i * dim)));
+    }
+    if (!oof.length) throw new UsageError("no fold could score a photograph out of fold");
+    this.#fit = fitLogistic(x, dim, all, y, this.c);
+    this.reference = oof.sort((a, b) => a - b);
+    this.threshold = quantile(this.reference, 1 - this.nu);
+    this.n = { natural: natural.length, rendered: rendered.length };
+    return this;
+  }
+
+  /** w·x + b of each of `n` rows (above 0: the render side). */
+  decisionFunction(x: Float32Array, n: number): Float64Array {
+    const m = this.#fitted(x, n);
+    return Float64Array.from({ length: n }, (_, i) => decision(m, x, i * m.w.length));
+  }
+
+  /** p(CG) of each of `n` rows: the logistic of the decision. */
+  pCg(x: Float32Array, n: number): Float64Array {
+    return this.decisionFunction(x, n).map(logistic);
+  }
+
+  /** 1 (rendered) where p(CG) reaches the threshold, else 0. */
+  predict(x: Float32Array, n: number): Uint8Array {
+    return Uint8Array.from(this.pCg(x, n), (p) => p >= this.threshold ? 1 : 0);
+  }
+
+  /** The saved form (`head.json`). */
+  toJSON(): SavedLinearHead {
+    const m = this.#fit;
+    if (!m) throw new ModelError("the linear head is not fitted");
+    return {
+      format: LINEAR_HEAD_FORMAT,
+      c: this.c,
+      nu: this.nu,
+      folds: this.folds,
+      seed: this.seed,
+      mean: [...m.mean],
+      scale: [...m.scale],
+      weights: [...m.w],
+      intercept: m.b,
+      threshold: this.threshold,
+      reference: this.reference,
+      n: this.n,
+      ...(this.provenance ? { provenance: this.provenance } : {}),
+    };
+  }
+
+  /** A head from its saved form, every field checked (`where` names the file in errors). */
+  static fromJSON(raw: unknown, where = "head.json"): LogisticHead {
+    const s = raw as SavedLinearHead;
+    if (s?.format !== LINEAR_HEAD_FORMAT) {
+      throw new ModelError(`${where}: format is "${s?.format}", expected "${LINEAR_HEAD_FORMAT}"`);
+    }
+    const numbers = (v: unknown, len?: number) =>
+      Array.isArray(v) && v.every(Number.isFinite) && (len === undefined || v.length === len);
+    const d = Array.isArray(s.weights) ? s.weights.length : 0;
+    if (
+      d < 1 || !numbers(s.weights, d) || !numbers(s.mean, d) || !numbers(s.scale, d) ||
+      s.scale.some((v) => !(v > 0)) || !Number.isFinite(s.intercept) ||
+      !(s.threshold >= 0 && s.threshold <= 1) || !numbers(s.reference)
+    ) {
+      throw new ModelError(`${where}: bad weights, standardisation, threshold or reference`);
+    }
+    const h = new LogisticHead({ c: s.c, nu: s.nu, folds: s.folds, seed: s.seed });
+    h.#fit = {
+      mean: Float64Array.from(s.mean),
+      scale: Float64Array.from(s.scale),
+      w: Float64Array.from(s.weights),
+      b: s.intercept,
+    };
+    h.threshold = s.threshold;
+    h.reference = [...s.reference];
+    h.n = s.n;
+    h.provenance = s.provenance;
+    return h;
+  }
+
+  #fitted(x: Float32Array, n: number): Fit {
+    const m = this.#fit;
+    if (!m) throw new ModelError("the linear head is not fitted");
+    if (x.length !== n * m.w.length) {
+      throw new ModelError(`the linear head reads ${m.w.length}-d vectors, got ${x.length / n}`);
+    }
+    return m;
+  }
+}
+
+function logistic(t: number): number {
+  return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
+}
+
+function decision(m: Fit, x: Float32Array, at: number): number {
+  let s = m.b;
+  for (let j = 0; j < m.w.length; j++) s += m.w[j] * (x[at + j] - m.mean[j]) / m.scale[j];
+  return s;
+}
+
+/** Standardisation and Newton's method on the given rows (see the module documentation). */
+function fitLogistic(
+  x: Float32Array,
+  dim: number,
+  rows: number[],
+  y: ArrayLike<number>,
+  c: number,
+): Fit {
+  const n = rows.length, mean = new Float64Array(dim), scale = new Float64Array(dim);
+  for (const i of rows) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j] / n;
+  for (const i of rows) {
+    for (let j = 0; j < dim; j++) scale[j] += (x[i * dim + j] - mean[j]) ** 2 / n;
+  }
+  // a constant column (its spread no more than rounding of its mean) is left unscaled
+  for (let j = 0; j < dim; j++) {
+    const sd = Math.sqrt(scale[j]);
+    scale[j] = sd > 1e-10 * Math.max(1, Math.abs(mean[j])) ? sd : 1;
+  }
+  // the standardised rows with a column of ones last (the intercept)
+  const d = dim + 1, z = new Float64Array(n * d);
+  rows.forEach((i, r) => {
+    for (let j = 0; j < dim; j++) z[r * d + j] = (x[i * dim + j] - mean[j]) / scale[j];
+    z[r * d + dim] = 1;
+  });
+  const pos = rows.filter((i) => y[i] === 1).length;
+  const weight = rows.map((i) => n / (2 * (y[i] === 1 ? pos : n - pos)));
+  const theta = new Float64Array(d);
+  const objective = (t: Float64Array) => {
+    let f = 0;
+    for (let j = 0; j < dim; j++) f += 0.5 * t[j] * t[j];
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += z[r * d + j] * t[j];
+      const m = y[rows[r]] === 1 ? -s : s; // log(1 + exp(-y s)), y = ±1
+      f += c * weight[r] * (m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m)));
+    }
+    return f;
+  };
+  let f = objective(theta);
+  for (let iter = 0; iter < 100; iter++) {
+    const grad = new Float64Array(d), h: Mat = zeros(d, d), H = h.data;
+    for (let j = 0; j < dim; j++) grad[j] = theta[j], H[j * d + j] = 1;
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      const o = r * d;
+      for (let j = 0; j < d; j++) s += z[o + j] * theta[j];
+      const p = logistic(s), g = c * weight[r] * (p - y[rows[r]]), v = c * weight[r] * p * (1 - p);
+      for (let j = 0; j < d; j++) {
+        const zj = z[o + j];
+        grad[j] += g * zj;
+        const vz = v * zj;
+        if (vz === 0) continue;
+        for (let k = 0; k <= j; k++) H[j * d + k] += vz * z[o + k];
+      }
+    }
+    for (let j = 0; j < d; j++) for (let k = 0; k < j; k++) H[k * d + j] = H[j * d + k];
+    if (Math.hypot(...grad) < 1e-8 * Math.max(1, n)) break;
+    // the Newton step: solve H step = grad (H = L Lᵀ)
+    const l = cholesky(h), step = forwardSolve(l, Float64Array.from(grad));
+    for (let i = d - 1; i >= 0; i--) {
+      let s = step[i];
+      for (let k = i + 1; k < d; k++) s -= l.data[k * d + i] * step[k];
+      step[i] = s / l.data[i * d + i];
+    }
+    // halve the step until the objective does not rise
+    let t = 1, next = theta.map((v, j) => v - step[j]), fn = objective(next);
+    while (fn > f && t > 1e-10) {
+      t /= 2;
+      next = theta.map((v, j) => v - t * step[j]);
+      fn = objective(next);
+    }
+    const moved = Math.max(...step.map((v) => Math.abs(v * t)));
+    theta.set(next);
+    const done = f - fn <= 1e-12 * Math.max(1, Math.abs(f)) && moved < 1e-9;
+    f = fn;
+    if (done) break;
+  }
+  return { mean, scale, w: theta.slice(0, dim), b: theta[dim] };
+}

@@ -1,0 +1,235 @@
+"""The verdict with a linear head, under leave one photograph source and one scene generator out
+(docs/production.md, "A linear head in the verdict"; the rule was written there before the run).
+
+For each held-out photograph source S (at least --min-images photographs) and each held-out
+production generator G:
+
+- one-class stage: standardised features, Ledoit-Wolf Gaussian (the toolkit's `gauss`), squared
+  Mahalanobis distance minus the threshold, the (1 - nu) quantile of out-of-fold distances over
+  five folds of whole sources (`--threshold cv-source`); fitted on every photograph but S's;
+- head: the shipped CNN head's cached p(CG) (`loso --head`'s cache), or L2 logistic regression on
+  whole-image features (standardised, C fixed, balanced), fitted on every photograph but S's
+  against the renders of the generators other than G (and cgbench's procedural renders with
+  `+proc`); p(CG) = the logistic of its decision; its threshold the (1 - nu) quantile of the
+  training photographs' out-of-fold p(CG) (five folds of whole sources; each render its own
+  group), its natural reference those out-of-fold values;
+- verdicts of every rule as lib/detect/detector.ts gives them: `head` (unsure band
+  min(0.1, t/2, (1-t)/2) around t), `oneclass` (band 0.1 x |threshold|), `both`, `fused`
+  (Fisher's combination of the two upper-tail p-values among the natural references, minus the
+  chi2(4) 95 % quantile, band 0.1 x that quantile).
+
+S's photographs and G's renders are counted; Sunflow and Tachyon (in no training) are scored by
+the head trained with all four generators. Prints the table of the docs: per (head, rule) the
+held-out photographs called natural / unsure (mean over sources, worst), and the share of each
+render set called computer-generated.
+
+    /usr/bin/python3 tasks/py/verdict_linear_head.py
+
+Reads the feature caches of the runs named in --help (they must exist: docs/production.md says how
+each was made). Needs Debian's python3-sklearn.
+"""
+
+import argparse
+import csv
+import json
+import math
+import random
+
+import numpy as np
+from sklearn.covariance import LedoitWolf
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+NU = 0.05
+BAND = 0.1
+FISHER95 = 9.487729036781154  # chi2(4) 0.95 quantile
+GENERATORS = {
+    "first": ["Production", "ProductionEEVEE", "ProductionPOVRay"],
+    "rooms": ["Interior"],
+    "still lifes": ["Studio"],
+    "streets": ["Exterior"],
+}
+NEVER = ["Sunflow", "Tachyon"]
+SETS = [f for g in GENERATORS.values() for f in g] + NEVER
+PROCEDURAL = ["CgCycles", "CgEEVEE", "CgPOVRay"]
+
+
+def load(folder, key):
+    """A cached feature list: {image name: vector}."""
+    with open(f"{folder}/{key}.json") as f:
+        meta = json.load(f)
+    shape = meta["weightsManifest"][0]["weights"][0]["shape"]
+    x = np.nan_to_num(np.fromfile(f"{folder}/{key}.bin", dtype=np.float32).reshape(shape))
+    return {n.rsplit("#", 1)[0]: x[i] for i, n in enumerate(meta["names"])}
+
+
+def merged(pairs):
+    out = {}
+    for folder, key in pairs:
+        out.update(load(folder, key))
+    return out
+
+
+def source_folds(groups, k=5, seed=0):
+    """Fold of each row: whole groups, shuffled with a seed, dealt round robin."""
+    ids = sorted(set(groups))
+    random.Random(seed).shuffle(ids)
+    fold = {g: i % k for i, g in enumerate(ids)}
+    return np.array([fold[g] for g in groups])
+
+
+class Gauss:
+    """The toolkit's `gauss` one-class model, threshold out of fold by source."""
+
+    def __init__(self, x, groups):
+        f = source_folds(groups)
+        oof = np.empty(len(x))
+        for k in range(5):
+            m = self._fit(x[f != k])
+            oof[f == k] = m(x[f == k])
+        self.threshold = float(np.quantile(oof, 1 - NU))
+        self.reference = np.sort(oof - self.threshold)
+        self.d2 = self._fit(x)
+
+    @staticmethod
+    def _fit(x):
+        sc = StandardScaler().fit(x)
+        sd = np.where(sc.scale_ > 0, sc.scale_, 1)
+        z = (x - sc.mean_) / sd
+        lw = LedoitWolf().fit(z)
+        return lambda y: lw.mahalanobis((y - sc.mean_) / sd)
+
+    def score(self, y):
+        return self.d2(y) - self.threshold
+
+
+def tail(reference, v):
+    """Upper-tail p-value of v among the references (lib/core/stats.ts upperTail)."""
+    r = np.asarray(reference)
+    return (np.sum(r[None, :] >= np.asarray(v)[:, None], axis=1) + 1) / (len(r) + 1)
+
+
+def verdicts(p, t, href, s, othr, oref):
+    """Every rule's verdicts: 1 computer-generated, 0 natural, -1 unsure."""
+    bp = min(BAND, t / 2, (1 - t) / 2)
+    head = np.where(p > t + bp, 1, np.where(p < t - bp, 0, -1))
+    bf = BAND * abs(othr)
+    oc = np.where(s > bf, 1, np.where(s < -bf, 0, -1))
+    fused = -2 * (np.log(tail(href, p)) + np.log(tail(oref, s))) - FISHER95
+    fb = BAND * FISHER95
+    fu = np.where(fused > fb, 1, np.where(fused < -fb, 0, -1))
+    return {"both": np.where(head == oc, head, -1), "fused": fu, "head": head, "oneclass": oc}
+
+
+def linear_head(x, y, groups, c):
+    """Logistic regression, its out-of-fold threshold and natural reference (p(CG) units)."""
+    def model():
+        return make_pipeline(StandardScaler(), LogisticRegression(
+            C=c, max_iter=5000, class_weight="balanced"))
+    oof = []
+    for fit, held in GroupKFold(5).split(x, y, groups):
+        nat = held[y[held] == 0]
+        oof.append(model().fit(x[fit], y[fit]).decision_function(x[nat]))
+    ref = 1 / (1 + np.exp(-np.concatenate(oof)))
+    m = model().fit(x, y)
+    return (lambda v: 1 / (1 + np.exp(-m.decision_function(v)))), float(np.quantile(ref, 1 - NU)), ref
+
+
+def main():
+    a = argparse.ArgumentParser()
+    a.add_argument("--natural-csv", default="/work/verdict/natural.csv")
+    a.add_argument("--profile", default="runs/loso-verdict2/features",
+                   help="profile features of the photographs and renders (loso-verdict2)")
+    a.add_argument("--cnn-head", default="runs/loso-verdict2/features/head-af448b69c9bd9746.json")
+    a.add_argument("--cnn-detector", default="models/corpus-profile/detector.json",
+                   help="the detector whose head --cnn-head cached (its threshold and references)")
+    a.add_argument("--mobilenet", default="runs/prod-gen-mob/features,runs/prod-new-mob/features,"
+                   "runs/mob-missing/features")
+    a.add_argument("--residual", default="runs/loso-verdict-res75/features")
+    a.add_argument("--c", type=float, default=0.1)
+    a.add_argument("--min-images", type=int, default=10)
+    a.add_argument("--heads", default="cnn,mobilenet,mobilenet+proc,residual")
+    args = a.parse_args()
+
+    rows = list(csv.DictReader(open(args.natural_csv)))
+    names = [r["Name"] for r in rows]
+    src = np.array([r["Group"] for r in rows])
+    big = [s for s in sorted(set(src)) if (src == s).sum() >= args.min_images]
+    pn, pr = load(args.profile, "natural-profile"), load(args.profile, "renders-profile")
+    render_names = [n for n in pr if n.split("/")[0] in SETS]
+    folder = np.array([n.split("/")[0] for n in render_names])
+    nprof = np.stack([pn[n] for n in names])
+    rprof = np.stack([pr[n] for n in render_names])
+
+    feats = {}
+    mob = [f for f in args.mobilenet.split(",")]
+    mn = merged([(f, "natural-mobilenet") for f in mob])
+    mr = merged([(f, "renders-mobilenet") for f in mob])
+    feats["mobilenet"] = (mn, mr)
+    feats["residual"] = (load(args.residual, "natural-residual"),
+                         load(args.residual, "renders-residual"))
+    cnn = json.load(open(args.cnn_head))["pCg"]
+    cnn = {k.split("/runs/natural/")[-1].split("/verdict-renders/")[-1]: v for k, v in cnn.items()}
+
+    heads = args.heads.split(",")
+    counts = {}  # (head, rule) -> {"photos": [(nat, uns) per source], set: [cg...]}
+    for s in big:
+        tr = src != s
+        oc = Gauss(nprof[tr], list(src[tr]))
+        s_nat = oc.score(nprof[~tr])
+        s_ren = oc.score(rprof)
+        for h in heads:
+            trainings = {}  # generator held out -> (p of S's photos, p of renders, t, ref)
+            if h == "cnn":
+                ps = np.array([cnn[n] for n in np.array(names)[~tr]])
+                prr = np.array([cnn[n] for n in render_names])
+                ht = json.load(open(args.cnn_detector))["headThreshold"]
+                t, href = ht["value"], ht["reference"]
+                for g in list(GENERATORS) + ["all"]:
+                    trainings[g] = (ps, prr, t, href)
+            else:
+                kind = h.split("+")[0]
+                nat, ren = feats[kind]
+                xn = np.stack([nat[n] for n in np.array(names)[tr]])
+                xs = np.stack([nat[n] for n in np.array(names)[~tr]])
+                xr_all = np.stack([ren[n] for n in render_names])
+                proc = [n for n in ren if n.split("/")[0] in PROCEDURAL] if "+proc" in h else []
+                for g in list(GENERATORS) + ["all"]:
+                    out = GENERATORS.get(g, [])
+                    trf = [f for gg, fs in GENERATORS.items() if gg != g for f in fs]
+                    rsel = np.isin(folder, trf)
+                    xr = np.concatenate([xr_all[rsel]] + ([np.stack([ren[n] for n in proc])] if proc else []))
+                    x = np.concatenate([xn, xr])
+                    y = np.r_[np.zeros(len(xn)), np.ones(len(xr))]
+                    grp = np.r_[src[tr], [f"r{i}" for i in range(len(xr))]]
+                    f, t, ref = linear_head(x, y, grp, args.c)
+                    trainings[g] = (f(xs), f(xr_all), t, ref)
+            for g, (ps, prr, t, href) in trainings.items():
+                vs = verdicts(ps, t, href, s_nat, oc.threshold, oc.reference)
+                vr = verdicts(prr, t, href, s_ren, oc.threshold, oc.reference)
+                sets = GENERATORS.get(g, NEVER)
+                for rule in vs:
+                    c = counts.setdefault((h, rule), {"photos": []})
+                    if g == "all":  # the photographs once per source: with the all-generator head
+                        c["photos"].append(((vs[rule] == 0).mean(), (vs[rule] == -1).mean()))
+                    for f in sets:
+                        c.setdefault(f, []).append((vr[rule][folder == f] == 1).mean())
+        print(f"done {s}", flush=True)
+
+    print(f"\n{len(names)} photographs of {len(set(src))} sources, {len(big)} held out; C = {args.c}\n")
+    print("| head | rule | photos natural | photos unsure | renders CG (mean of 8) | "
+          + " | ".join(SETS) + " | qualifies |")
+    print("| --- | --- | --: | --: | --: | " + " | ".join("--:" for _ in SETS) + " | --- |")
+    for (h, rule), c in counts.items():
+        ph = np.array(c["photos"])
+        cg = [float(np.mean(c[f])) for f in SETS]
+        q = ph[:, 0].mean() >= 0.90 and ph[:, 1].mean() <= 0.10
+        print(f"| {h} | {rule} | {ph[:, 0].mean():.3f} ({ph[:, 0].min():.3f}) | "
+              f"{ph[:, 1].mean():.3f} ({ph[:, 1].max():.3f}) | {np.mean(cg):.3f} | "
+              + " | ".join(f"{v:.2f}" for v in cg) + f" | {'yes' if q else 'no'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+/**
+ * Training a linear head and the detector that carries one: the head is the estimator fitted on
+ * exactly the images' features (photographs of their sources against renders), a file it cannot
+ * read is named and skipped, another run's features are reused image by image; the detector
+ * reads each image as the head was trained (JPEG re-encoding) and as the one-class model was
+ * fitted, saves and loads as format 5 with `head.json`, refuses damaged or mismatched files,
+ * and calibrates with the head's threshold kept in step. No tensor is left behind.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { main } from "../../../cli/main.ts";
+import { tf } from "../../../lib/core/deps.ts";
+import { ModelError } from "../../../lib/core/errors.ts";
+import { makeProgress } from "../../../lib/core/progress.ts";
+import { upperTail } from "../../../lib/core/stats.ts";
+import { loadDataset } from "../../../lib/data/dataset.ts";
+import { readImage } from "../../../lib/data/decode.ts";
+import { jpegRoundTrip } from "../../../lib/data/perturb.ts";
+import { calibrate } from "../../../lib/detect/calibrate.ts";
+import {
+  DETECTOR_FORMAT,
+  detectorWithLinearHead,
+  loadDetector,
+} from "../../../lib/detect/detector.ts";
+import { wholeImageFeatures } from "../../../lib/features/sources.ts";
+import { RESIDUAL_DIM } from "../../../lib/features/residual.ts";
+import { LogisticHead } from "../../../lib/head/logistic.ts";
+import { trainHead } from "../../../lib/head/train.ts";
+import { trainOneClass } from "../../../lib/oneclass/train.ts";
+import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
+
+const quiet = makeProgress({ quiet: true });
+
+/**
+ * A photograph corpus of 16 shipped photographs in four sources, with one file that is not an
+ * image, and a renders CSV of 12 shipped renders (four of each renderer).
+ */
+async function corpus(dir: string) {
+  const ds = await loadDataset(SHIPPED);
+  const photos = ds.images.filter((i) => i.label === 0).slice(0, 16);
+  const natural = join(dir, "natural");
+  await Deno.mkdir(natural);
+  const rows = ["Name,Label,Group"];
+  for (const [i, p] of photos.entries()) {
+    const name = `p${i}.png`;
+    await Deno.copyFile(p.path, join(natural, name));
+    rows.push(`${name},0,src${i % 4}`);
+  }
+  await Deno.writeTextFile(join(natural, "broken.png"), "not an image");
+  rows.push("broken.png,0,src0");
+  await Deno.writeTextFile(join(natural, "dataset.csv"), rows.join("\n") + "\n");
+  const renders = ds.images.filter((i) => i.label > 0);
+  const chosen = [1, 2, 3].flatMap((l) => renders.filter((r) => r.label === l).slice(0, 4));
+  const csv = join(dir, "renders.csv");
+  await Deno.writeTextFile(
+    csv,
+    ["Name,Label", ...chosen.map((r) => `${r.name},${r.label}`)].join("\n") + "\n",
+  );
+  return { natural, photos: photos.map((_, i) => join(natural, `p${i}.png`)), csv, chosen };
+}
+
+Deno.test("train-head: the estimator on the images' own features, sources whole in folds; a bad file is named and skipped", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const c = await corpus(dir);
+    const runs = join(dir, "runs");
+    const r = await trainHead({
+      natural: c.natural,
+      renders: SHIPPED,
+      rendersCsv: c.csv,
+      features: "residual",
+      runs,
+      name: "h",
+      progress: quiet,
+    });
+    assert.deepEqual(r.head.n, { natural: 16, rendered: 12 });
+    assert.deepEqual(r.skipped, [join(c.natural, "broken.png")]);
+    assert.match(await Deno.readTextFile(join(r.dir, "skipped-natural.txt")), /broken\.png/);
+    // by hand: the same features, labels and groups (the sorted sources, each render alone)
+    const files = [...c.photos, ...c.chosen.map((e) => e.path)];
+    const x = new Float32Array(files.length * RESIDUAL_DIM);
+    for (const [i, f] of files.entries()) {
+      x.set(await wholeImageFeatures("residual", await readImage(f)), i * RESIDUAL_DIM);
+    }
+    const y = files.map((_, i) => i < 16 ? 0 : 1);
+    const groups = files.map((_, i) => i < 16 ? i % 4 : 4 + i - 16);
+    const byHand = new LogisticHead().fit(x, files.length, RESIDUAL_DIM, y, groups);
+    assert.equal(r.head.threshold, byHand.threshold);
+    assert.deepEqual(r.head.pCg(x, files.length), byHand.pCg(x, files.length));
+    const saved = JSON.parse(await Deno.readTextFile(join(r.dir, "head.json")));
+    assert.equal(saved.provenance.features, "residual");
+    assert.deepEqual(saved.provenance.renderers.map((x: { images: number }) => x.images), [
+      4,
+      4,
+      4,
+    ]);
+    // another run reuses the first run's features image by image: the same head
+    const again = await trainHead({
+      natural: c.natural,
+      renders: SHIPPED,
+      rendersCsv: c.csv,
+      features: "residual",
+      runs,
+      name: "again",
+      featureCache: [join(r.dir, "features")],
+      progress: quiet,
+    });
+    assert.deepEqual(again.head.toJSON().weights, r.head.toJSON().weights);
+    const shards = await Array.fromAsync(Deno.readDir(join(again.dir, "features", "shards")));
+    assert.equal(shards.length, 1); // the adopted lists, where the extraction found them
+    // a finished run is not overwritten
+    await assert.rejects(
+      trainHead({
+        natural: c.natural,
+        renders: SHIPPED,
+        rendersCsv: c.csv,
+        features: "residual",
+        runs,
+        name: "h",
+        progress: quiet,
+      }),
+      /already holds a head run/,
+    );
+  });
+});
+
+Deno.test("detector with a linear head: each stage reads the image as it was fitted; format 5, head.json; damaged files refused; calibrated in step", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const c = await corpus(dir);
+    const runs = join(dir, "runs");
+    const { dir: headRun } = await trainHead({
+      natural: c.natural,
+      renders: SHIPPED,
+      rendersCsv: c.csv,
+      features: "residual",
+      matchCompression: 80,
+      runs,
+      name: "h",
+      progress: quiet,
+    });
+    await trainOneClass({
+      data: c.natural,
+      fitAll: true,
+      runs,
+      name: "p",
+      features: "profile",
+      oneclass: "gauss",
+      threshold: "cv-source",
+      skipBad: true,
+      progress: quiet,
+    });
+    const before = tf.memory().numTensors;
+    const det = await detectorWithLinearHead(headRun, runs, "p", { rule: "fused" });
+    const file = join(SHIPPED, "POVRay/povray_00003.png"), bytes = await Deno.readFile(file);
+    const d = await det.score(bytes);
+    const decoded = await readImage(file);
+    // the head on the image re-encoded at JPEG 80, as trained; the one-class stage as decoded
+    const asTrained = det.linear!.pCg(
+      await wholeImageFeatures("residual", await jpegRoundTrip(decoded, 80)),
+      1,
+    )[0];
+    assert.equal(d.pCg, asTrained);
+    const asDecoded = det.linear!.pCg(await wholeImageFeatures("residual", decoded), 1)[0];
+    assert.ok(Math.abs(d.pCg - asDecoded) > 1e-6, "the re-encoding would change it");
+    assert.equal(await det.headPCg(decoded), d.pCg);
+    const oc = await det.oneClass.decisionFunction(await wholeImageFeatures("profile", decoded), 1);
+    assert.ok(Math.abs(d.score - oc[0]) < 1e-5);
+    // the fused score reads the head's out-of-fold p(CG) as its natural reference
+    const tails = [upperTail(det.linear!.reference, d.pCg), det.oneClass.naturalTail(d.score)!];
+    assert.ok(Math.abs(d.fused! - (-2 * Math.log(tails[0] * tails[1]) - 9.4877)) < 1e-3);
+    assert.equal(d.verdict, det.verdict(d.pCg, d.score, d.checks));
+    assert.equal(d.crops, 0); // no map, no tiles
+    assert.equal(det.headAt, det.linear!.threshold);
+
+    const out = join(dir, "det");
+    await det.save(out);
+    det.dispose();
+    const info = JSON.parse(await Deno.readTextFile(join(out, "detector.json")));
+    assert.equal(info.format, DETECTOR_FORMAT);
+    assert.deepEqual(info.head, { kind: "linear", features: "residual", jpeg: 80 });
+    assert.ok(!(await Deno.stat(join(out, "model.json")).catch(() => undefined)));
+    const back = await loadDetector(out);
+    const d2 = await back.score(bytes);
+    assert.deepEqual([d2.pCg, d2.score, d2.verdict], [d.pCg, d.score, d.verdict]);
+    back.dispose();
+    assert.equal(tf.memory().numTensors, before, "tensors left behind");
+
+    // detect names the head; a heatmap needs a map's tiles
+    assert.equal(await main(["detect", "--detector", out, "--quiet", file]), 0);
+    assert.notEqual(
+      await main(["detect", "--detector", out, "--quiet", "--heatmap", join(dir, "hm"), file]),
+      0,
+    );
+    assert.ok(!(await Deno.stat(join(dir, "hm")).catch(() => undefined))); // nothing drawn
+
+    // damaged or mismatched: refused, the file named
+    const head = await Deno.readTextFile(join(out, "head.json"));
+    const broken = async (f: string, text: string, pattern: RegExp) => {
+      const keep = await Deno.readTextFile(join(out, f));
+      await Deno.writeTextFile(join(out, f), text);
+      await assert.rejects(
+        loadDetector(out),
+        (e) => e instanceof ModelError && pattern.test(e.message),
+      );
+      await Deno.writeTextFile(join(out, f), keep);
+    };
+    await broken("head.json", "{", /head\.json: not valid JSON/);
+    await broken(
+      "head.json",
+      JSON.stringify({ ...JSON.parse(head), provenance: { features: "mobilenet" } }),
+      /head\.json: fitted on mobilenet/,
+    );
+    await broken(
+      "detector.json",
+      JSON.stringify({ ...info, head: { ...info.head, kind: "forest" } }),
+      /linear head/,
+    );
+    await broken(
+      "detector.json",
+      JSON.stringify({ ...info, headThreshold: { ...info.headThreshold, value: 0.01 } }),
+      /headThreshold/,
+    );
+    await Deno.remove(join(out, "head.json"));
+    await assert.rejects(loadDetector(out), /head\.json/);
+    await Deno.writeTextFile(join(out, "head.json"), head);
+
+    // calibrated: the head's threshold in head.json moves with the detector's
+    const cal = join(dir, "cal");
+    await Deno.writeTextFile(
+      join(dir, "mine.csv"),
+      ["Name,Label", ...c.photos.map((_, i) => `p${i}.png,0`)].join("\n") + "\n",
+    );
+    const r = await calibrate({
+      detector: out,
+      natural: c.natural,
+      naturalCsv: join(dir, "mine.csv"),
+      out: cal,
+    });
+    const calibrated = await loadDetector(cal);
+    assert.equal(calibrated.headAt, r.headThreshold.after);
+    assert.equal(calibrated.linear!.threshold, r.headThreshold.after);
+    assert.ok(r.headThreshold.after >= r.headThreshold.before);
+    assert.match(calibrated.info.name, /\(calibrated\)$/);
+    calibrated.dispose();
+  });
+});
