@@ -213,7 +213,7 @@ async function runDetector(a: ParsedArgs): Promise<number> {
         ]
         : /^(https?|file):/.test(dir!)
         ? []
-        : ["detector.json", "model.json", "oneclass.json"].map((f) => join(dir!, f)),
+        : ["detector.json", "model.json", "head.json", "oneclass.json"].map((f) => join(dir!, f)),
     ),
     bootstrap: num(a, "bootstrap", { int: true, min: 1 }),
     seed: num(a, "seed", { int: true }),

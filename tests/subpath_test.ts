@@ -11,8 +11,9 @@ const EXPORTS: Record<string, string> =
   JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).exports;
 /** The later stages each sub-path must not pull in. */
 const LATER: Record<string, string[]> = {
-  "./data": ["lib/map/", "lib/features/", "lib/oneclass/", "lib/eval/", "lib/detect/"],
-  "./oneclass": ["lib/detect/", "lib/eval/"],
+  "./data": ["lib/map/", "lib/features/", "lib/oneclass/", "lib/head/", "lib/eval/", "lib/detect/"],
+  "./oneclass": ["lib/head/", "lib/detect/", "lib/eval/"],
+  "./head": ["lib/detect/", "lib/eval/"],
   "./detect": ["lib/eval/"],
 };
 

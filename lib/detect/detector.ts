@@ -25,9 +25,9 @@
  */
 
 import { basename, join, resolve } from "node:path";
-import { at, type Location, readAt } from "../core/bundle.ts";
+import { at, type Location, readAt, sha256Hex } from "../core/bundle.ts";
 import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
-import { writeJson } from "../core/files.ts";
+import { atomicWrite, writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
 import { DEFAULT_NU, fisherQuantile, fisherScore, meanPerImage, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
@@ -44,6 +44,8 @@ import {
   FEATURE_SOURCES,
   type FeatureSource,
   needsMap,
+  sourceSpec,
+  specKey,
   wholeImageFeatures,
 } from "../features/sources.ts";
 import type { ENet } from "../map/enet.ts";
@@ -75,6 +77,12 @@ import {
  */
 export const DETECTOR_FORMAT = "cgvsni-detector/5";
 
+/**
+ * The format a detector with an image map is saved in: version 4, which it needs no more than,
+ * so that a reader from before linear heads still loads it.
+ */
+const MAP_FORMAT = "cgvsni-detector/4";
+
 /** A linear head's entry in `detector.json` (its weights are in `head.json`). */
 export interface LinearHeadInfo {
   /** The only kind so far: {@link LogisticHead}. */
@@ -83,6 +91,8 @@ export interface LinearHeadInfo {
   features: FeatureSource;
   /** JPEG quality the image is re-encoded at before its features (absent: as decoded). */
   jpeg?: number;
+  /** SHA-256 of `head.json` as saved (checked when loading). */
+  sha256?: string;
 }
 
 /** What the detector says about one image. */
@@ -593,10 +603,18 @@ export class Detector {
       );
     }
     await Deno.mkdir(dir, { recursive: true });
-    if (this.linear) await writeJson(join(dir, LINEAR_HEAD_FILE), this.linear.toJSON());
-    else await saveENet(dir, this.net, this.norm, "model");
+    let info: DetectorInfo = { ...this.info, format: MAP_FORMAT };
+    if (this.linear) {
+      const bytes = new TextEncoder().encode(JSON.stringify(this.linear.toJSON(), null, 2) + "\n");
+      await atomicWrite(join(dir, LINEAR_HEAD_FILE), bytes);
+      info = {
+        ...this.info,
+        format: DETECTOR_FORMAT,
+        head: { ...this.info.head!, sha256: await sha256Hex(bytes) },
+      };
+    } else await saveENet(dir, this.net, this.norm, "model");
     await this.oneClass.save(dir, ONECLASS_STEM);
-    await writeJson(join(dir, "detector.json"), this.info);
+    await writeJson(join(dir, "detector.json"), info);
   }
 
   /** Frees the tensors. */
@@ -757,15 +775,22 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
 
 /** A detector with a linear head: `head.json` and the one-class model, each checked. */
 async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> {
-  const where = at(loc, LINEAR_HEAD_FILE);
+  const where = at(loc, LINEAR_HEAD_FILE), bytes = await readAt(loc, LINEAR_HEAD_FILE);
+  const sum = info.head!.sha256;
+  if (sum !== undefined && await sha256Hex(bytes) !== sum) {
+    throw new ModelError(
+      `${where}: checksum differs from detector.json's (a changed or damaged file)`,
+    );
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(new TextDecoder().decode(await readAt(loc, LINEAR_HEAD_FILE)));
-  } catch (e) {
-    if (e instanceof ModelError) throw e;
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
     throw new ModelError(`${where}: not valid JSON`);
   }
   const head = LogisticHead.fromJSON(raw, where);
+  const problem = linearMismatch(head, info.head!);
+  if (problem) throw new ModelError(`${where}: ${problem}`);
   const oc = await loadOneClass(loc, ONECLASS_STEM);
   const p = oc.provenance;
   try {
@@ -776,18 +801,33 @@ async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> 
         }: fitted on ${p.source} features, the detector reads ${info.features}`,
       );
     }
-    const hp = head.provenance?.features;
-    if (hp !== undefined && hp !== info.head!.features) {
-      throw new ModelError(
-        `${where}: fitted on ${hp} features, detector.json says ${info.head!.features}`,
-      );
-    }
     await warnOtherDecoder(info.decoder, at(loc, "detector.json"));
     return new Detector(undefined, oc, info, head);
   } catch (e) {
     oc.dispose();
     throw e;
   }
+}
+
+/**
+ * Why a linear head does not read images as `detector.json` says, if it does not: its features,
+ * their definition's version, or its JPEG re-encoding.
+ */
+function linearMismatch(head: LogisticHead, h: LinearHeadInfo): string | undefined {
+  const p = head.provenance ?? {};
+  if (p.features !== undefined && p.features !== h.features) {
+    return `fitted on ${p.features} features, detector.json says ${h.features}`;
+  }
+  const key = specKey(h.features), spec = key ? p[key] : undefined;
+  if (spec !== undefined && JSON.stringify(spec) !== JSON.stringify(sourceSpec(h.features))) {
+    return `fitted on another version of the ${h.features} features than this toolkit computes`;
+  }
+  if ((p.matchCompression ?? undefined) !== h.jpeg) {
+    return `fitted on images re-encoded at JPEG ${
+      p.matchCompression ?? "none"
+    }, detector.json says ${h.jpeg ?? "none"}`;
+  }
+  return undefined;
 }
 
 /** Why a one-class model does not fit a map and source, if it does not. */
@@ -942,7 +982,14 @@ export async function detectorWithHead(
   const withHead = await loadDetector(head);
   let own: Detector | undefined;
   try {
-    if (!withHead.map) throw new ModelError(`${head}: a detector without an image map has no head`);
+    if (!withHead.map) {
+      throw new ModelError(
+        `${head}: ` +
+          (withHead.linear
+            ? "its head is a linear head: give its train-head run with --linear-head"
+            : "a detector without an image map has no head"),
+      );
+    }
     own = await detectorFromRun(runs, undefined, oneclass, { unsure: o.unsure });
     const rule = o.rule ?? withHead.info.rule;
     if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
@@ -979,7 +1026,7 @@ export async function detectorWithHead(
  * one-class model is a run of its own (`runs/<oneclass>`, `train-oneclass --data`: whole-image
  * features). The head's threshold and natural reference become the detector's
  * (`headThreshold`), so every rule, the fused score included, reads it as it reads a map's.
- * The verdict rule is `rule` (default `head`).
+ * The verdict rule is `rule` (default {@link DEFAULT_LINEAR_RULE}).
  *
  * @example A linear head on residual features with a profile Gaussian, both on `dataset/`
  * ```ts
@@ -1017,11 +1064,34 @@ export async function detectorWithLinearHead(
   if (!FEATURE_SOURCES.includes(features) || needsMap(features)) {
     throw new ModelError(`${file}: its provenance names no whole-image feature source`);
   }
-  const rule = o.rule ?? "head";
+  const rule = o.rule ?? DEFAULT_LINEAR_RULE;
   if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
   const own = await detectorFromRun(runs, undefined, oneclass, { unsure: o.unsure });
   const oc = own.info;
   const jpeg = p.matchCompression as number | undefined;
+  try {
+    return linearDetector(head, own, oc, features, jpeg, rule, headRun, o.unsure);
+  } catch (e) {
+    own.dispose();
+    throw e;
+  }
+}
+
+/** The rule of a detector with a linear head unless told another. */
+export const DEFAULT_LINEAR_RULE: VerdictRule = "head";
+
+/** {@link detectorWithLinearHead}'s detector, from the head and the one-class run's detector. */
+function linearDetector(
+  head: LogisticHead,
+  own: Detector,
+  oc: DetectorInfo,
+  features: FeatureSource,
+  jpeg: number | undefined,
+  rule: VerdictRule,
+  headRun: string,
+  unsure: number | undefined,
+): Detector {
+  const p = head.provenance ?? {};
   return new Detector(undefined, own.oneClass, {
     format: DETECTOR_FORMAT,
     name: `linear head ${basename(resolve(headRun))} + ${oc.name}`,
@@ -1031,7 +1101,7 @@ export async function detectorWithLinearHead(
     features: oc.features,
     preprocess: { oneClass: oc.preprocess },
     ...(oc.decoder ? { decoder: oc.decoder } : {}),
-    unsure: o.unsure ?? DEFAULT_UNSURE,
+    unsure: unsure ?? DEFAULT_UNSURE,
     headThreshold: {
       value: head.threshold,
       nu: head.nu,

@@ -197,7 +197,7 @@ export async function adoptFeatures(
       const stem = e.name.slice(0, -5);
       try {
         const { manifest } = await loadBundle(folder, stem, { format: FORMAT });
-        if (!Object.entries(want).every(([k, v]) => manifest[k] === v)) continue;
+        if (!sameDefinition(manifest, want)) continue;
       } catch {
         continue; // not a feature list
       }
@@ -213,6 +213,26 @@ export async function adoptFeatures(
   }
   return adopted;
 }
+
+/**
+ * Whether a saved list's manifest was computed as `want` defines vectors: every key of the
+ * definition equal both ways (a list made with an option `want` lacks, `shortSide` say, is not).
+ */
+function sameDefinition(manifest: Record<string, unknown>, want: Record<string, unknown>) {
+  const saved = Object.keys(manifest).filter((k) => !BUNDLE_KEYS.has(k));
+  return saved.every((k) => k in want) &&
+    Object.entries(want).every(([k, v]) => manifest[k] === v);
+}
+
+/** Manifest keys that say where a list is, not how its vectors were made. */
+const BUNDLE_KEYS = new Set([
+  "format",
+  "weightsManifest",
+  "byteLength",
+  "sha256",
+  "names",
+  "samples",
+]);
 
 /** The crops a map source's slice was computed on, recorded with it (whole images: none). */
 function viewOf(o: { source: FeatureSource; view: View }): { view?: string } {

@@ -29,17 +29,17 @@ export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
 
 /** Settings of {@link LogisticHead}. */
 export interface LogisticOptions {
-  /** Inverse regularisation strength (default 0.1, as docs/production.md measured it). */
+  /** Inverse regularisation strength (default: {@link LOGISTIC_DEFAULTS}, as for the others). */
   c?: number;
-  /** Share of the natural images above the threshold (default {@link DEFAULT_NU}). */
+  /** Share of the natural images above the threshold. */
   nu?: number;
-  /** Folds of the out-of-fold threshold (default 5). */
+  /** Folds of the out-of-fold threshold. */
   folds?: number;
-  /** Seed of the folds (default 0). */
+  /** Seed of the folds. */
   seed?: number;
 }
 
-/** The defaults of {@link LogisticOptions}. */
+/** The defaults of {@link LogisticOptions} (C as docs/production.md measured it). */
 export const LOGISTIC_DEFAULTS = { c: 0.1, nu: DEFAULT_NU, folds: 5, seed: 0 } as const;
 
 /** A saved linear head (`head.json`). */
@@ -229,9 +229,12 @@ export class LogisticHead {
     if (
       d < 1 || !numbers(s.weights, d) || !numbers(s.mean, d) || !numbers(s.scale, d) ||
       s.scale.some((v) => !(v > 0)) || !Number.isFinite(s.intercept) ||
-      !(s.threshold >= 0 && s.threshold <= 1) || !numbers(s.reference)
+      !(s.threshold >= 0 && s.threshold <= 1) || !numbers(s.reference) ||
+      !(Number.isInteger(s.n?.natural) && Number.isInteger(s.n?.rendered))
     ) {
-      throw new ModelError(`${where}: bad weights, standardisation, threshold or reference`);
+      throw new ModelError(
+        `${where}: bad weights, standardisation, threshold, reference or image counts`,
+      );
     }
     const h = new LogisticHead({ c: s.c, nu: s.nu, folds: s.folds, seed: s.seed });
     h.#fit = {

@@ -86,7 +86,8 @@ export interface HeadRunConfig {
 
 /**
  * Trains a linear head and writes `runs/<name>/head.json`. The features are cached in the run
- * (`features/`), so a run stopped while computing them starts again where the cache is.
+ * (`features/`); `cached` says whether every vector came from a cache (this run's, or another's
+ * through `featureCache`) rather than being computed.
  *
  * @example Photographs of `dataset/` against its renders, on residual features
  * ```ts
@@ -99,7 +100,7 @@ export interface HeadRunConfig {
  */
 export async function trainHead(
   o: TrainHeadOptions,
-): Promise<{ head: LogisticHead; dir: string; skipped: string[] }> {
+): Promise<{ head: LogisticHead; dir: string; skipped: string[]; cached: boolean }> {
   const log = o.progress ?? makeProgress();
   const features = checkSource(o.features ?? TRAIN_HEAD_DEFAULTS.features);
   if (needsMap(features)) {
@@ -208,5 +209,5 @@ export async function trainHead(
     `head run ${dir}: ${features} features, ${photos.length} photographs of ${sources.length} ` +
       `sources against ${renders.length} renders; threshold p(CG) ${head.threshold.toFixed(4)}`,
   );
-  return { head, dir, skipped };
+  return { head, dir, skipped, cached: nf.cached && rf.cached };
 }

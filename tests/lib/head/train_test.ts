@@ -105,9 +105,22 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
       featureCache: [join(r.dir, "features")],
       progress: quiet,
     });
+    assert.equal(r.cached, false); // the first run computed its vectors
+    assert.equal(again.cached, true); // the second assembled them from the adopted lists
     assert.deepEqual(again.head.toJSON().weights, r.head.toJSON().weights);
-    const shards = await Array.fromAsync(Deno.readDir(join(again.dir, "features", "shards")));
-    assert.equal(shards.length, 1); // the adopted lists, where the extraction found them
+    // images read another way (re-encoded at JPEG 90): the first run's vectors are not adopted
+    const other = await trainHead({
+      natural: c.natural,
+      renders: SHIPPED,
+      rendersCsv: c.csv,
+      features: "residual",
+      matchCompression: 90,
+      runs,
+      name: "other",
+      featureCache: [join(r.dir, "features")],
+      progress: quiet,
+    });
+    assert.equal(other.cached, false);
     // a finished run is not overwritten
     await assert.rejects(
       trainHead({
@@ -178,7 +191,8 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     det.dispose();
     const info = JSON.parse(await Deno.readTextFile(join(out, "detector.json")));
     assert.equal(info.format, DETECTOR_FORMAT);
-    assert.deepEqual(info.head, { kind: "linear", features: "residual", jpeg: 80 });
+    const { sha256: _s, ...rest } = info.head;
+    assert.deepEqual(rest, { kind: "linear", features: "residual", jpeg: 80 });
     assert.ok(!(await Deno.stat(join(out, "model.json")).catch(() => undefined)));
     const back = await loadDetector(out);
     const d2 = await back.score(bytes);
@@ -205,12 +219,40 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
       );
       await Deno.writeTextFile(join(out, f), keep);
     };
-    await broken("head.json", "{", /head\.json: not valid JSON/);
+    // head.json changed after saving: its checksum in detector.json no longer matches
+    assert.match(info.head.sha256, /^[0-9a-f]{64}$/);
     await broken(
       "head.json",
-      JSON.stringify({ ...JSON.parse(head), provenance: { features: "mobilenet" } }),
+      head.replace(/"threshold": [^,]+,/, '"threshold": 0.5,'),
+      /checksum differs/,
+    );
+    // without the checksum (as written by hand), each check on its own
+    const { sha256: _sum, ...unsummed } = info.head;
+    const bare = JSON.stringify({ ...info, head: unsummed });
+    const twice = async (headText: string, infoText: string, pattern: RegExp) => {
+      const keep = await Deno.readTextFile(join(out, "detector.json"));
+      await Deno.writeTextFile(join(out, "detector.json"), infoText);
+      await broken("head.json", headText, pattern);
+      await Deno.writeTextFile(join(out, "detector.json"), keep);
+    };
+    await twice("{", bare, /head\.json: not valid JSON/);
+    const parsed = JSON.parse(head);
+    await twice(
+      JSON.stringify({ ...parsed, provenance: { ...parsed.provenance, features: "mobilenet" } }),
+      bare,
       /head\.json: fitted on mobilenet/,
     );
+    await twice(
+      head,
+      JSON.stringify({ ...info, head: { ...unsummed, jpeg: 90 } }),
+      /JPEG 80.*says 90/,
+    );
+    await twice(
+      JSON.stringify({ ...parsed, provenance: { ...parsed.provenance, residual: { version: 0 } } }),
+      bare,
+      /another version of the residual features/,
+    );
+    await twice(JSON.stringify({ ...parsed, n: undefined }), bare, /image counts/);
     await broken(
       "detector.json",
       JSON.stringify({ ...info, head: { ...info.head, kind: "forest" } }),
