@@ -111,6 +111,7 @@ async function collect(
   photos: Photo[],
   o: CalibrateOptions,
   what: string,
+  oneClassOnly = false,
 ): Promise<{ outs: StageOutputs[]; groups: string[]; skipped: CalibrationRecord["skipped"] }> {
   const outs: StageOutputs[] = [], groups: string[] = [];
   const skipped: CalibrationRecord["skipped"] = [];
@@ -119,7 +120,7 @@ async function collect(
     o.progress?.tick();
     try {
       const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
-      outs.push((await det.stages(img, { name: path })).outputs);
+      outs.push((await det.stages(img, { name: path, oneClassOnly })).outputs);
       groups.push(group);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;
@@ -275,7 +276,15 @@ async function calibrateInto(
       oc.threshold = Math.max(before, quantile(raw, 1 - oc.nu));
       oc.reference = Float32Array.from(merged(oc.reference ?? [], raw));
     } else {
-      const theirs = await collect(det, await photographs(o.corpus!, o.corpusCsv), o, "corpus");
+      // the corpus refits the one-class model only: its head is not run (a linear head's
+      // features take seconds an image)
+      const theirs = await collect(
+        det,
+        await photographs(o.corpus!, o.corpusCsv),
+        o,
+        "corpus",
+        true,
+      );
       if (theirs.outs.length < MIN_CALIBRATION_IMAGES) {
         throw new CgvsniError(
           `${o.corpus}: ${theirs.outs.length} readable photographs; a refit needs the corpus the ` +

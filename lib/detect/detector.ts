@@ -470,20 +470,22 @@ export class Detector {
    * What the two stages make of decoded RGB pixels, before any judgement: the image as the
    * detector reads it (prepared), the tiles' origins, their head p(CG), and the one-class vectors
    * (one per tile for a map's features, one for whole-image features). {@link Detector.scoreImage}
-   * judges them; `calibrate` collects them. An image smaller than the crop is an
-   * {@link ImageError}.
+   * judges them; `calibrate` collects them. With `oneClassOnly`, the head is not run unless the
+   * one-class vectors come from the map (no `head` then): what a refit of the one-class model
+   * needs of its corpus. An image smaller than the crop is an {@link ImageError}.
    */
   async stages(
     decoded: RgbImage,
-    opts: ScoreOptions = {},
+    opts: ScoreOptions & { oneClassOnly?: boolean } = {},
   ): Promise<{ outputs: StageOutputs; origins: [number, number][]; img: RgbImage }> {
     const s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
-    const origins = this.map ? this.#origins(img, opts) : [];
-    const linear = this.linear ? await this.#linearPCg(decoded) : undefined;
-    const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
     const mapSource = needsMap(this.info.features);
-    const r = this.map
+    const runMap = !!this.map && (mapSource || !opts.oneClassOnly);
+    const origins = runMap ? this.#origins(img, opts) : [];
+    const linear = this.linear && !opts.oneClassOnly ? await this.#linearPCg(decoded) : undefined;
+    const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
+    const r = runMap
       ? await predict(this.net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {
         embed: mapSource ? embedding(this.info.features) : undefined,
       })
@@ -499,7 +501,7 @@ export class Detector {
     return {
       outputs: {
         images: 1,
-        head: r
+        head: r && !opts.oneClassOnly
           ? { pCg: r.pCg, image: new Uint8Array(crops.length) }
           : linear !== undefined
           ? { pCg: [linear], image: [0] }

@@ -184,6 +184,10 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     assert.ok(Math.abs(d.fused! - (-2 * Math.log(tails[0] * tails[1]) - 9.4877)) < 1e-3);
     assert.equal(d.verdict, det.verdict(d.pCg, d.score, d.checks));
     assert.equal(d.crops, 0); // no map, no tiles
+    // what a refit needs of its corpus: the one-class vectors alone, the head not run
+    const only = await det.stages(decoded, { oneClassOnly: true });
+    assert.equal(only.outputs.head, undefined);
+    assert.deepEqual(only.outputs.vectors.data, (await det.stages(decoded)).outputs.vectors.data);
     assert.equal(det.headAt, det.linear!.threshold);
 
     const out = join(dir, "det");
