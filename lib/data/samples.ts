@@ -11,7 +11,8 @@ import { atomicWrite } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
 import { ImageStore, tile, tileCount, type View } from "./cache.ts";
 import { cropAt, type RgbImage, tileOrigins } from "./image.ts";
-import type { SplitEntry } from "./split.ts";
+import type { Dataset } from "./dataset.ts";
+import type { Role, SplitEntry } from "./split.ts";
 
 /** One crop of one image. */
 export interface Sample {
@@ -119,4 +120,49 @@ export async function usable(
   o.log.log(`skipped ${bad.length} unusable image(s), listed in ${list}`);
   const badPaths = new Set(bad.map((b) => b.path));
   return entries.filter((e) => !badPaths.has(e.path));
+}
+
+/**
+ * The photographs (label 0) of a corpus and the renders (labels 1..K) of a render dataset that
+ * decode and take a `side`-pixel crop, as `role`; the others are skipped and named in the run's
+ * `skipped-natural.txt` and `skipped-renders.txt` (`skipped`: their paths). What `loso` and
+ * `train-head` read.
+ *
+ * @example The shipped images as photographs and renders, every one usable
+ * ```ts
+ * import { ImageStore, loadDataset } from "./mod.ts";
+ * import { photographsAndRenders } from "./samples.ts";
+ * import { makeProgress } from "../core/progress.ts";
+ * const ds = await loadDataset("dataset"), run = await Deno.makeTempDir();
+ * const r = await photographsAndRenders(ds, ds, new ImageStore(), 16, {
+ *   run, log: makeProgress({ quiet: true }), role: "test",
+ * });
+ * console.log(r.photos.length, r.renders.length, r.skipped); // 40 120 []
+ * ```
+ */
+export async function photographsAndRenders(
+  natural: Dataset,
+  renders: Dataset,
+  store: ImageStore,
+  side: number,
+  o: { run: string; log: Progress; role: Role },
+): Promise<{ photos: SplitEntry[]; renders: SplitEntry[]; skipped: string[] }> {
+  const check = async (images: Dataset["images"], what: string) =>
+    await usable(
+      images.map((e) => ({ ...e, role: o.role })),
+      store,
+      {
+        kind: "center",
+        size: side,
+      },
+      side,
+      { skipBad: true, run: o.run, log: o.log, what, listName: `skipped-${what}.txt` },
+    );
+  const photos = await check(natural.images.filter((e) => e.label === 0), "natural");
+  const rendered = renders.images.filter((e) => e.label > 0);
+  const kept = await check(rendered, "renders");
+  const ok = new Set([...photos, ...kept].map((e) => e.path));
+  const skipped = [...natural.images, ...rendered].filter((e) => !ok.has(e.path))
+    .map((e) => e.path);
+  return { photos, renders: kept, skipped };
 }

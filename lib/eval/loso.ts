@@ -29,7 +29,7 @@ import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
 import { loadDataset } from "../data/dataset.ts";
-import { usable } from "../data/samples.ts";
+import { photographsAndRenders } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import {
   DEFAULT_UNSURE,
@@ -481,8 +481,6 @@ async function losoWith(
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
-  const entries = (images: typeof nat.images): SplitEntry[] =>
-    images.map((e) => ({ ...e, role: "test" as const }));
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;
   const store = new ImageStore({
     dir: join(dir, ".cache"),
@@ -491,19 +489,11 @@ async function losoWith(
   });
   // with a head, an image must also take its crop (else it is skipped, named, like any other)
   const side = Math.max(MIN_SIDE, headDet?.crop ?? 0);
-  const check = async (es: SplitEntry[], what: string) =>
-    await usable(es, store, { kind: "center", size: side }, side, {
-      skipBad: true,
-      run: dir,
-      log,
-      what,
-      listName: `skipped-${what}.txt`,
-    });
-  const photos = await check(entries(nat.images.filter((e) => e.label === 0)), "natural");
-  const renders = await check(entries(ren.images.filter((e) => e.label > 0)), "renders");
-  const kept = new Set([...photos, ...renders].map((e) => e.path));
-  const skipped = [...nat.images, ...ren.images.filter((e) => e.label > 0)]
-    .filter((e) => !kept.has(e.path)).map((e) => e.path);
+  const { photos, renders, skipped } = await photographsAndRenders(nat, ren, store, side, {
+    run: dir,
+    log,
+    role: "test",
+  });
   const groups = [...new Set(photos.map((e) => e.group))].sort();
   const groupOf = photos.map((e) => groups.indexOf(e.group));
   const bigSources = new Set(

@@ -19,7 +19,7 @@ import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { ImageStore } from "../data/cache.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { decoderInfo } from "../data/decode.ts";
-import { usable } from "../data/samples.ts";
+import { photographsAndRenders } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
 import { adoptFeatures, extractFeatures } from "../features/extract.ts";
 import { checkSource, type FeatureSource, needsMap } from "../features/sources.ts";
@@ -132,27 +132,17 @@ export async function trainHead(
     dir: join(dir, ".cache"),
     ...(config.matchCompression ? { jpegQuality: config.matchCompression } : {}),
   });
-  const entries = (images: typeof nat.images): SplitEntry[] =>
-    images.map((e) => ({ ...e, role: "train" as const }));
-  const check = async (es: SplitEntry[], what: string) =>
-    await usable(es, store, { kind: "center", size: MIN_SIDE }, MIN_SIDE, {
-      skipBad: true,
-      run: dir,
-      log,
-      what,
-      listName: `skipped-${what}.txt`,
-    });
-  const photos = await check(entries(nat.images.filter((e) => e.label === 0)), "natural");
-  const renders = await check(entries(ren.images.filter((e) => e.label > 0)), "renders");
+  const { photos, renders, skipped } = await photographsAndRenders(nat, ren, store, MIN_SIDE, {
+    run: dir,
+    log,
+    role: "train",
+  });
   if (photos.length < 2 || renders.length < 1) {
     throw new CgvsniError(
       `a head needs photographs and renders: ${photos.length} usable in ${nat.root}, ` +
         `${renders.length} in ${ren.root}`,
     );
   }
-  const kept = new Set([...photos, ...renders].map((e) => e.path));
-  const skipped = [...nat.images, ...ren.images.filter((e) => e.label > 0)]
-    .filter((e) => !kept.has(e.path)).map((e) => e.path);
   const cacheDir = join(dir, "features");
   if (o.featureCache?.length) {
     const k = await adoptFeatures(o.featureCache, cacheDir, { source: features, store });

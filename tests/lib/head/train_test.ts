@@ -25,7 +25,7 @@ import {
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
 import { RESIDUAL_DIM } from "../../../lib/features/residual.ts";
 import { LogisticHead } from "../../../lib/head/logistic.ts";
-import { trainHead } from "../../../lib/head/train.ts";
+import { trainHead, type TrainHeadOptions } from "../../../lib/head/train.ts";
 import { trainOneClass } from "../../../lib/oneclass/train.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
@@ -64,15 +64,18 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
   await withTempDir(async (dir) => {
     const c = await corpus(dir);
     const runs = join(dir, "runs");
-    const r = await trainHead({
-      natural: c.natural,
-      renders: SHIPPED,
-      rendersCsv: c.csv,
-      features: "residual",
-      runs,
-      name: "h",
-      progress: quiet,
-    });
+    const train = (name: string, more: Partial<TrainHeadOptions> = {}) =>
+      trainHead({
+        natural: c.natural,
+        renders: SHIPPED,
+        rendersCsv: c.csv,
+        features: "residual",
+        runs,
+        name,
+        progress: quiet,
+        ...more,
+      });
+    const r = await train("h");
     assert.deepEqual(r.head.n, { natural: 16, rendered: 12 });
     assert.deepEqual(r.skipped, [join(c.natural, "broken.png")]);
     assert.match(await Deno.readTextFile(join(r.dir, "skipped-natural.txt")), /broken\.png/);
@@ -95,45 +98,18 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
       4,
     ]);
     // another run reuses the first run's features image by image: the same head
-    const again = await trainHead({
-      natural: c.natural,
-      renders: SHIPPED,
-      rendersCsv: c.csv,
-      features: "residual",
-      runs,
-      name: "again",
-      featureCache: [join(r.dir, "features")],
-      progress: quiet,
-    });
+    const again = await train("again", { featureCache: [join(r.dir, "features")] });
     assert.equal(r.cached, false); // the first run computed its vectors
     assert.equal(again.cached, true); // the second assembled them from the adopted lists
     assert.deepEqual(again.head.toJSON().weights, r.head.toJSON().weights);
     // images read another way (re-encoded at JPEG 90): the first run's vectors are not adopted
-    const other = await trainHead({
-      natural: c.natural,
-      renders: SHIPPED,
-      rendersCsv: c.csv,
-      features: "residual",
+    const other = await train("other", {
       matchCompression: 90,
-      runs,
-      name: "other",
       featureCache: [join(r.dir, "features")],
-      progress: quiet,
     });
     assert.equal(other.cached, false);
     // a finished run is not overwritten
-    await assert.rejects(
-      trainHead({
-        natural: c.natural,
-        renders: SHIPPED,
-        rendersCsv: c.csv,
-        features: "residual",
-        runs,
-        name: "h",
-        progress: quiet,
-      }),
-      /already holds a head run/,
-    );
+    await assert.rejects(train("h"), /already holds a head run/);
   });
 });
 
