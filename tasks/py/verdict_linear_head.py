@@ -19,7 +19,9 @@ production generator G:
   chi2(4) 95 % quantile, band 0.1 x that quantile).
 
 S's photographs and G's renders are counted; Sunflow and Tachyon (in no training) are scored by
-the head trained with all four generators. Prints the table of the docs: per (head, rule) the
+the head trained with all four generators. A head named `…+proc-even` (an exploration, not among
+the candidates the rule chose from) weighs the photographs half and each render family (production,
+procedural) a quarter, in place of balanced classes. Prints the table of the docs: per (head, rule) the
 held-out photographs called natural / unsure (mean over sources, worst), and the share of each
 render set called computer-generated.
 
@@ -123,17 +125,22 @@ def verdicts(p, t, href, s, othr, oref):
     return {"both": np.where(head == oc, head, -1), "fused": fu, "head": head, "oneclass": oc}
 
 
-def linear_head(x, y, groups, c):
-    """Logistic regression, its out-of-fold threshold and natural reference (p(CG) units)."""
+def linear_head(x, y, groups, c, weight=None):
+    """Logistic regression, its out-of-fold threshold and natural reference (p(CG) units).
+    With `weight` (per row), those sample weights replace the balanced class weights."""
     def model():
         return make_pipeline(StandardScaler(), LogisticRegression(
-            C=c, max_iter=5000, class_weight="balanced"))
+            C=c, max_iter=5000, class_weight=None if weight is not None else "balanced"))
+
+    def fit(rows):
+        w = {} if weight is None else {"logisticregression__sample_weight": weight[rows]}
+        return model().fit(x[rows], y[rows], **w)
     oof = []
-    for fit, held in GroupKFold(5).split(x, y, groups):
+    for tr, held in GroupKFold(5).split(x, y, groups):
         nat = held[y[held] == 0]
-        oof.append(model().fit(x[fit], y[fit]).decision_function(x[nat]))
+        oof.append(fit(tr).decision_function(x[nat]))
     ref = 1 / (1 + np.exp(-np.concatenate(oof)))
-    m = model().fit(x, y)
+    m = fit(np.arange(len(x)))
     return (lambda v: 1 / (1 + np.exp(-m.decision_function(v)))), float(np.quantile(ref, 1 - NU)), ref
 
 
@@ -204,7 +211,12 @@ def main():
                     x = np.concatenate([xn, xr])
                     y = np.r_[np.zeros(len(xn)), np.ones(len(xr))]
                     grp = np.r_[src[tr], [f"r{i}" for i in range(len(xr))]]
-                    f, t, ref = linear_head(x, y, grp, args.c)
+                    w = None
+                    if h.endswith("+proc-even"):  # photographs half; each render family a quarter
+                        nprod, nproc, n = int(rsel.sum()), len(proc), len(x)
+                        w = np.r_[np.full(len(xn), n / 2 / len(xn)), np.full(nprod, n / 4 / nprod),
+                                  np.full(nproc, n / 4 / nproc)]
+                    f, t, ref = linear_head(x, y, grp, args.c, w)
                     trainings[g] = (f(xs), f(xr_all), t, ref)
             for g, (ps, prr, t, href) in trainings.items():
                 vs = verdicts(ps, t, href, s_nat, oc.threshold, oc.reference)
