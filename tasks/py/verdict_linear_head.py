@@ -125,6 +125,24 @@ def verdicts(p, t, href, s, othr, oref):
     return {"both": np.where(head == oc, head, -1), "fused": fu, "head": head, "oneclass": oc}
 
 
+FISHER95_3 = 12.591587243743977  # chi2(6) 0.95 quantile
+
+
+def verdicts_two(p1, t1, r1, p2, t2, r2, s, othr, oref):
+    """Two heads (each with its threshold at the 1 - nu/2 quantile) and the one-class stage:
+    `either` (computer-generated when either head is over its threshold and out of its band,
+    natural when both are under and out of it) and `fused3` (Fisher over the three tails)."""
+    def head(p, t):
+        bp = min(BAND, t / 2, (1 - t) / 2)
+        return np.where(p > t + bp, 1, np.where(p < t - bp, 0, -1))
+    h1, h2 = head(p1, t1), head(p2, t2)
+    either = np.where((h1 == 1) | (h2 == 1), 1, np.where((h1 == 0) & (h2 == 0), 0, -1))
+    fused = -2 * (np.log(tail(r1, p1)) + np.log(tail(r2, p2)) + np.log(tail(oref, s))) - FISHER95_3
+    fb = BAND * FISHER95_3
+    fu = np.where(fused > fb, 1, np.where(fused < -fb, 0, -1))
+    return {"either": either, "fused3": fu}
+
+
 def linear_head(x, y, groups, c, weight=None):
     """Logistic regression, its out-of-fold threshold and natural reference (p(CG) units).
     With `weight` (per row), those sample weights replace the balanced class weights."""
@@ -189,6 +207,34 @@ def main():
         s_ren = oc.score(rprof)
         for h in heads:
             trainings = {}  # generator held out -> (p of S's photos, p of renders, t, ref)
+            if h == "mobilenet-two":  # a head per render family (an exploration)
+                nat, ren = feats["mobilenet"]
+                xn = np.stack([nat[n] for n in np.array(names)[tr]])
+                xs = np.stack([nat[n] for n in np.array(names)[~tr]])
+                xr_all = np.stack([ren[n] for n in render_names])
+                xp = np.stack([ren[n] for n in ren if n.split("/")[0] in PROCEDURAL])
+
+                def fit_on(xr):
+                    x = np.concatenate([xn, xr])
+                    y = np.r_[np.zeros(len(xn)), np.ones(len(xr))]
+                    grp = np.r_[src[tr], [f"r{i}" for i in range(len(xr))]]
+                    f, _, ref = linear_head(x, y, grp, args.c)
+                    return f(xs), f(xr_all), float(np.quantile(ref, 1 - NU / 2)), ref
+                proc_head = fit_on(xp)
+                for g in list(GENERATORS) + ["all"]:
+                    trf = [f for gg, fs in GENERATORS.items() if gg != g for f in fs]
+                    prod_head = fit_on(xr_all[np.isin(folder, trf)])
+                    a_ = (prod_head[0], prod_head[2], prod_head[3], proc_head[0], proc_head[2], proc_head[3])
+                    b_ = (prod_head[1], prod_head[2], prod_head[3], proc_head[1], proc_head[2], proc_head[3])
+                    vs = verdicts_two(*a_, s_nat, oc.threshold, oc.reference)
+                    vr = verdicts_two(*b_, s_ren, oc.threshold, oc.reference)
+                    for rule in vs:
+                        c = counts.setdefault((h, rule), {"photos": []})
+                        if g == "all":
+                            c["photos"].append(((vs[rule] == 0).mean(), (vs[rule] == -1).mean()))
+                        for f in GENERATORS.get(g, NEVER):
+                            c.setdefault(f, []).append((vr[rule][folder == f] == 1).mean())
+                continue
             if h == "cnn":
                 ps = np.array([cnn[n] for n in np.array(names)[~tr]])
                 prr = np.array([cnn[n] for n in render_names])
