@@ -21,7 +21,9 @@ production generator G:
 S's photographs and G's renders are counted; Sunflow and Tachyon (in no training) are scored by
 the head trained with all four generators. A head named `…+proc-even` (an exploration, not among
 the candidates the rule chose from) weighs the photographs half and each render family (production,
-procedural) a quarter, in place of balanced classes. Prints the table of the docs: per (head, rule) the
+procedural) a quarter, in place of balanced classes. `mobilenet-two` (an exploration too) is two
+heads, one per render family, each with its threshold at the 1 - nu/2 quantile, under the rules
+`either` and `fused3` (Fisher over both heads and the one-class stage, chi2(6)). Prints the table of the docs: per (head, rule) the
 held-out photographs called natural / unsure (mean over sources, worst), and the share of each
 render set called computer-generated.
 
