@@ -27,7 +27,7 @@
 import { basename, join, resolve } from "node:path";
 import { at, type Location, readAt, sha256Hex } from "../core/bundle.ts";
 import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
-import { atomicWrite, writeJson } from "../core/files.ts";
+import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
 import { DEFAULT_NU, fisherQuantile, fisherScore, meanPerImage, upperTail } from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
@@ -777,20 +777,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
 
 /** A detector with a linear head: `head.json` and the one-class model, each checked. */
 async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> {
-  const where = at(loc, LINEAR_HEAD_FILE), bytes = await readAt(loc, LINEAR_HEAD_FILE);
-  const sum = info.head!.sha256;
-  if (sum !== undefined && await sha256Hex(bytes) !== sum) {
-    throw new ModelError(
-      `${where}: checksum differs from detector.json's (a changed or damaged file)`,
-    );
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    throw new ModelError(`${where}: not valid JSON`);
-  }
-  const head = LogisticHead.fromJSON(raw, where);
+  const { head, where } = await readLinearHead(loc, info.head!.sha256);
   const problem = linearMismatch(head, info.head!);
   if (problem) throw new ModelError(`${where}: ${problem}`);
   const oc = await loadOneClass(loc, ONECLASS_STEM);
@@ -809,6 +796,29 @@ async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> 
     oc.dispose();
     throw e;
   }
+}
+
+/**
+ * The linear head in a folder (`head.json`), every field checked; with `sha256`, the file's
+ * checksum first. Errors name the file.
+ */
+async function readLinearHead(
+  loc: Location,
+  sha256?: string,
+): Promise<{ head: LogisticHead; where: string }> {
+  const where = at(loc, LINEAR_HEAD_FILE), bytes = await readAt(loc, LINEAR_HEAD_FILE);
+  if (sha256 !== undefined && await sha256Hex(bytes) !== sha256) {
+    throw new ModelError(
+      `${where}: checksum differs from detector.json's (a changed or damaged file)`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ModelError(`${where}: not valid JSON`);
+  }
+  return { head: LogisticHead.fromJSON(raw, where), where };
 }
 
 /**
@@ -1051,16 +1061,10 @@ export async function detectorWithLinearHead(
   o: { unsure?: number; rule?: VerdictRule } = {},
 ): Promise<Detector> {
   const file = join(headRun, LINEAR_HEAD_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await Deno.readTextFile(file));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new CgvsniError(`${file}: no trained linear head (train-head first)`);
-    }
-    throw new ModelError(`${file}: not valid JSON`);
+  if (!await exists(file)) {
+    throw new CgvsniError(`${file}: no trained linear head (train-head first)`);
   }
-  const head = LogisticHead.fromJSON(raw, file);
+  const { head } = await readLinearHead(headRun);
   const p = head.provenance ?? {};
   const features = p.features as FeatureSource;
   if (!FEATURE_SOURCES.includes(features) || needsMap(features)) {
@@ -1072,7 +1076,30 @@ export async function detectorWithLinearHead(
   const oc = own.info;
   const jpeg = p.matchCompression as number | undefined;
   try {
-    return linearDetector(head, own, oc, features, jpeg, rule, headRun, o.unsure);
+    return new Detector(undefined, own.oneClass, {
+      format: DETECTOR_FORMAT,
+      name: `linear head ${basename(resolve(headRun))} + ${oc.name}`,
+      renderers:
+        (p.renderers as ClassRef[] | undefined)?.map(({ label, name }) => ({ label, name })) ??
+          [],
+      features: oc.features,
+      preprocess: { oneClass: oc.preprocess },
+      ...(oc.decoder ? { decoder: oc.decoder } : {}),
+      unsure: o.unsure ?? DEFAULT_UNSURE,
+      headThreshold: {
+        value: head.threshold,
+        nu: head.nu,
+        from: "out-of-fold p(CG) of the head's training photographs (folds of whole sources)",
+        n: head.reference.length,
+        tiles: 0,
+        reference: head.reference,
+      },
+      unsureP: DEFAULT_UNSURE_P,
+      rule,
+      maxTilesPerSide: DEFAULT_MAX_TILES,
+      head: { kind: "linear", features, ...(jpeg ? { jpeg } : {}) },
+      provenance: { head: { run: headRun, ...p }, oneclass: oc.provenance },
+    }, head);
   } catch (e) {
     own.dispose();
     throw e;
@@ -1081,41 +1108,3 @@ export async function detectorWithLinearHead(
 
 /** The rule of a detector with a linear head unless told another. */
 export const DEFAULT_LINEAR_RULE: VerdictRule = "head";
-
-/** {@link detectorWithLinearHead}'s detector, from the head and the one-class run's detector. */
-function linearDetector(
-  head: LogisticHead,
-  own: Detector,
-  oc: DetectorInfo,
-  features: FeatureSource,
-  jpeg: number | undefined,
-  rule: VerdictRule,
-  headRun: string,
-  unsure: number | undefined,
-): Detector {
-  const p = head.provenance ?? {};
-  return new Detector(undefined, own.oneClass, {
-    format: DETECTOR_FORMAT,
-    name: `linear head ${basename(resolve(headRun))} + ${oc.name}`,
-    renderers:
-      (p.renderers as ClassRef[] | undefined)?.map(({ label, name }) => ({ label, name })) ??
-        [],
-    features: oc.features,
-    preprocess: { oneClass: oc.preprocess },
-    ...(oc.decoder ? { decoder: oc.decoder } : {}),
-    unsure: unsure ?? DEFAULT_UNSURE,
-    headThreshold: {
-      value: head.threshold,
-      nu: head.nu,
-      from: "out-of-fold p(CG) of the head's training photographs (folds of whole sources)",
-      n: head.reference.length,
-      tiles: 0,
-      reference: head.reference,
-    },
-    unsureP: DEFAULT_UNSURE_P,
-    rule,
-    maxTilesPerSide: DEFAULT_MAX_TILES,
-    head: { kind: "linear", features, ...(jpeg ? { jpeg } : {}) },
-    provenance: { head: { run: headRun, ...p }, oneclass: oc.provenance },
-  }, head);
-}

@@ -12,9 +12,9 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { type Shard, shardName } from "../cluster/shard.ts";
-import { loadBundle, saveBundle } from "../core/bundle.ts";
+import { loadBundle, readManifest, saveBundle } from "../core/bundle.ts";
 import { prefetch } from "../core/prefetch.ts";
 import { hashString } from "../core/rng.ts";
 import type { ImageStore, View } from "../data/cache.ts";
@@ -195,19 +195,17 @@ export async function adoptFeatures(
     for await (const e of Deno.readDir(folder)) {
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const stem = e.name.slice(0, -5);
-      try {
-        const { manifest } = await loadBundle(folder, stem, { format: FORMAT });
-        if (!sameDefinition(manifest, want)) continue;
-      } catch {
-        continue; // not a feature list
-      }
+      // the manifest alone decides; the values are checked (length, checksum) where a list is
+      // assembled from the copy, which is not used if damaged
+      const manifest = await readManifest(folder, stem).catch(() => undefined);
+      if (manifest?.format !== FORMAT || !sameDefinition(manifest, want)) continue;
+      const bin = manifest.weightsManifest[0].paths[0];
+      if (basename(bin) !== bin) continue; // a weights file elsewhere: not a list of ours
       await ensureDir(to);
       const name = `adopted-${hashString(join(folder, stem)).map((h) => h.toString(16)).join("")}`;
-      const json = JSON.parse(await Deno.readTextFile(join(folder, e.name)));
-      // the bundle names its weights file: the copy names its own
-      for (const m of json.weightsManifest ?? []) m.paths = [`${name}.bin`];
-      await Deno.copyFile(join(folder, `${stem}.bin`), join(to, `${name}.bin`));
-      await Deno.writeTextFile(join(to, `${name}.json`), JSON.stringify(json));
+      manifest.weightsManifest[0].paths = [`${name}.bin`]; // the copy names its own weights file
+      await Deno.copyFile(join(folder, bin), join(to, `${name}.bin`));
+      await Deno.writeTextFile(join(to, `${name}.json`), JSON.stringify(manifest));
       adopted++;
     }
   }

@@ -202,6 +202,18 @@ def main():
 
     heads = args.heads.split(",")
     counts = {}  # (head, rule) -> {"photos": [(nat, uns) per source], set: [cg...]}
+
+    def count(h, g, vs, vr):
+        """Every rule's verdicts on S's photographs (vs) and the renders (vr), with generator g
+        (or "all") out of the head's training: the photographs once per source, with the
+        all-generator head; each render set by the head that never saw it."""
+        for rule in vs:
+            c = counts.setdefault((h, rule), {"photos": []})
+            if g == "all":
+                c["photos"].append(((vs[rule] == 0).mean(), (vs[rule] == -1).mean()))
+            for f in GENERATORS.get(g, NEVER):
+                c.setdefault(f, []).append((vr[rule][folder == f] == 1).mean())
+
     for s in big:
         tr = src != s
         oc = Gauss(nprof[tr], list(src[tr]))
@@ -228,14 +240,8 @@ def main():
                     prod_head = fit_on(xr_all[np.isin(folder, trf)])
                     a_ = (prod_head[0], prod_head[2], prod_head[3], proc_head[0], proc_head[2], proc_head[3])
                     b_ = (prod_head[1], prod_head[2], prod_head[3], proc_head[1], proc_head[2], proc_head[3])
-                    vs = verdicts_two(*a_, s_nat, oc.threshold, oc.reference)
-                    vr = verdicts_two(*b_, s_ren, oc.threshold, oc.reference)
-                    for rule in vs:
-                        c = counts.setdefault((h, rule), {"photos": []})
-                        if g == "all":
-                            c["photos"].append(((vs[rule] == 0).mean(), (vs[rule] == -1).mean()))
-                        for f in GENERATORS.get(g, NEVER):
-                            c.setdefault(f, []).append((vr[rule][folder == f] == 1).mean())
+                    count(h, g, verdicts_two(*a_, s_nat, oc.threshold, oc.reference),
+                          verdicts_two(*b_, s_ren, oc.threshold, oc.reference))
                 continue
             if h == "cnn":
                 ps = np.array([cnn[n] for n in np.array(names)[~tr]])
@@ -267,15 +273,8 @@ def main():
                     f, t, ref = linear_head(x, y, grp, args.c, w)
                     trainings[g] = (f(xs), f(xr_all), t, ref)
             for g, (ps, prr, t, href) in trainings.items():
-                vs = verdicts(ps, t, href, s_nat, oc.threshold, oc.reference)
-                vr = verdicts(prr, t, href, s_ren, oc.threshold, oc.reference)
-                sets = GENERATORS.get(g, NEVER)
-                for rule in vs:
-                    c = counts.setdefault((h, rule), {"photos": []})
-                    if g == "all":  # the photographs once per source: with the all-generator head
-                        c["photos"].append(((vs[rule] == 0).mean(), (vs[rule] == -1).mean()))
-                    for f in sets:
-                        c.setdefault(f, []).append((vr[rule][folder == f] == 1).mean())
+                count(h, g, verdicts(ps, t, href, s_nat, oc.threshold, oc.reference),
+                      verdicts(prr, t, href, s_ren, oc.threshold, oc.reference))
         print(f"done {s}", flush=True)
 
     print(f"\n{len(names)} photographs of {len(set(src))} sources, {len(big)} held out; C = {args.c}\n")
