@@ -11,7 +11,9 @@ step always, each lens and film effect with probability one half (drawn from its
 Blender's compositor: `sharpen` with probability one half, then `camera-pil`; or "studio": the
 finish of render_studio.py's renders: `smooth` always, `ca`, `vignette` and `grain` each with
 probability one half, then `camera`; or "exterior" (render_exterior.py's): `denoise` always,
-`glare` and `vignette` each with probability one half, then `camera-pil`.
+`glare` and `vignette` each with probability one half, then `camera-pil`; or "landscape"
+(render_landscape.py's): `bilateral` always, `distortion`, `glare` and `grain` each with
+probability one half, then `camera-cubic`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
@@ -20,6 +22,8 @@ The steps, in the order they run:
   OpenImageDenoise, which Debian's Blender does not have: a classical denoiser, not a learned one;
 - `smooth`: another classical denoiser, for render_studio.py's renders: OpenCV's domain-transform
   edge-preserving filter (`edgePreservingFilter`, recursive; sigma_s 5-30, sigma_r 0.04-0.12);
+- `bilateral`: a third classical denoiser, for render_landscape.py's renders: OpenCV's bilateral
+  filter (`bilateralFilter`; diameter 5-9 px, sigma colour 12-40 levels, sigma space 2-6 px);
 - `distortion`: radial lens distortion (barrel or pincushion, k1 in +-0.08, bilinear remap);
 - `ca`: lateral chromatic aberration (red and blue scaled about the centre by 1 +- 0.1-0.4 %);
 - `glare`: bloom: the highlights above a threshold (0.7-0.9), blurred (sigma 1-3 % of the width)
@@ -34,7 +38,9 @@ The steps, in the order they run:
   Photographs go through the same step (same draws) when a protocol asks both classes to;
 - `camera-pil`: another camera's output, by another library: resizing to 50-100 % with PIL's
   Lanczos filter and JPEG by PIL at quality 72-96 with chroma subsampling 4:4:4, 4:2:2 or 4:2:0
-  (one third each), optimised Huffman tables.
+  (one third each), optimised Huffman tables;
+- `camera-cubic`: a third camera: resizing to 40-95 % with OpenCV's bicubic filter, then a
+  progressive JPEG by PIL at quality 75-95, 4:2:0.
 
 Pixels are floats from 8-bit sRGB input (float64; the remaps in float32), rounded to 8 bits after
 the denoiser (OpenCV's takes 8 bits) and at the end; OpenCV runs on one thread. The same job gives the same bytes on the same machine (tested).
@@ -53,7 +59,8 @@ from PIL import Image, ImageFilter
 cv2.setNumThreads(1)
 
 EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
-STEPS = ["denoise", "smooth", *EFFECTS, "sharpen", "camera", "camera-pil"]
+STEPS = ["denoise", "smooth", "bilateral", *EFFECTS, "sharpen", "camera", "camera-pil",
+         "camera-cubic"]
 # The recipes a job may name as its "steps": the steps that always run first, the effects each
 # applied with probability one half (drawn from its own stream, "<prefix><effect>:on"), and the
 # camera step that ends it.
@@ -62,8 +69,9 @@ CHAINS = {
     "interior": ([], ["sharpen"], "", "camera-pil"),
     "studio": (["smooth"], ["ca", "vignette", "grain"], "studio:", "camera"),
     "exterior": (["denoise"], ["glare", "vignette"], "exterior:", "camera-pil"),
+    "landscape": (["bilateral"], ["distortion", "glare", "grain"], "landscape:", "camera-cubic"),
 }
-CAMERAS = {"camera", "camera-pil"}
+CAMERAS = {"camera", "camera-pil", "camera-cubic"}
 
 
 def stream(seed, step):
@@ -84,6 +92,14 @@ def smooth(img, rng):
     u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     out = cv2.edgePreservingFilter(u8, flags=cv2.RECURS_FILTER, sigma_s=sigma_s, sigma_r=sigma_r)
     return out.astype(np.float64), {"sigma_s": sigma_s, "sigma_r": sigma_r}
+
+
+def bilateral(img, rng):
+    d, sigma_colour, sigma_space = rng.choice([5, 7, 9]), rng.uniform(12, 40), rng.uniform(2, 6)
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    out = cv2.bilateralFilter(u8, d, sigma_colour, sigma_space)
+    return out.astype(np.float64), {"d": d, "sigma_colour": sigma_colour,
+                                    "sigma_space": sigma_space}
 
 
 def remap(img, fx, fy):
@@ -178,8 +194,20 @@ def camera_pil(img, rng):
         "scale": scale, "quality": quality, "subsampling": subsampling, "size": list(size)}
 
 
-CAMERA = {"camera": camera, "camera-pil": camera_pil}
-EFFECT = {"denoise": denoise, "smooth": smooth, "sharpen": sharpen, "distortion": distortion,
+def camera_cubic(img, rng):
+    scale, quality = rng.uniform(0.4, 0.95), rng.randint(75, 95)
+    h, w = img.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    u8 = cv2.resize(u8, size, interpolation=cv2.INTER_CUBIC)
+    buf = io.BytesIO()
+    pil(u8.astype(np.float64)).save(buf, "JPEG", quality=quality, subsampling=2, progressive=True)
+    return np.frombuffer(buf.getvalue(), np.uint8), {
+        "scale": scale, "quality": quality, "size": list(size)}
+
+
+CAMERA = {"camera": camera, "camera-pil": camera_pil, "camera-cubic": camera_cubic}
+EFFECT = {"denoise": denoise, "smooth": smooth, "bilateral": bilateral, "sharpen": sharpen, "distortion": distortion,
           "ca": ca, "glare": glare, "vignette": vignette, "grain": grain}
 
 

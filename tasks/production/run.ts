@@ -17,9 +17,10 @@ export type Engine = typeof ENGINES[number];
 /**
  * The scene generators, each with its Blender script: render.py's objects on a ground,
  * render_interior.py's furnished rooms, render_studio.py's still lifes (product shots),
- * render_exterior.py's streets of buildings (architectural exteriors).
+ * render_exterior.py's streets of buildings (architectural exteriors), render_landscape.py's
+ * terrain, water and trees under a sky (landscapes).
  */
-export const GENERATORS = ["scene", "interior", "studio", "exterior"] as const;
+export const GENERATORS = ["scene", "interior", "studio", "exterior", "landscape"] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
 
@@ -29,6 +30,7 @@ const SCRIPTS: Record<Generator, string> = {
   interior: "render_interior.py",
   studio: "render_studio.py",
   exterior: "render_exterior.py",
+  landscape: "render_landscape.py",
 };
 
 /** What `render.py` takes (its header documents each). */
@@ -54,7 +56,7 @@ export interface PostJob {
   in: string;
   out: string;
   seed: number;
-  steps: string[] | "production" | "interior" | "studio" | "exterior";
+  steps: string[] | "production" | "interior" | "studio" | "exterior" | "landscape";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */
