@@ -106,6 +106,30 @@ Deno.test("production pools: the studio and exterior generators' texture sources
   assert.equal(pool.filter((f) => alt.includes(f.source)).length, 0);
 });
 
+Deno.test("production pools: the landscape generator's texture sources are two of the fresh set's, and leave every natural pool", async () => {
+  const { textures, corpus } = await manifests();
+  // make.ts --generator landscape --texture-source opencv-doc,qt5-quick-demos (docs/production.md)
+  const landscape = ["opencv-doc", "qt5-quick-demos"];
+  const pick = (names: string[]) => corpus.filter((f) => names.includes(f.source));
+  assert.equal(pick(landscape).length, 92);
+  const others = ["krank", "kphotoalbum", "marble-qt-data", "scratch", "tuxpaint-data"]
+    .concat(["plasma-workspace-data", "kalzium-data", "gramps", "lomiri-wallpapers-16.04"]);
+  const all = [...textures, ...pick(others), ...pick(landscape)];
+  const pool = naturalPool(corpus, all, { keepCgbench: true });
+  assert.equal(pool.length, 1596 - 87 - 92 - 63 - 92);
+  assert.equal(pool.filter((f) => landscape.includes(f.source)).length, 0);
+  const hashes = new Set(pick(landscape).flatMap((t) => [t.sha256, t.pixels]));
+  assert.equal(pool.filter((f) => hashes.has(f.sha256) || hashes.has(f.pixels)).length, 0);
+  // no other generator's pool holds a landscape texture, by source or by content
+  const older = [...textures, ...pick(others)];
+  assert.equal(older.filter((f) => landscape.includes(f.source)).length, 0);
+  const olderHashes = new Set(older.flatMap((t) => [t.sha256, t.pixels]));
+  assert.equal(
+    pick(landscape).filter((f) => olderHashes.has(f.sha256) || olderHashes.has(f.pixels)).length,
+    0,
+  );
+});
+
 Deno.test("production pools: a texture filed under another source is refused by name", async () => {
   const { textures, corpus } = await manifests();
   const t = textures[17];
@@ -249,7 +273,7 @@ async function post(jobs: PostJob[]) {
  * within the bound render.py's test measured, the same pixels; another seed another scene; every
  * photograph the scene uses is from its pool; POV-Ray is refused. Returns seed 7's record.
  */
-async function repeatsItself(generator: "interior" | "studio" | "exterior") {
+async function repeatsItself(generator: "interior" | "studio" | "exterior" | "landscape") {
   const a = await render(7, join(dir, `${generator}-a.png`), { generator });
   const b = await render(7, join(dir, `${generator}-b.png`), { generator });
   const c = await render(8, join(dir, `${generator}-c.png`), { generator });
@@ -334,6 +358,34 @@ Deno.test({
 
 Deno.test({
   name:
+    "render_landscape.py: the same seed gives the same landscape and image, another seed another; everything stands on the ground",
+  ignore: !blender,
+  async fn() {
+    const land = await repeatsItself("landscape");
+    const cam = land.camera;
+    // the camera 1.5-1.9 m (eye) or 12-60 m (drone) above the ground or the water under it
+    const [lo, hi] = cam.drone ? [12, 60] : [1.5, 1.9];
+    assert.ok(cam.above >= lo && cam.above <= hi, JSON.stringify(cam));
+    if (land.water !== null) assert.ok(cam.location[2] >= land.water + lo, JSON.stringify(cam));
+    // trees stand on dry ground; the boulders and trees on the terrain, whose hills are in range
+    for (const t of land.trees) {
+      if (land.water !== null) assert.ok(t.at[2] > land.water + 0.2, JSON.stringify(t));
+    }
+    assert.ok(land.boulders.length >= 3 && land.boulders.length <= 12);
+    assert.ok(land.terrain.height >= 4 && land.terrain.height <= 30);
+    const zs = [...land.trees, ...land.boulders].map((o: { at: number[] }) => o.at[2]);
+    assert.ok(zs.every((z: number) => Math.abs(z) <= land.terrain.height), zs.join());
+    // ground and rock are crops of photographs: 15-40 % of a side, inside the photograph
+    for (const m of ["ground", "rock-face", "boulder"]) {
+      const r = land.materials[m];
+      assert.ok(r.photo && r.crop >= 0.15 && r.crop <= 0.4, `${m}: ${JSON.stringify(r)}`);
+      assert.ok(r.at.every((u: number) => u >= 0 && u + r.crop <= 1), `${m}: ${JSON.stringify(r)}`);
+    }
+  },
+});
+
+Deno.test({
+  name:
     "post.py: every step repeats itself byte for byte for a seed, changes the image, and the camera step writes JPEG",
   ignore: !opencv,
   async fn() {
@@ -345,7 +397,15 @@ Deno.test({
       seed,
       steps: [s],
     });
-    const names = [...steps, "smooth", "sharpen", "camera", "camera-pil"];
+    const names = [
+      ...steps,
+      "smooth",
+      "bilateral",
+      "sharpen",
+      "camera",
+      "camera-pil",
+      "camera-cubic",
+    ];
     const jpegStep = (s: string) => s.startsWith("camera");
     const first = await post(names.map((s) => job(s, 1, "a")));
     const again = await post(names.map((s) => job(s, 1, "b")));
@@ -374,6 +434,13 @@ Deno.test({
     const p = pil.record.steps["camera-pil"];
     assert.ok(p.quality >= 72 && p.quality <= 96 && [0, 1, 2].includes(p.subsampling));
     assert.equal((await readImage(join(dir, "camera-pil-1-a.jpg"))).width, p.size[0]);
+    // the third camera (OpenCV's bicubic resize, PIL's progressive JPEG): a progressive frame (SOF2)
+    const cubic = first[names.indexOf("camera-cubic")];
+    const c = cubic.record.steps["camera-cubic"];
+    assert.ok(c.quality >= 75 && c.quality <= 95 && c.scale >= 0.4 && c.scale <= 0.95);
+    const sof2 = cubic.bytes.findIndex((b, i) => b === 0xff && cubic.bytes[i + 1] === 0xc2);
+    assert.ok(sof2 > 0, "progressive JPEG");
+    assert.equal((await readImage(join(dir, "camera-cubic-1-a.jpg"))).width, c.size[0]);
     // one camera step at most: a second would be recorded but never run
     await assert.rejects(
       postProcess([{ ...job("camera", 1, "two"), steps: ["camera", "camera-pil"] }]),
@@ -410,6 +477,8 @@ Deno.test({
     await chain("studio", ["smooth"], "camera", ["ca", "vignette", "grain"]);
     // the exterior generator's: non-local means and PIL's camera always, effects by draw
     await chain("exterior", ["denoise"], "camera-pil", ["glare", "vignette"]);
+    // the landscape generator's: the bilateral filter and the third camera always, effects by draw
+    await chain("landscape", ["bilateral"], "camera-cubic", ["distortion", "glare", "grain"]);
     // the production recipe: the denoiser and the camera always, each effect by its own draw
     const prod = await chain("production", ["denoise"], "camera", steps.slice(1));
     // the denoiser alone draws the same strength as inside the recipe
@@ -418,7 +487,7 @@ Deno.test({
   },
 });
 
-Deno.test("make.ts: the interior, studio and exterior generators refuse POV-Ray and an ablation, by name, before any work", async () => {
+Deno.test("make.ts: the interior, studio, exterior and landscape generators refuse POV-Ray and an ablation, by name, before any work", async () => {
   const make = async (...flags: string[]) => {
     const o = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -435,14 +504,17 @@ Deno.test("make.ts: the interior, studio and exterior generators refuse POV-Ray 
     return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
   };
   const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
-  for (const generator of ["interior", "studio", "exterior"]) {
+  for (const generator of ["interior", "studio", "exterior", "landscape"]) {
     const pov = await make(...base, "--generator", generator, "--engine", "POVRAY");
     assert.ok(!pov.ok && pov.err.includes(`${generator} renders in Blender only`), pov.err);
     const abl = await make(...base, "--generator", generator, "--ablation", "5");
     assert.ok(!abl.ok && abl.err.includes("no ablation"), abl.err);
   }
   const other = await make(...base, "--generator", "kitchen");
-  assert.ok(!other.ok && other.err.includes("scene, interior, studio, exterior"), other.err);
+  assert.ok(
+    !other.ok && other.err.includes("scene, interior, studio, exterior, landscape"),
+    other.err,
+  );
   await assert.rejects(Deno.stat(join(dir, "never")), Deno.errors.NotFound);
 });
 
