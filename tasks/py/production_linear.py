@@ -50,6 +50,31 @@ def load(prefix):
     return [n.rsplit("#", 1)[0] for n in meta["names"]], np.nan_to_num(x)
 
 
+def features(folders, source, natural_csv, exclude_source=""):
+    """The photographs (names, matrix, sources) and the renders (names, matrix) of several loso
+    runs' feature caches: the photographs are the first folder's that `natural_csv` lists (less the
+    sources `exclude_source` names), the renders every folder's, each name once."""
+    names, nx = load(f"{folders[0]}/natural-{source}")
+    rnames, rx = load(f"{folders[0]}/renders-{source}")
+    for more in folders[1:]:  # another run's renders (another generator's, say), each once
+        n2, x2 = load(f"{more}/renders-{source}")
+        seen = {n: i for i, n in enumerate(rnames)}
+        clash = [n for k, n in enumerate(n2) if n in seen and not np.array_equal(rx[seen[n]], x2[k])]
+        if clash:
+            raise SystemExit(f"{more}: {len(clash)} renders share a name with another folder's "
+                             f"but not its features (e.g. {clash[0]}): give the sets other labels")
+        new = [k for k, n in enumerate(n2) if n not in seen]
+        rnames, rx = rnames + [n2[k] for k in new], np.concatenate([rx, x2[new]])
+    with open(natural_csv) as f:
+        group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
+    # the cache may hold the whole corpus: photographs the list leaves out (a texture pool's
+    # sources) are left out here too
+    listed = np.array([n in group for n in names])
+    src = np.array([group.get(n, "") for n in names])
+    keep = listed & ~np.isin(src, [x for x in exclude_source.split(",") if x])
+    return ([n for n, k in zip(names, keep) if k], nx[keep], src[keep]), (rnames, rx)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--features", required=True,
@@ -78,26 +103,8 @@ def main():
                    "pool of --extra's renders)")
     a = p.parse_args()
 
-    folders = a.features.split(",")
-    names, nx = load(f"{folders[0]}/natural-{a.source}")
-    rnames, rx = load(f"{folders[0]}/renders-{a.source}")
-    for more in folders[1:]:  # another run's renders (another generator's, say), each once
-        n2, x2 = load(f"{more}/renders-{a.source}")
-        seen = {n: i for i, n in enumerate(rnames)}
-        clash = [n for k, n in enumerate(n2) if n in seen and not np.array_equal(rx[seen[n]], x2[k])]
-        if clash:
-            raise SystemExit(f"{more}: {len(clash)} renders share a name with another folder's "
-                             f"but not its features (e.g. {clash[0]}): give the sets other labels")
-        new = [k for k, n in enumerate(n2) if n not in seen]
-        rnames, rx = rnames + [n2[k] for k in new], np.concatenate([rx, x2[new]])
-    with open(a.natural_csv) as f:
-        group = {r["Name"]: r["Group"] for r in csv.DictReader(f)}
-    # the cache may hold the whole corpus: photographs --natural-csv leaves out (a texture pool's
-    # sources) are left out here too
-    listed = np.array([n in group for n in names])
-    src = np.array([group.get(n, "") for n in names])
-    keep = listed & ~np.isin(src, [x for x in a.exclude_source.split(",") if x])
-    names, nx, src = [n for n, k in zip(names, keep) if k], nx[keep], src[keep]
+    (names, nx, src), (rnames, rx) = features(a.features.split(","), a.source, a.natural_csv,
+                                              a.exclude_source)
     folder = np.array([n.split("/")[0] for n in rnames])
     engines = [e for e in a.engines.split(",") if (folder == e).any()]
     held_out = [e.split("+") for e in (a.held_out or ",".join(engines)).split(",")]

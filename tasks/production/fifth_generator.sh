@@ -1,0 +1,48 @@
+#!/bin/bash
+# The fifth generator's measurements 2 and 3 (docs/production.md, "A fifth generator"): the
+# natural lists less all five texture pools, the landscapes' features, leave one generator out of
+# five by the number of generators in training, and which head catches the landscapes.
+#
+#   bash tasks/production/fifth_generator.sh [W]
+#
+# W (default /work) holds production-landscape (make.ts --generator landscape), production-gen4
+# (tasks/production/leave_generator_out.sh), fresh-landscape (measurement 1's test set) and head
+# (tasks/production/head_data.py); it gets production-gen5/. Run from the repository root after
+# leave_generator_out.sh (its runs prod-gen*, prod-new* hold the photographs' and the older
+# sets' features). Prints the tables; writes runs/prod-land and runs/prod-land-mob.
+set -euo pipefail
+W=${1:-/work}
+mkdir -p "$W/production-gen5"
+# natural images: the four-generator lists less the landscapes' texture sources
+/usr/bin/python3 - "$W" <<'PY'
+import csv, sys
+w = sys.argv[1]
+keep = {r["Name"] for r in csv.DictReader(open(f"{w}/production-landscape/loso-natural.csv"))}
+for name in ("loso-natural.csv", "loso-natural-40.csv"):
+    rows = [r for r in csv.DictReader(open(f"{w}/production-gen4/{name}")) if r["Name"] in keep]
+    with open(f"{w}/production-gen5/{name}", "w", newline="") as f:
+        out = csv.DictWriter(f, ["Name", "Label", "Group"])
+        out.writeheader()
+        out.writerows(rows)
+    print(f"{name}: {len(rows)} photographs of {len({r['Group'] for r in rows})} sources")
+PY
+R="--renders $W/production-landscape --renders-csv $W/production-landscape/production.csv"
+R="$R --match-compression 75 --oneclass gauss --threshold train --held-out big"
+[ -d runs/prod-land ] || deno task loso --natural runs/natural --natural-csv \
+  "$W/production-gen5/loso-natural.csv" $R --features residual,profile \
+  --feature-cache runs/prod-gen/features,runs/prod-new/features --name prod-land
+[ -d runs/prod-land-mob ] || deno task loso --natural runs/natural --natural-csv \
+  "$W/production-gen5/loso-natural-40.csv" $R --features mobilenet \
+  --feature-cache runs/prod-gen-mob/features,runs/prod-new-mob/features --name prod-land-mob
+G="Production+ProductionEEVEE+ProductionPOVRay,Interior,Studio,Exterior,Landscape"
+echo "## residual, every photograph"
+/usr/bin/python3 tasks/py/generator_curve.py --source residual --groups "$G" \
+  --features runs/prod-gen/features,runs/prod-new/features,runs/prod-land/features \
+  --natural-csv "$W/production-gen5/loso-natural.csv"
+echo "## mobilenet, at most 40 photographs a source"
+/usr/bin/python3 tasks/py/generator_curve.py --source mobilenet --groups "$G" \
+  --features runs/prod-gen-mob/features,runs/prod-new-mob/features,runs/prod-land-mob/features \
+  --natural-csv "$W/production-gen5/loso-natural-40.csv"
+echo "## which head catches the landscapes"
+/usr/bin/python3 tasks/py/fresh_head_sets.py --test "$W/fresh-landscape" \
+  --renders runs/prod-land-mob/features
