@@ -9,7 +9,8 @@
 # (tasks/production/leave_generator_out.sh), fresh-landscape (measurement 1's test set) and head
 # (tasks/production/head_data.py); it gets production-gen5/. Run from the repository root after
 # leave_generator_out.sh (its runs prod-gen*, prod-new* hold the photographs' and the older
-# sets' features). Prints the tables; writes runs/prod-land and runs/prod-land-mob.
+# sets' features). Prints the tables; writes runs/prod-land and runs/prod-land-mob (train-head
+# runs, for their feature lists).
 set -euo pipefail
 W=${1:-/work}
 mkdir -p "$W/production-gen5"
@@ -26,14 +27,24 @@ for name in ("loso-natural.csv", "loso-natural-40.csv"):
         out.writerows(rows)
     print(f"{name}: {len(rows)} photographs of {len({r['Group'] for r in rows})} sources")
 PY
-R="--renders $W/production-landscape --renders-csv $W/production-landscape/production.csv"
-R="$R --match-compression 75 --oneclass gauss --threshold train --held-out big"
-[ -d runs/prod-land ] || deno task loso --natural runs/natural --natural-csv \
-  "$W/production-gen5/loso-natural.csv" $R --features residual,profile \
-  --feature-cache runs/prod-gen/features,runs/prod-new/features --name prod-land
-[ -d runs/prod-land-mob ] || deno task loso --natural runs/natural --natural-csv \
-  "$W/production-gen5/loso-natural-40.csv" $R --features mobilenet \
-  --feature-cache runs/prod-gen-mob/features,runs/prod-new-mob/features --name prod-land-mob
+# twelve photographs of three sources: train-head needs photographs, and only its render lists
+# (the landscapes' features, at JPEG 75 as every list here) are read below
+/usr/bin/python3 - "$W" <<'PY'
+import csv, sys
+w = sys.argv[1]
+rows = list(csv.DictReader(open(f"{w}/production-gen5/loso-natural-40.csv")))
+few = [r for s in sorted({r["Group"] for r in rows})[:3] for r in rows if r["Group"] == s][:12]
+with open(f"{w}/production-gen5/few.csv", "w", newline="") as f:
+    out = csv.DictWriter(f, ["Name", "Label", "Group"])
+    out.writeheader()
+    out.writerows(few)
+PY
+for pair in residual:prod-land mobilenet:prod-land-mob; do
+  [ -d "runs/${pair#*:}" ] || deno task train-head --natural runs/natural \
+    --natural-csv "$W/production-gen5/few.csv" --renders "$W/production-landscape" \
+    --renders-csv "$W/production-landscape/production.csv" --features "${pair%%:*}" \
+    --match-compression 75 --name "${pair#*:}"
+done
 G="Production+ProductionEEVEE+ProductionPOVRay,Interior,Studio,Exterior,Landscape"
 echo "## residual, every photograph"
 /usr/bin/python3 tasks/py/generator_curve.py --source residual --groups "$G" \
