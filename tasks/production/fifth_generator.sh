@@ -1,19 +1,43 @@
 #!/bin/bash
-# The fifth generator's measurements 2 and 3 (docs/production.md, "A fifth generator"): the
-# natural lists less all five texture pools, the landscapes' features, leave one generator out of
-# five by the number of generators in training, and which head catches the landscapes.
+# The fifth generator's measurements (docs/production.md, "A fifth generator"): measurement 1's
+# test folder, the natural lists less all five texture pools, the landscapes' features, leave one
+# generator out of five by the number of generators in training, and which head catches the
+# landscapes.
 #
 #   bash tasks/production/fifth_generator.sh [W]
 #
 # W (default /work) holds production-landscape (make.ts --generator landscape), production-gen4
-# (tasks/production/leave_generator_out.sh), fresh-landscape (measurement 1's test set) and head
-# (tasks/production/head_data.py); it gets production-gen5/. Run from the repository root after
+# (tasks/production/leave_generator_out.sh), fresh (docs/independent-set.md) and head
+# (tasks/production/head_data.py); it gets production-gen5/ and fresh-landscape/ (measurement 1's
+# test set, built byte for byte as it was scored). Run from the repository root after
 # leave_generator_out.sh (its runs prod-gen*, prod-new* hold the photographs' and the older
 # sets' features). Prints the tables; writes runs/prod-land and runs/prod-land-mob (train-head
 # runs, for their feature lists).
 set -euo pipefail
 W=${1:-/work}
 mkdir -p "$W/production-gen5"
+# measurement 1's test set (run `deno task evaluate --detector models/corpus-linear --test-data
+# W/fresh-landscape` on it, once): the fresh set's photographs of the two sources that are not the
+# landscapes' texture sources, and the landscapes
+if [ ! -f "$W/fresh-landscape/dataset.csv" ]; then
+  mkdir -p "$W/fresh-landscape"
+  ln -sfn "$PWD/runs/natural" "$W/fresh-landscape/Photos"
+  ln -sfn "$W/production-landscape/Landscape" "$W/fresh-landscape/Landscape"
+  /usr/bin/python3 - "$W" <<'PY'
+import csv, sys
+w = sys.argv[1]
+photos = [r for r in csv.DictReader(open(f"{w}/fresh/dataset.csv"))
+          if r["Label"] == "0" and r["Group"] in ("polyu", "u45")]
+renders = [r for r in csv.DictReader(open(f"{w}/production-landscape/production.csv"))
+           if r["Label"] != "0"]
+with open(f"{w}/fresh-landscape/dataset.csv", "w", newline="") as f:
+    out = csv.writer(f)
+    out.writerow(["Name", "Label", "Group"])
+    out.writerows([r["Name"], 0, r["Group"]] for r in photos)
+    out.writerows([r["Name"], 1, r["Group"]] for r in renders)
+print(f"fresh-landscape: {len(photos)} photographs, {len(renders)} renders")
+PY
+fi
 # natural images: the four-generator lists less the landscapes' texture sources
 /usr/bin/python3 - "$W" <<'PY'
 import csv, sys
