@@ -78,11 +78,12 @@ def principled(name):
 
 
 def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX",
-                  interpolation=None):
+                  interpolation=None, crop=None):
     """The photograph `photo` as an image node of material `m`, tiled at `scale` repeats per
     unit of the object's coordinates (`coords`: a TexCoord output) and turned by `turn` about
-    the vertical, projected by `projection` (`blend`: BOX's blend). Its colour is not linked:
-    the caller links it."""
+    the vertical, projected by `projection` (`blend`: BOX's blend). With `crop` = (size, u, v),
+    each tile is the square of side `size` at (u, v) of the photograph (image coordinates 0-1)
+    rather than the whole of it. Its colour is not linked: the caller links it."""
     nodes, links = m.node_tree.nodes, m.node_tree.links
     coord = nodes.new("ShaderNodeTexCoord")
     mapping = nodes.new("ShaderNodeMapping")
@@ -95,7 +96,19 @@ def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX
     if interpolation:
         tex.interpolation = interpolation
     links.new(coord.outputs[coords], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], tex.inputs["Vector"])
+    vector = mapping.outputs["Vector"]
+    if crop is not None:  # the tile's fraction, scaled into the crop and moved to it
+        size, u, v = crop
+        fract = nodes.new("ShaderNodeVectorMath")
+        fract.operation = "FRACTION"
+        into = nodes.new("ShaderNodeVectorMath")
+        into.operation = "MULTIPLY_ADD"
+        into.inputs[1].default_value = (size, size, size)
+        into.inputs[2].default_value = (u, v, 0)
+        links.new(vector, fract.inputs[0])
+        links.new(fract.outputs["Vector"], into.inputs[0])
+        vector = into.outputs["Vector"]
+    links.new(vector, tex.inputs["Vector"])
     return tex
 
 

@@ -90,32 +90,16 @@ def cropped(m, photo, scale, turn, rng):
     image node of material `m`, tiled at `scale` repeats per metre of object coordinates, turned
     by `turn`, box-projected: a region of a photograph reads as a surface (grain, foliage, stone),
     where the whole photograph reads as a picture. Returns the node and the record of the crop."""
-    nodes, links = m.node_tree.nodes, m.node_tree.links
     size = rng.uniform(0.15, 0.4)
     at = (rng.uniform(0, 1 - size), rng.uniform(0, 1 - size))
-    coord = nodes.new("ShaderNodeTexCoord")
-    mapping = nodes.new("ShaderNodeMapping")
-    mapping.inputs["Scale"].default_value = (scale, scale, scale)
-    mapping.inputs["Rotation"].default_value = (0, 0, turn)
-    fract = nodes.new("ShaderNodeVectorMath")
-    fract.operation = "FRACTION"
-    crop = nodes.new("ShaderNodeVectorMath")
-    crop.operation = "MULTIPLY_ADD"
-    crop.inputs[1].default_value = (size, size, size)
-    crop.inputs[2].default_value = (at[0], at[1], 0)
-    tex = nodes.new("ShaderNodeTexImage")
-    tex.image = _blender.image(photo)
-    tex.projection, tex.projection_blend = "BOX", 0.3
-    links.new(coord.outputs["Object"], mapping.inputs["Vector"])
-    links.new(mapping.outputs["Vector"], fract.inputs[0])
-    links.new(fract.outputs["Vector"], crop.inputs[0])
-    links.new(crop.outputs["Vector"], tex.inputs["Vector"])
+    tex = _blender.photo_texture(m, photo, scale, turn, 0.3, crop=(size, *at))
     return tex, {"crop": size, "at": list(at)}
 
 
 def photo_material(name, kind, scale):
     """A principled material whose colour is a crop of a photograph of the pool (`cropped`),
-    tinted as `kind` (ground, rock, leaves), with bump."""
+    tinted as `kind` (ground, rock, leaves), with bump. Returns the material and its tinted
+    colour socket."""
     rng = stream(f"material:{name}")
     photo, turn = rng.choice(args["pool"]), rng.choice([0.0, math.pi])
     m, bsdf = _blender.principled(name)
@@ -128,14 +112,15 @@ def photo_material(name, kind, scale):
     rec.update({"kind": kind, "photo": photo, "scale": scale, "turn": turn, "bump": strength,
                 **crop})
     record["materials"][name] = rec
-    return m, tex, bsdf
+    return m, colour
 
 
 def terrain_material():
     """Ground and rock photographs mixed by slope: rock where the surface normal's vertical
     component is below cos(25-45 degrees), blended over 0.08 of it."""
     rng = stream("terrain-material")
-    ground, g_tex, g_bsdf = photo_material("ground", "ground", rng.uniform(0.3, 1.2))
+    ground, g_colour = photo_material("ground", "ground", rng.uniform(0.3, 1.2))
+    g_bsdf = ground.node_tree.nodes["Principled BSDF"]
     # the rock photograph as a second image node of the same material
     rock_rng = stream("material:rock-face")
     photo, turn = rock_rng.choice(args["pool"]), rock_rng.choice([0.0, math.pi])
@@ -164,7 +149,7 @@ def terrain_material():
     dark.blend_type = "MULTIPLY"
     dark.inputs[2].default_value = (1 - patch_dark,) * 3 + (1,)
     links.new(patch.outputs["Fac"], dark.inputs["Fac"])
-    links.new(g_bsdf.inputs["Base Color"].links[0].from_socket, dark.inputs[1])
+    links.new(g_colour, dark.inputs[1])
     mix = nodes.new("ShaderNodeMixRGB")
     links.new(ramp.outputs["Result"], mix.inputs["Fac"])
     links.new(dark.outputs["Color"], mix.inputs[1])
@@ -245,7 +230,7 @@ def dry(x, y):
 
 # ---- boulders
 rng = stream("boulders")
-rock, *_ = photo_material("boulder", "rock", rng.uniform(0.3, 1.2))
+rock, _ = photo_material("boulder", "rock", rng.uniform(0.3, 1.2))
 for b in range(rng.randint(3, 12)):
     x, y, size = rng.uniform(-40, 40), rng.uniform(-40, 60), rng.uniform(0.4, 3.0)
     z = ground_at(x, y)
@@ -261,7 +246,7 @@ for b in range(rng.randint(3, 12)):
 
 # ---- trees on dry ground
 rng = stream("trees")
-leaves, *_ = photo_material("leaves", "leaves", 2.0)
+leaves, _ = photo_material("leaves", "leaves", 2.0)
 bark, bark_bsdf = _blender.principled("bark")
 bark_bsdf.inputs["Base Color"].default_value = (0.08, 0.05, 0.03, 1)
 for t in range(rng.randint(5, 60)):
