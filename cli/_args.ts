@@ -415,6 +415,39 @@ export const MAX_PIXELS_FLAG: Flag = {
   help: "refuse images with more pixels",
 };
 
+/**
+ * The flags of the commands that read a photograph corpus and a dataset of renders (`loso`,
+ * `train-head`): --natural, --natural-csv, --renders (`renders`: what its renders are for) and
+ * --renders-csv. {@link photographsAndRendersArgs} reads them.
+ */
+export function photographsAndRendersFlags(renders: string): Flag[] {
+  return [
+    { name: "natural", type: "string", arg: "DIR", help: "the photograph corpus" },
+    { name: "natural-csv", type: "string", arg: "FILE", help: "another CSV for --natural" },
+    { name: "renders", type: "string", arg: "DIR", help: renders },
+    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
+  ];
+}
+
+/** The values of {@link photographsAndRendersFlags}; both folders are required (`command` names the command in the usage error). */
+export function photographsAndRendersArgs(a: ParsedArgs, command: string): {
+  natural: string;
+  naturalCsv?: string;
+  renders: string;
+  rendersCsv?: string;
+} {
+  const natural = str(a, "natural"), renders = str(a, "renders");
+  if (!natural || !renders) {
+    throw new UsageError(`${command}: give --natural DIR and --renders DIR`);
+  }
+  return {
+    natural,
+    naturalCsv: str(a, "natural-csv"),
+    renders,
+    rendersCsv: str(a, "renders-csv"),
+  };
+}
+
 /** The `--runs` flag. */
 export const RUNS_FLAG: Flag = {
   name: "runs",

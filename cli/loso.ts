@@ -17,7 +17,16 @@ import {
   LOSO_THRESHOLDS,
   type LosoFeatures,
 } from "../lib/eval/loso.ts";
-import { choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import {
+  choice,
+  type Command,
+  COMPUTE_FLAGS,
+  num,
+  photographsAndRendersArgs,
+  photographsAndRendersFlags,
+  RUNS_FLAG,
+  str,
+} from "./_args.ts";
 import { kindsOf } from "./_stages.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { trainOneClassCommand } from "./train_oneclass.ts";
@@ -45,10 +54,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "natural", type: "string", arg: "DIR", help: "the photograph corpus" },
-    { name: "natural-csv", type: "string", arg: "FILE", help: "another CSV for --natural" },
-    { name: "renders", type: "string", arg: "DIR", help: "a dataset whose renders are scored" },
-    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
+    ...photographsAndRendersFlags("a dataset whose renders are scored"),
     RUNS_FLAG,
     {
       name: "name",
@@ -147,8 +153,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    const natural = str(a, "natural"), renders = str(a, "renders");
-    if (!natural || !renders) throw new UsageError("loso: give --natural DIR and --renders DIR");
+    const data = photographsAndRendersArgs(a, "loso");
     const features = (str(a, "features") ?? LOSO_DEFAULTS.features.join(",")).split(",")
       .map((s) => s.trim()) as LosoFeatures[];
     for (const f of features) {
@@ -160,10 +165,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
     const r = await loso({
-      natural,
-      naturalCsv: str(a, "natural-csv"),
-      renders,
-      rendersCsv: str(a, "renders-csv"),
+      ...data,
       runs: str(a, "runs"),
       name: str(a, "name"),
       features,

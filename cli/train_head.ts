@@ -7,10 +7,17 @@
 import { initBackend } from "../lib/backends/select.ts";
 import type { BackendName } from "../lib/backends/select.ts";
 import { makeProgress } from "../lib/core/progress.ts";
-import { UsageError } from "../lib/core/errors.ts";
 import { LOGISTIC_DEFAULTS } from "../lib/head/logistic.ts";
 import { TRAIN_HEAD_DEFAULTS, trainHead } from "../lib/head/train.ts";
-import { type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "./_args.ts";
+import {
+  type Command,
+  COMPUTE_FLAGS,
+  num,
+  photographsAndRendersArgs,
+  photographsAndRendersFlags,
+  RUNS_FLAG,
+  str,
+} from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 
 /** The `train-head` command. */
@@ -31,15 +38,7 @@ and scene generators it never saw.`,
   permissions: MODEL_TASK,
   writes: WRITES_RUNS,
   flags: [
-    { name: "natural", type: "string", arg: "DIR", help: "the photograph corpus" },
-    { name: "natural-csv", type: "string", arg: "FILE", help: "another CSV for --natural" },
-    {
-      name: "renders",
-      type: "string",
-      arg: "DIR",
-      help: "a dataset whose renders are the other class",
-    },
-    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
+    ...photographsAndRendersFlags("a dataset whose renders are the other class"),
     RUNS_FLAG,
     {
       name: "name",
@@ -91,16 +90,10 @@ and scene generators it never saw.`,
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
-    const natural = str(a, "natural"), renders = str(a, "renders");
-    if (!natural || !renders) {
-      throw new UsageError("train-head: give --natural DIR and --renders DIR");
-    }
+    const data = photographsAndRendersArgs(a, "train-head");
     await initBackend(str(a, "backend", "auto") as BackendName);
     const r = await trainHead({
-      natural,
-      naturalCsv: str(a, "natural-csv"),
-      renders,
-      rendersCsv: str(a, "renders-csv"),
+      ...data,
       runs: str(a, "runs"),
       name: str(a, "name"),
       features: str(a, "features"),
