@@ -12,9 +12,9 @@
  * 4. one-class models (`lib/oneclass`), fitted on natural images only: Flow-SVDD (the method),
  *    Deep SVDD, a Ledoit-Wolf Gaussian and k-NN, scikit-learn style (settings in the
  *    constructor, `fit`, `scoreSamples`, `decisionFunction` > 0 = computer-generated, `predict`,
- *    `save`/`load`, the threshold saved with the model); and a linear head (`lib/head`):
- *    logistic regression on whole-image features, photographs against renders, its threshold
- *    set on photographs only, which a detector may carry in place of the map;
+ *    `save`/`load`, the threshold saved with the model); and a head (`lib/head`): logistic
+ *    regression or an RBF-kernel SVM on whole-image features, photographs against renders, its
+ *    threshold set on photographs only, which a detector may carry in place of the map;
  * 5. detection (`lib/detect`: the detector, map + one-class model + thresholds, the one value
  *    that scores files and pixels and gives every consumer its per-image scores; heatmaps);
  * 6. evaluation (`lib/eval`: both stages per renderer with bootstrap intervals, of a run or a

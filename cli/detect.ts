@@ -310,7 +310,9 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       }
       if (det.linear) {
         console.error(
-          `head: a linear head on ${det.info.head!.features} features ` +
+          `head: a ${det.info.head!.kind === "rbf" ? "kernel (RBF SVM)" : "linear"} head on ${
+            det.info.head!.features
+          } features ` +
             `(${det.linear.n.natural} photographs, ${det.linear.n.rendered} renders)`,
         );
       }

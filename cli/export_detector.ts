@@ -42,7 +42,8 @@ With --map, the map run RUN and its one-class run NAME (runs/RUN/NAME). With --h
 detector's head (its map, p(CG) threshold and JPEG preparation) with a one-class run of its own
 (runs/NAME, from train-oneclass --data: whole-image features, read as that run read its
 photographs); --rule sets the verdict rule (default: the head detector's). With --linear-head,
-a train-head run (RUN/head.json: logistic regression on whole-image features) is the head, with
+a train-head run (RUN/head.json: logistic regression or an RBF-kernel SVM on whole-image
+features) is the head, with
 the one-class run runs/NAME; --rule defaults to head.`,
   writes: "--out DIR (runs/ or models/; elsewhere needs --allow-write=DIR)",
   flags: [

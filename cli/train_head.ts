@@ -1,5 +1,5 @@
 /**
- * `cgvsni train-head`: a linear head on whole-image features (lib/head/train.ts).
+ * `cgvsni train-head`: a head on whole-image features, linear or RBF-kernel (lib/head/train.ts).
  *
  * @module
  */
@@ -7,6 +7,7 @@
 import { initBackend } from "../lib/backends/select.ts";
 import type { BackendName } from "../lib/backends/select.ts";
 import { makeProgress } from "../lib/core/progress.ts";
+import { defaultC, HEAD_MODELS, type HeadModel } from "../lib/head/heads.ts";
 import { LOGISTIC_DEFAULTS } from "../lib/head/logistic.ts";
 import { TRAIN_HEAD_DEFAULTS, trainHead } from "../lib/head/train.ts";
 import {
@@ -23,13 +24,17 @@ import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 /** The `train-head` command. */
 export const trainHeadCommand: Command = {
   name: "train-head",
-  usage: "--natural DIR --renders DIR [--features F] [--match-compression Q] [--name NAME]",
+  usage:
+    "--natural DIR --renders DIR [--features F] [--model linear|rbf] [--match-compression Q] [--name NAME]",
   summary:
-    "Train a linear head (logistic regression on whole-image features) on photographs and renders",
+    "Train a head (logistic regression or an RBF-kernel SVM on whole-image features) on photographs and renders",
   description: `
-Logistic regression (L2, C = --c, classes balanced, standardised features) on the whole-image
-features (residual, mobilenet, profile) of the photographs of --natural (label 0; its Group
-column, the source, keeps a source in one fold) against the renders of --renders (labels 1..K).
+Logistic regression (--model linear: L2, C = --c, classes balanced, standardised features) or a
+support vector machine with an RBF kernel (--model rbf: C = --c, gamma = 1 / (d * variance),
+classes balanced, standardised features; scikit-learn's SVC, solved as libsvm solves it) on the
+whole-image features (residual, mobilenet, profile) of the photographs of --natural (label 0;
+its Group column, the source, keeps a source in one fold) against the renders of --renders
+(labels 1..K).
 Its threshold is the (1 - nu) quantile of the photographs' out-of-fold p(CG), folds of whole
 sources, so it is set on photographs only. Writes RUNS/NAME/head.json (and the features, cached);
 export-detector --linear-head RUNS/NAME --oneclass-run ONE makes a detector of it. The head
@@ -61,11 +66,18 @@ and scene generators it never saw.`,
       help: "re-encode every image as JPEG quality Q first (the detector does the same)",
     },
     {
+      name: "model",
+      type: "string",
+      arg: "M",
+      default: TRAIN_HEAD_DEFAULTS.model,
+      help: `the head's model (${HEAD_MODELS.join(", ")})`,
+    },
+    {
       name: "c",
       type: "string",
       arg: "X",
-      default: String(LOGISTIC_DEFAULTS.c),
-      help: "inverse L2 strength",
+      help: `inverse L2 strength (linear; default ${defaultC("linear")}) or box constraint ` +
+        `(rbf; default ${defaultC("rbf")})`,
     },
     {
       name: "nu",
@@ -97,6 +109,7 @@ and scene generators it never saw.`,
       runs: str(a, "runs"),
       name: str(a, "name"),
       features: str(a, "features"),
+      model: str(a, "model") as HeadModel | undefined,
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
       c: num(a, "c", { min: 0 }),
       nu: num(a, "nu", { min: 0, max: 1 }),

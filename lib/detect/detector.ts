@@ -1,13 +1,13 @@
 /**
- * A detector: a head (an image map, or a linear head on whole-image features) with a one-class
+ * A detector: a head (an image map, or a head on whole-image features) with a one-class
  * model, the feature source it reads and the thresholds of both. Every consumer (`detect`, the
  * evaluations, robustness, experiments, the exported detector) turns what the two stages give
  * into per-image scores and verdicts by one method, {@link Detector.judge}. An image is prepared
  * as in training (re-encoded as JPEG when the map was trained with `--match-compression`) and
  * tiled with the map's crop (up to `maxTilesPerSide` per side); the head gives the tiles' mean
  * p(CG), the one-class model the mean score of the tiles' vectors or of the whole image's vector.
- * A linear head ({@link LogisticHead}, lib/head) reads the whole image's features instead (as
- * `head.jpeg` says), its threshold and reference set out of fold on its photographs; no tiles.
+ * A head on whole-image features (lib/head: linear or RBF-kernel) reads the whole image's
+ * features instead (as `head.jpeg` says), its threshold set out of fold on photographs; no tiles.
  *
  * Decisions: the head calls an image rendered when p(CG) ≥ its threshold t (a map's set on its
  * natural validation images, lib/map/threshold.ts); the one-class model when its score > 0. The
@@ -61,7 +61,13 @@ import {
 } from "../map/run.ts";
 import { ONECLASS_STEM, type OneClassEstimator } from "../oneclass/estimator.ts";
 import { loadOneClass } from "../oneclass/io.ts";
-import { LogisticHead } from "../head/logistic.ts";
+import {
+  type FeatureHead,
+  HEAD_MODELS,
+  headFromJSON,
+  type HeadModel,
+  headModel,
+} from "../head/heads.ts";
 import {
   DEFAULT_ONECLASS_RUN,
   MIN_SIDE,
@@ -83,10 +89,10 @@ export const DETECTOR_FORMAT = "cgvsni-detector/5";
  */
 const MAP_FORMAT = "cgvsni-detector/4";
 
-/** A linear head's entry in `detector.json` (its weights are in `head.json`). */
+/** A head on whole-image features: its entry in `detector.json` (its weights are in `head.json`). */
 export interface LinearHeadInfo {
-  /** The only kind so far: {@link LogisticHead}. */
-  kind: "linear";
+  /** Its model: `linear` ({@link LogisticHead}) or `rbf` ({@link RbfSvmHead}). */
+  kind: HeadModel;
   /** The whole-image features it reads. */
   features: FeatureSource;
   /** JPEG quality the image is re-encoded at before its features (absent: as decoded). */
@@ -260,8 +266,11 @@ export const DEFAULT_MAX_TILES = 4;
 export class Detector {
   /** The image map (absent: a linear head, or a one-class model alone). */
   readonly map?: ImageMap;
-  /** The linear head, when the detector has one in place of the map. */
-  readonly linear?: LogisticHead;
+  /**
+   * The head on whole-image features (linear, or an RBF-kernel SVM), when the detector has one in
+   * place of the map.
+   */
+  readonly linear?: FeatureHead;
   /** The one-class model. */
   readonly oneClass: OneClassEstimator;
   /** Metadata. */
@@ -275,7 +284,7 @@ export class Detector {
     map: ImageMap | undefined,
     oneClass: OneClassEstimator,
     info: DetectorInfo,
-    linear?: LogisticHead,
+    linear?: FeatureHead,
   ) {
     if (!map && (needsMap(info.features) || (!linear && info.rule !== "oneclass"))) {
       throw new ModelError(
@@ -715,7 +724,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     (own !== undefined && (typeof own !== "object" || own === null || !quality(q1))) ||
     (own !== undefined && needsMap(i.features)) ||
     (i.head !== undefined &&
-      (i.head?.kind !== "linear" || !FEATURE_SOURCES.includes(i.head.features) ||
+      (!HEAD_MODELS.includes(i.head?.kind) || !FEATURE_SOURCES.includes(i.head.features) ||
         needsMap(i.head.features) || !quality(i.head.jpeg))) ||
     !Array.isArray(i.renderers)
   ) {
@@ -778,7 +787,9 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
 /** A detector with a linear head: `head.json` and the one-class model, each checked. */
 async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> {
   const { head, where } = await readLinearHead(loc, info.head!.sha256);
-  const problem = linearMismatch(head, info.head!);
+  const problem = headModel(head) !== info.head!.kind
+    ? `a head of the ${headModel(head)} model, detector.json says ${info.head!.kind}`
+    : linearMismatch(head, info.head!);
   if (problem) throw new ModelError(`${where}: ${problem}`);
   const oc = await loadOneClass(loc, ONECLASS_STEM);
   const p = oc.provenance;
@@ -805,7 +816,7 @@ async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> 
 async function readLinearHead(
   loc: Location,
   sha256?: string,
-): Promise<{ head: LogisticHead; where: string }> {
+): Promise<{ head: FeatureHead; where: string }> {
   const where = at(loc, LINEAR_HEAD_FILE), bytes = await readAt(loc, LINEAR_HEAD_FILE);
   if (sha256 !== undefined && await sha256Hex(bytes) !== sha256) {
     throw new ModelError(
@@ -818,14 +829,14 @@ async function readLinearHead(
   } catch {
     throw new ModelError(`${where}: not valid JSON`);
   }
-  return { head: LogisticHead.fromJSON(raw, where), where };
+  return { head: headFromJSON(raw, where), where };
 }
 
 /**
  * Why a linear head does not read images as `detector.json` says, if it does not: its features,
  * their definition's version, or its JPEG re-encoding.
  */
-function linearMismatch(head: LogisticHead, h: LinearHeadInfo): string | undefined {
+function linearMismatch(head: FeatureHead, h: LinearHeadInfo): string | undefined {
   const p = head.provenance ?? {};
   if (p.features !== undefined && p.features !== h.features) {
     return `fitted on ${p.features} features, detector.json says ${h.features}`;
@@ -1078,7 +1089,7 @@ export async function detectorWithLinearHead(
   try {
     return new Detector(undefined, own.oneClass, {
       format: DETECTOR_FORMAT,
-      name: `linear head ${basename(resolve(headRun))} + ${oc.name}`,
+      name: `${headModel(head)} head ${basename(resolve(headRun))} + ${oc.name}`,
       renderers:
         (p.renderers as ClassRef[] | undefined)?.map(({ label, name }) => ({ label, name })) ??
           [],
@@ -1097,7 +1108,7 @@ export async function detectorWithLinearHead(
       unsureP: DEFAULT_UNSURE_P,
       rule,
       maxTilesPerSide: DEFAULT_MAX_TILES,
-      head: { kind: "linear", features, ...(jpeg ? { jpeg } : {}) },
+      head: { kind: headModel(head), features, ...(jpeg ? { jpeg } : {}) },
       provenance: { head: { run: headRun, ...p }, oneclass: oc.provenance },
     }, head);
   } catch (e) {

@@ -21,8 +21,8 @@
 
 import { ModelError, UsageError } from "../core/errors.ts";
 import { cholesky, forwardSolve, type Mat, zeros } from "../core/linalg.ts";
-import { Rng } from "../core/rng.ts";
-import { DEFAULT_NU, quantile } from "../core/stats.ts";
+import { DEFAULT_NU } from "../core/stats.ts";
+import { checkThresholdOptions, fitWithThreshold, logistic, standardiser } from "./_fit.ts";
 
 /** Format tag of a saved linear head. */
 export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
@@ -123,10 +123,7 @@ export class LogisticHead {
     this.folds = o.folds ?? LOGISTIC_DEFAULTS.folds;
     this.seed = o.seed ?? LOGISTIC_DEFAULTS.seed;
     if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
-    if (!(this.nu > 0 && this.nu < 1)) throw new UsageError(`nu must be in (0, 1)`);
-    if (!(Number.isInteger(this.folds) && this.folds >= 2)) {
-      throw new UsageError(`folds must be an integer of at least 2`);
-    }
+    checkThresholdOptions(this);
   }
 
   /** Length of the vectors it reads (0 before fitting). */
@@ -145,38 +142,20 @@ export class LogisticHead {
     y: ArrayLike<number>,
     groups: ArrayLike<number>,
   ): this {
-    if (x.length !== n * dim || y.length !== n || groups.length !== n) {
-      throw new UsageError(`fit: ${n} rows of ${dim} need as many labels and groups`);
-    }
-    const all = Array.from({ length: n }, (_, i) => i);
-    const natural = all.filter((i) => y[i] === 0), rendered = all.filter((i) => y[i] === 1);
-    if (natural.length + rendered.length !== n) throw new UsageError("labels must be 0 or 1");
-    if (!natural.length || !rendered.length) {
-      throw new UsageError(
-        `fit: needs photographs and renders (${natural.length} and ${rendered.length})`,
-      );
-    }
-    // the threshold: out-of-fold p(CG) of the photographs, folds of whole groups
-    const ids = [...new Set(Array.from(groups))].sort((a, b) => a - b);
-    const folds = Math.min(this.folds, ids.length);
-    if (folds < 2) throw new UsageError("the out-of-fold threshold needs at least 2 groups");
-    const order = new Rng(`head-folds:${this.seed}`).shuffle([...ids]);
-    const foldOf = new Map(order.map((g, i) => [g, i % folds]));
-    const oof: number[] = [];
-    for (let f = 0; f < folds; f++) {
-      const fitRows = all.filter((i) => foldOf.get(groups[i]) !== f);
-      const held = natural.filter((i) => foldOf.get(groups[i]) === f);
-      if (!held.length) continue;
-      const labels = fitRows.map((i) => y[i]);
-      if (!labels.includes(0) || !labels.includes(1)) continue; // a fold of one class: no model
-      const m = fitLogistic(x, dim, fitRows, y, this.c);
-      for (const i of held) oof.push(logistic(decision(m, x, i * dim)));
-    }
-    if (!oof.length) throw new UsageError("no fold could score a photograph out of fold");
-    this.#fit = fitLogistic(x, dim, all, y, this.c);
-    this.reference = oof.sort((a, b) => a - b);
-    this.threshold = quantile(this.reference, 1 - this.nu);
-    this.n = { natural: natural.length, rendered: rendered.length };
+    const t = fitWithThreshold(
+      x,
+      n,
+      dim,
+      y,
+      groups,
+      this,
+      (rows) => fitLogistic(x, dim, rows, y, this.c),
+      (m, at) => logistic(decision(m, x, at)),
+    );
+    this.#fit = t.model;
+    this.reference = t.reference;
+    this.threshold = t.threshold;
+    this.n = t.n;
     return this;
   }
 
@@ -260,10 +239,6 @@ export class LogisticHead {
   }
 }
 
-function logistic(t: number): number {
-  return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
-}
-
 function decision(m: Fit, x: Float32Array, at: number): number {
   let s = m.b;
   for (let j = 0; j < m.w.length; j++) s += m.w[j] * (x[at + j] - m.mean[j]) / m.scale[j];
@@ -278,16 +253,7 @@ function fitLogistic(
   y: ArrayLike<number>,
   c: number,
 ): Fit {
-  const n = rows.length, mean = new Float64Array(dim), scale = new Float64Array(dim);
-  for (const i of rows) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j] / n;
-  for (const i of rows) {
-    for (let j = 0; j < dim; j++) scale[j] += (x[i * dim + j] - mean[j]) ** 2 / n;
-  }
-  // a constant column (its spread no more than rounding of its mean) is left unscaled
-  for (let j = 0; j < dim; j++) {
-    const sd = Math.sqrt(scale[j]);
-    scale[j] = sd > 1e-10 * Math.max(1, Math.abs(mean[j])) ? sd : 1;
-  }
+  const n = rows.length, { mean, scale } = standardiser(x, dim, rows);
   // the standardised rows with a column of ones last (the intercept)
   const d = dim + 1, z = new Float64Array(n * d);
   rows.forEach((i, r) => {

@@ -1,8 +1,9 @@
 /**
- * Stage 4, beside the one-class models: a linear head, logistic regression on whole-image features, photographs against renders,
- * scikit-learn style, with its threshold set out of fold on the photographs; and the training
- * stage that fits one on a photograph corpus and a render dataset (`train-head`). A detector may
- * carry one in place of the image map (lib/detect, `export-detector --linear-head`).
+ * Stage 4, beside the one-class models: a head on whole-image features, photographs against
+ * renders, scikit-learn style, with its threshold set out of fold on the photographs: logistic
+ * regression ({@link LogisticHead}, the default) or an RBF-kernel SVM ({@link RbfSvmHead}); and
+ * the training stage that fits one on a photograph corpus and a render dataset (`train-head`). A
+ * detector may carry one in place of the image map (lib/detect, `export-detector --linear-head`).
  *
  * @module
  */
@@ -14,6 +15,23 @@ export {
   type LogisticOptions,
   type SavedLinearHead,
 } from "./logistic.ts";
+export {
+  RBF_HEAD_FORMAT,
+  RBF_SVM_DEFAULTS,
+  RbfSvmHead,
+  type RbfSvmOptions,
+  type SavedRbfHead,
+} from "./svm.ts";
+export {
+  defaultC,
+  type FeatureHead,
+  HEAD_MODELS,
+  headFromJSON,
+  type HeadModel,
+  headModel,
+  type HeadOptions,
+  makeHead,
+} from "./heads.ts";
 export {
   type HeadRunConfig,
   TRAIN_HEAD_DEFAULTS,

@@ -1,6 +1,7 @@
 /**
- * Training a linear head (`train-head`): whole-image features of a photograph corpus and of a
- * render dataset, then {@link LogisticHead} fitted on them, in a run folder of its own
+ * Training a head (`train-head`): whole-image features of a photograph corpus and of a render
+ * dataset, then a head fitted on them ({@link LogisticHead}, or {@link RbfSvmHead} with
+ * `model: "rbf"`), in a run folder of its own
  * (`runs/<name>`: `config.json`, the feature cache, `head.json` when done).
  *
  * The photographs are the label-0 images of `natural` (their `Group` column, a source, keeps a
@@ -26,10 +27,15 @@ import { checkSource, type FeatureSource, needsMap } from "../features/sources.t
 import { MIN_SIDE, provenance } from "../oneclass/train.ts";
 import { checkRunName, DEFAULT_RUNS, runPath } from "../runs/folder.ts";
 import { openRun } from "../runs/lifecycle.ts";
-import { LOGISTIC_DEFAULTS, LogisticHead } from "./logistic.ts";
+import { defaultC, type FeatureHead, HEAD_MODELS, type HeadModel, makeHead } from "./heads.ts";
+import { LOGISTIC_DEFAULTS } from "./logistic.ts";
 
 /** The defaults of {@link TrainHeadOptions}. */
-export const TRAIN_HEAD_DEFAULTS = { features: "mobilenet", name: "head" } as const;
+export const TRAIN_HEAD_DEFAULTS = {
+  features: "mobilenet",
+  name: "head",
+  model: "linear",
+} as const;
 
 /** Options of {@link trainHead}. */
 export interface TrainHeadOptions {
@@ -45,7 +51,9 @@ export interface TrainHeadOptions {
   features?: string;
   /** Re-encode every image as JPEG at this quality first (default: as decoded). */
   matchCompression?: number;
-  /** Inverse regularisation strength (default {@link LOGISTIC_DEFAULTS}'s). */
+  /** The head's model (default `linear`). */
+  model?: HeadModel;
+  /** The model's C (default its own: {@link defaultC}). */
   c?: number;
   /** Share of photographs above the threshold. */
   nu?: number;
@@ -72,7 +80,9 @@ export interface HeadRunConfig {
   features: FeatureSource;
   /** JPEG quality every image is re-encoded at first (absent: as decoded). */
   matchCompression?: number;
-  /** Inverse regularisation strength. */
+  /** The head's model (absent in runs from before kernel heads: `linear`). */
+  model?: HeadModel;
+  /** The model's C. */
   c: number;
   /** Share of photographs above the threshold. */
   nu: number;
@@ -85,7 +95,7 @@ export interface HeadRunConfig {
 }
 
 /**
- * Trains a linear head and writes `runs/<name>/head.json`. The features are cached in the run
+ * Trains a head and writes `runs/<name>/head.json`. The features are cached in the run
  * (`features/`); `cached` says whether every vector came from a cache (this run's, or another's
  * through `featureCache`) rather than being computed.
  *
@@ -100,11 +110,15 @@ export interface HeadRunConfig {
  */
 export async function trainHead(
   o: TrainHeadOptions,
-): Promise<{ head: LogisticHead; dir: string; skipped: string[]; cached: boolean }> {
+): Promise<{ head: FeatureHead; dir: string; skipped: string[]; cached: boolean }> {
   const log = o.progress ?? makeProgress();
   const features = checkSource(o.features ?? TRAIN_HEAD_DEFAULTS.features);
   if (needsMap(features)) {
-    throw new UsageError(`a linear head reads whole-image features, not ${features}`);
+    throw new UsageError(`a head reads whole-image features, not ${features}`);
+  }
+  const model = o.model ?? TRAIN_HEAD_DEFAULTS.model;
+  if (!HEAD_MODELS.includes(model)) {
+    throw new UsageError(`no head model "${model}" (${HEAD_MODELS.join(", ")})`);
   }
   const name = checkRunName(o.name ?? TRAIN_HEAD_DEFAULTS.name);
   const dir = runPath(resolve(o.runs ?? DEFAULT_RUNS), name);
@@ -121,7 +135,8 @@ export async function trainHead(
       kind: "head",
       features,
       ...(o.matchCompression ? { matchCompression: o.matchCompression } : {}),
-      c: o.c ?? LOGISTIC_DEFAULTS.c,
+      model,
+      c: o.c ?? defaultC(model),
       nu: o.nu ?? LOGISTIC_DEFAULTS.nu,
       seed: o.seed ?? LOGISTIC_DEFAULTS.seed,
       natural: { root: nat.root, ...(o.naturalCsv ? { csv: o.naturalCsv } : {}) },
@@ -179,7 +194,7 @@ export async function trainHead(
     ...renders.map((_, i) => sources.length + i),
   ];
   const y = [...photos.map(() => 0), ...renders.map(() => 1)];
-  const head = new LogisticHead({ c: config.c, nu: config.nu, seed: config.seed })
+  const head = makeHead(config.model ?? "linear", { c: config.c, nu: config.nu, seed: config.seed })
     .fit(x, n, dim, y, groups);
   const renderers = ren.classes.filter((c) => c.label > 0);
   head.provenance = {
@@ -196,7 +211,9 @@ export async function trainHead(
   };
   await writeJson(join(dir, "head.json"), head.toJSON());
   log.log(
-    `head run ${dir}: ${features} features, ${photos.length} photographs of ${sources.length} ` +
+    `head run ${dir}: ${
+      config.model ?? "linear"
+    } head on ${features} features, ${photos.length} photographs of ${sources.length} ` +
       `sources against ${renders.length} renders; threshold p(CG) ${head.threshold.toFixed(4)}`,
   );
   return { head, dir, skipped, cached: nf.cached && rf.cached };

@@ -1,5 +1,5 @@
 /**
- * Training a linear head and the detector that carries one: the head is the estimator fitted on
+ * Training a head (linear, or the RBF-kernel SVM) and the detector that carries one: the head is the estimator fitted on
  * exactly the images' features (photographs of their sources against renders), a file it cannot
  * read is named and skipped, another run's features are reused image by image; the detector
  * reads each image as the head was trained (JPEG re-encoding) and as the one-class model was
@@ -25,6 +25,7 @@ import {
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
 import { RESIDUAL_DIM } from "../../../lib/features/residual.ts";
 import { LogisticHead } from "../../../lib/head/logistic.ts";
+import { RBF_HEAD_FORMAT, RBF_SVM_DEFAULTS, RbfSvmHead } from "../../../lib/head/svm.ts";
 import { trainHead, type TrainHeadOptions } from "../../../lib/head/train.ts";
 import { trainOneClass } from "../../../lib/oneclass/train.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
@@ -101,7 +102,7 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
     const again = await train("again", { featureCache: [join(r.dir, "features")] });
     assert.equal(r.cached, false); // the first run computed its vectors
     assert.equal(again.cached, true); // the second assembled them from the adopted lists
-    assert.deepEqual(again.head.toJSON().weights, r.head.toJSON().weights);
+    assert.deepEqual(again.head.toJSON(), r.head.toJSON());
     // images read another way (re-encoded at JPEG 90): the first run's vectors are not adopted
     const other = await train("other", {
       matchCompression: 90,
@@ -110,6 +111,20 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
     assert.equal(other.cached, false);
     // a finished run is not overwritten
     await assert.rejects(train("h"), /already holds a head run/);
+    // the kernel head on the same vectors (adopted): the estimator fitted on them, its C its own
+    const k = await train("k", { model: "rbf", featureCache: [join(r.dir, "features")] });
+    assert.equal(k.cached, true);
+    const kernelByHand = new RbfSvmHead().fit(x, files.length, RESIDUAL_DIM, y, groups);
+    assert.ok(k.head instanceof RbfSvmHead);
+    assert.equal(k.head.threshold, kernelByHand.threshold);
+    assert.deepEqual(k.head.pCg(x, files.length), kernelByHand.pCg(x, files.length));
+    const config = JSON.parse(await Deno.readTextFile(join(k.dir, "config.json")));
+    assert.deepEqual([config.model, config.c], ["rbf", RBF_SVM_DEFAULTS.c]);
+    assert.equal(
+      JSON.parse(await Deno.readTextFile(join(k.dir, "head.json"))).format,
+      RBF_HEAD_FORMAT,
+    );
+    await assert.rejects(train("bad", { model: "forest" as "rbf" }), /no head model "forest"/);
   });
 });
 
@@ -246,6 +261,50 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     await Deno.remove(join(out, "head.json"));
     await assert.rejects(loadDetector(out), /head\.json/);
     await Deno.writeTextFile(join(out, "head.json"), head);
+
+    // a kernel head in the same place: saved as its model, read back to the same scores, and a
+    // detector.json that names the other model refused
+    const { dir: kernelRun } = await trainHead({
+      natural: c.natural,
+      renders: SHIPPED,
+      rendersCsv: c.csv,
+      features: "residual",
+      matchCompression: 80,
+      model: "rbf",
+      featureCache: [join(headRun, "features")],
+      runs,
+      name: "k",
+      progress: quiet,
+    });
+    const kernel = await detectorWithLinearHead(kernelRun, runs, "p", { rule: "fused" });
+    const dk = await kernel.score(bytes);
+    assert.equal(
+      dk.pCg,
+      kernel.linear!.pCg(
+        await wholeImageFeatures("residual", await jpegRoundTrip(decoded, 80)),
+        1,
+      )[0],
+    );
+    const kout = join(dir, "kernel");
+    await kernel.save(kout);
+    kernel.dispose();
+    const kinfo = JSON.parse(await Deno.readTextFile(join(kout, "detector.json")));
+    assert.equal(kinfo.head.kind, "rbf");
+    const kback = await loadDetector(kout);
+    assert.ok(kback.linear instanceof RbfSvmHead);
+    const dk2 = await kback.score(bytes);
+    assert.deepEqual([dk2.pCg, dk2.score, dk2.verdict], [dk.pCg, dk.score, dk.verdict]);
+    kback.dispose();
+    await Deno.writeTextFile(
+      join(kout, "detector.json"),
+      JSON.stringify({ ...kinfo, head: { ...kinfo.head, kind: "linear" } }),
+    );
+    await assert.rejects(
+      loadDetector(kout),
+      (e) =>
+        e instanceof ModelError &&
+        /head\.json: a head of the rbf model, detector\.json says linear/.test(e.message),
+    );
 
     // calibrated: the head's threshold in head.json moves with the detector's
     const cal = join(dir, "cal");

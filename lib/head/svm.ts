@@ -1,0 +1,435 @@
+/**
+ * A kernel head: a support vector machine with an RBF kernel on whole-image feature vectors,
+ * photographs (label 0) against renders (label 1), scikit-learn style, as {@link LogisticHead}
+ * (the same `fit`, `decisionFunction`, `pCg`, `predict`, `toJSON` / {@link RbfSvmHead.fromJSON},
+ * and the same threshold set out of fold on the photographs).
+ *
+ * The model is scikit-learn's `make_pipeline(StandardScaler(), SVC(C, kernel="rbf",
+ * gamma="scale", class_weight="balanced"))`, the one docs/production.md ("A non-linear head")
+ * measured: each column standardised, then the dual of the soft-margin SVM,
+ * min ½ αᵀQα − Σ αᵢ with Qᵢⱼ = yᵢyⱼ exp(−γ‖zᵢ − zⱼ‖²), 0 ≤ αᵢ ≤ C sᵢ (sᵢ = n / (2 nᵢ's class)),
+ * Σ yᵢαᵢ = 0, yᵢ = ±1 (+1 a render), γ = 1 / (d · the variance of every standardised entry).
+ * It is solved as libsvm (which scikit-learn runs) solves it: sequential minimal optimisation
+ * with second-order working-set selection, to the same tolerance (the largest violation of the
+ * optimality conditions below 1e-3), the kernel rows kept in single precision; the optimum is
+ * unique, so the two agree up to that tolerance (`tasks/py/svm_parity.py`). The decision is
+ * Σ yᵢαᵢ K(zᵢ, z) − ρ over the support vectors (αᵢ > 0), and p(CG) its logistic: a monotone map
+ * for the threshold and the fused score, not a calibrated probability.
+ *
+ * The saved head keeps the support vectors (standardised, single precision, base64), so it is
+ * larger than a linear head: about 1.5 kB a support vector at 384 features.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { ModelError, UsageError } from "../core/errors.ts";
+import { DEFAULT_NU } from "../core/stats.ts";
+import {
+  checkThresholdOptions,
+  fitWithThreshold,
+  logistic,
+  type Standardiser,
+  standardiser,
+} from "./_fit.ts";
+
+/** Format tag of a saved kernel head. */
+export const RBF_HEAD_FORMAT = "cgvsni-rbf-head/1";
+
+/** Settings of {@link RbfSvmHead}. */
+export interface RbfSvmOptions {
+  /** Box constraint, the cost of a margin violation (default: {@link RBF_SVM_DEFAULTS}). */
+  c?: number;
+  /** Share of the natural images above the threshold. */
+  nu?: number;
+  /** Folds of the out-of-fold threshold. */
+  folds?: number;
+  /** Seed of the folds. */
+  seed?: number;
+}
+
+/** The defaults of {@link RbfSvmOptions} (C as docs/production.md measured it; scikit-learn's). */
+export const RBF_SVM_DEFAULTS = { c: 1, nu: DEFAULT_NU, folds: 5, seed: 0 } as const;
+
+/** Largest violation of the optimality conditions the solver stops at (libsvm's `eps`). */
+const TOLERANCE = 1e-3;
+
+/** A saved kernel head (`head.json`). */
+export interface SavedRbfHead {
+  /** {@link RBF_HEAD_FORMAT}. */
+  format: string;
+  /** Box constraint it was fitted with. */
+  c: number;
+  /** Share of its photographs above the threshold. */
+  nu: number;
+  /** Folds of the threshold. */
+  folds: number;
+  /** Seed of the folds. */
+  seed: number;
+  /** Column means of the standardisation. */
+  mean: number[];
+  /** Column scales of the standardisation (1 for a constant column). */
+  scale: number[];
+  /** Kernel width: K(a, b) = exp(−γ‖a − b‖²) on standardised vectors. */
+  gamma: number;
+  /** yᵢαᵢ of each support vector. */
+  coefficients: number[];
+  /** The support vectors, standardised: little-endian float32, row after row, base64. */
+  vectors: string;
+  /** The decision's offset: decision = Σ yᵢαᵢ K(zᵢ, z) − ρ. */
+  rho: number;
+  /** p(CG) at or above which an image is called rendered. */
+  threshold: number;
+  /** The photographs' out-of-fold p(CG), ascending. */
+  reference: number[];
+  /** Training images: photographs and renders. */
+  n: { natural: number; rendered: number };
+  /** Whatever the trainer records (features, data, sources). */
+  provenance?: Record<string, unknown>;
+}
+
+/** The fitted parameters, apart from the threshold. */
+interface Fit extends Standardiser {
+  gamma: number;
+  /** Support vectors, standardised, row after row. */
+  sv: Float32Array;
+  /** Their squared norms. */
+  norms: Float64Array;
+  coef: Float64Array;
+  rho: number;
+}
+
+/**
+ * A support vector machine with an RBF kernel on feature vectors, with its natural threshold.
+ *
+ * @example Renders on a ring around the photographs: no line separates them, a kernel does
+ * ```ts
+ * import { RbfSvmHead } from "./mod.ts";
+ * const n = 120, x = new Float32Array(n * 2), y = new Uint8Array(n), groups: number[] = [];
+ * for (let i = 0; i < n; i++) {
+ *   y[i] = i % 2;
+ *   groups.push(y[i] ? 100 + i : i % 6); // six photograph sources; each render alone
+ *   const r = y[i] ? 3 : 1, a = 2.4 * i;
+ *   x.set([r * Math.cos(a), r * Math.sin(a)], i * 2);
+ * }
+ * const h = new RbfSvmHead().fit(x, n, 2, y, groups);
+ * const p = h.pCg(new Float32Array([0, 0, 3, 0]), 2);
+ * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
+ * ```
+ */
+export class RbfSvmHead {
+  /** Box constraint. */
+  readonly c: number;
+  /** Share of the photographs above the threshold. */
+  readonly nu: number;
+  /** Folds of the threshold. */
+  readonly folds: number;
+  /** Seed of the folds. */
+  readonly seed: number;
+  /** p(CG) at or above which an image is called rendered (NaN before fitting). */
+  threshold: number = NaN;
+  /** The photographs' out-of-fold p(CG), ascending. */
+  reference: number[] = [];
+  /** Training images. */
+  n: { natural: number; rendered: number } = { natural: 0, rendered: 0 };
+  /** Whatever the trainer records. */
+  provenance?: Record<string, unknown>;
+  #fit?: Fit;
+
+  /** An unfitted head. */
+  constructor(o: RbfSvmOptions = {}) {
+    this.c = o.c ?? RBF_SVM_DEFAULTS.c;
+    this.nu = o.nu ?? RBF_SVM_DEFAULTS.nu;
+    this.folds = o.folds ?? RBF_SVM_DEFAULTS.folds;
+    this.seed = o.seed ?? RBF_SVM_DEFAULTS.seed;
+    if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
+    checkThresholdOptions(this);
+  }
+
+  /** Length of the vectors it reads (0 before fitting). */
+  get dim(): number {
+    return this.#fit?.mean.length ?? 0;
+  }
+
+  /** Number of support vectors (0 before fitting). */
+  get supportVectors(): number {
+    return this.#fit?.coef.length ?? 0;
+  }
+
+  /**
+   * Fits on `n` rows of `dim` features with labels `y` (0 photograph, 1 render), then sets the
+   * threshold from the photographs' out-of-fold p(CG) over folds of whole `groups`.
+   */
+  fit(
+    x: Float32Array,
+    n: number,
+    dim: number,
+    y: ArrayLike<number>,
+    groups: ArrayLike<number>,
+  ): this {
+    const t = fitWithThreshold(
+      x,
+      n,
+      dim,
+      y,
+      groups,
+      this,
+      (rows) => fitSvm(x, dim, rows, y, this.c),
+      (m, at) => logistic(decision(m, x, at)),
+    );
+    this.#fit = t.model;
+    this.reference = t.reference;
+    this.threshold = t.threshold;
+    this.n = t.n;
+    return this;
+  }
+
+  /** Σ yᵢαᵢ K(zᵢ, z) − ρ of each of `n` rows (above 0: the render side). */
+  decisionFunction(x: Float32Array, n: number): Float64Array {
+    const m = this.#fitted(x, n);
+    return Float64Array.from({ length: n }, (_, i) => decision(m, x, i * m.mean.length));
+  }
+
+  /** p(CG) of each of `n` rows: the logistic of the decision. */
+  pCg(x: Float32Array, n: number): Float64Array {
+    return this.decisionFunction(x, n).map(logistic);
+  }
+
+  /** 1 (rendered) where p(CG) reaches the threshold, else 0. */
+  predict(x: Float32Array, n: number): Uint8Array {
+    return Uint8Array.from(this.pCg(x, n), (p) => p >= this.threshold ? 1 : 0);
+  }
+
+  /** The saved form (`head.json`). */
+  toJSON(): SavedRbfHead {
+    const m = this.#fit;
+    if (!m) throw new ModelError("the kernel head is not fitted");
+    return {
+      format: RBF_HEAD_FORMAT,
+      c: this.c,
+      nu: this.nu,
+      folds: this.folds,
+      seed: this.seed,
+      mean: [...m.mean],
+      scale: [...m.scale],
+      gamma: m.gamma,
+      coefficients: [...m.coef],
+      vectors: Buffer.from(m.sv.buffer, m.sv.byteOffset, m.sv.byteLength).toString("base64"),
+      rho: m.rho,
+      threshold: this.threshold,
+      reference: this.reference,
+      n: this.n,
+      ...(this.provenance ? { provenance: this.provenance } : {}),
+    };
+  }
+
+  /** A head from its saved form, every field checked (`where` names the file in errors). */
+  static fromJSON(raw: unknown, where = "head.json"): RbfSvmHead {
+    const s = raw as SavedRbfHead;
+    if (s?.format !== RBF_HEAD_FORMAT) {
+      throw new ModelError(`${where}: format is "${s?.format}", expected "${RBF_HEAD_FORMAT}"`);
+    }
+    const numbers = (v: unknown, len?: number) =>
+      Array.isArray(v) && v.every(Number.isFinite) && (len === undefined || v.length === len);
+    const d = Array.isArray(s.mean) ? s.mean.length : 0;
+    const k = Array.isArray(s.coefficients) ? s.coefficients.length : 0;
+    let sv: Float32Array | undefined;
+    if (typeof s.vectors === "string") {
+      const bytes = Buffer.from(s.vectors, "base64");
+      if (bytes.length === k * d * 4) {
+        sv = new Float32Array(k * d);
+        new Uint8Array(sv.buffer).set(bytes);
+      }
+    }
+    if (
+      d < 1 || k < 1 || !numbers(s.mean, d) || !numbers(s.scale, d) ||
+      s.scale.some((v) => !(v > 0)) || !numbers(s.coefficients, k) || !sv ||
+      !sv.every(Number.isFinite) || !(s.gamma > 0 && Number.isFinite(s.gamma)) ||
+      !Number.isFinite(s.rho) || !(s.threshold >= 0 && s.threshold <= 1) ||
+      !numbers(s.reference) || !(Number.isInteger(s.n?.natural) && Number.isInteger(s.n?.rendered))
+    ) {
+      throw new ModelError(
+        `${where}: bad support vectors, standardisation, kernel, threshold, reference or image counts`,
+      );
+    }
+    const h = new RbfSvmHead({ c: s.c, nu: s.nu, folds: s.folds, seed: s.seed });
+    h.#fit = {
+      mean: Float64Array.from(s.mean),
+      scale: Float64Array.from(s.scale),
+      gamma: s.gamma,
+      sv,
+      norms: squaredNorms(sv, d),
+      coef: Float64Array.from(s.coefficients),
+      rho: s.rho,
+    };
+    h.threshold = s.threshold;
+    h.reference = [...s.reference];
+    h.n = s.n;
+    h.provenance = s.provenance;
+    return h;
+  }
+
+  #fitted(x: Float32Array, n: number): Fit {
+    const m = this.#fit;
+    if (!m) throw new ModelError("the kernel head is not fitted");
+    if (x.length !== n * m.mean.length) {
+      throw new ModelError(
+        `the kernel head reads ${m.mean.length}-d vectors, got ${x.length / n}`,
+      );
+    }
+    return m;
+  }
+}
+
+function squaredNorms(v: Float32Array, d: number): Float64Array {
+  const out = new Float64Array(v.length / d);
+  for (let i = 0; i < out.length; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += v[i * d + j] * v[i * d + j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** The decision of the row of `x` starting at `at`. */
+function decision(m: Fit, x: Float32Array, at: number): number {
+  const d = m.mean.length, z = new Float64Array(d);
+  let zz = 0;
+  for (let j = 0; j < d; j++) {
+    z[j] = Math.fround((x[at + j] - m.mean[j]) / m.scale[j]);
+    zz += z[j] * z[j];
+  }
+  let s = -m.rho;
+  for (let i = 0; i < m.coef.length; i++) {
+    let dot = 0;
+    const o = i * d;
+    for (let j = 0; j < d; j++) dot += m.sv[o + j] * z[j];
+    s += m.coef[i] * Math.exp(-m.gamma * Math.max(0, m.norms[i] + zz - 2 * dot));
+  }
+  return s;
+}
+
+/**
+ * Standardisation, then libsvm's solver for the C-SVM dual on the given rows (see the module
+ * documentation): the working pair chosen by the largest first- and second-order gain, updated
+ * in closed form within the box, until no pair violates the optimality conditions by more than
+ * the tolerance; ρ from the free vectors (or the middle of the bounds when none is free).
+ */
+function fitSvm(
+  x: Float32Array,
+  dim: number,
+  rows: number[],
+  y01: ArrayLike<number>,
+  c: number,
+): Fit {
+  const n = rows.length, { mean, scale } = standardiser(x, dim, rows);
+  const z = new Float32Array(n * dim);
+  rows.forEach((i, r) => {
+    for (let j = 0; j < dim; j++) z[r * dim + j] = (x[i * dim + j] - mean[j]) / scale[j];
+  });
+  // γ = "scale": 1 / (d · the variance of every entry of the standardised matrix)
+  let sum = 0, sq = 0;
+  for (const v of z) sum += v, sq += v * v;
+  const variance = sq / z.length - (sum / z.length) ** 2;
+  const gamma = variance > 0 ? 1 / (dim * variance) : 1;
+  const norms = squaredNorms(z, dim);
+  const y = Int8Array.from(rows, (i) => y01[i] === 1 ? 1 : -1);
+  const pos = y.filter((v) => v === 1).length;
+  const box = Float64Array.from(y, (v) => c * n / (2 * (v === 1 ? pos : n - pos)));
+  // the rows of Q (yᵢyⱼKᵢⱼ, single precision as libsvm's), computed when first needed; the
+  // cache is bounded (about 256 MiB), the oldest row dropped first
+  const cache = new Map<number, Float32Array>(), capacity = Math.max(2, (1 << 26) / n | 0);
+  const row = (i: number): Float32Array => {
+    let q = cache.get(i);
+    if (q) return q;
+    q = new Float32Array(n);
+    const o = i * dim;
+    for (let t = 0; t < n; t++) {
+      let dot = 0;
+      const p = t * dim;
+      for (let j = 0; j < dim; j++) dot += z[o + j] * z[p + j];
+      q[t] = y[i] * y[t] * Math.exp(-gamma * Math.max(0, norms[i] + norms[t] - 2 * dot));
+    }
+    if (cache.size >= capacity) cache.delete(cache.keys().next().value!);
+    cache.set(i, q);
+    return q;
+  };
+  const TAU = 1e-12, qd = new Float64Array(n).fill(1); // K(z, z) = 1
+  const alpha = new Float64Array(n), grad = new Float64Array(n).fill(-1);
+  const upper = (t: number) => alpha[t] >= box[t], lower = (t: number) => alpha[t] <= 0;
+  const maxIter = Math.max(10_000_000, 100 * n);
+  for (let iter = 0; iter < maxIter; iter++) {
+    // the working set: i by the largest violation, j by the largest second-order gain with i
+    let gMax = -Infinity, gMax2 = -Infinity, i = -1, j = -1, best = Infinity;
+    for (let t = 0; t < n; t++) {
+      if (y[t] === 1 ? !upper(t) : !lower(t)) {
+        const v = -y[t] * grad[t];
+        if (v >= gMax) gMax = v, i = t;
+      }
+    }
+    if (i < 0) break;
+    const qi = row(i);
+    for (let t = 0; t < n; t++) {
+      if (y[t] === 1 ? lower(t) : upper(t)) continue;
+      const v = y[t] * grad[t], gain = gMax + v;
+      if (v >= gMax2) gMax2 = v;
+      if (gain > 0) {
+        const quad = qd[i] + qd[t] - 2 * y[i] * y[t] * qi[t];
+        const obj = -(gain * gain) / (quad > 0 ? quad : TAU);
+        if (obj <= best) best = obj, j = t;
+      }
+    }
+    if (gMax + gMax2 < TOLERANCE || j < 0) break;
+    const qj = row(j), ci = box[i], cj = box[j], oldI = alpha[i], oldJ = alpha[j];
+    if (y[i] !== y[j]) {
+      let quad = qd[i] + qd[j] + 2 * qi[j];
+      if (quad <= 0) quad = TAU;
+      const delta = (-grad[i] - grad[j]) / quad, diff = alpha[i] - alpha[j];
+      alpha[i] += delta, alpha[j] += delta;
+      if (diff > 0) {
+        if (alpha[j] < 0) alpha[j] = 0, alpha[i] = diff;
+      } else if (alpha[i] < 0) alpha[i] = 0, alpha[j] = -diff;
+      if (diff > ci - cj) {
+        if (alpha[i] > ci) alpha[i] = ci, alpha[j] = ci - diff;
+      } else if (alpha[j] > cj) alpha[j] = cj, alpha[i] = cj + diff;
+    } else {
+      let quad = qd[i] + qd[j] - 2 * qi[j];
+      if (quad <= 0) quad = TAU;
+      const delta = (grad[i] - grad[j]) / quad, total = alpha[i] + alpha[j];
+      alpha[i] -= delta, alpha[j] += delta;
+      if (total > ci) {
+        if (alpha[i] > ci) alpha[i] = ci, alpha[j] = total - ci;
+      } else if (alpha[j] < 0) alpha[j] = 0, alpha[i] = total;
+      if (total > cj) {
+        if (alpha[j] > cj) alpha[j] = cj, alpha[i] = total - cj;
+      } else if (alpha[i] < 0) alpha[i] = 0, alpha[j] = total;
+    }
+    const dI = alpha[i] - oldI, dJ = alpha[j] - oldJ;
+    for (let t = 0; t < n; t++) grad[t] += qi[t] * dI + qj[t] * dJ;
+  }
+  // ρ: the mean of yᵢ∇ᵢ over the free vectors, else the middle of the bounds
+  let free = 0, freeSum = 0, ub = Infinity, lb = -Infinity;
+  for (let t = 0; t < n; t++) {
+    const v = y[t] * grad[t];
+    if (upper(t)) {
+      if (y[t] === -1) ub = Math.min(ub, v);
+      else lb = Math.max(lb, v);
+    } else if (lower(t)) {
+      if (y[t] === 1) ub = Math.min(ub, v);
+      else lb = Math.max(lb, v);
+    } else free++, freeSum += v;
+  }
+  const rho = free > 0 ? freeSum / free : (ub + lb) / 2;
+  const keep = [...alpha.keys()].filter((t) => alpha[t] > 0);
+  const sv = new Float32Array(keep.length * dim);
+  keep.forEach((t, k) => sv.set(z.subarray(t * dim, (t + 1) * dim), k * dim));
+  return {
+    mean,
+    scale,
+    gamma,
+    sv,
+    norms: squaredNorms(sv, dim),
+    coef: Float64Array.from(keep, (t) => y[t] * alpha[t]),
+    rho,
+  };
+}
