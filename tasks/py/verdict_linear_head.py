@@ -21,7 +21,9 @@ production generator G:
 S's photographs and G's renders are counted; Sunflow and Tachyon (in no training) are scored by
 the head trained with all four generators. A head named `…+proc-even` (an exploration, not among
 the candidates the rule chose from) weighs the photographs half and each render family (production,
-procedural) a quarter, in place of balanced classes. `mobilenet-two` (an exploration too) is two
+procedural) a quarter, in place of balanced classes. A head named `…-rbf` (`mobilenet-rbf`,
+`mobilenet+proc-rbf`; docs/production.md, "A non-linear head") is the RBF-kernel SVM (C = 1) in
+place of the logistic regression. `mobilenet-two` (an exploration too) is two
 heads, one per render family, each with its threshold at the 1 - nu/2 quantile, under the rules
 `either` and `fused3` (Fisher over both heads and the one-class stage, chi2(6)). Prints the table of the docs: per (head, rule) the
 held-out photographs called natural / unsure (mean over sources, worst), and the share of each
@@ -45,6 +47,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
+from generator_curve import head_model
 
 NU = 0.05
 BAND = 0.1
@@ -145,10 +149,13 @@ def verdicts_two(p1, t1, r1, p2, t2, r2, s, othr, oref):
     return {"either": either, "fused3": fu}
 
 
-def linear_head(x, y, groups, c, weight=None):
-    """Logistic regression, its out-of-fold threshold and natural reference (p(CG) units).
+def linear_head(x, y, groups, c, weight=None, kind="linear"):
+    """Logistic regression (or, with `kind` "rbf", the RBF-kernel SVM of generator_curve.py), its
+    out-of-fold threshold and natural reference (p(CG) units: the logistic of the decision).
     With `weight` (per row), those sample weights replace the balanced class weights."""
     def model():
+        if kind != "linear":
+            return head_model(kind, c)
         return make_pipeline(StandardScaler(), LogisticRegression(
             C=c, max_iter=5000, class_weight=None if weight is not None else "balanced"))
 
@@ -251,12 +258,14 @@ def main():
                 for g in list(GENERATORS) + ["all"]:
                     trainings[g] = (ps, prr, t, href)
             else:
-                kind = h.split("+")[0]
+                kind = h.split("+")[0].removesuffix("-rbf")
+                model = "rbf" if h.endswith("-rbf") else "linear"
                 nat, ren = feats[kind]
                 xn = np.stack([nat[n] for n in np.array(names)[tr]])
                 xs = np.stack([nat[n] for n in np.array(names)[~tr]])
                 xr_all = np.stack([ren[n] for n in render_names])
                 proc = [n for n in ren if n.split("/")[0] in PROCEDURAL] if "+proc" in h else []
+                c = 1.0 if model == "rbf" else args.c
                 for g in list(GENERATORS) + ["all"]:
                     out = GENERATORS.get(g, [])
                     trf = [f for gg, fs in GENERATORS.items() if gg != g for f in fs]
@@ -270,7 +279,7 @@ def main():
                         nprod, nproc, n = int(rsel.sum()), len(proc), len(x)
                         w = np.r_[np.full(len(xn), n / 2 / len(xn)), np.full(nprod, n / 4 / nprod),
                                   np.full(nproc, n / 4 / nproc)]
-                    f, t, ref = linear_head(x, y, grp, args.c, w)
+                    f, t, ref = linear_head(x, y, grp, c, w, model)
                     trainings[g] = (f(xs), f(xr_all), t, ref)
             for g, (ps, prr, t, href) in trainings.items():
                 count(h, g, verdicts(ps, t, href, s_nat, oc.threshold, oc.reference),
