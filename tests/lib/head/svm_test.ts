@@ -3,8 +3,8 @@
  * class-weighted soft-margin SVM dual (checked here from the decisions, independently of the
  * solver), it separates what no line separates, its threshold is the quantile of its
  * out-of-fold p(CG), and the saved form round-trips and is checked when read; a head is read
- * back as the model its format names. Agreement with scikit-learn itself is a task
- * (`tasks/svm_parity.ts`), since the test machine need not have Python.
+ * back as the model its format names; on a small problem it gives scikit-learn's decisions
+ * (recorded here; `tasks/svm_parity.ts` compares on real features).
  */
 import assert from "node:assert/strict";
 import { ModelError, UsageError } from "../../../lib/core/errors.ts";
@@ -67,6 +67,48 @@ Deno.test("kernel head: the fit meets the optimality conditions of the balanced 
     else free++, assert.ok(Math.abs(margin - 1) <= tol, `row ${i}: free, margin ${margin}`);
   }
   assert.ok(free > 0 && s.coefficients.length < n, `${free} free of ${s.coefficients.length}`);
+});
+
+Deno.test("kernel head: scikit-learn's decisions on a small problem, within the solvers' tolerance", () => {
+  // 40 rows (15 renders), made by the same formula in numpy (float32); scikit-learn 1.2.1's
+  // make_pipeline(StandardScaler(), SVC(C=1, gamma="scale", class_weight="balanced")) gives
+  // these decisions at five points and 35 support vectors
+  const n = 40, d = 3, x = new Float32Array(n * d), y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    y.push(i % 8 < 3 ? 1 : 0);
+    for (let j = 0; j < d; j++) {
+      x[i * d + j] = Math.sin(1.7 * i + 2.3 * j) * (y[i] ? 1.5 : 1) + (y[i] && j === 0 ? 0.4 : 0);
+    }
+  }
+  const h = new RbfSvmHead().fit(x, n, d, y, y.map((v, i) => v ? 100 + i : i % 5));
+  const probe = new Float32Array([
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    -1.2,
+    0.5,
+    0.3,
+    1.5,
+    -1.5,
+    0.2,
+    0.3,
+    0.1,
+    -0.9,
+  ]);
+  const sklearn = [
+    -2.6136755178626894,
+    0.34933577071820165,
+    -0.4895309743524425,
+    0.6552449802857679,
+    -1.5296691415838053,
+  ];
+  const f = h.decisionFunction(probe, 5);
+  sklearn.forEach((v, i) => assert.ok(Math.abs(f[i] - v) < 2e-3, `point ${i}: ${f[i]} vs ${v}`));
+  assert.equal(h.supportVectors, 35);
+  assert.ok(Math.abs(h.toJSON().gamma - 1 / 3) < 1e-9);
 });
 
 Deno.test("kernel head: separates a shell from a ball, where the linear head cannot", () => {
