@@ -308,12 +308,12 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
             `${cal.date.slice(0, 10)}, from ${cal.from}`,
         );
       }
-      if (det.linear) {
+      if (det.featureHead) {
         console.error(
           `head: a ${det.info.head!.kind === "rbf" ? "kernel (RBF SVM)" : "linear"} head on ${
             det.info.head!.features
           } features ` +
-            `(${det.linear.n.natural} photographs, ${det.linear.n.rendered} renders)`,
+            `(${det.featureHead.n.natural} photographs, ${det.featureHead.n.rendered} renders)`,
         );
       }
       console.error(

@@ -34,7 +34,7 @@ export const exportDetectorCommand: Command = {
   usage:
     "--map RUN --out DIR [--oneclass-run NAME]   |   --head DETECTOR|--linear-head RUN --oneclass-run NAME --out DIR",
   summary:
-    "Write a detector folder (a head, ENet or linear, + one-class model + detector.json) for detect and loadDetector().",
+    "Write a detector folder (a head, ENet or one on whole-image features, + one-class model + detector.json) for detect and loadDetector().",
   permissions:
     `--allow-read --allow-write=runs,models --allow-env=${ENV} --allow-ffi --allow-sys=systemMemoryInfo,osRelease,loadavg`,
   description: `

@@ -276,7 +276,7 @@ async function calibrateInto(
       oc.threshold = Math.max(before, quantile(raw, 1 - oc.nu));
       oc.reference = Float32Array.from(merged(oc.reference ?? [], raw));
     } else {
-      // the corpus refits the one-class model only: its head is not run (a linear head's
+      // the corpus refits the one-class model only: its head is not run (a whole-image head's
       // features take seconds an image)
       const theirs = await collect(
         det,
@@ -324,9 +324,9 @@ async function calibrateInto(
       headThreshold: { before: h.value, after: headAfter },
       date: new Date().toISOString(),
     };
-    if (det.linear) { // a linear head keeps its threshold and reference in head.json too
-      det.linear.threshold = headThreshold.value;
-      det.linear.reference = [...headThreshold.reference];
+    if (det.featureHead) { // a whole-image head keeps its threshold and reference in head.json too
+      det.featureHead.threshold = headThreshold.value;
+      det.featureHead.reference = [...headThreshold.reference];
     }
     const calibrated = new Detector(det.map, oc, {
       ...det.info,
@@ -336,7 +336,7 @@ async function calibrateInto(
         : `${det.info.name} (calibrated)`,
       headThreshold,
       provenance: { ...det.info.provenance, calibration: record },
-    }, det.linear);
+    }, det.featureHead);
     await calibrated.save(out);
     await modelCard(o.detector, out, record);
     return record;

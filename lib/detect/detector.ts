@@ -78,14 +78,15 @@ import {
 /**
  * Format tag of `detector.json`. Version 4 added the one-class stage's own preprocessing
  * (`preprocess.oneClass`), which a reader of version 3 would ignore and so score wrongly;
- * version 5 the linear head (`head`, `head.json`), which a reader of version 4 would not find.
+ * version 5 the head on whole-image features (`head`, `head.json`), which a reader of version 4
+ * would not find (a reader of version 5 from before kernel heads refuses `head.kind` "rbf").
  * Version 3 and 4 files (neither) read as version 5.
  */
 export const DETECTOR_FORMAT = "cgvsni-detector/5";
 
 /**
  * The format a detector with an image map is saved in: version 4, which it needs no more than,
- * so that a reader from before linear heads still loads it.
+ * so that a reader from before heads on whole-image features still loads it.
  */
 const MAP_FORMAT = "cgvsni-detector/4";
 
@@ -228,7 +229,7 @@ export interface DetectorInfo {
   rule: VerdictRule;
   /** Most tiles per image side when scoring whole images. */
   maxTilesPerSide: number;
-  /** A linear head in place of the map (see the module documentation); absent: the map's. */
+  /** A head on whole-image features in place of the map (module documentation); absent: the map's. */
   head?: LinearHeadInfo;
   /** Where it came from (map run, one-class run, dataset). */
   provenance?: Record<string, unknown>;
@@ -264,47 +265,57 @@ export const DEFAULT_MAX_TILES = 4;
  * ```
  */
 export class Detector {
-  /** The image map (absent: a linear head, or a one-class model alone). */
+  /** The image map (absent: a head on whole-image features, or a one-class model alone). */
   readonly map?: ImageMap;
   /**
    * The head on whole-image features (linear, or an RBF-kernel SVM), when the detector has one in
    * place of the map.
    */
-  readonly linear?: FeatureHead;
+  readonly featureHead?: FeatureHead;
+  /** @deprecated The name before kernel heads: {@link Detector.featureHead}. */
+  get linear(): FeatureHead | undefined {
+    return this.featureHead;
+  }
   /** The one-class model. */
   readonly oneClass: OneClassEstimator;
   /** Metadata. */
   readonly info: DetectorInfo;
 
   /**
-   * A detector from its parts; without a map or a linear head, the rule must be `oneclass`. A
-   * linear head needs `info.head`, and its threshold and reference in `info.headThreshold`.
+   * A detector from its parts; without a map or a head on whole-image features, the rule must be
+   * `oneclass`. Such a head needs `info.head` (naming its model), and its threshold and reference
+   * in `info.headThreshold`.
    */
   constructor(
     map: ImageMap | undefined,
     oneClass: OneClassEstimator,
     info: DetectorInfo,
-    linear?: FeatureHead,
+    featureHead?: FeatureHead,
   ) {
-    if (!map && (needsMap(info.features) || (!linear && info.rule !== "oneclass"))) {
+    if (!map && (needsMap(info.features) || (!featureHead && info.rule !== "oneclass"))) {
       throw new ModelError(
         `a detector without an image map reads whole-image features with rule oneclass ` +
-          `(or has a linear head), not ${info.features} with rule ${info.rule}`,
+          `(or has a head on whole-image features), not ${info.features} with rule ${info.rule}`,
       );
     }
-    if (linear && (map || !info.head || needsMap(info.head.features))) {
+    if (featureHead && (map || !info.head || needsMap(info.head.features))) {
       throw new ModelError(
-        "a linear head stands in for the map and reads whole-image features named in info.head",
+        "a head on whole-image features stands in for the map and reads the features info.head names",
+      );
+    }
+    if (featureHead && info.head!.kind !== headModel(featureHead)) {
+      throw new ModelError(
+        `a head of the ${headModel(featureHead)} model, info.head says ${info.head!.kind}`,
       );
     }
     if (
-      linear && (info.headThreshold.value !== linear.threshold ||
-        info.headThreshold.reference.length !== linear.reference.length)
+      featureHead && (info.headThreshold.value !== featureHead.threshold ||
+        info.headThreshold.reference.length !== featureHead.reference.length)
     ) {
-      throw new ModelError("info.headThreshold is not the linear head's threshold and reference");
+      throw new ModelError("info.headThreshold is not the head's own threshold and reference");
     }
     this.map = map;
-    this.linear = linear;
+    this.featureHead = featureHead;
     this.oneClass = oneClass;
     this.info = info;
   }
@@ -492,7 +503,9 @@ export class Detector {
     const mapSource = needsMap(this.info.features);
     const runMap = !!this.map && (mapSource || !opts.oneClassOnly);
     const origins = runMap ? this.#origins(img, opts) : [];
-    const linear = this.linear && !opts.oneClassOnly ? await this.#linearPCg(decoded) : undefined;
+    const whole = this.featureHead && !opts.oneClassOnly
+      ? await this.#featureHeadPCg(decoded)
+      : undefined;
     const crops = origins.map(([x, y]) => cropAt(img, x, y, s, s));
     const r = runMap
       ? await predict(this.net, crops.length, (i) => Promise.resolve(crops[i]), this.norm, {
@@ -512,8 +525,8 @@ export class Detector {
         images: 1,
         head: r && !opts.oneClassOnly
           ? { pCg: r.pCg, image: new Uint8Array(crops.length) }
-          : linear !== undefined
-          ? { pCg: [linear], image: [0] }
+          : whole !== undefined
+          ? { pCg: [whole], image: [0] }
           : undefined,
         vectors: { ...vectors, image: new Uint8Array(vectors.n) },
       },
@@ -560,9 +573,9 @@ export class Detector {
    * ```
    */
   async headPCg(decoded: RgbImage, opts: ScoreOptions = {}): Promise<number> {
-    if (this.linear) {
+    if (this.featureHead) {
       this.#fits(decoded, opts);
-      return await this.#linearPCg(decoded);
+      return await this.#featureHeadPCg(decoded);
     }
     const net = this.net, s = this.#fits(decoded, opts);
     const img = await this.prepare(decoded);
@@ -571,12 +584,12 @@ export class Detector {
     return meanPerImage(r.pCg, new Uint8Array(crops.length), 1)[0];
   }
 
-  /** The linear head's p(CG) of decoded pixels: its features of the image as it reads it. */
-  async #linearPCg(decoded: RgbImage): Promise<number> {
+  /** The whole-image head's p(CG) of decoded pixels: its features of the image as it reads it. */
+  async #featureHeadPCg(decoded: RgbImage): Promise<number> {
     const h = this.info.head!;
     const img = h.jpeg ? await jpegRoundTrip(decoded, h.jpeg) : decoded;
     const x = await wholeImageFeatures(h.features, img);
-    return this.linear!.pCg(x, 1)[0];
+    return this.featureHead!.pCg(x, 1)[0];
   }
 
   /**
@@ -608,16 +621,18 @@ export class Detector {
 
   /** Writes the detector to a folder (`detector.json`, `model.*` or `head.json`, `oneclass.*`). */
   async save(dir: string): Promise<void> {
-    if (!this.map && !this.linear) {
+    if (!this.map && !this.featureHead) {
       throw new ModelError(
-        `detector ${this.info.name}: a detector without a head (map or linear) is not saved`,
+        `detector ${this.info.name}: a detector without a head (a map or a whole-image head) is not saved`,
       );
     }
     await Deno.mkdir(dir, { recursive: true });
     let info: DetectorInfo = { ...this.info, format: MAP_FORMAT };
-    if (this.linear) {
-      const bytes = new TextEncoder().encode(JSON.stringify(this.linear.toJSON(), null, 2) + "\n");
-      await atomicWrite(join(dir, LINEAR_HEAD_FILE), bytes);
+    if (this.featureHead) {
+      const bytes = new TextEncoder().encode(
+        JSON.stringify(this.featureHead.toJSON(), null, 2) + "\n",
+      );
+      await atomicWrite(join(dir, HEAD_FILE), bytes);
       info = {
         ...this.info,
         format: DETECTOR_FORMAT,
@@ -682,8 +697,8 @@ const UNSET: HeadThreshold = {
   reference: [],
 };
 
-/** The file of a detector's linear head. */
-const LINEAR_HEAD_FILE = "head.json";
+/** The file of a detector's head on whole-image features. */
+const HEAD_FILE = "head.json";
 
 /** Checks `detector.json`, bringing a version 1, 2, 3 or 4 file up to date. */
 function checkInfo(raw: unknown, where: string): DetectorInfo {
@@ -729,7 +744,7 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
     !Array.isArray(i.renderers)
   ) {
     throw new ModelError(
-      `${where}: bad unsure band, head threshold, rule, tile count, preprocessing or linear head`,
+      `${where}: bad unsure band, head threshold, rule, tile count, preprocessing or head (linear, rbf)`,
     );
   }
   return i;
@@ -765,7 +780,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     throw new ModelError(`${where}: not valid JSON`);
   }
   const info = checkInfo(raw, where);
-  if (info.head) return await loadLinear(loc, info);
+  if (info.head) return await loadWithFeatureHead(loc, info);
   const map = await loadImageMap(loc, "model");
   let oc: OneClassEstimator;
   try {
@@ -784,12 +799,12 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
   return new Detector(map, oc, info);
 }
 
-/** A detector with a linear head: `head.json` and the one-class model, each checked. */
-async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> {
-  const { head, where } = await readLinearHead(loc, info.head!.sha256);
+/** A detector with a head on whole-image features: `head.json` and the one-class model, each checked. */
+async function loadWithFeatureHead(loc: Location, info: DetectorInfo): Promise<Detector> {
+  const { head, where } = await readFeatureHead(loc, info.head!.sha256);
   const problem = headModel(head) !== info.head!.kind
     ? `a head of the ${headModel(head)} model, detector.json says ${info.head!.kind}`
-    : linearMismatch(head, info.head!);
+    : featureHeadMismatch(head, info.head!);
   if (problem) throw new ModelError(`${where}: ${problem}`);
   const oc = await loadOneClass(loc, ONECLASS_STEM);
   const p = oc.provenance;
@@ -810,14 +825,15 @@ async function loadLinear(loc: Location, info: DetectorInfo): Promise<Detector> 
 }
 
 /**
- * The linear head in a folder (`head.json`), every field checked; with `sha256`, the file's
+ * The head on whole-image features in a folder (`head.json`), of the model its format names,
+ * every field checked; with `sha256`, the file's
  * checksum first. Errors name the file.
  */
-async function readLinearHead(
+async function readFeatureHead(
   loc: Location,
   sha256?: string,
 ): Promise<{ head: FeatureHead; where: string }> {
-  const where = at(loc, LINEAR_HEAD_FILE), bytes = await readAt(loc, LINEAR_HEAD_FILE);
+  const where = at(loc, HEAD_FILE), bytes = await readAt(loc, HEAD_FILE);
   if (sha256 !== undefined && await sha256Hex(bytes) !== sha256) {
     throw new ModelError(
       `${where}: checksum differs from detector.json's (a changed or damaged file)`,
@@ -833,10 +849,11 @@ async function readLinearHead(
 }
 
 /**
- * Why a linear head does not read images as `detector.json` says, if it does not: its features,
+ * Why a whole-image head does not read images as `detector.json` says, if it does not: its model,
+ * its features,
  * their definition's version, or its JPEG re-encoding.
  */
-function linearMismatch(head: FeatureHead, h: LinearHeadInfo): string | undefined {
+function featureHeadMismatch(head: FeatureHead, h: LinearHeadInfo): string | undefined {
   const p = head.provenance ?? {};
   if (p.features !== undefined && p.features !== h.features) {
     return `fitted on ${p.features} features, detector.json says ${h.features}`;
@@ -1008,8 +1025,8 @@ export async function detectorWithHead(
     if (!withHead.map) {
       throw new ModelError(
         `${head}: ` +
-          (withHead.linear
-            ? "its head is a linear head: give its train-head run with --linear-head"
+          (withHead.featureHead
+            ? "its head reads whole-image features: give its train-head run with --linear-head"
             : "a detector without an image map has no head"),
       );
     }
@@ -1045,7 +1062,8 @@ export async function detectorWithHead(
 }
 
 /**
- * A detector whose head is a linear head (`train-head`'s run folder, its `head.json`) and whose
+ * A detector whose head reads whole-image features, linear or RBF-kernel (`train-head`'s run
+ * folder, its `head.json`), and whose
  * one-class model is a run of its own (`runs/<oneclass>`, `train-oneclass --data`: whole-image
  * features). The head's threshold and natural reference become the detector's
  * (`headThreshold`), so every rule, the fused score included, reads it as it reads a map's.
@@ -1061,7 +1079,7 @@ export async function detectorWithHead(
  * const { dir } = await trainHead({ natural: "dataset", renders: "dataset", features: "residual", runs, progress: quiet });
  * await trainOneClass({ data: "dataset", runs, name: "p", features: "profile", oneclass: "gauss", progress: quiet });
  * const det = await detectorWithLinearHead(dir, runs, "p", { rule: "fused" });
- * console.log(det.info.head, det.headAt === det.linear!.threshold); // { kind: "linear", features: "residual" } true
+ * console.log(det.info.head, det.headAt === det.featureHead!.threshold); // { kind: "linear", features: "residual" } true
  * det.dispose();
  * ```
  */
@@ -1071,11 +1089,11 @@ export async function detectorWithLinearHead(
   oneclass: string,
   o: { unsure?: number; rule?: VerdictRule } = {},
 ): Promise<Detector> {
-  const file = join(headRun, LINEAR_HEAD_FILE);
+  const file = join(headRun, HEAD_FILE);
   if (!await exists(file)) {
-    throw new CgvsniError(`${file}: no trained linear head (train-head first)`);
+    throw new CgvsniError(`${file}: no trained head (train-head first)`);
   }
-  const { head } = await readLinearHead(headRun);
+  const { head } = await readFeatureHead(headRun);
   const p = head.provenance ?? {};
   const features = p.features as FeatureSource;
   if (!FEATURE_SOURCES.includes(features) || needsMap(features)) {
@@ -1117,5 +1135,5 @@ export async function detectorWithLinearHead(
   }
 }
 
-/** The rule of a detector with a linear head unless told another. */
+/** The rule of a detector with a head on whole-image features unless told another. */
 export const DEFAULT_LINEAR_RULE: VerdictRule = "head";

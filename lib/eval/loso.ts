@@ -443,8 +443,8 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
     if (headDet && !headDet.map) {
       throw new UsageError(
         `--head ${o.head}: ` +
-          (headDet.linear
-            ? "a linear head is trained with renders, so it is measured by leaving generators out too (tasks/py/verdict_linear_head.py), not by --head"
+          (headDet.featureHead
+            ? "a head on whole-image features is trained with renders, so it is measured by leaving generators out too (tasks/py/verdict_linear_head.py), not by --head"
             : "a detector without an image map has no head"),
       );
     }

@@ -29,7 +29,15 @@ export interface HeadOptions {
   seed?: number;
 }
 
-/** The default C of a model. */
+/**
+ * The default C of a model.
+ *
+ * @example
+ * ```ts
+ * import { defaultC } from "./mod.ts";
+ * console.log(defaultC("linear"), defaultC("rbf")); // 0.1 1
+ * ```
+ */
 export function defaultC(model: HeadModel): number {
   return model === "rbf" ? RBF_SVM_DEFAULTS.c : LOGISTIC_DEFAULTS.c;
 }
@@ -49,7 +57,15 @@ export function makeHead(model: HeadModel, o: HeadOptions = {}): FeatureHead {
   throw new UsageError(`no head model "${model}" (${HEAD_MODELS.join(", ")})`);
 }
 
-/** The model of a head. */
+/**
+ * The model of a head.
+ *
+ * @example
+ * ```ts
+ * import { headModel, makeHead } from "./mod.ts";
+ * console.log(headModel(makeHead("rbf")), headModel(makeHead("linear"))); // rbf linear
+ * ```
+ */
 export function headModel(h: FeatureHead): HeadModel {
   return h instanceof RbfSvmHead ? "rbf" : "linear";
 }

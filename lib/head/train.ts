@@ -27,8 +27,7 @@ import { checkSource, type FeatureSource, needsMap } from "../features/sources.t
 import { MIN_SIDE, provenance } from "../oneclass/train.ts";
 import { checkRunName, DEFAULT_RUNS, runPath } from "../runs/folder.ts";
 import { openRun } from "../runs/lifecycle.ts";
-import { defaultC, type FeatureHead, HEAD_MODELS, type HeadModel, makeHead } from "./heads.ts";
-import { LOGISTIC_DEFAULTS } from "./logistic.ts";
+import { type FeatureHead, type HeadModel, makeHead } from "./heads.ts";
 
 /** The defaults of {@link TrainHeadOptions}. */
 export const TRAIN_HEAD_DEFAULTS = {
@@ -53,7 +52,7 @@ export interface TrainHeadOptions {
   matchCompression?: number;
   /** The head's model (default `linear`). */
   model?: HeadModel;
-  /** The model's C (default its own: {@link defaultC}). */
+  /** The model's C (default: the model's own). */
   c?: number;
   /** Share of photographs above the threshold. */
   nu?: number;
@@ -117,9 +116,8 @@ export async function trainHead(
     throw new UsageError(`a head reads whole-image features, not ${features}`);
   }
   const model = o.model ?? TRAIN_HEAD_DEFAULTS.model;
-  if (!HEAD_MODELS.includes(model)) {
-    throw new UsageError(`no head model "${model}" (${HEAD_MODELS.join(", ")})`);
-  }
+  // the head as it will be fitted: an unknown model or a bad setting stops here
+  const unfitted = makeHead(model, { c: o.c, nu: o.nu, seed: o.seed });
   const name = checkRunName(o.name ?? TRAIN_HEAD_DEFAULTS.name);
   const dir = runPath(resolve(o.runs ?? DEFAULT_RUNS), name);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
@@ -136,9 +134,10 @@ export async function trainHead(
       features,
       ...(o.matchCompression ? { matchCompression: o.matchCompression } : {}),
       model,
-      c: o.c ?? defaultC(model),
-      nu: o.nu ?? LOGISTIC_DEFAULTS.nu,
-      seed: o.seed ?? LOGISTIC_DEFAULTS.seed,
+      // the settings as the head takes them, its own defaults filled in
+      c: unfitted.c,
+      nu: unfitted.nu,
+      seed: unfitted.seed,
       natural: { root: nat.root, ...(o.naturalCsv ? { csv: o.naturalCsv } : {}) },
       renders: { root: ren.root, ...(o.rendersCsv ? { csv: o.rendersCsv } : {}) },
     }),
@@ -194,7 +193,7 @@ export async function trainHead(
     ...renders.map((_, i) => sources.length + i),
   ];
   const y = [...photos.map(() => 0), ...renders.map(() => 1)];
-  const head = makeHead(config.model ?? "linear", { c: config.c, nu: config.nu, seed: config.seed })
+  const head = makeHead(model, { c: config.c, nu: config.nu, seed: config.seed })
     .fit(x, n, dim, y, groups);
   const renderers = ren.classes.filter((c) => c.label > 0);
   head.provenance = {
@@ -211,9 +210,7 @@ export async function trainHead(
   };
   await writeJson(join(dir, "head.json"), head.toJSON());
   log.log(
-    `head run ${dir}: ${
-      config.model ?? "linear"
-    } head on ${features} features, ${photos.length} photographs of ${sources.length} ` +
+    `head run ${dir}: ${model} head on ${features} features, ${photos.length} photographs of ${sources.length} ` +
       `sources against ${renders.length} renders; threshold p(CG) ${head.threshold.toFixed(4)}`,
   );
   return { head, dir, skipped, cached: nf.cached && rf.cached };

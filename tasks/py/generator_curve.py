@@ -94,7 +94,8 @@ def main():
     p.add_argument("--groups", required=True, help="the generators: render folders, comma-separated "
                    "('A+B' for several engines of one generator)")
     p.add_argument("--procedural", default="CgCycles,CgEEVEE,CgPOVRay")
-    p.add_argument("--c", type=float, default=0.1)
+    p.add_argument("--c", type=float, default=0.1, help="the linear model's C (the others' "
+                   "settings are fixed: head_model)")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--model", default="linear", help="linear, rbf, mlp or gbt")
     p.add_argument("--k", help="the numbers of other generators in training, comma-separated "

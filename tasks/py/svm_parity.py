@@ -7,7 +7,10 @@ same rows and compares.
 
     /usr/bin/python3 tasks/py/svm_parity.py --out /tmp/svm.json \\
         --features runs/prod-gen-mob/features,runs/prod-new-mob/features,runs/prod-land-mob/features \\
-        --source mobilenet --natural-csv W/production-gen5/loso-natural-40.csv
+        --source mobilenet --natural-csv /work/production-gen5/loso-natural-40.csv
+
+(the lists of docs/production.md, "A fifth generator"). `--small` prints instead the decisions
+tests/lib/head/svm_test.ts records: the same model on 40 rows made by a formula, at five points.
 """
 
 import argparse
@@ -22,11 +25,24 @@ from production_linear import features
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--out", required=True)
-    p.add_argument("--features", required=True)
+    p.add_argument("--out")
+    p.add_argument("--features")
     p.add_argument("--source", default="mobilenet")
-    p.add_argument("--natural-csv", required=True)
+    p.add_argument("--natural-csv")
+    p.add_argument("--small", action="store_true", help="the unit test's recorded decisions")
     a = p.parse_args()
+    if a.small:
+        n, d = 40, 3
+        y = np.array([1.0 if i % 8 < 3 else 0.0 for i in range(n)])
+        x = np.array([[np.sin(1.7 * i + 2.3 * j) * (1.5 if y[i] else 1.0) + 0.4 * y[i] * (j == 0)
+                       for j in range(d)] for i in range(n)]).astype(np.float32)
+        probe = np.array([[0, 0, 0], [1, 1, 1], [-1.2, 0.5, 0.3], [1.5, -1.5, 0.2],
+                          [0.3, 0.1, -0.9]], dtype=np.float32)
+        m = head_model("rbf", 1.0).fit(x.astype(np.float64), y)
+        print(m.decision_function(probe.astype(np.float64)).tolist(), m[-1].support_.size)
+        return
+    if not (a.out and a.features and a.natural_csv):
+        raise SystemExit("--out, --features and --natural-csv (or --small)")
     (_, nx, src), (_, rx) = features(a.features.split(","), a.source, a.natural_csv)
     fit, held = next(GroupKFold(5).split(nx, groups=src))
     x = np.concatenate([nx[fit], rx]).astype(np.float32)

@@ -286,7 +286,8 @@ def main():
                       verdicts(prr, t, href, s_ren, oc.threshold, oc.reference))
         print(f"done {s}", flush=True)
 
-    print(f"\n{len(names)} photographs of {len(set(src))} sources, {len(big)} held out; C = {args.c}\n")
+    print(f"\n{len(names)} photographs of {len(set(src))} sources, {len(big)} held out; C = {args.c} "
+          "(1 for the -rbf heads)\n")
     print("| head | rule | photos natural | photos unsure | renders CG (mean of 8) | "
           + " | ".join(SETS) + " | qualifies |")
     print("| --- | --- | --: | --: | --: | " + " | ".join("--:" for _ in SETS) + " | --- |")

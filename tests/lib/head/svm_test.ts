@@ -72,7 +72,7 @@ Deno.test("kernel head: the fit meets the optimality conditions of the balanced 
 Deno.test("kernel head: scikit-learn's decisions on a small problem, within the solvers' tolerance", () => {
   // 40 rows (15 renders), made by the same formula in numpy (float32); scikit-learn 1.2.1's
   // make_pipeline(StandardScaler(), SVC(C=1, gamma="scale", class_weight="balanced")) gives
-  // these decisions at five points and 35 support vectors
+  // these decisions at five points and 35 support vectors (`tasks/py/svm_parity.py --small`)
   const n = 40, d = 3, x = new Float32Array(n * d), y: number[] = [];
   for (let i = 0; i < n; i++) {
     y.push(i % 8 < 3 ? 1 : 0);
@@ -108,7 +108,7 @@ Deno.test("kernel head: scikit-learn's decisions on a small problem, within the 
   const f = h.decisionFunction(probe, 5);
   sklearn.forEach((v, i) => assert.ok(Math.abs(f[i] - v) < 2e-3, `point ${i}: ${f[i]} vs ${v}`));
   assert.equal(h.supportVectors, 35);
-  assert.ok(Math.abs(h.toJSON().gamma - 1 / 3) < 1e-9);
+  assert.ok(Math.abs(h.toJSON().gamma - 1 / 3) < 1e-7);
 });
 
 Deno.test("kernel head: separates a shell from a ball, where the linear head cannot", () => {

@@ -160,18 +160,21 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     const d = await det.score(bytes);
     const decoded = await readImage(file);
     // the head on the image re-encoded at JPEG 80, as trained; the one-class stage as decoded
-    const asTrained = det.linear!.pCg(
+    const asTrained = det.featureHead!.pCg(
       await wholeImageFeatures("residual", await jpegRoundTrip(decoded, 80)),
       1,
     )[0];
     assert.equal(d.pCg, asTrained);
-    const asDecoded = det.linear!.pCg(await wholeImageFeatures("residual", decoded), 1)[0];
+    const asDecoded = det.featureHead!.pCg(await wholeImageFeatures("residual", decoded), 1)[0];
     assert.ok(Math.abs(d.pCg - asDecoded) > 1e-6, "the re-encoding would change it");
     assert.equal(await det.headPCg(decoded), d.pCg);
     const oc = await det.oneClass.decisionFunction(await wholeImageFeatures("profile", decoded), 1);
     assert.ok(Math.abs(d.score - oc[0]) < 1e-5);
     // the fused score reads the head's out-of-fold p(CG) as its natural reference
-    const tails = [upperTail(det.linear!.reference, d.pCg), det.oneClass.naturalTail(d.score)!];
+    const tails = [
+      upperTail(det.featureHead!.reference, d.pCg),
+      det.oneClass.naturalTail(d.score)!,
+    ];
     assert.ok(Math.abs(d.fused! - (-2 * Math.log(tails[0] * tails[1]) - 9.4877)) < 1e-3);
     assert.equal(d.verdict, det.verdict(d.pCg, d.score, d.checks));
     assert.equal(d.crops, 0); // no map, no tiles
@@ -179,7 +182,7 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     const only = await det.stages(decoded, { oneClassOnly: true });
     assert.equal(only.outputs.head, undefined);
     assert.deepEqual(only.outputs.vectors.data, (await det.stages(decoded)).outputs.vectors.data);
-    assert.equal(det.headAt, det.linear!.threshold);
+    assert.equal(det.headAt, det.featureHead!.threshold);
 
     const out = join(dir, "det");
     await det.save(out);
@@ -251,7 +254,7 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     await broken(
       "detector.json",
       JSON.stringify({ ...info, head: { ...info.head, kind: "forest" } }),
-      /linear head/,
+      /head \(linear, rbf\)/,
     );
     await broken(
       "detector.json",
@@ -280,7 +283,7 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     const dk = await kernel.score(bytes);
     assert.equal(
       dk.pCg,
-      kernel.linear!.pCg(
+      kernel.featureHead!.pCg(
         await wholeImageFeatures("residual", await jpegRoundTrip(decoded, 80)),
         1,
       )[0],
@@ -291,7 +294,7 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     const kinfo = JSON.parse(await Deno.readTextFile(join(kout, "detector.json")));
     assert.equal(kinfo.head.kind, "rbf");
     const kback = await loadDetector(kout);
-    assert.ok(kback.linear instanceof RbfSvmHead);
+    assert.ok(kback.featureHead instanceof RbfSvmHead);
     const dk2 = await kback.score(bytes);
     assert.deepEqual([dk2.pCg, dk2.score, dk2.verdict], [dk.pCg, dk.score, dk.verdict]);
     kback.dispose();
@@ -320,7 +323,7 @@ Deno.test("detector with a linear head: each stage reads the image as it was fit
     });
     const calibrated = await loadDetector(cal);
     assert.equal(calibrated.headAt, r.headThreshold.after);
-    assert.equal(calibrated.linear!.threshold, r.headThreshold.after);
+    assert.equal(calibrated.featureHead!.threshold, r.headThreshold.after);
     assert.ok(r.headThreshold.after >= r.headThreshold.before);
     assert.match(calibrated.info.name, /\(calibrated\)$/);
     calibrated.dispose();
