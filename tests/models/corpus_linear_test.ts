@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_DETECTOR } from "../../cli/detect.ts";
 import { quantile } from "../../lib/core/stats.ts";
-import { loadDataset } from "../../lib/data/dataset.ts";
 import { readImage } from "../../lib/data/decode.ts";
 import { jpegRoundTrip } from "../../lib/data/perturb.ts";
 import { DETECTOR_FORMAT, loadDetector } from "../../lib/detect/detector.ts";
 import { wholeImageFeatures } from "../../lib/features/sources.ts";
 import { SHIPPED, testBackend } from "../_helpers.ts";
+import { rendersAbovePhotographs } from "./_sanity.ts";
 
 const MODEL = new URL("../../models/corpus-linear/", import.meta.url);
 const PROFILE = new URL("../../models/corpus-profile/", import.meta.url);
@@ -43,9 +43,9 @@ Deno.test("corpus-linear: the default; a linear mobilenet head, corpus-profile's
     assert.deepEqual(det.info.preprocess, { oneClass: {} });
     // the head: trained on the 1,025 photographs and 759 renders of its card, its threshold the
     // 95 % quantile of the photographs' out-of-fold p(CG)
-    assert.deepEqual(det.linear!.n, { natural: 1025, rendered: 759 });
-    assert.equal(det.linear!.reference.length, 1025);
-    assert.equal(det.headAt, quantile(det.linear!.reference, 0.95));
+    assert.deepEqual(det.featureHead!.n, { natural: 1025, rendered: 759 });
+    assert.equal(det.featureHead!.reference.length, 1025);
+    assert.equal(det.headAt, quantile(det.featureHead!.reference, 0.95));
     assert.equal(det.info.renderers.length, 9);
     // the one-class stage is corpus-profile's, unchanged
     assert.equal(det.oneClass.threshold, profile.oneClass.threshold);
@@ -55,7 +55,7 @@ Deno.test("corpus-linear: the default; a linear mobilenet head, corpus-profile's
     assert.equal(d.score, (await profile.score(await Deno.readFile(file))).score);
     // the head reads the image re-encoded as JPEG 75, as it was trained
     const x = await wholeImageFeatures("mobilenet", await jpegRoundTrip(img, 75));
-    assert.equal(d.pCg, det.linear!.pCg(x, 1)[0]);
+    assert.equal(d.pCg, det.featureHead!.pCg(x, 1)[0]);
   } finally {
     det.dispose();
     profile.dispose();
@@ -64,19 +64,5 @@ Deno.test("corpus-linear: the default; a linear mobilenet head, corpus-profile's
 
 Deno.test("corpus-linear: on a few images of dataset/, renders' p(CG) above photographs', most photographs natural", async () => {
   await testBackend();
-  const det = await loadDetector(MODEL);
-  try {
-    const ds = await loadDataset(SHIPPED);
-    const pick = (label: number) => ds.images.filter((i) => i.label === label).slice(0, 4);
-    const photos = pick(0),
-      renders = ds.classes.filter((c) => c.label > 0).flatMap((c) => pick(c.label).slice(0, 2));
-    const p = async (path: string) => await det.score(await Deno.readFile(path));
-    const ph = await Promise.all(photos.map((e) => p(e.path)));
-    const re = await Promise.all(renders.map((e) => p(e.path)));
-    const mean = (xs: { pCg: number }[]) => xs.reduce((a, x) => a + x.pCg, 0) / xs.length;
-    assert.ok(mean(re) > mean(ph), `${mean(re)} vs ${mean(ph)}`);
-    assert.ok(ph.filter((d) => d.verdict === "natural").length >= 3);
-  } finally {
-    det.dispose();
-  }
+  await rendersAbovePhotographs(MODEL);
 });
