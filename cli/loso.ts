@@ -144,9 +144,10 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     {
       name: "feature-cache",
       type: "string",
-      arg: "DIR",
+      arg: "DIRS",
       setting: true,
-      help: "reuse another LOSO run's features (its features/ folder; checked, never written)",
+      help:
+        "reuse other runs' features (their features/ folders, comma-separated; checked, never written)",
     },
     // the SVDD models' settings, as train-oneclass declares them
     ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),
@@ -180,7 +181,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       trainImages: num(a, "train-images", { int: true, min: 2 }),
       shortSide: num(a, "short-side", { int: true, min: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
-      featureCache: str(a, "feature-cache"),
+      featureCache: str(a, "feature-cache")?.split(",").filter((x) => x),
       head: str(a, "head"),
       settings: {
         hidden: num(a, "hidden", { int: true, min: 1 }),

@@ -39,7 +39,7 @@ import {
   type Verdict,
   type VerdictRule,
 } from "../detect/detector.ts";
-import { extractFeatures } from "../features/extract.ts";
+import { adoptFeatures, extractFeatures } from "../features/extract.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
@@ -145,11 +145,13 @@ export interface LosoOptions {
    */
   trainImages?: number;
   /**
-   * Another LOSO run's feature cache (its `features` folder), to reuse: each of its lists this
-   * run lacks is copied into this run's own cache first, then checked against the images and
-   * settings like any cached list, and computed again if stale. Nothing is written there.
+   * Other runs' feature caches (their `features` folders; one folder as a string is read as a
+   * list of one), to reuse: every list of the same definition in them is offered image by image
+   * (`adoptFeatures`, as `train-head` does), so a run on other images still reuses the vectors
+   * it shares: a list is assembled from them when they hold every image of it, else computed.
+   * Nothing is written there.
    */
-  featureCache?: string;
+  featureCache?: string | string[];
   /** Seed of the fits. */
   seed?: number;
   /**
@@ -321,20 +323,6 @@ function fitRows(
 }
 
 /**
- * Copies a cached feature list (`<key>.json` and `.bin`) from `from` into `to` unless `to` has
- * one already (a stale one there is computed again, not replaced); whether it copied.
- */
-async function adopt(from: string, to: string, key: string): Promise<boolean> {
-  if (resolve(from) === resolve(to) || await exists(join(to, `${key}.json`))) return false;
-  if (!await exists(join(from, `${key}.json`))) return false;
-  await ensureDir(to);
-  for (const ext of [".bin", ".json"]) { // the manifest last, as saveBundle writes them
-    await Deno.copyFile(join(from, key + ext), join(to, key + ext));
-  }
-  return true;
-}
-
-/**
  * A fused entry's model settings: the Gaussian one part per source (no PCA, no checks: those are
  * a single source's), the other models the settings as given.
  */
@@ -475,8 +463,9 @@ async function losoWith(
     );
   }
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
-  if (o.featureCache && !await exists(o.featureCache)) {
-    throw new UsageError(`--feature-cache ${o.featureCache}: no such folder`);
+  const caches = typeof o.featureCache === "string" ? [o.featureCache] : o.featureCache ?? [];
+  for (const c of caches) {
+    if (!await exists(c)) throw new UsageError(`--feature-cache ${c}: no such folder`);
   }
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
@@ -547,22 +536,31 @@ async function losoWith(
     const q = headDet.info.preprocess.jpeg ?? 0, tiles = headDet.info.maxTilesPerSide;
     const key = `head-${headDet.map!.sha.slice(0, 16)}-q${q}-t${tiles}.json`;
     const file = join(cacheDir, key);
-    if (o.featureCache && !await exists(file) && await exists(join(o.featureCache, key))) {
-      await Deno.copyFile(join(o.featureCache, key), file); // read as its own: keyed by the map
+    for (const c of caches) {
+      if (await exists(file)) break;
+      if (await exists(join(c, key))) await Deno.copyFile(join(c, key), file); // keyed by the map
     }
     const all = await headScores(headDet, [...photos, ...renders], file, log);
     headP = { photos: all.subarray(0, photos.length), renders: all.subarray(photos.length) };
   }
   // each source's vectors, computed (or read from the cache) once whatever fuses them
   const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
+  const adopted = new Set<FeatureSource>();
   const vectors = (es: SplitEntry[], key: string, source: FeatureSource) => {
     const id = `${key}-${source}`;
     if (!computed.has(id)) {
       computed.set(
         id,
         (async () => {
-          if (o.featureCache && await adopt(o.featureCache, cacheDir, id)) {
-            log.log(`${id}: the features of ${o.featureCache} (checked before use)`);
+          if (caches.length && !adopted.has(source)) { // once a source, before its first list
+            adopted.add(source);
+            const others = caches.filter((c) => resolve(c) !== resolve(cacheDir));
+            const k = await adoptFeatures(others, cacheDir, { source, store });
+            if (k) {
+              log.log(
+                `${source}: ${k} cached list(s) of ${caches.join(", ")} offered image by image`,
+              );
+            }
           }
           log.start(`${source} features (${key})`, es.length);
           const f = await extractFeatures({
@@ -574,6 +572,7 @@ async function losoWith(
             onBatch: ticker(log),
           });
           log.end();
+          if (f.cached) log.log(`${id}: ${f.n} vectors from the cache, none computed`);
           return f;
         })(),
       );

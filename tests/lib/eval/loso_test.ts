@@ -108,14 +108,16 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       losoMarkdown({ ...r, heldOut: "big" }),
       /which make mean and worst, and only they were held out/,
     );
-    // another run reuses this one's features: copied into its own cache, the source left alone
+    // another run reuses this one's features: offered image by image, the lists assembled from
+    // them, the source left alone
     const cached = join(r.dir, "features");
-    // a mark the identity check ignores: it reaches the other run only by the copy
-    const manifest = join(cached, "natural-residual.json");
-    await Deno.writeTextFile(
-      manifest,
-      JSON.stringify({ ...JSON.parse(await Deno.readTextFile(manifest)), adopted: "yes" }),
-    );
+    /** A progress that keeps the log lines of a run (where its vectors came from). */
+    const kept = (lines: string[]) => ({
+      start() {},
+      tick() {},
+      end() {},
+      log: (line: string) => void lines.push(line),
+    });
     /** Each cached file's name and modification time. */
     const stamps = () =>
       Promise.all(
@@ -125,26 +127,23 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
         ]),
       );
     const before = await stamps();
-    const again = await run({ name: "again", featureCache: cached });
+    const againLog: string[] = [];
+    const again = await run({ name: "again", featureCache: cached, progress: kept(againLog) });
     assert.deepEqual(again.cells[0].rows, r.cells[0].rows);
+    for (const list of ["natural-residual", "renders-residual"]) {
+      assert.ok(againLog.some((l) => l.startsWith(`${list}: `) && /from the cache/.test(l)), list);
+    }
     const after = await stamps();
     assert.deepEqual(after, before);
-    const copy = JSON.parse(
-      await Deno.readTextFile(join(again.dir, "features/natural-residual.json")),
-    );
-    assert.equal(copy.adopted, "yes");
-    for (const [name] of before) {
-      assert.deepEqual(
-        await Deno.readFile(join(again.dir, "features", name as string)),
-        await Deno.readFile(join(cached, name as string)),
-      );
-    }
     // fused sources: each source's vectors computed once (residual's from the cache), side by
-    // side; the blurred source is still flagged; no fused list is cached, only its parts
+    // side; the blurred source is still flagged; no fused list is cached, only its parts (the
+    // ones computed here)
+    const fusedLog: string[] = [];
     const fused = await run({
       name: "fused",
       features: ["profile", "residual+profile"],
       featureCache: cached,
+      progress: kept(fusedLog),
     });
     assert.deepEqual(fused.cells.map((c) => c.features), ["profile", "residual+profile"]);
     const fb = Object.fromEntries(fused.cells[1].rows.map((x) => [x.source, x]));
@@ -152,13 +151,28 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.ok(fb.even.recall >= 0.6 && fb.odd.recall >= 0.6, JSON.stringify(fb));
     assert.deepEqual(
       [...Deno.readDirSync(join(fused.dir, "features"))].map((e) => e.name).sort(),
-      ["natural-profile", "natural-residual", "renders-profile", "renders-residual"]
-        .flatMap((k) => [`${k}.bin`, `${k}.json`]),
+      [
+        ...["natural-profile", "renders-profile"].flatMap((k) => [`${k}.bin`, `${k}.json`]),
+        "shards", // residual's vectors: the other run's lists, adopted as slices
+      ],
     );
     assert.match(losoMarkdown(fused), /## gauss on residual\+profile/);
-    // residual came from the other run's cache (its mark), not computed again
-    const residual = join(fused.dir, "features/natural-residual.json");
-    assert.equal(JSON.parse(await Deno.readTextFile(residual)).adopted, "yes");
+    // residual came from the other run's cache, profile was computed
+    assert.ok(fusedLog.some((l) => /^natural-residual: .*from the cache/.test(l)));
+    assert.ok(!fusedLog.some((l) => /^natural-profile: .*from the cache/.test(l)));
+    // other renders (three of each renderer, not four): no list of the caches is this run's, but
+    // the two caches hold every vector it needs; the same figures as a run that computes them all
+    const { rcsv: fewer } = await someRenders(ds, dir, 3);
+    const offeredLog: string[] = [];
+    const offered = await run({
+      name: "offered",
+      rendersCsv: fewer,
+      featureCache: [cached, join(fused.dir, "features")],
+      progress: kept(offeredLog),
+    });
+    assert.ok(offeredLog.some((l) => /^renders-residual: 9 vectors from the cache/.test(l)));
+    const computedHere = await run({ name: "computed", rendersCsv: fewer });
+    assert.deepEqual(offered.cells[0].rows, computedHere.cells[0].rows);
     assert.throws(() => fusedParts("profile+profile"), /fused with itself/);
     assert.throws(() => fusedParts("l9+profile"), /whole-image features .* not l9/);
     await assert.rejects(run({ name: "bad", features: ["residual+"] }), /not nothing/);
