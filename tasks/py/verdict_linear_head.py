@@ -185,6 +185,9 @@ def main():
     a.add_argument("--c", type=float, default=0.1)
     a.add_argument("--min-images", type=int, default=10)
     a.add_argument("--heads", default="cnn,mobilenet,mobilenet+proc,residual")
+    a.add_argument("--per-source", default="",
+                   help="a rule (fused, say): also print each held-out source's share called "
+                   "natural under it, by head")
     args = a.parse_args()
 
     rows = list(csv.DictReader(open(args.natural_csv)))
@@ -298,6 +301,16 @@ def main():
         print(f"| {h} | {rule} | {ph[:, 0].mean():.3f} ({ph[:, 0].min():.3f}) | "
               f"{ph[:, 1].mean():.3f} ({ph[:, 1].max():.3f}) | {np.mean(cg):.3f} | "
               + " | ".join(f"{v:.2f}" for v in cg) + f" | {'yes' if q else 'no'} |")
+    if args.per_source:
+        rule = args.per_source
+        print(f"\nPhotographs called natural / unsure under rule {rule}, by held-out source "
+              f"(n photographs):\n")
+        print("| source | n | " + " | ".join(heads) + " |")
+        print("| --- | --: | " + " | ".join("--:" for _ in heads) + " |")
+        for k, s_ in enumerate(big):
+            cells = [counts[(h, rule)]["photos"][k] for h in heads]
+            print(f"| {s_} | {(src == s_).sum()} | "
+                  + " | ".join(f"{c[0]:.2f} / {c[1]:.2f}" for c in cells) + " |")
 
 
 if __name__ == "__main__":
