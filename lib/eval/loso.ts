@@ -147,8 +147,8 @@ export interface LosoOptions {
   /**
    * Other runs' feature caches (their `features` folders; one folder as a string is read as a
    * list of one), to reuse: every list of the same definition in them is offered image by image
-   * (`adoptFeatures`, as `train-head` does), so a run on other images still reuses the vectors
-   * it shares: a list is assembled from them when they hold every image of it, else computed.
+   * (`adoptFeatures`, as `train-head` does); a list is assembled from them when they hold every
+   * image of it, else computed. Images are matched by name, so only runs on the same files.
    * Nothing is written there.
    */
   featureCache?: string | string[];
@@ -465,7 +465,8 @@ async function losoWith(
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
   const caches = typeof o.featureCache === "string" ? [o.featureCache] : o.featureCache ?? [];
   for (const c of caches) {
-    if (!await exists(c)) throw new UsageError(`--feature-cache ${c}: no such folder`);
+    const st = await Deno.stat(c).catch(() => undefined);
+    if (!st?.isDirectory) throw new UsageError(`--feature-cache ${c}: no such folder`);
   }
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
@@ -554,13 +555,11 @@ async function losoWith(
         (async () => {
           if (caches.length && !adopted.has(source)) { // once a source, before its first list
             adopted.add(source);
-            const others = caches.filter((c) => resolve(c) !== resolve(cacheDir));
-            const k = await adoptFeatures(others, cacheDir, { source, store });
-            if (k) {
-              log.log(
-                `${source}: ${k} cached list(s) of ${caches.join(", ")} offered image by image`,
-              );
-            }
+            const k = await adoptFeatures(caches, cacheDir, { source, store });
+            log.log(
+              `${source}: ${k} cached list(s) of ${caches.join(", ")} of the same definition ` +
+                `(source, pixels, decoder, JPEG re-encoding) offered image by image`,
+            );
           }
           log.start(`${source} features (${key})`, es.length);
           const f = await extractFeatures({

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type Shard, shardName } from "../cluster/shard.ts";
 import { loadBundle, readManifest, saveBundle } from "../core/bundle.ts";
 import { prefetch } from "../core/prefetch.ts";
@@ -163,10 +163,11 @@ export async function extractFeatureShard(
  * Makes other runs' cached lists of whole-image vectors available, image by image, to lists
  * cached under `dir`: every list in the folders `from` (their `features/`) computed with the
  * same definition (source, pixels, decoder, JPEG re-encoding, the source's version) is copied
- * in as a slice (`<dir>/shards/…/adopted-*`), which {@link extractFeatures} assembles a list
- * from when those slices hold every image of it. Images are matched by name: a file changed
- * under the same name since is not noticed, so adopt only from runs on the same files. Returns
- * how many lists were adopted.
+ * in as a slice (`<dir>/shards/…/adopted-*`; so are the same definition's slices under their
+ * `shards/`, a run's whose lists were put together from slices), which {@link extractFeatures}
+ * assembles a list from when those slices hold every image of it. Images are matched by name: a
+ * file changed under the same name since is not noticed, so adopt only from runs on the same
+ * files. A list adopted before is not copied again. Returns how many lists were adopted.
  *
  * @example Another run's residual vectors of three photographs, reused by a list of two of them
  * ```ts
@@ -190,23 +191,37 @@ export async function adoptFeatures(
   if (needsMap(o.source)) throw new RangeError("only whole-image vectors are adopted");
   const want = slice(await identityOf({ ...o, samples: [], view: { kind: "full" } }));
   const to = shardFolder(dir, want, { source: o.source, view: { kind: "full" } });
-  let adopted = 0;
+  // the lists of each folder, and the whole-image slices under its shards/ (a run whose lists
+  // were themselves assembled from slices keeps only those)
+  const places: string[] = [];
   for (const folder of from) {
-    for await (const e of Deno.readDir(folder)) {
+    if (resolve(folder) === resolve(dir)) continue; // its own lists: nothing to adopt
+    places.push(folder);
+    const shards = join(folder, "shards");
+    const subs = await Array.fromAsync(Deno.readDir(shards)).catch(() => []);
+    for (const e of subs) {
+      if (e.isDirectory && e.name.startsWith(`${o.source}-`)) places.push(join(shards, e.name));
+    }
+  }
+  let adopted = 0;
+  for (const place of places) {
+    for await (const e of Deno.readDir(place)) {
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const stem = e.name.slice(0, -5);
       // the manifest alone decides; the values are checked (length, checksum) where a list is
       // assembled from the copy, which is not used if damaged
-      const manifest = await readManifest(folder, stem).catch(() => undefined);
+      const manifest = await readManifest(place, stem).catch(() => undefined);
       if (manifest?.format !== FORMAT || !sameDefinition(manifest, want)) continue;
       const bin = manifest.weightsManifest[0].paths[0];
       if (basename(bin) !== bin) continue; // a weights file elsewhere: not a list of ours
-      await ensureDir(to);
-      const name = `adopted-${hashString(join(folder, stem)).map((h) => h.toString(16)).join("")}`;
-      manifest.weightsManifest[0].paths = [`${name}.bin`]; // the copy names its own weights file
-      await Deno.copyFile(join(folder, bin), join(to, `${name}.bin`));
-      await Deno.writeTextFile(join(to, `${name}.json`), JSON.stringify(manifest));
+      const name = `adopted-${hashString(join(place, stem)).map((h) => h.toString(16)).join("")}`;
       adopted++;
+      const had = await readManifest(to, name).catch(() => undefined);
+      if (had && had.sha256 === manifest.sha256) continue; // adopted before: not copied again
+      await ensureDir(to);
+      manifest.weightsManifest[0].paths = [`${name}.bin`]; // the copy names its own weights file
+      await Deno.copyFile(join(place, bin), join(to, `${name}.bin`));
+      await Deno.writeTextFile(join(to, `${name}.json`), JSON.stringify(manifest));
     }
   }
   return adopted;

@@ -185,10 +185,12 @@ def main():
     a.add_argument("--c", type=float, default=0.1)
     a.add_argument("--min-images", type=int, default=10)
     a.add_argument("--heads", default="cnn,mobilenet,mobilenet+proc,residual")
-    a.add_argument("--per-source", default="",
-                   help="a rule (fused, say): also print each held-out source's share called "
-                   "natural under it, by head")
+    a.add_argument("--per-source", default="", choices=["", "both", "fused", "head", "oneclass"],
+                   help="a rule: also print each held-out source's shares called natural and "
+                   "unsure under it, by head")
     args = a.parse_args()
+    if args.per_source and "mobilenet-two" in args.heads.split(","):
+        raise SystemExit("--per-source: the head mobilenet-two has the rules either and fused3")
 
     rows = list(csv.DictReader(open(args.natural_csv)))
     names = [r["Name"] for r in rows]

@@ -133,6 +133,7 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     for (const list of ["natural-residual", "renders-residual"]) {
       assert.ok(againLog.some((l) => l.startsWith(`${list}: `) && /from the cache/.test(l)), list);
     }
+    assert.ok(againLog.some((l) => /^residual: 2 cached list\(s\)/.test(l)), againLog.join("\n"));
     const after = await stamps();
     assert.deepEqual(after, before);
     // fused sources: each source's vectors computed once (residual's from the cache), side by
@@ -160,14 +161,16 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     // residual came from the other run's cache, profile was computed
     assert.ok(fusedLog.some((l) => /^natural-residual: .*from the cache/.test(l)));
     assert.ok(!fusedLog.some((l) => /^natural-profile: .*from the cache/.test(l)));
-    // other renders (three of each renderer, not four): no list of the caches is this run's, but
-    // the two caches hold every vector it needs; the same figures as a run that computes them all
+    // other renders (three of each renderer, not four), from two runs that themselves took their
+    // residual vectors from the first run's cache (they keep them as slices only): no list of
+    // theirs is this run's, but together they hold every vector it needs; the same figures as a
+    // run that computes them all
     const { rcsv: fewer } = await someRenders(ds, dir, 3);
     const offeredLog: string[] = [];
     const offered = await run({
       name: "offered",
       rendersCsv: fewer,
-      featureCache: [cached, join(fused.dir, "features")],
+      featureCache: [join(fused.dir, "features"), join(again.dir, "features")],
       progress: kept(offeredLog),
     });
     assert.ok(offeredLog.some((l) => /^renders-residual: 9 vectors from the cache/.test(l)));
