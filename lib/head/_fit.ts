@@ -1,12 +1,13 @@
 /**
- * What every head on whole-image features shares (internal): the checks of a fit's input, the
- * standardisation, the logistic, and the threshold set out of fold on the photographs over folds
- * of whole groups. {@link LogisticHead} and {@link RbfSvmHead} differ only in the model fitted.
+ * What every head on whole-image features shares (internal): {@link ThresholdedHead} (settings,
+ * the threshold set out of fold on the photographs over folds of whole groups, the checks of a
+ * fit's input, decisions, p(CG), verdicts), the standardisation and the logistic.
+ * {@link LogisticHead} and {@link RbfSvmHead} differ only in the model fitted.
  *
  * @module
  */
 
-import { UsageError } from "../core/errors.ts";
+import { ModelError, UsageError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
 import { quantile } from "../core/stats.ts";
 
@@ -49,7 +50,7 @@ export interface ThresholdOptions {
 }
 
 /** A fitted model with its natural threshold. */
-export interface Thresholded<M> {
+interface Thresholded<M> {
   /** The model fitted on every row. */
   model: M;
   /** The photographs' out-of-fold p(CG), ascending. */
@@ -61,7 +62,7 @@ export interface Thresholded<M> {
 }
 
 /** The settings' checks every head makes in its constructor. */
-export function checkThresholdOptions(o: ThresholdOptions): void {
+function checkThresholdOptions(o: ThresholdOptions): void {
   if (!(o.nu > 0 && o.nu < 1)) throw new UsageError(`nu must be in (0, 1)`);
   if (!(Number.isInteger(o.folds) && o.folds >= 2)) {
     throw new UsageError(`folds must be an integer of at least 2`);
@@ -75,7 +76,7 @@ export function checkThresholdOptions(o: ThresholdOptions): void {
  * with one class in its fitting rows scores nothing). `fitOn` fits on some rows; `pCg` scores the
  * row starting at an offset of `x`.
  */
-export function fitWithThreshold<M>(
+function fitWithThreshold<M>(
   x: Float32Array,
   n: number,
   dim: number,
@@ -119,4 +120,132 @@ export function fitWithThreshold<M>(
     threshold: quantile(reference, 1 - o.nu),
     n: { natural: natural.length, rendered: rendered.length },
   };
+}
+
+/** The settings a head takes: its model's C and its threshold's. */
+export interface HeadSettings extends ThresholdOptions {
+  /** The model's C. */
+  c: number;
+}
+
+/**
+ * What a head on whole-image features is apart from its model: the settings, the threshold and
+ * its natural reference, the training counts and provenance, fitting with the out-of-fold
+ * threshold, and the decision, p(CG) (its logistic) and verdict of rows. A model supplies how it
+ * fits some rows (`fitRows`) and decides one row (`decide`); `what` names it in errors.
+ */
+export abstract class ThresholdedHead<F extends Standardiser> {
+  /** The model's C. */
+  readonly c: number;
+  /** Share of the photographs above the threshold. */
+  readonly nu: number;
+  /** Folds of the threshold. */
+  readonly folds: number;
+  /** Seed of the folds. */
+  readonly seed: number;
+  /** p(CG) at or above which an image is called rendered (NaN before fitting). */
+  threshold: number = NaN;
+  /** The photographs' out-of-fold p(CG), ascending. */
+  reference: number[] = [];
+  /** Training images. */
+  n: { natural: number; rendered: number } = { natural: 0, rendered: 0 };
+  /** Whatever the trainer records. */
+  provenance?: Record<string, unknown>;
+  /** The fitted model (absent before fitting). */
+  protected model?: F;
+
+  /** An unfitted head: the settings given, else `defaults`, checked. */
+  constructor(o: Partial<HeadSettings>, defaults: HeadSettings, protected readonly what: string) {
+    this.c = o.c ?? defaults.c;
+    this.nu = o.nu ?? defaults.nu;
+    this.folds = o.folds ?? defaults.folds;
+    this.seed = o.seed ?? defaults.seed;
+    if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
+    checkThresholdOptions(this);
+  }
+
+  /** The model fitted on some rows of `x` (rows of `dim`). */
+  protected abstract fitRows(
+    x: Float32Array,
+    dim: number,
+    rows: number[],
+    y: ArrayLike<number>,
+  ): F;
+
+  /** The decision of the row of `x` starting at `at` (above 0: the render side). */
+  protected abstract decide(m: F, x: Float32Array, at: number): number;
+
+  /** Length of the vectors it reads (0 before fitting). */
+  get dim(): number {
+    return this.model?.mean.length ?? 0;
+  }
+
+  /**
+   * Fits on `n` rows of `dim` features with labels `y` (0 photograph, 1 render), then sets the
+   * threshold from the photographs' out-of-fold p(CG) over folds of whole `groups`.
+   */
+  fit(
+    x: Float32Array,
+    n: number,
+    dim: number,
+    y: ArrayLike<number>,
+    groups: ArrayLike<number>,
+  ): this {
+    const t = fitWithThreshold(
+      x,
+      n,
+      dim,
+      y,
+      groups,
+      this,
+      (rows) => this.fitRows(x, dim, rows, y),
+      (m, at) => logistic(this.decide(m, x, at)),
+    );
+    this.model = t.model;
+    this.reference = t.reference;
+    this.threshold = t.threshold;
+    this.n = t.n;
+    return this;
+  }
+
+  /** The decision of each of `n` rows (above 0: the render side). */
+  decisionFunction(x: Float32Array, n: number): Float64Array {
+    const m = this.fitted(x, n), d = m.mean.length;
+    return Float64Array.from({ length: n }, (_, i) => this.decide(m, x, i * d));
+  }
+
+  /** p(CG) of each of `n` rows: the logistic of the decision. */
+  pCg(x: Float32Array, n: number): Float64Array {
+    return this.decisionFunction(x, n).map(logistic);
+  }
+
+  /** 1 (rendered) where p(CG) reaches the threshold, else 0. */
+  predict(x: Float32Array, n: number): Uint8Array {
+    return Uint8Array.from(this.pCg(x, n), (p) => p >= this.threshold ? 1 : 0);
+  }
+
+  /** The fitted model; refused before fitting or for vectors of another length. */
+  protected fitted(x?: Float32Array, n?: number): F {
+    const m = this.model;
+    if (!m) throw new ModelError(`the ${this.what} is not fitted`);
+    if (x && x.length !== n! * m.mean.length) {
+      throw new ModelError(
+        `the ${this.what} reads ${m.mean.length}-d vectors, got ${x.length / n!}`,
+      );
+    }
+    return m;
+  }
+
+  /** A saved head's threshold, reference, counts and provenance, taken as they are. */
+  protected restore(
+    s: Pick<ThresholdedHead<F>, "threshold" | "reference" | "n" | "provenance">,
+    model: F,
+  ): this {
+    this.model = model;
+    this.threshold = s.threshold;
+    this.reference = [...s.reference];
+    this.n = s.n;
+    this.provenance = s.provenance;
+    return this;
+  }
 }

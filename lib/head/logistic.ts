@@ -19,10 +19,10 @@
  * @module
  */
 
-import { ModelError, UsageError } from "../core/errors.ts";
+import { ModelError } from "../core/errors.ts";
 import { cholesky, forwardSolve, type Mat, zeros } from "../core/linalg.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
-import { checkThresholdOptions, fitWithThreshold, logistic, standardiser } from "./_fit.ts";
+import { logistic, standardiser, ThresholdedHead } from "./_fit.ts";
 
 /** Format tag of a saved linear head. */
 export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
@@ -97,88 +97,23 @@ interface Fit {
  * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
  * ```
  */
-export class LogisticHead {
-  /** Inverse regularisation strength. */
-  readonly c: number;
-  /** Share of the photographs above the threshold. */
-  readonly nu: number;
-  /** Folds of the threshold. */
-  readonly folds: number;
-  /** Seed of the folds. */
-  readonly seed: number;
-  /** p(CG) at or above which an image is called rendered (NaN before fitting). */
-  threshold: number = NaN;
-  /** The photographs' out-of-fold p(CG), ascending. */
-  reference: number[] = [];
-  /** Training images. */
-  n: { natural: number; rendered: number } = { natural: 0, rendered: 0 };
-  /** Whatever the trainer records. */
-  provenance?: Record<string, unknown>;
-  #fit?: Fit;
-
+export class LogisticHead extends ThresholdedHead<Fit> {
   /** An unfitted head. */
   constructor(o: LogisticOptions = {}) {
-    this.c = o.c ?? LOGISTIC_DEFAULTS.c;
-    this.nu = o.nu ?? LOGISTIC_DEFAULTS.nu;
-    this.folds = o.folds ?? LOGISTIC_DEFAULTS.folds;
-    this.seed = o.seed ?? LOGISTIC_DEFAULTS.seed;
-    if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
-    checkThresholdOptions(this);
+    super(o, LOGISTIC_DEFAULTS, "linear head");
   }
 
-  /** Length of the vectors it reads (0 before fitting). */
-  get dim(): number {
-    return this.#fit?.w.length ?? 0;
+  protected fitRows(x: Float32Array, dim: number, rows: number[], y: ArrayLike<number>): Fit {
+    return fitLogistic(x, dim, rows, y, this.c);
   }
 
-  /**
-   * Fits on `n` rows of `dim` features with labels `y` (0 photograph, 1 render), then sets the
-   * threshold from the photographs' out-of-fold p(CG) over folds of whole `groups`.
-   */
-  fit(
-    x: Float32Array,
-    n: number,
-    dim: number,
-    y: ArrayLike<number>,
-    groups: ArrayLike<number>,
-  ): this {
-    const t = fitWithThreshold(
-      x,
-      n,
-      dim,
-      y,
-      groups,
-      this,
-      (rows) => fitLogistic(x, dim, rows, y, this.c),
-      (m, at) => logistic(decision(m, x, at)),
-    );
-    this.#fit = t.model;
-    this.reference = t.reference;
-    this.threshold = t.threshold;
-    this.n = t.n;
-    return this;
-  }
-
-  /** w·x + b of each of `n` rows (above 0: the render side). */
-  decisionFunction(x: Float32Array, n: number): Float64Array {
-    const m = this.#fitted(x, n);
-    return Float64Array.from({ length: n }, (_, i) => decision(m, x, i * m.w.length));
-  }
-
-  /** p(CG) of each of `n` rows: the logistic of the decision. */
-  pCg(x: Float32Array, n: number): Float64Array {
-    return this.decisionFunction(x, n).map(logistic);
-  }
-
-  /** 1 (rendered) where p(CG) reaches the threshold, else 0. */
-  predict(x: Float32Array, n: number): Uint8Array {
-    return Uint8Array.from(this.pCg(x, n), (p) => p >= this.threshold ? 1 : 0);
+  protected decide(m: Fit, x: Float32Array, at: number): number {
+    return decision(m, x, at);
   }
 
   /** The saved form (`head.json`). */
   toJSON(): SavedLinearHead {
-    const m = this.#fit;
-    if (!m) throw new ModelError("the linear head is not fitted");
+    const m = this.fitted();
     return {
       format: LINEAR_HEAD_FORMAT,
       c: this.c,
@@ -215,27 +150,12 @@ export class LogisticHead {
         `${where}: bad weights, standardisation, threshold, reference or image counts`,
       );
     }
-    const h = new LogisticHead({ c: s.c, nu: s.nu, folds: s.folds, seed: s.seed });
-    h.#fit = {
+    return new LogisticHead({ c: s.c, nu: s.nu, folds: s.folds, seed: s.seed }).restore(s, {
       mean: Float64Array.from(s.mean),
       scale: Float64Array.from(s.scale),
       w: Float64Array.from(s.weights),
       b: s.intercept,
-    };
-    h.threshold = s.threshold;
-    h.reference = [...s.reference];
-    h.n = s.n;
-    h.provenance = s.provenance;
-    return h;
-  }
-
-  #fitted(x: Float32Array, n: number): Fit {
-    const m = this.#fit;
-    if (!m) throw new ModelError("the linear head is not fitted");
-    if (x.length !== n * m.w.length) {
-      throw new ModelError(`the linear head reads ${m.w.length}-d vectors, got ${x.length / n}`);
-    }
-    return m;
+    });
   }
 }
 

@@ -25,13 +25,7 @@
 import { Buffer } from "node:buffer";
 import { ModelError, UsageError } from "../core/errors.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
-import {
-  checkThresholdOptions,
-  fitWithThreshold,
-  logistic,
-  type Standardiser,
-  standardiser,
-} from "./_fit.ts";
+import { type Standardiser, standardiser, ThresholdedHead } from "./_fit.ts";
 
 /** Format tag of a saved kernel head. */
 export const RBF_HEAD_FORMAT = "cgvsni-rbf-head/1";
@@ -117,93 +111,28 @@ interface Fit extends Standardiser {
  * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
  * ```
  */
-export class RbfSvmHead {
-  /** Box constraint. */
-  readonly c: number;
-  /** Share of the photographs above the threshold. */
-  readonly nu: number;
-  /** Folds of the threshold. */
-  readonly folds: number;
-  /** Seed of the folds. */
-  readonly seed: number;
-  /** p(CG) at or above which an image is called rendered (NaN before fitting). */
-  threshold: number = NaN;
-  /** The photographs' out-of-fold p(CG), ascending. */
-  reference: number[] = [];
-  /** Training images. */
-  n: { natural: number; rendered: number } = { natural: 0, rendered: 0 };
-  /** Whatever the trainer records. */
-  provenance?: Record<string, unknown>;
-  #fit?: Fit;
-
+export class RbfSvmHead extends ThresholdedHead<Fit> {
   /** An unfitted head. */
   constructor(o: RbfSvmOptions = {}) {
-    this.c = o.c ?? RBF_SVM_DEFAULTS.c;
-    this.nu = o.nu ?? RBF_SVM_DEFAULTS.nu;
-    this.folds = o.folds ?? RBF_SVM_DEFAULTS.folds;
-    this.seed = o.seed ?? RBF_SVM_DEFAULTS.seed;
-    if (!(this.c > 0 && Number.isFinite(this.c))) throw new UsageError(`C must be > 0`);
-    checkThresholdOptions(this);
-  }
-
-  /** Length of the vectors it reads (0 before fitting). */
-  get dim(): number {
-    return this.#fit?.mean.length ?? 0;
+    super(o, RBF_SVM_DEFAULTS, "kernel head");
   }
 
   /** Number of support vectors (0 before fitting). */
   get supportVectors(): number {
-    return this.#fit?.coef.length ?? 0;
+    return this.model?.coef.length ?? 0;
   }
 
-  /**
-   * Fits on `n` rows of `dim` features with labels `y` (0 photograph, 1 render), then sets the
-   * threshold from the photographs' out-of-fold p(CG) over folds of whole `groups`.
-   */
-  fit(
-    x: Float32Array,
-    n: number,
-    dim: number,
-    y: ArrayLike<number>,
-    groups: ArrayLike<number>,
-  ): this {
-    const t = fitWithThreshold(
-      x,
-      n,
-      dim,
-      y,
-      groups,
-      this,
-      (rows) => fitSvm(x, dim, rows, y, this.c),
-      (m, at) => logistic(decision(m, x, at)),
-    );
-    this.#fit = t.model;
-    this.reference = t.reference;
-    this.threshold = t.threshold;
-    this.n = t.n;
-    return this;
+  protected fitRows(x: Float32Array, dim: number, rows: number[], y: ArrayLike<number>): Fit {
+    return fitSvm(x, dim, rows, y, this.c);
   }
 
-  /** Σ yᵢαᵢ K(zᵢ, z) − ρ of each of `n` rows (above 0: the render side). */
-  decisionFunction(x: Float32Array, n: number): Float64Array {
-    const m = this.#fitted(x, n);
-    return Float64Array.from({ length: n }, (_, i) => decision(m, x, i * m.mean.length));
-  }
-
-  /** p(CG) of each of `n` rows: the logistic of the decision. */
-  pCg(x: Float32Array, n: number): Float64Array {
-    return this.decisionFunction(x, n).map(logistic);
-  }
-
-  /** 1 (rendered) where p(CG) reaches the threshold, else 0. */
-  predict(x: Float32Array, n: number): Uint8Array {
-    return Uint8Array.from(this.pCg(x, n), (p) => p >= this.threshold ? 1 : 0);
+  protected decide(m: Fit, x: Float32Array, at: number): number {
+    return decision(m, x, at);
   }
 
   /** The saved form (`head.json`). */
   toJSON(): SavedRbfHead {
-    const m = this.#fit;
-    if (!m) throw new ModelError("the kernel head is not fitted");
+    const m = this.fitted();
     return {
       format: RBF_HEAD_FORMAT,
       c: this.c,
@@ -252,7 +181,7 @@ export class RbfSvmHead {
     } catch {
       throw new ModelError(`${where}: bad settings (c, nu, folds, seed)`);
     }
-    h.#fit = {
+    return h.restore(s, {
       mean: Float64Array.from(s.mean),
       scale: Float64Array.from(s.scale),
       gamma: s.gamma,
@@ -260,23 +189,7 @@ export class RbfSvmHead {
       norms: squaredNorms(sv, d),
       coef: Float64Array.from(s.coefficients),
       rho: s.rho,
-    };
-    h.threshold = s.threshold;
-    h.reference = [...s.reference];
-    h.n = s.n;
-    h.provenance = s.provenance;
-    return h;
-  }
-
-  #fitted(x: Float32Array, n: number): Fit {
-    const m = this.#fit;
-    if (!m) throw new ModelError("the kernel head is not fitted");
-    if (x.length !== n * m.mean.length) {
-      throw new ModelError(
-        `the kernel head reads ${m.mean.length}-d vectors, got ${x.length / n}`,
-      );
-    }
-    return m;
+    });
   }
 }
 
