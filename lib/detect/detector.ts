@@ -802,9 +802,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
 /** A detector with a head on whole-image features: `head.json` and the one-class model, each checked. */
 async function loadWithFeatureHead(loc: Location, info: DetectorInfo): Promise<Detector> {
   const { head, where } = await readFeatureHead(loc, info.head!.sha256);
-  const problem = headModel(head) !== info.head!.kind
-    ? `a head of the ${headModel(head)} model, detector.json says ${info.head!.kind}`
-    : featureHeadMismatch(head, info.head!);
+  const problem = featureHeadMismatch(head, info.head!);
   if (problem) throw new ModelError(`${where}: ${problem}`);
   const oc = await loadOneClass(loc, ONECLASS_STEM);
   const p = oc.provenance;
@@ -826,8 +824,7 @@ async function loadWithFeatureHead(loc: Location, info: DetectorInfo): Promise<D
 
 /**
  * The head on whole-image features in a folder (`head.json`), of the model its format names,
- * every field checked; with `sha256`, the file's
- * checksum first. Errors name the file.
+ * every field checked; with `sha256`, the file's checksum first. Errors name the file.
  */
 async function readFeatureHead(
   loc: Location,
@@ -850,10 +847,12 @@ async function readFeatureHead(
 
 /**
  * Why a whole-image head does not read images as `detector.json` says, if it does not: its model,
- * its features,
- * their definition's version, or its JPEG re-encoding.
+ * its features, their definition's version, or its JPEG re-encoding.
  */
 function featureHeadMismatch(head: FeatureHead, h: LinearHeadInfo): string | undefined {
+  if (headModel(head) !== h.kind) {
+    return `a head of the ${headModel(head)} model, detector.json says ${h.kind}`;
+  }
   const p = head.provenance ?? {};
   if (p.features !== undefined && p.features !== h.features) {
     return `fitted on ${p.features} features, detector.json says ${h.features}`;
@@ -1063,10 +1062,10 @@ export async function detectorWithHead(
 
 /**
  * A detector whose head reads whole-image features, linear or RBF-kernel (`train-head`'s run
- * folder, its `head.json`), and whose
- * one-class model is a run of its own (`runs/<oneclass>`, `train-oneclass --data`: whole-image
- * features). The head's threshold and natural reference become the detector's
- * (`headThreshold`), so every rule, the fused score included, reads it as it reads a map's.
+ * folder, its `head.json`), and whose one-class model is a run of its own (`runs/<oneclass>`,
+ * `train-oneclass --data`: whole-image features). The head's threshold and natural reference
+ * become the detector's (`headThreshold`), so every rule, the fused score included, reads it as
+ * it reads a map's.
  * The verdict rule is `rule` (default {@link DEFAULT_LINEAR_RULE}).
  *
  * @example A linear head on residual features with a profile Gaussian, both on `dataset/`
