@@ -22,7 +22,7 @@
 import { ModelError } from "../core/errors.ts";
 import { cholesky, forwardSolve, type Mat, zeros } from "../core/linalg.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
-import { logistic, standardiser, ThresholdedHead } from "./_fit.ts";
+import { logistic, type Standardiser, standardiser, ThresholdedHead } from "./_fit.ts";
 
 /** Format tag of a saved linear head. */
 export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
@@ -72,11 +72,11 @@ export interface SavedLinearHead {
   provenance?: Record<string, unknown>;
 }
 
-/** The fitted parameters, apart from the threshold. */
-interface Fit {
-  mean: Float64Array;
-  scale: Float64Array;
+/** The fitted parameters of a {@link LogisticHead}, apart from the threshold. */
+export interface LogisticFit extends Standardiser {
+  /** Weights, on standardised columns. */
   w: Float64Array;
+  /** Intercept. */
   b: number;
 }
 
@@ -97,17 +97,24 @@ interface Fit {
  * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
  * ```
  */
-export class LogisticHead extends ThresholdedHead<Fit> {
+export class LogisticHead extends ThresholdedHead<LogisticFit> {
   /** An unfitted head. */
   constructor(o: LogisticOptions = {}) {
     super(o, LOGISTIC_DEFAULTS, "linear head");
   }
 
-  protected fitRows(x: Float32Array, dim: number, rows: number[], y: ArrayLike<number>): Fit {
+  /** The model fitted on some rows (see the module documentation). */
+  protected fitRows(
+    x: Float32Array,
+    dim: number,
+    rows: number[],
+    y: ArrayLike<number>,
+  ): LogisticFit {
     return fitLogistic(x, dim, rows, y, this.c);
   }
 
-  protected decide(m: Fit, x: Float32Array, at: number): number {
+  /** The decision of the row of `x` starting at `at` (above 0: the render side). */
+  protected decide(m: LogisticFit, x: Float32Array, at: number): number {
     return decision(m, x, at);
   }
 
@@ -159,7 +166,7 @@ export class LogisticHead extends ThresholdedHead<Fit> {
   }
 }
 
-function decision(m: Fit, x: Float32Array, at: number): number {
+function decision(m: LogisticFit, x: Float32Array, at: number): number {
   let s = m.b;
   for (let j = 0; j < m.w.length; j++) s += m.w[j] * (x[at + j] - m.mean[j]) / m.scale[j];
   return s;
@@ -172,7 +179,7 @@ function fitLogistic(
   rows: number[],
   y: ArrayLike<number>,
   c: number,
-): Fit {
+): LogisticFit {
   const n = rows.length, { mean, scale } = standardiser(x, dim, rows);
   // the standardised rows with a column of ones last (the intercept)
   const d = dim + 1, z = new Float64Array(n * d);

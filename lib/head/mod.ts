@@ -9,8 +9,15 @@
  */
 
 export {
+  type HeadSettings,
+  type Standardiser,
+  ThresholdedHead,
+  type ThresholdOptions,
+} from "./_fit.ts";
+export {
   LINEAR_HEAD_FORMAT,
   LOGISTIC_DEFAULTS,
+  type LogisticFit,
   LogisticHead,
   type LogisticOptions,
   type SavedLinearHead,
@@ -18,6 +25,7 @@ export {
 export {
   RBF_HEAD_FORMAT,
   RBF_SVM_DEFAULTS,
+  type RbfSvmFit,
   RbfSvmHead,
   type RbfSvmOptions,
   type SavedRbfHead,

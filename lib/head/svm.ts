@@ -82,14 +82,17 @@ export interface SavedRbfHead {
   provenance?: Record<string, unknown>;
 }
 
-/** The fitted parameters, apart from the threshold. */
-interface Fit extends Standardiser {
+/** The fitted parameters of an {@link RbfSvmHead}, apart from the threshold. */
+export interface RbfSvmFit extends Standardiser {
+  /** Kernel width: K(a, b) = exp(−γ‖a − b‖²). */
   gamma: number;
   /** Support vectors, standardised, row after row. */
   sv: Float32Array;
   /** Their squared norms. */
   norms: Float64Array;
+  /** yᵢαᵢ of each support vector. */
   coef: Float64Array;
+  /** The decision's offset. */
   rho: number;
 }
 
@@ -111,7 +114,7 @@ interface Fit extends Standardiser {
  * console.log(p[0] < h.threshold, p[1] >= h.threshold); // true true
  * ```
  */
-export class RbfSvmHead extends ThresholdedHead<Fit> {
+export class RbfSvmHead extends ThresholdedHead<RbfSvmFit> {
   /** An unfitted head. */
   constructor(o: RbfSvmOptions = {}) {
     super(o, RBF_SVM_DEFAULTS, "kernel head");
@@ -122,11 +125,13 @@ export class RbfSvmHead extends ThresholdedHead<Fit> {
     return this.model?.coef.length ?? 0;
   }
 
-  protected fitRows(x: Float32Array, dim: number, rows: number[], y: ArrayLike<number>): Fit {
+  /** The model fitted on some rows (see the module documentation). */
+  protected fitRows(x: Float32Array, dim: number, rows: number[], y: ArrayLike<number>): RbfSvmFit {
     return fitSvm(x, dim, rows, y, this.c);
   }
 
-  protected decide(m: Fit, x: Float32Array, at: number): number {
+  /** The decision of the row of `x` starting at `at` (above 0: the render side). */
+  protected decide(m: RbfSvmFit, x: Float32Array, at: number): number {
     return decision(m, x, at);
   }
 
@@ -219,7 +224,7 @@ function squaredNorms(v: Float32Array, d: number): Float64Array {
 }
 
 /** The decision of the row of `x` starting at `at`. */
-function decision(m: Fit, x: Float32Array, at: number): number {
+function decision(m: RbfSvmFit, x: Float32Array, at: number): number {
   const d = m.mean.length, z = new Float64Array(d);
   let zz = 0;
   for (let j = 0; j < d; j++) {
@@ -248,7 +253,7 @@ function fitSvm(
   rows: number[],
   y01: ArrayLike<number>,
   c: number,
-): Fit {
+): RbfSvmFit {
   const n = rows.length, { mean, scale } = standardiser(x, dim, rows);
   const z = new Float32Array(n * dim);
   rows.forEach((i, r) => {
