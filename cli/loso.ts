@@ -135,6 +135,13 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       help: "re-encode every image as JPEG quality Q (after --short-side)",
     },
     {
+      name: "natural-copies",
+      type: "string",
+      arg: "SPEC",
+      help:
+        "each fit also takes a processed copy of each photograph it fits, e.g. long:400..1200+jpeg:50..95 (strengths drawn per photograph; the copy stays with its source and is never scored)",
+    },
+    {
       name: "head",
       type: "string",
       arg: "DIR",
@@ -181,6 +188,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       trainImages: num(a, "train-images", { int: true, min: 2 }),
       shortSide: num(a, "short-side", { int: true, min: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),
+      naturalCopies: str(a, "natural-copies"),
       featureCache: str(a, "feature-cache")?.split(",").filter((x) => x),
       head: str(a, "head"),
       settings: {

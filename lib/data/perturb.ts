@@ -207,61 +207,101 @@ export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
   return { width: img.width, height: img.height, data };
 }
 
-/** One perturbation step. */
+/**
+ * One perturbation step. `to`, when given, makes the strength a range: each image draws its own
+ * value uniformly in [value, to] (an integer for `jpeg` and `long`) from the generator that seeds
+ * its noise, so one spec describes a family of processings, the same for the same image.
+ */
 export type Step =
-  | { kind: "jpeg"; quality: number }
-  | { kind: "blur"; sigma: number }
-  | { kind: "resize"; factor: number }
-  | { kind: "noise"; sigma: number };
+  | { kind: "jpeg"; quality: number; to?: number }
+  | { kind: "blur"; sigma: number; to?: number }
+  | { kind: "resize"; factor: number; to?: number }
+  | { kind: "long"; side: number; to?: number }
+  | { kind: "noise"; sigma: number; to?: number };
 
-/** A perturbation: steps applied in order (`resize:0.5+jpeg:75`). */
+/** A perturbation: steps applied in order (`resize:0.5+jpeg:75`, `long:400..1200+jpeg:50..95`). */
 export type Perturbation = Step[];
 
+/** Each step's strength: the number its spec gives. */
+function strength(s: Step): number {
+  return s.kind === "jpeg"
+    ? s.quality
+    : s.kind === "resize"
+    ? s.factor
+    : s.kind === "long"
+    ? s.side
+    : s.sigma;
+}
+
+/** Checks one strength of a step, naming the part of the spec it came from. */
+function checkStrength(kind: Step["kind"], v: number, part: string) {
+  const bad = (why: string) => new UsageError(`bad perturbation "${part}": ${why}`);
+  if (kind === "jpeg" && !(Number.isInteger(v) && v >= 1 && v <= 100)) {
+    throw bad("JPEG quality must be an integer in 1..100");
+  }
+  if ((kind === "blur" || kind === "noise") && !(v >= 0 && v <= 50)) {
+    throw bad("sigma must be in [0, 50]");
+  }
+  if (kind === "resize" && !(v > 0.05 && v <= 8)) throw bad("resize factor must be in (0.05, 8]");
+  if (kind === "long" && !(Number.isInteger(v) && v >= 16)) {
+    throw bad("the long side must be an integer of at least 16 pixels");
+  }
+}
+
 /**
- * Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `noise:2`, or several joined with `+`.
+ * Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `long:800` (bring the long side down to 800 pixels;
+ * never up), `noise:2`, or several joined with `+`; `A..B` in place of a strength draws it per
+ * image (`jpeg:50..95`).
  *
- * @example A perturbation spec
+ * @example A perturbation spec, and a family of them
  * ```ts
  * import { parsePerturbation } from "./mod.ts";
  * console.log(parsePerturbation("resize:0.5+jpeg:75"));
+ * console.log(parsePerturbation("long:400..1200+jpeg:50..95")); // drawn per image
  * ```
  */
 export function parsePerturbation(spec: string): Perturbation {
   return spec.split("+").map((part) => {
-    const m = /^(jpeg|blur|resize|noise):([0-9.eE+-]+)$/.exec(part.trim());
-    const v = m ? Number(m[2]) : NaN;
-    if (!m || !Number.isFinite(v)) {
+    const num = "(-?[0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)";
+    const m = new RegExp(`^(jpeg|blur|resize|long|noise):${num}(?:\\.\\.${num})?$`)
+      .exec(part.trim());
+    const v = m ? Number(m[2]) : NaN, to = m?.[3] === undefined ? undefined : Number(m[3]);
+    if (!m || !Number.isFinite(v) || (to !== undefined && !Number.isFinite(to))) {
       throw new UsageError(
-        `bad perturbation "${part}": use jpeg:Q (1-100), blur:SIGMA, resize:FACTOR or noise:SIGMA, joined with +`,
+        `bad perturbation "${part}": use jpeg:Q (1-100), blur:SIGMA, resize:FACTOR, long:PIXELS or noise:SIGMA, a strength A..B to draw it per image, joined with +`,
       );
     }
     const kind = m[1] as Step["kind"];
-    if (kind === "jpeg" && !(Number.isInteger(v) && v >= 1 && v <= 100)) {
-      throw new UsageError(`bad perturbation "${part}": JPEG quality must be an integer in 1..100`);
+    checkStrength(kind, v, part);
+    if (to !== undefined) {
+      checkStrength(kind, to, part);
+      if (!(to >= v)) throw new UsageError(`bad perturbation "${part}": a range A..B needs A <= B`);
     }
-    if ((kind === "blur" || kind === "noise") && !(v >= 0 && v <= 50)) {
-      throw new UsageError(`bad perturbation "${part}": sigma must be in [0, 50]`);
-    }
-    if (kind === "resize" && !(v > 0.05 && v <= 8)) {
-      throw new UsageError(`bad perturbation "${part}": resize factor must be in (0.05, 8]`);
-    }
+    const range = to === undefined ? {} : { to };
     return kind === "jpeg"
-      ? { kind, quality: v }
+      ? { kind, quality: v, ...range }
       : kind === "resize"
-      ? { kind, factor: v }
-      : { kind, sigma: v };
+      ? { kind, factor: v, ...range }
+      : kind === "long"
+      ? { kind, side: v, ...range }
+      : { kind, sigma: v, ...range };
   });
 }
 
 /** The spec text of a perturbation (inverse of {@link parsePerturbation}). */
 export function formatPerturbation(p: Perturbation): string {
-  return p.map((s) =>
-    `${s.kind}:${s.kind === "jpeg" ? s.quality : s.kind === "resize" ? s.factor : s.sigma}`
-  ).join("+") || "none";
+  return p.map((s) => `${s.kind}:${strength(s)}${s.to === undefined ? "" : `..${s.to}`}`)
+    .join("+") || "none";
+}
+
+/** Brings an image's long side down to `side` pixels (antialiased); a smaller one is kept. */
+function fitLongSide(img: RgbImage, side: number): RgbImage {
+  const long = Math.max(img.width, img.height);
+  return long <= side ? img : resize(img, side / long);
 }
 
 /**
- * Applies a perturbation; `rng` seeds the noise.
+ * Applies a perturbation; `rng` draws the strengths given as ranges, then seeds the noise.
  *
  * @example Apply a spec
  * ```ts
@@ -274,13 +314,20 @@ export function formatPerturbation(p: Perturbation): string {
  */
 export async function perturb(img: RgbImage, p: Perturbation, rng: Rng): Promise<RgbImage> {
   for (const s of p) {
+    let v = strength(s);
+    if (s.to !== undefined) {
+      v += (s.to - v) * rng.next();
+      if (s.kind === "jpeg" || s.kind === "long") v = Math.round(v);
+    }
     img = s.kind === "jpeg"
-      ? await jpegRoundTrip(img, s.quality)
+      ? await jpegRoundTrip(img, v)
       : s.kind === "blur"
-      ? gaussianBlur(img, s.sigma)
+      ? gaussianBlur(img, v)
       : s.kind === "resize"
-      ? resize(img, s.factor)
-      : addNoise(img, s.sigma, rng);
+      ? resize(img, v)
+      : s.kind === "long"
+      ? fitLongSide(img, v)
+      : addNoise(img, v, rng);
   }
   return img;
 }

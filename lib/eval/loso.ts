@@ -13,6 +13,11 @@
  * features only; `a+b` fuses sources ({@link fusedParts}). Thresholds as each model sets them, or
  * as `threshold` says (`cv-source`: folds of whole sources, scores of unseen sources).
  *
+ * With `naturalCopies` (a perturbation spec whose strengths are drawn per photograph, say
+ * `long:400..1200+jpeg:50..95`), each fit also takes a processed copy of every photograph it fits:
+ * the natural model is then of photographs and of photographs as the web passes them on. A copy
+ * goes with its source: never into the fit that holds that source out, and never scored.
+ *
  * With a detector's head (`head`), the verdict a user reads too: its map's p(CG) of every image
  * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,
  * `head`, `oneclass`): the shares of S's photographs and of each renderer's renders called
@@ -28,6 +33,7 @@ import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
+import { formatPerturbation, parsePerturbation } from "../data/perturb.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { photographsAndRenders } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
@@ -165,6 +171,12 @@ export interface LosoOptions {
    */
   matchCompression?: number;
   /**
+   * A perturbation spec (`parsePerturbation`; strengths as ranges are drawn per photograph):
+   * each fit also takes this processed copy of each photograph it fits, in the photograph's
+   * source (so its folds and held-out source); copies are never scored. None: no copies.
+   */
+  naturalCopies?: string;
+  /**
    * A detector (folder or URL) whose head joins each held-out source's one-class model, to
    * measure every verdict rule (see the module documentation); none: the one-class stage alone.
    */
@@ -282,6 +294,8 @@ export interface LosoResult {
   shortSide?: number;
   /** The JPEG quality every image was re-encoded at, if any. */
   matchCompression?: number;
+  /** The processed copy of each photograph every fit also took, if any (a perturbation spec). */
+  naturalCopies?: string;
   /** At most this many of the other sources in each fit, if limited. */
   trainSources?: number;
   /** At most this many photographs in each fit, if limited. */
@@ -472,6 +486,7 @@ async function losoWith(
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;
+  const copies = o.naturalCopies ? parsePerturbation(o.naturalCopies) : undefined;
   const store = new ImageStore({
     dir: join(dir, ".cache"),
     ...(shortSide ? { shortSide } : {}),
@@ -511,6 +526,7 @@ async function losoWith(
     heldOut: o.heldOut ?? LOSO_DEFAULTS.heldOut,
     ...(shortSide ? { shortSide } : {}),
     ...(jpegQuality ? { matchCompression: jpegQuality } : {}),
+    ...(copies ? { naturalCopies: formatPerturbation(copies) } : {}),
     ...(o.trainSources ? { trainSources: o.trainSources } : {}),
     ...(o.trainImages ? { trainImages: o.trainImages } : {}),
     seed: o.seed ?? 0,
@@ -547,7 +563,14 @@ async function losoWith(
   // each source's vectors, computed (or read from the cache) once whatever fuses them
   const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
   const adopted = new Set<FeatureSource>();
-  const vectors = (es: SplitEntry[], key: string, source: FeatureSource) => {
+  // the processed copies: the same photographs through the perturbation, then as `store` reads
+  const copyStore = copies &&
+    new ImageStore({
+      perturbation: copies,
+      ...(shortSide ? { shortSide } : {}),
+      ...(jpegQuality ? { jpegQuality } : {}),
+    });
+  const vectors = (es: SplitEntry[], key: string, source: FeatureSource, from = store) => {
     const id = `${key}-${source}`;
     if (!computed.has(id)) {
       computed.set(
@@ -565,7 +588,7 @@ async function losoWith(
           const f = await extractFeatures({
             source,
             samples: es.map((entry) => ({ entry, tile: 0 })),
-            store,
+            store: from,
             view: { kind: "full" },
             cache: { dir: cacheDir, key: id },
             onBatch: ticker(log),
@@ -580,13 +603,21 @@ async function losoWith(
   };
   for (const source of features) {
     const parts = partsOf.get(source)!;
-    const joined = async (es: SplitEntry[], key: string) => {
+    const joined = async (es: SplitEntry[], key: string, from = store) => {
       const sets = [];
-      for (const p of parts) sets.push(await vectors(es, key, p));
+      for (const p of parts) sets.push(await vectors(es, key, p, from));
       return sideBySide(sets);
     };
     const nf = await joined(photos, "natural"), rf = await joined(renders, "renders");
-    const d = nf.dim;
+    const d = nf.dim, n = nf.n;
+    // rows 0..n-1 the photographs, n..2n-1 their copies (row i + n the copy of row i)
+    let rowsData = nf.data;
+    if (copyStore) {
+      const cf = await joined(photos, "natural-copies", copyStore);
+      rowsData = new Float32Array(2 * n * d);
+      rowsData.set(nf.data);
+      rowsData.set(cf.data, n * d);
+    }
     for (const kind of kinds) {
       log.start(`LOSO: ${kind} on ${source}`, groups.length);
       const rows: LosoRow[] = [];
@@ -594,11 +625,12 @@ async function losoWith(
       for (let g = 0; g < groups.length; g++) {
         log.tick(1, groups[g]);
         if (o.heldOut === "big" && result.sources[g].images < minImages) continue;
-        const fit = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`, bigSources);
+        const originals = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`, bigSources);
+        const fit = copyStore ? [...originals, ...originals.map((i) => i + n)] : originals;
         const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
         const pick = (idx: number[]) => {
           const x = new Float32Array(idx.length * d);
-          idx.forEach((r, k) => x.set(nf.data.subarray(r * d, (r + 1) * d), k * d));
+          idx.forEach((r, k) => x.set(rowsData.subarray(r * d, (r + 1) * d), k * d));
           return x;
         };
         const est = createOneClass(kind, {
@@ -611,7 +643,7 @@ async function losoWith(
         });
         try {
           await est.fit(pick(fit), fit.length, d, {
-            ...(threshold === "cv-source" ? { foldGroups: fit.map((i) => groupOf[i]) } : {}),
+            ...(threshold === "cv-source" ? { foldGroups: fit.map((i) => groupOf[i % n]) } : {}),
           });
           thresholdOf = threshold === "cv-source" ? threshold : est.thresholdFrom;
           const det = new Detector(undefined, est, {
@@ -749,6 +781,10 @@ export function losoMarkdown(r: LosoResult): string {
       ? `every image brought down to a short side of ${r.shortSide} px first`
       : "every image at its own size") +
     (r.matchCompression ? `, then re-encoded as JPEG ${r.matchCompression}.` : ".") +
+    (r.naturalCopies
+      ? ` Each fit also took a copy of each of its photographs processed as ${r.naturalCopies} ` +
+        "(strengths drawn per photograph)."
+      : "") +
     (r.trainSources || r.trainImages
       ? ` Each fit on at most ${r.trainSources ?? "all"} of the other sources and ${
         r.trainImages ?? "all"

@@ -19,6 +19,7 @@ import { prefetch } from "../core/prefetch.ts";
 import { hashString } from "../core/rng.ts";
 import type { ImageStore, View } from "../data/cache.ts";
 import { decoderInfo } from "../data/decode.ts";
+import { formatPerturbation } from "../data/perturb.ts";
 import { cropOf, type Sample } from "../data/samples.ts";
 import type { ImageMap } from "../map/run.ts";
 import { predict } from "../map/predict.ts";
@@ -264,6 +265,7 @@ async function identityOf(o: Omit<ExtractOptions, "cache">): Promise<Record<stri
     model: o.map?.sha ?? "none",
     jpeg: o.store.jpegQuality ?? 0,
     ...(o.store.shortSide ? { shortSide: o.store.shortSide } : {}),
+    ...(o.store.perturbation ? { perturbation: formatPerturbation(o.store.perturbation) } : {}),
     decoder: await decoderKey(o.store),
     samples: samplesKey(o.samples),
     ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
