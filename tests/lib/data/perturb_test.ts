@@ -9,6 +9,7 @@ import {
   gaussianBlur,
   gaussianKernel,
   jpegRoundTrip,
+  formatPerturbation,
   parsePerturbation,
   perturb,
   resize,
@@ -123,6 +124,35 @@ Deno.test("perturb: specs parse, chain and are checked", async () => {
   const a = await perturb(img, parsePerturbation("noise:5"), new Rng(1));
   const b = addNoise(img, 5, new Rng(1));
   assert.deepEqual(a.data, b.data);
+});
+
+Deno.test("perturb: a range draws each image's strength, the same for the same seed", async () => {
+  const spec = "long:64..128+jpeg:50..95";
+  assert.deepEqual(parsePerturbation(spec), [
+    { kind: "long", side: 64, to: 128 },
+    { kind: "jpeg", quality: 50, to: 95 },
+  ]);
+  assert.equal(formatPerturbation(parsePerturbation(spec)), spec);
+  for (const bad of ["jpeg:95..50", "long:8", "long:100.5", "jpeg:50..95.5", "jpeg:1..2..3"]) {
+    assert.throws(() => parsePerturbation(bad), /bad perturbation/, bad);
+  }
+  const img = await photo(); // 256 x 256
+  const sides = new Set<number>();
+  for (let seed = 0; seed < 8; seed++) {
+    const a = await perturb(img, parsePerturbation(spec), new Rng(seed));
+    const b = await perturb(img, parsePerturbation(spec), new Rng(seed));
+    assert.deepEqual(a, b);
+    assert.ok(a.width >= 64 && a.width <= 128 && a.width === a.height, `${a.width}`);
+    sides.add(a.width);
+  }
+  assert.ok(sides.size >= 4, `drawn sides ${[...sides]}`); // drawn, not fixed
+  // a range of one value is that value; long never enlarges
+  assert.deepEqual(
+    await perturb(img, parsePerturbation("jpeg:70..70"), new Rng(1)),
+    await perturb(img, parsePerturbation("jpeg:70"), new Rng(2)),
+  );
+  assert.equal((await perturb(img, parsePerturbation("long:400"), new Rng(0))).width, 256);
+  assert.equal((await perturb(img, parsePerturbation("long:128"), new Rng(0))).width, 128);
 });
 
 Deno.test("augment: seeded (same seed, same crops) and the crop keeps its size", async () => {

@@ -176,6 +176,19 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.ok(offeredLog.some((l) => /^renders-residual: 9 vectors from the cache/.test(l)));
     const computedHere = await run({ name: "computed", rendersCsv: fewer });
     assert.deepEqual(offered.cells[0].rows, computedHere.cells[0].rows);
+    // processed copies join the fits: blurred copies of the other sources bring the blurred
+    // source inside; copies identical to their photographs (noise 0) do not, since a source's own
+    // copies never join the fit that holds it out; copies are never scored
+    const blurred = await run({ name: "copies-blur", naturalCopies: "blur:3" });
+    const bb = Object.fromEntries(blurred.cells[0].rows.map((x) => [x.source, x]));
+    assert.ok(bb.blurred.recall >= 0.75, `blurred copies: blurred recall ${bb.blurred.recall}`);
+    assert.deepEqual(blurred.cells[0].rows.map((x) => x.images), [8, 16, 16]);
+    assert.equal(blurred.naturalCopies, "blur:3");
+    assert.match(losoMarkdown(blurred), /a copy of each of its photographs processed as blur:3/);
+    const same = await run({ name: "copies-same", naturalCopies: "noise:0" });
+    const sb = Object.fromEntries(same.cells[0].rows.map((x) => [x.source, x]));
+    assert.ok(sb.blurred.recall <= 0.25, `identical copies: blurred recall ${sb.blurred.recall}`);
+    await assert.rejects(run({ name: "bad", naturalCopies: "jpeg:95..50" }), /A <= B/);
     assert.throws(() => fusedParts("profile+profile"), /fused with itself/);
     assert.throws(() => fusedParts("l9+profile"), /whole-image features .* not l9/);
     await assert.rejects(run({ name: "bad", features: ["residual+"] }), /not nothing/);
