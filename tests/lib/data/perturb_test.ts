@@ -6,10 +6,10 @@ import { readImage } from "../../../lib/data/decode.ts";
 import {
   addNoise,
   fitShortSide,
+  formatPerturbation,
   gaussianBlur,
   gaussianKernel,
   jpegRoundTrip,
-  formatPerturbation,
   parsePerturbation,
   perturb,
   resize,
