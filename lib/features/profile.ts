@@ -2,14 +2,16 @@
  * `profile`: how an image's fine-scale energy is spread across its patches and scales (no map, no
  * render seen). A camera's noise sits under everything it records, at a level tied to the signal;
  * a render's is where its light transport left it (Monte-Carlo noise in dim regions, none on flat
- * shading). `residual` averages over its most textured patches; this keeps the spread. Version 1
+ * shading). `residual` averages over its most textured patches; this keeps the spread. Version 2
  * ({@link PROFILE_SPEC}), exactly:
  *
  * 1. the image brought down, antialiased, to a short side of at most 512 px (`fitShortSide`), so
  *    that the size a photograph was stored at is not a feature; luminance g = (R + G + B) / 3;
  * 2. three scales: g, its 2 x 2 means and its 4 x 4 means (each side floored);
  * 3. at each scale, every 32 x 32 patch on a grid of stride 16 (the whole plane when it is
- *    smaller);
+ *    smaller), less the clipped ones: those with at least half their values ≤ 5 or ≥ 250 (on that
+ *    scale's plane), where a sensor saturated and records no noise (a product shot's white
+ *    backdrop, a blown sky); every patch when all are clipped;
  * 4. per patch, its contrast C = ln(standard deviation + 0.001) and, for four residuals (first,
  *    second and third differences, each the mean of horizontal and vertical, and the 3 x 3 "KB"
  *    filter), the energy E = ln(mean |residual| + 0.001) and the energy relative to the contrast,
@@ -18,7 +20,9 @@
  *    statistics) of the four E, the four E − C, then of C: 27 numbers;
  * 6. 81 numbers: scale 1, then 2, then 4.
  *
- * What leave-one-source-out measured with it, against `residual`: docs/natural-corpus.md.
+ * Version 1 kept the clipped patches; leave-one-source-out (docs/natural-corpus.md, "Clipped
+ * patches") found them to be what put a source's product shots on white far outside. What
+ * leave-one-source-out measured with it, against `residual`: docs/natural-corpus.md.
  *
  * @module
  */
@@ -34,6 +38,8 @@ const PATCH = 32, STRIDE = 16;
 const SCALES = [1, 2, 4];
 /** Quantiles over the patches. */
 const QUANTILES = [0.1, 0.5, 0.9];
+/** A value at most this, or at least {@link CLIP_HIGH}, is clipped. */
+const CLIP_LOW = 5, CLIP_HIGH = 250;
 /** Added before each logarithm. */
 const EPS = 1e-3;
 /** Numbers per scale: quantiles x (4 energies + 4 relative energies + contrast). */
@@ -43,10 +49,15 @@ export const PROFILE_DIM: number = SCALES.length * PER_SCALE;
 
 /** What defines the features, saved with models fitted on them. */
 export const PROFILE_SPEC = {
-  version: 1,
+  version: 2,
   size: `short side at most ${PROFILE_SIDE} px (antialiased), luminance (R+G+B)/3`,
   scales: ["pixels", "2x2 means", "4x4 means"],
-  patches: { size: PATCH, stride: STRIDE, which: "all" },
+  patches: {
+    size: PATCH,
+    stride: STRIDE,
+    which: `all but those with at least half their values <= ${CLIP_LOW} or >= ${CLIP_HIGH} ` +
+      "(all if none is left)",
+  },
   perPatch: "C = ln(sd + 0.001); E = ln(mean |r| + 0.001) for d1, d2, d3 (mean of h and v), kb",
   pooled: "10/50/90 % quantiles over patches of E (4), E - C (4), C, per scale",
 } as const;
@@ -115,6 +126,18 @@ function energies(
   ];
 }
 
+/** Whether at least half of a patch's values are clipped (≤ CLIP_LOW or ≥ CLIP_HIGH). */
+function clipped(g: Float64Array, w: number, x0: number, y0: number, pw: number, ph: number) {
+  let c = 0;
+  for (let y = 0; y < ph; y++) {
+    for (let x = 0; x < pw; x++) {
+      const v = g[(y0 + y) * w + x0 + x];
+      if (v <= CLIP_LOW || v >= CLIP_HIGH) c++;
+    }
+  }
+  return 2 * c >= pw * ph;
+}
+
 /** The q quantile of sorted values, linear between order statistics. */
 function sortedQuantile(sorted: Float64Array, q: number): number {
   const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
@@ -141,13 +164,15 @@ export function profileFeatures(img: RgbImage): Float32Array {
   const out = new Float32Array(PROFILE_DIM);
   SCALES.forEach((s, si) => {
     const [g, w, h] = boxMeans(g0, w0, h0, s);
-    const origins: [number, number, number, number][] = [];
+    let origins: [number, number, number, number][] = [];
     if (w < PATCH || h < PATCH) origins.push([0, 0, Math.max(1, w), Math.max(1, h)]);
     else {
       for (let y = 0; y + PATCH <= h; y += STRIDE) {
         for (let x = 0; x + PATCH <= w; x += STRIDE) origins.push([x, y, PATCH, PATCH]);
       }
     }
+    const lit = origins.filter(([x0, y0, pw, ph]) => !clipped(g, w, x0, y0, pw, ph));
+    if (lit.length) origins = lit;
     const m = origins.length;
     // columns: E1..E4, (E − C)1..4, C
     const cols = Array.from({ length: 9 }, () => new Float64Array(m));

@@ -1,11 +1,13 @@
 /**
  * The `profile` features: their layout, that noise raises the fine-scale energy and a blur lowers
- * it, that a photograph stored larger than 512 px reads as its 512-px copy, and that the source is
- * registered as a whole-image one (cached and saved under its own definition).
+ * it, that clipped patches are left out and flat unclipped ones are not, that a photograph stored
+ * larger than 512 px reads as its 512-px copy, and that the source is registered as a whole-image
+ * one (cached and saved under its own definition).
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
 import { readImage } from "../../../lib/data/decode.ts";
+import type { RgbImage } from "../../../lib/data/image.ts";
 import { addNoise, fitShortSide, gaussianBlur, resize } from "../../../lib/data/perturb.ts";
 import { PROFILE_DIM, profileFeatures } from "../../../lib/features/profile.ts";
 import {
@@ -52,6 +54,46 @@ Deno.test("profile: an image stored larger than 512 px reads as its 512-px copy;
   assert.deepEqual(profileFeatures(big), profileFeatures(fitShortSide(big, 512)));
   assert.equal(needsMap("profile"), false);
   assert.equal(specKey("profile"), "profile");
-  assert.equal(sourceSpec("profile")?.version, 1);
+  assert.equal(sourceSpec("profile")?.version, 2);
   assert.deepEqual(await wholeImageFeatures("profile", big), profileFeatures(big));
+});
+
+/** `img` in the middle of a canvas three times as wide, the rest filled with `value`. */
+function onCanvas(img: RgbImage, value: number): RgbImage {
+  const w = img.width * 3, data = new Uint8Array(w * img.height * 3).fill(value);
+  for (let y = 0; y < img.height; y++) {
+    data.set(
+      img.data.subarray(y * img.width * 3, (y + 1) * img.width * 3),
+      (y * w + img.width) * 3,
+    );
+  }
+  return { width: w, height: img.height, data };
+}
+
+Deno.test("profile: clipped patches (a white or black backdrop) are left out; flat unclipped ones are kept", async () => {
+  const img = await readImage(`${SHIPPED}/Photos/photo_00010.png`);
+  const f = profileFeatures(img);
+  const E_D1_LOW = 0; // the 10 % quantile of E(d1) at full scale
+  const floor = Math.log(1e-3);
+  // two thirds of the patches on a white (255) or black (0) backdrop: left out, so the lowest
+  // energies are still the photograph's
+  for (const value of [255, 0]) {
+    const g = profileFeatures(onCanvas(img, value));
+    assert.ok(
+      Math.abs(g[E_D1_LOW] - f[E_D1_LOW]) < 0.5,
+      `backdrop ${value}: ${g[E_D1_LOW]} vs ${f[E_D1_LOW]}`,
+    );
+    assert.ok(g[E_D1_LOW] > floor + 3, `backdrop ${value}`);
+  }
+  // a flat grey (128) backdrop is not clipped: its patches count, and have no energy
+  const grey = profileFeatures(onCanvas(img, 128));
+  assert.ok(Math.abs(grey[E_D1_LOW] - floor) < 1e-6, `grey backdrop: ${grey[E_D1_LOW]}`);
+  // every patch clipped: all are kept (no energy), not none
+  const white = profileFeatures({
+    width: 64,
+    height: 64,
+    data: new Uint8Array(64 * 64 * 3).fill(255),
+  });
+  assert.ok(white.every(Number.isFinite));
+  assert.ok(Math.abs(white[E_D1_LOW] - floor) < 1e-6);
 });
