@@ -139,7 +139,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "SPEC",
       help:
-        "each fit also takes a processed copy of each photograph it fits, e.g. long:400..1200+jpeg:50..95 (strengths drawn per photograph; the copy stays with its source and is never scored)",
+        "each fit also takes a processed copy of each photograph it fits, e.g. long:400..1600+jpeg:50..95 (strengths drawn per photograph; the copy stays with its source and fold, and is never scored as a held-out photograph)",
     },
     {
       name: "head",

@@ -243,8 +243,8 @@ function checkStrength(kind: Step["kind"], v: number, part: string) {
     throw bad("sigma must be in [0, 50]");
   }
   if (kind === "resize" && !(v > 0.05 && v <= 8)) throw bad("resize factor must be in (0.05, 8]");
-  if (kind === "long" && !(Number.isInteger(v) && v >= 16)) {
-    throw bad("the long side must be an integer of at least 16 pixels");
+  if (kind === "long" && !(Number.isInteger(v) && v >= 16 && v <= 65536)) {
+    throw bad("the long side must be an integer number of pixels in 16..65536");
   }
 }
 
@@ -262,7 +262,7 @@ function checkStrength(kind: Step["kind"], v: number, part: string) {
  */
 export function parsePerturbation(spec: string): Perturbation {
   return spec.split("+").map((part) => {
-    const num = "(-?[0-9]*\\.?[0-9]+(?:[eE][+-]?[0-9]+)?)";
+    const num = "(-?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE]-?[0-9]+)?)"; // no "+": it joins steps
     const m = new RegExp(`^(jpeg|blur|resize|long|noise):${num}(?:\\.\\.${num})?$`)
       .exec(part.trim());
     const v = m ? Number(m[2]) : NaN, to = m?.[3] === undefined ? undefined : Number(m[3]);
@@ -315,9 +315,10 @@ function fitLongSide(img: RgbImage, side: number): RgbImage {
 export async function perturb(img: RgbImage, p: Perturbation, rng: Rng): Promise<RgbImage> {
   for (const s of p) {
     let v = strength(s);
-    if (s.to !== undefined) {
-      v += (s.to - v) * rng.next();
-      if (s.kind === "jpeg" || s.kind === "long") v = Math.round(v);
+    if (s.to !== undefined && s.to !== v) { // a range of one value draws nothing
+      v = s.kind === "jpeg" || s.kind === "long"
+        ? v + rng.int(s.to - v + 1) // each integer in [value, to] alike
+        : v + (s.to - v) * rng.next();
     }
     img = s.kind === "jpeg"
       ? await jpegRoundTrip(img, v)

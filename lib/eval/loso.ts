@@ -14,9 +14,10 @@
  * as `threshold` says (`cv-source`: folds of whole sources, scores of unseen sources).
  *
  * With `naturalCopies` (a perturbation spec whose strengths are drawn per photograph, say
- * `long:400..1200+jpeg:50..95`), each fit also takes a processed copy of every photograph it fits:
+ * `long:400..1600+jpeg:50..95`), each fit also takes a processed copy of every photograph it fits:
  * the natural model is then of photographs and of photographs as the web passes them on. A copy
- * goes with its source: never into the fit that holds that source out, and never scored.
+ * goes with its source: never into the fit that holds that source out, never scored as a held-out
+ * photograph; its out-of-fold score, taken in its photograph's fold, enters the threshold.
  *
  * With a detector's head (`head`), the verdict a user reads too: its map's p(CG) of every image
  * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,
@@ -172,8 +173,9 @@ export interface LosoOptions {
   matchCompression?: number;
   /**
    * A perturbation spec (`parsePerturbation`; strengths as ranges are drawn per photograph):
-   * each fit also takes this processed copy of each photograph it fits, in the photograph's
-   * source (so its folds and held-out source); copies are never scored. None: no copies.
+   * each fit also takes this processed copy of each photograph it fits (so `trainImages` N gives
+   * 2N rows), in the photograph's source and fold; a copy is never scored as a held-out
+   * photograph, but its out-of-fold score enters the threshold. None: no copies.
    */
   naturalCopies?: string;
   /**
@@ -203,6 +205,8 @@ export interface LosoRow {
   auc: Record<string, number>;
   /** Their mean. */
   meanAuc: number;
+  /** The held-out source's model's threshold (absent in results written before it was kept). */
+  threshold?: number;
   /**
    * What the held-out source's model calls each renderer's renders, as shares: computer-generated,
    * unsure or natural (`detect --rule oneclass`); absent in results written before it was kept.
@@ -476,6 +480,7 @@ async function losoWith(
       "threshold cv-source folds whole training sources: it needs train-sources of at least 2",
     );
   }
+  const copies = o.naturalCopies ? parsePerturbation(o.naturalCopies) : undefined; // checked first
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
   const caches = typeof o.featureCache === "string" ? [o.featureCache] : o.featureCache ?? [];
   for (const c of caches) {
@@ -486,7 +491,6 @@ async function losoWith(
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;
-  const copies = o.naturalCopies ? parsePerturbation(o.naturalCopies) : undefined;
   const store = new ImageStore({
     dir: join(dir, ".cache"),
     ...(shortSide ? { shortSide } : {}),
@@ -614,6 +618,9 @@ async function losoWith(
     let rowsData = nf.data;
     if (copyStore) {
       const cf = await joined(photos, "natural-copies", copyStore);
+      if (cf.n !== n || cf.dim !== d) {
+        throw new Error("the copies' vectors do not match the photographs'");
+      }
       rowsData = new Float32Array(2 * n * d);
       rowsData.set(nf.data);
       rowsData.set(cf.data, n * d);
@@ -643,7 +650,13 @@ async function losoWith(
         });
         try {
           await est.fit(pick(fit), fit.length, d, {
-            ...(threshold === "cv-source" ? { foldGroups: fit.map((i) => groupOf[i % n]) } : {}),
+            // a photograph and its copy in one fold: by source, or (copies, folds of images) by
+            // photograph, so that no out-of-fold score comes from a model fitted on its twin
+            ...(threshold === "cv-source"
+              ? { foldGroups: fit.map((i) => groupOf[i % n]) }
+              : copyStore
+              ? { foldGroups: fit.map((i) => i % n) }
+              : {}),
           });
           thresholdOf = threshold === "cv-source" ? threshold : est.thresholdFrom;
           const det = new Detector(undefined, est, {
@@ -698,6 +711,7 @@ async function losoWith(
             unsure: photo.filter((j) => j.verdict === "unsure").length / held.length,
             auc,
             meanAuc: mean(Object.values(auc)),
+            threshold: est.threshold,
             calls,
             ...(headDet ? { rules } : {}),
           });
@@ -782,8 +796,8 @@ export function losoMarkdown(r: LosoResult): string {
       : "every image at its own size") +
     (r.matchCompression ? `, then re-encoded as JPEG ${r.matchCompression}.` : ".") +
     (r.naturalCopies
-      ? ` Each fit also took a copy of each of its photographs processed as ${r.naturalCopies} ` +
-        "(strengths drawn per photograph)."
+      ? ` Each fit also took a copy of each of its photographs processed as ${r.naturalCopies}` +
+        (r.naturalCopies.includes("..") ? " (strengths drawn per photograph)." : ".")
       : "") +
     (r.trainSources || r.trainImages
       ? ` Each fit on at most ${r.trainSources ?? "all"} of the other sources and ${

@@ -146,11 +146,25 @@ Deno.test("perturb: a range draws each image's strength, the same for the same s
     sides.add(a.width);
   }
   assert.ok(sides.size >= 4, `drawn sides ${[...sides]}`); // drawn, not fixed
-  // a range of one value is that value; long never enlarges
+  // a range of one value is that value, and draws nothing (the noise is as without a range)
   assert.deepEqual(
-    await perturb(img, parsePerturbation("jpeg:70..70"), new Rng(1)),
-    await perturb(img, parsePerturbation("jpeg:70"), new Rng(2)),
+    await perturb(img, parsePerturbation("noise:2..2"), new Rng(1)),
+    await perturb(img, parsePerturbation("noise:2"), new Rng(1)),
   );
+  // integer strengths: each value of the range alike, the ends too
+  const counts = new Map<number, number>();
+  for (let seed = 0; seed < 300; seed++) {
+    const w = (await perturb(img, parsePerturbation("long:64..66"), new Rng(seed))).width;
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+  }
+  assert.deepEqual([...counts.keys()].sort(), [64, 65, 66]);
+  for (const c of counts.values()) assert.ok(c > 70 && c < 130, JSON.stringify([...counts]));
+  assert.deepEqual(parsePerturbation("jpeg:75.+blur:.5..1"), [
+    { kind: "jpeg", quality: 75 },
+    { kind: "blur", sigma: 0.5, to: 1 },
+  ]);
+  assert.throws(() => parsePerturbation("long:1e21"), /16\.\.65536/);
+  // long never enlarges
   assert.equal((await perturb(img, parsePerturbation("long:400"), new Rng(0))).width, 256);
   assert.equal((await perturb(img, parsePerturbation("long:128"), new Rng(0))).width, 128);
 });

@@ -189,6 +189,25 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     const sb = Object.fromEntries(same.cells[0].rows.map((x) => [x.source, x]));
     assert.ok(sb.blurred.recall <= 0.25, `identical copies: blurred recall ${sb.blurred.recall}`);
     await assert.rejects(run({ name: "bad", naturalCopies: "jpeg:95..50" }), /A <= B/);
+    assert.ok(
+      !(await Deno.stat(join(dir, "bad")).catch(() => undefined)),
+      "a bad spec writes nothing",
+    );
+    // a copy is scored out of fold with its photograph (folds of sources, or of photographs):
+    // with one neighbour and identical copies, the held-out scores are as without copies and each
+    // threshold near its place (the quantile of doubled scores interpolates otherwise); a copy
+    // scored by a model fitted on its twin would score 0 and pull the threshold down by half
+    for (const threshold of ["cv-source", "cv"] as const) {
+      const nn = { kinds: ["knn" as const], settings: { neighbours: 1 }, threshold };
+      const plain = await run({ name: `plain-${threshold}`, ...nn });
+      const twins = await run({ name: `twins-${threshold}`, naturalCopies: "noise:0", ...nn });
+      for (const [k, row] of twins.cells[0].rows.entries()) {
+        const t0 = plain.cells[0].rows[k].threshold!, t1 = row.threshold!;
+        const ratio = t1 / t0;
+        assert.ok(ratio > 0.85 && ratio < 1.25, `${threshold}, ${row.source}: ${t1} against ${t0}`);
+        assert.equal(row.meanAuc, plain.cells[0].rows[k].meanAuc);
+      }
+    }
     assert.throws(() => fusedParts("profile+profile"), /fused with itself/);
     assert.throws(() => fusedParts("l9+profile"), /whole-image features .* not l9/);
     await assert.rejects(run({ name: "bad", features: ["residual+"] }), /not nothing/);
