@@ -117,6 +117,19 @@ export async function vipsSize(bytes: Uint8Array): Promise<{ width: number; heig
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
+/** libwebp's lossy WebP round trip at `quality` (libvips' defaults otherwise: 4:2:0, effort 4). */
+export async function vipsWebpRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+  const sharp = (await loadSharp())!;
+  const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };
+  const webp = await sharp(img.data, raw).webp({ quality }).toBuffer();
+  const { data, info } = await sharp(webp).raw().toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+  };
+}
+
 /** libjpeg-turbo's JPEG round trip (baseline, 4:4:4, Annex K tables at `quality`, islow DCT). */
 export async function vipsJpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
   const sharp = (await loadSharp())!;

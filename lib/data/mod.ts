@@ -63,6 +63,7 @@ export {
   type Perturbation,
   resize,
   type Step,
+  webpRoundTrip,
 } from "./perturb.ts";
 export { type Augmentation, AUGMENTATIONS, augmentedCrop, parseAugment } from "./augment.ts";
 export type { Sampler } from "./sampler.ts";

@@ -1,18 +1,21 @@
 /**
- * Image perturbations: JPEG re-compression, Gaussian blur, resizing and additive noise. The same
- * kernels serve three purposes:
+ * Image perturbations: JPEG (or WebP) re-compression, Gaussian blur, resizing and additive noise.
+ * The same kernels serve four purposes:
  *
  * - **matching compression** (`--match-compression Q`): every image of every class is re-encoded
  *   once as JPEG quality Q before anything else, so "has JPEG history" no longer tells the
  *   classes apart (cgbench's photographs went through JPEG, its renders never did);
  * - **augmentation** while training the map (`--augment jpeg,blur,resize,noise`), applied to
  *   both classes alike;
- * - **the robustness grid** (`deno task robustness`): every test image perturbed the same way.
+ * - **the robustness grid** (`deno task robustness`): every test image perturbed the same way;
+ * - **processed copies** of the photographs in leave-one-source-out (`loso --natural-copies`),
+ *   with strengths drawn per image from ranges (`long:400..1600+jpeg:50..95`).
  *
  * The JPEG round trip is libjpeg-turbo's (baseline, 4:4:4, the standard tables scaled to the
  * quality, its default `islow` DCT): libvips does it where it loads, `_jpeg.ts` reproduces it
  * bit for bit without the bytes elsewhere, so a re-encoded image is exactly what the toolkit
- * would read from a file libjpeg-turbo saved at that quality, on either decoding path.
+ * would read from a file libjpeg-turbo saved at that quality, on either decoding path. WebP
+ * (`webp:Q`) is libwebp's through libvips only: the strict sandbox has no WebP encoder.
  *
  * Blur and resize are separable: a 1-D kernel along rows, then along columns, with edges
  * clamped. Resizing is antialiased: when shrinking, the triangle (bilinear) kernel is widened by
@@ -24,7 +27,7 @@
 import { UsageError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { jpegRoundTrip444 } from "./_jpeg.ts";
-import { vipsJpegRoundTrip } from "./_vips.ts";
+import { vipsJpegRoundTrip, vipsWebpRoundTrip } from "./_vips.ts";
 import { activeDecoder, type DecoderName } from "./decode.ts";
 import type { RgbImage } from "./image.ts";
 
@@ -52,6 +55,32 @@ export async function jpegRoundTrip(
     height: img.height,
     data: jpegRoundTrip444(img.data, img.width, img.height, q),
   };
+}
+
+/**
+ * Re-encodes an image as lossy WebP at `quality` (1..100; libwebp through libvips, its other
+ * settings libvips' defaults) and decodes it again. Needs libvips: the strict sandbox's
+ * WebAssembly path has no WebP encoder, and says so.
+ *
+ * @example An image as a web page would serve it
+ * ```ts
+ * import { readImage, webpRoundTrip } from "./mod.ts";
+ * const img = await readImage("dataset/Cycles/cycles_00000.png");
+ * const webp = await webpRoundTrip(img, 75);
+ * console.log(webp.width === img.width, webp.data.some((v, i) => v !== img.data[i])); // true true
+ * ```
+ */
+export async function webpRoundTrip(
+  img: RgbImage,
+  quality: number,
+  decoder?: DecoderName,
+): Promise<RgbImage> {
+  if ((await activeDecoder(decoder)) !== "libvips") {
+    throw new UsageError(
+      "webp:Q re-encodes with libvips (needs --allow-ffi): the strict sandbox has no WebP encoder",
+    );
+  }
+  return await vipsWebpRoundTrip(img, Math.round(quality));
 }
 
 /** Applies a 1-D kernel (centred, odd length) along rows or columns, edges clamped. */
@@ -214,6 +243,7 @@ export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
  */
 export type Step =
   | { kind: "jpeg"; quality: number; to?: number }
+  | { kind: "webp"; quality: number; to?: number }
   | { kind: "blur"; sigma: number; to?: number }
   | { kind: "resize"; factor: number; to?: number }
   | { kind: "long"; side: number; to?: number }
@@ -224,7 +254,7 @@ export type Perturbation = Step[];
 
 /** Each step's strength: the number its spec gives. */
 function strength(s: Step): number {
-  return s.kind === "jpeg"
+  return s.kind === "jpeg" || s.kind === "webp"
     ? s.quality
     : s.kind === "resize"
     ? s.factor
@@ -236,8 +266,8 @@ function strength(s: Step): number {
 /** Checks one strength of a step, naming the part of the spec it came from. */
 function checkStrength(kind: Step["kind"], v: number, part: string) {
   const bad = (why: string) => new UsageError(`bad perturbation "${part}": ${why}`);
-  if (kind === "jpeg" && !(Number.isInteger(v) && v >= 1 && v <= 100)) {
-    throw bad("JPEG quality must be an integer in 1..100");
+  if ((kind === "jpeg" || kind === "webp") && !(Number.isInteger(v) && v >= 1 && v <= 100)) {
+    throw bad(`${kind === "jpeg" ? "JPEG" : "WebP"} quality must be an integer in 1..100`);
   }
   if ((kind === "blur" || kind === "noise") && !(v >= 0 && v <= 50)) {
     throw bad("sigma must be in [0, 50]");
@@ -263,12 +293,12 @@ function checkStrength(kind: Step["kind"], v: number, part: string) {
 export function parsePerturbation(spec: string): Perturbation {
   return spec.split("+").map((part) => {
     const num = "(-?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE]-?[0-9]+)?)"; // no "+": it joins steps
-    const m = new RegExp(`^(jpeg|blur|resize|long|noise):${num}(?:\\.\\.${num})?$`)
+    const m = new RegExp(`^(jpeg|webp|blur|resize|long|noise):${num}(?:\\.\\.${num})?$`)
       .exec(part.trim());
     const v = m ? Number(m[2]) : NaN, to = m?.[3] === undefined ? undefined : Number(m[3]);
     if (!m || !Number.isFinite(v) || (to !== undefined && !Number.isFinite(to))) {
       throw new UsageError(
-        `bad perturbation "${part}": use jpeg:Q (1-100), blur:SIGMA, resize:FACTOR, long:PIXELS or noise:SIGMA, a strength A..B to draw it per image, joined with +`,
+        `bad perturbation "${part}": use jpeg:Q (1-100), webp:Q (1-100), blur:SIGMA, resize:FACTOR, long:PIXELS or noise:SIGMA, a strength A..B to draw it per image, joined with +`,
       );
     }
     const kind = m[1] as Step["kind"];
@@ -278,7 +308,7 @@ export function parsePerturbation(spec: string): Perturbation {
       if (!(to >= v)) throw new UsageError(`bad perturbation "${part}": a range A..B needs A <= B`);
     }
     const range = to === undefined ? {} : { to };
-    return kind === "jpeg"
+    return kind === "jpeg" || kind === "webp"
       ? { kind, quality: v, ...range }
       : kind === "resize"
       ? { kind, factor: v, ...range }
@@ -316,12 +346,14 @@ export async function perturb(img: RgbImage, p: Perturbation, rng: Rng): Promise
   for (const s of p) {
     let v = strength(s);
     if (s.to !== undefined && s.to !== v) { // a range of one value draws nothing
-      v = s.kind === "jpeg" || s.kind === "long"
+      v = s.kind === "jpeg" || s.kind === "webp" || s.kind === "long"
         ? v + rng.int(s.to - v + 1) // each integer in [value, to] alike
         : v + (s.to - v) * rng.next();
     }
     img = s.kind === "jpeg"
       ? await jpegRoundTrip(img, v)
+      : s.kind === "webp"
+      ? await webpRoundTrip(img, v)
       : s.kind === "blur"
       ? gaussianBlur(img, v)
       : s.kind === "resize"

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
 import { augmentedCrop, parseAugment } from "../../../lib/data/augment.ts";
 import type { RgbImage } from "../../../lib/data/image.ts";
-import { readImage } from "../../../lib/data/decode.ts";
+import { decodeImage, readImage } from "../../../lib/data/decode.ts";
 import {
   addNoise,
   fitShortSide,
@@ -13,7 +13,9 @@ import {
   parsePerturbation,
   perturb,
   resize,
+  webpRoundTrip,
 } from "../../../lib/data/perturb.ts";
+import { sharpModule } from "../../../lib/core/deps.ts";
 import {
   RESIDUAL_DIM,
   RESIDUAL_PARTS,
@@ -40,6 +42,32 @@ Deno.test("perturb: JPEG re-encoding at quality Q changes the pixels and keeps t
     return j.data.reduce((s, v, i) => s + Math.abs(v - img.data[i]), 0);
   };
   assert.ok(await err(30) > await err(90));
+});
+
+Deno.test("perturb: WebP re-encoding is what the toolkit reads from a WebP file libvips wrote; refused without libvips", async () => {
+  const img = await photo();
+  const err = async (q: number) => {
+    const w = await webpRoundTrip(img, q);
+    assert.equal(w.width, img.width);
+    assert.equal(w.height, img.height);
+    return w.data.reduce((s, v, i) => s + Math.abs(v - img.data[i]), 0) / img.data.length;
+  };
+  const [e30, e90] = [await err(30), await err(90)];
+  assert.ok(e90 > 0.3 && e30 > e90, `mean |diff| ${e30} at 30, ${e90} at 90`);
+  // the same pixels as a file written at that quality and decoded by the toolkit
+  const sharp = await sharpModule();
+  const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };
+  const bytes = new Uint8Array(await sharp(img.data, raw).webp({ quality: 60 }).toBuffer());
+  assert.deepEqual(
+    (await decodeImage(bytes, "q60.webp")).data,
+    (await webpRoundTrip(img, 60)).data,
+  );
+  assert.deepEqual(
+    (await perturb(img, parsePerturbation("webp:60"), new Rng(0))).data,
+    (await webpRoundTrip(img, 60)).data,
+  );
+  await assert.rejects(webpRoundTrip(img, 60, "wasm"), /no WebP encoder/);
+  assert.throws(() => parsePerturbation("webp:0"), /WebP quality/);
 });
 
 Deno.test("perturb: blur with sigma 0 is the identity; blur equals a direct 2-D Gaussian convolution", async () => {
