@@ -117,7 +117,10 @@ export async function vipsSize(bytes: Uint8Array): Promise<{ width: number; heig
   return { width: m.width ?? 0, height: m.height ?? 0 };
 }
 
-/** libwebp's lossy WebP round trip at `quality` (libvips' defaults otherwise: 4:2:0, effort 4). */
+/**
+ * libwebp's lossy WebP round trip at `quality`; otherwise sharp's defaults, libvips' own (effort 4,
+ * no smart subsampling: plain 4:2:0, preset default).
+ */
 export async function vipsWebpRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
   const sharp = (await loadSharp())!;
   const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };

@@ -27,7 +27,7 @@
 import { UsageError } from "../core/errors.ts";
 import type { Rng } from "../core/rng.ts";
 import { jpegRoundTrip444 } from "./_jpeg.ts";
-import { vipsJpegRoundTrip, vipsWebpRoundTrip } from "./_vips.ts";
+import { loadSharp, vipsJpegRoundTrip, vipsUnavailable, vipsWebpRoundTrip } from "./_vips.ts";
 import { activeDecoder, type DecoderName } from "./decode.ts";
 import type { RgbImage } from "./image.ts";
 
@@ -76,8 +76,10 @@ export async function webpRoundTrip(
   decoder?: DecoderName,
 ): Promise<RgbImage> {
   if ((await activeDecoder(decoder)) !== "libvips") {
+    const why = (await loadSharp()) ? "the WebAssembly decoder was chosen" : vipsUnavailable();
     throw new UsageError(
-      "webp:Q re-encodes with libvips (needs --allow-ffi): the strict sandbox has no WebP encoder",
+      `webp:Q re-encodes with libvips, which is not in use here (${why}): the WebAssembly path ` +
+        "(the strict sandbox's) has no WebP encoder",
     );
   }
   return await vipsWebpRoundTrip(img, Math.round(quality));
@@ -238,7 +240,7 @@ export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
 
 /**
  * One perturbation step. `to`, when given, makes the strength a range: each image draws its own
- * value uniformly in [value, to] (an integer for `jpeg` and `long`) from the generator that seeds
+ * value uniformly in [value, to] (an integer for `jpeg`, `webp` and `long`) from the generator that seeds
  * its noise, so one spec describes a family of processings, the same for the same image.
  */
 export type Step =
@@ -279,7 +281,7 @@ function checkStrength(kind: Step["kind"], v: number, part: string) {
 }
 
 /**
- * Parses `jpeg:75`, `blur:1.5`, `resize:0.5`, `long:800` (bring the long side down to 800 pixels;
+ * Parses `jpeg:75`, `webp:75`, `blur:1.5`, `resize:0.5`, `long:800` (bring the long side down to 800 pixels;
  * never up), `noise:2`, or several joined with `+`; `A..B` in place of a strength draws it per
  * image (`jpeg:50..95`).
  *

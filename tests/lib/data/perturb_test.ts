@@ -66,8 +66,22 @@ Deno.test("perturb: WebP re-encoding is what the toolkit reads from a WebP file 
     (await perturb(img, parsePerturbation("webp:60"), new Rng(0))).data,
     (await webpRoundTrip(img, 60)).data,
   );
-  await assert.rejects(webpRoundTrip(img, 60, "wasm"), /no WebP encoder/);
-  assert.throws(() => parsePerturbation("webp:0"), /WebP quality/);
+  await assert.rejects(webpRoundTrip(img, 60, "wasm"), /WebAssembly decoder was chosen/);
+  for (const bad of ["webp:0", "webp:7.5", "webp:101"]) {
+    assert.throws(() => parsePerturbation(bad), /WebP quality/, bad);
+  }
+  // a range: an integer quality drawn in it, each end included
+  assert.equal(formatPerturbation(parsePerturbation("webp:50..95")), "webp:50..95");
+  const at = new Map<number, Uint8Array>();
+  for (const q of [50, 51, 52]) at.set(q, (await webpRoundTrip(img, q)).data);
+  const drawn = new Set<number>();
+  for (let seed = 0; seed < 30; seed++) {
+    const got = (await perturb(img, parsePerturbation("webp:50..52"), new Rng(seed))).data;
+    const q = [...at].find(([, d]) => d.every((v, i) => v === got[i]))?.[0];
+    assert.ok(q !== undefined, `seed ${seed}: not the pixels of any integer quality in 50..52`);
+    drawn.add(q);
+  }
+  assert.deepEqual([...drawn].sort(), [50, 51, 52]);
 });
 
 Deno.test("perturb: blur with sigma 0 is the identity; blur equals a direct 2-D Gaussian convolution", async () => {
