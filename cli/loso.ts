@@ -138,6 +138,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       name: "natural-copies",
       type: "string",
       arg: "SPEC",
+      setting: true,
       help:
         "each fit also takes a processed copy of each photograph it fits, e.g. long:400..1600+jpeg:50..95 (strengths drawn per photograph; the copy stays with its source and fold, and is never scored as a held-out photograph)",
     },

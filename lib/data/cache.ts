@@ -98,9 +98,9 @@ export interface ImageStoreOptions extends DecodeOptions {
   jpegQuality?: number;
   /**
    * Perturb every image right after decoding, before the re-encoding and any crop (the
-   * robustness grid, or `loso --natural-copies`); strengths given as ranges, then the noise, are
-   * drawn from a generator seeded by the image's path as given (so a folder named another way
-   * draws other strengths; cached feature lists are matched by name, not path).
+   * robustness grid, or `loso --set natural-copies=SPEC`); strengths given as ranges, then the
+   * noise, are drawn from a generator seeded by the image's path as given (so a folder named
+   * another way draws other strengths; cached feature lists are matched by name, not path).
    */
   perturbation?: Perturbation;
   /**

@@ -8,8 +8,8 @@
  * - **augmentation** while training the map (`--augment jpeg,blur,resize,noise`), applied to
  *   both classes alike;
  * - **the robustness grid** (`deno task robustness`): every test image perturbed the same way;
- * - **processed copies** of the photographs in leave-one-source-out (`loso --natural-copies`),
- *   with strengths drawn per image from ranges (`long:400..1600+jpeg:50..95`).
+ * - **processed copies** of the photographs in leave-one-source-out (`loso --set
+ *   natural-copies=SPEC`), strengths drawn per image from ranges (`long:400..1600+jpeg:50..95`).
  *
  * The JPEG round trip is libjpeg-turbo's (baseline, 4:4:4, the standard tables scaled to the
  * quality, its default `islow` DCT): libvips does it where it loads, `_jpeg.ts` reproduces it
@@ -240,8 +240,8 @@ export function addNoise(img: RgbImage, sigma: number, rng: Rng): RgbImage {
 
 /**
  * One perturbation step. `to`, when given, makes the strength a range: each image draws its own
- * value uniformly in [value, to] (an integer for `jpeg`, `webp` and `long`) from the generator that seeds
- * its noise, so one spec describes a family of processings, the same for the same image.
+ * value uniformly in [value, to] (an integer for `jpeg`, `webp` and `long`) from the generator
+ * that seeds its noise, so one spec describes a family of processings, the same for one image.
  */
 export type Step =
   | { kind: "jpeg"; quality: number; to?: number }
@@ -281,9 +281,9 @@ function checkStrength(kind: Step["kind"], v: number, part: string) {
 }
 
 /**
- * Parses `jpeg:75`, `webp:75`, `blur:1.5`, `resize:0.5`, `long:800` (bring the long side down to 800 pixels;
- * never up), `noise:2`, or several joined with `+`; `A..B` in place of a strength draws it per
- * image (`jpeg:50..95`).
+ * Parses `jpeg:75`, `webp:75`, `blur:1.5`, `resize:0.5`, `long:800` (bring the long side down to
+ * 800 pixels; never up), `noise:2`, or several joined with `+`; `A..B` in place of a strength
+ * draws it per image (`jpeg:50..95`).
  *
  * @example A perturbation spec, and a family of them
  * ```ts

@@ -5,19 +5,15 @@
  * from them alone), then scores S and every render of a labelled dataset (never fitted on):
  *
  * - natural recall on S: the share of S's photographs not flagged (score ≤ 0, every check passed);
- * - unsure on S: the share the stage calls "unsure" (within ±`unsure`·|threshold| of it, or
- *   failing a check), as `detect --rule oneclass` would;
+ * - unsure on S: the share called "unsure" (within ±`unsure`·|threshold|, or failing a check);
  * - AUC of S's photographs against each renderer.
  *
  * Sources of at least `minImages` photographs make the summary: mean, and worst. Whole-image
  * features only; `a+b` fuses sources ({@link fusedParts}). Thresholds as each model sets them, or
- * as `threshold` says (`cv-source`: folds of whole sources, scores of unseen sources).
+ * as `threshold` says (`cv-source`: folds of whole sources).
  *
- * With `naturalCopies` (a perturbation spec whose strengths are drawn per photograph, say
- * `long:400..1600+jpeg:50..95`), each fit also takes a processed copy of every photograph it fits:
- * the natural model is then of photographs and of photographs as the web passes them on. A copy
- * goes with its source: never into the fit that holds that source out, never scored as a held-out
- * photograph; its out-of-fold score, taken in its photograph's fold, enters the threshold.
+ * With `naturalCopies` (a perturbation spec), each fit also takes a processed copy of each of its
+ * photographs, in that photograph's source and fold, never scored as a held-out photograph.
  *
  * With a detector's head (`head`), the verdict a user reads too: its map's p(CG) of every image
  * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,

@@ -8,10 +8,9 @@
  * 1. the image brought down, antialiased, to a short side of at most 512 px (`fitShortSide`), so
  *    that the size a photograph was stored at is not a feature; luminance g = (R + G + B) / 3;
  * 2. three scales: g, its 2 x 2 means and its 4 x 4 means (each side floored);
- * 3. at each scale, every 32 x 32 patch on a grid of stride 16 (the whole plane when it is
- *    smaller), less the clipped ones: those with at least half their values ≤ 5 or ≥ 250 (on that
- *    scale's plane), where a sensor saturated and records no noise (a product shot's white
- *    backdrop, a blown sky); every patch when all are clipped;
+ * 3. at each scale, every 32 x 32 patch on a grid of stride 16 (the whole plane when smaller),
+ *    less those with half their values or more ≤ 5 or ≥ 250: clipped, no noise recorded (a white
+ *    backdrop, a blown sky); every patch when all are clipped (version 1 kept them);
  * 4. per patch, its contrast C = ln(standard deviation + 0.001) and, for four residuals (first,
  *    second and third differences, each the mean of horizontal and vertical, and the 3 x 3 "KB"
  *    filter), the energy E = ln(mean |residual| + 0.001) and the energy relative to the contrast,
@@ -20,9 +19,7 @@
  *    statistics) of the four E, the four E − C, then of C: 27 numbers;
  * 6. 81 numbers: scale 1, then 2, then 4.
  *
- * Version 1 kept the clipped patches; leave-one-source-out (docs/natural-corpus.md, "Clipped
- * patches") found them to be what put a source's product shots on white far outside. What
- * leave-one-source-out measured with it, against `residual`: docs/natural-corpus.md.
+ * What leave-one-source-out measured with it, and why version 2: docs/natural-corpus.md.
  *
  * @module
  */
