@@ -25,7 +25,7 @@ export const robustnessCommand: Command = {
   name: "robustness",
   usage: "--map RUN [--oneclass-run NAME] [--test-data DIR] [--grid A,B]",
   summary:
-    "Evaluate head and one-class model with every test image perturbed (JPEG, blur, resize, noise).",
+    "Evaluate head and one-class model with every test image perturbed (JPEG, WebP, blur, resize, noise).",
   description: `
 Repeats the evaluation with every test image of both classes perturbed alike, after decoding and
 before tiling: ${ROBUSTNESS_GRID.join(", ")}. Thresholds stay as trained (never re-tuned per

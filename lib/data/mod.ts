@@ -55,6 +55,7 @@ export { ImageStore, type ImageStoreOptions, type View } from "./cache.ts";
 export { type ChannelStats, channelStats, toBatch } from "./batch.ts";
 export {
   addNoise,
+  checkPerturbation,
   fitShortSide,
   gaussianBlur,
   jpegRoundTrip,

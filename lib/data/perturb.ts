@@ -75,14 +75,29 @@ export async function webpRoundTrip(
   quality: number,
   decoder?: DecoderName,
 ): Promise<RgbImage> {
-  if ((await activeDecoder(decoder)) !== "libvips") {
-    const why = (await loadSharp()) ? "the WebAssembly decoder was chosen" : vipsUnavailable();
-    throw new UsageError(
-      `webp:Q re-encodes with libvips, which is not in use here (${why}): the WebAssembly path ` +
-        "(the strict sandbox's) has no WebP encoder",
-    );
-  }
+  await checkPerturbation([{ kind: "webp", quality }], decoder);
   return await vipsWebpRoundTrip(img, Math.round(quality));
+}
+
+/**
+ * Throws before any work when a perturbation cannot run here: a `webp` step without libvips (the
+ * WebAssembly path, the strict sandbox's, has no WebP encoder). Every other step runs anywhere.
+ *
+ * @example Checked up front
+ * ```ts
+ * import { checkPerturbation, parsePerturbation } from "./mod.ts";
+ * await checkPerturbation(parsePerturbation("long:400..1600+jpeg:50..95"), "wasm"); // runs anywhere
+ * await checkPerturbation(parsePerturbation("webp:75"), "wasm").catch((e) => console.log(e.name));
+ * ```
+ */
+export async function checkPerturbation(p: Perturbation, decoder?: DecoderName): Promise<void> {
+  if (!p.some((s) => s.kind === "webp")) return;
+  if ((await activeDecoder(decoder)) === "libvips") return;
+  const why = (await loadSharp()) ? "the WebAssembly decoder was chosen" : vipsUnavailable();
+  throw new UsageError(
+    `webp:Q re-encodes with libvips, which is not in use here (${why}): the WebAssembly path ` +
+      "(the strict sandbox's) has no WebP encoder",
+  );
 }
 
 /** Applies a 1-D kernel (centred, odd length) along rows or columns, edges clamped. */

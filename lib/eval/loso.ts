@@ -30,7 +30,7 @@ import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
-import { formatPerturbation, parsePerturbation } from "../data/perturb.ts";
+import { checkPerturbation, formatPerturbation, parsePerturbation } from "../data/perturb.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { photographsAndRenders } from "../data/samples.ts";
 import type { SplitEntry } from "../data/split.ts";
@@ -477,6 +477,7 @@ async function losoWith(
     );
   }
   const copies = o.naturalCopies ? parsePerturbation(o.naturalCopies) : undefined; // checked first
+  if (copies) await checkPerturbation(copies);
   const dir = join(resolve(o.runs ?? DEFAULT_RUNS), checkRunName(o.name ?? LOSO_DEFAULTS.name));
   const caches = typeof o.featureCache === "string" ? [o.featureCache] : o.featureCache ?? [];
   for (const c of caches) {

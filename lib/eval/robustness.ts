@@ -20,7 +20,7 @@ import { fileSha256 } from "../core/bundle.ts";
 import { atomicWrite, readJsonIfExists, writeJson } from "../core/files.ts";
 import { type Chart, esc, renderSvg } from "../core/plot.ts";
 import { makeProgress } from "../core/progress.ts";
-import { parsePerturbation } from "../data/perturb.ts";
+import { checkPerturbation, parsePerturbation } from "../data/perturb.ts";
 import { DEFAULT_ONECLASS_RUN, openOneClassRun } from "../oneclass/train.ts";
 import { DEFAULT_RUNS, ensureDir } from "../runs/folder.ts";
 import { evaluate, type EvaluateOptions } from "./evaluate.ts";
@@ -159,7 +159,7 @@ export async function robustness(o: RobustnessOptions): Promise<Robustness & { d
  */
 export async function robustnessPlan(o: RobustnessOptions): Promise<Graph> {
   const grid = o.grid ?? ROBUSTNESS_GRID;
-  for (const g of grid) if (g !== "none") parsePerturbation(g); // every spec checked up front
+  for (const g of grid) if (g !== "none") await checkPerturbation(parsePerturbation(g)); // up front
   const runs = resolve(o.runs ?? DEFAULT_RUNS);
   const info = await openOneClassRun(runs, o.map, o.oneclass ?? DEFAULT_ONECLASS_RUN);
   // the whole saved model (its weights' checksum, and the threshold, which the weights omit)
@@ -334,11 +334,17 @@ export function robustnessHtml(r: Robustness): string {
     }</table></div>`;
 }
 
-/** AUC against the level, one panel per kind of perturbation (the clean images as level 0). */
+/**
+ * AUC against the level, one panel per kind of perturbation (the clean images as level 0); WebP
+ * only when the grid holds it.
+ */
 export function robustnessSvg(r: Robustness): string {
   const clean = r.rows.find((x) => x.perturbation === "none");
-  const families: [string, string, (v: number) => number, number][] = [
+  const webp = r.rows.some((x) => /^webp:[^+]*$/.test(x.perturbation));
+  type Family = [string, string, (v: number) => number, number];
+  const families: Family[] = [
     ["jpeg", "JPEG quality", (v) => v, 101],
+    ...(webp ? [["webp", "WebP quality", (v: number) => v, 101] as Family] : []),
     ["blur", "blur sigma (px)", (v) => v, 0],
     ["resize", "resize factor", (v) => v, 1],
     ["noise", "noise sigma (0-255)", (v) => v, 0],
@@ -354,7 +360,7 @@ export function robustnessSvg(r: Robustness): string {
       return out.filter(([, y]) => Number.isFinite(y)).sort((a, b) => a[0] - b[0]);
     };
     return {
-      title: `${kind}${kind === "jpeg" ? " (101 = lossless)" : ""}`,
+      title: `${kind}${kind === "jpeg" || kind === "webp" ? " (101 = lossless)" : ""}`,
       xLabel: label,
       yLabel: "ROC AUC",
       yRange: [0, 1] as [number, number],

@@ -5,6 +5,7 @@ import type { RgbImage } from "../../../lib/data/image.ts";
 import { decodeImage, readImage } from "../../../lib/data/decode.ts";
 import {
   addNoise,
+  checkPerturbation,
   fitShortSide,
   formatPerturbation,
   gaussianBlur,
@@ -67,6 +68,13 @@ Deno.test("perturb: WebP re-encoding is what the toolkit reads from a WebP file 
     (await webpRoundTrip(img, 60)).data,
   );
   await assert.rejects(webpRoundTrip(img, 60, "wasm"), /WebAssembly decoder was chosen/);
+  // checked up front, before any image: only a spec with a WebP step needs libvips
+  await assert.rejects(
+    checkPerturbation(parsePerturbation("long:400+webp:50..90"), "wasm"),
+    /no WebP encoder/,
+  );
+  await checkPerturbation(parsePerturbation("long:400..1600+jpeg:50..95"), "wasm");
+  await checkPerturbation(parsePerturbation("webp:75"), "libvips");
   for (const bad of ["webp:0", "webp:7.5", "webp:101"]) {
     assert.throws(() => parsePerturbation(bad), /WebP quality/, bad);
   }

@@ -142,6 +142,11 @@ Deno.test("robustness and one-class comparison tables render every row and the A
   }
   const svg = robustnessSvg(r);
   assert.match(svg, /JPEG quality/);
+  // a WebP panel only when the grid holds WebP
+  assert.doesNotMatch(svg, /WebP quality/);
+  const withWebp = { ...r, rows: [...rows, { ...rows[1], perturbation: "webp:75" }] };
+  assert.match(robustnessSvg(withWebp), /WebP quality/);
+  assert.match(robustnessMarkdown(withWebp), /\| webp:75 \|/);
   assert.ok(ROBUSTNESS_GRID.includes("resize:0.5+jpeg:75"));
   assert.doesNotMatch(md, /fused/);
   assert.doesNotMatch(robustnessHtml(r), /fused/);
