@@ -121,26 +121,27 @@ export async function vipsSize(bytes: Uint8Array): Promise<{ width: number; heig
  * libwebp's lossy WebP round trip at `quality`; otherwise sharp's defaults, libvips' own (effort 4,
  * no smart subsampling: plain 4:2:0, preset default).
  */
-export async function vipsWebpRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
-  const sharp = (await loadSharp())!;
-  const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };
-  const webp = await sharp(img.data, raw).webp({ quality }).toBuffer();
-  const { data, info } = await sharp(webp).raw().toBuffer({ resolveWithObject: true });
-  return {
-    width: info.width,
-    height: info.height,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-  };
+export function vipsWebpRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+  return roundTrip(img, (s) => s.webp({ quality }));
 }
 
 /** libjpeg-turbo's JPEG round trip (baseline, 4:4:4, Annex K tables at `quality`, islow DCT). */
-export async function vipsJpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+export function vipsJpegRoundTrip(img: RgbImage, quality: number): Promise<RgbImage> {
+  return roundTrip(
+    img,
+    (s) => s.jpeg({ quality, chromaSubsampling: "4:4:4", mozjpeg: false, optimiseCoding: false }),
+  );
+}
+
+/** An RGB image encoded by `encode` (a sharp pipeline's output format), then decoded again. */
+async function roundTrip(
+  img: RgbImage,
+  encode: (s: ReturnType<Sharp>) => ReturnType<Sharp>,
+): Promise<RgbImage> {
   const sharp = (await loadSharp())!;
   const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };
-  const jpeg = await sharp(img.data, raw)
-    .jpeg({ quality, chromaSubsampling: "4:4:4", mozjpeg: false, optimiseCoding: false })
-    .toBuffer();
-  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  const bytes = await encode(sharp(img.data, raw)).toBuffer();
+  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
   return {
     width: info.width,
     height: info.height,

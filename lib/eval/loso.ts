@@ -488,11 +488,9 @@ async function losoWith(
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;
-  const store = new ImageStore({
-    dir: join(dir, ".cache"),
-    ...(shortSide ? { shortSide } : {}),
-    ...(jpegQuality ? { jpegQuality } : {}),
-  });
+  // how every image is read (and, with a perturbation first, each processed copy)
+  const reading = { ...(shortSide ? { shortSide } : {}), ...(jpegQuality ? { jpegQuality } : {}) };
+  const store = new ImageStore({ dir: join(dir, ".cache"), ...reading });
   // with a head, an image must also take its crop (else it is skipped, named, like any other)
   const side = Math.max(MIN_SIDE, headDet?.crop ?? 0);
   const { photos, renders, skipped } = await photographsAndRenders(nat, ren, store, side, {
@@ -565,12 +563,7 @@ async function losoWith(
   const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
   const adopted = new Set<FeatureSource>();
   // the processed copies: the same photographs through the perturbation, then as `store` reads
-  const copyStore = copies &&
-    new ImageStore({
-      perturbation: copies,
-      ...(shortSide ? { shortSide } : {}),
-      ...(jpegQuality ? { jpegQuality } : {}),
-    });
+  const copyStore = copies && new ImageStore({ perturbation: copies, ...reading });
   const vectors = (es: SplitEntry[], key: string, source: FeatureSource, from = store) => {
     const id = `${key}-${source}`;
     if (!computed.has(id)) {

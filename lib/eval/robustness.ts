@@ -340,7 +340,10 @@ export function robustnessHtml(r: Robustness): string {
  */
 export function robustnessSvg(r: Robustness): string {
   const clean = r.rows.find((x) => x.perturbation === "none");
-  const webp = r.rows.some((x) => /^webp:[^+]*$/.test(x.perturbation));
+  // the rows of one kind of perturbation alone (not chained with another)
+  const rowsOf = (kind: string) =>
+    r.rows.filter((x) => x.perturbation.startsWith(`${kind}:`) && !x.perturbation.includes("+"));
+  const webp = rowsOf("webp").length > 0;
   type Family = [string, string, (v: number) => number, number];
   const families: Family[] = [
     ["jpeg", "JPEG quality", (v) => v, 101],
@@ -350,9 +353,7 @@ export function robustnessSvg(r: Robustness): string {
     ["noise", "noise sigma (0-255)", (v) => v, 0],
   ];
   const charts: Chart[] = families.map(([kind, label, , cleanLevel]) => {
-    const rows = r.rows.filter((x) =>
-      x.perturbation.startsWith(`${kind}:`) && !x.perturbation.includes("+")
-    );
+    const rows = rowsOf(kind);
     const level = (p: string) => Number(p.split(":")[1]);
     const pts = (pick: (x: RobustnessRow) => number | undefined) => {
       const out: [number, number][] = rows.map((x) => [level(x.perturbation), pick(x) ?? NaN]);
