@@ -19,7 +19,10 @@ production generator G:
   chi2(4) 95 % quantile, band 0.1 x that quantile).
 
 S's photographs and G's renders are counted; Sunflow and Tachyon (in no training) are scored by
-the head trained with all four generators. A head named `…+proc-even` (an exploration, not among
+the head trained with every generator. With `--fifth`, the landscapes (`Landscape`) are a fifth
+generator held out in turn, and their texture sources (`LANDSCAPE_TEXTURES`) leave the photographs,
+so that no photograph is both a texture and a natural image in one run (docs/production.md, "Five
+generators in the verdict"). A head named `…+proc-even` (an exploration, not among
 the candidates the rule chose from) weighs the photographs half and each render family (production,
 procedural) a quarter, in place of balanced classes. A head named `…-rbf` (`mobilenet-rbf`,
 `mobilenet+proc-rbf`; docs/production.md, "A non-linear head") is the RBF-kernel SVM (C = 1) in
@@ -61,6 +64,8 @@ GENERATORS = {
 }
 NEVER = ["Sunflow", "Tachyon"]
 SETS = [f for g in GENERATORS.values() for f in g] + NEVER
+# make.ts --generator landscape --texture-source opencv-doc,qt5-quick-demos
+LANDSCAPE_TEXTURES = ["opencv-doc", "qt5-quick-demos"]
 PROCEDURAL = ["CgCycles", "CgEEVEE", "CgPOVRay"]
 
 
@@ -188,16 +193,31 @@ def main():
     a.add_argument("--per-source", default="", choices=["", "both", "fused", "head", "oneclass"],
                    help="a rule: also print each held-out source's shares called natural and "
                    "unsure under it, by head")
+    a.add_argument("--fifth", action="store_true",
+                   help="the landscapes as a fifth generator (their features must be in the "
+                   "caches); their texture sources leave the photographs")
+    a.add_argument("--drop", default="",
+                   help="photograph sources (comma-separated) to leave out, e.g. the landscapes' "
+                   "texture sources without --fifth, for four generators on --fifth's photographs")
     args = a.parse_args()
+    global SETS
+    if args.fifth:
+        GENERATORS["landscapes"] = ["Landscape"]
+        SETS = [f for g in GENERATORS.values() for f in g] + NEVER
     if args.per_source and "mobilenet-two" in args.heads.split(","):
         raise SystemExit("--per-source: the head mobilenet-two has the rules either and fused3")
 
     rows = list(csv.DictReader(open(args.natural_csv)))
+    drop = set(filter(None, args.drop.split(","))) | set(LANDSCAPE_TEXTURES if args.fifth else [])
+    rows = [r for r in rows if r["Group"] not in drop]
     names = [r["Name"] for r in rows]
     src = np.array([r["Group"] for r in rows])
     big = [s for s in sorted(set(src)) if (src == s).sum() >= args.min_images]
     pn, pr = load(args.profile, "natural-profile"), load(args.profile, "renders-profile")
     render_names = [n for n in pr if n.split("/")[0] in SETS]
+    missing = [f for f in SETS if not any(n.split("/")[0] == f for n in render_names)]
+    if missing:
+        raise SystemExit(f"{args.profile}: no profile vectors of {', '.join(missing)}")
     folder = np.array([n.split("/")[0] for n in render_names])
     nprof = np.stack([pn[n] for n in names])
     rprof = np.stack([pr[n] for n in render_names])
@@ -293,7 +313,7 @@ def main():
 
     print(f"\n{len(names)} photographs of {len(set(src))} sources, {len(big)} held out; C = {args.c} "
           "(1 for the -rbf heads)\n")
-    print("| head | rule | photos natural | photos unsure | renders CG (mean of 8) | "
+    print(f"| head | rule | photos natural | photos unsure | renders CG (mean of {len(SETS)}) | "
           + " | ".join(SETS) + " | qualifies |")
     print("| --- | --- | --: | --: | --: | " + " | ".join("--:" for _ in SETS) + " | --- |")
     for (h, rule), c in counts.items():
