@@ -19,25 +19,8 @@ mkdir -p "$W/production-gen5"
 # measurement 1's test set (run `deno task evaluate --detector models/corpus-linear --test-data
 # W/fresh-landscape` on it, once): the fresh set's photographs of the two sources that are not the
 # landscapes' texture sources, and the landscapes
-if [ ! -f "$W/fresh-landscape/dataset.csv" ]; then
-  mkdir -p "$W/fresh-landscape"
-  ln -sfn "$PWD/runs/natural" "$W/fresh-landscape/Photos"
-  ln -sfn "$W/production-landscape/Landscape" "$W/fresh-landscape/Landscape"
-  /usr/bin/python3 - "$W" <<'PY'
-import csv, sys
-w = sys.argv[1]
-photos = [r for r in csv.DictReader(open(f"{w}/fresh/dataset.csv"))
-          if r["Label"] == "0" and r["Group"] in ("polyu", "u45")]
-renders = [r for r in csv.DictReader(open(f"{w}/production-landscape/production.csv"))
-           if r["Label"] != "0"]
-with open(f"{w}/fresh-landscape/dataset.csv", "w", newline="") as f:
-    out = csv.writer(f)
-    out.writerow(["Name", "Label", "Group"])
-    out.writerows([r["Name"], 0, r["Group"]] for r in photos)
-    out.writerows([r["Name"], 1, r["Group"]] for r in renders)
-print(f"fresh-landscape: {len(photos)} photographs, {len(renders)} renders")
-PY
-fi
+/usr/bin/python3 tasks/py/fresh_test_folder.py --work "$W" --set production-landscape \
+  --folder Landscape --out "$W/fresh-landscape"
 # natural images: the four-generator lists less the landscapes' texture sources
 /usr/bin/python3 - "$W" <<'PY'
 import csv, sys
