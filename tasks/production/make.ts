@@ -28,7 +28,7 @@
  *   [--width 512] [--height 384] [--samples 16] [--blender blender] [--python /usr/bin/python3]
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
  *   [--first-seed 0] [--texture-source NAME[,NAME...]]
- *   [--generator scene|interior|studio|exterior|landscape]
+ *   [--generator scene|interior|studio|exterior|landscape|archviz]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
@@ -42,8 +42,10 @@
  * `--generator studio` (render_studio.py: still lifes with glass, ceramics and a shallow depth of
  * field, finished by post.py's `studio` chain) and `--generator exterior` (render_exterior.py:
  * streets of buildings, post.py's `exterior` chain) and `--generator landscape`
- * (render_landscape.py: terrain, water and trees under a sky, post.py's `landscape` chain); none
- * of them has an ablation.
+ * (render_landscape.py: terrain, water and trees under a sky, post.py's `landscape` chain) and
+ * `--generator archviz` (render_archviz.py: a modern detached house with real glass, terrace,
+ * pool and garden, seen as architectural visualisations are, lit by Blender's own CC0 HDRIs and
+ * a sun or at dusk; post.py's `archviz` chain); none of them has an ablation.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -253,6 +255,7 @@ const CHAIN = {
   studio: "studio",
   exterior: "exterior",
   landscape: "landscape",
+  archviz: "archviz",
 } as const;
 type Chain = typeof CHAIN[Generator];
 const FOLDERS: [string, Variant, string[] | Chain | null, number][] = [

@@ -13,7 +13,8 @@ finish of render_studio.py's renders: `smooth` always, `ca`, `vignette` and `gra
 probability one half, then `camera`; or "exterior" (render_exterior.py's): `denoise` always,
 `glare` and `vignette` each with probability one half, then `camera-pil`; or "landscape"
 (render_landscape.py's): `bilateral` always, `distortion`, `glare` and `grain` each with
-probability one half, then `camera-cubic`.
+probability one half, then `camera-cubic`; or "archviz" (render_archviz.py's): `guided` always,
+`ca`, `vignette` and `glare` each with probability one half, then `camera-sharp`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
@@ -24,6 +25,12 @@ The steps, in the order they run:
   edge-preserving filter (`edgePreservingFilter`, recursive; sigma_s 5-30, sigma_r 0.04-0.12);
 - `bilateral`: a third classical denoiser, for render_landscape.py's renders: OpenCV's bilateral
   filter (`bilateralFilter`; diameter 5-9 px, sigma colour 12-40 levels, sigma space 2-6 px);
+- `guided`: a fourth classical denoiser, for render_archviz.py's renders, standing in for
+  OpenImageDenoise as the others do (not a learned denoiser): fireflies first (a pixel whose
+  luminance exceeds its 3x3 median's by more than 20-50 levels takes the median's colour), then
+  He et al.'s guided filter on each channel, guided by the luminance of a median-filtered copy
+  (3x3 or 5x5: the image's edges without its noise; box radius 2-4 px, eps 0.001-0.008 on 0-1
+  values): edges kept, flat areas and colour noise smoothed (OpenCV's box filters, float64);
 - `distortion`: radial lens distortion (barrel or pincushion, k1 in +-0.08, bilinear remap);
 - `ca`: lateral chromatic aberration (red and blue scaled about the centre by 1 +- 0.1-0.4 %);
 - `glare`: bloom: the highlights above a threshold (0.7-0.9), blurred (sigma 1-3 % of the width)
@@ -40,10 +47,15 @@ The steps, in the order they run:
   Lanczos filter and JPEG by PIL at quality 72-96 with chroma subsampling 4:4:4, 4:2:2 or 4:2:0
   (one third each), optimised Huffman tables;
 - `camera-cubic`: a third camera: resizing to 40-95 % with OpenCV's bicubic filter, then a
-  progressive JPEG by PIL at quality 75-95, 4:2:0.
+  progressive JPEG by PIL at quality 75-95, 4:2:0;
+- `camera-sharp`: a fourth camera, one that sharpens in the camera: a Gaussian anti-alias blur
+  (sigma 0.35/scale px) and resizing to 45-90 % with OpenCV's bilinear filter, an unsharp mask
+  (sigma 0.7-1.4 px, amount 0.2-0.7), then JPEG by OpenCV at quality 80-97 (4:2:0, optimised
+  Huffman tables).
 
-Pixels are floats from 8-bit sRGB input (float64; the remaps in float32), rounded to 8 bits after
-the denoiser (OpenCV's takes 8 bits) and at the end; OpenCV runs on one thread. The same job gives the same bytes on the same machine (tested).
+Pixels are floats from 8-bit sRGB input (float64; the remaps in float32), rounded to 8 bits for
+the denoisers that take 8 bits (`denoise`, `smooth`, `bilateral`, `guided`'s medians) and at the
+end; OpenCV runs on one thread. The same job gives the same bytes on the same machine (tested).
 """
 
 import json
@@ -59,8 +71,8 @@ from PIL import Image, ImageFilter
 cv2.setNumThreads(1)
 
 EFFECTS = ["distortion", "ca", "glare", "vignette", "grain"]
-STEPS = ["denoise", "smooth", "bilateral", *EFFECTS, "sharpen", "camera", "camera-pil",
-         "camera-cubic"]
+STEPS = ["denoise", "smooth", "bilateral", "guided", *EFFECTS, "sharpen", "camera", "camera-pil",
+         "camera-cubic", "camera-sharp"]
 # The recipes a job may name as its "steps": the steps that always run first, the effects each
 # applied with probability one half (drawn from its own stream, "<prefix><effect>:on"), and the
 # camera step that ends it.
@@ -70,8 +82,9 @@ CHAINS = {
     "studio": (["smooth"], ["ca", "vignette", "grain"], "studio:", "camera"),
     "exterior": (["denoise"], ["glare", "vignette"], "exterior:", "camera-pil"),
     "landscape": (["bilateral"], ["distortion", "glare", "grain"], "landscape:", "camera-cubic"),
+    "archviz": (["guided"], ["ca", "vignette", "glare"], "archviz:", "camera-sharp"),
 }
-CAMERAS = {"camera", "camera-pil", "camera-cubic"}
+CAMERAS = {"camera", "camera-pil", "camera-cubic", "camera-sharp"}
 
 
 def stream(seed, step):
@@ -100,6 +113,35 @@ def bilateral(img, rng):
     out = cv2.bilateralFilter(u8, d, sigma_colour, sigma_space)
     return out.astype(np.float64), {"d": d, "sigma_colour": sigma_colour,
                                     "sigma_space": sigma_space}
+
+
+def guided(img, rng):
+    threshold, radius, eps = rng.uniform(20, 50), rng.randint(2, 4), rng.uniform(0.001, 0.008)
+    window = rng.choice([3, 5])
+    weights = np.array([0.114, 0.587, 0.299])  # OpenCV's order: B, G, R
+    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    median = cv2.medianBlur(u8, 3).astype(np.float64)
+    hot = img @ weights - median @ weights > threshold
+    x = np.where(hot[..., None], median, img) / 255
+    # the guide: the luminance of a wider median, whose edges are the image's and not its noise
+    smooth_u8 = np.clip(np.rint(255 * x), 0, 255).astype(np.uint8)
+    guide = cv2.medianBlur(smooth_u8, window).astype(np.float64) @ weights / 255
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def box(a):
+        return cv2.boxFilter(a, cv2.CV_64F, size, normalize=True, borderType=cv2.BORDER_REFLECT)
+
+    mean_i = box(guide)
+    var_i = box(guide * guide) - mean_i * mean_i
+    out = np.empty_like(x)
+    for c in range(3):
+        p = x[..., c]
+        mean_p = box(p)
+        a = (box(guide * p) - mean_i * mean_p) / (var_i + eps)
+        b = mean_p - a * mean_i
+        out[..., c] = box(a) * guide + box(b)
+    return 255 * out, {"threshold": threshold, "radius": radius, "eps": eps, "median": window,
+                       "fireflies": int(hot.sum())}
 
 
 def remap(img, fx, fy):
@@ -206,9 +248,27 @@ def camera_cubic(img, rng):
         "scale": scale, "quality": quality, "size": list(size)}
 
 
-CAMERA = {"camera": camera, "camera-pil": camera_pil, "camera-cubic": camera_cubic}
-EFFECT = {"denoise": denoise, "smooth": smooth, "bilateral": bilateral, "sharpen": sharpen, "distortion": distortion,
-          "ca": ca, "glare": glare, "vignette": vignette, "grain": grain}
+def camera_sharp(img, rng):
+    scale, quality = rng.uniform(0.45, 0.9), rng.randint(80, 97)
+    sigma, amount = rng.uniform(0.7, 1.4), rng.uniform(0.2, 0.7)
+    h, w = img.shape[:2]
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.GaussianBlur(img, (0, 0), 0.35 / scale)
+    small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+    small = small + amount * (small - cv2.GaussianBlur(small, (0, 0), sigma))
+    u8 = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality,
+                                        cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+    assert ok
+    return buf, {"scale": scale, "quality": quality, "sigma": sigma, "amount": amount,
+                 "size": list(size)}
+
+
+CAMERA = {"camera": camera, "camera-pil": camera_pil, "camera-cubic": camera_cubic,
+          "camera-sharp": camera_sharp}
+EFFECT = {"denoise": denoise, "smooth": smooth, "bilateral": bilateral, "guided": guided,
+          "sharpen": sharpen, "distortion": distortion, "ca": ca, "glare": glare,
+          "vignette": vignette, "grain": grain}
 
 
 def chosen(job):

@@ -18,9 +18,17 @@ export type Engine = typeof ENGINES[number];
  * The scene generators, each with its Blender script: render.py's objects on a ground,
  * render_interior.py's furnished rooms, render_studio.py's still lifes (product shots),
  * render_exterior.py's streets of buildings (architectural exteriors), render_landscape.py's
- * terrain, water and trees under a sky (landscapes).
+ * terrain, water and trees under a sky (landscapes), render_archviz.py's modern detached houses
+ * on their plots with glass, terrace and garden (architectural visualisation).
  */
-export const GENERATORS = ["scene", "interior", "studio", "exterior", "landscape"] as const;
+export const GENERATORS = [
+  "scene",
+  "interior",
+  "studio",
+  "exterior",
+  "landscape",
+  "archviz",
+] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
 
@@ -31,6 +39,7 @@ const SCRIPTS: Record<Generator, string> = {
   studio: "render_studio.py",
   exterior: "render_exterior.py",
   landscape: "render_landscape.py",
+  archviz: "render_archviz.py",
 };
 
 /** What `render.py` takes (its header documents each). */
@@ -56,7 +65,7 @@ export interface PostJob {
   in: string;
   out: string;
   seed: number;
-  steps: string[] | "production" | "interior" | "studio" | "exterior" | "landscape";
+  steps: string[] | "production" | "interior" | "studio" | "exterior" | "landscape" | "archviz";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */

@@ -272,7 +272,9 @@ async function post(jobs: PostJob[]) {
  * within the bound render.py's test measured, the same pixels; another seed another scene; every
  * photograph the scene uses is from its pool; POV-Ray is refused. Returns seed 7's record.
  */
-async function repeatsItself(generator: "interior" | "studio" | "exterior" | "landscape") {
+async function repeatsItself(
+  generator: "interior" | "studio" | "exterior" | "landscape" | "archviz",
+) {
   const a = await render(7, join(dir, `${generator}-a.png`), { generator });
   const b = await render(7, join(dir, `${generator}-b.png`), { generator });
   const c = await render(8, join(dir, `${generator}-c.png`), { generator });
@@ -378,6 +380,85 @@ Deno.test({
 
 Deno.test({
   name:
+    "render_archviz.py: the same seed gives the same house and image, another seed another; glass, HDRI and an archviz camera",
+  ignore: !blender,
+  async fn() {
+    const house = await repeatsItself("archviz");
+    // one or two volumes of one or two storeys, the front glazed; real glass
+    const volumes = house.house.volumes;
+    assert.ok(volumes.length >= 1 && volumes.length <= 2, JSON.stringify(volumes));
+    assert.ok(volumes.every((v: { storeys: number }) => v.storeys === 1 || v.storeys === 2));
+    assert.ok(volumes[0].openings.some((o: { face: string }) => o.face === "front"));
+    assert.equal(house.materials.glass.photo, null);
+    assert.ok(house.materials.glass.ior >= 1.45 && house.materials.glass.ior <= 1.52);
+    // the world: one of Blender's own exterior HDRIs, not a photograph of the pool
+    const hdris = ["city", "forest", "sunrise", "sunset", "night"];
+    assert.ok(hdris.includes(house.world.hdri) && house.world.photo === null);
+    assert.ok((await blenderHdris()).includes(house.world.file));
+    assert.ok(["day", "dusk"].includes(house.light));
+    // every opaque material's colour is a photograph of the pool, cropped and tiled
+    const pool = new Set(await blenderHdris());
+    for (const name of ["cladding-1", "lawn", "terrace", "frame", "interior-wall", "roof"]) {
+      const m = house.materials[name];
+      assert.ok(pool.has(m.photo) && m.crop[0] >= 0.06 && m.crop[0] <= 0.35, name);
+    }
+    // an archviz camera: 20-35 mm, level at eye height (verticals vertical), or a high view
+    const cam = house.camera;
+    assert.ok(cam.lens >= 20 && cam.lens <= 35, `${cam.lens}`);
+    if (cam.view === "eye") {
+      assert.ok(cam.location[2] >= 1.5 && cam.location[2] <= 1.8);
+      assert.equal(cam.rotation[0], Math.PI / 2);
+    } else assert.ok(cam.location[2] >= 5 && cam.location[2] <= 12);
+  },
+});
+
+Deno.test({
+  name:
+    "post.py: the archviz chain: the guided denoiser always, effects by draw, the sharpening camera last; each repeats itself",
+  ignore: !opencv,
+  async fn() {
+    const src = (await loadDataset(SHIPPED)).images.find((i) => i.label === 1)!.path;
+    const original = await readImage(src);
+    const jobs = (seed: number, tag: string): PostJob[] => [
+      { in: src, out: join(dir, `av-guided-${seed}-${tag}.png`), seed, steps: ["guided"] },
+      { in: src, out: join(dir, `av-cam-${seed}-${tag}.jpg`), seed, steps: ["camera-sharp"] },
+    ];
+    const [g1, c1] = await post(jobs(1, "a"));
+    const [g2, c2] = await post(jobs(1, "b"));
+    const [g3, c3] = await post(jobs(2, "a"));
+    assert.deepEqual(g1.bytes, g2.bytes, "guided repeats itself");
+    assert.deepEqual(c1.bytes, c2.bytes, "camera-sharp repeats itself");
+    assert.notDeepEqual(g1.record.steps.guided, g3.record.steps.guided);
+    assert.notDeepEqual(c1.record.steps["camera-sharp"], c3.record.steps["camera-sharp"]);
+    const denoised = await readImage(join(dir, "av-guided-1-a.png"));
+    assert.ok(differ(denoised.data, original.data).share > 0.05, "guided changes the image");
+    const g = g1.record.steps.guided;
+    assert.ok(g.radius >= 2 && g.radius <= 4 && g.eps >= 0.001 && g.eps <= 0.008);
+    assert.ok([3, 5].includes(g.median) && g.fireflies >= 0);
+    const c = c1.record.steps["camera-sharp"];
+    assert.deepEqual([...c1.bytes.slice(0, 2)], [0xff, 0xd8], "JPEG");
+    assert.ok(c.quality >= 80 && c.quality <= 97 && c.scale >= 0.45 && c.scale <= 0.9);
+    assert.equal((await readImage(join(dir, "av-cam-1-a.jpg"))).width, c.size[0]);
+    const out = await post([0, 1, 2, 3, 4, 5].map((seed) => ({
+      in: src,
+      out: join(dir, `archviz-${seed}.jpg`),
+      seed,
+      steps: "archviz" as const,
+    })));
+    const orders: string[][] = out.map((p) => p.record.order);
+    for (const o of orders) {
+      assert.equal(o[0], "guided", `${o}`);
+      assert.equal(o.at(-1), "camera-sharp", `${o}`);
+      assert.ok(o.slice(1, -1).every((x) => ["ca", "vignette", "glare"].includes(x)), `${o}`);
+    }
+    assert.ok(new Set(orders.map((o) => o.join())).size > 1, "varies with the seed");
+    // the denoiser inside the chain draws the strengths it draws alone
+    assert.deepEqual(out[1].record.steps.guided, g1.record.steps.guided);
+  },
+});
+
+Deno.test({
+  name:
     "post.py: every step repeats itself byte for byte for a seed, changes the image, and the camera step writes JPEG",
   ignore: !opencv,
   async fn() {
@@ -393,10 +474,12 @@ Deno.test({
       ...steps,
       "smooth",
       "bilateral",
+      "guided",
       "sharpen",
       "camera",
       "camera-pil",
       "camera-cubic",
+      "camera-sharp",
     ];
     const jpegStep = (s: string) => s.startsWith("camera");
     const first = await post(names.map((s) => job(s, 1, "a")));
@@ -471,6 +554,8 @@ Deno.test({
     await chain("exterior", ["denoise"], "camera-pil", ["glare", "vignette"]);
     // the landscape generator's: the bilateral filter and the third camera always, effects by draw
     await chain("landscape", ["bilateral"], "camera-cubic", ["distortion", "glare", "grain"]);
+    // the archviz generator's: the guided filter and the sharpening camera always, effects by draw
+    await chain("archviz", ["guided"], "camera-sharp", ["ca", "vignette", "glare"]);
     // the production recipe: the denoiser and the camera always, each effect by its own draw
     const prod = await chain("production", ["denoise"], "camera", steps.slice(1));
     // the denoiser alone draws the same strength as inside the recipe
@@ -479,7 +564,7 @@ Deno.test({
   },
 });
 
-Deno.test("make.ts: the interior, studio, exterior and landscape generators refuse POV-Ray and an ablation, by name, before any work", async () => {
+Deno.test("make.ts: the interior, studio, exterior, landscape and archviz generators refuse POV-Ray and an ablation, by name, before any work", async () => {
   const make = async (...flags: string[]) => {
     const o = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -496,7 +581,7 @@ Deno.test("make.ts: the interior, studio, exterior and landscape generators refu
     return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
   };
   const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
-  for (const generator of ["interior", "studio", "exterior", "landscape"]) {
+  for (const generator of ["interior", "studio", "exterior", "landscape", "archviz"]) {
     const pov = await make(...base, "--generator", generator, "--engine", "POVRAY");
     assert.ok(!pov.ok && pov.err.includes(`${generator} renders in Blender only`), pov.err);
     const abl = await make(...base, "--generator", generator, "--ablation", "5");
@@ -504,7 +589,7 @@ Deno.test("make.ts: the interior, studio, exterior and landscape generators refu
   }
   const other = await make(...base, "--generator", "kitchen");
   assert.ok(
-    !other.ok && other.err.includes("scene, interior, studio, exterior, landscape"),
+    !other.ok && other.err.includes("scene, interior, studio, exterior, landscape, archviz"),
     other.err,
   );
   await assert.rejects(Deno.stat(join(dir, "never")), Deno.errors.NotFound);
