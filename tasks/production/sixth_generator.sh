@@ -4,7 +4,8 @@
 #
 #   bash tasks/production/sixth_generator.sh [W]
 #
-# W (default /work) holds production-archviz (make.ts --generator archviz, seeds 19000-19099) and
+# W (default /work) holds production-archviz (make.ts --generator archviz --count 100 --samples 32
+# --photos 0 --label Archviz --first-seed 19000: the command of docs/production.md) and
 # fresh (docs/independent-set.md); it gets fresh-archviz/: the fresh set's photographs of `polyu`
 # and `u45` (the landscapes' test photographs) and the archviz renders. runs/detectors/corpus-rbf5
 # is the five-generator detector the rule built (export-detector, as the docs say). Run from the

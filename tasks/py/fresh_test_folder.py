@@ -29,17 +29,20 @@ def main():
     if os.path.exists(f"{args.out}/dataset.csv"):
         print(f"{args.out}/dataset.csv exists: left as it is")
         return
+    folder = f"{args.work}/{args.set}/{args.folder}"
+    renders = [r for r in csv.DictReader(open(f"{args.work}/{args.set}/production.csv"))
+               if r["Label"] != "0"]
+    if not os.path.isdir(folder) or not renders:
+        raise SystemExit(f"{folder}: no renders (make.ts --label {args.folder} writes them)")
     os.makedirs(args.out, exist_ok=True)
     for link, target in (("Photos", os.path.abspath(args.natural)),
-                         (args.folder, f"{args.work}/{args.set}/{args.folder}")):
+                         (args.folder, folder)):
         path = f"{args.out}/{link}"
         if os.path.islink(path):
             os.remove(path)
         os.symlink(target, path)
     photos = [r for r in csv.DictReader(open(f"{args.work}/fresh/dataset.csv"))
               if r["Label"] == "0" and r["Group"] in SOURCES]
-    renders = [r for r in csv.DictReader(open(f"{args.work}/{args.set}/production.csv"))
-               if r["Label"] != "0"]
     with open(f"{args.out}/dataset.csv", "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["Name", "Label", "Group"])

@@ -209,6 +209,9 @@ def main():
 
     rows = list(csv.DictReader(open(args.natural_csv)))
     drop = set(filter(None, args.drop.split(","))) | set(LANDSCAPE_TEXTURES if args.fifth else [])
+    unknown = drop - {r["Group"] for r in rows}
+    if unknown:
+        raise SystemExit(f"--drop: no photographs of {', '.join(sorted(unknown))} in {args.natural_csv}")
     rows = [r for r in rows if r["Group"] not in drop]
     names = [r["Name"] for r in rows]
     src = np.array([r["Group"] for r in rows])
@@ -229,6 +232,11 @@ def main():
     feats["mobilenet"] = (mn, mr)
     feats["residual"] = (load(args.residual, "natural-residual"),
                          load(args.residual, "renders-residual"))
+    for kind in {h.split("+")[0].removesuffix("-rbf").removesuffix("-two") for h in args.heads.split(",")} - {"cnn"}:
+        have = {n.split("/")[0] for n in feats[kind][1]}
+        missing = [f for f in SETS if f not in have]
+        if missing:
+            raise SystemExit(f"--{kind}: no vectors of {', '.join(missing)}")
     cnn = json.load(open(args.cnn_head))["pCg"]
     cnn = {k.split("/runs/natural/")[-1].split("/verdict-renders/")[-1]: v for k, v in cnn.items()}
 
