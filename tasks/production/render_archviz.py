@@ -68,7 +68,7 @@ What is drawn (metres; z up; the house's front at y = 0, facing -y):
   vertical at random, at a strength drawn in a range per HDRI (DAY, DUSK). "day" (60 %): city,
   forest or sunrise, and a sun lamp (2-5 W/m^2, angle 0.5-2 degrees, 5000-6200 K, or
   2500-3800 K when lower than 12 degrees) where that HDRI's own sun is once turned (its
-  brightest 8x8 block in the upper half; checked by rendering toward it), so that the shadows
+  brightest 8x8 block in the upper half; its author checked it once by rendering toward it), so that the shadows
   agree with the sky. "dusk" (40 %): sunrise, sunset or night, a low sun (0-1.5 W/m^2,
   2500-3800 K) half the time but at night, and every room lit by warm (2700-3500 K, strength
   8-25) emissive ceiling panels, 1-4 a room, seen through the glass. Courtyard is left out (a
@@ -89,6 +89,22 @@ Cycles at `args["samples"]` samples, no denoiser (post.py's `archviz` chain fini
 8 bounces (2 diffuse, 3 glossy, 6 transmission), no caustics, indirect light clamped at 10.
 About 20-32 s for 512x384 at 32 samples on one thread (3-4 s of it building the scene), as
 measured on a 2-core machine busy with other work; dusk scenes are the slower.
+
+Known faults, found by a review while the set of docs/production.md was being rendered (before
+any of its scores; the set is scored as made, and this script is what made it):
+
+- the crop checks and the albedo are exact on the faces that look along -y only. Cycles' box
+  projection reads other coordinate pairs on the other faces (and mirrors some), so the lawn,
+  the roof, the terrace, floors, side and back walls show other parts of the same photograph:
+  still a photograph of the pool, but not the crop that was checked for black or blown-out
+  pixels, picked as the least structured, or measured for the albedo gain;
+- crops of the pool's city photographs can show their content on walls (facade lines, streaks),
+  and the mirrored tiling can make symmetric patterns on large walls;
+- the trees read as topiary; the HDRI backgrounds are soft (1024 x 512); dusk interiors seen
+  through glass are noisy at 32 samples and the guided filter leaves blotches;
+- the high view is drawn apart from the frontal / three-quarter choice, so it can be frontal;
+  the crop is square in image coordinates, so a non-square photograph's texels are stretched; in
+  a wing, a window of a 2.4-m storey can reach into the roof slab.
 """
 
 import colorsys

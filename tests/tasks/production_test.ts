@@ -434,7 +434,7 @@ Deno.test({
     assert.ok(differ(denoised.data, original.data).share > 0.05, "guided changes the image");
     const g = g1.record.steps.guided;
     assert.ok(g.radius >= 2 && g.radius <= 4 && g.eps >= 0.001 && g.eps <= 0.008);
-    assert.ok([3, 5].includes(g.median) && g.fireflies >= 0);
+    assert.ok([3, 5].includes(g.median));
     const c = c1.record.steps["camera-sharp"];
     assert.deepEqual([...c1.bytes.slice(0, 2)], [0xff, 0xd8], "JPEG");
     assert.ok(c.quality >= 80 && c.quality <= 97 && c.scale >= 0.45 && c.scale <= 0.9);
