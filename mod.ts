@@ -35,7 +35,7 @@
  * ```ts
  * import { initBackend, loadDetector } from "./mod.ts";
  * await initBackend("auto");
- * const detector = await loadDetector(new URL("./models/corpus-linear/", import.meta.url));
+ * const detector = await loadDetector(new URL("./models/corpus-rbf5/", import.meta.url));
  * const d = await detector.score(await Deno.readFile("dataset/POVRay/povray_00003.png"));
  * console.log(d.verdict, d.pCg.toFixed(3), d.score.toFixed(3));
  * detector.dispose();

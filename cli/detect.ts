@@ -53,7 +53,7 @@ import type { UnitKinds } from "../lib/cluster/local.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
 /** Default detector shipped with the toolkit. */
-export const DEFAULT_DETECTOR = new URL("../models/corpus-linear/", import.meta.url);
+export const DEFAULT_DETECTOR = new URL("../models/corpus-rbf5/", import.meta.url);
 
 /** An input file, and the path its outputs are named by (relative to the folder given). */
 export interface Input {
@@ -154,8 +154,8 @@ object at the end. A progress bar with ETA goes to stderr on a terminal. Unreada
 listed with the reason; the others are still scored. In folders only ${IMAGE_EXTENSIONS.join(" ")}
 files are read; the others are counted.
 
-Detector: --detector DIR or URL (a folder written by export-detector; default: models/corpus-linear
-shipped with the toolkit; models/corpus-profile and models/cgbench-small are the ones before it), or --map RUN [--oneclass-run NAME] to use runs directly.
+Detector: --detector DIR or URL (a folder written by export-detector; default: models/corpus-rbf5
+shipped with the toolkit; models/corpus-linear, models/corpus-profile and models/cgbench-small are the ones before it, models/corpus-rbf its four-generator twin), or --map RUN [--oneclass-run NAME] to use runs directly.
 A detector at https://HOST/... needs network access to that host only: run
   deno run --allow-read --allow-write=runs --allow-env --allow-ffi --allow-sys --allow-net=HOST cli/main.ts detect --detector https://HOST/.../ PATH
 
@@ -169,7 +169,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       name: "detector",
       type: "string",
       arg: "DIR|URL",
-      help: "detector folder or URL (default: models/corpus-linear)",
+      help: "detector folder or URL (default: models/corpus-rbf5)",
     },
     {
       name: "map",

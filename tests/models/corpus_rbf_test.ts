@@ -1,6 +1,6 @@
 /**
- * models/corpus-rbf, the kernel-head detector beside the default: what it is made of (the
- * default's training images, one-class stage and rule, an RBF SVM for a head), and sanity checks
+ * models/corpus-rbf, a kernel-head detector beside the default: what it is made of (corpus-linear's
+ * training images, one-class stage and rule, an RBF SVM for a head), and sanity checks
  * on a few of the images shipped in dataset/ (checks that it is not broken, not a measure of
  * accuracy: docs/production.md, "A non-linear head", has those).
  */
@@ -17,8 +17,9 @@ import { SHIPPED, testBackend } from "../_helpers.ts";
 import { rendersAbovePhotographs } from "./_sanity.ts";
 
 const MODEL = new URL("../../models/corpus-rbf/", import.meta.url);
+const LINEAR = new URL("../../models/corpus-linear/", import.meta.url);
 
-Deno.test("corpus-rbf: the default's images, one-class stage and rule, with a kernel head; not the default", async () => {
+Deno.test("corpus-rbf: corpus-linear's images, one-class stage and rule, with a kernel head; not the default", async () => {
   await testBackend();
   assert.notEqual(DEFAULT_DETECTOR.href, MODEL.href);
   const files = [...Deno.readDirSync(MODEL)].map((e) => e.name).sort();
@@ -29,14 +30,14 @@ Deno.test("corpus-rbf: the default's images, one-class stage and rule, with a ke
     "oneclass.bin",
     "oneclass.json",
   ]);
-  const det = await loadDetector(MODEL), linear = await loadDetector(DEFAULT_DETECTOR);
+  const det = await loadDetector(MODEL), linear = await loadDetector(LINEAR);
   try {
     const { sha256: _s, ...head } = det.info.head!;
     assert.deepEqual(head, { kind: "rbf", features: "mobilenet", jpeg: 75 });
     assert.ok(det.featureHead instanceof RbfSvmHead);
     assert.equal(det.featureHead.supportVectors, 700);
     assert.equal(det.info.rule, "fused");
-    // the default's training images: the same counts, renderers and photograph sources
+    // corpus-linear's training images: the same counts, renderers and photograph sources
     assert.deepEqual(det.featureHead.n, linear.featureHead!.n);
     assert.deepEqual(det.info.renderers, linear.info.renderers);
     assert.deepEqual(det.featureHead.provenance, linear.featureHead!.provenance);
