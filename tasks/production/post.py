@@ -87,6 +87,16 @@ CHAINS = {
 CAMERAS = {"camera", "camera-pil", "camera-cubic", "camera-sharp"}
 
 
+def to_u8(img):
+    """Float pixels rounded and clipped to 8 bits."""
+    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def scaled_size(w, h, scale):
+    """(width, height) of an image of w x h resized by `scale`, at least one pixel each."""
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
 def stream(seed, step):
     """The seeded random stream of one step ("post:" keeps them apart from render.py's streams of
     the same seed, such as its "camera")."""
@@ -95,21 +105,21 @@ def stream(seed, step):
 
 def denoise(img, rng):
     h = rng.uniform(3, 10)
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    u8 = to_u8(img)
     out = cv2.fastNlMeansDenoisingColored(u8, None, h, h, 7, 21)
     return out.astype(np.float64), {"h": h}
 
 
 def smooth(img, rng):
     sigma_s, sigma_r = rng.uniform(5, 30), rng.uniform(0.04, 0.12)
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    u8 = to_u8(img)
     out = cv2.edgePreservingFilter(u8, flags=cv2.RECURS_FILTER, sigma_s=sigma_s, sigma_r=sigma_r)
     return out.astype(np.float64), {"sigma_s": sigma_s, "sigma_r": sigma_r}
 
 
 def bilateral(img, rng):
     d, sigma_colour, sigma_space = rng.choice([5, 7, 9]), rng.uniform(12, 40), rng.uniform(2, 6)
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    u8 = to_u8(img)
     out = cv2.bilateralFilter(u8, d, sigma_colour, sigma_space)
     return out.astype(np.float64), {"d": d, "sigma_colour": sigma_colour,
                                     "sigma_space": sigma_space}
@@ -119,12 +129,12 @@ def guided(img, rng):
     threshold, radius, eps = rng.uniform(20, 50), rng.randint(2, 4), rng.uniform(0.001, 0.008)
     window = rng.choice([3, 5])
     weights = np.array([0.114, 0.587, 0.299])  # OpenCV's order: B, G, R
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    u8 = to_u8(img)
     median = cv2.medianBlur(u8, 3).astype(np.float64)
     hot = img @ weights - median @ weights > threshold
     x = np.where(hot[..., None], median, img) / 255
     # the guide: the luminance of a wider median, whose edges are the image's and not its noise
-    smooth_u8 = np.clip(np.rint(255 * x), 0, 255).astype(np.uint8)
+    smooth_u8 = to_u8(255 * x)
     guide = cv2.medianBlur(smooth_u8, window).astype(np.float64) @ weights / 255
     size = (2 * radius + 1, 2 * radius + 1)
 
@@ -202,8 +212,8 @@ def grain(img, rng):
 def camera(img, rng):
     scale, quality = rng.uniform(0.55, 1.0), rng.randint(70, 95)
     h, w = img.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    size = scaled_size(w, h, scale)
+    u8 = to_u8(img)
     if size != (w, h):
         u8 = cv2.resize(u8, size, interpolation=cv2.INTER_AREA)
     ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -213,7 +223,7 @@ def camera(img, rng):
 
 def pil(img):
     """8-bit BGR floats as a PIL image (RGB)."""
-    return Image.fromarray(np.clip(np.rint(img), 0, 255).astype(np.uint8)[..., ::-1].copy())
+    return Image.fromarray(to_u8(img)[..., ::-1].copy())
 
 
 def sharpen(img, rng):
@@ -227,7 +237,7 @@ def camera_pil(img, rng):
     scale, quality = rng.uniform(0.5, 1.0), rng.randint(72, 96)
     subsampling = rng.choice([0, 1, 2])  # PIL's 4:4:4, 4:2:2, 4:2:0
     im = pil(img)
-    size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+    size = scaled_size(im.width, im.height, scale)
     if size != im.size:
         im = im.resize(size, Image.LANCZOS)
     buf = io.BytesIO()
@@ -239,8 +249,8 @@ def camera_pil(img, rng):
 def camera_cubic(img, rng):
     scale, quality = rng.uniform(0.4, 0.95), rng.randint(75, 95)
     h, w = img.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    size = scaled_size(w, h, scale)
+    u8 = to_u8(img)
     u8 = cv2.resize(u8, size, interpolation=cv2.INTER_CUBIC)
     buf = io.BytesIO()
     pil(u8.astype(np.float64)).save(buf, "JPEG", quality=quality, subsampling=2, progressive=True)
@@ -252,11 +262,11 @@ def camera_sharp(img, rng):
     scale, quality = rng.uniform(0.45, 0.9), rng.randint(80, 97)
     sigma, amount = rng.uniform(0.7, 1.4), rng.uniform(0.2, 0.7)
     h, w = img.shape[:2]
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    size = scaled_size(w, h, scale)
     small = cv2.GaussianBlur(img, (0, 0), 0.35 / scale)
     small = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
     small = small + amount * (small - cv2.GaussianBlur(small, (0, 0), sigma))
-    u8 = np.clip(np.rint(small), 0, 255).astype(np.uint8)
+    u8 = to_u8(small)
     ok, buf = cv2.imencode(".jpg", u8, [cv2.IMWRITE_JPEG_QUALITY, quality,
                                         cv2.IMWRITE_JPEG_OPTIMIZE, 1])
     assert ok
@@ -308,7 +318,7 @@ def run(job):
         img, params = EFFECT[step](img, stream(job["seed"], step))
         record["steps"][step] = params
     else:
-        u8 = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+        u8 = to_u8(img)
         if not cv2.imwrite(job["out"], u8, [cv2.IMWRITE_PNG_COMPRESSION, 6]):
             raise SystemExit(f"{job['out']}: cannot write")
     with open(job["out"] + ".json", "w") as f:
