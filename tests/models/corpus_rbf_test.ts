@@ -8,13 +8,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DEFAULT_DETECTOR } from "../../cli/detect.ts";
 import { quantile } from "../../lib/core/stats.ts";
-import { readImage } from "../../lib/data/decode.ts";
-import { jpegRoundTrip } from "../../lib/data/perturb.ts";
 import { loadDetector } from "../../lib/detect/detector.ts";
-import { wholeImageFeatures } from "../../lib/features/sources.ts";
 import { RbfSvmHead } from "../../lib/head/svm.ts";
 import { SHIPPED, testBackend } from "../_helpers.ts";
-import { rendersAbovePhotographs } from "./_sanity.ts";
+import { headReadsJpeg75, holdsOnly, rendersAbovePhotographs } from "./_sanity.ts";
 
 const MODEL = new URL("../../models/corpus-rbf/", import.meta.url);
 const LINEAR = new URL("../../models/corpus-linear/", import.meta.url);
@@ -22,8 +19,7 @@ const LINEAR = new URL("../../models/corpus-linear/", import.meta.url);
 Deno.test("corpus-rbf: corpus-linear's images, one-class stage and rule, with a kernel head; not the default", async () => {
   await testBackend();
   assert.notEqual(DEFAULT_DETECTOR.href, MODEL.href);
-  const files = [...Deno.readDirSync(MODEL)].map((e) => e.name).sort();
-  assert.deepEqual(files, [
+  await holdsOnly(MODEL, [
     "MODEL_CARD.md",
     "detector.json",
     "head.json",
@@ -46,8 +42,7 @@ Deno.test("corpus-rbf: corpus-linear's images, one-class stage and rule, with a 
     const file = join(SHIPPED, "Cycles/cycles_00000.png"), bytes = await Deno.readFile(file);
     const d = await det.score(bytes);
     assert.equal(d.score, (await linear.score(bytes)).score); // the same one-class stage
-    const x = await wholeImageFeatures("mobilenet", await jpegRoundTrip(await readImage(file), 75));
-    assert.equal(d.pCg, det.featureHead.pCg(x, 1)[0]); // the head reads the image as JPEG 75
+    await headReadsJpeg75(det, file, d.pCg); // the head reads the image as JPEG 75
   } finally {
     det.dispose();
     linear.dispose();
