@@ -154,6 +154,11 @@ def verdicts_two(p1, t1, r1, p2, t2, r2, s, othr, oref):
     return {"either": either, "fused3": fu}
 
 
+def feature_source(head):
+    """The feature source a head name reads: `mobilenet+proc-rbf` -> `mobilenet`, `cnn` -> `cnn`."""
+    return head.split("+")[0].removesuffix("-rbf").removesuffix("-two")
+
+
 def linear_head(x, y, groups, c, weight=None, kind="linear"):
     """Logistic regression (or, with `kind` "rbf", the RBF-kernel SVM of generator_curve.py), its
     out-of-fold threshold and natural reference (p(CG) units: the logistic of the decision).
@@ -232,7 +237,7 @@ def main():
     feats["mobilenet"] = (mn, mr)
     feats["residual"] = (load(args.residual, "natural-residual"),
                          load(args.residual, "renders-residual"))
-    for kind in {h.split("+")[0].removesuffix("-rbf").removesuffix("-two") for h in args.heads.split(",")} - {"cnn"}:
+    for kind in {feature_source(h) for h in args.heads.split(",")} - {"cnn"}:
         have = {n.split("/")[0] for n in feats[kind][1]}
         missing = [f for f in SETS if f not in have]
         if missing:
@@ -291,7 +296,7 @@ def main():
                 for g in list(GENERATORS) + ["all"]:
                     trainings[g] = (ps, prr, t, href)
             else:
-                kind = h.split("+")[0].removesuffix("-rbf")
+                kind = feature_source(h)
                 model = "rbf" if h.endswith("-rbf") else "linear"
                 nat, ren = feats[kind]
                 xn = np.stack([nat[n] for n in np.array(names)[tr]])
