@@ -1,7 +1,7 @@
 """What the Blender scene generators share (render.py, render_interior.py, render_studio.py,
-render_exterior.py, render_landscape.py, render_archviz.py): reading the arguments, the seeded
-streams, the output and engine settings, a photograph as a texture or as the world, writing the
-image and its record.
+render_exterior.py, render_landscape.py, render_archviz.py, render_night.py): reading the
+arguments, the seeded streams, the output and engine settings, a photograph as a texture or as
+the world, writing the image and its record.
 Each generator is a standalone `blender -P` script and imports this file from its own folder:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -14,7 +14,10 @@ probability one half, then `camera`; or "exterior" (render_exterior.py's): `deno
 `glare` and `vignette` each with probability one half, then `camera-pil`; or "landscape"
 (render_landscape.py's): `bilateral` always, `distortion`, `glare` and `grain` each with
 probability one half, then `camera-cubic`; or "archviz" (render_archviz.py's): `guided` always,
-`ca`, `vignette` and `glare` each with probability one half, then `camera-sharp`.
+`ca`, `vignette` and `glare` each with probability one half, then `camera-sharp`; or "night"
+(render_night.py's, a film's or a game's frame at night): `denoise` and `glare` always (the
+lights' bloom), `distortion`, `ca`, `vignette` and `grain` each with probability one half, then
+`camera`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
@@ -83,6 +86,7 @@ CHAINS = {
     "exterior": (["denoise"], ["glare", "vignette"], "exterior:", "camera-pil"),
     "landscape": (["bilateral"], ["distortion", "glare", "grain"], "landscape:", "camera-cubic"),
     "archviz": (["guided"], ["ca", "vignette", "glare"], "archviz:", "camera-sharp"),
+    "night": (["denoise", "glare"], ["distortion", "ca", "vignette", "grain"], "night:", "camera"),
 }
 CAMERAS = {"camera", "camera-pil", "camera-cubic", "camera-sharp"}
 

@@ -19,7 +19,8 @@ export type Engine = typeof ENGINES[number];
  * render_interior.py's furnished rooms, render_studio.py's still lifes (product shots),
  * render_exterior.py's streets of buildings (architectural exteriors), render_landscape.py's
  * terrain, water and trees under a sky (landscapes), render_archviz.py's modern detached houses
- * on their plots with glass, terrace and garden (architectural visualisation).
+ * on their plots with glass, terrace and garden (architectural visualisation), render_night.py's
+ * night-time streets with cars, street lamps, lit windows and wet roads (a film or game frame).
  */
 export const GENERATORS = [
   "scene",
@@ -28,6 +29,7 @@ export const GENERATORS = [
   "exterior",
   "landscape",
   "archviz",
+  "night",
 ] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
@@ -40,6 +42,7 @@ const SCRIPTS: Record<Generator, string> = {
   exterior: "render_exterior.py",
   landscape: "render_landscape.py",
   archviz: "render_archviz.py",
+  night: "render_night.py",
 };
 
 /** What `render.py` takes (its header documents each). */
@@ -65,7 +68,15 @@ export interface PostJob {
   in: string;
   out: string;
   seed: number;
-  steps: string[] | "production" | "interior" | "studio" | "exterior" | "landscape" | "archviz";
+  steps:
+    | string[]
+    | "production"
+    | "interior"
+    | "studio"
+    | "exterior"
+    | "landscape"
+    | "archviz"
+    | "night";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */

@@ -273,7 +273,7 @@ async function post(jobs: PostJob[]) {
  * photograph the scene uses is from its pool; POV-Ray is refused. Returns seed 7's record.
  */
 async function repeatsItself(
-  generator: "interior" | "studio" | "exterior" | "landscape" | "archviz",
+  generator: "interior" | "studio" | "exterior" | "landscape" | "archviz" | "night",
 ) {
   const a = await render(7, join(dir, `${generator}-a.png`), { generator });
   const b = await render(7, join(dir, `${generator}-b.png`), { generator });
@@ -459,6 +459,56 @@ Deno.test({
 
 Deno.test({
   name:
+    "render_night.py: the same seed gives the same street and image, another seed another; wet asphalt, lamps, lit windows, cars and a film camera",
+  ignore: !blender,
+  async fn() {
+    const night = await repeatsItself("night");
+    // the street: two lanes, traffic on one side, asphalt and paving from the pool, wet in patches
+    const street = night.street;
+    assert.ok(street.road_width >= 6.5 && street.road_width <= 12, JSON.stringify(street));
+    assert.ok(["right", "left"].includes(street.keep));
+    const pool = new Set(await blenderHdris());
+    for (const name of ["asphalt", "paving"]) {
+      const m = night.materials[name];
+      assert.ok(pool.has(m.photo) && m.crop[0] >= 0.15 && m.crop[0] <= 0.4, name);
+      assert.ok(m.wet > 0 && m.wet < 0.5 && m.wet_roughness < m.dry, `${name}: puddles`);
+    }
+    // buildings on one side at least, with lit windows; the other side a wall if open
+    const blocks = night.buildings.filter((b: { storeys?: number }) => b.storeys);
+    assert.ok(blocks.length >= 3, `${blocks.length} blocks`);
+    assert.ok(blocks.every((b: { storeys: number }) => b.storeys >= 2 && b.storeys <= 6));
+    assert.ok(blocks.reduce((n: number, b: { lit: number }) => n + b.lit, 0) > 0, "lit windows");
+    // street lamps of one colour temperature (2000-4000 K, each within 100 K of it)
+    assert.ok(night.lamps.length >= 2, `${night.lamps.length} lamps`);
+    for (const l of night.lamps) {
+      assert.ok(l.kelvin >= 1900 && l.kelvin <= 4100 && l.power >= 400 && l.power <= 1400);
+    }
+    // 1-5 vehicles; those in the lanes move, parked ones stand
+    assert.ok(night.cars.length >= 1 && night.cars.length <= 5, `${night.cars.length} cars`);
+    for (const c of night.cars) {
+      assert.ok(["car", "van"].includes(c.kind) && ["near", "oncoming", "parked"].includes(c.lane));
+      assert.ok(c.lane === "parked" ? c.speed === 0 : c.speed >= 5 && c.speed <= 16);
+    }
+    // a driver's, a pedestrian's or a chase camera, 18-50 mm, at a person's or a car's height
+    const cam = night.camera;
+    assert.ok(["driver", "pedestrian", "chase"].includes(cam.view), cam.view);
+    assert.ok(cam.lens >= 18 && cam.lens <= 50, `${cam.lens}`);
+    assert.ok(cam.location[2] >= 1.1 && cam.location[2] <= 2.6, `${cam.location}`);
+    if (cam.view === "chase") assert.equal(night.cars[0].lane, "near");
+    if (cam.dof) assert.ok(cam.fstop >= 1.4 && cam.fstop <= 5.6 && cam.focus > 0);
+    const blur = night.motion_blur;
+    assert.ok(blur.fps === 24 && blur.shutter >= 0.25 && blur.shutter <= 0.6);
+    // a night sky: Blender's own night HDRI, dim, or a dark gradient; no photograph of the pool
+    assert.equal(night.world.photo, null);
+    if (night.world.kind === "hdri") {
+      assert.ok(night.world.file.endsWith("night.exr") && pool.has(night.world.file));
+      assert.ok(night.world.strength <= 0.12);
+    } else assert.equal(night.world.kind, "gradient");
+  },
+});
+
+Deno.test({
+  name:
     "post.py: every step repeats itself byte for byte for a seed, changes the image, and the camera step writes JPEG",
   ignore: !opencv,
   async fn() {
@@ -556,6 +606,8 @@ Deno.test({
     await chain("landscape", ["bilateral"], "camera-cubic", ["distortion", "glare", "grain"]);
     // the archviz generator's: the guided filter and the sharpening camera always, effects by draw
     await chain("archviz", ["guided"], "camera-sharp", ["ca", "vignette", "glare"]);
+    // the night generator's: non-local means and glare always, OpenCV's camera last
+    await chain("night", ["denoise", "glare"], "camera", ["distortion", "ca", "vignette", "grain"]);
     // the production recipe: the denoiser and the camera always, each effect by its own draw
     const prod = await chain("production", ["denoise"], "camera", steps.slice(1));
     // the denoiser alone draws the same strength as inside the recipe
@@ -564,7 +616,7 @@ Deno.test({
   },
 });
 
-Deno.test("make.ts: the interior, studio, exterior, landscape and archviz generators refuse POV-Ray and an ablation, by name, before any work", async () => {
+Deno.test("make.ts: the interior, studio, exterior, landscape, archviz and night generators refuse POV-Ray and an ablation, by name, before any work", async () => {
   const make = async (...flags: string[]) => {
     const o = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -581,7 +633,7 @@ Deno.test("make.ts: the interior, studio, exterior, landscape and archviz genera
     return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
   };
   const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
-  for (const generator of ["interior", "studio", "exterior", "landscape", "archviz"]) {
+  for (const generator of ["interior", "studio", "exterior", "landscape", "archviz", "night"]) {
     const pov = await make(...base, "--generator", generator, "--engine", "POVRAY");
     assert.ok(!pov.ok && pov.err.includes(`${generator} renders in Blender only`), pov.err);
     const abl = await make(...base, "--generator", generator, "--ablation", "5");
@@ -589,7 +641,7 @@ Deno.test("make.ts: the interior, studio, exterior, landscape and archviz genera
   }
   const other = await make(...base, "--generator", "kitchen");
   assert.ok(
-    !other.ok && other.err.includes("scene, interior, studio, exterior, landscape, archviz"),
+    !other.ok && other.err.includes("scene, interior, studio, exterior, landscape, archviz, night"),
     other.err,
   );
   await assert.rejects(Deno.stat(join(dir, "never")), Deno.errors.NotFound);
