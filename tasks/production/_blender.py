@@ -79,12 +79,18 @@ def principled(name):
 
 
 def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX",
-                  interpolation=None, crop=None):
+                  interpolation=None, crop=None, upright=False):
     """The photograph `photo` as an image node of material `m`, tiled at `scale` repeats per
     unit of the object's coordinates (`coords`: a TexCoord output) and turned by `turn` about
     the vertical, projected by `projection` (`blend`: BOX's blend). With `crop` = (size, u, v),
-    each tile is the square of side `size` at (u, v) of the photograph (image coordinates 0-1)
-    rather than the whole of it. Its colour is not linked: the caller links it."""
+    each tile is a square of side `size` of the photograph (image coordinates 0-1) rather than
+    the whole of it, but where depends on the face: box projection reads the photograph at
+    (y, z) on faces looking along x, (x, z) along y and (y, x) up or down (Cycles' box mapping,
+    each first coordinate mirrored on one side), and the offset added is (u, v, 0), so walls show
+    the photograph's bottom strip (v ignored). With `upright` the offset is (u, u, v): walls show
+    the square at (u, v) (mirrored left to right on half of them), for materials of walls, whose
+    `turn` must be 0 (turned, one column of the photograph fills a wall). Its colour is not
+    linked: the caller links it."""
     nodes, links = m.node_tree.nodes, m.node_tree.links
     coord = nodes.new("ShaderNodeTexCoord")
     mapping = nodes.new("ShaderNodeMapping")
@@ -105,7 +111,7 @@ def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX
         into = nodes.new("ShaderNodeVectorMath")
         into.operation = "MULTIPLY_ADD"
         into.inputs[1].default_value = (size, size, size)
-        into.inputs[2].default_value = (u, v, 0)
+        into.inputs[2].default_value = (u, u, v) if upright else (u, v, 0)
         links.new(vector, fract.inputs[0])
         links.new(fract.outputs["Vector"], into.inputs[0])
         vector = into.outputs["Vector"]

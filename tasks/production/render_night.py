@@ -12,38 +12,50 @@ What is drawn (y runs along the street, away from the usual camera; x across it)
 
 - the street: a road 6.5-12 m wide (two lanes, parking strips when wider than 9.5 m), traffic on
   the right or on the left, dashed centre and solid edge lines, kerbs 0.1-0.16 m, pavements
-  2-4.5 m; asphalt and paving are crops (15-40 % of a side) of pool photographs, desaturated,
-  darkened and tiled every 1.5-4 m (asphalt) or 0.8-2 m (paving), wet in patches: a noise mask
-  (8-45 % of the area) turns a surface dark and mirror-like (roughness 0.01-0.06 against 0.35-0.7);
-- buildings on both sides (70 %) or one (the other: a wall 0.4-1.1 m high): blocks 6-16 m wide of
-  2-6 storeys (2.9-3.6 m each) set back 0-0.6 m, faced with one of 2-3 facade materials per
-  side (pool photographs, crops 15-40 %, tiles 3-8 m, darkened to 35-90 %); windows in bays of
-  2.4-3.6 m, each lit with the side's chance (20-60 %) in one of four warm tones (2400-4200 K),
-  the others dark glass; a shop front on the ground floor of 55 % of the blocks (2800-5500 K),
-  half of them with a coloured sign;
+  2-4.5 m, paved on 40 m beyond the building line (under the blocks, in alleys, behind a wall);
+  asphalt and paving are squares (15-40 % of a side) of pool photographs, desaturated, darkened,
+  turned by 0 or 90 degrees and tiled every 1.5-4 m (asphalt) or 0.8-2 m (paving), wet in
+  patches: a noise mask (8-45 % of the area) turns a surface dark and mirror-like (roughness
+  0.01-0.06 against 0.35-0.7 for asphalt, 0.45-0.75 for paving);
+- buildings on both sides (7 in 13) or one (the other: a wall 0.4-1.1 m high): blocks 6-16 m wide
+  of 2-6 storeys (2.9-3.6 m each) set back 0-0.6 m, faced with one of 2-3 facade materials per
+  side (pool photographs, squares 15-40 %, not turned, tiles 3-8 m, darkened to 35-90 %);
+  windows in bays of 2.4-3.6 m, each lit with the side's chance (20-60 %) in one of four warm
+  tones (2400-4200 K), the others dark glass; a shop front on the ground floor of 55 % of the
+  blocks (2800-5500 K, strength 1-3.5): a square of a pool photograph (30-60 %, tiles 2.5-5 m)
+  lit in that colour; half of them with a coloured sign;
 - street lamps on one or both pavements every 18-32 m up to 95 m ahead (poles 5-8 m, an arm
-  over the road, a head that glows): spot lamps pointing down, 2000-4000 K for the whole street,
-  400-1400 W;
+  over the road, a head that glows): spot lamps pointing down, 2000-4000 K for the street
+  (each lamp within 100 K of it), 400-1400 W;
 - 1-5 vehicles (a quarter vans): bevelled bodies in car paint (a palette, metallic 0.2-0.8,
-  clear coat), dark glass, tyres; moving ones in the lanes (5-16 m/s) with headlights and tail
-  lights, half of them (three at most) casting headlight cones (two spot lamps, 5000-6000 K),
-  parked ones dark;
+  clear coat), dark glass, tyres; moving ones in the lanes (5-16 m/s) with headlights (5000-6500 K)
+  and tail lights, half of them (three at most) casting headlight cones (two spot lamps,
+  5000-6000 K), parked ones dark;
 - the sky: Blender's own night HDRI (if present) at strength 0.02-0.12, or a dark gradient;
-- the camera: a driver's view (lane, 1.1-1.35 m, 18-35 mm), a pedestrian's (pavement,
+- the camera: a driver's view (40 %: lane, 1.1-1.35 m, 18-35 mm), a pedestrian's (40 %: pavement,
   1.55-1.8 m, 24-50 mm, turned to a vehicle ahead or to the road 15-40 m on) or a chase camera
-  (1.6-2.6 m, 5-8 m behind the first car and moving with it, 24-40 mm); depth of field in 45 %
+  (20 %: 1.6-2.6 m, 5-8 m behind the first car and moving with it, 24-40 mm); depth of field in 45 %
   of the frames (f/1.4-5.6, focused on a vehicle or at 5-30 m), motion blur in 60 % (shutter
   0.25-0.6 frame at 24 fps): cars keyframed on frames 0 and 2, frame 1 rendered;
 - the look: Filmic, a medium-high or high contrast look, exposure -0.3 to +0.9.
 
 Cycles at `samples`, 4 bounces (glossy 3, diffuse 2), indirect light clamped at 3; glowing
-windows, signs and lamp heads are not sampled as lights (only the lamps and headlight cones are),
-diffuse rays do not see them and glossy rays see them at 1.5 at most, which keeps fireflies, noise
-and time down. Glare is left to post.py's `night` chain (denoise and glare, then effects).
+windows, signs, lights and lamp heads are not sampled as lights (only the lamps and headlight
+cones are), diffuse rays do not see them and glossy rays see them at 1.5 at most (their
+reflections in the wet road are dimmer than they should be), which keeps fireflies, noise and
+time down. Glare is left to post.py's `night` chain (denoise and glare, then effects).
 
 Known faults: glass is opaque dark gloss, not transmissive (no interiors seen through it); the
 wheels do not turn (their blur is the car's); building blocks are plain boxes (no roofs,
-cornices or doors); no mist; the far end of the street is open to the sky.
+cornices or doors); no mist; the far end of the street is open to the sky; half the frames show
+Blender's night HDRI (one photograph of trees under stars) unprocessed as their sky, 20-45 % of
+the frame when a side is open; on the ground box projection shows a square of the drawn size
+elsewhere in the photograph than the recorded crop (`_blender.photo_texture`); window glass stands 2 cm proud of its frame, and a top frame may
+rise above the roof; the pedestrian camera can stand half a metre from a lamp pole. A review of
+the first version (before any render was scored) found more, fixed since: facade photographs
+turned by 90 degrees smeared one column of the photograph over a wall, the sky showed in the gap
+between the paving and set-back blocks, shop fronts were flat white panels, and the recorded
+crops were not the squares walls showed.
 """
 
 import math
@@ -116,9 +128,11 @@ def math_node(nodes, links, op, a, b, c=None):
     return node.outputs[0]
 
 
-def glow(name, rgb, strength, patchy=0.0):
+def glow(name, rgb, strength, patchy=0.0, photo=None):
     """An emissive material (windows, signs, lights): `rgb` at `strength` to the camera, its
-    brightness varied by a noise of share `patchy` (curtains and rooms behind a window). Glossy
+    brightness varied by a noise of share `patchy` (curtains and rooms behind a window), its
+    colour multiplied by a photograph's crop when `photo` = (path, size, u, v, metres): a shop's
+    window and what is behind it (a crop of a pool photograph, tiled every `metres`). Glossy
     rays see it at most at 1.5 and diffuse rays not at all: a bounce finding a small bright glow
     is a firefly at these sample counts (the lamps and headlight cones light the street)."""
     m = bpy.data.materials.new(name)
@@ -127,6 +141,15 @@ def glow(name, rgb, strength, patchy=0.0):
     nodes.remove(nodes["Principled BSDF"])
     emit = nodes.new("ShaderNodeEmission")
     emit.inputs["Color"].default_value = (*rgb, 1)
+    if photo is not None:
+        file, size, u, v, metres = photo
+        tex = _blender.photo_texture(m, file, 1 / metres, 0.0, 0.2, crop=(size, u, v),
+                                     upright=True)
+        tint = nodes.new("ShaderNodeMixRGB")
+        tint.blend_type, tint.inputs["Fac"].default_value = "MULTIPLY", 1.0
+        tint.inputs["Color2"].default_value = (*rgb, 1)
+        links.new(tex.outputs["Color"], tint.inputs["Color1"])
+        links.new(tint.outputs["Color"], emit.inputs["Color"])
     path = nodes.new("ShaderNodeLightPath")
     weak = min(strength, 1.5)
     seen = math_node(nodes, links, "MAXIMUM", path.outputs["Is Camera Ray"],
@@ -143,7 +166,10 @@ def glow(name, rgb, strength, patchy=0.0):
     links.new(value, emit.inputs["Strength"])
     links.new(emit.outputs["Emission"], nodes["Material Output"].inputs["Surface"])
     not_a_light(m)
-    record["materials"][name] = {"rgb": list(rgb), "strength": strength, "patchy": patchy}
+    record["materials"][name] = {"rgb": list(rgb), "strength": strength, "patchy": patchy,
+                                 "photo": photo and photo[0]}
+    if photo is not None:
+        record["materials"][name].update(crop=list(photo[1:4]), tile=photo[4])
     return m
 
 
@@ -160,16 +186,18 @@ def plain(name, rgb, roughness, metallic=0.0, coat=0.0):
     return m
 
 
-def photo_material(name, rng, photos, tile, crop, value, saturation):
+def photo_material(name, rng, photos, tile, crop, value, saturation, upright=False):
     """A Principled material whose colour is a crop of a photograph of `photos`, tiled every
-    `tile` metres (a range), desaturated and darkened (`value`, `saturation`: ranges)."""
+    `tile` metres (a range), desaturated and darkened (`value`, `saturation`: ranges); turned by
+    0 or 90 degrees on the ground, upright (not turned, the crop shown on walls) on walls."""
     m, bsdf = _blender.principled(name)
     photo = rng.choice(photos)
     size = rng.uniform(*crop)
     u, v = rng.uniform(0, 1 - size), rng.uniform(0, 1 - size)
-    metres, turn = rng.uniform(*tile), rng.choice([0, math.pi / 2])
+    metres, turn = rng.uniform(*tile), 0.0 if upright else rng.choice([0, math.pi / 2])
     val, sat = rng.uniform(*value), rng.uniform(*saturation)
-    tex = _blender.photo_texture(m, photo, 1 / metres, turn, 0.2, crop=(size, u, v))
+    tex = _blender.photo_texture(m, photo, 1 / metres, turn, 0.2, crop=(size, u, v),
+                                 upright=upright)
     hsv = m.node_tree.nodes.new("ShaderNodeHueSaturation")
     hsv.inputs["Saturation"].default_value = sat
     hsv.inputs["Value"].default_value = val
@@ -304,7 +332,9 @@ for s in (-1, 1):
     street.box(paint_line, (min(x, x + s * 0.1), -30, 0), (max(x, x + s * 0.1), FAR, 0.003))
     k0, k1 = sorted((s * hw, s * (hw + 0.15)))
     street.box(kerb_m, (k0, -30, -0.05), (k1, FAR, kerb_h))
-    p0, p1 = sorted((s * (hw + 0.15), s * (hw + 0.15 + pave_w[(s + 1) // 2])))
+    # the paving runs on 40 m beyond the building line: under set-back blocks, in alleys and
+    # behind a low wall the ground is paved, not open to the sky below the horizon
+    p0, p1 = sorted((s * (hw + 0.15), s * (hw + 0.15 + pave_w[(s + 1) // 2] + 40)))
     street.box(paving, (p0, -30, -0.05), (p1, FAR, kerb_h))
 street.build("street")
 
@@ -335,7 +365,8 @@ for s in (-1, 1):
         record["buildings"].append({"side": s, "wall": wall_h})
         continue
     facades = [photo_material(f"facade-{s}-{i}", rng, facade_pool, (3, 8), (0.15, 0.4),
-                              (0.35, 0.9), (0.4, 1.0))[0] for i in range(rng.randint(2, 3))]
+                              (0.35, 0.9), (0.4, 1.0), upright=True)[0]
+               for i in range(rng.randint(2, 3))]
     p_lit = rng.uniform(0.2, 0.6)
     y = -25.0
     while y < FAR:
@@ -368,8 +399,11 @@ for s in (-1, 1):
         if shop:
             t, strength = rng.uniform(2800, 5500), rng.uniform(1, 3.5)
             name = f"shop-{len(record['buildings'])}"
+            size = rng.uniform(0.3, 0.6)  # the window: a crop of a pool photograph, lit
+            inside = (rng.choice(facade_pool), size, rng.uniform(0, 1 - size),
+                      rng.uniform(0, 1 - size), rng.uniform(2.5, 5))
             a0, a1 = sorted((front, front - s * 0.05))
-            block.box(glow(name, kelvin(t), strength, patchy=0.5),
+            block.box(glow(name, kelvin(t), strength, patchy=0.5, photo=inside),
                       (a0, y + 0.8, 0.05), (a1, y + width - 0.8, min(2.8, storey_h - 0.4)))
             entry["shop"] = {"kelvin": t, "strength": strength}
             if rng.random() < 0.5:

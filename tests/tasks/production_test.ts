@@ -473,6 +473,9 @@ Deno.test({
       assert.ok(pool.has(m.photo) && m.crop[0] >= 0.15 && m.crop[0] <= 0.4, name);
       assert.ok(m.wet > 0 && m.wet < 0.5 && m.wet_roughness < m.dry, `${name}: puddles`);
     }
+    // walls' photographs are not turned (turned, box projection smears one column over a wall)
+    const walls = Object.entries(night.materials).filter(([k]) => k.startsWith("facade"));
+    assert.ok(walls.length >= 2 && walls.every(([, m]) => (m as { turn: number }).turn === 0));
     // buildings on one side at least, with lit windows; the other side a wall if open
     const blocks = night.buildings.filter((b: { storeys?: number }) => b.storeys);
     assert.ok(blocks.length >= 3, `${blocks.length} blocks`);
