@@ -10,12 +10,19 @@
 # (docs/independent-set.md). The test folder W/fresh-<FOLDER in lower case> holds the fresh set's
 # photographs of `polyu` and `u45` (no texture pool and no fit of the detectors holds them) and
 # the renders (tasks/py/fresh_test_folder.py; a folder once written is left as it is). Run from the
-# repository root. Results: runs/detectors/{corpus-linear,corpus-rbf,corpus-rbf5}-fresh-<folder>/.
+# repository root. Results: runs/detectors/{corpus-linear,corpus-rbf,corpus-rbf5}-fresh-<folder>/
+# (printed at the end); logs: W/fresh-<folder>-<detector>.log.
 set -euo pipefail
 SET=$1 FOLDER=$2 W=${3:-/work}
 OUT="$W/fresh-${FOLDER,,}"
 /usr/bin/python3 tasks/py/fresh_test_folder.py --work "$W" --set "$SET" --folder "$FOLDER" \
   --out "$OUT"
+# two at a time (each scores on one core); each evaluation's progress goes to its own log
 for d in models/corpus-rbf5 models/corpus-rbf models/corpus-linear; do
-  deno task evaluate --detector "$d" --test-data "$OUT"
+  deno task evaluate --detector "$d" --test-data "$OUT" > "$OUT-$(basename "$d").log" 2>&1 &
+  if [ "$(jobs -rp | wc -l)" -ge 2 ]; then wait -n; fi
+done
+wait
+for d in corpus-rbf5 corpus-rbf corpus-linear; do
+  echo "## $d"; cat "runs/detectors/$d-$(basename "$OUT")/results.md"
 done
