@@ -39,6 +39,12 @@ What is drawn (y runs along the street, away from the usual camera; x across it)
   0.25-0.6 frame at 24 fps): cars keyframed on frames 0 and 2, frame 1 rendered;
 - the look: Filmic, a medium-high or high contrast look, exposure -0.3 to +0.9.
 
+`--generator night-by-day` (make.ts) renders the same streets by day, seed for seed (every draw of
+the night is made, then a sun, 2.5-4.5 W/m^2 at 15-60 degrees, and Blender's city or forest HDRI,
+strength 0.8-1.5, replace the sky and the lamps; windows are dark glass, lights, signs and shop
+fronts unlit in their colours; exposure 0.6 lower), to ask whether a detector misses the night or
+the street.
+
 Cycles at `samples`, 4 bounces (glossy 3, diffuse 2), indirect light clamped at 3; glowing
 windows, signs, lights and lamp heads are not sampled as lights (only the lamps and headlight
 cones are), diffuse rays do not see them and glossy rays see them at 1.5 at most (their
@@ -68,6 +74,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _blender  # noqa: E402
 
 args = _blender.arguments()
+# `--generator night-by-day`: the same streets (the same draws, seed for seed) by day: sun and a
+# day HDRI, no lamp lit, windows dark glass, lights and signs unlit (a diagnostic: is it the
+# night or the street that a detector misses?)
+DAY = args.get("generator") == "night-by-day"
 stream = _blender.streams("night:", args["seed"])
 pool = list(args["pool"])
 # facades prefer the pool's townscapes (urban100) where there are any
@@ -134,7 +144,19 @@ def glow(name, rgb, strength, patchy=0.0, photo=None):
     colour multiplied by a photograph's crop when `photo` = (path, size, u, v, metres): a shop's
     window and what is behind it (a crop of a pool photograph, tiled every `metres`). Glossy
     rays see it at most at 1.5 and diffuse rays not at all: a bounce finding a small bright glow
-    is a firefly at these sample counts (the lamps and headlight cones light the street)."""
+    is a firefly at these sample counts (the lamps and headlight cones light the street). By day
+    (DAY) the same colour and photograph, unlit."""
+    if DAY:
+        m, bsdf = _blender.principled(name)
+        bsdf.inputs["Base Color"].default_value = (*rgb, 1)
+        bsdf.inputs["Roughness"].default_value = 0.3
+        if photo is not None:
+            file, size, u, v, metres = photo
+            tex = _blender.photo_texture(m, file, 1 / metres, 0.0, 0.2, crop=(size, u, v),
+                                         upright=True)
+            m.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
+        record["materials"][name] = {"rgb": list(rgb), "lit": False, "photo": photo and photo[0]}
+        return m
     m = bpy.data.materials.new(name)
     m.use_nodes = True
     nodes, links = m.node_tree.nodes, m.node_tree.links
@@ -292,6 +314,9 @@ class Parts:
 
 
 def spot(name, location, rotation, power, rgb, size, blend, radius, parent=None):
+    """A spot lamp (none by day: its arguments are still drawn)."""
+    if DAY:
+        return None
     light = bpy.data.lights.new(name, "SPOT")
     light.energy, light.color = power, rgb
     light.spot_size, light.spot_blend, light.shadow_soft_size = size, blend, radius
@@ -387,6 +412,7 @@ for s in (-1, 1):
                 z = f * storey_h + rng.uniform(0.85, 1.0)
                 on = rng.random() < p_lit
                 mat = rng.choice(lit) if on else dark_glass
+                mat = dark_glass if DAY else mat  # by day no window is lit (the draw is kept)
                 n_lit += on
                 a0, a1 = sorted((front, front - s * 0.04))
                 block.box(frame_m, (a0, cy - win_w / 2 - 0.08, z - 0.08),
@@ -643,5 +669,23 @@ look = rng.choice(["Medium High Contrast", "High Contrast"])
 scene.view_settings.look = f"Filmic - {look}" if bpy.app.version >= (4, 0) else look
 scene.view_settings.exposure = rng.uniform(-0.3, 0.9)
 record["look"] = {"look": look, "exposure": scene.view_settings.exposure}
+
+if DAY:  # every draw of the night is made: the day replaces its sky, lights and exposure
+    rng = stream("day")
+    file = os.path.join(os.path.dirname(hdri), rng.choice(["city.exr", "forest.exr"]))
+    sky, sky_turn = rng.uniform(0.8, 1.5), rng.uniform(0, 2 * math.pi)
+    _blender.world(scene, sky, file, sky_turn)
+    elevation, azimuth = rng.uniform(15, 60), rng.uniform(0, 360)
+    sun_data = bpy.data.lights.new("sun", "SUN")
+    sun_data.energy, sun_data.angle = rng.uniform(2.5, 4.5), math.radians(rng.uniform(0.5, 2))
+    sun_data.color = kelvin(rng.uniform(5200, 6200))
+    sun = bpy.data.objects.new("sun", sun_data)
+    sun.rotation_euler = (math.radians(90 - elevation), 0, math.radians(azimuth))
+    bpy.context.collection.objects.link(sun)
+    scene.view_settings.exposure -= 0.6
+    record["world"] = {"kind": "day", "file": file, "strength": sky, "turn": sky_turn,
+                       "photo": None}
+    record["sun"] = {"elevation": elevation, "azimuth": azimuth, "energy": sun_data.energy}
+    record["look"]["exposure"] = scene.view_settings.exposure
 
 _blender.finish(scene, args, record)

@@ -30,6 +30,7 @@ export const GENERATORS = [
   "landscape",
   "archviz",
   "night",
+  "night-by-day",
 ] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
@@ -43,6 +44,7 @@ const SCRIPTS: Record<Generator, string> = {
   landscape: "render_landscape.py",
   archviz: "render_archviz.py",
   night: "render_night.py",
+  "night-by-day": "render_night.py",
 };
 
 /** What `render.py` takes (its header documents each). */

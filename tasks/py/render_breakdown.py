@@ -9,11 +9,12 @@ the seventh generator showed").
 --results is an evaluation's results.json (`deno task evaluate --detector D --test-data DIR`); its
 images named FOLDER/folder_SEED.jpg are the set's renders (make.ts), whose scene record is
 SET/renders/full/seed-SEED.png.json and whose finish record is SET/FOLDER/folder_SEED.jpg.json.
-A key is a dotted path into the scene record (`:len` counts a list); numbers are split at their
-median. Each post.py step the finish may or may not run is a key of its own ("post:STEP").
+A key is a dotted path into the scene record (`:len` counts a list), or `image:luma`, the mean
+luminance (0-255) of the file scored; numbers are split at their median. Each post.py step the finish may or may not run is a key of its own ("post:STEP").
 Prints, per key and value: the renders, the share called computer-generated with its 95 %
-Wilson interval, and the mean fused score. 100 renders make wide intervals: differences within
-them are not findings.
+Wilson interval, and the AUC of those renders against every photograph of the evaluation, by
+the fused score and by the head's p(CG) (how well each group is ranked, where the verdicts are
+all alike). 100 renders make wide intervals: differences within them are not findings.
 """
 
 import argparse
@@ -23,6 +24,8 @@ import os
 import re
 import statistics
 
+from PIL import Image
+
 
 def wilson(k, n, z=1.96):
     """The 95 % Wilson score interval of k successes in n."""
@@ -31,7 +34,13 @@ def wilson(k, n, z=1.96):
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (centre - half, centre + half)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def auc(pos, neg):
+    """The probability that a positive outranks a negative (ties count one half)."""
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
 
 
 def lookup(record, key):
@@ -51,27 +60,33 @@ def main():
     args = a.parse_args()
     ev = json.load(open(args.results))
     rows = []
+    photos = [img for img in ev["images"] if img["label"] == 0]
     for img in ev["images"]:
         m = re.fullmatch(r"([^/]+)/[^/]+_(\d+)\.jpg", img["name"])
         if img["label"] == 0 or not m:
             continue
         scene = json.load(open(f"{args.set}/renders/full/seed-{int(m[2])}.png.json"))
         finish = json.load(open(f"{args.set}/{img['name']}.json"))
+        scene["image"] = {"luma": None}
         rows.append((img, scene, finish))
     if not rows:
         raise SystemExit(f"{args.results}: no renders named FOLDER/folder_SEED.jpg")
     steps = sorted({s for _, _, f in rows for s in f["order"]})
     keys = args.keys.split(",") + [f"post:{s}" for s in steps]
+    if "image:luma" in keys:
+        for img, scene, _ in rows:
+            with Image.open(f"{args.set}/{img['name']}") as im:
+                scene["image"]["luma"] = statistics.fmean(im.convert("L").getdata())
     print(f"{len(rows)} renders of {os.path.basename(args.set)}, detector {ev['detector']}, "
           f"rule {ev['rule']}: {sum(r[0]['verdict'] == 'computer-generated' for r in rows)} "
           f"called computer-generated")
-    print("| key | value | renders | called CG [95 %] | mean fused |")
-    print("| --- | --- | --: | --- | --: |")
+    print("| key | value | renders | called CG [95 %] | AUC, fused | AUC, head |")
+    print("| --- | --- | --: | --- | --: | --: |")
     for key in keys:
         if key.startswith("post:"):
             values = [key[5:] in f["order"] for _, _, f in rows]
         else:
-            values = [lookup(s, key) for _, s, _ in rows]
+            values = [lookup(s, key.replace("image:", "image.")) for _, s, _ in rows]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) \
                 and len(set(values)) > 4:
             cut = statistics.median(values)
@@ -80,9 +95,10 @@ def main():
             group = [r for r, v in zip(rows, values) if str(v) == value]
             k = sum(img["verdict"] == "computer-generated" for img, _, _ in group)
             lo, hi = wilson(k, len(group))
-            fused = statistics.mean(img.get("fused", math.nan) for img, _, _ in group)
+            ranks = [auc([img[field] for img, _, _ in group], [p[field] for p in photos])
+                     if field in photos[0] else math.nan for field in ("fused", "pCg")]
             print(f"| {key} | {value} | {len(group)} | {k / len(group):.2f} [{lo:.2f}, {hi:.2f}]"
-                  f" | {fused:.2f} |")
+                  f" | {ranks[0]:.3f} | {ranks[1]:.3f} |")
 
 
 if __name__ == "__main__":

@@ -459,7 +459,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "render_night.py: the same seed gives the same street and image, another seed another; wet asphalt, lamps, lit windows, cars and a film camera",
+    "render_night.py: the same seed gives the same street and image, another seed another; wet asphalt, lamps, lit windows, cars and a film camera; night-by-day, the same street by day",
   ignore: !blender,
   async fn() {
     const night = await repeatsItself("night");
@@ -507,6 +507,17 @@ Deno.test({
       assert.ok(night.world.file.endsWith("night.exr") && pool.has(night.world.file));
       assert.ok(night.world.strength <= 0.12);
     } else assert.equal(night.world.kind, "gradient");
+    // night-by-day: the same street, buildings, lamps and cars, seed for seed, under a sun and
+    // Blender's city or forest HDRI, brighter than the night
+    const day = await render(7, join(dir, "night-by-day.png"), { generator: "night-by-day" });
+    for (const k of ["street", "buildings", "lamps", "cars", "camera"]) {
+      assert.deepEqual(day.record[k], night[k], k);
+    }
+    assert.equal(day.record.world.kind, "day");
+    assert.ok(/(city|forest)\.exr$/.test(day.record.world.file) && day.record.sun.energy >= 2.5);
+    const mean = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
+    const dark = await readImage(join(dir, "night-a.png"));
+    assert.ok(mean(day.img.data) > 2 * mean(dark.data), "the day is brighter");
   },
 });
 
