@@ -85,12 +85,12 @@ def photo_texture(m, photo, scale, turn, blend, coords="Object", projection="BOX
     the vertical, projected by `projection` (`blend`: BOX's blend). With `crop` = (size, u, v),
     each tile is a square of side `size` of the photograph (image coordinates 0-1) rather than
     the whole of it, but where depends on the face: box projection reads the photograph at
-    (y, z) on faces looking along x, (x, z) along y and (y, x) up or down (Cycles' box mapping,
-    each first coordinate mirrored on one side), and the offset added is (u, v, 0), so walls show
-    the photograph's bottom strip (v ignored). With `upright` the offset is (u, u, v): walls show
-    the square at (u, v) (mirrored left to right on half of them), for materials of walls, whose
-    `turn` must be 0 (turned, one column of the photograph fills a wall). Its colour is not
-    linked: the caller links it."""
+    (y, z) on faces looking along x, (x, z) along y and (y, x) up or down (Cycles' box mapping;
+    the first coordinate as 1 minus it on one side of each axis). With the offset (u, v, 0) walls
+    show a square from the photograph's bottom edge (v, not u, across on faces along x). With
+    `upright` the offset is (u, u, v): walls show the square at (u, v), or on the mirrored sides
+    at (1 - u - size, v), for walls' materials, whose `turn` must be 0 (turned, one column of the
+    photograph fills a wall). Its colour is not linked: the caller links it."""
     nodes, links = m.node_tree.nodes, m.node_tree.links
     coord = nodes.new("ShaderNodeTexCoord")
     mapping = nodes.new("ShaderNodeMapping")

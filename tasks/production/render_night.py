@@ -60,8 +60,9 @@ elsewhere in the photograph than the recorded crop (`_blender.photo_texture`); w
 rise above the roof; the pedestrian camera can stand half a metre from a lamp pole. A review of
 the first version (before any render was scored) found more, fixed since: facade photographs
 turned by 90 degrees smeared one column of the photograph over a wall, the sky showed in the gap
-between the paving and set-back blocks, shop fronts were flat white panels, and the recorded
-crops were not the squares walls showed.
+between the paving and set-back blocks, shop fronts were flat white panels, and walls showed the
+photograph's bottom strip, not the recorded crop (now the crop, or on the mirrored sides of box
+projection the square at 1 - u - size across: `_blender.photo_texture`).
 """
 
 import math
@@ -138,6 +139,14 @@ def math_node(nodes, links, op, a, b, c=None):
     return node.outputs[0]
 
 
+def shop_window(m, photo):
+    """The colour socket of a photograph's square on material `m`, upright on a wall: `photo` =
+    (path, size, u, v, metres), the square's side and place and the tile's width."""
+    file, size, u, v, metres = photo
+    return _blender.photo_texture(m, file, 1 / metres, 0.0, 0.2, crop=(size, u, v),
+                                  upright=True).outputs["Color"]
+
+
 def glow(name, rgb, strength, patchy=0.0, photo=None):
     """An emissive material (windows, signs, lights): `rgb` at `strength` to the camera, its
     brightness varied by a noise of share `patchy` (curtains and rooms behind a window), its
@@ -145,17 +154,20 @@ def glow(name, rgb, strength, patchy=0.0, photo=None):
     window and what is behind it (a crop of a pool photograph, tiled every `metres`). Glossy
     rays see it at most at 1.5 and diffuse rays not at all: a bounce finding a small bright glow
     is a firefly at these sample counts (the lamps and headlight cones light the street). By day
-    (DAY) the same colour and photograph, unlit."""
+    (DAY) a diffuse material of that colour, or of the photograph (not tinted: the tint is the
+    light's), unlit."""
+    entry = {"rgb": list(rgb), "strength": strength, "patchy": patchy,
+             "photo": photo and photo[0]}
+    if photo is not None:
+        entry.update(crop=list(photo[1:4]), tile=photo[4])
+    record["materials"][name] = entry
     if DAY:
+        entry["lit"] = False
         m, bsdf = _blender.principled(name)
         bsdf.inputs["Base Color"].default_value = (*rgb, 1)
         bsdf.inputs["Roughness"].default_value = 0.3
         if photo is not None:
-            file, size, u, v, metres = photo
-            tex = _blender.photo_texture(m, file, 1 / metres, 0.0, 0.2, crop=(size, u, v),
-                                         upright=True)
-            m.node_tree.links.new(tex.outputs["Color"], bsdf.inputs["Base Color"])
-        record["materials"][name] = {"rgb": list(rgb), "lit": False, "photo": photo and photo[0]}
+            m.node_tree.links.new(shop_window(m, photo), bsdf.inputs["Base Color"])
         return m
     m = bpy.data.materials.new(name)
     m.use_nodes = True
@@ -164,13 +176,10 @@ def glow(name, rgb, strength, patchy=0.0, photo=None):
     emit = nodes.new("ShaderNodeEmission")
     emit.inputs["Color"].default_value = (*rgb, 1)
     if photo is not None:
-        file, size, u, v, metres = photo
-        tex = _blender.photo_texture(m, file, 1 / metres, 0.0, 0.2, crop=(size, u, v),
-                                     upright=True)
         tint = nodes.new("ShaderNodeMixRGB")
         tint.blend_type, tint.inputs["Fac"].default_value = "MULTIPLY", 1.0
         tint.inputs["Color2"].default_value = (*rgb, 1)
-        links.new(tex.outputs["Color"], tint.inputs["Color1"])
+        links.new(shop_window(m, photo), tint.inputs["Color1"])
         links.new(tint.outputs["Color"], emit.inputs["Color"])
     path = nodes.new("ShaderNodeLightPath")
     weak = min(strength, 1.5)
@@ -188,10 +197,6 @@ def glow(name, rgb, strength, patchy=0.0, photo=None):
     links.new(value, emit.inputs["Strength"])
     links.new(emit.outputs["Emission"], nodes["Material Output"].inputs["Surface"])
     not_a_light(m)
-    record["materials"][name] = {"rgb": list(rgb), "strength": strength, "patchy": patchy,
-                                 "photo": photo and photo[0]}
-    if photo is not None:
-        record["materials"][name].update(crop=list(photo[1:4]), tile=photo[4])
     return m
 
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A production-like generator written after the shipped detectors, scored once (docs/production.md,
-# "The sixth generator" and "The seventh generator"): its test folder, and three detectors on it.
+# "The sixth generator: architectural exteriors, by another hand" and "A seventh generator, unlike
+# the others"): its test folder, and three detectors on it.
 #
 #   bash tasks/production/score_generator.sh SET FOLDER [W]
 #
@@ -17,12 +18,16 @@ SET=$1 FOLDER=$2 W=${3:-/work}
 OUT="$W/fresh-${FOLDER,,}"
 /usr/bin/python3 tasks/py/fresh_test_folder.py --work "$W" --set "$SET" --folder "$FOLDER" \
   --out "$OUT"
-# two at a time (each scores on one core); each evaluation's progress goes to its own log
+# two at a time (each scores on one core); each evaluation's progress goes to its own log; any
+# that fails fails the script, after the others have finished
+rc=0 pids=()
 for d in models/corpus-rbf5 models/corpus-rbf models/corpus-linear; do
   deno task evaluate --detector "$d" --test-data "$OUT" > "$OUT-$(basename "$d").log" 2>&1 &
-  if [ "$(jobs -rp | wc -l)" -ge 2 ]; then wait -n; fi
+  pids+=($!)
+  if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}" || rc=1; pids=("${pids[@]:1}"); fi
 done
-wait
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+[ "$rc" = 0 ] || { echo "an evaluation failed: see $OUT-*.log" >&2; exit 1; }
 for d in corpus-rbf5 corpus-rbf corpus-linear; do
   echo "## $d"; cat "runs/detectors/$d-$(basename "$OUT")/results.md"
 done

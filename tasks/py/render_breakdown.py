@@ -10,7 +10,8 @@ the seventh generator showed").
 images named FOLDER/folder_SEED.jpg are the set's renders (make.ts), whose scene record is
 SET/renders/full/seed-SEED.png.json and whose finish record is SET/FOLDER/folder_SEED.jpg.json.
 A key is a dotted path into the scene record (`:len` counts a list), or `image:luma`, the mean
-luminance (0-255) of the file scored; numbers are split at their median. Each post.py step the finish may or may not run is a key of its own ("post:STEP").
+luminance (0-255) of the file scored; numbers are split at their median (a render without the
+key, e.g. a focus distance without depth of field, is a group of its own: "None"). Each post.py step the finish may or may not run is a key of its own ("post:STEP").
 Prints, per key and value: the renders, the share called computer-generated with its 95 %
 Wilson interval, and the AUC of those renders against every photograph of the evaluation, by
 the fused score and by the head's p(CG) (how well each group is ranked, where the verdicts are
@@ -25,6 +26,7 @@ import re
 import statistics
 
 from PIL import Image
+from sklearn.metrics import roc_auc_score
 
 
 def wilson(k, n, z=1.96):
@@ -37,14 +39,15 @@ def wilson(k, n, z=1.96):
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def auc(pos, neg):
-    """The probability that a positive outranks a negative (ties count one half)."""
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
+def auc(renders, photos):
+    """The AUC of renders (positives) against photographs by a score."""
+    return roc_auc_score([1] * len(renders) + [0] * len(photos), [*renders, *photos])
 
 
 def lookup(record, key):
     """The value at a dotted path of `record`; `path:len` is the length of a list there."""
+    if key == "image:luma":
+        return record["image:luma"]
     path, _, op = key.partition(":")
     value = record
     for part in path.split("."):
@@ -65,9 +68,8 @@ def main():
         m = re.fullmatch(r"([^/]+)/[^/]+_(\d+)\.jpg", img["name"])
         if img["label"] == 0 or not m:
             continue
-        scene = json.load(open(f"{args.set}/renders/full/seed-{int(m[2])}.png.json"))
+        scene = json.load(open(f"{args.set}/renders/full/seed-{m[2]}.png.json"))
         finish = json.load(open(f"{args.set}/{img['name']}.json"))
-        scene["image"] = {"luma": None}
         rows.append((img, scene, finish))
     if not rows:
         raise SystemExit(f"{args.results}: no renders named FOLDER/folder_SEED.jpg")
@@ -76,7 +78,7 @@ def main():
     if "image:luma" in keys:
         for img, scene, _ in rows:
             with Image.open(f"{args.set}/{img['name']}") as im:
-                scene["image"]["luma"] = statistics.fmean(im.convert("L").getdata())
+                scene["image:luma"] = statistics.fmean(im.convert("L").getdata())
     print(f"{len(rows)} renders of {os.path.basename(args.set)}, detector {ev['detector']}, "
           f"rule {ev['rule']}: {sum(r[0]['verdict'] == 'computer-generated' for r in rows)} "
           f"called computer-generated")
@@ -86,11 +88,12 @@ def main():
         if key.startswith("post:"):
             values = [key[5:] in f["order"] for _, _, f in rows]
         else:
-            values = [lookup(s, key.replace("image:", "image.")) for _, s, _ in rows]
-        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values) \
-                and len(set(values)) > 4:
-            cut = statistics.median(values)
-            values = [f"> {cut:.3g}" if v > cut else f"<= {cut:.3g}" for v in values]
+            values = [lookup(s, key) for _, s, _ in rows]
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if len(set(numbers)) > 4 and all(v is None or v in numbers for v in values):
+            cut = statistics.median(numbers)
+            values = [v if v is None else f"> {cut:.3g}" if v > cut else f"<= {cut:.3g}"
+                      for v in values]
         for value in sorted(set(map(str, values))):
             group = [r for r, v in zip(rows, values) if str(v) == value]
             k = sum(img["verdict"] == "computer-generated" for img, _, _ in group)

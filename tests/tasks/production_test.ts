@@ -513,6 +513,9 @@ Deno.test({
     for (const k of ["street", "buildings", "lamps", "cars", "camera"]) {
       assert.deepEqual(day.record[k], night[k], k);
     }
+    for (const [k, m] of Object.entries(night.materials)) {
+      if (/^(facade|asphalt|paving)/.test(k)) assert.deepEqual(day.record.materials[k], m, k);
+    }
     assert.equal(day.record.world.kind, "day");
     assert.ok(/(city|forest)\.exr$/.test(day.record.world.file) && day.record.sun.energy >= 2.5);
     const mean = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
@@ -630,7 +633,7 @@ Deno.test({
   },
 });
 
-Deno.test("make.ts: the interior, studio, exterior, landscape, archviz and night generators refuse POV-Ray and an ablation, by name, before any work", async () => {
+Deno.test("make.ts: the interior, studio, exterior, landscape, archviz, night and night-by-day generators refuse POV-Ray and an ablation, by name, before any work", async () => {
   const make = async (...flags: string[]) => {
     const o = await new Deno.Command(Deno.execPath(), {
       args: [
@@ -647,7 +650,17 @@ Deno.test("make.ts: the interior, studio, exterior, landscape, archviz and night
     return { ok: o.success, err: new TextDecoder().decode(o.stderr) };
   };
   const base = ["--out", join(dir, "never"), "--sources", join(dir, "absent")];
-  for (const generator of ["interior", "studio", "exterior", "landscape", "archviz", "night"]) {
+  for (
+    const generator of [
+      "interior",
+      "studio",
+      "exterior",
+      "landscape",
+      "archviz",
+      "night",
+      "night-by-day",
+    ]
+  ) {
     const pov = await make(...base, "--generator", generator, "--engine", "POVRAY");
     assert.ok(!pov.ok && pov.err.includes(`${generator} renders in Blender only`), pov.err);
     const abl = await make(...base, "--generator", generator, "--ablation", "5");
