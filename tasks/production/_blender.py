@@ -30,11 +30,12 @@ def streams(prefix, seed):
     return lambda aspect: random.Random(f"{prefix}{seed}:{aspect}")
 
 
-def new_scene(args, bounces, clamp_indirect=None, dither=None):
+def new_scene(args, bounces, clamp_indirect=None, dither=None, cycles=None):
     """An empty scene with the settings every generator uses: `args`' engine, size, samples and
     threads, an 8-bit RGB PNG at `args["out"]`, the seed as Cycles' seed, no denoiser and no
     adaptive sampling (Cycles), ambient occlusion, reflections and soft shadows (EEVEE).
-    `bounces`, `clamp_indirect` and `dither` are each generator's own (None: Blender's default)."""
+    `bounces`, `clamp_indirect` and `dither` are each generator's own (None: Blender's default),
+    and so are `cycles`, more settings of `scene.cycles` by name (Cycles only)."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.render.engine = args.get("engine", "CYCLES")
@@ -58,6 +59,8 @@ def new_scene(args, bounces, clamp_indirect=None, dither=None):
         scene.cycles.max_bounces = bounces
         if clamp_indirect is not None:
             scene.cycles.sample_clamp_indirect = clamp_indirect
+        for name, value in (cycles or {}).items():
+            setattr(scene.cycles, name, value)
     else:
         scene.eevee.taa_render_samples = args["samples"]
         scene.eevee.use_gtao = True

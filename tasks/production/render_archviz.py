@@ -130,16 +130,10 @@ LOOKS = ["None", "Very Low Contrast", "Low Contrast", "Medium Low Contrast", "Me
 args = _blender.arguments()
 R = _blender.streams("archviz:", args["seed"])
 PHOTOS = list(args["pool"])
-scene = _blender.new_scene(args, bounces=8, clamp_indirect=10.0)
-if scene.render.engine == "CYCLES":
-    scene.cycles.diffuse_bounces = 2
-    scene.cycles.glossy_bounces = 3
-    scene.cycles.transmission_bounces = 6
-    scene.cycles.transparent_max_bounces = 6
-    scene.cycles.volume_bounces = 0
-    scene.cycles.caustics_reflective = False
-    scene.cycles.caustics_refractive = False
-    scene.cycles.blur_glossy = 1.0
+scene = _blender.new_scene(args, bounces=8, clamp_indirect=10.0, cycles={
+    "diffuse_bounces": 2, "glossy_bounces": 3, "transmission_bounces": 6,
+    "transparent_max_bounces": 6, "volume_bounces": 0, "caustics_reflective": False,
+    "caustics_refractive": False, "blur_glossy": 1.0})
 record = {"args": args, "materials": {}}
 
 

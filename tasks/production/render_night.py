@@ -83,15 +83,10 @@ stream = _blender.streams("night:", args["seed"])
 pool = list(args["pool"])
 # facades prefer the pool's townscapes (urban100) where there are any
 facade_pool = [p for p in pool if "urban100" in p] or pool
-scene = _blender.new_scene(args, bounces=4, clamp_indirect=3)
-if scene.render.engine == "CYCLES":
-    scene.cycles.diffuse_bounces = 2
-    scene.cycles.glossy_bounces = 3
-    scene.cycles.transmission_bounces = 2
-    scene.cycles.transparent_max_bounces = 2
-    scene.cycles.caustics_reflective = False
-    scene.cycles.caustics_refractive = False
-    scene.cycles.blur_glossy = 1.0
+scene = _blender.new_scene(args, bounces=4, clamp_indirect=3, cycles={
+    "diffuse_bounces": 2, "glossy_bounces": 3, "transmission_bounces": 2,
+    "transparent_max_bounces": 2, "caustics_reflective": False, "caustics_refractive": False,
+    "blur_glossy": 1.0})
 record = {"args": args, "materials": {}}
 FPS = 24
 FAR = 160.0  # the street runs from y = -30 to y = FAR

@@ -58,14 +58,10 @@ stream = _blender.streams("studio:", args["seed"])  # the stream of one aspect o
 record = {"args": args, "materials": {}, "objects": []}
 rng = stream("render")
 clamp = rng.uniform(5, 20)
-scene = _blender.new_scene(args, bounces=12, clamp_indirect=clamp, dither=0)
-if scene.render.engine == "CYCLES":
-    scene.cycles.transmission_bounces = 12
-    scene.cycles.glossy_bounces = 8
-    scene.cycles.caustics_reflective = False
-    scene.cycles.caustics_refractive = False
-    scene.cycles.blur_glossy = 1.0
-else:
+scene = _blender.new_scene(args, bounces=12, clamp_indirect=clamp, dither=0, cycles={
+    "transmission_bounces": 12, "glossy_bounces": 8, "caustics_reflective": False,
+    "caustics_refractive": False, "blur_glossy": 1.0})
+if scene.render.engine != "CYCLES":
     scene.eevee.use_ssr_refraction = True
 rng = stream("look")
 scene.view_settings.view_transform = "Filmic"
