@@ -1,7 +1,7 @@
 """What the Blender scene generators share (render.py, render_interior.py, render_studio.py,
 render_exterior.py, render_landscape.py, render_archviz.py, render_night.py): reading the
 arguments, the seeded streams, the output and engine settings, a photograph as a texture or as
-the world, writing the image and its record.
+the world, a scene by night, writing the image and its record.
 Each generator is a standalone `blender -P` script and imports this file from its own folder:
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -167,6 +167,24 @@ def photo_world(scene, rng, pool, strengths, photo=True):
     env_photo = env_photo if photo else None
     world(scene, strength, env_photo, env_turn)
     return {"strength": strength, "photo": env_photo, "turn": env_turn}
+
+
+def by_night(scene, rng, exposure):
+    """The scene built so far, at night (make.ts `--generator interior-night`, `landscape-night`):
+    the world (photograph or sky) dimmed to 1-4 % of its strength, every sun turned to moonlight
+    (1-4 % of its energy, bluish), the scene's other lamps left as they are, and the exposure raised
+    by a number of stops in the range `exposure`, as a night grade brightens a frame. It draws from
+    `rng` alone, after every other draw, so the day scene of the same seed is this one by day.
+    Returns the record of what it drew."""
+    world_f, moon_f, lift = rng.uniform(0.01, 0.04), rng.uniform(0.01, 0.04), rng.uniform(*exposure)
+    background = scene.world.node_tree.nodes["Background"].inputs["Strength"]
+    background.default_value *= world_f
+    for o in scene.objects:
+        if o.type == "LIGHT" and o.data.type == "SUN":
+            o.data.energy *= moon_f
+            o.data.color = (0.55, 0.65, 1.0)
+    scene.view_settings.exposure += lift
+    return {"world": world_f, "moon": moon_f, "exposure": lift}
 
 
 def finish(scene, args, record):

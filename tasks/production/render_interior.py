@@ -380,4 +380,7 @@ if on:
     record["post"]["grade"] = {"lift": lift, "gamma": gamma, "gain": gain}
 link(current, composite.inputs["Image"])
 
+# `--generator interior-night`: the same scene, seed for seed, at night (_blender.by_night)
+if args.get("generator") == "interior-night":
+    record["night"] = _blender.by_night(scene, stream("night"), (-2.5, -1.0))
 _blender.finish(scene, args, record)

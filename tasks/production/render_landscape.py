@@ -308,4 +308,7 @@ scene.camera = camera
 record["camera"] = {"location": [x, y, z], "drone": drone, "above": above, "pitch": pitch,
                     "yaw": yaw, "lens": camera.data.lens}
 
+# `--generator landscape-night`: the same scene, seed for seed, at night (_blender.by_night)
+if args.get("generator") == "landscape-night":
+    record["night"] = _blender.by_night(scene, stream("night"), (2.0, 3.5))
 _blender.finish(scene, args, record)

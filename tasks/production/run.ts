@@ -21,6 +21,8 @@ export type Engine = typeof ENGINES[number];
  * terrain, water and trees under a sky (landscapes), render_archviz.py's modern detached houses
  * on their plots with glass, terrace and garden (architectural visualisation), render_night.py's
  * night-time streets with cars, street lamps, lit windows and wet roads (a film or game frame).
+ * `night-by-day` is the night streets by day, `interior-night` and `landscape-night` the rooms and
+ * the landscapes at night, seed for seed.
  */
 export const GENERATORS = [
   "scene",
@@ -31,6 +33,8 @@ export const GENERATORS = [
   "archviz",
   "night",
   "night-by-day",
+  "interior-night",
+  "landscape-night",
 ] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
@@ -45,6 +49,8 @@ const SCRIPTS: Record<Generator, string> = {
   archviz: "render_archviz.py",
   night: "render_night.py",
   "night-by-day": "render_night.py",
+  "interior-night": "render_interior.py",
+  "landscape-night": "render_landscape.py",
 };
 
 /** What `render.py` takes (its header documents each). */

@@ -381,6 +381,32 @@ Deno.test({
 
 Deno.test({
   name:
+    "interior-night and landscape-night: the same room and landscape as by day, seed for seed, under a dim world and a moon, darker",
+  ignore: !blender,
+  async fn() {
+    const mean = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
+    for (const generator of ["interior", "landscape"] as const) {
+      const day = await render(9, join(dir, `${generator}-day.png`), { generator });
+      const night = await render(9, join(dir, `${generator}-night.png`), {
+        generator: `${generator}-night`,
+      });
+      // every draw of the day scene is the night's; the night adds its own record, nothing else
+      const { args: dayArgs, ...dayScene } = day.record;
+      const { args: nightArgs, night: drawn, ...nightScene } = night.record;
+      assert.deepEqual(nightScene, dayScene, generator);
+      assert.deepEqual({ ...nightArgs, generator }, dayArgs);
+      assert.ok(drawn.world >= 0.01 && drawn.world <= 0.04, JSON.stringify(drawn));
+      assert.ok(drawn.moon >= 0.01 && drawn.moon <= 0.04, JSON.stringify(drawn));
+      assert.ok(
+        mean(night.img.data) < 0.8 * mean(day.img.data),
+        `${generator}: ${mean(night.img.data)} against ${mean(day.img.data)} by day`,
+      );
+    }
+  },
+});
+
+Deno.test({
+  name:
     "render_archviz.py: the same seed gives the same house and image, another seed another; glass, HDRI and an archviz camera",
   ignore: !blender,
   async fn() {
