@@ -15,8 +15,10 @@ import { ENV } from "./_perms.ts";
 /** The `calibrate` command. */
 export const calibrateCommand: Command = {
   name: "calibrate",
-  usage: "--detector DIR --natural DIR --out DIR [--mode threshold|refit] [--corpus DIR]",
-  summary: "A detector calibrated to your own cameras' photographs (a new detector folder).",
+  usage:
+    "--detector DIR --natural DIR --out DIR [--mode threshold|refit|renders] [--corpus DIR] [--renders DIR]",
+  summary:
+    "A detector calibrated to your own cameras' photographs, or taught your renders (a new detector folder).",
   description: `
 --natural DIR holds photographs you know are natural, from the cameras you will examine (a dataset
 folder's label-0 rows, or every image under it; at least 10, better 20 or more). Two modes:
@@ -27,6 +29,11 @@ folder's label-0 rows, or every image under it; at least 10, better 20 or more).
   refit                the one-class model is fitted again, same kind and settings, on --corpus
                        DIR (the natural photographs it was fitted on; a detector holds none) and
                        yours together; the head's threshold moves as in threshold.
+  renders              a kernel head (rbf) learns the renders of --renders DIR (your renderer's,
+                       say; a dataset folder's rows of label 1 or more, or every image under it;
+                       at least 10): it is fitted again on its support vectors and them (the
+                       detector holds none of the images it was trained on), then the thresholds
+                       move on your photographs as in threshold.
 Writes a new detector folder --out (which must not exist, or be empty) whose detector.json and
 MODEL_CARD.md say how it was calibrated; detect prints it in its header.`,
   permissions:
@@ -42,10 +49,13 @@ MODEL_CARD.md say how it was calibrated; detect prints it in its header.`,
       type: "string",
       arg: "MODE",
       default: "threshold",
-      help: "threshold (re-set the thresholds) | refit (refit the one-class model)",
+      help:
+        "threshold (re-set the thresholds) | refit (refit the one-class model) | renders (the head learns renders)",
     },
     { name: "corpus", type: "string", arg: "DIR", help: "refit: the natural corpus" },
     { name: "corpus-csv", type: "string", arg: "FILE", help: "another CSV for --corpus" },
+    { name: "renders", type: "string", arg: "DIR", help: "renders: the renders the head learns" },
+    { name: "renders-csv", type: "string", arg: "FILE", help: "another CSV for --renders" },
     MAX_PIXELS_FLAG,
     ...COMPUTE_FLAGS,
   ],
@@ -63,6 +73,8 @@ MODEL_CARD.md say how it was calibrated; detect prints it in its header.`,
       mode: choice(a, "mode", CALIBRATION_MODES),
       corpus: str(a, "corpus"),
       corpusCsv: str(a, "corpus-csv"),
+      renders: str(a, "renders"),
+      rendersCsv: str(a, "renders-csv"),
       maxPixels: num(a, "max-pixels", { int: true, min: 1 }),
       progress: makeProgress(),
     });
@@ -72,7 +84,14 @@ MODEL_CARD.md say how it was calibrated; detect prints it in its header.`,
         `${f(r.oneclassThreshold.before)} -> ${f(r.oneclassThreshold.after)}, head ` +
         `${f(r.headThreshold.before)} -> ${f(r.headThreshold.after)}; wrote ${out}`,
     );
-    for (const s of r.skipped) console.error(`skipped ${s.path}: ${s.reason}`);
-    return r.skipped.length ? 3 : 0;
+    if (r.renders) {
+      const sv = r.renders.supportVectors;
+      console.log(
+        `the head learnt ${r.renders.images} renders: ${sv.before} -> ${sv.after} support vectors`,
+      );
+    }
+    const skipped = [...r.skipped, ...(r.renders?.skipped ?? [])];
+    for (const s of skipped) console.error(`skipped ${s.path}: ${s.reason}`);
+    return skipped.length ? 3 : 0;
   },
 };

@@ -14,6 +14,10 @@
  *   natural corpus it came from (`corpus`, which the detector does not hold: a detector folder
  *   holds no photographs) and the user's photographs together, its threshold set as the model
  *   sets it; the head's threshold moves as in `threshold` (the map is not trained again).
+ * - `renders`: a kernel head learns the user's renders (of their own renderer, say): it is fitted
+ *   again on its support vectors and the renders' features (`RbfSvmHead.withImages`; the images it
+ *   was trained on are not in the detector, and an SVM's solution depends on its support vectors
+ *   alone), then the thresholds move on the user's photographs as in `threshold`.
  *
  * The new detector records how it was calibrated in `detector.json` (`provenance.calibration`),
  * `detect` prints it in its header, and the model card, when the detector had one, is copied with
@@ -32,13 +36,14 @@ import { loadDataset } from "../data/dataset.ts";
 import { readImage } from "../data/decode.ts";
 import { listImages } from "../data/manifest.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
+import { RbfSvmHead } from "../head/svm.ts";
 import { Detector, loadDetector, type StageOutputs } from "./detector.ts";
 
 /** How a detector is calibrated (see the module documentation). */
-export type CalibrationMode = "threshold" | "refit";
+export type CalibrationMode = "threshold" | "refit" | "renders";
 
 /** The values of {@link CalibrationMode}. */
-export const CALIBRATION_MODES: readonly CalibrationMode[] = ["threshold", "refit"];
+export const CALIBRATION_MODES: readonly CalibrationMode[] = ["threshold", "refit", "renders"];
 
 /** Fewest photographs a calibration takes; under 1/ν the quantile is the largest score. */
 export const MIN_CALIBRATION_IMAGES = 10;
@@ -59,6 +64,10 @@ export interface CalibrateOptions {
   corpus?: string;
   /** Another CSV for `corpus`. */
   corpusCsv?: string;
+  /** `renders`: the renders the head learns (a dataset folder's rows of label 1 or more, or every image under it). */
+  renders?: string;
+  /** Another CSV for `renders`. */
+  rendersCsv?: string;
   /** Refuse images with more pixels (default: the decoder's limit). */
   maxPixels?: number;
   /** Progress and log sink. */
@@ -79,6 +88,13 @@ export interface CalibrationRecord {
   skipped: { path: string; reason: string }[];
   /** `refit`: the corpus and how many of its photographs were used. */
   corpus?: { root: string; images: number };
+  /** `renders`: the renders the head learnt, those that could not be read, its support vectors. */
+  renders?: {
+    root: string;
+    images: number;
+    skipped: { path: string; reason: string }[];
+    supportVectors: { before: number; after: number };
+  };
   /** The one-class threshold, before and after. */
   oneclassThreshold: { before: number; after: number };
   /** The head's threshold on p(CG), before and after. */
@@ -93,16 +109,75 @@ interface Photo {
   group: string;
 }
 
-/** The photographs of a folder: a dataset's label-0 rows, or every image under it. */
-async function photographs(dir: string, csv?: string): Promise<Photo[]> {
+/**
+ * The photographs of a folder: a dataset's label-0 rows, or every image under it; with
+ * `renders`, a dataset's rows of the other labels, or every image under it.
+ */
+async function photographs(dir: string, csv?: string, renders = false): Promise<Photo[]> {
   if (csv || await exists(join(dir, "dataset.csv"))) {
-    const ds = await loadDataset(dir, { csv, naturalOnly: true });
-    return ds.images.filter((e) => e.label === 0).map((e) => ({ path: e.path, group: e.group }));
+    const ds = await loadDataset(dir, { csv, naturalOnly: !renders, rendersOnly: renders });
+    return ds.images.filter((e) => (e.label === 0) !== renders)
+      .map((e) => ({ path: e.path, group: e.group }));
   }
   if (!(await Deno.stat(dir).then((s) => s.isDirectory, () => false))) {
-    throw new CgvsniError(`${dir}: not a folder of photographs`);
+    throw new CgvsniError(`${dir}: not a folder of ${renders ? "renders" : "photographs"}`);
   }
   return (await listImages(dir)).sort().map((path) => ({ path, group: path }));
+}
+
+/**
+ * `renders` mode's first step: the detector with its kernel head fitted again on its support
+ * vectors and the renders' features (sharing the given detector's one-class model).
+ */
+async function withRenders(
+  det: Detector,
+  o: CalibrateOptions,
+): Promise<{ det: Detector; renders: NonNullable<CalibrationRecord["renders"]> }> {
+  const head = det.featureHead;
+  if (!(head instanceof RbfSvmHead)) {
+    throw new UsageError(
+      `calibrate --mode renders teaches a kernel head (rbf); ${det.info.name} has ` +
+        (head ? `a ${det.info.head!.kind} head` : "an image map") + ": train-head --model rbf",
+    );
+  }
+  const files = await photographs(o.renders!, o.rendersCsv, true);
+  const rows: Float32Array[] = [], skipped: { path: string; reason: string }[] = [];
+  o.progress?.start("your renders", files.length);
+  for (const { path } of files) {
+    o.progress?.tick();
+    try {
+      const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
+      rows.push(await det.headFeatures(img));
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+      skipped.push({ path, reason: e.reason });
+      o.progress?.log(`skipped ${e.message}`);
+    }
+  }
+  o.progress?.end();
+  if (rows.length < MIN_CALIBRATION_IMAGES) {
+    throw new CgvsniError(
+      `${o.renders}: ${rows.length} readable renders; the head learns from at least ` +
+        `${MIN_CALIBRATION_IMAGES}`,
+    );
+  }
+  const x = new Float32Array(rows.length * head.dim);
+  rows.forEach((r, i) => x.set(r, i * head.dim));
+  o.progress?.log(
+    `fitting the kernel head again on its support vectors and ${rows.length} renders`,
+  );
+  const taught = head.withImages(x, rows.length, head.dim, new Array(rows.length).fill(1));
+  taught.provenance = { ...head.provenance, renders: resolve(o.renders!), added: rows.length };
+  const next = new Detector(det.map, det.oneClass, det.info, taught);
+  return {
+    det: next,
+    renders: {
+      root: resolve(o.renders!),
+      images: rows.length,
+      skipped,
+      supportVectors: { before: head.supportVectors, after: taught.supportVectors },
+    },
+  };
 }
 
 /** Each readable photograph's stage outputs; the unreadable ones named, with why. */
@@ -175,6 +250,12 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
   if (!CALIBRATION_MODES.includes(mode)) {
     throw new UsageError(`calibrate: mode must be ${CALIBRATION_MODES.join(" or ")}, got ${mode}`);
   }
+  if (mode === "renders" && !o.renders) {
+    throw new UsageError(
+      "calibrate --mode renders needs --renders DIR: the renders the head learns (and --natural " +
+        "DIR, photographs its thresholds are set on again)",
+    );
+  }
   if (mode === "refit" && !o.corpus) {
     throw new UsageError(
       "calibrate --mode refit needs --corpus DIR: the natural photographs the model is refitted " +
@@ -230,9 +311,11 @@ async function calibrateInto(
   out: string,
 ): Promise<CalibrationRecord> {
   const paths = await photographs(o.natural, o.naturalCsv);
-  const det = await loadDetector(o.detector);
+  let det = await loadDetector(o.detector);
   let oc: OneClassEstimator | undefined;
+  let renders: CalibrationRecord["renders"];
   try {
+    if (mode === "renders") ({ det, renders } = await withRenders(det, o));
     const mine = await collect(det, paths, o, "your photographs");
     if (mine.outs.length < MIN_CALIBRATION_IMAGES) {
       throw new CgvsniError(
@@ -266,7 +349,7 @@ async function calibrateInto(
       : h;
     let corpus: CalibrationRecord["corpus"];
     const before = det.oneClass.threshold;
-    if (mode === "threshold") {
+    if (mode !== "refit") {
       oc = det.oneClass;
       const raw = meanPerImage(
         await oc.scoreSamples(all.vectors.data, all.vectors.n),
@@ -320,6 +403,7 @@ async function calibrateInto(
       images: k,
       skipped: mine.skipped,
       ...(corpus ? { corpus } : {}),
+      ...(renders ? { renders } : {}),
       oneclassThreshold: { before, after: oc.threshold },
       headThreshold: { before: h.value, after: headAfter },
       date: new Date().toISOString(),
@@ -359,6 +443,11 @@ async function modelCard(from: string, out: string, r: CalibrationRecord): Promi
     (r.corpus
       ? `, the one-class model refitted with ${r.corpus.images} of \`${r.corpus.root}\``
       : "") +
+    (r.renders
+      ? `, its kernel head fitted again on its ${r.renders.supportVectors.before} support ` +
+        `vectors and ${r.renders.images} renders of \`${r.renders.root}\` ` +
+        `(${r.renders.supportVectors.after} support vectors now)`
+      : "") +
     ".",
     "",
     "| threshold | before | after |",
@@ -367,6 +456,9 @@ async function modelCard(from: string, out: string, r: CalibrationRecord): Promi
     `| head p(CG) | ${f(r.headThreshold.before)} | ${f(r.headThreshold.after)} |`,
     "",
     r.skipped.length ? `${r.skipped.length} files could not be read and were left out.\n` : "",
+    r.renders?.skipped.length
+      ? `${r.renders.skipped.length} renders could not be read and were left out.\n`
+      : "",
   ].join("\n");
   await Deno.writeTextFile(
     join(out, "MODEL_CARD.md"),

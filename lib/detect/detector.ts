@@ -584,12 +584,35 @@ export class Detector {
     return meanPerImage(r.pCg, new Uint8Array(crops.length), 1)[0];
   }
 
+  /**
+   * The vector a head on whole-image features reads from decoded pixels: the image re-encoded as
+   * the head was trained (`info.head.jpeg`), then its features (`info.head.features`). What
+   * `calibrate --mode renders` adds to a kernel head; refused without such a head.
+   *
+   * @example
+   * ```ts
+   * import { loadDetector } from "./mod.ts";
+   * import { initBackend } from "../backends/mod.ts";
+   * import { readImage } from "../data/decode.ts";
+   * await initBackend("auto");
+   * const det = await loadDetector("models/corpus-rbf5");
+   * const x = await det.headFeatures(await readImage("dataset/POVRay/povray_00003.png"));
+   * console.log(x.length === det.featureHead!.dim); // true
+   * det.dispose();
+   * ```
+   */
+  async headFeatures(decoded: RgbImage): Promise<Float32Array> {
+    const h = this.info.head;
+    if (!this.featureHead || !h) {
+      throw new ModelError(`detector ${this.info.name} has no head on whole-image features`);
+    }
+    const img = h.jpeg ? await jpegRoundTrip(decoded, h.jpeg) : decoded;
+    return await wholeImageFeatures(h.features, img);
+  }
+
   /** The whole-image head's p(CG) of decoded pixels: its features of the image as it reads it. */
   async #featureHeadPCg(decoded: RgbImage): Promise<number> {
-    const h = this.info.head!;
-    const img = h.jpeg ? await jpegRoundTrip(decoded, h.jpeg) : decoded;
-    const x = await wholeImageFeatures(h.features, img);
-    return this.featureHead!.pCg(x, 1)[0];
+    return this.featureHead!.pCg(await this.headFeatures(decoded), 1)[0];
   }
 
   /**

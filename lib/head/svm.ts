@@ -135,6 +135,61 @@ export class RbfSvmHead extends ThresholdedHead<RbfSvmFit> {
     return decision(m, x, at);
   }
 
+  /**
+   * This head fitted again on its support vectors and `n` more rows of `x` (labels `y`: 0 a
+   * photograph, 1 a render), without the images it was trained on: an SVM's solution depends on
+   * its support vectors alone, so they stand in for those images (an incremental SVM; a training
+   * image that was not a support vector cannot become one). The standardisation, kernel width and
+   * C are this head's; each class's bound is C n / (2 nᵢ's class) over this head's training counts
+   * plus the rows. With no rows it gives back this head within the solver's tolerance. The
+   * threshold and its reference are kept (they are the photographs' out-of-fold p(CG), which
+   * cannot be computed again without them): set them again on photographs (calibrate).
+   *
+   * @example Its support vectors alone give back the head; an image added is counted
+   * ```ts
+   * import { RbfSvmHead } from "./mod.ts";
+   * const ring = (n: number, r: number) =>
+   *   Float32Array.from({ length: 2 * n }, (_, k) => r * (k % 2 ? Math.sin : Math.cos)(k >> 1));
+   * const x = new Float32Array([...ring(30, 1), ...ring(30, 3)]);
+   * const y = Array.from({ length: 60 }, (_, i) => i < 30 ? 0 : 1);
+   * const h = new RbfSvmHead().fit(x, 60, 2, y, y.map((v, i) => v ? 100 : i % 5));
+   * const same = h.withImages(new Float32Array(0), 0, 2, []);
+   * console.log(Math.abs(same.pCg(x, 60)[7] - h.pCg(x, 60)[7]) < 1e-3); // true
+   * console.log(h.withImages(new Float32Array([6, 6]), 1, 2, [1]).n); // { natural: 30, rendered: 31 }
+   * ```
+   */
+  withImages(x: Float32Array, n: number, dim: number, y: ArrayLike<number>): RbfSvmHead {
+    const m = this.fitted(x, n);
+    if (dim !== m.mean.length) {
+      throw new ModelError(`the kernel head reads ${m.mean.length}-d vectors, got ${dim}`);
+    }
+    if (y.length !== n || !Array.from(y).every((v) => v === 0 || v === 1)) {
+      throw new UsageError(`withImages: ${n} rows need as many labels, each 0 or 1`);
+    }
+    const k = m.coef.length, z = new Float32Array((k + n) * dim);
+    z.set(m.sv);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < dim; j++) {
+        z[(k + i) * dim + j] = (x[i * dim + j] - m.mean[j]) / m.scale[j];
+      }
+    }
+    const labels = Int8Array.from(
+      { length: k + n },
+      (_, t) => t < k ? (m.coef[t] > 0 ? 1 : -1) : (y[t - k] === 1 ? 1 : -1),
+    );
+    const added = Array.from(y).filter((v) => v === 1).length;
+    const counts = { natural: this.n.natural + n - added, rendered: this.n.rendered + added };
+    const total = counts.natural + counts.rendered;
+    const bound = (v: number) =>
+      this.c * total / (2 * (v === 1 ? counts.rendered : counts.natural));
+    const h = new RbfSvmHead({ c: this.c, nu: this.nu, folds: this.folds, seed: this.seed });
+    return h.restore({ ...this, n: counts }, {
+      mean: m.mean,
+      scale: m.scale,
+      ...solveSvm(z, dim, labels, Float64Array.from(labels, bound), m.gamma),
+    });
+  }
+
   /** The saved form (`head.json`). */
   toJSON(): SavedRbfHead {
     const m = this.fitted();
@@ -264,10 +319,24 @@ function fitSvm(
   for (const v of z) sum += v, sq += v * v;
   const variance = sq / z.length - (sum / z.length) ** 2;
   const gamma = variance > 0 ? 1 / (dim * variance) : 1;
-  const norms = squaredNorms(z, dim);
   const y = Int8Array.from(rows, (i) => y01[i] === 1 ? 1 : -1);
   const pos = y.filter((v) => v === 1).length;
   const box = Float64Array.from(y, (v) => c * n / (2 * (v === 1 ? pos : n - pos)));
+  return { mean, scale, ...solveSvm(z, dim, y, box, gamma) };
+}
+
+/**
+ * The dual of the soft-margin SVM on standardised rows `z` (labels ±1, each row's bound `box`, the
+ * kernel width `gamma`), solved as libsvm solves it; its support vectors, their coefficients and ρ.
+ */
+function solveSvm(
+  z: Float32Array,
+  dim: number,
+  y: Int8Array,
+  box: Float64Array,
+  gamma: number,
+): Omit<RbfSvmFit, keyof Standardiser> {
+  const n = y.length, norms = squaredNorms(z, dim);
   // the rows of Q (yᵢyⱼKᵢⱼ, single precision as libsvm's), computed when first needed; the
   // cache is bounded (about 256 MiB), the oldest row dropped first
   const cache = new Map<number, Float32Array>(), capacity = Math.max(2, (1 << 26) / n | 0);
@@ -368,8 +437,6 @@ function fitSvm(
   const sv = new Float32Array(keep.length * dim);
   keep.forEach((t, k) => sv.set(z.subarray(t * dim, (t + 1) * dim), k * dim));
   return {
-    mean,
-    scale,
     gamma,
     sv,
     norms: squaredNorms(sv, dim),

@@ -18,8 +18,11 @@ import {
   type Detector,
   DETECTOR_FORMAT,
   detectorWithHead,
+  detectorWithLinearHead,
   loadDetector,
 } from "../../../lib/detect/detector.ts";
+import { RbfSvmHead } from "../../../lib/head/svm.ts";
+import { trainHead } from "../../../lib/head/train.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { PROFILE_DIM } from "../../../lib/features/profile.ts";
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
@@ -268,5 +271,118 @@ Deno.test("calibrate: a refit folds by source again when the detector's threshol
       /Group column/,
     );
     assert.equal(await exists(join(dir, "refit-flat")), false);
+  });
+});
+
+Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw from some of its renders, and says so", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const all = (await loadDataset(SHIPPED)).images;
+    const photos = all.filter((i) => i.label === 0), cycles = all.filter((i) => i.label === 1);
+    const povray = all.filter((i) => i.label === 3);
+    // a kernel head on profile features: 28 photographs (four sources) against Cycles alone
+    const csv = (rows: string[]) => ["Name,Label,Group", ...rows].join("\n") + "\n";
+    await Deno.writeTextFile(
+      join(dir, "train.csv"),
+      csv([
+        ...photos.slice(0, 28).map((p, i) => `${p.name},0,s${i % 4}`),
+        ...cycles.map((r) => `${r.name},1,${r.name}`),
+      ]),
+    );
+    const runs = join(dir, "runs"), quiet = makeProgress({ quiet: true });
+    const train = join(dir, "train.csv");
+    await trainHead({
+      natural: SHIPPED,
+      naturalCsv: train,
+      renders: SHIPPED,
+      rendersCsv: train,
+      features: "profile",
+      model: "rbf",
+      runs,
+      name: "h",
+      progress: quiet,
+    });
+    await trainOneClass({
+      data: SHIPPED,
+      csv: train,
+      fitAll: true,
+      runs,
+      name: "p",
+      features: "profile",
+      oneclass: "gauss",
+      progress: quiet,
+    });
+    const shipped = join(dir, "kernel");
+    const made = await detectorWithLinearHead(join(runs, "h"), runs, "p", { rule: "head" });
+    await made.save(shipped);
+    made.dispose();
+    // the user's renderer: 12 POV-Ray renders to learn from, 28 held out; 12 other photographs
+    const learn = join(dir, "learn"), mine = join(dir, "mine");
+    await Deno.writeTextFile(
+      join(dir, "learn.csv"),
+      csv(povray.slice(0, 12).map((r) => `${r.name},1,${r.name}`)),
+    );
+    await Deno.writeTextFile(
+      join(dir, "mine.csv"),
+      csv(photos.slice(28).map((p) => `${p.name},0,${p.name}`)),
+    );
+    const held = povray.slice(12).map((r) => r.path);
+    const out = join(dir, "taught");
+    const r = await calibrate({
+      detector: shipped,
+      natural: SHIPPED,
+      naturalCsv: join(dir, "mine.csv"),
+      renders: SHIPPED,
+      rendersCsv: join(dir, "learn.csv"),
+      out,
+      mode: "renders",
+      progress: quiet,
+    });
+    assert.equal(r.mode, "renders");
+    assert.equal(r.images, 12);
+    assert.equal(r.renders!.images, 12);
+    const before = await loadDetector(shipped), after = await loadDetector(out);
+    try {
+      const h0 = before.featureHead as RbfSvmHead, h1 = after.featureHead as RbfSvmHead;
+      assert.ok(h1 instanceof RbfSvmHead);
+      assert.deepEqual(h1.n, { natural: h0.n.natural, rendered: h0.n.rendered + 12 });
+      assert.equal(r.renders!.supportVectors.before, h0.supportVectors);
+      assert.equal(r.renders!.supportVectors.after, h1.supportVectors);
+      // the held-out renders of the renderer it learnt: more of them flagged, and p(CG) up
+      const p0 = (await scores(before, held)).map((s) => s.p);
+      const p1 = (await scores(after, held)).map((s) => s.p);
+      const flagged = (p: number[], t: number) => p.filter((v) => v >= t).length;
+      const mean = (p: number[]) => p.reduce((a, b) => a + b, 0) / p.length;
+      assert.ok(
+        flagged(p1, after.headAt!) > flagged(p0, before.headAt!) && mean(p1) > mean(p0),
+        `held-out POV-Ray renders flagged ${flagged(p0, before.headAt!)} -> ${
+          flagged(p1, after.headAt!)
+        } of ${held.length}`,
+      );
+      // its thresholds were set again on the photographs given, as in threshold mode
+      assert.equal(after.headAt, r.headThreshold.after);
+      assert.ok(r.headThreshold.after >= r.headThreshold.before);
+    } finally {
+      before.dispose();
+      after.dispose();
+    }
+    const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
+    assert.match(card, /kernel head fitted again on its \d+ support vectors and 12 renders/);
+    // a detector with another head is refused, named; renders mode needs its renders
+    await assert.rejects(
+      calibrate({
+        detector: DETECTOR,
+        natural: SHIPPED,
+        renders: SHIPPED,
+        out: join(dir, "x"),
+        mode: "renders",
+      }),
+      /teaches a kernel head \(rbf\); .* has an image map/,
+    );
+    await assert.rejects(
+      calibrate({ detector: shipped, natural: SHIPPED, out: join(dir, "y"), mode: "renders" }),
+      /--renders DIR/,
+    );
+    assert.equal(await exists(join(dir, "x")), false);
   });
 });

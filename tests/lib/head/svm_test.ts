@@ -69,6 +69,46 @@ Deno.test("kernel head: the fit meets the optimality conditions of the balanced 
   assert.ok(free > 0 && s.coefficients.length < n, `${free} free of ${s.coefficients.length}`);
 });
 
+Deno.test("kernel head: fitted again on its support vectors alone it gives back itself; with renders of a new kind it learns them, as a fit on every row would", () => {
+  const { x, y, groups, n, d } = ring(180, 5, "extend");
+  const h = new RbfSvmHead().fit(x, n, d, y, groups);
+  const same = h.withImages(new Float32Array(0), 0, d, []);
+  const probe = h.decisionFunction(x, n), back = same.decisionFunction(x, n);
+  const gap = Math.max(...probe.map((v, i) => Math.abs(v - back[i])));
+  assert.ok(gap < 2e-3, `support vectors alone: decisions differ by ${gap}`);
+  assert.deepEqual(same.n, h.n);
+  // 30 renders of a kind it never saw: inside the photographs' ball, off in a noise column
+  const rng = new Rng("a new kind"), m = 30, extra = new Float32Array(m * d);
+  for (let i = 0; i < m; i++) {
+    extra.set(
+      [0.4 * rng.normal(), 0.4 * rng.normal(), 2 + 0.2 * rng.normal(), rng.normal(), 7],
+      i * d,
+    );
+  }
+  const ones = new Array(m).fill(1), taught = h.withImages(extra, m, d, ones);
+  const caught = (k: RbfSvmHead) => k.predict(extra, m).reduce((a, v) => a + v, 0);
+  assert.ok(
+    caught(taught) >= 0.9 * m && caught(taught) > caught(h),
+    `${caught(h)} -> ${caught(taught)}`,
+  );
+  assert.deepEqual(taught.n, { natural: h.n.natural, rendered: h.n.rendered + m });
+  // its threshold and reference are kept (set again on photographs, by calibrate)
+  assert.equal(taught.threshold, h.threshold);
+  assert.deepEqual(taught.reference, h.reference);
+  // on nearly every row it sides with a head trained on all of them from the start (which
+  // standardises and sets its kernel width on them all): but near the margin
+  const all = new Float32Array([...x, ...extra]), labels = [...y, ...ones];
+  const full = new RbfSvmHead().fit(all, n + m, d, labels, [
+    ...groups,
+    ...ones.map((_, i) => 5000 + i),
+  ]);
+  const a = taught.decisionFunction(all, n + m), b = full.decisionFunction(all, n + m);
+  const agree = a.filter((v, i) => Math.sign(v) === Math.sign(b[i])).length / (n + m);
+  assert.ok(agree >= 0.95, `sides agree on ${agree}`);
+  assert.throws(() => h.withImages(extra, m, d, ones.slice(1)), UsageError);
+  assert.throws(() => h.withImages(extra, m, d - 1, ones), ModelError);
+});
+
 Deno.test("kernel head: scikit-learn's decisions on a small problem, within the solvers' tolerance", () => {
   // 40 rows (15 renders), made by the same formula in numpy (float32); scikit-learn 1.2.1's
   // make_pipeline(StandardScaler(), SVC(C=1, gamma="scale", class_weight="balanced")) gives
