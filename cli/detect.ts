@@ -304,8 +304,9 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       const cal = det.info.provenance?.calibration as CalibrationRecord | undefined;
       if (cal) {
         console.error(
-          `calibrated (${cal.mode}) on ${cal.images} photographs of ${cal.natural}, ` +
-            `${cal.date.slice(0, 10)}, from ${cal.from}`,
+          `calibrated (${cal.mode}) on ${cal.images} photographs of ${cal.natural}` +
+            (cal.renders ? ` and ${cal.renders.images} renders of ${cal.renders.root}` : "") +
+            `, ${cal.date.slice(0, 10)}, from ${cal.from}`,
         );
       }
       if (det.featureHead) {

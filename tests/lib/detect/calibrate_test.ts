@@ -368,6 +368,25 @@ Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw
     }
     const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
     assert.match(card, /kernel head fitted again on its \d+ support vectors and 12 renders/);
+    // detect's header says what it learnt
+    const err: string[] = [];
+    const { error, log } = console;
+    console.error = (...a: unknown[]) => err.push(a.join(" "));
+    console.log = () => {};
+    try {
+      assert.equal(await main(["detect", "--detector", out, held[0], "--csv"]), 0);
+    } finally {
+      console.error = error;
+      console.log = log;
+    }
+    assert.match(
+      err.join("\n"),
+      /calibrated \(renders\) on 12 photographs of .* and 12 renders of /,
+    );
+    assert.match(
+      err.join("\n"),
+      /kernel \(RBF SVM\) head on profile features \(28 photographs, 52 renders\)/,
+    );
     // a detector with another head is refused, named; renders mode needs its renders
     await assert.rejects(
       calibrate({
