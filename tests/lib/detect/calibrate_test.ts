@@ -317,7 +317,6 @@ Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw
     await made.save(shipped);
     made.dispose();
     // the user's renderer: 12 POV-Ray renders to learn from, 28 held out; 12 other photographs
-    const learn = join(dir, "learn"), mine = join(dir, "mine");
     await Deno.writeTextFile(
       join(dir, "learn.csv"),
       csv(povray.slice(0, 12).map((r) => `${r.name},1,${r.name}`)),
