@@ -33,7 +33,8 @@ folder's label-0 rows, or every image under it; at least 10, better 20 or more).
                        say; a dataset folder's rows of label 1 or more, or every image under it;
                        at least 10): it is fitted again on its support vectors and them (the
                        detector holds none of the images it was trained on), then the thresholds
-                       move on your photographs as in threshold.
+                       move on your photographs as in threshold (under rule fused the new head is
+                       read against the old head's reference: check it on other photographs).
 Writes a new detector folder --out (which must not exist, or be empty) whose detector.json and
 MODEL_CARD.md say how it was calibrated; detect prints it in its header.`,
   permissions:

@@ -17,7 +17,10 @@
  * - `renders`: a kernel head learns the user's renders (of their own renderer, say): it is fitted
  *   again on its support vectors and the renders' features (`RbfSvmHead.withImages`; the images it
  *   was trained on are not in the detector, and an SVM's solution depends on its support vectors
- *   alone), then the thresholds move on the user's photographs as in `threshold`.
+ *   alone), then the thresholds move on the user's photographs as in `threshold`. The head's
+ *   natural reference stays the old head's out-of-fold p(CG) (with the user's photographs' p(CG)
+ *   under the new head joined to it), which the new head's scores are read against under the
+ *   `fused` rule: measure a taught detector on held-out photographs (`evaluate`).
  *
  * The new detector records how it was calibrated in `detector.json` (`provenance.calibration`),
  * `detect` prints it in its header, and the model card, when the detector had one, is copied with
@@ -137,7 +140,8 @@ async function withRenders(
   if (!(head instanceof RbfSvmHead)) {
     throw new UsageError(
       `calibrate --mode renders teaches a kernel head (rbf); ${det.info.name} has ` +
-        (head ? `a ${det.info.head!.kind} head` : "an image map") + ": train-head --model rbf",
+        (head ? `a ${det.info.head!.kind} head` : det.map ? "an image map" : "no head") +
+        ": train-head --model rbf",
     );
   }
   const files = await photographs(o.renders!, o.rendersCsv, true);
@@ -167,7 +171,11 @@ async function withRenders(
     `fitting the kernel head again on its support vectors and ${rows.length} renders`,
   );
   const taught = head.withImages(x, rows.length, head.dim, new Array(rows.length).fill(1));
-  taught.provenance = { ...head.provenance, renders: resolve(o.renders!), added: rows.length };
+  const before = (head.provenance?.learnt as { renders: string; images: number }[]) ?? [];
+  taught.provenance = {
+    ...head.provenance,
+    learnt: [...before, { renders: resolve(o.renders!), images: rows.length }],
+  };
   const next = new Detector(det.map, det.oneClass, det.info, taught);
   return {
     det: next,
@@ -250,6 +258,13 @@ export async function calibrate(o: CalibrateOptions): Promise<CalibrationRecord>
   if (!CALIBRATION_MODES.includes(mode)) {
     throw new UsageError(`calibrate: mode must be ${CALIBRATION_MODES.join(" or ")}, got ${mode}`);
   }
+  // a flag of another mode is refused, not ignored: a forgotten --mode would calibrate otherwise
+  if (mode !== "renders" && (o.renders || o.rendersCsv)) {
+    throw new UsageError(`calibrate: --renders is for --mode renders (the mode is ${mode})`);
+  }
+  if (mode !== "refit" && (o.corpus || o.corpusCsv)) {
+    throw new UsageError(`calibrate: --corpus is for --mode refit (the mode is ${mode})`);
+  }
   if (mode === "renders" && !o.renders) {
     throw new UsageError(
       "calibrate --mode renders needs --renders DIR: the renders the head learns (and --natural " +
@@ -315,7 +330,16 @@ async function calibrateInto(
   let oc: OneClassEstimator | undefined;
   let renders: CalibrationRecord["renders"];
   try {
-    if (mode === "renders") ({ det, renders } = await withRenders(det, o));
+    if (mode === "renders") {
+      // the photographs are checked before the renders' features, which take seconds an image
+      if (paths.length < MIN_CALIBRATION_IMAGES) {
+        throw new CgvsniError(
+          `${o.natural}: ${paths.length} photographs; calibration takes at least ` +
+            `${MIN_CALIBRATION_IMAGES}`,
+        );
+      }
+      ({ det, renders } = await withRenders(det, o));
+    }
     const mine = await collect(det, paths, o, "your photographs");
     if (mine.outs.length < MIN_CALIBRATION_IMAGES) {
       throw new CgvsniError(

@@ -143,7 +143,8 @@ export class RbfSvmHead extends ThresholdedHead<RbfSvmFit> {
    * C are this head's; each class's bound is C n / (2 nᵢ's class) over this head's training counts
    * plus the rows. With no rows it gives back this head within the solver's tolerance. The
    * threshold and its reference are kept (they are the photographs' out-of-fold p(CG), which
-   * cannot be computed again without them): set them again on photographs (calibrate).
+   * cannot be computed again without them): `calibrate` raises the threshold on the user's
+   * photographs and joins their p(CG) to the reference, which stays the old head's otherwise.
    *
    * @example Its support vectors alone give back the head; an image added is counted
    * ```ts
@@ -166,6 +167,7 @@ export class RbfSvmHead extends ThresholdedHead<RbfSvmFit> {
     if (y.length !== n || !Array.from(y).every((v) => v === 0 || v === 1)) {
       throw new UsageError(`withImages: ${n} rows need as many labels, each 0 or 1`);
     }
+    if (!x.every(Number.isFinite)) throw new UsageError("withImages: a row is not finite");
     const k = m.coef.length, z = new Float32Array((k + n) * dim);
     z.set(m.sv);
     for (let i = 0; i < n; i++) {
@@ -183,7 +185,8 @@ export class RbfSvmHead extends ThresholdedHead<RbfSvmFit> {
     const bound = (v: number) =>
       this.c * total / (2 * (v === 1 ? counts.rendered : counts.natural));
     const h = new RbfSvmHead({ c: this.c, nu: this.nu, folds: this.folds, seed: this.seed });
-    return h.restore({ ...this, n: counts }, {
+    const provenance = this.provenance ? structuredClone(this.provenance) : undefined;
+    return h.restore({ ...this, n: counts, provenance }, {
       mean: m.mean,
       scale: m.scale,
       ...solveSvm(z, dim, labels, Float64Array.from(labels, bound), m.gamma),

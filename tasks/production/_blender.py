@@ -172,8 +172,9 @@ def photo_world(scene, rng, pool, strengths, photo=True):
 def by_night(scene, rng, exposure):
     """The scene built so far, at night (make.ts `--generator interior-night`, `landscape-night`):
     the world (photograph or sky) dimmed to 1-4 % of its strength, every sun turned to moonlight
-    (1-4 % of its energy, bluish), the scene's other lamps left as they are, and the exposure raised
-    by a number of stops in the range `exposure`, as a night grade brightens a frame. It draws from
+    (1-4 % of its energy, bluish), the scene's other lamps left as they are, and the exposure graded
+    by a number of stops in the range `exposure` (each generator's own: a room lit by its lamps is
+    graded down, a moonlit landscape up, as a night grade would). It draws from
     `rng` alone, after every other draw, so the day scene of the same seed is this one by day.
     Returns the record of what it drew."""
     world_f, moon_f, lift = rng.uniform(0.01, 0.04), rng.uniform(0.01, 0.04), rng.uniform(*exposure)

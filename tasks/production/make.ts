@@ -52,7 +52,7 @@
  * `night` chain), and `--generator night-by-day`, the same streets seed for seed by day (a sun
  * and a day HDRI, nothing lit; the same chain), and `--generator interior-night` and
  * `landscape-night`, the rooms and the landscapes seed for seed at night (_blender.py
- * `by_night`: world and sun dimmed to moonlight, lamps as they were, the exposure raised; their
+ * `by_night`: world and sun dimmed to moonlight, lamps as they were, the exposure graded; their
  * own chains); none of them has an ablation.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked

@@ -61,3 +61,9 @@ for p in "${pids[@]}"; do wait "$p" || rc=1; done
 for d in det-sv det-night det-day; do
   echo "## $d"; sed -n '/^| test renderer/,/^$/p;/^| class/,/^$/p' "runs/detectors/$d-fresh-night/results.md"
 done
+# the night head against the control, image by image; the toolkit's refit against scikit-learn's
+/usr/bin/python3 tasks/py/paired_auc.py runs/detectors/det-night-fresh-night \
+  runs/detectors/det-day-fresh-night
+for f in night:LandscapeNight,InteriorNight day:LandscapeDay,InteriorDay; do
+  deno run --allow-read tasks/refit_parity.ts models/corpus-rbf5 $F "${f#*:}" "$W/det-${f%%:*}"
+done

@@ -74,7 +74,7 @@ def main():
     print(f"added: {len(names)} renders of {folders or 'none'}")
 
     # the check: the support vectors alone give back the shipped decision
-    check = SVC(C=head["c"], kernel="rbf", gamma=gamma, class_weight=bound, tol=1e-3)
+    check = SVC(C=1.0, kernel="rbf", gamma=gamma, class_weight=bound, tol=1e-3)
     check.fit(sv, y_sv)
     probe = np.vstack([sv, added])
     shipped = decision(sv, coef, rho, gamma, probe)

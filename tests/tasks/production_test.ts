@@ -397,6 +397,9 @@ Deno.test({
       assert.deepEqual({ ...nightArgs, generator }, dayArgs);
       assert.ok(drawn.world >= 0.01 && drawn.world <= 0.04, JSON.stringify(drawn));
       assert.ok(drawn.moon >= 0.01 && drawn.moon <= 0.04, JSON.stringify(drawn));
+      // graded as each generator's night is: rooms down, moonlit landscapes up
+      const [lo, hi] = generator === "interior" ? [-2.5, -1.0] : [2.0, 3.5];
+      assert.ok(drawn.exposure >= lo && drawn.exposure <= hi, JSON.stringify(drawn));
       assert.ok(
         mean(night.img.data) < 0.8 * mean(day.img.data),
         `${generator}: ${mean(night.img.data)} against ${mean(day.img.data)} by day`,

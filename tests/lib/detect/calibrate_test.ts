@@ -358,9 +358,12 @@ Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw
           flagged(p1, after.headAt!)
         } of ${held.length}`,
       );
-      // its thresholds were set again on the photographs given, as in threshold mode
+      // its thresholds were set again on the photographs given, as in threshold mode, and their
+      // p(CG) under the new head joined the old head's reference (what rule fused reads)
       assert.equal(after.headAt, r.headThreshold.after);
-      assert.ok(r.headThreshold.after >= r.headThreshold.before);
+      const ref0 = before.info.headThreshold.reference, ref1 = after.info.headThreshold.reference;
+      assert.equal(ref1.length, ref0.length + 12);
+      assert.deepEqual(h1.provenance?.learnt, [{ renders: r.renders!.root, images: 12 }]);
     } finally {
       before.dispose();
       after.dispose();
@@ -400,6 +403,22 @@ Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw
     await assert.rejects(
       calibrate({ detector: shipped, natural: SHIPPED, out: join(dir, "y"), mode: "renders" }),
       /--renders DIR/,
+    );
+    // a flag of another mode is refused, not ignored (a forgotten --mode renders, say)
+    await assert.rejects(
+      calibrate({ detector: shipped, natural: SHIPPED, renders: SHIPPED, out: join(dir, "z") }),
+      /--renders is for --mode renders \(the mode is threshold\)/,
+    );
+    await assert.rejects(
+      calibrate({
+        detector: shipped,
+        natural: SHIPPED,
+        renders: SHIPPED,
+        corpus: SHIPPED,
+        out: join(dir, "z"),
+        mode: "renders",
+      }),
+      /--corpus is for --mode refit/,
     );
     assert.equal(await exists(join(dir, "x")), false);
   });

@@ -92,6 +92,19 @@ Deno.test("kernel head: fitted again on its support vectors alone it gives back 
     `${caught(h)} -> ${caught(taught)}`,
   );
   assert.deepEqual(taught.n, { natural: h.n.natural, rendered: h.n.rendered + m });
+  // each coefficient within its class's bound, C N / (2 n_class) over the counts with the renders
+  // added: the photographs' bound rose (more rows, as many photographs) and is reached
+  const s = taught.toJSON(), total = s.n.natural + s.n.rendered;
+  const bound = (c: number) => s.c * total / (2 * (c > 0 ? s.n.rendered : s.n.natural));
+  assert.ok(s.coefficients.every((c) => Math.abs(c) <= bound(c) + 1e-9));
+  const oldBound = h.c * (h.n.natural + h.n.rendered) / (2 * h.n.natural);
+  const natural = s.coefficients.filter((c) => c < 0).map(Math.abs);
+  assert.ok(
+    Math.max(...natural) > oldBound + 1e-6 && Math.abs(Math.max(...natural) - bound(-1)) < 1e-9,
+    `photographs' largest coefficient ${Math.max(...natural)}, bound ${
+      bound(-1)
+    } (before ${oldBound})`,
+  );
   // its threshold and reference are kept (set again on photographs, by calibrate)
   assert.equal(taught.threshold, h.threshold);
   assert.deepEqual(taught.reference, h.reference);
