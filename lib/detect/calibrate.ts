@@ -1,31 +1,24 @@
 /**
- * Calibration to a user's own cameras: a detector, and photographs the user knows are natural
- * (from the cameras they will examine), make a new detector folder, in one of two modes.
+ * Calibration to a user's cameras (or renderer): a detector and photographs the user knows are
+ * natural make a new detector folder, in one of three modes.
  *
- * - `threshold`: only the thresholds move. Each stage's threshold becomes the larger of its own
- *   and the (1 − ν) quantile of the user's photographs' scores (the one-class raw score; the
- *   head's mean p(CG) over the tiles `detect` reads), and the user's scores join each stage's
- *   natural reference (which the fused score reads). So about (1 − ν) of photographs like the
- *   user's, and at least as many of every other natural image as before, are inside; under the
- *   rules both, head and oneclass nothing flagged before is flagged now (the fused score reads the
- *   enlarged references, so under `fused` an image near its cut-off can cross it). The one-class model's checks (a Gaussian's
- *   slope) are not re-set: a camera that fails one needs `refit`.
- * - `refit`: the one-class model is fitted again, with the same kind and settings, on the
- *   natural corpus it came from (`corpus`, which the detector does not hold: a detector folder
- *   holds no photographs) and the user's photographs together, its threshold set as the model
- *   sets it; the head's threshold moves as in `threshold` (the map is not trained again).
- * - `renders`: a kernel head learns the user's renders (of their own renderer, say): it is fitted
- *   again on its support vectors and the renders' features (`RbfSvmHead.withImages`; the images it
- *   was trained on are not in the detector, and an SVM's solution depends on its support vectors
- *   alone), then the thresholds move on the user's photographs as in `threshold`. The head's
- *   natural reference stays the old head's out-of-fold p(CG) (with the user's photographs' p(CG)
- *   under the new head joined to it), which the new head's scores are read against under the
- *   `fused` rule: measure a taught detector on held-out photographs (`evaluate`).
+ * - `threshold`: each stage's threshold becomes the larger of its own and the (1 − ν) quantile of
+ *   the user's photographs' scores (one-class raw score; the head's mean p(CG) over `detect`'s
+ *   tiles), and their scores join each stage's natural reference (which the fused score reads).
+ *   About (1 − ν) of photographs like theirs are inside; under rules both, head and oneclass
+ *   nothing flagged before is flagged now (under `fused` an image near its cut-off can cross it).
+ *   The one-class model's checks (a Gaussian's slope) are not re-set: such a camera needs `refit`.
+ * - `refit`: the one-class model is fitted again, same kind and settings, on the natural corpus it
+ *   came from (`corpus`: a detector folder holds no photographs) and the user's photographs; its
+ *   threshold set as the model sets it, the head's moved as in `threshold` (no map retrained).
+ * - `renders`: a kernel head learns the user's renders: fitted again on its support vectors and
+ *   their features (`RbfSvmHead.withImages`: an SVM's solution depends on its support vectors
+ *   alone), then thresholds move as in `threshold`. Its reference stays the old head's (the user's
+ *   photographs joined), which rule `fused` reads the new head against: measure it (`evaluate`).
  *
  * The new detector records how it was calibrated in `detector.json` (`provenance.calibration`),
- * `detect` prints it in its header, and the model card, when the detector had one, is copied with
- * a section appended. The output folder must not exist or be empty: nothing already written is
- * replaced.
+ * `detect` prints it in its header, the model card (if any) is copied with a section appended.
+ * The output folder must not exist or be empty: nothing already written is replaced.
  *
  * @module
  */
