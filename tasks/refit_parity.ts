@@ -12,19 +12,17 @@
  * @module
  */
 
+import { loadBundle } from "../lib/core/bundle.ts";
 import { RbfSvmHead } from "../lib/head/mod.ts";
 
 const [detector, cache, folders, py] = Deno.args;
 if (!py) throw new Error("usage: refit_parity.ts DETECTOR FEATURES FOLDER[,FOLDER] PY_DETECTOR");
-const meta = JSON.parse(await Deno.readTextFile(`${cache}/renders-mobilenet.json`)) as {
-  names: string[];
-  weightsManifest: { weights: { shape: number[] }[] }[];
-};
-const [rows, d] = meta.weightsManifest[0].weights[0].shape;
-const all = new Float32Array((await Deno.readFile(`${cache}/renders-mobilenet.bin`)).buffer);
-if (all.length !== rows * d) throw new Error(`${cache}: ${all.length} values, not ${rows} x ${d}`);
+// the cached list, its length and checksum checked as the toolkit checks them
+const { manifest, arrays } = await loadBundle(cache, "renders-mobilenet");
+const names = manifest.names as string[];
+const { data: all, shape: [, d] } = [...arrays.values()][0];
 const want = folders.split(",");
-const picked = meta.names.map((n, i) => [n.split("#")[0], i] as const)
+const picked = names.map((n, i) => [n.split("#")[0], i] as const)
   .filter(([n]) => want.includes(n.split("/")[0]));
 const x = new Float32Array(picked.length * d);
 picked.forEach(([, i], k) => x.set(all.subarray(i * d, (i + 1) * d), k * d));

@@ -30,6 +30,7 @@ import type { Progress } from "../core/progress.ts";
 import { meanPerImage, quantile } from "../core/stats.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { readImage } from "../data/decode.ts";
+import type { RgbImage } from "../data/image.ts";
 import { listImages } from "../data/manifest.ts";
 import type { OneClassEstimator } from "../oneclass/estimator.ts";
 import { RbfSvmHead } from "../head/svm.ts";
@@ -138,20 +139,12 @@ async function withRenders(
     );
   }
   const files = await photographs(o.renders!, o.rendersCsv, true);
-  const rows: Float32Array[] = [], skipped: { path: string; reason: string }[] = [];
-  o.progress?.start("your renders", files.length);
-  for (const { path } of files) {
-    o.progress?.tick();
-    try {
-      const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
-      rows.push(await det.headFeatures(img));
-    } catch (e) {
-      if (!(e instanceof ImageError)) throw e;
-      skipped.push({ path, reason: e.reason });
-      o.progress?.log(`skipped ${e.message}`);
-    }
-  }
-  o.progress?.end();
+  const { outs: rows, skipped } = await readEach(
+    files,
+    o,
+    "your renders",
+    (img) => det.headFeatures(img),
+  );
   if (rows.length < MIN_CALIBRATION_IMAGES) {
     throw new CgvsniError(
       `${o.renders}: ${rows.length} readable renders; the head learns from at least ` +
@@ -189,14 +182,32 @@ async function collect(
   what: string,
   oneClassOnly = false,
 ): Promise<{ outs: StageOutputs[]; groups: string[]; skipped: CalibrationRecord["skipped"] }> {
-  const outs: StageOutputs[] = [], groups: string[] = [];
+  return await readEach(
+    photos,
+    o,
+    what,
+    async (img, path) => (await det.stages(img, { name: path, oneClassOnly })).outputs,
+  );
+}
+
+/**
+ * `f` of each readable image of `files`, with the group of each; the unreadable ones named, with
+ * why (progress as `what`).
+ */
+async function readEach<T>(
+  files: Photo[],
+  o: CalibrateOptions,
+  what: string,
+  f: (img: RgbImage, path: string) => Promise<T>,
+): Promise<{ outs: T[]; groups: string[]; skipped: CalibrationRecord["skipped"] }> {
+  const outs: T[] = [], groups: string[] = [];
   const skipped: CalibrationRecord["skipped"] = [];
-  o.progress?.start(what, photos.length);
-  for (const { path, group } of photos) {
+  o.progress?.start(what, files.length);
+  for (const { path, group } of files) {
     o.progress?.tick();
     try {
       const img = await readImage(path, { maxPixels: o.maxPixels, onWarning: () => {} });
-      outs.push((await det.stages(img, { name: path, oneClassOnly })).outputs);
+      outs.push(await f(img, path));
       groups.push(group);
     } catch (e) {
       if (!(e instanceof ImageError)) throw e;

@@ -42,6 +42,21 @@ async function scores(det: Detector, files: string[]) {
   return out;
 }
 
+/** What `detect --detector DIR FILE --csv` prints to standard error (its header); it must exit 0. */
+async function detectHeader(detector: string, file: string): Promise<string> {
+  const err: string[] = [];
+  const { error, log } = console;
+  console.error = (...a: unknown[]) => err.push(a.join(" "));
+  console.log = () => {};
+  try {
+    assert.equal(await main(["detect", "--detector", detector, file, "--csv"]), 0);
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+  return err.join("\n");
+}
+
 /** The user's camera: the first `n` shipped photographs through a soft lens, as PNGs in `dir`. */
 async function softCamera(
   dir: string,
@@ -106,19 +121,10 @@ Deno.test("calibrate: threshold mode keeps photographs of the user's camera insi
     after.dispose();
 
     // detect's header and the model card say it is calibrated
-    const err: string[] = [];
-    const { error, log } = console;
-    console.error = (...a: unknown[]) => err.push(a.join(" "));
-    console.log = () => {};
-    try {
-      assert.equal(await main(["detect", "--detector", out, held[0], "--csv"]), 0);
-    } finally {
-      console.error = error;
-      console.log = log;
-    }
-    assert.match(err.join("\n"), /calibrated \(threshold\) on 20 photographs of .*calib/);
+    const header = await detectHeader(out, held[0]);
+    assert.match(header, /calibrated \(threshold\) on 20 photographs of .*calib/);
     // and which rule gives the verdict (the detector's own, cgbench-small's: both)
-    assert.match(err.join("\n"), /; the verdict by rule both$/m);
+    assert.match(header, /; the verdict by rule both$/m);
     const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
     assert.match(card, /## Calibrated/);
     assert.match(card, /\| one-class score \| /);
@@ -371,22 +377,13 @@ Deno.test("calibrate: renders mode, a kernel head learns a renderer it never saw
     const card = await Deno.readTextFile(join(out, "MODEL_CARD.md"));
     assert.match(card, /kernel head fitted again on its \d+ support vectors and 12 renders/);
     // detect's header says what it learnt
-    const err: string[] = [];
-    const { error, log } = console;
-    console.error = (...a: unknown[]) => err.push(a.join(" "));
-    console.log = () => {};
-    try {
-      assert.equal(await main(["detect", "--detector", out, held[0], "--csv"]), 0);
-    } finally {
-      console.error = error;
-      console.log = log;
-    }
+    const header = await detectHeader(out, held[0]);
     assert.match(
-      err.join("\n"),
+      header,
       /calibrated \(renders\) on 12 photographs of .* and 12 renders of /,
     );
     assert.match(
-      err.join("\n"),
+      header,
       /kernel \(RBF SVM\) head on profile features \(28 photographs, 52 renders\)/,
     );
     // a detector with another head is refused, named; renders mode needs its renders
