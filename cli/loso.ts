@@ -155,7 +155,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       arg: "DIRS",
       setting: true,
       help:
-        "reuse other runs' features (their features/ folders, comma-separated): a list is taken from them when they hold all its images, matched by name, so only runs on the same files",
+        "reuse other runs' features (their features/ folders, comma-separated): a list is taken from them when they hold all its images, matched by name and file fingerprint",
     },
     // the SVDD models' settings, as train-oneclass declares them
     ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),

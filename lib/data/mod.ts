@@ -34,6 +34,7 @@ export {
   splitFromLists,
 } from "./split.ts";
 export { centerCrop, type RgbImage } from "./image.ts";
+export { fileFingerprint, fileFingerprints } from "./fingerprint.ts";
 export {
   activeDecoder,
   decodeImage,

@@ -151,7 +151,7 @@ export interface LosoOptions {
    * Other runs' feature caches (their `features` folders; one folder as a string is read as a
    * list of one), to reuse: every list of the same definition in them is offered image by image
    * (`adoptFeatures`, as `train-head` does); a list is assembled from them when they hold every
-   * image of it, else computed. Images are matched by name, so only runs on the same files.
+   * image of it, else computed. Images are matched by name and file fingerprint.
    * Nothing is written there.
    */
   featureCache?: string | string[];

@@ -1,7 +1,8 @@
 /**
  * Computing feature vectors for a list of samples, from any source, cached on disk
  * (`<dir>/<key>.json` + `.bin`) with the map's checksum, the source, the decoder, the JPEG
- * re-encoding and the exact list of samples, so a second run reuses them and a retrained map never does.
+ * re-encoding and the exact list of samples (each image's name, crop and file fingerprint), so a
+ * second run reuses them and a retrained map, or a file replaced under the same name, never does.
  *
  * Vectors may also be computed ahead, a slice of the images at a time and on as many machines
  * ({@link extractFeatureShard}, the `features --shard i/N` unit): each slice is saved under
@@ -19,6 +20,7 @@ import { prefetch } from "../core/prefetch.ts";
 import { hashString } from "../core/rng.ts";
 import type { ImageStore, View } from "../data/cache.ts";
 import { decoderInfo } from "../data/decode.ts";
+import { fileFingerprints } from "../data/fingerprint.ts";
 import { formatPerturbation } from "../data/perturb.ts";
 import { cropOf, type Sample } from "../data/samples.ts";
 import type { ImageMap } from "../map/run.ts";
@@ -49,9 +51,22 @@ export interface FeatureSet {
 
 const FORMAT = "cgvsni-features/2";
 
-/** Cache key of a list of samples (names and tiles, order included). */
-export function samplesKey(samples: Sample[]): string {
-  return hashString(samples.map(sampleName).join("\n")).map((h) => h.toString(16)).join("");
+/** A list of samples as the caches record it: names with crops, and their files' fingerprints. */
+interface Listed {
+  names: string[];
+  files: string[];
+}
+
+/** The samples' names and their files' fingerprints ({@link fileFingerprints}), in order. */
+async function listOf(samples: Sample[]): Promise<Listed> {
+  const fp = await fileFingerprints(samples.map((s) => s.entry.path));
+  return { names: samples.map(sampleName), files: samples.map((s) => fp.get(s.entry.path)!) };
+}
+
+/** Cache key of a list of samples (names, crops and file fingerprints, order included). */
+function samplesKey(l: Listed): string {
+  const lines = l.names.map((n, i) => `${n}\0${l.files[i]}`);
+  return hashString(lines.join("\n")).map((h) => h.toString(16)).join("");
 }
 
 /** What {@link extractFeatures} needs. */
@@ -86,7 +101,8 @@ export interface ExtractOptions {
  * ```
  */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
-  const identity = await identityOf(o);
+  const listed = await listOf(o.samples);
+  const identity = await identityOf(o, listed);
   if (o.cache) {
     try {
       const { manifest, arrays } = await loadBundle(o.cache.dir, o.cache.key, { format: FORMAT });
@@ -103,7 +119,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
       }
     } catch { /* absent or stale: compute */ }
     // slices are of unperturbed pixels only
-    const assembled = o.store.perturbation ? undefined : await fromShards(o, identity);
+    const assembled = o.store.perturbation ? undefined : await fromShards(o, identity, listed);
     if (assembled) return { ...assembled, cached: true };
   }
   const out = await compute(o);
@@ -112,7 +128,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
     await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
       { name: "features", shape: [out.n, out.dim], data: out.data },
       ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
-    ], { ...identity, names: o.samples.map(sampleName) });
+    ], { ...identity, ...listed });
   }
   return { ...out, cached: false };
 }
@@ -139,9 +155,10 @@ export async function extractFeatureShard(
   o: Omit<ExtractOptions, "cache"> & { dir: string; shard: Shard },
 ): Promise<string> {
   if (o.store.perturbation) throw new RangeError("feature slices are of unperturbed pixels only");
-  const identity = await identityOf(o);
+  const listed = await listOf(o.samples);
+  const identity = await identityOf(o, listed);
   const dir = shardFolder(o.dir, identity, o), stem = shardName(o.shard);
-  const extra = { ...slice(identity), ...viewOf(o), names: o.samples.map(sampleName) };
+  const extra = { ...slice(identity), ...viewOf(o), ...listed };
   // the same slice computed already (a unit run again): kept
   try {
     const { manifest } = await loadBundle(dir, stem, { format: FORMAT });
@@ -166,9 +183,10 @@ export async function extractFeatureShard(
  * same definition (source, pixels, decoder, JPEG re-encoding, the source's version) is copied
  * in as a slice (`<dir>/shards/…/adopted-*`; so are the same definition's slices under their
  * `shards/`, a run's whose lists were put together from slices), which {@link extractFeatures}
- * assembles a list from when those slices hold every image of it. Images are matched by name: a
- * file changed under the same name since is not noticed, so adopt only from runs on the same
- * files. A list adopted before is not copied again. Returns how many lists were adopted.
+ * assembles a list from when those slices hold every image of it. Images are matched by name and
+ * file fingerprint (`lib/data/fingerprint.ts`): a file replaced under the same name since is
+ * computed again, and so is every image of a list saved before fingerprints were recorded. A list
+ * adopted before is not copied again. Returns how many lists were adopted.
  *
  * @example Another run's residual vectors of three photographs, reused by a list of two of them
  * ```ts
@@ -190,7 +208,9 @@ export async function adoptFeatures(
   o: { source: FeatureSource; store: ImageStore },
 ): Promise<number> {
   if (needsMap(o.source)) throw new RangeError("only whole-image vectors are adopted");
-  const want = slice(await identityOf({ ...o, samples: [], view: { kind: "full" } }));
+  const want = slice(
+    await identityOf({ ...o, samples: [], view: { kind: "full" } }, { names: [], files: [] }),
+  );
   const to = shardFolder(dir, want, { source: o.source, view: { kind: "full" } });
   // the lists of each folder, and the whole-image slices under its shards/ (a run whose lists
   // were themselves assembled from slices keeps only those)
@@ -245,6 +265,7 @@ const BUNDLE_KEYS = new Set([
   "byteLength",
   "sha256",
   "names",
+  "files",
   "samples",
 ]);
 
@@ -258,8 +279,11 @@ function sampleName(s: Sample): string {
   return `${s.entry.name}#${s.tile}`;
 }
 
-/** What defines a list's vectors: the source, map, pixels, decoder, samples. */
-async function identityOf(o: Omit<ExtractOptions, "cache">): Promise<Record<string, unknown>> {
+/** What defines a list's vectors: the source, map, pixels, decoder, samples and their files. */
+async function identityOf(
+  o: Omit<ExtractOptions, "cache">,
+  listed: Listed,
+): Promise<Record<string, unknown>> {
   return {
     source: o.source,
     model: o.map?.sha ?? "none",
@@ -267,7 +291,7 @@ async function identityOf(o: Omit<ExtractOptions, "cache">): Promise<Record<stri
     ...(o.store.shortSide ? { shortSide: o.store.shortSide } : {}),
     ...(o.store.perturbation ? { perturbation: formatPerturbation(o.store.perturbation) } : {}),
     decoder: await decoderKey(o.store),
-    samples: samplesKey(o.samples),
+    samples: samplesKey(listed),
     ...(needsMap(o.source) ? {} : { [specKey(o.source)!]: JSON.stringify(sourceSpec(o.source)) }),
   };
 }
@@ -296,6 +320,7 @@ function shardFolder(
 async function fromShards(
   o: ExtractOptions,
   identity: Record<string, unknown>,
+  listed: Listed,
 ): Promise<Omit<FeatureSet, "cached"> | undefined> {
   const dir = shardFolder(o.cache!.dir, identity, o);
   let stems: string[];
@@ -315,10 +340,16 @@ async function fromShards(
       const f = arrays.get("features")!, p = arrays.get("p_cg")?.data;
       if (dim >= 0 && f.shape[1] !== dim) continue;
       dim = f.shape[1];
-      (manifest.names as string[]).forEach((name, i) => rows.set(name, { f: f.data, p, i }));
+      // a row is its image's only if the file is the one it was computed from (a slice saved
+      // before fingerprints were recorded has none, and is not used)
+      const files = manifest.files as string[] | undefined;
+      if (!files) continue;
+      (manifest.names as string[]).forEach((name, i) =>
+        rows.set(`${name}\0${files[i]}`, { f: f.data, p, i })
+      );
     } catch { /* a slice being written, or damaged: not used */ }
   }
-  const names = o.samples.map(sampleName);
+  const names = listed.names.map((n, i) => `${n}\0${listed.files[i]}`);
   if (dim < 0 || !names.every((n) => rows.has(n))) return undefined;
   const data = new Float32Array(names.length * dim);
   const withP = names.every((n) => rows.get(n)!.p);

@@ -64,7 +64,7 @@ export interface TrainHeadOptions {
   name?: string;
   /**
    * Other runs' feature caches (their `features/` folders) whose vectors of the same definition
-   * are reused image by image (`adoptFeatures`: matched by name, so only runs on these files).
+   * are reused image by image (`adoptFeatures`: matched by name and file fingerprint).
    */
   featureCache?: string[];
   /** Progress and log lines. */

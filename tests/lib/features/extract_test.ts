@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { extractFeatures, RESIDUAL_SPEC } from "../../../lib/features/mod.ts";
+import { join } from "node:path";
+import { ImageStore, loadDataset } from "../../../lib/data/mod.ts";
+import {
+  adoptFeatures,
+  extractFeatures,
+  extractFeatureShard,
+  RESIDUAL_SPEC,
+} from "../../../lib/features/mod.ts";
 import { twoShippedImages, withTempDir } from "../../_helpers.ts";
 
 Deno.test("features: the cache is reused for the same inputs, and not when the residual definition changed", async () => {
@@ -22,5 +29,59 @@ Deno.test("features: the cache is reused for the same inputs, and not when the r
     }
     assert.equal(c.cached, false);
     assert.deepEqual(c.data, a.data);
+  });
+});
+
+Deno.test("features: a file replaced under the same name is computed again, by lists, slices and adopted lists", async () => {
+  await withTempDir(async (dir) => {
+    // two images under names of our own, in a folder the test may overwrite
+    const ds = await loadDataset("dataset");
+    const [a, b, c] = ds.images.filter((e) => e.label !== 0).slice(0, 3);
+    await Deno.mkdir(join(dir, "imgs"));
+    const entries = [a, b].map((e, i) => ({
+      ...e,
+      name: `img${i}.png`,
+      path: join(dir, "imgs", `img${i}.png`),
+      role: "test" as const,
+    }));
+    for (const [i, e] of [a, b].entries()) await Deno.copyFile(e.path, entries[i].path);
+    const samples = entries.map((entry) => ({ entry, tile: 0 }));
+    const store = new ImageStore(), view = { kind: "full" as const };
+    const o = { source: "residual" as const, samples, store, view };
+    const run = join(dir, "run"), other = join(dir, "other");
+    const before = await extractFeatures({ ...o, cache: { dir: run, key: "all" } });
+    await extractFeatureShard({ ...o, dir: run, shard: { index: 1, count: 1 } });
+    await extractFeatures({ ...o, cache: { dir: other, key: "all" } });
+    assert.equal(
+      (await extractFeatures({ ...o, cache: { dir: run, key: "slices" } })).cached,
+      true,
+    );
+
+    // the second image is replaced by another render under the same name: every cached form of
+    // it is passed over, and its row is the new file's
+    await Deno.copyFile(c.path, entries[1].path);
+    const want = await extractFeatures(o);
+    const dim = want.dim;
+    assert.notDeepEqual(want.data.slice(dim), before.data.slice(dim));
+    assert.deepEqual(want.data.slice(0, dim), before.data.slice(0, dim));
+    const list = await extractFeatures({ ...o, cache: { dir: run, key: "all" } });
+    assert.equal(list.cached, false);
+    assert.deepEqual(list.data, want.data);
+    const fromSlices = await extractFeatures({ ...o, cache: { dir: run, key: "slices-2" } });
+    assert.equal(fromSlices.cached, false);
+    assert.deepEqual(fromSlices.data, want.data);
+    const mine = join(dir, "mine");
+    assert.equal(await adoptFeatures([other], mine, { source: "residual", store }), 1);
+    const adopted = await extractFeatures({ ...o, cache: { dir: mine, key: "all" } });
+    assert.equal(adopted.cached, false);
+    assert.deepEqual(adopted.data, want.data);
+    // the unchanged first image is still found in the adopted list
+    const first = await extractFeatures({
+      ...o,
+      samples: samples.slice(0, 1),
+      cache: { dir: mine, key: "one" },
+    });
+    assert.equal(first.cached, true);
+    assert.deepEqual(first.data, before.data.slice(0, dim));
   });
 });
