@@ -29,7 +29,7 @@
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
  *   [--first-seed 0] [--texture-source NAME[,NAME...]]
  *   [--generator scene|interior|studio|exterior|landscape|archviz|night|night-by-day|
- *    interior-night|landscape-night]
+ *    scene-night|interior-night|studio-night|exterior-night|landscape-night]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
@@ -50,10 +50,11 @@
  * night-time street as a film or a game frames it: cars with headlights and tail lights on a wet
  * road, street lamps, lit windows and shop fronts, motion blur and depth of field; post.py's
  * `night` chain), and `--generator night-by-day`, the same streets seed for seed by day (a sun
- * and a day HDRI, nothing lit; the same chain), and `--generator interior-night` and
- * `landscape-night`, the rooms and the landscapes seed for seed at night (_blender.py
- * `by_night`: world and sun dimmed to moonlight, lamps as they were, the exposure graded; their
- * own chains); none of them has an ablation.
+ * and a day HDRI, nothing lit; the same chain), and `--generator scene-night`, `interior-night`,
+ * `studio-night`, `exterior-night` and `landscape-night`, the five training generators' scenes
+ * seed for seed at night (_blender.py `by_night`: world and sun dimmed to moonlight, lamps as
+ * they were, the exposure graded; their own chains); none of them but `scene` has an ablation,
+ * and `scene-night` renders none either.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -266,7 +267,10 @@ const CHAIN = {
   archviz: "archviz",
   night: "night",
   "night-by-day": "night",
+  "scene-night": "production",
   "interior-night": "interior",
+  "studio-night": "studio",
+  "exterior-night": "exterior",
   "landscape-night": "landscape",
 } as const;
 type Chain = typeof CHAIN[Generator];

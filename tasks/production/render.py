@@ -135,4 +135,7 @@ record["camera"] = {"location": list(camera.location), "lens": camera.data.lens,
                     "target": list(target.location)}
 record["look"] = scene.view_settings.look
 
+# `--generator scene-night`: the same scene, seed for seed, at night (_blender.by_night)
+if args.get("generator") == "scene-night":
+    record["night"] = _blender.by_night(scene, stream("night"), (2.0, 3.5))
 _blender.finish(scene, args, record)

@@ -214,4 +214,7 @@ scene.camera = camera
 record["camera"] = {"location": [x, y, z], "yaw": yaw, "lens": camera.data.lens,
                     "shift": camera.data.shift_y}
 
+# `--generator exterior-night`: the same scene, seed for seed, at night (_blender.by_night)
+if args.get("generator") == "exterior-night":
+    record["night"] = _blender.by_night(scene, stream("night"), (2.0, 3.5))
 _blender.finish(scene, args, record)

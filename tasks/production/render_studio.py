@@ -340,4 +340,7 @@ record["camera"] = {"location": list(camera.location), "lens": lens, "across": a
                     "turn": turn, "fstop": fstop, "blades": blades,
                     "focus": camera.data.dof.focus_distance}
 
+# `--generator studio-night`: the same scene, seed for seed, at night (_blender.by_night)
+if args.get("generator") == "studio-night":
+    record["night"] = _blender.by_night(scene, stream("night"), (-2.5, -1.0))
 _blender.finish(scene, args, record)

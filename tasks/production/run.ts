@@ -21,8 +21,9 @@ export type Engine = typeof ENGINES[number];
  * terrain, water and trees under a sky (landscapes), render_archviz.py's modern detached houses
  * on their plots with glass, terrace and garden (architectural visualisation), render_night.py's
  * night-time streets with cars, street lamps, lit windows and wet roads (a film or game frame).
- * `night-by-day` is the night streets by day, `interior-night` and `landscape-night` the rooms and
- * the landscapes at night, seed for seed.
+ * `night-by-day` is the night streets by day; `scene-night`, `interior-night`, `studio-night`,
+ * `exterior-night` and `landscape-night` are the five training generators' scenes at night, seed
+ * for seed (_blender.py `by_night`).
  */
 export const GENERATORS = [
   "scene",
@@ -33,7 +34,10 @@ export const GENERATORS = [
   "archviz",
   "night",
   "night-by-day",
+  "scene-night",
   "interior-night",
+  "studio-night",
+  "exterior-night",
   "landscape-night",
 ] as const;
 /** One of {@link GENERATORS}. */
@@ -49,7 +53,10 @@ const SCRIPTS: Record<Generator, string> = {
   archviz: "render_archviz.py",
   night: "render_night.py",
   "night-by-day": "render_night.py",
+  "scene-night": "render.py",
   "interior-night": "render_interior.py",
+  "studio-night": "render_studio.py",
+  "exterior-night": "render_exterior.py",
   "landscape-night": "render_landscape.py",
 };
 

@@ -381,11 +381,11 @@ Deno.test({
 
 Deno.test({
   name:
-    "interior-night and landscape-night: the same room and landscape as by day, seed for seed, under a dim world and a moon, darker",
+    "the five training generators at night: the same scene as by day, seed for seed, under a dim world and a moon, darker",
   ignore: !blender,
   async fn() {
     const mean = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
-    for (const generator of ["interior", "landscape"] as const) {
+    for (const generator of ["scene", "interior", "studio", "exterior", "landscape"] as const) {
       const day = await render(9, join(dir, `${generator}-day.png`), { generator });
       const night = await render(9, join(dir, `${generator}-night.png`), {
         generator: `${generator}-night`,
@@ -397,8 +397,10 @@ Deno.test({
       assert.deepEqual({ ...nightArgs, generator }, dayArgs);
       assert.ok(drawn.world >= 0.01 && drawn.world <= 0.04, JSON.stringify(drawn));
       assert.ok(drawn.moon >= 0.01 && drawn.moon <= 0.04, JSON.stringify(drawn));
-      // graded as each generator's night is: rooms down, moonlit landscapes up
-      const [lo, hi] = generator === "interior" ? [-2.5, -1.0] : [2.0, 3.5];
+      // graded as each generator's night is: lamp-lit rooms and still lifes down, moonlit
+      // grounds, streets and landscapes up
+      const lamps = generator === "interior" || generator === "studio";
+      const [lo, hi] = lamps ? [-2.5, -1.0] : [2.0, 3.5];
       assert.ok(drawn.exposure >= lo && drawn.exposure <= hi, JSON.stringify(drawn));
       assert.ok(
         mean(night.img.data) < 0.8 * mean(day.img.data),
