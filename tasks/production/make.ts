@@ -29,7 +29,7 @@
  *   [--cgbench DIR] [--engine CYCLES|BLENDER_EEVEE|POVRAY [--xvfb]] [--label Production]
  *   [--first-seed 0] [--texture-source NAME[,NAME...]]
  *   [--generator scene|interior|studio|exterior|landscape|archviz|night|night-by-day|
- *    scene-night|interior-night|studio-night|exterior-night|landscape-night]
+ *    scene-night|interior-night|studio-night|exterior-night|landscape-night|campsite]
  *
  * Another renderer of the same scenes: `--engine BLENDER_EEVEE --xvfb --label ProductionEEVEE
  * --first-seed 5000 --ablation 0` into another folder (other seeds, so no scene is in both), or
@@ -54,7 +54,9 @@
  * `studio-night`, `exterior-night` and `landscape-night`, the five training generators' scenes
  * seed for seed at night (_blender.py `by_night`: world and sun dimmed to moonlight, lamps as
  * they were, the exposure graded; their own chains); none of them but `scene` has an ablation,
- * and `scene-night` renders none either.
+ * and `scene-night` renders none either; and `--generator campsite` (render_campsite.py: a
+ * campsite in a forest clearing at night, tents, chairs and lanterns round a campfire that
+ * lights them, trees against a dim sky; post.py's `campsite` chain), no ablation.
  *
  * `--sources` is the folder `tasks/natural/gather.ts` fills (the texture pool's files are checked
  * against `textures.csv`); the photographs are the natural corpus's (`--natural runs/natural`,
@@ -272,6 +274,7 @@ const CHAIN = {
   "studio-night": "studio",
   "exterior-night": "exterior",
   "landscape-night": "landscape",
+  campsite: "campsite",
 } as const;
 type Chain = typeof CHAIN[Generator];
 const FOLDERS: [string, Variant, string[] | Chain | null, number][] = [

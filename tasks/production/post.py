@@ -17,7 +17,9 @@ probability one half, then `camera-cubic`; or "archviz" (render_archviz.py's): `
 `ca`, `vignette` and `glare` each with probability one half, then `camera-sharp`; or "night"
 (render_night.py's, a film's or a game's frame at night): `denoise` and `glare` always (the
 lights' bloom), `distortion`, `ca`, `vignette` and `grain` each with probability one half, then
-`camera`.
+`camera`; or "campsite" (render_campsite.py's, a campfire at night as a phone or a camera at high
+ISO takes it): `guided` always, `glare`, `grain`, `vignette` and `distortion` each with
+probability one half, then `camera-pil`.
 Beside each output, `<out>.json` records what was applied and at which strength.
 
 The steps, in the order they run:
@@ -87,6 +89,8 @@ CHAINS = {
     "landscape": (["bilateral"], ["distortion", "glare", "grain"], "landscape:", "camera-cubic"),
     "archviz": (["guided"], ["ca", "vignette", "glare"], "archviz:", "camera-sharp"),
     "night": (["denoise", "glare"], ["distortion", "ca", "vignette", "grain"], "night:", "camera"),
+    "campsite": (["guided"], ["glare", "grain", "vignette", "distortion"], "campsite:",
+                 "camera-pil"),
 }
 CAMERAS = {"camera", "camera-pil", "camera-cubic", "camera-sharp"}
 

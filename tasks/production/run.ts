@@ -23,7 +23,8 @@ export type Engine = typeof ENGINES[number];
  * night-time streets with cars, street lamps, lit windows and wet roads (a film or game frame).
  * `night-by-day` is the night streets by day; `scene-night`, `interior-night`, `studio-night`,
  * `exterior-night` and `landscape-night` are the five training generators' scenes at night, seed
- * for seed (_blender.py `by_night`).
+ * for seed (_blender.py `by_night`). render_campsite.py's `campsite` is a night of another kind:
+ * tents, camping chairs and lanterns round a campfire in a forest clearing, lit by the fire.
  */
 export const GENERATORS = [
   "scene",
@@ -39,6 +40,7 @@ export const GENERATORS = [
   "studio-night",
   "exterior-night",
   "landscape-night",
+  "campsite",
 ] as const;
 /** One of {@link GENERATORS}. */
 export type Generator = typeof GENERATORS[number];
@@ -58,6 +60,7 @@ const SCRIPTS: Record<Generator, string> = {
   "studio-night": "render_studio.py",
   "exterior-night": "render_exterior.py",
   "landscape-night": "render_landscape.py",
+  campsite: "render_campsite.py",
 };
 
 /** What `render.py` takes (its header documents each). */
@@ -91,7 +94,8 @@ export interface PostJob {
     | "exterior"
     | "landscape"
     | "archviz"
-    | "night";
+    | "night"
+    | "campsite";
 }
 
 /** Runs a command, throwing with the end of its error output if it fails. */

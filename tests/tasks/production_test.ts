@@ -274,7 +274,7 @@ async function post(jobs: PostJob[]) {
  * photograph the scene uses is from its pool; POV-Ray is refused. Returns seed 7's record.
  */
 async function repeatsItself(
-  generator: "interior" | "studio" | "exterior" | "landscape" | "archviz" | "night",
+  generator: "interior" | "studio" | "exterior" | "landscape" | "archviz" | "night" | "campsite",
 ) {
   const a = await render(7, join(dir, `${generator}-a.png`), { generator });
   const b = await render(7, join(dir, `${generator}-b.png`), { generator });
@@ -553,6 +553,51 @@ Deno.test({
     const mean = (d: Uint8Array) => d.reduce((a, b) => a + b, 0) / d.length;
     const dark = await readImage(join(dir, "night-a.png"));
     assert.ok(mean(day.img.data) > 2 * mean(dark.data), "the day is brighter");
+  },
+});
+
+Deno.test({
+  name:
+    "render_campsite.py: the same seed gives the same campsite and image, another seed another; a campfire and its lamps, tents, lanterns, a dim sky, a dark and warm frame",
+  ignore: !blender,
+  async fn() {
+    const camp = await repeatsItself("campsite");
+    // the fire: stones, logs and flames, lit by 3-4 warm lamps among the flames
+    const fire = camp.fire;
+    assert.ok(fire.stones.length >= 8 && fire.stones.length <= 14, `${fire.stones.length}`);
+    assert.ok(fire.logs >= 3 && fire.flames.length >= 5 && fire.flames.length <= 10);
+    assert.ok(fire.lamps.length >= 3 && fire.lamps.length <= 4, `${fire.lamps.length} lamps`);
+    const watts = fire.lamps.reduce((n: number, l: { power: number }) => n + l.power, 0);
+    assert.ok(Math.abs(watts - fire.power) < 1e-6 && fire.power >= 150 && fire.power <= 800);
+    for (const l of fire.lamps) assert.ok(l.kelvin >= 1300 && l.kelvin <= 2400, `${l.kelvin} K`);
+    // 1-3 tents round the fire, doors to it; a lit one has its lamp's colour and power
+    assert.ok(camp.tents.length >= 1 && camp.tents.length <= 3);
+    for (const t of camp.tents) {
+      assert.ok(["dome", "ridge"].includes(t.kind) && t.distance >= 3.2 && t.distance <= 6.5);
+      if (t.lit) assert.ok(t.kelvin >= 2400 && t.kelvin <= 4500 && t.power <= 40);
+    }
+    assert.ok(camp.chairs.length >= 1 && camp.chairs.length <= 4);
+    assert.ok(camp.lanterns.length <= 3);
+    for (const l of camp.lanterns) {
+      assert.ok(l.kelvin >= 1900 && l.kelvin <= 6000 && l.power >= 4 && l.power <= 25);
+    }
+    // a night sky: Blender's night HDRI at a few per cent, or a dark gradient with stars
+    assert.equal(camp.world.photo, null);
+    if (camp.world.kind === "hdri") assert.ok(camp.world.strength <= 0.04);
+    else assert.equal(camp.world.kind, "stars");
+    // the camera stands in the clearing, clear of the tents, at a seated or standing eye height
+    const cam = camp.camera;
+    assert.ok(cam.distance < camp.ground.clearing && cam.height >= 1.0 && cam.height <= 1.75);
+    // the frame is dark and lit warm (firelight), not a day scene
+    const img = (await readImage(join(dir, "campsite-a.png"))).data;
+    let r = 0, b = 0, sum = 0;
+    for (let i = 0; i < img.length; i += 3) {
+      r += img[i];
+      b += img[i + 2];
+      sum += img[i] + img[i + 1] + img[i + 2];
+    }
+    assert.ok(sum / img.length < 70, `mean ${sum / img.length}`);
+    assert.ok(r > 1.3 * b, `red ${r} against blue ${b}`);
   },
 });
 
