@@ -1,9 +1,9 @@
 /**
  * The crop cache: each image is decoded once, and the pixels a stage needs (the centre crop, or
  * the whole image for random crops, or a grid of tiles) are kept as raw 8-bit RGB on disk and,
- * up to a byte budget, in memory. A cached file is keyed by the image's path, size and
- * modification time, the view and the decoder, so an edited image (or another decoder's
- * pixels) is decoded again.
+ * up to a byte budget, in memory. A cached file is keyed by the image's path and content
+ * (`fingerprint.ts`), the view and the decoder, so an edited image (or another decoder's pixels)
+ * is decoded again.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import {
   type Perturbation,
 } from "./perturb.ts";
 import { activeDecoder, type DecodeOptions, PIXELS, readImage } from "./decode.ts";
+import { fileFingerprint } from "./fingerprint.ts";
 import {
   assertCroppable,
   centerCrop,
@@ -100,7 +101,8 @@ export interface ImageStoreOptions extends DecodeOptions {
    * Perturb every image right after decoding, before the re-encoding and any crop (the
    * robustness grid, or `loso --set natural-copies=SPEC`); strengths given as ranges, then the
    * noise, are drawn from a generator seeded by the image's path as given (so a folder named
-   * another way draws other strengths; cached feature lists are matched by name, not path).
+   * another way draws other strengths; cached feature lists are matched by name and file
+   * fingerprint, not path).
    */
   perturbation?: Perturbation;
   /**
@@ -158,18 +160,18 @@ export class ImageStore {
 
   /** The pixels of `view` of the image at `path`; throws {@link ImageError} if unusable. */
   async get(path: string, view: View): Promise<RgbImage> {
-    let stat: Deno.FileInfo;
     try {
-      stat = await Deno.stat(path);
+      await Deno.stat(path);
     } catch {
       throw new ImageError(path, "file not found");
     }
+    const fp = await fileFingerprint(path);
     const decoder = `\0pixels${PIXELS}${await activeDecoder(this.decodeOptions.decoder)}`;
     const prep = decoder + (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
       (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "") +
       (this.shortSide ? `\0short${this.shortSide}` : "");
     const key = hashString(
-      `${path}\0${stat.size}\0${stat.mtime?.getTime() ?? 0}\0${viewKey(view)}${prep}`,
+      `${path}\0${fp}\0${viewKey(view)}${prep}`,
     )
       .map((h) => h.toString(16).padStart(8, "0")).join("");
     const hit = this.#mem.get(key);

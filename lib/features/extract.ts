@@ -238,7 +238,10 @@ export async function adoptFeatures(
       const name = `adopted-${hashString(join(place, stem)).map((h) => h.toString(16)).join("")}`;
       adopted++;
       const had = await readManifest(to, name).catch(() => undefined);
-      if (had && had.sha256 === manifest.sha256) continue; // adopted before: not copied again
+      // adopted before, with the same images and files: not copied again (a list computed again
+      // may give the same vectors with other files recorded)
+      const same = (k: string) => JSON.stringify(had?.[k]) === JSON.stringify(manifest[k]);
+      if (had && had.sha256 === manifest.sha256 && same("names") && same("files")) continue;
       await ensureDir(to);
       manifest.weightsManifest[0].paths = [`${name}.bin`]; // the copy names its own weights file
       await Deno.copyFile(join(place, bin), join(to, `${name}.bin`));

@@ -170,7 +170,8 @@ def photo_world(scene, rng, pool, strengths, photo=True):
 
 
 def by_night(scene, rng, exposure):
-    """The scene built so far, at night (make.ts `--generator interior-night`, `landscape-night`):
+    """The scene built so far, at night (make.ts `--generator scene-night`, `interior-night`,
+    `studio-night`, `exterior-night`, `landscape-night`):
     the world (photograph or sky) dimmed to 1-4 % of its strength, every sun turned to moonlight
     (1-4 % of its energy, bluish), the scene's other lamps left as they are, and the exposure graded
     by a number of stops in the range `exposure` (each generator's own: a room lit by its lamps is

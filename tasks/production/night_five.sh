@@ -5,12 +5,13 @@
 #   bash tasks/production/night_five.sh GENERATOR LABEL [W]
 #
 # GENERATOR is the new night generator (make.ts --generator), LABEL its render folder. W (default
-# /work) holds natural-src, fresh (docs/independent-set.md) and the diagnostic's night renders
-# (W/production-{inight,lnight}: night_in_training.sh makes them), and receives the other three
-# generators' night renders, the new generator's set, the detector W/det-night5 and the logs.
-# Run from the repository root; make.ts keeps renders already made, and an evaluation already
-# written is not run again. Results: runs/detectors/{corpus-rbf5,det-night5}-fresh-<label>/ and
-# det-night5-fresh/.
+# /work) holds natural-src (and any renders made before: W/production-{inight,lnight,iday,lday}
+# are night_in_training.sh's), and receives the other three generators' night renders, the
+# new generator's set, the detector W/det-night5, the guard's folder W/fresh-day2 (the diagnostic's
+# 70 day twins, rooms label 1 and landscapes label 2, against the same 120 photographs; it stands
+# in for the VTK set the rule named, which needs the whole corpus) and the logs. Run from the
+# repository root; make.ts keeps renders already made, and an evaluation already written is not
+# run again. Results: runs/detectors/{corpus-rbf5,det-night5}-fresh-{<label>,day2}/.
 set -euo pipefail
 GEN=$1 LABEL=$2 W=${3:-/work}
 mk() { # OUT GENERATOR COUNT LABEL FIRST-SEED
@@ -23,6 +24,9 @@ mk production-lnight landscape-night 40 LandscapeNight 17500
 mk production-snight scene-night 30 SceneNight 23000
 mk production-stnight studio-night 30 StudioNight 24000
 mk production-enight exterior-night 30 ExteriorNight 25000
+# the guard's day twins (the diagnostic's control)
+mk production-iday interior 30 InteriorDay 11500
+mk production-lday landscape 40 LandscapeDay 17500
 
 # the 160 renders' head features (mobilenet of the image re-encoded as JPEG 75, as the head reads
 # it): a train-head run on their folders and 12 of cgbench's photographs, of which only the cache
@@ -53,9 +57,25 @@ mk "$SET" "$GEN" 100 "$LABEL" 30000
 /usr/bin/python3 tasks/py/fresh_test_folder.py --work "$W" --set "$SET" --folder "$LABEL" \
   --out "$OUT"
 
+# the guard: the day twins of the rooms and landscapes learnt at night, the same photographs
+G="$W/fresh-day2"
+if [ ! -f "$G/dataset.csv" ]; then
+  mkdir -p "$G"
+  ln -sfn "$(pwd)/runs/natural" "$G/Photos"
+  ln -sfn "$W/production-iday/InteriorDay" "$G/InteriorDay"
+  ln -sfn "$W/production-lday/LandscapeDay" "$G/LandscapeDay"
+  {
+    echo "Name,Label,Group"
+    grep ',0,' "$OUT/dataset.csv"
+    for img in "$G"/InteriorDay/*.jpg; do echo "InteriorDay/$(basename "$img"),1,InteriorDay"; done
+    for img in "$G"/LandscapeDay/*.jpg; do echo "LandscapeDay/$(basename "$img"),2,LandscapeDay"; done
+  } > "$G/dataset.csv"
+fi
+
 # each scored once, two at a time (each on one core)
 rc=0 pids=()
-for job in "models/corpus-rbf5 $OUT" "$W/det-night5 $OUT" "$W/det-night5 $W/fresh"; do
+for job in "models/corpus-rbf5 $OUT" "$W/det-night5 $OUT" "models/corpus-rbf5 $G" \
+  "$W/det-night5 $G"; do
   read -r d t <<< "$job"
   [ -f "runs/detectors/$(basename "$d")-$(basename "$t")/results.md" ] && continue
   deno task evaluate --detector "$d" --test-data "$t" --no-controls \
@@ -65,7 +85,8 @@ for job in "models/corpus-rbf5 $OUT" "$W/det-night5 $OUT" "$W/det-night5 $W/fres
 done
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 [ "$rc" = 0 ] || { echo "an evaluation failed: see $W/eval-*.log" >&2; exit 1; }
-for r in "corpus-rbf5-$(basename "$OUT")" "det-night5-$(basename "$OUT")" det-night5-fresh; do
+for r in "corpus-rbf5-$(basename "$OUT")" "det-night5-$(basename "$OUT")" corpus-rbf5-fresh-day2 \
+  det-night5-fresh-day2; do
   echo "## $r"; sed -n '/^| test renderer/,/^$/p;/^| class/,/^$/p' "runs/detectors/$r/results.md"
 done
 # night5 against the shipped head, image by image

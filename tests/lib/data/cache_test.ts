@@ -63,3 +63,28 @@ Deno.test("cache: tiles view stacks a grid of crops", async () => {
     return out;
   }
 });
+
+Deno.test("cache: an image replaced by another of the same size and time is decoded again", async () => {
+  await withTempDir(async (dir) => {
+    // two uncompressed images of one size, one after the other at one path and one time
+    const ppm = (v: number) => {
+      const head = new TextEncoder().encode("P6\n64 64\n255\n");
+      const out = new Uint8Array(head.length + 64 * 64 * 3);
+      out.set(head);
+      out.fill(v, head.length);
+      return out;
+    };
+    const path = join(dir, "img.ppm"), cache = join(dir, "cache");
+    const when = new Date("2026-01-01T00:00:00Z");
+    await Deno.writeFile(path, ppm(40));
+    await Deno.utime(path, when, when);
+    const a = await new ImageStore({ dir: cache }).get(path, { kind: "center", size: 32 });
+    assert.equal(a.data[0], 40);
+    await Deno.writeFile(path, ppm(200));
+    await Deno.utime(path, when, when);
+    const s = new ImageStore({ dir: cache });
+    const b = await s.get(path, { kind: "center", size: 32 });
+    assert.equal(s.decodes, 1);
+    assert.equal(b.data[0], 200);
+  });
+});

@@ -70,6 +70,11 @@ Deno.test("features: a file replaced under the same name is computed again, by l
     const fromSlices = await extractFeatures({ ...o, cache: { dir: run, key: "slices-2" } });
     assert.equal(fromSlices.cached, false);
     assert.deepEqual(fromSlices.data, want.data);
+    // the slice computed again for the new file (not kept as it was) serves the list once more
+    await extractFeatureShard({ ...o, dir: run, shard: { index: 1, count: 1 } });
+    const again = await extractFeatures({ ...o, cache: { dir: run, key: "slices-3" } });
+    assert.equal(again.cached, true);
+    assert.deepEqual(again.data, want.data);
     const mine = join(dir, "mine");
     assert.equal(await adoptFeatures([other], mine, { source: "residual", store }), 1);
     const adopted = await extractFeatures({ ...o, cache: { dir: mine, key: "all" } });
