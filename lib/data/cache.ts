@@ -160,12 +160,13 @@ export class ImageStore {
 
   /** The pixels of `view` of the image at `path`; throws {@link ImageError} if unusable. */
   async get(path: string, view: View): Promise<RgbImage> {
-    try {
-      await Deno.stat(path);
-    } catch {
-      throw new ImageError(path, "file not found");
-    }
     const fp = await fileFingerprint(path);
+    if (fp.startsWith("unreadable:")) {
+      // absent, or there but unreadable (which decoding below names and explains)
+      if (!(await Deno.stat(path).then(() => true, () => false))) {
+        throw new ImageError(path, "file not found");
+      }
+    }
     const decoder = `\0pixels${PIXELS}${await activeDecoder(this.decodeOptions.decoder)}`;
     const prep = decoder + (this.jpegQuality ? `\0jpeg${this.jpegQuality}` : "") +
       (this.perturbation ? `\0${formatPerturbation(this.perturbation)}` : "") +

@@ -101,35 +101,34 @@ export interface ExtractOptions {
  * ```
  */
 export async function extractFeatures(o: ExtractOptions): Promise<FeatureSet> {
+  if (!o.cache) return { ...(await compute(o)), cached: false };
+  // the files are fingerprinted before they are read, so a file changed meanwhile is recomputed
+  // next time rather than served stale
   const listed = await listOf(o.samples);
   const identity = await identityOf(o, listed);
-  if (o.cache) {
-    try {
-      const { manifest, arrays } = await loadBundle(o.cache.dir, o.cache.key, { format: FORMAT });
-      const same = Object.entries(identity).every(([k, v]) => manifest[k] === v);
-      if (same) {
-        const f = arrays.get("features")!;
-        return {
-          data: f.data,
-          dim: f.shape[1],
-          n: f.shape[0],
-          pCg: arrays.get("p_cg")?.data,
-          cached: true,
-        };
-      }
-    } catch { /* absent or stale: compute */ }
-    // slices are of unperturbed pixels only
-    const assembled = o.store.perturbation ? undefined : await fromShards(o, identity, listed);
-    if (assembled) return { ...assembled, cached: true };
-  }
+  try {
+    const { manifest, arrays } = await loadBundle(o.cache.dir, o.cache.key, { format: FORMAT });
+    const same = Object.entries(identity).every(([k, v]) => manifest[k] === v);
+    if (same) {
+      const f = arrays.get("features")!;
+      return {
+        data: f.data,
+        dim: f.shape[1],
+        n: f.shape[0],
+        pCg: arrays.get("p_cg")?.data,
+        cached: true,
+      };
+    }
+  } catch { /* absent or stale: compute */ }
+  // slices are of unperturbed pixels only
+  const assembled = o.store.perturbation ? undefined : await fromShards(o, identity, listed);
+  if (assembled) return { ...assembled, cached: true };
   const out = await compute(o);
-  if (o.cache) {
-    await ensureDir(o.cache.dir);
-    await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
-      { name: "features", shape: [out.n, out.dim], data: out.data },
-      ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
-    ], { ...identity, ...listed });
-  }
+  await ensureDir(o.cache.dir);
+  await saveBundle(o.cache.dir, o.cache.key, FORMAT, [
+    { name: "features", shape: [out.n, out.dim], data: out.data },
+    ...(out.pCg ? [{ name: "p_cg", shape: [out.n], data: out.pCg }] : []),
+  ], { ...identity, ...listed });
   return { ...out, cached: false };
 }
 

@@ -127,6 +127,7 @@ export async function trainHead(
     kind: "head",
     what: "head run",
     resume: false,
+    resumable: false, // one fit, no epochs
     finished: "head.json",
     log,
     create: () => ({

@@ -2,8 +2,9 @@
  * Starting a run folder, or reopening one: written once for every stage.
  *
  * - A new run writes `config.json` first (what `--resume` reuses). A folder that already holds
- *   a run is refused, unless that run never finished an epoch (it stopped on a bad image, say):
- *   such a start is cleared and begun again, so fixing the cause and rerunning just works.
+ *   a run is refused (saying how to resume it, where the stage can), unless that run never
+ *   finished an epoch (it stopped on a bad image, say): such a start is cleared and begun again,
+ *   so fixing the cause and rerunning just works.
  * - Resuming reads `config.json` back and checks it is the right kind of run: the saved
  *   configuration is the one source of truth, and a setting the stage lists (`given`) given
  *   again with another value is an error naming both.
@@ -27,6 +28,8 @@ export interface OpenRunOptions<C> {
   what: string;
   /** Continue the run in `dir` instead of starting one. */
   resume: boolean;
+  /** Whether the stage can resume a run (default true); what a refusal suggests follows it. */
+  resumable?: boolean;
   /** The configuration of a new run. */
   create(): C;
   /** Log sink, for the note when an unfinished start is cleared. */
@@ -85,9 +88,10 @@ export async function openRun<C extends { kind: string }>(
   }
   if (await exists(path)) {
     if (!(await neverTrained(o.dir, o.finished))) {
-      throw new CgvsniError(
-        `${o.dir} already holds a ${o.what}: pass --resume to continue it, or another --name`,
-      );
+      const instead = o.resumable === false
+        ? "remove that folder to fit it again"
+        : "pass --resume to continue it";
+      throw new CgvsniError(`${o.dir} already holds a ${o.what}: ${instead}, or another --name`);
     }
     o.log?.log(`${o.dir}: an earlier start never finished an epoch; starting it again`);
     await Deno.remove(join(o.dir, "checkpoints"), { recursive: true }).catch(() => {});

@@ -88,3 +88,19 @@ Deno.test("cache: an image replaced by another of the same size and time is deco
     assert.equal(b.data[0], 200);
   });
 });
+
+Deno.test("cache: a missing file is named, and an unreadable one is named with the reason", async () => {
+  await withTempDir(async (dir) => {
+    const s = new ImageStore({ dir });
+    const missing = join(dir, "gone.png");
+    await assert.rejects(s.get(missing, { kind: "center", size: 32 }), /gone\.png: file not found/);
+    const torn = join(dir, "torn.png");
+    await Deno.writeFile(torn, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+    await assert.rejects(s.get(torn, { kind: "center", size: 32 }), (e: Error) => {
+      assert.match(e.message, /torn\.png/);
+      assert.doesNotMatch(e.message, /file not found/);
+      return true;
+    });
+    assert.equal(s.decodes, 1); // the missing file never reached the decoder
+  });
+});

@@ -110,7 +110,7 @@ Deno.test("train-head: the estimator on the images' own features, sources whole 
     });
     assert.equal(other.cached, false);
     // a finished run is not overwritten
-    await assert.rejects(train("h"), /already holds a head run/);
+    await assert.rejects(train("h"), /already holds a head run: remove that folder/);
     // the kernel head on the same vectors (adopted): the estimator fitted on them, its C its own
     const k = await train("k", { model: "rbf", featureCache: [join(r.dir, "features")] });
     assert.equal(k.cached, true);
