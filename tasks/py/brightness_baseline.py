@@ -4,7 +4,9 @@ measures it), the AUC of darkness alone (minus the key) as a score, and for each
 Spearman's correlation of the head's p(CG) with the key among the photographs and among the
 renders. Given two evaluations (first the detector with night in training), also the photographs'
 change in p(CG) from the second to the first against their key: a head that learnt "dark means
-rendered" raises the dark photographs most.
+rendered" raises the dark photographs most. Last, each evaluation's head AUC against each
+photograph source with ten photographs or more on its own (the test folder's Group column), to
+tell the dark from the unseen camera.
 
     /usr/bin/python3 tasks/py/brightness_baseline.py runs/detectors/A-SET [runs/detectors/B-SET]
 
@@ -13,6 +15,7 @@ from the test folder it names. Label 0 is a photograph, any other a render.
 """
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -64,6 +67,16 @@ def main():
         print(f"  photographs' change in p(CG), first minus second: Spearman with the key {r:+.2f}; "
               f"mean {dp[dark].mean():+.3f} on the darkest quarter, {dp[light].mean():+.3f} on "
               f"the rest")
+    group = {r["Name"]: r.get("Group", "") for r in csv.DictReader(open(f"{folder}/dataset.csv"))}
+    source = np.array([group.get(n, "") for n in names])
+    for s in sorted(set(source[~y])):
+        m = y | (source == s)
+        if (~y & m).sum() < 10:
+            continue
+        aucs = ", ".join(
+            f"{os.path.basename(d)} {roc_auc_score(y[m], np.array([im[n]['pCg'] for n in names])[m]):.3f}"
+            for d, im in zip(args.runs, images))
+        print(f"  head AUC against the {int((~y & m).sum())} photographs of {s} alone: {aucs}")
 
 
 if __name__ == "__main__":
