@@ -9,11 +9,16 @@ mean of Rec. 709 luminance, after sRGB decoding). Each image is multiplied in li
 0.18 / key (the gain clipped to [1/8, 32], about -3 to +5 stops), clipped to 1, encoded back to
 sRGB and rounded to 8 bits. Nothing else changes: size, colour balance and content are kept.
 Writes OUT/dataset.csv with the new names; a folder whose dataset.csv exists is left alone.
+
+With `--long-side N` the change is the size instead ("What the dark photographs showed"): an image
+whose long side is over N pixels is reduced to N (Lanczos, aspect kept) and saved losslessly as
+above, and nothing else changes; an image no larger is copied byte for byte under its own name.
 """
 
 import argparse
 import csv
 import os
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -43,25 +48,43 @@ def main():
     a = argparse.ArgumentParser()
     a.add_argument("--src", required=True, help="a dataset folder (Name,Label[,Group])")
     a.add_argument("--out", required=True)
+    a.add_argument("--long-side", type=int, default=0, help="reduce to this size; no exposure change")
     args = a.parse_args()
     if os.path.exists(f"{args.out}/dataset.csv"):
         print(f"{args.out}/dataset.csv exists: left as it is")
         return
     rows = list(csv.DictReader(open(f"{args.src}/dataset.csv")))
-    gains = {}
+    gains, reduced = {}, {}
     for r in rows:
-        name = os.path.splitext(r["Name"])[0] + ".png"
+        src = f"{args.src}/{r['Name']}"
+        with Image.open(src) as im:
+            if args.long_side and max(im.size) <= args.long_side:
+                name, img = r["Name"], None  # copied as it is
+            elif args.long_side:
+                f = args.long_side / max(im.size)
+                size = (max(1, round(im.width * f)), max(1, round(im.height * f)))
+                name, img = os.path.splitext(r["Name"])[0] + ".png", im.convert("RGB").resize(
+                    size, Image.LANCZOS)
+            else:
+                name = os.path.splitext(r["Name"])[0] + ".png"
+                rgb, gain = normalise(np.asarray(im.convert("RGB")))
+                img = Image.fromarray(rgb)
+                gains.setdefault(r["Label"], []).append(gain)
         path = f"{args.out}/{name}"
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with Image.open(f"{args.src}/{r['Name']}") as im:
-            img, gain = normalise(np.asarray(im.convert("RGB")))
-        Image.fromarray(img).save(path)
-        gains.setdefault(r["Label"], []).append(gain)
+        if img is None:
+            shutil.copyfile(src, path)
+        else:
+            img.save(path)
+        reduced.setdefault(r["Label"], []).append(img is not None)
         r["Name"] = name
     with open(f"{args.out}/dataset.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         w.writerows(rows)
+    if args.long_side:
+        for label, m in sorted(reduced.items()):
+            print(f"label {label}: {len(m)} images, {sum(m)} reduced to long side {args.long_side}")
     for label, g in sorted(gains.items()):
         g = np.log2(g)
         print(f"label {label}: {len(g)} images, gain in stops: median {np.median(g):+.2f}, "
