@@ -24,6 +24,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(HERE, "../../../shared/data/photo-sources/debian/manifest.tsv")
 
 
+def debian_photographs(root, manifest=MANIFEST, drop=""):
+    """(path in the list, package, key) of each photograph of the Debian list under root, less
+    the packages in `drop` (comma-separated); one that is missing or unreadable is named on
+    stderr and left out."""
+    dropped = set(filter(None, drop.split(",")))
+    out = []
+    for r in csv.DictReader(open(manifest), delimiter="\t"):
+        if r["source"] in dropped:
+            continue
+        path = os.path.join(root, r["path"])
+        try:
+            out.append((r["path"], r["source"], key(path)))
+        except Exception as e:  # noqa: BLE001 (any unreadable file is named and skipped)
+            print(f"{path}: left out ({e})", file=sys.stderr)
+    return out
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--root", required=True, help="the folder debian/fetch.sh filled")
@@ -37,19 +54,8 @@ def main():
     if os.path.exists(f"{args.out}/dataset.csv"):
         print(f"{args.out}/dataset.csv exists: left as it is")
         return
-    drop = set(filter(None, args.drop.split(",")))
-    photos = []
-    for r in csv.DictReader(open(args.manifest), delimiter="\t"):
-        if r["source"] in drop:
-            continue
-        path = os.path.join(args.root, r["path"])
-        try:
-            k = key(path)
-        except Exception as e:  # noqa: BLE001 (any unreadable file is named and skipped)
-            print(f"{path}: left out ({e})", file=sys.stderr)
-            continue
-        if k < args.max_key:
-            photos.append((r["path"], r["source"], k))
+    photos = [p for p in debian_photographs(args.root, args.manifest, args.drop)
+              if p[2] < args.max_key]
     renders = [r for r in csv.DictReader(open(f"{args.set}/production.csv")) if r["Label"] != "0"]
     folder = f"{args.set}/{args.folder}"
     if not os.path.isdir(folder) or not renders:

@@ -17,8 +17,10 @@ computed again without them): held-out photographs say whether it still holds.
 
 --features: a `train-head --features mobilenet --match-compression 75` run's cache (its
 renders-mobilenet list); --folders: the render folders (the names' first part) to add; none: the
-support vectors alone (the check). Writes DIR as a copy of the detector with the new head.json,
-its checksum and name in detector.json and what was added in the head's provenance.
+support vectors alone (the check). --natural-folders: folders of the same list whose images are
+added as photographs instead (docs/production.md, "Photographs through the renders' camera steps").
+Writes DIR as a copy of the detector with the new head.json, its checksum and name in
+detector.json and what was added in the head's provenance.
 """
 
 import argparse
@@ -46,6 +48,7 @@ def main():
     a.add_argument("--detector", default="models/corpus-rbf5")
     a.add_argument("--features", default="")
     a.add_argument("--folders", default="")
+    a.add_argument("--natural-folders", default="")
     a.add_argument("--out", required=True)
     args = a.parse_args()
     head = json.load(open(f"{args.detector}/head.json"))
@@ -62,16 +65,24 @@ def main():
           f"{np.abs(coef[y_sv == 1]).max():.4f} (bound {bound[1]:.4f})")
 
     folders = [f for f in args.folders.split(",") if f]
-    added = np.zeros((0, dim))
-    names = []
-    if folders:
+    natural = [f for f in args.natural_folders.split(",") if f]
+    mean, scale = np.array(head["mean"]), np.array(head["scale"])
+
+    def vectors(which):
+        """The cached vectors of the images in these folders, standardised as the head's."""
+        if not which:
+            return [], np.zeros((0, dim))
         cache = load(args.features, "renders-mobilenet")
-        names = sorted(k for k in cache if k.split("/")[0] in folders)
+        names = sorted(k for k in cache if k.split("/")[0] in which)
         if not names:
-            raise SystemExit(f"{args.features}: no render of {folders}")
-        mean, scale = np.array(head["mean"]), np.array(head["scale"])
-        added = (np.stack([cache[k] for k in names]).astype(np.float64) - mean) / scale
-    print(f"added: {len(names)} renders of {folders or 'none'}")
+            raise SystemExit(f"{args.features}: no image of {which}")
+        return names, (np.stack([cache[k] for k in names]).astype(np.float64) - mean) / scale
+
+    names, added_cg = vectors(folders)
+    nat_names, added_nat = vectors(natural)
+    added = np.vstack([added_cg, added_nat])
+    print(f"added: {len(names)} renders of {folders or 'none'}, "
+          f"{len(nat_names)} photographs of {natural or 'none'}")
 
     # the check: the support vectors alone give back the shipped decision
     check = SVC(C=1.0, kernel="rbf", gamma=gamma, class_weight=bound, tol=1e-3)
@@ -83,20 +94,22 @@ def main():
     if diff > 1e-3:
         raise SystemExit("the support vectors alone do not give back the shipped head")
 
-    m = len(names)
-    weights = {0: head["c"] * (n + m) / (2 * n_nat), 1: head["c"] * (n + m) / (2 * (n_cg + m))}
+    m, k = len(names), len(nat_names)
+    weights = {0: head["c"] * (n + m + k) / (2 * (n_nat + k)),
+               1: head["c"] * (n + m + k) / (2 * (n_cg + m))}
     svm = SVC(C=1.0, kernel="rbf", gamma=gamma, class_weight=weights, tol=1e-3)
-    svm.fit(np.vstack([sv, added]), np.r_[y_sv, np.ones(m, int)])
+    svm.fit(np.vstack([sv, added]), np.r_[y_sv, np.ones(m, int), np.zeros(k, int)])
     new_sv, new_coef = svm.support_vectors_, svm.dual_coef_[0]
     new_rho = -float(svm.intercept_[0])
     mine = decision(new_sv, new_coef, new_rho, gamma, probe)
     assert np.abs(mine - svm.decision_function(probe)).max() < 1e-6, "decision convention"
-    if m:
-        before, after = shipped[len(sv):], mine[len(sv):]
-        p = lambda d: 1 / (1 + np.exp(-d))  # noqa: E731
-        t = head["threshold"]
-        print(f"the added renders over the shipped threshold: before {np.mean(p(before) >= t):.3f}, "
-              f"after (in sample) {np.mean(p(after) >= t):.3f}")
+    p = lambda d: 1 / (1 + np.exp(-d))  # noqa: E731
+    t = head["threshold"]
+    for what, lo, hi in (("renders", len(sv), len(sv) + m), ("photographs", len(sv) + m, len(probe))):
+        if hi > lo:
+            before, after = shipped[lo:hi], mine[lo:hi]
+            print(f"the added {what} over the shipped threshold: before "
+                  f"{np.mean(p(before) >= t):.3f}, after (in sample) {np.mean(p(after) >= t):.3f}")
     print(f"{len(new_sv)} support vectors after")
 
     shutil.copytree(args.detector, args.out, dirs_exist_ok=True)
@@ -104,12 +117,13 @@ def main():
         "coefficients": [float(c) for c in new_coef],
         "vectors": base64.b64encode(new_sv.astype("<f4").tobytes()).decode(),
         "rho": new_rho,
-        "n": {"natural": n_nat, "rendered": n_cg + m},
+        "n": {"natural": n_nat + k, "rendered": n_cg + m},
     })
     head["provenance"] = {**head.get("provenance", {}), "added": {
-        "how": "refitted by scikit-learn on the shipped head's support vectors and these renders "
+        "how": "refitted by scikit-learn on the shipped head's support vectors and these images "
                "(tasks/py/head_add_renders.py); threshold and reference as shipped",
         "from": args.detector, "features": args.features, "folders": folders, "renders": m,
+        **({"naturalFolders": natural, "photographs": k} if k else {}),
         "class_weights": weights,
     }}
     text = json.dumps(head)
@@ -117,7 +131,9 @@ def main():
         f.write(text)
     det = json.load(open(f"{args.out}/detector.json"))
     det["head"]["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    det["name"] = f"{det['name']} + {m} renders of {','.join(folders) or 'none'} (support-vector refit)"
+    det["name"] = (f"{det['name']} + {m} renders of {','.join(folders) or 'none'}"
+                   + (f" + {k} photographs of {','.join(natural)}" if k else "")
+                   + " (support-vector refit)")
     with open(f"{args.out}/detector.json", "w") as f:
         json.dump(det, f, indent=1)
     print(f"wrote {args.out}")
