@@ -12,7 +12,8 @@
 # photographs of `polyu` and `u45` (no texture pool and no fit of the detectors holds them) and
 # the renders (tasks/py/fresh_test_folder.py; a folder once written is left as it is). Run from the
 # repository root. Results: runs/detectors/{corpus-linear,corpus-rbf,corpus-rbf5}-fresh-<folder>/
-# (printed at the end); logs: W/fresh-<folder>-<detector>-fresh-<folder>.log.
+# (printed at the end; an evaluation already written is not run again); logs:
+# W/fresh-<folder>-<detector>-fresh-<folder>.log.
 set -euo pipefail
 SET=$1 FOLDER=$2 W=${3:-/work}
 OUT="$W/fresh-${FOLDER,,}"

@@ -1,6 +1,6 @@
 """How far brightness alone explains a night test (docs/production.md, "Is it the night, or the
 dark?"): each image's key (the log-average luminance in linear light, as exposure_copies.py
-measures it), the AUC of darkness alone (minus the key) as a score, and for each evaluation given,
+measures it, on a copy at most 512 px on its long side), the AUC of darkness alone (minus the key) as a score, and for each evaluation given,
 Spearman's correlation of the head's p(CG) with the key among the photographs and among the
 renders. Given two evaluations (first the detector with night in training), also the photographs'
 change in p(CG) from the second to the first against their key: a head that learnt "dark means
@@ -25,15 +25,16 @@ from PIL import Image
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
+from exposure_copies import image_key
+
 
 def key(path):
-    """Log-average luminance in linear light of the image, read at most 512 px on its long side."""
-    im = Image.open(path).convert("RGB")
-    im.thumbnail((512, 512))
-    a = np.asarray(im, dtype=np.float64) / 255
-    lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
-    y = lin @ np.array([0.2126, 0.7152, 0.0722])
-    return float(np.exp(np.mean(np.log(y + 1e-4))))
+    """The image's key as exposure_copies.py measures it, on a copy at most 512 px on its long
+    side (the mean of logs barely depends on the size, and a 24-megapixel original is read fast)."""
+    with Image.open(path) as im:
+        rgb = im.convert("RGB")
+    rgb.thumbnail((512, 512))
+    return image_key(np.asarray(rgb))
 
 
 def main():

@@ -61,7 +61,7 @@ def main():
     if not os.path.isdir(folder) or not renders:
         raise SystemExit(f"{folder}: no renders (make.ts --label {args.folder} writes them)")
     os.makedirs(args.out, exist_ok=True)
-    for link, target in (("Photos", os.path.abspath(args.root)), (args.folder, folder)):
+    for link, target in (("Photos", os.path.abspath(args.root)), (args.folder, os.path.abspath(folder))):
         path = f"{args.out}/{link}"
         if os.path.islink(path):
             os.remove(path)

@@ -10,7 +10,7 @@ mean of Rec. 709 luminance, after sRGB decoding). Each image is multiplied in li
 sRGB and rounded to 8 bits. Nothing else changes: size, colour balance and content are kept.
 Writes OUT/dataset.csv with the new names; a folder whose dataset.csv exists is left alone.
 
-With `--long-side N` the change is the size instead ("What the dark photographs showed"): an image
+With `--long-side N` the change is the size instead ("The photographs' size: a diagnostic"): an image
 whose long side is over N pixels is reduced to N (Lanczos, aspect kept) and saved losslessly as
 above, and nothing else changes; an image no larger is copied byte for byte under its own name.
 """
@@ -34,11 +34,16 @@ def to_srgb(v):
     return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
 
 
+def image_key(rgb):
+    """The key of 8-bit sRGB pixels: the geometric mean of their Rec. 709 luminance, linear."""
+    y = to_linear(rgb.astype(np.float64) / 255) @ np.array([0.2126, 0.7152, 0.0722])
+    return float(np.exp(np.mean(np.log(y + 1e-4))))
+
+
 def normalise(rgb):
     """The image at key 0.18, and the gain applied."""
     lin = to_linear(rgb.astype(np.float64) / 255)
-    y = lin @ np.array([0.2126, 0.7152, 0.0722])
-    key = float(np.exp(np.mean(np.log(y + 1e-4))))
+    key = image_key(rgb)
     gain = float(np.clip(KEY / key, LOW, HIGH))
     out = to_srgb(np.clip(lin * gain, 0, 1))
     return np.round(out * 255).astype(np.uint8), gain

@@ -1,6 +1,6 @@
-"""Renders added to a shipped kernel head without its training data (a diagnostic;
+"""Renders (or photographs) added to a shipped kernel head without its training data (a diagnostic;
 docs/production.md, "Night in the head's training"): the head's support vectors stand in for its
-training images, and the SVM is fitted again on them and the new renders.
+training images, and the SVM is fitted again on them and the new images.
 
 An SVM's solution depends on its support vectors alone: fitted on them with the same C, kernel
 width and class weights, it gives back the same decision (checked here: the largest difference
@@ -8,7 +8,7 @@ from the shipped decision, on the support vectors and on the new renders, is pri
 under 1e-3). Fitted on them and new renders, it approximates the fit on every training image and
 the new renders (an incremental SVM, Syed, Liu and Sung 1999: a training image that was not a
 support vector can become one and is missing here). As shipped: the standardisation, gamma, C;
-the class weights n / (2 n_class) from the shipped head's counts plus the new renders. The
+the class weights n / (2 n_class) from the shipped head's counts plus the new images. The
 threshold and its reference are kept as shipped (the photographs' out-of-fold p(CG) cannot be
 computed again without them): held-out photographs say whether it still holds.
 
@@ -20,13 +20,15 @@ renders-mobilenet list); --folders: the render folders (the names' first part) t
 support vectors alone (the check). --natural-folders: folders of the same list whose images are
 added as photographs instead (docs/production.md, "Photographs through the renders' camera steps").
 Writes DIR as a copy of the detector with the new head.json, its checksum and name in
-detector.json and what was added in the head's provenance.
+detector.json and what was added in the head's provenance (after what earlier refits added); DIR
+appears only when complete (written beside it, then renamed).
 """
 
 import argparse
 import base64
 import hashlib
 import json
+import os
 import shutil
 import sys
 
@@ -66,6 +68,8 @@ def main():
 
     folders = [f for f in args.folders.split(",") if f]
     natural = [f for f in args.natural_folders.split(",") if f]
+    if set(folders) & set(natural):
+        raise SystemExit(f"{sorted(set(folders) & set(natural))}: given as renders and as photographs")
     mean, scale = np.array(head["mean"]), np.array(head["scale"])
 
     def vectors(which):
@@ -112,30 +116,37 @@ def main():
                   f"{np.mean(p(before) >= t):.3f}, after (in sample) {np.mean(p(after) >= t):.3f}")
     print(f"{len(new_sv)} support vectors after")
 
-    shutil.copytree(args.detector, args.out, dirs_exist_ok=True)
+    tmp = f"{args.out}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(args.detector, tmp)
+    earlier = head.get("provenance", {}).get("added", [])
     head.update({
         "coefficients": [float(c) for c in new_coef],
         "vectors": base64.b64encode(new_sv.astype("<f4").tobytes()).decode(),
         "rho": new_rho,
         "n": {"natural": n_nat + k, "rendered": n_cg + m},
     })
-    head["provenance"] = {**head.get("provenance", {}), "added": {
-        "how": "refitted by scikit-learn on the shipped head's support vectors and these images "
-               "(tasks/py/head_add_renders.py); threshold and reference as shipped",
-        "from": args.detector, "features": args.features, "folders": folders, "renders": m,
-        **({"naturalFolders": natural, "photographs": k} if k else {}),
-        "class_weights": weights,
-    }}
+    head["provenance"] = {**head.get("provenance", {}), "added": [
+        *(earlier if isinstance(earlier, list) else [earlier]), {
+            "how": "refitted by scikit-learn on the shipped head's support vectors and these images "
+                   "(tasks/py/head_add_renders.py); threshold and reference as shipped",
+            "from": args.detector, "features": args.features, "folders": folders, "renders": m,
+            **({"naturalFolders": natural, "photographs": k} if k else {}),
+            "class_weights": weights,
+        }]}
     text = json.dumps(head)
-    with open(f"{args.out}/head.json", "w") as f:
+    with open(f"{tmp}/head.json", "w") as f:
         f.write(text)
-    det = json.load(open(f"{args.out}/detector.json"))
+    det = json.load(open(f"{tmp}/detector.json"))
     det["head"]["sha256"] = hashlib.sha256(text.encode()).hexdigest()
-    det["name"] = (f"{det['name']} + {m} renders of {','.join(folders) or 'none'}"
-                   + (f" + {k} photographs of {','.join(natural)}" if k else "")
-                   + " (support-vector refit)")
-    with open(f"{args.out}/detector.json", "w") as f:
+    what = [f"{m} renders of {','.join(folders)}" if m else "",
+            f"{k} photographs of {','.join(natural)}" if k else ""]
+    det["name"] = (f"{det['name']} + {' + '.join(w for w in what if w) or 'nothing'}"
+                   " (support-vector refit)")
+    with open(f"{tmp}/detector.json", "w") as f:
         json.dump(det, f, indent=1)
+    shutil.rmtree(args.out, ignore_errors=True)
+    os.rename(tmp, args.out)
     print(f"wrote {args.out}")
 
 
