@@ -16,7 +16,7 @@
 
 import { createHash } from "node:crypto";
 
-/** Fingerprints already computed in this process, by path, size and modification time. */
+/** Fingerprints computed in this process, by path, inode, size, modification and change times. */
 const seen = new Map<string, string>();
 
 /**

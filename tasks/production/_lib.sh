@@ -1,9 +1,10 @@
 #!/bin/bash
 # Shared steps of the production scripts (night_in_training.sh, night_five.sh,
-# score_generator.sh, camera_in_head.sh); sourced, never run. Each function reads W, the work folder, from the caller.
+# score_generator.sh, camera_in_head.sh); sourced, never run. Each function reads W, the work
+# folder, from the caller.
 
-# make_set OUT GENERATOR COUNT LABEL FIRST-SEED: COUNT renders of GENERATOR into W/OUT (make.ts keeps
-# renders already made); its log is W/OUT.log
+# make_set OUT GENERATOR COUNT LABEL FIRST-SEED: COUNT renders of GENERATOR into W/OUT (make.ts
+# keeps renders already made); its log is W/OUT.log
 make_set() {
   deno run --allow-read --allow-write --allow-run tasks/production/make.ts --out "$W/$1" \
     --sources "$W/natural-src" --natural runs/natural --generator "$2" --count "$3" --samples 32 \

@@ -34,16 +34,21 @@ def to_srgb(v):
     return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
 
 
-def image_key(rgb):
-    """The key of 8-bit sRGB pixels: the geometric mean of their Rec. 709 luminance, linear."""
-    y = to_linear(rgb.astype(np.float64) / 255) @ np.array([0.2126, 0.7152, 0.0722])
+def linear_key(lin):
+    """The key of linear RGB values: the geometric mean of their Rec. 709 luminance."""
+    y = lin @ np.array([0.2126, 0.7152, 0.0722])
     return float(np.exp(np.mean(np.log(y + 1e-4))))
+
+
+def image_key(rgb):
+    """The key of 8-bit sRGB pixels."""
+    return linear_key(to_linear(rgb.astype(np.float64) / 255))
 
 
 def normalise(rgb):
     """The image at key 0.18, and the gain applied."""
     lin = to_linear(rgb.astype(np.float64) / 255)
-    key = image_key(rgb)
+    key = linear_key(lin)
     gain = float(np.clip(KEY / key, LOW, HIGH))
     out = to_srgb(np.clip(lin * gain, 0, 1))
     return np.round(out * 255).astype(np.uint8), gain
