@@ -157,8 +157,10 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       help:
         "reuse other runs' features (their features/ folders, comma-separated): a list is taken from them when they hold all its images, matched by name and file fingerprint",
     },
-    // the SVDD models' settings, as train-oneclass declares them
-    ...trainOneClassCommand.flags.filter((f) => ["hidden", "epochs", "lr-step"].includes(f.name)),
+    // the SVDD models' and the mixture's settings, as train-oneclass declares them
+    ...trainOneClassCommand.flags.filter((f) =>
+      ["hidden", "epochs", "lr-step", "components"].includes(f.name)
+    ),
     ...COMPUTE_FLAGS,
   ],
   async run(a) {
@@ -196,6 +198,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
         hidden: num(a, "hidden", { int: true, min: 1 }),
         epochs: num(a, "epochs", { int: true, min: 1 }),
         lrStep: num(a, "lr-step", { int: true, min: 1 }),
+        components: num(a, "components", { int: true, min: 1 }),
       },
       progress: makeProgress(),
     });

@@ -26,6 +26,7 @@ import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { GAUSS_DEFAULTS } from "../lib/oneclass/gauss.ts";
 import { KNN_DEFAULTS } from "../lib/oneclass/knn.ts";
+import { GMM_DEFAULTS } from "../lib/oneclass/gmm.ts";
 import { DEFAULT_CHECKPOINT_EVERY } from "../lib/oneclass/train.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
@@ -36,7 +37,7 @@ export const trainOneClassCommand: Command = {
   usage:
     "--map RUN [--features SRC] [--oneclass KIND] [flags]   |   --data DIR --features residual|mobilenet",
   summary:
-    "Fit a one-class model (flow, mlp, gauss, knn) on natural images' features, natural images only.",
+    "Fit a one-class model (flow, mlp, gauss, knn, gmm) on natural images' features, natural images only.",
   description: `
 Feature sources (--features): l9 (the method: L9 after ReLU), l9-pre, l8, l8-pre (before the
 ReLU), trunk (global average and max of the last conv block): all from map run RUN, on the
@@ -53,11 +54,12 @@ same objective on a bias-free MLP); gauss (Mahalanobis distance under a Ledoit-W
 optionally after PCA; on residual features one Gaussian for the co-occurrences, which gives the
 score, and one for the slopes, which only checks: an image beyond the slopes' out-of-fold 95 %
 quantile is never called natural);
-knn (mean distance to the k nearest training vectors).
+knn (mean distance to the k nearest training vectors); gmm (a mixture of K such Gaussians fitted by
+EM, --set components=K: -2 log p(x) less its least value, for photographs of several histories).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
-default of gauss and knn, whose in-sample scores are optimistic).
+default of gauss, knn and gmm, whose in-sample scores are optimistic).
 
 Writes RUN/NAME/ (default NAME: the kind for l9, else SOURCE-KIND; without a map runs/NAME/):
 config.json, oneclass.json/.bin (model, normalisation, threshold, feature provenance),
@@ -226,6 +228,14 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       help: "knn: euclidean|cosine",
     },
     {
+      name: "components",
+      setting: true,
+      type: "string",
+      arg: "K",
+      default: String(GMM_DEFAULTS.components),
+      help: "gmm: Gaussians in the mixture",
+    },
+    {
       name: "tiles",
       type: "string",
       arg: "N",
@@ -302,6 +312,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
         pca: num(a, "pca", { int: true, min: 0 }),
         metric: choice(a, "metric", ["euclidean", "cosine"] as const),
         neighbours: num(a, "neighbours", { int: true, min: 1 }),
+        components: num(a, "components", { int: true, min: 1 }),
       },
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),

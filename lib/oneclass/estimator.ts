@@ -38,7 +38,7 @@ export const ONECLASS_STEM = "oneclass";
 export const ONECLASS_FORMAT = "cgvsni-oneclass/2";
 
 /** The kinds of one-class model. */
-export const ONECLASS_KINDS = ["flow", "mlp", "gauss", "knn"] as const;
+export const ONECLASS_KINDS = ["flow", "mlp", "gauss", "knn", "gmm"] as const;
 
 /** A kind of one-class model (`--oneclass`). */
 export type OneClassKind = typeof ONECLASS_KINDS[number];

@@ -19,9 +19,15 @@ import {
 import { type FlowOptions, FlowSvdd } from "./flow.ts";
 import { GaussianOneClass, type GaussOptions } from "./gauss.ts";
 import { KnnOneClass, type KnnOptions } from "./knn.ts";
+import { type GmmOptions, MixtureOneClass } from "./gmm.ts";
 
 /** Settings of any kind (each kind reads its own). */
-export type AnyOptions = FlowOptions & DeepSvddOptions & GaussOptions & KnnOptions;
+export type AnyOptions =
+  & FlowOptions
+  & DeepSvddOptions
+  & GaussOptions
+  & KnnOptions
+  & GmmOptions;
 
 /**
  * An unfitted model of `kind`.
@@ -45,6 +51,8 @@ export function createOneClass(kind: OneClassKind, o: AnyOptions = {}): OneClass
       return new GaussianOneClass(o);
     case "knn":
       return new KnnOneClass(o);
+    case "gmm":
+      return new MixtureOneClass(o);
   }
 }
 
@@ -53,6 +61,7 @@ const KINDS = {
   mlp: DeepSvdd,
   gauss: GaussianOneClass,
   knn: KnnOneClass,
+  gmm: MixtureOneClass,
 };
 
 /**

@@ -2,8 +2,8 @@
  * Stage 4, one-class models fitted on natural images only, scikit-learn style (settings in the
  * constructor, `fit`, `scoreSamples`, `decisionFunction` > 0 = computer-generated, `predict`,
  * `save`/`load`, the threshold saved with the model):
- * Flow-SVDD (the method), Deep SVDD, a Gaussian (Ledoit-Wolf Mahalanobis) and k-NN; and the
- * training stage that fits them on a map run's features.
+ * Flow-SVDD (the method), Deep SVDD, a Gaussian (Ledoit-Wolf Mahalanobis), a mixture of them and
+ * k-NN; and the training stage that fits them on a map run's features.
  *
  * @module
  */
@@ -29,6 +29,7 @@ export { type FlowArch, type FlowOptions, FlowSvdd } from "./flow.ts";
 export { DeepSvdd, type DeepSvddOptions, type MlpArch } from "./deep_svdd.ts";
 export { GAUSS_DEFAULTS, GaussianOneClass, type GaussOptions } from "./gauss.ts";
 export { KNN_DEFAULTS, type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
+export { GMM_DEFAULTS, type GmmOptions, MixtureOneClass } from "./gmm.ts";
 export { type AnyOptions, createOneClass, loadOneClass, otherFeatureVersion } from "./io.ts";
 export {
   FEATURE_NORMS,

@@ -14,6 +14,7 @@ import { loadOneClass } from "../../../lib/oneclass/io.ts";
 import { RESIDUAL_SPEC } from "../../../lib/features/residual.ts";
 import { PRETRAINED_SPEC } from "../../../lib/features/pretrained.ts";
 import { KnnOneClass } from "../../../lib/oneclass/knn.ts";
+import { MixtureOneClass } from "../../../lib/oneclass/gmm.ts";
 import { Normaliser } from "../../../lib/oneclass/normalise.ts";
 import { testBackend, withTempDir } from "../../_helpers.ts";
 
@@ -42,6 +43,7 @@ const makers: [string, (d: number, o?: EstimatorOptions) => OneClassEstimator][]
   ["gauss parts", (d, o) => new GaussianOneClass({ ...o, parts: [d - 2, 2] })],
   ["gauss pca", (_, o) => new GaussianOneClass({ ...o, pca: 3 })],
   ["knn", (_, o) => new KnnOneClass({ ...o, neighbours: 3 })],
+  ["gmm", (_, o) => new MixtureOneClass({ ...o, components: 2 })],
   [
     "knn cosine l2",
     (_, o) => new KnnOneClass({ ...o, neighbours: 3, metric: "cosine", norm: "l2" }),

@@ -1,0 +1,393 @@
+/**
+ * `gmm`: a mixture of `components` Gaussians as the model of the natural class, for photographs
+ * of several histories at once (camera files, film scans, wallpapers, thumbnails), which a single
+ * Gaussian must hold in one ellipsoid (docs/natural-corpus.md, "A mixture of Gaussians").
+ *
+ * Fitted by expectation-maximisation from k-means++ starts (seeded), each component's covariance
+ * shrunk as the Gaussian's (`gauss`) is: Σₖ = (1 − δₖ)·Sₖ + δₖ·μₖ·I, Sₖ the covariance weighted
+ * by the component's responsibilities and δₖ the Ledoit–Wolf formula with those weights. A
+ * component left with fewer than two vectors' worth of responsibility is dropped.
+ *
+ * The raw score is −2·log p(x) less the smallest value it can take (−2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ)),
+ * so it is at least 0, and with one component it is the Gaussian's squared Mahalanobis distance.
+ *
+ * @module
+ */
+
+import type { Location, NamedArray } from "../core/bundle.ts";
+import { ModelError, UsageError } from "../core/errors.ts";
+import { cholesky, crossProduct, forwardSolveMany, type Mat, zeros } from "../core/linalg.ts";
+import { Rng } from "../core/rng.ts";
+import {
+  type EstimatorOptions,
+  type FitOptions,
+  loadAs,
+  ONECLASS_STEM,
+  OneClassEstimator,
+  savedCommon,
+  type SavedModel,
+} from "./estimator.ts";
+
+/** Settings of {@link MixtureOneClass}. */
+export interface GmmOptions extends EstimatorOptions {
+  /** Gaussians in the mixture, K (4). */
+  components?: number;
+  /** Most expectation-maximisation steps (100). */
+  iterations?: number;
+}
+
+/** The defaults of {@link GmmOptions}. */
+export const GMM_DEFAULTS = { components: 4, iterations: 100 } as const;
+
+/** EM stops when the mean log-likelihood per vector gains less than this (scikit-learn's). */
+const TOLERANCE = 1e-3;
+
+/** One fitted component. */
+interface Component {
+  weight: number;
+  mean: Float64Array;
+  chol: Mat; // Cholesky factor of Σₖ
+  logdet: number; // log |Σₖ|
+  shrinkage: number;
+}
+
+/**
+ * The Gaussian-mixture one-class model.
+ *
+ * @example Two clusters: the point between them is outside, as one Gaussian would not say
+ * ```ts
+ * import { MixtureOneClass } from "./mod.ts";
+ * const x = Float32Array.from({ length: 200 * 2 }, (_, i) =>
+ *   (i % 2 ? 0 : (i < 200 ? -10 : 10)) + Math.sin(i * 7.1));
+ * const m = await new MixtureOneClass({ components: 2, threshold: "train" }).fit(x, 200, 2);
+ * console.log(m.fitted, await m.predict(new Float32Array([-10, 0, 0, 0]), 2)); // 2 [0, 1]
+ * ```
+ */
+export class MixtureOneClass extends OneClassEstimator {
+  /** Kind tag. */
+  readonly kind = "gmm" as const;
+  /** Gaussians asked for. */
+  readonly components: number;
+  /** Most EM steps. */
+  readonly iterations: number;
+  /** EM steps taken by the last fit. */
+  steps = 0;
+  #parts: Component[] = [];
+  #train: Float32Array = new Float32Array(0);
+
+  /** An unfitted model. */
+  constructor(o: GmmOptions = {}) {
+    super(o);
+    this.components = o.components ?? GMM_DEFAULTS.components;
+    this.iterations = o.iterations ?? GMM_DEFAULTS.iterations;
+    if (!(Number.isInteger(this.components) && this.components >= 1)) {
+      throw new UsageError(`components must be a positive integer, got ${this.components}`);
+    }
+    if (!(Number.isInteger(this.iterations) && this.iterations >= 1)) {
+      throw new UsageError(`iterations must be a positive integer, got ${this.iterations}`);
+    }
+  }
+
+  /** Gaussians the fit kept (components with too little responsibility are dropped). */
+  get fitted(): number {
+    return this.#parts.length;
+  }
+
+  /** Each component's mixing weight, in the fitted order. */
+  get weights(): number[] {
+    return this.#parts.map((p) => p.weight);
+  }
+
+  /** An unfitted copy with the same settings. */
+  clone(): MixtureOneClass {
+    return new MixtureOneClass({
+      ...this.common,
+      components: this.components,
+      iterations: this.iterations,
+    });
+  }
+
+  /** Fits on normalised vectors: k-means++ starts, then EM. */
+  protected fitNormalised(z: Float32Array, n: number, _opts: FitOptions): Promise<void> {
+    const d = this.dim, K = this.components;
+    if (n < 2 * K) {
+      throw new RangeError(`a mixture of ${K} Gaussians needs at least ${2 * K} vectors, got ${n}`);
+    }
+    let resp = startingResponsibilities(z, n, d, K, new Rng(`gmm:${this.seed}`));
+    let last = -Infinity;
+    this.steps = 0;
+    for (let step = 1; step <= this.iterations; step++) {
+      this.#parts = mStep(z, n, d, resp);
+      const e = eStep(this.#parts, z, n, d);
+      resp = e.resp;
+      this.steps = step;
+      if (e.meanLogLik - last < TOLERANCE) break;
+      last = e.meanLogLik;
+    }
+    // what is saved is float32: keep exactly that, so that a loaded model scores identically
+    for (const p of this.#parts) {
+      p.mean = f32(p.mean);
+      p.chol.data = f32(p.chol.data);
+      p.logdet = logdet(p.chol);
+    }
+    this.#train = this.#raw(z, n);
+    return Promise.resolve();
+  }
+
+  /** −2·log p(x) less its smallest possible value, per row. */
+  #raw(z: Float32Array, n: number): Float32Array {
+    const e = energies(this.#parts, z, n, this.dim);
+    const floor = -2 *
+      logSumExp(this.#parts.map((p) => -0.5 * (p.logdet - 2 * Math.log(p.weight))));
+    const out = new Float32Array(n), row = new Float64Array(this.#parts.length);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < row.length; k++) row[k] = -0.5 * e[k][i];
+      out[i] = Math.max(0, -2 * logSumExp(row) - floor);
+    }
+    return out;
+  }
+
+  /** Raw outlyingness of normalised vectors. */
+  protected rawNormalised(z: Float32Array, n: number): Float32Array {
+    if (this.#parts.length === 0) throw new ModelError("the one-class model is not fitted");
+    return this.#raw(z, n);
+  }
+
+  /** Raw scores of the training vectors themselves. */
+  protected trainingScores(): Float32Array {
+    return this.#train;
+  }
+
+  /** The fitted parameters: weights, means and Cholesky factors, one row block per component. */
+  protected arrays(): NamedArray[] {
+    const K = this.#parts.length, d = this.dim;
+    const means = new Float32Array(K * d), chol = new Float32Array(K * d * d);
+    this.#parts.forEach((p, k) => {
+      means.set(p.mean, k * d);
+      chol.set(p.chol.data, k * d * d);
+    });
+    return [
+      { name: "gmm/weights", shape: [K], data: Float32Array.from(this.weights) },
+      { name: "gmm/means", shape: [K, d], data: means },
+      { name: "gmm/chol", shape: [K * d, d], data: chol },
+    ];
+  }
+
+  /** The settings saved in the manifest. */
+  protected meta(): Record<string, unknown> {
+    return {
+      components: this.components,
+      iterations: this.iterations,
+      fitted: this.#parts.length,
+      steps: this.steps,
+      shrinkage: this.#parts.map((p) => p.shrinkage),
+    };
+  }
+
+  /** The arrays a saved model of these settings holds. */
+  static shapes(settings: Record<string, unknown>, dim: number): [string, number[]][] {
+    const K = settings.fitted as number;
+    if (!Number.isInteger(K) || K < 1) throw new RangeError("bad gmm settings");
+    return [["gmm/weights", [K]], ["gmm/means", [K, dim]], ["gmm/chol", [K * dim, dim]]];
+  }
+
+  /** Rebuilds a model read by {@link readSaved}. */
+  static restore(saved: SavedModel): MixtureOneClass {
+    const s = saved.settings, d = saved.dim, K = s.fitted as number;
+    const m = new MixtureOneClass({
+      ...savedCommon(saved),
+      components: s.components as number,
+      iterations: s.iterations as number,
+    });
+    m.restoreCommon(saved);
+    m.steps = s.steps as number;
+    const w = saved.arrays.get("gmm/weights")!.data, mu = saved.arrays.get("gmm/means")!.data;
+    const L = saved.arrays.get("gmm/chol")!.data;
+    const shrinkage = (s.shrinkage ?? []) as number[];
+    m.#parts = Array.from({ length: K }, (_, k) => {
+      const chol = {
+        rows: d,
+        cols: d,
+        data: Float64Array.from(L.subarray(k * d * d, (k + 1) * d * d)),
+      };
+      const ld = logdet(chol);
+      if (!(w[k] > 0) || !Number.isFinite(ld)) {
+        throw new ModelError(`${saved.where}: bad mixture component ${k}`);
+      }
+      return {
+        weight: w[k],
+        mean: Float64Array.from(mu.subarray(k * d, (k + 1) * d)),
+        chol,
+        logdet: ld,
+        shrinkage: shrinkage[k] ?? NaN,
+      };
+    });
+    return m;
+  }
+
+  /** Loads a model saved by {@link OneClassEstimator.save}. */
+  static load(dir: Location, stem = ONECLASS_STEM): Promise<MixtureOneClass> {
+    return loadAs(dir, stem, "gmm", MixtureOneClass.shapes, MixtureOneClass.restore);
+  }
+
+  /** Frees tensors, if any. */
+  dispose(): void {}
+}
+
+/**
+ * One-hot responsibilities from k-means++ seeding (Arthur & Vassilvitskii, 2007): each row goes
+ * to its nearest of K centres, the first drawn uniformly, each next with probability ∝ its squared
+ * distance to the nearest centre so far.
+ */
+function startingResponsibilities(
+  z: Float32Array,
+  n: number,
+  d: number,
+  K: number,
+  rng: Rng,
+): Float64Array[] {
+  const sq = (i: number, c: number) => {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += (z[i * d + j] - z[c * d + j]) ** 2;
+    return s;
+  };
+  const centres = [rng.int(n)], near = new Float64Array(n).fill(Infinity);
+  const owner = new Int32Array(n);
+  for (let k = 0; k < K; k++) {
+    if (k > 0) {
+      const total = near.reduce((a, b) => a + b, 0);
+      let r = rng.next() * total, pick = n - 1;
+      for (let i = 0; i < n; i++) {
+        if ((r -= near[i]) < 0) {
+          pick = i;
+          break;
+        }
+      }
+      centres.push(pick);
+    }
+    for (let i = 0; i < n; i++) {
+      const s = sq(i, centres[k]);
+      if (s < near[i]) [near[i], owner[i]] = [s, k];
+    }
+  }
+  return Array.from({ length: K }, (_, k) => Float64Array.from(owner, (o) => o === k ? 1 : 0));
+}
+
+/** The M step: each component's weight, mean and shrunk covariance from the responsibilities. */
+function mStep(z: Float32Array, n: number, d: number, resp: Float64Array[]): Component[] {
+  const parts: Component[] = [];
+  for (const r of resp) {
+    const mass = r.reduce((a, b) => a + b, 0);
+    if (mass < 2) continue; // fewer than two vectors' worth: dropped
+    const mean = new Float64Array(d);
+    for (let i = 0; i < n; i++) {
+      if (r[i] === 0) continue;
+      for (let j = 0; j < d; j++) mean[j] += r[i] * z[i * d + j];
+    }
+    for (let j = 0; j < d; j++) mean[j] /= mass;
+    // rows that carry weight, centred and scaled by √w: Sₖ = YᵀY / mass
+    const rows = [];
+    for (let i = 0; i < n; i++) if (r[i] > 1e-10) rows.push(i);
+    const y = zeros(rows.length, d), sq = new Float64Array(rows.length);
+    rows.forEach((i, t) => {
+      const s = Math.sqrt(r[i]);
+      let norm = 0;
+      for (let j = 0; j < d; j++) {
+        const v = z[i * d + j] - mean[j];
+        y.data[t * d + j] = s * v;
+        norm += v * v;
+      }
+      sq[t] = norm;
+    });
+    const cov = crossProduct(y, mass);
+    const shrinkage = weightedShrinkage(cov, rows.map((i) => r[i]), sq, mass);
+    let trace = 0;
+    for (let j = 0; j < d; j++) trace += cov.data[j * d + j];
+    const mu = trace / d, a = 1 - shrinkage, b = Math.max(shrinkage * mu, 1e-9 * (mu || 1));
+    for (let t = 0; t < d * d; t++) cov.data[t] *= a;
+    for (let j = 0; j < d; j++) cov.data[j * d + j] += b;
+    const chol = cholesky(cov);
+    parts.push({ weight: mass / n, mean, chol, logdet: logdet(chol), shrinkage });
+  }
+  if (parts.length === 0) throw new RangeError("every mixture component lost its vectors");
+  return parts;
+}
+
+/**
+ * The Ledoit–Wolf shrinkage (the Gaussian's formula, scikit-learn's
+ * `ledoit_wolf_shrinkage`) with each centred row weighted: `cov` the weighted covariance, `w` the
+ * rows' weights, `sq` their squared norms, `mass` the weights' sum. Equal weights of 1 give the
+ * unweighted formula.
+ */
+function weightedShrinkage(cov: Mat, w: number[], sq: Float64Array, mass: number): number {
+  const d = cov.rows;
+  let trace = 0, fourth = 0, frob = 0;
+  for (let j = 0; j < d; j++) trace += cov.data[j * d + j];
+  for (let t = 0; t < w.length; t++) fourth += w[t] * sq[t] * sq[t];
+  for (let t = 0; t < cov.data.length; t++) frob += cov.data[t] ** 2;
+  const mu = trace / d;
+  let beta = (fourth / mass - frob) / (d * mass);
+  const delta = (frob - 2 * mu * trace + d * mu * mu) / d;
+  beta = Math.min(beta, delta);
+  return beta <= 0 || delta === 0 ? 0 : beta / delta;
+}
+
+/** The E step: responsibilities and the mean log-likelihood (less d·log 2π / 2). */
+function eStep(
+  parts: Component[],
+  z: Float32Array,
+  n: number,
+  d: number,
+): { resp: Float64Array[]; meanLogLik: number } {
+  const e = energies(parts, z, n, d), K = parts.length;
+  const resp = parts.map(() => new Float64Array(n)), row = new Float64Array(K);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < K; k++) row[k] = Math.log(parts[k].weight) - 0.5 * e[k][i];
+    const lse = logSumExp(row);
+    total += lse;
+    for (let k = 0; k < K; k++) resp[k][i] = Math.exp(row[k] - lse);
+  }
+  return { resp, meanLogLik: total / n };
+}
+
+/** Each component's squared Mahalanobis distance of each row plus its log-determinant. */
+function energies(parts: Component[], z: Float32Array, n: number, d: number): Float64Array[] {
+  return parts.map((p) => {
+    const out = new Float64Array(n);
+    for (let i0 = 0; i0 < n; i0 += 64) {
+      const block = [];
+      for (let i = i0; i < Math.min(n, i0 + 64); i++) {
+        const v = new Float64Array(d);
+        for (let j = 0; j < d; j++) v[j] = z[i * d + j] - p.mean[j];
+        block.push(v);
+      }
+      forwardSolveMany(p.chol, block).forEach((v, t) => {
+        out[i0 + t] = v.reduce((s, u) => s + u * u, 0) + p.logdet;
+      });
+    }
+    return out;
+  });
+}
+
+/** log |Σ| from its Cholesky factor. */
+function logdet(l: Mat): number {
+  let s = 0;
+  for (let j = 0; j < l.rows; j++) s += 2 * Math.log(l.data[j * l.rows + j]);
+  return s;
+}
+
+/** log Σ exp(v), stably. */
+function logSumExp(v: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let k = 0; k < v.length; k++) max = Math.max(max, v[k]);
+  if (max === -Infinity) return max;
+  let s = 0;
+  for (let k = 0; k < v.length; k++) s += Math.exp(v[k] - max);
+  return max + Math.log(s);
+}
+
+/** Values rounded to float32 (what a saved model holds), kept in float64. */
+function f32(a: Float64Array): Float64Array {
+  return Float64Array.from(Float32Array.from(a));
+}

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { Rng } from "../../../lib/core/rng.ts";
+import { ModelError } from "../../../lib/core/errors.ts";
+import { GaussianOneClass } from "../../../lib/oneclass/gauss.ts";
+import { MixtureOneClass } from "../../../lib/oneclass/gmm.ts";
+import { loadOneClass } from "../../../lib/oneclass/io.ts";
+import { withTempDir } from "../../_helpers.ts";
+
+/** `n` rows of dimension `d`: a correlated Gaussian around `centre` (a shift on every column). */
+function cloud(n: number, d: number, centre: number, r: Rng, spread = 1): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const shared = r.normal();
+    for (let j = 0; j < d; j++) out[i * d + j] = centre + spread * (0.6 * shared + r.normal());
+  }
+  return out;
+}
+
+function joined(...parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, (at += p.length) - p.length);
+  return out;
+}
+
+Deno.test("gmm: with one component the score is the Gaussian's squared Mahalanobis distance", async () => {
+  const r = new Rng(3), d = 5, x = cloud(120, d, 0, r), q = cloud(30, d, 0.5, r, 2);
+  const o = { threshold: "train" as const, seed: 1 };
+  const g = await new GaussianOneClass(o).fit(x, 120, d);
+  const m = await new MixtureOneClass({ ...o, components: 1 }).fit(x, 120, d);
+  assert.equal(m.fitted, 1);
+  const a = await g.scoreSamples(q, 30), b = await m.scoreSamples(q, 30);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-4 * v, `row ${i}: ${v} vs ${b[i]}`));
+  assert.ok(Math.abs(g.threshold - m.threshold) <= 1e-4 * g.threshold);
+});
+
+Deno.test("gmm: two populations get a component each, and the gap between them is outside", async () => {
+  // photographs of two histories, far apart: one Gaussian's ellipsoid takes in the gap between
+  // them, the mixture does not
+  const r = new Rng(5), d = 4;
+  const x = joined(cloud(150, d, -6, r), cloud(100, d, 6, r));
+  const gap = cloud(20, d, 0, r), near = joined(cloud(10, d, -6, r), cloud(10, d, 6, r));
+  const o = { threshold: "cv" as const, seed: 2 };
+  const m = await new MixtureOneClass({ ...o, components: 2 }).fit(x, 250, d);
+  const g = await new GaussianOneClass(o).fit(x, 250, d);
+  assert.equal(m.fitted, 2);
+  assert.deepEqual(m.weights.map((w) => Math.round(w * 250)).sort((a, b) => a - b), [100, 150]);
+  const sum = (p: Uint8Array) => p.reduce((s, v) => s + v, 0);
+  assert.equal(sum(await m.predict(gap, 20)), 20, "the mixture flags the gap");
+  assert.ok(sum(await m.predict(near, 20)) <= 3, "and keeps new members of both populations");
+  assert.ok(sum(await g.predict(gap, 20)) <= 2, "one Gaussian calls the gap natural");
+  // every score is at least 0: -2 log p less its least value
+  assert.ok((await m.scoreSamples(joined(gap, near), 40)).every((v) => v >= 0));
+});
+
+Deno.test("gmm: the same seed fits the same model; settings and too few vectors are refused", async () => {
+  const r = new Rng(9),
+    d = 3,
+    x = joined(cloud(60, d, -4, r), cloud(60, d, 4, r), cloud(40, d, 12, r));
+  const fit = (seed: number) =>
+    new MixtureOneClass({ components: 3, seed, threshold: "train" }).fit(x, 160, d);
+  const [a, b] = [await fit(4), await fit(4)];
+  assert.deepEqual(await a.scoreSamples(x, 160), await b.scoreSamples(x, 160));
+  assert.ok(a.steps >= 2 && a.steps <= a.iterations);
+  assert.throws(() => new MixtureOneClass({ components: 0 }), /components must be a positive/);
+  assert.throws(() => new MixtureOneClass({ iterations: 1.5 }), /iterations must be a positive/);
+  await assert.rejects(
+    new MixtureOneClass({ components: 4 }).fit(x.subarray(0, 7 * d), 7, d),
+    /mixture of 4 Gaussians needs at least 8 vectors, got 7/,
+  );
+  await assert.rejects(new MixtureOneClass().scoreSamples(x, 160), ModelError);
+});
+
+Deno.test("gmm: a saved model with a broken component is refused by name", async () => {
+  const r = new Rng(2), d = 3, x = joined(cloud(40, d, -5, r), cloud(40, d, 5, r));
+  const m = await new MixtureOneClass({ components: 2, threshold: "train" }).fit(x, 80, d);
+  await withTempDir(async (dir) => {
+    await m.save(dir);
+    const back = await loadOneClass(dir);
+    assert.equal(back.kind, "gmm");
+    assert.deepEqual(await back.scoreSamples(x, 80), await m.scoreSamples(x, 80));
+    // a zero weight, with the checksum rewritten so that only the content check can catch it
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    const bin = await Deno.readFile(`${dir}/oneclass.bin`);
+    let offset = 0;
+    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      if (w.name === "gmm/weights") break;
+      offset += 4 * w.shape.reduce((p, k) => p * k, 1);
+    }
+    new DataView(bin.buffer).setFloat32(offset, 0, true);
+    await Deno.writeFile(`${dir}/oneclass.bin`, bin);
+    meta.sha256 = createHash("sha256").update(bin).digest("hex");
+    await Deno.writeTextFile(`${dir}/oneclass.json`, JSON.stringify(meta));
+    await assert.rejects(loadOneClass(dir), /bad mixture component 0/);
+  });
+});
