@@ -98,6 +98,11 @@ export class MixtureOneClass extends OneClassEstimator {
     return this.#parts.map((p) => p.weight);
   }
 
+  /** Each component's covariance log-determinant, log |Σₖ|, in the fitted order. */
+  get logDeterminants(): number[] {
+    return this.#parts.map((p) => p.logdet);
+  }
+
   /** An unfitted copy with the same settings. */
   clone(): MixtureOneClass {
     return new MixtureOneClass({
