@@ -16,13 +16,12 @@ import {
 } from "../lib/eval/oneclass_matrix.ts";
 import { CLUSTER_FLAGS, execute, shardingOf } from "./_cluster.ts";
 import { FEATURE_SOURCES } from "../lib/features/sources.ts";
-import { ONECLASS_KINDS } from "../lib/oneclass/estimator.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { choice, type Command, COMPUTE_FLAGS, RUNS_FLAG, str } from "./_args.ts";
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { kindsOf, sourcesOf, STAGE_FLAGS, stageOptions } from "./_stages.ts";
 import { DEFAULT_DATA } from "../lib/data/dataset.ts";
-import { MATRIX_DEFAULTS } from "../lib/eval/oneclass_matrix.ts";
+import { MATRIX_DEFAULTS, MATRIX_KINDS } from "../lib/eval/oneclass_matrix.ts";
 
 /** The `oneclass-matrix` command. */
 export const oneclassMatrixCommand: Command = {
@@ -33,8 +32,8 @@ export const oneclassMatrixCommand: Command = {
   description: `
 For each seed and each renderer R, a map trained on natural + every other renderer (leave one
 renderer out; --protocol pairs: natural + R); on its split, every one-class model (${
-    ONECLASS_KINDS.join(", ")
-  })
+    MATRIX_KINDS.join(", ")
+  }; gmm too when --oneclass names it)
 on every feature source (${FEATURE_SOURCES.join(", ")}), fitted on natural images only and
 evaluated on the test split against every renderer; residual features need no map and are
 fitted once per seed. Reports ROC AUC, HTER and NI recall at the natural-only threshold, with

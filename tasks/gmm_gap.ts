@@ -33,7 +33,8 @@ const { manifest, arrays } = await loadBundle(stem, name);
 const x = arrays.get("features")!, [n, d] = x.shape;
 const names = manifest.names as string[];
 const source = names.map((s) => s.split("/")[0]);
-const ids = new Map([...new Set(source)].map((s, i) => [s, i]));
+// sources numbered as loso numbers them (sorted by name), so that a seed draws its folds
+const ids = new Map([...new Set(source)].sort().map((s, i) => [s, i]));
 const rows = (keep: (i: number) => boolean) => {
   const idx = [...Array(n).keys()].filter(keep), out = new Float32Array(idx.length * d);
   idx.forEach((i, t) => out.set(x.data.subarray(i * d, (i + 1) * d), t * d));
@@ -42,7 +43,7 @@ const rows = (keep: (i: number) => boolean) => {
 const f = (a: number) => a.toFixed(2);
 const seeds = v.seeds!.split(",").map(Number), components: string[] = [];
 console.log(
-  "| held out | model | over the training rows' 95 % | median, as a multiple | cv-source threshold, as a multiple (seeds " +
+  "| held out | model | over the training rows' 95 % (first seed) | median, as a multiple (first seed) | cv-source threshold, as a multiple (seeds " +
     seeds.join(", ") + ") | held-out photographs over it |",
 );
 console.log("| --- | --- | ---: | ---: | --- | --- |");

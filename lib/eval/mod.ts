@@ -77,6 +77,7 @@ export {
 } from "./loso.ts";
 export {
   MATRIX_DEFAULTS,
+  MATRIX_KINDS,
   ONECLASS_MATRIX_KINDS,
   type OneClassCell,
   type OneClassMatrix,

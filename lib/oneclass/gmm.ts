@@ -6,10 +6,12 @@
  * Fitted by expectation-maximisation from k-means++ starts (seeded), each component's covariance
  * shrunk as the Gaussian's (`gauss`) is: Σₖ = (1 − δₖ)·Sₖ + δₖ·μₖ·I, Sₖ the covariance weighted
  * by the component's responsibilities and δₖ the Ledoit–Wolf formula with those weights. A
- * component left with fewer than two vectors' worth of responsibility is dropped.
+ * component left with fewer than two vectors' worth of responsibility is dropped, and the others'
+ * weights renormalised.
  *
- * The raw score is −2·log p(x) less the smallest value it can take (−2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ)),
- * so it is at least 0, and with one component it is the Gaussian's squared Mahalanobis distance.
+ * The raw score is −2·log p(x) less a lower bound of it, −2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ) (each
+ * component at its peak), so it is at least 0, and with one component it is the Gaussian's squared
+ * Mahalanobis distance.
  *
  * @module
  */
@@ -30,9 +32,9 @@ import {
 
 /** Settings of {@link MixtureOneClass}. */
 export interface GmmOptions extends EstimatorOptions {
-  /** Gaussians in the mixture, K (4). */
+  /** Gaussians in the mixture, K (default {@link GMM_DEFAULTS}). */
   components?: number;
-  /** Most expectation-maximisation steps (100). */
+  /** Most expectation-maximisation steps (default {@link GMM_DEFAULTS}). */
   iterations?: number;
 }
 
@@ -131,6 +133,7 @@ export class MixtureOneClass extends OneClassEstimator {
     }
     // what is saved is float32: keep exactly that, so that a loaded model scores identically
     for (const p of this.#parts) {
+      p.weight = Math.fround(p.weight);
       p.mean = f32(p.mean);
       p.chol.data = f32(p.chol.data);
       p.logdet = logdet(p.chol);
@@ -139,15 +142,15 @@ export class MixtureOneClass extends OneClassEstimator {
     return Promise.resolve();
   }
 
-  /** −2·log p(x) less its smallest possible value, per row. */
+  /** −2·log p(x) less its lower bound (see the module documentation), per row. */
   #raw(z: Float32Array, n: number): Float32Array {
     const e = energies(this.#parts, z, n, this.dim);
     const floor = -2 *
       logSumExp(this.#parts.map((p) => -0.5 * (p.logdet - 2 * Math.log(p.weight))));
     const out = new Float32Array(n), row = new Float64Array(this.#parts.length);
     for (let i = 0; i < n; i++) {
-      for (let k = 0; k < row.length; k++) row[k] = -0.5 * e[k][i];
-      out[i] = Math.max(0, -2 * logSumExp(row) - floor);
+      for (let k = 0; k < row.length; k++) row[k] = Math.log(this.#parts[k].weight) - 0.5 * e[k][i];
+      out[i] = Math.max(0, -2 * logSumExp(row) - floor); // ≥ 0 but for rounding
     }
     return out;
   }
@@ -312,9 +315,12 @@ function mStep(z: Float32Array, n: number, d: number, resp: Float64Array[]): Com
     for (let t = 0; t < d * d; t++) cov.data[t] *= a;
     for (let j = 0; j < d; j++) cov.data[j * d + j] += b;
     const chol = cholesky(cov);
-    parts.push({ weight: mass / n, mean, chol, logdet: logdet(chol), shrinkage });
+    parts.push({ weight: mass, mean, chol, logdet: logdet(chol), shrinkage });
   }
   if (parts.length === 0) throw new RangeError("every mixture component lost its vectors");
+  // the kept components' weights sum to 1, whether or not one was dropped
+  const kept = parts.reduce((s, p) => s + p.weight, 0);
+  for (const p of parts) p.weight /= kept;
   return parts;
 }
 

@@ -50,8 +50,53 @@ Deno.test("gmm: two populations get a component each, and the gap between them i
   assert.equal(sum(await m.predict(gap, 20)), 20, "the mixture flags the gap");
   assert.ok(sum(await m.predict(near, 20)) <= 3, "and keeps new members of both populations");
   assert.ok(sum(await g.predict(gap, 20)) <= 2, "one Gaussian calls the gap natural");
-  // every score is at least 0: -2 log p less its least value
-  assert.ok((await m.scoreSamples(joined(gap, near), 40)).every((v) => v >= 0));
+});
+
+Deno.test("gmm: the score is -2 log p(x) less its bound, p the weighted sum of the components", async () => {
+  // unequal populations, so that the weights matter; p computed here from the saved parameters
+  const r = new Rng(8), d = 3, x = joined(cloud(70, d, -5, r), cloud(30, d, 5, r, 2));
+  const m = await new MixtureOneClass({ components: 2, threshold: "train", norm: "none" })
+    .fit(x, 100, d);
+  await withTempDir(async (dir) => {
+    await m.save(dir);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
+    const arrays = new Map<string, Float32Array>();
+    let at = 0;
+    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const size = w.shape.reduce((p, k) => p * k, 1);
+      arrays.set(w.name, bin.subarray(at, at += size));
+    }
+    const w = arrays.get("gmm/weights")!, mu = arrays.get("gmm/means")!;
+    const L = arrays.get("gmm/chol")!;
+    assert.ok(Math.abs(w[0] + w[1] - 1) < 1e-6 && Math.min(w[0], w[1]) < 0.4);
+    // log N_k(x) less d/2 log 2π, through L_k (Σ_k = L_k L_kᵀ)
+    const logN = (k: number, v: Float32Array) => {
+      const y: number[] = [];
+      let logdet = 0, q = 0;
+      for (let i = 0; i < d; i++) {
+        let s = v[i] - mu[k * d + i];
+        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
+        y.push(s / L[k * d * d + i * d + i]);
+        q += y[i] ** 2;
+        logdet += 2 * Math.log(L[k * d * d + i * d + i]);
+      }
+      return -0.5 * (q + logdet);
+    };
+    const peak = (k: number) => logN(k, mu.subarray(k * d, (k + 1) * d));
+    const bound = -2 * Math.log(w[0] * Math.exp(peak(0)) + w[1] * Math.exp(peak(1)));
+    const q = cloud(12, d, 0, r, 4), got = await m.scoreSamples(q, 12);
+    for (let i = 0; i < 12; i++) {
+      const v = q.subarray(i * d, (i + 1) * d);
+      const p = w[0] * Math.exp(logN(0, v)) + w[1] * Math.exp(logN(1, v));
+      const want = -2 * Math.log(p) - bound;
+      assert.ok(want > 0, `row ${i}: the bound is below every score`);
+      assert.ok(
+        Math.abs(got[i] - want) <= 1e-4 * Math.max(1, want),
+        `row ${i}: ${got[i]} vs ${want}`,
+      );
+    }
+  });
 });
 
 Deno.test("gmm: the same seed fits the same model; settings and too few vectors are refused", async () => {
@@ -73,13 +118,16 @@ Deno.test("gmm: the same seed fits the same model; settings and too few vectors 
 });
 
 Deno.test("gmm: a saved model with a broken component is refused by name", async () => {
-  const r = new Rng(2), d = 3, x = joined(cloud(40, d, -5, r), cloud(40, d, 5, r));
-  const m = await new MixtureOneClass({ components: 2, threshold: "train" }).fit(x, 80, d);
+  // 37 and 61 vectors: weights float32 cannot hold exactly, so a loaded model scoring the same
+  // shows the saved weights are the ones it scores with
+  const r = new Rng(2), d = 3, x = joined(cloud(37, d, -5, r), cloud(61, d, 5, r));
+  const m = await new MixtureOneClass({ components: 2, threshold: "train" }).fit(x, 98, d);
   await withTempDir(async (dir) => {
     await m.save(dir);
     const back = await loadOneClass(dir);
     assert.equal(back.kind, "gmm");
-    assert.deepEqual(await back.scoreSamples(x, 80), await m.scoreSamples(x, 80));
+    const q = cloud(3000, d, 0, r, 6); // many scores, so that a float64 weight would show
+    assert.deepEqual(await back.scoreSamples(q, 3000), await m.scoreSamples(q, 3000));
     // a zero weight, with the checksum rewritten so that only the content check can catch it
     const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
     const bin = await Deno.readFile(`${dir}/oneclass.bin`);
