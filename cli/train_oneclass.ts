@@ -55,7 +55,7 @@ optionally after PCA; on residual features one Gaussian for the co-occurrences, 
 score, and one for the slopes, which only checks: an image beyond the slopes' out-of-fold 95 %
 quantile is never called natural);
 knn (mean distance to the k nearest training vectors); gmm (a mixture of K such Gaussians fitted by
-EM, --set components=K: -2 log p(x) less its least value, for photographs of several histories).
+EM, --set components=K: -2 log p(x) less a lower bound, for photographs of several histories).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
