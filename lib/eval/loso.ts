@@ -33,6 +33,7 @@ import { ImageStore } from "../data/cache.ts";
 import { checkPerturbation, formatPerturbation, parsePerturbation } from "../data/perturb.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { photographsAndRenders } from "../data/samples.ts";
+import { formatCsv } from "../data/csv.ts";
 import type { SplitEntry } from "../data/split.ts";
 import {
   DEFAULT_UNSURE,
@@ -267,7 +268,11 @@ export interface LosoCell {
   rules?: Partial<Record<VerdictRule, RuleSummary>>;
 }
 
-/** What {@link loso} returns and writes (`results.json`, `results.md`). */
+/**
+ * What {@link loso} returns and writes (`results.json`, `results.md`; and `scores.csv`: every
+ * held-out photograph's one-class score, raw minus its model's threshold, the checks it failed
+ * and its call).
+ */
 export interface LosoResult {
   /** The corpus. */
   natural: string;
@@ -535,10 +540,16 @@ async function losoWith(
     cells: [],
     skipped,
   };
+  // each held-out photograph's score and call, for reading a failure image by image
+  const scoreRows: (string | number)[][] = [];
   // written after each configuration, so that a long run's finished part is never lost
   const save = async () => {
     await writeJson(join(dir, "results.json"), result);
     await atomicWrite(join(dir, "results.md"), losoMarkdown(result));
+    await atomicWrite(
+      join(dir, "scores.csv"),
+      formatCsv(["features", "model", "source", "image", "score", "checks", "call"], scoreRows),
+    );
   };
   const cacheDir = join(dir, "features");
   const rendererOf = renders.map((e) => ren.classes.find((c) => c.label === e.label)!.name);
@@ -667,6 +678,17 @@ async function losoWith(
               vectors: { data: x, n, dim: d, image: Array.from({ length: n }, (_, i) => i) },
             });
           const photo = await judge(pick(held), held.length);
+          photo.forEach((j, k) => {
+            scoreRows.push([
+              source,
+              kind,
+              groups[g],
+              photos[held[k]].name,
+              j.score,
+              j.checks.join(";"),
+              j.verdict,
+            ]);
+          });
           const cg = await judge(rf.data, rf.n);
           const auc: Record<string, number> = {};
           const calls: Record<string, Calls> = {};

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { parseCsvRecords } from "../../../lib/data/csv.ts";
 import { type Dataset, loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
@@ -101,6 +102,29 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     // the summary is over the sources with at least minImages photographs
     assert.equal(r.cells[0].worst.recall, Math.min(...rows2.map((x) => x.recall)));
     assert.match(await Deno.readTextFile(join(r.dir, "results.md")), /\| blurred \| 8 \|/);
+    // scores.csv: each held-out photograph once, by its source's model; its recall is theirs
+    const scores = parseCsvRecords(await Deno.readTextFile(join(r.dir, "scores.csv")))
+      .map((x) => x.fields);
+    assert.deepEqual(scores[0], [
+      "features",
+      "model",
+      "source",
+      "image",
+      "score",
+      "checks",
+      "call",
+    ]);
+    assert.deepEqual(
+      scores.slice(1).map((s) => s[3]).sort(),
+      rows.map((x) => x.split(",")[0]).sort(),
+    );
+    for (const x of rows2) {
+      const mine = scores.slice(1).filter((s) => s[2] === x.source);
+      assert.ok(mine.every((s) => s[3].startsWith(`${x.source}/`) && s[1] === "gauss"));
+      const kept = mine.filter((s) => Number(s[4]) <= 0 && s[5] === "").length / mine.length;
+      assert.ok(Math.abs(kept - x.recall) < 1e-12, `${x.source}: ${kept} vs ${x.recall}`);
+      assert.ok(mine.every((s) => ["natural", "unsure", "computer-generated"].includes(s[6])));
+    }
     assert.equal(r.cells[0].threshold, "cv"); // the Gaussian's own
     assert.equal(r.heldOut, "all");
     assert.doesNotMatch(losoMarkdown(r), /only they were held out/);

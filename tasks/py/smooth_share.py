@@ -1,0 +1,78 @@
+"""Which photographs a LOSO run's one-class models flag (docs/natural-corpus.md, "What the
+flagged photographs share"): each held-out photograph's smooth share (the share of its 32-px
+patches, on a copy brought down to a short side of 512 px as `profile` reads it, whose fine-scale
+residual (luminance less its 3 x 3 mean) has a standard deviation under --flat grey levels),
+against whether its source's model flagged it (score above 0 or a check failed). Then the same
+share for each renderer's renders: what calling smooth images "unsure" would cost.
+
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2]
+
+Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset).
+"""
+
+import argparse
+import csv
+import json
+import os
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import uniform_filter
+from scipy.stats import spearmanr
+
+BINS = [(0, 0.05), (0.05, 0.2), (0.2, 0.5), (0.5, 1.0001)]
+
+
+def smooth_share(path, flat):
+    """The share of 32-px patches (stride 32) whose fine-scale residual is flatter than `flat`."""
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    s = 512 / min(w, h)
+    if s < 1:
+        im = im.resize((max(1, round(w * s)), max(1, round(h * s))), Image.LANCZOS)
+    a = np.asarray(im, dtype=np.float64).mean(axis=2)
+    r = a - uniform_filter(a, 3)
+    sds = [r[y:y + 32, x:x + 32].std()
+           for y in range(0, a.shape[0] - 31, 32) for x in range(0, a.shape[1] - 31, 32)]
+    return float(np.mean(np.array(sds) < flat)) if sds else 1.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("run")
+    ap.add_argument("--flat", type=float, default=1.0)
+    ap.add_argument("--worst", type=int, default=2, help="list the flagged photographs of this many worst sources")
+    a = ap.parse_args()
+    info = json.load(open(os.path.join(a.run, "results.json")))
+    rows = list(csv.DictReader(open(os.path.join(a.run, "scores.csv"))))
+    flagged = np.array([float(r["score"]) > 0 or r["checks"] != "" for r in rows])
+    score = np.array([float(r["score"]) for r in rows])
+    share = np.array([smooth_share(os.path.join(info["natural"], r["image"]), a.flat) for r in rows])
+    print(f"{len(rows)} held-out photographs, {flagged.sum()} flagged; Spearman of score and smooth "
+          f"share {spearmanr(score, share)[0]:.2f}; median smooth share flagged {np.median(share[flagged]):.2f}, "
+          f"kept {np.median(share[~flagged]):.2f}\n")
+    print("| smooth share | photographs | flagged |\n| --- | ---: | ---: |")
+    for lo, hi in BINS:
+        m = (share >= lo) & (share < hi)
+        print(f"| [{lo}, {min(hi, 1):g}{']' if hi > 1 else ')'} | {m.sum()} | "
+              f"{flagged[m].mean() if m.any() else float('nan'):.3f} |")
+    by = {}
+    for r, f, s in zip(rows, flagged, share):
+        by.setdefault(r["source"], []).append((f, s, r["image"]))
+    worst = sorted(by, key=lambda k: np.mean([f for f, _, _ in by[k]]), reverse=True)[: a.worst]
+    print()
+    for src in worst:
+        for f, s, name in sorted(by[src], key=lambda t: -t[1]):
+            print(f"- {src}: {'flagged' if f else 'kept   '} smooth {s:.2f}  {name}")
+    ren = list(csv.DictReader(open(os.path.join(info["renders"], "dataset.csv"))))
+    print("\n| renders | images | median smooth share | share ≥ 0.5 |\n| --- | ---: | ---: | ---: |")
+    labels = sorted({int(x["Label"]) for x in ren if x["Label"] != "0"})
+    for k, lab in enumerate(labels):
+        s = np.array([smooth_share(os.path.join(info["renders"], x["Name"]), a.flat)
+                      for x in ren if int(x["Label"]) == lab])
+        name = info["renderers"][k]["name"] if k < len(info.get("renderers", [])) else str(lab)
+        print(f"| {name} | {len(s)} | {np.median(s):.2f} | {(s >= 0.5).mean():.2f} |")
+
+
+if __name__ == "__main__":
+    main()
