@@ -5,9 +5,10 @@ residual (luminance less its 3 x 3 mean) has a standard deviation under --flat g
 against whether its source's model flagged it (score above 0 or a check failed). Then the same
 share for each renderer's renders: what calling smooth images "unsure" would cost.
 
-    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2]
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2] [--out CSV]
 
-Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset).
+Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset);
+--out writes every image's share (image, label, share; renders named as in their dataset.csv).
 """
 
 import argparse
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("run")
     ap.add_argument("--flat", type=float, default=1.0)
     ap.add_argument("--worst", type=int, default=2, help="list the flagged photographs of this many worst sources")
+    ap.add_argument("--out", help="write every image's smooth share here")
     a = ap.parse_args()
     info = json.load(open(os.path.join(a.run, "results.json")))
     rows = list(csv.DictReader(open(os.path.join(a.run, "scores.csv"))))
@@ -67,11 +69,18 @@ def main():
     ren = list(csv.DictReader(open(os.path.join(info["renders"], "dataset.csv"))))
     print("\n| renders | images | median smooth share | share ≥ 0.5 |\n| --- | ---: | ---: | ---: |")
     labels = sorted({int(x["Label"]) for x in ren if x["Label"] != "0"})
+    out = [(r["image"], 0, s) for r, s in zip(rows, share)]
     for k, lab in enumerate(labels):
-        s = np.array([smooth_share(os.path.join(info["renders"], x["Name"]), a.flat)
-                      for x in ren if int(x["Label"]) == lab])
+        mine = [x["Name"] for x in ren if int(x["Label"]) == lab]
+        s = np.array([smooth_share(os.path.join(info["renders"], m), a.flat) for m in mine])
+        out += [(m, lab, v) for m, v in zip(mine, s)]
         name = info["renderers"][k]["name"] if k < len(info.get("renderers", [])) else str(lab)
         print(f"| {name} | {len(s)} | {np.median(s):.2f} | {(s >= 0.5).mean():.2f} |")
+    if a.out:
+        with open(a.out, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["image", "label", "share"])
+            w.writerows([(m, lab, f"{v:.4f}") for m, lab, v in out])
 
 
 if __name__ == "__main__":
