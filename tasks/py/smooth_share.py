@@ -8,7 +8,8 @@ share for each renderer's renders: what calling smooth images "unsure" would cos
     /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2] [--out CSV]
 
 Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset);
---out writes every image's share (image, label, share; renders named as in their dataset.csv).
+--out writes every image's share (image, label, share; every photograph of the corpus, held out
+or not, and every render, named as in their dataset.csv files).
 """
 
 import argparse
@@ -70,6 +71,11 @@ def main():
     print("\n| renders | images | median smooth share | share ≥ 0.5 |\n| --- | ---: | ---: | ---: |")
     labels = sorted({int(x["Label"]) for x in ren if x["Label"] != "0"})
     out = [(r["image"], 0, s) for r, s in zip(rows, share)]
+    if a.out:  # the photographs never held out (sources under 10) are in the fits too
+        done = {r["image"] for r in rows}
+        for x in csv.DictReader(open(os.path.join(info["natural"], "dataset.csv"))):
+            if x["Name"] not in done:
+                out.append((x["Name"], 0, smooth_share(os.path.join(info["natural"], x["Name"]), a.flat)))
     for k, lab in enumerate(labels):
         mine = [x["Name"] for x in ren if int(x["Label"]) == lab]
         s = np.array([smooth_share(os.path.join(info["renders"], m), a.flat) for m in mine])

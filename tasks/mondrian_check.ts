@@ -1,0 +1,135 @@
+/**
+ * A one-class threshold for each stratum of content (docs/natural-corpus.md, "A threshold for each
+ * kind of content"): the baseline's LOSO (`profile`, the Gaussian, `cv-source`, the sources of at
+ * least 10 photographs held out, seed 0) from a LOSO run's cached vectors, with one threshold (the
+ * baseline) and with one per stratum of smooth share (`tasks/py/smooth_share.py --out`), each the
+ * (1 − ν) quantile of the out-of-fold scores of the training photographs in it (the one threshold
+ * where a stratum holds fewer than 20). Prints recall mean
+ * and worst, AUC mean (of the score over its threshold) and the renders called computer-generated.
+ *
+ * deno run --allow-read tasks/mondrian_check.ts --features runs/loso-profile-v2/features \
+ *   --shares SHARES.csv [--strata 0.2,0.5]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { loadBundle } from "../lib/core/bundle.ts";
+import { DEFAULT_NU, quantile } from "../lib/core/stats.ts";
+import { parseCsvRecords } from "../lib/data/csv.ts";
+import { rocAuc } from "../lib/eval/metrics.ts";
+import { createOneClass } from "../lib/oneclass/io.ts";
+import { resolveSettings } from "../lib/oneclass/train.ts";
+
+const { values: v } = parseArgs({
+  args: Deno.args,
+  options: {
+    features: { type: "string" },
+    shares: { type: "string" },
+    strata: { type: "string", default: "0.2,0.5" },
+  },
+});
+if (!v.features || !v.shares) throw new Error("give --features DIR and --shares CSV");
+const cuts = v.strata!.split(",").map(Number);
+const stratum = (share: number) => cuts.filter((c) => share >= c).length;
+
+const shareOf = new Map(
+  parseCsvRecords(await Deno.readTextFile(v.shares), v.shares).slice(1)
+    .map((r) => [r.fields[0], Number(r.fields[2])]),
+);
+/** A cached feature list: its vectors, image names (without `#0`) and strata. */
+async function list(stem: string) {
+  const { manifest, arrays } = await loadBundle(v.features!, stem);
+  const x = arrays.get("features")!;
+  const names = (manifest.names as string[]).map((s) => s.replace(/#0$/, ""));
+  const strata = names.map((s) => {
+    const share = shareOf.get(s);
+    if (share === undefined) throw new Error(`${v.shares}: no smooth share for ${s}`);
+    return stratum(share);
+  });
+  return { data: x.data, n: x.shape[0], d: x.shape[1], names, strata };
+}
+const nat = await list("natural-profile"), ren = await list("renders-profile");
+const d = nat.d, source = nat.names.map((s) => s.split("/")[0]);
+const renderer = ren.names.map((s) => s.split("/")[0]);
+const renderers = [...new Set(renderer)];
+// sources numbered as loso numbers them (sorted by name), so that the folds are its folds
+const ids = new Map([...new Set(source)].sort().map((s, i) => [s, i]));
+const big = [...ids.keys()].filter((s) => source.filter((t) => t === s).length >= 10);
+const rows = (idx: number[]) => {
+  const out = new Float32Array(idx.length * d);
+  idx.forEach((i, k) => out.set(nat.data.subarray(i * d, (i + 1) * d), k * d));
+  return out;
+};
+
+type Tally = { recall: number[]; auc: number[]; cg: Record<string, number[]> };
+const tally = (): Tally => ({
+  recall: [],
+  auc: [],
+  cg: Object.fromEntries(renderers.map((r) => [r, []])),
+});
+const one = tally(), strat = tally();
+let fallbacks = 0; // strata with too few training photographs for a quantile of their own
+for (const hold of big) {
+  const fit = [...Array(nat.n).keys()].filter((i) => source[i] !== hold);
+  const held = [...Array(nat.n).keys()].filter((i) => source[i] === hold);
+  const groups = fit.map((i) => ids.get(source[i])!);
+  const est = createOneClass("gauss", {
+    ...resolveSettings({}, "profile", "gauss"),
+    nu: DEFAULT_NU,
+    threshold: "cv",
+    seed: 0,
+  });
+  const x = rows(fit);
+  await est.fit(x, fit.length, d, { foldGroups: groups });
+  const oof = await est.outOfFold(x, fit.length, d, { foldGroups: groups });
+  if (Math.abs(quantile(oof, 1 - DEFAULT_NU) - est.threshold) > 1e-6 * est.threshold) {
+    throw new Error(`${hold}: the out-of-fold scores are not the threshold's`);
+  }
+  const cut = [0, 1, 2].slice(0, cuts.length + 1).map((s) => {
+    const mine = oof.filter((_, k) => nat.strata[fit[k]] === s);
+    if (mine.length >= 20) return quantile(mine, 1 - DEFAULT_NU);
+    fallbacks++;
+    return est.threshold;
+  });
+  const photo = await est.scoreSamples(rows(held), held.length);
+  const cg = await est.scoreSamples(ren.data, ren.n);
+  for (
+    const [t, over] of [
+      [one, (raw: number, _s: number) => raw / est.threshold],
+      [strat, (raw: number, s: number) => raw / cut[s]],
+    ] as const
+  ) {
+    const p = Array.from(photo, (raw, k) => over(raw, nat.strata[held[k]]));
+    const r = Array.from(cg, (raw, k) => over(raw, ren.strata[k]));
+    t.recall.push(p.filter((s) => s <= 1).length / p.length);
+    const aucs = renderers.map((name) => {
+      const mine = r.filter((_, k) => renderer[k] === name);
+      t.cg[name].push(mine.filter((s) => s > 1).length / mine.length);
+      return rocAuc([...p, ...mine], [...p.map(() => 0), ...mine.map(() => 1)]);
+    });
+    t.auc.push(aucs.reduce((a, b) => a + b, 0) / aucs.length);
+  }
+  est.dispose();
+}
+const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
+const f = (x: number) => x.toFixed(3);
+console.log(
+  `| thresholds | recall mean | recall worst | AUC mean | ${renderers.join(" / ")} called CG |`,
+);
+console.log("| --- | ---: | ---: | ---: | --- |");
+for (const [name, t] of [["one", one], [`by smooth share (${cuts.join(", ")})`, strat]] as const) {
+  console.log(
+    `| ${name} | ${f(mean(t.recall))} | ${f(Math.min(...t.recall))} | ${f(mean(t.auc))} | ${
+      renderers.map((r) => mean(t.cg[r]).toFixed(2)).join(" / ")
+    } |`,
+  );
+}
+if (fallbacks) console.log(`\n${fallbacks} strata took the one threshold (under 20 photographs)`);
+const worst = (t: Tally) =>
+  big.map((s, i) => [s, t.recall[i]] as const).sort((a, b) => a[1] - b[1]);
+console.log(
+  "\nWorst sources: one threshold " +
+    worst(one).slice(0, 3).map(([s, r]) => `${s} ${f(r)}`).join(", ") + "; by stratum " +
+    worst(strat).slice(0, 3).map(([s, r]) => `${s} ${f(r)}`).join(", "),
+);
