@@ -5,7 +5,8 @@
  * baseline) and with one per stratum of smooth share (`tasks/py/smooth_share.py --out`), each the
  * (1 − ν) quantile of the out-of-fold scores of the training photographs in it (the one threshold
  * where a stratum holds fewer than 20). Prints recall mean
- * and worst, AUC mean (of the score over its threshold) and the renders called computer-generated.
+ * and worst, AUC mean (of the score over its threshold), the renders over their threshold and the
+ * strata thresholds over the one.
  *
  * deno run --allow-read tasks/mondrian_check.ts --features runs/loso-profile-v2/features \
  *   --shares SHARES.csv [--strata 0.2,0.5]
@@ -69,6 +70,7 @@ const tally = (): Tally => ({
   cg: Object.fromEntries(renderers.map((r) => [r, []])),
 });
 const one = tally(), strat = tally();
+const ratios: number[][] = []; // each fit's strata thresholds over its one threshold
 let fallbacks = 0; // strata with too few training photographs for a quantile of their own
 for (const hold of big) {
   const fit = [...Array(nat.n).keys()].filter((i) => source[i] !== hold);
@@ -92,6 +94,7 @@ for (const hold of big) {
     fallbacks++;
     return est.threshold;
   });
+  ratios.push(cut.map((c) => c / est.threshold));
   const photo = await est.scoreSamples(rows(held), held.length);
   const cg = await est.scoreSamples(ren.data, ren.n);
   for (
@@ -121,11 +124,18 @@ console.log("| --- | ---: | ---: | ---: | --- |");
 for (const [name, t] of [["one", one], [`by smooth share (${cuts.join(", ")})`, strat]] as const) {
   console.log(
     `| ${name} | ${f(mean(t.recall))} | ${f(Math.min(...t.recall))} | ${f(mean(t.auc))} | ${
-      renderers.map((r) => mean(t.cg[r]).toFixed(2)).join(" / ")
+      renderers.map((r) => f(mean(t.cg[r]))).join(" / ")
     } |`,
   );
 }
 if (fallbacks) console.log(`\n${fallbacks} strata took the one threshold (under 20 photographs)`);
+console.log(
+  "\nEach stratum's threshold over the one threshold (lowest..highest over the fits): " +
+    ratios[0].map((_, k) => {
+      const r = ratios.map((x) => x[k]);
+      return `${k + 1}: ${Math.min(...r).toFixed(2)}..${Math.max(...r).toFixed(2)}`;
+    }).join(", "),
+);
 const worst = (t: Tally) =>
   big.map((s, i) => [s, t.recall[i]] as const).sort((a, b) => a[1] - b[1]);
 console.log(
