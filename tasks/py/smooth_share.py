@@ -6,10 +6,14 @@ against whether its source's model flagged it (score above 0 or a check failed).
 share for each renderer's renders: what calling smooth images "unsure" would cost.
 
     /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2] [--out CSV]
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 --flat-cue SHARES.csv
 
 Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset);
 --out writes every image's share (image, label, share; every photograph of the corpus, held out
-or not, and every render, named as in their dataset.csv files).
+or not, and every render, named as in their dataset.csv files). --flat-cue SHARES.csv (that file)
+asks instead whether the flat patches of smooth images (share at least 0.5) tell photographs from
+renders: at full resolution, in the green channel, the share of horizontally adjacent pixels that
+are equal, that differ by one, and the mean difference, with each one's AUC.
 """
 
 import argparse
@@ -39,14 +43,52 @@ def smooth_share(path, flat):
     return float(np.mean(np.array(sds) < flat)) if sds else 1.0
 
 
+def flat_cue(path, flat):
+    """In the flat 32-px patches at full resolution: the shares of adjacent differences 0 and ±1."""
+    a = np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)[:, :, 1]
+    f = a.astype(np.float64)
+    r = f - uniform_filter(f, 3)
+    dx = a[:, 1:] - a[:, :-1]
+    out = [[(d == 0).mean(), (np.abs(d) == 1).mean(), np.abs(d).mean()]
+           for y in range(0, a.shape[0] - 31, 32) for x in range(0, a.shape[1] - 32, 32)
+           if r[y:y + 32, x:x + 32].std() < flat
+           for d in [dx[y:y + 32, x:x + 31]]]
+    return np.mean(out, axis=0) if out else None
+
+
+def flat_cues(info, shares, flat):
+    from sklearn.metrics import roc_auc_score
+    rows = []
+    for x in csv.DictReader(open(shares)):
+        if float(x["share"]) < 0.5:
+            continue
+        root = info["natural"] if x["label"] == "0" else info["renders"]
+        c = flat_cue(os.path.join(root, x["image"]), flat)
+        if c is not None:
+            rows.append((int(x["label"]), c))
+    lab = np.array([l for l, _ in rows])
+    print(f"{len(rows)} smooth images ({(lab == 0).sum()} photographs)\n")
+    print("| in flat patches | AUC (renders higher) | " +
+          " | ".join(["photographs"] + [r["name"] for r in info["renderers"]]) + " (medians) |")
+    print("| --- | ---: |" + " ---: |" * (1 + len(info["renderers"])))
+    for k, what in enumerate(["equal neighbours", "neighbours one apart", "mean difference"]):
+        v = np.array([c[k] for _, c in rows])
+        meds = [np.median(v[lab == l]) if (lab == l).any() else float("nan")
+                for l in range(len(info["renderers"]) + 1)]
+        print(f"| {what} | {roc_auc_score(lab > 0, v):.2f} | " + " | ".join(f"{m:.2f}" for m in meds) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
     ap.add_argument("--flat", type=float, default=1.0)
     ap.add_argument("--worst", type=int, default=2, help="list the flagged photographs of this many worst sources")
     ap.add_argument("--out", help="write every image's smooth share here")
+    ap.add_argument("--flat-cue", help="a SHARES.csv of --out: the flat patches of smooth images")
     a = ap.parse_args()
     info = json.load(open(os.path.join(a.run, "results.json")))
+    if a.flat_cue:
+        return flat_cues(info, a.flat_cue, a.flat)
     rows = list(csv.DictReader(open(os.path.join(a.run, "scores.csv"))))
     flagged = np.array([float(r["score"]) > 0 or r["checks"] != "" for r in rows])
     score = np.array([float(r["score"]) for r in rows])
