@@ -4,9 +4,8 @@
  * least 10 photographs held out, seed 0) from a LOSO run's cached vectors, with one threshold (the
  * baseline) and with one per stratum of smooth share (`tasks/py/smooth_share.py --out`), each the
  * (1 − ν) quantile of the out-of-fold scores of the training photographs in it (the one threshold
- * where a stratum holds fewer than 20). Prints recall mean
- * and worst, AUC mean (of the score over its threshold), the renders over their threshold and the
- * strata thresholds over the one.
+ * where a stratum holds fewer than 20). Prints recall mean and worst, AUC mean (of the score over
+ * its threshold), the renders over their threshold and the strata thresholds over the one.
  *
  * deno run --allow-read tasks/mondrian_check.ts --features runs/loso-profile-v2/features \
  *   --shares SHARES.csv [--strata 0.2,0.5]
@@ -14,6 +13,7 @@
  * @module
  */
 
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadBundle } from "../lib/core/bundle.ts";
 import { DEFAULT_NU, quantile } from "../lib/core/stats.ts";
@@ -32,25 +32,39 @@ const { values: v } = parseArgs({
 });
 if (!v.features || !v.shares) throw new Error("give --features DIR and --shares CSV");
 const cuts = v.strata!.split(",").map(Number);
+if (cuts.some((c, i) => !(c > 0 && c < 1) || (i > 0 && c <= cuts[i - 1]))) {
+  throw new Error(`--strata: increasing shares between 0 and 1, got ${v.strata}`);
+}
 const stratum = (share: number) => cuts.filter((c) => share >= c).length;
 
+// the run the vectors are cached in must be the baseline: one cell, profile and the Gaussian,
+// cv-source thresholds at the default nu, seed 0, the big sources held out
+const run = JSON.parse(await Deno.readTextFile(join(v.features, "..", "results.json")));
+const cell = run.cells?.[0];
+if (
+  run.cells?.length !== 1 || cell.features !== "profile" || cell.kind !== "gauss" ||
+  run.threshold !== "cv-source" || run.nu !== DEFAULT_NU || run.seed !== 0 ||
+  run.heldOut !== "big" || run.minImages !== 10
+) throw new Error(`${v.features}: not a run of the baseline's settings`);
+
+// keyed by label and name, so that a photograph and a render cannot share an entry
 const shareOf = new Map(
   parseCsvRecords(await Deno.readTextFile(v.shares), v.shares).slice(1)
-    .map((r) => [r.fields[0], Number(r.fields[2])]),
+    .map((r) => [`${r.fields[1] === "0" ? 0 : 1}:${r.fields[0]}`, Number(r.fields[2])]),
 );
 /** A cached feature list: its vectors, image names (without `#0`) and strata. */
-async function list(stem: string) {
+async function list(stem: string, rendered: 0 | 1) {
   const { manifest, arrays } = await loadBundle(v.features!, stem);
   const x = arrays.get("features")!;
   const names = (manifest.names as string[]).map((s) => s.replace(/#0$/, ""));
   const strata = names.map((s) => {
-    const share = shareOf.get(s);
+    const share = shareOf.get(`${rendered}:${s}`);
     if (share === undefined) throw new Error(`${v.shares}: no smooth share for ${s}`);
     return stratum(share);
   });
   return { data: x.data, n: x.shape[0], d: x.shape[1], names, strata };
 }
-const nat = await list("natural-profile"), ren = await list("renders-profile");
+const nat = await list("natural-profile", 0), ren = await list("renders-profile", 1);
 const d = nat.d, source = nat.names.map((s) => s.split("/")[0]);
 const renderer = ren.names.map((s) => s.split("/")[0]);
 const renderers = [...new Set(renderer)];
@@ -88,7 +102,7 @@ for (const hold of big) {
   if (Math.abs(quantile(oof, 1 - DEFAULT_NU) - est.threshold) > 1e-6 * est.threshold) {
     throw new Error(`${hold}: the out-of-fold scores are not the threshold's`);
   }
-  const cut = [0, 1, 2].slice(0, cuts.length + 1).map((s) => {
+  const cut = Array.from({ length: cuts.length + 1 }, (_, s) => {
     const mine = oof.filter((_, k) => nat.strata[fit[k]] === s);
     if (mine.length >= 20) return quantile(mine, 1 - DEFAULT_NU);
     fallbacks++;
@@ -118,7 +132,9 @@ for (const hold of big) {
 const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 const f = (x: number) => x.toFixed(3);
 console.log(
-  `| thresholds | recall mean | recall worst | AUC mean | ${renderers.join(" / ")} called CG |`,
+  `| thresholds | recall mean | recall worst | AUC mean | ${
+    renderers.join(" / ")
+  } over the threshold |`,
 );
 console.log("| --- | ---: | ---: | ---: | --- |");
 for (const [name, t] of [["one", one], [`by smooth share (${cuts.join(", ")})`, strat]] as const) {

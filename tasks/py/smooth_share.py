@@ -1,14 +1,17 @@
 """Which photographs a LOSO run's one-class models flag (docs/natural-corpus.md, "What the
 flagged photographs share"): each held-out photograph's smooth share (the share of its 32-px
-patches, on a copy brought down to a short side of 512 px as `profile` reads it, whose fine-scale
-residual (luminance less its 3 x 3 mean) has a standard deviation under --flat grey levels),
+patches (stride 32), on a copy brought down to a short side of 512 px (luminance (R+G+B)/3 as
+`profile` reads it, but resized with PIL's Lanczos filter where `profile` uses a triangle one, and
+no patch left out), whose fine-scale residual (luminance less its 3 x 3 mean) has a standard
+deviation under --flat grey levels),
 against whether its source's model flagged it (score above 0 or a check failed). Then the same
 share for each renderer's renders: what calling smooth images "unsure" would cost.
 
-    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 [--flat 1.0] [--worst 2] [--out CSV]
-    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2 --flat-cue SHARES.csv
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2-scores [--flat 1.0] [--worst 2] [--out CSV]
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2-scores --flat-cue SHARES.csv
 
-Reads the run's scores.csv and results.json (which name the corpus and the renders' dataset);
+Reads the run's scores.csv (of one features x model cell) and results.json (which name the corpus
+and the renders' dataset);
 --out writes every image's share (image, label, share; every photograph of the corpus, held out
 or not, and every render, named as in their dataset.csv files). --flat-cue SHARES.csv (that file)
 asks instead whether the flat patches of smooth images (share at least 0.5) tell photographs from
@@ -57,6 +60,7 @@ def flat_cue(path, flat):
 
 
 def flat_cues(info, shares, flat):
+    """Prints how the flat patches of the smooth images in `shares` differ, by label."""
     from sklearn.metrics import roc_auc_score
     rows = []
     for x in csv.DictReader(open(shares)):
@@ -67,7 +71,9 @@ def flat_cues(info, shares, flat):
         if c is not None:
             rows.append((int(x["label"]), c))
     lab = np.array([l for l, _ in rows])
-    print(f"{len(rows)} smooth images ({(lab == 0).sum()} photographs)\n")
+    counts = ", ".join(f"{(lab == l).sum()} {n}" for l, n in
+                       enumerate(["photographs"] + [r["name"] for r in info["renderers"]]))
+    print(f"{len(rows)} smooth images: {counts}\n")
     print("| in flat patches | AUC (renders higher) | " +
           " | ".join(["photographs"] + [r["name"] for r in info["renderers"]]) + " (medians) |")
     print("| --- | ---: |" + " ---: |" * (1 + len(info["renderers"])))
@@ -79,6 +85,7 @@ def flat_cues(info, shares, flat):
 
 
 def main():
+    """The table of flagged shares by smooth share, the worst sources' photographs, the renders."""
     ap = argparse.ArgumentParser()
     ap.add_argument("run")
     ap.add_argument("--flat", type=float, default=1.0)
@@ -90,6 +97,9 @@ def main():
     if a.flat_cue:
         return flat_cues(info, a.flat_cue, a.flat)
     rows = list(csv.DictReader(open(os.path.join(a.run, "scores.csv"))))
+    cells = {(r["features"], r["model"]) for r in rows}
+    if len(cells) != 1:
+        raise SystemExit(f"{a.run}/scores.csv holds {len(cells)} features x model cells: one is read")
     flagged = np.array([float(r["score"]) > 0 or r["checks"] != "" for r in rows])
     score = np.array([float(r["score"]) for r in rows])
     share = np.array([smooth_share(os.path.join(info["natural"], r["image"]), a.flat) for r in rows])
