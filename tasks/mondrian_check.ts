@@ -5,7 +5,8 @@
  * baseline) and with one per stratum of smooth share (`tasks/py/smooth_share.py --out`), each the
  * (1 − ν) quantile of the out-of-fold scores of the training photographs in it (the one threshold
  * where a stratum holds fewer than 20). Prints recall mean and worst, AUC mean (of the score over
- * its threshold), the renders over their threshold and the strata thresholds over the one.
+ * its threshold), the renders over their threshold, the strata thresholds over the one, and what
+ * the one threshold flags in each stratum.
  *
  * deno run --allow-read tasks/mondrian_check.ts --features runs/loso-profile-v2/features \
  *   --shares SHARES.csv [--strata 0.2,0.5]
@@ -84,7 +85,14 @@ const tally = (): Tally => ({
   cg: Object.fromEntries(renderers.map((r) => [r, []])),
 });
 const one = tally(), strat = tally();
-const ratios: number[][] = []; // each fit's strata thresholds over its one threshold
+const ratios: number[][] = [];
+const strataNames = Array.from(
+  { length: cuts.length + 1 },
+  (_, s) => `[${[0, ...cuts][s]}, ${[...cuts, 1][s]}${s === cuts.length ? "]" : ")"}`,
+);
+const byStratum: Record<string, boolean[]> = Object.fromEntries(
+  ["photographs", ...renderers].flatMap((r) => strataNames.map((_, s) => [`${r}:${s}`, []])),
+); // each fit's strata thresholds over its one threshold
 let fallbacks = 0; // strata with too few training photographs for a quantile of their own
 for (const hold of big) {
   const fit = [...Array(nat.n).keys()].filter((i) => source[i] !== hold);
@@ -111,6 +119,11 @@ for (const hold of big) {
   ratios.push(cut.map((c) => c / est.threshold));
   const photo = await est.scoreSamples(rows(held), held.length);
   const cg = await est.scoreSamples(ren.data, ren.n);
+  // the one threshold's calls by stratum: which renders and photographs it flags
+  cg.forEach((raw, k) => byStratum[`${renderer[k]}:${ren.strata[k]}`].push(raw > est.threshold));
+  photo.forEach((raw, k) =>
+    byStratum[`photographs:${nat.strata[held[k]]}`].push(raw > est.threshold)
+  );
   for (
     const [t, over] of [
       [one, (raw: number, _s: number) => raw / est.threshold],
@@ -152,6 +165,17 @@ console.log(
       return `${k + 1}: ${Math.min(...r).toFixed(2)}..${Math.max(...r).toFixed(2)}`;
     }).join(", "),
 );
+console.log(
+  "\nOver the one threshold, by stratum of smooth share (images, share):\n\n| | " +
+    strataNames.join(" | ") + " |\n| --- |" + " --- |".repeat(strataNames.length),
+);
+for (const r of ["photographs", ...renderers]) {
+  const cells = strataNames.map((_, s) => {
+    const calls = byStratum[`${r}:${s}`];
+    return `${calls.length}, ${f(calls.filter((c) => c).length / (calls.length || NaN))}`;
+  });
+  console.log(`| ${r} | ${cells.join(" | ")} |`);
+}
 const worst = (t: Tally) =>
   big.map((s, i) => [s, t.recall[i]] as const).sort((a, b) => a[1] - b[1]);
 console.log(
