@@ -13,10 +13,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { loadBundle } from "../lib/core/bundle.ts";
 import { quantile } from "../lib/core/stats.ts";
 import { GaussianOneClass } from "../lib/oneclass/gauss.ts";
 import { MixtureOneClass } from "../lib/oneclass/gmm.ts";
+import { cachedList, losoIds, pickRows } from "./_cached.ts";
 
 const { values: v } = parseArgs({
   args: Deno.args,
@@ -29,16 +29,11 @@ const { values: v } = parseArgs({
 });
 if (!v.features) throw new Error("give --features DIR/NAME (a cached feature list, no extension)");
 const stem = v.features.replace(/\/[^/]+$/, ""), name = v.features.slice(stem.length + 1);
-const { manifest, arrays } = await loadBundle(stem, name);
-const x = arrays.get("features")!, [n, d] = x.shape;
-const names = manifest.names as string[];
-const source = names.map((s) => s.split("/")[0]);
-// sources numbered as loso numbers them (sorted by name), so that a seed draws its folds
-const ids = new Map([...new Set(source)].sort().map((s, i) => [s, i]));
+const list = await cachedList(stem, name), { n, d, folder: source } = list;
+const ids = losoIds(source);
 const rows = (keep: (i: number) => boolean) => {
-  const idx = [...Array(n).keys()].filter(keep), out = new Float32Array(idx.length * d);
-  idx.forEach((i, t) => out.set(x.data.subarray(i * d, (i + 1) * d), t * d));
-  return { data: out, n: idx.length, groups: idx.map((i) => ids.get(source[i])!) };
+  const idx = [...Array(n).keys()].filter(keep);
+  return { data: pickRows(list, idx), n: idx.length, groups: idx.map((i) => ids.get(source[i])!) };
 };
 const f = (a: number) => a.toFixed(2);
 const seeds = v.seeds!.split(",").map(Number), components: string[] = [];

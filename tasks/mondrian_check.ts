@@ -16,12 +16,12 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadBundle } from "../lib/core/bundle.ts";
 import { DEFAULT_NU, quantile } from "../lib/core/stats.ts";
 import { parseCsvRecords } from "../lib/data/csv.ts";
 import { rocAuc } from "../lib/eval/metrics.ts";
 import { createOneClass } from "../lib/oneclass/io.ts";
 import { resolveSettings } from "../lib/oneclass/train.ts";
+import { cachedList, losoIds, pickRows } from "./_cached.ts";
 
 const { values: v } = parseArgs({
   args: Deno.args,
@@ -53,30 +53,22 @@ const shareOf = new Map(
   parseCsvRecords(await Deno.readTextFile(v.shares), v.shares).slice(1)
     .map((r) => [`${r.fields[1] === "0" ? 0 : 1}:${r.fields[0]}`, Number(r.fields[2])]),
 );
-/** A cached feature list: its vectors, image names (without `#0`) and strata. */
+/** A cached feature list with each image's stratum. */
 async function list(stem: string, rendered: 0 | 1) {
-  const { manifest, arrays } = await loadBundle(v.features!, stem);
-  const x = arrays.get("features")!;
-  const names = (manifest.names as string[]).map((s) => s.replace(/#0$/, ""));
-  const strata = names.map((s) => {
+  const l = await cachedList(v.features!, stem);
+  const strata = l.names.map((s) => {
     const share = shareOf.get(`${rendered}:${s}`);
     if (share === undefined) throw new Error(`${v.shares}: no smooth share for ${s}`);
     return stratum(share);
   });
-  return { data: x.data, n: x.shape[0], d: x.shape[1], names, strata };
+  return { ...l, strata };
 }
 const nat = await list("natural-profile", 0), ren = await list("renders-profile", 1);
-const d = nat.d, source = nat.names.map((s) => s.split("/")[0]);
-const renderer = ren.names.map((s) => s.split("/")[0]);
+const d = nat.d, source = nat.folder, renderer = ren.folder;
 const renderers = [...new Set(renderer)];
-// sources numbered as loso numbers them (sorted by name), so that the folds are its folds
-const ids = new Map([...new Set(source)].sort().map((s, i) => [s, i]));
+const ids = losoIds(source);
 const big = [...ids.keys()].filter((s) => source.filter((t) => t === s).length >= 10);
-const rows = (idx: number[]) => {
-  const out = new Float32Array(idx.length * d);
-  idx.forEach((i, k) => out.set(nat.data.subarray(i * d, (i + 1) * d), k * d));
-  return out;
-};
+const rows = (idx: number[]) => pickRows(nat, idx);
 
 type Tally = { recall: number[]; auc: number[]; cg: Record<string, number[]> };
 const tally = (): Tally => ({

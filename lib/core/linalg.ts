@@ -21,6 +21,27 @@ export function zeros(rows: number, cols: number): Mat {
   return { rows, cols, data: new Float64Array(rows * cols) };
 }
 
+/**
+ * Each row multiplied by the square root of its weight, so that AᵀA of the result is AᵀWA (a
+ * weighted cross product).
+ */
+export function sqrtWeightedRows(a: Mat, weights: ArrayLike<number>): Mat {
+  const out = zeros(a.rows, a.cols);
+  for (let i = 0; i < a.rows; i++) {
+    const s = Math.sqrt(weights[i]);
+    for (let j = 0; j < a.cols; j++) out.data[i * a.cols + j] = s * a.data[i * a.cols + j];
+  }
+  return out;
+}
+
+/**
+ * Values rounded to float32 and kept in float64: a model that saves its parameters as float32
+ * keeps exactly what it will load, so that a loaded model scores bit-identically.
+ */
+export function roundedToFloat32(a: Float64Array): Float64Array {
+  return Float64Array.from(Float32Array.from(a));
+}
+
 /** AᵀA / scale (cols x cols). */
 export function crossProduct(a: Mat, scale = 1): Mat {
   const { rows: n, cols: d } = a, out = zeros(d, d), x = a.data, c = out.data;

@@ -35,6 +35,8 @@ import {
   forwardSolveMany,
   gram,
   type Mat,
+  roundedToFloat32,
+  sqrtWeightedRows,
   topEigen,
   zeros,
 } from "../core/linalg.ts";
@@ -432,7 +434,7 @@ function fitPart(
 ): [Part, Float32Array] {
   let mean: Float64Array = new Float64Array(k);
   for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) mean[j] += x[i * k + j] / n;
-  mean = f32(mean); // saved as float32: use exactly what a loaded model will
+  mean = roundedToFloat32(mean); // saved as float32: use exactly what a loaded model will
   let z = zeros(n, k);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < k; j++) z.data[i * k + j] = x[i * k + j] - mean[j];
@@ -443,7 +445,7 @@ function fitPart(
       throw new UsageError(`pca ${pca} must be below min(vectors, dimension) = ${Math.min(n, k)}`);
     }
     axes = principalAxes(z, pca, rng);
-    axes.data = f32(axes.data);
+    axes.data = roundedToFloat32(axes.data);
     z = project(z, axes);
   }
   const space = z.cols;
@@ -468,7 +470,7 @@ function fitPart(
     woodbury = z;
   }
   // what is saved is float32: keep exactly that, so a loaded model scores bit-identically
-  for (const m of [chol, woodbury]) if (m) m.data = f32(m.data);
+  for (const m of [chol, woodbury]) if (m) m.data = roundedToFloat32(m.data);
   const part: Part = {
     start,
     end: start + k,
@@ -537,24 +539,29 @@ function columns(x: Float32Array, n: number, d: number, start: number, end: numb
 
 /**
  * The Ledoit–Wolf shrinkage of centred rows (scikit-learn's `ledoit_wolf_shrinkage`); `product`:
- * their ZᵀZ (or ZZᵀ when there are fewer rows than columns), when the caller has it.
+ * their ZᵀZ (or ZZᵀ when there are fewer rows than columns), when the caller has it. With
+ * `weights` (a mixture component's responsibilities, say), each row counts as that many rows:
+ * `product` is then ZᵀWZ, and the covariance the one weighted by them.
  */
-export function ledoitWolfShrinkage(z: Mat, product?: Mat): number {
+export function ledoitWolfShrinkage(z: Mat, product?: Mat, weights?: ArrayLike<number>): number {
   const { rows: n, cols: d, data } = z;
-  let traceSum = 0, beta_ = 0;
+  let mass = 0, traceSum = 0, beta_ = 0;
   for (let i = 0; i < n; i++) {
+    const w = weights ? weights[i] : 1;
     let sq = 0;
     for (let j = 0; j < d; j++) sq += data[i * d + j] ** 2;
-    traceSum += sq;
-    beta_ += sq * sq;
+    mass += w;
+    traceSum += w * sq;
+    beta_ += w * sq * sq;
   }
-  const empTrace = traceSum / n, mu = empTrace / d;
-  // ‖ZᵀZ‖²_F equals ‖ZZᵀ‖²_F: take the smaller product
-  const p = product ?? (d <= n ? crossProduct(z, 1) : gram(z, 1));
+  const empTrace = traceSum / mass, mu = empTrace / d;
+  // ‖ZᵀZ‖²_F equals ‖ZZᵀ‖²_F: take the smaller product (of the rows scaled by √w when weighted)
+  const scaled = weights ? sqrtWeightedRows(z, weights) : z;
+  const p = product ?? (d <= n ? crossProduct(scaled, 1) : gram(scaled, 1));
   let delta_ = 0;
   for (let i = 0; i < p.data.length; i++) delta_ += p.data[i] ** 2;
-  delta_ /= n * n;
-  let beta = (beta_ / n - delta_) / (d * n);
+  delta_ /= mass * mass;
+  let beta = (beta_ / mass - delta_) / (d * mass);
   const delta = (delta_ - 2 * mu * empTrace + d * mu * mu) / d;
   beta = Math.min(beta, delta);
   return beta === 0 || delta === 0 ? 0 : beta / delta;
@@ -579,11 +586,6 @@ function principalAxes(z: Mat, k: number, rng: Rng): Mat {
     for (let c = 0; c < d; c++) axes.data[c * k + j] /= norm;
   }
   return axes;
-}
-
-/** Values rounded to float32 (what a saved model holds), kept in float64. */
-function f32(a: Float64Array): Float64Array {
-  return Float64Array.from(Float32Array.from(a));
 }
 
 function project(y: Mat, axes: Mat): Mat {

@@ -18,7 +18,15 @@
 
 import type { Location, NamedArray } from "../core/bundle.ts";
 import { ModelError, UsageError } from "../core/errors.ts";
-import { cholesky, crossProduct, forwardSolveMany, type Mat, zeros } from "../core/linalg.ts";
+import {
+  cholesky,
+  crossProduct,
+  forwardSolveMany,
+  type Mat,
+  roundedToFloat32,
+  sqrtWeightedRows,
+  zeros,
+} from "../core/linalg.ts";
 import { Rng } from "../core/rng.ts";
 import {
   type EstimatorOptions,
@@ -29,6 +37,7 @@ import {
   savedCommon,
   type SavedModel,
 } from "./estimator.ts";
+import { ledoitWolfShrinkage } from "./gauss.ts";
 
 /** Settings of {@link MixtureOneClass}. */
 export interface GmmOptions extends EstimatorOptions {
@@ -134,8 +143,8 @@ export class MixtureOneClass extends OneClassEstimator {
     // what is saved is float32: keep exactly that, so that a loaded model scores identically
     for (const p of this.#parts) {
       p.weight = Math.fround(p.weight);
-      p.mean = f32(p.mean);
-      p.chol.data = f32(p.chol.data);
+      p.mean = roundedToFloat32(p.mean);
+      p.chol.data = roundedToFloat32(p.chol.data);
       p.logdet = logdet(p.chol);
     }
     this.#train = this.#raw(z, n);
@@ -293,22 +302,16 @@ function mStep(z: Float32Array, n: number, d: number, resp: Float64Array[]): Com
       for (let j = 0; j < d; j++) mean[j] += r[i] * z[i * d + j];
     }
     for (let j = 0; j < d; j++) mean[j] /= mass;
-    // rows that carry weight, centred and scaled by √w: Sₖ = YᵀY / mass
+    // the rows that carry weight, centred: Sₖ = YᵀWY / mass
     const rows = [];
     for (let i = 0; i < n; i++) if (r[i] > 1e-10) rows.push(i);
-    const y = zeros(rows.length, d), sq = new Float64Array(rows.length);
+    const y = zeros(rows.length, d), w = rows.map((i) => r[i]);
     rows.forEach((i, t) => {
-      const s = Math.sqrt(r[i]);
-      let norm = 0;
-      for (let j = 0; j < d; j++) {
-        const v = z[i * d + j] - mean[j];
-        y.data[t * d + j] = s * v;
-        norm += v * v;
-      }
-      sq[t] = norm;
+      for (let j = 0; j < d; j++) y.data[t * d + j] = z[i * d + j] - mean[j];
     });
-    const cov = crossProduct(y, mass);
-    const shrinkage = weightedShrinkage(cov, rows.map((i) => r[i]), sq, mass);
+    const product = crossProduct(sqrtWeightedRows(y, w), 1);
+    const shrinkage = ledoitWolfShrinkage(y, product, w);
+    const cov = { rows: d, cols: d, data: product.data.map((v) => v / mass) };
     let trace = 0;
     for (let j = 0; j < d; j++) trace += cov.data[j * d + j];
     const mu = trace / d, a = 1 - shrinkage, b = Math.max(shrinkage * mu, 1e-9 * (mu || 1));
@@ -322,25 +325,6 @@ function mStep(z: Float32Array, n: number, d: number, resp: Float64Array[]): Com
   const kept = parts.reduce((s, p) => s + p.weight, 0);
   for (const p of parts) p.weight /= kept;
   return parts;
-}
-
-/**
- * The Ledoit–Wolf shrinkage (the Gaussian's formula, scikit-learn's
- * `ledoit_wolf_shrinkage`) with each centred row weighted: `cov` the weighted covariance, `w` the
- * rows' weights, `sq` their squared norms, `mass` the weights' sum. Equal weights of 1 give the
- * unweighted formula.
- */
-function weightedShrinkage(cov: Mat, w: number[], sq: Float64Array, mass: number): number {
-  const d = cov.rows;
-  let trace = 0, fourth = 0, frob = 0;
-  for (let j = 0; j < d; j++) trace += cov.data[j * d + j];
-  for (let t = 0; t < w.length; t++) fourth += w[t] * sq[t] * sq[t];
-  for (let t = 0; t < cov.data.length; t++) frob += cov.data[t] ** 2;
-  const mu = trace / d;
-  let beta = (fourth / mass - frob) / (d * mass);
-  const delta = (frob - 2 * mu * trace + d * mu * mu) / d;
-  beta = Math.min(beta, delta);
-  return beta <= 0 || delta === 0 ? 0 : beta / delta;
 }
 
 /** The E step: responsibilities and the mean log-likelihood (less d·log 2π / 2). */
@@ -396,9 +380,4 @@ function logSumExp(v: ArrayLike<number>): number {
   let s = 0;
   for (let k = 0; k < v.length; k++) s += Math.exp(v[k] - max);
   return max + Math.log(s);
-}
-
-/** Values rounded to float32 (what a saved model holds), kept in float64. */
-function f32(a: Float64Array): Float64Array {
-  return Float64Array.from(Float32Array.from(a));
 }

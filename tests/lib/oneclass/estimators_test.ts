@@ -288,6 +288,22 @@ Deno.test("oneclass: Gaussian scores are the Ledoit-Wolf Mahalanobis distances, 
   assert.ok(
     Math.abs(ledoitWolfShrinkage(centred([[1, 2], [3, 4], [5, 7]])) - 0.33754829645240625) < 1e-12,
   );
+  // weighted (a mixture component's rows): a row of weight k counts as that row k times, the
+  // rows centred on the weighted mean
+  const gen = new Rng(4), w = Array.from({ length: 12 }, (_, i) => 1 + (i % 3));
+  const base = Array.from({ length: 12 }, () => Array.from({ length: 4 }, () => gen.normal()));
+  const repeated = centred(base.flatMap((r, i) => Array.from({ length: w[i] }, () => r)));
+  const total = w.reduce((a, b) => a + b, 0);
+  const mu = [0, 1, 2, 3].map((j) => base.reduce((s, r, i) => s + w[i] * r[j], 0) / total);
+  const once = {
+    rows: 12,
+    cols: 4,
+    data: Float64Array.from(base.flatMap((r) => r.map((v, j) => v - mu[j]))),
+  };
+  const lw = ledoitWolfShrinkage(repeated);
+  assert.ok(lw > 0.01 && lw < 0.99, `${lw}`);
+  assert.ok(Math.abs(ledoitWolfShrinkage(once, undefined, w) - lw) < 1e-12);
+  assert.ok(Math.abs(ledoitWolfShrinkage(once) - lw) > 1e-3);
   const wide = [ // numpy.random.RandomState(0).randn(5, 9)
     [
       1.764052345967664,
