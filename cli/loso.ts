@@ -43,7 +43,7 @@ photographs and every render of --renders (its labels 1..K; cgbench, say): natur
 flagged), the share called "unsure" (detect --rule oneclass), and the AUC against each renderer.
 Mean and worst over the sources with at least min-images photographs (--set min-images=N,
 default 10) lead results.md; every
-source follows. Whole-image features only (residual, mobilenet, profile); profile+mobilenet fuses
+source follows. Whole-image features only (residual, mobilenet, profile, chroma); profile+mobilenet fuses
 two (side by side; the Gaussian fits one part each, an image as far out as its farthest part). Each threshold is set as the
 model sets it when trained (--threshold model), or as --threshold says: cv (out-of-fold over
 images), cv-source (out-of-fold over whole sources, so that it reads scores of unseen sources)
@@ -68,7 +68,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       type: "string",
       arg: "LIST",
       default: LOSO_DEFAULTS.features.join(","),
-      help: "whole-image feature sources (residual, mobilenet, profile); a+b fuses two",
+      help: "whole-image feature sources (residual, mobilenet, profile, chroma); a+b fuses two",
     },
     {
       name: "oneclass",

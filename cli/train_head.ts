@@ -32,7 +32,7 @@ export const trainHeadCommand: Command = {
 Logistic regression (--model linear: L2, C = --c, classes balanced, standardised features) or a
 support vector machine with an RBF kernel (--model rbf: C = --c, gamma = 1 / (d * variance),
 classes balanced, standardised features; scikit-learn's SVC, solved as libsvm solves it) on the
-whole-image features (residual, mobilenet, profile) of the photographs of --natural (label 0;
+whole-image features (residual, mobilenet, profile, chroma) of the photographs of --natural (label 0;
 its Group column, the source, keeps a source in one fold) against the renders of --renders
 (labels 1..K).
 Its threshold is the (1 - nu) quantile of the photographs' out-of-fold p(CG), folds of whole
@@ -57,7 +57,7 @@ and scene generators it never saw.`,
       type: "string",
       arg: "F",
       default: TRAIN_HEAD_DEFAULTS.features,
-      help: "whole-image feature source (residual, mobilenet, profile)",
+      help: "whole-image feature source (residual, mobilenet, profile, chroma)",
     },
     {
       name: "match-compression",

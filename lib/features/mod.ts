@@ -1,7 +1,7 @@
 /**
  * Stage 3, features: the vectors the one-class stage works on, from the map's layers or from
- * the image itself (noise-residual statistics, their profile across patches and scales, or a
- * pretrained CNN's early activations, no map),
+ * the image itself (noise-residual statistics, their profile across patches and scales, how the
+ * colour channels share fine detail, or a pretrained CNN's early activations, no map),
  * computed and cached.
  *
  * @module
@@ -29,6 +29,7 @@ export {
   texturedPatches,
 } from "./residual.ts";
 export { PROFILE_DIM, PROFILE_SIDE, PROFILE_SPEC, profileFeatures } from "./profile.ts";
+export { CHROMA_DIM, CHROMA_SPEC, chromaFeatures } from "./chroma.ts";
 export {
   adoptFeatures,
   extractFeatures,

@@ -26,17 +26,21 @@
 
 import type { RgbImage } from "../data/image.ts";
 import { fitShortSide } from "../data/perturb.ts";
+import {
+  boxMeans,
+  CLIP_HIGH,
+  CLIP_LOW,
+  litPatches,
+  PATCH,
+  QUANTILES,
+  sortedQuantile,
+  STRIDE,
+} from "./_patches.ts";
 
 /** Short side the image is brought down to first. */
 export const PROFILE_SIDE = 512;
-/** Side and stride of the patches. */
-const PATCH = 32, STRIDE = 16;
 /** Scales (box-mean factors). */
 const SCALES = [1, 2, 4];
-/** Quantiles over the patches. */
-const QUANTILES = [0.1, 0.5, 0.9];
-/** A value at most this, or at least {@link CLIP_HIGH}, is clipped. */
-const CLIP_LOW = 5, CLIP_HIGH = 250;
 /** Added before each logarithm. */
 const EPS = 1e-3;
 /** Numbers per scale: quantiles x (4 energies + 4 relative energies + contrast). */
@@ -58,27 +62,6 @@ export const PROFILE_SPEC = {
   perPatch: "C = ln(sd + 0.001); E = ln(mean |r| + 0.001) for d1, d2, d3 (mean of h and v), kb",
   pooled: "10/50/90 % quantiles over patches of E (4), E - C (4), C, per scale",
 } as const;
-
-/** s x s box means of a plane (sides floored). */
-function boxMeans(
-  g: Float64Array,
-  w: number,
-  h: number,
-  s: number,
-): [Float64Array, number, number] {
-  if (s === 1) return [g, w, h];
-  const ow = Math.floor(w / s), oh = Math.floor(h / s), out = new Float64Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let t = 0;
-      for (let dy = 0; dy < s; dy++) {
-        for (let dx = 0; dx < s; dx++) t += g[(y * s + dy) * w + x * s + dx];
-      }
-      out[y * ow + x] = t / (s * s);
-    }
-  }
-  return [out, ow, oh];
-}
 
 /** Mean |residual| of the four filters over a patch at (x0, y0) of size pw x ph. */
 function energies(
@@ -123,24 +106,6 @@ function energies(
   ];
 }
 
-/** Whether at least half of a patch's values are clipped (≤ CLIP_LOW or ≥ CLIP_HIGH). */
-function clipped(g: Float64Array, w: number, x0: number, y0: number, pw: number, ph: number) {
-  let c = 0;
-  for (let y = 0; y < ph; y++) {
-    for (let x = 0; x < pw; x++) {
-      const v = g[(y0 + y) * w + x0 + x];
-      if (v <= CLIP_LOW || v >= CLIP_HIGH) c++;
-    }
-  }
-  return 2 * c >= pw * ph;
-}
-
-/** The q quantile of sorted values, linear between order statistics. */
-function sortedQuantile(sorted: Float64Array, q: number): number {
-  const pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
 /**
  * The `profile` features of an image (see the module documentation).
  *
@@ -161,15 +126,7 @@ export function profileFeatures(img: RgbImage): Float32Array {
   const out = new Float32Array(PROFILE_DIM);
   SCALES.forEach((s, si) => {
     const [g, w, h] = boxMeans(g0, w0, h0, s);
-    let origins: [number, number, number, number][] = [];
-    if (w < PATCH || h < PATCH) origins.push([0, 0, Math.max(1, w), Math.max(1, h)]);
-    else {
-      for (let y = 0; y + PATCH <= h; y += STRIDE) {
-        for (let x = 0; x + PATCH <= w; x += STRIDE) origins.push([x, y, PATCH, PATCH]);
-      }
-    }
-    const lit = origins.filter(([x0, y0, pw, ph]) => !clipped(g, w, x0, y0, pw, ph));
-    if (lit.length) origins = lit;
+    const origins = litPatches(g, w, h);
     const m = origins.length;
     // columns: E1..E4, (E − C)1..4, C
     const cols = Array.from({ length: 9 }, () => new Float64Array(m));

@@ -11,6 +11,7 @@
  * | `residual` | noise-residual statistics of the image (no map)           | no          |
  * | `mobilenet`| early activations of a pretrained CNN (MobileNetV2; no map) | no        |
  * | `profile`  | fine-scale energy across patches and scales (no map)      | no          |
+ * | `chroma`   | colour channels' shared fine detail across patches (no map) | no        |
  *
  * Map sources give one vector per crop (an image's score is the mean over its crops); the
  * sources without a map give one vector per whole image ({@link wholeImageFeatures}).
@@ -23,6 +24,7 @@ import { UsageError } from "../core/errors.ts";
 import type { RgbImage } from "../data/image.ts";
 import type { Embedding } from "../map/predict.ts";
 import { PRETRAINED_SPEC, pretrainedFeatures } from "./pretrained.ts";
+import { CHROMA_SPEC, chromaFeatures } from "./chroma.ts";
 import { PROFILE_SPEC, profileFeatures } from "./profile.ts";
 import { RESIDUAL_SPEC, residualFeatures } from "./residual.ts";
 
@@ -36,6 +38,7 @@ export const FEATURE_SOURCES = [
   "residual",
   "mobilenet",
   "profile",
+  "chroma",
 ] as const;
 
 /** A feature source. */
@@ -67,15 +70,17 @@ const WHOLE_IMAGE: Partial<
   residual: { features: residualFeatures, spec: RESIDUAL_SPEC, key: "residual" },
   mobilenet: { features: pretrainedFeatures, spec: PRETRAINED_SPEC, key: "pretrained" },
   profile: { features: profileFeatures, spec: PROFILE_SPEC, key: "profile" },
+  chroma: { features: chromaFeatures, spec: CHROMA_SPEC, key: "chroma" },
 };
 
 /**
- * Whether a source is computed by an image map (all but `residual`, `mobilenet` and `profile`).
+ * Whether a source is computed by an image map (all but `residual`, `mobilenet`, `profile` and
+ * `chroma`).
  *
  * @example Which sources need an image map
  * ```ts
  * import { FEATURE_SOURCES, needsMap } from "./mod.ts";
- * console.log(FEATURE_SOURCES.filter((s) => !needsMap(s))); // ["residual", "mobilenet", "profile"]
+ * console.log(FEATURE_SOURCES.filter((s) => !needsMap(s))); // ["residual", "mobilenet", "profile", "chroma"]
  * ```
  */
 export function needsMap(s: FeatureSource): boolean {
@@ -144,6 +149,7 @@ export function embedding(s: FeatureSource): Embedding {
     case "residual":
     case "mobilenet":
     case "profile":
+    case "chroma":
       throw new RangeError(`the ${s} source needs no map`);
   }
 }
