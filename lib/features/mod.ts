@@ -28,7 +28,13 @@ export {
   residualFeatures,
   texturedPatches,
 } from "./residual.ts";
-export { PROFILE_DIM, PROFILE_SIDE, PROFILE_SPEC, profileFeatures } from "./profile.ts";
+export {
+  PROFILE_DIM,
+  PROFILE_SIDE,
+  PROFILE_SPEC,
+  profileFeatures,
+  profilePatches,
+} from "./profile.ts";
 export { CHROMA_DIM, CHROMA_SPEC, chromaFeatures } from "./chroma.ts";
 export {
   adoptFeatures,

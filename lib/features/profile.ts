@@ -107,24 +107,25 @@ function energies(
 }
 
 /**
- * The `profile` features of an image (see the module documentation).
+ * Each scale's patch table: per lit patch (see the module documentation), its nine numbers E(d1),
+ * E(d2), E(d3), E(kb), the four E − C and C, as nine columns of equal length, patches in grid
+ * order. `profile` is their quantiles; a model of the patches themselves reads them whole.
  *
- * @example A flat grey image: no energy at any scale, the same in every patch
+ * @example A 64 x 64 image: at full scale a 3 x 3 grid of patches, nine numbers each
  * ```ts
- * import { profileFeatures, PROFILE_DIM } from "./profile.ts";
- * const img = { width: 96, height: 64, data: new Uint8Array(96 * 64 * 3).fill(90) };
- * const f = profileFeatures(img);
- * console.log(f.length === PROFILE_DIM, f[0].toFixed(2)); // true -6.91
+ * import { profilePatches } from "./profile.ts";
+ * const img = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(90) };
+ * const [full] = profilePatches(img);
+ * console.log(full.length, full[0].length); // 9 9
  * ```
  */
-export function profileFeatures(img: RgbImage): Float32Array {
+export function profilePatches(img: RgbImage): Float64Array[][] {
   const im = fitShortSide(img, PROFILE_SIDE);
   const w0 = im.width, h0 = im.height, g0 = new Float64Array(w0 * h0);
   for (let i = 0; i < g0.length; i++) {
     g0[i] = (im.data[3 * i] + im.data[3 * i + 1] + im.data[3 * i + 2]) / 3;
   }
-  const out = new Float32Array(PROFILE_DIM);
-  SCALES.forEach((s, si) => {
+  return SCALES.map((s) => {
     const [g, w, h] = boxMeans(g0, w0, h0, s);
     const origins = litPatches(g, w, h);
     const m = origins.length;
@@ -148,6 +149,24 @@ export function profileFeatures(img: RgbImage): Float32Array {
       });
       cols[8][p] = c;
     });
+    return cols;
+  });
+}
+
+/**
+ * The `profile` features of an image (see the module documentation).
+ *
+ * @example A flat grey image: no energy at any scale, the same in every patch
+ * ```ts
+ * import { profileFeatures, PROFILE_DIM } from "./profile.ts";
+ * const img = { width: 96, height: 64, data: new Uint8Array(96 * 64 * 3).fill(90) };
+ * const f = profileFeatures(img);
+ * console.log(f.length === PROFILE_DIM, f[0].toFixed(2)); // true -6.91
+ * ```
+ */
+export function profileFeatures(img: RgbImage): Float32Array {
+  const out = new Float32Array(PROFILE_DIM);
+  profilePatches(img).forEach((cols, si) => {
     for (const col of cols) col.sort();
     let k = si * PER_SCALE;
     for (const q of QUANTILES) for (const col of cols) out[k++] = sortedQuantile(col, q);

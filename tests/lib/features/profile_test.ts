@@ -1,15 +1,16 @@
 /**
  * The `profile` features: their layout, that noise raises the fine-scale energy and a blur lowers
  * it, that clipped patches are left out and flat unclipped ones are not, that a photograph stored
- * larger than 512 px reads as its 512-px copy, and that the source is registered as a whole-image
- * one (cached and saved under its own definition).
+ * larger than 512 px reads as its 512-px copy, that the source is registered as a whole-image one
+ * (cached and saved under its own definition), and that its features are the quantiles of its
+ * patch tables.
  */
 import assert from "node:assert/strict";
 import { Rng } from "../../../lib/core/rng.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import type { RgbImage } from "../../../lib/data/image.ts";
 import { addNoise, fitShortSide, gaussianBlur, resize } from "../../../lib/data/perturb.ts";
-import { PROFILE_DIM, profileFeatures } from "../../../lib/features/profile.ts";
+import { PROFILE_DIM, profileFeatures, profilePatches } from "../../../lib/features/profile.ts";
 import {
   needsMap,
   sourceSpec,
@@ -96,4 +97,28 @@ Deno.test("profile: clipped patches (a white or black backdrop) are left out; fl
   });
   assert.ok(white.every(Number.isFinite));
   assert.ok(Math.abs(white[E_D1_LOW] - floor) < 1e-6);
+});
+
+Deno.test("profile: its patch tables, one per scale, nine columns over the lit patches, whose quantiles are the features", async () => {
+  const img = await readImage(`${SHIPPED}/Photos/photo_00010.png`);
+  const tables = profilePatches(img), f = profileFeatures(img);
+  assert.equal(tables.length, 3);
+  const im = fitShortSide(img, 512);
+  tables.forEach((cols, s) => {
+    assert.equal(cols.length, 9);
+    // at most the grid's patches (stride 16, side 32) of the plane at this scale
+    const w = Math.floor(im.width / 2 ** s), h = Math.floor(im.height / 2 ** s);
+    const grid = (Math.floor((w - 32) / 16) + 1) * (Math.floor((h - 32) / 16) + 1);
+    assert.ok(cols[0].length > 0 && cols[0].length <= grid, `scale ${s}: ${cols[0].length}`);
+    cols.forEach((col, c) => {
+      assert.equal(col.length, cols[0].length);
+      const sorted = Float64Array.from(col).sort(), median = (sorted.length - 1) / 2;
+      const q50 = (sorted[Math.floor(median)] + sorted[Math.ceil(median)]) / 2;
+      assert.ok(Math.abs(f[s * 27 + 9 + c] - q50) < 1e-5, `scale ${s} column ${c}`);
+      // E − C is the energy less the contrast, patch by patch
+      if (c >= 4 && c < 8) {
+        col.forEach((v, p) => assert.ok(Math.abs(v - (cols[c - 4][p] - cols[8][p])) < 1e-12));
+      }
+    });
+  });
 });
