@@ -55,7 +55,8 @@ optionally after PCA; on residual features one Gaussian for the co-occurrences, 
 score, and one for the slopes, which only checks: an image beyond the slopes' out-of-fold 95 %
 quantile is never called natural);
 knn (mean distance to the k nearest training vectors); gmm (a mixture of K such Gaussians fitted by
-EM, --set components=K: -2 log p(x) less a lower bound, for photographs of several histories).
+EM, --set components=K: -2 log p(x) less a lower bound, for photographs of several histories;
+--set scoring=nearest: the distance to the nearest component, each of at least d vectors' worth).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
@@ -236,6 +237,14 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       help: "gmm: Gaussians in the mixture",
     },
     {
+      name: "scoring",
+      setting: true,
+      type: "string",
+      arg: "S",
+      default: GMM_DEFAULTS.scoring,
+      help: "gmm: density (-2 log p less its bound) | nearest (distance to the nearest component)",
+    },
+    {
       name: "tiles",
       type: "string",
       arg: "N",
@@ -313,6 +322,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
         metric: choice(a, "metric", ["euclidean", "cosine"] as const),
         neighbours: num(a, "neighbours", { int: true, min: 1 }),
         components: num(a, "components", { int: true, min: 1 }),
+        scoring: choice(a, "scoring", ["density", "nearest"] as const),
       },
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),

@@ -9,9 +9,13 @@
  * component left with fewer than two vectors' worth of responsibility is dropped, and the others'
  * weights renormalised.
  *
- * The raw score is −2·log p(x) less a lower bound of it, −2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ) (each
- * component at its peak), so it is at least 0, and with one component it is the Gaussian's squared
- * Mahalanobis distance.
+ * The raw score (`scoring: "density"`, the default) is −2·log p(x) less a lower bound of it,
+ * −2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ) (each component at its peak), so it is at least 0, and with one
+ * component it is the Gaussian's squared Mahalanobis distance. With `scoring: "nearest"` a
+ * component needs as many vectors' worth of responsibility as there are dimensions to be kept,
+ * and the raw score is the squared Mahalanobis distance to the nearest component under its own
+ * covariance: no log-determinant or weight, so a tight component cannot set the score's zero
+ * (docs/natural-corpus.md, "A mixture's second form").
  *
  * @module
  */
@@ -45,12 +49,17 @@ export interface GmmOptions extends EstimatorOptions {
   components?: number;
   /** Most expectation-maximisation steps (default {@link GMM_DEFAULTS}). */
   iterations?: number;
+  /** How an image is scored (see the module documentation; default {@link GMM_DEFAULTS}). */
+  scoring?: GmmScoring;
 }
 
-/** The defaults of {@link GmmOptions}. */
-export const GMM_DEFAULTS = { components: 4, iterations: 100 } as const;
+/** How a mixture scores: its density, or the distance to the nearest component. */
+export type GmmScoring = "density" | "nearest";
 
-/** EM stops when the mean log-likelihood per vector gains less than this (scikit-learn's). */
+/** The defaults of {@link GmmOptions}. */
+export const GMM_DEFAULTS = { components: 4, iterations: 100, scoring: "density" } as const;
+
+/** EM stops when the mean log-likelihood per vector changes by less than this (scikit-learn's). */
 const TOLERANCE = 1e-3;
 
 /** One fitted component. */
@@ -81,6 +90,8 @@ export class MixtureOneClass extends OneClassEstimator {
   readonly components: number;
   /** Most EM steps. */
   readonly iterations: number;
+  /** How an image is scored. */
+  readonly scoring: GmmScoring;
   /** EM steps taken by the last fit. */
   steps = 0;
   #parts: Component[] = [];
@@ -91,11 +102,15 @@ export class MixtureOneClass extends OneClassEstimator {
     super(o);
     this.components = o.components ?? GMM_DEFAULTS.components;
     this.iterations = o.iterations ?? GMM_DEFAULTS.iterations;
+    this.scoring = o.scoring ?? GMM_DEFAULTS.scoring;
     if (!(Number.isInteger(this.components) && this.components >= 1)) {
       throw new UsageError(`components must be a positive integer, got ${this.components}`);
     }
     if (!(Number.isInteger(this.iterations) && this.iterations >= 1)) {
       throw new UsageError(`iterations must be a positive integer, got ${this.iterations}`);
+    }
+    if (this.scoring !== "density" && this.scoring !== "nearest") {
+      throw new UsageError(`scoring must be density or nearest, got "${this.scoring}"`);
     }
   }
 
@@ -120,6 +135,7 @@ export class MixtureOneClass extends OneClassEstimator {
       ...this.common,
       components: this.components,
       iterations: this.iterations,
+      scoring: this.scoring,
     });
   }
 
@@ -130,14 +146,21 @@ export class MixtureOneClass extends OneClassEstimator {
       throw new RangeError(`a mixture of ${K} Gaussians needs at least ${2 * K} vectors, got ${n}`);
     }
     let resp = startingResponsibilities(z, n, d, K, new Rng(`gmm:${this.seed}`));
+    // a component needs this many vectors' worth of responsibility to stay
+    const minMass = this.scoring === "nearest" ? Math.max(2, d) : 2;
     let last = -Infinity;
     this.steps = 0;
     for (let step = 1; step <= this.iterations; step++) {
-      this.#parts = mStep(z, n, d, resp);
+      this.#parts = mStep(z, n, d, resp, minMass);
       const e = eStep(this.#parts, z, n, d);
+      // a step that dropped a component is not compared with the one before: the likelihood of
+      // fewer components may be lower, which is not convergence
+      const dropped = this.#parts.length < resp.length;
       resp = e.resp;
       this.steps = step;
-      if (e.meanLogLik - last < TOLERANCE) break;
+      // |gain|, as scikit-learn: with shrunk covariances EM need not raise the likelihood at
+      // every step, and a step that lowers it has not converged
+      if (!dropped && Math.abs(e.meanLogLik - last) < TOLERANCE) break;
       last = e.meanLogLik;
     }
     // what is saved is float32: keep exactly that, so that a loaded model scores identically
@@ -151,9 +174,15 @@ export class MixtureOneClass extends OneClassEstimator {
     return Promise.resolve();
   }
 
-  /** −2·log p(x) less its lower bound (see the module documentation), per row. */
+  /** The raw score of each row (see the module documentation). */
   #raw(z: Float32Array, n: number): Float32Array {
     const e = energies(this.#parts, z, n, this.dim);
+    if (this.scoring === "nearest") {
+      return Float32Array.from(
+        { length: n },
+        (_, i) => Math.max(0, Math.min(...this.#parts.map((p, k) => e[k][i] - p.logdet))),
+      );
+    }
     const floor = -2 *
       logSumExp(this.#parts.map((p) => -0.5 * (p.logdet - 2 * Math.log(p.weight))));
     const out = new Float32Array(n), row = new Float64Array(this.#parts.length);
@@ -195,6 +224,7 @@ export class MixtureOneClass extends OneClassEstimator {
     return {
       components: this.components,
       iterations: this.iterations,
+      scoring: this.scoring,
       fitted: this.#parts.length,
       steps: this.steps,
       shrinkage: this.#parts.map((p) => p.shrinkage),
@@ -215,6 +245,7 @@ export class MixtureOneClass extends OneClassEstimator {
       ...savedCommon(saved),
       components: s.components as number,
       iterations: s.iterations as number,
+      scoring: (s.scoring ?? "density") as GmmScoring, // saved before there was a choice
     });
     m.restoreCommon(saved);
     m.steps = s.steps as number;
@@ -290,12 +321,21 @@ function startingResponsibilities(
   return Array.from({ length: K }, (_, k) => Float64Array.from(owner, (o) => o === k ? 1 : 0));
 }
 
-/** The M step: each component's weight, mean and shrunk covariance from the responsibilities. */
-function mStep(z: Float32Array, n: number, d: number, resp: Float64Array[]): Component[] {
+/**
+ * The M step: each component's weight, mean and shrunk covariance from the responsibilities; a
+ * component with less than `minMass` vectors' worth of them is dropped.
+ */
+function mStep(
+  z: Float32Array,
+  n: number,
+  d: number,
+  resp: Float64Array[],
+  minMass: number,
+): Component[] {
   const parts: Component[] = [];
   for (const r of resp) {
     const mass = r.reduce((a, b) => a + b, 0);
-    if (mass < 2) continue; // fewer than two vectors' worth: dropped
+    if (mass < minMass) continue; // too few vectors' worth: dropped
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       if (r[i] === 0) continue;

@@ -143,3 +143,122 @@ Deno.test("gmm: a saved model with a broken component is refused by name", async
     await assert.rejects(loadOneClass(dir), /bad mixture component 0/);
   });
 });
+
+Deno.test("gmm nearest: the distance to the nearest component under its own covariance; components under d vectors' worth dropped; saved and loaded", async () => {
+  // two populations and, far off, two stray vectors: fewer than d = 3 vectors' worth
+  const r = new Rng(11), d = 3;
+  const x = joined(cloud(100, d, -6, r), cloud(80, d, 6, r, 2), cloud(2, d, 40, r));
+  const o = { components: 3, threshold: "train" as const, norm: "none" as const, seed: 3 };
+  const density = await new MixtureOneClass(o).fit(x, 182, d);
+  const nearest = await new MixtureOneClass({ ...o, scoring: "nearest" }).fit(x, 182, d);
+  assert.equal(density.fitted, 3, "the density form keeps a component of two vectors");
+  assert.equal(nearest.fitted, 2, "the nearest form drops it");
+  await withTempDir(async (dir) => {
+    await nearest.save(dir);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
+    const arrays = new Map<string, Float32Array>();
+    let at = 0;
+    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const size = w.shape.reduce((p, k) => p * k, 1);
+      arrays.set(w.name, bin.subarray(at, at += size));
+    }
+    const mu = arrays.get("gmm/means")!, L = arrays.get("gmm/chol")!;
+    // squared Mahalanobis distance to component k, through L_k (Σ_k = L_k L_kᵀ)
+    const dist = (k: number, v: Float32Array) => {
+      const y: number[] = [];
+      for (let i = 0; i < d; i++) {
+        let s = v[i] - mu[k * d + i];
+        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
+        y.push(s / L[k * d * d + i * d + i]);
+      }
+      return y.reduce((s, u) => s + u * u, 0);
+    };
+    const q = cloud(20, d, 0, r, 5), got = await nearest.scoreSamples(q, 20);
+    for (let i = 0; i < 20; i++) {
+      const v = q.subarray(i * d, (i + 1) * d), want = Math.min(dist(0, v), dist(1, v));
+      assert.ok(
+        Math.abs(got[i] - want) <= 1e-4 * Math.max(1, want),
+        `row ${i}: ${got[i]} vs ${want}`,
+      );
+    }
+    const back = await loadOneClass(dir);
+    assert.equal((back as MixtureOneClass).scoring, "nearest");
+    assert.deepEqual(await back.scoreSamples(q, 20), got);
+  });
+  // with one component it is the Gaussian's distance, as the density form is
+  const y = cloud(120, d, 0, r), t = cloud(30, d, 0.5, r, 2);
+  const g = await new GaussianOneClass({ threshold: "train", seed: 1 }).fit(y, 120, d);
+  const one = await new MixtureOneClass({
+    threshold: "train",
+    seed: 1,
+    components: 1,
+    scoring: "nearest",
+  })
+    .fit(y, 120, d);
+  const a = await g.scoreSamples(t, 30), b = await one.scoreSamples(t, 30);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-4 * v, `row ${i}: ${v} vs ${b[i]}`));
+  assert.throws(
+    () => new MixtureOneClass({ scoring: "far" as "nearest" }),
+    /scoring must be density or nearest/,
+  );
+});
+
+Deno.test("gmm: EM runs until the likelihood settles, so the means are a fixed point of its M step", async () => {
+  // one correlated cloud cut into 8 by the k-means++ starts: with shrunk covariances the
+  // likelihood may fall between two steps, which is not convergence
+  const r = new Rng(1), d = 10, n = 300, x = cloud(n, d, 0, r);
+  const m = await new MixtureOneClass({
+    components: 8,
+    scoring: "nearest",
+    threshold: "train",
+    seed: 1,
+    norm: "none",
+  }).fit(x, n, d);
+  await withTempDir(async (dir) => {
+    await m.save(dir);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
+    const arrays = new Map<string, Float32Array>();
+    let at = 0;
+    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const size = w.shape.reduce((p, k) => p * k, 1);
+      arrays.set(w.name, bin.subarray(at, at += size));
+    }
+    const w = arrays.get("gmm/weights")!, mu = arrays.get("gmm/means")!;
+    const L = arrays.get("gmm/chol")!, K = w.length;
+    // log πₖ N_k(x) less d/2 log 2π, through L_k
+    const logpN = (k: number, v: Float32Array) => {
+      const y: number[] = [];
+      let logdet = 0, q = 0;
+      for (let i = 0; i < d; i++) {
+        let s = v[i] - mu[k * d + i];
+        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
+        y.push(s / L[k * d * d + i * d + i]);
+        q += y[i] ** 2;
+        logdet += 2 * Math.log(L[k * d * d + i * d + i]);
+      }
+      return Math.log(w[k]) - 0.5 * (q + logdet);
+    };
+    // one more E step from the saved parameters, then the M step's means
+    const sums = Array.from({ length: K }, () => new Float64Array(d)), mass = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      const v = x.subarray(i * d, (i + 1) * d),
+        l = Array.from({ length: K }, (_, k) => logpN(k, v));
+      const top = Math.max(...l), p = l.map((u) => Math.exp(u - top));
+      const total = p.reduce((a, b) => a + b, 0);
+      for (let k = 0; k < K; k++) {
+        mass[k] += p[k] / total;
+        for (let j = 0; j < d; j++) sums[k][j] += (p[k] / total) * v[j];
+      }
+    }
+    let drift = 0;
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < d; j++) {
+        drift = Math.max(drift, Math.abs(sums[k][j] / mass[k] - mu[k * d + j]));
+      }
+    }
+    assert.ok(m.steps > 2, `${m.steps} steps`);
+    assert.ok(drift < 0.05, `the means move by ${drift} in one more step`);
+  });
+});
