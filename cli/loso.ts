@@ -159,7 +159,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     },
     // the SVDD models' and the mixture's settings, as train-oneclass declares them
     ...trainOneClassCommand.flags.filter((f) =>
-      ["hidden", "epochs", "lr-step", "components", "scoring"].includes(f.name)
+      ["hidden", "epochs", "lr-step", "components", "scoring", "fit"].includes(f.name)
     ),
     ...COMPUTE_FLAGS,
   ],
@@ -200,6 +200,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
         lrStep: num(a, "lr-step", { int: true, min: 1 }),
         components: num(a, "components", { int: true, min: 1 }),
         scoring: choice(a, "scoring", ["density", "nearest"] as const),
+        fitBy: choice(a, "fit", ["em", "kmeans"] as const),
       },
       progress: makeProgress(),
     });

@@ -56,7 +56,8 @@ score, and one for the slopes, which only checks: an image beyond the slopes' ou
 quantile is never called natural);
 knn (mean distance to the k nearest training vectors); gmm (a mixture of K such Gaussians fitted by
 EM, --set components=K: -2 log p(x) less a lower bound, for photographs of several histories;
---set scoring=nearest: the distance to the nearest component, each of at least d vectors' worth).
+--set scoring=nearest: the distance to the nearest component, each of at least d vectors' worth;
+--set fit=kmeans: the components a k-means partition, each part of at least d vectors).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
@@ -245,6 +246,14 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       help: "gmm: density (-2 log p less its bound) | nearest (distance to the nearest component)",
     },
     {
+      name: "fit",
+      setting: true,
+      type: "string",
+      arg: "F",
+      default: GMM_DEFAULTS.fitBy,
+      help: "gmm: em | kmeans (a partition into parts of at least d vectors, a Gaussian each)",
+    },
+    {
       name: "tiles",
       type: "string",
       arg: "N",
@@ -323,6 +332,7 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
         neighbours: num(a, "neighbours", { int: true, min: 1 }),
         components: num(a, "components", { int: true, min: 1 }),
         scoring: choice(a, "scoring", ["density", "nearest"] as const),
+        fitBy: choice(a, "fit", ["em", "kmeans"] as const),
       },
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),

@@ -17,6 +17,12 @@
  * covariance: no log-determinant or weight, so a tight component cannot set the score's zero
  * (docs/natural-corpus.md, "A mixture's second form").
  *
+ * With `fitBy: "kmeans"` (`--set fit=kmeans`) the components are a partition instead: Lloyd's k-means from the same
+ * starts until no vector changes part (at most `iterations` rounds), parts of fewer vectors than
+ * dimensions dropped and their vectors given to the nearest remaining part, then each part's
+ * weight, mean and shrunk covariance from its own vectors, once (docs/natural-corpus.md, "A
+ * partition of the photographs").
+ *
  * @module
  */
 
@@ -51,13 +57,23 @@ export interface GmmOptions extends EstimatorOptions {
   iterations?: number;
   /** How an image is scored (see the module documentation; default {@link GMM_DEFAULTS}). */
   scoring?: GmmScoring;
+  /** How the components are found: EM, or a k-means partition (default {@link GMM_DEFAULTS}). */
+  fitBy?: GmmFit;
 }
+
+/** How a mixture's components are found. */
+export type GmmFit = "em" | "kmeans";
 
 /** How a mixture scores: its density, or the distance to the nearest component. */
 export type GmmScoring = "density" | "nearest";
 
 /** The defaults of {@link GmmOptions}. */
-export const GMM_DEFAULTS = { components: 4, iterations: 100, scoring: "density" } as const;
+export const GMM_DEFAULTS = {
+  components: 4,
+  iterations: 100,
+  scoring: "density",
+  fitBy: "em",
+} as const;
 
 /** EM stops when the mean log-likelihood per vector changes by less than this (scikit-learn's). */
 const TOLERANCE = 1e-3;
@@ -92,6 +108,8 @@ export class MixtureOneClass extends OneClassEstimator {
   readonly iterations: number;
   /** How an image is scored. */
   readonly scoring: GmmScoring;
+  /** How the components are found. */
+  readonly fitBy: GmmFit;
   /** EM steps taken by the last fit. */
   steps = 0;
   #parts: Component[] = [];
@@ -103,6 +121,7 @@ export class MixtureOneClass extends OneClassEstimator {
     this.components = o.components ?? GMM_DEFAULTS.components;
     this.iterations = o.iterations ?? GMM_DEFAULTS.iterations;
     this.scoring = o.scoring ?? GMM_DEFAULTS.scoring;
+    this.fitBy = o.fitBy ?? GMM_DEFAULTS.fitBy;
     if (!(Number.isInteger(this.components) && this.components >= 1)) {
       throw new UsageError(`components must be a positive integer, got ${this.components}`);
     }
@@ -111,6 +130,9 @@ export class MixtureOneClass extends OneClassEstimator {
     }
     if (this.scoring !== "density" && this.scoring !== "nearest") {
       throw new UsageError(`scoring must be density or nearest, got "${this.scoring}"`);
+    }
+    if (this.fitBy !== "em" && this.fitBy !== "kmeans") {
+      throw new UsageError(`fit must be em or kmeans, got "${this.fitBy}"`);
     }
   }
 
@@ -136,6 +158,7 @@ export class MixtureOneClass extends OneClassEstimator {
       components: this.components,
       iterations: this.iterations,
       scoring: this.scoring,
+      fitBy: this.fitBy,
     });
   }
 
@@ -147,7 +170,14 @@ export class MixtureOneClass extends OneClassEstimator {
     }
     let resp = startingResponsibilities(z, n, d, K, new Rng(`gmm:${this.seed}`));
     // a component needs this many vectors' worth of responsibility to stay
-    const minMass = this.scoring === "nearest" ? Math.max(2, d) : 2;
+    const minMass = this.scoring === "nearest" || this.fitBy === "kmeans" ? Math.max(2, d) : 2;
+    if (this.fitBy === "kmeans") {
+      const p = partition(z, n, d, resp, minMass, this.iterations);
+      this.steps = p.rounds;
+      this.#parts = mStep(z, n, d, p.resp, 0);
+      this.#finish(z, n);
+      return Promise.resolve();
+    }
     let last = -Infinity;
     this.steps = 0;
     for (let step = 1; step <= this.iterations; step++) {
@@ -163,6 +193,12 @@ export class MixtureOneClass extends OneClassEstimator {
       if (!dropped && Math.abs(e.meanLogLik - last) < TOLERANCE) break;
       last = e.meanLogLik;
     }
+    this.#finish(z, n);
+    return Promise.resolve();
+  }
+
+  /** Rounds the fitted parameters as they are saved, and scores the training vectors. */
+  #finish(z: Float32Array, n: number): void {
     // what is saved is float32: keep exactly that, so that a loaded model scores identically
     for (const p of this.#parts) {
       p.weight = Math.fround(p.weight);
@@ -171,7 +207,6 @@ export class MixtureOneClass extends OneClassEstimator {
       p.logdet = logdet(p.chol);
     }
     this.#train = this.#raw(z, n);
-    return Promise.resolve();
   }
 
   /** The raw score of each row (see the module documentation). */
@@ -225,6 +260,7 @@ export class MixtureOneClass extends OneClassEstimator {
       components: this.components,
       iterations: this.iterations,
       scoring: this.scoring,
+      fitBy: this.fitBy,
       fitted: this.#parts.length,
       steps: this.steps,
       shrinkage: this.#parts.map((p) => p.shrinkage),
@@ -246,6 +282,7 @@ export class MixtureOneClass extends OneClassEstimator {
       components: s.components as number,
       iterations: s.iterations as number,
       scoring: (s.scoring ?? "density") as GmmScoring, // saved before there was a choice
+      fitBy: (s.fitBy ?? "em") as GmmFit,
     });
     m.restoreCommon(saved);
     m.steps = s.steps as number;
@@ -319,6 +356,51 @@ function startingResponsibilities(
     }
   }
   return Array.from({ length: K }, (_, k) => Float64Array.from(owner, (o) => o === k ? 1 : 0));
+}
+
+/**
+ * Lloyd's k-means from one-hot starting responsibilities: each vector to its part's nearest mean
+ * until none moves (at most `rounds` rounds), a part with fewer than `minMass` vectors dropped and
+ * its vectors given to the nearest remaining part (the largest part stays if all are small).
+ * Returns the partition as one-hot responsibilities, and the rounds taken.
+ */
+function partition(
+  z: Float32Array,
+  n: number,
+  d: number,
+  start: Float64Array[],
+  minMass: number,
+  rounds: number,
+): { resp: Float64Array[]; rounds: number } {
+  const owner = new Int32Array(n).map((_, i) => start.findIndex((r) => r[i] === 1));
+  let kept = start.map((_, k) => k), round = 0;
+  for (round = 1; round <= rounds; round++) {
+    const count = new Float64Array(start.length), sum = start.map(() => new Float64Array(d));
+    for (let i = 0; i < n; i++) {
+      count[owner[i]]++;
+      for (let j = 0; j < d; j++) sum[owner[i]][j] += z[i * d + j];
+    }
+    const big = kept.filter((k) => count[k] >= minMass);
+    const next = big.length ? big : [kept.reduce((a, b) => (count[b] > count[a] ? b : a))];
+    const dropped = next.length < kept.length;
+    kept = next;
+    const means = kept.map((k) => sum[k].map((v) => v / count[k]));
+    let moved = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0, bestSq = Infinity;
+      means.forEach((m, t) => {
+        let sq = 0;
+        for (let j = 0; j < d; j++) sq += (z[i * d + j] - m[j]) ** 2;
+        if (sq < bestSq) [best, bestSq] = [t, sq];
+      });
+      if (owner[i] !== kept[best]) [owner[i], moved] = [kept[best], moved + 1];
+    }
+    if (moved === 0 && !dropped) break;
+  }
+  return {
+    resp: kept.map((k) => Float64Array.from(owner, (o) => o === k ? 1 : 0)),
+    rounds: Math.min(round, rounds),
+  };
 }
 
 /**

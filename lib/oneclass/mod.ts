@@ -29,7 +29,13 @@ export { type FlowArch, type FlowOptions, FlowSvdd } from "./flow.ts";
 export { DeepSvdd, type DeepSvddOptions, type MlpArch } from "./deep_svdd.ts";
 export { GAUSS_DEFAULTS, GaussianOneClass, type GaussOptions } from "./gauss.ts";
 export { KNN_DEFAULTS, type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
-export { GMM_DEFAULTS, type GmmOptions, type GmmScoring, MixtureOneClass } from "./gmm.ts";
+export {
+  GMM_DEFAULTS,
+  type GmmFit,
+  type GmmOptions,
+  type GmmScoring,
+  MixtureOneClass,
+} from "./gmm.ts";
 export { type AnyOptions, createOneClass, loadOneClass, otherFeatureVersion } from "./io.ts";
 export {
   FEATURE_NORMS,

@@ -262,3 +262,55 @@ Deno.test("gmm: EM runs until the likelihood settles, so the means are a fixed p
     assert.ok(drift < 0.05, `the means move by ${drift} in one more step`);
   });
 });
+
+Deno.test("gmm kmeans: a partition whose parts are their vectors' means, each of at least d vectors; saved and loaded", async () => {
+  const r = new Rng(12), d = 3;
+  const x = joined(cloud(100, d, -8, r), cloud(80, d, 8, r), cloud(2, d, 40, r));
+  const n = 182, o = { threshold: "train" as const, norm: "none" as const, seed: 5 };
+  // two clouds and two strays: K = 2 gives the two clouds, the strays with the nearer one
+  const two = await new MixtureOneClass({ ...o, components: 2, fitBy: "kmeans" }).fit(x, n, d);
+  assert.deepEqual(two.weights.map((w) => Math.round(w * n)).sort((a, b) => a - b), [82, 100]);
+  // K = 6: the strays' part is dropped (2 < d = 3), the others split the clouds
+  const m = await new MixtureOneClass({ ...o, components: 6, fitBy: "kmeans", scoring: "nearest" })
+    .fit(x, n, d);
+  assert.ok(m.fitted >= 2 && m.fitted <= 5, `${m.fitted} parts`);
+  for (const w of m.weights) assert.ok(w * n >= d - 1e-6, `a part of ${w * n} vectors`);
+  await withTempDir(async (dir) => {
+    await m.save(dir);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
+    let at = 0, mu = new Float32Array(0), w = new Float32Array(0);
+    for (const a of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const size = a.shape.reduce((p, k) => p * k, 1);
+      if (a.name === "gmm/means") mu = bin.subarray(at, at + size);
+      if (a.name === "gmm/weights") w = bin.subarray(at, at + size);
+      at += size;
+    }
+    // Lloyd's fixed point: each vector's nearest mean is its part's, and each mean is the mean of
+    // the vectors nearest to it, its weight their share
+    const K = w.length, sums = Array.from({ length: K }, () => new Float64Array(d));
+    const count = new Float64Array(K);
+    for (let i = 0; i < n; i++) {
+      let best = 0, bestSq = Infinity;
+      for (let k = 0; k < K; k++) {
+        let sq = 0;
+        for (let j = 0; j < d; j++) sq += (x[i * d + j] - mu[k * d + j]) ** 2;
+        if (sq < bestSq) [best, bestSq] = [k, sq];
+      }
+      count[best]++;
+      for (let j = 0; j < d; j++) sums[best][j] += x[i * d + j];
+    }
+    for (let k = 0; k < K; k++) {
+      assert.ok(Math.abs(count[k] / n - w[k]) < 1e-6, `part ${k}: weight ${w[k]}`);
+      for (let j = 0; j < d; j++) {
+        assert.ok(Math.abs(sums[k][j] / count[k] - mu[k * d + j]) < 1e-4, `part ${k}, column ${j}`);
+      }
+    }
+    const back = await loadOneClass(dir) as MixtureOneClass;
+    assert.equal(back.fitBy, "kmeans");
+    assert.equal(back.scoring, "nearest");
+    const q = cloud(10, d, 0, r, 6);
+    assert.deepEqual(await back.scoreSamples(q, 10), await m.scoreSamples(q, 10));
+  });
+  assert.throws(() => new MixtureOneClass({ fitBy: "tree" as "em" }), /fit must be em or kmeans/);
+});
