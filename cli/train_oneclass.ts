@@ -57,7 +57,8 @@ quantile is never called natural);
 knn (mean distance to the k nearest training vectors); gmm (a mixture of K such Gaussians fitted by
 EM, --set components=K: -2 log p(x) less a lower bound, for photographs of several histories;
 --set scoring=nearest: the distance to the nearest component, each of at least d vectors' worth;
---set fit=kmeans: the components a k-means partition, each part of at least d vectors).
+--set fit=kmeans: the components a k-means partition, each part of at least d vectors where
+there are d).
 Score = raw outlyingness - threshold: above 0 means computer-generated. The threshold is the
 (1-nu) quantile of natural training scores only: "train" (the vectors' own scores; for flow and
 mlp their default, R^2 when each image gives one vector) or "cv" (out-of-fold scores over ${DEFAULT_FOLDS} folds of whole images; the
@@ -251,7 +252,8 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
       type: "string",
       arg: "F",
       default: GMM_DEFAULTS.fitBy,
-      help: "gmm: em | kmeans (a partition into parts of at least d vectors, a Gaussian each)",
+      help:
+        "gmm: em | kmeans (a partition into parts of at least d vectors where there are d, a Gaussian each)",
     },
     {
       name: "tiles",

@@ -28,7 +28,7 @@ const csv = join(v.dataset, "dataset.csv");
 const rows = parseDatasetCsv(await Deno.readTextFile(csv), csv)
   .filter((r) => (r.label === 0) === (v.labels === "natural"));
 await Deno.mkdir(dirname(v.out), { recursive: true });
-const bin = await Deno.open(`${v.out}.bin`, { write: true, create: true, truncate: true });
+await Deno.writeFile(`${v.out}.bin`, new Uint8Array(0));
 const index = ["name,label,group,scale,first,patches"];
 let first = 0;
 const E = [0, 1, 2, 3], C = 8; // the table's columns: E1..E4, then C
@@ -42,13 +42,12 @@ for (const [k, r] of rows.entries()) {
   for (const [s, cols] of tables.entries()) {
     const m = cols[0].length, out = new Float32Array(m * 5);
     for (let p = 0; p < m; p++) [...E, C].forEach((c, j) => out[p * 5 + j] = cols[c][p]);
-    await bin.write(new Uint8Array(out.buffer));
+    await Deno.writeFile(`${v.out}.bin`, new Uint8Array(out.buffer), { append: true });
     const group = r.group === r.name ? r.name.split("/")[0] : r.group;
     index.push(`"${r.name.replaceAll('"', '""')}",${r.label},"${group}",${s},${first},${m}`);
     first += m;
   }
   if ((k + 1) % 200 === 0) console.error(`${k + 1}/${rows.length}`);
 }
-bin.close();
 await Deno.writeTextFile(`${v.out}.csv`, index.join("\n") + "\n");
 console.error(`${rows.length} images, ${first} patches: ${v.out}.bin, ${v.out}.csv`);

@@ -1,27 +1,21 @@
 /**
- * `gmm`: a mixture of `components` Gaussians as the model of the natural class, for photographs
- * of several histories at once (camera files, film scans, wallpapers, thumbnails), which a single
- * Gaussian must hold in one ellipsoid (docs/natural-corpus.md, "A mixture of Gaussians").
+ * `gmm`: a mixture of `components` Gaussians as the model of the natural class, for photographs of
+ * several histories at once (docs/natural-corpus.md, "A mixture of Gaussians" and after).
  *
- * Fitted by expectation-maximisation from k-means++ starts (seeded), each component's covariance
- * shrunk as the Gaussian's (`gauss`) is: Σₖ = (1 − δₖ)·Sₖ + δₖ·μₖ·I, Sₖ the covariance weighted
- * by the component's responsibilities and δₖ the Ledoit–Wolf formula with those weights. A
- * component left with fewer than two vectors' worth of responsibility is dropped, and the others'
- * weights renormalised.
+ * Fitted by EM from k-means++ starts (seeded), each covariance shrunk as the Gaussian's (`gauss`)
+ * is: Σₖ = (1 − δₖ)·Sₖ + δₖ·μₖ·I, Sₖ weighted by the component's responsibilities and δₖ the
+ * Ledoit–Wolf formula with those weights; EM stops when the mean log-likelihood changes by less
+ * than 1e-3. A component with less than m vectors' worth is dropped (the heaviest always stays),
+ * m = 2, or d with `scoring: "nearest"`. With `fitBy: "kmeans"` the components are a partition:
+ * Lloyd's k-means from the same starts until no vector moves (at most `iterations` rounds), parts
+ * of fewer than d vectors dropped and their vectors given to the nearest part, then one shrunk
+ * Gaussian per part.
  *
- * The raw score (`scoring: "density"`, the default) is −2·log p(x) less a lower bound of it,
- * −2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ) (each component at its peak), so it is at least 0, and with one
- * component it is the Gaussian's squared Mahalanobis distance. With `scoring: "nearest"` a
- * component needs as many vectors' worth of responsibility as there are dimensions to be kept,
- * and the raw score is the squared Mahalanobis distance to the nearest component under its own
- * covariance: no log-determinant or weight, so a tight component cannot set the score's zero
- * (docs/natural-corpus.md, "A mixture's second form").
- *
- * With `fitBy: "kmeans"` (`--set fit=kmeans`) the components are a partition instead: Lloyd's k-means from the same
- * starts until no vector changes part (at most `iterations` rounds), parts of fewer vectors than
- * dimensions dropped and their vectors given to the nearest remaining part, then each part's
- * weight, mean and shrunk covariance from its own vectors, once (docs/natural-corpus.md, "A
- * partition of the photographs").
+ * The raw score (`scoring: "density"`, the default) is −2·log p(x) less its lower bound,
+ * −2·log Σₖ πₖ·N(μₖ; μₖ, Σₖ), so it is at least 0, and with one component it is the Gaussian's
+ * squared Mahalanobis distance. With `scoring: "nearest"` it is the squared Mahalanobis distance
+ * to the nearest component under its own covariance: no log-determinant or weight, so that a
+ * tight component cannot set the score's zero.
  *
  * @module
  */
@@ -162,7 +156,7 @@ export class MixtureOneClass extends OneClassEstimator {
     });
   }
 
-  /** Fits on normalised vectors: k-means++ starts, then EM. */
+  /** Fits on normalised vectors: k-means++ starts, then EM or Lloyd's k-means. */
   protected fitNormalised(z: Float32Array, n: number, _opts: FitOptions): Promise<void> {
     const d = this.dim, K = this.components;
     if (n < 2 * K) {
@@ -174,7 +168,7 @@ export class MixtureOneClass extends OneClassEstimator {
     if (this.fitBy === "kmeans") {
       const p = partition(z, n, d, resp, minMass, this.iterations);
       this.steps = p.rounds;
-      this.#parts = mStep(z, n, d, p.resp, 0);
+      this.#parts = mStep(z, n, d, p.resp, 1);
       this.#finish(z, n);
       return Promise.resolve();
     }
@@ -374,7 +368,8 @@ function partition(
 ): { resp: Float64Array[]; rounds: number } {
   const owner = new Int32Array(n).map((_, i) => start.findIndex((r) => r[i] === 1));
   let kept = start.map((_, k) => k), round = 0;
-  for (round = 1; round <= rounds; round++) {
+  // the kept parts of at least minMass vectors (the largest if none), and their means
+  const keepLarge = () => {
     const count = new Float64Array(start.length), sum = start.map(() => new Float64Array(d));
     for (let i = 0; i < n; i++) {
       count[owner[i]]++;
@@ -384,19 +379,30 @@ function partition(
     const next = big.length ? big : [kept.reduce((a, b) => (count[b] > count[a] ? b : a))];
     const dropped = next.length < kept.length;
     kept = next;
-    const means = kept.map((k) => sum[k].map((v) => v / count[k]));
+    return { dropped, means: kept.map((k) => sum[k].map((v) => v / count[k])) };
+  };
+  const nearest = (i: number, means: Float64Array[]) => {
+    let best = 0, bestSq = Infinity;
+    means.forEach((m, t) => {
+      let sq = 0;
+      for (let j = 0; j < d; j++) sq += (z[i * d + j] - m[j]) ** 2;
+      if (sq < bestSq) [best, bestSq] = [t, sq];
+    });
+    return kept[best];
+  };
+  for (round = 1; round <= rounds; round++) {
+    const { dropped, means } = keepLarge();
     let moved = 0;
     for (let i = 0; i < n; i++) {
-      let best = 0, bestSq = Infinity;
-      means.forEach((m, t) => {
-        let sq = 0;
-        for (let j = 0; j < d; j++) sq += (z[i * d + j] - m[j]) ** 2;
-        if (sq < bestSq) [best, bestSq] = [t, sq];
-      });
-      if (owner[i] !== kept[best]) [owner[i], moved] = [kept[best], moved + 1];
+      const k = nearest(i, means);
+      if (owner[i] !== k) [owner[i], moved] = [k, moved + 1];
     }
     if (moved === 0 && !dropped) break;
   }
+  // stopped by the round limit, parts may still be small: dropped as above, their vectors to the
+  // nearest kept part (no other vector moves, so every kept part stays large)
+  const { means } = keepLarge();
+  for (let i = 0; i < n; i++) if (!kept.includes(owner[i])) owner[i] = nearest(i, means);
   return {
     resp: kept.map((k) => Float64Array.from(owner, (o) => o === k ? 1 : 0)),
     rounds: Math.min(round, rounds),
@@ -405,7 +411,7 @@ function partition(
 
 /**
  * The M step: each component's weight, mean and shrunk covariance from the responsibilities; a
- * component with less than `minMass` vectors' worth of them is dropped.
+ * component with less than `minMass` vectors' worth of them is dropped, unless it is the heaviest.
  */
 function mStep(
   z: Float32Array,
@@ -415,9 +421,11 @@ function mStep(
   minMass: number,
 ): Component[] {
   const parts: Component[] = [];
-  for (const r of resp) {
-    const mass = r.reduce((a, b) => a + b, 0);
-    if (mass < minMass) continue; // too few vectors' worth: dropped
+  const masses = resp.map((r) => r.reduce((a, b) => a + b, 0));
+  const floor = Math.min(minMass, Math.max(...masses)); // the heaviest stays, however light
+  resp.forEach((r, k) => {
+    const mass = masses[k];
+    if (mass < floor || mass === 0) return; // too few vectors' worth: dropped
     const mean = new Float64Array(d);
     for (let i = 0; i < n; i++) {
       if (r[i] === 0) continue;
@@ -441,7 +449,7 @@ function mStep(
     for (let j = 0; j < d; j++) cov.data[j * d + j] += b;
     const chol = cholesky(cov);
     parts.push({ weight: mass, mean, chol, logdet: logdet(chol), shrinkage });
-  }
+  });
   if (parts.length === 0) throw new RangeError("every mixture component lost its vectors");
   // the kept components' weights sum to 1, whether or not one was dropped
   const kept = parts.reduce((s, p) => s + p.weight, 0);

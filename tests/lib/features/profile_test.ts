@@ -6,6 +6,7 @@
  * patch tables.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { Rng } from "../../../lib/core/rng.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import type { RgbImage } from "../../../lib/data/image.ts";
@@ -121,4 +122,12 @@ Deno.test("profile: its patch tables, one per scale, nine columns over the lit p
       }
     });
   });
+});
+
+Deno.test("profile: version 2's numbers for a shipped photograph, to the bit (what saved models were fitted on)", async () => {
+  // a change to the features that keeps every other test green must still change the version
+  const f = profileFeatures(await readImage(`${SHIPPED}/Photos/photo_00010.png`));
+  const digest = createHash("sha256").update(new Uint8Array(f.buffer)).digest("hex");
+  assert.equal(digest, "c359d5c0325555d4d6e3cae9b722a140f575e7fd73f9c1cb215d3256eaa4e737");
+  assert.equal(sourceSpec("profile")?.version, 2);
 });

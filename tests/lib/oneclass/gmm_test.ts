@@ -309,8 +309,45 @@ Deno.test("gmm kmeans: a partition whose parts are their vectors' means, each of
     const back = await loadOneClass(dir) as MixtureOneClass;
     assert.equal(back.fitBy, "kmeans");
     assert.equal(back.scoring, "nearest");
+    // the cross-validated threshold fits clones: they keep both settings
+    const twin = m.clone();
+    assert.equal(twin.fitBy, "kmeans");
+    assert.equal(twin.scoring, "nearest");
     const q = cloud(10, d, 0, r, 6);
     assert.deepEqual(await back.scoreSamples(q, 10), await m.scoreSamples(q, 10));
   });
   assert.throws(() => new MixtureOneClass({ fitBy: "tree" as "em" }), /fit must be em or kmeans/);
+});
+
+Deno.test("gmm: fewer vectors than a component needs keep the heaviest; a model saved before scoring and fit existed loads as density and EM", async () => {
+  const r = new Rng(13), d = 10;
+  // 8 vectors of dimension 10: no component can hold d vectors' worth, the heaviest stays
+  const few = cloud(8, d, 0, r);
+  for (const fitBy of ["em", "kmeans"] as const) {
+    const m = await new MixtureOneClass({
+      components: 2,
+      scoring: "nearest",
+      fitBy,
+      threshold: "train",
+    })
+      .fit(few, 8, d);
+    assert.equal(m.fitted, 1, fitBy);
+    assert.ok((await m.scoreSamples(cloud(5, d, 1, r), 5)).every(Number.isFinite), fitBy);
+  }
+  const x = joined(cloud(60, 3, -5, r), cloud(40, 3, 5, r));
+  const m = await new MixtureOneClass({ components: 2, threshold: "train" }).fit(x, 100, 3);
+  await withTempDir(async (dir) => {
+    await m.save(dir);
+    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+    assert.equal(meta.settings.scoring, "density");
+    assert.equal(meta.settings.fitBy, "em");
+    delete meta.settings.scoring; // as saved before the two settings existed
+    delete meta.settings.fitBy;
+    await Deno.writeTextFile(`${dir}/oneclass.json`, JSON.stringify(meta));
+    const back = await loadOneClass(dir) as MixtureOneClass;
+    assert.equal(back.scoring, "density");
+    assert.equal(back.fitBy, "em");
+    const q = cloud(20, 3, 0, r, 4);
+    assert.deepEqual(await back.scoreSamples(q, 20), await m.scoreSamples(q, 20));
+  });
 });
