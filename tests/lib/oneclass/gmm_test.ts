@@ -24,6 +24,45 @@ function joined(...parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/** A saved mixture's parameters, read from its files (not through the model). */
+async function savedMixture(dir: string) {
+  const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
+  const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
+  const arrays = new Map<string, Float32Array>();
+  let at = 0;
+  for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+    const size = w.shape.reduce((p, k) => p * k, 1);
+    arrays.set(w.name, bin.subarray(at, at += size));
+  }
+  return {
+    w: arrays.get("gmm/weights")!,
+    mu: arrays.get("gmm/means")!,
+    L: arrays.get("gmm/chol")!,
+  };
+}
+
+/**
+ * Component k's squared Mahalanobis distance of v and log |Σ_k|, through its Cholesky factor L_k
+ * (Σ_k = L_k L_kᵀ), by forward substitution.
+ */
+function whitened(
+  { mu, L }: { mu: Float32Array; L: Float32Array },
+  d: number,
+  k: number,
+  v: Float32Array,
+): { q: number; logdet: number } {
+  const y: number[] = [];
+  let logdet = 0, q = 0;
+  for (let i = 0; i < d; i++) {
+    let s = v[i] - mu[k * d + i];
+    for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
+    y.push(s / L[k * d * d + i * d + i]);
+    q += y[i] ** 2;
+    logdet += 2 * Math.log(L[k * d * d + i * d + i]);
+  }
+  return { q, logdet };
+}
+
 Deno.test("gmm: with one component the score is the Gaussian's squared Mahalanobis distance", async () => {
   const r = new Rng(3), d = 5, x = cloud(120, d, 0, r), q = cloud(30, d, 0.5, r, 2);
   const o = { threshold: "train" as const, seed: 1 };
@@ -59,28 +98,11 @@ Deno.test("gmm: the score is -2 log p(x) less its bound, p the weighted sum of t
     .fit(x, 100, d);
   await withTempDir(async (dir) => {
     await m.save(dir);
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
-    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
-    const arrays = new Map<string, Float32Array>();
-    let at = 0;
-    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
-      const size = w.shape.reduce((p, k) => p * k, 1);
-      arrays.set(w.name, bin.subarray(at, at += size));
-    }
-    const w = arrays.get("gmm/weights")!, mu = arrays.get("gmm/means")!;
-    const L = arrays.get("gmm/chol")!;
+    const saved = await savedMixture(dir), { w, mu } = saved;
     assert.ok(Math.abs(w[0] + w[1] - 1) < 1e-6 && Math.min(w[0], w[1]) < 0.4);
-    // log N_k(x) less d/2 log 2π, through L_k (Σ_k = L_k L_kᵀ)
+    // log N_k(x) less d/2 log 2π
     const logN = (k: number, v: Float32Array) => {
-      const y: number[] = [];
-      let logdet = 0, q = 0;
-      for (let i = 0; i < d; i++) {
-        let s = v[i] - mu[k * d + i];
-        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
-        y.push(s / L[k * d * d + i * d + i]);
-        q += y[i] ** 2;
-        logdet += 2 * Math.log(L[k * d * d + i * d + i]);
-      }
+      const { q, logdet } = whitened(saved, d, k, v);
       return -0.5 * (q + logdet);
     };
     const peak = (k: number) => logN(k, mu.subarray(k * d, (k + 1) * d));
@@ -155,25 +177,9 @@ Deno.test("gmm nearest: the distance to the nearest component under its own cova
   assert.equal(nearest.fitted, 2, "the nearest form drops it");
   await withTempDir(async (dir) => {
     await nearest.save(dir);
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
-    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
-    const arrays = new Map<string, Float32Array>();
-    let at = 0;
-    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
-      const size = w.shape.reduce((p, k) => p * k, 1);
-      arrays.set(w.name, bin.subarray(at, at += size));
-    }
-    const mu = arrays.get("gmm/means")!, L = arrays.get("gmm/chol")!;
-    // squared Mahalanobis distance to component k, through L_k (Σ_k = L_k L_kᵀ)
-    const dist = (k: number, v: Float32Array) => {
-      const y: number[] = [];
-      for (let i = 0; i < d; i++) {
-        let s = v[i] - mu[k * d + i];
-        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
-        y.push(s / L[k * d * d + i * d + i]);
-      }
-      return y.reduce((s, u) => s + u * u, 0);
-    };
+    const saved = await savedMixture(dir);
+    // squared Mahalanobis distance to component k
+    const dist = (k: number, v: Float32Array) => whitened(saved, d, k, v).q;
     const q = cloud(20, d, 0, r, 5), got = await nearest.scoreSamples(q, 20);
     for (let i = 0; i < 20; i++) {
       const v = q.subarray(i * d, (i + 1) * d), want = Math.min(dist(0, v), dist(1, v));
@@ -217,27 +223,10 @@ Deno.test("gmm: EM runs until the likelihood settles, so the means are a fixed p
   }).fit(x, n, d);
   await withTempDir(async (dir) => {
     await m.save(dir);
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
-    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
-    const arrays = new Map<string, Float32Array>();
-    let at = 0;
-    for (const w of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
-      const size = w.shape.reduce((p, k) => p * k, 1);
-      arrays.set(w.name, bin.subarray(at, at += size));
-    }
-    const w = arrays.get("gmm/weights")!, mu = arrays.get("gmm/means")!;
-    const L = arrays.get("gmm/chol")!, K = w.length;
-    // log πₖ N_k(x) less d/2 log 2π, through L_k
+    const saved = await savedMixture(dir), { w, mu } = saved, K = w.length;
+    // log πₖ N_k(x) less d/2 log 2π
     const logpN = (k: number, v: Float32Array) => {
-      const y: number[] = [];
-      let logdet = 0, q = 0;
-      for (let i = 0; i < d; i++) {
-        let s = v[i] - mu[k * d + i];
-        for (let j = 0; j < i; j++) s -= L[k * d * d + i * d + j] * y[j];
-        y.push(s / L[k * d * d + i * d + i]);
-        q += y[i] ** 2;
-        logdet += 2 * Math.log(L[k * d * d + i * d + i]);
-      }
+      const { q, logdet } = whitened(saved, d, k, v);
       return Math.log(w[k]) - 0.5 * (q + logdet);
     };
     // one more E step from the saved parameters, then the M step's means
@@ -277,15 +266,7 @@ Deno.test("gmm kmeans: a partition whose parts are their vectors' means, each of
   for (const w of m.weights) assert.ok(w * n >= d - 1e-6, `a part of ${w * n} vectors`);
   await withTempDir(async (dir) => {
     await m.save(dir);
-    const meta = JSON.parse(await Deno.readTextFile(`${dir}/oneclass.json`));
-    const bin = new Float32Array((await Deno.readFile(`${dir}/oneclass.bin`)).buffer);
-    let at = 0, mu = new Float32Array(0), w = new Float32Array(0);
-    for (const a of meta.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
-      const size = a.shape.reduce((p, k) => p * k, 1);
-      if (a.name === "gmm/means") mu = bin.subarray(at, at + size);
-      if (a.name === "gmm/weights") w = bin.subarray(at, at + size);
-      at += size;
-    }
+    const { w, mu } = await savedMixture(dir);
     // Lloyd's fixed point: each vector's nearest mean is its part's, and each mean is the mean of
     // the vectors nearest to it, its weight their share
     const K = w.length, sums = Array.from({ length: K }, () => new Float64Array(d));
