@@ -4,6 +4,7 @@
  * @module
  */
 
+import { GMM_FITS, GMM_SCORINGS } from "../lib/oneclass/gmm.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import type { BackendName } from "../lib/backends/select.ts";
 import { makeProgress } from "../lib/core/progress.ts";
@@ -199,8 +200,8 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
         epochs: num(a, "epochs", { int: true, min: 1 }),
         lrStep: num(a, "lr-step", { int: true, min: 1 }),
         components: num(a, "components", { int: true, min: 1 }),
-        scoring: choice(a, "scoring", ["density", "nearest"] as const),
-        fitBy: choice(a, "fit", ["em", "kmeans"] as const),
+        scoring: choice(a, "scoring", GMM_SCORINGS),
+        fitBy: choice(a, "fit", GMM_FITS),
       },
       progress: makeProgress(),
     });

@@ -26,7 +26,7 @@ import { bool, choice, type Command, COMPUTE_FLAGS, num, RUNS_FLAG, str } from "
 import { MODEL_TASK, WRITES_RUNS } from "./_perms.ts";
 import { GAUSS_DEFAULTS } from "../lib/oneclass/gauss.ts";
 import { KNN_DEFAULTS } from "../lib/oneclass/knn.ts";
-import { GMM_DEFAULTS } from "../lib/oneclass/gmm.ts";
+import { GMM_DEFAULTS, GMM_FITS, GMM_SCORINGS } from "../lib/oneclass/gmm.ts";
 import { DEFAULT_CHECKPOINT_EVERY } from "../lib/oneclass/train.ts";
 import { DEFAULT_RUNS } from "../lib/runs/folder.ts";
 
@@ -333,8 +333,8 @@ summary.json, and for flow/mlp metrics.jsonl, training.svg and checkpoints/ (--r
         metric: choice(a, "metric", ["euclidean", "cosine"] as const),
         neighbours: num(a, "neighbours", { int: true, min: 1 }),
         components: num(a, "components", { int: true, min: 1 }),
-        scoring: choice(a, "scoring", ["density", "nearest"] as const),
-        fitBy: choice(a, "fit", ["em", "kmeans"] as const),
+        scoring: choice(a, "scoring", GMM_SCORINGS),
+        fitBy: choice(a, "fit", GMM_FITS),
       },
       tiles: num(a, "tiles", { int: true, min: 1, max: 16 }),
       matchCompression: num(a, "match-compression", { int: true, min: 1, max: 100 }),

@@ -55,11 +55,15 @@ export interface GmmOptions extends EstimatorOptions {
   fitBy?: GmmFit;
 }
 
+/** How a mixture's components may be found: EM, or a k-means partition. */
+export const GMM_FITS = ["em", "kmeans"] as const;
 /** How a mixture's components are found. */
-export type GmmFit = "em" | "kmeans";
+export type GmmFit = typeof GMM_FITS[number];
 
-/** How a mixture scores: its density, or the distance to the nearest component. */
-export type GmmScoring = "density" | "nearest";
+/** How a mixture may score: its density, or the distance to the nearest component. */
+export const GMM_SCORINGS = ["density", "nearest"] as const;
+/** How a mixture scores. */
+export type GmmScoring = typeof GMM_SCORINGS[number];
 
 /** The defaults of {@link GmmOptions}. */
 export const GMM_DEFAULTS = {
@@ -122,10 +126,10 @@ export class MixtureOneClass extends OneClassEstimator {
     if (!(Number.isInteger(this.iterations) && this.iterations >= 1)) {
       throw new UsageError(`iterations must be a positive integer, got ${this.iterations}`);
     }
-    if (this.scoring !== "density" && this.scoring !== "nearest") {
+    if (!GMM_SCORINGS.includes(this.scoring)) {
       throw new UsageError(`scoring must be density or nearest, got "${this.scoring}"`);
     }
-    if (this.fitBy !== "em" && this.fitBy !== "kmeans") {
+    if (!GMM_FITS.includes(this.fitBy)) {
       throw new UsageError(`fit must be em or kmeans, got "${this.fitBy}"`);
     }
   }

@@ -31,6 +31,8 @@ export { GAUSS_DEFAULTS, GaussianOneClass, type GaussOptions } from "./gauss.ts"
 export { KNN_DEFAULTS, type KnnMetric, KnnOneClass, type KnnOptions } from "./knn.ts";
 export {
   GMM_DEFAULTS,
+  GMM_FITS,
+  GMM_SCORINGS,
   type GmmFit,
   type GmmOptions,
   type GmmScoring,
