@@ -8,6 +8,7 @@ quantile, every model with the same folds of whole sources for its threshold.
     /usr/bin/python3 tasks/py/patch_check.py --tables runs/patch-check \\
       --profile runs/loso-profile-v2/features --renders renders:runs/loso-profile-v2/features \\
       --renders renders-jpeg90:runs/loso-chroma-jpeg90/features [--out runs/patch-check/results.json] [--workers 2]
+    /usr/bin/python3 tasks/py/patch_check.py --load runs/patch-check/results.json
 """
 
 import argparse
@@ -156,13 +157,19 @@ def summary(rows, key, render_set):
 
 def main():
     a = argparse.ArgumentParser()
-    a.add_argument("--tables", required=True)
-    a.add_argument("--profile", required=True, help="the baseline's features folder")
-    a.add_argument("--renders", action="append", required=True,
+    a.add_argument("--tables")
+    a.add_argument("--profile", help="the baseline's features folder")
+    a.add_argument("--renders", action="append",
                    help="STEM:FEATURES (patch tables STEM.*, profile vectors in FEATURES)")
     a.add_argument("--out")
     a.add_argument("--workers", type=int, default=2)
+    a.add_argument("--load", help="print the tables of an earlier run's --out instead of running")
     o = a.parse_args()
+    if o.load:
+        report(json.load(open(o.load)))
+        return
+    if not (o.tables and o.profile and o.renders):
+        a.error("give --tables, --profile and --renders (or --load)")
     natural = tables(os.path.join(o.tables, "natural"))
     pv = profile_vectors(o.profile, "natural-profile")
     for im in natural:
@@ -183,13 +190,32 @@ def main():
            "patches": loso(natural, renders, PatchModel, o.workers)}
     if o.out:
         json.dump(out, open(o.out, "w"), indent=1)
+    report(out)
+
+
+def report(out):
+    """The summary table, then each pooling's AUC change against the baseline, source by source."""
+    render_sets = list(out["baseline"][0]["gauss"]["auc"])
     print("| model | renders | recall mean | recall worst | AUC mean | AUC per renderer | "
           "renders over the threshold |")
     print("| --- | --- | ---: | ---: | ---: | --- | --- |")
     for which, key in (("baseline", "gauss"), ("patches", "mean"), ("patches", "q90")):
-        for rs in renders:
+        for rs in render_sets:
             m, w, auc, per, cg = summary(out[which], key, rs)
             print(f"| {which} {key} | {rs} | {m:.3f} | {w:.3f} | {auc:.3f} | {per} | {cg} |")
+    base = {r["source"]: r["gauss"] for r in out["baseline"]}
+
+    def mean_auc(cell, rs):
+        return np.mean([v for n, v in cell["auc"][rs].items() if not n.endswith(" CG")])
+
+    for key in ("mean", "q90"):
+        change = sorted((mean_auc(r[key], render_sets[0]) - mean_auc(base[r["source"]],
+                                                                       render_sets[0]), r["source"])
+                        for r in out["patches"])
+        up = sum(c > 0 for c, _ in change)
+        print(f"\n{key}: AUC against {render_sets[0]} up on {up} of {len(change)} sources; "
+              "lowest " + ", ".join(f"{n} {c:+.3f}" for c, n in change[:3]) +
+              "; highest " + ", ".join(f"{n} {c:+.3f}" for c, n in change[-3:]))
 
 
 if __name__ == "__main__":
