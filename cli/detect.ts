@@ -21,6 +21,7 @@ import {
   readImage,
 } from "../lib/data/decode.ts";
 import {
+  checkUnsureShare,
   DEFAULT_UNSURE,
   DEFAULT_UNSURE_P,
   type Detection,
@@ -140,7 +141,8 @@ score (> 0: computer-generated). Verdict, by the detector's rule (--rule to choo
 detector's is oneclass, chosen by leave-one-source-out): oneclass or head, one stage alone;
 both, "computer-generated" or "natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
 --unsure-p, t the head's threshold, set on natural validation images; |score| <= --unsure *
-|threshold|), else "unsure". The fused score (table,
+|threshold|, or the band holding --unsure-share S of the natural reference around its threshold's
+quantile), else "unsure". The fused score (table,
 --json, --jsonl: fused; > 0: computer-generated) reads each stage against the natural images its
 threshold was set on and combines the two p-values by Fisher's method; --rule fused decides on it.
 "disagree" marks images the two stages call differently. A one-class Gaussian in parts
@@ -237,6 +239,14 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
       help:
         `half-width of the one-class unsure band, fraction of |threshold| (default ${DEFAULT_UNSURE})`,
     },
+    {
+      name: "unsure-share",
+      setting: true,
+      type: "string",
+      arg: "S",
+      help: "size the one-class unsure band on the natural reference instead: a share S of it " +
+        "around the threshold's quantile (at most 2 nu)",
+    },
     MAX_PIXELS_FLAG,
     { name: "quiet", type: "boolean", help: "no progress bar" },
     {
@@ -288,6 +298,7 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
     }
     const rule = choice(a, "rule", [...VERDICT_RULES]);
     const unsure = num(a, "unsure", { min: 0 });
+    const unsureShare = num(a, "unsure-share", { min: 0, max: 1 });
     const unsureP = num(a, "unsure-p", { min: 0, max: 0.49 });
     const maxTiles = num(a, "max-tiles", { int: true, min: 1, max: 64 });
     const maxPixels = num(a, "max-pixels", { int: true, min: 1 });
@@ -336,7 +347,14 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
         `${det.info.name} has no image map, so no tiles to draw: --heatmap needs a map's head`,
       );
     }
-    if (unsure !== undefined) det.info.unsure = unsure;
+    if (unsure !== undefined) {
+      det.info.unsure = unsure;
+      delete det.info.unsureShare; // a band given as a fraction of |threshold| replaces a sized one
+    }
+    if (unsureShare !== undefined) {
+      checkUnsureShare(unsureShare, det.oneClass.nu, "--unsure-share");
+      det.info.unsureShare = unsureShare;
+    }
     if (unsureP !== undefined) det.info.unsureP = unsureP;
     if (rule !== undefined) det.info.rule = rule;
     const value: HeatmapValue = heatValue ?? (needsMap(det.info.features) ? "score" : "pCg");

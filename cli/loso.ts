@@ -94,6 +94,14 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       help: "unsure band, fraction of |threshold|",
     },
     {
+      name: "unsure-share",
+      type: "string",
+      arg: "S",
+      setting: true,
+      help: "size the unsure band on the photographs instead: a share S of the natural reference " +
+        "around the threshold's quantile (at most 2 nu)",
+    },
+    {
       name: "min-images",
       type: "string",
       arg: "N",
@@ -185,6 +193,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       threshold: choice(a, "threshold", LOSO_THRESHOLDS),
       nu: num(a, "nu", { min: 0, max: 1 }),
       unsure: num(a, "unsure", { min: 0 }),
+      unsureShare: num(a, "unsure-share", { min: 0, max: 1 }),
       minImages: num(a, "min-images", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
       heldOut: choice(a, "held-out", ["all", "big"] as const),

@@ -26,10 +26,17 @@
 
 import { basename, join, resolve } from "node:path";
 import { at, type Location, readAt, sha256Hex } from "../core/bundle.ts";
-import { CgvsniError, ImageError, ModelError } from "../core/errors.ts";
+import { CgvsniError, ImageError, ModelError, UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import type { Progress } from "../core/progress.ts";
-import { DEFAULT_NU, fisherQuantile, fisherScore, meanPerImage, upperTail } from "../core/stats.ts";
+import {
+  DEFAULT_NU,
+  fisherQuantile,
+  fisherScore,
+  meanPerImage,
+  quantile,
+  upperTail,
+} from "../core/stats.ts";
 import type { ChannelStats } from "../data/batch.ts";
 import {
   decodeImage,
@@ -221,6 +228,12 @@ export interface DetectorInfo {
   decoder?: DecoderRecord;
   /** Unsure band of the one-class score, as a fraction of |threshold|. */
   unsure: number;
+  /**
+   * When set, the one-class unsure band is sized on the natural reference instead of `unsure`:
+   * from its (1 − ν − s/2) to its (1 − ν + s/2) quantile, so that a share s of photographs like
+   * those the threshold was set on are called unsure ({@link oneClassBand}). At most 2ν.
+   */
+  unsureShare?: number;
   /** The head's threshold on p(CG), and how it was set (lib/map/threshold.ts). */
   headThreshold: HeadThreshold;
   /** Unsure band of the head: |p(CG) − threshold| ≤ unsureP. */
@@ -249,6 +262,24 @@ export const DEFAULT_UNSURE_P = 0.1;
 export const DEFAULT_UNSURE = 0.1;
 /** Most tiles per side when scoring a whole image. */
 export const DEFAULT_MAX_TILES = 4;
+
+/**
+ * Checks an unsure share s for a one-class model of rate ν: 0 < s ≤ 2ν, so that the band's upper
+ * edge, the (1 − ν + s/2) quantile, is one of the reference's.
+ *
+ * @example
+ * ```ts
+ * import { checkUnsureShare } from "./mod.ts";
+ * checkUnsureShare(0.04, 0.05, "--unsure-share"); // fine; 0.2 would throw
+ * ```
+ */
+export function checkUnsureShare(s: number, nu: number, where: string): void {
+  if (!(s > 0 && s <= 2 * nu + 1e-12)) {
+    throw new UsageError(
+      `${where}: the unsure share must be in (0, 2ν] = (0, ${2 * nu}] (got ${s})`,
+    );
+  }
+}
 
 /**
  * A loaded detector.
@@ -319,6 +350,40 @@ export class Detector {
     this.oneClass = oneClass;
     this.info = info;
   }
+
+  /**
+   * The one-class unsure band in score units (the score is 0 at the threshold): scores in
+   * [lo, hi] are "unsure". ±`unsure`·|threshold|, or with `unsureShare` s the natural reference's
+   * (1 − ν − s/2) and (1 − ν + s/2) quantiles less the threshold (a ModelError without a reference).
+   *
+   * @example The band of the shipped detector
+   * ```ts
+   * import { loadDetector } from "./mod.ts";
+   * const det = await loadDetector("models/corpus-rbf5");
+   * const { lo, hi } = det.oneClassBand();
+   * console.log(lo < 0 && hi > 0);
+   * det.dispose();
+   * ```
+   */
+  oneClassBand(): { lo: number; hi: number } {
+    const s = this.info.unsureShare, oc = this.oneClass;
+    if (s === undefined) {
+      const w = this.info.unsure * Math.abs(oc.threshold);
+      return { lo: -w, hi: w };
+    }
+    if (this.#band?.share === s) return this.#band;
+    if (!oc.reference?.length) {
+      throw new ModelError(
+        `detector ${this.info.name}: an unsure band sized on the photographs (unsureShare) needs ` +
+          "the one-class model's natural reference scores, and this model has none",
+      );
+    }
+    checkUnsureShare(s, oc.nu, `detector ${this.info.name}`);
+    const at = (q: number) => quantile(oc.reference!, Math.min(1, Math.max(0, q))) - oc.threshold;
+    this.#band = { share: s, lo: at(1 - oc.nu - s / 2), hi: at(1 - oc.nu + s / 2) };
+    return this.#band;
+  }
+  #band?: { share: number; lo: number; hi: number };
 
   /** The map's network. */
   get net(): ENet {
@@ -442,11 +507,11 @@ export class Detector {
         : "unsure";
     }
     const t = this.headAt;
-    const bandF = this.info.unsure * Math.abs(this.oneClass.threshold);
+    const band = this.oneClassBand();
     const bandP = Math.min(this.info.unsureP, t / 2, (1 - t) / 2);
-    const oc: Verdict = score > bandF
+    const oc: Verdict = score > band.hi
       ? "computer-generated"
-      : score < -bandF && failed.length === 0
+      : score < band.lo && failed.length === 0
       ? "natural"
       : "unsure";
     const head: Verdict = pCg > t + bandP
@@ -751,7 +816,9 @@ function checkInfo(raw: unknown, where: string): DetectorInfo {
   const quality = (x: unknown) =>
     x === undefined || (typeof x === "number" && Number.isInteger(x) && x >= 1 && x <= 100);
   if (
-    !(i.unsure >= 0) || !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
+    !(i.unsure >= 0) ||
+    (i.unsureShare !== undefined && !(i.unsureShare > 0 && i.unsureShare < 1)) ||
+    !Number.isInteger(i.maxTilesPerSide) || i.maxTilesPerSide < 1 ||
     !(i.unsureP >= 0 && i.unsureP < 0.5) ||
     !(i.headThreshold?.value >= 0 && i.headThreshold.value <= 1) ||
     !(Array.isArray(i.headThreshold.reference) &&

@@ -8,6 +8,7 @@
  */
 
 export {
+  checkUnsureShare,
   DEFAULT_MAX_TILES,
   DEFAULT_UNSURE,
   DEFAULT_UNSURE_P,

@@ -5,7 +5,8 @@
  * from them alone), then scores S and every render of a labelled dataset (never fitted on):
  *
  * - natural recall on S: the share of S's photographs not flagged (score ≤ 0, every check passed);
- * - unsure on S: the share called "unsure" (within ±`unsure`·|threshold|, or failing a check);
+ * - unsure on S: the share called "unsure" (in the unsure band, or failing a check): within
+ *   ±`unsure`·|threshold|, or with `unsureShare` the band sized on the fit's natural reference;
  * - AUC of S's photographs against each renderer.
  *
  * Sources of at least `minImages` photographs make the summary: mean, and worst. Whole-image
@@ -36,6 +37,7 @@ import { photographsAndRenders } from "../data/samples.ts";
 import { formatCsv } from "../data/csv.ts";
 import type { SplitEntry } from "../data/split.ts";
 import {
+  checkUnsureShare,
   DEFAULT_UNSURE,
   Detector,
   DETECTOR_FORMAT,
@@ -129,6 +131,8 @@ export interface LosoOptions {
   nu?: number;
   /** Unsure band, a fraction of |threshold| (default: the detector's). */
   unsure?: number;
+  /** Size the unsure band on the photographs instead (`DetectorInfo.unsureShare`). */
+  unsureShare?: number;
   /** Sources with fewer photographs are held out too, but left out of mean and worst (10). */
   minImages?: number;
   /**
@@ -288,6 +292,8 @@ export interface LosoResult {
   nu: number;
   /** Unsure band, a fraction of |threshold|. */
   unsure: number;
+  /** The unsure band sized on the photographs instead: this share of the natural reference. */
+  unsureShare?: number;
   /** Smallest source in mean and worst. */
   minImages: number;
   /**
@@ -472,6 +478,8 @@ async function losoWith(
   const threshold = o.threshold ?? LOSO_DEFAULTS.threshold;
   const minImages = o.minImages ?? LOSO_DEFAULTS.minImages;
   const nu = o.nu ?? DEFAULT_NU, unsure = o.unsure ?? DEFAULT_UNSURE;
+  const unsureShare = o.unsureShare;
+  if (unsureShare !== undefined) checkUnsureShare(unsureShare, nu, "--unsure-share");
   const partsOf = new Map(features.map((f) => [f, fusedParts(f)]));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
@@ -526,6 +534,7 @@ async function losoWith(
     threshold,
     nu,
     unsure,
+    ...(unsureShare !== undefined ? { unsureShare } : {}),
     minImages,
     heldOut: o.heldOut ?? LOSO_DEFAULTS.heldOut,
     ...(shortSide ? { shortSide } : {}),
@@ -667,6 +676,7 @@ async function losoWith(
             features: parts[0], // not read: the vectors are given to judge
             preprocess: {},
             unsure,
+            ...(unsureShare !== undefined ? { unsureShare } : {}),
             unsureP: 0,
             rule: "oneclass",
             maxTilesPerSide: 1,
@@ -704,7 +714,12 @@ async function losoWith(
           const rules: LosoRow["rules"] = {};
           if (headDet && headP) {
             for (const rule of LOSO_RULES) {
-              const by = new Detector(headDet.map, est, { ...headDet.info, unsure, rule });
+              const by = new Detector(headDet.map, est, {
+                ...headDet.info,
+                unsure,
+                unsureShare,
+                rule,
+              });
               const say = (js: typeof cg, idx: number[], p: Float32Array) =>
                 shares(idx.map((i, k) => by.verdict(p[i], js[k].score, js[k].checks)));
               rules[rule] = {
@@ -802,7 +817,11 @@ export function losoMarkdown(r: LosoResult): string {
       r.heldOut === "big" ? ", and only they were held out" : ""
     }), against ` +
     r.renderers.map((x) => `${x.name} (${x.images})`).join(", ") +
-    `. Threshold ${r.threshold}, ν ${r.nu}; unsure band ±${r.unsure}·|threshold|; ` +
+    `. Threshold ${r.threshold}, ν ${r.nu}; unsure band ${
+      r.unsureShare !== undefined
+        ? `${r.unsureShare} of the natural reference around the threshold`
+        : `±${r.unsure}·|threshold|`
+    }; ` +
     (r.shortSide
       ? `every image brought down to a short side of ${r.shortSide} px first`
       : "every image at its own size") +

@@ -5,8 +5,10 @@ import { writeJson } from "../../../lib/core/files.ts";
 import { loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage, sniffImage } from "../../../lib/data/decode.ts";
 import {
-  type Detector,
+  checkUnsureShare,
+  Detector,
   DETECTOR_FORMAT,
+  type DetectorInfo,
   detectorWithHead,
   loadDetector,
 } from "../../../lib/detect/detector.ts";
@@ -15,7 +17,7 @@ import { applySplit } from "../../../lib/data/split.ts";
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
 import { PROFILE_DIM } from "../../../lib/features/profile.ts";
 import { loadOneClass } from "../../../lib/oneclass/io.ts";
-import { upperTail } from "../../../lib/core/stats.ts";
+import { quantile, upperTail } from "../../../lib/core/stats.ts";
 import { heatmapPng } from "../../../lib/detect/heatmap.ts";
 import { provenance, trainOneClass } from "../../../lib/oneclass/train.ts";
 import { RESIDUAL_DIM, residualFeatures } from "../../../lib/features/residual.ts";
@@ -114,6 +116,66 @@ Deno.test("detector: an image that fails a one-class check is never called natur
     det.dispose();
     alone.dispose();
     old.dispose();
+  });
+});
+
+Deno.test("detector: an unsure band sized on the photographs holds that share of the natural reference", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    // 400 vectors of 3 numbers; the threshold is their train scores' 95 % quantile
+    const n = 400, d = 3;
+    const x = Float32Array.from(
+      { length: n * d },
+      (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1,
+    );
+    const g = await new GaussianOneClass({ threshold: "train" }).fit(x, n, d);
+    const info: DetectorInfo = {
+      ...INFO,
+      features: "profile",
+      preprocess: {},
+      rule: "oneclass",
+    } as DetectorInfo;
+    const fixed = new Detector(undefined, g, { ...info, unsure: 0.1 });
+    assert.deepEqual(fixed.oneClassBand(), {
+      lo: -0.1 * Math.abs(g.threshold),
+      hi: 0.1 * Math.abs(g.threshold),
+    });
+    const det = new Detector(undefined, g, { ...info, unsureShare: 0.04 });
+    const { lo, hi } = det.oneClassBand();
+    const ref = g.reference!;
+    assert.equal(ref.length, n);
+    assert.ok(Math.abs(lo + g.threshold - quantile(ref, 0.93)) < 1e-9);
+    assert.ok(Math.abs(hi + g.threshold - quantile(ref, 0.97)) < 1e-9);
+    // the share of the reference inside the band is s, within one score
+    const inside = Array.from(ref).filter((r) => r - g.threshold >= lo && r - g.threshold <= hi);
+    assert.ok(Math.abs(inside.length / n - 0.04) <= 1.5 / n, `${inside.length} of ${n}`);
+    // the verdict reads it: just inside either edge unsure, outside natural or rendered
+    assert.equal(det.verdict(0, lo - 1e-6), "natural");
+    assert.equal(det.verdict(0, lo + 1e-6), "unsure");
+    assert.equal(det.verdict(0, hi - 1e-6), "unsure");
+    assert.equal(det.verdict(0, hi + 1e-6), "computer-generated");
+    // more than 2ν, or a model without its reference, is refused by name
+    const wide = new Detector(undefined, g, { ...info, unsureShare: 0.2 });
+    assert.throws(() => wide.oneClassBand(), /unsure share must be in \(0, 2ν\] = \(0, 0\.1\]/);
+    assert.throws(() => checkUnsureShare(0, 0.05, "--unsure-share"), /--unsure-share/);
+    const bare = new GaussianOneClass({ threshold: "train" });
+    await bare.fit(x, n, d);
+    bare.reference = undefined;
+    assert.throws(
+      () => new Detector(undefined, bare, { ...info, unsureShare: 0.04 }).verdict(0, 0),
+      /needs the one-class model's natural reference scores/,
+    );
+    // saved with a detector, and checked when loaded
+    await detectorDir(dir);
+    await writeJson(join(dir, "detector.json"), { ...INFO, unsureShare: 0.04 });
+    const loaded = await loadDetector(dir);
+    const oc = loaded.oneClass, band = loaded.oneClassBand();
+    assert.ok(Math.abs(band.hi + oc.threshold - quantile(oc.reference!, 0.97)) < 1e-9);
+    loaded.dispose();
+    await writeJson(join(dir, "detector.json"), { ...INFO, unsureShare: 1.5 });
+    await assert.rejects(loadDetector(dir), /bad unsure band/);
+    g.dispose();
+    bare.dispose();
   });
 });
 

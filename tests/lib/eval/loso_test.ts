@@ -160,6 +160,16 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.ok(againLog.some((l) => /^residual: 2 cached list\(s\)/.test(l)), againLog.join("\n"));
     const after = await stamps();
     assert.deepEqual(after, before);
+    // an unsure band sized on the photographs moves no threshold: the same recall and AUC
+    const sized = await run({ name: "sized", featureCache: cached, unsureShare: 0.04 });
+    assert.deepEqual(
+      sized.cells[0].rows.map((x) => [x.recall, x.auc, x.threshold]),
+      r.cells[0].rows.map((x) => [x.recall, x.auc, x.threshold]),
+    );
+    assert.equal(sized.unsureShare, 0.04);
+    assert.match(losoMarkdown(sized), /unsure band 0\.04 of the natural reference/);
+    await assert.rejects(run({ name: "too-wide", unsureShare: 0.2 }), /unsure-share.*\(0, 0\.1\]/);
+    assert.ok(!(await Deno.stat(join(dir, "too-wide")).catch(() => undefined)));
     // fused sources: each source's vectors computed once (residual's from the cache), side by
     // side; the blurred source is still flagged; no fused list is cached, only its parts (the
     // ones computed here)
