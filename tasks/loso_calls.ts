@@ -1,0 +1,68 @@
+/**
+ * What LOSO runs called, one line a run (docs/natural-corpus.md, "An unsure band sized on the
+ * photographs"): over the held-out sources of the summary, natural recall (mean, worst), "unsure"
+ * (mean, worst), the photographs called computer-generated (mean), the mean AUC, and for the
+ * renders the share of each renderer called computer-generated and the mean share called unsure.
+ * Each run's `results.json` and `scores.csv` are read; nothing is fitted.
+ *
+ * deno run --allow-read tasks/loso_calls.ts runs/RUN1 runs/RUN2 ...
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseCsvRecords } from "../lib/data/csv.ts";
+import type { LosoResult } from "../lib/eval/loso.ts";
+
+/** One run's line: the figures above, the renderers in the run's order. */
+export interface RunCalls {
+  recall: [number, number];
+  unsure: [number, number];
+  photosCg: number;
+  auc: number;
+  rendersCg: Record<string, number>;
+  rendersUnsure: number;
+}
+
+/** The figures of one run, from its results and the rows of its `scores.csv` (header first). */
+export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
+  if (r.cells.length !== 1) throw new Error("one configuration a run, please");
+  const c = r.cells[0];
+  const big = c.rows.filter((x) => x.images >= r.minImages);
+  const head = scores[0], at = (k: string) => head.indexOf(k);
+  const cgOf = (source: string) => {
+    const mine = scores.slice(1).filter((s) => s[at("source")] === source);
+    return mine.filter((s) => s[at("call")] === "computer-generated").length / mine.length;
+  };
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const names = r.renderers.map((x) => x.name);
+  return {
+    recall: [c.mean.recall, c.worst.recall],
+    unsure: [c.mean.unsure, c.worst.unsure],
+    photosCg: mean(big.map((x) => cgOf(x.source))),
+    auc: c.mean.auc,
+    rendersCg: Object.fromEntries(names.map((n) => [n, c.renderers![n].cg])),
+    rendersUnsure: mean(names.map((n) => c.renderers![n].unsure)),
+  };
+}
+
+if (import.meta.main) {
+  const f = (x: number) => x.toFixed(3);
+  console.log(
+    "| run | recall mean / worst | unsure mean / worst | photos CG | AUC mean | renders CG | renders CG mean | renders unsure |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const dir of Deno.args) {
+    const r = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as LosoResult;
+    const scores = parseCsvRecords(await Deno.readTextFile(join(dir, "scores.csv")))
+      .map((x) => x.fields);
+    const k = runCalls(r, scores), cg = Object.values(k.rendersCg);
+    console.log(
+      `| ${dir.split("/").pop()} | ${f(k.recall[0])} / ${f(k.recall[1])} | ${f(k.unsure[0])} / ${
+        f(k.unsure[1])
+      } | ${f(k.photosCg)} | ${f(k.auc)} | ${cg.map((x) => x.toFixed(2)).join(" / ")} | ${
+        f(cg.reduce((a, b) => a + b, 0) / cg.length)
+      } | ${f(k.rendersUnsure)} |`,
+    );
+  }
+}
