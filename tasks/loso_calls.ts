@@ -3,9 +3,12 @@
  * photographs"): over the held-out sources of the summary, natural recall (mean, worst), "unsure"
  * (mean, worst), the photographs called computer-generated (mean), the mean AUC, and for the
  * renders the share of each renderer called computer-generated and the mean share called unsure.
- * Each run's `results.json` and `scores.csv` are read; nothing is fitted.
+ * Each run's `results.json` and `scores.csv` are read; nothing is fitted. With `--bound`, also the
+ * chance that "unsure" stays ≤ 0.10 on every summary source of the first run when each photograph
+ * falls in the band independently with probability s (a band calibrated to perfection), for
+ * several s: what the target asks of a band, given the sources' sizes.
  *
- * deno run --allow-read tasks/loso_calls.ts runs/RUN1 runs/RUN2 ...
+ * deno run --allow-read tasks/loso_calls.ts [--bound] runs/RUN1 runs/RUN2 ...
  *
  * @module
  */
@@ -46,13 +49,33 @@ export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
   };
 }
 
+/**
+ * The chance that at most `limit` of each source's photographs fall in the band, the sources of
+ * `sizes` independent and each photograph in it with probability `s` (binomial).
+ */
+export function chanceAllUnder(sizes: number[], s: number, limit = 0.1): number {
+  let all = 1;
+  for (const n of sizes) {
+    const k = Math.floor(limit * n + 1e-9);
+    let term = (1 - s) ** n, cdf = term; // P(X = 0), then P(X = j) from P(X = j − 1)
+    for (let j = 1; j <= k; j++) {
+      term *= ((n - j + 1) / j) * (s / (1 - s));
+      cdf += term;
+    }
+    all *= Math.min(1, cdf);
+  }
+  return all;
+}
+
 if (import.meta.main) {
+  const bound = Deno.args.includes("--bound");
+  const dirs = Deno.args.filter((a) => a !== "--bound");
   const f = (x: number) => x.toFixed(3);
   console.log(
     "| run | recall mean / worst | unsure mean / worst | photos CG | AUC mean | renders CG | renders CG mean | renders unsure |",
   );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (const dir of Deno.args) {
+  for (const dir of dirs) {
     const r = JSON.parse(await Deno.readTextFile(join(dir, "results.json"))) as LosoResult;
     const scores = parseCsvRecords(await Deno.readTextFile(join(dir, "scores.csv")))
       .map((x) => x.fields);
@@ -64,5 +87,17 @@ if (import.meta.main) {
         f(cg.reduce((a, b) => a + b, 0) / cg.length)
       } | ${f(k.rendersUnsure)} |`,
     );
+  }
+  if (bound && dirs.length) {
+    const r = JSON.parse(await Deno.readTextFile(join(dirs[0], "results.json"))) as LosoResult;
+    const sizes = r.cells[0].rows.filter((x) => x.images >= r.minImages).map((x) => x.images);
+    console.log(
+      `\n${sizes.length} sources of ${Math.min(...sizes)}-${Math.max(...sizes)} photographs`,
+    );
+    console.log("| share s of photographs in the band | chance that every source has <= 0.10 |");
+    console.log("| ---: | ---: |");
+    for (const s of [0.005, 0.01, 0.017, 0.02, 0.03, 0.04]) {
+      console.log(`| ${s} | ${chanceAllUnder(sizes, s).toFixed(3)} |`);
+    }
   }
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { LosoResult } from "../../lib/eval/loso.ts";
-import { runCalls } from "../../tasks/loso_calls.ts";
+import { chanceAllUnder, runCalls } from "../../tasks/loso_calls.ts";
 
 Deno.test("loso_calls: photographs called CG per summary source, renders' shares per renderer", () => {
   const calls = (cg: number, unsure: number) => ({ cg, unsure, natural: 1 - cg - unsure });
@@ -46,4 +46,15 @@ Deno.test("loso_calls: photographs called CG per summary source, renders' shares
   assert.ok(Math.abs(k.rendersUnsure - 0.2) < 1e-12);
   assert.deepEqual(k.recall, [0.5, 0.5]);
   assert.throws(() => runCalls({ ...r, cells: [] }, scores), /one configuration/);
+});
+
+Deno.test("loso_calls: the chance that a calibrated band keeps every source at or under 0.10", () => {
+  // ten photographs: at most one in the band, 0.9^10 + 10 · 0.1 · 0.9^9
+  const one = 0.9 ** 10 + 10 * 0.1 * 0.9 ** 9;
+  assert.ok(Math.abs(chanceAllUnder([10], 0.1) - one) < 1e-12);
+  // independent sources multiply; a source of nine may have none in the band
+  assert.ok(Math.abs(chanceAllUnder([10, 10, 9], 0.1) - one * one * 0.9 ** 9) < 1e-12);
+  assert.equal(chanceAllUnder([50], 0), 1);
+  // the wider the band, the smaller the chance
+  assert.ok(chanceAllUnder([15, 15, 300], 0.01) > chanceAllUnder([15, 15, 300], 0.04));
 });
