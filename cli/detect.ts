@@ -138,7 +138,7 @@ Each image is prepared as the detector was trained (re-encoded as JPEG first whe
 trained with --match-compression), tiled with the map's crop size (up to --max-tiles per side,
 spread over the whole image), and gets the mean p(CG) of the supervised head and the one-class
 score (> 0: computer-generated). Verdict, by the detector's rule (--rule to choose; the default
-detector's is oneclass, chosen by leave-one-source-out): oneclass or head, one stage alone;
+detector's is fused, chosen by leave-one-source-out): oneclass or head, one stage alone;
 both, "computer-generated" or "natural" only when head and one-class model agree, each outside its unsure band (|p - t| <=
 --unsure-p, t the head's threshold, set on natural validation images; |score| <= --unsure *
 |threshold|, or the band holding --unsure-share S of the natural reference around its threshold's
@@ -347,16 +347,26 @@ no image was found; 1 nothing could run (bad detector, no permission); 2 bad fla
         `${det.info.name} has no image map, so no tiles to draw: --heatmap needs a map's head`,
       );
     }
+    if (unsureP !== undefined) det.info.unsureP = unsureP;
+    if (rule !== undefined) det.info.rule = rule;
     if (unsure !== undefined) {
       det.info.unsure = unsure;
       delete det.info.unsureShare; // a band given as a fraction of |threshold| replaces a sized one
     }
     if (unsureShare !== undefined) {
+      if (unsure !== undefined) {
+        throw new UsageError("--unsure and --unsure-share size the same band: give one");
+      }
+      if (det.info.rule === "fused" || det.info.rule === "head") {
+        throw new UsageError(
+          `--unsure-share sizes the one-class band, which rule ${det.info.rule} does not read ` +
+            "(give --rule oneclass or both)",
+        );
+      }
       checkUnsureShare(unsureShare, det.oneClass.nu, "--unsure-share");
       det.info.unsureShare = unsureShare;
+      det.oneClassBand(); // a model without its natural reference is refused before any image
     }
-    if (unsureP !== undefined) det.info.unsureP = unsureP;
-    if (rule !== undefined) det.info.rule = rule;
     const value: HeatmapValue = heatValue ?? (needsMap(det.info.features) ? "score" : "pCg");
     if (heatDir) await Deno.mkdir(heatDir, { recursive: true });
     // a shard's output is its file under --out (merged later); it prints nothing itself

@@ -35,6 +35,7 @@ export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
   const head = scores[0], at = (k: string) => head.indexOf(k);
   const cgOf = (source: string) => {
     const mine = scores.slice(1).filter((s) => s[at("source")] === source);
+    if (!mine.length) throw new Error(`scores.csv holds no photograph of ${source}`);
     return mine.filter((s) => s[at("call")] === "computer-generated").length / mine.length;
   };
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -54,13 +55,17 @@ export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
  * `sizes` independent and each photograph in it with probability `s` (binomial).
  */
 export function chanceAllUnder(sizes: number[], s: number, limit = 0.1): number {
+  if (!(s >= 0 && s <= 1)) throw new RangeError(`a share in [0, 1], got ${s}`);
   let all = 1;
   for (const n of sizes) {
     const k = Math.floor(limit * n + 1e-9);
-    let term = (1 - s) ** n, cdf = term; // P(X = 0), then P(X = j) from P(X = j − 1)
+    if (s === 0 || k >= n) continue;
+    if (s === 1) return 0;
+    // log P(X = 0), then log P(X = j) from log P(X = j − 1): no underflow for large n
+    let log = n * Math.log1p(-s), cdf = Math.exp(log);
     for (let j = 1; j <= k; j++) {
-      term *= ((n - j + 1) / j) * (s / (1 - s));
-      cdf += term;
+      log += Math.log((n - j + 1) / j) + Math.log(s / (1 - s));
+      cdf += Math.exp(log);
     }
     all *= Math.min(1, cdf);
   }

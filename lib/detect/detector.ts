@@ -229,9 +229,10 @@ export interface DetectorInfo {
   /** Unsure band of the one-class score, as a fraction of |threshold|. */
   unsure: number;
   /**
-   * When set, the one-class unsure band is sized on the natural reference instead of `unsure`:
-   * from its (1 − ν − s/2) to its (1 − ν + s/2) quantile, so that a share s of photographs like
-   * those the threshold was set on are called unsure ({@link oneClassBand}). At most 2ν.
+   * When set, the one-class unsure band (rules `oneclass` and `both`; `fused` and `head` do not
+   * read it) is sized on the natural reference instead of `unsure`: the share s of it centred on
+   * the threshold's place in it, so that about s of photographs like those the threshold was set
+   * on fall in the band ({@link Detector.oneClassBand}). At most 2ν.
    */
   unsureShare?: number;
   /** The head's threshold on p(CG), and how it was set (lib/map/threshold.ts). */
@@ -262,6 +263,20 @@ export const DEFAULT_UNSURE_P = 0.1;
 export const DEFAULT_UNSURE = 0.1;
 /** Most tiles per side when scoring a whole image. */
 export const DEFAULT_MAX_TILES = 4;
+
+/**
+ * The level q at which `sorted` (ascending) takes the value `t`, read as {@link quantile}
+ * interpolates (0 below the first value, 1 above the last).
+ */
+function levelIn(sorted: Float32Array, t: number): number {
+  const n = sorted.length;
+  if (n === 1 || t <= sorted[0]) return 0;
+  if (t >= sorted[n - 1]) return 1;
+  let k = 0;
+  while (sorted[k + 1] < t) k++;
+  const gap = sorted[k + 1] - sorted[k];
+  return (k + (gap > 0 ? (t - sorted[k]) / gap : 0)) / (n - 1);
+}
 
 /**
  * Checks an unsure share s for a one-class model of rate ν: 0 < s ≤ 2ν, so that the band's upper
@@ -353,8 +368,10 @@ export class Detector {
 
   /**
    * The one-class unsure band in score units (the score is 0 at the threshold): scores in
-   * [lo, hi] are "unsure". ±`unsure`·|threshold|, or with `unsureShare` s the natural reference's
-   * (1 − ν − s/2) and (1 − ν + s/2) quantiles less the threshold (a ModelError without a reference).
+   * [lo, hi] are "unsure". ±`unsure`·|threshold|; or, with `unsureShare` s, the natural
+   * reference's quantiles at q − s/2 and q + s/2 less the threshold, q the threshold's own level in
+   * the reference (1 − ν as fitted; lower once `calibrate` has raised the threshold), the band
+   * always holding 0. A ModelError without a reference, or for s over 2ν.
    *
    * @example The band of the shipped detector
    * ```ts
@@ -371,19 +388,34 @@ export class Detector {
       const w = this.info.unsure * Math.abs(oc.threshold);
       return { lo: -w, hi: w };
     }
-    if (this.#band?.share === s) return this.#band;
-    if (!oc.reference?.length) {
+    const ref = oc.reference, b = this.#band;
+    if (b?.share === s && b.threshold === oc.threshold && b.reference === ref) {
+      return { lo: b.lo, hi: b.hi };
+    }
+    const where = `detector ${this.info.name}`;
+    if (!ref?.length) {
       throw new ModelError(
-        `detector ${this.info.name}: an unsure band sized on the photographs (unsureShare) needs ` +
-          "the one-class model's natural reference scores, and this model has none",
+        `${where}: an unsure band sized on the photographs (unsureShare) needs the one-class ` +
+          "model's natural reference scores, and this model has none",
       );
     }
-    checkUnsureShare(s, oc.nu, `detector ${this.info.name}`);
-    const at = (q: number) => quantile(oc.reference!, Math.min(1, Math.max(0, q))) - oc.threshold;
-    this.#band = { share: s, lo: at(1 - oc.nu - s / 2), hi: at(1 - oc.nu + s / 2) };
-    return this.#band;
+    if (!(s > 0 && s <= 2 * oc.nu + 1e-12)) {
+      throw new ModelError(
+        `${where}: unsureShare must be in (0, 2ν] = (0, ${2 * oc.nu}], got ${s}`,
+      );
+    }
+    const q = levelIn(ref, oc.threshold);
+    const at = (x: number) => quantile(ref, Math.min(1, Math.max(0, x))) - oc.threshold;
+    this.#band = {
+      share: s,
+      threshold: oc.threshold,
+      reference: ref,
+      lo: Math.min(0, at(q - s / 2)),
+      hi: Math.max(0, at(q + s / 2)),
+    };
+    return { lo: this.#band.lo, hi: this.#band.hi };
   }
-  #band?: { share: number; lo: number; hi: number };
+  #band?: { share: number; threshold: number; reference: Float32Array; lo: number; hi: number };
 
   /** The map's network. */
   get net(): ENet {
@@ -507,19 +539,19 @@ export class Detector {
         : "unsure";
     }
     const t = this.headAt;
-    const band = this.oneClassBand();
     const bandP = Math.min(this.info.unsureP, t / 2, (1 - t) / 2);
-    const oc: Verdict = score > band.hi
-      ? "computer-generated"
-      : score < band.lo && failed.length === 0
-      ? "natural"
-      : "unsure";
     const head: Verdict = pCg > t + bandP
       ? "computer-generated"
       : pCg < t - bandP
       ? "natural"
       : "unsure";
     if (this.info.rule === "head") return head;
+    const band = this.oneClassBand();
+    const oc: Verdict = score > band.hi
+      ? "computer-generated"
+      : score < band.lo && failed.length === 0
+      ? "natural"
+      : "unsure";
     if (this.info.rule === "oneclass") return oc;
     return head === oc ? head : "unsure";
   }
@@ -870,7 +902,7 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     throw new ModelError(`${where}: not valid JSON`);
   }
   const info = checkInfo(raw, where);
-  if (info.head) return await loadWithFeatureHead(loc, info);
+  if (info.head) return bandChecked(await loadWithFeatureHead(loc, info), where);
   const map = await loadImageMap(loc, "model");
   let oc: OneClassEstimator;
   try {
@@ -886,7 +918,18 @@ export async function loadDetector(pathOrUrl: string | URL): Promise<Detector> {
     throw new ModelError(`${at(loc, "oneclass.json")}: ${problem}`);
   }
   await warnOtherDecoder(info.decoder, at(loc, "detector.json"));
-  return new Detector(map, oc, info);
+  return bandChecked(new Detector(map, oc, info), where);
+}
+
+/** `det`, once its unsure band is known to be computable (else disposed of, and a ModelError). */
+function bandChecked(det: Detector, where: string): Detector {
+  try {
+    det.oneClassBand();
+    return det;
+  } catch (e) {
+    det.dispose();
+    throw new ModelError(`${where}: ${(e as Error).message}`);
+  }
 }
 
 /** A detector with a head on whole-image features: `head.json` and the one-class model, each checked. */
@@ -1123,7 +1166,9 @@ export async function detectorWithHead(
     const rule = o.rule ?? withHead.info.rule;
     if (!VERDICT_RULES.includes(rule)) throw new ModelError(`unknown verdict rule ${rule}`);
     // the decoder recorded is the one-class model's (the head's is not what scores need)
-    const { decoder: _headDecoder, ...h } = withHead.info, oc = own.info;
+    // nor is the head's unsure band: it is sized on another one-class model
+    const { decoder: _headDecoder, unsureShare: _headShare, ...h } = withHead.info;
+    const oc = own.info;
     const det = new Detector(withHead.map, own.oneClass, {
       ...h,
       format: DETECTOR_FORMAT,

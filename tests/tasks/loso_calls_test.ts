@@ -55,6 +55,8 @@ Deno.test("loso_calls: the chance that a calibrated band keeps every source at o
   // independent sources multiply; a source of nine may have none in the band
   assert.ok(Math.abs(chanceAllUnder([10, 10, 9], 0.1) - one * one * 0.9 ** 9) < 1e-12);
   assert.equal(chanceAllUnder([50], 0), 1);
+  assert.equal(chanceAllUnder([50], 1), 0);
+  assert.ok(chanceAllUnder([100_000], 0.05) > 0.999); // 0.95^100000 underflows; its log does not
   // the wider the band, the smaller the chance
   assert.ok(chanceAllUnder([15, 15, 300], 0.01) > chanceAllUnder([15, 15, 300], 0.04));
 });

@@ -144,8 +144,9 @@ Deno.test("detector: an unsure band sized on the photographs holds that share of
     const { lo, hi } = det.oneClassBand();
     const ref = g.reference!;
     assert.equal(ref.length, n);
-    assert.ok(Math.abs(lo + g.threshold - quantile(ref, 0.93)) < 1e-9);
-    assert.ok(Math.abs(hi + g.threshold - quantile(ref, 0.97)) < 1e-9);
+    const near = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.abs(b);
+    assert.ok(near(lo + g.threshold, quantile(ref, 0.93)), `${lo + g.threshold}`);
+    assert.ok(near(hi + g.threshold, quantile(ref, 0.97)), `${hi + g.threshold}`);
     // the share of the reference inside the band is s, within one score
     const inside = Array.from(ref).filter((r) => r - g.threshold >= lo && r - g.threshold <= hi);
     assert.ok(Math.abs(inside.length / n - 0.04) <= 1.5 / n, `${inside.length} of ${n}`);
@@ -154,9 +155,22 @@ Deno.test("detector: an unsure band sized on the photographs holds that share of
     assert.equal(det.verdict(0, lo + 1e-6), "unsure");
     assert.equal(det.verdict(0, hi - 1e-6), "unsure");
     assert.equal(det.verdict(0, hi + 1e-6), "computer-generated");
+    // a threshold raised after the fit (as calibrate raises it, to the 99 % level here): the band
+    // is centred on its level in the reference, and still holds 0
+    const fitted = g.threshold;
+    g.threshold = quantile(ref, 0.99);
+    const raised = det.oneClassBand();
+    assert.ok(near(raised.lo + g.threshold, quantile(ref, 0.97)), `${raised.lo + g.threshold}`);
+    assert.ok(raised.lo < 0 && raised.hi >= 0 && raised.hi + g.threshold <= ref[n - 1] + 1e-6);
+    assert.equal(det.verdict(0, raised.lo - 1e-6), "natural");
+    g.threshold = fitted;
+    assert.deepEqual(det.oneClassBand(), { lo, hi });
     // more than 2ν, or a model without its reference, is refused by name
     const wide = new Detector(undefined, g, { ...info, unsureShare: 0.2 });
-    assert.throws(() => wide.oneClassBand(), /unsure share must be in \(0, 2ν\] = \(0, 0\.1\]/);
+    assert.throws(() => wide.oneClassBand(), /unsureShare must be in \(0, 2ν\] = \(0, 0\.1\]/);
+    // rule head does not read the band, so needs none
+    wide.info.rule = "head";
+    assert.equal(wide.verdict(1, 0), "computer-generated");
     assert.throws(() => checkUnsureShare(0, 0.05, "--unsure-share"), /--unsure-share/);
     const bare = new GaussianOneClass({ threshold: "train" });
     await bare.fit(x, n, d);
@@ -174,6 +188,8 @@ Deno.test("detector: an unsure band sized on the photographs holds that share of
     loaded.dispose();
     await writeJson(join(dir, "detector.json"), { ...INFO, unsureShare: 1.5 });
     await assert.rejects(loadDetector(dir), /bad unsure band/);
+    await writeJson(join(dir, "detector.json"), { ...INFO, unsureShare: 0.5 }); // over 2ν
+    await assert.rejects(loadDetector(dir), /detector\.json: .*unsureShare must be in \(0, 2ν\]/);
     g.dispose();
     bare.dispose();
   });

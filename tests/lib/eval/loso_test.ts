@@ -167,6 +167,18 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       r.cells[0].rows.map((x) => [x.recall, x.auc, x.threshold]),
     );
     assert.equal(sized.unsureShare, 0.04);
+    // and it is what each source's model judges with, in place of `unsure`: the widest band (2ν)
+    // calls more of the held-out photographs unsure than no band at all
+    const unsureCalls = async (o: Partial<LosoOptions>) => {
+      const x = await run({ featureCache: cached, ...o });
+      return (await Deno.readTextFile(join(x.dir, "scores.csv"))).split("\n")
+        .filter((l) => l.endsWith(",unsure")).length;
+    };
+    const [noBand, widest] = [
+      await unsureCalls({ name: "band-none", unsure: 0 }),
+      await unsureCalls({ name: "band-widest", unsure: 0, unsureShare: 0.1 }),
+    ];
+    assert.ok(widest > noBand, `unsure calls: ${widest} with the widest band, ${noBand} with none`);
     assert.match(losoMarkdown(sized), /unsure band 0\.04 of the natural reference/);
     await assert.rejects(run({ name: "too-wide", unsureShare: 0.2 }), /unsure-share.*\(0, 0\.1\]/);
     assert.ok(!(await Deno.stat(join(dir, "too-wide")).catch(() => undefined)));

@@ -366,7 +366,16 @@ Deno.test("detect: good images scored, broken ones listed, exit code 3; --json a
   assert.match(
     c.out,
     /broken\.png,,,,,,"not an image \(unknown file signature; [^"]+\)"\n/,
-  );
+  ); // a one-class band sized on the photographs: read by rules oneclass and both, refused where it
+  // would do nothing (fused, head) or with --unsure, which sizes the same band
+  const sized = await run(["--json", "--rule", "oneclass", "--unsure-share", "0.04"]);
+  assert.equal(sized.code, 3);
+  assert.equal(JSON.parse(sized.out).results.length, 2);
+  for (const bad of [["--rule", "fused"], ["--rule", "oneclass", "--unsure", "0.1"]]) {
+    const r = await run(["--json", ...bad, "--unsure-share", "0.04"]);
+    assert.equal(r.code, 2, bad.join(" "));
+  }
+  assert.equal((await run(["--rule", "oneclass", "--unsure-share", "0.5"])).code, 2); // over 2ν
 });
 
 Deno.test("experiment: the renderer matrix fills every cell and resumes without recomputing", async () => {
