@@ -5,8 +5,7 @@
  * from them alone), then scores S and every render of a labelled dataset (never fitted on):
  *
  * - natural recall on S: the share of S's photographs not flagged (score ≤ 0, every check passed);
- * - unsure on S: the share called "unsure" (in the unsure band, or failing a check): within
- *   ±`unsure`·|threshold|, or with `unsureShare` the band sized on the fit's natural reference;
+ * - unsure on S: the share called "unsure" (in the one-class band, or failing a check);
  * - AUC of S's photographs against each renderer.
  *
  * Sources of at least `minImages` photographs make the summary: mean, and worst. Whole-image
