@@ -278,6 +278,9 @@ function levelIn(sorted: Float32Array, t: number): number {
   return (k + (gap > 0 ? (t - sorted[k]) / gap : 0)) / (n - 1);
 }
 
+/** Whether an unsure share s fits a one-class model of rate ν: 0 < s ≤ 2ν. */
+const shareFits = (s: number, nu: number) => s > 0 && s <= 2 * nu + 1e-12;
+
 /**
  * Checks an unsure share s for a one-class model of rate ν: 0 < s ≤ 2ν, so that the band's upper
  * edge, the (1 − ν + s/2) quantile, is one of the reference's.
@@ -289,7 +292,7 @@ function levelIn(sorted: Float32Array, t: number): number {
  * ```
  */
 export function checkUnsureShare(s: number, nu: number, where: string): void {
-  if (!(s > 0 && s <= 2 * nu + 1e-12)) {
+  if (!shareFits(s, nu)) {
     throw new UsageError(
       `${where}: the unsure share must be in (0, 2ν] = (0, ${2 * nu}] (got ${s})`,
     );
@@ -399,7 +402,7 @@ export class Detector {
           "model's natural reference scores, and this model has none",
       );
     }
-    if (!(s > 0 && s <= 2 * oc.nu + 1e-12)) {
+    if (!shareFits(s, oc.nu)) {
       throw new ModelError(
         `${where}: unsureShare must be in (0, 2ν] = (0, ${2 * oc.nu}], got ${s}`,
       );

@@ -127,10 +127,10 @@ export class MixtureOneClass extends OneClassEstimator {
       throw new UsageError(`iterations must be a positive integer, got ${this.iterations}`);
     }
     if (!GMM_SCORINGS.includes(this.scoring)) {
-      throw new UsageError(`scoring must be density or nearest, got "${this.scoring}"`);
+      throw new UsageError(`scoring must be ${GMM_SCORINGS.join(" or ")}, got "${this.scoring}"`);
     }
     if (!GMM_FITS.includes(this.fitBy)) {
-      throw new UsageError(`fit must be em or kmeans, got "${this.fitBy}"`);
+      throw new UsageError(`fit must be ${GMM_FITS.join(" or ")}, got "${this.fitBy}"`);
     }
   }
 
