@@ -14,6 +14,7 @@
  */
 
 import { join } from "node:path";
+import { mean } from "../lib/core/stats.ts";
 import { parseCsvRecords } from "../lib/data/csv.ts";
 import type { LosoResult } from "../lib/eval/loso.ts";
 
@@ -38,7 +39,6 @@ export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
     if (!mine.length) throw new Error(`scores.csv holds no photograph of ${source}`);
     return mine.filter((s) => s[at("call")] === "computer-generated").length / mine.length;
   };
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const names = r.renderers.map((x) => x.name);
   return {
     recall: [c.mean.recall, c.worst.recall],

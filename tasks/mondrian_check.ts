@@ -16,7 +16,7 @@
 
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_NU, quantile } from "../lib/core/stats.ts";
+import { DEFAULT_NU, mean, quantile } from "../lib/core/stats.ts";
 import { parseCsvRecords } from "../lib/data/csv.ts";
 import { rocAuc } from "../lib/eval/metrics.ts";
 import { createOneClass } from "../lib/oneclass/io.ts";
@@ -134,7 +134,6 @@ for (const hold of big) {
   }
   est.dispose();
 }
-const mean = (a: number[]) => a.reduce((s, x) => s + x, 0) / a.length;
 const f = (x: number) => x.toFixed(3);
 console.log(
   `| thresholds | recall mean | recall worst | AUC mean | ${

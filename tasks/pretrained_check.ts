@@ -41,6 +41,7 @@ import { initBackend } from "../lib/backends/select.ts";
 import { loadBundle, saveBundle } from "../lib/core/bundle.ts";
 import { tf } from "../lib/core/deps.ts";
 import { writeJson } from "../lib/core/files.ts";
+import { mean } from "../lib/core/stats.ts";
 import { ImageStore } from "../lib/data/cache.ts";
 import { loadDataset } from "../lib/data/dataset.ts";
 import { DEFAULT_FRACTIONS, makeSplit } from "../lib/data/split.ts";
@@ -233,7 +234,6 @@ async function sourceGroups(): Promise<Map<string, string> | undefined> {
   }));
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const spread = (xs: number[]) =>
   `${mean(xs).toFixed(3)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`;
 for (const protocol of ["random", "sources"]) {

@@ -23,6 +23,7 @@ export {
   DEFAULT_NU,
   fisherQuantile,
   fisherScore,
+  mean,
   meanPerImage,
   quantile,
   upperTail,

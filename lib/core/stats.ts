@@ -30,6 +30,21 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 /**
+ * The mean of `values`, summed in order in double precision; NaN when there are none.
+ *
+ * @example A mean, and the mean of nothing
+ * ```ts
+ * import { mean } from "./mod.ts";
+ * console.log(mean([1, 2, 4.5]), mean([])); // 2.5 NaN
+ * ```
+ */
+export function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return values.length ? s / values.length : NaN;
+}
+
+/**
  * The mean of `values` per image, where `image[i]` (0..k − 1) is the image value i belongs to (a
  * crop's, a tile's or a row's image); NaN for an image with no value. Sums run in index order, in
  * double precision.

@@ -28,7 +28,7 @@ import { join, resolve } from "node:path";
 import { UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress, ticker } from "../core/progress.ts";
-import { DEFAULT_NU } from "../core/stats.ts";
+import { DEFAULT_NU, mean } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
 import { checkPerturbation, formatPerturbation, parsePerturbation } from "../data/perturb.ts";
 import { loadDataset } from "../data/dataset.ts";
@@ -425,7 +425,6 @@ async function headScores(
 }
 
 /** Mean, NaN for none. */
-const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 /** Smallest and largest, NaN for none (not ±Infinity). */
 const min = (xs: number[]) => xs.length ? Math.min(...xs) : NaN;
 const max = (xs: number[]) => xs.length ? Math.max(...xs) : NaN;

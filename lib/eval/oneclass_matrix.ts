@@ -23,6 +23,7 @@ import type { RedoReason } from "../cluster/graph.ts";
 import { CgvsniError, UsageError } from "../core/errors.ts";
 import { atomicWrite, exists, readJsonIfExists, writeJson } from "../core/files.ts";
 import { makeProgress, type Progress } from "../core/progress.ts";
+import { mean } from "../core/stats.ts";
 import { loadDataset } from "../data/dataset.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import type { TrainMapOptions } from "../map/train.ts";
@@ -386,8 +387,6 @@ async function runCell(c: CellParams, log: Progress, redo?: RedoReason): Promise
     progress: log,
   });
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** `0.912 (0.88–0.95)`: mean over seeds and their range. */
 function spread(xs: number[]): string {

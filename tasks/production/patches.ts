@@ -25,7 +25,7 @@
 
 import { parseArgs } from "node:util";
 import { initBackend } from "../../lib/backends/mod.ts";
-import { DEFAULT_NU, quantile } from "../../lib/core/stats.ts";
+import { DEFAULT_NU, mean, quantile } from "../../lib/core/stats.ts";
 import { readImage } from "../../lib/data/decode.ts";
 import { loadDataset } from "../../lib/data/dataset.ts";
 import type { RgbImage } from "../../lib/data/image.ts";
@@ -260,7 +260,6 @@ export async function patchLevel(o: PatchLevelOptions): Promise<PatchLevelResult
  * ```
  */
 export function patchTable(r: PatchLevelResult): string {
-  const mean = (v: number[]) => v.reduce((x, y) => x + y, 0) / v.length;
   const f2 = (v: number) => v.toFixed(2);
   const aggs = Object.keys(AGGREGATES) as Aggregate[];
   return [

@@ -3,6 +3,7 @@ import { Rng } from "../../../lib/core/rng.ts";
 import {
   fisherQuantile,
   fisherScore,
+  mean,
   meanPerImage,
   quantile,
   upperTail,
@@ -58,4 +59,12 @@ Deno.test("stats: the mean per image follows each value's image, in any order, N
   // sums are in double precision: float32 values average without float32 rounding
   const f = Float32Array.from([0.1, 0.2]);
   assert.equal(meanPerImage(f, [0, 0], 1)[0], (f[0] + f[1]) / 2);
+});
+
+Deno.test("stats: mean sums in order and is NaN for no values", () => {
+  assert.equal(mean([1, 2, 4.5]), 2.5);
+  assert.equal(mean(new Float32Array([0.5, 0.25])), 0.375);
+  assert.ok(Number.isNaN(mean([])));
+  // summed in double precision: 1e8 + 1 + ... would lose the ones in single precision
+  assert.equal(mean([1e8, 1, 1, 1, 1]), (1e8 + 4) / 5);
 });
