@@ -14,6 +14,7 @@ import { DEFAULT_UNSURE } from "../lib/detect/detector.ts";
 import {
   fusedParts,
   loso,
+  LOSO_BALANCES,
   LOSO_DEFAULTS,
   LOSO_THRESHOLDS,
   type LosoFeatures,
@@ -100,6 +101,15 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       setting: true,
       help: "size the unsure band on the photographs instead: a share S of the natural reference " +
         "around the threshold's quantile (at most 2 nu)",
+    },
+    {
+      name: "balance",
+      type: "string",
+      arg: "B",
+      setting: true,
+      default: LOSO_DEFAULTS.balance,
+      help: "none | threshold: every source weighs alike in the threshold's quantile | source: " +
+        "in the fit too (the Gaussian)",
     },
     {
       name: "min-images",
@@ -194,6 +204,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       nu: num(a, "nu", { min: 0, max: 1 }),
       unsure: num(a, "unsure", { min: 0 }),
       unsureShare: num(a, "unsure-share", { min: 0, max: 1 }),
+      balance: choice(a, "balance", LOSO_BALANCES),
       minImages: num(a, "min-images", { int: true, min: 1 }),
       seed: num(a, "seed", { int: true }),
       heldOut: choice(a, "held-out", ["all", "big"] as const),

@@ -27,4 +27,5 @@ export {
   meanPerImage,
   quantile,
   upperTail,
+  weightedQuantile,
 } from "./stats.ts";

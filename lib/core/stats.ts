@@ -30,6 +30,52 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 /**
+ * The quantile of `values` where value i counts `weights[i]` times, interpolated as
+ * {@link quantile} is: value k of the sorted values sits at level (Cₖ − wₖ/2 − w₁/2) ÷ (W − w₁/2 −
+ * wₙ/2), Cₖ the weights up to and including it and W their sum (with equal weights, k ÷ (n − 1):
+ * exactly `quantile`), and levels between two values interpolate linearly. Weights must be
+ * positive and finite.
+ *
+ * @example Equal weights give the plain quantile; a heavy value pulls the quantile toward it
+ * ```ts
+ * import { weightedQuantile } from "./mod.ts";
+ * console.log(weightedQuantile([1, 2, 3, 4], [1, 1, 1, 1], 0.5)); // 2.5
+ * console.log(weightedQuantile([1, 2, 3, 4], [1, 1, 1, 3], 0.5)); // 3
+ * ```
+ */
+export function weightedQuantile(
+  values: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  q: number,
+): number {
+  const n = values.length;
+  if (n === 0) throw new RangeError("quantile of no values");
+  if (weights.length !== n) throw new RangeError(`${n} values but ${weights.length} weights`);
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile level must be in [0, 1], got ${q}`);
+  for (let i = 0; i < n; i++) {
+    if (!(weights[i] > 0 && Number.isFinite(weights[i]))) {
+      throw new RangeError(`weights must be positive and finite, got ${weights[i]} at ${i}`);
+    }
+  }
+  if (n === 1) return values[0];
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const w = order.map((i) => weights[i]), v = order.map((i) => values[i]);
+  const total = w.reduce((a, b) => a + b, 0);
+  const lo = w[0] / 2, span = total - w[0] / 2 - w[n - 1] / 2;
+  let below = 0, prev = 0;
+  for (let k = 0; k < n; k++) {
+    below += w[k];
+    const level = (below - w[k] / 2 - lo) / span;
+    if (level >= q) {
+      if (k === 0) return v[0];
+      return v[k - 1] + (v[k] - v[k - 1]) * (q - prev) / (level - prev);
+    }
+    prev = level;
+  }
+  return v[n - 1];
+}
+
+/**
  * The mean of `values`, summed in order in double precision; NaN when there are none.
  *
  * @example A mean, and the mean of nothing

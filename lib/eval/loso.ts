@@ -63,6 +63,16 @@ export type LosoThreshold = "model" | "cv" | "cv-source" | "train";
 /** The values of {@link LosoThreshold}. */
 export const LOSO_THRESHOLDS: readonly LosoThreshold[] = ["model", "cv", "cv-source", "train"];
 
+/**
+ * How the photographs of each fit are weighed: `none` (each counts once), `threshold` (each
+ * weighs one over its source's photographs in the fit in the threshold's quantile, so that every
+ * source counts alike there), or `source` (so in the fit too: the Gaussian's mean and covariance).
+ */
+export type LosoBalance = "none" | "threshold" | "source";
+
+/** The values of {@link LosoBalance}. */
+export const LOSO_BALANCES: readonly LosoBalance[] = ["none", "threshold", "source"];
+
 /** The protocol's defaults. */
 export const LOSO_DEFAULTS = {
   name: "loso",
@@ -71,6 +81,7 @@ export const LOSO_DEFAULTS = {
   minImages: 10,
   threshold: "model" as LosoThreshold,
   heldOut: "all" as "all" | "big",
+  balance: "none" as LosoBalance,
 };
 
 /**
@@ -132,6 +143,8 @@ export interface LosoOptions {
   unsure?: number;
   /** Size the unsure band on the photographs instead (`DetectorInfo.unsureShare`). */
   unsureShare?: number;
+  /** How each fit weighs its photographs' sources (default `none`; see {@link LosoBalance}). */
+  balance?: LosoBalance;
   /** Sources with fewer photographs are held out too, but left out of mean and worst (10). */
   minImages?: number;
   /**
@@ -293,6 +306,8 @@ export interface LosoResult {
   unsure: number;
   /** The unsure band sized on the photographs instead: this share of the natural reference. */
   unsureShare?: number;
+  /** How each fit weighed its photographs' sources (absent: `none`). */
+  balance?: LosoBalance;
   /** Smallest source in mean and worst. */
   minImages: number;
   /**
@@ -478,6 +493,10 @@ async function losoWith(
   const nu = o.nu ?? DEFAULT_NU, unsure = o.unsure ?? DEFAULT_UNSURE;
   const unsureShare = o.unsureShare;
   if (unsureShare !== undefined) checkUnsureShare(unsureShare, nu, "--unsure-share");
+  const balance = o.balance ?? LOSO_DEFAULTS.balance;
+  if (!LOSO_BALANCES.includes(balance)) {
+    throw new UsageError(`balance must be ${LOSO_BALANCES.join(", ")}; got "${balance}"`);
+  }
   const partsOf = new Map(features.map((f) => [f, fusedParts(f)]));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
@@ -533,6 +552,7 @@ async function losoWith(
     nu,
     unsure,
     ...(unsureShare !== undefined ? { unsureShare } : {}),
+    ...(balance !== "none" ? { balance } : {}),
     minImages,
     heldOut: o.heldOut ?? LOSO_DEFAULTS.heldOut,
     ...(shortSide ? { shortSide } : {}),
@@ -656,8 +676,14 @@ async function losoWith(
           ...(threshold === "model" ? {} : { threshold: threshold === "train" ? "train" : "cv" }),
           seed: o.seed ?? 0,
         });
+        // each row weighs one over its source's rows in the fit (a copy counts with its source)
+        const weights = balance === "none"
+          ? undefined
+          : sourceWeights(fit.map((i) => groupOf[i % n]));
         try {
           await est.fit(pick(fit), fit.length, d, {
+            ...(balance === "source" ? { weights } : {}),
+            ...(weights ? { thresholdWeights: weights } : {}),
             // a photograph and its copy in one fold: by source, or (copies, folds of images) by
             // photograph, so that no out-of-fold score comes from a model fitted on its twin
             ...(threshold === "cv-source"
@@ -802,6 +828,21 @@ function ruleSummaries(
   }));
 }
 
+/**
+ * One weight per row: one over the count of its group's rows, so that every group weighs 1.
+ *
+ * @example Three rows of one source and one of another
+ * ```ts
+ * import { sourceWeights } from "./loso.ts";
+ * console.log(sourceWeights([0, 0, 0, 1])); // [ 0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 1 ]
+ * ```
+ */
+export function sourceWeights(group: ArrayLike<number>): number[] {
+  const count = new Map<number, number>();
+  for (let i = 0; i < group.length; i++) count.set(group[i], (count.get(group[i]) ?? 0) + 1);
+  return Array.from(group, (g) => 1 / count.get(g)!);
+}
+
 /** The results as Markdown: the summary per configuration, then every source. */
 export function losoMarkdown(r: LosoResult): string {
   const f = (x: number) => Number.isFinite(x) ? x.toFixed(3) : "–";
@@ -819,6 +860,12 @@ export function losoMarkdown(r: LosoResult): string {
       r.unsureShare !== undefined
         ? `${r.unsureShare} of the natural reference around the threshold`
         : `±${r.unsure}·|threshold|`
+    }${
+      r.balance === "source"
+        ? "; each source weighing alike in the fit and the threshold"
+        : r.balance === "threshold"
+        ? "; each source weighing alike in the threshold"
+        : ""
     }; ` +
     (r.shortSide
       ? `every image brought down to a short side of ${r.shortSide} px first`

@@ -28,7 +28,7 @@ import { at, loadBundle, type Location, type NamedArray, readManifest } from "..
 import { saveBundle } from "../core/bundle.ts";
 import { ModelError, UsageError } from "../core/errors.ts";
 import { Rng } from "../core/rng.ts";
-import { DEFAULT_NU, quantile, upperTail } from "../core/stats.ts";
+import { DEFAULT_NU, quantile, upperTail, weightedQuantile } from "../core/stats.ts";
 import { type FeatureNorm, Normaliser } from "./normalise.ts";
 
 /** File stem of a saved one-class model (`oneclass.json`, `oneclass.bin`). */
@@ -120,6 +120,18 @@ export interface FitOptions {
    * say, so that each row's out-of-fold score comes from a model that never saw its source.
    */
   foldGroups?: ArrayLike<number>;
+  /**
+   * How much each row counts in the fit (each photograph weighted by one over its source's count,
+   * say, so that every source counts alike): positive, any scale. Only a model whose fit can weigh
+   * its rows takes them ({@link OneClassEstimator.weighsRows}); the others refuse them.
+   */
+  weights?: ArrayLike<number>;
+  /**
+   * How much each row counts in the threshold: its quantile is then {@link weightedQuantile} of
+   * the natural scores (per image, the mean of its rows' weights). The reference kept for p-values
+   * stays the scores themselves, unweighted. Not with `threshold: "val"`.
+   */
+  thresholdWeights?: ArrayLike<number>;
   /** Called after each epoch by the models trained in epochs. */
   onEpoch?: (m: Record<string, number>) => void;
   /** Runs the epochs of the models trained in epochs (see {@link EpochDriver}). */
@@ -161,6 +173,8 @@ export abstract class OneClassEstimator {
   thresholdFrom: ThresholdFrom = "train";
   /** Names of the parts that check but do not score (none but in a Gaussian in parts). */
   readonly checks: readonly string[] = [];
+  /** Whether the fit takes {@link FitOptions.weights} (the Gaussian's does). */
+  readonly weighsRows: boolean = false;
   /**
    * The natural images' raw scores the threshold is the (1 − ν) quantile of, ascending (one per
    * image: out-of-fold for `cv`). Saved, so that a score can be read as an upper-tail p-value
@@ -231,6 +245,11 @@ export abstract class OneClassEstimator {
    * constructor's `threshold` says (not when `opts.epochs` stopped early: see {@link finished}).
    */
   async fit(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<this> {
+    checkWeights(opts.weights, n, "weights");
+    checkWeights(opts.thresholdWeights, n, "thresholdWeights");
+    if (opts.weights && !this.weighsRows) {
+      throw new UsageError(`a ${this.kind} one-class model cannot weigh its rows in the fit`);
+    }
     this.finished = (await this.fitNormalised(this.begin(x, n, d), n, opts)) !== false;
     if (this.finished) await this.setThreshold(x, n, d, opts);
     return this;
@@ -254,20 +273,30 @@ export abstract class OneClassEstimator {
    */
   async setThreshold(x: Float32Array, n: number, d: number, opts: FitOptions = {}): Promise<void> {
     const from = this.thresholdMode;
+    const w = opts.thresholdWeights;
     if (from === "val") {
       if (!opts.validation) throw new UsageError("threshold val needs validation vectors");
+      if (w) throw new UsageError("threshold val takes no threshold weights");
       await this.calibrate(opts.validation.x, opts.validation.n);
-    } else if (from === "cv") {
-      this.#thresholdFrom(groupMeans(await this.outOfFold(x, n, d, opts), opts.groups), "cv");
     } else {
-      this.#thresholdFrom(groupMeans(this.trainingScores(), opts.groups), "train");
+      const scores = from === "cv" ? await this.outOfFold(x, n, d, opts) : this.trainingScores();
+      this.#thresholdFrom(
+        groupMeans(scores, opts.groups),
+        from,
+        w && groupMeans(Float32Array.from(w), opts.groups),
+      );
     }
   }
 
-  /** The threshold as the (1 − ν) quantile of natural raw scores, which are kept as reference. */
-  #thresholdFrom(natural: ArrayLike<number>, from: ThresholdFrom): void {
+  /**
+   * The threshold as the (1 − ν) quantile of natural raw scores (weighted by `weights` when
+   * given), which are kept as reference.
+   */
+  #thresholdFrom(natural: ArrayLike<number>, from: ThresholdFrom, weights?: ArrayLike<number>) {
     this.reference = Float32Array.from(natural).sort();
-    this.threshold = quantile(natural, 1 - this.nu);
+    this.threshold = weights
+      ? weightedQuantile(natural, weights, 1 - this.nu)
+      : quantile(natural, 1 - this.nu);
     this.thresholdFrom = from;
   }
 
@@ -292,6 +321,8 @@ export abstract class OneClassEstimator {
         const inner = mine(opts.foldGroups);
         await est.fitNormalised(est.begin(rows(x, d, fitRows), m, d), m, {
           ...opts,
+          weights: mine(opts.weights),
+          thresholdWeights: mine(opts.thresholdWeights),
           groups: mine(opts.groups),
           foldGroups: inner && new Set(inner).size >= 2 ? inner : undefined,
           epochs: undefined,
@@ -553,6 +584,17 @@ export function groupMeans(scores: Float32Array, groups?: ArrayLike<number>): Fl
     sum.set(groups[i], [s[0] + scores[i], s[1] + 1]);
   }
   return Float32Array.from([...sum.values()], ([a, k]) => a / k);
+}
+
+/** Refuses weights that are not one positive, finite number per row. */
+function checkWeights(w: ArrayLike<number> | undefined, n: number, what: string): void {
+  if (!w) return;
+  if (w.length !== n) throw new RangeError(`${what}: expected ${n}, got ${w.length}`);
+  for (let i = 0; i < n; i++) {
+    if (!(w[i] > 0 && Number.isFinite(w[i]))) {
+      throw new RangeError(`${what} must be positive and finite, got ${w[i]} at row ${i}`);
+    }
+  }
 }
 
 /** The rows `idx` of a row-major matrix with `d` columns. */

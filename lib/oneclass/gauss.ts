@@ -40,7 +40,7 @@ import {
   topEigen,
   zeros,
 } from "../core/linalg.ts";
-import { quantile } from "../core/stats.ts";
+import { quantile, weightedQuantile } from "../core/stats.ts";
 import {
   type EstimatorOptions,
   type FitOptions,
@@ -170,6 +170,9 @@ export class GaussianOneClass extends OneClassEstimator {
     }
   }
 
+  /** The fit weighs its rows ({@link FitOptions.weights}): mean and covariance, weighted. */
+  override readonly weighsRows = true;
+
   /** The Ledoit–Wolf shrinkage δ found by fit (of the first part). */
   get shrinkage(): number {
     return this.#parts[0]?.shrinkage ?? 0;
@@ -192,13 +195,14 @@ export class GaussianOneClass extends OneClassEstimator {
     if (sizes.reduce((a, b) => a + b, 0) !== d) {
       throw new RangeError(`parts ${sizes.join(" + ")} do not add up to the dimension ${d}`);
     }
+    if (opts.weights && this.pca > 0) throw new UsageError("pca takes no row weights");
     const rng = new Rng(`pca:${this.seed}`);
     let start = 0;
     const own: Float32Array[] = []; // each part's distances of the training rows
     this.#parts = [];
     for (const k of sizes) {
       const cols = columns(x, n, d, start, start + k);
-      const [part, dist] = fitPart(cols, n, k, this.pca, rng, start);
+      const [part, dist] = fitPart(cols, n, k, this.pca, rng, start, opts.weights);
       own.push(dist);
       if (sizes.length > 1) {
         // the part's scale: the (1 - ν) quantile of its out-of-fold distances, each fold
@@ -208,8 +212,12 @@ export class GaussianOneClass extends OneClassEstimator {
         const oof = await alone.outOfFold(cols, n, k, {
           groups: opts.groups,
           foldGroups: opts.foldGroups,
+          weights: opts.weights,
         });
-        part.scale = Math.fround(quantile(oof, 1 - this.nu)) || 1;
+        const w = opts.thresholdWeights;
+        part.scale = Math.fround(
+          w ? weightedQuantile(oof, w, 1 - this.nu) : quantile(oof, 1 - this.nu),
+        ) || 1;
       }
       this.#parts.push(part);
       start += k;
@@ -422,7 +430,9 @@ function partSettings(settings: Record<string, unknown>, dim: number): Record<st
 
 /**
  * Fits one Gaussian to `n` rows of `k` columns (the columns from `start` of the full vectors),
- * and returns it with the training rows' own distances.
+ * and returns it with the training rows' own distances. With `weights`, row i counts as
+ * n·wᵢ ÷ Σw rows in the mean and the covariance (the shrinkage sees n rows' worth, as many as
+ * there are).
  */
 function fitPart(
   x: Float32Array,
@@ -431,9 +441,19 @@ function fitPart(
   pca: number,
   rng: Rng,
   start: number,
+  weights?: ArrayLike<number>,
 ): [Part, Float32Array] {
+  let w: Float64Array | undefined;
+  if (weights) {
+    let total = 0;
+    for (let i = 0; i < n; i++) total += weights[i];
+    w = Float64Array.from({ length: n }, (_, i) => n * weights[i] / total);
+  }
   let mean: Float64Array = new Float64Array(k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) mean[j] += x[i * k + j] / n;
+  for (let i = 0; i < n; i++) {
+    const wi = w ? w[i] : 1;
+    for (let j = 0; j < k; j++) mean[j] += wi * x[i * k + j] / n;
+  }
   mean = roundedToFloat32(mean); // saved as float32: use exactly what a loaded model will
   let z = zeros(n, k);
   for (let i = 0; i < n; i++) {
@@ -449,12 +469,14 @@ function fitPart(
     z = project(z, axes);
   }
   const space = z.cols;
-  // ZᵀZ (or ZZᵀ when there are fewer rows than columns), computed once: the shrinkage reads it
-  // before it becomes the covariance
-  const product = space <= n ? crossProduct(z, 1) : gram(z, 1);
-  const shrinkage = ledoitWolfShrinkage(z, product);
+  // the rows scaled by √w: their cross product is ZᵀWZ, and Σ = a·(√W·Z)ᵀ(√W·Z) + b·I
+  const zw = w ? sqrtWeightedRows(z, w) : z;
+  // ZᵀWZ (or its Gram form when there are fewer rows than columns), computed once: the shrinkage
+  // reads it before it becomes the covariance
+  const product = space <= n ? crossProduct(zw, 1) : gram(zw, 1);
+  const shrinkage = ledoitWolfShrinkage(z, product, w);
   let trace = 0;
-  for (let i = 0; i < z.data.length; i++) trace += z.data[i] ** 2;
+  for (let i = 0; i < zw.data.length; i++) trace += zw.data[i] ** 2;
   const mu = trace / n / space;
   const a = (1 - shrinkage) / n, b = Math.max(shrinkage * mu, 1e-9 * (mu || 1));
   let chol: Mat, woodbury: Mat | undefined;
@@ -467,7 +489,7 @@ function fitPart(
     const m = product;
     for (let i = 0; i < n; i++) m.data[i * n + i] += b / a;
     chol = cholesky(m);
-    woodbury = z;
+    woodbury = zw;
   }
   // what is saved is float32: keep exactly that, so a loaded model scores bit-identically
   for (const m of [chol, woodbury]) if (m) m.data = roundedToFloat32(m.data);

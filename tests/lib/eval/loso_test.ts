@@ -11,7 +11,13 @@ import { type Dataset, loadDataset } from "../../../lib/data/dataset.ts";
 import { readImage } from "../../../lib/data/decode.ts";
 import { gaussianBlur } from "../../../lib/data/perturb.ts";
 import { encodePng } from "../../../lib/data/png.ts";
-import { fusedParts, loso, losoMarkdown, type LosoOptions } from "../../../lib/eval/loso.ts";
+import {
+  fusedParts,
+  loso,
+  type LosoBalance,
+  losoMarkdown,
+  type LosoOptions,
+} from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
 import { Detector, loadDetector } from "../../../lib/detect/detector.ts";
 import { PROFILE_DIM } from "../../../lib/features/profile.ts";
@@ -182,6 +188,25 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.match(losoMarkdown(sized), /unsure band 0\.04 of the natural reference/);
     await assert.rejects(run({ name: "too-wide", unsureShare: 0.2 }), /unsure-share.*\(0, 0\.1\]/);
     assert.ok(!(await Deno.stat(join(dir, "too-wide")).catch(() => undefined)));
+    // each source weighing alike: in the threshold only, the same fits (the same AUC) and other
+    // thresholds (two of the three fits hold sources of 16 and 8); in the fit too, other AUCs
+    const byThreshold = await run({ name: "bal-t", featureCache: cached, balance: "threshold" });
+    const bySource = await run({ name: "bal-s", featureCache: cached, balance: "source" });
+    const col = (x: typeof r, k: "auc" | "threshold") => x.cells[0].rows.map((y) => y[k]);
+    assert.deepEqual(col(byThreshold, "auc"), col(r, "auc"));
+    assert.notDeepEqual(col(byThreshold, "threshold"), col(r, "threshold"));
+    assert.notDeepEqual(col(bySource, "auc"), col(r, "auc"));
+    assert.deepEqual([r.balance, byThreshold.balance, bySource.balance], [
+      undefined,
+      "threshold",
+      "source",
+    ]);
+    assert.match(losoMarkdown(bySource), /each source weighing alike in the fit and the threshold/);
+    await assert.rejects(
+      run({ name: "bal-bad", balance: "images" as LosoBalance }),
+      /balance must be none, threshold, source/,
+    );
+    assert.ok(!(await Deno.stat(join(dir, "bal-bad")).catch(() => undefined)));
     // fused sources: each source's vectors computed once (residual's from the cache), side by
     // side; the blurred source is still flagged; no fused list is cached, only its parts (the
     // ones computed here)

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../../../lib/core/deps.ts";
 import { Rng } from "../../../lib/core/rng.ts";
-import { quantile } from "../../../lib/core/stats.ts";
+import { quantile, weightedQuantile } from "../../../lib/core/stats.ts";
 import { DeepSvdd } from "../../../lib/oneclass/deep_svdd.ts";
 import {
   type EstimatorOptions,
@@ -464,4 +464,101 @@ Deno.test("oneclass: a model saved before the fit settings were kept refits as i
     back.dispose();
   });
   m.dispose();
+});
+
+Deno.test("oneclass: a Gaussian with row weights is the weighted mean and Ledoit-Wolf covariance, both forms", async () => {
+  await testBackend();
+  // both forms: fewer dimensions than vectors (Cholesky of Σ) and more (Woodbury)
+  for (const [n, d] of [[30, 4], [8, 12]]) {
+    const r = new Rng(9 + d);
+    const train = Float32Array.from({ length: n * d }, () => r.normal() + 0.5 * r.next());
+    const test = Float32Array.from({ length: 3 * d }, () => 2 * r.normal());
+    const w = Array.from({ length: n }, (_, i) => i < n / 4 ? 3 : 0.5);
+    const m = await new GaussianOneClass({ norm: "none", threshold: "train" }).fit(train, n, d, {
+      weights: w,
+    });
+    // explicit: each row counts n·wᵢ/Σw times in the mean and in S; δ from those centred rows
+    const total = w.reduce((a, b) => a + b, 0), wn = w.map((v) => n * v / total);
+    const mean = Array.from({ length: d }, (_, j) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += wn[i] * train[i * d + j];
+      return s / n;
+    });
+    const z = {
+      rows: n,
+      cols: d,
+      data: Float64Array.from({ length: n * d }, (_, k) => train[k] - mean[k % d]),
+    };
+    const delta = ledoitWolfShrinkage(z, undefined, wn);
+    // (the fitted mean is rounded to float32, as it is saved)
+    assert.ok(Math.abs(m.shrinkage - delta) < 1e-6, `${m.shrinkage} vs ${delta}`);
+    const S = Array.from({ length: d }, (_, a) =>
+      Array.from({ length: d }, (_, b) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += wn[i] * z.data[i * d + a] * z.data[i * d + b];
+        return s / n;
+      }));
+    const tr = S.reduce((s, row, i) => s + row[i], 0) / d;
+    const inv = invert(
+      S.map((row, i) => row.map((v, j) => (1 - delta) * v + (i === j ? delta * tr : 0))),
+    );
+    const raw = await m.scoreSamples(test, 3);
+    for (let k = 0; k < 3; k++) {
+      const y = Array.from({ length: d }, (_, j) => test[k * d + j] - mean[j]);
+      const q = y.reduce((s, yi, i) => s + yi * inv[i].reduce((t, v, j) => t + v * y[j], 0), 0);
+      assert.ok(Math.abs(raw[k] - q) <= 1e-3 * q, `n ${n}, d ${d}: ${raw[k]} vs ${q}`);
+    }
+    // the weights matter (the unweighted fit scores otherwise), and their scale does not
+    const plain = await new GaussianOneClass({ norm: "none", threshold: "train" }).fit(train, n, d);
+    const scaled = await new GaussianOneClass({ norm: "none", threshold: "train" }).fit(
+      train,
+      n,
+      d,
+      { weights: w.map((v) => 7 * v) },
+    );
+    const [p, s] = [await plain.scoreSamples(test, 3), await scaled.scoreSamples(test, 3)];
+    assert.ok(p.some((v, k) => Math.abs(v - raw[k]) > 1e-3 * raw[k]), "weights changed nothing");
+    s.forEach((v, k) => assert.ok(Math.abs(v - raw[k]) <= 1e-5 * raw[k], `${v} vs ${raw[k]}`));
+  }
+});
+
+Deno.test("oneclass: threshold weights give the weighted quantile; weights are checked and refused where not taken", async () => {
+  await testBackend();
+  const d = 5, n = 60, { train } = data(n, 1, d, 3);
+  const tw = Array.from({ length: n }, (_, i) => i % 3 ? 1 : 4);
+  const m = await new GaussianOneClass({ threshold: "train" }).fit(train, n, d, {
+    thresholdWeights: tw,
+  });
+  const raw = await m.scoreSamples(train, n);
+  const want = weightedQuantile(raw, tw, 0.95);
+  assert.ok(Math.abs(m.threshold - want) <= 1e-5 * want, `${m.threshold} vs ${want}`);
+  assert.ok(Math.abs(m.threshold - quantile(raw, 0.95)) > 1e-4, "the weights changed nothing");
+  // cv: the out-of-fold scores' weighted quantile, per image the mean of its rows' weights
+  const groups = Array.from({ length: n }, (_, i) => Math.floor(i / 2));
+  const cv = new GaussianOneClass({ threshold: "cv", seed: 2 });
+  await cv.fit(train, n, d, { groups, thresholdWeights: tw });
+  const oof = groupMeans(await cv.outOfFold(train, n, d, { groups }), groups);
+  const want2 = weightedQuantile(oof, groupMeans(Float32Array.from(tw), groups), 0.95);
+  assert.ok(Math.abs(cv.threshold - want2) <= 1e-5 * want2, `${cv.threshold} vs ${want2}`);
+  // refused: a model whose fit takes no weights, bad weights, weights with a val threshold
+  const knn = new KnnOneClass({ threshold: "train" });
+  await assert.rejects(knn.fit(train, n, d, { weights: tw }), /knn one-class model cannot weigh/);
+  knn.dispose();
+  const g = () => new GaussianOneClass({ threshold: "train" });
+  await assert.rejects(g().fit(train, n, d, { weights: tw.slice(1) }), /weights: expected 60/);
+  await assert.rejects(
+    g().fit(train, n, d, { thresholdWeights: tw.map((v, i) => i === 7 ? 0 : v) }),
+    /thresholdWeights must be positive and finite, got 0 at row 7/,
+  );
+  await assert.rejects(
+    new GaussianOneClass({ pca: 2 }).fit(train, n, d, { weights: tw }),
+    /pca takes no row weights/,
+  );
+  await assert.rejects(
+    new GaussianOneClass({ threshold: "val" }).fit(train, n, d, {
+      validation: { x: train, n },
+      thresholdWeights: tw,
+    }),
+    /threshold val takes no threshold weights/,
+  );
 });
