@@ -30,11 +30,13 @@ export function quantile(values: ArrayLike<number>, q: number): number {
 }
 
 /**
- * The quantile of `values` where value i counts `weights[i]` times, interpolated as
- * {@link quantile} is: value k of the sorted values sits at level (Cₖ − wₖ/2 − w₁/2) ÷ (W − w₁/2 −
- * wₙ/2), Cₖ the weights up to and including it and W their sum (with equal weights, k ÷ (n − 1):
- * exactly `quantile`), and levels between two values interpolate linearly. Weights must be
- * positive and finite.
+ * The quantile of `values` where value i weighs `weights[i]`, interpolated as {@link quantile} is:
+ * value k of the sorted values sits at level (Cₖ − wₖ/2 − w₁/2) ÷ (W − w₁/2 − wₙ/2), Cₖ the
+ * weights up to and including it and W their sum, and levels between two values interpolate
+ * linearly. With equal weights the levels are k ÷ (n − 1), so it equals `quantile` (to rounding).
+ * The smallest and the largest value sit at levels 0 and 1 whatever their weights (with two
+ * values the weights do not matter), and a value of weight 2 is not two values of weight 1: ties
+ * interpolate differently. Weights must be positive and finite.
  *
  * @example Equal weights give the plain quantile; a heavy value pulls the quantile toward it
  * ```ts

@@ -497,6 +497,13 @@ async function losoWith(
   if (!LOSO_BALANCES.includes(balance)) {
     throw new UsageError(`balance must be ${LOSO_BALANCES.join(", ")}; got "${balance}"`);
   }
+  if (balance === "source" && (kinds.some((k) => k !== "gauss") || o.settings?.pca)) {
+    // refused before any feature is computed: only the Gaussian's fit weighs its rows
+    throw new UsageError(
+      "balance source weighs the fit: the Gaussian's only, without pca (balance threshold " +
+        "weighs any model's threshold)",
+    );
+  }
   const partsOf = new Map(features.map((f) => [f, fusedParts(f)]));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);

@@ -431,8 +431,9 @@ function partSettings(settings: Record<string, unknown>, dim: number): Record<st
 /**
  * Fits one Gaussian to `n` rows of `k` columns (the columns from `start` of the full vectors),
  * and returns it with the training rows' own distances. With `weights`, row i counts as
- * n·wᵢ ÷ Σw rows in the mean and the covariance (the shrinkage sees n rows' worth, as many as
- * there are).
+ * n·wᵢ ÷ Σw rows in the mean and the covariance, and the shrinkage judges the covariance's noise
+ * at the weights' effective size, (Σw)² ÷ Σw² rows (n with equal weights): weighing a few rows up
+ * makes the estimate noisier, not larger.
  */
 function fitPart(
   x: Float32Array,
@@ -443,11 +444,13 @@ function fitPart(
   start: number,
   weights?: ArrayLike<number>,
 ): [Part, Float32Array] {
-  let w: Float64Array | undefined;
+  let w: Float64Array | undefined, size: number | undefined;
   if (weights) {
+    if (weights.length !== n) throw new RangeError(`${n} rows but ${weights.length} weights`);
     let total = 0;
     for (let i = 0; i < n; i++) total += weights[i];
     w = Float64Array.from({ length: n }, (_, i) => n * weights[i] / total);
+    size = n * n / w.reduce((a, v) => a + v * v, 0);
   }
   let mean: Float64Array = new Float64Array(k);
   for (let i = 0; i < n; i++) {
@@ -474,7 +477,7 @@ function fitPart(
   // ZᵀWZ (or its Gram form when there are fewer rows than columns), computed once: the shrinkage
   // reads it before it becomes the covariance
   const product = space <= n ? crossProduct(zw, 1) : gram(zw, 1);
-  const shrinkage = ledoitWolfShrinkage(z, product, w);
+  const shrinkage = ledoitWolfShrinkage(z, product, w, size);
   let trace = 0;
   for (let i = 0; i < zw.data.length; i++) trace += zw.data[i] ** 2;
   const mu = trace / n / space;
@@ -563,9 +566,16 @@ function columns(x: Float32Array, n: number, d: number, start: number, end: numb
  * The Ledoit–Wolf shrinkage of centred rows (scikit-learn's `ledoit_wolf_shrinkage`); `product`:
  * their ZᵀZ (or ZZᵀ when there are fewer rows than columns), when the caller has it. With
  * `weights` (a mixture component's responsibilities, say), each row counts as that many rows:
- * `product` is then ZᵀWZ, and the covariance the one weighted by them.
+ * `product` is then ZᵀWZ, and the covariance the one weighted by them. `size`: the number of rows
+ * the covariance's noise is judged at (default Σw, the weights read as counts); weights that
+ * reweigh a sample (each source alike, say) leave it as noisy as (Σw)² ÷ Σw² rows would.
  */
-export function ledoitWolfShrinkage(z: Mat, product?: Mat, weights?: ArrayLike<number>): number {
+export function ledoitWolfShrinkage(
+  z: Mat,
+  product?: Mat,
+  weights?: ArrayLike<number>,
+  size?: number,
+): number {
   const { rows: n, cols: d, data } = z;
   let mass = 0, traceSum = 0, beta_ = 0;
   for (let i = 0; i < n; i++) {
@@ -583,7 +593,7 @@ export function ledoitWolfShrinkage(z: Mat, product?: Mat, weights?: ArrayLike<n
   let delta_ = 0;
   for (let i = 0; i < p.data.length; i++) delta_ += p.data[i] ** 2;
   delta_ /= mass * mass;
-  let beta = (beta_ / mass - delta_) / (d * mass);
+  let beta = (beta_ / mass - delta_) / (d * (size ?? mass));
   const delta = (delta_ - 2 * mu * empTrace + d * mu * mu) / d;
   beta = Math.min(beta, delta);
   return beta === 0 || delta === 0 ? 0 : beta / delta;

@@ -7,6 +7,7 @@ import {
   meanPerImage,
   quantile,
   upperTail,
+  weightedQuantile,
 } from "../../../lib/core/stats.ts";
 
 Deno.test("stats: Fisher's quantiles are the chi-square(2k) quantiles", () => {
@@ -67,4 +68,27 @@ Deno.test("stats: mean sums in order and is NaN for no values", () => {
   assert.ok(Number.isNaN(mean([])));
   // summed in double precision: 1e8 + 1 + ... would lose the ones in single precision
   assert.equal(mean([1e8, 1, 1, 1, 1]), (1e8 + 4) / 5);
+});
+
+Deno.test("stats: a weighted quantile, worked by hand; equal weights give the plain quantile", () => {
+  // [1, 2, 3, 4] weighted [1, 1, 1, 3]: levels (C - w/2 - 1/2) / (6 - 1/2 - 3/2) = 0, 1/4, 1/2, 1
+  const v = [4, 2, 1, 3], w = [3, 1, 1, 1]; // unsorted: sorted with their weights
+  for (const [q, want] of [[0, 1], [0.125, 1.5], [0.25, 2], [0.5, 3], [0.75, 3.5], [1, 4]]) {
+    assert.ok(
+      Math.abs(weightedQuantile(v, w, q) - want) < 1e-12,
+      `${q}: ${weightedQuantile(v, w, q)}`,
+    );
+  }
+  // equal weights, any scale: numpy's default quantile, ties included
+  const r = new Rng(3), xs = Array.from({ length: 37 }, () => Math.round(r.normal() * 4));
+  for (let q = 0; q <= 1; q += 0.05) {
+    const a = weightedQuantile(xs, xs.map(() => 2.5), q), b = quantile(xs, q);
+    assert.ok(Math.abs(a - b) < 1e-9, `${q}: ${a} vs ${b}`);
+  }
+  assert.equal(weightedQuantile([7], [0.1], 0.3), 7);
+  assert.throws(() => weightedQuantile([], [], 0.5), /no values/);
+  assert.throws(() => weightedQuantile([1, 2], [1], 0.5), /2 values but 1 weights/);
+  assert.throws(() => weightedQuantile([1, 2], [1, -1], 0.5), /positive and finite, got -1 at 1/);
+  assert.throws(() => weightedQuantile([1, 2], [1, NaN], 0.5), /positive and finite/);
+  assert.throws(() => weightedQuantile([1, 2], [1, 1], 1.5), /in \[0, 1\]/);
 });

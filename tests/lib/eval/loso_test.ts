@@ -207,6 +207,11 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       /balance must be none, threshold, source/,
     );
     assert.ok(!(await Deno.stat(join(dir, "bal-bad")).catch(() => undefined)));
+    await assert.rejects(
+      run({ name: "bal-knn", kinds: ["gauss", "knn"], balance: "source" }),
+      /balance source weighs the fit: the Gaussian's only/,
+    );
+    assert.ok(!(await Deno.stat(join(dir, "bal-knn")).catch(() => undefined)));
     // fused sources: each source's vectors computed once (residual's from the cache), side by
     // side; the blurred source is still flagged; no fused list is cached, only its parts (the
     // ones computed here)

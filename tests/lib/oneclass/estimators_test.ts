@@ -489,7 +489,23 @@ Deno.test("oneclass: a Gaussian with row weights is the weighted mean and Ledoit
       cols: d,
       data: Float64Array.from({ length: n * d }, (_, k) => train[k] - mean[k % d]),
     };
-    const delta = ledoitWolfShrinkage(z, undefined, wn);
+    // Ledoit-Wolf written out, its noise term at the weights' effective size n² / Σ wn²
+    let tr2 = 0, beta_ = 0;
+    const S0 = Array.from({ length: d }, () => new Float64Array(d));
+    for (let i = 0; i < n; i++) {
+      let sq = 0;
+      for (let a = 0; a < d; a++) {
+        sq += z.data[i * d + a] ** 2;
+        for (let b = 0; b < d; b++) S0[a][b] += wn[i] * z.data[i * d + a] * z.data[i * d + b] / n;
+      }
+      beta_ += wn[i] * sq * sq;
+    }
+    for (const row of S0) for (const v of row) tr2 += v * v;
+    const mu0 = S0.reduce((t, row, a) => t + row[a], 0) / d;
+    const size = n * n / wn.reduce((a, v) => a + v * v, 0);
+    const dd = (tr2 - 2 * mu0 * mu0 * d + d * mu0 * mu0) / d;
+    const delta = Math.min((beta_ / n - tr2) / (d * size), dd) / dd;
+    assert.ok(size < n - 1, `effective size ${size} of ${n} rows`);
     // (the fitted mean is rounded to float32, as it is saved)
     assert.ok(Math.abs(m.shrinkage - delta) < 1e-6, `${m.shrinkage} vs ${delta}`);
     const S = Array.from({ length: d }, (_, a) =>
@@ -561,4 +577,58 @@ Deno.test("oneclass: threshold weights give the weighted quantile; weights are c
     }),
     /threshold val takes no threshold weights/,
   );
+});
+
+/** Out-of-fold scores by hand: each row its own group, the folds drawn as `cv` draws them. */
+async function handOutOfFold(x: Float32Array, n: number, d: number, w: number[], seed: number) {
+  const order = new Rng(`oneclass-folds:${seed}`).shuffle(Array.from({ length: n }, (_, i) => i));
+  const foldOf = new Map(order.map((g, i) => [g, i % 5]));
+  const out = new Float32Array(n);
+  for (let f = 0; f < 5; f++) {
+    const fit = [...Array(n).keys()].filter((i) => foldOf.get(i) !== f);
+    const held = [...Array(n).keys()].filter((i) => foldOf.get(i) === f);
+    const pick = (idx: number[]) =>
+      Float32Array.from(idx.flatMap((i) => [...x.subarray(i * d, (i + 1) * d)]));
+    const m = await new GaussianOneClass({ threshold: "train" }).fit(pick(fit), fit.length, d, {
+      weights: fit.map((i) => w[i]),
+    });
+    (await m.scoreSamples(pick(held), held.length)).forEach((v, k) => out[held[k]] = v);
+  }
+  return out;
+}
+
+Deno.test("oneclass: fit weights reach every fold of the cv threshold and every part's scale", async () => {
+  await testBackend();
+  const d = 5, n = 50, { train, inliers } = data(n, 4, d, 5);
+  const w = Array.from({ length: n }, (_, i) => i < 10 ? 5 : 1);
+  const tw = Array.from({ length: n }, (_, i) => i % 4 ? 1 : 3);
+  // cv: the quantile of scores from folds fitted with their rows' weights
+  const cv = await new GaussianOneClass({ threshold: "cv", seed: 3 }).fit(train, n, d, {
+    weights: w,
+    thresholdWeights: tw,
+  });
+  const oof = await handOutOfFold(train, n, d, w, 3);
+  const want = weightedQuantile(oof, tw, 0.95);
+  assert.ok(Math.abs(cv.threshold - want) <= 1e-5 * want, `${cv.threshold} vs ${want}`);
+  // parts: the check part's scale is the weighted quantile of its own out-of-fold distances,
+  // from folds fitted with the weights; its score is its distance over that scale, minus 1
+  const cols = (x: Float32Array, k: number) =>
+    Float32Array.from({ length: k * 2 }, (_, i) => x[Math.floor(i / 2) * d + 3 + (i % 2)]);
+  const parts = await new GaussianOneClass({
+    threshold: "cv",
+    seed: 3,
+    parts: [3, 2],
+    partNames: ["a", "b"],
+    checks: ["b"],
+  }).fit(train, n, d, { weights: w, thresholdWeights: tw });
+  const alone = await new GaussianOneClass({ threshold: "train" }).fit(cols(train, n), n, 2, {
+    weights: w,
+  });
+  const scale = weightedQuantile(await handOutOfFold(cols(train, n), n, 2, w, 3), tw, 0.95);
+  const dist = await alone.scoreSamples(cols(inliers, 4), 4);
+  const got = parts.partScores(inliers, 4).b;
+  got.forEach((v, k) => {
+    const q = dist[k] / scale - 1;
+    assert.ok(Math.abs(v - q) <= 1e-4 * Math.max(1, Math.abs(q)), `${v} vs ${q}`);
+  });
 });
