@@ -64,8 +64,10 @@ export {
   type Calls,
   fusedParts,
   loso,
+  LOSO_BALANCES,
   LOSO_DEFAULTS,
   LOSO_RULES,
+  type LosoBalance,
   type LosoCell,
   type LosoFeatures,
   losoMarkdown,
@@ -74,6 +76,7 @@ export {
   type LosoRow,
   type LosoThreshold,
   type RuleSummary,
+  sourceWeights,
 } from "./loso.ts";
 export {
   MATRIX_DEFAULTS,
