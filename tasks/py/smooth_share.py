@@ -9,6 +9,8 @@ share for each renderer's renders: what calling smooth images "unsure" would cos
 
     /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2-scores [--flat 1.0] [--worst 2] [--out CSV]
     /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2-scores --flat-cue SHARES.csv
+    /usr/bin/python3 tasks/py/smooth_share.py runs/loso-profile-v2-scores --noise-cue SHARES.csv \
+        [--renders-as /work/cgbench-jpeg90]
 
 Reads the run's scores.csv (of one features x model cell) and results.json (which name the corpus
 and the renders' dataset);
@@ -16,7 +18,14 @@ and the renders' dataset);
 or not, and every render, named as in their dataset.csv files). --flat-cue SHARES.csv (that file)
 asks instead whether the flat patches of smooth images (share at least 0.5) tell photographs from
 renders: at full resolution, in the green channel, the share of horizontally adjacent pixels that
-are equal, that differ by one, and the mean difference, with each one's AUC.
+are equal, that differ by one, and the mean difference, with each one's AUC. --noise-cue asks
+whether their noise depends on brightness as a camera's does (shot noise: more noise in brighter
+regions; a rasteriser's dither or flat shading: none, or the same everywhere): at full resolution,
+in luminance, over the flattest quarter of each smooth image's 32-px patches (stride 32; means in
+[10, 245]), the median residual deviation (the noise floor) and the slope of log(deviation + 0.05)
+on the patch mean over 255 (least squares), with each one's AUC. --renders-as DIR reads each render
+from DIR instead (the same renders saved otherwise by jpeg_renders.py, named in the same order), so
+that the cue is also judged on renders that went through JPEG as the photographs did.
 """
 
 import argparse
@@ -59,6 +68,56 @@ def flat_cue(path, flat):
     return np.mean(out, axis=0) if out else None
 
 
+def noise_cue(path):
+    """The noise floor and its slope on brightness in the flattest quarter of an image's patches."""
+    a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64).mean(axis=2)
+    r = a - uniform_filter(a, 3)
+    p = [(a[y:y + 32, x:x + 32].mean(), r[y:y + 32, x:x + 32].std())
+         for y in range(0, a.shape[0] - 31, 32) for x in range(0, a.shape[1] - 31, 32)]
+    p = np.array([q for q in p if 10 <= q[0] <= 245])
+    if len(p) < 8:
+        return None
+    p = p[p[:, 1] <= np.quantile(p[:, 1], 0.25)]
+    mu, sd = p[:, 0] / 255, p[:, 1]
+    slope = np.polyfit(mu, np.log(sd + 0.05), 1)[0] if np.ptp(mu) > 0.02 else 0.0
+    return np.array([np.median(sd), slope])
+
+
+def noise_cues(info, shares, renders_as):
+    """Prints whether the smooth images' noise depends on brightness, by label."""
+    from sklearn.metrics import roc_auc_score
+    swap = {}
+    if renders_as:  # the k-th render of each label in the original is the k-th in the copy
+        def names(root):
+            by = {}
+            for x in csv.DictReader(open(os.path.join(root, "dataset.csv"))):
+                if x["Label"] != "0":
+                    by.setdefault(x["Label"], []).append(x["Name"])
+            return by
+        orig, copy = names(info["renders"]), names(renders_as)
+        swap = {o: os.path.join(renders_as, c) for lab in orig for o, c in zip(orig[lab], copy[lab])}
+    rows = []
+    for x in csv.DictReader(open(shares)):
+        if float(x["share"]) < 0.5:
+            continue
+        root = info["natural"] if x["label"] == "0" else info["renders"]
+        path = swap.get(x["image"], os.path.join(root, x["image"])) if x["label"] != "0" else \
+            os.path.join(root, x["image"])
+        c = noise_cue(path)
+        if c is not None:
+            rows.append((int(x["label"]), c))
+    lab = np.array([l for l, _ in rows])
+    names = ["photographs"] + [r["name"] for r in info["renderers"]]
+    print(f"{len(rows)} smooth images: " + ", ".join(f"{(lab == l).sum()} {n}" for l, n in enumerate(names)))
+    print(f"renders read from {renders_as or info['renders']}\n")
+    print("| in the flattest patches | AUC (renders higher) | " + " | ".join(names) + " (medians) |")
+    print("| --- | ---: |" + " ---: |" * len(names))
+    for k, what in enumerate(["noise floor", "slope on brightness"]):
+        v = np.array([c[k] for _, c in rows])
+        meds = [np.median(v[lab == l]) if (lab == l).any() else float("nan") for l in range(len(names))]
+        print(f"| {what} | {roc_auc_score(lab > 0, v):.2f} | " + " | ".join(f"{m:.3f}" for m in meds) + " |")
+
+
 def flat_cues(info, shares, flat):
     """Prints how the flat patches of the smooth images in `shares` differ, by label."""
     from sklearn.metrics import roc_auc_score
@@ -92,10 +151,14 @@ def main():
     ap.add_argument("--worst", type=int, default=2, help="list the flagged photographs of this many worst sources")
     ap.add_argument("--out", help="write every image's smooth share here")
     ap.add_argument("--flat-cue", help="a SHARES.csv of --out: the flat patches of smooth images")
+    ap.add_argument("--noise-cue", help="a SHARES.csv of --out: the smooth images' noise on brightness")
+    ap.add_argument("--renders-as", help="with --noise-cue: read the renders from this copy")
     a = ap.parse_args()
     info = json.load(open(os.path.join(a.run, "results.json")))
     if a.flat_cue:
         return flat_cues(info, a.flat_cue, a.flat)
+    if a.noise_cue:
+        return noise_cues(info, a.noise_cue, a.renders_as)
     rows = list(csv.DictReader(open(os.path.join(a.run, "scores.csv"))))
     cells = {(r["features"], r["model"]) for r in rows}
     if len(cells) != 1:
