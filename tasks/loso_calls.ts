@@ -8,7 +8,12 @@
  * falls in the band independently with probability s (a band calibrated to perfection), for
  * several s: what the target asks of a band, given the sources' sizes.
  *
- * deno run --allow-read tasks/loso_calls.ts [--bound] runs/RUN1 runs/RUN2 ...
+ * With `--sets N`, the runs come in groups of N, one configuration against N sets of renders
+ * (cgbench's as they are, as JPEG 90, ...), and each group gets one more line
+ * ({@link acrossSets}): the renders called computer-generated and unsure, averaged over the
+ * renderers and the sets, and how much likelier a render is to be unsure than a photograph.
+ *
+ * deno run --allow-read tasks/loso_calls.ts [--bound] [--sets N] runs/RUN1 runs/RUN2 ...
  *
  * @module
  */
@@ -50,6 +55,37 @@ export function runCalls(r: LosoResult, scores: string[][]): RunCalls {
   };
 }
 
+/** One configuration against several sets of renders: see {@link acrossSets}. */
+export interface SetsCalls {
+  /** Renders called computer-generated: the mean over the renderers, then over the sets. */
+  rendersCg: number;
+  /** Renders called unsure, likewise. */
+  rendersUnsure: number;
+  /** `rendersUnsure` over the first run's photographs called unsure (mean over sources). */
+  ratio: number;
+}
+
+/**
+ * The renders' calls of one configuration run against several sets of renders (the photographs'
+ * calls are the same in every run: the first run's are read).
+ *
+ * @example Two sets of renders
+ * ```ts
+ * import { acrossSets, type RunCalls } from "./loso_calls.ts";
+ * const run = (cg: number, unsure: number): RunCalls => ({
+ *   recall: [0.95, 0.8], unsure: [0.02, 0.1], photosCg: 0.03, auc: 0.9,
+ *   rendersCg: { A: cg, B: cg }, rendersUnsure: unsure,
+ * });
+ * console.log(acrossSets([run(0.4, 0.1), run(0.2, 0.06)])); // { rendersCg: 0.3, rendersUnsure: 0.08, ratio: 4 }
+ * ```
+ */
+export function acrossSets(runs: RunCalls[]): SetsCalls {
+  if (!runs.length) throw new RangeError("no runs");
+  const rendersCg = mean(runs.map((k) => mean(Object.values(k.rendersCg))));
+  const rendersUnsure = mean(runs.map((k) => k.rendersUnsure));
+  return { rendersCg, rendersUnsure, ratio: rendersUnsure / runs[0].unsure[0] };
+}
+
 /**
  * The chance that at most `limit` of each source's photographs fall in the band, the sources of
  * `sizes` independent and each photograph in it with probability `s` (binomial).
@@ -74,8 +110,15 @@ export function chanceAllUnder(sizes: number[], s: number, limit = 0.1): number 
 
 if (import.meta.main) {
   const bound = Deno.args.includes("--bound");
-  const dirs = Deno.args.filter((a) => a !== "--bound");
+  const at = Deno.args.indexOf("--sets");
+  const sets = at >= 0 ? Number(Deno.args[at + 1]) : 0;
+  const dirs = Deno.args.filter((a, i) => a !== "--bound" && i !== at && (at < 0 || i !== at + 1));
+  if (at >= 0 && !(Number.isInteger(sets) && sets >= 1 && dirs.length % sets === 0)) {
+    console.error(`--sets N: a whole number of groups of N runs, got ${Deno.args[at + 1]}`);
+    Deno.exit(2);
+  }
   const f = (x: number) => x.toFixed(3);
+  const all: RunCalls[] = [];
   console.log(
     "| run | recall mean / worst | unsure mean / worst | photos CG | AUC mean | renders CG | renders CG mean | renders unsure |",
   );
@@ -85,6 +128,7 @@ if (import.meta.main) {
     const scores = parseCsvRecords(await Deno.readTextFile(join(dir, "scores.csv")))
       .map((x) => x.fields);
     const k = runCalls(r, scores), cg = Object.values(k.rendersCg);
+    all.push(k);
     console.log(
       `| ${dir.split("/").pop()} | ${f(k.recall[0])} / ${f(k.recall[1])} | ${f(k.unsure[0])} / ${
         f(k.unsure[1])
@@ -92,6 +136,17 @@ if (import.meta.main) {
         f(cg.reduce((a, b) => a + b, 0) / cg.length)
       } | ${f(k.rendersUnsure)} |`,
     );
+  }
+  if (sets) {
+    console.log("\n| runs | renders CG | renders unsure | renders unsure / photographs unsure |");
+    console.log("| --- | ---: | ---: | ---: |");
+    for (let g = 0; g < dirs.length; g += sets) {
+      const x = acrossSets(all.slice(g, g + sets));
+      const names = dirs.slice(g, g + sets).map((d) => d.split("/").pop()).join(", ");
+      console.log(
+        `| ${names} | ${f(x.rendersCg)} | ${f(x.rendersUnsure)} | ${x.ratio.toFixed(2)} |`,
+      );
+    }
   }
   if (bound && dirs.length) {
     const r = JSON.parse(await Deno.readTextFile(join(dirs[0], "results.json"))) as LosoResult;

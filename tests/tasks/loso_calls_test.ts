@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import type { LosoResult } from "../../lib/eval/loso.ts";
-import { chanceAllUnder, runCalls } from "../../tasks/loso_calls.ts";
+import { acrossSets, chanceAllUnder, type RunCalls, runCalls } from "../../tasks/loso_calls.ts";
 
 Deno.test("loso_calls: photographs called CG per summary source, renders' shares per renderer", () => {
   const calls = (cg: number, unsure: number) => ({ cg, unsure, natural: 1 - cg - unsure });
@@ -59,4 +59,20 @@ Deno.test("loso_calls: the chance that a calibrated band keeps every source at o
   assert.ok(chanceAllUnder([100_000], 0.05) > 0.999); // 0.95^100000 underflows; its log does not
   // the wider the band, the smaller the chance
   assert.ok(chanceAllUnder([15, 15, 300], 0.01) > chanceAllUnder([15, 15, 300], 0.04));
+});
+
+Deno.test("loso_calls: one configuration against several sets of renders, on one line", () => {
+  const run = (cg: [number, number], unsure: number, photosUnsure: number): RunCalls => ({
+    recall: [0.95, 0.8],
+    unsure: [photosUnsure, 0.1],
+    photosCg: 0.03,
+    auc: 0.9,
+    rendersCg: { A: cg[0], B: cg[1] },
+    rendersUnsure: unsure,
+  });
+  const x = acrossSets([run([0.5, 0.3], 0.1, 0.02), run([0.2, 0.2], 0.04, 0.5)]);
+  assert.ok(Math.abs(x.rendersCg - 0.3) < 1e-12); // (0.4 + 0.2) / 2
+  assert.ok(Math.abs(x.rendersUnsure - 0.07) < 1e-12);
+  assert.ok(Math.abs(x.ratio - 3.5) < 1e-12); // over the first run's photographs
+  assert.throws(() => acrossSets([]), /no runs/);
 });
