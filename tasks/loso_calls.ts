@@ -133,7 +133,7 @@ if (import.meta.main) {
       `| ${dir.split("/").pop()} | ${f(k.recall[0])} / ${f(k.recall[1])} | ${f(k.unsure[0])} / ${
         f(k.unsure[1])
       } | ${f(k.photosCg)} | ${f(k.auc)} | ${cg.map((x) => x.toFixed(2)).join(" / ")} | ${
-        f(cg.reduce((a, b) => a + b, 0) / cg.length)
+        f(mean(cg))
       } | ${f(k.rendersUnsure)} |`,
     );
   }

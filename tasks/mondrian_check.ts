@@ -130,7 +130,7 @@ for (const hold of big) {
       t.cg[name].push(mine.filter((s) => s > 1).length / mine.length);
       return rocAuc([...p, ...mine], [...p.map(() => 0), ...mine.map(() => 1)]);
     });
-    t.auc.push(aucs.reduce((a, b) => a + b, 0) / aucs.length);
+    t.auc.push(mean(aucs));
   }
   est.dispose();
 }

@@ -439,7 +439,6 @@ async function headScores(
   return Float32Array.from(es, (e) => pCg[e.path]);
 }
 
-/** Mean, NaN for none. */
 /** Smallest and largest, NaN for none (not ±Infinity). */
 const min = (xs: number[]) => xs.length ? Math.min(...xs) : NaN;
 const max = (xs: number[]) => xs.length ? Math.max(...xs) : NaN;

@@ -94,7 +94,7 @@ function subset(f: Patches, keep: Set<number>): Patches {
 }
 
 const AGGREGATES = {
-  mean: (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length,
+  mean,
   q90: (v: number[]) => quantile(v, 0.9),
   max: (v: number[]) => Math.max(...v),
 };
