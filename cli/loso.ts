@@ -109,7 +109,7 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       setting: true,
       default: LOSO_DEFAULTS.balance,
       help: "none | threshold: every source weighs alike in the threshold's quantile | source: " +
-        "in the fit too (the Gaussian)",
+        "in the fit too (the Gaussian) | fit: in the fit only",
     },
     {
       name: "min-images",

@@ -66,12 +66,13 @@ export const LOSO_THRESHOLDS: readonly LosoThreshold[] = ["model", "cv", "cv-sou
 /**
  * How the photographs of each fit are weighed: `none` (each counts once), `threshold` (each
  * weighs one over its source's photographs in the fit in the threshold's quantile, so that every
- * source counts alike there), or `source` (so in the fit too: the Gaussian's mean and covariance).
+ * source counts alike there), `source` (so in the fit too: the Gaussian's mean and covariance), or
+ * `fit` (in the fit only: the threshold the unweighted quantile, as under `none`).
  */
-export type LosoBalance = "none" | "threshold" | "source";
+export type LosoBalance = "none" | "threshold" | "source" | "fit";
 
 /** The values of {@link LosoBalance}. */
-export const LOSO_BALANCES: readonly LosoBalance[] = ["none", "threshold", "source"];
+export const LOSO_BALANCES: readonly LosoBalance[] = ["none", "threshold", "source", "fit"];
 
 /** The protocol's defaults. */
 export const LOSO_DEFAULTS = {
@@ -496,10 +497,11 @@ async function losoWith(
   if (!LOSO_BALANCES.includes(balance)) {
     throw new UsageError(`balance must be ${LOSO_BALANCES.join(", ")}; got "${balance}"`);
   }
-  if (balance === "source" && (kinds.some((k) => k !== "gauss") || o.settings?.pca)) {
+  const weighsFit = balance === "source" || balance === "fit";
+  if (weighsFit && (kinds.some((k) => k !== "gauss") || o.settings?.pca)) {
     // refused before any feature is computed: only the Gaussian's fit weighs its rows
     throw new UsageError(
-      "balance source weighs the fit: the Gaussian's only, without pca (balance threshold " +
+      `balance ${balance} weighs the fit: the Gaussian's only, without pca (balance threshold ` +
         "weighs any model's threshold)",
     );
   }
@@ -688,8 +690,10 @@ async function losoWith(
           : sourceWeights(fit.map((i) => groupOf[i % n]));
         try {
           await est.fit(pick(fit), fit.length, d, {
-            ...(balance === "source" ? { weights } : {}),
-            ...(weights ? { thresholdWeights: weights } : {}),
+            ...(weighsFit ? { weights } : {}),
+            ...(balance === "threshold" || balance === "source"
+              ? { thresholdWeights: weights }
+              : {}),
             // a photograph and its copy in one fold: by source, or (copies, folds of images) by
             // photograph, so that no out-of-fold score comes from a model fitted on its twin
             ...(threshold === "cv-source"
@@ -871,6 +875,8 @@ export function losoMarkdown(r: LosoResult): string {
         ? "; each source weighing alike in the fit and the threshold"
         : r.balance === "threshold"
         ? "; each source weighing alike in the threshold"
+        : r.balance === "fit"
+        ? "; each source weighing alike in the fit (the threshold unweighted)"
         : ""
     }; ` +
     (r.shortSide

@@ -202,14 +202,24 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
       "source",
     ]);
     assert.match(losoMarkdown(bySource), /each source weighing alike in the fit and the threshold/);
+    // in the fit only: bySource's fits (its AUCs), the threshold's quantile unweighted
+    const byFit = await run({ name: "bal-f", featureCache: cached, balance: "fit" });
+    assert.deepEqual(col(byFit, "auc"), col(bySource, "auc"));
+    assert.notDeepEqual(col(byFit, "threshold"), col(bySource, "threshold"));
+    assert.equal(byFit.balance, "fit");
+    assert.match(losoMarkdown(byFit), /alike in the fit \(the threshold unweighted\)/);
     await assert.rejects(
       run({ name: "bal-bad", balance: "images" as LosoBalance }),
-      /balance must be none, threshold, source/,
+      /balance must be none, threshold, source, fit/,
     );
     assert.ok(!(await Deno.stat(join(dir, "bal-bad")).catch(() => undefined)));
     await assert.rejects(
       run({ name: "bal-knn", kinds: ["gauss", "knn"], balance: "source" }),
       /balance source weighs the fit: the Gaussian's only/,
+    );
+    await assert.rejects(
+      run({ name: "bal-knn-f", kinds: ["gauss", "knn"], balance: "fit" }),
+      /balance fit weighs the fit: the Gaussian's only/,
     );
     assert.ok(!(await Deno.stat(join(dir, "bal-knn")).catch(() => undefined)));
     // fused sources: each source's vectors computed once (residual's from the cache), side by
