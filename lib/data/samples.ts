@@ -12,6 +12,7 @@ import type { Progress } from "../core/progress.ts";
 import { ImageStore, tile, tileCount, type View } from "./cache.ts";
 import { cropAt, type RgbImage, tileOrigins } from "./image.ts";
 import type { Dataset } from "./dataset.ts";
+import { DEFAULT_MAX_PIXELS, sniffImage } from "./decode.ts";
 import type { Role, SplitEntry } from "./split.ts";
 
 /** One crop of one image. */
@@ -80,19 +81,32 @@ export async function cropOf(
  * Decodes every entry once (filling the cache) and sorts out the unusable ones: undecodable,
  * smaller than `crop`, over the pixel limit. With `skipBad` they are dropped and listed in
  * `<run>/skipped.txt`; without, the first few are reported in one error, before any training
- * step. Returns the usable entries, in order.
+ * step. Entries whose paths are in `vouched` (decoded before, as the caller knows: their vectors
+ * cached from the same files) are only measured from their headers, and decoded if that fails or
+ * falls short of `crop`. Returns the usable entries, in order.
  */
 export async function usable(
   entries: SplitEntry[],
   store: ImageStore,
   view: View,
   crop: number,
-  o: { skipBad: boolean; run: string; log: Progress; what: string; listName?: string },
+  o: {
+    skipBad: boolean;
+    run: string;
+    log: Progress;
+    what: string;
+    listName?: string;
+    vouched?: ReadonlySet<string>;
+  },
 ): Promise<SplitEntry[]> {
   const bad: ImageError[] = [];
   o.log.start("decoding", entries.length);
   for (const e of entries) {
     try {
+      if (o.vouched?.has(e.path) && await bigEnough(e.path, crop, store)) {
+        o.log.tick();
+        continue;
+      }
       const img = await store.get(e.path, view);
       if (img.width < crop || img.height < crop) {
         throw new ImageError(
@@ -123,10 +137,24 @@ export async function usable(
 }
 
 /**
+ * Whether the header of the image at `path` gives both sides at least `side`, and no more pixels
+ * than `store` decodes (false if unread).
+ */
+async function bigEnough(path: string, side: number, store: ImageStore): Promise<boolean> {
+  try {
+    const { width, height } = sniffImage(await Deno.readFile(path), path);
+    const limit = store.decodeOptions.maxPixels ?? DEFAULT_MAX_PIXELS;
+    return width >= side && height >= side && width * height <= limit;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The photographs (label 0) of a corpus and the renders (labels 1..K) of a render dataset that
  * decode and take a `side`-pixel crop, as `role`; the others are skipped and named in the run's
- * `skipped-natural.txt` and `skipped-renders.txt` (`skipped`: their paths). What `loso` and
- * `train-head` read.
+ * `skipped-natural.txt` and `skipped-renders.txt` (`skipped`: their paths); `vouched` as
+ * {@link usable} takes it. What `loso` and `train-head` read.
  *
  * @example The shipped images as photographs and renders, every one usable
  * ```ts
@@ -145,7 +173,7 @@ export async function photographsAndRenders(
   renders: Dataset,
   store: ImageStore,
   side: number,
-  o: { run: string; log: Progress; role: Role },
+  o: { run: string; log: Progress; role: Role; vouched?: ReadonlySet<string> },
 ): Promise<{ photos: SplitEntry[]; renders: SplitEntry[]; skipped: string[] }> {
   const check = async (images: Dataset["images"], what: string) =>
     await usable(
@@ -156,7 +184,14 @@ export async function photographsAndRenders(
         size: side,
       },
       side,
-      { skipBad: true, run: o.run, log: o.log, what, listName: `skipped-${what}.txt` },
+      {
+        skipBad: true,
+        run: o.run,
+        log: o.log,
+        what,
+        listName: `skipped-${what}.txt`,
+        ...(o.vouched ? { vouched: o.vouched } : {}),
+      },
     );
   const photos = await check(natural.images.filter((e) => e.label === 0), "natural");
   const rendered = renders.images.filter((e) => e.label > 0);

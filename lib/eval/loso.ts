@@ -31,7 +31,7 @@ import { makeProgress, type Progress, ticker } from "../core/progress.ts";
 import { DEFAULT_NU, mean } from "../core/stats.ts";
 import { ImageStore } from "../data/cache.ts";
 import { checkPerturbation, formatPerturbation, parsePerturbation } from "../data/perturb.ts";
-import { loadDataset } from "../data/dataset.ts";
+import { type Dataset, loadDataset } from "../data/dataset.ts";
 import { photographsAndRenders } from "../data/samples.ts";
 import { formatCsv } from "../data/csv.ts";
 import type { SplitEntry } from "../data/split.ts";
@@ -44,7 +44,7 @@ import {
   type Verdict,
   type VerdictRule,
 } from "../detect/detector.ts";
-import { adoptFeatures, extractFeatures } from "../features/extract.ts";
+import { adoptFeatures, cachedSamples, extractFeatures } from "../features/extract.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
@@ -529,12 +529,34 @@ async function losoWith(
   // how every image is read (and, with a perturbation first, each processed copy)
   const reading = { ...(shortSide ? { shortSide } : {}), ...(jpegQuality ? { jpegQuality } : {}) };
   const store = new ImageStore({ dir: join(dir, ".cache"), ...reading });
+  const cacheDir = join(dir, "features");
+  // other runs' vectors of the same definition, offered image by image (each source once)
+  const allParts = [...new Set(features.flatMap((f) => partsOf.get(f)!))];
+  if (caches.length) {
+    for (const source of allParts) {
+      const k = await adoptFeatures(caches, cacheDir, { source, store });
+      log.log(
+        `${source}: ${k} cached list(s) of ${caches.join(", ")} of the same definition ` +
+          `(source, pixels, decoder, JPEG re-encoding) offered image by image`,
+      );
+    }
+  }
   // with a head, an image must also take its crop (else it is skipped, named, like any other)
   const side = Math.max(MIN_SIDE, headDet?.crop ?? 0);
+  const vouched = side === MIN_SIDE && (!shortSide || shortSide >= side)
+    ? await decodedBefore([nat, ren], cacheDir, allParts, store)
+    : undefined;
+  if (vouched?.size) {
+    log.log(
+      `${vouched.size} image(s) with every source's vectors cached from the same file: ` +
+        `measured from their headers, not decoded again`,
+    );
+  }
   const { photos, renders, skipped } = await photographsAndRenders(nat, ren, store, side, {
     run: dir,
     log,
     role: "test",
+    ...(vouched ? { vouched } : {}),
   });
   const groups = [...new Set(photos.map((e) => e.group))].sort();
   const groupOf = photos.map((e) => groups.indexOf(e.group));
@@ -586,7 +608,6 @@ async function losoWith(
       formatCsv(["features", "model", "source", "image", "score", "checks", "call"], scoreRows),
     );
   };
-  const cacheDir = join(dir, "features");
   const rendererOf = renders.map((e) => ren.classes.find((c) => c.label === e.label)!.name);
   const byRenderer = new Map(
     rendererNames.map((r) => [r, rendererOf.flatMap((x, i) => x === r ? [i] : [])]),
@@ -607,7 +628,6 @@ async function losoWith(
   }
   // each source's vectors, computed (or read from the cache) once whatever fuses them
   const computed = new Map<string, Promise<{ data: Float32Array; n: number; dim: number }>>();
-  const adopted = new Set<FeatureSource>();
   // the processed copies: the same photographs through the perturbation, then as `store` reads
   const copyStore = copies && new ImageStore({ perturbation: copies, ...reading });
   const vectors = (es: SplitEntry[], key: string, source: FeatureSource, from = store) => {
@@ -616,14 +636,6 @@ async function losoWith(
       computed.set(
         id,
         (async () => {
-          if (caches.length && !adopted.has(source)) { // once a source, before its first list
-            adopted.add(source);
-            const k = await adoptFeatures(caches, cacheDir, { source, store });
-            log.log(
-              `${source}: ${k} cached list(s) of ${caches.join(", ")} of the same definition ` +
-                `(source, pixels, decoder, JPEG re-encoding) offered image by image`,
-            );
-          }
           log.start(`${source} features (${key})`, es.length);
           const f = await extractFeatures({
             source,
@@ -836,6 +848,30 @@ function ruleSummaries(
       }])),
     }];
   }));
+}
+
+/**
+ * The paths of the photographs (of `sets[0]`) and renders (of `sets[1]`) whose vectors of every
+ * source in `parts` are cached under `dir` from the same files ({@link cachedSamples}): decoded
+ * before, so checked from their headers only.
+ */
+async function decodedBefore(
+  [nat, ren]: [Dataset, Dataset],
+  dir: string,
+  parts: FeatureSource[],
+  store: ImageStore,
+): Promise<Set<string>> {
+  const entries = [
+    ...nat.images.filter((e) => e.label === 0),
+    ...ren.images.filter((e) => e.label > 0),
+  ];
+  const samples = entries.map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
+  let ok = entries.map(() => true);
+  for (const source of parts) {
+    const has = await cachedSamples(dir, { source, store, samples });
+    ok = ok.map((v, i) => v && has[i]);
+  }
+  return new Set(entries.filter((_, i) => ok[i]).map((e) => e.path));
 }
 
 /**

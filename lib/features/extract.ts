@@ -251,6 +251,47 @@ export async function adoptFeatures(
 }
 
 /**
+ * Which of `o.samples` (whole images) have a vector under `dir` computed as these would be
+ * (source, pixels, decoder, JPEG re-encoding, the source's version) from the same file (name and
+ * fingerprint): in a list cached there, or in a slice of its `shards/` (another run's, once
+ * {@link adoptFeatures} has copied it in). Only the manifests are read. Such an image was decoded
+ * and its vector computed before, which a caller may take as proof that it decodes (`loso`, to
+ * skip decoding it again only to check it).
+ *
+ * @example Three photographs' residual vectors cached, and a fourth image not
+ * ```ts
+ * import { cachedSamples, extractFeatures } from "./mod.ts";
+ * import { ImageStore, loadDataset } from "../data/mod.ts";
+ * const ds = await loadDataset("dataset");
+ * const samples = ds.images.slice(0, 4).map((e) => ({ entry: { ...e, role: "test" as const }, tile: 0 }));
+ * const store = new ImageStore(), view = { kind: "full" as const }, dir = await Deno.makeTempDir();
+ * await extractFeatures({ source: "residual", samples: samples.slice(0, 3), store, view, cache: { dir, key: "three" } });
+ * console.log(await cachedSamples(dir, { source: "residual", store, samples })); // [ true, true, true, false ]
+ * ```
+ */
+export async function cachedSamples(
+  dir: string,
+  o: { source: FeatureSource; store: ImageStore; samples: Sample[] },
+): Promise<boolean[]> {
+  if (needsMap(o.source)) throw new RangeError("only whole-image vectors are looked up");
+  const listed = await listOf(o.samples);
+  const full = { kind: "full" as const };
+  const want = slice(await identityOf({ ...o, view: full }, listed));
+  const have = new Set<string>();
+  for (const place of [dir, shardFolder(dir, want, { source: o.source, view: full })]) {
+    const stems = await Array.fromAsync(Deno.readDir(place)).catch(() => []);
+    for (const e of stems) {
+      if (!e.isFile || !e.name.endsWith(".json")) continue;
+      const m = await readManifest(place, e.name.slice(0, -5)).catch(() => undefined);
+      const files = m?.files as string[] | undefined, names = m?.names as string[] | undefined;
+      if (m?.format !== FORMAT || !files || !names || !sameDefinition(m, want)) continue;
+      names.forEach((name, i) => have.add(`${name}\0${files[i]}`));
+    }
+  }
+  return listed.names.map((n, i) => have.has(`${n}\0${listed.files[i]}`));
+}
+
+/**
  * Whether a saved list's manifest was computed as `want` defines vectors: every key of the
  * definition equal both ways (a list made with an option `want` lacks, `shortSide` say, is not).
  */

@@ -38,6 +38,7 @@ export {
 export { CHROMA_DIM, CHROMA_SPEC, chromaFeatures } from "./chroma.ts";
 export {
   adoptFeatures,
+  cachedSamples,
   extractFeatures,
   extractFeatureShard,
   type ExtractOptions,

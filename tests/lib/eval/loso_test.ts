@@ -26,6 +26,11 @@ import { createOneClass } from "../../../lib/oneclass/io.ts";
 import { resolveSettings } from "../../../lib/oneclass/train.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
+/** The log line of a LOSO run that checked `n` images from their headers only. */
+const VOUCHED = (n: number) =>
+  `${n} image(s) with every source's vectors cached from the same file: measured from their ` +
+  `headers, not decoded again`;
+
 /**
  * A CSV of the first `k` renders of each renderer of `ds` (and one photograph: a dataset has
  * photographs too; the renders' photographs are not used), written in `dir`.
@@ -166,6 +171,35 @@ Deno.test("loso: the held-out source is in no fit or threshold; every source is 
     assert.ok(againLog.some((l) => /^residual: 2 cached list\(s\)/.test(l)), againLog.join("\n"));
     const after = await stamps();
     assert.deepEqual(after, before);
+    // every image's vectors cached from the same file: none decoded again to check it
+    assert.ok(againLog.includes(VOUCHED(52)), againLog.join("\n"));
+    // a photograph replaced by a broken file under the same name is not vouched for: decoded,
+    // named and skipped as without a cache
+    const natural2 = join(dir, "natural2");
+    await Deno.mkdir(natural2);
+    await Deno.copyFile(join(dir, "natural", "dataset.csv"), join(natural2, "dataset.csv"));
+    for (const g of ["even", "odd", "blurred"]) {
+      await Deno.mkdir(join(natural2, g));
+      for (const e of Deno.readDirSync(join(dir, "natural", g))) {
+        await Deno.copyFile(join(dir, "natural", g, e.name), join(natural2, g, e.name));
+      }
+    }
+    const broken = rows[0].split(",")[0];
+    const bytes = await Deno.readFile(join(natural2, broken));
+    await Deno.writeFile(join(natural2, broken), bytes.subarray(0, 100));
+    const brokenLog: string[] = [];
+    const withBroken = await run({
+      name: "broken",
+      natural: natural2,
+      featureCache: cached,
+      progress: kept(brokenLog),
+    });
+    assert.ok(brokenLog.includes(VOUCHED(51)), brokenLog.join("\n"));
+    assert.deepEqual(withBroken.skipped, [join(natural2, broken)]);
+    assert.match(
+      await Deno.readTextFile(join(withBroken.dir, "skipped-natural.txt")),
+      new RegExp(broken),
+    );
     // an unsure band sized on the photographs moves no threshold: the same recall and AUC
     const sized = await run({ name: "sized", featureCache: cached, unsureShare: 0.04 });
     assert.deepEqual(

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ImageStore, loadDataset } from "../../../lib/data/mod.ts";
 import {
   adoptFeatures,
+  cachedSamples,
   extractFeatures,
   extractFeatureShard,
   RESIDUAL_SPEC,
@@ -56,10 +57,18 @@ Deno.test("features: a file replaced under the same name is computed again, by l
       (await extractFeatures({ ...o, cache: { dir: run, key: "slices" } })).cached,
       true,
     );
+    // what is cached, image by image: these files, not another source's nor other pixels'
+    assert.deepEqual(await cachedSamples(run, o), [true, true]);
+    assert.deepEqual(await cachedSamples(other, o), [true, true]);
+    assert.deepEqual(await cachedSamples(run, { ...o, source: "profile" }), [false, false]);
+    const jpeg = new ImageStore({ jpegQuality: 75 });
+    assert.deepEqual(await cachedSamples(run, { ...o, store: jpeg }), [false, false]);
+    assert.deepEqual(await cachedSamples(join(dir, "none"), o), [false, false]);
 
     // the second image is replaced by another render under the same name: every cached form of
     // it is passed over, and its row is the new file's
     await Deno.copyFile(c.path, entries[1].path);
+    assert.deepEqual(await cachedSamples(run, o), [true, false]);
     const want = await extractFeatures(o);
     const dim = want.dim;
     assert.notDeepEqual(want.data.slice(dim), before.data.slice(dim));
@@ -77,6 +86,7 @@ Deno.test("features: a file replaced under the same name is computed again, by l
     assert.deepEqual(again.data, want.data);
     const mine = join(dir, "mine");
     assert.equal(await adoptFeatures([other], mine, { source: "residual", store }), 1);
+    assert.deepEqual(await cachedSamples(mine, o), [true, false]); // the adopted slice alone
     const adopted = await extractFeatures({ ...o, cache: { dir: mine, key: "all" } });
     assert.equal(adopted.cached, false);
     assert.deepEqual(adopted.data, want.data);
