@@ -12,7 +12,7 @@ import type { Progress } from "../core/progress.ts";
 import { ImageStore, tile, tileCount, type View } from "./cache.ts";
 import { cropAt, type RgbImage, tileOrigins } from "./image.ts";
 import type { Dataset } from "./dataset.ts";
-import { DEFAULT_MAX_PIXELS, sniffImage } from "./decode.ts";
+import { DEFAULT_MAX_PIXELS, readImageFile, sniffImage } from "./decode.ts";
 import type { Role, SplitEntry } from "./split.ts";
 
 /** One crop of one image. */
@@ -78,12 +78,14 @@ export async function cropOf(
 }
 
 /**
- * Decodes every entry once (filling the cache) and sorts out the unusable ones: undecodable,
- * smaller than `crop`, over the pixel limit. With `skipBad` they are dropped and listed in
+ * Decodes every entry once (filling the cache; but see `vouched`) and sorts out the unusable
+ * ones: undecodable, smaller than `crop`, over the pixel limit. With `skipBad` they are dropped and listed in
  * `<run>/skipped.txt`; without, the first few are reported in one error, before any training
  * step. Entries whose paths are in `vouched` (decoded before, as the caller knows: their vectors
- * cached from the same files) are only measured from their headers, and decoded if that fails or
- * falls short of `crop`. Returns the usable entries, in order.
+ * cached from the same files) are only measured from their headers (read as decoding reads them,
+ * links checked), and decoded if that fails, falls short of `crop` or exceeds the pixel limit; a
+ * decoder's warnings about them (a truncated JPEG, say) are then not given again. Returns the
+ * usable entries, in order.
  */
 export async function usable(
   entries: SplitEntry[],
@@ -142,7 +144,7 @@ export async function usable(
  */
 async function bigEnough(path: string, side: number, store: ImageStore): Promise<boolean> {
   try {
-    const { width, height } = sniffImage(await Deno.readFile(path), path);
+    const { width, height } = sniffImage(await readImageFile(path), path);
     const limit = store.decodeOptions.maxPixels ?? DEFAULT_MAX_PIXELS;
     return width >= side && height >= side && width * height <= limit;
   } catch {

@@ -549,7 +549,7 @@ async function losoWith(
   if (vouched?.size) {
     log.log(
       `${vouched.size} image(s) with every source's vectors cached from the same file: ` +
-        `measured from their headers, not decoded again`,
+        `checked from their headers (decoded only where that fails)`,
     );
   }
   const { photos, renders, skipped } = await photographsAndRenders(nat, ren, store, side, {

@@ -283,8 +283,10 @@ export async function cachedSamples(
     for (const e of stems) {
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const m = await readManifest(place, e.name.slice(0, -5)).catch(() => undefined);
-      const files = m?.files as string[] | undefined, names = m?.names as string[] | undefined;
-      if (m?.format !== FORMAT || !files || !names || !sameDefinition(m, want)) continue;
+      const files = m?.files, names = m?.names;
+      if (m?.format !== FORMAT || !sameDefinition(m, want)) continue;
+      // a damaged manifest lists nothing (as a list that cannot be assembled from is not used)
+      if (!Array.isArray(names) || !Array.isArray(files) || names.length !== files.length) continue;
       names.forEach((name, i) => have.add(`${name}\0${files[i]}`));
     }
   }

@@ -28,8 +28,8 @@ import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 /** The log line of a LOSO run that checked `n` images from their headers only. */
 const VOUCHED = (n: number) =>
-  `${n} image(s) with every source's vectors cached from the same file: measured from their ` +
-  `headers, not decoded again`;
+  `${n} image(s) with every source's vectors cached from the same file: checked from their ` +
+  `headers (decoded only where that fails)`;
 
 /**
  * A CSV of the first `k` renders of each renderer of `ds` (and one photograph: a dataset has
