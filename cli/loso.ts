@@ -5,6 +5,7 @@
  */
 
 import { GMM_FITS, GMM_SCORINGS } from "../lib/oneclass/gmm.ts";
+import { HEAD_MODELS } from "../lib/head/heads.ts";
 import { initBackend } from "../lib/backends/select.ts";
 import type { BackendName } from "../lib/backends/select.ts";
 import { makeProgress } from "../lib/core/progress.ts";
@@ -169,6 +170,21 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
         "a detector whose head joins each fit: every verdict rule's calls (photographs and renders its map never trained on)",
     },
     {
+      name: "head-model",
+      type: "string",
+      arg: "M",
+      setting: true,
+      help:
+        "linear | rbf: a head fitted again for each held-out source and renderer (on the fit's photographs against the other renderers' renders): its AUC, the fused score's, and every verdict rule's calls",
+    },
+    {
+      name: "head-features",
+      type: "string",
+      arg: "F",
+      setting: true,
+      help: "the features that head reads (default: each configuration's own; a+b fuses)",
+    },
+    {
       name: "feature-cache",
       type: "string",
       arg: "DIRS",
@@ -186,11 +202,14 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
     const data = photographsAndRendersArgs(a, "loso");
     const features = (str(a, "features") ?? LOSO_DEFAULTS.features.join(",")).split(",")
       .map((s) => s.trim()) as LosoFeatures[];
-    for (const f of features) {
+    const headFeatures = str(a, "head-features")?.trim() as LosoFeatures | undefined;
+    for (
+      const [flag, f] of [...features.map((x) => ["features", x]), ["head-features", headFeatures]]
+    ) {
       try {
-        fusedParts(f);
+        if (f !== undefined) fusedParts(f);
       } catch (e) {
-        throw new UsageError(`--features: ${(e as Error).message}`);
+        throw new UsageError(`--${flag}: ${(e as Error).message}`);
       }
     }
     await initBackend(str(a, "backend", "auto") as BackendName);
@@ -215,6 +234,8 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
       naturalCopies: str(a, "natural-copies"),
       featureCache: str(a, "feature-cache")?.split(",").filter((x) => x),
       head: str(a, "head"),
+      headModel: choice(a, "head-model", HEAD_MODELS),
+      headFeatures,
       settings: {
         hidden: num(a, "hidden", { int: true, min: 1 }),
         epochs: num(a, "epochs", { int: true, min: 1 }),
@@ -233,6 +254,13 @@ RUNS/NAME/results.json, results.md, and the feature cache (reused when run again
             f(c.worst.unsure)
           } | AUC mean ${f(c.mean.auc)} worst ${f(c.worst.auc)}`,
       );
+      if (r.headModel && c.renderers) {
+        const by = Object.values(c.renderers);
+        const m = (k: "headAuc" | "fusedAuc") => by.reduce((s, x) => s + x[k]!, 0) / by.length;
+        console.log(
+          `  head fitted again: AUC mean ${f(m("headAuc"))} | fused AUC mean ${f(m("fusedAuc"))}`,
+        );
+      }
     }
     console.log(`wrote ${r.dir}/results.md`);
     return r.skipped.length ? 3 : 0;

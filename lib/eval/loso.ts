@@ -15,11 +15,10 @@
  * With `naturalCopies` (a perturbation spec), each fit also takes a processed copy of each of its
  * photographs, in that photograph's source and fold, never scored as a held-out photograph.
  *
- * With a detector's head (`head`), the verdict a user reads too: its map's p(CG) of every image
- * (computed once, cached) with each held-out source's model, under every rule (`both`, `fused`,
- * `head`, `oneclass`): the shares of S's photographs and of each renderer's renders called
- * natural, unsure and computer-generated. The head is not fitted again, so its figures hold out
- * only photographs and renders its map never trained on: the data given must ensure it.
+ * With a head, the verdict a user reads too, under every rule (`both`, `fused`, `head`,
+ * `oneclass`): a detector's (`head`: its map's p(CG), computed once; not fitted again, so the
+ * data must be new to its map), or a head fitted again for each held-out source and renderer
+ * (`headModel`: on the photographs the one-class model is fitted on, against the other renderers).
  *
  * @module
  */
@@ -38,14 +37,23 @@ import type { SplitEntry } from "../data/split.ts";
 import {
   checkUnsureShare,
   DEFAULT_UNSURE,
+  DEFAULT_UNSURE_P,
   Detector,
   DETECTOR_FORMAT,
+  type DetectorInfo,
   loadDetector,
   type Verdict,
   type VerdictRule,
 } from "../detect/detector.ts";
 import { adoptFeatures, cachedSamples, extractFeatures } from "../features/extract.ts";
 import { FEATURE_SOURCES, type FeatureSource, needsMap } from "../features/sources.ts";
+import {
+  type FeatureHead,
+  HEAD_MODELS,
+  type HeadModel,
+  headModel,
+  makeHead,
+} from "../head/heads.ts";
 import { type OneClassKind } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
 import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
@@ -197,6 +205,17 @@ export interface LosoOptions {
    * measure every verdict rule (see the module documentation); none: the one-class stage alone.
    */
   head?: string;
+  /**
+   * A head fitted again for each held-out source and each renderer (`linear` or `rbf`, as
+   * `train-head` fits them, its default C): on the photographs the one-class model is fitted on
+   * (not their processed copies) against the renders of every other renderer, its threshold the
+   * (1 − ν) quantile of those photographs' out-of-fold p(CG) (folds of whole sources; each render
+   * a group of its own). Then every verdict rule, as with `head`, and each renderer's AUC by the
+   * head's p(CG) and by the fused score. Needs two renderers or more; not with `head`.
+   */
+  headModel?: HeadModel;
+  /** The features that head reads (default: each configuration's own). */
+  headFeatures?: LosoFeatures;
   /** Name of the results folder, `<runs>/<name>` (default `loso`). */
   name?: string;
   /** Parent folder (default `runs`). */
@@ -231,6 +250,12 @@ export interface LosoRow {
    * renders.
    */
   rules?: Partial<Record<VerdictRule, { photos: Calls; renders: Record<string, Calls> }>>;
+  /**
+   * With a head fitted again ({@link LosoOptions.headModel}): its AUC against each renderer (the
+   * head fitted without that renderer's renders), and the fused score's. With it, `rules` give
+   * the photographs' shares as the mean over the heads (one a renderer held out).
+   */
+  refitted?: { headAuc: Record<string, number>; fusedAuc: Record<string, number> };
 }
 
 /** The verdict rules measured with a head, the detector's default first. */
@@ -280,7 +305,10 @@ export interface LosoCell {
    * Per renderer, over the same sources: mean and lowest AUC, and the mean shares of its renders
    * called computer-generated, unsure and natural.
    */
-  renderers?: Record<string, { auc: number; worstAuc: number } & Calls>;
+  renderers?: Record<
+    string,
+    { auc: number; worstAuc: number; headAuc?: number; fusedAuc?: number } & Calls
+  >;
   /** With a head: each verdict rule, over the same sources. */
   rules?: Partial<Record<VerdictRule, RuleSummary>>;
 }
@@ -330,6 +358,8 @@ export interface LosoResult {
   seed: number;
   /** The detector whose head joined the one-class models, if any. */
   head?: { detector: string; name: string; threshold: number };
+  /** The head fitted again for each held-out source and renderer, if any. */
+  headModel?: { model: HeadModel; features?: LosoFeatures };
   /** Every configuration. */
   cells: LosoCell[];
   /** Unreadable images left out. */
@@ -470,7 +500,7 @@ export async function loso(o: LosoOptions): Promise<LosoResult & { dir: string }
       throw new UsageError(
         `--head ${o.head}: ` +
           (headDet.featureHead
-            ? "a head on whole-image features is trained with renders, so it is measured by leaving generators out too (tasks/py/verdict_linear_head.py), not by --head"
+            ? "a head on whole-image features is trained with renders, so it is measured fitted again with each renderer left out (--set head-model=linear|rbf), not by --head"
             : "a detector without an image map has no head"),
       );
     }
@@ -506,6 +536,14 @@ async function losoWith(
     );
   }
   const partsOf = new Map(features.map((f) => [f, fusedParts(f)]));
+  const refitModel = o.headModel;
+  if (refitModel !== undefined) {
+    if (!HEAD_MODELS.includes(refitModel)) {
+      throw new UsageError(`head-model must be ${HEAD_MODELS.join(", ")}; got "${refitModel}"`);
+    }
+    if (headDet) throw new UsageError("head and head-model are two heads: give one of them");
+  } else if (o.headFeatures) throw new UsageError("head-features is what head-model reads");
+  if (o.headFeatures) partsOf.set(o.headFeatures, fusedParts(o.headFeatures));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
   }
@@ -525,13 +563,18 @@ async function losoWith(
   await ensureDir(dir);
   const nat = await loadDataset(o.natural, { csv: o.naturalCsv, naturalOnly: true });
   const ren = await loadDataset(o.renders, { csv: o.rendersCsv, rendersOnly: true });
+  if (refitModel && ren.classes.filter((c) => c.label > 0).length < 2) {
+    throw new UsageError(
+      `head-model holds one renderer out at a time: ${o.renders} has fewer than two renderers`,
+    );
+  }
   const shortSide = o.shortSide, jpegQuality = o.matchCompression;
   // how every image is read (and, with a perturbation first, each processed copy)
   const reading = { ...(shortSide ? { shortSide } : {}), ...(jpegQuality ? { jpegQuality } : {}) };
   const store = new ImageStore({ dir: join(dir, ".cache"), ...reading });
   const cacheDir = join(dir, "features");
   // other runs' vectors of the same definition, offered image by image (each source once)
-  const allParts = [...new Set(features.flatMap((f) => partsOf.get(f)!))];
+  const allParts = [...new Set([...partsOf.values()].flat())];
   if (caches.length) {
     for (const source of allParts) {
       const k = await adoptFeatures(caches, cacheDir, { source, store });
@@ -594,6 +637,11 @@ async function losoWith(
     ...(headDet
       ? { head: { detector: o.head!, name: headDet.info.name, threshold: headDet.headAt } }
       : {}),
+    ...(refitModel
+      ? {
+        headModel: { model: refitModel, ...(o.headFeatures ? { features: o.headFeatures } : {}) },
+      }
+      : {}),
     cells: [],
     skipped,
   };
@@ -653,14 +701,24 @@ async function losoWith(
     }
     return computed.get(id)!;
   };
+  /** An entry's vectors of some images: its sources' vectors side by side. */
+  const joinedOf = (entry: LosoFeatures) => async (es: SplitEntry[], key: string, from = store) => {
+    const sets = [];
+    for (const p of partsOf.get(entry)!) sets.push(await vectors(es, key, p, from));
+    return sideBySide(sets);
+  };
+  // the heads fitted again, by the features they read and the held-out source (the same rows
+  // whatever the one-class model)
+  const refitted = new Map<string, Map<string, RefittedHead>>();
   for (const source of features) {
     const parts = partsOf.get(source)!;
-    const joined = async (es: SplitEntry[], key: string, from = store) => {
-      const sets = [];
-      for (const p of parts) sets.push(await vectors(es, key, p, from));
-      return sideBySide(sets);
-    };
+    const joined = joinedOf(source);
     const nf = await joined(photos, "natural"), rf = await joined(renders, "renders");
+    const headOn = refitModel ? o.headFeatures ?? source : undefined;
+    const hv = headOn === undefined ? undefined : headOn === source ? { nat: nf, ren: rf } : {
+      nat: await joinedOf(headOn)(photos, "natural"),
+      ren: await joinedOf(headOn)(renders, "renders"),
+    };
     const d = nf.dim, n = nf.n;
     // rows 0..n-1 the photographs, n..2n-1 their copies (row i + n the copy of row i)
     let rowsData = nf.data;
@@ -758,6 +816,67 @@ async function losoWith(
           }
           // every rule: the held-out source's model with the head, judged as detect judges
           const rules: LosoRow["rules"] = {};
+          let again: LosoRow["refitted"];
+          if (refitModel && hv) {
+            const key = `${headOn}\0${g}`;
+            if (!refitted.has(key)) {
+              refitted.set(
+                key,
+                refitHeads(refitModel, hv, {
+                  fit: originals,
+                  held,
+                  groupOf,
+                  byRenderer,
+                  nu,
+                  seed: o.seed ?? 0,
+                }),
+              );
+            }
+            const heads = refitted.get(key)!;
+            again = { headAuc: {}, fusedAuc: {} };
+            const photoScores = photo.map((j) => j.score);
+            for (const rule of LOSO_RULES) {
+              const perRenderer = rendererNames.map((r) => {
+                const h = heads.get(r)!, idx = byRenderer.get(r)!;
+                const by = new Detector(
+                  undefined,
+                  est,
+                  refittedInfo(h.head, rule, parts[0], {
+                    unsure,
+                    unsureShare,
+                    nu,
+                  }),
+                  h.head,
+                );
+                const say = (js: typeof cg, p: Float64Array) =>
+                  shares(js.map((j, k) => by.verdict(p[k], j.score, j.checks)));
+                if (rule === "fused") {
+                  const labels = [...photo.map(() => 0), ...idx.map(() => 1)];
+                  again!.headAuc[r] = rocAuc([...h.photos, ...h.renders], labels);
+                  const fused = (p: Float64Array, sc: number[]) =>
+                    sc.map((x, k) => by.fused(p[k], x) ?? NaN);
+                  again!.fusedAuc[r] = rocAuc(
+                    [
+                      ...fused(h.photos, photoScores),
+                      ...fused(h.renders, idx.map((i) => cg[i].score)),
+                    ],
+                    labels,
+                  );
+                }
+                return {
+                  photos: say(photo, h.photos),
+                  renders: say(idx.map((i) => cg[i]), h.renders),
+                };
+              });
+              const avg = (k: keyof Calls) => mean(perRenderer.map((x) => x.photos[k]));
+              rules[rule] = {
+                photos: { cg: avg("cg"), unsure: avg("unsure"), natural: avg("natural") },
+                renders: Object.fromEntries(
+                  rendererNames.map((r, i) => [r, perRenderer[i].renders]),
+                ),
+              };
+            }
+          }
           if (headDet && headP) {
             for (const rule of LOSO_RULES) {
               const by = new Detector(headDet.map, est, {
@@ -786,7 +905,8 @@ async function losoWith(
             meanAuc: mean(Object.values(auc)),
             threshold: est.threshold,
             calls,
-            ...(headDet ? { rules } : {}),
+            ...(headDet || refitModel ? { rules } : {}),
+            ...(again ? { refitted: again } : {}),
           });
         } finally {
           est.dispose();
@@ -814,17 +934,110 @@ async function losoWith(
           return [name, {
             auc: mean(big.map((r) => r.auc[name])),
             worstAuc: min(big.map((r) => r.auc[name])),
+            ...(refitModel
+              ? {
+                headAuc: mean(big.map((r) => r.refitted!.headAuc[name])),
+                fusedAuc: mean(big.map((r) => r.refitted!.fusedAuc[name])),
+              }
+              : {}),
             cg: of("cg"),
             unsure: of("unsure"),
             natural: of("natural"),
           }];
         })),
-        ...(headDet ? { rules: ruleSummaries(big, rendererNames) } : {}),
+        ...(headDet || refitModel ? { rules: ruleSummaries(big, rendererNames) } : {}),
       });
       await save();
     }
   }
   return { ...result, dir };
+}
+
+/** A head fitted without one renderer, and its p(CG) of the held-out photographs and of those renders. */
+interface RefittedHead {
+  head: FeatureHead;
+  photos: Float64Array;
+  renders: Float64Array;
+}
+
+/**
+ * For one held-out source, each renderer's head ({@link LosoOptions.headModel}): fitted on the
+ * photographs `fit` against the renders of every other renderer, then its p(CG) of the held-out
+ * photographs `held` and of that renderer's renders.
+ */
+function refitHeads(
+  model: HeadModel,
+  v: { nat: { data: Float32Array; dim: number }; ren: { data: Float32Array; dim: number } },
+  o: {
+    fit: number[];
+    held: number[];
+    groupOf: number[];
+    byRenderer: Map<string, number[]>;
+    nu: number;
+    seed: number;
+  },
+): Map<string, RefittedHead> {
+  const d = v.nat.dim;
+  const rows = (from: Float32Array, idx: number[]) => {
+    const x = new Float32Array(idx.length * d);
+    idx.forEach((r, k) => x.set(from.subarray(r * d, (r + 1) * d), k * d));
+    return x;
+  };
+  const firstRenderGroup = Math.max(...o.groupOf) + 1; // each render a group of its own
+  const out = new Map<string, RefittedHead>();
+  for (const [name, mine] of o.byRenderer) {
+    const others = [...o.byRenderer].filter(([r]) => r !== name).flatMap(([, idx]) => idx);
+    const n = o.fit.length + others.length;
+    const x = new Float32Array(n * d);
+    x.set(rows(v.nat.data, o.fit));
+    x.set(rows(v.ren.data, others), o.fit.length * d);
+    const y = Array.from({ length: n }, (_, i) => i < o.fit.length ? 0 : 1);
+    const groups = [
+      ...o.fit.map((i) => o.groupOf[i]),
+      ...others.map((_, k) => firstRenderGroup + k),
+    ];
+    const head = makeHead(model, { nu: o.nu, seed: o.seed }).fit(x, n, d, y, groups);
+    out.set(name, {
+      head,
+      photos: head.pCg(rows(v.nat.data, o.held), o.held.length),
+      renders: head.pCg(rows(v.ren.data, mine), mine.length),
+    });
+  }
+  return out;
+}
+
+/**
+ * A detector's settings for one held-out source's one-class model with a head fitted again: its
+ * threshold and out-of-fold reference, the head's band as `detect`'s default, and `rule`. (`head`
+ * names the first of the features it reads: the verdict is given the p(CG), never the image.)
+ */
+function refittedInfo(
+  head: FeatureHead,
+  rule: VerdictRule,
+  features: FeatureSource,
+  o: { unsure: number; unsureShare?: number; nu: number },
+): DetectorInfo {
+  return {
+    format: DETECTOR_FORMAT,
+    name: "loso-refitted-head",
+    renderers: [],
+    features,
+    preprocess: {},
+    unsure: o.unsure,
+    ...(o.unsureShare !== undefined ? { unsureShare: o.unsureShare } : {}),
+    unsureP: DEFAULT_UNSURE_P,
+    rule,
+    maxTilesPerSide: 1,
+    head: { kind: headModel(head), features },
+    headThreshold: {
+      value: head.threshold,
+      nu: o.nu,
+      from: "out-of-fold",
+      n: head.reference.length,
+      tiles: 1,
+      reference: head.reference,
+    },
+  };
 }
 
 /** Each rule's figures over the summary's sources (rows measured with a head). */
@@ -941,17 +1154,25 @@ export function losoMarkdown(r: LosoResult): string {
   ];
   const perRenderer = r.cells.filter((c) => c.renderers);
   if (perRenderer.length) {
+    const again = r.headModel !== undefined;
     lines.push(
       "Per renderer (over the same sources): AUC mean and worst, and the mean shares of its renders " +
-        "called computer-generated / unsure / natural by the held-out source's model.",
+        "called computer-generated / unsure / natural by the held-out source's model" +
+        (again
+          ? "; then the mean AUC of the head fitted without that renderer, and of the fused score."
+          : "."),
       "",
-      "| features | model | renderer | AUC mean | AUC worst | CG | unsure | natural |",
-      "| --- | --- | --- | --- | --- | --- | --- | --- |",
+      `| features | model | renderer | AUC mean | AUC worst | CG | unsure | natural |${
+        again ? " head AUC | fused AUC |" : ""
+      }`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- |${again ? " --- | --- |" : ""}`,
       ...perRenderer.flatMap((c) =>
         Object.entries(c.renderers!).map(([name, x]) =>
           `| ${c.features} | ${c.kind} | ${name} | ${f(x.auc)} | ${f(x.worstAuc)} | ${f(x.cg)} | ${
             f(x.unsure)
-          } | ${f(x.natural)} |`
+          } | ${f(x.natural)} |${
+            again ? ` ${f(x.headAuc ?? NaN)} | ${f(x.fusedAuc ?? NaN)} |` : ""
+          }`
         )
       ),
       "",
@@ -960,9 +1181,15 @@ export function losoMarkdown(r: LosoResult): string {
   const ruled = r.cells.filter((c) => c.rules);
   if (ruled.length) {
     lines.push(
-      `Verdicts with the head of ${r.head?.name ?? "a detector"} (p(CG) threshold ${
-        f(r.head?.threshold ?? NaN)
-      }), by rule: the shares of a held-out source's photographs called natural (mean, worst), ` +
+      (r.headModel
+        ? `Verdicts with a ${r.headModel.model} head on ${
+          r.headModel.features ?? "each configuration's features"
+        }, fitted again for each held-out source and each renderer (the photographs' shares: the ` +
+          "mean over the heads)"
+        : `Verdicts with the head of ${r.head?.name ?? "a detector"} (p(CG) threshold ${
+          f(r.head?.threshold ?? NaN)
+        })`) +
+        `, by rule: the shares of a held-out source's photographs called natural (mean, worst), ` +
         "unsure (mean, worst) and computer-generated (mean), then of the renders (mean over " +
         "renderers) called computer-generated / unsure / natural.",
       "",

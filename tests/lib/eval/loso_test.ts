@@ -24,6 +24,8 @@ import { PROFILE_DIM } from "../../../lib/features/profile.ts";
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
 import { createOneClass } from "../../../lib/oneclass/io.ts";
 import { resolveSettings } from "../../../lib/oneclass/train.ts";
+import { type HeadModel, makeHead } from "../../../lib/head/heads.ts";
+import { rocAuc } from "../../../lib/eval/metrics.ts";
 import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 
 /** The log line of a LOSO run that checked `n` images from their headers only. */
@@ -480,5 +482,132 @@ Deno.test("loso --head: every verdict rule, judged as detect judges, from p(CG) 
     } finally {
       det.dispose();
     }
+  });
+});
+
+Deno.test("loso --set head-model: a head fitted again without each held-out source and each renderer", async () => {
+  await testBackend();
+  await withTempDir(async (dir) => {
+    const ds = await loadDataset(SHIPPED);
+    const photos = ds.images.filter((i) => i.label === 0).slice(0, 24);
+    const side = (i: number) => ["a", "b", "c"][i % 3]; // three sources: each fit holds two
+    const rows = photos.map((p, i) => `${p.name},0,${side(i)}`);
+    const csv = join(dir, "natural.csv");
+    await Deno.writeTextFile(csv, ["Name,Label,Group", ...rows].join("\n") + "\n");
+    const { rcsv, picked } = await someRenders(ds, dir, 4);
+    const run = (name: string, extra: Partial<LosoOptions> = {}) =>
+      loso({
+        natural: SHIPPED,
+        naturalCsv: csv,
+        renders: SHIPPED,
+        rendersCsv: rcsv,
+        features: ["profile"],
+        kinds: ["gauss"],
+        minImages: 8,
+        headModel: "linear",
+        runs: dir,
+        name,
+        progress: makeProgress({ quiet: true }),
+        ...extra,
+      });
+    const r = await run("refit");
+    assert.deepEqual(r.headModel, { model: "linear" });
+    const renderers = ds.classes.filter((c) => c.label > 0);
+    const cell = r.cells[0];
+    // from scratch: for each held-out source and renderer, the head fitted on the other source's
+    // photographs against the other renderers' renders (groups as loso numbers them: sources in
+    // order, then each render its own), its p(CG) of the held-out photographs and renders
+    const all = await profiles(photos), rendered = await profiles(picked);
+    const rowsOf = (x: Float32Array, idx: number[]) => {
+      const out = new Float32Array(idx.length * PROFILE_DIM);
+      idx.forEach((i, k) =>
+        out.set(x.subarray(i * PROFILE_DIM, (i + 1) * PROFILE_DIM), k * PROFILE_DIM)
+      );
+      return out;
+    };
+    for (const row of cell.rows) {
+      const held = photos.map((_, i) => i).filter((i) => side(i) === row.source);
+      const fit = photos.map((_, i) => i).filter((i) => side(i) !== row.source);
+      const headShares: { cg: number; unsure: number; natural: number }[] = [];
+      for (const c of renderers) {
+        const mine = picked.map((_, i) => i).filter((i) => picked[i].label === c.label);
+        const others = renderers.filter((o) => o !== c)
+          .flatMap((o) => picked.map((_, i) => i).filter((i) => picked[i].label === o.label));
+        const n = fit.length + others.length;
+        const x = new Float32Array(n * PROFILE_DIM);
+        x.set(rowsOf(all, fit));
+        x.set(rowsOf(rendered, others), fit.length * PROFILE_DIM);
+        const y = Array.from({ length: n }, (_, i) => i < fit.length ? 0 : 1);
+        const groups = [
+          ...fit.map((i) => ["a", "b", "c"].indexOf(side(i))),
+          ...others.map((_, k) => 3 + k),
+        ];
+        const head = makeHead("linear", { nu: 0.05, seed: 0 }).fit(x, n, PROFILE_DIM, y, groups);
+        const pPhotos = head.pCg(rowsOf(all, held), held.length);
+        const pRenders = head.pCg(rowsOf(rendered, mine), mine.length);
+        assert.equal(
+          row.refitted!.headAuc[c.name],
+          rocAuc([...pPhotos, ...pRenders], [...held.map(() => 0), ...mine.map(() => 1)]),
+          `${row.source} ${c.name}`,
+        );
+        const t = head.threshold, band = Math.min(0.1, t / 2, (1 - t) / 2);
+        const call = (p: number) => p > t + band ? "cg" : p < t - band ? "natural" : "unsure";
+        const share = (ps: Float64Array, k: string) =>
+          [...ps].filter((p) => call(p) === k).length / ps.length;
+        const of = (ps: Float64Array) => ({
+          cg: share(ps, "cg"),
+          unsure: share(ps, "unsure"),
+          natural: share(ps, "natural"),
+        });
+        assert.deepEqual(row.rules!.head!.renders[c.name], of(pRenders));
+        headShares.push(of(pPhotos));
+        const f = row.refitted!.fusedAuc[c.name];
+        assert.ok(f >= 0 && f <= 1, `fused AUC ${f}`);
+      }
+      // the photographs' shares: the mean over the three heads
+      for (const k of ["cg", "unsure", "natural"] as const) {
+        const m = headShares.reduce((a, s) => a + s[k], 0) / headShares.length;
+        assert.ok(Math.abs(row.rules!.head!.photos[k] - m) < 1e-12, `${row.source} ${k}`);
+      }
+      assert.deepEqual(Object.keys(row.rules!), ["both", "fused", "head", "oneclass"]);
+      assert.deepEqual(row.rules!.oneclass!.renders, row.calls);
+    }
+    for (const c of renderers) {
+      const x = cell.renderers![c.name];
+      const m = cell.rows.reduce((a, y) => a + y.refitted!.headAuc[c.name], 0) / cell.rows.length;
+      assert.ok(Math.abs(x.headAuc! - m) < 1e-12);
+    }
+    assert.match(losoMarkdown(r), /fitted again for each held-out source and each renderer/);
+    assert.match(losoMarkdown(r), /\| head AUC \| fused AUC \|/);
+    // the head on other features (chroma: a head on 1,000 residual numbers fits slowly): other
+    // head AUCs, the same one-class figures
+    const other = await run("refit-residual", {
+      headFeatures: "chroma",
+      featureCache: join(r.dir, "features"),
+    });
+    assert.deepEqual(other.headModel, { model: "linear", features: "chroma" });
+    assert.deepEqual(
+      other.cells[0].rows.map((x) => [x.recall, x.auc]),
+      cell.rows.map((x) => [x.recall, x.auc]),
+    );
+    assert.notDeepEqual(
+      other.cells[0].rows.map((x) => x.refitted!.headAuc),
+      cell.rows.map((x) => x.refitted!.headAuc),
+    );
+    // refused: two heads, head features without a head, a model of no name, one renderer
+    const model = new URL("../../../models/cgbench-small/", import.meta.url).pathname;
+    await assert.rejects(run("two", { head: model }), /two heads/);
+    await assert.rejects(
+      run("feat", { headModel: undefined, headFeatures: "residual" }),
+      /head-features/,
+    );
+    await assert.rejects(
+      run("bad", { headModel: "tree" as HeadModel }),
+      /head-model must be linear, rbf/,
+    );
+    const oneCsv = join(dir, "one.csv");
+    const cycles = picked.filter((e) => e.label === 1).map((e) => `${e.name},1`);
+    await Deno.writeTextFile(oneCsv, ["Name,Label", ...cycles].join("\n") + "\n");
+    await assert.rejects(run("one", { rendersCsv: oneCsv }), /fewer than two renderers/);
   });
 });
