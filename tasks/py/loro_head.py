@@ -8,7 +8,9 @@ source S (a Group of the natural dataset.csv with at least --min-images photogra
 - one-class stage: the toolkit's `gauss` on standardised features (Ledoit-Wolf, squared
   Mahalanobis distance), fitted on every photograph but S's; its threshold the (1 - nu) quantile
   of out-of-fold distances, five folds of whole sources (`loso --threshold cv-source`);
-- head: L2 logistic regression (standardised, C = --c, classes balanced) on the same features,
+- head: L2 logistic regression (standardised, C = --c, classes balanced; `--kind rbf`: the
+  RBF-kernel SVM of generator_curve.py, C = 1) on every list given (the one-class stage on those
+  of `--oneclass-lists`),
   fitted on every photograph but S's against the renders of every renderer but R, each render in
   every set of renders given (as they are, as JPEG 90, saved seven ways: the same render in three
   forms, so that a JPEG history alone does not tell the classes apart; the forms of one render
@@ -42,9 +44,17 @@ from sklearn.metrics import roc_auc_score
 from verdict_linear_head import FISHER95, Gauss, linear_head, load, tail, verdicts
 
 
-def cached(prefix):
-    """A cached feature list by its path without extension: {image name: vector}."""
-    return load(os.path.dirname(prefix), os.path.basename(prefix))
+def cached(prefixes):
+    """Cached feature lists by their paths without extension, comma-separated: {image name:
+    [vector of each list]} over the names every list holds."""
+    lists = [load(os.path.dirname(p), os.path.basename(p)) for p in prefixes.split(",")]
+    names = set.intersection(*(set(x) for x in lists))
+    return {n: [x[n] for x in lists] for n in names}
+
+
+def side_by_side(vectors, which):
+    """The lists numbered `which` of one image's vectors, side by side."""
+    return np.concatenate([vectors[i] for i in which])
 
 
 def rows(path):
@@ -60,9 +70,16 @@ def renderer_of(name):
 def main():
     a = argparse.ArgumentParser()
     a.add_argument("--natural", required=True, help="the corpus's dataset.csv (Name,Label,Group)")
-    a.add_argument("--natural-features", required=True, help="its cached list (no extension)")
+    a.add_argument("--natural-features", required=True,
+                   help="its cached lists (no extension; several, comma-separated: side by side)")
     a.add_argument("--renders", action="append", required=True,
-                   help="DATASET_FOLDER:CACHED_LIST, once per set of the same renders")
+                   help="DATASET_FOLDER:CACHED_LIST[,LIST], once per set of the same renders")
+    a.add_argument("--oneclass-lists", default="",
+                   help="the lists (0-based, comma-separated) the one-class stage reads; the head "
+                   "reads them all (default: the one-class stage reads them all too)")
+    a.add_argument("--kind", default="linear", choices=["linear", "rbf"],
+                   help="the head: logistic regression, or the RBF-kernel SVM (C = 1) of "
+                   "generator_curve.py")
     a.add_argument("--train-forms", type=int, default=0,
                    help="train the head on the first K sets only (default: all of them)")
     a.add_argument("--c", type=float, default=0.1)
@@ -71,7 +88,10 @@ def main():
 
     nat = [r for r in rows(o.natural) if r["Label"] == "0"]
     nf = cached(o.natural_features)
-    xn = np.stack([nf[r["Name"]] for r in nat])
+    every = list(range(len(next(iter(nf.values())))))
+    mine = [int(i) for i in o.oneclass_lists.split(",")] if o.oneclass_lists else every
+    xn = np.stack([side_by_side(nf[r["Name"]], every) for r in nat])
+    xo = np.stack([side_by_side(nf[r["Name"]], mine) for r in nat])
     groups = np.array([r["Group"] for r in nat])
     # each set: {render stem: (renderer, vector)}; a render is its name without extension
     sets = []
@@ -79,7 +99,8 @@ def main():
         folder, prefix = spec.rsplit(":", 1)
         f = cached(prefix)
         sets.append({
-            os.path.splitext(r["Name"])[0]: (renderer_of(r["Name"]), f[r["Name"]])
+            os.path.splitext(r["Name"])[0]: (renderer_of(r["Name"]), side_by_side(f[r["Name"]], every),
+                                             side_by_side(f[r["Name"]], mine))
             for r in rows(os.path.join(folder, "dataset.csv")) if r["Label"] != "0"
         })
     stems = sorted(set.intersection(*(set(s) for s in sets)))
@@ -89,6 +110,8 @@ def main():
           f"{len(stems)} renders in {len(sets)} sets; renderers {', '.join(renderers)}")
     rules = ["head", "oneclass", "both", "fused"]
     summary = []
+    # each held-out source's one-class model, the same whichever renderer is held out
+    ocs = {s: Gauss(xo[groups != s], list(groups[groups != s])) for s in big}
     for held_r in renderers:
         train_stems = [k for k in stems if sets[0][k][0] != held_r]
         test_stems = [k for k in stems if sets[0][k][0] == held_r]
@@ -100,23 +123,24 @@ def main():
                "cg": {r: [[] for _ in sets] for r in rules}}
         for s in big:
             fit = groups != s
-            oc = Gauss(xn[fit], list(groups[fit]))
+            oc = ocs[s]
             x = np.concatenate([xn[fit], xr])
             y = np.concatenate([np.zeros(fit.sum()), np.ones(len(xr))])
-            head, t, href = linear_head(x, y, np.concatenate([groups[fit], rgroups]), o.c)
-            held = xn[~fit]
+            head, t, href = linear_head(x, y, np.concatenate([groups[fit], rgroups]), o.c, kind=o.kind)
+            held, held_o = xn[~fit], xo[~fit]
 
-            def judge(v):
-                p, sc = head(v), oc.score(v)
+            def judge(v, vo):
+                p, sc = head(v), oc.score(vo)
                 fused = -2 * (np.log(tail(href, p)) + np.log(tail(oc.reference, sc))) - FISHER95
                 return p, sc, fused, verdicts(p, t, href, sc, oc.threshold, oc.reference)
 
-            hp, hs, hf, hv = judge(held)
+            hp, hs, hf, hv = judge(held, held_o)
             for r in rules:
                 acc["nat"][r].append(np.mean(hv[r] == 0))
                 acc["uns"][r].append(np.mean(hv[r] == -1))
             for i, st in enumerate(sets):
-                rp, rs, rf, rv = judge(np.stack([st[k][1] for k in test_stems]))
+                rp, rs, rf, rv = judge(np.stack([st[k][1] for k in test_stems]),
+                                       np.stack([st[k][2] for k in test_stems]))
                 yy = np.concatenate([np.zeros(len(held)), np.ones(len(test_stems))])
                 for name, a_, b_ in [("head", hp, rp), ("oneclass", hs, rs), ("fused", hf, rf)]:
                     acc["auc"][name][i].append(roc_auc_score(yy, np.concatenate([a_, b_])))
