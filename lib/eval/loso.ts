@@ -209,9 +209,10 @@ export interface LosoOptions {
    * A head fitted again for each held-out source and each renderer (`linear` or `rbf`, as
    * `train-head` fits them, its default C): on the photographs the one-class model is fitted on
    * (not their processed copies) against the renders of every other renderer, its threshold the
-   * (1 − ν) quantile of those photographs' out-of-fold p(CG) (folds of whole sources; each render
-   * a group of its own). Then every verdict rule, as with `head`, and each renderer's AUC by the
-   * head's p(CG) and by the fused score. Needs two renderers or more; not with `head`.
+   * (1 − ν) quantile of those photographs' out-of-fold p(CG) (folds of whole sources, the renders
+   * dealt over them). Then every verdict rule, as with `head`, and each renderer's AUC by the
+   * head's p(CG) and by the fused score. Needs two renderers or more, and two sources in each fit
+   * (three in the corpus; `trainSources` at least 2); not with `head`.
    */
   headModel?: HeadModel;
   /** The features that head reads (default: each configuration's own). */
@@ -542,7 +543,13 @@ async function losoWith(
       throw new UsageError(`head-model must be ${HEAD_MODELS.join(", ")}; got "${refitModel}"`);
     }
     if (headDet) throw new UsageError("head and head-model are two heads: give one of them");
-  } else if (o.headFeatures) throw new UsageError("head-features is what head-model reads");
+    if (o.trainSources !== undefined && o.trainSources < 2) {
+      throw new UsageError(
+        "head-model sets each head's threshold out of fold over whole sources: it needs " +
+          "train-sources of at least 2",
+      );
+    }
+  } else if (o.headFeatures) throw new UsageError("head-features needs head-model");
   if (o.headFeatures) partsOf.set(o.headFeatures, fusedParts(o.headFeatures));
   if (!LOSO_THRESHOLDS.includes(threshold)) {
     throw new UsageError(`threshold must be ${LOSO_THRESHOLDS.join(", ")}; got "${threshold}"`);
@@ -602,6 +609,12 @@ async function losoWith(
     ...(vouched ? { vouched } : {}),
   });
   const groups = [...new Set(photos.map((e) => e.group))].sort();
+  if (refitModel && groups.length < 3) {
+    throw new UsageError(
+      `head-model sets each head's threshold out of fold over whole sources: each fit needs two ` +
+        `of them, and ${o.natural} has ${groups.length}`,
+    );
+  }
   const groupOf = photos.map((e) => groups.indexOf(e.group));
   const bigSources = new Set(
     groups.map((name, i) => [name, i] as const)
@@ -715,6 +728,8 @@ async function losoWith(
     const joined = joinedOf(source);
     const nf = await joined(photos, "natural"), rf = await joined(renders, "renders");
     const headOn = refitModel ? o.headFeatures ?? source : undefined;
+    // the heads of another configuration's features are not used again
+    for (const k of refitted.keys()) if (!k.startsWith(`${headOn}\0`)) refitted.delete(k);
     const hv = headOn === undefined ? undefined : headOn === source ? { nat: nf, ren: rf } : {
       nat: await joinedOf(headOn)(photos, "natural"),
       ren: await joinedOf(headOn)(renders, "renders"),
@@ -841,7 +856,7 @@ async function losoWith(
                 const by = new Detector(
                   undefined,
                   est,
-                  refittedInfo(h.head, rule, parts[0], {
+                  refittedInfo(h.head, rule, partsOf.get(headOn!)![0], {
                     unsure,
                     unsureShare,
                     nu,
@@ -854,14 +869,14 @@ async function losoWith(
                   const labels = [...photo.map(() => 0), ...idx.map(() => 1)];
                   again!.headAuc[r] = rocAuc([...h.photos, ...h.renders], labels);
                   const fused = (p: Float64Array, sc: number[]) =>
-                    sc.map((x, k) => by.fused(p[k], x) ?? NaN);
-                  again!.fusedAuc[r] = rocAuc(
-                    [
+                    sc.map((x, k) => by.fused(p[k], x)!);
+                  // no fused score without both stages' references: no AUC ("–"), not a rank
+                  again!.fusedAuc[r] = by.fuses
+                    ? rocAuc([
                       ...fused(h.photos, photoScores),
                       ...fused(h.renders, idx.map((i) => cg[i].score)),
-                    ],
-                    labels,
-                  );
+                    ], labels)
+                    : NaN;
                 }
                 return {
                   photos: say(photo, h.photos),
@@ -983,7 +998,9 @@ function refitHeads(
     idx.forEach((r, k) => x.set(from.subarray(r * d, (r + 1) * d), k * d));
     return x;
   };
-  const firstRenderGroup = Math.max(...o.groupOf) + 1; // each render a group of its own
+  // the renders dealt over the fit's sources, so that every fold of the head's threshold holds
+  // photographs and renders (a fold of renders alone, or of every photograph, scores none)
+  const sources = [...new Set(o.fit.map((i) => o.groupOf[i]))].sort((a, b) => a - b);
   const out = new Map<string, RefittedHead>();
   for (const [name, mine] of o.byRenderer) {
     const others = [...o.byRenderer].filter(([r]) => r !== name).flatMap(([, idx]) => idx);
@@ -994,7 +1011,7 @@ function refitHeads(
     const y = Array.from({ length: n }, (_, i) => i < o.fit.length ? 0 : 1);
     const groups = [
       ...o.fit.map((i) => o.groupOf[i]),
-      ...others.map((_, k) => firstRenderGroup + k),
+      ...others.map((_, k) => sources[k % sources.length]),
     ];
     const head = makeHead(model, { nu: o.nu, seed: o.seed }).fit(x, n, d, y, groups);
     out.set(name, {

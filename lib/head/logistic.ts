@@ -8,7 +8,9 @@
  * class_weight="balanced"))`, the one docs/production.md measures: each column standardised
  * (mean, population standard deviation; a column constant up to rounding left unscaled), then
  * w, b = argmin ½‖w‖² + C Σᵢ sᵢ log(1 + exp(−yᵢ(w·xᵢ + b))) with yᵢ = ±1, sᵢ = n / (2 nᵢ's class)
- * and the intercept b not penalised, solved by Newton's method (the Hessian is d + 1 square).
+ * and the intercept b not penalised, solved by Newton's method: the Hessian (d + 1 square)
+ * formed and factored, or, above {@link DIRECT_NEWTON_MAX} columns, each step solved by
+ * conjugate gradients on Hessian-vector products (n·d each, where forming it costs n·d²).
  * p(CG) is the logistic of the decision w·x + b.
  *
  * **The threshold** is set on natural images only, as the one-class models' are: the (1 − ν)
@@ -23,6 +25,12 @@ import { ModelError } from "../core/errors.ts";
 import { cholesky, forwardSolve, type Mat, zeros } from "../core/linalg.ts";
 import { DEFAULT_NU } from "../core/stats.ts";
 import { logistic, type Standardiser, standardiser, ThresholdedHead } from "./_fit.ts";
+
+/**
+ * The widest features whose Newton steps form and factor the Hessian; wider ones (the residual
+ * statistics, 1,184 numbers) solve each step by conjugate gradients, to the same optimum.
+ */
+export const DIRECT_NEWTON_MAX = 256;
 
 /** Format tag of a saved linear head. */
 export const LINEAR_HEAD_FORMAT = "cgvsni-linear-head/1";
@@ -203,6 +211,11 @@ function fitLogistic(
   };
   let f = objective(theta);
   for (let iter = 0; iter < 100; iter++) {
+    if (d > DIRECT_NEWTON_MAX + 1) {
+      const step = newtonCgStep(z, n, d, theta, (r) => y[rows[r]], (r) => c * weight[r]);
+      if (!step || halve(step).done) break;
+      continue;
+    }
     const grad = new Float64Array(d), h: Mat = zeros(d, d), H = h.data;
     for (let j = 0; j < dim; j++) grad[j] = theta[j], H[j * d + j] = 1;
     for (let r = 0; r < n; r++) {
@@ -227,7 +240,12 @@ function fitLogistic(
       for (let k = i + 1; k < d; k++) s -= l.data[k * d + i] * step[k];
       step[i] = s / l.data[i * d + i];
     }
-    // halve the step until the objective does not rise
+    if (halve(step).done) break;
+  }
+  return { mean, scale, w: theta.slice(0, dim), b: theta[dim] };
+
+  /** Takes `step` (halved until the objective does not rise); done when it no longer moves. */
+  function halve(step: Float64Array): { done: boolean } {
     let t = 1, next = theta.map((v, j) => v - step[j]), fn = objective(next);
     while (fn > f && t > 1e-10) {
       t /= 2;
@@ -238,7 +256,69 @@ function fitLogistic(
     theta.set(next);
     const done = f - fn <= 1e-12 * Math.max(1, Math.abs(f)) && moved < 1e-9;
     f = fn;
-    if (done) break;
+    return { done };
   }
-  return { mean, scale, w: theta.slice(0, dim), b: theta[dim] };
+}
+
+/**
+ * One Newton step of the objective above at `theta`, for rows `z` (n rows of d, the last column
+ * the intercept's ones), solved by preconditioned conjugate gradients on H·u = ∇ with H·u =
+ * u (but the intercept's) + Σᵣ vᵣ zᵣ (zᵣ·u); none when the gradient is already zero (as the
+ * direct solver's test). `label(r)` is 0 or 1, `cw(r)` C times the row's class weight.
+ */
+function newtonCgStep(
+  z: Float64Array,
+  n: number,
+  d: number,
+  theta: Float64Array,
+  label: (r: number) => number,
+  cw: (r: number) => number,
+): Float64Array | undefined {
+  const dim = d - 1, grad = new Float64Array(d), v = new Float64Array(n);
+  const diag = new Float64Array(d);
+  for (let j = 0; j < dim; j++) grad[j] = theta[j], diag[j] = 1;
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    const o = r * d;
+    for (let j = 0; j < d; j++) s += z[o + j] * theta[j];
+    const p = logistic(s), g = cw(r) * (p - label(r));
+    v[r] = cw(r) * p * (1 - p);
+    for (let j = 0; j < d; j++) {
+      grad[j] += g * z[o + j];
+      diag[j] += v[r] * z[o + j] * z[o + j];
+    }
+  }
+  const gnorm = Math.hypot(...grad);
+  if (gnorm < 1e-8 * Math.max(1, n)) return undefined;
+  const hv = (u: Float64Array) => {
+    const out = new Float64Array(d);
+    for (let j = 0; j < dim; j++) out[j] = u[j];
+    for (let r = 0; r < n; r++) {
+      const o = r * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += z[o + j] * u[j];
+      s *= v[r];
+      if (s === 0) continue;
+      for (let j = 0; j < d; j++) out[j] += s * z[o + j];
+    }
+    return out;
+  };
+  // solved to a residual of min(0.5, √‖∇‖)·‖∇‖ (superlinear convergence), at most d iterations
+  const tol = Math.min(0.5, Math.sqrt(gnorm)) * gnorm;
+  const x = new Float64Array(d), res = Float64Array.from(grad);
+  const pre = (u: Float64Array) => u.map((x, j) => x / (diag[j] || 1));
+  let q = pre(res);
+  const dir = Float64Array.from(q);
+  let rq = res.reduce((a, x, j) => a + x * q[j], 0);
+  for (let k = 0; k < d && Math.hypot(...res) > tol; k++) {
+    const hd = hv(dir), dhd = dir.reduce((a, x, j) => a + x * hd[j], 0);
+    if (!(dhd > 0)) break;
+    const alpha = rq / dhd;
+    for (let j = 0; j < d; j++) x[j] += alpha * dir[j], res[j] -= alpha * hd[j];
+    q = pre(res);
+    const next = res.reduce((a, x, j) => a + x * q[j], 0);
+    for (let j = 0; j < d; j++) dir[j] = q[j] + (next / rq) * dir[j];
+    rq = next;
+  }
+  return x;
 }

@@ -19,7 +19,7 @@ import {
   type LosoOptions,
 } from "../../../lib/eval/loso.ts";
 import { makeProgress } from "../../../lib/core/progress.ts";
-import { Detector, loadDetector } from "../../../lib/detect/detector.ts";
+import { Detector, fusedScore, loadDetector } from "../../../lib/detect/detector.ts";
 import { PROFILE_DIM } from "../../../lib/features/profile.ts";
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
 import { createOneClass } from "../../../lib/oneclass/io.ts";
@@ -514,9 +514,10 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
     assert.deepEqual(r.headModel, { model: "linear" });
     const renderers = ds.classes.filter((c) => c.label > 0);
     const cell = r.cells[0];
-    // from scratch: for each held-out source and renderer, the head fitted on the other source's
+    // from scratch: for each held-out source and renderer, the head fitted on the other sources'
     // photographs against the other renderers' renders (groups as loso numbers them: sources in
-    // order, then each render its own), its p(CG) of the held-out photographs and renders
+    // order, the renders dealt over the fit's sources), its p(CG) of the held-out photographs and
+    // renders; and the other sources' Gaussian, for the fused score
     const all = await profiles(photos), rendered = await profiles(picked);
     const rowsOf = (x: Float32Array, idx: number[]) => {
       const out = new Float32Array(idx.length * PROFILE_DIM);
@@ -529,6 +530,14 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
       const held = photos.map((_, i) => i).filter((i) => side(i) === row.source);
       const fit = photos.map((_, i) => i).filter((i) => side(i) !== row.source);
       const headShares: { cg: number; unsure: number; natural: number }[] = [];
+      const fitSources = [...new Set(fit.map((i) => ["a", "b", "c"].indexOf(side(i))))].sort();
+      const est = createOneClass("gauss", {
+        ...resolveSettings(undefined, "profile", "gauss"),
+        nu: 0.05,
+        seed: 0,
+      });
+      await est.fit(rowsOf(all, fit), fit.length, PROFILE_DIM);
+      const ocHeld = await est.decisionFunction(rowsOf(all, held), held.length);
       for (const c of renderers) {
         const mine = picked.map((_, i) => i).filter((i) => picked[i].label === c.label);
         const others = renderers.filter((o) => o !== c)
@@ -540,7 +549,7 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
         const y = Array.from({ length: n }, (_, i) => i < fit.length ? 0 : 1);
         const groups = [
           ...fit.map((i) => ["a", "b", "c"].indexOf(side(i))),
-          ...others.map((_, k) => 3 + k),
+          ...others.map((_, k) => fitSources[k % fitSources.length]),
         ];
         const head = makeHead("linear", { nu: 0.05, seed: 0 }).fit(x, n, PROFILE_DIM, y, groups);
         const pPhotos = head.pCg(rowsOf(all, held), held.length);
@@ -561,9 +570,19 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
         });
         assert.deepEqual(row.rules!.head!.renders[c.name], of(pRenders));
         headShares.push(of(pPhotos));
-        const f = row.refitted!.fusedAuc[c.name];
-        assert.ok(f >= 0 && f <= 1, `fused AUC ${f}`);
+        const ocMine = await est.decisionFunction(rowsOf(rendered, mine), mine.length);
+        const fusedOf = (ps: Float64Array, sc: ArrayLike<number>) =>
+          [...ps].map((p, k) => fusedScore(head.reference, p, est, sc[k])!);
+        assert.equal(
+          row.refitted!.fusedAuc[c.name],
+          rocAuc(
+            [...fusedOf(pPhotos, ocHeld), ...fusedOf(pRenders, ocMine)],
+            [...held.map(() => 0), ...mine.map(() => 1)],
+          ),
+          `fused ${row.source} ${c.name}`,
+        );
       }
+      est.dispose();
       // the photographs' shares: the mean over the three heads
       for (const k of ["cg", "unsure", "natural"] as const) {
         const m = headShares.reduce((a, s) => a + s[k], 0) / headShares.length;
@@ -579,28 +598,33 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
     }
     assert.match(losoMarkdown(r), /fitted again for each held-out source and each renderer/);
     assert.match(losoMarkdown(r), /\| head AUC \| fused AUC \|/);
-    // the head on other features (chroma: a head on 1,000 residual numbers fits slowly): other
-    // head AUCs, the same one-class figures
-    const other = await run("refit-residual", {
-      headFeatures: "chroma",
-      featureCache: join(r.dir, "features"),
-    });
+    // the head on other features: other head AUCs, the same one-class figures; and two
+    // configurations, each with the head on its own features (none taken from the other)
+    const cache = join(r.dir, "features");
+    const other = await run("refit-chroma", { headFeatures: "chroma", featureCache: cache });
     assert.deepEqual(other.headModel, { model: "linear", features: "chroma" });
+    const headAucs = (c: typeof cell) => c.rows.map((x) => x.refitted!.headAuc);
     assert.deepEqual(
       other.cells[0].rows.map((x) => [x.recall, x.auc]),
       cell.rows.map((x) => [x.recall, x.auc]),
     );
-    assert.notDeepEqual(
-      other.cells[0].rows.map((x) => x.refitted!.headAuc),
-      cell.rows.map((x) => x.refitted!.headAuc),
-    );
+    assert.notDeepEqual(headAucs(other.cells[0]), headAucs(cell));
+    const two = await run("refit-two", { features: ["profile", "chroma"], featureCache: cache });
+    assert.deepEqual(headAucs(two.cells[0]), headAucs(cell));
+    const chromaAlone = await run("refit-chroma-alone", {
+      features: ["chroma"],
+      headFeatures: "chroma",
+      featureCache: cache,
+    });
+    assert.deepEqual(headAucs(two.cells[1]), headAucs(chromaAlone.cells[0]));
     // refused: two heads, head features without a head, a model of no name, one renderer
     const model = new URL("../../../models/cgbench-small/", import.meta.url).pathname;
     await assert.rejects(run("two", { head: model }), /two heads/);
     await assert.rejects(
       run("feat", { headModel: undefined, headFeatures: "residual" }),
-      /head-features/,
+      /head-features needs head-model/,
     );
+    await assert.rejects(run("few", { trainSources: 1 }), /train-sources of at least 2/);
     await assert.rejects(
       run("bad", { headModel: "tree" as HeadModel }),
       /head-model must be linear, rbf/,

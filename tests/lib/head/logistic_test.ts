@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { ModelError, UsageError } from "../../../lib/core/errors.ts";
 import { Rng } from "../../../lib/core/rng.ts";
 import { quantile } from "../../../lib/core/stats.ts";
-import { LINEAR_HEAD_FORMAT, LogisticHead } from "../../../lib/head/logistic.ts";
+import { DIRECT_NEWTON_MAX, LINEAR_HEAD_FORMAT, LogisticHead } from "../../../lib/head/logistic.ts";
 
 /** Photographs of eight sources (each source shifted a little) and renders, seeded. */
 function data(n = 240, d = 6, seed = "head-data") {
@@ -59,6 +59,24 @@ Deno.test("linear head: the fit is the optimum of the L2, class-balanced logisti
     return of.reduce((a, v) => a + v, 0) / of.length;
   };
   assert.ok(mean(1) > 0.5 && mean(0) < 0.5, `${mean(1)} ${mean(0)}`);
+});
+
+Deno.test("linear head: wide features (Newton steps by conjugate gradients) reach the optimum too", () => {
+  const d = DIRECT_NEWTON_MAX + 44; // wider than the direct solver takes
+  const { x, y, groups, n } = data(300, d, "head-wide");
+  const h = new LogisticHead({ c: 0.1 }).fit(x, n, d, y, groups);
+  const s = h.toJSON();
+  // the gradient of the objective at the fit, computed here row by row, is zero
+  const pos = y.filter((v) => v === 1).length;
+  const grad = Float64Array.from({ length: d + 1 }, (_, j) => j < d ? s.weights[j] : 0);
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: d }, (_, j) => (x[i * d + j] - s.mean[j]) / s.scale[j]);
+    const t = z.reduce((a, v, j) => a + v * s.weights[j], s.intercept);
+    const g = 0.1 * (n / (2 * (y[i] ? pos : n - pos))) * (1 / (1 + Math.exp(-t)) - y[i]);
+    z.forEach((v, j) => grad[j] += g * v);
+    grad[d] += g;
+  }
+  assert.ok(Math.max(...grad.map(Math.abs)) < 1e-6, `gradient ${Math.max(...grad.map(Math.abs))}`);
 });
 
 Deno.test("linear head: the threshold is the quantile of out-of-fold p(CG), folds of whole sources", () => {
