@@ -289,7 +289,9 @@ function newtonCgStep(
     }
   }
   const gnorm = Math.hypot(...grad);
-  if (gnorm < 1e-8 * Math.max(1, n)) return undefined;
+  // tighter than the direct path's 1e-8: these steps converge superlinearly, not quadratically,
+  // and the last one must not stop short of the optimum
+  if (gnorm < 1e-10 * Math.max(1, n)) return undefined;
   const hv = (u: Float64Array) => {
     const out = new Float64Array(d);
     for (let j = 0; j < dim; j++) out[j] = u[j];
@@ -320,5 +322,7 @@ function newtonCgStep(
     for (let j = 0; j < d; j++) dir[j] = q[j] + (next / rq) * dir[j];
     rq = next;
   }
-  return x;
+  // no curvature found along the first direction: the preconditioned gradient, not a zero step
+  // (which the line search would read as converged)
+  return x.some((v) => v !== 0) ? x : grad.map((v, j) => v / (diag[j] || 1));
 }

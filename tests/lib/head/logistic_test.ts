@@ -76,7 +76,7 @@ Deno.test("linear head: wide features (Newton steps by conjugate gradients) reac
     z.forEach((v, j) => grad[j] += g * v);
     grad[d] += g;
   }
-  assert.ok(Math.max(...grad.map(Math.abs)) < 1e-6, `gradient ${Math.max(...grad.map(Math.abs))}`);
+  assert.ok(Math.max(...grad.map(Math.abs)) < 1e-8, `gradient ${Math.max(...grad.map(Math.abs))}`);
 });
 
 Deno.test("linear head: the threshold is the quantile of out-of-fold p(CG), folds of whole sources", () => {
