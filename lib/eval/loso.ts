@@ -54,7 +54,7 @@ import {
   headModel,
   makeHead,
 } from "../head/heads.ts";
-import { type OneClassKind } from "../oneclass/estimator.ts";
+import { type OneClassKind, rows as rowsAt } from "../oneclass/estimator.ts";
 import { type AnyOptions, createOneClass } from "../oneclass/io.ts";
 import { MIN_SIDE, resolveSettings } from "../oneclass/train.ts";
 import { Rng } from "../core/rng.ts";
@@ -756,11 +756,7 @@ async function losoWith(
         const originals = fitRows(groupOf, g, o, `${o.seed ?? 0}:${groups[g]}`, bigSources);
         const fit = copyStore ? [...originals, ...originals.map((i) => i + n)] : originals;
         const held = groupOf.map((x, i) => x === g ? i : -1).filter((i) => i >= 0);
-        const pick = (idx: number[]) => {
-          const x = new Float32Array(idx.length * d);
-          idx.forEach((r, k) => x.set(rowsData.subarray(r * d, (r + 1) * d), k * d));
-          return x;
-        };
+        const pick = (idx: number[]) => rowsAt(rowsData, d, idx);
         const est = createOneClass(kind, {
           ...(parts.length > 1
             ? fusedSettings(o.settings, kind, parts, nf.dims)
@@ -993,11 +989,7 @@ function refitHeads(
   },
 ): Map<string, RefittedHead> {
   const d = v.nat.dim;
-  const rows = (from: Float32Array, idx: number[]) => {
-    const x = new Float32Array(idx.length * d);
-    idx.forEach((r, k) => x.set(from.subarray(r * d, (r + 1) * d), k * d));
-    return x;
-  };
+  const rows = (from: Float32Array, idx: number[]) => rowsAt(from, d, idx);
   // the renders dealt over the fit's sources, so that every fold of the head's threshold holds
   // photographs and renders (a fold of renders alone, or of every photograph, scores none)
   const sources = [...new Set(o.fit.map((i) => o.groupOf[i]))].sort((a, b) => a - b);

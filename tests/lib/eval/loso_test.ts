@@ -22,6 +22,7 @@ import { makeProgress } from "../../../lib/core/progress.ts";
 import { Detector, fusedScore, loadDetector } from "../../../lib/detect/detector.ts";
 import { PROFILE_DIM } from "../../../lib/features/profile.ts";
 import { wholeImageFeatures } from "../../../lib/features/sources.ts";
+import { rows as rowsAt } from "../../../lib/oneclass/estimator.ts";
 import { createOneClass } from "../../../lib/oneclass/io.ts";
 import { resolveSettings } from "../../../lib/oneclass/train.ts";
 import { type HeadModel, makeHead } from "../../../lib/head/heads.ts";
@@ -32,6 +33,14 @@ import { SHIPPED, testBackend, withTempDir } from "../../_helpers.ts";
 const VOUCHED = (n: number) =>
   `${n} image(s) with every source's vectors cached from the same file: checked from their ` +
   `headers (decoded only where that fails)`;
+
+/** A corpus CSV of `photos`, the i-th in source `sourceOf(i)`, written in `dir`. */
+async function photosCsv(dir: string, photos: { name: string }[], sourceOf: (i: number) => string) {
+  const csv = join(dir, "natural.csv");
+  const rows = photos.map((p, i) => `${p.name},0,${sourceOf(i)}`);
+  await Deno.writeTextFile(csv, ["Name,Label,Group", ...rows].join("\n") + "\n");
+  return csv;
+}
 
 /**
  * A CSV of the first `k` renders of each renderer of `ds` (and one photograph: a dataset has
@@ -362,9 +371,7 @@ Deno.test("loso --head: every verdict rule, judged as detect judges, from p(CG) 
   await withTempDir(async (dir) => {
     const ds = await loadDataset(SHIPPED);
     const photos = ds.images.filter((i) => i.label === 0).slice(0, 24);
-    const rows = photos.map((p, i) => `${p.name},0,${i % 2 ? "odd" : "even"}`);
-    const csv = join(dir, "natural.csv");
-    await Deno.writeTextFile(csv, ["Name,Label,Group", ...rows].join("\n") + "\n");
+    const csv = await photosCsv(dir, photos, (i) => i % 2 ? "odd" : "even");
     const { rcsv, picked } = await someRenders(ds, dir, 3);
     const model = new URL("../../../models/cgbench-small/", import.meta.url).pathname;
     const run = (name: string) =>
@@ -491,9 +498,7 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
     const ds = await loadDataset(SHIPPED);
     const photos = ds.images.filter((i) => i.label === 0).slice(0, 24);
     const side = (i: number) => ["a", "b", "c"][i % 3]; // three sources: each fit holds two
-    const rows = photos.map((p, i) => `${p.name},0,${side(i)}`);
-    const csv = join(dir, "natural.csv");
-    await Deno.writeTextFile(csv, ["Name,Label,Group", ...rows].join("\n") + "\n");
+    const csv = await photosCsv(dir, photos, side);
     const { rcsv, picked } = await someRenders(ds, dir, 4);
     const run = (name: string, extra: Partial<LosoOptions> = {}) =>
       loso({
@@ -519,13 +524,7 @@ Deno.test("loso --set head-model: a head fitted again without each held-out sour
     // order, the renders dealt over the fit's sources), its p(CG) of the held-out photographs and
     // renders; and the other sources' Gaussian, for the fused score
     const all = await profiles(photos), rendered = await profiles(picked);
-    const rowsOf = (x: Float32Array, idx: number[]) => {
-      const out = new Float32Array(idx.length * PROFILE_DIM);
-      idx.forEach((i, k) =>
-        out.set(x.subarray(i * PROFILE_DIM, (i + 1) * PROFILE_DIM), k * PROFILE_DIM)
-      );
-      return out;
-    };
+    const rowsOf = (x: Float32Array, idx: number[]) => rowsAt(x, PROFILE_DIM, idx);
     for (const row of cell.rows) {
       const held = photos.map((_, i) => i).filter((i) => side(i) === row.source);
       const fit = photos.map((_, i) => i).filter((i) => side(i) !== row.source);
